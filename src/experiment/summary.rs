@@ -1,0 +1,191 @@
+//! Aggregation across replications: mean, standard deviation and percentiles of every metric.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Map, Value, json};
+
+use crate::metrics::{EndMetric, Metric, Unit};
+use crate::scenario::Scenario;
+use crate::sim::Replication;
+
+/// Aggregate statistics of one metric over replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stats {
+    pub mean: Decimal,
+    pub sd: f64,
+    pub min: Decimal,
+    pub p5: Decimal,
+    pub p50: Decimal,
+    pub p95: Decimal,
+    pub max: Decimal,
+}
+
+/// Percentile by linear interpolation between closest ranks (type 7), on sorted values.
+pub fn percentile(sorted: &[Decimal], p: u32) -> Decimal {
+    if sorted.is_empty() {
+        return Decimal::ZERO;
+    }
+    let n = sorted.len() - 1;
+    let pos = Decimal::from(n as u64) * Decimal::from(p) / Decimal::ONE_HUNDRED;
+    let lo = pos.floor();
+    let i = lo.to_usize().unwrap_or(0).min(n);
+    let frac = pos - lo;
+    if i == n || frac.is_zero() {
+        sorted[i]
+    } else {
+        sorted[i] + (sorted[i + 1] - sorted[i]) * frac
+    }
+}
+
+/// Statistics of a sample.
+pub fn stats(values: &[Decimal]) -> Stats {
+    let mut v = values.to_vec();
+    v.sort();
+    let n = v.len().max(1);
+    let mean = v.iter().copied().sum::<Decimal>() / Decimal::from(n as u64);
+    let mf = mean.to_f64().unwrap_or(0.0);
+    let sd = if v.len() > 1 {
+        (v.iter()
+            .map(|x| (x.to_f64().unwrap_or(0.0) - mf).powi(2))
+            .sum::<f64>()
+            / (v.len() - 1) as f64)
+            .sqrt()
+    } else {
+        0.0
+    };
+    Stats {
+        mean: mean.round_dp(6).normalize(),
+        sd,
+        min: *v.first().unwrap_or(&Decimal::ZERO),
+        p5: percentile(&v, 5),
+        p50: percentile(&v, 50),
+        p95: percentile(&v, 95),
+        max: *v.last().unwrap_or(&Decimal::ZERO),
+    }
+}
+
+fn value(unit: Unit, d: Decimal) -> Value {
+    match unit {
+        Unit::Money => Value::String(d.normalize().to_string()),
+        Unit::Count => d
+            .to_i64()
+            .map(Value::from)
+            .unwrap_or_else(|| Value::String(d.to_string())),
+    }
+}
+
+fn stats_json(unit: Unit, s: &Stats) -> Value {
+    json!({
+        "unit": match unit { Unit::Money => "money", Unit::Count => "count" },
+        "mean": s.mean.normalize().to_string(),
+        "sd": (s.sd * 1e6).round() / 1e6,
+        "min": value(unit, s.min),
+        "p5": s.p5.normalize().to_string(),
+        "p50": s.p50.normalize().to_string(),
+        "p95": s.p95.normalize().to_string(),
+        "max": value(unit, s.max),
+    })
+}
+
+/// Every reported figure of a replication, by name, in report order.
+pub fn figures(r: &Replication) -> Vec<(&'static str, Unit, Decimal)> {
+    let mut out: Vec<(&'static str, Unit, Decimal)> = Metric::ALL
+        .iter()
+        .map(|&m| (m.name(), m.unit(), r.total(m)))
+        .collect();
+    out.push((
+        "seller_net",
+        Unit::Money,
+        r.end_metric(EndMetric::SellerNet),
+    ));
+    out.push((
+        "platform_net",
+        Unit::Money,
+        r.end_metric(EndMetric::PlatformNet),
+    ));
+    out.push((
+        "commissions_pending",
+        Unit::Money,
+        r.end_metric(EndMetric::CommissionsPending),
+    ));
+    out
+}
+
+/// The `summary.json` document.
+pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
+    let per: Vec<Vec<(&'static str, Unit, Decimal)>> = reps.iter().map(figures).collect();
+    let mut metrics = Map::new();
+    if let Some(first) = per.first() {
+        for (i, (name, unit, _)) in first.iter().enumerate() {
+            let vals: Vec<Decimal> = per.iter().map(|f| f[i].2).collect();
+            metrics.insert((*name).to_string(), stats_json(*unit, &stats(&vals)));
+        }
+    }
+    let per_rep: Vec<Value> = reps
+        .iter()
+        .zip(&per)
+        .map(|(r, f)| {
+            let mut m = Map::new();
+            m.insert("replication".into(), json!(r.index));
+            for (name, unit, v) in f {
+                m.insert((*name).to_string(), value(*unit, *v));
+            }
+            m.insert("events".into(), json!(r.events));
+            m.insert("ledger_entries".into(), json!(r.ledger_entries));
+            m.insert("ledger_balanced".into(), json!(true));
+            Value::Object(m)
+        })
+        .collect();
+    let mut fired = crate::rules::catalogue::RuleSet::EMPTY;
+    for r in reps {
+        fired.extend(r.fired);
+    }
+    json!({
+        "scenario": sc.name,
+        "region": sc.region.code,
+        "currency": sc.region.currency,
+        "start": sc.calendar.start.to_string(),
+        "days": sc.days,
+        "seed": seed,
+        "replications": reps.len(),
+        "ledger_balanced": true,
+        "rules": {
+            "rounding": sc.opts.rounding.mode,
+            "after_sales_days": sc.opts.after_sales_days,
+            "refund_after_settlement": sc.opts.late_refund,
+            "open_decrease_lock": sc.opts.decrease_lock,
+            "sample_post_days": sc.opts.sample_post_days,
+            "sample_extension_days": sc.opts.sample_extension_days,
+        },
+        "metrics": Value::Object(metrics),
+        "per_replication": per_rep,
+        "rules_fired": fired,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(x: i64) -> Decimal {
+        Decimal::from(x)
+    }
+
+    #[test]
+    fn percentiles_interpolate() {
+        let v: Vec<Decimal> = (1..=5).map(d).collect();
+        assert_eq!(percentile(&v, 50), d(3));
+        assert_eq!(percentile(&v, 0), d(1));
+        assert_eq!(percentile(&v, 100), d(5));
+        assert_eq!(percentile(&v, 25), d(2));
+        assert_eq!(percentile(&[d(0), d(10)], 5), Decimal::new(5, 1));
+    }
+
+    #[test]
+    fn stats_of_a_sample() {
+        let s = stats(&[d(2), d(4), d(4), d(4), d(5), d(5), d(7), d(9)]);
+        assert_eq!(s.mean, d(5));
+        assert!((s.sd - 2.138).abs() < 0.001);
+        assert_eq!((s.min, s.max), (d(2), d(9)));
+    }
+}

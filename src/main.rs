@@ -1,0 +1,366 @@
+//! The `affsim` command line: parses arguments (clap) and calls the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use affsim::experiment::{self, RunConfig};
+use affsim::rules::catalogue::{RuleId, RuleSet};
+use affsim::scenario::{self, Scenario, ScenarioError};
+use affsim::{check, report};
+
+#[derive(Parser)]
+#[command(
+    name = "affsim",
+    version,
+    about = "Simulate and test creator-affiliate commerce rules",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario (the built-in demo when none is given) and write a report folder.
+    Run {
+        /// Scenario file (TOML).
+        scenario: Option<PathBuf>,
+        /// Report folder (default: reports/<name>-seed<seed>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Replications (overrides the scenario's).
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Also write ledger.csv with every entry and its provenance.
+        #[arg(long)]
+        ledger: bool,
+        /// Replace an existing report folder.
+        #[arg(long)]
+        force: bool,
+        /// No progress or summary on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Print summary.json to stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse and validate a scenario without running it.
+    Validate { scenario: PathBuf },
+    /// Run scenario files that carry expectations; one line per scenario, then `N passed, M failed`.
+    Check {
+        /// Files or folders (searched for *.toml).
+        #[arg(default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// List every rule ID with the scenarios that exercised it.
+        #[arg(long)]
+        coverage: bool,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the verdicts as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in scenarios.
+    Scenarios,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            replications,
+            threads,
+            ledger,
+            force,
+            quiet,
+            json,
+        } => cmd_run(
+            scenario,
+            out,
+            seed,
+            replications,
+            threads,
+            ledger,
+            force,
+            quiet,
+            json,
+        ),
+        Command::Validate { scenario } => match scenario::load(&scenario) {
+            Ok(sc) => {
+                let (s, p, c) = sc.agent_counts();
+                eprintln!(
+                    "{}: valid — {} ({} days from {}, {} sellers, {} products, {} creators, {} scripted events, {} expectations)",
+                    scenario.display(),
+                    sc.name,
+                    sc.days,
+                    sc.calendar.start,
+                    s,
+                    p,
+                    c,
+                    sc.script.len(),
+                    sc.expectations.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(errs) => invalid(&errs),
+        },
+        Command::Check {
+            paths,
+            coverage,
+            threads,
+            json,
+        } => cmd_check(paths, coverage, threads, json),
+        Command::Scenarios => {
+            println!(
+                "demo\tthe built-in demo: Shop plan, Open plans with samples, a rate change, scripted and behavioural orders (affsim run)"
+            );
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn invalid(errs: &[ScenarioError]) -> ExitCode {
+    for e in errs {
+        eprintln!("error: {e}");
+    }
+    if errs.len() > 1 {
+        eprintln!("{} errors", errs.len());
+    }
+    ExitCode::from(2)
+}
+
+fn load(path: &Option<PathBuf>) -> Result<Scenario, Vec<ScenarioError>> {
+    match path {
+        Some(p) => scenario::load(p),
+        None => scenario::parse(scenario::DEMO_NAME, scenario::DEMO),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_run(
+    path: Option<PathBuf>,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    replications: Option<u32>,
+    threads: Option<usize>,
+    ledger: bool,
+    force: bool,
+    quiet: bool,
+    json: bool,
+) -> ExitCode {
+    let sc = match load(&path) {
+        Ok(sc) => sc,
+        Err(errs) => return invalid(&errs),
+    };
+    if replications == Some(0) {
+        eprintln!("error: --replications must be at least 1");
+        return ExitCode::from(2);
+    }
+    let seed = seed.unwrap_or(sc.seed);
+    let n = replications.unwrap_or(sc.replications);
+    let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
+    let staged = match report::Staged::new(&dest, force) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(u64::from(n));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let tick = bar.clone();
+    let cfg = RunConfig {
+        replications: Some(n),
+        threads,
+        seed: Some(seed),
+        options: affsim::sim::RunOptions {
+            record_ledger: ledger,
+            track: Vec::new(),
+        },
+        on_done: Some(Arc::new(move || tick.inc(1))),
+    };
+    let started = std::time::Instant::now();
+    let outcome = match experiment::run(&sc, &cfg) {
+        Ok(o) => o,
+        Err(e) => {
+            bar.abandon();
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    bar.finish_and_clear();
+    let write = || -> anyhow::Result<serde_json::Value> {
+        let dir = staged.path();
+        let doc = report::write_summary(dir, &sc, seed, &outcome.replications)?;
+        report::write_timeseries(dir, &sc, &outcome.replications)?;
+        report::write_markdown(dir, &sc, seed, &doc)?;
+        if ledger {
+            report::write_ledger(dir, &sc, &outcome.replications)?;
+        }
+        Ok(doc)
+    };
+    let doc = match write() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let dest = match staged.commit() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    if !quiet {
+        let m = &doc["metrics"];
+        let mean = |k: &str| m[k]["mean"].as_str().unwrap_or("?").to_string();
+        let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{} — {} replication(s), seed {seed}: mean GMV {} {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
+            sc.name,
+            outcome.replications.len(),
+            mean("gmv"),
+            sc.region.currency,
+            mean("orders"),
+            mean("commissions"),
+            mean("refunds"),
+            mean("seller_net"),
+        );
+        eprintln!(
+            "{events} events in {secs:.2} s ({:.0} events/s); report: {}",
+            events as f64 / secs.max(1e-9),
+            dest.display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: bool) -> ExitCode {
+    let files = match check::collect(&paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if files.is_empty() {
+        eprintln!(
+            "error: no scenario files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let verdicts: Vec<check::Verdict> = files
+        .iter()
+        .map(|f| check::check_file(f, threads))
+        .collect();
+    let (mut passed, mut failed) = (0, 0);
+    for v in &verdicts {
+        if v.passed {
+            passed += 1;
+            if !json {
+                println!(
+                    "PASS  {}  ({}; {} expectation(s))",
+                    v.file, v.name, v.checked
+                );
+            }
+        } else {
+            failed += 1;
+            if !json {
+                println!("FAIL  {}  ({})", v.file, v.name);
+                for f in &v.failures {
+                    for (i, line) in f.lines().enumerate() {
+                        println!("{}{line}", if i == 0 { "      - " } else { "        " });
+                    }
+                }
+            }
+        }
+    }
+    let mut exercised: Vec<(RuleId, Vec<&str>)> =
+        RuleId::ALL.iter().map(|&r| (r, Vec::new())).collect();
+    for v in verdicts.iter().filter(|v| v.passed) {
+        for r in v.fired.iter() {
+            exercised[r.index()].1.push(&v.file);
+        }
+    }
+    if json {
+        let doc = serde_json::json!({
+            "passed": passed,
+            "failed": failed,
+            "scenarios": verdicts.iter().map(|v| serde_json::json!({
+                "file": v.file, "name": v.name, "passed": v.passed, "failures": v.failures,
+                "expectations": v.checked, "replications": v.replications, "rules_fired": v.fired,
+            })).collect::<Vec<_>>(),
+            "coverage": coverage.then(|| exercised.iter().map(|(r, f)| serde_json::json!({"rule": r, "scenarios": f})).collect::<Vec<_>>()),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else if coverage {
+        println!();
+        let mut missing = RuleSet::EMPTY;
+        for (r, f) in &exercised {
+            if f.is_empty() {
+                missing.insert(*r);
+                println!("{:<10} —  not exercised", r.as_str());
+            } else {
+                println!(
+                    "{:<10} {} scenario(s): {}",
+                    r.as_str(),
+                    f.len(),
+                    f.join(", ")
+                );
+            }
+        }
+        println!(
+            "{} of {} rules exercised; not exercised: {}",
+            RuleId::COUNT - missing.len(),
+            RuleId::COUNT,
+            if missing.is_empty() {
+                "none".to_string()
+            } else {
+                missing.to_string()
+            }
+        );
+    }
+    if !json {
+        println!("{passed} passed, {failed} failed");
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

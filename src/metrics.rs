@@ -1,0 +1,163 @@
+//! The named figures a run reports: a fixed table of metrics, tallied as events happen.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Whether a metric is an amount of money or a count.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unit {
+    Money,
+    Count,
+}
+
+macro_rules! metrics {
+    ($($(#[$m:meta])* $v:ident = $name:literal : $unit:ident),* $(,)?) => {
+        /// A reported metric. `summary.json` and `timeseries.csv` use [`Metric::name`].
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Metric { $($(#[$m])* $v),* }
+        impl Metric {
+            pub const ALL: &'static [Metric] = &[$(Metric::$v),*];
+            pub const COUNT: usize = Metric::ALL.len();
+            pub fn name(self) -> &'static str {
+                match self { $(Metric::$v => $name),* }
+            }
+            pub fn unit(self) -> Unit {
+                match self { $(Metric::$v => Unit::$unit),* }
+            }
+            pub fn parse(s: &str) -> Option<Metric> {
+                match s { $($name => Some(Metric::$v),)* _ => None }
+            }
+        }
+    };
+}
+
+metrics! {
+    /// Gross merchandise value of placed order lines: price × quantity.
+    Gmv = "gmv": Money,
+    /// Order lines placed.
+    Orders = "orders": Count,
+    /// Units placed.
+    Units = "units": Count,
+    /// Order lines refused because the product was out of stock.
+    OrdersRefusedStock = "orders_refused_stock": Count,
+    /// Order lines cancelled before shipping.
+    OrdersCancelled = "orders_cancelled": Count,
+    /// Order lines fully refunded.
+    OrdersRefunded = "orders_refunded": Count,
+    /// Order lines partly refunded.
+    OrdersPartiallyRefunded = "orders_partially_refunded": Count,
+    /// Order lines settled.
+    OrdersSettled = "orders_settled": Count,
+    /// Amounts returned to buyers (cancellations and refunds, goods only).
+    Refunds = "refunds": Money,
+    /// Platform-funded coupons on placed lines.
+    PlatformCoupons = "platform_coupons": Money,
+    /// Standard affiliate commissions paid to creators.
+    Commissions = "commissions": Money,
+    /// Shop Ads commissions paid to creators.
+    ShopAdsCommissions = "shop_ads_commissions": Money,
+    /// Commissions taken back after late refunds (claw-back option).
+    CommissionsClawedBack = "commissions_clawed_back": Money,
+    /// Distributor commissions (service fees to distributors).
+    DistributorFees = "distributor_fees": Money,
+    /// Target flat fees paid to creators.
+    FlatFeesPaid = "flat_fees_paid": Money,
+    /// Target flat fees refunded to sellers.
+    FlatFeesRefunded = "flat_fees_refunded": Money,
+    /// Plus rewards paid.
+    RewardsPaid = "rewards_paid": Money,
+    /// Plus rewards cancelled by risk control.
+    RewardsCancelled = "rewards_cancelled": Money,
+    /// Plus service fees kept by the platform.
+    ServiceFeesCharged = "service_fees_charged": Money,
+    /// Plus service fees refunded.
+    ServiceFeesRefunded = "service_fees_refunded": Money,
+    /// Refund-on-first-sale samples refunded to creators.
+    SampleRefunds = "sample_refunds": Money,
+    /// Seller revenue released at settlement (after commissions).
+    SellerRevenue = "seller_revenue": Money,
+    /// Videos posted.
+    Posts = "posts": Count,
+    /// LIVE sessions.
+    Lives = "lives": Count,
+    /// Open collaboration applications.
+    Applications = "applications": Count,
+    /// Open applications approved.
+    Approvals = "approvals": Count,
+    /// Products added to showcases under a Shop plan.
+    ShowcaseAdds = "showcase_adds": Count,
+    /// Free-sample requests.
+    SamplesRequested = "samples_requested": Count,
+    /// Free-sample requests refused (quantity or requirements).
+    SamplesRefused = "samples_refused": Count,
+    /// Free samples shipped.
+    SamplesShipped = "samples_shipped": Count,
+    /// Samples whose posting obligation was met.
+    SamplesFulfilled = "samples_fulfilled": Count,
+    /// Samples whose posting obligation was not met.
+    SamplesUnfulfilled = "samples_unfulfilled": Count,
+    /// Seven-day extensions of a sample's posting deadline.
+    SampleExtensions = "sample_extensions": Count,
+    /// Commission-rate changes applied.
+    RateChanges = "rate_changes": Count,
+    /// Warnings sent two days before an H-4 lock ends.
+    LockWarnings = "lock_warnings": Count,
+    /// Scripted actions the rules refused.
+    Refusals = "refusals": Count,
+}
+
+/// Metrics that describe the state at the end of a run rather than flows.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum EndMetric {
+    /// The sellers' net position: revenue less every fee paid.
+    SellerNet,
+    /// The platform's net position.
+    PlatformNet,
+    /// Commissions accrued on lines not yet settled at the end.
+    CommissionsPending,
+}
+
+/// A running tally of every metric.
+#[derive(Clone, Debug)]
+pub struct Tally {
+    pub values: [Decimal; Metric::COUNT],
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            values: [Decimal::ZERO; Metric::COUNT],
+        }
+    }
+}
+
+impl Tally {
+    #[inline]
+    pub fn add(&mut self, m: Metric, v: Decimal) {
+        self.values[m as usize] += v;
+    }
+    #[inline]
+    pub fn count(&mut self, m: Metric) {
+        self.values[m as usize] += Decimal::ONE;
+    }
+    pub fn get(&self, m: Metric) -> Decimal {
+        self.values[m as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for &m in Metric::ALL {
+            assert_eq!(Metric::parse(m.name()), Some(m));
+            assert!(seen.insert(m.name()));
+        }
+        assert_eq!(Metric::parse("nope"), None);
+    }
+}

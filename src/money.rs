@@ -1,0 +1,353 @@
+//! Exact money and commission rates on `rust_decimal`, and the rounding rule of MONEY-1.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// An exact amount of money in the scenario's currency.
+///
+/// Amounts are never floats (MONEY-1). Arithmetic is exact; the only rounding happens where a
+/// rule says so, through [`Rounding::apply`].
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Money(pub Decimal);
+
+impl Money {
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    pub fn new(d: Decimal) -> Money {
+        Money(d)
+    }
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+    /// `self × n` for a whole quantity.
+    pub fn times(self, n: u32) -> Money {
+        Money(self.0 * Decimal::from(n))
+    }
+    pub fn min(self, other: Money) -> Money {
+        if self <= other { self } else { other }
+    }
+    pub fn max(self, other: Money) -> Money {
+        if self >= other { self } else { other }
+    }
+    /// Lossy conversion for charts and statistics only; never for money arithmetic.
+    pub fn to_f64(self) -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        self.0.to_f64().unwrap_or(0.0)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+impl FromStr for Money {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Money, String> {
+        Decimal::from_str_exact(s.trim()).map(Money).map_err(|_| {
+            format!("`{s}` is not a decimal amount (expected e.g. \"12500\" or \"19.99\")")
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Money;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an amount of money as a quoted decimal string, e.g. \"19.99\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Money, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
+                Err(E::custom(format!(
+                    "money must be a quoted string, not the float {v}: TOML floats are binary and \
+                     inexact (MONEY-1); write \"{v}\""
+                )))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
+                Err(E::custom(format!(
+                    "money must be a quoted string (MONEY-1); write \"{v}\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, o: Money) -> Money {
+        Money(self.0 + o.0)
+    }
+}
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, o: Money) -> Money {
+        Money(self.0 - o.0)
+    }
+}
+impl Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(-self.0)
+    }
+}
+impl AddAssign for Money {
+    fn add_assign(&mut self, o: Money) {
+        self.0 += o.0
+    }
+}
+impl SubAssign for Money {
+    fn sub_assign(&mut self, o: Money) {
+        self.0 -= o.0
+    }
+}
+impl Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(it: I) -> Money {
+        it.fold(Money::ZERO, Add::add)
+    }
+}
+
+/// A commission rate in percent: `Rate(10.5)` is 10.5 %.
+///
+/// In scenario files a rate is a quoted string with a percent sign, `"10.5%"`. Affiliate rates are
+/// validated against RATE-1 (1 %–80 %) and H-3 (steps of 0.01 %) by [`Rate::check_affiliate`].
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(pub Decimal);
+
+impl Rate {
+    pub const ZERO: Rate = Rate(Decimal::ZERO);
+
+    pub fn percent(self) -> Decimal {
+        self.0
+    }
+    /// The fraction, `percent / 100`.
+    pub fn fraction(self) -> Decimal {
+        self.0 / Decimal::ONE_HUNDRED
+    }
+    /// Checks an affiliate commission rate: 1 %–80 % inclusive (RATE-1) in 0.01 % steps (H-3).
+    // rule: RATE-1
+    // rule: H-3
+    pub fn check_affiliate(self) -> Result<(), String> {
+        let min = Decimal::ONE;
+        let max = Decimal::from(80);
+        if self.0 < min || self.0 > max {
+            return Err(format!("commission rate {self} is outside 1%–80% (RATE-1)"));
+        }
+        if self.0.round_dp(2) != self.0 {
+            return Err(format!(
+                "commission rate {self} is not a whole number of 0.01% steps (H-3)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0.normalize())
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Rate, String> {
+        let t = s.trim();
+        let Some(num) = t.strip_suffix('%') else {
+            return Err(format!(
+                "`{s}` is not a rate: write a percentage such as \"10%\" or \"12.5%\""
+            ));
+        };
+        Decimal::from_str_exact(num.trim()).map(Rate).map_err(|_| {
+            format!("`{s}` is not a rate: write a percentage such as \"10%\" or \"12.5%\"")
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Rate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a rate as a quoted percentage, e.g. \"10%\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Rate, E> {
+                s.parse().map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Rate, E> {
+                Err(E::custom(format!(
+                    "a rate must be a quoted percentage such as \"10%\", not the number {v}"
+                )))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Rate, E> {
+                Err(E::custom(format!(
+                    "a rate must be a quoted percentage; write \"{v}%\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// How commission and pro-rata amounts are rounded to the currency's minor unit (MONEY-1).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundingMode {
+    /// Half away from zero: 0.005 → 0.01 (the default).
+    #[default]
+    HalfUp,
+    /// Banker's rounding: half to even.
+    HalfEven,
+    /// Toward zero (truncate).
+    Down,
+    /// Away from zero.
+    Up,
+}
+
+/// A rounding rule: mode plus the number of decimal places of the currency's minor unit.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rounding {
+    pub mode: RoundingMode,
+    pub minor_unit: u32,
+}
+
+impl Rounding {
+    // rule: MONEY-1
+    pub fn apply(self, d: Decimal) -> Money {
+        let strategy = match self.mode {
+            RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+            RoundingMode::Down => RoundingStrategy::ToZero,
+            RoundingMode::Up => RoundingStrategy::AwayFromZero,
+        };
+        Money(d.round_dp_with_strategy(self.minor_unit, strategy))
+    }
+
+    /// Commission on `base` at `rate`, keeping `kept/total` of it (pro-rata after a partial
+    /// refund, SETTLE-3). One rounding step, at the end.
+    // rule: SETTLE-1
+    // rule: H-2
+    pub fn commission(self, base: Money, rate: Rate, kept: Money, total: Money) -> Money {
+        if total.is_zero() || kept.is_zero() {
+            return Money::ZERO;
+        }
+        let raw = base.0 * rate.fraction();
+        let raw = if kept == total {
+            raw
+        } else {
+            raw * kept.0 / total.0
+        };
+        self.apply(raw)
+    }
+
+    /// `amount × num / den`, rounded: the share of an amount refunded with part of a line.
+    pub fn share(self, amount: Money, num: u32, den: u32) -> Money {
+        if den == 0 {
+            return Money::ZERO;
+        }
+        self.apply(amount.0 * Decimal::from(num) / Decimal::from(den))
+    }
+
+    /// True when `m` has no digits below the minor unit.
+    pub fn is_whole(self, m: Money) -> bool {
+        m.0.round_dp(self.minor_unit) == m.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+    fn r(s: &str) -> Rate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn rates_parse_only_with_percent_sign() {
+        assert_eq!(r("10%").percent(), Decimal::from(10));
+        assert_eq!(r(" 12.5% ").to_string(), "12.5%");
+        assert!("10".parse::<Rate>().is_err());
+        assert!("ten%".parse::<Rate>().is_err());
+    }
+
+    #[test]
+    fn affiliate_rate_bounds_and_steps() {
+        assert!(r("1%").check_affiliate().is_ok());
+        assert!(r("80%").check_affiliate().is_ok());
+        assert!(r("0.99%").check_affiliate().unwrap_err().contains("RATE-1"));
+        assert!(r("85%").check_affiliate().unwrap_err().contains("RATE-1"));
+        assert!(r("10.005%").check_affiliate().unwrap_err().contains("H-3"));
+    }
+
+    #[test]
+    fn rounding_modes_differ_at_the_midpoint() {
+        let base = m("0.25"); // 0.25 × 10% = 0.025
+        let all = m("1");
+        let at = |mode| {
+            Rounding {
+                mode,
+                minor_unit: 2,
+            }
+            .commission(base, r("10%"), all, all)
+        };
+        assert_eq!(at(RoundingMode::HalfUp), m("0.03"));
+        assert_eq!(at(RoundingMode::HalfEven), m("0.02"));
+        assert_eq!(at(RoundingMode::Down), m("0.02"));
+        assert_eq!(at(RoundingMode::Up), m("0.03"));
+    }
+
+    #[test]
+    fn pro_rata_commission_rounds_once() {
+        let rd = Rounding {
+            mode: RoundingMode::HalfUp,
+            minor_unit: 0,
+        };
+        // 100000 × 10% = 10000; two thirds kept = 6666.67 → 6667
+        assert_eq!(
+            rd.commission(m("100000"), r("10%"), m("2"), m("3")),
+            m("6667")
+        );
+        assert_eq!(
+            rd.commission(m("100000"), r("10%"), Money::ZERO, m("3")),
+            Money::ZERO
+        );
+    }
+
+    #[test]
+    fn money_rejects_floats_in_toml() {
+        #[derive(Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            price: Money,
+        }
+        let e = toml::from_str::<T>("price = 19.99")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("quoted string"), "{e}");
+        assert!(toml::from_str::<T>("price = \"19.99\"").is_ok());
+    }
+}

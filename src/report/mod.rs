@@ -1,0 +1,244 @@
+//! Report output: `summary.json`, `timeseries.csv`, `ledger.csv`, written atomically.
+//!
+//! Everything is written into a temporary sibling folder that is renamed into place only when
+//! complete, so a failed or interrupted run never leaves a half-written report.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::experiment::summary::summary_json;
+use crate::metrics::Metric;
+use crate::scenario::Scenario;
+use crate::sim::Replication;
+
+/// A folder being written; [`Staged::commit`] moves it into place.
+pub struct Staged {
+    tmp: PathBuf,
+    dest: PathBuf,
+    force: bool,
+}
+
+impl Staged {
+    /// Starts writing a report destined for `dest`. Refuses an existing `dest` unless `force`.
+    pub fn new(dest: &Path, force: bool) -> Result<Staged> {
+        if dest.exists() && !force {
+            bail!(
+                "{} already exists; pass --force to replace it, or choose another --out",
+                dest.display()
+            );
+        }
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".into());
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).ok();
+        }
+        fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(Staged {
+            tmp,
+            dest: dest.to_path_buf(),
+            force,
+        })
+    }
+    /// The folder to write into.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+    /// Moves the finished folder into place, replacing an existing one when forced.
+    pub fn commit(self) -> Result<PathBuf> {
+        if self.dest.exists() {
+            if !self.force {
+                bail!(
+                    "{} appeared while the report was being written",
+                    self.dest.display()
+                );
+            }
+            fs::remove_dir_all(&self.dest)
+                .with_context(|| format!("cannot replace {}", self.dest.display()))?;
+        }
+        fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("cannot move the report to {}", self.dest.display()))?;
+        let dest = self.dest.clone();
+        std::mem::forget(self);
+        Ok(dest)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// The default report folder for a scenario: `reports/<name>-seed<seed>`, numbered if taken.
+pub fn default_out(sc: &Scenario, seed: u64) -> PathBuf {
+    let slug: String = sc
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let base = PathBuf::from("reports").join(format!("{slug}-seed{seed}"));
+    if !base.exists() {
+        return base;
+    }
+    (2..)
+        .map(|i| PathBuf::from("reports").join(format!("{slug}-seed{seed}-{i}")))
+        .find(|p| !p.exists())
+        .unwrap_or(base)
+}
+
+/// Writes `summary.json`.
+pub fn write_summary(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    reps: &[Replication],
+) -> Result<serde_json::Value> {
+    let doc = summary_json(sc, seed, reps);
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    fs::write(dir.join("summary.json"), text)?;
+    Ok(doc)
+}
+
+/// Writes `timeseries.csv`: one row per replication × day × metric (the day's flow).
+pub fn write_timeseries(dir: &Path, sc: &Scenario, reps: &[Replication]) -> Result<()> {
+    let mut w = csv::Writer::from_path(dir.join("timeseries.csv"))?;
+    w.write_record(["replication", "day", "date", "metric", "value"])?;
+    for r in reps {
+        for (d, row) in r.daily.iter().enumerate() {
+            let date = sc
+                .calendar
+                .date(crate::time::SimTime::start_of_day(d as u32))
+                .to_string();
+            for &m in Metric::ALL {
+                w.write_record([
+                    r.index.to_string(),
+                    d.to_string(),
+                    date.clone(),
+                    m.name().to_string(),
+                    row[m as usize].normalize().to_string(),
+                ])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes `ledger.csv`: every entry of every replication, with its provenance.
+pub fn write_ledger(dir: &Path, sc: &Scenario, reps: &[Replication]) -> Result<()> {
+    let f = fs::File::create(dir.join("ledger.csv"))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+    w.write_record([
+        "replication",
+        "seq",
+        "time",
+        "kind",
+        "from",
+        "to",
+        "amount",
+        "order",
+        "plan",
+        "rate",
+        "rate_since",
+        "rules",
+    ])?;
+    for r in reps {
+        let names = r.agents.as_deref();
+        let acct = |a: crate::rules::ledger::Account| -> String {
+            use crate::rules::ledger::Account as A;
+            match (a, names) {
+                (A::Seller(i), Some(n)) => {
+                    format!("seller:{}", n.names.seller(crate::model::SellerId(i)))
+                }
+                (A::Creator(i), Some(n)) => {
+                    format!("creator:{}", n.names.creator(crate::model::CreatorId(i)))
+                }
+                (A::Distributor(i), Some(n)) => format!(
+                    "distributor:{}",
+                    n.names.distributor(crate::model::DistributorId(i))
+                ),
+                _ => a.to_string(),
+            }
+        };
+        for e in &r.entries {
+            w.write_record([
+                r.index.to_string(),
+                e.seq.to_string(),
+                sc.calendar.stamp(e.at).to_string(),
+                e.kind.as_str().to_string(),
+                acct(e.from),
+                acct(e.to),
+                e.amount.to_string(),
+                e.prov.order.map(|o| o.to_string()).unwrap_or_default(),
+                e.prov.plan.kind().to_string(),
+                e.prov.rate.map(|r| r.to_string()).unwrap_or_default(),
+                e.prov
+                    .rate_since
+                    .map(|t| sc.calendar.stamp(t).to_string())
+                    .unwrap_or_default(),
+                e.prov.rules.to_string(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes `report.md`: the headline figures as a table.
+pub fn write_markdown(dir: &Path, sc: &Scenario, seed: u64, doc: &serde_json::Value) -> Result<()> {
+    let mut f = fs::File::create(dir.join("report.md"))?;
+    writeln!(f, "# {}\n", sc.name)?;
+    if !sc.description.is_empty() {
+        writeln!(f, "{}\n", sc.description.trim())?;
+    }
+    writeln!(
+        f,
+        "Region {} ({}), {} days from {}, seed {seed}, {} replication(s). Ledger balanced in every replication.\n",
+        sc.region.code, sc.region.currency, sc.days, sc.calendar.start, doc["replications"]
+    )?;
+    writeln!(
+        f,
+        "| metric | mean | sd | p5 | p50 | p95 |\n|---|---:|---:|---:|---:|---:|"
+    )?;
+    if let Some(m) = doc["metrics"].as_object() {
+        for (name, s) in m {
+            let txt = |k: &str| match &s[k] {
+                serde_json::Value::String(x) => x.clone(),
+                v => v.to_string(),
+            };
+            writeln!(
+                f,
+                "| {name} | {} | {} | {} | {} | {} |",
+                txt("mean"),
+                txt("sd"),
+                txt("p5"),
+                txt("p50"),
+                txt("p95")
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Attribution: which rate a creator earns on an order line, from which plan, by which rules.
+//!
+//! One function, [`resolve`], walks the candidate plans in the documented precedence order
+//! (docs/attribution.md) and returns the first that applies, so a creator earns exactly one
+//! commission per order line (ATTR-1). With a collector it also reports every candidate and why
+//! it lost, which is what `affsim explain` prints.
+
+use serde::Serialize;
+
+use crate::model::{CreatorId, DistributorId, ProductId, SellerId, Traffic};
+use crate::money::Rate;
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::plans::{Books, PlanRef};
+use crate::time::SimTime;
+
+/// How a product came to be in a creator's showcase.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "via", content = "index", rename_all = "kebab-case")]
+pub enum Via {
+    /// Approved for the product's Open listing (OPEN-2).
+    Open(u32),
+    /// Added under the seller's Shop plan (SHOP-1).
+    Shop,
+    /// Added through a distributor link (DIST-4).
+    Link(u32),
+}
+
+/// One product in a creator's showcase.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ShowcaseEntry {
+    pub product: ProductId,
+    pub via: Via,
+    /// When the creator started promoting it (H-4 lock applies to creators promoting before a
+    /// decrease).
+    pub since: SimTime,
+}
+
+/// The question: what does `creator` earn on an order of `product` at `at` via `traffic`?
+#[derive(Copy, Clone, Debug)]
+pub struct Query {
+    pub creator: CreatorId,
+    pub product: ProductId,
+    pub seller: SellerId,
+    pub at: SimTime,
+    pub traffic: Traffic,
+    /// For ad traffic: the ad uses a creator-authorised video (PLUS-10).
+    pub authorised: bool,
+    /// The creator's showcase entry for the product, if any.
+    pub entry: Option<ShowcaseEntry>,
+}
+
+/// The answer: the rate that applies and where it came from (ATTR-5 provenance).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Resolution {
+    pub plan: PlanRef,
+    /// The creator's rate.
+    pub rate: Rate,
+    /// For distributor links: the distributor and its rate (DIST-6).
+    pub distributor: Option<(DistributorId, Rate)>,
+    /// True when the rate is a Shop Ads rate (H-5).
+    pub shop_ads: bool,
+    /// When the rate took effect.
+    pub since: SimTime,
+    pub rules: RuleSet,
+}
+
+/// Why a candidate plan did not decide the rate.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// This candidate decided the rate.
+    Applied,
+    /// A candidate earlier in the precedence order applied (ATTR-1: one commission per line).
+    Superseded,
+    /// The creator is not approved for the product's Open listing (OPEN-2).
+    NotApproved,
+    /// The plan exists for the product but offers no rate for this traffic.
+    NoRate,
+}
+
+/// A plan that could have paid this order line, for explanations.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    pub plan: PlanRef,
+    pub rate: Option<Rate>,
+    pub shop_ads: bool,
+    pub outcome: Outcome,
+    pub rules: RuleSet,
+}
+
+/// Resolves the rate without collecting candidates: the hot path.
+pub fn resolve(books: &Books, q: &Query) -> Option<Resolution> {
+    resolve_with(books, q, &mut |_| {})
+}
+
+/// Resolves the rate and reports every candidate to `seen`, in precedence order.
+///
+/// Standard precedence (ATTR-5): Target → Collaboration Plus → distributor link → Open → Shop
+/// plan. For an order from an ad on a creator-authorised video (PLUS-10) the Shop Ads rates come
+/// first: distributor, Target, Plus, Open (H-5); then the standard order.
+// rule: ATTR-1
+// rule: ATTR-5
+pub fn resolve_with(
+    books: &Books,
+    q: &Query,
+    seen: &mut dyn FnMut(Candidate),
+) -> Option<Resolution> {
+    let mut won: Option<Resolution> = None;
+    let offer = |won: &mut Option<Resolution>, c: Resolution, seen: &mut dyn FnMut(Candidate)| {
+        let outcome = if won.is_some() {
+            Outcome::Superseded
+        } else {
+            Outcome::Applied
+        };
+        seen(Candidate {
+            plan: c.plan,
+            rate: Some(c.rate),
+            shop_ads: c.shop_ads,
+            outcome,
+            rules: c.rules,
+        });
+        if won.is_none() {
+            *won = Some(c);
+        }
+    };
+
+    // Open listing and whether this creator may earn on it.
+    let listing = books
+        .open_by_product
+        .get(q.product.idx())
+        .copied()
+        .flatten();
+    let open_joined = match (listing, q.entry) {
+        (
+            Some(l),
+            Some(ShowcaseEntry {
+                via: Via::Open(el),
+                since,
+                ..
+            }),
+        ) if el == l => Some(since),
+        _ => None,
+    };
+
+    // rule: PLUS-10
+    let ad = q.traffic == Traffic::Ad && q.authorised;
+    if ad {
+        // rule: H-5
+        // Distributor, Target and Plus Shop Ads rates plug in here (issues: Target, Plus,
+        // distributor campaigns); the Open Shop Ads rate is the last Shop Ads candidate.
+        if let (Some(l), Some(joined)) = (listing, open_joined) {
+            if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
+                let _ = joined;
+                offer(
+                    &mut won,
+                    Resolution {
+                        plan: PlanRef::Open(books.open_listings[l as usize].plan),
+                        rate,
+                        distributor: None,
+                        shop_ads: true,
+                        since,
+                        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
+                    },
+                    seen,
+                );
+            }
+        }
+    }
+
+    // rule: ATTR-2
+    // rule: ATTR-3
+    // Target (ATTR-2), Plus (ATTR-3) and distributor links (DIST-6) supersede Open; they plug
+    // in here, in that order.
+
+    // rule: OPEN-1
+    if let Some(l) = listing {
+        let plan = PlanRef::Open(books.open_listings[l as usize].plan);
+        match open_joined {
+            Some(joined) => {
+                if let Some((rate, since, rules)) = books.open_rate(l, q.at, joined) {
+                    let mut rules = rules;
+                    if won.is_none() && ad {
+                        rules.insert(RuleId::H5);
+                    }
+                    offer(
+                        &mut won,
+                        Resolution {
+                            plan,
+                            rate,
+                            distributor: None,
+                            shop_ads: false,
+                            since,
+                            rules,
+                        },
+                        seen,
+                    );
+                }
+            }
+            None => {
+                // rule: OPEN-2
+                seen(Candidate {
+                    plan,
+                    rate: books.open_rate(l, q.at, q.at).map(|r| r.0),
+                    shop_ads: false,
+                    outcome: Outcome::NotApproved,
+                    rules: RuleSet::of(&[RuleId::Open2]),
+                });
+            }
+        }
+    } else if let Some((rate, since)) = books.shop_rate(q.seller, q.at) {
+        // rule: SHOP-1
+        offer(
+            &mut won,
+            Resolution {
+                plan: PlanRef::Shop(q.seller.0),
+                rate,
+                distributor: None,
+                shop_ads: false,
+                since,
+                rules: RuleSet::of(&[RuleId::Shop1]),
+            },
+            seen,
+        );
+    }
+    won.map(|mut w| {
+        w.rules.insert(RuleId::Attr1);
+        w
+    })
+}

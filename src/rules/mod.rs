@@ -1,0 +1,993 @@
+//! The rules engine: what the platform allows and pays. Pure — no randomness, clock or I/O.
+//!
+//! [`Platform`] holds the platform's books (plans, showcases, samples, order lines, ledger) and
+//! changes them only through operations that check the rules and post ledger entries with their
+//! provenance. Every operation takes the simulated time as an argument; none draws a random
+//! number. Behaviour models (in `sim::behaviour`) decide what agents try; this module decides
+//! what happens when they do.
+
+pub mod attribution;
+pub mod catalogue;
+pub mod ledger;
+pub mod orders;
+pub mod plans;
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::metrics::{Metric, Tally};
+use crate::model::{Agents, CreatorId, ProductId, Traffic};
+use crate::money::{Money, Rate, Rounding};
+use crate::rules::attribution::{Query, ShowcaseEntry, Via};
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
+use crate::rules::orders::{OrderBook, OrderLine, OrderRecord, Payout, Status};
+use crate::rules::plans::{Books, DecreaseLock};
+use crate::time::{Calendar, DAY, SimTime};
+
+/// What happens to a refund after settlement (SETTLE-3 model).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LateRefund {
+    /// The seller refunds the buyer; the creator keeps the commission (default).
+    #[default]
+    Keep,
+    /// The seller refunds the buyer and the commission is reduced pro rata, taken back from the
+    /// creator.
+    ClawBack,
+    /// Refunds after settlement are refused.
+    Refuse,
+}
+
+/// The rule-set options of a scenario (`[rules]`).
+#[derive(Copy, Clone, Debug, PartialEq, Serialize)]
+pub struct RuleOptions {
+    pub rounding: Rounding,
+    /// After-sales period in days after delivery (SETTLE-2, H-10).
+    pub after_sales_days: u32,
+    pub late_refund: LateRefund,
+    /// The H-4 decrease lock, when on.
+    pub decrease_lock: Option<DecreaseLock>,
+    /// Days to post after receiving a free sample outside Plus (H-6).
+    pub sample_post_days: u32,
+    /// Length of the one extension of that deadline (H-6).
+    pub sample_extension_days: u32,
+}
+
+/// A refusal by the rules: the rule and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub rule: RuleId,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(rule: RuleId, message: impl Into<String>) -> Refusal {
+        Refusal {
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.rule)
+    }
+}
+
+/// An order line as the buyer places it.
+#[derive(Copy, Clone, Debug)]
+pub struct OrderRequest {
+    pub creator: CreatorId,
+    pub product: ProductId,
+    pub quantity: u32,
+    pub traffic: Traffic,
+    /// For ad traffic: the video is creator-authorised.
+    pub authorised: bool,
+    pub seller_coupon: Money,
+    pub platform_coupon: Money,
+    pub shipping: Money,
+}
+
+/// Where a free sample is (OPEN-3, H-6).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleStatus {
+    Shipped,
+    Delivered,
+    Fulfilled,
+    Unfulfilled,
+}
+
+/// A free sample sent to a creator.
+#[derive(Copy, Clone, Debug, Serialize)]
+pub struct Sample {
+    pub creator: CreatorId,
+    pub product: ProductId,
+    pub status: SampleStatus,
+    pub delivered: SimTime,
+    pub deadline: SimTime,
+    pub extended: bool,
+    pub posted: bool,
+}
+
+/// The platform's books and the operations that change them.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    pub opts: RuleOptions,
+    pub calendar: Calendar,
+    pub books: Books,
+    pub ledger: Ledger,
+    pub orders: OrderBook,
+    /// Per creator, the products in the showcase.
+    pub showcase: Vec<Vec<ShowcaseEntry>>,
+    /// Units left per product.
+    pub stock: Vec<u32>,
+    pub samples: Vec<Sample>,
+    /// Samples awaiting a post, by creator (looked up, never iterated).
+    open_samples: HashMap<u32, Vec<u32>>,
+    /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
+    pub fulfilment: Vec<(u16, u16)>,
+    pub tally: Tally,
+    /// Rule IDs that fired in this run (coverage).
+    pub fired: RuleSet,
+}
+
+impl Platform {
+    pub fn new(
+        opts: RuleOptions,
+        calendar: Calendar,
+        agents: &Agents,
+        books: Books,
+        record: bool,
+    ) -> Platform {
+        Platform {
+            opts,
+            calendar,
+            books,
+            ledger: Ledger::new(
+                agents.sellers.len() as u32,
+                agents.creators.len() as u32,
+                agents.distributors.len() as u32,
+                record,
+            ),
+            orders: OrderBook::with_capacity(1024),
+            showcase: vec![Vec::new(); agents.creators.len()],
+            stock: agents.products.iter().map(|p| p.stock).collect(),
+            samples: Vec::new(),
+            open_samples: HashMap::new(),
+            fulfilment: vec![(0, 0); agents.creators.len()],
+            tally: Tally::default(),
+            fired: RuleSet::of(&[RuleId::Time1, RuleId::Money1]),
+        }
+    }
+
+    fn rounding(&self) -> Rounding {
+        self.opts.rounding
+    }
+
+    pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
+        self.showcase[c.idx()]
+            .iter()
+            .find(|e| e.product == p)
+            .copied()
+    }
+
+    fn set_showcase(&mut self, c: CreatorId, entry: ShowcaseEntry) {
+        let list = &mut self.showcase[c.idx()];
+        match list.iter_mut().find(|e| e.product == entry.product) {
+            Some(e) => *e = entry,
+            None => list.push(entry),
+        }
+    }
+
+    /// The rate `creator` would earn on `product` at `t` (what a creator weighs when choosing).
+    pub fn offered_rate(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<Rate> {
+        let q = Query {
+            creator: c,
+            product: p,
+            seller: agents.products[p.idx()].seller,
+            at: t,
+            traffic: Traffic::Video,
+            authorised: false,
+            // A creator weighs the rate it would get once approved.
+            entry: self.showcase_entry(c, p).or_else(|| {
+                self.books.open_by_product[p.idx()].map(|l| ShowcaseEntry {
+                    product: p,
+                    via: Via::Open(l),
+                    since: t,
+                })
+            }),
+        };
+        attribution::resolve(&self.books, &q).map(|r| r.rate)
+    }
+
+    // ---------------------------------------------------------------- Shop plan and Open
+
+    /// A creator adds a Shop-plan product to the showcase (SHOP-1: open to every eligible
+    /// creator, no application).
+    // rule: SHOP-1
+    pub fn add_shop_product(
+        &mut self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Result<(), Refusal> {
+        let prod = &agents.products[p.idx()];
+        if !prod.eligible {
+            return Err(Refusal::new(
+                RuleId::Shop1,
+                "the product is not affiliate-eligible",
+            ));
+        }
+        if self.books.open_by_product[p.idx()].is_some() {
+            return Err(Refusal::new(
+                RuleId::Open2,
+                "the product is in an Open plan: apply instead",
+            ));
+        }
+        if self.books.shop[prod.seller.idx()].is_none() {
+            return Err(Refusal::new(RuleId::Shop1, "the seller has no Shop plan"));
+        }
+        self.fired.insert(RuleId::Shop1);
+        self.set_showcase(
+            c,
+            ShowcaseEntry {
+                product: p,
+                via: Via::Shop,
+                since: t,
+            },
+        );
+        self.tally.count(Metric::ShowcaseAdds);
+        Ok(())
+    }
+
+    /// A creator applies to promote an Open product (OPEN-2). Returns the listing; the seller's
+    /// decision comes later through [`Platform::decide_application`].
+    // rule: OPEN-2
+    pub fn apply_open(
+        &mut self,
+        agents: &Agents,
+        _c: CreatorId,
+        p: ProductId,
+    ) -> Result<u32, Refusal> {
+        let Some(l) = self.books.open_by_product[p.idx()] else {
+            return Err(Refusal::new(
+                RuleId::Open2,
+                "the product is not in an Open plan",
+            ));
+        };
+        if !agents.products[p.idx()].eligible {
+            return Err(Refusal::new(
+                RuleId::Open1,
+                "the product is not affiliate-eligible",
+            ));
+        }
+        self.fired.insert(RuleId::Open2);
+        self.tally.count(Metric::Applications);
+        Ok(l)
+    }
+
+    /// The seller decides an application; approved creators may start promoting (OPEN-2).
+    pub fn decide_application(&mut self, c: CreatorId, listing: u32, approve: bool, t: SimTime) {
+        if approve {
+            let product = self.books.open_listings[listing as usize].product;
+            self.set_showcase(
+                c,
+                ShowcaseEntry {
+                    product,
+                    via: Via::Open(listing),
+                    since: t,
+                },
+            );
+            self.tally.count(Metric::Approvals);
+        }
+    }
+
+    /// Changes the Open rate of a listing from `t` on (OPEN-4). Returns, when the H-4 lock is on
+    /// and this is a decrease, when creators already promoting must be warned.
+    // rule: OPEN-4
+    pub fn change_open_rate(
+        &mut self,
+        listing: u32,
+        rate: Rate,
+        shop_ads: bool,
+        t: SimTime,
+    ) -> Option<SimTime> {
+        let l = &mut self.books.open_listings[listing as usize];
+        let before = l.rate.at(t).map(|r| r.0);
+        if shop_ads {
+            match &mut l.shop_ads {
+                Some(h) => h.change(t, rate),
+                None => l.shop_ads = Some(plans::RateHistory::new(t, rate)),
+            }
+        } else {
+            l.rate.change(t, rate);
+        }
+        self.fired.insert(RuleId::Open4);
+        self.tally.count(Metric::RateChanges);
+        match (self.books.decrease_lock, before) {
+            (Some(lock), Some(b)) if !shop_ads && rate < b => {
+                self.fired.insert(RuleId::H4);
+                Some(t.plus_days(lock.days.saturating_sub(lock.warn_days)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Changes a seller's Shop plan rate from `t` on.
+    pub fn change_shop_rate(&mut self, seller: u32, rate: Rate, t: SimTime) {
+        if let Some(h) = &mut self.books.shop[seller as usize] {
+            h.change(t, rate);
+            self.tally.count(Metric::RateChanges);
+        }
+    }
+
+    /// The warning two days before an H-4 lock ends: counts the creators who were promoting
+    /// the product before the decrease at `changed`.
+    // rule: H-4
+    pub fn lock_warning(&mut self, listing: u32, changed: SimTime) -> u32 {
+        let product = self.books.open_listings[listing as usize].product;
+        let n = self
+            .showcase
+            .iter()
+            .filter(|s| {
+                s.iter().any(|e| {
+                    e.product == product && e.via == Via::Open(listing) && e.since < changed
+                })
+            })
+            .count() as u32;
+        self.tally.add(Metric::LockWarnings, n.into());
+        n
+    }
+
+    /// A creator requests a free sample from an Open listing (OPEN-3): refused beyond the
+    /// quantity or when the creator does not meet the requirements.
+    // rule: OPEN-3
+    pub fn request_sample(
+        &mut self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+    ) -> Result<u32, Refusal> {
+        self.tally.count(Metric::SamplesRequested);
+        let refuse = |me: &mut Platform, msg: &str| {
+            me.tally.count(Metric::SamplesRefused);
+            me.fired.insert(RuleId::Open3);
+            Err(Refusal::new(RuleId::Open3, msg))
+        };
+        let Some(l) = self.books.open_by_product[p.idx()] else {
+            return refuse(self, "the product is not in an Open plan");
+        };
+        let plan = self.books.open_listings[l as usize].plan;
+        let Some(terms) = self.books.open_plans[plan as usize].samples.clone() else {
+            return refuse(self, "the Open plan offers no free samples");
+        };
+        let cr = &agents.creators[c.idx()];
+        let (got, done) = self.fulfilment[c.idx()];
+        let rate = if got == 0 {
+            1.0
+        } else {
+            f64::from(done) / f64::from(got)
+        };
+        if cr.followers < terms.min_followers || cr.level < terms.min_level {
+            return refuse(self, "the creator does not meet the sample requirements");
+        }
+        if rate < terms.min_fulfilment {
+            self.fired.insert(RuleId::H6);
+            return refuse(
+                self,
+                "the creator's fulfilment rate is below the seller's requirement",
+            );
+        }
+        if self.books.open_listings[l as usize].samples_left == 0 {
+            return refuse(self, "no free samples left");
+        }
+        self.books.open_listings[l as usize].samples_left -= 1;
+        self.fired.insert(RuleId::Open3);
+        self.samples.push(Sample {
+            creator: c,
+            product: p,
+            status: SampleStatus::Shipped,
+            delivered: SimTime::NEVER,
+            deadline: SimTime::NEVER,
+            extended: false,
+            posted: false,
+        });
+        self.tally.count(Metric::SamplesShipped);
+        Ok((self.samples.len() - 1) as u32)
+    }
+
+    /// A sample arrives: the creator must post within the H-6 period. Returns the deadline.
+    // rule: H-6
+    pub fn sample_delivered(&mut self, s: u32, t: SimTime) -> SimTime {
+        let days = self.opts.sample_post_days;
+        let smp = &mut self.samples[s as usize];
+        smp.status = SampleStatus::Delivered;
+        smp.delivered = t;
+        smp.deadline = t.plus_days(days);
+        let c = smp.creator;
+        self.fulfilment[c.idx()].0 = self.fulfilment[c.idx()].0.saturating_add(1);
+        self.open_samples.entry(c.0).or_default().push(s);
+        self.fired.insert(RuleId::H6);
+        self.samples[s as usize].deadline
+    }
+
+    /// The posting deadline of a sample passes. With `extend` and no extension used yet, the
+    /// deadline moves by the extension (once); returns the new deadline in that case.
+    pub fn sample_deadline(&mut self, s: u32, extend: bool) -> Option<SimTime> {
+        let ext = self.opts.sample_extension_days;
+        let smp = &mut self.samples[s as usize];
+        if smp.status != SampleStatus::Delivered {
+            return None;
+        }
+        if !smp.posted && extend && !smp.extended {
+            smp.extended = true;
+            smp.deadline = smp.deadline.plus_days(ext);
+            self.tally.count(Metric::SampleExtensions);
+            return Some(smp.deadline);
+        }
+        let c = smp.creator;
+        if smp.posted {
+            smp.status = SampleStatus::Fulfilled;
+            self.fulfilment[c.idx()].1 = self.fulfilment[c.idx()].1.saturating_add(1);
+            self.tally.count(Metric::SamplesFulfilled);
+        } else {
+            // No money penalty; the creator's fulfilment rate drops (H-6).
+            smp.status = SampleStatus::Unfulfilled;
+            self.tally.count(Metric::SamplesUnfulfilled);
+        }
+        if let Some(list) = self.open_samples.get_mut(&c.0) {
+            list.retain(|&x| x != s);
+            if list.is_empty() {
+                self.open_samples.remove(&c.0);
+            }
+        }
+        None
+    }
+
+    /// A creator posted content about `p` at `t`: meets any sample obligation for it.
+    pub fn note_post(&mut self, c: CreatorId, p: ProductId, t: SimTime) {
+        if let Some(list) = self.open_samples.get(&c.0) {
+            for &s in list {
+                let smp = &mut self.samples[s as usize];
+                if smp.product == p && t >= smp.delivered && t <= smp.deadline {
+                    smp.posted = true;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- orders
+
+    /// Places an order line: resolves the rate, takes the buyer's payment into escrow.
+    // rule: ORDER-1
+    // rule: H-1
+    pub fn place_order(
+        &mut self,
+        agents: &Agents,
+        req: &OrderRequest,
+        t: SimTime,
+        record: Option<(String, Names2)>,
+    ) -> Result<u32, Refusal> {
+        let prod = &agents.products[req.product.idx()];
+        let stock = &mut self.stock[req.product.idx()];
+        if *stock != crate::model::UNLIMITED {
+            if *stock < req.quantity {
+                self.tally.count(Metric::OrdersRefusedStock);
+                self.fired.insert(RuleId::Target7);
+                return Err(Refusal::new(RuleId::Target7, "the product is out of stock"));
+            }
+            *stock -= req.quantity;
+        }
+        let gross = prod.price.times(req.quantity);
+        let base = gross - req.seller_coupon - req.platform_coupon;
+        if base.is_negative() {
+            return Err(Refusal::new(
+                RuleId::Order1,
+                "coupons exceed the line's price",
+            ));
+        }
+        let q = Query {
+            creator: req.creator,
+            product: req.product,
+            seller: prod.seller,
+            at: t,
+            traffic: req.traffic,
+            authorised: req.authorised,
+            entry: self.showcase_entry(req.creator, req.product),
+        };
+        let resolution = attribution::resolve(&self.books, &q);
+        let no = self.orders.next_no();
+        let mut rules = RuleSet::of(&[RuleId::Order1, RuleId::Order2, RuleId::H1]);
+        if let Some(r) = &resolution {
+            rules.extend(r.rules);
+        }
+        self.fired.extend(rules);
+        let prov = Provenance {
+            plan: resolution.map(|r| r.plan).unwrap_or_default(),
+            rules,
+            rate: None,
+            order: Some(no),
+            rate_since: None,
+        };
+        self.ledger.post(
+            t,
+            EntryKind::OrderPayment,
+            Account::Buyers,
+            Account::Escrow,
+            base + req.shipping,
+            prov,
+        );
+        self.ledger.post(
+            t,
+            EntryKind::PlatformCoupon,
+            Account::Platform,
+            Account::Escrow,
+            req.platform_coupon,
+            prov,
+        );
+        self.tally.add(Metric::Gmv, gross.0);
+        self.tally.count(Metric::Orders);
+        self.tally.add(Metric::Units, req.quantity.into());
+        self.tally
+            .add(Metric::PlatformCoupons, req.platform_coupon.0);
+        let rec = record.map(|(name, names)| {
+            self.orders.records.push(OrderRecord {
+                name,
+                no,
+                creator: names.creator,
+                product: names.product,
+                quantity: req.quantity,
+                traffic: req.traffic,
+                status: Status::Placed,
+                placed: Some(self.calendar.stamp(t)),
+                shipped: None,
+                delivered: None,
+                settled: None,
+                cancelled: None,
+                gross,
+                base,
+                refunded: Money::ZERO,
+                rate: resolution.map(|r| r.rate),
+                plan: resolution
+                    .map(|r| r.plan.kind())
+                    .unwrap_or("none")
+                    .to_string(),
+                rules,
+                rate_since: resolution.map(|r| self.calendar.stamp(r.since)),
+                commission: Money::ZERO,
+                distributor_fee: Money::ZERO,
+                shop_ads: resolution.is_some_and(|r| r.shop_ads),
+                refused: None,
+            });
+            (self.orders.records.len() - 1) as u32
+        });
+        Ok(self.orders.insert(OrderLine {
+            no,
+            creator: req.creator,
+            product: req.product,
+            seller: prod.seller,
+            quantity: req.quantity,
+            traffic: req.traffic,
+            status: Status::Placed,
+            placed: t,
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: base,
+            shipping: req.shipping,
+            platform_coupon: req.platform_coupon,
+            base,
+            refunded: Money::ZERO,
+            held: base + req.shipping + req.platform_coupon,
+            resolution,
+            record: rec.unwrap_or(u32::MAX),
+        }))
+    }
+
+    fn record_mut(&mut self, k: u32) -> Option<&mut OrderRecord> {
+        let r = self.orders.get(k).record;
+        self.orders.records.get_mut(r as usize)
+    }
+
+    /// Ships a placed line.
+    pub fn ship(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
+        let line = self.orders.get_mut(k);
+        if line.status != Status::Placed {
+            return Err(Refusal::new(
+                RuleId::Order2,
+                format!(
+                    "only a placed line can ship; it is {}",
+                    line.status.as_str()
+                ),
+            ));
+        }
+        line.status = Status::Shipped;
+        let stamp = self.calendar.stamp(t);
+        if let Some(r) = self.record_mut(k) {
+            r.status = Status::Shipped;
+            r.shipped = Some(stamp);
+        }
+        Ok(())
+    }
+
+    /// Delivers a shipped line; returns when it settles: 00:00 of the day after the
+    /// after-sales period (SETTLE-2: delivered on day D, period N days → paid on day D+N+1).
+    // rule: SETTLE-2
+    // rule: H-10
+    pub fn deliver(&mut self, k: u32, t: SimTime) -> Result<SimTime, Refusal> {
+        let days = self.opts.after_sales_days;
+        let line = self.orders.get_mut(k);
+        if line.status != Status::Shipped {
+            return Err(Refusal::new(
+                RuleId::Order2,
+                format!(
+                    "only a shipped line can be delivered; it is {}",
+                    line.status.as_str()
+                ),
+            ));
+        }
+        line.status = Status::Delivered;
+        line.delivered = t;
+        line.settles = SimTime::start_of_day(t.day() + days + 1);
+        let settles = line.settles;
+        self.fired.insert(RuleId::Settle2);
+        self.fired.insert(RuleId::H10);
+        let stamp = self.calendar.stamp(t);
+        if let Some(r) = self.record_mut(k) {
+            r.status = Status::Delivered;
+            r.delivered = Some(stamp);
+        }
+        Ok(settles)
+    }
+
+    /// Cancels a line before it ships: everything is returned, no commission (ORDER-2,
+    /// SETTLE-3). The line is freed unless tracked.
+    // rule: ORDER-2
+    // rule: SETTLE-3
+    pub fn cancel(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
+        let line = self.orders.get(k).clone();
+        if line.status != Status::Placed {
+            return Err(Refusal::new(
+                RuleId::Order2,
+                format!(
+                    "a line can be cancelled only before it ships; it is {}",
+                    line.status.as_str()
+                ),
+            ));
+        }
+        let prov = self.order_prov(&line);
+        self.ledger.post(
+            t,
+            EntryKind::Refund,
+            Account::Escrow,
+            Account::Buyers,
+            line.paid + line.shipping,
+            prov,
+        );
+        self.ledger.post(
+            t,
+            EntryKind::CouponReturn,
+            Account::Escrow,
+            Account::Platform,
+            line.platform_coupon,
+            prov,
+        );
+        let stock = &mut self.stock[line.product.idx()];
+        if *stock != crate::model::UNLIMITED {
+            *stock += line.quantity;
+        }
+        self.tally.count(Metric::OrdersCancelled);
+        self.tally.add(Metric::Refunds, line.paid.0);
+        self.fired
+            .extend(RuleSet::of(&[RuleId::Order2, RuleId::Settle3, RuleId::H2]));
+        let stamp = self.calendar.stamp(t);
+        let l = self.orders.get_mut(k);
+        l.status = Status::Cancelled;
+        l.held = Money::ZERO;
+        let tracked = l.record != u32::MAX;
+        if let Some(r) = self.record_mut(k) {
+            r.status = Status::Cancelled;
+            r.cancelled = Some(stamp);
+        }
+        if !tracked {
+            self.orders.free(k);
+        }
+        Ok(())
+    }
+
+    fn order_prov(&self, line: &OrderLine) -> Provenance {
+        Provenance {
+            plan: line.resolution.map(|r| r.plan).unwrap_or_default(),
+            rules: line.resolution.map(|r| r.rules).unwrap_or_default(),
+            rate: line.resolution.map(|r| r.rate),
+            order: Some(line.no),
+            rate_since: line.resolution.map(|r| r.since),
+        }
+    }
+
+    /// Refunds `amount` of a line's goods (a return). Within the after-sales window the
+    /// commission falls pro rata at settlement (SETTLE-3, H-2); after settlement the
+    /// [`LateRefund`] option decides.
+    pub fn refund(&mut self, k: u32, amount: Money, t: SimTime) -> Result<(), Refusal> {
+        let line = self.orders.get(k).clone();
+        let left = line.paid - line.refunded;
+        if amount.is_negative() || amount.is_zero() || amount > left {
+            return Err(Refusal::new(
+                RuleId::Settle3,
+                format!("refund of {amount} exceeds the {left} left to refund"),
+            ));
+        }
+        let prov = self.order_prov(&line);
+        self.fired
+            .extend(RuleSet::of(&[RuleId::Settle3, RuleId::H2, RuleId::Order2]));
+        match line.status {
+            Status::Delivered if t < line.settles => {
+                let coupon_back = if amount == left {
+                    // the last refund returns whatever is left of the coupon
+                    line.platform_coupon
+                        - self.rounding().share(line.platform_coupon, 0, 1)
+                        - self.coupon_returned(&line)
+                } else {
+                    self.rounding()
+                        .apply(line.platform_coupon.0 * amount.0 / line.paid.0)
+                };
+                self.ledger.post(
+                    t,
+                    EntryKind::Refund,
+                    Account::Escrow,
+                    Account::Buyers,
+                    amount,
+                    prov,
+                );
+                self.ledger.post(
+                    t,
+                    EntryKind::CouponReturn,
+                    Account::Escrow,
+                    Account::Platform,
+                    coupon_back,
+                    prov,
+                );
+                let l = self.orders.get_mut(k);
+                l.refunded += amount;
+                l.held -= amount + coupon_back;
+                let full = l.refunded == l.paid;
+                if full {
+                    l.status = Status::Refunded;
+                }
+                self.tally.add(Metric::Refunds, amount.0);
+                if full {
+                    self.tally.count(Metric::OrdersRefunded);
+                } else if line.refunded.is_zero() {
+                    self.tally.count(Metric::OrdersPartiallyRefunded);
+                }
+                if let Some(r) = self.record_mut(k) {
+                    r.refunded += amount;
+                    if full {
+                        r.status = Status::Refunded;
+                    }
+                }
+                Ok(())
+            }
+            Status::Settled => {
+                // rule: SETTLE-3
+                match self.opts.late_refund {
+                    LateRefund::Refuse => Err(Refusal::new(
+                        RuleId::Settle3,
+                        "refunds after settlement are refused by the rule set",
+                    )),
+                    mode => {
+                        self.ledger.post(
+                            t,
+                            EntryKind::LateRefund,
+                            Account::seller(line.seller),
+                            Account::Buyers,
+                            amount,
+                            prov,
+                        );
+                        self.tally.add(Metric::Refunds, amount.0);
+                        let mut clawed = Money::ZERO;
+                        if mode == LateRefund::ClawBack
+                            && let Some(res) = line.resolution
+                        {
+                            let rd = self.rounding();
+                            let before = rd.commission(line.base, res.rate, left, line.paid);
+                            let after =
+                                rd.commission(line.base, res.rate, left - amount, line.paid);
+                            clawed = before - after;
+                            self.ledger.post(
+                                t,
+                                EntryKind::CommissionClawback,
+                                Account::creator(line.creator),
+                                Account::seller(line.seller),
+                                clawed,
+                                prov,
+                            );
+                            self.tally.add(Metric::CommissionsClawedBack, clawed.0);
+                        }
+                        let l = self.orders.get_mut(k);
+                        l.refunded += amount;
+                        if let Some(r) = self.record_mut(k) {
+                            r.refunded += amount;
+                            r.commission -= clawed;
+                        }
+                        Ok(())
+                    }
+                }
+            }
+            s => Err(Refusal::new(
+                RuleId::Order2,
+                format!(
+                    "a line can be returned only after delivery, within the after-sales window; it is {}",
+                    s.as_str()
+                ),
+            )),
+        }
+    }
+
+    fn coupon_returned(&self, line: &OrderLine) -> Money {
+        // Held = paid + shipping + coupon − refunds − coupon returned so far.
+        line.paid + line.shipping + line.platform_coupon - line.refunded - line.held
+    }
+
+    /// Settles a delivered line on its settlement day: pays the commission (pro rata to what
+    /// was not refunded) and releases the rest to the seller (SETTLE-1..3, PLUS-13, DIST-6).
+    // rule: SETTLE-1
+    pub fn settle(&mut self, k: u32, t: SimTime) -> Result<Payout, Refusal> {
+        let line = self.orders.get(k).clone();
+        if !matches!(line.status, Status::Delivered | Status::Refunded) {
+            return Err(Refusal::new(
+                RuleId::Settle1,
+                format!(
+                    "only a delivered line settles; it is {}",
+                    line.status.as_str()
+                ),
+            ));
+        }
+        let prov = self.order_prov(&line);
+        let rd = self.rounding();
+        let kept = line.paid - line.refunded;
+        let mut pay = Payout::default();
+        if let Some(res) = line.resolution {
+            pay.commission = rd.commission(line.base, res.rate, kept, line.paid);
+            if let Some((d, drate)) = res.distributor {
+                pay.distributor_fee = rd.commission(line.base, drate, kept, line.paid);
+                self.ledger.post(
+                    t,
+                    EntryKind::DistributorFee,
+                    Account::Escrow,
+                    Account::distributor(d),
+                    pay.distributor_fee,
+                    prov,
+                );
+                self.tally
+                    .add(Metric::DistributorFees, pay.distributor_fee.0);
+            }
+            let (kind, metric) = if res.shop_ads {
+                (EntryKind::ShopAdsCommission, Metric::ShopAdsCommissions)
+            } else {
+                (EntryKind::Commission, Metric::Commissions)
+            };
+            self.ledger.post(
+                t,
+                kind,
+                Account::Escrow,
+                Account::creator(line.creator),
+                pay.commission,
+                prov,
+            );
+            self.tally.add(metric, pay.commission.0);
+        }
+        pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
+        self.ledger.post(
+            t,
+            EntryKind::SellerRevenue,
+            Account::Escrow,
+            Account::seller(line.seller),
+            pay.seller_revenue,
+            prov,
+        );
+        self.tally.add(Metric::SellerRevenue, pay.seller_revenue.0);
+        self.tally.count(Metric::OrdersSettled);
+        let mut rules = RuleSet::of(&[RuleId::Settle1, RuleId::Settle2]);
+        if !line.refunded.is_zero() {
+            rules.insert(RuleId::Settle3);
+            rules.insert(RuleId::H2);
+        }
+        self.fired.extend(rules);
+        let stamp = self.calendar.stamp(t);
+        let l = self.orders.get_mut(k);
+        l.held = Money::ZERO;
+        l.status = Status::Settled;
+        let tracked = l.record != u32::MAX;
+        if let Some(r) = self.record_mut(k) {
+            r.status = Status::Settled;
+            r.settled = Some(stamp);
+            r.commission = pay.commission;
+            r.distributor_fee = pay.distributor_fee;
+        }
+        if !tracked {
+            self.orders.free(k);
+        }
+        Ok(pay)
+    }
+
+    /// The commission accrued on lines not yet settled (at the end of a run).
+    pub fn commissions_pending(&self) -> Money {
+        let rd = self.rounding();
+        self.orders
+            .live_lines()
+            .filter(|l| {
+                matches!(
+                    l.status,
+                    Status::Placed | Status::Shipped | Status::Delivered
+                )
+            })
+            .filter_map(|l| {
+                l.resolution
+                    .map(|r| rd.commission(l.base, r.rate, l.paid - l.refunded, l.paid))
+            })
+            .sum()
+    }
+
+    /// The end-of-run ledger check (MONEY-2), with escrow checked against the open lines.
+    pub fn check_ledger(&mut self) -> Result<(), LedgerError> {
+        let escrow: Money = self.orders.live_lines().map(|l| l.held).sum();
+        self.fired.insert(RuleId::Money2);
+        let res = self.ledger.check(&[
+            (Account::Escrow, escrow),
+            (Account::RewardBudget, Money::ZERO),
+            (Account::FlatFeeHold, Money::ZERO),
+            (Account::ServiceFeeHold, Money::ZERO),
+        ]);
+        // Metric tallies must agree with the ledger's totals by kind.
+        let mut problems = Vec::new();
+        for (m, k) in [
+            (Metric::Commissions, EntryKind::Commission),
+            (Metric::ShopAdsCommissions, EntryKind::ShopAdsCommission),
+            (Metric::DistributorFees, EntryKind::DistributorFee),
+            (Metric::SellerRevenue, EntryKind::SellerRevenue),
+        ] {
+            if self.tally.get(m) != self.ledger.total(k).0 {
+                problems.push(format!(
+                    "{} tallied {} but the ledger posted {}",
+                    m.name(),
+                    self.tally.get(m),
+                    self.ledger.total(k)
+                ));
+            }
+        }
+        match (res, problems.is_empty()) {
+            (Ok(()), true) => Ok(()),
+            (Ok(()), false) => Err(LedgerError {
+                problems,
+                entries: Vec::new(),
+            }),
+            (Err(mut e), _) => {
+                e.problems.extend(problems);
+                Err(e)
+            }
+        }
+    }
+
+    /// Days in the after-sales window, in minutes.
+    pub fn after_sales_minutes(&self) -> u32 {
+        self.opts.after_sales_days * DAY
+    }
+}
+
+/// Display names for a tracked order's record.
+#[derive(Clone, Debug)]
+pub struct Names2 {
+    pub creator: String,
+    pub product: String,
+}

@@ -1,0 +1,258 @@
+//! Plan books: what each plan offers, as the platform records it (SHOP-1, OPEN-1..4, H-4).
+//!
+//! The books hold rate histories rather than current rates, so "which rate applied at time t"
+//! is a pure lookup. Target, Collaboration Plus and distributor campaigns plug in beside Open
+//! through [`PlanRef`] and the candidate list of the attribution engine.
+
+use serde::Serialize;
+
+use crate::model::{ProductId, SellerId};
+use crate::money::Rate;
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::time::{DAY, SimTime};
+
+/// Which plan an amount or a rate came from.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "plan", content = "index", rename_all = "kebab-case")]
+pub enum PlanRef {
+    /// No plan (money movements that are not commissions).
+    #[default]
+    None,
+    /// A seller's Shop plan (the index is the seller).
+    Shop(u32),
+    /// An Open collaboration plan (the index is the plan).
+    Open(u32),
+    /// A Target collaboration invitation.
+    Target(u32),
+    /// A Collaboration Plus campaign.
+    Plus(u32),
+    /// A distributor campaign.
+    Distributor(u32),
+}
+
+impl PlanRef {
+    pub fn kind(self) -> &'static str {
+        match self {
+            PlanRef::None => "none",
+            PlanRef::Shop(_) => "shop",
+            PlanRef::Open(_) => "open",
+            PlanRef::Target(_) => "target",
+            PlanRef::Plus(_) => "plus",
+            PlanRef::Distributor(_) => "distributor",
+        }
+    }
+}
+
+/// A rate and the times from which it applies. The first change is the initial rate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateHistory {
+    changes: Vec<(SimTime, Rate)>,
+}
+
+impl RateHistory {
+    pub fn new(at: SimTime, rate: Rate) -> RateHistory {
+        RateHistory {
+            changes: vec![(at, rate)],
+        }
+    }
+    /// Records a change at `at` (changes arrive in time order).
+    pub fn change(&mut self, at: SimTime, rate: Rate) {
+        self.changes.push((at, rate));
+    }
+    /// The rate in force at `t` and when it took effect (OPEN-4: a change applies to orders
+    /// placed after it).
+    // rule: OPEN-4
+    pub fn at(&self, t: SimTime) -> Option<(Rate, SimTime)> {
+        let mut cur = None;
+        for &(c, r) in &self.changes {
+            if c > t {
+                break;
+            }
+            cur = Some((r, c));
+        }
+        cur
+    }
+    /// The rate at `t` for a creator promoting since `joined`, under the H-4 decrease lock: a
+    /// change that lowers the creator's rate reaches a creator already promoting only `lock`
+    /// minutes after it; increases, and creators joining after the change, get it at once.
+    // rule: H-4
+    pub fn at_locked(
+        &self,
+        t: SimTime,
+        joined: SimTime,
+        lock: u32,
+    ) -> Option<(Rate, SimTime, bool)> {
+        let mut cur: Option<(Rate, SimTime)> = None;
+        let mut locked = false;
+        for &(c, r) in &self.changes {
+            if c > t {
+                break;
+            }
+            match cur {
+                Some((prev, _)) if r < prev && joined < c && t < c.plus_minutes(lock) => {
+                    locked = true;
+                }
+                _ => {
+                    cur = Some((r, c));
+                    locked = false;
+                }
+            }
+        }
+        cur.map(|(r, c)| (r, c, locked))
+    }
+    pub fn changes(&self) -> &[(SimTime, Rate)] {
+        &self.changes
+    }
+    pub fn initial(&self) -> Rate {
+        self.changes[0].1
+    }
+}
+
+/// Options of the H-4 decrease lock.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DecreaseLock {
+    /// Days before a decrease reaches creators already promoting (30).
+    pub days: u32,
+    /// Days before the end of the lock that creators are warned (2).
+    pub warn_days: u32,
+}
+
+impl DecreaseLock {
+    pub fn minutes(self) -> u32 {
+        self.days * DAY
+    }
+}
+
+/// One product's entry in an Open plan.
+#[derive(Clone, Debug)]
+pub struct OpenListing {
+    pub plan: u32,
+    pub product: ProductId,
+    pub rate: RateHistory,
+    /// The optional Open Shop Ads rate (H-5).
+    pub shop_ads: Option<RateHistory>,
+    /// Free samples left (OPEN-3).
+    pub samples_left: u32,
+}
+
+/// The sample terms of an Open plan (OPEN-3).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SampleTerms {
+    /// Samples available per product.
+    pub quantity: u32,
+    pub min_followers: u32,
+    pub min_level: u8,
+    /// Minimum fulfilment rate (share of earlier samples the creator posted about, H-6).
+    pub min_fulfilment: f64,
+}
+
+/// An Open collaboration plan (OPEN-1).
+#[derive(Clone, Debug)]
+pub struct OpenPlan {
+    pub seller: SellerId,
+    pub samples: Option<SampleTerms>,
+}
+
+/// The platform's plan books.
+#[derive(Clone, Debug, Default)]
+pub struct Books {
+    /// Shop plan rate history per seller (SHOP-1); `None` when the seller has no Shop plan.
+    pub shop: Vec<Option<RateHistory>>,
+    pub open_plans: Vec<OpenPlan>,
+    pub open_listings: Vec<OpenListing>,
+    /// Per product, its Open listing (a product is in at most one Open plan).
+    pub open_by_product: Vec<Option<u32>>,
+    /// The H-4 lock, when the rule-set option is on.
+    pub decrease_lock: Option<DecreaseLock>,
+}
+
+impl Books {
+    pub fn open_listing(&self, p: ProductId) -> Option<&OpenListing> {
+        self.open_by_product[p.idx()].map(|i| &self.open_listings[i as usize])
+    }
+
+    /// The Open rate for a creator promoting `p` since `joined`, at `t`, and the rules that
+    /// decided it.
+    pub fn open_rate(
+        &self,
+        listing: u32,
+        t: SimTime,
+        joined: SimTime,
+    ) -> Option<(Rate, SimTime, RuleSet)> {
+        let l = &self.open_listings[listing as usize];
+        let mut rules = RuleSet::of(&[RuleId::Open1]);
+        if l.rate.changes().len() > 1 {
+            rules.insert(RuleId::Open4);
+        }
+        match self.decrease_lock {
+            Some(lock) => {
+                let (r, since, locked) = l.rate.at_locked(t, joined, lock.minutes())?;
+                if locked {
+                    rules.insert(RuleId::H4);
+                }
+                Some((r, since, rules))
+            }
+            None => l.rate.at(t).map(|(r, s)| (r, s, rules)),
+        }
+    }
+
+    /// The Open Shop Ads rate for a listing at `t`, if one is set (H-5).
+    pub fn open_shop_ads(&self, listing: u32, t: SimTime) -> Option<(Rate, SimTime)> {
+        self.open_listings[listing as usize]
+            .shop_ads
+            .as_ref()?
+            .at(t)
+    }
+
+    /// The Shop plan rate of `seller` at `t` (SHOP-1).
+    pub fn shop_rate(&self, seller: SellerId, t: SimTime) -> Option<(Rate, SimTime)> {
+        self.shop[seller.idx()].as_ref()?.at(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> Rate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn changes_apply_from_their_time() {
+        let mut h = RateHistory::new(SimTime(0), r("10%"));
+        h.change(SimTime(100), r("8%"));
+        assert_eq!(h.at(SimTime(99)).unwrap().0, r("10%"));
+        assert_eq!(h.at(SimTime(100)).unwrap(), (r("8%"), SimTime(100)));
+    }
+
+    #[test]
+    fn decrease_lock_holds_old_rate_for_promoting_creators_only() {
+        let lock = 30 * DAY;
+        let mut h = RateHistory::new(SimTime(0), r("10%"));
+        h.change(SimTime(DAY), r("8%"));
+        // promoting since before the decrease: locked for 30 days
+        assert_eq!(
+            h.at_locked(SimTime(2 * DAY), SimTime(0), lock).unwrap().0,
+            r("10%")
+        );
+        assert!(h.at_locked(SimTime(2 * DAY), SimTime(0), lock).unwrap().2);
+        assert_eq!(
+            h.at_locked(SimTime(31 * DAY), SimTime(0), lock).unwrap().0,
+            r("8%")
+        );
+        // joined after the change: new rate at once
+        assert_eq!(
+            h.at_locked(SimTime(2 * DAY), SimTime(DAY + 1), lock)
+                .unwrap()
+                .0,
+            r("8%")
+        );
+        // increases apply at once
+        h.change(SimTime(3 * DAY), r("12%"));
+        assert_eq!(
+            h.at_locked(SimTime(3 * DAY), SimTime(0), lock).unwrap().0,
+            r("12%")
+        );
+    }
+}

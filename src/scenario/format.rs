@@ -1,0 +1,396 @@
+//! The scenario file as written: serde structs mirroring the TOML, with spans for validation.
+//!
+//! Every table denies unknown keys. Values that later checks need to point at are wrapped in
+//! [`Spanned`]. `docs/scenario-format.md` documents every key, its unit and its default.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{ContentKind, Traffic};
+use crate::money::{Money, Rate, RoundingMode};
+use crate::rules::LateRefund;
+use crate::scenario::dist::Dist;
+
+type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub scenario: S<ScenarioSection>,
+    #[serde(default)]
+    pub rules: RulesSection,
+    #[serde(default)]
+    pub sellers: Vec<SellerRaw>,
+    #[serde(default)]
+    pub products: Vec<ProductRaw>,
+    #[serde(default)]
+    pub creators: Vec<CreatorRaw>,
+    #[serde(default)]
+    pub distributors: Vec<DistributorRaw>,
+    #[serde(default)]
+    pub populations: PopulationsRaw,
+    #[serde(default)]
+    pub open_plans: Vec<OpenPlanRaw>,
+    #[serde(default)]
+    pub behaviour: BehaviourRaw,
+    #[serde(default)]
+    pub script: ScriptRaw,
+    #[serde(default)]
+    pub expect: Vec<S<ExpectRaw>>,
+    pub expect_invalid: Option<ExpectInvalidRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSection {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub region: S<String>,
+    pub currency: Option<String>,
+    pub minor_unit: Option<S<u32>>,
+    pub start: S<String>,
+    pub days: S<u32>,
+    #[serde(default = "one_u64")]
+    pub seed: u64,
+    pub replications: Option<S<u32>>,
+}
+
+fn one_u64() -> u64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    #[serde(default)]
+    pub rounding: RoundingMode,
+    pub after_sales_days: Option<S<u32>>,
+    #[serde(default)]
+    pub refund_after_settlement: LateRefund,
+    #[serde(default)]
+    pub open_decrease_lock: bool,
+    pub open_decrease_lock_days: Option<S<u32>>,
+    pub open_decrease_warning_days: Option<S<u32>>,
+    pub sample_post_days: Option<S<u32>>,
+    pub sample_extension_days: Option<S<u32>>,
+    pub drain: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerRaw {
+    pub id: S<String>,
+    #[serde(default)]
+    pub plus_enabled: bool,
+    pub shop_plan_rate: Option<S<Rate>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductRaw {
+    pub id: S<String>,
+    pub seller: S<String>,
+    pub price: S<Money>,
+    pub category: Option<S<String>>,
+    #[serde(default = "yes")]
+    pub affiliate_eligible: bool,
+    pub stock: Option<u32>,
+    pub popularity: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorRaw {
+    pub id: S<String>,
+    pub followers: u32,
+    pub level: Option<S<u8>>,
+    #[serde(default)]
+    pub categories: Vec<S<String>>,
+    #[serde(default)]
+    pub live: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributorRaw {
+    pub id: S<String>,
+}
+
+/// A rate range: each value drawn uniformly in 0.01 % steps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateRange {
+    pub min: S<Rate>,
+    pub max: S<Rate>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationsRaw {
+    pub sellers: Option<S<SellerPopRaw>>,
+    pub products: Option<S<ProductPopRaw>>,
+    pub creators: Option<S<CreatorPopRaw>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerPopRaw {
+    pub count: S<u32>,
+    pub shop_plan_share: Option<S<f64>>,
+    pub shop_plan_rate: Option<RateRange>,
+    pub open_plan_share: Option<S<f64>>,
+    pub open_rate: Option<RateRange>,
+    pub open_samples: Option<u32>,
+    pub plus_enabled_share: Option<S<f64>>,
+    pub approval: Option<ApprovalRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPopRaw {
+    pub count: S<u32>,
+    pub price: S<Dist>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    pub eligible_share: Option<S<f64>>,
+    pub stock: Option<u32>,
+    pub zipf_exponent: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorPopRaw {
+    pub count: S<u32>,
+    pub followers: S<Dist>,
+    pub level_weights: Option<S<Vec<f64>>>,
+    pub categories_per_creator: Option<S<u32>>,
+    pub live_share: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenPlanRaw {
+    pub id: S<String>,
+    pub seller: S<String>,
+    #[serde(default)]
+    pub products: Vec<S<String>>,
+    #[serde(default)]
+    pub all_products: bool,
+    pub rate: Option<S<Rate>>,
+    pub shop_ads_rate: Option<S<Rate>>,
+    #[serde(default)]
+    pub product_rates: BTreeMap<String, S<Rate>>,
+    #[serde(default)]
+    pub groups: Vec<OpenGroupRaw>,
+    pub approval: Option<ApprovalRaw>,
+    pub samples: Option<SamplesRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenGroupRaw {
+    pub products: Vec<S<String>>,
+    pub rate: S<Rate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRaw {
+    #[serde(default)]
+    pub policy: ApprovalPolicyRaw,
+    pub probability: Option<S<f64>>,
+    pub min_followers: Option<u32>,
+    pub min_level: Option<u8>,
+    pub delay: Option<S<Dist>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalPolicyRaw {
+    #[default]
+    Auto,
+    Probability,
+    Criteria,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplesRaw {
+    pub quantity: u32,
+    #[serde(default)]
+    pub min_followers: u32,
+    #[serde(default)]
+    pub min_level: u8,
+    pub min_fulfilment: Option<S<f64>>,
+    pub shipping_delay: Option<S<Dist>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BehaviourRaw {
+    #[serde(default)]
+    pub creators: CreatorBehaviourRaw,
+    #[serde(default)]
+    pub buyers: BuyerBehaviourRaw,
+    #[serde(default)]
+    pub orders: OrderBehaviourRaw,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorBehaviourRaw {
+    pub actions_per_day: Option<S<f64>>,
+    pub explore_probability: Option<S<f64>>,
+    pub max_products: Option<u32>,
+    pub candidates: Option<u32>,
+    pub commission_weight: Option<S<f64>>,
+    pub fit_weight: Option<S<f64>>,
+    pub live_probability: Option<S<f64>>,
+    pub authorise_probability: Option<S<f64>>,
+    pub sample_request_probability: Option<S<f64>>,
+    pub sample_post_probability: Option<S<f64>>,
+    pub sample_extension_probability: Option<S<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyerBehaviourRaw {
+    pub views_per_follower: Option<S<f64>>,
+    pub live_views_per_follower: Option<S<f64>>,
+    pub views_sigma: Option<S<f64>>,
+    pub conversion_rate: Option<S<f64>>,
+    pub live_conversion_rate: Option<S<f64>>,
+    pub fit_multiplier: Option<S<f64>>,
+    pub order_half_life_days: Option<S<f64>>,
+    pub live_hours: Option<S<f64>>,
+    pub quantity_weights: Option<S<Vec<f64>>>,
+    pub ad_share: Option<S<f64>>,
+    pub showcase_share: Option<S<f64>>,
+    pub seller_coupon_probability: Option<S<f64>>,
+    pub seller_coupon: Option<S<Rate>>,
+    pub platform_coupon_probability: Option<S<f64>>,
+    pub platform_coupon: Option<S<Rate>>,
+    pub shipping: Option<S<Money>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBehaviourRaw {
+    pub cancel_probability: Option<S<f64>>,
+    pub cancel_delay: Option<S<Dist>>,
+    pub ship_delay: Option<S<Dist>>,
+    pub delivery_delay: Option<S<Dist>>,
+    pub return_probability: Option<S<f64>>,
+    pub partial_return_share: Option<S<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptRaw {
+    #[serde(default)]
+    pub rate_changes: Vec<RateChangeRaw>,
+    #[serde(default)]
+    pub applications: Vec<ActRaw>,
+    #[serde(default)]
+    pub showcase_adds: Vec<ActRaw>,
+    #[serde(default)]
+    pub sample_requests: Vec<ActRaw>,
+    #[serde(default)]
+    pub posts: Vec<PostRaw>,
+    #[serde(default)]
+    pub orders: Vec<OrderRaw>,
+    #[serde(default)]
+    pub returns: Vec<ReturnRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateChangeRaw {
+    pub at: S<String>,
+    pub plan: Option<S<String>>,
+    pub product: Option<S<String>>,
+    pub seller: Option<S<String>>,
+    pub rate: S<Rate>,
+    #[serde(default)]
+    pub shop_ads: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActRaw {
+    pub at: S<String>,
+    pub creator: S<String>,
+    pub product: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostRaw {
+    pub at: S<String>,
+    pub creator: S<String>,
+    pub product: S<String>,
+    pub kind: Option<ContentKind>,
+    #[serde(default)]
+    pub authorised: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRaw {
+    pub id: S<String>,
+    pub at: S<String>,
+    pub creator: S<String>,
+    pub product: S<String>,
+    pub quantity: Option<S<u32>>,
+    pub traffic: Option<Traffic>,
+    #[serde(default)]
+    pub authorised: bool,
+    pub seller_coupon: Option<S<Money>>,
+    pub platform_coupon: Option<S<Money>>,
+    pub shipping: Option<S<Money>>,
+    pub shipped: Option<S<String>>,
+    pub delivered: Option<S<String>>,
+    pub cancelled: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRaw {
+    pub at: S<String>,
+    pub order: S<String>,
+    pub quantity: Option<S<u32>>,
+    pub amount: Option<S<Money>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectRaw {
+    pub metric: Option<S<String>>,
+    pub order: Option<S<String>>,
+    pub field: Option<S<String>>,
+    pub account: Option<S<String>>,
+    pub refusal: Option<S<String>>,
+    pub fired: Option<S<String>>,
+    pub equals: Option<S<String>>,
+    pub min: Option<S<String>>,
+    pub max: Option<S<String>>,
+    pub mean_min: Option<S<String>>,
+    pub mean_max: Option<S<String>>,
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectInvalidRaw {
+    pub rule: Option<String>,
+    pub message: Option<String>,
+    pub line: Option<usize>,
+}

@@ -1,0 +1,488 @@
+//! Scenario files: parsing, validation with precise spans, and the resolved [`Scenario`].
+//!
+//! `format` mirrors the TOML; [`load`] and [`parse`] check it and resolve names to dense ids,
+//! producing a [`Scenario`] the simulator runs. Every problem is reported with file, line,
+//! column and, where one applies, the rule ID.
+
+pub mod dist;
+pub mod error;
+pub mod format;
+mod validate;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::metrics::{EndMetric, Metric};
+use crate::model::{ContentKind, CreatorId, ProductId, SellerId, Traffic};
+use crate::money::{Money, Rate};
+use crate::rules::RuleOptions;
+use crate::rules::catalogue::RuleId;
+use crate::rules::plans::SampleTerms;
+use crate::time::{Calendar, SimTime};
+
+pub use dist::Dist;
+pub use error::ScenarioError;
+
+/// The built-in demo scenario: every implemented plan type, a few scripted events, behaviour.
+pub const DEMO: &str = include_str!("../../scenarios/demo.toml");
+/// The name under which the demo's errors are reported.
+pub const DEMO_NAME: &str = "<built-in demo>";
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
+    let file = path.display().to_string();
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        vec![ScenarioError::whole(
+            &file,
+            format!("cannot read the scenario file: {e}"),
+        )]
+    })?;
+    parse(&file, &src)
+}
+
+/// Validates scenario source text; `file` names it in errors.
+pub fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError>> {
+    validate::parse(file, src)
+}
+
+/// Reads only the `[expect_invalid]` table of a file that may not validate.
+pub fn expected_rejection(src: &str) -> Option<ExpectInvalid> {
+    validate::expected_rejection(src)
+}
+
+/// A region's currency and settlement period (SETTLE-2, H-10).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Region {
+    pub code: String,
+    pub currency: String,
+    pub minor_unit: u32,
+}
+
+/// A validated scenario, with names resolved to dense ids. Named agents take the first ids;
+/// generated populations follow them.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub file: String,
+    pub region: Region,
+    pub calendar: Calendar,
+    pub days: u32,
+    pub seed: u64,
+    pub replications: u32,
+    pub opts: RuleOptions,
+    /// Run settlements and other follow-ups after the last day (no new demand).
+    pub drain: bool,
+    pub categories: Vec<String>,
+    pub named: Named,
+    pub populations: Populations,
+    pub open_plans: Vec<OpenPlanSpec>,
+    pub behaviour: Behaviour,
+    pub script: Vec<Scripted>,
+    pub orders: Vec<ScriptOrder>,
+    pub expectations: Vec<Expectation>,
+}
+
+/// Agents named in the file.
+#[derive(Clone, Debug, Default)]
+pub struct Named {
+    pub sellers: Vec<SellerSpec>,
+    pub products: Vec<ProductSpec>,
+    pub creators: Vec<CreatorSpec>,
+    pub distributors: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SellerSpec {
+    pub name: String,
+    pub plus_enabled: bool,
+    pub shop_plan_rate: Option<Rate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProductSpec {
+    pub name: String,
+    pub seller: SellerId,
+    pub price: Money,
+    pub category: u8,
+    pub eligible: bool,
+    pub stock: u32,
+    pub popularity: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CreatorSpec {
+    pub name: String,
+    pub followers: u32,
+    pub level: u8,
+    pub categories: u64,
+    pub live: bool,
+}
+
+/// Synthetic populations, drawn per replication.
+#[derive(Clone, Debug, Default)]
+pub struct Populations {
+    pub sellers: Option<SellerPop>,
+    pub products: Option<ProductPop>,
+    pub creators: Option<CreatorPop>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SellerPop {
+    pub count: u32,
+    pub shop_plan_share: f64,
+    pub shop_plan_rate: (Rate, Rate),
+    pub open_plan_share: f64,
+    pub open_rate: (Rate, Rate),
+    pub open_samples: u32,
+    pub plus_enabled_share: f64,
+    pub approval: Approval,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProductPop {
+    pub count: u32,
+    pub price: Dist,
+    pub categories: Vec<u8>,
+    pub eligible_share: f64,
+    pub stock: u32,
+    pub zipf_exponent: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct CreatorPop {
+    pub count: u32,
+    pub followers: Dist,
+    pub level_weights: Vec<f64>,
+    pub categories_per_creator: u32,
+    pub live_share: f64,
+}
+
+/// How a seller decides Open applications (OPEN-2 model).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Approval {
+    pub policy: ApprovalPolicy,
+    /// Days from application to decision.
+    pub delay: Dist,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApprovalPolicy {
+    /// Approve every application.
+    Auto,
+    /// Approve with a probability.
+    Probability(f64),
+    /// Approve creators meeting minimum followers and level.
+    Criteria { min_followers: u32, min_level: u8 },
+}
+
+impl Default for Approval {
+    fn default() -> Approval {
+        Approval {
+            policy: ApprovalPolicy::Auto,
+            delay: Dist::fixed(0.0),
+        }
+    }
+}
+
+/// An Open plan as the scenario defines it (OPEN-1).
+#[derive(Clone, Debug)]
+pub struct OpenPlanSpec {
+    pub name: String,
+    pub seller: SellerId,
+    /// Products and their rates (per product, per group or the plan's rate).
+    pub listings: Vec<(ProductId, Rate)>,
+    pub shop_ads_rate: Option<Rate>,
+    pub approval: Approval,
+    pub samples: Option<(SampleTerms, Dist)>,
+}
+
+/// Behaviour models: what agents choose. Units are in each field's doc.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviour {
+    pub creators: CreatorBehaviour,
+    pub buyers: BuyerBehaviour,
+    pub orders: OrderBehaviour,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreatorBehaviour {
+    /// Actions (a post or a product search) per creator per day.
+    pub actions_per_day: f64,
+    /// Probability that an action is a product search rather than a post.
+    pub explore_probability: f64,
+    /// Products a creator promotes at most.
+    pub max_products: u32,
+    /// Products a creator looks at in one search.
+    pub candidates: u32,
+    /// Weight of the offered commission (per percentage point) in the choice.
+    pub commission_weight: f64,
+    /// Weight of category fit in the choice.
+    pub fit_weight: f64,
+    /// Probability that a LIVE-capable creator's post is a LIVE.
+    pub live_probability: f64,
+    /// Probability that a creator authorises a video for Shop Ads.
+    pub authorise_probability: f64,
+    /// Probability of requesting a free sample when applying to an Open plan that offers them.
+    pub sample_request_probability: f64,
+    /// Probability of posting about a received sample before its deadline.
+    pub sample_post_probability: f64,
+    /// Probability of using the one extension when the deadline comes without a post.
+    pub sample_extension_probability: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuyerBehaviour {
+    /// Mean views of a video per follower.
+    pub views_per_follower: f64,
+    /// Mean viewers of a LIVE per follower.
+    pub live_views_per_follower: f64,
+    /// Log-space standard deviation of views around the mean.
+    pub views_sigma: f64,
+    /// Orders per video view.
+    pub conversion_rate: f64,
+    /// Orders per LIVE viewer.
+    pub live_conversion_rate: f64,
+    /// Conversion multiplier when the product's category is one of the creator's.
+    pub fit_multiplier: f64,
+    /// Half-life of a video's order stream, days.
+    pub order_half_life_days: f64,
+    /// Length of a LIVE, hours.
+    pub live_hours: f64,
+    /// Weights of quantities 1, 2, 3, …
+    pub quantity_weights: Vec<f64>,
+    /// Share of a video's orders that come from Shop Ads (on authorised videos only).
+    pub ad_share: f64,
+    /// Share of orders placed from the creator's showcase.
+    pub showcase_share: f64,
+    pub seller_coupon_probability: f64,
+    pub seller_coupon: Rate,
+    pub platform_coupon_probability: f64,
+    pub platform_coupon: Rate,
+    /// Shipping charged per order line (excluded from commission, H-1).
+    pub shipping: Money,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderBehaviour {
+    /// Probability that a line is cancelled before it ships.
+    pub cancel_probability: f64,
+    /// Days from placement to cancellation.
+    pub cancel_delay: Dist,
+    /// Days from placement to shipping.
+    pub ship_delay: Dist,
+    /// Days from shipping to delivery.
+    pub delivery_delay: Dist,
+    /// Probability that a delivered line is returned within the after-sales window.
+    pub return_probability: f64,
+    /// Share of returns that are partial (part of the quantity or amount).
+    pub partial_return_share: f64,
+}
+
+/// A scripted event of the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scripted {
+    pub at: SimTime,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    OpenRate {
+        plan: u32,
+        product: Option<ProductId>,
+        rate: Rate,
+        shop_ads: bool,
+    },
+    ShopRate {
+        seller: SellerId,
+        rate: Rate,
+    },
+    Apply {
+        creator: CreatorId,
+        product: ProductId,
+    },
+    ShowcaseAdd {
+        creator: CreatorId,
+        product: ProductId,
+    },
+    SampleRequest {
+        creator: CreatorId,
+        product: ProductId,
+    },
+    Post {
+        creator: CreatorId,
+        product: ProductId,
+        kind: ContentKind,
+        authorised: bool,
+    },
+    /// Places the scripted order with this index in [`Scenario::orders`].
+    Order(u32),
+    Return {
+        order: u32,
+        amount: ReturnAmount,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReturnAmount {
+    Quantity(u32),
+    Amount(Money),
+    All,
+}
+
+/// A scripted order line and its scripted lifecycle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptOrder {
+    pub name: String,
+    pub at: SimTime,
+    pub creator: CreatorId,
+    pub product: ProductId,
+    pub quantity: u32,
+    pub traffic: Traffic,
+    pub authorised: bool,
+    pub seller_coupon: Money,
+    pub platform_coupon: Money,
+    pub shipping: Money,
+    pub shipped: Option<SimTime>,
+    pub delivered: Option<SimTime>,
+    pub cancelled: Option<SimTime>,
+}
+
+/// An expected outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    pub subject: Subject,
+    pub check: Check,
+    /// Where it is written, for failure messages: `file:line`.
+    pub place: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Subject {
+    Metric(Metric),
+    End(EndMetric),
+    /// `ledger_balanced`: always true in a completed run; a failed check is an error.
+    LedgerBalanced,
+    Order {
+        order: u32,
+        field: OrderField,
+    },
+    Account(AccountRef),
+    /// Scripted actions refused, naming this rule.
+    Refusals(RuleId),
+    /// This rule fired in the run.
+    Fired(RuleId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderField {
+    Status,
+    Commission,
+    DistributorFee,
+    Rate,
+    Plan,
+    Base,
+    Gross,
+    Refunded,
+    Placed,
+    Delivered,
+    Settled,
+    RateSince,
+    ShopAds,
+    Rules,
+    Refused,
+}
+
+impl OrderField {
+    pub const NAMES: &'static [&'static str] = &[
+        "status",
+        "commission",
+        "distributor_fee",
+        "rate",
+        "plan",
+        "base",
+        "gross",
+        "refunded",
+        "placed",
+        "delivered",
+        "settled",
+        "rate_since",
+        "shop_ads",
+        "rules",
+        "refused",
+    ];
+    pub fn parse(s: &str) -> Option<OrderField> {
+        use OrderField::*;
+        Some(match s {
+            "status" => Status,
+            "commission" => Commission,
+            "distributor_fee" => DistributorFee,
+            "rate" => Rate,
+            "plan" => Plan,
+            "base" => Base,
+            "gross" => Gross,
+            "refunded" => Refunded,
+            "placed" => Placed,
+            "delivered" => Delivered,
+            "settled" => Settled,
+            "rate_since" => RateSince,
+            "shop_ads" => ShopAds,
+            "rules" => Rules,
+            "refused" => Refused,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountRef {
+    Seller(SellerId),
+    Creator(CreatorId),
+    Distributor(u32),
+    Platform,
+    Buyers,
+    Escrow,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Check {
+    /// Exactly this value in every replication (decimal equality for numbers; text otherwise).
+    Equals(String),
+    /// Within `[min, max]` in every replication.
+    Range {
+        min: Option<rust_decimal::Decimal>,
+        max: Option<rust_decimal::Decimal>,
+    },
+    /// The mean over replications within `[min, max]`.
+    Mean {
+        min: Option<rust_decimal::Decimal>,
+        max: Option<rust_decimal::Decimal>,
+    },
+    /// Exactly this many (refusals).
+    Count(u64),
+}
+
+/// The expected rejection of an invalid scenario (`[expect_invalid]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectInvalid {
+    pub rule: Option<String>,
+    pub message: Option<String>,
+    pub line: Option<usize>,
+}
+
+impl Scenario {
+    /// Agents in a replication: named plus populations.
+    pub fn agent_counts(&self) -> (u64, u64, u64) {
+        let p = &self.populations;
+        (
+            self.named.sellers.len() as u64 + p.sellers.as_ref().map_or(0, |s| u64::from(s.count)),
+            self.named.products.len() as u64
+                + p.products.as_ref().map_or(0, |s| u64::from(s.count)),
+            self.named.creators.len() as u64
+                + p.creators.as_ref().map_or(0, |s| u64::from(s.count)),
+        )
+    }
+}

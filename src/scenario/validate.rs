@@ -1,0 +1,1262 @@
+//! Validation: checks a parsed scenario file and resolves it into a [`Scenario`].
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+use toml::Spanned;
+
+use super::format::*;
+use super::*;
+use crate::model::UNLIMITED;
+use crate::money::{Rounding, RoundingMode};
+use crate::rules::plans::DecreaseLock;
+use crate::time::{DAY, parse_datetime};
+
+/// Most agents of each kind a scenario may ask for (memory is estimated up front too).
+const MAX_AGENTS: u32 = 50_000_000;
+/// Memory a replication may be estimated to need before the scenario is refused.
+const MAX_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0;
+
+struct V<'a> {
+    file: &'a str,
+    src: &'a str,
+    errs: Vec<ScenarioError>,
+}
+
+impl V<'_> {
+    fn err(&mut self, span: Range<usize>, msg: impl Into<String>, rule: Option<RuleId>) {
+        self.errs.push(ScenarioError::at(
+            self.file,
+            self.src,
+            Some(span),
+            msg,
+            rule,
+        ));
+    }
+    fn line_of(&self, span: &Range<usize>) -> usize {
+        self.src[..span.start.min(self.src.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+    fn prob(&mut self, v: &Option<Spanned<f64>>, key: &str, default: f64) -> f64 {
+        match v {
+            Some(s) if !(0.0..=1.0).contains(s.get_ref()) => {
+                self.err(
+                    s.span(),
+                    format!(
+                        "`{key}` is a probability: expected a number from 0 to 1, got {}",
+                        s.get_ref()
+                    ),
+                    None,
+                );
+                default
+            }
+            Some(s) => *s.get_ref(),
+            None => default,
+        }
+    }
+    fn nonneg(&mut self, v: &Option<Spanned<f64>>, key: &str, default: f64) -> f64 {
+        match v {
+            Some(s) if !(s.get_ref().is_finite() && *s.get_ref() >= 0.0) => {
+                self.err(
+                    s.span(),
+                    format!("`{key}` must be a finite number ≥ 0, got {}", s.get_ref()),
+                    None,
+                );
+                default
+            }
+            Some(s) => *s.get_ref(),
+            None => default,
+        }
+    }
+    fn dist(&mut self, v: &Option<Spanned<Dist>>, key: &str, default: Dist) -> Dist {
+        match v {
+            Some(s) => {
+                if let Err(m) = s.get_ref().check() {
+                    self.err(s.span(), format!("`{key}`: {m}"), None);
+                }
+                s.get_ref().clone()
+            }
+            None => default,
+        }
+    }
+    fn rate(&mut self, r: &Spanned<Rate>) -> Rate {
+        if let Err(m) = r.get_ref().check_affiliate() {
+            let rule = if m.contains("H-3") {
+                RuleId::H3
+            } else {
+                RuleId::Rate1
+            };
+            self.err(r.span(), m, Some(rule));
+        }
+        *r.get_ref()
+    }
+}
+
+/// A name table: name → dense index, remembering where each was defined.
+struct Names {
+    kind: &'static str,
+    map: HashMap<String, (u32, usize)>,
+}
+
+impl Names {
+    fn new(kind: &'static str) -> Names {
+        Names {
+            kind,
+            map: HashMap::new(),
+        }
+    }
+    fn define(&mut self, v: &mut V, id: &Spanned<String>) -> u32 {
+        let n = self.map.len() as u32;
+        let name = id.get_ref();
+        if name.trim().is_empty() {
+            v.err(
+                id.span(),
+                format!("a {} id must not be empty", self.kind),
+                None,
+            );
+        }
+        if let Some(&(_, line)) = self.map.get(name) {
+            v.err(
+                id.span(),
+                format!(
+                    "duplicate {} id `{name}` (first defined on line {line})",
+                    self.kind
+                ),
+                None,
+            );
+            return n;
+        }
+        let line = v.line_of(&id.span());
+        self.map.insert(name.clone(), (n, line));
+        n
+    }
+    fn get(&self, v: &mut V, id: &Spanned<String>) -> Option<u32> {
+        match self.map.get(id.get_ref()) {
+            Some(&(i, _)) => Some(i),
+            None => {
+                let mut known: Vec<&str> = self.map.keys().map(String::as_str).collect();
+                known.sort_unstable();
+                let hint = if known.is_empty() {
+                    format!("no {}s are defined", self.kind)
+                } else if known.len() <= 8 {
+                    format!("known {}s: {}", self.kind, known.join(", "))
+                } else {
+                    format!("{} {}s are defined", known.len(), self.kind)
+                };
+                v.err(
+                    id.span(),
+                    format!("unknown {} `{}` ({hint})", self.kind, id.get_ref()),
+                    None,
+                );
+                None
+            }
+        }
+    }
+}
+
+fn rule_in(msg: &str) -> Option<RuleId> {
+    RuleId::ALL
+        .iter()
+        .copied()
+        .find(|r| msg.contains(&format!("({r})")))
+}
+
+pub(super) fn expected_rejection(src: &str) -> Option<ExpectInvalid> {
+    let table: toml::Table = toml::from_str(src).ok()?;
+    let raw: ExpectInvalidRaw = table.get("expect_invalid")?.clone().try_into().ok()?;
+    Some(ExpectInvalid {
+        rule: raw.rule,
+        message: raw.message,
+        line: raw.line,
+    })
+}
+
+pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError>> {
+    if src.trim().is_empty() {
+        return Err(vec![ScenarioError::whole(
+            file,
+            "the scenario file is empty: expected at least a [scenario] table with name, region, start and days",
+        )]);
+    }
+    let raw: File = toml::from_str(src).map_err(|e| {
+        let msg = e.message().trim().to_string();
+        let rule = rule_in(&msg);
+        vec![ScenarioError::at(file, src, e.span(), msg, rule)]
+    })?;
+    let mut v = V {
+        file,
+        src,
+        errs: Vec::new(),
+    };
+    let sc = resolve(&mut v, raw);
+    if v.errs.is_empty() {
+        Ok(sc)
+    } else {
+        Err(v.errs)
+    }
+}
+
+fn time_at(v: &mut V, cal: &Calendar, s: &Spanned<String>) -> SimTime {
+    match parse_datetime(s.get_ref()) {
+        None => {
+            v.err(
+                s.span(),
+                format!(
+                    "`{}` is not a date-time: expected \"YYYY-MM-DD\" or \"YYYY-MM-DD HH:MM\"",
+                    s.get_ref()
+                ),
+                Some(RuleId::Time1),
+            );
+            SimTime::ZERO
+        }
+        Some(dt) => match cal.time_of(dt) {
+            Some(t) => t,
+            None => {
+                v.err(
+                    s.span(),
+                    format!(
+                        "`{}` is before the scenario starts ({})",
+                        s.get_ref(),
+                        cal.start
+                    ),
+                    Some(RuleId::Time1),
+                );
+                SimTime::ZERO
+            }
+        },
+    }
+}
+
+fn money_checked(v: &mut V, m: &Spanned<Money>, key: &str, minor: u32) -> Money {
+    let x = *m.get_ref();
+    if x.is_negative() {
+        v.err(
+            m.span(),
+            format!("`{key}` must not be negative, got {x}"),
+            Some(RuleId::Money1),
+        );
+    } else if !(Rounding {
+        mode: RoundingMode::HalfUp,
+        minor_unit: minor,
+    })
+    .is_whole(x)
+    {
+        v.err(
+            m.span(),
+            format!("`{key}` = {x} has more decimals than the currency's minor unit ({minor})"),
+            Some(RuleId::Money1),
+        );
+    }
+    x
+}
+
+fn rate_range(v: &mut V, r: &Option<RateRange>, default: (&str, &str)) -> (Rate, Rate) {
+    match r {
+        Some(rr) => {
+            let (a, b) = (v.rate(&rr.min), v.rate(&rr.max));
+            if b < a {
+                v.err(
+                    rr.max.span(),
+                    format!("`max` {b} is below `min` {a}"),
+                    Some(RuleId::Rate1),
+                );
+            }
+            (a, b)
+        }
+        None => (
+            default.0.parse().unwrap_or_default(),
+            default.1.parse().unwrap_or_default(),
+        ),
+    }
+}
+
+fn approval(v: &mut V, a: &Option<ApprovalRaw>) -> Approval {
+    let Some(a) = a else {
+        return Approval::default();
+    };
+    let policy = match a.policy {
+        ApprovalPolicyRaw::Auto => ApprovalPolicy::Auto,
+        ApprovalPolicyRaw::Probability => {
+            ApprovalPolicy::Probability(v.prob(&a.probability, "probability", 1.0))
+        }
+        ApprovalPolicyRaw::Criteria => ApprovalPolicy::Criteria {
+            min_followers: a.min_followers.unwrap_or(0),
+            min_level: a.min_level.unwrap_or(0),
+        },
+    };
+    Approval {
+        policy,
+        delay: v.dist(&a.delay, "delay", Dist::fixed(0.0)),
+    }
+}
+
+fn resolve(v: &mut V, raw: File) -> Scenario {
+    let sec = raw.scenario.get_ref();
+
+    // ---- region, calendar
+    let code = sec.region.get_ref().to_uppercase();
+    let known = match code.as_str() {
+        "ID" => Some(("IDR", 0, 6)),
+        "UK" | "GB" => Some(("GBP", 2, 14)),
+        "US" => Some(("USD", 2, 15)),
+        "VN" => Some(("VND", 0, 14)),
+        _ => None,
+    };
+    let after_sales = raw.rules.after_sales_days.as_ref().map(|s| *s.get_ref());
+    let (currency, minor_unit, after_sales_days) = match known {
+        Some((c, m, d)) => (
+            sec.currency.clone().unwrap_or_else(|| c.to_string()),
+            sec.minor_unit.as_ref().map_or(m, |s| *s.get_ref()),
+            after_sales.unwrap_or(d),
+        ),
+        None => {
+            if sec.currency.is_none() || sec.minor_unit.is_none() || after_sales.is_none() {
+                v.err(
+                    sec.region.span(),
+                    format!(
+                        "region `{}` has no built-in settings (known: ID, UK, US, VN): set scenario.currency, scenario.minor_unit and rules.after_sales_days",
+                        sec.region.get_ref()
+                    ),
+                    Some(RuleId::Settle2),
+                );
+            }
+            (
+                sec.currency.clone().unwrap_or_default(),
+                sec.minor_unit.as_ref().map_or(2, |s| *s.get_ref()),
+                after_sales.unwrap_or(7),
+            )
+        }
+    };
+    if minor_unit > 8 {
+        let sp = sec
+            .minor_unit
+            .as_ref()
+            .map(|s| s.span())
+            .unwrap_or(raw.scenario.span());
+        v.err(
+            sp,
+            format!("minor_unit {minor_unit} is not a currency's number of decimals (0–8)"),
+            Some(RuleId::Money1),
+        );
+    }
+    if after_sales_days > 365 {
+        if let Some(s) = &raw.rules.after_sales_days {
+            v.err(
+                s.span(),
+                "after_sales_days must be at most 365",
+                Some(RuleId::Settle2),
+            );
+        }
+    }
+    let start = match chrono::NaiveDate::parse_from_str(sec.start.get_ref().trim(), "%Y-%m-%d") {
+        Ok(d) => d,
+        Err(_) => {
+            v.err(
+                sec.start.span(),
+                format!(
+                    "`{}` is not a date: expected \"YYYY-MM-DD\"",
+                    sec.start.get_ref()
+                ),
+                None,
+            );
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date")
+        }
+    };
+    let calendar = Calendar::new(start);
+    let days = *sec.days.get_ref();
+    if days == 0 || days > 3650 {
+        v.err(
+            sec.days.span(),
+            format!("`days` must be from 1 to 3650, got {days}"),
+            None,
+        );
+    }
+    let replications = sec.replications.as_ref().map_or(1, |r| *r.get_ref());
+    if let Some(r) = &sec.replications {
+        if replications == 0 || replications > 1_000_000 {
+            v.err(
+                r.span(),
+                format!("`replications` must be from 1 to 1000000, got {replications}"),
+                None,
+            );
+        }
+    }
+
+    // ---- rules
+    let r = &raw.rules;
+    let pos = |v: &mut V, x: &Option<Spanned<u32>>, key: &str, d: u32| match x {
+        Some(s) if *s.get_ref() == 0 || *s.get_ref() > 3650 => {
+            v.err(
+                s.span(),
+                format!("`{key}` must be from 1 to 3650 days"),
+                None,
+            );
+            d
+        }
+        Some(s) => *s.get_ref(),
+        None => d,
+    };
+    let lock_days = pos(v, &r.open_decrease_lock_days, "open_decrease_lock_days", 30);
+    let warn_days = pos(
+        v,
+        &r.open_decrease_warning_days,
+        "open_decrease_warning_days",
+        2,
+    );
+    if warn_days >= lock_days {
+        if let Some(s) = &r.open_decrease_warning_days {
+            v.err(s.span(), "the warning must come before the lock ends: open_decrease_warning_days < open_decrease_lock_days", Some(RuleId::H4));
+        }
+    }
+    let opts = RuleOptions {
+        rounding: Rounding {
+            mode: r.rounding,
+            minor_unit,
+        },
+        after_sales_days,
+        late_refund: r.refund_after_settlement,
+        decrease_lock: r.open_decrease_lock.then_some(DecreaseLock {
+            days: lock_days,
+            warn_days,
+        }),
+        sample_post_days: pos(v, &r.sample_post_days, "sample_post_days", 14),
+        sample_extension_days: pos(v, &r.sample_extension_days, "sample_extension_days", 7),
+    };
+
+    // ---- categories
+    let mut categories: Vec<String> = Vec::new();
+    let mut cat = |v: &mut V, name: &str, span: Range<usize>| -> u8 {
+        if let Some(i) = categories.iter().position(|c| c == name) {
+            return i as u8;
+        }
+        if categories.len() == 64 {
+            v.err(span, "at most 64 product categories are supported", None);
+            return 0;
+        }
+        categories.push(name.to_string());
+        (categories.len() - 1) as u8
+    };
+
+    // ---- named agents
+    let mut sellers = Names::new("seller");
+    let mut named = Named::default();
+    for s in &raw.sellers {
+        sellers.define(v, &s.id);
+        let shop = s.shop_plan_rate.as_ref().map(|r| v.rate(r));
+        named.sellers.push(SellerSpec {
+            name: s.id.get_ref().clone(),
+            plus_enabled: s.plus_enabled,
+            shop_plan_rate: shop,
+        });
+    }
+    let mut products = Names::new("product");
+    for p in &raw.products {
+        products.define(v, &p.id);
+        let seller = sellers.get(v, &p.seller).unwrap_or(0);
+        let price = money_checked(v, &p.price, "price", minor_unit);
+        let category = match &p.category {
+            Some(c) => cat(v, c.get_ref(), c.span()),
+            None => cat(v, "general", p.id.span()),
+        };
+        let popularity = match &p.popularity {
+            Some(s) if !(s.get_ref().is_finite() && *s.get_ref() > 0.0) => {
+                v.err(s.span(), "`popularity` must be a number > 0", None);
+                1.0
+            }
+            Some(s) => *s.get_ref(),
+            None => 1.0,
+        };
+        named.products.push(ProductSpec {
+            name: p.id.get_ref().clone(),
+            seller: SellerId(seller),
+            price,
+            category,
+            eligible: p.affiliate_eligible,
+            stock: p.stock.unwrap_or(UNLIMITED),
+            popularity,
+        });
+    }
+    let mut creators = Names::new("creator");
+    for c in &raw.creators {
+        creators.define(v, &c.id);
+        let mut mask = 0u64;
+        for k in &c.categories {
+            mask |= 1u64 << cat(v, k.get_ref(), k.span());
+        }
+        let level = match &c.level {
+            Some(l) if *l.get_ref() == 0 => {
+                v.err(l.span(), "`level` starts at 1", None);
+                1
+            }
+            Some(l) => *l.get_ref(),
+            None => 1,
+        };
+        named.creators.push(CreatorSpec {
+            name: c.id.get_ref().clone(),
+            followers: c.followers,
+            level,
+            categories: mask,
+            live: c.live,
+        });
+    }
+    let mut distributors = Names::new("distributor");
+    for d in &raw.distributors {
+        distributors.define(v, &d.id);
+        named.distributors.push(d.id.get_ref().clone());
+    }
+
+    // ---- populations
+    let mut populations = Populations::default();
+    let count = |v: &mut V, c: &Spanned<u32>, what: &str| {
+        if *c.get_ref() > MAX_AGENTS {
+            v.err(
+                c.span(),
+                format!("at most {MAX_AGENTS} {what} are supported"),
+                None,
+            );
+        }
+        *c.get_ref()
+    };
+    if let Some(sp) = &raw.populations.sellers {
+        let s = sp.get_ref();
+        populations.sellers = Some(SellerPop {
+            count: count(v, &s.count, "sellers"),
+            shop_plan_share: v.prob(&s.shop_plan_share, "shop_plan_share", 0.5),
+            shop_plan_rate: rate_range(v, &s.shop_plan_rate, ("5%", "10%")),
+            open_plan_share: v.prob(&s.open_plan_share, "open_plan_share", 0.7),
+            open_rate: rate_range(v, &s.open_rate, ("8%", "20%")),
+            open_samples: s.open_samples.unwrap_or(0),
+            plus_enabled_share: v.prob(&s.plus_enabled_share, "plus_enabled_share", 0.0),
+            approval: approval(v, &s.approval),
+        });
+    }
+    if let Some(pp) = &raw.populations.products {
+        let p = pp.get_ref();
+        if named.sellers.is_empty() && populations.sellers.as_ref().is_none_or(|s| s.count == 0) {
+            v.err(
+                pp.span(),
+                "a product population needs sellers: define [[sellers]] or [populations.sellers]",
+                None,
+            );
+        }
+        let price = v.dist(&Some(p.price.clone()), "price", Dist::fixed(1.0));
+        let cats: Vec<u8> = if p.categories.is_empty() {
+            vec![cat(v, "general", pp.span())]
+        } else {
+            p.categories.iter().map(|c| cat(v, c, pp.span())).collect()
+        };
+        populations.products = Some(ProductPop {
+            count: count(v, &p.count, "products"),
+            price,
+            categories: cats,
+            eligible_share: v.prob(&p.eligible_share, "eligible_share", 1.0),
+            stock: p.stock.unwrap_or(UNLIMITED),
+            zipf_exponent: v.nonneg(&p.zipf_exponent, "zipf_exponent", 1.0),
+        });
+    }
+    if let Some(cp) = &raw.populations.creators {
+        let c = cp.get_ref();
+        let followers = v.dist(&Some(c.followers.clone()), "followers", Dist::fixed(1000.0));
+        let weights = match &c.level_weights {
+            Some(w) => {
+                if w.get_ref().is_empty()
+                    || w.get_ref().iter().any(|x| !(x.is_finite() && *x >= 0.0))
+                    || w.get_ref().iter().sum::<f64>() <= 0.0
+                {
+                    v.err(
+                        w.span(),
+                        "`level_weights` must be non-negative numbers with a positive sum",
+                        None,
+                    );
+                }
+                w.get_ref().clone()
+            }
+            None => vec![0.5, 0.3, 0.15, 0.05],
+        };
+        let per = match &c.categories_per_creator {
+            Some(s) if *s.get_ref() == 0 || *s.get_ref() > 64 => {
+                v.err(
+                    s.span(),
+                    "`categories_per_creator` must be from 1 to 64",
+                    None,
+                );
+                1
+            }
+            Some(s) => *s.get_ref(),
+            None => 2,
+        };
+        populations.creators = Some(CreatorPop {
+            count: count(v, &c.count, "creators"),
+            followers,
+            level_weights: weights,
+            categories_per_creator: per,
+            live_share: v.prob(&c.live_share, "live_share", 0.2),
+        });
+    }
+    let tmp = Scenario_counts(&named, &populations);
+    let bytes = tmp.0 as f64 * 64.0 + tmp.1 as f64 * 96.0 + tmp.2 as f64 * 112.0;
+    if bytes > MAX_BYTES {
+        v.err(raw.scenario.span(), format!(
+            "the populations would need about {:.1} GiB per replication (sellers {}, products {}, creators {}); the limit is {:.0} GiB",
+            bytes / 1073741824.0, tmp.0, tmp.1, tmp.2, MAX_BYTES / 1073741824.0
+        ), None);
+    }
+
+    // ---- Open plans
+    let mut plan_names = Names::new("open plan");
+    let mut product_plan: HashMap<u32, String> = HashMap::new();
+    let mut open_plans = Vec::new();
+    for op in &raw.open_plans {
+        plan_names.define(v, &op.id);
+        let seller = sellers.get(v, &op.seller).map(SellerId);
+        let plan_rate = op.rate.as_ref().map(|r| v.rate(r));
+        let mut listed: Vec<(ProductId, Option<Rate>, Range<usize>)> = Vec::new();
+        let mut add = |v: &mut V, pid: u32, rate: Option<Rate>, span: Range<usize>| {
+            match listed.iter_mut().find(|(p, _, _)| p.0 == pid) {
+                Some(e) => {
+                    if rate.is_some() {
+                        e.1 = rate;
+                    }
+                }
+                None => listed.push((ProductId(pid), rate, span)),
+            }
+            let _ = v;
+        };
+        if op.all_products {
+            if let Some(s) = seller {
+                for (i, p) in named.products.iter().enumerate() {
+                    if p.seller == s && p.eligible {
+                        add(v, i as u32, None, op.id.span());
+                    }
+                }
+            }
+        }
+        for p in &op.products {
+            if let Some(pid) = products.get(v, p) {
+                add(v, pid, None, p.span());
+            }
+        }
+        for g in &op.groups {
+            let gr = v.rate(&g.rate);
+            for p in &g.products {
+                if let Some(pid) = products.get(v, p) {
+                    add(v, pid, Some(gr), p.span());
+                }
+            }
+        }
+        for (name, r) in &op.product_rates {
+            let rate = v.rate(r);
+            let key = Spanned::new(r.span(), name.clone());
+            if let Some(pid) = products.get(v, &key) {
+                add(v, pid, Some(rate), r.span());
+            }
+        }
+        if listed.is_empty() && !op.all_products {
+            v.err(op.id.span(), "an Open plan needs products: `products`, `groups`, `product_rates` or `all_products = true`", Some(RuleId::Open1));
+        }
+        let mut listings = Vec::new();
+        for (pid, rate, span) in listed {
+            let p = &named.products[pid.idx()];
+            if Some(p.seller) != seller && seller.is_some() {
+                v.err(
+                    span.clone(),
+                    format!("product `{}` belongs to another seller", p.name),
+                    Some(RuleId::Open1),
+                );
+            }
+            if !p.eligible {
+                v.err(
+                    span.clone(),
+                    format!("product `{}` is not affiliate-eligible", p.name),
+                    Some(RuleId::Open1),
+                );
+            }
+            if let Some(other) = product_plan.insert(pid.0, op.id.get_ref().clone()) {
+                v.err(
+                    span.clone(),
+                    format!("product `{}` is already in Open plan `{other}`", p.name),
+                    Some(RuleId::Open1),
+                );
+            }
+            match rate.or(plan_rate) {
+                Some(r) => listings.push((pid, r)),
+                None => v.err(span, format!("product `{}` has no rate: set the plan's `rate`, a group or `product_rates`", p.name), Some(RuleId::Open1)),
+            }
+        }
+        let samples = op.samples.as_ref().map(|s| {
+            let terms = SampleTerms {
+                quantity: s.quantity,
+                min_followers: s.min_followers,
+                min_level: s.min_level,
+                min_fulfilment: v.prob(&s.min_fulfilment, "min_fulfilment", 0.0),
+            };
+            (
+                terms,
+                v.dist(&s.shipping_delay, "shipping_delay", Dist::uniform(2.0, 5.0)),
+            )
+        });
+        open_plans.push(OpenPlanSpec {
+            name: op.id.get_ref().clone(),
+            seller: seller.unwrap_or_default(),
+            listings,
+            shop_ads_rate: op.shop_ads_rate.as_ref().map(|r| v.rate(r)),
+            approval: approval(v, &op.approval),
+            samples,
+        });
+    }
+
+    // ---- behaviour
+    let b = &raw.behaviour;
+    let cb = &b.creators;
+    let creators_b = CreatorBehaviour {
+        actions_per_day: v.nonneg(&cb.actions_per_day, "actions_per_day", 0.3),
+        explore_probability: v.prob(&cb.explore_probability, "explore_probability", 0.3),
+        max_products: cb.max_products.unwrap_or(5).max(1),
+        candidates: cb.candidates.unwrap_or(5).max(1),
+        commission_weight: v.nonneg(&cb.commission_weight, "commission_weight", 0.2),
+        fit_weight: v.nonneg(&cb.fit_weight, "fit_weight", 1.0),
+        live_probability: v.prob(&cb.live_probability, "live_probability", 0.3),
+        authorise_probability: v.prob(&cb.authorise_probability, "authorise_probability", 0.3),
+        sample_request_probability: v.prob(
+            &cb.sample_request_probability,
+            "sample_request_probability",
+            0.3,
+        ),
+        sample_post_probability: v.prob(
+            &cb.sample_post_probability,
+            "sample_post_probability",
+            0.8,
+        ),
+        sample_extension_probability: v.prob(
+            &cb.sample_extension_probability,
+            "sample_extension_probability",
+            0.3,
+        ),
+    };
+    let bb = &b.buyers;
+    let quantity_weights = match &bb.quantity_weights {
+        Some(w) => {
+            if w.get_ref().is_empty()
+                || w.get_ref().iter().any(|x| !(x.is_finite() && *x >= 0.0))
+                || w.get_ref().iter().sum::<f64>() <= 0.0
+            {
+                v.err(
+                    w.span(),
+                    "`quantity_weights` must be non-negative numbers with a positive sum",
+                    None,
+                );
+                vec![1.0]
+            } else {
+                w.get_ref().clone()
+            }
+        }
+        None => vec![0.85, 0.1, 0.05],
+    };
+    let coupon = |v: &mut V, r: &Option<Spanned<Rate>>, d: &str| -> Rate {
+        match r {
+            Some(s) => {
+                let x = *s.get_ref();
+                if x.percent() < Decimal::ZERO || x.percent() > Decimal::ONE_HUNDRED {
+                    v.err(
+                        s.span(),
+                        "a coupon is a share of the price from 0% to 100%",
+                        Some(RuleId::Order1),
+                    );
+                }
+                x
+            }
+            None => d.parse().unwrap_or_default(),
+        }
+    };
+    let buyers_b = BuyerBehaviour {
+        views_per_follower: v.nonneg(&bb.views_per_follower, "views_per_follower", 0.2),
+        live_views_per_follower: v.nonneg(
+            &bb.live_views_per_follower,
+            "live_views_per_follower",
+            0.05,
+        ),
+        views_sigma: v.nonneg(&bb.views_sigma, "views_sigma", 1.0),
+        conversion_rate: v.prob(&bb.conversion_rate, "conversion_rate", 0.002),
+        live_conversion_rate: v.prob(&bb.live_conversion_rate, "live_conversion_rate", 0.01),
+        fit_multiplier: v.nonneg(&bb.fit_multiplier, "fit_multiplier", 1.5),
+        order_half_life_days: match v.nonneg(&bb.order_half_life_days, "order_half_life_days", 1.0)
+        {
+            x if x > 0.0 => x,
+            _ => 1.0,
+        },
+        live_hours: match v.nonneg(&bb.live_hours, "live_hours", 2.0) {
+            x if x > 0.0 => x,
+            _ => 2.0,
+        },
+        quantity_weights,
+        ad_share: v.prob(&bb.ad_share, "ad_share", 0.0),
+        showcase_share: v.prob(&bb.showcase_share, "showcase_share", 0.1),
+        seller_coupon_probability: v.prob(
+            &bb.seller_coupon_probability,
+            "seller_coupon_probability",
+            0.0,
+        ),
+        seller_coupon: coupon(v, &bb.seller_coupon, "10%"),
+        platform_coupon_probability: v.prob(
+            &bb.platform_coupon_probability,
+            "platform_coupon_probability",
+            0.0,
+        ),
+        platform_coupon: coupon(v, &bb.platform_coupon, "5%"),
+        shipping: bb
+            .shipping
+            .as_ref()
+            .map_or(Money::ZERO, |m| money_checked(v, m, "shipping", minor_unit)),
+    };
+    let ob = &b.orders;
+    let orders_b = OrderBehaviour {
+        cancel_probability: v.prob(&ob.cancel_probability, "cancel_probability", 0.02),
+        cancel_delay: v.dist(&ob.cancel_delay, "cancel_delay", Dist::uniform(0.0, 0.5)),
+        ship_delay: v.dist(&ob.ship_delay, "ship_delay", Dist::uniform(0.5, 2.0)),
+        delivery_delay: v.dist(
+            &ob.delivery_delay,
+            "delivery_delay",
+            Dist::uniform(2.0, 5.0),
+        ),
+        return_probability: v.prob(&ob.return_probability, "return_probability", 0.05),
+        partial_return_share: v.prob(&ob.partial_return_share, "partial_return_share", 0.3),
+    };
+
+    // ---- script
+    let mut script = Vec::new();
+    let cal = calendar;
+    for rc in &raw.script.rate_changes {
+        let at = time_at(v, &cal, &rc.at);
+        match (&rc.plan, &rc.product, &rc.seller) {
+            (_, _, Some(s)) if rc.plan.is_none() && rc.product.is_none() => {
+                let rate = v.rate(&rc.rate);
+                if let Some(sid) = sellers.get(v, s) {
+                    if named.sellers[sid as usize].shop_plan_rate.is_none() {
+                        v.err(s.span(), format!("seller `{}` has no Shop plan to change", s.get_ref()), Some(RuleId::Shop1));
+                    }
+                    script.push(Scripted { at, action: Action::ShopRate { seller: SellerId(sid), rate } });
+                }
+            }
+            (plan, product, None) if plan.is_some() || product.is_some() => {
+                let rate = v.rate(&rc.rate);
+                let pid = product.as_ref().and_then(|p| products.get(v, p));
+                let plan_idx = match plan {
+                    Some(p) => plan_names.get(v, p),
+                    None => pid.and_then(|pid| {
+                        let name = product_plan.get(&pid)?;
+                        plan_names.map.get(name).map(|x| x.0)
+                    }),
+                };
+                match plan_idx {
+                    Some(pi) => {
+                        if let Some(pid) = pid {
+                            if !open_plans[pi as usize].listings.iter().any(|(p, _)| p.0 == pid) {
+                                let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
+                                v.err(sp, "the product is not in that Open plan", Some(RuleId::Open4));
+                            }
+                        }
+                        script.push(Scripted { at, action: Action::OpenRate { plan: pi, product: pid.map(ProductId), rate, shop_ads: rc.shop_ads } });
+                    }
+                    None => {
+                        if plan.is_none() {
+                            let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
+                            v.err(sp, "the product is not in any Open plan", Some(RuleId::Open4));
+                        }
+                    }
+                }
+            }
+            _ => v.err(rc.at.span(), "a rate change names either `seller` (its Shop plan) or an Open `plan` and/or `product`", Some(RuleId::Open4)),
+        }
+    }
+    let mut act = |v: &mut V, list: &[ActRaw], mk: fn(CreatorId, ProductId) -> Action| {
+        for a in list {
+            let at = time_at(v, &cal, &a.at);
+            let c = creators.get(v, &a.creator);
+            let p = products.get(v, &a.product);
+            if let (Some(c), Some(p)) = (c, p) {
+                script.push(Scripted {
+                    at,
+                    action: mk(CreatorId(c), ProductId(p)),
+                });
+            }
+        }
+    };
+    act(v, &raw.script.applications, |creator, product| {
+        Action::Apply { creator, product }
+    });
+    act(v, &raw.script.showcase_adds, |creator, product| {
+        Action::ShowcaseAdd { creator, product }
+    });
+    act(v, &raw.script.sample_requests, |creator, product| {
+        Action::SampleRequest { creator, product }
+    });
+    for p in &raw.script.posts {
+        let at = time_at(v, &cal, &p.at);
+        let c = creators.get(v, &p.creator);
+        let pr = products.get(v, &p.product);
+        let kind = p.kind.unwrap_or(ContentKind::Video);
+        if let (Some(c), Some(pr)) = (c, pr) {
+            if kind == ContentKind::Live && !named.creators[c as usize].live {
+                v.err(
+                    p.creator.span(),
+                    format!("creator `{}` cannot go LIVE", p.creator.get_ref()),
+                    None,
+                );
+            }
+            script.push(Scripted {
+                at,
+                action: Action::Post {
+                    creator: CreatorId(c),
+                    product: ProductId(pr),
+                    kind,
+                    authorised: p.authorised,
+                },
+            });
+        }
+    }
+    let mut order_names = Names::new("order");
+    let mut orders = Vec::new();
+    for o in &raw.script.orders {
+        let idx = order_names.define(v, &o.id);
+        let at = time_at(v, &cal, &o.at);
+        let c = creators.get(v, &o.creator).unwrap_or(0);
+        let p = products.get(v, &o.product);
+        let quantity = match &o.quantity {
+            Some(q) if *q.get_ref() == 0 => {
+                v.err(
+                    q.span(),
+                    "`quantity` must be at least 1",
+                    Some(RuleId::Order1),
+                );
+                1
+            }
+            Some(q) => *q.get_ref(),
+            None => 1,
+        };
+        let m = |v: &mut V, x: &Option<Spanned<Money>>, key: &str| {
+            x.as_ref()
+                .map_or(Money::ZERO, |m| money_checked(v, m, key, minor_unit))
+        };
+        let seller_coupon = m(v, &o.seller_coupon, "seller_coupon");
+        let platform_coupon = m(v, &o.platform_coupon, "platform_coupon");
+        let shipping = m(v, &o.shipping, "shipping");
+        if let Some(p) = p {
+            let gross = named.products[p as usize].price.times(quantity);
+            if seller_coupon + platform_coupon > gross {
+                v.err(
+                    o.id.span(),
+                    format!(
+                        "coupons ({}) exceed the line's price × quantity ({gross})",
+                        seller_coupon + platform_coupon
+                    ),
+                    Some(RuleId::Order1),
+                );
+            }
+        }
+        let opt = |v: &mut V, s: &Option<Spanned<String>>| {
+            s.as_ref().map(|s| (time_at(v, &cal, s), s.span()))
+        };
+        let shipped = opt(v, &o.shipped);
+        let delivered = opt(v, &o.delivered);
+        let cancelled = opt(v, &o.cancelled);
+        if let Some((t, sp)) = &shipped {
+            if *t < at {
+                v.err(
+                    sp.clone(),
+                    "an order ships after it is placed",
+                    Some(RuleId::Order2),
+                );
+            }
+        }
+        if let Some((t, sp)) = &delivered {
+            if *t < shipped.as_ref().map_or(at, |s| s.0) {
+                v.err(
+                    sp.clone(),
+                    "an order is delivered after it ships",
+                    Some(RuleId::Order2),
+                );
+            }
+        }
+        if let Some((t, sp)) = &cancelled {
+            if *t < at {
+                v.err(
+                    sp.clone(),
+                    "an order is cancelled after it is placed",
+                    Some(RuleId::Order2),
+                );
+            }
+            if delivered.is_some() {
+                v.err(
+                    sp.clone(),
+                    "a cancelled order is never delivered (cancellation happens before shipping)",
+                    Some(RuleId::Order2),
+                );
+            }
+            if let Some((s, _)) = &shipped {
+                if t >= s {
+                    v.err(
+                        sp.clone(),
+                        "an order can be cancelled only before it ships",
+                        Some(RuleId::Order2),
+                    );
+                }
+            }
+        }
+        orders.push(ScriptOrder {
+            name: o.id.get_ref().clone(),
+            at,
+            creator: CreatorId(c),
+            product: ProductId(p.unwrap_or(0)),
+            quantity,
+            traffic: o.traffic.unwrap_or(Traffic::Video),
+            authorised: o.authorised,
+            seller_coupon,
+            platform_coupon,
+            shipping,
+            shipped: shipped.map(|s| s.0),
+            delivered: delivered.map(|s| s.0),
+            cancelled: cancelled.map(|s| s.0),
+        });
+        script.push(Scripted {
+            at,
+            action: Action::Order(idx),
+        });
+    }
+    for r in &raw.script.returns {
+        let at = time_at(v, &cal, &r.at);
+        let Some(oi) = order_names.get(v, &r.order) else {
+            continue;
+        };
+        let o = &orders[oi as usize];
+        let amount = match (&r.quantity, &r.amount) {
+            (Some(q), None) => {
+                if *q.get_ref() == 0 || *q.get_ref() > o.quantity {
+                    v.err(
+                        q.span(),
+                        format!("`quantity` must be from 1 to the order's {}", o.quantity),
+                        Some(RuleId::Settle3),
+                    );
+                }
+                ReturnAmount::Quantity(*q.get_ref())
+            }
+            (None, Some(a)) => ReturnAmount::Amount(money_checked(v, a, "amount", minor_unit)),
+            (None, None) => ReturnAmount::All,
+            (Some(q), Some(_)) => {
+                v.err(
+                    q.span(),
+                    "a return names `quantity` or `amount`, not both",
+                    Some(RuleId::Settle3),
+                );
+                ReturnAmount::All
+            }
+        };
+        if o.cancelled.is_some() {
+            v.err(
+                r.order.span(),
+                "a cancelled order cannot be returned",
+                Some(RuleId::Order2),
+            );
+        }
+        script.push(Scripted {
+            at,
+            action: Action::Return { order: oi, amount },
+        });
+    }
+
+    // ---- expectations
+    let mut expectations = Vec::new();
+    for e in &raw.expect {
+        let place = format!("{}:{}", v.file, v.line_of(&e.span()));
+        let x = e.get_ref();
+        let subjects = [
+            x.metric.is_some(),
+            x.order.is_some(),
+            x.account.is_some(),
+            x.refusal.is_some(),
+            x.fired.is_some(),
+        ];
+        if subjects.iter().filter(|b| **b).count() != 1 {
+            v.err(e.span(), "an expectation names exactly one of `metric`, `order`, `account`, `refusal` or `fired`", None);
+            continue;
+        }
+        let rule_id = |v: &mut V, s: &Spanned<String>| {
+            let r = RuleId::parse(s.get_ref());
+            if r.is_none() {
+                v.err(s.span(), format!("`{}` is not a rule ID of the catalogue (e.g. \"OPEN-4\"; see docs/rules.md)", s.get_ref()), None);
+            }
+            r
+        };
+        let subject = if let Some(m) = &x.metric {
+            let name = m.get_ref().as_str();
+            match (Metric::parse(name), name) {
+                (Some(mm), _) => Subject::Metric(mm),
+                (None, "seller_net") => Subject::End(EndMetric::SellerNet),
+                (None, "platform_net") => Subject::End(EndMetric::PlatformNet),
+                (None, "commissions_pending") => Subject::End(EndMetric::CommissionsPending),
+                (None, "ledger_balanced") => Subject::LedgerBalanced,
+                _ => {
+                    v.err(
+                        m.span(),
+                        format!(
+                            "unknown metric `{name}` (see docs/scenario-format.md for the list)"
+                        ),
+                        None,
+                    );
+                    continue;
+                }
+            }
+        } else if let Some(o) = &x.order {
+            let Some(oi) = order_names.get(v, o) else {
+                continue;
+            };
+            let Some(f) = &x.field else {
+                v.err(
+                    o.span(),
+                    format!(
+                        "an order expectation needs `field`: one of {}",
+                        OrderField::NAMES.join(", ")
+                    ),
+                    None,
+                );
+                continue;
+            };
+            let Some(field) = OrderField::parse(f.get_ref()) else {
+                v.err(
+                    f.span(),
+                    format!(
+                        "unknown order field `{}`: expected one of {}",
+                        f.get_ref(),
+                        OrderField::NAMES.join(", ")
+                    ),
+                    None,
+                );
+                continue;
+            };
+            Subject::Order { order: oi, field }
+        } else if let Some(a) = &x.account {
+            let s = a.get_ref();
+            let (kind, name) = s.split_once(':').unwrap_or((s.as_str(), ""));
+            let nm = Spanned::new(a.span(), name.to_string());
+            let r = match kind {
+                "platform" => Some(AccountRef::Platform),
+                "buyers" => Some(AccountRef::Buyers),
+                "escrow" => Some(AccountRef::Escrow),
+                "seller" => sellers.get(v, &nm).map(|i| AccountRef::Seller(SellerId(i))),
+                "creator" => creators
+                    .get(v, &nm)
+                    .map(|i| AccountRef::Creator(CreatorId(i))),
+                "distributor" => distributors.get(v, &nm).map(AccountRef::Distributor),
+                _ => {
+                    v.err(a.span(), format!("`{s}` is not an account: expected platform, buyers, escrow, seller:ID, creator:ID or distributor:ID"), None);
+                    None
+                }
+            };
+            let Some(r) = r else { continue };
+            Subject::Account(r)
+        } else if let Some(r) = &x.refusal {
+            let Some(id) = rule_id(v, r) else { continue };
+            Subject::Refusals(id)
+        } else if let Some(r) = &x.fired {
+            let Some(id) = rule_id(v, r) else { continue };
+            Subject::Fired(id)
+        } else {
+            continue;
+        };
+        let dec = |v: &mut V, s: &Option<Spanned<String>>| -> Option<Decimal> {
+            let s = s.as_ref()?;
+            match Decimal::from_str_exact(s.get_ref().trim()) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    v.err(
+                        s.span(),
+                        format!("`{}` is not a decimal number", s.get_ref()),
+                        None,
+                    );
+                    None
+                }
+            }
+        };
+        let check = if let Some(eq) = &x.equals {
+            Check::Equals(eq.get_ref().clone())
+        } else if x.min.is_some() || x.max.is_some() {
+            Check::Range {
+                min: dec(v, &x.min),
+                max: dec(v, &x.max),
+            }
+        } else if x.mean_min.is_some() || x.mean_max.is_some() {
+            Check::Mean {
+                min: dec(v, &x.mean_min),
+                max: dec(v, &x.mean_max),
+            }
+        } else if let Some(n) = x.count {
+            Check::Count(n)
+        } else if matches!(subject, Subject::Fired(_)) {
+            Check::Count(1)
+        } else {
+            v.err(
+                e.span(),
+                "an expectation needs `equals`, `min`/`max`, `mean_min`/`mean_max` or `count`",
+                None,
+            );
+            continue;
+        };
+        if matches!(subject, Subject::Refusals(_)) && !matches!(check, Check::Count(_)) {
+            v.err(e.span(), "a `refusal` expectation takes `count`", None);
+            continue;
+        }
+        expectations.push(Expectation {
+            subject,
+            check,
+            place,
+            note: x.note.clone(),
+        });
+    }
+
+    // Scripted events pop in time order; ties keep file order (a stable sort).
+    script.sort_by_key(|s| s.at);
+
+    Scenario {
+        name: sec.name.clone(),
+        description: sec.description.clone(),
+        file: v.file.to_string(),
+        region: Region {
+            code,
+            currency,
+            minor_unit,
+        },
+        calendar,
+        days,
+        seed: sec.seed,
+        replications,
+        opts,
+        drain: raw.rules.drain.unwrap_or(true),
+        categories,
+        named,
+        populations,
+        open_plans,
+        behaviour: Behaviour {
+            creators: creators_b,
+            buyers: buyers_b,
+            orders: orders_b,
+        },
+        script,
+        orders,
+        expectations,
+    }
+}
+
+#[allow(non_snake_case)]
+fn Scenario_counts(named: &Named, p: &Populations) -> (u64, u64, u64) {
+    (
+        named.sellers.len() as u64 + p.sellers.as_ref().map_or(0, |s| u64::from(s.count)),
+        named.products.len() as u64 + p.products.as_ref().map_or(0, |s| u64::from(s.count)),
+        named.creators.len() as u64 + p.creators.as_ref().map_or(0, |s| u64::from(s.count)),
+    )
+}
+
+/// Minutes in a day, re-exported for the tests below.
+#[allow(dead_code)]
+const _DAY: u32 = DAY;

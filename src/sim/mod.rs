@@ -1,0 +1,792 @@
+//! The simulator: owns time, the event queue and the random streams, and asks the rules engine.
+//!
+//! [`run_replication`] builds the world for (scenario, replication), pops events in
+//! (time, phase, sequence) order, lets behaviour models choose, lets the rules engine decide and
+//! pay, and aggregates as it goes: settled lines are folded into tallies and freed.
+
+pub mod behaviour;
+pub mod population;
+pub mod queue;
+pub mod rng;
+
+use rand::Rng;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::metrics::{EndMetric, Metric};
+use crate::model::{Agents, ContentKind, CreatorId, ProductId, Traffic};
+use crate::money::Money;
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::ledger::{Account, Entry, LedgerError};
+use crate::rules::orders::OrderRecord;
+use crate::rules::{Names2, OrderRequest, Platform, Refusal};
+use crate::scenario::dist::unit;
+use crate::scenario::{AccountRef, Action, ReturnAmount, Scenario};
+use crate::time::{DAY, SimTime};
+use queue::{EventQueue, Phase};
+use rng::Streams;
+
+/// An event. Small and `Copy`: the queue holds them inline, nothing is boxed.
+#[derive(Copy, Clone, Debug)]
+enum Ev {
+    /// The scripted event with this index.
+    Script(u32),
+    /// A creator acts (searches for a product or posts).
+    Wake(CreatorId),
+    /// A seller's decision on an Open application.
+    Decide {
+        creator: CreatorId,
+        listing: u32,
+        approve: bool,
+    },
+    /// A creator posts.
+    Post {
+        creator: CreatorId,
+        product: ProductId,
+        kind: ContentKind,
+        authorised: bool,
+    },
+    /// The next order of a content item.
+    Demand(u32),
+    /// Ships a line; it is delivered at `deliver` or, when that is `SimTime::NEVER`, after the
+    /// logistics model's delay.
+    Ship {
+        key: u32,
+        deliver: SimTime,
+    },
+    Deliver(u32),
+    Settle(u32),
+    Cancel(u32),
+    /// A buyer returns `percent` of a line.
+    Return {
+        key: u32,
+        percent: u8,
+    },
+    SampleArrive(u32),
+    SampleDeadline(u32),
+    /// Warning before an H-4 lock ends.
+    LockWarning {
+        listing: u32,
+        changed: SimTime,
+    },
+}
+
+/// A content item still bringing orders.
+#[derive(Copy, Clone, Debug)]
+struct Content {
+    creator: CreatorId,
+    product: ProductId,
+    kind: ContentKind,
+    authorised: bool,
+    posted: SimTime,
+    remaining: u32,
+}
+
+/// Options of one replication run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Keep every ledger entry (for `ledger.csv` and `explain`).
+    pub record_ledger: bool,
+    /// Track these order numbers in detail (for `explain`).
+    pub track: Vec<u64>,
+}
+
+/// Everything a replication reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replication {
+    pub index: u32,
+    /// Metric totals, indexed like [`Metric::ALL`].
+    #[serde(skip)]
+    pub totals: Vec<Decimal>,
+    /// End-state metrics: seller net, platform net, commissions pending.
+    #[serde(skip)]
+    pub end: [Decimal; 3],
+    /// Per day, per metric: the day's flow.
+    #[serde(skip)]
+    pub daily: Vec<Vec<Decimal>>,
+    pub events: u64,
+    pub ledger_entries: u64,
+    pub fired: RuleSet,
+    /// Scripted refusals by rule, and their messages.
+    pub refusals: Vec<(RuleId, String)>,
+    /// Per scripted order: its record, or why it was refused.
+    #[serde(skip)]
+    pub scripted: Vec<Result<OrderRecord, Refusal>>,
+    /// Tracked (explained) orders by number.
+    #[serde(skip)]
+    pub tracked: Vec<OrderRecord>,
+    /// Balances of the accounts that expectations ask about.
+    #[serde(skip)]
+    pub accounts: Vec<(AccountRef, Money)>,
+    /// Ledger entries, when recorded.
+    #[serde(skip)]
+    pub entries: Vec<Entry>,
+    /// Display names of the agents (for ledger.csv and explanations).
+    #[serde(skip)]
+    pub agents: Option<std::sync::Arc<Agents>>,
+}
+
+impl Replication {
+    pub fn total(&self, m: Metric) -> Decimal {
+        self.totals[m as usize]
+    }
+    pub fn end_metric(&self, m: EndMetric) -> Decimal {
+        match m {
+            EndMetric::SellerNet => self.end[0],
+            EndMetric::PlatformNet => self.end[1],
+            EndMetric::CommissionsPending => self.end[2],
+        }
+    }
+}
+
+/// Why a replication could not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("replication {replication}: {error}")]
+    Ledger {
+        replication: u32,
+        error: LedgerError,
+    },
+}
+
+struct World<'s> {
+    sc: &'s Scenario,
+    agents: Agents,
+    pf: Platform,
+    q: EventQueue<Ev>,
+    rng: Streams,
+    approvals: Vec<crate::scenario::Approval>,
+    sample_ship: Vec<Option<crate::scenario::Dist>>,
+    content: Vec<Content>,
+    content_free: Vec<u32>,
+    product_pick: Option<rand_distr::weighted::WeightedAliasIndex<f64>>,
+    end: SimTime,
+    script_keys: Vec<Option<u32>>,
+    script_refused: Vec<Option<Refusal>>,
+    refusals: Vec<(RuleId, String)>,
+    track: Vec<u64>,
+    events: u64,
+}
+
+/// Runs replication `index` of a scenario.
+pub fn run_replication(
+    sc: &Scenario,
+    index: u32,
+    opts: &RunOptions,
+) -> Result<Replication, RunError> {
+    let mut rng = Streams::new(sc.seed, u64::from(index));
+    let built = population::build(sc, &mut rng.population);
+    let pf = Platform::new(
+        sc.opts,
+        sc.calendar,
+        &built.agents,
+        built.books,
+        opts.record_ledger,
+    );
+    let weights: Vec<f64> = built
+        .agents
+        .products
+        .iter()
+        .map(|p| if p.eligible { p.popularity } else { 0.0 })
+        .collect();
+    let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
+    let n_creators = built.agents.creators.len();
+    let mut w = World {
+        sc,
+        agents: built.agents,
+        pf,
+        q: EventQueue::with_capacity(n_creators + sc.script.len() + 1024),
+        rng,
+        approvals: built.approvals,
+        sample_ship: built.sample_shipping,
+        content: Vec::new(),
+        content_free: Vec::new(),
+        product_pick,
+        end: SimTime::start_of_day(sc.days),
+        script_keys: vec![None; sc.orders.len()],
+        script_refused: vec![None; sc.orders.len()],
+        refusals: Vec::new(),
+        track: opts.track.clone(),
+        events: 0,
+    };
+    for (i, s) in sc.script.iter().enumerate() {
+        let phase = match s.action {
+            Action::OpenRate { .. } | Action::ShopRate { .. } => Phase::Control,
+            Action::Order(_) => Phase::Order,
+            Action::Return { .. } => Phase::AfterSales,
+            _ => Phase::Agent,
+        };
+        w.q.push(s.at, phase, Ev::Script(i as u32));
+    }
+    for c in 0..n_creators {
+        if let Some(m) = behaviour::next_action(&sc.behaviour.creators, &mut w.rng.creators) {
+            w.q.push(SimTime(m), Phase::Agent, Ev::Wake(CreatorId(c as u32)));
+        }
+    }
+
+    // The loop: pop, dispatch; snapshot tallies at each day boundary.
+    let mut daily: Vec<Vec<Decimal>> = Vec::with_capacity(sc.days as usize + 32);
+    let mut last = vec![Decimal::ZERO; Metric::COUNT];
+    let mut day = 0u32;
+    while let Some((t, ev)) = w.q.pop() {
+        if !sc.drain && t >= w.end {
+            break;
+        }
+        while t.day() > day {
+            snapshot(&w.pf, &mut last, &mut daily);
+            day += 1;
+        }
+        w.events += 1;
+        w.dispatch(t, ev);
+    }
+    while daily.len() < sc.days.max(day + 1) as usize {
+        snapshot(&w.pf, &mut last, &mut daily);
+    }
+
+    w.pf.check_ledger().map_err(|error| RunError::Ledger {
+        replication: index,
+        error,
+    })?;
+    let sellers: Decimal = (0..w.agents.sellers.len())
+        .map(|s| w.pf.ledger.balance(Account::Seller(s as u32)).0)
+        .sum();
+    let end = [
+        sellers,
+        w.pf.ledger.balance(Account::Platform).0,
+        w.pf.commissions_pending().0,
+    ];
+    let accounts = sc
+        .expectations
+        .iter()
+        .filter_map(|e| match e.subject {
+            crate::scenario::Subject::Account(a) => Some(a),
+            _ => None,
+        })
+        .map(|a| {
+            let acct = match a {
+                AccountRef::Seller(s) => Account::seller(s),
+                AccountRef::Creator(c) => Account::creator(c),
+                AccountRef::Distributor(d) => Account::Distributor(d),
+                AccountRef::Platform => Account::Platform,
+                AccountRef::Buyers => Account::Buyers,
+                AccountRef::Escrow => Account::Escrow,
+            };
+            (a, w.pf.ledger.balance(acct))
+        })
+        .collect();
+    let scripted = (0..sc.orders.len())
+        .map(|i| match (&w.script_refused[i], w.script_keys[i]) {
+            (Some(r), _) => Err(r.clone()),
+            (None, Some(k)) => {
+                let rec = w.pf.orders.get(k).record;
+                Ok(w.pf.orders.records[rec as usize].clone())
+            }
+            (None, None) => Err(Refusal::new(
+                RuleId::Order2,
+                "the order was never placed (its time is after the run)",
+            )),
+        })
+        .collect();
+    let tracked =
+        w.pf.orders
+            .records
+            .iter()
+            .filter(|r| w.track.contains(&r.no))
+            .cloned()
+            .collect();
+    Ok(Replication {
+        index,
+        totals: w.pf.tally.values.to_vec(),
+        end,
+        daily,
+        events: w.events,
+        ledger_entries: w.pf.ledger.posted(),
+        fired: w.pf.fired,
+        refusals: w.refusals,
+        scripted,
+        tracked,
+        accounts,
+        entries: w.pf.ledger.entries().to_vec(),
+        agents: opts.record_ledger.then(|| std::sync::Arc::new(w.agents)),
+    })
+}
+
+fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) {
+    let now = &pf.tally.values;
+    daily.push(now.iter().zip(last.iter()).map(|(a, b)| *a - *b).collect());
+    last.copy_from_slice(now);
+}
+
+impl World<'_> {
+    fn refuse(&mut self, r: Refusal) {
+        self.pf.tally.count(Metric::Refusals);
+        self.pf.fired.insert(r.rule);
+        self.refusals.push((r.rule, r.message));
+    }
+
+    fn dispatch(&mut self, t: SimTime, ev: Ev) {
+        match ev {
+            Ev::Script(i) => self.script(t, i),
+            Ev::Wake(c) => self.wake(t, c),
+            Ev::Decide {
+                creator,
+                listing,
+                approve,
+            } => self.pf.decide_application(creator, listing, approve, t),
+            Ev::Post {
+                creator,
+                product,
+                kind,
+                authorised,
+            } => self.post(t, creator, product, kind, authorised),
+            Ev::Demand(ci) => self.demand(t, ci),
+            Ev::Ship { key, deliver } => {
+                if self.pf.ship(key, t).is_ok() {
+                    let at = if deliver == SimTime::NEVER {
+                        t.plus_minutes(behaviour::delay(
+                            &self.sc.behaviour.orders.delivery_delay,
+                            &mut self.rng.logistics,
+                        ))
+                    } else {
+                        deliver
+                    };
+                    self.q.push(at, Phase::Logistics, Ev::Deliver(key));
+                }
+            }
+            Ev::Deliver(k) => self.deliver(t, k),
+            Ev::Settle(k) => {
+                let _ = self.pf.settle(k, t);
+            }
+            Ev::Cancel(k) => {
+                let _ = self.pf.cancel(k, t);
+            }
+            Ev::Return { key, percent } => {
+                let line = self.pf.orders.get(key);
+                let left = line.paid - line.refunded;
+                let amount = if percent >= 100 {
+                    left
+                } else {
+                    self.pf
+                        .opts
+                        .rounding
+                        .share(line.paid, u32::from(percent), 100)
+                        .min(left)
+                };
+                if !amount.is_zero() {
+                    let _ = self.pf.refund(key, amount, t);
+                }
+            }
+            Ev::SampleArrive(s) => {
+                let deadline = self.pf.sample_delivered(s, t);
+                let b = &self.sc.behaviour.creators;
+                if unit(&mut self.rng.creators) < b.sample_post_probability {
+                    let window = deadline.since(t).max(1);
+                    let at =
+                        t.plus_minutes((unit(&mut self.rng.creators) * f64::from(window)) as u32);
+                    let smp = self.pf.samples[s as usize];
+                    self.q.push(
+                        at,
+                        Phase::Agent,
+                        Ev::Post {
+                            creator: smp.creator,
+                            product: smp.product,
+                            kind: ContentKind::Video,
+                            authorised: false,
+                        },
+                    );
+                }
+                self.q.push(deadline, Phase::Agent, Ev::SampleDeadline(s));
+            }
+            Ev::SampleDeadline(s) => {
+                let extend = unit(&mut self.rng.creators)
+                    < self.sc.behaviour.creators.sample_extension_probability;
+                if let Some(d) = self.pf.sample_deadline(s, extend) {
+                    self.q.push(d, Phase::Agent, Ev::SampleDeadline(s));
+                }
+            }
+            Ev::LockWarning { listing, changed } => {
+                self.pf.lock_warning(listing, changed);
+            }
+        }
+    }
+
+    fn script(&mut self, t: SimTime, i: u32) {
+        let sc = self.sc;
+        match &sc.script[i as usize].action {
+            Action::OpenRate {
+                plan,
+                product,
+                rate,
+                shop_ads,
+            } => {
+                let listings: Vec<u32> = (0..self.pf.books.open_listings.len() as u32)
+                    .filter(|&l| {
+                        let x = &self.pf.books.open_listings[l as usize];
+                        x.plan == *plan && product.is_none_or(|p| p == x.product)
+                    })
+                    .collect();
+                for l in listings {
+                    if let Some(warn) = self.pf.change_open_rate(l, *rate, *shop_ads, t) {
+                        self.q.push(
+                            warn,
+                            Phase::Control,
+                            Ev::LockWarning {
+                                listing: l,
+                                changed: t,
+                            },
+                        );
+                    }
+                }
+            }
+            Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
+            Action::Apply { creator, product } => self.apply(t, *creator, *product, true),
+            Action::ShowcaseAdd { creator, product } => {
+                if let Err(r) = self
+                    .pf
+                    .add_shop_product(&self.agents, *creator, *product, t)
+                {
+                    self.refuse(r);
+                }
+            }
+            Action::SampleRequest { creator, product } => {
+                self.request_sample(t, *creator, *product, true)
+            }
+            Action::Post {
+                creator,
+                product,
+                kind,
+                authorised,
+            } => self.post(t, *creator, *product, *kind, *authorised),
+            Action::Order(oi) => {
+                let o = &sc.orders[*oi as usize];
+                let req = OrderRequest {
+                    creator: o.creator,
+                    product: o.product,
+                    quantity: o.quantity,
+                    traffic: o.traffic,
+                    authorised: o.authorised,
+                    seller_coupon: o.seller_coupon,
+                    platform_coupon: o.platform_coupon,
+                    shipping: o.shipping,
+                };
+                let names = Names2 {
+                    creator: self.agents.names.creator(o.creator),
+                    product: self.agents.names.product(o.product),
+                };
+                match self
+                    .pf
+                    .place_order(&self.agents, &req, t, Some((o.name.clone(), names)))
+                {
+                    Ok(k) => {
+                        self.script_keys[*oi as usize] = Some(k);
+                        if let Some(c) = o.cancelled {
+                            self.q.push(c, Phase::AfterSales, Ev::Cancel(k));
+                        } else {
+                            let ship = o.shipped.unwrap_or(t);
+                            let deliver = o.delivered.unwrap_or(SimTime::NEVER);
+                            self.q
+                                .push(ship, Phase::Logistics, Ev::Ship { key: k, deliver });
+                        }
+                    }
+                    Err(r) => {
+                        self.script_refused[*oi as usize] = Some(r.clone());
+                        self.refuse(r);
+                    }
+                }
+            }
+            Action::Return { order, amount } => {
+                let Some(k) = self.script_keys[*order as usize] else {
+                    return;
+                };
+                let line = self.pf.orders.get(k);
+                let record = line.record;
+                let amt = match amount {
+                    ReturnAmount::All => line.paid - line.refunded,
+                    ReturnAmount::Amount(a) => *a,
+                    ReturnAmount::Quantity(q) => {
+                        self.pf.opts.rounding.share(line.paid, *q, line.quantity)
+                    }
+                };
+                if let Err(r) = self.pf.refund(k, amt, t) {
+                    if let Some(rec) = self.pf.orders.records.get_mut(record as usize) {
+                        rec.refused = Some(r.to_string());
+                    }
+                    self.refuse(r);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, t: SimTime, k: u32) {
+        if let Ok(settles) = self.pf.deliver(k, t) {
+            let tracked = self.pf.orders.get(k).record != u32::MAX;
+            let ob = &self.sc.behaviour.orders;
+            if !tracked && unit(&mut self.rng.buyers) < ob.return_probability {
+                let window = settles.since(t).saturating_sub(1).max(1);
+                let at = t.plus_minutes((unit(&mut self.rng.buyers) * f64::from(window)) as u32);
+                let partial = unit(&mut self.rng.buyers) < ob.partial_return_share;
+                let percent = if partial { 50 } else { 100 };
+                self.q
+                    .push(at, Phase::AfterSales, Ev::Return { key: k, percent });
+            }
+            self.q.push(settles, Phase::Settlement, Ev::Settle(k));
+            self.q.push(settles, Phase::Settlement, Ev::Settle(k));
+        }
+    }
+
+    fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, scripted: bool) {
+        match self.pf.apply_open(&self.agents, c, p) {
+            Ok(listing) => {
+                let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+                let (approve, delay) = behaviour::decide_application(
+                    &self.approvals[plan],
+                    &self.agents.creators[c.idx()],
+                    &mut self.rng.sellers,
+                );
+                if delay == 0 {
+                    self.pf.decide_application(c, listing, approve, t);
+                } else {
+                    self.q.push(
+                        t.plus_minutes(delay),
+                        Phase::Agent,
+                        Ev::Decide {
+                            creator: c,
+                            listing,
+                            approve,
+                        },
+                    );
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    fn request_sample(&mut self, t: SimTime, c: CreatorId, p: ProductId, scripted: bool) {
+        match self.pf.request_sample(&self.agents, c, p) {
+            Ok(s) => {
+                let listing = self.pf.books.open_by_product[p.idx()].unwrap_or(0);
+                let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+                let d = self.sample_ship[plan]
+                    .as_ref()
+                    .map_or(0, |d| behaviour::delay(d, &mut self.rng.logistics));
+                self.q
+                    .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    fn wake(&mut self, t: SimTime, c: CreatorId) {
+        if t >= self.end {
+            return;
+        }
+        let b = &self.sc.behaviour.creators;
+        if let Some(m) = behaviour::next_action(b, &mut self.rng.creators) {
+            self.q.push(t.plus_minutes(m), Phase::Agent, Ev::Wake(c));
+        }
+        let n = self.pf.showcase[c.idx()].len() as u32;
+        let explore =
+            n == 0 || (n < b.max_products && unit(&mut self.rng.creators) < b.explore_probability);
+        if explore {
+            self.explore(t, c);
+        } else {
+            let e =
+                self.pf.showcase[c.idx()][(self.rng.creators.next_u64() % u64::from(n)) as usize];
+            let cr = &self.agents.creators[c.idx()];
+            let kind = if cr.live && unit(&mut self.rng.creators) < b.live_probability {
+                ContentKind::Live
+            } else {
+                ContentKind::Video
+            };
+            let authorised = kind == ContentKind::Video
+                && unit(&mut self.rng.creators) < b.authorise_probability;
+            self.post(t, c, e.product, kind, authorised);
+        }
+    }
+
+    fn explore(&mut self, t: SimTime, c: CreatorId) {
+        use rand_distr::Distribution;
+        let Some(pick) = &self.product_pick else {
+            return;
+        };
+        let b = &self.sc.behaviour.creators;
+        let mut best: Option<(f64, ProductId)> = None;
+        for _ in 0..b.candidates {
+            let p = ProductId(pick.sample(&mut self.rng.creators) as u32);
+            if self.pf.showcase_entry(c, p).is_some() {
+                continue;
+            }
+            let Some(rate) = self.pf.offered_rate(&self.agents, c, p, t) else {
+                continue;
+            };
+            let pct = rate
+                .to_string()
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .unwrap_or(0.0);
+            let s = behaviour::product_score(
+                b,
+                &self.agents.creators[c.idx()],
+                &self.agents.products[p.idx()],
+                pct,
+                &mut self.rng.creators,
+            );
+            if best.is_none_or(|(bs, _)| s > bs) {
+                best = Some((s, p));
+            }
+        }
+        let Some((_, p)) = best else { return };
+        if self.pf.books.open_by_product[p.idx()].is_some() {
+            self.apply(t, c, p, false);
+            let listing = self.pf.books.open_by_product[p.idx()].unwrap_or(0);
+            let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+            if self.pf.books.open_plans[plan].samples.is_some()
+                && unit(&mut self.rng.creators) < b.sample_request_probability
+            {
+                self.request_sample(t, c, p, false);
+            }
+        } else {
+            let _ = self.pf.add_shop_product(&self.agents, c, p, t);
+        }
+    }
+
+    fn post(
+        &mut self,
+        t: SimTime,
+        c: CreatorId,
+        p: ProductId,
+        kind: ContentKind,
+        authorised: bool,
+    ) {
+        self.pf.note_post(c, p, t);
+        self.pf.tally.count(if kind == ContentKind::Live {
+            Metric::Lives
+        } else {
+            Metric::Posts
+        });
+        if t >= self.end {
+            return;
+        }
+        let n = behaviour::orders_for_content(
+            &self.sc.behaviour.buyers,
+            &self.agents.creators[c.idx()],
+            &self.agents.products[p.idx()],
+            kind,
+            &mut self.rng.buyers,
+        );
+        if n == 0 {
+            return;
+        }
+        let item = Content {
+            creator: c,
+            product: p,
+            kind,
+            authorised,
+            posted: t,
+            remaining: n,
+        };
+        let ci = match self.content_free.pop() {
+            Some(i) => {
+                self.content[i as usize] = item;
+                i
+            }
+            None => {
+                self.content.push(item);
+                (self.content.len() - 1) as u32
+            }
+        };
+        let gap =
+            behaviour::next_order_gap(&self.sc.behaviour.buyers, kind, n, 0, &mut self.rng.buyers);
+        self.q
+            .push(t.plus_minutes(gap), Phase::Order, Ev::Demand(ci));
+    }
+
+    fn demand(&mut self, t: SimTime, ci: u32) {
+        let item = self.content[ci as usize];
+        let bb = &self.sc.behaviour.buyers;
+        if t < self.end {
+            let r = &mut self.rng.buyers;
+            let traffic = if unit(r) < bb.showcase_share {
+                Traffic::Showcase
+            } else if item.kind == ContentKind::Live {
+                Traffic::Live
+            } else if item.authorised && unit(r) < bb.ad_share {
+                Traffic::Ad
+            } else {
+                Traffic::Video
+            };
+            let quantity = behaviour::quantity(&bb.quantity_weights, r);
+            let price = self.agents.products[item.product.idx()]
+                .price
+                .times(quantity);
+            let rd = self.pf.opts.rounding;
+            let seller_coupon = if unit(r) < bb.seller_coupon_probability {
+                rd.apply(price.0 * bb.seller_coupon.fraction())
+            } else {
+                Money::ZERO
+            };
+            let platform_coupon = if unit(r) < bb.platform_coupon_probability {
+                rd.apply(price.0 * bb.platform_coupon.fraction())
+                    .min(price - seller_coupon)
+            } else {
+                Money::ZERO
+            };
+            let req = OrderRequest {
+                creator: item.creator,
+                product: item.product,
+                quantity,
+                traffic,
+                authorised: item.authorised,
+                seller_coupon,
+                platform_coupon,
+                shipping: bb.shipping,
+            };
+            let track = (!self.track.is_empty()
+                && self.track.contains(&(self.pf.orders.issued() + 1)))
+            .then(|| {
+                let no = self.pf.orders.issued() + 1;
+                (
+                    format!("#{no}"),
+                    Names2 {
+                        creator: self.agents.names.creator(item.creator),
+                        product: self.agents.names.product(item.product),
+                    },
+                )
+            });
+            if let Ok(k) = self.pf.place_order(&self.agents, &req, t, track) {
+                let ob = &self.sc.behaviour.orders;
+                let lr = &mut self.rng.logistics;
+                if unit(lr) < ob.cancel_probability {
+                    let d = behaviour::delay(&ob.cancel_delay, lr);
+                    self.q
+                        .push(t.plus_minutes(d), Phase::AfterSales, Ev::Cancel(k));
+                } else {
+                    let d = behaviour::delay(&ob.ship_delay, lr);
+                    self.q.push(
+                        t.plus_minutes(d),
+                        Phase::Logistics,
+                        Ev::Ship {
+                            key: k,
+                            deliver: SimTime::NEVER,
+                        },
+                    );
+                }
+            }
+        }
+        let c = &mut self.content[ci as usize];
+        c.remaining -= 1;
+        if c.remaining == 0 || t >= self.end {
+            self.content_free.push(ci);
+            return;
+        }
+        let (kind, remaining, elapsed) = (c.kind, c.remaining, t.since(c.posted));
+        let gap = behaviour::next_order_gap(bb, kind, remaining, elapsed, &mut self.rng.buyers);
+        self.q
+            .push(t.plus_minutes(gap), Phase::Order, Ev::Demand(ci));
+    }
+}
+
+/// Minutes per day, for callers converting report days.
+pub const MINUTES_PER_DAY: u32 = DAY;
