@@ -24,6 +24,7 @@
 
 pub mod check;
 pub mod experiment;
+pub mod explain;
 pub mod metrics;
 pub mod model;
 pub mod money;

@@ -71,6 +71,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Explain an order line (--order) or a creator's rate on a product at a time: which rate
+    /// applied, from which plan, by which rules, the candidates that lost, the ledger entries.
+    Explain {
+        /// Scenario file (the built-in demo when none is given).
+        scenario: Option<PathBuf>,
+        /// A scripted order's id, or an order number (`#12`).
+        #[arg(long, conflicts_with_all = ["creator", "product", "at"])]
+        order: Option<String>,
+        /// Creator name (or creator#N for a generated one).
+        #[arg(long, requires_all = ["product", "at"])]
+        creator: Option<String>,
+        /// Product name (or product#N).
+        #[arg(long, requires_all = ["creator", "at"])]
+        product: Option<String>,
+        /// Time, "YYYY-MM-DD HH:MM".
+        #[arg(long, requires_all = ["creator", "product"])]
+        at: Option<String>,
+        /// Traffic source for --creator/--product: video, live, showcase or ad.
+        #[arg(long, default_value = "video")]
+        traffic: String,
+        /// For ad traffic: the video is creator-authorised.
+        #[arg(long)]
+        authorised: bool,
+        /// Seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Replication index.
+        #[arg(long, default_value_t = 0)]
+        replication: u32,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the built-in scenarios.
     Scenarios,
 }
@@ -101,6 +134,7 @@ fn main() -> ExitCode {
         ),
         Command::Validate { scenario } => match scenario::load(&scenario) {
             Ok(sc) => {
+                warn(&sc);
                 let (s, p, c) = sc.agent_counts();
                 eprintln!(
                     "{}: valid — {} ({} days from {}, {} sellers, {} products, {} creators, {} scripted events, {} expectations)",
@@ -124,12 +158,41 @@ fn main() -> ExitCode {
             threads,
             json,
         } => cmd_check(paths, coverage, threads, json),
+        Command::Explain {
+            scenario,
+            order,
+            creator,
+            product,
+            at,
+            traffic,
+            authorised,
+            seed,
+            replication,
+            json,
+        } => cmd_explain(
+            scenario,
+            order,
+            creator,
+            product,
+            at,
+            &traffic,
+            authorised,
+            seed,
+            replication,
+            json,
+        ),
         Command::Scenarios => {
             println!(
                 "demo\tthe built-in demo: Shop plan, Open plans with samples, a rate change, scripted and behavioural orders (affsim run)"
             );
             ExitCode::SUCCESS
         }
+    }
+}
+
+fn warn(sc: &Scenario) {
+    for w in &sc.warnings {
+        eprintln!("warning: {w}");
     }
 }
 
@@ -166,6 +229,9 @@ fn cmd_run(
         Ok(sc) => sc,
         Err(errs) => return invalid(&errs),
     };
+    if !quiet {
+        warn(&sc);
+    }
     if replications == Some(0) {
         eprintln!("error: --replications must be at least 1");
         return ExitCode::from(2);
@@ -362,5 +428,76 @@ fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: 
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_explain(
+    path: Option<PathBuf>,
+    order: Option<String>,
+    creator: Option<String>,
+    product: Option<String>,
+    at: Option<String>,
+    traffic: &str,
+    authorised: bool,
+    seed: Option<u64>,
+    replication: u32,
+    json: bool,
+) -> ExitCode {
+    use affsim::explain;
+    let mut sc = match load(&path) {
+        Ok(sc) => sc,
+        Err(errs) => return invalid(&errs),
+    };
+    if let Some(s) = seed {
+        sc.seed = s;
+    }
+    let result = if let Some(o) = order {
+        explain::explain_order(&sc, replication, &explain::OrderSel::parse(&o)).map(|e| {
+            if json {
+                serde_json::to_string_pretty(&e).unwrap_or_default()
+            } else {
+                explain::order_text(&e)
+            }
+        })
+    } else if let (Some(c), Some(p), Some(at)) = (creator, product, at) {
+        let traffic = match traffic {
+            "video" => affsim::model::Traffic::Video,
+            "live" => affsim::model::Traffic::Live,
+            "showcase" => affsim::model::Traffic::Showcase,
+            "ad" => affsim::model::Traffic::Ad,
+            other => {
+                eprintln!("error: --traffic must be video, live, showcase or ad, not `{other}`");
+                return ExitCode::from(2);
+            }
+        };
+        let Some(t) = affsim::time::parse_datetime(&at).and_then(|dt| sc.calendar.time_of(dt))
+        else {
+            eprintln!(
+                "error: --at `{at}` is not a time on or after the scenario start {} (\"YYYY-MM-DD HH:MM\")",
+                sc.calendar.start
+            );
+            return ExitCode::from(2);
+        };
+        explain::explain_rate(&sc, replication, &c, &p, t, traffic, authorised).map(|e| {
+            if json {
+                serde_json::to_string_pretty(&e).unwrap_or_default()
+            } else {
+                explain::rate_text(&e)
+            }
+        })
+    } else {
+        eprintln!("error: explain needs --order ID, or --creator C --product P --at TIME");
+        return ExitCode::from(2);
+    };
+    match result {
+        Ok(text) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }

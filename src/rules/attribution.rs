@@ -23,6 +23,8 @@ pub enum Via {
     Shop,
     /// Added through a distributor link (DIST-4).
     Link(u32),
+    /// Promoted under an accepted Target invitation (no Open approval implied).
+    Target(u32),
 }
 
 /// One product in a creator's showcase.
@@ -72,10 +74,8 @@ pub enum Outcome {
     Applied,
     /// A candidate earlier in the precedence order applied (ATTR-1: one commission per line).
     Superseded,
-    /// The creator is not approved for the product's Open listing (OPEN-2).
-    NotApproved,
-    /// The plan exists for the product but offers no rate for this traffic.
-    NoRate,
+    /// The plan exists for this creator and product but does not apply now.
+    Inactive,
 }
 
 /// A plan that could have paid this order line, for explanations.
@@ -85,6 +85,8 @@ pub struct Candidate {
     pub rate: Option<Rate>,
     pub shop_ads: bool,
     pub outcome: Outcome,
+    /// Why, in words, for inactive candidates.
+    pub note: &'static str,
     pub rules: RuleSet,
 }
 
@@ -93,11 +95,50 @@ pub fn resolve(books: &Books, q: &Query) -> Option<Resolution> {
     resolve_with(books, q, &mut |_| {})
 }
 
+/// Collects offers in precedence order: the first wins, the rest are reported superseded.
+struct Offers<'a> {
+    won: Option<Resolution>,
+    seen: &'a mut dyn FnMut(Candidate),
+}
+
+impl Offers<'_> {
+    fn offer(&mut self, r: Resolution) {
+        let outcome = if self.won.is_some() {
+            Outcome::Superseded
+        } else {
+            Outcome::Applied
+        };
+        (self.seen)(Candidate {
+            plan: r.plan,
+            rate: Some(r.rate),
+            shop_ads: r.shop_ads,
+            outcome,
+            note: "",
+            rules: r.rules,
+        });
+        if self.won.is_none() {
+            self.won = Some(r);
+        }
+    }
+    fn inactive(&mut self, plan: PlanRef, rate: Option<Rate>, note: &'static str, rules: RuleSet) {
+        (self.seen)(Candidate {
+            plan,
+            rate,
+            shop_ads: false,
+            outcome: Outcome::Inactive,
+            note,
+            rules,
+        });
+    }
+}
+
 /// Resolves the rate and reports every candidate to `seen`, in precedence order.
 ///
-/// Standard precedence (ATTR-5): Target → Collaboration Plus → distributor link → Open → Shop
-/// plan. For an order from an ad on a creator-authorised video (PLUS-10) the Shop Ads rates come
-/// first: distributor, Target, Plus, Open (H-5); then the standard order.
+/// Standard precedence (ATTR-5, docs/attribution.md): Target → Collaboration Plus →
+/// distributor link → Open → Shop plan. For an order from an ad on a creator-authorised video
+/// (PLUS-10) the Shop Ads rates come first — distributor, Target, Plus, Open (H-5) — then the
+/// standard order. The Shop plan covers only products in no Open plan; an Open product needs
+/// an approved application (OPEN-2).
 // rule: ATTR-1
 // rule: ATTR-5
 pub fn resolve_with(
@@ -105,25 +146,11 @@ pub fn resolve_with(
     q: &Query,
     seen: &mut dyn FnMut(Candidate),
 ) -> Option<Resolution> {
-    let mut won: Option<Resolution> = None;
-    let offer = |won: &mut Option<Resolution>, c: Resolution, seen: &mut dyn FnMut(Candidate)| {
-        let outcome = if won.is_some() {
-            Outcome::Superseded
-        } else {
-            Outcome::Applied
-        };
-        seen(Candidate {
-            plan: c.plan,
-            rate: Some(c.rate),
-            shop_ads: c.shop_ads,
-            outcome,
-            rules: c.rules,
-        });
-        if won.is_none() {
-            *won = Some(c);
-        }
-    };
+    let mut o = Offers { won: None, seen };
 
+    // Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
+    let target = books.target.active(q.creator, q.product, q.at);
+    let target_plan = |s: u32| PlanRef::Target(books.target.slots[s as usize].invitation);
     // Open listing and whether this creator may earn on it.
     let listing = books
         .open_by_product
@@ -146,83 +173,109 @@ pub fn resolve_with(
     let ad = q.traffic == Traffic::Ad && q.authorised;
     if ad {
         // rule: H-5
-        // Distributor, Target and Plus Shop Ads rates plug in here (issues: Target, Plus,
-        // distributor campaigns); the Open Shop Ads rate is the last Shop Ads candidate.
-        if let (Some(l), Some(joined)) = (listing, open_joined) {
+        // (The distributor Shop Ads rate comes first; distributor links plug in here.)
+        if let Some((s, tp, since)) = target {
+            if let Some(rate) = tp.shop_ads_rate {
+                o.offer(Resolution {
+                    plan: target_plan(s),
+                    rate,
+                    distributor: None,
+                    shop_ads: true,
+                    since,
+                    rules: RuleSet::of(&[
+                        RuleId::H5,
+                        RuleId::Plus10,
+                        RuleId::Target1,
+                        RuleId::Attr2,
+                    ]),
+                });
+            }
+        }
+        // (The Plus Shop Ads rate plugs in here, PLUS-9.)
+        if let (Some(l), Some(_)) = (listing, open_joined) {
             if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
-                let _ = joined;
-                offer(
-                    &mut won,
-                    Resolution {
-                        plan: PlanRef::Open(books.open_listings[l as usize].plan),
-                        rate,
-                        distributor: None,
-                        shop_ads: true,
-                        since,
-                        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
-                    },
-                    seen,
-                );
+                o.offer(Resolution {
+                    plan: PlanRef::Open(books.open_listings[l as usize].plan),
+                    rate,
+                    distributor: None,
+                    shop_ads: true,
+                    since,
+                    rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
+                });
             }
         }
     }
 
     // rule: ATTR-2
+    if let Some((s, tp, since)) = target {
+        let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
+        if ad {
+            rules.insert(RuleId::H5);
+        }
+        o.offer(Resolution {
+            plan: target_plan(s),
+            rate: tp.rate,
+            distributor: None,
+            shop_ads: false,
+            since,
+            rules,
+        });
+    }
+    for (s, why) in books.target.inactive(q.creator, q.product, q.at) {
+        let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
+        let rate = inv
+            .products
+            .iter()
+            .find(|p| p.product == q.product)
+            .map(|p| p.rate);
+        o.inactive(target_plan(s), rate, why, RuleSet::of(&[RuleId::Target2]));
+    }
+
     // rule: ATTR-3
-    // Target (ATTR-2), Plus (ATTR-3) and distributor links (DIST-6) supersede Open; they plug
-    // in here, in that order.
+    // (Collaboration Plus plugs in here: it supersedes Open during the Plus period, PLUS-11.)
+    // (Distributor links plug in here: the creator's showcase holds one link per product, DIST-4.)
 
     // rule: OPEN-1
     if let Some(l) = listing {
         let plan = PlanRef::Open(books.open_listings[l as usize].plan);
         match open_joined {
             Some(joined) => {
-                if let Some((rate, since, rules)) = books.open_rate(l, q.at, joined) {
-                    let mut rules = rules;
-                    if won.is_none() && ad {
+                if let Some((rate, since, mut rules)) = books.open_rate(l, q.at, joined) {
+                    if o.won.is_none() && ad {
                         rules.insert(RuleId::H5);
                     }
-                    offer(
-                        &mut won,
-                        Resolution {
-                            plan,
-                            rate,
-                            distributor: None,
-                            shop_ads: false,
-                            since,
-                            rules,
-                        },
-                        seen,
-                    );
+                    o.offer(Resolution {
+                        plan,
+                        rate,
+                        distributor: None,
+                        shop_ads: false,
+                        since,
+                        rules,
+                    });
                 }
             }
             None => {
                 // rule: OPEN-2
-                seen(Candidate {
+                o.inactive(
                     plan,
-                    rate: books.open_rate(l, q.at, q.at).map(|r| r.0),
-                    shop_ads: false,
-                    outcome: Outcome::NotApproved,
-                    rules: RuleSet::of(&[RuleId::Open2]),
-                });
+                    books.open_rate(l, q.at, q.at).map(|r| r.0),
+                    "creator not approved for the Open plan (OPEN-2)",
+                    RuleSet::of(&[RuleId::Open2]),
+                );
             }
         }
     } else if let Some((rate, since)) = books.shop_rate(q.seller, q.at) {
         // rule: SHOP-1
-        offer(
-            &mut won,
-            Resolution {
-                plan: PlanRef::Shop(q.seller.0),
-                rate,
-                distributor: None,
-                shop_ads: false,
-                since,
-                rules: RuleSet::of(&[RuleId::Shop1]),
-            },
-            seen,
-        );
+        o.offer(Resolution {
+            plan: PlanRef::Shop(q.seller.0),
+            rate,
+            distributor: None,
+            shop_ads: false,
+            since,
+            rules: RuleSet::of(&[RuleId::Shop1]),
+        });
     }
-    won.map(|mut w| {
+    o.won.map(|mut w| {
         w.rules.insert(RuleId::Attr1);
         w
     })

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod ledger;
 pub mod orders;
 pub mod plans;
+pub mod target;
 
 use std::collections::HashMap;
 
@@ -394,6 +395,11 @@ impl Platform {
         }
         self.books.open_listings[l as usize].samples_left -= 1;
         self.fired.insert(RuleId::Open3);
+        Ok(self.ship_sample(c, p))
+    }
+
+    /// Ships a free sample to a creator; returns its index.
+    pub fn ship_sample(&mut self, c: CreatorId, p: ProductId) -> u32 {
         self.samples.push(Sample {
             creator: c,
             product: p,
@@ -404,7 +410,7 @@ impl Platform {
             posted: false,
         });
         self.tally.count(Metric::SamplesShipped);
-        Ok((self.samples.len() - 1) as u32)
+        (self.samples.len() - 1) as u32
     }
 
     /// A sample arrives: the creator must post within the H-6 period. Returns the deadline.
@@ -506,7 +512,12 @@ impl Platform {
             authorised: req.authorised,
             entry: self.showcase_entry(req.creator, req.product),
         };
-        let resolution = attribution::resolve(&self.books, &q);
+        let mut candidates = Vec::new();
+        let resolution = if record.is_some() {
+            attribution::resolve_with(&self.books, &q, &mut |c| candidates.push(c))
+        } else {
+            attribution::resolve(&self.books, &q)
+        };
         let no = self.orders.next_no();
         let mut rules = RuleSet::of(&[RuleId::Order1, RuleId::Order2, RuleId::H1]);
         if let Some(r) = &resolution {
@@ -569,6 +580,7 @@ impl Platform {
                 distributor_fee: Money::ZERO,
                 shop_ads: resolution.is_some_and(|r| r.shop_ads),
                 refused: None,
+                candidates,
             });
             (self.orders.records.len() - 1) as u32
         });
@@ -898,6 +910,13 @@ impl Platform {
         );
         self.tally.add(Metric::SellerRevenue, pay.seller_revenue.0);
         self.tally.count(Metric::OrdersSettled);
+        if let (Some(res), false) = (line.resolution, kept.is_zero()) {
+            if let crate::rules::plans::PlanRef::Target(inv) = res.plan {
+                if let Some(slot) = self.books.target.slot_of(inv, line.creator) {
+                    self.target_sale_settled(slot, line.product, line.placed, t);
+                }
+            }
+        }
         let mut rules = RuleSet::of(&[RuleId::Settle1, RuleId::Settle2]);
         if !line.refunded.is_zero() {
             rules.insert(RuleId::Settle3);
@@ -946,7 +965,7 @@ impl Platform {
         let res = self.ledger.check(&[
             (Account::Escrow, escrow),
             (Account::RewardBudget, Money::ZERO),
-            (Account::FlatFeeHold, Money::ZERO),
+            (Account::FlatFeeHold, self.books.target.fees_held()),
             (Account::ServiceFeeHold, Money::ZERO),
         ]);
         // Metric tallies must agree with the ledger's totals by kind.

@@ -104,6 +104,8 @@ pub struct OrderRecord {
     pub shop_ads: bool,
     /// A refusal, if the rules refused the line or an action on it.
     pub refused: Option<String>,
+    /// Every plan that could have paid the line, in precedence order, and why it won or lost.
+    pub candidates: Vec<crate::rules::attribution::Candidate>,
 }
 
 /// The slab of live lines.

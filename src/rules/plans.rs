@@ -164,6 +164,8 @@ pub struct Books {
     pub open_by_product: Vec<Option<u32>>,
     /// The H-4 lock, when the rule-set option is on.
     pub decrease_lock: Option<DecreaseLock>,
+    /// Target invitations and their per-creator slots.
+    pub target: crate::rules::target::TargetBook,
 }
 
 impl Books {

@@ -34,6 +34,8 @@ pub struct File {
     #[serde(default)]
     pub open_plans: Vec<OpenPlanRaw>,
     #[serde(default)]
+    pub target_invitations: Vec<S<InvitationRaw>>,
+    #[serde(default)]
     pub behaviour: BehaviourRaw,
     #[serde(default)]
     pub script: ScriptRaw,
@@ -231,15 +233,68 @@ pub struct SamplesRaw {
     pub shipping_delay: Option<S<Dist>>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationRaw {
+    pub id: S<String>,
+    pub seller: S<String>,
+    pub creators: S<Vec<S<String>>>,
+    pub products: S<Vec<TargetProductRaw>>,
+    pub sent: S<String>,
+    pub days: S<u32>,
+    pub content: Option<S<Vec<ContentKind>>>,
+    #[serde(default)]
+    pub message: String,
+    pub fee: Option<S<FeeRaw>>,
+    pub flat_fee: Option<S<Money>>,
+    pub review: Option<crate::rules::target::Reviewer>,
+    pub submit_days: Option<S<u32>>,
+    pub flash_sale: Option<S<bool>>,
+    #[serde(default)]
+    pub authorise_ads: bool,
+    #[serde(default)]
+    pub scripted: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeeRaw {
+    Commission,
+    Flat,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetProductRaw {
+    pub product: S<String>,
+    pub rate: S<Rate>,
+    pub shop_ads_rate: Option<S<Rate>>,
+    pub sample: Option<crate::rules::target::SampleOffer>,
+    pub sales_goal: Option<S<u32>>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BehaviourRaw {
+    #[serde(default)]
+    pub target: TargetBehaviourRaw,
     #[serde(default)]
     pub creators: CreatorBehaviourRaw,
     #[serde(default)]
     pub buyers: BuyerBehaviourRaw,
     #[serde(default)]
     pub orders: OrderBehaviourRaw,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetBehaviourRaw {
+    pub accept_probability: Option<S<f64>>,
+    pub accept_delay: Option<S<Dist>>,
+    pub video_probability: Option<S<f64>>,
+    pub video_delay: Option<S<Dist>>,
+    pub approval_probability: Option<S<f64>>,
+    pub review_delay: Option<S<Dist>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -307,6 +362,31 @@ pub struct ScriptRaw {
     pub orders: Vec<OrderRaw>,
     #[serde(default)]
     pub returns: Vec<ReturnRaw>,
+    #[serde(default)]
+    pub target_responses: Vec<TargetResponseRaw>,
+    #[serde(default)]
+    pub video_submissions: Vec<TargetActRaw>,
+    #[serde(default)]
+    pub video_reviews: Vec<TargetResponseRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetResponseRaw {
+    pub at: S<String>,
+    pub invitation: S<String>,
+    pub creator: S<String>,
+    /// `accept` for responses, `approve` for reviews.
+    pub accept: Option<bool>,
+    pub approve: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetActRaw {
+    pub at: S<String>,
+    pub invitation: S<String>,
+    pub creator: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -78,10 +78,13 @@ pub struct Scenario {
     pub named: Named,
     pub populations: Populations,
     pub open_plans: Vec<OpenPlanSpec>,
+    pub invitations: Vec<crate::rules::target::Invitation>,
     pub behaviour: Behaviour,
     pub script: Vec<Scripted>,
     pub orders: Vec<ScriptOrder>,
     pub expectations: Vec<Expectation>,
+    /// Problems worth a warning that do not stop the run (e.g. TARGET-7 stock).
+    pub warnings: Vec<ScenarioError>,
 }
 
 /// Agents named in the file.
@@ -201,9 +204,27 @@ pub struct OpenPlanSpec {
 /// Behaviour models: what agents choose. Units are in each field's doc.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Behaviour {
+    pub target: TargetBehaviour,
     pub creators: CreatorBehaviour,
     pub buyers: BuyerBehaviour,
     pub orders: OrderBehaviour,
+}
+
+/// How invited creators, reviewers and sellers act in Target collaborations (TARGET-2 model).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetBehaviour {
+    /// Probability that an invited creator accepts.
+    pub accept_probability: f64,
+    /// Days from invitation to answer.
+    pub accept_delay: Dist,
+    /// Probability that a creator submits each flat-fee video (first or revised) in time.
+    pub video_probability: f64,
+    /// Days from acceptance (or rejection) to submission.
+    pub video_delay: Dist,
+    /// Probability that a review approves the video.
+    pub approval_probability: f64,
+    /// Days from submission to review.
+    pub review_delay: Dist,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -322,6 +343,22 @@ pub enum Action {
     Return {
         order: u32,
         amount: ReturnAmount,
+    },
+    /// Sends Target invitation `i` (scheduled at its `sent` time).
+    SendInvitation(u32),
+    TargetResponse {
+        invitation: u32,
+        creator: CreatorId,
+        accept: bool,
+    },
+    VideoSubmission {
+        invitation: u32,
+        creator: CreatorId,
+    },
+    VideoReview {
+        invitation: u32,
+        creator: CreatorId,
+        approve: bool,
     },
 }
 

@@ -22,9 +22,19 @@ struct V<'a> {
     file: &'a str,
     src: &'a str,
     errs: Vec<ScenarioError>,
+    warns: Vec<ScenarioError>,
 }
 
 impl V<'_> {
+    fn warn(&mut self, span: Range<usize>, msg: impl Into<String>, rule: Option<RuleId>) {
+        self.warns.push(ScenarioError::at(
+            self.file,
+            self.src,
+            Some(span),
+            msg,
+            rule,
+        ));
+    }
     fn err(&mut self, span: Range<usize>, msg: impl Into<String>, rule: Option<RuleId>) {
         self.errs.push(ScenarioError::at(
             self.file,
@@ -190,6 +200,7 @@ pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError
         file,
         src,
         errs: Vec::new(),
+        warns: Vec::new(),
     };
     let sc = resolve(&mut v, raw);
     if v.errs.is_empty() {
@@ -596,7 +607,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             live_share: v.prob(&c.live_share, "live_share", 0.2),
         });
     }
-    let tmp = Scenario_counts(&named, &populations);
+    let tmp = agent_counts(&named, &populations);
     let bytes = tmp.0 as f64 * 64.0 + tmp.1 as f64 * 96.0 + tmp.2 as f64 * 112.0;
     if bytes > MAX_BYTES {
         v.err(raw.scenario.span(), format!(
@@ -708,8 +719,230 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         });
     }
 
+    // ---- Target invitations
+    let mut inv_names = Names::new("Target invitation");
+    let mut invitations = Vec::new();
+    for ir in &raw.target_invitations {
+        let i = ir.get_ref();
+        inv_names.define(v, &i.id);
+        let seller = sellers.get(v, &i.seller).map(SellerId).unwrap_or_default();
+        let sent = time_at(v, &calendar, &i.sent);
+        let days_n = *i.days.get_ref();
+        if days_n == 0 || days_n > 3650 {
+            v.err(
+                i.days.span(),
+                "`days` (the collaboration's duration) must be from 1 to 3650",
+                Some(RuleId::Target1),
+            );
+        }
+        // rule: TARGET-1
+        // rule: H-8
+        let cs = i.creators.get_ref();
+        if cs.is_empty() {
+            v.err(
+                i.creators.span(),
+                "an invitation goes to at least one creator",
+                Some(RuleId::Target1),
+            );
+        }
+        if cs.len() > 50 {
+            v.err(
+                i.creators.span(),
+                format!(
+                    "an invitation goes to at most 50 creators, this one to {}",
+                    cs.len()
+                ),
+                Some(RuleId::H8),
+            );
+        }
+        let mut creator_ids = Vec::new();
+        for c in cs {
+            if let Some(id) = creators.get(v, c) {
+                if creator_ids.contains(&CreatorId(id)) {
+                    v.err(
+                        c.span(),
+                        format!("creator `{}` is invited twice", c.get_ref()),
+                        Some(RuleId::Target1),
+                    );
+                }
+                creator_ids.push(CreatorId(id));
+            }
+        }
+        let ps = i.products.get_ref();
+        if ps.is_empty() {
+            v.err(
+                i.products.span(),
+                "an invitation names at least one product",
+                Some(RuleId::Target1),
+            );
+        }
+        if ps.len() > 100 {
+            v.err(
+                i.products.span(),
+                format!(
+                    "an invitation names at most 100 products, this one {}",
+                    ps.len()
+                ),
+                Some(RuleId::H8),
+            );
+        }
+        let mut products_t = Vec::new();
+        for tp in ps {
+            let Some(pid) = products.get(v, &tp.product) else {
+                continue;
+            };
+            let pspec = &named.products[pid as usize];
+            if pspec.seller != seller {
+                v.err(
+                    tp.product.span(),
+                    format!("product `{}` belongs to another seller", pspec.name),
+                    Some(RuleId::Target1),
+                );
+            }
+            let goal = match &tp.sales_goal {
+                Some(g) if !(1..=3).contains(g.get_ref()) => {
+                    v.err(
+                        g.span(),
+                        "`sales_goal` of a refundable sample is 1 to 3 sales",
+                        Some(RuleId::H7),
+                    );
+                    1
+                }
+                Some(g) => *g.get_ref(),
+                None => 1,
+            };
+            let sample = tp.sample.unwrap_or(crate::rules::target::SampleOffer::None);
+            if tp.sales_goal.is_some()
+                && sample != crate::rules::target::SampleOffer::RefundOnFirstSale
+            {
+                let sp = tp
+                    .sales_goal
+                    .as_ref()
+                    .map(|g| g.span())
+                    .unwrap_or(tp.product.span());
+                v.err(
+                    sp,
+                    "`sales_goal` applies only to `sample = \"refund-on-first-sale\"`",
+                    Some(RuleId::H7),
+                );
+            }
+            // rule: TARGET-7
+            if pspec.stock != UNLIMITED && (pspec.stock as usize) < creator_ids.len().max(1) {
+                v.warn(tp.product.span(), format!(
+                    "product `{}` has {} in stock for {} invited creator(s): the seller may not have enough stock for the collaboration",
+                    pspec.name, pspec.stock, creator_ids.len()
+                ), Some(RuleId::Target7));
+            }
+            products_t.push(crate::rules::target::TargetProduct {
+                product: ProductId(pid),
+                rate: v.rate(&tp.rate),
+                shop_ads_rate: tp.shop_ads_rate.as_ref().map(|r| v.rate(r)),
+                sample,
+                sales_goal: goal,
+            });
+        }
+        let content = i
+            .content
+            .as_ref()
+            .map(|c| c.get_ref().clone())
+            .unwrap_or_else(|| vec![ContentKind::Video]);
+        // rule: TARGET-3
+        let fee = match (i.fee.as_ref().map(|f| *f.get_ref()), &i.flat_fee) {
+            (None | Some(FeeRaw::Commission), None) => crate::rules::target::Fee::CommissionOnly,
+            (None | Some(FeeRaw::Flat), Some(m)) => {
+                let amt = money_checked(v, m, "flat_fee", minor_unit);
+                if amt.is_zero() {
+                    v.err(
+                        m.span(),
+                        "a flat fee must be more than zero",
+                        Some(RuleId::Target3),
+                    );
+                }
+                // rule: TARGET-4
+                if content.iter().any(|k| *k != ContentKind::Video) {
+                    let sp = i.content.as_ref().map(|c| c.span()).unwrap_or(m.span());
+                    v.err(
+                        sp,
+                        "a flat-fee collaboration is for video only",
+                        Some(RuleId::Target4),
+                    );
+                }
+                crate::rules::target::Fee::Flat(amt)
+            }
+            (Some(FeeRaw::Flat), None) => {
+                let sp = i.fee.as_ref().map(|f| f.span()).unwrap_or(i.id.span());
+                v.err(
+                    sp,
+                    "`fee = \"flat\"` needs `flat_fee` (the amount per creator)",
+                    Some(RuleId::Target3),
+                );
+                crate::rules::target::Fee::CommissionOnly
+            }
+            (Some(FeeRaw::Commission), Some(m)) => {
+                v.err(
+                    m.span(),
+                    "a commission-only invitation has no `flat_fee`",
+                    Some(RuleId::Target3),
+                );
+                crate::rules::target::Fee::CommissionOnly
+            }
+        };
+        // rule: TARGET-6
+        if let Some(fs) = i.flash_sale.as_ref().filter(|f| *f.get_ref()) {
+            if creator_ids.len() != 1 {
+                v.err(fs.span(), format!("a LIVE flash sale can be requested only in an invitation to a single creator, not {} (no bulk flash sales)", creator_ids.len()), Some(RuleId::Target6));
+            } else if !named.creators[creator_ids[0].idx()].live {
+                v.err(
+                    fs.span(),
+                    format!(
+                        "a LIVE flash sale needs a creator who can go LIVE; `{}` cannot",
+                        named.creators[creator_ids[0].idx()].name
+                    ),
+                    Some(RuleId::Target6),
+                );
+            }
+        }
+        let submit_days = match &i.submit_days {
+            Some(d) if *d.get_ref() == 0 || *d.get_ref() > 3650 => {
+                v.err(
+                    d.span(),
+                    "`submit_days` must be from 1 to 3650",
+                    Some(RuleId::Target4),
+                );
+                7
+            }
+            Some(d) => *d.get_ref(),
+            None => 7,
+        };
+        invitations.push(crate::rules::target::Invitation {
+            name: i.id.get_ref().clone(),
+            seller,
+            creators: creator_ids,
+            products: products_t,
+            sent,
+            ends: sent.plus_days(days_n),
+            content,
+            message: i.message.clone(),
+            fee,
+            reviewer: i.review.unwrap_or(crate::rules::target::Reviewer::Seller),
+            submit_days,
+            flash_sale: i.flash_sale.as_ref().is_some_and(|f| *f.get_ref()),
+            authorise_ads: i.authorise_ads,
+            scripted: i.scripted,
+        });
+    }
+
     // ---- behaviour
     let b = &raw.behaviour;
+    let tb = &b.target;
+    let target_b = TargetBehaviour {
+        accept_probability: v.prob(&tb.accept_probability, "accept_probability", 0.7),
+        accept_delay: v.dist(&tb.accept_delay, "accept_delay", Dist::uniform(0.0, 3.0)),
+        video_probability: v.prob(&tb.video_probability, "video_probability", 0.8),
+        video_delay: v.dist(&tb.video_delay, "video_delay", Dist::uniform(1.0, 5.0)),
+        approval_probability: v.prob(&tb.approval_probability, "approval_probability", 0.8),
+        review_delay: v.dist(&tb.review_delay, "review_delay", Dist::uniform(0.0, 2.0)),
+    };
     let cb = &b.creators;
     let creators_b = CreatorBehaviour {
         actions_per_day: v.nonneg(&cb.actions_per_day, "actions_per_day", 0.3),
@@ -1066,6 +1299,99 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         });
     }
 
+    for (i, inv) in invitations.iter().enumerate() {
+        script.push(Scripted {
+            at: inv.sent,
+            action: Action::SendInvitation(i as u32),
+        });
+    }
+    let target_ref =
+        |v: &mut V, inv: &Spanned<String>, c: &Spanned<String>| -> Option<(u32, CreatorId)> {
+            let i = inv_names.get(v, inv)?;
+            let cid = CreatorId(creators.get(v, c)?);
+            if !invitations[i as usize].creators.contains(&cid) {
+                v.err(
+                    c.span(),
+                    format!(
+                        "creator `{}` is not invited by `{}`",
+                        c.get_ref(),
+                        inv.get_ref()
+                    ),
+                    Some(RuleId::Target1),
+                );
+                return None;
+            }
+            Some((i, cid))
+        };
+    for r in &raw.script.target_responses {
+        let at = time_at(v, &calendar, &r.at);
+        let Some(accept) = r.accept else {
+            v.err(
+                r.at.span(),
+                "a Target response needs `accept = true` or `accept = false`",
+                Some(RuleId::Target2),
+            );
+            continue;
+        };
+        if r.approve.is_some() {
+            v.err(
+                r.at.span(),
+                "`approve` belongs to a video review, not a response",
+                Some(RuleId::Target2),
+            );
+        }
+        if let Some((invitation, creator)) = target_ref(v, &r.invitation, &r.creator) {
+            script.push(Scripted {
+                at,
+                action: Action::TargetResponse {
+                    invitation,
+                    creator,
+                    accept,
+                },
+            });
+        }
+    }
+    for r in &raw.script.video_submissions {
+        let at = time_at(v, &calendar, &r.at);
+        if let Some((invitation, creator)) = target_ref(v, &r.invitation, &r.creator) {
+            script.push(Scripted {
+                at,
+                action: Action::VideoSubmission {
+                    invitation,
+                    creator,
+                },
+            });
+        }
+    }
+    for r in &raw.script.video_reviews {
+        let at = time_at(v, &calendar, &r.at);
+        let Some(approve) = r.approve else {
+            v.err(
+                r.at.span(),
+                "a video review needs `approve = true` or `approve = false`",
+                Some(RuleId::Target4),
+            );
+            continue;
+        };
+        if r.accept.is_some() {
+            v.err(
+                r.at.span(),
+                "`accept` belongs to a Target response, not a review",
+                Some(RuleId::Target4),
+            );
+        }
+        if let Some((invitation, creator)) = target_ref(v, &r.invitation, &r.creator) {
+            script.push(Scripted {
+                at,
+                action: Action::VideoReview {
+                    invitation,
+                    creator,
+                    approve,
+                },
+            });
+        }
+    }
+
     // ---- expectations
     let mut expectations = Vec::new();
     for e in &raw.expect {
@@ -1237,7 +1563,9 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         named,
         populations,
         open_plans,
+        invitations,
         behaviour: Behaviour {
+            target: target_b,
             creators: creators_b,
             buyers: buyers_b,
             orders: orders_b,
@@ -1245,11 +1573,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         script,
         orders,
         expectations,
+        warnings: std::mem::take(&mut v.warns),
     }
 }
 
-#[allow(non_snake_case)]
-fn Scenario_counts(named: &Named, p: &Populations) -> (u64, u64, u64) {
+fn agent_counts(named: &Named, p: &Populations) -> (u64, u64, u64) {
     (
         named.sellers.len() as u64 + p.sellers.as_ref().map_or(0, |s| u64::from(s.count)),
         named.products.len() as u64 + p.products.as_ref().map_or(0, |s| u64::from(s.count)),

@@ -69,6 +69,25 @@ enum Ev {
         listing: u32,
         changed: SimTime,
     },
+    /// An invited creator answers (behaviour model).
+    TargetRespond {
+        slot: u32,
+        accept: bool,
+    },
+    /// A flat-fee invitation's acceptance window closes (H-8).
+    TargetExpire(u32),
+    /// A creator submits a flat-fee video (behaviour model).
+    VideoSubmit(u32),
+    /// A flat-fee video is reviewed (behaviour model).
+    VideoReview {
+        slot: u32,
+        approve: bool,
+    },
+    /// A flat-fee video deadline.
+    VideoDeadline {
+        slot: u32,
+        deadline: SimTime,
+    },
 }
 
 /// A content item still bringing orders.
@@ -168,147 +187,194 @@ struct World<'s> {
     events: u64,
 }
 
+/// The platform's books and the agents of a replication at some time, for explanations.
+pub struct State {
+    pub platform: Platform,
+    pub agents: Agents,
+}
+
+/// Runs replication `index` up to and including time `at`, and returns its state then.
+pub fn state_at(sc: &Scenario, index: u32, at: SimTime) -> State {
+    let mut w = World::new(sc, index, &RunOptions::default());
+    let mut daily = Vec::new();
+    w.run(Some(at), &mut daily);
+    State {
+        platform: w.pf,
+        agents: w.agents,
+    }
+}
+
 /// Runs replication `index` of a scenario.
 pub fn run_replication(
     sc: &Scenario,
     index: u32,
     opts: &RunOptions,
 ) -> Result<Replication, RunError> {
-    let mut rng = Streams::new(sc.seed, u64::from(index));
-    let built = population::build(sc, &mut rng.population);
-    let pf = Platform::new(
-        sc.opts,
-        sc.calendar,
-        &built.agents,
-        built.books,
-        opts.record_ledger,
-    );
-    let weights: Vec<f64> = built
-        .agents
-        .products
-        .iter()
-        .map(|p| if p.eligible { p.popularity } else { 0.0 })
-        .collect();
-    let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
-    let n_creators = built.agents.creators.len();
-    let mut w = World {
-        sc,
-        agents: built.agents,
-        pf,
-        q: EventQueue::with_capacity(n_creators + sc.script.len() + 1024),
-        rng,
-        approvals: built.approvals,
-        sample_ship: built.sample_shipping,
-        content: Vec::new(),
-        content_free: Vec::new(),
-        product_pick,
-        end: SimTime::start_of_day(sc.days),
-        script_keys: vec![None; sc.orders.len()],
-        script_refused: vec![None; sc.orders.len()],
-        refusals: Vec::new(),
-        track: opts.track.clone(),
-        events: 0,
-    };
-    for (i, s) in sc.script.iter().enumerate() {
-        let phase = match s.action {
-            Action::OpenRate { .. } | Action::ShopRate { .. } => Phase::Control,
-            Action::Order(_) => Phase::Order,
-            Action::Return { .. } => Phase::AfterSales,
-            _ => Phase::Agent,
-        };
-        w.q.push(s.at, phase, Ev::Script(i as u32));
-    }
-    for c in 0..n_creators {
-        if let Some(m) = behaviour::next_action(&sc.behaviour.creators, &mut w.rng.creators) {
-            w.q.push(SimTime(m), Phase::Agent, Ev::Wake(CreatorId(c as u32)));
-        }
-    }
-
-    // The loop: pop, dispatch; snapshot tallies at each day boundary.
+    let mut w = World::new(sc, index, opts);
     let mut daily: Vec<Vec<Decimal>> = Vec::with_capacity(sc.days as usize + 32);
-    let mut last = vec![Decimal::ZERO; Metric::COUNT];
-    let mut day = 0u32;
-    while let Some((t, ev)) = w.q.pop() {
-        if !sc.drain && t >= w.end {
-            break;
+    w.run(None, &mut daily);
+    w.finish(index, daily, opts)
+}
+
+impl<'s> World<'s> {
+    fn new(sc: &'s Scenario, index: u32, opts: &RunOptions) -> World<'s> {
+        let mut rng = Streams::new(sc.seed, u64::from(index));
+        let built = population::build(sc, &mut rng.population);
+        let pf = Platform::new(
+            sc.opts,
+            sc.calendar,
+            &built.agents,
+            built.books,
+            opts.record_ledger,
+        );
+        let weights: Vec<f64> = built
+            .agents
+            .products
+            .iter()
+            .map(|p| if p.eligible { p.popularity } else { 0.0 })
+            .collect();
+        let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
+        let n_creators = built.agents.creators.len();
+        let mut w = World {
+            sc,
+            agents: built.agents,
+            pf,
+            q: EventQueue::with_capacity(n_creators + sc.script.len() + 1024),
+            rng,
+            approvals: built.approvals,
+            sample_ship: built.sample_shipping,
+            content: Vec::new(),
+            content_free: Vec::new(),
+            product_pick,
+            end: SimTime::start_of_day(sc.days),
+            script_keys: vec![None; sc.orders.len()],
+            script_refused: vec![None; sc.orders.len()],
+            refusals: Vec::new(),
+            track: opts.track.clone(),
+            events: 0,
+        };
+        for (i, s) in sc.script.iter().enumerate() {
+            let phase = match s.action {
+                Action::OpenRate { .. } | Action::ShopRate { .. } | Action::SendInvitation(_) => {
+                    Phase::Control
+                }
+                Action::Order(_) => Phase::Order,
+                Action::Return { .. } => Phase::AfterSales,
+                _ => Phase::Agent,
+            };
+            w.q.push(s.at, phase, Ev::Script(i as u32));
         }
-        while t.day() > day {
-            snapshot(&w.pf, &mut last, &mut daily);
-            day += 1;
+        for c in 0..n_creators {
+            if let Some(m) = behaviour::next_action(&sc.behaviour.creators, &mut w.rng.creators) {
+                w.q.push(SimTime(m), Phase::Agent, Ev::Wake(CreatorId(c as u32)));
+            }
         }
-        w.events += 1;
-        w.dispatch(t, ev);
-    }
-    while daily.len() < sc.days.max(day + 1) as usize {
-        snapshot(&w.pf, &mut last, &mut daily);
+        w
     }
 
-    w.pf.check_ledger().map_err(|error| RunError::Ledger {
-        replication: index,
-        error,
-    })?;
-    let sellers: Decimal = (0..w.agents.sellers.len())
-        .map(|s| w.pf.ledger.balance(Account::Seller(s as u32)).0)
-        .sum();
-    let end = [
-        sellers,
-        w.pf.ledger.balance(Account::Platform).0,
-        w.pf.commissions_pending().0,
-    ];
-    let accounts = sc
-        .expectations
-        .iter()
-        .filter_map(|e| match e.subject {
-            crate::scenario::Subject::Account(a) => Some(a),
-            _ => None,
-        })
-        .map(|a| {
-            let acct = match a {
-                AccountRef::Seller(s) => Account::seller(s),
-                AccountRef::Creator(c) => Account::creator(c),
-                AccountRef::Distributor(d) => Account::Distributor(d),
-                AccountRef::Platform => Account::Platform,
-                AccountRef::Buyers => Account::Buyers,
-                AccountRef::Escrow => Account::Escrow,
-            };
-            (a, w.pf.ledger.balance(acct))
-        })
-        .collect();
-    let scripted = (0..sc.orders.len())
-        .map(|i| match (&w.script_refused[i], w.script_keys[i]) {
-            (Some(r), _) => Err(r.clone()),
-            (None, Some(k)) => {
-                let rec = w.pf.orders.get(k).record;
-                Ok(w.pf.orders.records[rec as usize].clone())
+    /// The loop: pop, dispatch; snapshot tallies at each day boundary. Stops after the last
+    /// event at or before `stop`, if given.
+    fn run(&mut self, stop: Option<SimTime>, daily: &mut Vec<Vec<Decimal>>) {
+        let w = self;
+        let sc = w.sc;
+        let mut last = vec![Decimal::ZERO; Metric::COUNT];
+        let mut day = 0u32;
+        while let Some(t) = w.q.peek_time() {
+            if (!sc.drain && t >= w.end) || stop.is_some_and(|s| t > s) {
+                break;
             }
-            (None, None) => Err(Refusal::new(
-                RuleId::Order2,
-                "the order was never placed (its time is after the run)",
-            )),
-        })
-        .collect();
-    let tracked =
-        w.pf.orders
-            .records
+            let Some((t, ev)) = w.q.pop() else { break };
+            while t.day() > day {
+                snapshot(&w.pf, &mut last, daily);
+                day += 1;
+            }
+            w.events += 1;
+            w.dispatch(t, ev);
+        }
+        while daily.len() < sc.days.max(day + 1) as usize {
+            snapshot(&w.pf, &mut last, daily);
+        }
+    }
+
+    /// Checks the ledger and gathers the replication's results.
+    fn finish(
+        mut self,
+        index: u32,
+        daily: Vec<Vec<Decimal>>,
+        opts: &RunOptions,
+    ) -> Result<Replication, RunError> {
+        let w = &mut self;
+        let sc = w.sc;
+
+        w.pf.check_ledger().map_err(|error| RunError::Ledger {
+            replication: index,
+            error,
+        })?;
+        let sellers: Decimal = (0..w.agents.sellers.len())
+            .map(|s| w.pf.ledger.balance(Account::Seller(s as u32)).0)
+            .sum();
+        let end = [
+            sellers,
+            w.pf.ledger.balance(Account::Platform).0,
+            w.pf.commissions_pending().0,
+        ];
+        let accounts = sc
+            .expectations
             .iter()
-            .filter(|r| w.track.contains(&r.no))
-            .cloned()
+            .filter_map(|e| match e.subject {
+                crate::scenario::Subject::Account(a) => Some(a),
+                _ => None,
+            })
+            .map(|a| {
+                let acct = match a {
+                    AccountRef::Seller(s) => Account::seller(s),
+                    AccountRef::Creator(c) => Account::creator(c),
+                    AccountRef::Distributor(d) => Account::Distributor(d),
+                    AccountRef::Platform => Account::Platform,
+                    AccountRef::Buyers => Account::Buyers,
+                    AccountRef::Escrow => Account::Escrow,
+                };
+                (a, w.pf.ledger.balance(acct))
+            })
             .collect();
-    Ok(Replication {
-        index,
-        totals: w.pf.tally.values.to_vec(),
-        end,
-        daily,
-        events: w.events,
-        ledger_entries: w.pf.ledger.posted(),
-        fired: w.pf.fired,
-        refusals: w.refusals,
-        scripted,
-        tracked,
-        accounts,
-        entries: w.pf.ledger.entries().to_vec(),
-        agents: opts.record_ledger.then(|| std::sync::Arc::new(w.agents)),
-    })
+        let scripted = (0..sc.orders.len())
+            .map(|i| match (&w.script_refused[i], w.script_keys[i]) {
+                (Some(r), _) => Err(r.clone()),
+                (None, Some(k)) => {
+                    let rec = w.pf.orders.get(k).record;
+                    Ok(w.pf.orders.records[rec as usize].clone())
+                }
+                (None, None) => Err(Refusal::new(
+                    RuleId::Order2,
+                    "the order was never placed (its time is after the run)",
+                )),
+            })
+            .collect();
+        let tracked =
+            w.pf.orders
+                .records
+                .iter()
+                .filter(|r| w.track.contains(&r.no))
+                .cloned()
+                .collect();
+        Ok(Replication {
+            index,
+            totals: w.pf.tally.values.to_vec(),
+            end,
+            daily,
+            events: w.events,
+            ledger_entries: w.pf.ledger.posted(),
+            fired: w.pf.fired,
+            refusals: std::mem::take(&mut w.refusals),
+            scripted,
+            tracked,
+            accounts,
+            entries: w.pf.ledger.entries().to_vec(),
+            agents: opts
+                .record_ledger
+                .then(|| std::sync::Arc::new(std::mem::take(&mut w.agents))),
+        })
+    }
 }
 
 fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) {
@@ -407,6 +473,115 @@ impl World<'_> {
             Ev::LockWarning { listing, changed } => {
                 self.pf.lock_warning(listing, changed);
             }
+            Ev::TargetRespond { slot, accept } => self.target_respond(t, slot, accept, false),
+            Ev::TargetExpire(slot) => self.pf.expire_target(slot, t),
+            Ev::VideoSubmit(slot) => self.video_submit(t, slot, false),
+            Ev::VideoReview { slot, approve } => self.video_review(t, slot, approve, false),
+            Ev::VideoDeadline { slot, deadline } => self.pf.video_deadline(slot, deadline, t),
+        }
+    }
+
+    fn slot_scripted(&self, slot: u32) -> bool {
+        let inv = self.pf.books.target.slots[slot as usize].invitation;
+        self.pf.books.target.invitations[inv as usize].scripted
+    }
+
+    fn send_invitation(&mut self, t: SimTime, inv: u32) {
+        self.pf.send_invitation(inv, t);
+        let i = &self.pf.books.target.invitations[inv as usize];
+        let (flat, scripted) = (
+            matches!(i.fee, crate::rules::target::Fee::Flat(_)),
+            i.scripted,
+        );
+        let slots: Vec<u32> = (0..self.pf.books.target.slots.len() as u32)
+            .filter(|&s| self.pf.books.target.slots[s as usize].invitation == inv)
+            .collect();
+        let tb = &self.sc.behaviour.target;
+        for s in slots {
+            if flat {
+                let close = t.plus_days(crate::rules::target::ACCEPT_DAYS);
+                self.q.push(close, Phase::Control, Ev::TargetExpire(s));
+            }
+            if !scripted {
+                let r = &mut self.rng.creators;
+                let accept = unit(r) < tb.accept_probability;
+                let d = behaviour::delay(&tb.accept_delay, r);
+                self.q.push(
+                    t.plus_minutes(d),
+                    Phase::Agent,
+                    Ev::TargetRespond { slot: s, accept },
+                );
+            }
+        }
+    }
+
+    fn target_respond(&mut self, t: SimTime, slot: u32, accept: bool, scripted: bool) {
+        match self.pf.respond_target(&self.agents, slot, accept, t) {
+            Ok(samples) => {
+                for s in samples {
+                    let ob = &self.sc.behaviour.orders;
+                    let d = behaviour::delay(&ob.ship_delay, &mut self.rng.logistics)
+                        + behaviour::delay(&ob.delivery_delay, &mut self.rng.logistics);
+                    self.q
+                        .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
+                }
+                let deadline = self.pf.books.target.slots[slot as usize].deadline;
+                if accept && deadline != SimTime::NEVER {
+                    self.q
+                        .push(deadline, Phase::Agent, Ev::VideoDeadline { slot, deadline });
+                    if !self.slot_scripted(slot) {
+                        self.model_video(t, slot);
+                    }
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    /// The behaviour model: the creator submits a video with some probability, after a delay.
+    fn model_video(&mut self, t: SimTime, slot: u32) {
+        let tb = &self.sc.behaviour.target;
+        let r = &mut self.rng.creators;
+        if unit(r) < tb.video_probability {
+            let d = behaviour::delay(&tb.video_delay, r);
+            self.q
+                .push(t.plus_minutes(d), Phase::Agent, Ev::VideoSubmit(slot));
+        }
+    }
+
+    fn video_submit(&mut self, t: SimTime, slot: u32, scripted: bool) {
+        match self.pf.submit_video(slot, t) {
+            Ok(()) => {
+                if !self.slot_scripted(slot) {
+                    let tb = &self.sc.behaviour.target;
+                    let r = &mut self.rng.sellers;
+                    let approve = unit(r) < tb.approval_probability;
+                    let d = behaviour::delay(&tb.review_delay, r);
+                    self.q.push(
+                        t.plus_minutes(d),
+                        Phase::Agent,
+                        Ev::VideoReview { slot, approve },
+                    );
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    fn video_review(&mut self, t: SimTime, slot: u32, approve: bool, scripted: bool) {
+        match self.pf.review_video(slot, approve, t) {
+            Ok(Some(deadline)) => {
+                self.q
+                    .push(deadline, Phase::Agent, Ev::VideoDeadline { slot, deadline });
+                if !self.slot_scripted(slot) {
+                    self.model_video(t, slot);
+                }
+            }
+            Ok(None) => {}
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
         }
     }
 
@@ -492,6 +667,33 @@ impl World<'_> {
                         self.script_refused[*oi as usize] = Some(r.clone());
                         self.refuse(r);
                     }
+                }
+            }
+            Action::SendInvitation(inv) => self.send_invitation(t, *inv),
+            Action::TargetResponse {
+                invitation,
+                creator,
+                accept,
+            } => {
+                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                    self.target_respond(t, s, *accept, true);
+                }
+            }
+            Action::VideoSubmission {
+                invitation,
+                creator,
+            } => {
+                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                    self.video_submit(t, s, true);
+                }
+            }
+            Action::VideoReview {
+                invitation,
+                creator,
+                approve,
+            } => {
+                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                    self.video_review(t, s, *approve, true);
                 }
             }
             Action::Return { order, amount } => {

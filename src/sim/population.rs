@@ -183,6 +183,9 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
             }
         }
     }
+    for inv in &sc.invitations {
+        books.target.add(inv.clone());
+    }
     Built {
         agents,
         books,

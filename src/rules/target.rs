@@ -1,0 +1,528 @@
+//! Target collaboration: invitations, acceptance, flat fees, samples (TARGET-1..7, H-7, H-8).
+//!
+//! An invitation goes to one or more creators; each (invitation, creator) pair is a *slot* with
+//! its own state. A Target rate applies to a creator only from acceptance to the end of the
+//! collaboration (TARGET-2, ATTR-2). Flat fees are deposited by the seller when the invitation
+//! is sent, held by the platform and paid on video approval or refunded (TARGET-4, H-8).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::model::{ContentKind, CreatorId, ProductId, SellerId};
+use crate::money::{Money, Rate};
+use crate::time::SimTime;
+
+/// What a seller offers a creator per product besides the rate (TARGET-5).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SampleOffer {
+    None,
+    /// A free sample, shipped on acceptance.
+    Free,
+    /// The creator buys the product and is refunded when the sales goal is met (H-7).
+    RefundOnFirstSale,
+}
+
+/// One product of an invitation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetProduct {
+    pub product: ProductId,
+    pub rate: Rate,
+    pub shop_ads_rate: Option<Rate>,
+    pub sample: SampleOffer,
+    /// Sales needed for the refundable sample's refund, 1–3 (H-7).
+    pub sales_goal: u32,
+}
+
+/// The fee structure (TARGET-3).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fee {
+    CommissionOnly,
+    /// A flat fee per creator, held by the platform until the video is approved (TARGET-4).
+    Flat(Money),
+}
+
+/// Who reviews flat-fee videos.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reviewer {
+    Seller,
+    Platform,
+}
+
+/// A Target invitation as sent (TARGET-1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invitation {
+    pub name: String,
+    pub seller: SellerId,
+    pub creators: Vec<CreatorId>,
+    pub products: Vec<TargetProduct>,
+    pub sent: SimTime,
+    /// End of the collaboration (exclusive).
+    pub ends: SimTime,
+    pub content: Vec<ContentKind>,
+    pub message: String,
+    pub fee: Fee,
+    pub reviewer: Reviewer,
+    /// Days after acceptance to submit the video (flat fee).
+    pub submit_days: u32,
+    pub flash_sale: bool,
+    /// Submitted videos are authorised for Shop Ads.
+    pub authorise_ads: bool,
+    /// Driven only by the script (no behaviour model acts on it).
+    pub scripted: bool,
+}
+
+/// Where a slot is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlotStatus {
+    Pending,
+    Accepted,
+    Declined,
+    /// Not accepted in time (H-8).
+    Expired,
+}
+
+/// Where a flat fee is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeeStatus {
+    None,
+    Held,
+    Paid,
+    Refunded,
+}
+
+/// One creator's part of an invitation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Slot {
+    pub invitation: u32,
+    pub creator: CreatorId,
+    pub status: SlotStatus,
+    pub accepted: SimTime,
+    pub fee: FeeStatus,
+    /// A video awaits review.
+    pub submitted: bool,
+    /// Review rounds used (H-8: at most 3).
+    pub rounds: u32,
+    /// The video must be (re)submitted by then.
+    pub deadline: SimTime,
+    /// Refundable samples bought: (product, when, price paid, qualifying sales so far, refunded).
+    pub refundables: Vec<(ProductId, SimTime, Money, u32, bool)>,
+}
+
+/// The Target book.
+#[derive(Clone, Debug, Default)]
+pub struct TargetBook {
+    pub invitations: Vec<Invitation>,
+    pub slots: Vec<Slot>,
+    /// Slots by (creator, product): looked up, never iterated.
+    pub by_pair: HashMap<(u32, u32), Vec<u32>>,
+}
+
+impl TargetBook {
+    /// Adds an invitation and its slots.
+    pub fn add(&mut self, inv: Invitation) -> u32 {
+        let i = self.invitations.len() as u32;
+        for &c in &inv.creators {
+            let s = self.slots.len() as u32;
+            self.slots.push(Slot {
+                invitation: i,
+                creator: c,
+                status: SlotStatus::Pending,
+                accepted: SimTime::NEVER,
+                fee: FeeStatus::None,
+                submitted: false,
+                rounds: 0,
+                deadline: SimTime::NEVER,
+                refundables: Vec::new(),
+            });
+            for p in &inv.products {
+                self.by_pair.entry((c.0, p.product.0)).or_default().push(s);
+            }
+        }
+        self.invitations.push(inv);
+        i
+    }
+
+    /// The slot of `creator` in invitation `inv`.
+    pub fn slot_of(&self, inv: u32, c: CreatorId) -> Option<u32> {
+        self.slots
+            .iter()
+            .position(|s| s.invitation == inv && s.creator == c)
+            .map(|i| i as u32)
+    }
+
+    /// The Target terms that apply to (creator, product) at `t`: the slot accepted most recently
+    /// among those whose collaboration is running (ATTR-2 needs acceptance, TARGET-2).
+    pub fn active(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<(u32, &TargetProduct, SimTime)> {
+        let slots = self.by_pair.get(&(c.0, p.0))?;
+        let mut best: Option<(u32, &TargetProduct, SimTime)> = None;
+        for &s in slots {
+            let slot = &self.slots[s as usize];
+            let inv = &self.invitations[slot.invitation as usize];
+            if slot.status == SlotStatus::Accepted && slot.accepted <= t && t < inv.ends {
+                let tp = inv.products.iter().find(|x| x.product == p)?;
+                if best.is_none_or(|(_, _, a)| slot.accepted >= a) {
+                    best = Some((s, tp, slot.accepted));
+                }
+            }
+        }
+        best
+    }
+
+    /// Slots for (creator, product) that exist but do not apply at `t`, for explanations.
+    pub fn inactive(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> impl Iterator<Item = (u32, &'static str)> + '_ {
+        self.by_pair
+            .get(&(c.0, p.0))
+            .into_iter()
+            .flatten()
+            .filter_map(move |&s| {
+                let slot = &self.slots[s as usize];
+                let inv = &self.invitations[slot.invitation as usize];
+                let why = match slot.status {
+                    SlotStatus::Pending => "invitation not accepted (TARGET-2)",
+                    SlotStatus::Declined => "invitation declined",
+                    SlotStatus::Expired => "invitation expired unaccepted (H-8)",
+                    SlotStatus::Accepted if t < slot.accepted => "accepted after this time",
+                    SlotStatus::Accepted if t >= inv.ends => "collaboration ended",
+                    SlotStatus::Accepted => return None,
+                };
+                Some((s, why))
+            })
+    }
+
+    /// Flat fees the platform holds now.
+    pub fn fees_held(&self) -> Money {
+        self.slots
+            .iter()
+            .filter(|s| s.fee == FeeStatus::Held)
+            .map(|s| match self.invitations[s.invitation as usize].fee {
+                Fee::Flat(m) => m,
+                Fee::CommissionOnly => Money::ZERO,
+            })
+            .sum()
+    }
+}
+
+use crate::metrics::Metric;
+use crate::model::Agents;
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::ledger::{Account, EntryKind, Provenance};
+use crate::rules::plans::PlanRef;
+use crate::rules::{Platform, Refusal};
+use crate::time::DAY;
+
+/// Days a flat-fee invitation may wait for acceptance (H-8).
+pub const ACCEPT_DAYS: u32 = 7;
+/// Days to revise a rejected video (H-8).
+pub const REVISE_DAYS: u32 = 7;
+/// Review rounds at most (H-8).
+pub const MAX_ROUNDS: u32 = 3;
+/// Days within which a refundable sample's sales goal must be met (H-7).
+pub const REFUNDABLE_DAYS: u32 = 90;
+
+impl Platform {
+    fn target_prov(&self, inv: u32, rules: RuleSet) -> Provenance {
+        Provenance {
+            plan: PlanRef::Target(inv),
+            rules,
+            rate: None,
+            order: None,
+            rate_since: None,
+        }
+    }
+
+    /// Sends an invitation: for a flat fee, the seller pays the platform up front, per creator
+    /// (TARGET-4).
+    // rule: TARGET-1
+    // rule: TARGET-3
+    pub fn send_invitation(&mut self, inv: u32, t: SimTime) {
+        let (seller, fee) = {
+            let i = &self.books.target.invitations[inv as usize];
+            (i.seller, i.fee)
+        };
+        self.fired.extend(RuleSet::of(&[
+            RuleId::Target1,
+            RuleId::Target3,
+            RuleId::Attr4,
+        ]));
+        if let Fee::Flat(amount) = fee {
+            // rule: TARGET-4
+            let prov = self.target_prov(inv, RuleSet::of(&[RuleId::Target4]));
+            let slots: Vec<usize> = (0..self.books.target.slots.len())
+                .filter(|&s| self.books.target.slots[s].invitation == inv)
+                .collect();
+            for s in slots {
+                self.ledger.post(
+                    t,
+                    EntryKind::FlatFeeDeposit,
+                    Account::seller(seller),
+                    Account::FlatFeeHold,
+                    amount,
+                    prov,
+                );
+                self.books.target.slots[s].fee = FeeStatus::Held;
+            }
+            self.fired.insert(RuleId::Target4);
+        }
+    }
+
+    fn refund_flat_fee(&mut self, slot: u32, t: SimTime, rules: RuleSet) {
+        let s = &self.books.target.slots[slot as usize];
+        if s.fee != FeeStatus::Held {
+            return;
+        }
+        let inv = &self.books.target.invitations[s.invitation as usize];
+        let (seller, Fee::Flat(amount)) = (inv.seller, inv.fee) else {
+            return;
+        };
+        let prov = self.target_prov(s.invitation, rules);
+        self.ledger.post(
+            t,
+            EntryKind::FlatFeeRefund,
+            Account::FlatFeeHold,
+            Account::seller(seller),
+            amount,
+            prov,
+        );
+        self.tally.add(Metric::FlatFeesRefunded, amount.0);
+        self.books.target.slots[slot as usize].fee = FeeStatus::Refunded;
+        self.fired.extend(rules);
+    }
+
+    /// A creator answers an invitation (TARGET-2). On acceptance, free samples ship and
+    /// refundable samples are bought (TARGET-5, H-7); returns the free samples to ship. A
+    /// declined flat-fee invitation refunds the fee (H-8).
+    // rule: TARGET-2
+    // rule: TARGET-5
+    pub fn respond_target(
+        &mut self,
+        agents: &Agents,
+        slot: u32,
+        accept: bool,
+        t: SimTime,
+    ) -> Result<Vec<u32>, Refusal> {
+        let s = self.books.target.slots[slot as usize].clone();
+        let inv = self.books.target.invitations[s.invitation as usize].clone();
+        if s.status != SlotStatus::Pending {
+            return Err(Refusal::new(
+                RuleId::Target2,
+                format!("the invitation was already answered ({:?})", s.status),
+            ));
+        }
+        if t >= inv.ends {
+            return Err(Refusal::new(RuleId::Target2, "the collaboration has ended"));
+        }
+        if matches!(inv.fee, Fee::Flat(_)) && t >= inv.sent.plus_days(ACCEPT_DAYS) {
+            // rule: H-8
+            return Err(Refusal::new(
+                RuleId::H8,
+                "a flat-fee invitation must be accepted within 7 days",
+            ));
+        }
+        self.fired.insert(RuleId::Target2);
+        if !accept {
+            self.books.target.slots[slot as usize].status = SlotStatus::Declined;
+            self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
+            return Ok(Vec::new());
+        }
+        {
+            let sl = &mut self.books.target.slots[slot as usize];
+            sl.status = SlotStatus::Accepted;
+            sl.accepted = t;
+            if matches!(inv.fee, Fee::Flat(_)) {
+                sl.deadline = t.plus_days(inv.submit_days);
+            }
+        }
+        let mut ship = Vec::new();
+        for tp in &inv.products {
+            // The creator now promotes the product (for the posting behaviour).
+            if self.showcase_entry(s.creator, tp.product).is_none() {
+                let e = crate::rules::attribution::ShowcaseEntry {
+                    product: tp.product,
+                    via: crate::rules::attribution::Via::Target(s.invitation),
+                    since: t,
+                };
+                self.showcase[s.creator.idx()].push(e);
+            }
+            match tp.sample {
+                SampleOffer::None => {}
+                SampleOffer::Free => {
+                    self.fired.insert(RuleId::Target5);
+                    ship.push(self.ship_sample(s.creator, tp.product));
+                }
+                SampleOffer::RefundOnFirstSale => {
+                    // rule: H-7
+                    let price = agents.products[tp.product.idx()].price;
+                    let prov =
+                        self.target_prov(s.invitation, RuleSet::of(&[RuleId::Target5, RuleId::H7]));
+                    self.ledger.post(
+                        t,
+                        EntryKind::SamplePurchase,
+                        Account::creator(s.creator),
+                        Account::seller(inv.seller),
+                        price,
+                        prov,
+                    );
+                    self.books.target.slots[slot as usize]
+                        .refundables
+                        .push((tp.product, t, price, 0, false));
+                    self.fired
+                        .extend(RuleSet::of(&[RuleId::Target5, RuleId::H7]));
+                }
+            }
+        }
+        Ok(ship)
+    }
+
+    /// The acceptance window of a flat-fee invitation closes: an unanswered slot expires and
+    /// the fee is refunded (H-8).
+    pub fn expire_target(&mut self, slot: u32, t: SimTime) {
+        if self.books.target.slots[slot as usize].status == SlotStatus::Pending {
+            self.books.target.slots[slot as usize].status = SlotStatus::Expired;
+            self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
+        }
+    }
+
+    /// A creator submits a flat-fee video for review (TARGET-4: video only, within the time).
+    pub fn submit_video(&mut self, slot: u32, t: SimTime) -> Result<(), Refusal> {
+        let s = &self.books.target.slots[slot as usize];
+        let inv = &self.books.target.invitations[s.invitation as usize];
+        if !matches!(inv.fee, Fee::Flat(_)) {
+            return Err(Refusal::new(
+                RuleId::Target3,
+                "a commission-only collaboration has no video review",
+            ));
+        }
+        if s.status != SlotStatus::Accepted || s.fee != FeeStatus::Held {
+            return Err(Refusal::new(
+                RuleId::Target4,
+                "no accepted flat-fee collaboration awaits a video",
+            ));
+        }
+        if t > s.deadline {
+            return Err(Refusal::new(RuleId::Target4, "the video is late"));
+        }
+        if s.submitted {
+            return Err(Refusal::new(
+                RuleId::Target4,
+                "a video is already under review",
+            ));
+        }
+        self.books.target.slots[slot as usize].submitted = true;
+        self.fired.insert(RuleId::Target4);
+        Ok(())
+    }
+
+    /// The seller or platform reviews a submitted video. Approval pays the flat fee to the
+    /// creator; a rejection opens a 7-day revision, and the third rejection refunds the seller
+    /// (H-8). Returns the new deadline after a rejection that leaves a round.
+    // rule: TARGET-4
+    pub fn review_video(
+        &mut self,
+        slot: u32,
+        approve: bool,
+        t: SimTime,
+    ) -> Result<Option<SimTime>, Refusal> {
+        let s = self.books.target.slots[slot as usize].clone();
+        if !s.submitted {
+            return Err(Refusal::new(RuleId::Target4, "no video awaits review"));
+        }
+        let inv = self.books.target.invitations[s.invitation as usize].clone();
+        let sl = &mut self.books.target.slots[slot as usize];
+        sl.submitted = false;
+        sl.rounds += 1;
+        if approve {
+            if let Fee::Flat(amount) = inv.fee {
+                let prov = self.target_prov(s.invitation, RuleSet::of(&[RuleId::Target4]));
+                self.ledger.post(
+                    t,
+                    EntryKind::FlatFeePaid,
+                    Account::FlatFeeHold,
+                    Account::creator(s.creator),
+                    amount,
+                    prov,
+                );
+                self.tally.add(Metric::FlatFeesPaid, amount.0);
+                self.books.target.slots[slot as usize].fee = FeeStatus::Paid;
+            }
+            self.fired.insert(RuleId::Target4);
+            return Ok(None);
+        }
+        self.fired.insert(RuleId::H8);
+        if sl.rounds >= MAX_ROUNDS {
+            self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
+            return Ok(None);
+        }
+        sl.deadline = t.plus_days(REVISE_DAYS);
+        Ok(Some(sl.deadline))
+    }
+
+    /// A video deadline passes: with no approved video and none under review, the creator is
+    /// not paid and the seller's fee is refunded (TARGET-4 model).
+    pub fn video_deadline(&mut self, slot: u32, deadline: SimTime, t: SimTime) {
+        let s = &self.books.target.slots[slot as usize];
+        if s.deadline == deadline && s.fee == FeeStatus::Held && !s.submitted {
+            self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::Target4]));
+        }
+    }
+
+    /// A Target-attributed line settled with something kept: counts towards a refundable
+    /// sample's goal, refunding the sample once met within 90 days of purchase (H-7).
+    pub(crate) fn target_sale_settled(
+        &mut self,
+        slot: u32,
+        product: ProductId,
+        placed: SimTime,
+        t: SimTime,
+    ) {
+        let inv_i = self.books.target.slots[slot as usize].invitation;
+        let inv = &self.books.target.invitations[inv_i as usize];
+        let goal = inv
+            .products
+            .iter()
+            .find(|p| p.product == product)
+            .map_or(1, |p| p.sales_goal);
+        let seller = inv.seller;
+        let creator = self.books.target.slots[slot as usize].creator;
+        let mut refund = None;
+        for r in &mut self.books.target.slots[slot as usize].refundables {
+            if r.0 == product && !r.4 && placed >= r.1 && placed.since(r.1) < REFUNDABLE_DAYS * DAY
+            {
+                r.3 += 1;
+                if r.3 >= goal {
+                    r.4 = true;
+                    refund = Some(r.2);
+                }
+            }
+        }
+        if let Some(agents_price) = refund {
+            // rule: H-7
+            let prov = self.target_prov(inv_i, RuleSet::of(&[RuleId::H7, RuleId::Target5]));
+            self.ledger.post(
+                t,
+                EntryKind::SampleRefund,
+                Account::seller(seller),
+                Account::creator(creator),
+                agents_price,
+                prov,
+            );
+            self.tally.add(Metric::SampleRefunds, agents_price.0);
+            self.fired.insert(RuleId::H7);
+        }
+    }
+}
