@@ -261,6 +261,7 @@ pub fn explain_rate(
         traffic,
         authorised,
         entry: st.platform.showcase_entry(c, p),
+        eligible: a.products[p.idx()].eligible,
     };
     let mut cands = Vec::new();
     let res = attribution::resolve_with(&st.platform.books, &q, &mut |x| cands.push(x));

@@ -49,6 +49,8 @@ pub struct Query {
     pub authorised: bool,
     /// The creator's showcase entry for the product, if any.
     pub entry: Option<ShowcaseEntry>,
+    /// The product is affiliate-eligible; no plan pays on one that is not (SHOP-1, PLUS-8).
+    pub eligible: bool,
 }
 
 /// The answer: the rate that applies and where it came from (ATTR-5 provenance).
@@ -147,6 +149,16 @@ pub fn resolve_with(
     seen: &mut dyn FnMut(Candidate),
 ) -> Option<Resolution> {
     let mut o = Offers { won: None, seen };
+    if !q.eligible {
+        // rule: SHOP-1
+        o.inactive(
+            PlanRef::None,
+            None,
+            "the product is not affiliate-eligible",
+            RuleSet::of(&[RuleId::Shop1]),
+        );
+        return None;
+    }
 
     // Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
     let target = books.target.active(q.creator, q.product, q.at);

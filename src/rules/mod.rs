@@ -54,6 +54,8 @@ pub struct RuleOptions {
     pub sample_post_days: u32,
     /// Length of the one extension of that deadline (H-6).
     pub sample_extension_days: u32,
+    /// The region's settlement period comes from the help centre's table (US, VN: H-10).
+    pub help_centre_region: bool,
 }
 
 /// A refusal by the rules: the rule and what was wrong.
@@ -161,7 +163,7 @@ impl Platform {
             open_samples: HashMap::new(),
             fulfilment: vec![(0, 0); agents.creators.len()],
             tally: Tally::default(),
-            fired: RuleSet::of(&[RuleId::Time1, RuleId::Money1]),
+            fired: RuleSet::EMPTY,
         }
     }
 
@@ -200,6 +202,7 @@ impl Platform {
             traffic: Traffic::Video,
             authorised: false,
             // A creator weighs the rate it would get once approved.
+            eligible: agents.products[p.idx()].eligible,
             entry: self.showcase_entry(c, p).or_else(|| {
                 self.books.open_by_product[p.idx()].map(|l| ShowcaseEntry {
                     product: p,
@@ -384,11 +387,17 @@ impl Platform {
             return refuse(self, "the creator does not meet the sample requirements");
         }
         if rate < terms.min_fulfilment {
-            self.fired.insert(RuleId::H6);
-            return refuse(
-                self,
-                "the creator's fulfilment rate is below the seller's requirement",
-            );
+            // rule: H-6
+            self.tally.count(Metric::SamplesRefused);
+            self.fired.extend(RuleSet::of(&[RuleId::H6, RuleId::Open3]));
+            return Err(Refusal::new(
+                RuleId::H6,
+                format!(
+                    "the creator's fulfilment rate {:.0}% is below the seller's requirement of {:.0}%",
+                    rate * 100.0,
+                    terms.min_fulfilment * 100.0
+                ),
+            ));
         }
         if self.books.open_listings[l as usize].samples_left == 0 {
             return refuse(self, "no free samples left");
@@ -422,7 +431,6 @@ impl Platform {
         smp.delivered = t;
         smp.deadline = t.plus_days(days);
         let c = smp.creator;
-        self.fulfilment[c.idx()].0 = self.fulfilment[c.idx()].0.saturating_add(1);
         self.open_samples.entry(c.0).or_default().push(s);
         self.fired.insert(RuleId::H6);
         self.samples[s as usize].deadline
@@ -443,6 +451,9 @@ impl Platform {
             return Some(smp.deadline);
         }
         let c = smp.creator;
+        // The fulfilment rate counts concluded obligations only: one still running, posted or
+        // not, does not count against the creator (H-6).
+        self.fulfilment[c.idx()].0 = self.fulfilment[c.idx()].0.saturating_add(1);
         if smp.posted {
             smp.status = SampleStatus::Fulfilled;
             self.fulfilment[c.idx()].1 = self.fulfilment[c.idx()].1.saturating_add(1);
@@ -511,6 +522,7 @@ impl Platform {
             traffic: req.traffic,
             authorised: req.authorised,
             entry: self.showcase_entry(req.creator, req.product),
+            eligible: prod.eligible,
         };
         let mut candidates = Vec::new();
         let resolution = if record.is_some() {
@@ -653,7 +665,9 @@ impl Platform {
         line.settles = SimTime::start_of_day(t.day() + days + 1);
         let settles = line.settles;
         self.fired.insert(RuleId::Settle2);
-        self.fired.insert(RuleId::H10);
+        if self.opts.help_centre_region {
+            self.fired.insert(RuleId::H10);
+        }
         let stamp = self.calendar.stamp(t);
         if let Some(r) = self.record_mut(k) {
             r.status = Status::Delivered;
@@ -733,7 +747,13 @@ impl Platform {
     pub fn refund(&mut self, k: u32, amount: Money, t: SimTime) -> Result<(), Refusal> {
         let line = self.orders.get(k).clone();
         let left = line.paid - line.refunded;
-        if amount.is_negative() || amount.is_zero() || amount > left {
+        if amount.is_negative() || amount.is_zero() {
+            return Err(Refusal::new(
+                RuleId::Settle3,
+                format!("a refund must be more than zero, not {amount}"),
+            ));
+        }
+        if amount > left {
             return Err(Refusal::new(
                 RuleId::Settle3,
                 format!("refund of {amount} exceeds the {left} left to refund"),
@@ -870,6 +890,8 @@ impl Platform {
         let kept = line.paid - line.refunded;
         let mut pay = Payout::default();
         if let Some(res) = line.resolution {
+            // rule: MONEY-1
+            self.fired.insert(RuleId::Money1);
             pay.commission = rd.commission(line.base, res.rate, kept, line.paid);
             if let Some((d, drate)) = res.distributor {
                 pay.distributor_fee = rd.commission(line.base, drate, kept, line.paid);

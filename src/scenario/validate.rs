@@ -435,6 +435,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         }),
         sample_post_days: pos(v, &r.sample_post_days, "sample_post_days", 14),
         sample_extension_days: pos(v, &r.sample_extension_days, "sample_extension_days", 7),
+        help_centre_region: matches!(code.as_str(), "US" | "VN"),
     };
 
     // ---- categories

@@ -185,6 +185,7 @@ struct World<'s> {
     refusals: Vec<(RuleId, String)>,
     track: Vec<u64>,
     events: u64,
+    last_time: SimTime,
 }
 
 /// The platform's books and the agents of a replication at some time, for explanations.
@@ -252,6 +253,7 @@ impl<'s> World<'s> {
             refusals: Vec::new(),
             track: opts.track.clone(),
             events: 0,
+            last_time: SimTime::ZERO,
         };
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
@@ -284,6 +286,11 @@ impl<'s> World<'s> {
                 break;
             }
             let Some((t, ev)) = w.q.pop() else { break };
+            if w.events > 0 && t == w.last_time {
+                // rule: TIME-1 — same-minute events pop in (phase, sequence) order
+                w.pf.fired.insert(RuleId::Time1);
+            }
+            w.last_time = t;
             while t.day() > day {
                 snapshot(&w.pf, &mut last, daily);
                 day += 1;
@@ -731,7 +738,6 @@ impl World<'_> {
                 self.q
                     .push(at, Phase::AfterSales, Ev::Return { key: k, percent });
             }
-            self.q.push(settles, Phase::Settlement, Ev::Settle(k));
             self.q.push(settles, Phase::Settlement, Ev::Settle(k));
         }
     }
