@@ -89,7 +89,12 @@ pub fn plan_name(sc: &Scenario, agents: Option<&Agents>, p: PlanRef) -> String {
                 .map_or_else(|| format!("#{i}"), |o| o.name.clone())
         ),
         PlanRef::Plus(i) => format!("collaboration plus #{i}"),
-        PlanRef::Distributor(i) => format!("distributor campaign #{i}"),
+        PlanRef::Distributor(i) => format!(
+            "distributor campaign {}",
+            sc.campaigns
+                .get(i as usize)
+                .map_or_else(|| format!("#{i}"), |c| c.campaign.name.clone())
+        ),
     }
 }
 

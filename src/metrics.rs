@@ -106,6 +106,44 @@ metrics! {
     LockWarnings = "lock_warnings": Count,
     /// Scripted actions the rules refused.
     Refusals = "refusals": Count,
+    /// GMV of lines attributed to a Shop plan.
+    GmvShop = "gmv_shop": Money,
+    /// GMV of lines attributed to an Open plan.
+    GmvOpen = "gmv_open": Money,
+    /// GMV of lines attributed to a Target collaboration.
+    GmvTarget = "gmv_target": Money,
+    /// GMV of lines attributed to Collaboration Plus.
+    GmvPlus = "gmv_plus": Money,
+    /// GMV of lines attributed to a distributor link.
+    GmvDistributor = "gmv_distributor": Money,
+    /// GMV of lines no plan paid commission on.
+    GmvUnattributed = "gmv_unattributed": Money,
+    /// Lines attributed to a Shop plan.
+    OrdersShop = "orders_shop": Count,
+    /// Lines attributed to an Open plan.
+    OrdersOpen = "orders_open": Count,
+    /// Lines attributed to a Target collaboration.
+    OrdersTarget = "orders_target": Count,
+    /// Lines attributed to Collaboration Plus.
+    OrdersPlus = "orders_plus": Count,
+    /// Lines attributed to a distributor link.
+    OrdersDistributor = "orders_distributor": Count,
+    /// Lines no plan paid commission on.
+    OrdersUnattributed = "orders_unattributed": Count,
+    /// Products registered in distributor campaigns.
+    Registrations = "registrations": Count,
+    /// Registrations approved: links issued.
+    LinksIssued = "links_issued": Count,
+    /// Distributor links added to showcases.
+    LinksAdded = "links_added": Count,
+    /// Warnings that an added link pays less than the showcase's (DIST-4).
+    LinkWarnings = "link_warnings": Count,
+    /// Showcase links notified before their campaign ends.
+    LinkNotices = "link_notices": Count,
+    /// Showcase links expired at the end of the promotion window.
+    LinksExpired = "links_expired": Count,
+    /// Showcase links terminated early by the seller.
+    LinksTerminated = "links_terminated": Count,
 }
 
 /// Metrics that describe the state at the end of a run rather than flows.

@@ -181,11 +181,35 @@ pub fn resolve_with(
         _ => None,
     };
 
+    // The creator's distributor link for this product, if it pays now (DIST-5).
+    let link = match q.entry {
+        Some(ShowcaseEntry {
+            via: Via::Link(r), ..
+        }) => Some(r),
+        _ => None,
+    };
+    let dist = link.filter(|&r| books.dist.valid(r, q.at)).map(|r| {
+        let reg = &books.dist.registrations[r as usize];
+        let c = &books.dist.campaigns[reg.campaign as usize];
+        (reg, c, PlanRef::Distributor(reg.campaign))
+    });
+
     // rule: PLUS-10
     let ad = q.traffic == Traffic::Ad && q.authorised;
     if ad {
         // rule: H-5
-        // (The distributor Shop Ads rate comes first; distributor links plug in here.)
+        if let Some((reg, c, plan)) = dist {
+            if let Some(rate) = reg.shop_ads_rate {
+                o.offer(Resolution {
+                    plan,
+                    rate,
+                    distributor: Some((c.distributor, reg.distributor_rate)),
+                    shop_ads: true,
+                    since: c.promotion.0,
+                    rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
+                });
+            }
+        }
         if let Some((s, tp, since)) = target {
             if let Some(rate) = tp.shop_ads_rate {
                 o.offer(Resolution {
@@ -245,7 +269,26 @@ pub fn resolve_with(
 
     // rule: ATTR-3
     // (Collaboration Plus plugs in here: it supersedes Open during the Plus period, PLUS-11.)
-    // (Distributor links plug in here: the creator's showcase holds one link per product, DIST-4.)
+
+    // rule: DIST-6
+    if let Some((reg, c, plan)) = dist {
+        let mut rules = RuleSet::of(&[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6]);
+        if ad {
+            rules.insert(RuleId::H5);
+        }
+        o.offer(Resolution {
+            plan,
+            rate: reg.creator_rate,
+            distributor: Some((c.distributor, reg.distributor_rate)),
+            shop_ads: false,
+            since: c.promotion.0,
+            rules,
+        });
+    } else if let Some(r) = link {
+        // rule: DIST-5
+        let reg = &books.dist.registrations[r as usize];
+        o.inactive(PlanRef::Distributor(reg.campaign), Some(reg.creator_rate), "the distributor link is not valid now: outside the promotion window or terminated (DIST-5)", RuleSet::of(&[RuleId::Dist5]));
+    }
 
     // rule: OPEN-1
     if let Some(l) = listing {

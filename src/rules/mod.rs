@@ -8,6 +8,7 @@
 
 pub mod attribution;
 pub mod catalogue;
+pub mod distributor;
 pub mod ledger;
 pub mod orders;
 pub mod plans;
@@ -24,7 +25,7 @@ use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{OrderBook, OrderLine, OrderRecord, Payout, Status};
-use crate::rules::plans::{Books, DecreaseLock};
+use crate::rules::plans::{Books, DecreaseLock, PlanRef};
 use crate::time::{Calendar, DAY, SimTime};
 
 /// What happens to a refund after settlement (SETTLE-3 model).
@@ -560,6 +561,16 @@ impl Platform {
             prov,
         );
         self.tally.add(Metric::Gmv, gross.0);
+        let (gm, om) = match resolution.map(|r| r.plan) {
+            Some(PlanRef::Shop(_)) => (Metric::GmvShop, Metric::OrdersShop),
+            Some(PlanRef::Open(_)) => (Metric::GmvOpen, Metric::OrdersOpen),
+            Some(PlanRef::Target(_)) => (Metric::GmvTarget, Metric::OrdersTarget),
+            Some(PlanRef::Plus(_)) => (Metric::GmvPlus, Metric::OrdersPlus),
+            Some(PlanRef::Distributor(_)) => (Metric::GmvDistributor, Metric::OrdersDistributor),
+            Some(PlanRef::None) | None => (Metric::GmvUnattributed, Metric::OrdersUnattributed),
+        };
+        self.tally.add(gm, gross.0);
+        self.tally.count(om);
         self.tally.count(Metric::Orders);
         self.tally.add(Metric::Units, req.quantity.into());
         self.tally

@@ -166,6 +166,8 @@ pub struct Books {
     pub decrease_lock: Option<DecreaseLock>,
     /// Target invitations and their per-creator slots.
     pub target: crate::rules::target::TargetBook,
+    /// Distributor campaigns and their registrations (links).
+    pub dist: crate::rules::distributor::DistBook,
 }
 
 impl Books {

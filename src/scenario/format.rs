@@ -36,6 +36,8 @@ pub struct File {
     #[serde(default)]
     pub target_invitations: Vec<S<InvitationRaw>>,
     #[serde(default)]
+    pub distributor_campaigns: Vec<S<CampaignRaw>>,
+    #[serde(default)]
     pub behaviour: BehaviourRaw,
     #[serde(default)]
     pub script: ScriptRaw,
@@ -256,6 +258,25 @@ pub struct InvitationRaw {
     pub scripted: bool,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignRaw {
+    pub id: S<String>,
+    pub distributor: S<String>,
+    pub sellers: Option<S<Vec<S<String>>>>,
+    #[serde(default)]
+    pub open_to_all: bool,
+    pub registration_start: S<String>,
+    pub registration_end: S<String>,
+    pub promotion_start: S<String>,
+    pub promotion_end: S<String>,
+    pub min_creator_rate: S<Rate>,
+    pub min_distributor_rate: S<Rate>,
+    pub notice_days: Option<S<u32>>,
+    #[serde(default)]
+    pub scripted: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeeRaw {
@@ -279,11 +300,25 @@ pub struct BehaviourRaw {
     #[serde(default)]
     pub target: TargetBehaviourRaw,
     #[serde(default)]
+    pub distributors: DistributorBehaviourRaw,
+    #[serde(default)]
     pub creators: CreatorBehaviourRaw,
     #[serde(default)]
     pub buyers: BuyerBehaviourRaw,
     #[serde(default)]
     pub orders: OrderBehaviourRaw,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributorBehaviourRaw {
+    pub register_probability: Option<S<f64>>,
+    pub extra_creator_rate: Option<S<Rate>>,
+    pub register_delay: Option<S<Dist>>,
+    pub approve_probability: Option<S<f64>>,
+    pub review_delay: Option<S<Dist>>,
+    pub link_probability: Option<S<f64>>,
+    pub lower_link_choice: Option<crate::rules::distributor::LowerLinkChoice>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -368,6 +403,64 @@ pub struct ScriptRaw {
     pub video_submissions: Vec<TargetActRaw>,
     #[serde(default)]
     pub video_reviews: Vec<TargetResponseRaw>,
+    #[serde(default)]
+    pub registrations: Vec<RegistrationRaw>,
+    #[serde(default)]
+    pub registration_reviews: Vec<RegistrationReviewRaw>,
+    #[serde(default)]
+    pub link_adds: Vec<LinkAddRaw>,
+    #[serde(default)]
+    pub terminations: Vec<TerminationRaw>,
+    #[serde(default)]
+    pub campaign_edits: Vec<CampaignEditRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRaw {
+    pub at: S<String>,
+    pub campaign: S<String>,
+    pub product: S<String>,
+    pub creator_rate: S<Rate>,
+    pub distributor_rate: S<Rate>,
+    pub shop_ads_rate: Option<S<Rate>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationReviewRaw {
+    pub at: S<String>,
+    pub campaign: S<String>,
+    pub product: S<String>,
+    pub approve: bool,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkAddRaw {
+    pub at: S<String>,
+    pub campaign: S<String>,
+    pub creator: S<String>,
+    pub product: S<String>,
+    pub choice: Option<crate::rules::distributor::LowerLinkChoice>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminationRaw {
+    pub at: S<String>,
+    pub campaign: S<String>,
+    pub seller: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignEditRaw {
+    pub at: S<String>,
+    pub campaign: S<String>,
+    pub promotion_start: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -79,6 +79,7 @@ pub struct Scenario {
     pub populations: Populations,
     pub open_plans: Vec<OpenPlanSpec>,
     pub invitations: Vec<crate::rules::target::Invitation>,
+    pub campaigns: Vec<CampaignSpec>,
     pub behaviour: Behaviour,
     pub script: Vec<Scripted>,
     pub orders: Vec<ScriptOrder>,
@@ -205,9 +206,37 @@ pub struct OpenPlanSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Behaviour {
     pub target: TargetBehaviour,
+    pub distributors: DistributorBehaviour,
     pub creators: CreatorBehaviour,
     pub buyers: BuyerBehaviour,
     pub orders: OrderBehaviour,
+}
+
+/// A distributor campaign as the scenario defines it (DIST-1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CampaignSpec {
+    pub campaign: crate::rules::distributor::Campaign,
+    /// Driven only by the script: no behavioural registrations or reviews.
+    pub scripted: bool,
+}
+
+/// How sellers, distributors and creators act around distributor campaigns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistributorBehaviour {
+    /// Probability that a seller registers each eligible product when registration opens.
+    pub register_probability: f64,
+    /// Creator part above the campaign's minimum that sellers offer.
+    pub extra_creator_rate: Rate,
+    /// Days from registration opening to a registration.
+    pub register_delay: Dist,
+    /// Probability that the distributor approves a registration (DIST-3).
+    pub approve_probability: f64,
+    /// Days from registration to review.
+    pub review_delay: Dist,
+    /// Probability that a creator's product search picks up a distributor link instead.
+    pub link_probability: f64,
+    /// What a creator does after the lower-commission warning (DIST-4 model).
+    pub lower_link_choice: crate::rules::distributor::LowerLinkChoice,
 }
 
 /// How invited creators, reviewers and sellers act in Target collaborations (TARGET-2 model).
@@ -346,6 +375,35 @@ pub enum Action {
     },
     /// Sends Target invitation `i` (scheduled at its `sent` time).
     SendInvitation(u32),
+    /// Opens registration of distributor campaign `i` (scheduled at its registration start).
+    OpenCampaign(u32),
+    Register {
+        campaign: u32,
+        product: ProductId,
+        creator_rate: Rate,
+        distributor_rate: Rate,
+        shop_ads_rate: Option<Rate>,
+    },
+    ReviewRegistration {
+        campaign: u32,
+        product: ProductId,
+        approve: bool,
+        reason: String,
+    },
+    AddLink {
+        campaign: u32,
+        creator: CreatorId,
+        product: ProductId,
+        choice: Option<crate::rules::distributor::LowerLinkChoice>,
+    },
+    Terminate {
+        campaign: u32,
+        seller: SellerId,
+    },
+    EditCampaign {
+        campaign: u32,
+        promotion_start: SimTime,
+    },
     TargetResponse {
         invitation: u32,
         creator: CreatorId,

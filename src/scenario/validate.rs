@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::format::*;
 use super::*;
-use crate::model::UNLIMITED;
+use crate::model::{DistributorId, UNLIMITED};
 use crate::money::{Rounding, RoundingMode};
 use crate::rules::plans::DecreaseLock;
 use crate::time::{DAY, parse_datetime};
@@ -933,8 +933,142 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         });
     }
 
+    // ---- distributor campaigns
+    let mut camp_names = Names::new("distributor campaign");
+    let mut campaigns = Vec::new();
+    for cr in &raw.distributor_campaigns {
+        let c = cr.get_ref();
+        camp_names.define(v, &c.id);
+        let distributor = distributors
+            .get(v, &c.distributor)
+            .map(DistributorId)
+            .unwrap_or_default();
+        // rule: DIST-1
+        // rule: H-9
+        let sellers_t = match (&c.sellers, c.open_to_all) {
+            (Some(list), false) => {
+                if list.get_ref().is_empty() {
+                    v.err(
+                        list.span(),
+                        "a targeted campaign names at least one seller (or set open_to_all = true)",
+                        Some(RuleId::Dist1),
+                    );
+                }
+                if list.get_ref().len() > 100 {
+                    v.err(
+                        list.span(),
+                        format!(
+                            "a campaign targets at most 100 sellers, this one {}",
+                            list.get_ref().len()
+                        ),
+                        Some(RuleId::H9),
+                    );
+                }
+                Some(
+                    list.get_ref()
+                        .iter()
+                        .filter_map(|s| sellers.get(v, s).map(SellerId))
+                        .collect::<Vec<_>>(),
+                )
+            }
+            (None, true) => None,
+            (Some(list), true) => {
+                v.err(
+                    list.span(),
+                    "a campaign is either open to all or aimed at chosen `sellers`, not both",
+                    Some(RuleId::Dist1),
+                );
+                None
+            }
+            (None, false) => {
+                v.err(
+                    c.id.span(),
+                    "a campaign needs `sellers` (targeted) or `open_to_all = true`",
+                    Some(RuleId::Dist1),
+                );
+                None
+            }
+        };
+        let rs = time_at(v, &calendar, &c.registration_start);
+        let re = time_at(v, &calendar, &c.registration_end);
+        let ps = time_at(v, &calendar, &c.promotion_start);
+        let pe = time_at(v, &calendar, &c.promotion_end);
+        if re <= rs {
+            v.err(
+                c.registration_end.span(),
+                "the registration window ends before it starts",
+                Some(RuleId::Dist1),
+            );
+        }
+        if pe <= ps {
+            v.err(
+                c.promotion_end.span(),
+                "the promotion window ends before it starts",
+                Some(RuleId::Dist1),
+            );
+        }
+        if ps < rs {
+            v.err(
+                c.promotion_start.span(),
+                "the promotion cannot start before registration opens",
+                Some(RuleId::Dist1),
+            );
+        }
+        if pe.since(rs) >= 360 * DAY {
+            v.err(
+                c.promotion_end.span(),
+                "a campaign must end less than 360 days after it starts",
+                Some(RuleId::H9),
+            );
+        }
+        let notice_days = match &c.notice_days {
+            Some(n) if *n.get_ref() > 365 => {
+                v.err(
+                    n.span(),
+                    "`notice_days` must be at most 365",
+                    Some(RuleId::Dist5),
+                );
+                3
+            }
+            Some(n) => *n.get_ref(),
+            None => 3,
+        };
+        let min_creator_rate = v.rate(&c.min_creator_rate);
+        let min_distributor_rate = v.rate(&c.min_distributor_rate);
+        campaigns.push(CampaignSpec {
+            campaign: crate::rules::distributor::Campaign {
+                name: c.id.get_ref().clone(),
+                distributor,
+                sellers: sellers_t,
+                registration: (rs, re),
+                promotion: (ps, pe),
+                min_creator_rate,
+                min_distributor_rate,
+                notice_days,
+            },
+            scripted: c.scripted,
+        });
+    }
+
     // ---- behaviour
     let b = &raw.behaviour;
+    let db = &b.distributors;
+    let distributors_b = DistributorBehaviour {
+        register_probability: v.prob(&db.register_probability, "register_probability", 0.5),
+        extra_creator_rate: db
+            .extra_creator_rate
+            .as_ref()
+            .map_or(Rate::ZERO, |r| *r.get_ref()),
+        register_delay: v.dist(
+            &db.register_delay,
+            "register_delay",
+            Dist::uniform(0.0, 2.0),
+        ),
+        approve_probability: v.prob(&db.approve_probability, "approve_probability", 0.8),
+        review_delay: v.dist(&db.review_delay, "review_delay", Dist::uniform(0.0, 1.0)),
+        link_probability: v.prob(&db.link_probability, "link_probability", 0.2),
+        lower_link_choice: db.lower_link_choice.unwrap_or_default(),
+    };
     let tb = &b.target;
     let target_b = TargetBehaviour {
         accept_probability: v.prob(&tb.accept_probability, "accept_probability", 0.7),
@@ -1393,6 +1527,112 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         }
     }
 
+    for (i, c) in campaigns.iter().enumerate() {
+        script.push(Scripted {
+            at: c.campaign.registration.0,
+            action: Action::OpenCampaign(i as u32),
+        });
+    }
+    let camp_product =
+        |v: &mut V, c: &Spanned<String>, p: &Spanned<String>| -> Option<(u32, ProductId)> {
+            Some((camp_names.get(v, c)?, ProductId(products.get(v, p)?)))
+        };
+    for r in &raw.script.registrations {
+        let at = time_at(v, &calendar, &r.at);
+        // rule: RATE-1
+        let creator_rate = v.rate(&r.creator_rate);
+        let distributor_rate = *r.distributor_rate.get_ref();
+        if distributor_rate.percent() <= Decimal::ZERO {
+            v.err(
+                r.distributor_rate.span(),
+                "the distributor part must be more than 0%",
+                Some(RuleId::Dist2),
+            );
+        }
+        if creator_rate.percent() + distributor_rate.percent() > Decimal::from(80) {
+            v.err(
+                r.distributor_rate.span(),
+                format!(
+                    "creator and distributor parts add up to {}%, above the 80% limit",
+                    (creator_rate.percent() + distributor_rate.percent()).normalize()
+                ),
+                Some(RuleId::Rate1),
+            );
+        }
+        let shop_ads_rate = r.shop_ads_rate.as_ref().map(|x| v.rate(x));
+        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
+            script.push(Scripted {
+                at,
+                action: Action::Register {
+                    campaign,
+                    product,
+                    creator_rate,
+                    distributor_rate,
+                    shop_ads_rate,
+                },
+            });
+        }
+    }
+    for r in &raw.script.registration_reviews {
+        let at = time_at(v, &calendar, &r.at);
+        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
+            script.push(Scripted {
+                at,
+                action: Action::ReviewRegistration {
+                    campaign,
+                    product,
+                    approve: r.approve,
+                    reason: r.reason.clone(),
+                },
+            });
+        }
+    }
+    for r in &raw.script.link_adds {
+        let at = time_at(v, &calendar, &r.at);
+        let creator = creators.get(v, &r.creator).map(CreatorId);
+        if let (Some((campaign, product)), Some(creator)) =
+            (camp_product(v, &r.campaign, &r.product), creator)
+        {
+            script.push(Scripted {
+                at,
+                action: Action::AddLink {
+                    campaign,
+                    creator,
+                    product,
+                    choice: r.choice,
+                },
+            });
+        }
+    }
+    for r in &raw.script.terminations {
+        let at = time_at(v, &calendar, &r.at);
+        let campaign = camp_names.get(v, &r.campaign);
+        let seller = sellers.get(v, &r.seller).map(SellerId);
+        if let (Some(campaign), Some(seller)) = (campaign, seller) {
+            script.push(Scripted {
+                at,
+                action: Action::Terminate { campaign, seller },
+            });
+        }
+    }
+    for r in &raw.script.campaign_edits {
+        let at = time_at(v, &calendar, &r.at);
+        let promotion_start = time_at(v, &calendar, &r.promotion_start);
+        if let Some(campaign) = camp_names.get(v, &r.campaign) {
+            let c = &campaigns[campaign as usize].campaign;
+            if promotion_start >= c.promotion.1 || promotion_start < c.registration.0 {
+                v.err(r.promotion_start.span(), "the new promotion start must fall between registration start and promotion end", Some(RuleId::H9));
+            }
+            script.push(Scripted {
+                at,
+                action: Action::EditCampaign {
+                    campaign,
+                    promotion_start,
+                },
+            });
+        }
+    }
+
     // ---- expectations
     let mut expectations = Vec::new();
     for e in &raw.expect {
@@ -1565,8 +1805,10 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         populations,
         open_plans,
         invitations,
+        campaigns,
         behaviour: Behaviour {
             target: target_b,
+            distributors: distributors_b,
             creators: creators_b,
             buyers: buyers_b,
             orders: orders_b,

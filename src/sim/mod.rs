@@ -88,6 +88,20 @@ enum Ev {
         slot: u32,
         deadline: SimTime,
     },
+    /// A seller registers a product in a campaign (behaviour model).
+    CampaignRegister {
+        campaign: u32,
+        product: ProductId,
+    },
+    /// The distributor reviews a registration (behaviour model).
+    RegReview {
+        reg: u32,
+        approve: bool,
+    },
+    /// Creators holding a campaign's links are told they will soon expire (DIST-5).
+    CampaignNotice(u32),
+    /// A campaign's promotion window ends (DIST-5).
+    CampaignExpire(u32),
 }
 
 /// A content item still bringing orders.
@@ -186,6 +200,8 @@ struct World<'s> {
     track: Vec<u64>,
     events: u64,
     last_time: SimTime,
+    /// Approved distributor links, for creators' searches.
+    links: Vec<u32>,
 }
 
 /// The platform's books and the agents of a replication at some time, for explanations.
@@ -254,6 +270,7 @@ impl<'s> World<'s> {
             track: opts.track.clone(),
             events: 0,
             last_time: SimTime::ZERO,
+            links: Vec::new(),
         };
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
@@ -485,6 +502,110 @@ impl World<'_> {
             Ev::VideoSubmit(slot) => self.video_submit(t, slot, false),
             Ev::VideoReview { slot, approve } => self.video_review(t, slot, approve, false),
             Ev::VideoDeadline { slot, deadline } => self.pf.video_deadline(slot, deadline, t),
+            Ev::CampaignRegister { campaign, product } => {
+                let c = &self.pf.books.dist.campaigns[campaign as usize];
+                let db = &self.sc.behaviour.distributors;
+                let creator_rate =
+                    crate::money::Rate(c.min_creator_rate.0 + db.extra_creator_rate.0);
+                let dist_rate = c.min_distributor_rate;
+                self.register(t, campaign, product, creator_rate, dist_rate, None, false);
+            }
+            Ev::RegReview { reg, approve } => self.review_registration(reg, approve, "", false),
+            Ev::CampaignNotice(c) => {
+                self.pf.campaign_notice(c, false, t);
+            }
+            Ev::CampaignExpire(c) => {
+                self.pf.campaign_notice(c, true, t);
+            }
+        }
+    }
+
+    fn open_campaign(&mut self, t: SimTime, campaign: u32) {
+        let c = self.pf.books.dist.campaigns[campaign as usize].clone();
+        let end = c.promotion.1;
+        let notice = SimTime(end.0.saturating_sub(c.notice_days * DAY));
+        if notice > t && c.notice_days > 0 {
+            self.q
+                .push(notice, Phase::Control, Ev::CampaignNotice(campaign));
+        }
+        self.q
+            .push(end, Phase::Control, Ev::CampaignExpire(campaign));
+        if self.sc.campaigns[campaign as usize].scripted {
+            return;
+        }
+        let db = &self.sc.behaviour.distributors;
+        for (i, p) in self.agents.products.iter().enumerate() {
+            let targeted = c.sellers.as_ref().is_none_or(|s| s.contains(&p.seller));
+            if !(targeted && p.eligible) || unit(&mut self.rng.sellers) >= db.register_probability {
+                continue;
+            }
+            let d = behaviour::delay(&db.register_delay, &mut self.rng.sellers);
+            let at = t.plus_minutes(d);
+            if at < c.registration.1 {
+                self.q.push(
+                    at,
+                    Phase::Agent,
+                    Ev::CampaignRegister {
+                        campaign,
+                        product: ProductId(i as u32),
+                    },
+                );
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn register(
+        &mut self,
+        t: SimTime,
+        campaign: u32,
+        product: ProductId,
+        creator_rate: crate::money::Rate,
+        dist_rate: crate::money::Rate,
+        shop_ads: Option<crate::money::Rate>,
+        scripted: bool,
+    ) {
+        match self.pf.register_product(
+            &self.agents,
+            campaign,
+            product,
+            creator_rate,
+            dist_rate,
+            shop_ads,
+            t,
+        ) {
+            Ok(reg) => {
+                if !scripted && !self.sc.campaigns[campaign as usize].scripted {
+                    let db = &self.sc.behaviour.distributors;
+                    let r = &mut self.rng.sellers;
+                    let approve = unit(r) < db.approve_probability;
+                    let d = behaviour::delay(&db.review_delay, r);
+                    self.q.push(
+                        t.plus_minutes(d),
+                        Phase::Agent,
+                        Ev::RegReview { reg, approve },
+                    );
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    fn review_registration(&mut self, reg: u32, approve: bool, reason: &str, scripted: bool) {
+        let reason = if reason.is_empty() && !approve {
+            "not a fit for the campaign"
+        } else {
+            reason
+        };
+        match self.pf.review_registration(reg, approve, reason) {
+            Ok(()) => {
+                if approve {
+                    self.links.push(reg);
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
         }
     }
 
@@ -703,6 +824,68 @@ impl World<'_> {
                     self.video_review(t, s, *approve, true);
                 }
             }
+            Action::OpenCampaign(c) => self.open_campaign(t, *c),
+            Action::Register {
+                campaign,
+                product,
+                creator_rate,
+                distributor_rate,
+                shop_ads_rate,
+            } => self.register(
+                t,
+                *campaign,
+                *product,
+                *creator_rate,
+                *distributor_rate,
+                *shop_ads_rate,
+                true,
+            ),
+            Action::ReviewRegistration {
+                campaign,
+                product,
+                approve,
+                reason,
+            } => match self.pf.registration_of(*campaign, *product) {
+                Some(reg) => self.review_registration(reg, *approve, reason, true),
+                None => self.refuse(Refusal::new(
+                    RuleId::Dist3,
+                    "the product was never registered in the campaign",
+                )),
+            },
+            Action::AddLink {
+                campaign,
+                creator,
+                product,
+                choice,
+            } => {
+                let choice = choice.unwrap_or(self.sc.behaviour.distributors.lower_link_choice);
+                let res = match self.pf.registration_of(*campaign, *product) {
+                    Some(reg) => self
+                        .pf
+                        .add_link(&self.agents, *creator, reg, choice, t)
+                        .map(|_| ()),
+                    None => Err(Refusal::new(
+                        RuleId::Dist3,
+                        "the product has no link in this campaign",
+                    )),
+                };
+                if let Err(r) = res {
+                    self.refuse(r);
+                }
+            }
+            Action::Terminate { campaign, seller } => {
+                if let Err(r) = self.pf.terminate_campaign(*campaign, *seller, t) {
+                    self.refuse(r);
+                }
+            }
+            Action::EditCampaign {
+                campaign,
+                promotion_start,
+            } => {
+                if let Err(r) = self.pf.edit_campaign(*campaign, *promotion_start, t) {
+                    self.refuse(r);
+                }
+            }
             Action::Return { order, amount } => {
                 let Some(k) = self.script_keys[*order as usize] else {
                     return;
@@ -816,6 +999,16 @@ impl World<'_> {
 
     fn explore(&mut self, t: SimTime, c: CreatorId) {
         use rand_distr::Distribution;
+        let db = &self.sc.behaviour.distributors;
+        if !self.links.is_empty() && unit(&mut self.rng.creators) < db.link_probability {
+            let reg = self.links[(self.rng.creators.next_u64() % self.links.len() as u64) as usize];
+            if self.pf.books.dist.valid(reg, t) {
+                let _ = self
+                    .pf
+                    .add_link(&self.agents, c, reg, db.lower_link_choice, t);
+                return;
+            }
+        }
         let Some(pick) = &self.product_pick else {
             return;
         };

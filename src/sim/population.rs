@@ -186,6 +186,9 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
     for inv in &sc.invitations {
         books.target.add(inv.clone());
     }
+    for c in &sc.campaigns {
+        books.dist.campaigns.push(c.campaign.clone());
+    }
     Built {
         agents,
         books,

@@ -1,0 +1,392 @@
+//! Distributor campaigns: registration, review, links, the showcase rule, expiry, and the split
+//! commission (DIST-1..6, H-9).
+//!
+//! A distributor's campaign has a registration window and a promotion window. Sellers register
+//! products with a creator part and a distributor part (DIST-2); the distributor approves or
+//! rejects each (DIST-3); an approved registration is a link creators add to their showcase
+//! (DIST-4). A link pays only within the promotion window and until the seller terminates
+//! (DIST-5); orders through it pay both parts (DIST-6).
+
+use serde::Serialize;
+
+use crate::metrics::Metric;
+use crate::model::{Agents, CreatorId, DistributorId, ProductId, SellerId};
+use crate::money::Rate;
+use crate::rules::attribution::{ShowcaseEntry, Via};
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::{Platform, Refusal};
+use crate::time::SimTime;
+
+/// Campaign status (H-9): ready → upcoming → ongoing → closed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CampaignStatus {
+    /// Created; registration not open yet.
+    Ready,
+    /// Registration open or promotion not started.
+    Upcoming,
+    /// In its promotion window.
+    Ongoing,
+    Closed,
+}
+
+/// A distributor campaign (DIST-1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Campaign {
+    pub name: String,
+    pub distributor: DistributorId,
+    /// Targeted sellers (at most 100, H-9), or `None` when open to all.
+    pub sellers: Option<Vec<SellerId>>,
+    pub registration: (SimTime, SimTime),
+    pub promotion: (SimTime, SimTime),
+    /// Minimum creator part (DIST-2).
+    pub min_creator_rate: Rate,
+    /// Minimum distributor part (DIST-2).
+    pub min_distributor_rate: Rate,
+    /// Days before the promotion ends that creators are notified (DIST-5).
+    pub notice_days: u32,
+}
+
+impl Campaign {
+    /// The status at `t` (H-9).
+    pub fn status(&self, t: SimTime) -> CampaignStatus {
+        if t < self.registration.0 {
+            CampaignStatus::Ready
+        } else if t < self.promotion.0 {
+            CampaignStatus::Upcoming
+        } else if t < self.promotion.1 {
+            CampaignStatus::Ongoing
+        } else {
+            CampaignStatus::Closed
+        }
+    }
+}
+
+/// Where a registration is (DIST-3).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+/// A product registered in a campaign; once approved, a link.
+#[derive(Clone, Debug, Serialize)]
+pub struct Registration {
+    pub campaign: u32,
+    pub seller: SellerId,
+    pub product: ProductId,
+    pub creator_rate: Rate,
+    pub distributor_rate: Rate,
+    /// The creator part for orders from ads on authorised videos (H-5), if any.
+    pub shop_ads_rate: Option<Rate>,
+    pub status: RegStatus,
+    pub reason: String,
+    /// When the seller terminated it early (DIST-5), or never.
+    pub terminated: SimTime,
+}
+
+/// What a creator does when a link pays less than what the showcase has (DIST-4 model).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LowerLinkChoice {
+    /// Keep whichever pays more (default).
+    #[default]
+    KeepHigher,
+    /// Add the link anyway.
+    TakeLink,
+}
+
+/// The outcome of adding a link (DIST-4).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkAdd {
+    /// New product, or the link pays more: added.
+    Added,
+    /// The existing commission is higher: the creator was warned and kept the existing one.
+    WarnedKept,
+    /// The existing commission is higher: warned, and the creator took the link anyway.
+    WarnedTaken,
+}
+
+/// The distributor book.
+#[derive(Clone, Debug, Default)]
+pub struct DistBook {
+    pub campaigns: Vec<Campaign>,
+    pub registrations: Vec<Registration>,
+}
+
+impl DistBook {
+    /// The window in which a link pays: the promotion window, cut short by termination.
+    pub fn valid_until(&self, reg: u32) -> SimTime {
+        let r = &self.registrations[reg as usize];
+        let c = &self.campaigns[r.campaign as usize];
+        c.promotion.1.min(r.terminated)
+    }
+    /// A link pays at `t` (DIST-5).
+    pub fn valid(&self, reg: u32, t: SimTime) -> bool {
+        let r = &self.registrations[reg as usize];
+        let c = &self.campaigns[r.campaign as usize];
+        r.status == RegStatus::Approved && t >= c.promotion.0 && t < self.valid_until(reg)
+    }
+}
+
+impl Platform {
+    /// A seller registers a product in a campaign during its registration window, with a creator
+    /// and a distributor part that meet the campaign's requirements (DIST-1, DIST-2).
+    // rule: DIST-1
+    // rule: DIST-2
+    #[allow(clippy::too_many_arguments)]
+    pub fn register_product(
+        &mut self,
+        agents: &Agents,
+        campaign: u32,
+        product: ProductId,
+        creator_rate: Rate,
+        distributor_rate: Rate,
+        shop_ads_rate: Option<Rate>,
+        t: SimTime,
+    ) -> Result<u32, Refusal> {
+        let c = &self.books.dist.campaigns[campaign as usize];
+        let p = &agents.products[product.idx()];
+        if let Some(s) = &c.sellers {
+            if !s.contains(&p.seller) {
+                return Err(Refusal::new(
+                    RuleId::Dist1,
+                    "the campaign does not target this seller",
+                ));
+            }
+        }
+        if t < c.registration.0 || t >= c.registration.1 {
+            return Err(Refusal::new(
+                RuleId::Dist2,
+                "registration is closed: outside the campaign's registration window",
+            ));
+        }
+        if !p.eligible {
+            return Err(Refusal::new(
+                RuleId::Dist2,
+                "the product is not affiliate-eligible",
+            ));
+        }
+        if creator_rate < c.min_creator_rate || distributor_rate < c.min_distributor_rate {
+            return Err(Refusal::new(
+                RuleId::Dist2,
+                format!(
+                    "the parts {creator_rate} (creator) + {distributor_rate} (distributor) do not meet the requirements of at least {} + {}",
+                    c.min_creator_rate, c.min_distributor_rate
+                ),
+            ));
+        }
+        if self
+            .books
+            .dist
+            .registrations
+            .iter()
+            .any(|r| r.campaign == campaign && r.product == product)
+        {
+            return Err(Refusal::new(
+                RuleId::Dist2,
+                "the product is already registered in this campaign",
+            ));
+        }
+        self.fired
+            .extend(RuleSet::of(&[RuleId::Dist1, RuleId::Dist2]));
+        self.tally.count(Metric::Registrations);
+        self.books.dist.registrations.push(Registration {
+            campaign,
+            seller: p.seller,
+            product,
+            creator_rate,
+            distributor_rate,
+            shop_ads_rate,
+            status: RegStatus::Pending,
+            reason: String::new(),
+            terminated: SimTime::NEVER,
+        });
+        Ok((self.books.dist.registrations.len() - 1) as u32)
+    }
+
+    /// The distributor approves (a link is issued) or rejects a registration, with a reason
+    /// (DIST-3, H-9).
+    // rule: DIST-3
+    pub fn review_registration(
+        &mut self,
+        reg: u32,
+        approve: bool,
+        reason: &str,
+    ) -> Result<(), Refusal> {
+        let r = &mut self.books.dist.registrations[reg as usize];
+        if r.status != RegStatus::Pending {
+            return Err(Refusal::new(
+                RuleId::Dist3,
+                "the registration was already reviewed",
+            ));
+        }
+        r.status = if approve {
+            RegStatus::Approved
+        } else {
+            RegStatus::Rejected
+        };
+        r.reason = reason.to_string();
+        self.fired.insert(RuleId::Dist3);
+        self.fired.insert(RuleId::H9);
+        if approve {
+            self.tally.count(Metric::LinksIssued);
+        }
+        Ok(())
+    }
+
+    /// A creator adds a link to the showcase or a LIVE product set (DIST-4): added when new or
+    /// paying more; otherwise the creator is warned and `choice` decides.
+    // rule: DIST-4
+    pub fn add_link(
+        &mut self,
+        agents: &Agents,
+        c: CreatorId,
+        reg: u32,
+        choice: LowerLinkChoice,
+        t: SimTime,
+    ) -> Result<LinkAdd, Refusal> {
+        let r = self.books.dist.registrations[reg as usize].clone();
+        if r.status != RegStatus::Approved {
+            return Err(Refusal::new(
+                RuleId::Dist3,
+                "the product has no approved link in this campaign",
+            ));
+        }
+        if t >= self.books.dist.valid_until(reg) {
+            return Err(Refusal::new(
+                RuleId::Dist5,
+                "the link has expired or was terminated",
+            ));
+        }
+        self.fired.insert(RuleId::Dist4);
+        let existing = self.showcase_entry(c, r.product);
+        let outcome = match existing {
+            None => LinkAdd::Added,
+            Some(e) if e.via == Via::Link(reg) => return Ok(LinkAdd::Added),
+            Some(_) => {
+                let current = self.offered_rate(
+                    agents,
+                    c,
+                    r.product,
+                    t.max(self.books.dist.campaigns[r.campaign as usize].promotion.0),
+                );
+                match current {
+                    Some(cur) if cur >= r.creator_rate => {
+                        self.tally.count(Metric::LinkWarnings);
+                        match choice {
+                            LowerLinkChoice::KeepHigher => LinkAdd::WarnedKept,
+                            LowerLinkChoice::TakeLink => LinkAdd::WarnedTaken,
+                        }
+                    }
+                    _ => LinkAdd::Added,
+                }
+            }
+        };
+        if outcome != LinkAdd::WarnedKept {
+            let entry = ShowcaseEntry {
+                product: r.product,
+                via: Via::Link(reg),
+                since: t,
+            };
+            let list = &mut self.showcase[c.idx()];
+            match list.iter_mut().find(|e| e.product == r.product) {
+                Some(e) => *e = entry,
+                None => list.push(entry),
+            }
+            self.tally.count(Metric::LinksAdded);
+        }
+        Ok(outcome)
+    }
+
+    /// The seller terminates its products in a campaign early (DIST-5). Returns the creators
+    /// notified (those holding one of the links).
+    // rule: DIST-5
+    pub fn terminate_campaign(
+        &mut self,
+        campaign: u32,
+        seller: SellerId,
+        t: SimTime,
+    ) -> Result<u32, Refusal> {
+        let mut any = false;
+        for r in self.books.dist.registrations.iter_mut() {
+            if r.campaign == campaign && r.seller == seller && r.terminated == SimTime::NEVER {
+                r.terminated = t;
+                any = true;
+            }
+        }
+        if !any {
+            return Err(Refusal::new(
+                RuleId::Dist5,
+                "the seller has no live registrations in this campaign",
+            ));
+        }
+        self.fired.insert(RuleId::Dist5);
+        let n = self.link_holders(|r| r.campaign == campaign && r.seller == seller);
+        self.tally.add(Metric::LinksTerminated, n.into());
+        Ok(n)
+    }
+
+    /// Creators holding a link matching `f` in their showcase.
+    fn link_holders(&self, f: impl Fn(&Registration) -> bool) -> u32 {
+        self.showcase
+            .iter()
+            .map(|s| s.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r as usize]))).count() as u32)
+            .sum()
+    }
+
+    /// Notifications before the promotion ends and at its end (DIST-5); counts the links
+    /// concerned. `expired` is false for the advance notice.
+    pub fn campaign_notice(&mut self, campaign: u32, expired: bool, t: SimTime) -> u32 {
+        let n = self.link_holders(|r| {
+            r.campaign == campaign && r.status == RegStatus::Approved && r.terminated > t
+        });
+        self.fired.insert(RuleId::Dist5);
+        self.tally.add(
+            if expired {
+                Metric::LinksExpired
+            } else {
+                Metric::LinkNotices
+            },
+            n.into(),
+        );
+        n
+    }
+}
+
+impl Platform {
+    /// Moves a campaign's promotion start; allowed only before the campaign is ongoing (H-9).
+    // rule: H-9
+    pub fn edit_campaign(
+        &mut self,
+        campaign: u32,
+        promotion_start: SimTime,
+        t: SimTime,
+    ) -> Result<(), Refusal> {
+        let c = &mut self.books.dist.campaigns[campaign as usize];
+        match c.status(t) {
+            CampaignStatus::Ongoing | CampaignStatus::Closed => Err(Refusal::new(
+                RuleId::H9,
+                "start times can be edited only before the campaign is ongoing",
+            )),
+            _ => {
+                c.promotion.0 = promotion_start;
+                self.fired.insert(RuleId::H9);
+                Ok(())
+            }
+        }
+    }
+
+    /// The registration of `product` in `campaign`, if any.
+    pub fn registration_of(&self, campaign: u32, product: ProductId) -> Option<u32> {
+        self.books
+            .dist
+            .registrations
+            .iter()
+            .position(|r| r.campaign == campaign && r.product == product)
+            .map(|i| i as u32)
+    }
+}
