@@ -27,7 +27,10 @@ fn no_partial_folders(dir: &TempDir) {
         .into_iter()
         .filter(|e| e.contains(".partial"))
         .collect();
-    assert!(partial.is_empty(), "staging folders left behind: {partial:?}");
+    assert!(
+        partial.is_empty(),
+        "staging folders left behind: {partial:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------- run
@@ -39,9 +42,16 @@ fn run_demo_writes_summary_and_timeseries() {
     let out_dir = dir.join("report");
     let out = affsim(&["run", "--out", arg(&out_dir), "--quiet"]);
     assert_eq!(out.code, 0, "{out}");
-    assert!(out.stderr.is_empty(), "--quiet prints nothing on stderr\n{out}");
+    assert!(
+        out.stderr.is_empty(),
+        "--quiet prints nothing on stderr\n{out}"
+    );
     assert!(out.stdout.is_empty(), "no --json: nothing on stdout\n{out}");
-    assert_eq!(dir.entries(), vec!["report".to_string()], "only the report folder");
+    assert_eq!(
+        dir.entries(),
+        vec!["report".to_string()],
+        "only the report folder"
+    );
     let files = entries(&out_dir);
     for f in ["summary.json", "timeseries.csv", "report.md"] {
         assert!(files.contains(&f.to_string()), "{f} missing from {files:?}");
@@ -59,9 +69,7 @@ fn run_demo_writes_summary_and_timeseries() {
     assert_eq!(doc["seed"], sc.seed);
     assert_eq!(doc["replications"], sc.replications);
     assert_eq!(doc["start"], sc.calendar.start.to_string());
-    let metrics = doc["metrics"]
-        .as_object()
-        .expect("`metrics` is an object");
+    let metrics = doc["metrics"].as_object().expect("`metrics` is an object");
     for key in ["gmv", "orders", "refunds", "commissions", "seller_net"] {
         assert!(metrics.contains_key(key), "metrics.{key} missing");
     }
@@ -91,7 +99,10 @@ fn run_demo_writes_summary_and_timeseries() {
         }
     }
     let first = &per[0];
-    assert!(dec(&first["gmv"]) > Decimal::ZERO, "the demo sells something");
+    assert!(
+        dec(&first["gmv"]) > Decimal::ZERO,
+        "the demo sells something"
+    );
     assert!(dec(&first["orders"]) > Decimal::ZERO);
     assert!(dec(&first["refunds"]) <= dec(&first["gmv"]));
 
@@ -174,7 +185,10 @@ fn run_refuses_an_existing_report_without_force() {
         again.stderr.contains("already exists") && again.stderr.contains("--force"),
         "says why and how to override\n{again}"
     );
-    assert_eq!(std::fs::read(out_dir.join("summary.json")).unwrap(), summary);
+    assert_eq!(
+        std::fs::read(out_dir.join("summary.json")).unwrap(),
+        summary
+    );
     assert_eq!(
         std::fs::read_to_string(out_dir.join("keep.txt")).unwrap(),
         "mine",
@@ -183,7 +197,13 @@ fn run_refuses_an_existing_report_without_force() {
     no_partial_folders(&dir);
 
     let forced = affsim(&[
-        "run", "--out", arg(&out_dir), "--quiet", "--seed", "2", "--force",
+        "run",
+        "--out",
+        arg(&out_dir),
+        "--quiet",
+        "--seed",
+        "2",
+        "--force",
     ]);
     assert_eq!(forced.code, 0, "{forced}");
     let doc = json(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap());
@@ -196,12 +216,128 @@ fn run_refuses_an_existing_report_without_force() {
     no_partial_folders(&dir);
 }
 
+/// Type-7 percentile (linear interpolation between closest ranks) of sorted values.
+fn percentile(sorted: &[Decimal], p: u32) -> Decimal {
+    let h = Decimal::from(sorted.len() as u64 - 1) * Decimal::from(p) / Decimal::ONE_HUNDRED;
+    let lo = h.floor();
+    let i = usize::try_from(lo.mantissa() / 10i128.pow(lo.scale())).unwrap();
+    match sorted.get(i + 1) {
+        Some(next) => sorted[i] + (*next - sorted[i]) * (h - lo),
+        None => sorted[i],
+    }
+}
+
+#[test]
+fn run_summary_statistics_match_the_replications() {
+    let dir = TempDir::new("run-stats");
+    let out_dir = dir.join("r");
+    let out = affsim(&[
+        "run",
+        "--out",
+        arg(&out_dir),
+        "--quiet",
+        "--replications",
+        "5",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let doc = json(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap());
+    assert_eq!(doc["replications"], 5);
+    let per = doc["per_replication"].as_array().unwrap();
+    assert_eq!(per.len(), 5);
+    for name in figure_names() {
+        let mut v: Vec<Decimal> = per.iter().map(|r| dec(&r[name])).collect();
+        v.sort();
+        let m = &doc["metrics"][name];
+        let n = Decimal::from(v.len() as u64);
+        let mean = v.iter().copied().sum::<Decimal>() / n;
+        assert_eq!(dec(&m["mean"]), mean.round_dp(6), "{name}.mean");
+        assert_eq!(dec(&m["min"]), v[0], "{name}.min");
+        assert_eq!(dec(&m["max"]), v[4], "{name}.max");
+        assert_eq!(dec(&m["p50"]), v[2], "{name}.p50 is the median");
+        assert_eq!(dec(&m["p5"]), percentile(&v, 5), "{name}.p5");
+        assert_eq!(dec(&m["p95"]), percentile(&v, 95), "{name}.p95");
+        let f: Vec<f64> = v.iter().map(|x| x.to_string().parse().unwrap()).collect();
+        let fm = f.iter().sum::<f64>() / 5.0;
+        let sd = (f.iter().map(|x| (x - fm).powi(2)).sum::<f64>() / 4.0).sqrt();
+        let got = m["sd"].as_f64().expect("sd is a number");
+        assert!(
+            (got - sd).abs() <= 1e-6 + sd * 1e-9,
+            "{name}.sd: {got} vs {sd}"
+        );
+        let unit =
+            if name == "seller_net" || name == "platform_net" || name == "commissions_pending" {
+                "money"
+            } else {
+                match Metric::parse(name).unwrap().unit() {
+                    affsim::metrics::Unit::Money => "money",
+                    affsim::metrics::Unit::Count => "count",
+                }
+            };
+        assert_eq!(m["unit"], unit, "{name}.unit");
+    }
+}
+
+#[test]
+fn run_default_out_is_numbered_never_overwritten() {
+    let sc = demo();
+    let dir = TempDir::new("run-default-out");
+    let first = affsim_in(Some(dir.path()), &["run", "--quiet"]);
+    assert_eq!(first.code, 0, "{first}");
+    let second = affsim_in(Some(dir.path()), &["run", "--quiet"]);
+    assert_eq!(second.code, 0, "{second}");
+    let other = affsim_in(Some(dir.path()), &["run", "--quiet", "--seed", "5"]);
+    assert_eq!(other.code, 0, "{other}");
+    let base = format!("{}-seed{}", sc.name, sc.seed);
+    assert_eq!(
+        entries(&dir.join("reports")),
+        vec![
+            base.clone(),
+            format!("{base}-2"),
+            format!("{}-seed5", sc.name)
+        ]
+    );
+    for r in [base.clone(), format!("{base}-2")] {
+        let doc = json(
+            &std::fs::read_to_string(dir.join("reports").join(r).join("summary.json")).unwrap(),
+        );
+        assert_eq!(doc["seed"], sc.seed);
+    }
+}
+
+/// `--force` replaces a report; a run that fails must leave what was there. Run in a scratch
+/// folder: `--out .` names the current folder.
+#[test]
+fn run_force_does_not_destroy_the_folder_when_it_fails() {
+    let dir = TempDir::new("run-force-dot");
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("precious.txt"), "keep me").unwrap();
+    let out = affsim_in(Some(&work), &["run", "--out", ".", "--force", "--quiet"]);
+    assert_ne!(out.code, -1, "{out}");
+    if out.code != 0 {
+        assert_eq!(
+            std::fs::read_to_string(work.join("precious.txt"))
+                .ok()
+                .as_deref(),
+            Some("keep me"),
+            "a failed `run --out . --force` deleted the folder's files\n{out}"
+        );
+    }
+}
+
 #[test]
 fn run_json_prints_the_summary_it_writes() {
     let dir = TempDir::new("run-json");
     let out_dir = dir.join("r");
     let out = affsim(&[
-        "run", "--out", arg(&out_dir), "--quiet", "--json", "--ledger",
+        "run",
+        "--out",
+        arg(&out_dir),
+        "--quiet",
+        "--json",
+        "--ledger",
     ]);
     assert_eq!(out.code, 0, "{out}");
     let printed = json(&out.stdout);
@@ -244,7 +380,10 @@ fn run_a_scenario_file() {
     assert_eq!(dec(&rep["orders"]), Decimal::ONE);
     assert_eq!(dec(&rep["gmv"]), Decimal::new(5997, 2));
     assert_eq!(dec(&rep["commissions"]), minor_to_dec(commission, 2));
-    assert_eq!(dec(&rep["seller_revenue"]), minor_to_dec(5997 - commission, 2));
+    assert_eq!(
+        dec(&rep["seller_revenue"]),
+        minor_to_dec(5997 - commission, 2)
+    );
     assert_eq!(dec(&rep["orders_settled"]), Decimal::ONE);
 }
 
@@ -287,10 +426,7 @@ fn unknown_subcommand_exits_2() {
 fn scenarios_lists_the_demo() {
     let out = affsim(&["scenarios"]);
     assert_eq!(out.code, 0, "{out}");
-    assert!(
-        out.stdout.lines().any(|l| l.starts_with("demo\t")),
-        "{out}"
-    );
+    assert!(out.stdout.lines().any(|l| l.starts_with("demo\t")), "{out}");
 }
 
 // ----------------------------------------------------------------------------------- validate
@@ -302,8 +438,10 @@ fn validate_accepts_a_valid_file() {
     let out = affsim(&["validate", arg(&file)]);
     assert_eq!(out.code, 0, "{out}");
     assert!(
-        out.stderr
-            .starts_with(&format!("{}: valid — minimal (10 days from 2025-10-01", file.display())),
+        out.stderr.starts_with(&format!(
+            "{}: valid — minimal (10 days from 2025-10-01",
+            file.display()
+        )),
         "{out}"
     );
 }
@@ -326,11 +464,21 @@ fn validate_missing_file() {
 
 #[test]
 fn validate_empty_file() {
-    check_invalid("validate-empty", "", Expect { contains: &["empty"], rule: None });
+    check_invalid(
+        "validate-empty",
+        "",
+        Expect {
+            contains: &["empty"],
+            rule: None,
+        },
+    );
     check_invalid(
         "validate-blank",
         "\n   \n\t\n",
-        Expect { contains: &["empty", "[scenario]"], rule: None },
+        Expect {
+            contains: &["empty", "[scenario]"],
+            rule: None,
+        },
     );
 }
 
@@ -340,19 +488,28 @@ fn validate_broken_toml() {
     check_invalid(
         "validate-unterminated",
         &replace_once(MINIMAL, "name = \"minimal\"", "name = \"minimal$0"),
-        Expect { contains: &["string"], rule: None },
+        Expect {
+            contains: &["string"],
+            rule: None,
+        },
     );
     // an unclosed array-table header
     check_invalid(
         "validate-header",
         &replace_once(MINIMAL, "[[creators]]", "[[creators]$0"),
-        Expect { contains: &["expected `]`"], rule: None },
+        Expect {
+            contains: &["expected `]`"],
+            rule: None,
+        },
     );
     // a key given twice: reported at the second one
     check_invalid(
         "validate-duplicate",
         &replace_once(MINIMAL, "days = 10\n", "days = 10\n$0days = 12\n"),
-        Expect { contains: &["duplicate key"], rule: None },
+        Expect {
+            contains: &["duplicate key"],
+            rule: None,
+        },
     );
 }
 
@@ -360,8 +517,15 @@ fn validate_broken_toml() {
 fn validate_rate_out_of_range() {
     check_invalid(
         "validate-rate",
-        &replace_once(MINIMAL, "id = \"s\"\n", "id = \"s\"\nshop_plan_rate = $0\"85%\"\n"),
-        Expect { contains: &["85%", "1%–80%"], rule: Some("RATE-1") },
+        &replace_once(
+            MINIMAL,
+            "id = \"s\"\n",
+            "id = \"s\"\nshop_plan_rate = $0\"85%\"\n",
+        ),
+        Expect {
+            contains: &["85%", "1%–80%"],
+            rule: Some("RATE-1"),
+        },
     );
     // an Open plan's product rate, deep in an inline table
     let fixture = format!(
@@ -370,13 +534,23 @@ fn validate_rate_out_of_range() {
     check_invalid(
         "validate-rate-open",
         &fixture,
-        Expect { contains: &["0.5%"], rule: Some("RATE-1") },
+        Expect {
+            contains: &["0.5%"],
+            rule: Some("RATE-1"),
+        },
     );
     // below the 0.01 % step
     check_invalid(
         "validate-rate-step",
-        &replace_once(MINIMAL, "id = \"s\"\n", "id = \"s\"\nshop_plan_rate = $0\"10.005%\"\n"),
-        Expect { contains: &["10.005%"], rule: Some("H-3") },
+        &replace_once(
+            MINIMAL,
+            "id = \"s\"\n",
+            "id = \"s\"\nshop_plan_rate = $0\"10.005%\"\n",
+        ),
+        Expect {
+            contains: &["10.005%"],
+            rule: Some("H-3"),
+        },
     );
 }
 
@@ -385,12 +559,22 @@ fn validate_unknown_key() {
     check_invalid(
         "validate-unknown",
         &replace_once(MINIMAL, "days = 10\n", "days = 10\n$0colour = \"red\"\n"),
-        Expect { contains: &["unknown field `colour`"], rule: None },
+        Expect {
+            contains: &["unknown field `colour`"],
+            rule: None,
+        },
     );
     check_invalid(
         "validate-unknown-nested",
-        &replace_once(MINIMAL, "followers = 1000\n", "followers = 1000\n$0folowers = 2\n"),
-        Expect { contains: &["unknown field `folowers`", "`followers`"], rule: None },
+        &replace_once(
+            MINIMAL,
+            "followers = 1000\n",
+            "followers = 1000\n$0folowers = 2\n",
+        ),
+        Expect {
+            contains: &["unknown field `folowers`", "`followers`"],
+            rule: None,
+        },
     );
 }
 
@@ -399,7 +583,10 @@ fn validate_negative_price() {
     check_invalid(
         "validate-negative",
         &replace_once(MINIMAL, "price = \"1000\"", "price = $0\"-5\""),
-        Expect { contains: &["`price`", "negative", "-5"], rule: Some("MONEY-1") },
+        Expect {
+            contains: &["`price`", "negative", "-5"],
+            rule: Some("MONEY-1"),
+        },
     );
 }
 
@@ -408,13 +595,19 @@ fn validate_unquoted_money_float() {
     check_invalid(
         "validate-float",
         &replace_once(MINIMAL, "price = \"1000\"", "price = $019.99"),
-        Expect { contains: &["quoted", "19.99"], rule: Some("MONEY-1") },
+        Expect {
+            contains: &["quoted", "19.99"],
+            rule: Some("MONEY-1"),
+        },
     );
     // more decimals than the currency has (IDR has none)
     check_invalid(
         "validate-decimals",
         &replace_once(MINIMAL, "price = \"1000\"", "price = $0\"1000.5\""),
-        Expect { contains: &["minor unit"], rule: Some("MONEY-1") },
+        Expect {
+            contains: &["minor unit"],
+            rule: Some("MONEY-1"),
+        },
     );
 }
 
@@ -431,12 +624,22 @@ fn validate_reports_every_error_in_file_order() {
     assert_eq!(out.code, 2, "{out}");
     let rate_at = text.find("\"99%\"").unwrap();
     let price_at = text.find("\"-1\"").unwrap();
-    let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
     let (rl, rc) = line_col(&text, rate_at);
     let (pl, pc) = line_col(&text, price_at);
     assert_eq!(errors.len(), 2, "{out}");
-    assert!(errors[0].starts_with(&format!("error: {}:{rl}:{rc}: ", file.display())), "{out}");
-    assert!(errors[1].starts_with(&format!("error: {}:{pl}:{pc}: ", file.display())), "{out}");
+    assert!(
+        errors[0].starts_with(&format!("error: {}:{rl}:{rc}: ", file.display())),
+        "{out}"
+    );
+    assert!(
+        errors[1].starts_with(&format!("error: {}:{pl}:{pc}: ", file.display())),
+        "{out}"
+    );
     assert_eq!(out.stderr.lines().last(), Some("2 errors"), "{out}");
 }
 
@@ -467,7 +670,11 @@ fn single_order(name: &str, commission: &str) -> String {
 
 /// A file that must be rejected, with the rejection it expects.
 fn expected_rejection() -> String {
-    let text = replace_once(MINIMAL, "id = \"s\"\n", "id = \"s\"\nshop_plan_rate = \"81%\"\n");
+    let text = replace_once(
+        MINIMAL,
+        "id = \"s\"\n",
+        "id = \"s\"\nshop_plan_rate = \"81%\"\n",
+    );
     let line = line_col(&text, text.find("\"81%\"").unwrap()).0;
     format!("{text}\n[expect_invalid]\nrule = \"RATE-1\"\nline = {line}\n")
 }
@@ -475,7 +682,10 @@ fn expected_rejection() -> String {
 #[test]
 fn check_one_passing_one_failing() {
     let dir = TempDir::new("check-mixed");
-    let good = dir.write("suite/good.toml", &single_order("good", &single_order_commission().to_string()));
+    let good = dir.write(
+        "suite/good.toml",
+        &single_order("good", &single_order_commission().to_string()),
+    );
     let bad = dir.write("suite/bad.toml", &single_order("bad", "6.59"));
     let out = affsim(&["check", arg(&dir.join("suite"))]);
     assert_eq!(out.code, 1, "{out}");
@@ -502,15 +712,24 @@ fn check_one_passing_one_failing() {
         "{detail}"
     );
     assert!(detail.contains("expected 6.59"), "{detail}");
-    assert!(detail.contains(&format!("got {}", single_order_commission().normalize())), "{detail}");
+    assert!(
+        detail.contains(&format!("got {}", single_order_commission().normalize())),
+        "{detail}"
+    );
     assert_eq!(lines.last(), Some(&"1 passed, 1 failed"), "{out}");
 }
 
 #[test]
 fn check_only_passing() {
     let dir = TempDir::new("check-pass");
-    dir.write("suite/a.toml", &single_order("a", &single_order_commission().to_string()));
-    dir.write("suite/nested/b.toml", &single_order("b", &single_order_commission().to_string()));
+    dir.write(
+        "suite/a.toml",
+        &single_order("a", &single_order_commission().to_string()),
+    );
+    dir.write(
+        "suite/nested/b.toml",
+        &single_order("b", &single_order_commission().to_string()),
+    );
     dir.write("suite/nested/c.toml", &expected_rejection());
     dir.write("suite/notes.txt", "not a scenario");
     let out = affsim(&["check", arg(&dir.join("suite"))]);
@@ -520,7 +739,11 @@ fn check_only_passing() {
         3,
         "{out}"
     );
-    assert_eq!(out.stdout.lines().last(), Some("3 passed, 0 failed"), "{out}");
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("3 passed, 0 failed"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -537,7 +760,10 @@ fn check_without_scenarios_exits_2() {
 #[test]
 fn check_coverage_lists_rule_ids() {
     let dir = TempDir::new("check-coverage");
-    let good = dir.write("suite/good.toml", &single_order("good", &single_order_commission().to_string()));
+    let good = dir.write(
+        "suite/good.toml",
+        &single_order("good", &single_order_commission().to_string()),
+    );
     let out = affsim(&["check", "--coverage", arg(&dir.join("suite"))]);
     assert_eq!(out.code, 0, "{out}");
     let rule_line = |id: &str| -> String {
@@ -577,7 +803,10 @@ fn check_coverage_lists_rule_ids() {
 #[test]
 fn check_json_is_parseable() {
     let dir = TempDir::new("check-json");
-    let good = dir.write("suite/good.toml", &single_order("good", &single_order_commission().to_string()));
+    let good = dir.write(
+        "suite/good.toml",
+        &single_order("good", &single_order_commission().to_string()),
+    );
     let bad = dir.write("suite/bad.toml", &single_order("bad", "1"));
     let out = affsim(&["check", "--json", arg(&dir.join("suite"))]);
     assert_eq!(out.code, 1, "{out}");

@@ -1,8 +1,8 @@
 //! Determinism: results depend on the seed and replication index only — not on threads, on the
 //! number of replications run, or on the run.
 
-use affsim::experiment::{self, RunConfig};
 use affsim::experiment::summary::figures;
+use affsim::experiment::{self, RunConfig};
 
 use crate::util::*;
 
@@ -110,8 +110,14 @@ fn replications_do_not_depend_on_how_many_run() {
     assert_eq!(three.replications.len(), 3);
     let idx: Vec<u32> = three.replications.iter().map(|r| r.index).collect();
     assert_eq!(idx, vec![0, 1, 2]);
-    assert_eq!(figures(&one.replications[0]), figures(&three.replications[0]));
+    assert_eq!(
+        figures(&one.replications[0]),
+        figures(&three.replications[0])
+    );
     assert_eq!(one.replications[0].daily, three.replications[0].daily);
     assert_eq!(one.replications[0].events, three.replications[0].events);
-    assert_ne!(figures(&three.replications[0]), figures(&three.replications[1]));
+    assert_ne!(
+        figures(&three.replications[0]),
+        figures(&three.replications[1])
+    );
 }

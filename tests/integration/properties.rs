@@ -27,7 +27,10 @@ fn rate_text(bp: u128) -> String {
 fn parse(text: &str) -> Scenario {
     affsim::scenario::parse("prop.toml", text).unwrap_or_else(|errs| {
         let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        panic!("the generated scenario is invalid:\n{}\n---\n{text}", msgs.join("\n"))
+        panic!(
+            "the generated scenario is invalid:\n{}\n---\n{text}",
+            msgs.join("\n")
+        )
     })
 }
 

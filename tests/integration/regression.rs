@@ -46,7 +46,10 @@ fn highest_rate(sc: &Scenario) -> Rate {
 /// The demo's money moves only through order lines, Shop/Open commissions and platform
 /// coupons; the identities below rely on that, so check it rather than assume it.
 fn assert_demo_shape(sc: &Scenario) {
-    assert!(sc.drain, "the identities assume every line is closed by the end (drain)");
+    assert!(
+        sc.drain,
+        "the identities assume every line is closed by the end (drain)"
+    );
     assert_eq!(
         sc.behaviour.buyers.shipping,
         Money::ZERO,
@@ -124,7 +127,10 @@ fn demo_hundred_replications_reconcile() {
             orders == settled + cancelled,
             format!("orders {orders} = settled {settled} + cancelled {cancelled}"),
         );
-        check(pending.is_zero(), format!("commissions_pending {pending} = 0 after the drain"));
+        check(
+            pending.is_zero(),
+            format!("commissions_pending {pending} = 0 after the drain"),
+        );
         check(
             t(Metric::OrdersRefunded) + t(Metric::OrdersPartiallyRefunded) <= settled,
             "refunded lines are settled lines".into(),
@@ -170,12 +176,18 @@ fn demo_hundred_replications_reconcile() {
         // sellers receive revenue and pay nothing in the demo
         check(
             seller_net == t(Metric::SellerRevenue),
-            format!("seller_net {seller_net} = seller_revenue {}", t(Metric::SellerRevenue)),
+            format!(
+                "seller_net {seller_net} = seller_revenue {}",
+                t(Metric::SellerRevenue)
+            ),
         );
         // the daily flows add up to the totals
         for &m in Metric::ALL {
             let sum: Decimal = r.daily.iter().map(|d| d[m as usize]).sum();
-            check(sum == t(m), format!("Σ daily {} = {sum}, total {}", m.name(), t(m)));
+            check(
+                sum == t(m),
+                format!("Σ daily {} = {sum}, total {}", m.name(), t(m)),
+            );
         }
         check(
             r.daily.len() >= sc.days as usize,
@@ -189,7 +201,56 @@ fn demo_hundred_replications_reconcile() {
         "100 replications should give (almost) 100 different markets, got {} distinct GMVs",
         gmvs.len()
     );
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The demo without seller coupons: then what buyers and the platform put into escrow is exactly
+/// the GMV, and escrow ends empty, so GMV = refunds + coupon returns + commissions + distributor
+/// fees + seller revenue, to the unit.
+#[test]
+fn demo_without_seller_coupons_pays_out_exactly_the_gmv() {
+    let text = replace_once(
+        affsim::scenario::DEMO,
+        "seller_coupon_probability = 0.1",
+        "seller_coupon_probability = 0.0",
+    );
+    let sc = affsim::scenario::parse("demo-no-seller-coupons", &text).expect("valid");
+    assert_demo_shape(&sc);
+    let out = experiment::run(
+        &sc,
+        &RunConfig {
+            seed: Some(31),
+            replications: Some(8),
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("a replication failed: {e}"));
+    for r in &out.replications {
+        zero_flows(r);
+        let t = |m: Metric| r.total(m);
+        let coupon_returns = r.end_metric(EndMetric::PlatformNet) + t(Metric::PlatformCoupons);
+        let paid_out = t(Metric::Refunds)
+            + coupon_returns
+            + t(Metric::Commissions)
+            + t(Metric::ShopAdsCommissions)
+            + t(Metric::DistributorFees)
+            + t(Metric::SellerRevenue);
+        assert!(
+            t(Metric::PlatformCoupons) > Decimal::ZERO,
+            "the platform still funds coupons"
+        );
+        assert_eq!(
+            t(Metric::Gmv),
+            paid_out,
+            "replication {}: GMV vs what escrow paid out",
+            r.index
+        );
+    }
 }
 
 /// Everything the ledger says about one order line.
@@ -234,7 +295,11 @@ fn demo_ledger_reconciles_order_by_order() {
     for index in 0..3 {
         let r = run_replication(&sc, index, &opts).unwrap_or_else(|e| panic!("{e}"));
         zero_flows(&r);
-        assert_eq!(r.entries.len() as u64, r.ledger_entries, "every entry is recorded");
+        assert_eq!(
+            r.entries.len() as u64,
+            r.ledger_entries,
+            "every entry is recorded"
+        );
 
         let mut lines: BTreeMap<u64, Line> = BTreeMap::new();
         let mut by_kind: BTreeMap<&str, Decimal> = BTreeMap::new();
@@ -245,7 +310,11 @@ fn demo_ledger_reconciles_order_by_order() {
             assert!(e.seq > last_seq, "entries in posting order");
             last_seq = e.seq;
             let a = e.amount.0;
-            assert!(a > Decimal::ZERO, "entry #{} has a positive amount: {a}", e.seq);
+            assert!(
+                a > Decimal::ZERO,
+                "entry #{} has a positive amount: {a}",
+                e.seq
+            );
             *by_kind.entry(e.kind.as_str()).or_default() += a;
             *balances.entry(e.from).or_default() -= a;
             *balances.entry(e.to).or_default() += a;
@@ -255,7 +324,11 @@ fn demo_ledger_reconciles_order_by_order() {
             if e.to == Account::Escrow {
                 escrow += a;
             }
-            assert!(escrow >= Decimal::ZERO, "escrow below zero after entry #{}", e.seq);
+            assert!(
+                escrow >= Decimal::ZERO,
+                "escrow below zero after entry #{}",
+                e.seq
+            );
             let Some(no) = e.prov.order else {
                 assert!(
                     e.from != Account::Escrow && e.to != Account::Escrow,
@@ -296,12 +369,18 @@ fn demo_ledger_reconciles_order_by_order() {
                     l.coupon_back += a;
                 }
                 EntryKind::Commission | EntryKind::ShopAdsCommission => {
-                    assert!(matches!((e.from, e.to), (Account::Escrow, Account::Creator(_))));
+                    assert!(matches!(
+                        (e.from, e.to),
+                        (Account::Escrow, Account::Creator(_))
+                    ));
                     l.commission += a;
                     l.commissions_posted += 1;
                 }
                 EntryKind::SellerRevenue => {
-                    assert!(matches!((e.from, e.to), (Account::Escrow, Account::Seller(_))));
+                    assert!(matches!(
+                        (e.from, e.to),
+                        (Account::Escrow, Account::Seller(_))
+                    ));
                     l.revenue += a;
                 }
                 k => panic!("order {no}: unexpected {} entry in the demo", k.as_str()),
@@ -313,13 +392,32 @@ fn demo_ledger_reconciles_order_by_order() {
 
         // the ledger's totals by kind are the reported metrics
         assert_eq!(total("commission"), t(Metric::Commissions), "{ctx}");
-        assert_eq!(total("shop-ads-commission"), t(Metric::ShopAdsCommissions), "{ctx}");
-        assert_eq!(total("seller-revenue"), t(Metric::SellerRevenue), "{ctx}");
-        assert_eq!(total("platform-coupon"), t(Metric::PlatformCoupons), "{ctx}");
-        assert_eq!(total("refund"), t(Metric::Refunds), "{ctx}: refunds are goods refunded (no shipping)");
-        assert_eq!(escrow, Decimal::ZERO, "{ctx}: escrow is empty after the drain");
         assert_eq!(
-            balances.get(&Account::Platform).copied().unwrap_or_default(),
+            total("shop-ads-commission"),
+            t(Metric::ShopAdsCommissions),
+            "{ctx}"
+        );
+        assert_eq!(total("seller-revenue"), t(Metric::SellerRevenue), "{ctx}");
+        assert_eq!(
+            total("platform-coupon"),
+            t(Metric::PlatformCoupons),
+            "{ctx}"
+        );
+        assert_eq!(
+            total("refund"),
+            t(Metric::Refunds),
+            "{ctx}: refunds are goods refunded (no shipping)"
+        );
+        assert_eq!(
+            escrow,
+            Decimal::ZERO,
+            "{ctx}: escrow is empty after the drain"
+        );
+        assert_eq!(
+            balances
+                .get(&Account::Platform)
+                .copied()
+                .unwrap_or_default(),
             r.end_metric(EndMetric::PlatformNet),
             "{ctx}: platform_net"
         );
@@ -328,15 +426,28 @@ fn demo_ledger_reconciles_order_by_order() {
             .filter(|(a, _)| matches!(a, Account::Seller(_)))
             .map(|(_, b)| *b)
             .sum();
-        assert_eq!(sellers, r.end_metric(EndMetric::SellerNet), "{ctx}: seller_net");
-        assert_eq!(balances.values().copied().sum::<Decimal>(), Decimal::ZERO, "{ctx}: double entry");
+        assert_eq!(
+            sellers,
+            r.end_metric(EndMetric::SellerNet),
+            "{ctx}: seller_net"
+        );
+        assert_eq!(
+            balances.values().copied().sum::<Decimal>(),
+            Decimal::ZERO,
+            "{ctx}: double entry"
+        );
         let paid_orders = lines.values().filter(|l| !l.payment.is_zero()).count();
-        assert_eq!(Decimal::from(paid_orders as u64), t(Metric::Orders), "{ctx}: one payment per order");
+        assert_eq!(
+            Decimal::from(paid_orders as u64),
+            t(Metric::Orders),
+            "{ctx}: one payment per order"
+        );
 
         // order by order
         let mut failures = Vec::new();
         for (no, l) in &lines {
-            let mut fail = |what: String| failures.push(format!("{ctx}, order {no}: {what} — {l:?}"));
+            let mut fail =
+                |what: String| failures.push(format!("{ctx}, order {no}: {what} — {l:?}"));
             if l.escrow_in != l.escrow_out {
                 fail(format!("escrow in {} ≠ out {}", l.escrow_in, l.escrow_out));
             }
@@ -377,7 +488,41 @@ fn demo_ledger_reconciles_order_by_order() {
             "{} of {} orders do not reconcile:\n{}",
             failures.len(),
             lines.len(),
-            failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+            failures
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
+}
+
+/// Each step of a scripted order's life is one event: the application, the order, the return,
+/// shipping, delivery and settlement — six. (`events` is reported in `summary.json` and drives
+/// the events/s figure.)
+#[test]
+fn a_scripted_order_is_one_event_per_step() {
+    let text = SingleOrder {
+        name: "steps",
+        region: "ID",
+        price: "100000",
+        rate: "10%",
+        quantity: 1,
+        seller_coupon: None,
+        refund: Some("25000"),
+        expect: "",
+    }
+    .toml();
+    let sc = affsim::scenario::parse("steps.toml", &text).expect("valid");
+    assert_eq!(sc.script.len(), 3, "application, order, return");
+    let r = run_replication(&sc, 0, &RunOptions::default()).expect("runs");
+    let rec = r.scripted[0].as_ref().expect("placed");
+    assert_eq!(rec.status, affsim::rules::orders::Status::Settled);
+    // 100000 × 10 % × 75000 / 100000 = 7500
+    assert_eq!(rec.commission, Money::new(Decimal::from(7500)));
+    assert_eq!(
+        r.events, 6,
+        "3 scripted events + ship + deliver + settle; more means an event was queued twice"
+    );
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use crate::util::repo_root;
 
 fn toml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let rd = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let rd =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     for entry in rd {
         let p = entry.unwrap().path();
         if p.is_dir() {
@@ -31,9 +32,16 @@ fn every_scenario_file_passes_its_expectations() {
         let v = affsim::check::check_file(f, None);
         let shown = f.strip_prefix(&root).unwrap_or(f).display().to_string();
         if !v.passed {
-            report.push(format!("{shown} ({}):\n  - {}", v.name, v.failures.join("\n  - ")));
+            report.push(format!(
+                "{shown} ({}):\n  - {}",
+                v.name,
+                v.failures.join("\n  - ")
+            ));
         } else if v.checked == 0 {
-            report.push(format!("{shown} ({}): passed without checking anything", v.name));
+            report.push(format!(
+                "{shown} ({}): passed without checking anything",
+                v.name
+            ));
         }
     }
     assert!(

@@ -62,6 +62,9 @@ impl TempDir {
         std::fs::create_dir_all(&path).expect("cannot create a temp dir");
         TempDir { path }
     }
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
     pub fn join(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
@@ -142,7 +145,10 @@ pub fn check_invalid(test: &str, fixture: &str, expect: Expect) {
     let file = dir.write("scenario.toml", &text);
     let out = affsim(&["validate", arg(&file)]);
     assert_eq!(out.code, 2, "validate must reject the fixture\n{out}");
-    assert!(out.stdout.is_empty(), "validate prints errors on stderr only\n{out}");
+    assert!(
+        out.stdout.is_empty(),
+        "validate prints errors on stderr only\n{out}"
+    );
     let first = out
         .stderr
         .lines()
@@ -157,7 +163,10 @@ pub fn check_invalid(test: &str, fixture: &str, expect: Expect) {
         "expected the error to start with {place:?}, got {first:?}\n{out}"
     );
     for frag in expect.contains {
-        assert!(first.contains(frag), "expected {frag:?} in {first:?}\n{out}");
+        assert!(
+            first.contains(frag),
+            "expected {frag:?} in {first:?}\n{out}"
+        );
     }
     if let Some(rule) = expect.rule {
         assert!(
