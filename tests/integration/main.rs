@@ -1,0 +1,16 @@
+//! The integration tests of `affsim`, in one test binary (as ripgrep does): one link step, one
+//! process, and shared helpers in `util`.
+//!
+//! - `cli`: end to end through the real binary (`run`, `validate`, `check`, `scenarios`).
+//! - `determinism`: reports depend on the seed only, not on threads or on the run.
+//! - `regression`: many replications of the built-in demo, reconciled through the library.
+//! - `scenarios`: every file under `scenarios/` passes its expectations.
+//! - `properties`: proptest properties of commissions, refunds and rate validation.
+
+mod util;
+
+mod cli;
+mod determinism;
+mod properties;
+mod regression;
+mod scenarios;
