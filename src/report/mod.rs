@@ -30,6 +30,9 @@ impl Staged {
                 dest.display()
             );
         }
+        if dest.exists() {
+            check_replaceable(dest)?;
+        }
         let parent = dest
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -57,6 +60,7 @@ impl Staged {
     }
     /// Moves the finished folder into place, replacing an existing one when forced.
     pub fn commit(self) -> Result<PathBuf> {
+        let mut old = None;
         if self.dest.exists() {
             if !self.force {
                 bail!(
@@ -64,11 +68,24 @@ impl Staged {
                     self.dest.display()
                 );
             }
-            fs::remove_dir_all(&self.dest)
-                .with_context(|| format!("cannot replace {}", self.dest.display()))?;
+            check_replaceable(&self.dest)?;
+            // Move the old report aside first, so a failed rename loses nothing.
+            let aside = self.tmp.with_extension("old");
+            fs::rename(&self.dest, &aside).with_context(|| {
+                format!("cannot move the old report {} aside", self.dest.display())
+            })?;
+            old = Some(aside);
         }
-        fs::rename(&self.tmp, &self.dest)
-            .with_context(|| format!("cannot move the report to {}", self.dest.display()))?;
+        if let Err(e) = fs::rename(&self.tmp, &self.dest) {
+            if let Some(aside) = &old {
+                let _ = fs::rename(aside, &self.dest);
+            }
+            return Err(e)
+                .with_context(|| format!("cannot move the report to {}", self.dest.display()));
+        }
+        if let Some(aside) = old {
+            let _ = fs::remove_dir_all(aside);
+        }
         let dest = self.dest.clone();
         std::mem::forget(self);
         Ok(dest)
@@ -79,6 +96,29 @@ impl Drop for Staged {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.tmp);
     }
+}
+
+/// `--force` replaces only an earlier report: a folder holding `summary.json`, which is not
+/// the current folder or one of its parents. Anything else is refused, so `--force` can never
+/// delete a user's files.
+fn check_replaceable(dest: &Path) -> Result<()> {
+    let canon =
+        fs::canonicalize(dest).with_context(|| format!("cannot resolve {}", dest.display()))?;
+    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize) {
+        if cwd.starts_with(&canon) {
+            bail!(
+                "refusing to replace {}: it is the current folder or contains it",
+                dest.display()
+            );
+        }
+    }
+    if !canon.is_dir() || !canon.join("summary.json").is_file() {
+        bail!(
+            "refusing to replace {}: it is not an affsim report folder (no summary.json)",
+            dest.display()
+        );
+    }
+    Ok(())
 }
 
 /// The default report folder for a scenario: `reports/<name>-seed<seed>`, numbered if taken.

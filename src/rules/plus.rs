@@ -1,0 +1,641 @@
+//! Collaboration Plus: Task and Challenge collaborations, creator groups, deposits, rewards,
+//! service fees and statuses (PLUS-1..20).
+//!
+//! The seller confirms, pays within 24 hours (deposit of the reward budget and the service
+//! fee), and the collaboration runs from `start` to `end`. The platform policy (a behaviour
+//! model, `sim::policy`) picks the creators and final rewards; creators who join earn the Plus
+//! rate on its products during the period (PLUS-11). Task rewards are paid the moment the last
+//! task completes (PLUS-3); Challenge rewards by final rank after the end (PLUS-5). Rewards come
+//! only from the reward budget, never commissions (PLUS-13); unspent budget returns to the seller.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::metrics::Metric;
+use crate::model::{ContentKind, Creator, CreatorId, ProductId, SellerId, Traffic};
+use crate::money::{Money, Rate};
+use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::ledger::{Account, EntryKind, Provenance};
+use crate::rules::plans::PlanRef;
+use crate::rules::{Platform, Refusal};
+use crate::time::{DAY, HOUR, SimTime};
+
+/// Minutes a seller has to pay after confirming (PLUS-15).
+pub const PAY_WINDOW: u32 = 24 * HOUR;
+
+/// A creator group: creators defined by attributes (PLUS-6).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreatorGroup {
+    pub name: String,
+    pub seller: SellerId,
+    /// Category bitmask; a creator matches if it shares one (0 = any).
+    pub categories: u64,
+    pub min_level: u8,
+    pub max_level: u8,
+    pub min_followers: u32,
+    pub max_followers: u32,
+    /// Only LIVE-capable creators.
+    pub live_only: bool,
+}
+
+impl CreatorGroup {
+    pub fn matches(&self, c: &Creator) -> bool {
+        (self.categories == 0 || self.categories & c.categories != 0)
+            && (self.min_level..=self.max_level).contains(&c.level)
+            && (self.min_followers..=self.max_followers).contains(&c.followers)
+            && (!self.live_only || c.live)
+    }
+}
+
+/// Which content counts towards a task or a challenge (PLUS-4, PLUS-5).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContentFilter {
+    Any,
+    Video,
+    Live,
+}
+
+/// What a task or challenge measures.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// Sales: GMV of the creator's orders of the collaboration's products.
+    Gmv,
+    Orders,
+    /// Content: posts (videos or LIVEs) about the collaboration's products.
+    Posts,
+}
+
+/// One task (PLUS-4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Task {
+    pub content: ContentFilter,
+    pub objective: Objective,
+    pub target: Decimal,
+}
+
+/// Task or Challenge (PLUS-2).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlusKind {
+    /// Preferred reward per creator completing all tasks (PLUS-3).
+    Task { reward: Money, tasks: Vec<Task> },
+    /// Rewards by rank on a leaderboard of GMV or orders (PLUS-5).
+    Challenge { objective: Objective, content: ContentFilter, rank_rewards: Vec<Money>, min_value: Decimal },
+}
+
+/// Which platform policy decides creators and rewards (PLUS-7 model).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PolicySpec {
+    /// Take the seller's preferences as given: every group member, the preferred rewards.
+    AsGiven,
+    /// Fit the budget: for a Task, the most-followed members the budget can pay in full; for a
+    /// Challenge, rank rewards scaled down to the budget.
+    Budget,
+}
+
+/// A Collaboration Plus as the scenario defines it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlusCampaign {
+    pub name: String,
+    pub seller: SellerId,
+    pub group: u32,
+    pub products: Vec<ProductId>,
+    pub confirmed: SimTime,
+    /// When the seller pays, if at all.
+    pub paid: Option<SimTime>,
+    pub start: SimTime,
+    pub end: SimTime,
+    pub budget: Money,
+    pub service_fee: Money,
+    /// Plus-exclusive standard rate (PLUS-9), if any.
+    pub rate: Option<Rate>,
+    pub shop_ads_rate: Option<Rate>,
+    /// Free samples available (PLUS-14).
+    pub samples: u32,
+    pub kind: PlusKind,
+    pub policy: PolicySpec,
+    /// At most this many creators (a policy parameter), if set.
+    pub max_creators: Option<u32>,
+    /// Days after the end that the excess service fee is refunded (PLUS-16: within 7).
+    pub refund_days: u32,
+    pub scripted: bool,
+}
+
+/// Where a collaboration is (PLUS-15).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlusStatus {
+    Draft,
+    PendingPayment,
+    /// Not paid within 24 hours: never starts.
+    Unpaid,
+    Paid,
+    Ongoing,
+    Ended,
+    Cancelled,
+}
+
+/// A creator's status in a collaboration (PLUS-17).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum CreatorStatus {
+    #[serde(rename = "unfinished")]
+    Unfinished,
+    #[serde(rename = "haven't fulfilled")]
+    HaventFulfilled,
+    #[serde(rename = "finished")]
+    Finished,
+}
+
+impl CreatorStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreatorStatus::Unfinished => "unfinished",
+            CreatorStatus::HaventFulfilled => "haven't fulfilled",
+            CreatorStatus::Finished => "finished",
+        }
+    }
+}
+
+/// A creator taking part.
+#[derive(Clone, Debug, Serialize)]
+pub struct Participant {
+    pub campaign: u32,
+    pub creator: CreatorId,
+    pub joined: SimTime,
+    /// Posts, orders and GMV during the period, by content: [video, live, other].
+    pub posts: [u32; 3],
+    pub orders: [u32; 3],
+    pub gmv: [Money; 3],
+    /// When the measured value last changed (Challenge tie-break).
+    pub last_change: SimTime,
+    pub sample_received: bool,
+    pub posted: bool,
+    pub finished: bool,
+    pub reward: Money,
+    pub reward_cancelled: bool,
+}
+
+impl Participant {
+    fn value(&self, objective: Objective, content: ContentFilter) -> Decimal {
+        let pick = |a: [Decimal; 3]| match content {
+            ContentFilter::Video => a[0],
+            ContentFilter::Live => a[1],
+            ContentFilter::Any => a[0] + a[1] + a[2],
+        };
+        match objective {
+            Objective::Gmv => pick(self.gmv.map(|m| m.0)),
+            Objective::Orders => pick(self.orders.map(Decimal::from)),
+            Objective::Posts => pick(self.posts.map(Decimal::from)),
+        }
+    }
+}
+
+/// A collaboration's state.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlusState {
+    pub status: PlusStatus,
+    /// The reward per finishing creator (Task) as the policy set it.
+    pub reward: Money,
+    /// Rank rewards as the policy set them (Challenge).
+    pub rank_rewards: Vec<Money>,
+    pub selected: Vec<CreatorId>,
+    pub budget_left: Money,
+    pub fee_held: Money,
+    pub fee_charged: Money,
+    pub fee_refunded: Money,
+    pub rewards_paid: Money,
+    pub rewards_cancelled: Money,
+    pub budget_returned: Money,
+    pub samples_left: u32,
+    pub tax_document: Option<NaiveDate>,
+    pub participants: Vec<u32>,
+}
+
+/// The Plus book.
+#[derive(Clone, Debug, Default)]
+pub struct PlusBook {
+    pub groups: Vec<CreatorGroup>,
+    pub campaigns: Vec<PlusCampaign>,
+    pub state: Vec<PlusState>,
+    pub participants: Vec<Participant>,
+    /// Participants by (creator, product): looked up, never iterated.
+    pub by_pair: HashMap<(u32, u32), Vec<u32>>,
+}
+
+impl PlusBook {
+    pub fn add(&mut self, c: PlusCampaign) {
+        self.state.push(PlusState {
+            status: PlusStatus::Draft,
+            reward: Money::ZERO,
+            rank_rewards: Vec::new(),
+            selected: Vec::new(),
+            budget_left: Money::ZERO,
+            fee_held: Money::ZERO,
+            fee_charged: Money::ZERO,
+            fee_refunded: Money::ZERO,
+            rewards_paid: Money::ZERO,
+            rewards_cancelled: Money::ZERO,
+            budget_returned: Money::ZERO,
+            samples_left: c.samples,
+            tax_document: None,
+            participants: Vec::new(),
+        });
+        self.campaigns.push(c);
+    }
+
+    /// The participant of `creator` in `campaign`.
+    pub fn participant_of(&self, campaign: u32, c: CreatorId) -> Option<u32> {
+        self.state[campaign as usize].participants.iter().copied().find(|&p| self.participants[p as usize].creator == c)
+    }
+
+    /// The Plus terms for (creator, product) at `t`: a participant of an ongoing collaboration
+    /// in its period (ATTR-3, PLUS-11). Returns the participant and campaign.
+    pub fn active(&self, c: CreatorId, p: ProductId, t: SimTime) -> Option<(u32, &PlusCampaign)> {
+        let parts = self.by_pair.get(&(c.0, p.0))?;
+        parts.iter().rev().find_map(|&i| {
+            let part = &self.participants[i as usize];
+            let camp = &self.campaigns[part.campaign as usize];
+            let st = &self.state[part.campaign as usize];
+            (st.status == PlusStatus::Ongoing && part.joined <= t && t >= camp.start && t < camp.end).then_some((i, camp))
+        })
+    }
+
+    /// Reward budgets and service fees the platform holds now.
+    pub fn held(&self) -> (Money, Money) {
+        self.state.iter().fold((Money::ZERO, Money::ZERO), |(b, f), s| (b + s.budget_left, f + s.fee_held))
+    }
+
+    /// A participant's status (PLUS-17).
+    // rule: PLUS-17
+    pub fn creator_status(&self, part: u32) -> CreatorStatus {
+        let p = &self.participants[part as usize];
+        if p.finished {
+            CreatorStatus::Finished
+        } else if p.sample_received && !p.posted {
+            CreatorStatus::HaventFulfilled
+        } else {
+            CreatorStatus::Unfinished
+        }
+    }
+}
+
+fn slot(traffic: Traffic) -> usize {
+    match traffic {
+        Traffic::Video | Traffic::Ad => 0,
+        Traffic::Live => 1,
+        Traffic::Showcase => 2,
+    }
+}
+
+impl Platform {
+    fn plus_prov(&self, c: u32, rules: RuleSet) -> Provenance {
+        Provenance { plan: PlanRef::Plus(c), rules, rate: None, order: None, rate_since: None }
+    }
+
+    /// The seller confirms: the collaboration is pending payment and can no longer be edited
+    /// (PLUS-15).
+    // rule: PLUS-15
+    pub fn plus_confirm(&mut self, c: u32) {
+        self.books.plus.state[c as usize].status = PlusStatus::PendingPayment;
+        self.fired.extend(RuleSet::of(&[RuleId::Plus1, RuleId::Plus2, RuleId::Plus15]));
+    }
+
+    /// The seller pays: the reward budget and the service fee are deposited (PLUS-15, PLUS-16);
+    /// the tax document is dated the 7th of the next month (PLUS-20). Refused after the 24-hour
+    /// window.
+    // rule: PLUS-16
+    // rule: PLUS-20
+    pub fn plus_pay(&mut self, c: u32, t: SimTime) -> Result<(), Refusal> {
+        let camp = self.books.plus.campaigns[c as usize].clone();
+        let st = &self.books.plus.state[c as usize];
+        if st.status != PlusStatus::PendingPayment {
+            return Err(Refusal::new(RuleId::Plus15, format!("the collaboration is not pending payment ({:?})", st.status)));
+        }
+        if t.since(camp.confirmed) > PAY_WINDOW {
+            return Err(Refusal::new(RuleId::Plus15, "the 24-hour payment window has passed: the collaboration never starts"));
+        }
+        let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus15, RuleId::Plus16]));
+        let seller = Account::seller(camp.seller);
+        self.ledger.post(t, EntryKind::RewardDeposit, seller, Account::RewardBudget, camp.budget, prov);
+        self.ledger.post(t, EntryKind::ServiceFeeDeposit, seller, Account::ServiceFeeHold, camp.service_fee, prov);
+        let tax = self.calendar.seventh_of_next_month(t);
+        let st = &mut self.books.plus.state[c as usize];
+        st.status = PlusStatus::Paid;
+        st.budget_left = camp.budget;
+        st.fee_held = camp.service_fee;
+        st.tax_document = Some(tax);
+        self.fired.extend(RuleSet::of(&[RuleId::Plus15, RuleId::Plus16, RuleId::Plus20]));
+        Ok(())
+    }
+
+    /// The payment window closes: an unpaid collaboration never starts (PLUS-15).
+    pub fn plus_payment_deadline(&mut self, c: u32) {
+        let st = &mut self.books.plus.state[c as usize];
+        if st.status == PlusStatus::PendingPayment {
+            st.status = PlusStatus::Unpaid;
+            self.fired.insert(RuleId::Plus15);
+        }
+    }
+
+    /// An edit of the details: refused from pending payment on (PLUS-15).
+    pub fn plus_edit(&mut self, c: u32) -> Result<(), Refusal> {
+        let st = &self.books.plus.state[c as usize];
+        if st.status == PlusStatus::Draft {
+            return Ok(());
+        }
+        self.fired.insert(RuleId::Plus15);
+        Err(Refusal::new(RuleId::Plus15, "details cannot be edited from pending payment on"))
+    }
+
+    /// A cancellation: refused once ongoing (PLUS-15); before the start it returns the deposits.
+    pub fn plus_cancel(&mut self, c: u32, t: SimTime) -> Result<(), Refusal> {
+        let st = self.books.plus.state[c as usize].clone();
+        self.fired.insert(RuleId::Plus15);
+        match st.status {
+            PlusStatus::Ongoing | PlusStatus::Ended => Err(Refusal::new(RuleId::Plus15, "an ongoing collaboration cannot be cancelled")),
+            PlusStatus::Cancelled | PlusStatus::Unpaid => Err(Refusal::new(RuleId::Plus15, "the collaboration is not active")),
+            _ => {
+                let seller = Account::seller(self.books.plus.campaigns[c as usize].seller);
+                let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus15]));
+                self.ledger.post(t, EntryKind::RewardReturn, Account::RewardBudget, seller, st.budget_left, prov);
+                self.ledger.post(t, EntryKind::ServiceFeeRefund, Account::ServiceFeeHold, seller, st.fee_held, prov);
+                self.tally.add(Metric::ServiceFeesRefunded, st.fee_held.0);
+                let s = &mut self.books.plus.state[c as usize];
+                s.budget_returned += s.budget_left;
+                s.fee_refunded += s.fee_held;
+                s.budget_left = Money::ZERO;
+                s.fee_held = Money::ZERO;
+                s.status = PlusStatus::Cancelled;
+                Ok(())
+            }
+        }
+    }
+
+    /// The period starts: a paid collaboration goes live with the platform's selection
+    /// (PLUS-7). Returns false if it never started (unpaid, cancelled).
+    // rule: PLUS-7
+    // rule: PLUS-19
+    pub fn plus_start(&mut self, c: u32, selected: Vec<CreatorId>, reward: Money, rank_rewards: Vec<Money>) -> bool {
+        if self.books.plus.state[c as usize].status != PlusStatus::Paid {
+            return false;
+        }
+        let seller = self.books.plus.campaigns[c as usize].seller;
+        let concurrent = (0..self.books.plus.campaigns.len())
+            .any(|o| o != c as usize && self.books.plus.campaigns[o].seller == seller && self.books.plus.state[o].status == PlusStatus::Ongoing);
+        if concurrent {
+            self.fired.insert(RuleId::Plus19);
+        }
+        let st = &mut self.books.plus.state[c as usize];
+        st.status = PlusStatus::Ongoing;
+        st.selected = selected;
+        st.reward = reward;
+        st.rank_rewards = rank_rewards;
+        self.fired.extend(RuleSet::of(&[RuleId::Plus2, RuleId::Plus6, RuleId::Plus7, RuleId::Plus8]));
+        true
+    }
+
+    /// A selected creator joins (PLUS-7: only creators the platform selected).
+    pub fn plus_join(&mut self, c: u32, creator: CreatorId, t: SimTime) -> Result<u32, Refusal> {
+        let camp = &self.books.plus.campaigns[c as usize];
+        let st = &self.books.plus.state[c as usize];
+        if st.status != PlusStatus::Ongoing || t >= camp.end {
+            return Err(Refusal::new(RuleId::Plus15, "the collaboration is not ongoing"));
+        }
+        if !st.selected.contains(&creator) {
+            return Err(Refusal::new(RuleId::Plus7, "the platform did not select this creator"));
+        }
+        if self.books.plus.participant_of(c, creator).is_some() {
+            return Err(Refusal::new(RuleId::Plus7, "the creator has already joined"));
+        }
+        let products = camp.products.clone();
+        let i = self.books.plus.participants.len() as u32;
+        self.books.plus.participants.push(Participant {
+            campaign: c,
+            creator,
+            joined: t,
+            posts: [0; 3],
+            orders: [0; 3],
+            gmv: [Money::ZERO; 3],
+            last_change: t,
+            sample_received: false,
+            posted: false,
+            finished: false,
+            reward: Money::ZERO,
+            reward_cancelled: false,
+        });
+        self.books.plus.state[c as usize].participants.push(i);
+        for p in products {
+            self.books.plus.by_pair.entry((creator.0, p.0)).or_default().push(i);
+            if self.showcase_entry(creator, p).is_none() {
+                let e = crate::rules::attribution::ShowcaseEntry { product: p, via: crate::rules::attribution::Via::Plus(c), since: t };
+                self.showcase[creator.idx()].push(e);
+            }
+        }
+        self.tally.count(Metric::PlusParticipants);
+        Ok(i)
+    }
+
+    /// A participant requests a free sample: pre-approved, shipped without seller review
+    /// (PLUS-14). Returns the sample.
+    // rule: PLUS-14
+    pub fn plus_request_sample(&mut self, part: u32) -> Result<u32, Refusal> {
+        let (c, creator) = {
+            let p = &self.books.plus.participants[part as usize];
+            (p.campaign, p.creator)
+        };
+        let st = &mut self.books.plus.state[c as usize];
+        if st.samples_left == 0 {
+            return Err(Refusal::new(RuleId::Plus14, "no Plus samples left"));
+        }
+        st.samples_left -= 1;
+        let product = self.books.plus.campaigns[c as usize].products[0];
+        self.fired.insert(RuleId::Plus14);
+        let s = self.ship_sample(creator, product);
+        self.samples[s as usize].plus = Some(part);
+        Ok(s)
+    }
+
+    /// Records a post for Plus progress (PLUS-4) and sample fulfilment (PLUS-14, PLUS-17).
+    /// Returns participants whose tasks just completed.
+    pub fn plus_note_post(&mut self, creator: CreatorId, p: ProductId, kind: ContentKind, t: SimTime, done: &mut Vec<u32>) {
+        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else { return };
+        for &i in parts.clone().iter() {
+            let part = &self.books.plus.participants[i as usize];
+            let camp = &self.books.plus.campaigns[part.campaign as usize];
+            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing || t < camp.start || t >= camp.end {
+                continue;
+            }
+            let part = &mut self.books.plus.participants[i as usize];
+            part.posts[if kind == ContentKind::Live { 1 } else { 0 }] += 1;
+            part.posted = true;
+            part.last_change = t;
+            self.plus_check_tasks(i, done);
+        }
+    }
+
+    /// Records an order for Plus progress (PLUS-4, PLUS-5).
+    pub(crate) fn plus_note_order(&mut self, creator: CreatorId, p: ProductId, traffic: Traffic, gross: Money, t: SimTime, done: &mut Vec<u32>) {
+        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else { return };
+        for &i in parts.clone().iter() {
+            let part = &self.books.plus.participants[i as usize];
+            let camp = &self.books.plus.campaigns[part.campaign as usize];
+            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing || t < camp.start || t >= camp.end || t < part.joined {
+                continue;
+            }
+            let part = &mut self.books.plus.participants[i as usize];
+            part.orders[slot(traffic)] += 1;
+            part.gmv[slot(traffic)] += gross;
+            part.last_change = t;
+            self.plus_check_tasks(i, done);
+        }
+    }
+
+    // rule: PLUS-3
+    // rule: PLUS-4
+    fn plus_check_tasks(&mut self, i: u32, done: &mut Vec<u32>) {
+        let part = &self.books.plus.participants[i as usize];
+        if part.finished {
+            return;
+        }
+        let PlusKind::Task { tasks, .. } = &self.books.plus.campaigns[part.campaign as usize].kind else { return };
+        if tasks.iter().all(|task| part.value(task.objective, task.content) >= task.target) {
+            self.books.plus.participants[i as usize].finished = true;
+            self.fired.extend(RuleSet::of(&[RuleId::Plus3, RuleId::Plus4]));
+            done.push(i);
+        }
+    }
+
+    /// Pays a participant's reward from the reward budget, unless risk control cancels it
+    /// (PLUS-18). A reward the remaining budget cannot cover is not paid: budgets are never
+    /// overdrawn. Returns the amount paid.
+    // rule: PLUS-18
+    pub fn plus_pay_reward(&mut self, part: u32, amount: Money, cancel: bool, t: SimTime) -> Money {
+        let (c, creator) = {
+            let p = &self.books.plus.participants[part as usize];
+            (p.campaign, p.creator)
+        };
+        if amount.is_zero() {
+            return Money::ZERO;
+        }
+        if cancel {
+            let st = &mut self.books.plus.state[c as usize];
+            st.rewards_cancelled += amount;
+            self.books.plus.participants[part as usize].reward_cancelled = true;
+            self.tally.add(Metric::RewardsCancelled, amount.0);
+            self.fired.insert(RuleId::Plus18);
+            return Money::ZERO;
+        }
+        let st = &self.books.plus.state[c as usize];
+        if st.budget_left < amount {
+            self.fired.insert(RuleId::Plus16);
+            return Money::ZERO;
+        }
+        let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus3, RuleId::Plus5, RuleId::Plus13]));
+        self.ledger.post(t, EntryKind::RewardPaid, Account::RewardBudget, Account::creator(creator), amount, prov);
+        let st = &mut self.books.plus.state[c as usize];
+        st.budget_left -= amount;
+        st.rewards_paid += amount;
+        self.books.plus.participants[part as usize].reward = amount;
+        self.tally.add(Metric::RewardsPaid, amount.0);
+        self.fired.insert(RuleId::Plus13);
+        amount
+    }
+
+    /// The final Challenge ranking (PLUS-5): eligible participants by the measured value,
+    /// descending; ties by earlier time of reaching the final value, then creator id. Returns
+    /// (participant, reward) for the rewarded ranks.
+    // rule: PLUS-5
+    pub fn plus_ranking(&mut self, c: u32) -> Vec<(u32, Money)> {
+        let PlusKind::Challenge { objective, content, min_value, .. } = self.books.plus.campaigns[c as usize].kind.clone() else {
+            return Vec::new();
+        };
+        let st = &self.books.plus.state[c as usize];
+        let mut ranked: Vec<(Decimal, SimTime, u32, u32)> = st
+            .participants
+            .iter()
+            .map(|&i| {
+                let p = &self.books.plus.participants[i as usize];
+                (p.value(objective, content), p.last_change, p.creator.0, i)
+            })
+            .filter(|(v, ..)| *v >= min_value && *v > Decimal::ZERO)
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        self.fired.insert(RuleId::Plus5);
+        ranked.iter().zip(st.rank_rewards.iter()).map(|(r, m)| (r.3, *m)).collect()
+    }
+
+    /// The period ends: winners are marked finished, the service fee is charged by how much of
+    /// the objective was achieved (PLUS-16), and the unspent budget returns to the seller.
+    /// Returns the time the excess fee is refunded, if any.
+    pub fn plus_end(&mut self, c: u32, winners: &[u32], t: SimTime) -> Option<SimTime> {
+        if self.books.plus.state[c as usize].status != PlusStatus::Ongoing {
+            return None;
+        }
+        for &w in winners {
+            self.books.plus.participants[w as usize].finished = true;
+        }
+        let camp = self.books.plus.campaigns[c as usize].clone();
+        let st = self.books.plus.state[c as usize].clone();
+        // Achievement: rewards earned (paid or cancelled) over what full achievement would pay.
+        let full = match &camp.kind {
+            PlusKind::Task { .. } => st.reward.0 * Decimal::from(st.selected.len() as u64),
+            PlusKind::Challenge { .. } => st.rank_rewards.iter().map(|m| m.0).sum(),
+        };
+        let earned = st.rewards_paid.0 + st.rewards_cancelled.0;
+        let share = if full.is_zero() { Decimal::ONE } else { (earned / full).min(Decimal::ONE) };
+        let charged = self.opts.rounding.apply(camp.service_fee.0 * share);
+        let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus16]));
+        let seller = Account::seller(camp.seller);
+        self.ledger.post(t, EntryKind::ServiceFeeCharged, Account::ServiceFeeHold, Account::Platform, charged, prov);
+        self.ledger.post(t, EntryKind::RewardReturn, Account::RewardBudget, seller, st.budget_left, prov);
+        self.tally.add(Metric::ServiceFeesCharged, charged.0);
+        let s = &mut self.books.plus.state[c as usize];
+        s.fee_charged = charged;
+        s.fee_held -= charged;
+        s.budget_returned += s.budget_left;
+        s.budget_left = Money::ZERO;
+        s.status = PlusStatus::Ended;
+        self.fired.insert(RuleId::Plus16);
+        // Statuses at the end (PLUS-17).
+        let parts = s.participants.clone();
+        for p in parts {
+            let m = match self.books.plus.creator_status(p) {
+                CreatorStatus::Finished => Metric::PlusFinished,
+                CreatorStatus::HaventFulfilled => Metric::PlusNotFulfilled,
+                CreatorStatus::Unfinished => Metric::PlusUnfinished,
+            };
+            self.tally.count(m);
+        }
+        self.fired.insert(RuleId::Plus17);
+        let left = self.books.plus.state[c as usize].fee_held;
+        (!left.is_zero()).then(|| t.plus_days(camp.refund_days))
+    }
+
+    /// Refunds the excess service fee to the seller's original payment (PLUS-16).
+    pub fn plus_refund_fee(&mut self, c: u32, t: SimTime) {
+        let s = &self.books.plus.state[c as usize];
+        let amount = s.fee_held;
+        let seller = Account::seller(self.books.plus.campaigns[c as usize].seller);
+        let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus16]));
+        self.ledger.post(t, EntryKind::ServiceFeeRefund, Account::ServiceFeeHold, seller, amount, prov);
+        self.tally.add(Metric::ServiceFeesRefunded, amount.0);
+        let s = &mut self.books.plus.state[c as usize];
+        s.fee_refunded += amount;
+        s.fee_held = Money::ZERO;
+    }
+
+    /// A Plus sample arrived; the creator must post within the period — a late delivery does
+    /// not extend it (PLUS-14).
+    pub fn plus_sample_arrived(&mut self, part: u32) {
+        self.books.plus.participants[part as usize].sample_received = true;
+    }
+}
+
+/// Days in a Plus period, for display.
+pub fn period_days(c: &PlusCampaign) -> u32 {
+    c.end.since(c.start) / DAY
+}
