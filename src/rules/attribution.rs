@@ -100,11 +100,14 @@ pub fn resolve(books: &Books, q: &Query) -> Option<Resolution> {
 /// Collects offers in precedence order: the first wins, the rest are reported superseded.
 struct Offers<'a> {
     won: Option<Resolution>,
+    /// Candidates seen: more than one means the product is in several collaborations (ATTR-4).
+    seen_count: u32,
     seen: &'a mut dyn FnMut(Candidate),
 }
 
 impl Offers<'_> {
     fn offer(&mut self, r: Resolution) {
+        self.seen_count += 1;
         let outcome = if self.won.is_some() {
             Outcome::Superseded
         } else {
@@ -123,6 +126,7 @@ impl Offers<'_> {
         }
     }
     fn inactive(&mut self, plan: PlanRef, rate: Option<Rate>, note: &'static str, rules: RuleSet) {
+        self.seen_count += 1;
         (self.seen)(Candidate {
             plan,
             rate,
@@ -148,7 +152,11 @@ pub fn resolve_with(
     q: &Query,
     seen: &mut dyn FnMut(Candidate),
 ) -> Option<Resolution> {
-    let mut o = Offers { won: None, seen };
+    let mut o = Offers {
+        won: None,
+        seen_count: 0,
+        seen,
+    };
     if !q.eligible {
         // rule: SHOP-1
         o.inactive(
@@ -330,8 +338,15 @@ pub fn resolve_with(
             rules: RuleSet::of(&[RuleId::Shop1]),
         });
     }
+    let several = o.seen_count > 1;
     o.won.map(|mut w| {
         w.rules.insert(RuleId::Attr1);
+        // rule: ATTR-5 — the resolution carries its provenance: plan, rules, rate, since
+        w.rules.insert(RuleId::Attr5);
+        if several {
+            // rule: ATTR-4
+            w.rules.insert(RuleId::Attr4);
+        }
         w
     })
 }

@@ -255,11 +255,12 @@ impl Platform {
             let i = &self.books.target.invitations[inv as usize];
             (i.seller, i.fee)
         };
-        self.fired.extend(RuleSet::of(&[
-            RuleId::Target1,
-            RuleId::Target3,
-            RuleId::Attr4,
-        ]));
+        self.fired
+            .extend(RuleSet::of(&[RuleId::Target1, RuleId::Target3]));
+        if self.books.target.invitations[inv as usize].flash_sale {
+            // rule: TARGET-6 — validated at set-up: a single LIVE-capable creator
+            self.fired.insert(RuleId::Target6);
+        }
         if let Fee::Flat(amount) = fee {
             // rule: TARGET-4
             let prov = self.target_prov(inv, RuleSet::of(&[RuleId::Target4]));
@@ -318,6 +319,19 @@ impl Platform {
     ) -> Result<Vec<u32>, Refusal> {
         let s = self.books.target.slots[slot as usize].clone();
         let inv = self.books.target.invitations[s.invitation as usize].clone();
+        if t < inv.sent {
+            return Err(Refusal::new(
+                RuleId::Target2,
+                "the invitation has not been sent yet",
+            ));
+        }
+        if s.status == SlotStatus::Expired {
+            // rule: H-8
+            return Err(Refusal::new(
+                RuleId::H8,
+                "a flat-fee invitation must be accepted within 7 days",
+            ));
+        }
         if s.status != SlotStatus::Pending {
             return Err(Refusal::new(
                 RuleId::Target2,
@@ -368,6 +382,11 @@ impl Platform {
                 SampleOffer::RefundOnFirstSale => {
                     // rule: H-7
                     let price = agents.products[tp.product.idx()].price;
+                    // The creator buys the product: it takes a unit of stock (TARGET-7).
+                    let stock = &mut self.stock[tp.product.idx()];
+                    if *stock != crate::model::UNLIMITED {
+                        *stock = stock.saturating_sub(1);
+                    }
                     let prov =
                         self.target_prov(s.invitation, RuleSet::of(&[RuleId::Target5, RuleId::H7]));
                     self.ledger.post(
