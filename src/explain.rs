@@ -266,6 +266,7 @@ pub fn explain_rate(
         traffic,
         authorised,
         entry: st.platform.showcase_entry(c, p),
+        open_since: st.platform.open_since(c, p),
         eligible: a.products[p.idx()].eligible,
     };
     let mut cands = Vec::new();

@@ -144,6 +144,14 @@ metrics! {
     LinksExpired = "links_expired": Count,
     /// Showcase links terminated early by the seller.
     LinksTerminated = "links_terminated": Count,
+    /// Creators who joined a Collaboration Plus.
+    PlusParticipants = "plus_participants": Count,
+    /// Plus participants Finished at the end (PLUS-17).
+    PlusFinished = "plus_finished": Count,
+    /// Plus participants Unfinished at the end (PLUS-17).
+    PlusUnfinished = "plus_unfinished": Count,
+    /// Plus participants who received a sample and posted nothing: Haven't fulfilled (PLUS-17).
+    PlusNotFulfilled = "plus_not_fulfilled": Count,
 }
 
 /// Metrics that describe the state at the end of a run rather than flows.

@@ -25,6 +25,8 @@ pub enum Via {
     Link(u32),
     /// Promoted under an accepted Target invitation (no Open approval implied).
     Target(u32),
+    /// Promoted as a Collaboration Plus participant (no Open approval implied).
+    Plus(u32),
 }
 
 /// One product in a creator's showcase.
@@ -49,6 +51,8 @@ pub struct Query {
     pub authorised: bool,
     /// The creator's showcase entry for the product, if any.
     pub entry: Option<ShowcaseEntry>,
+    /// When the creator was approved for the product's Open listing, if ever (OPEN-2).
+    pub open_since: Option<SimTime>,
     /// The product is affiliate-eligible; no plan pays on one that is not (SHOP-1, PLUS-8).
     pub eligible: bool,
 }
@@ -177,17 +181,13 @@ pub fn resolve_with(
         .get(q.product.idx())
         .copied()
         .flatten();
-    let open_joined = match (listing, q.entry) {
-        (
-            Some(l),
-            Some(ShowcaseEntry {
-                via: Via::Open(el),
-                since,
-                ..
-            }),
-        ) if el == l => Some(since),
-        _ => None,
-    };
+    let open_joined = listing.and(q.open_since);
+
+    // Plus terms that apply now: a participant in the period (ATTR-3).
+    let plus = books
+        .plus
+        .active(q.creator, q.product, q.at)
+        .map(|(i, camp)| (i, camp, books.plus.participants[i as usize].campaign));
 
     // The creator's distributor link for this product, if it pays now (DIST-5).
     let link = match q.entry {
@@ -235,7 +235,24 @@ pub fn resolve_with(
                 });
             }
         }
-        // (The Plus Shop Ads rate plugs in here, PLUS-9.)
+        if let Some((_, camp, c)) = plus {
+            if let Some(rate) = camp.shop_ads_rate {
+                o.offer(Resolution {
+                    plan: PlanRef::Plus(c),
+                    rate,
+                    distributor: None,
+                    shop_ads: true,
+                    since: camp.start,
+                    rules: RuleSet::of(&[
+                        RuleId::H5,
+                        RuleId::Plus9,
+                        RuleId::Plus10,
+                        RuleId::Plus11,
+                        RuleId::Attr3,
+                    ]),
+                });
+            }
+        }
         if let (Some(l), Some(_)) = (listing, open_joined) {
             if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
                 o.offer(Resolution {
@@ -276,7 +293,32 @@ pub fn resolve_with(
     }
 
     // rule: ATTR-3
-    // (Collaboration Plus plugs in here: it supersedes Open during the Plus period, PLUS-11.)
+    // rule: PLUS-11
+    // rule: PLUS-12
+    if let Some((_, camp, c)) = plus {
+        match camp.rate {
+            Some(rate) => {
+                let mut rules = RuleSet::of(&[RuleId::Plus11, RuleId::Attr3]);
+                if ad {
+                    rules.insert(RuleId::H5);
+                }
+                o.offer(Resolution {
+                    plan: PlanRef::Plus(c),
+                    rate,
+                    distributor: None,
+                    shop_ads: false,
+                    since: camp.start,
+                    rules,
+                });
+            }
+            None => o.inactive(
+                PlanRef::Plus(c),
+                None,
+                "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)",
+                RuleSet::of(&[RuleId::Plus12]),
+            ),
+        }
+    }
 
     // rule: DIST-6
     if let Some((reg, c, plan)) = dist {

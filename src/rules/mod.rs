@@ -12,6 +12,7 @@ pub mod distributor;
 pub mod ledger;
 pub mod orders;
 pub mod plans;
+pub mod plus;
 pub mod target;
 
 use std::collections::HashMap;
@@ -115,6 +116,8 @@ pub struct Sample {
     pub deadline: SimTime,
     pub extended: bool,
     pub posted: bool,
+    /// The Plus participant it was sent to, for Plus samples (PLUS-14).
+    pub plus: Option<u32>,
 }
 
 /// The platform's books and the operations that change them.
@@ -130,6 +133,8 @@ pub struct Platform {
     /// Units left per product.
     pub stock: Vec<u32>,
     pub samples: Vec<Sample>,
+    /// Open approvals: (creator, listing) → when approved (OPEN-2). Looked up, never iterated.
+    approvals: HashMap<(u32, u32), SimTime>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
     open_samples: HashMap<u32, Vec<u32>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
@@ -137,6 +142,9 @@ pub struct Platform {
     pub tally: Tally,
     /// Rule IDs that fired in this run (coverage).
     pub fired: RuleSet,
+    /// Plus participants whose tasks just completed: their rewards are due (PLUS-3). The
+    /// simulator drains this after each event and asks the risk policy (PLUS-18).
+    pub plus_done: Vec<u32>,
 }
 
 impl Platform {
@@ -162,14 +170,22 @@ impl Platform {
             stock: agents.products.iter().map(|p| p.stock).collect(),
             samples: Vec::new(),
             open_samples: HashMap::new(),
+            approvals: HashMap::new(),
             fulfilment: vec![(0, 0); agents.creators.len()],
             tally: Tally::default(),
             fired: RuleSet::EMPTY,
+            plus_done: Vec::new(),
         }
     }
 
     fn rounding(&self) -> Rounding {
         self.opts.rounding
+    }
+
+    /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
+    pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
+        let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
+        self.approvals.get(&(c.0, l)).copied()
     }
 
     pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
@@ -187,7 +203,8 @@ impl Platform {
         }
     }
 
-    /// The rate `creator` would earn on `product` at `t` (what a creator weighs when choosing).
+    /// The rate `creator` would earn on `product` at `t` once approved (what a creator weighs
+    /// when choosing a product).
     pub fn offered_rate(
         &self,
         agents: &Agents,
@@ -195,6 +212,29 @@ impl Platform {
         p: ProductId,
         t: SimTime,
     ) -> Option<Rate> {
+        self.rate_for(agents, c, p, t, true)
+    }
+
+    /// The rate `creator` earns on `product` at `t` now (DIST-4 compares a link with it).
+    pub fn current_rate(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<Rate> {
+        self.rate_for(agents, c, p, t, false)
+    }
+
+    fn rate_for(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        as_if_approved: bool,
+    ) -> Option<Rate> {
+        let approved = self.open_since(c, p);
         let q = Query {
             creator: c,
             product: p,
@@ -202,15 +242,13 @@ impl Platform {
             at: t,
             traffic: Traffic::Video,
             authorised: false,
-            // A creator weighs the rate it would get once approved.
             eligible: agents.products[p.idx()].eligible,
-            entry: self.showcase_entry(c, p).or_else(|| {
-                self.books.open_by_product[p.idx()].map(|l| ShowcaseEntry {
-                    product: p,
-                    via: Via::Open(l),
-                    since: t,
-                })
-            }),
+            entry: self.showcase_entry(c, p),
+            open_since: if as_if_approved {
+                approved.or(Some(t))
+            } else {
+                approved
+            },
         };
         attribution::resolve(&self.books, &q).map(|r| r.rate)
     }
@@ -286,14 +324,18 @@ impl Platform {
     pub fn decide_application(&mut self, c: CreatorId, listing: u32, approve: bool, t: SimTime) {
         if approve {
             let product = self.books.open_listings[listing as usize].product;
-            self.set_showcase(
-                c,
-                ShowcaseEntry {
-                    product,
-                    via: Via::Open(listing),
-                    since: t,
-                },
-            );
+            self.approvals.entry((c.0, listing)).or_insert(t);
+            // The showcase keeps a distributor link or other entry it already has (DIST-4).
+            if self.showcase_entry(c, product).is_none() {
+                self.set_showcase(
+                    c,
+                    ShowcaseEntry {
+                        product,
+                        via: Via::Open(listing),
+                        since: t,
+                    },
+                );
+            }
             self.tally.count(Metric::Approvals);
         }
     }
@@ -341,15 +383,11 @@ impl Platform {
     /// the product before the decrease at `changed`.
     // rule: H-4
     pub fn lock_warning(&mut self, listing: u32, changed: SimTime) -> u32 {
-        let product = self.books.open_listings[listing as usize].product;
+        // Counting does not depend on the map's order.
         let n = self
-            .showcase
+            .approvals
             .iter()
-            .filter(|s| {
-                s.iter().any(|e| {
-                    e.product == product && e.via == Via::Open(listing) && e.since < changed
-                })
-            })
+            .filter(|((_, l), since)| *l == listing && **since < changed)
             .count() as u32;
         self.tally.add(Metric::LockWarnings, n.into());
         n
@@ -418,6 +456,7 @@ impl Platform {
             deadline: SimTime::NEVER,
             extended: false,
             posted: false,
+            plus: None,
         });
         self.tally.count(Metric::SamplesShipped);
         (self.samples.len() - 1) as u32
@@ -431,6 +470,16 @@ impl Platform {
         smp.status = SampleStatus::Delivered;
         smp.delivered = t;
         smp.deadline = t.plus_days(days);
+        if let Some(part) = smp.plus {
+            // rule: PLUS-14 — content is due within the period; a late delivery does not extend it
+            let c = self.books.plus.participants[part as usize].campaign;
+            let end = self.books.plus.campaigns[c as usize].end;
+            let smp = &mut self.samples[s as usize];
+            smp.deadline = end.max(t);
+            self.books.plus.participants[part as usize].sample_received = true;
+            self.fired.insert(RuleId::Plus14);
+            return self.samples[s as usize].deadline;
+        }
         let c = smp.creator;
         self.open_samples.entry(c.0).or_default().push(s);
         self.fired.insert(RuleId::H6);
@@ -445,7 +494,7 @@ impl Platform {
         if smp.status != SampleStatus::Delivered {
             return None;
         }
-        if !smp.posted && extend && !smp.extended {
+        if !smp.posted && extend && !smp.extended && smp.plus.is_none() {
             smp.extended = true;
             smp.deadline = smp.deadline.plus_days(ext);
             self.tally.count(Metric::SampleExtensions);
@@ -474,7 +523,16 @@ impl Platform {
     }
 
     /// A creator posted content about `p` at `t`: meets any sample obligation for it.
-    pub fn note_post(&mut self, c: CreatorId, p: ProductId, t: SimTime) {
+    pub fn note_post(
+        &mut self,
+        c: CreatorId,
+        p: ProductId,
+        kind: crate::model::ContentKind,
+        t: SimTime,
+    ) {
+        let mut done = std::mem::take(&mut self.plus_done);
+        self.plus_note_post(c, p, kind, t, &mut done);
+        self.plus_done = done;
         if let Some(list) = self.open_samples.get(&c.0) {
             for &s in list {
                 let smp = &mut self.samples[s as usize];
@@ -523,6 +581,7 @@ impl Platform {
             traffic: req.traffic,
             authorised: req.authorised,
             entry: self.showcase_entry(req.creator, req.product),
+            open_since: self.open_since(req.creator, req.product),
             eligible: prod.eligible,
         };
         let mut candidates = Vec::new();
@@ -571,6 +630,9 @@ impl Platform {
         };
         self.tally.add(gm, gross.0);
         self.tally.count(om);
+        let mut done = std::mem::take(&mut self.plus_done);
+        self.plus_note_order(req.creator, req.product, req.traffic, gross, t, &mut done);
+        self.plus_done = done;
         self.tally.count(Metric::Orders);
         self.tally.add(Metric::Units, req.quantity.into());
         self.tally
@@ -847,6 +909,25 @@ impl Platform {
                             let after =
                                 rd.commission(line.base, res.rate, left - amount, line.paid);
                             clawed = before - after;
+                            if let Some((d, drate)) = res.distributor {
+                                // the distributor part settles like any commission (DIST-6)
+                                let dbefore = rd.commission(line.base, drate, left, line.paid);
+                                let dafter =
+                                    rd.commission(line.base, drate, left - amount, line.paid);
+                                self.ledger.post(
+                                    t,
+                                    EntryKind::CommissionClawback,
+                                    Account::distributor(d),
+                                    Account::seller(line.seller),
+                                    dbefore - dafter,
+                                    prov,
+                                );
+                                self.tally
+                                    .add(Metric::CommissionsClawedBack, (dbefore - dafter).0);
+                                if let Some(r) = self.orders.records.get_mut(line.record as usize) {
+                                    r.distributor_fee -= dbefore - dafter;
+                                }
+                            }
                             self.ledger.post(
                                 t,
                                 EntryKind::CommissionClawback,
@@ -944,6 +1025,10 @@ impl Platform {
         self.tally.add(Metric::SellerRevenue, pay.seller_revenue.0);
         self.tally.count(Metric::OrdersSettled);
         if let (Some(res), false) = (line.resolution, kept.is_zero()) {
+            if let PlanRef::Plus(_) = res.plan {
+                // rule: PLUS-13 — settled like any commission, never from the reward budget
+                self.fired.insert(RuleId::Plus13);
+            }
             if let crate::rules::plans::PlanRef::Target(inv) = res.plan {
                 if let Some(slot) = self.books.target.slot_of(inv, line.creator) {
                     self.target_sale_settled(slot, line.product, line.placed, t);
@@ -997,9 +1082,9 @@ impl Platform {
         self.fired.insert(RuleId::Money2);
         let res = self.ledger.check(&[
             (Account::Escrow, escrow),
-            (Account::RewardBudget, Money::ZERO),
+            (Account::RewardBudget, self.books.plus.held().0),
             (Account::FlatFeeHold, self.books.target.fees_held()),
-            (Account::ServiceFeeHold, Money::ZERO),
+            (Account::ServiceFeeHold, self.books.plus.held().1),
         ]);
         // Metric tallies must agree with the ledger's totals by kind.
         let mut problems = Vec::new();

@@ -168,6 +168,8 @@ pub struct Books {
     pub target: crate::rules::target::TargetBook,
     /// Distributor campaigns and their registrations (links).
     pub dist: crate::rules::distributor::DistBook,
+    /// Collaboration Plus: groups, collaborations, participants.
+    pub plus: crate::rules::plus::PlusBook,
 }
 
 impl Books {

@@ -84,7 +84,12 @@ pub enum PlusKind {
     /// Preferred reward per creator completing all tasks (PLUS-3).
     Task { reward: Money, tasks: Vec<Task> },
     /// Rewards by rank on a leaderboard of GMV or orders (PLUS-5).
-    Challenge { objective: Objective, content: ContentFilter, rank_rewards: Vec<Money>, min_value: Decimal },
+    Challenge {
+        objective: Objective,
+        content: ContentFilter,
+        rank_rewards: Vec<Money>,
+        min_value: Decimal,
+    },
 }
 
 /// Which platform policy decides creators and rewards (PLUS-7 model).
@@ -249,7 +254,11 @@ impl PlusBook {
 
     /// The participant of `creator` in `campaign`.
     pub fn participant_of(&self, campaign: u32, c: CreatorId) -> Option<u32> {
-        self.state[campaign as usize].participants.iter().copied().find(|&p| self.participants[p as usize].creator == c)
+        self.state[campaign as usize]
+            .participants
+            .iter()
+            .copied()
+            .find(|&p| self.participants[p as usize].creator == c)
     }
 
     /// The Plus terms for (creator, product) at `t`: a participant of an ongoing collaboration
@@ -260,13 +269,21 @@ impl PlusBook {
             let part = &self.participants[i as usize];
             let camp = &self.campaigns[part.campaign as usize];
             let st = &self.state[part.campaign as usize];
-            (st.status == PlusStatus::Ongoing && part.joined <= t && t >= camp.start && t < camp.end).then_some((i, camp))
+            (st.status == PlusStatus::Ongoing
+                && part.joined <= t
+                && t >= camp.start
+                && t < camp.end)
+                .then_some((i, camp))
         })
     }
 
     /// Reward budgets and service fees the platform holds now.
     pub fn held(&self) -> (Money, Money) {
-        self.state.iter().fold((Money::ZERO, Money::ZERO), |(b, f), s| (b + s.budget_left, f + s.fee_held))
+        self.state
+            .iter()
+            .fold((Money::ZERO, Money::ZERO), |(b, f), s| {
+                (b + s.budget_left, f + s.fee_held)
+            })
     }
 
     /// A participant's status (PLUS-17).
@@ -293,7 +310,13 @@ fn slot(traffic: Traffic) -> usize {
 
 impl Platform {
     fn plus_prov(&self, c: u32, rules: RuleSet) -> Provenance {
-        Provenance { plan: PlanRef::Plus(c), rules, rate: None, order: None, rate_since: None }
+        Provenance {
+            plan: PlanRef::Plus(c),
+            rules,
+            rate: None,
+            order: None,
+            rate_since: None,
+        }
     }
 
     /// The seller confirms: the collaboration is pending payment and can no longer be edited
@@ -301,7 +324,8 @@ impl Platform {
     // rule: PLUS-15
     pub fn plus_confirm(&mut self, c: u32) {
         self.books.plus.state[c as usize].status = PlusStatus::PendingPayment;
-        self.fired.extend(RuleSet::of(&[RuleId::Plus1, RuleId::Plus2, RuleId::Plus15]));
+        self.fired
+            .extend(RuleSet::of(&[RuleId::Plus1, RuleId::Plus2, RuleId::Plus15]));
     }
 
     /// The seller pays: the reward budget and the service fee are deposited (PLUS-15, PLUS-16);
@@ -313,22 +337,46 @@ impl Platform {
         let camp = self.books.plus.campaigns[c as usize].clone();
         let st = &self.books.plus.state[c as usize];
         if st.status != PlusStatus::PendingPayment {
-            return Err(Refusal::new(RuleId::Plus15, format!("the collaboration is not pending payment ({:?})", st.status)));
+            return Err(Refusal::new(
+                RuleId::Plus15,
+                format!("the collaboration is not pending payment ({:?})", st.status),
+            ));
         }
         if t.since(camp.confirmed) > PAY_WINDOW {
-            return Err(Refusal::new(RuleId::Plus15, "the 24-hour payment window has passed: the collaboration never starts"));
+            return Err(Refusal::new(
+                RuleId::Plus15,
+                "the 24-hour payment window has passed: the collaboration never starts",
+            ));
         }
         let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus15, RuleId::Plus16]));
         let seller = Account::seller(camp.seller);
-        self.ledger.post(t, EntryKind::RewardDeposit, seller, Account::RewardBudget, camp.budget, prov);
-        self.ledger.post(t, EntryKind::ServiceFeeDeposit, seller, Account::ServiceFeeHold, camp.service_fee, prov);
+        self.ledger.post(
+            t,
+            EntryKind::RewardDeposit,
+            seller,
+            Account::RewardBudget,
+            camp.budget,
+            prov,
+        );
+        self.ledger.post(
+            t,
+            EntryKind::ServiceFeeDeposit,
+            seller,
+            Account::ServiceFeeHold,
+            camp.service_fee,
+            prov,
+        );
         let tax = self.calendar.seventh_of_next_month(t);
         let st = &mut self.books.plus.state[c as usize];
         st.status = PlusStatus::Paid;
         st.budget_left = camp.budget;
         st.fee_held = camp.service_fee;
         st.tax_document = Some(tax);
-        self.fired.extend(RuleSet::of(&[RuleId::Plus15, RuleId::Plus16, RuleId::Plus20]));
+        self.fired.extend(RuleSet::of(&[
+            RuleId::Plus15,
+            RuleId::Plus16,
+            RuleId::Plus20,
+        ]));
         Ok(())
     }
 
@@ -348,7 +396,10 @@ impl Platform {
             return Ok(());
         }
         self.fired.insert(RuleId::Plus15);
-        Err(Refusal::new(RuleId::Plus15, "details cannot be edited from pending payment on"))
+        Err(Refusal::new(
+            RuleId::Plus15,
+            "details cannot be edited from pending payment on",
+        ))
     }
 
     /// A cancellation: refused once ongoing (PLUS-15); before the start it returns the deposits.
@@ -356,13 +407,33 @@ impl Platform {
         let st = self.books.plus.state[c as usize].clone();
         self.fired.insert(RuleId::Plus15);
         match st.status {
-            PlusStatus::Ongoing | PlusStatus::Ended => Err(Refusal::new(RuleId::Plus15, "an ongoing collaboration cannot be cancelled")),
-            PlusStatus::Cancelled | PlusStatus::Unpaid => Err(Refusal::new(RuleId::Plus15, "the collaboration is not active")),
+            PlusStatus::Ongoing | PlusStatus::Ended => Err(Refusal::new(
+                RuleId::Plus15,
+                "an ongoing collaboration cannot be cancelled",
+            )),
+            PlusStatus::Cancelled | PlusStatus::Unpaid => Err(Refusal::new(
+                RuleId::Plus15,
+                "the collaboration is not active",
+            )),
             _ => {
                 let seller = Account::seller(self.books.plus.campaigns[c as usize].seller);
                 let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus15]));
-                self.ledger.post(t, EntryKind::RewardReturn, Account::RewardBudget, seller, st.budget_left, prov);
-                self.ledger.post(t, EntryKind::ServiceFeeRefund, Account::ServiceFeeHold, seller, st.fee_held, prov);
+                self.ledger.post(
+                    t,
+                    EntryKind::RewardReturn,
+                    Account::RewardBudget,
+                    seller,
+                    st.budget_left,
+                    prov,
+                );
+                self.ledger.post(
+                    t,
+                    EntryKind::ServiceFeeRefund,
+                    Account::ServiceFeeHold,
+                    seller,
+                    st.fee_held,
+                    prov,
+                );
                 self.tally.add(Metric::ServiceFeesRefunded, st.fee_held.0);
                 let s = &mut self.books.plus.state[c as usize];
                 s.budget_returned += s.budget_left;
@@ -379,13 +450,22 @@ impl Platform {
     /// (PLUS-7). Returns false if it never started (unpaid, cancelled).
     // rule: PLUS-7
     // rule: PLUS-19
-    pub fn plus_start(&mut self, c: u32, selected: Vec<CreatorId>, reward: Money, rank_rewards: Vec<Money>) -> bool {
+    pub fn plus_start(
+        &mut self,
+        c: u32,
+        selected: Vec<CreatorId>,
+        reward: Money,
+        rank_rewards: Vec<Money>,
+    ) -> bool {
         if self.books.plus.state[c as usize].status != PlusStatus::Paid {
             return false;
         }
         let seller = self.books.plus.campaigns[c as usize].seller;
-        let concurrent = (0..self.books.plus.campaigns.len())
-            .any(|o| o != c as usize && self.books.plus.campaigns[o].seller == seller && self.books.plus.state[o].status == PlusStatus::Ongoing);
+        let concurrent = (0..self.books.plus.campaigns.len()).any(|o| {
+            o != c as usize
+                && self.books.plus.campaigns[o].seller == seller
+                && self.books.plus.state[o].status == PlusStatus::Ongoing
+        });
         if concurrent {
             self.fired.insert(RuleId::Plus19);
         }
@@ -394,7 +474,12 @@ impl Platform {
         st.selected = selected;
         st.reward = reward;
         st.rank_rewards = rank_rewards;
-        self.fired.extend(RuleSet::of(&[RuleId::Plus2, RuleId::Plus6, RuleId::Plus7, RuleId::Plus8]));
+        self.fired.extend(RuleSet::of(&[
+            RuleId::Plus2,
+            RuleId::Plus6,
+            RuleId::Plus7,
+            RuleId::Plus8,
+        ]));
         true
     }
 
@@ -403,13 +488,22 @@ impl Platform {
         let camp = &self.books.plus.campaigns[c as usize];
         let st = &self.books.plus.state[c as usize];
         if st.status != PlusStatus::Ongoing || t >= camp.end {
-            return Err(Refusal::new(RuleId::Plus15, "the collaboration is not ongoing"));
+            return Err(Refusal::new(
+                RuleId::Plus15,
+                "the collaboration is not ongoing",
+            ));
         }
         if !st.selected.contains(&creator) {
-            return Err(Refusal::new(RuleId::Plus7, "the platform did not select this creator"));
+            return Err(Refusal::new(
+                RuleId::Plus7,
+                "the platform did not select this creator",
+            ));
         }
         if self.books.plus.participant_of(c, creator).is_some() {
-            return Err(Refusal::new(RuleId::Plus7, "the creator has already joined"));
+            return Err(Refusal::new(
+                RuleId::Plus7,
+                "the creator has already joined",
+            ));
         }
         let products = camp.products.clone();
         let i = self.books.plus.participants.len() as u32;
@@ -429,9 +523,18 @@ impl Platform {
         });
         self.books.plus.state[c as usize].participants.push(i);
         for p in products {
-            self.books.plus.by_pair.entry((creator.0, p.0)).or_default().push(i);
+            self.books
+                .plus
+                .by_pair
+                .entry((creator.0, p.0))
+                .or_default()
+                .push(i);
             if self.showcase_entry(creator, p).is_none() {
-                let e = crate::rules::attribution::ShowcaseEntry { product: p, via: crate::rules::attribution::Via::Plus(c), since: t };
+                let e = crate::rules::attribution::ShowcaseEntry {
+                    product: p,
+                    via: crate::rules::attribution::Via::Plus(c),
+                    since: t,
+                };
                 self.showcase[creator.idx()].push(e);
             }
         }
@@ -461,12 +564,24 @@ impl Platform {
 
     /// Records a post for Plus progress (PLUS-4) and sample fulfilment (PLUS-14, PLUS-17).
     /// Returns participants whose tasks just completed.
-    pub fn plus_note_post(&mut self, creator: CreatorId, p: ProductId, kind: ContentKind, t: SimTime, done: &mut Vec<u32>) {
-        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else { return };
+    pub fn plus_note_post(
+        &mut self,
+        creator: CreatorId,
+        p: ProductId,
+        kind: ContentKind,
+        t: SimTime,
+        done: &mut Vec<u32>,
+    ) {
+        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else {
+            return;
+        };
         for &i in parts.clone().iter() {
             let part = &self.books.plus.participants[i as usize];
             let camp = &self.books.plus.campaigns[part.campaign as usize];
-            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing || t < camp.start || t >= camp.end {
+            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
+                || t < camp.start
+                || t >= camp.end
+            {
                 continue;
             }
             let part = &mut self.books.plus.participants[i as usize];
@@ -478,12 +593,26 @@ impl Platform {
     }
 
     /// Records an order for Plus progress (PLUS-4, PLUS-5).
-    pub(crate) fn plus_note_order(&mut self, creator: CreatorId, p: ProductId, traffic: Traffic, gross: Money, t: SimTime, done: &mut Vec<u32>) {
-        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else { return };
+    pub(crate) fn plus_note_order(
+        &mut self,
+        creator: CreatorId,
+        p: ProductId,
+        traffic: Traffic,
+        gross: Money,
+        t: SimTime,
+        done: &mut Vec<u32>,
+    ) {
+        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else {
+            return;
+        };
         for &i in parts.clone().iter() {
             let part = &self.books.plus.participants[i as usize];
             let camp = &self.books.plus.campaigns[part.campaign as usize];
-            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing || t < camp.start || t >= camp.end || t < part.joined {
+            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
+                || t < camp.start
+                || t >= camp.end
+                || t < part.joined
+            {
                 continue;
             }
             let part = &mut self.books.plus.participants[i as usize];
@@ -501,10 +630,17 @@ impl Platform {
         if part.finished {
             return;
         }
-        let PlusKind::Task { tasks, .. } = &self.books.plus.campaigns[part.campaign as usize].kind else { return };
-        if tasks.iter().all(|task| part.value(task.objective, task.content) >= task.target) {
+        let PlusKind::Task { tasks, .. } = &self.books.plus.campaigns[part.campaign as usize].kind
+        else {
+            return;
+        };
+        if tasks
+            .iter()
+            .all(|task| part.value(task.objective, task.content) >= task.target)
+        {
             self.books.plus.participants[i as usize].finished = true;
-            self.fired.extend(RuleSet::of(&[RuleId::Plus3, RuleId::Plus4]));
+            self.fired
+                .extend(RuleSet::of(&[RuleId::Plus3, RuleId::Plus4]));
             done.push(i);
         }
     }
@@ -534,8 +670,18 @@ impl Platform {
             self.fired.insert(RuleId::Plus16);
             return Money::ZERO;
         }
-        let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus3, RuleId::Plus5, RuleId::Plus13]));
-        self.ledger.post(t, EntryKind::RewardPaid, Account::RewardBudget, Account::creator(creator), amount, prov);
+        let prov = self.plus_prov(
+            c,
+            RuleSet::of(&[RuleId::Plus3, RuleId::Plus5, RuleId::Plus13]),
+        );
+        self.ledger.post(
+            t,
+            EntryKind::RewardPaid,
+            Account::RewardBudget,
+            Account::creator(creator),
+            amount,
+            prov,
+        );
         let st = &mut self.books.plus.state[c as usize];
         st.budget_left -= amount;
         st.rewards_paid += amount;
@@ -550,7 +696,13 @@ impl Platform {
     /// (participant, reward) for the rewarded ranks.
     // rule: PLUS-5
     pub fn plus_ranking(&mut self, c: u32) -> Vec<(u32, Money)> {
-        let PlusKind::Challenge { objective, content, min_value, .. } = self.books.plus.campaigns[c as usize].kind.clone() else {
+        let PlusKind::Challenge {
+            objective,
+            content,
+            min_value,
+            ..
+        } = self.books.plus.campaigns[c as usize].kind.clone()
+        else {
             return Vec::new();
         };
         let st = &self.books.plus.state[c as usize];
@@ -565,7 +717,11 @@ impl Platform {
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         self.fired.insert(RuleId::Plus5);
-        ranked.iter().zip(st.rank_rewards.iter()).map(|(r, m)| (r.3, *m)).collect()
+        ranked
+            .iter()
+            .zip(st.rank_rewards.iter())
+            .map(|(r, m)| (r.3, *m))
+            .collect()
     }
 
     /// The period ends: winners are marked finished, the service fee is charged by how much of
@@ -586,12 +742,30 @@ impl Platform {
             PlusKind::Challenge { .. } => st.rank_rewards.iter().map(|m| m.0).sum(),
         };
         let earned = st.rewards_paid.0 + st.rewards_cancelled.0;
-        let share = if full.is_zero() { Decimal::ONE } else { (earned / full).min(Decimal::ONE) };
+        let share = if full.is_zero() {
+            Decimal::ONE
+        } else {
+            (earned / full).min(Decimal::ONE)
+        };
         let charged = self.opts.rounding.apply(camp.service_fee.0 * share);
         let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus16]));
         let seller = Account::seller(camp.seller);
-        self.ledger.post(t, EntryKind::ServiceFeeCharged, Account::ServiceFeeHold, Account::Platform, charged, prov);
-        self.ledger.post(t, EntryKind::RewardReturn, Account::RewardBudget, seller, st.budget_left, prov);
+        self.ledger.post(
+            t,
+            EntryKind::ServiceFeeCharged,
+            Account::ServiceFeeHold,
+            Account::Platform,
+            charged,
+            prov,
+        );
+        self.ledger.post(
+            t,
+            EntryKind::RewardReturn,
+            Account::RewardBudget,
+            seller,
+            st.budget_left,
+            prov,
+        );
         self.tally.add(Metric::ServiceFeesCharged, charged.0);
         let s = &mut self.books.plus.state[c as usize];
         s.fee_charged = charged;
@@ -621,7 +795,14 @@ impl Platform {
         let amount = s.fee_held;
         let seller = Account::seller(self.books.plus.campaigns[c as usize].seller);
         let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus16]));
-        self.ledger.post(t, EntryKind::ServiceFeeRefund, Account::ServiceFeeHold, seller, amount, prov);
+        self.ledger.post(
+            t,
+            EntryKind::ServiceFeeRefund,
+            Account::ServiceFeeHold,
+            seller,
+            amount,
+            prov,
+        );
         self.tally.add(Metric::ServiceFeesRefunded, amount.0);
         let s = &mut self.books.plus.state[c as usize];
         s.fee_refunded += amount;

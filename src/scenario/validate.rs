@@ -1542,6 +1542,15 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         // rule: RATE-1
         let creator_rate = v.rate(&r.creator_rate);
         let distributor_rate = *r.distributor_rate.get_ref();
+        if distributor_rate.percent().round_dp(2) != distributor_rate.percent() {
+            v.err(
+                r.distributor_rate.span(),
+                format!(
+                    "distributor part {distributor_rate} is not a whole number of 0.01% steps (H-3)"
+                ),
+                Some(RuleId::H3),
+            );
+        }
         if distributor_rate.percent() <= Decimal::ZERO {
             v.err(
                 r.distributor_rate.span(),
@@ -1560,6 +1569,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             );
         }
         let shop_ads_rate = r.shop_ads_rate.as_ref().map(|x| v.rate(x));
+        if let (Some(sa), Some(x)) = (shop_ads_rate, &r.shop_ads_rate) {
+            if sa.percent() + distributor_rate.percent() > Decimal::from(80) {
+                v.err(x.span(), format!("Shop Ads creator part and distributor part add up to {}%, above the 80% limit", (sa.percent() + distributor_rate.percent()).normalize()), Some(RuleId::Rate1));
+            }
+        }
         if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
             script.push(Scripted {
                 at,

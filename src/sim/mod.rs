@@ -274,9 +274,12 @@ impl<'s> World<'s> {
         };
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
-                Action::OpenRate { .. } | Action::ShopRate { .. } | Action::SendInvitation(_) => {
-                    Phase::Control
-                }
+                Action::OpenRate { .. }
+                | Action::ShopRate { .. }
+                | Action::SendInvitation(_)
+                | Action::OpenCampaign(_)
+                | Action::EditCampaign { .. }
+                | Action::Terminate { .. } => Phase::Control,
                 Action::Order(_) => Phase::Order,
                 Action::Return { .. } => Phase::AfterSales,
                 _ => Phase::Agent,
@@ -1061,7 +1064,7 @@ impl World<'_> {
         kind: ContentKind,
         authorised: bool,
     ) {
-        self.pf.note_post(c, p, t);
+        self.pf.note_post(c, p, kind, t);
         self.pf.tally.count(if kind == ContentKind::Live {
             Metric::Lives
         } else {
