@@ -263,6 +263,29 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
             .count()
             .to_string(),
         Subject::Fired(id) => u64::from(r.fired.contains(*id)).to_string(),
+        Subject::Plus {
+            campaign,
+            creator,
+            field,
+        } => {
+            use crate::scenario::PlusField as F;
+            let p = &r.plus[*campaign as usize];
+            let part = creator.map(|c| p.creators.iter().find(|x| x.0 == c));
+            match (field, part) {
+                (F::Status, _) => p.status.clone(),
+                (F::RewardsPaid, _) => p.rewards_paid.to_string(),
+                (F::RewardsCancelled, _) => p.rewards_cancelled.to_string(),
+                (F::ServiceFeeCharged, _) => p.service_fee_charged.to_string(),
+                (F::ServiceFeeRefunded, _) => p.service_fee_refunded.to_string(),
+                (F::BudgetReturned, _) => p.budget_returned.to_string(),
+                (F::TaxDocument, _) => p.tax_document.clone().unwrap_or_else(|| "none".into()),
+                (F::Participants, _) => p.participants.to_string(),
+                (F::Selected, _) => p.selected.to_string(),
+                (F::Reward, Some(Some(x))) => x.1.to_string(),
+                (F::CreatorStatus, Some(Some(x))) => x.2.to_string(),
+                (F::Reward | F::CreatorStatus, _) => "not joined".into(),
+            }
+        }
     })
 }
 
@@ -361,5 +384,23 @@ fn describe(sc: &Scenario, s: &Subject) -> String {
         Subject::Account(a) => format!("account {a:?}"),
         Subject::Refusals(id) => format!("refusals naming {id}"),
         Subject::Fired(id) => format!("rule {id}"),
+        Subject::Plus {
+            campaign,
+            creator,
+            field,
+        } => format!(
+            "plus {}{} {field:?}",
+            sc.plus[*campaign as usize].name,
+            creator
+                .map(|c| format!(
+                    " creator {}",
+                    sc.named
+                        .creators
+                        .get(c.idx())
+                        .map_or("?", |x| x.name.as_str())
+                ))
+                .unwrap_or_default()
+        )
+        .to_lowercase(),
     }
 }

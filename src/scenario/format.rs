@@ -38,6 +38,10 @@ pub struct File {
     #[serde(default)]
     pub distributor_campaigns: Vec<S<CampaignRaw>>,
     #[serde(default)]
+    pub creator_groups: Vec<GroupRaw>,
+    #[serde(default)]
+    pub plus_campaigns: Vec<S<PlusRaw>>,
+    #[serde(default)]
     pub behaviour: BehaviourRaw,
     #[serde(default)]
     pub script: ScriptRaw,
@@ -260,6 +264,99 @@ pub struct InvitationRaw {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct GroupRaw {
+    pub id: S<String>,
+    pub seller: S<String>,
+    #[serde(default)]
+    pub categories: Vec<S<String>>,
+    pub min_level: Option<u8>,
+    pub max_level: Option<u8>,
+    pub min_followers: Option<u32>,
+    pub max_followers: Option<u32>,
+    #[serde(default)]
+    pub live_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlusTypeRaw {
+    Task,
+    Challenge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyRaw {
+    AsGiven,
+    Budget,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRaw {
+    #[serde(default = "any_content")]
+    pub content: crate::rules::plus::ContentFilter,
+    pub objective: crate::rules::plus::Objective,
+    pub target: S<String>,
+}
+
+fn any_content() -> crate::rules::plus::ContentFilter {
+    crate::rules::plus::ContentFilter::Any
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlusRaw {
+    pub id: S<String>,
+    pub seller: S<String>,
+    #[serde(rename = "type")]
+    pub kind: PlusTypeRaw,
+    pub group: S<String>,
+    pub products: S<Vec<S<String>>>,
+    pub confirmed: S<String>,
+    pub paid: Option<S<String>>,
+    pub start: S<String>,
+    pub end: S<String>,
+    pub budget: S<Money>,
+    pub service_fee: S<Money>,
+    pub rate: Option<S<Rate>>,
+    pub shop_ads_rate: Option<S<Rate>>,
+    #[serde(default)]
+    pub samples: u32,
+    pub policy: Option<PolicyRaw>,
+    pub max_creators: Option<u32>,
+    pub refund_days: Option<S<u32>>,
+    #[serde(default)]
+    pub scripted: bool,
+    pub reward: Option<S<Money>>,
+    #[serde(default)]
+    pub tasks: Vec<TaskRaw>,
+    pub objective: Option<S<crate::rules::plus::Objective>>,
+    pub content: Option<crate::rules::plus::ContentFilter>,
+    #[serde(default)]
+    pub rank_rewards: Vec<S<Money>>,
+    pub min_value: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlusBehaviourRaw {
+    pub join_probability: Option<S<f64>>,
+    pub join_delay: Option<S<Dist>>,
+    pub sample_request_probability: Option<S<f64>>,
+    pub risk_cancel_probability: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlusActRaw {
+    pub at: S<String>,
+    pub campaign: S<String>,
+    pub creator: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CampaignRaw {
     pub id: S<String>,
     pub distributor: S<String>,
@@ -301,6 +398,8 @@ pub struct BehaviourRaw {
     pub target: TargetBehaviourRaw,
     #[serde(default)]
     pub distributors: DistributorBehaviourRaw,
+    #[serde(default)]
+    pub plus: PlusBehaviourRaw,
     #[serde(default)]
     pub creators: CreatorBehaviourRaw,
     #[serde(default)]
@@ -413,6 +512,14 @@ pub struct ScriptRaw {
     pub terminations: Vec<TerminationRaw>,
     #[serde(default)]
     pub campaign_edits: Vec<CampaignEditRaw>,
+    #[serde(default)]
+    pub plus_joins: Vec<PlusActRaw>,
+    #[serde(default)]
+    pub plus_sample_requests: Vec<PlusActRaw>,
+    #[serde(default)]
+    pub plus_edits: Vec<PlusActRaw>,
+    #[serde(default)]
+    pub plus_cancellations: Vec<PlusActRaw>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -550,6 +657,8 @@ pub struct ExpectRaw {
     pub account: Option<S<String>>,
     pub refusal: Option<S<String>>,
     pub fired: Option<S<String>>,
+    pub plus: Option<S<String>>,
+    pub creator: Option<S<String>>,
     pub equals: Option<S<String>>,
     pub min: Option<S<String>>,
     pub max: Option<S<String>>,

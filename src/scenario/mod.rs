@@ -80,6 +80,8 @@ pub struct Scenario {
     pub open_plans: Vec<OpenPlanSpec>,
     pub invitations: Vec<crate::rules::target::Invitation>,
     pub campaigns: Vec<CampaignSpec>,
+    pub groups: Vec<crate::rules::plus::CreatorGroup>,
+    pub plus: Vec<crate::rules::plus::PlusCampaign>,
     pub behaviour: Behaviour,
     pub script: Vec<Scripted>,
     pub orders: Vec<ScriptOrder>,
@@ -207,9 +209,23 @@ pub struct OpenPlanSpec {
 pub struct Behaviour {
     pub target: TargetBehaviour,
     pub distributors: DistributorBehaviour,
+    pub plus: PlusBehaviour,
     pub creators: CreatorBehaviour,
     pub buyers: BuyerBehaviour,
     pub orders: OrderBehaviour,
+}
+
+/// How selected creators and the platform's risk control act in Collaboration Plus.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlusBehaviour {
+    /// Probability that a selected creator joins.
+    pub join_probability: f64,
+    /// Days from the start to joining.
+    pub join_delay: Dist,
+    /// Probability that a participant requests a free sample (PLUS-14).
+    pub sample_request_probability: f64,
+    /// Probability that risk control cancels a reward (PLUS-18 model).
+    pub risk_cancel_probability: f64,
 }
 
 /// A distributor campaign as the scenario defines it (DIST-1).
@@ -404,6 +420,21 @@ pub enum Action {
         campaign: u32,
         promotion_start: SimTime,
     },
+    /// Collaboration Plus lifecycle (scheduled from the campaign's own times).
+    PlusConfirm(u32),
+    PlusPay(u32),
+    PlusStart(u32),
+    PlusEnd(u32),
+    PlusJoin {
+        campaign: u32,
+        creator: CreatorId,
+    },
+    PlusSampleRequest {
+        campaign: u32,
+        creator: CreatorId,
+    },
+    PlusEdit(u32),
+    PlusCancel(u32),
     TargetResponse {
         invitation: u32,
         creator: CreatorId,
@@ -470,6 +501,61 @@ pub enum Subject {
     Refusals(RuleId),
     /// This rule fired in the run.
     Fired(RuleId),
+    /// A Collaboration Plus figure, or a participant's (with `creator`).
+    Plus {
+        campaign: u32,
+        creator: Option<CreatorId>,
+        field: PlusField,
+    },
+}
+
+/// What a Plus expectation looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlusField {
+    Status,
+    RewardsPaid,
+    RewardsCancelled,
+    ServiceFeeCharged,
+    ServiceFeeRefunded,
+    BudgetReturned,
+    TaxDocument,
+    Participants,
+    Selected,
+    Reward,
+    CreatorStatus,
+}
+
+impl PlusField {
+    pub const NAMES: &'static [&'static str] = &[
+        "status",
+        "rewards_paid",
+        "rewards_cancelled",
+        "service_fee_charged",
+        "service_fee_refunded",
+        "budget_returned",
+        "tax_document",
+        "participants",
+        "selected",
+        "reward",
+        "creator_status",
+    ];
+    pub fn parse(s: &str) -> Option<PlusField> {
+        use PlusField::*;
+        Some(match s {
+            "status" => Status,
+            "rewards_paid" => RewardsPaid,
+            "rewards_cancelled" => RewardsCancelled,
+            "service_fee_charged" => ServiceFeeCharged,
+            "service_fee_refunded" => ServiceFeeRefunded,
+            "budget_returned" => BudgetReturned,
+            "tax_document" => TaxDocument,
+            "participants" => Participants,
+            "selected" => Selected,
+            "reward" => Reward,
+            "creator_status" => CreatorStatus,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

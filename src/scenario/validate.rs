@@ -1050,8 +1050,309 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         });
     }
 
+    // ---- Collaboration Plus
+    use crate::rules::plus::{CreatorGroup, PlusCampaign, PlusKind, PolicySpec, Task};
+    let mut group_names = Names::new("creator group");
+    let mut groups = Vec::new();
+    for g in &raw.creator_groups {
+        group_names.define(v, &g.id);
+        let seller = sellers.get(v, &g.seller).map(SellerId).unwrap_or_default();
+        let mut mask = 0u64;
+        for c in &g.categories {
+            mask |= 1u64 << cat(v, c.get_ref(), c.span());
+        }
+        let (min_level, max_level) = (g.min_level.unwrap_or(0), g.max_level.unwrap_or(u8::MAX));
+        let (min_f, max_f) = (
+            g.min_followers.unwrap_or(0),
+            g.max_followers.unwrap_or(u32::MAX),
+        );
+        if max_level < min_level || max_f < min_f {
+            v.err(
+                g.id.span(),
+                "a creator group's maximum is below its minimum",
+                Some(RuleId::Plus6),
+            );
+        }
+        // rule: PLUS-6
+        let per_seller = groups
+            .iter()
+            .filter(|x: &&CreatorGroup| x.seller == seller)
+            .count();
+        if per_seller == 100 {
+            v.err(
+                g.id.span(),
+                "a seller has at most 100 creator groups",
+                Some(RuleId::Plus6),
+            );
+        }
+        groups.push(CreatorGroup {
+            name: g.id.get_ref().clone(),
+            seller,
+            categories: mask,
+            min_level,
+            max_level,
+            min_followers: min_f,
+            max_followers: max_f,
+            live_only: g.live_only,
+        });
+    }
+    let mut plus_names = Names::new("Collaboration Plus");
+    let mut plus = Vec::new();
+    for pr in &raw.plus_campaigns {
+        let p = pr.get_ref();
+        plus_names.define(v, &p.id);
+        let seller = sellers.get(v, &p.seller).map(SellerId).unwrap_or_default();
+        // rule: PLUS-1
+        if let Some(s) = named.sellers.get(seller.idx()) {
+            if !s.plus_enabled {
+                v.err(
+                    p.seller.span(),
+                    format!(
+                        "seller `{}` is not enabled for Collaboration Plus (invitation only)",
+                        s.name
+                    ),
+                    Some(RuleId::Plus1),
+                );
+            }
+        }
+        let group = group_names.get(v, &p.group).unwrap_or(0);
+        if groups
+            .get(group as usize)
+            .is_some_and(|g| g.seller != seller)
+        {
+            v.err(
+                p.group.span(),
+                "the creator group belongs to another seller",
+                Some(RuleId::Plus6),
+            );
+        }
+        let mut prods = Vec::new();
+        for x in p.products.get_ref() {
+            let Some(pid) = products.get(v, x) else {
+                continue;
+            };
+            let spec = &named.products[pid as usize];
+            if spec.seller != seller {
+                v.err(
+                    x.span(),
+                    format!("product `{}` belongs to another seller", spec.name),
+                    Some(RuleId::Plus8),
+                );
+            }
+            // rule: PLUS-8
+            if !spec.eligible {
+                v.err(x.span(), format!("product `{}` is not affiliate-eligible; only eligible products can be in Collaboration Plus", spec.name), Some(RuleId::Plus8));
+            }
+            prods.push(ProductId(pid));
+        }
+        if prods.is_empty() && p.products.get_ref().is_empty() {
+            v.err(
+                p.products.span(),
+                "a Collaboration Plus needs at least one product",
+                Some(RuleId::Plus8),
+            );
+        }
+        let rate = p.rate.as_ref().map(|r| v.rate(r));
+        let shop_ads_rate = p.shop_ads_rate.as_ref().map(|r| v.rate(r));
+        // rule: PLUS-9
+        for &pid in &prods {
+            let Some(name) = product_plan.get(&pid.0) else {
+                continue;
+            };
+            let Some(plan) = open_plans.iter().find(|o| &o.name == name) else {
+                continue;
+            };
+            let Some(&(_, open)) = plan.listings.iter().find(|(x, _)| *x == pid) else {
+                continue;
+            };
+            for (r, sp) in [
+                (rate, p.rate.as_ref().map(|x| x.span())),
+                (shop_ads_rate, p.shop_ads_rate.as_ref().map(|x| x.span())),
+            ] {
+                if let (Some(r), Some(sp)) = (r, sp) {
+                    if r <= open {
+                        v.err(sp, format!("the Plus rate {r} must be higher than the Open rate {open} of `{}`", named.products[pid.idx()].name), Some(RuleId::Plus9));
+                    }
+                }
+            }
+        }
+        let confirmed = time_at(v, &calendar, &p.confirmed);
+        let paid = p
+            .paid
+            .as_ref()
+            .map(|x| (time_at(v, &calendar, x), x.span()));
+        let start = time_at(v, &calendar, &p.start);
+        let end = time_at(v, &calendar, &p.end);
+        if let Some((pt, sp)) = &paid {
+            if *pt < confirmed {
+                v.err(
+                    sp.clone(),
+                    "payment comes after confirmation",
+                    Some(RuleId::Plus15),
+                );
+            }
+        }
+        if start < confirmed {
+            v.err(
+                p.start.span(),
+                "a collaboration starts after it is confirmed",
+                Some(RuleId::Plus15),
+            );
+        }
+        if end <= start {
+            v.err(
+                p.end.span(),
+                "the collaboration ends before it starts",
+                Some(RuleId::Plus15),
+            );
+        }
+        let budget = money_checked(v, &p.budget, "budget", minor_unit);
+        let service_fee = money_checked(v, &p.service_fee, "service_fee", minor_unit);
+        let dec = |v: &mut V, s: &Spanned<String>, what: &str| match Decimal::from_str_exact(
+            s.get_ref().trim(),
+        ) {
+            Ok(d) if d >= Decimal::ZERO => d,
+            _ => {
+                v.err(s.span(), format!("`{what}` must be a number ≥ 0 written as a string, e.g. \"3\" or \"1500000\""), None);
+                Decimal::ZERO
+            }
+        };
+        // rule: PLUS-2
+        let kind = match p.kind {
+            PlusTypeRaw::Task => {
+                let reward = match &p.reward {
+                    Some(r) => money_checked(v, r, "reward", minor_unit),
+                    None => {
+                        v.err(
+                            p.id.span(),
+                            "a Task needs `reward`: what a creator earns for completing all tasks",
+                            Some(RuleId::Plus3),
+                        );
+                        Money::ZERO
+                    }
+                };
+                if p.tasks.is_empty() {
+                    v.err(
+                        p.id.span(),
+                        "a Task needs at least one entry in `tasks`",
+                        Some(RuleId::Plus4),
+                    );
+                }
+                if !p.rank_rewards.is_empty() || p.objective.is_some() {
+                    v.err(
+                        p.id.span(),
+                        "`rank_rewards` and `objective` belong to a Challenge",
+                        Some(RuleId::Plus2),
+                    );
+                }
+                let tasks = p
+                    .tasks
+                    .iter()
+                    .map(|t| Task {
+                        content: t.content,
+                        objective: t.objective,
+                        target: dec(v, &t.target, "target"),
+                    })
+                    .collect();
+                PlusKind::Task { reward, tasks }
+            }
+            PlusTypeRaw::Challenge => {
+                if p.rank_rewards.is_empty() {
+                    v.err(
+                        p.id.span(),
+                        "a Challenge needs `rank_rewards`, one amount per rewarded rank",
+                        Some(RuleId::Plus5),
+                    );
+                }
+                if p.reward.is_some() || !p.tasks.is_empty() {
+                    v.err(
+                        p.id.span(),
+                        "`reward` and `tasks` belong to a Task",
+                        Some(RuleId::Plus2),
+                    );
+                }
+                let objective = match &p.objective {
+                    Some(o) if *o.get_ref() == crate::rules::plus::Objective::Posts => {
+                        v.err(
+                            o.span(),
+                            "a Challenge ranks by `gmv` or `orders`",
+                            Some(RuleId::Plus5),
+                        );
+                        crate::rules::plus::Objective::Gmv
+                    }
+                    Some(o) => *o.get_ref(),
+                    None => crate::rules::plus::Objective::Gmv,
+                };
+                let rank_rewards = p
+                    .rank_rewards
+                    .iter()
+                    .map(|m| money_checked(v, m, "rank_rewards", minor_unit))
+                    .collect();
+                PlusKind::Challenge {
+                    objective,
+                    content: p.content.unwrap_or(crate::rules::plus::ContentFilter::Any),
+                    rank_rewards,
+                    min_value: p
+                        .min_value
+                        .as_ref()
+                        .map_or(Decimal::ZERO, |m| dec(v, m, "min_value")),
+                }
+            }
+        };
+        let refund_days = match &p.refund_days {
+            Some(d) if *d.get_ref() > 7 => {
+                v.err(
+                    d.span(),
+                    "the excess service fee is refunded within 7 days after the end",
+                    Some(RuleId::Plus16),
+                );
+                7
+            }
+            Some(d) => *d.get_ref(),
+            None => 7,
+        };
+        plus.push(PlusCampaign {
+            name: p.id.get_ref().clone(),
+            seller,
+            group,
+            products: prods,
+            confirmed,
+            paid: paid.map(|x| x.0),
+            start,
+            end,
+            budget,
+            service_fee,
+            rate,
+            shop_ads_rate,
+            samples: p.samples,
+            kind,
+            policy: match p.policy.unwrap_or(PolicyRaw::AsGiven) {
+                PolicyRaw::AsGiven => PolicySpec::AsGiven,
+                PolicyRaw::Budget => PolicySpec::Budget,
+            },
+            max_creators: p.max_creators,
+            refund_days,
+            scripted: p.scripted,
+        });
+    }
+
     // ---- behaviour
     let b = &raw.behaviour;
+    let pb = &b.plus;
+    let plus_b = PlusBehaviour {
+        join_probability: v.prob(&pb.join_probability, "join_probability", 0.7),
+        join_delay: v.dist(&pb.join_delay, "join_delay", Dist::uniform(0.0, 2.0)),
+        sample_request_probability: v.prob(
+            &pb.sample_request_probability,
+            "sample_request_probability",
+            0.5,
+        ),
+        risk_cancel_probability: v.prob(
+            &pb.risk_cancel_probability,
+            "risk_cancel_probability",
+            0.0,
+        ),
+    };
     let db = &b.distributors;
     let distributors_b = DistributorBehaviour {
         register_probability: v.prob(&db.register_probability, "register_probability", 0.5),
@@ -1647,6 +1948,69 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         }
     }
 
+    for (i, c) in plus.iter().enumerate() {
+        let i = i as u32;
+        script.push(Scripted {
+            at: c.confirmed,
+            action: Action::PlusConfirm(i),
+        });
+        if let Some(pt) = c.paid {
+            script.push(Scripted {
+                at: pt,
+                action: Action::PlusPay(i),
+            });
+        }
+        script.push(Scripted {
+            at: c.start,
+            action: Action::PlusStart(i),
+        });
+        script.push(Scripted {
+            at: c.end,
+            action: Action::PlusEnd(i),
+        });
+    }
+    for (list, which) in [
+        (&raw.script.plus_joins, 0),
+        (&raw.script.plus_sample_requests, 1),
+        (&raw.script.plus_edits, 2),
+        (&raw.script.plus_cancellations, 3),
+    ] {
+        for r in list {
+            let at = time_at(v, &calendar, &r.at);
+            let Some(campaign) = plus_names.get(v, &r.campaign) else {
+                continue;
+            };
+            let creator = match (&r.creator, which) {
+                (Some(c), 0 | 1) => creators.get(v, c).map(CreatorId),
+                (None, 0 | 1) => {
+                    v.err(
+                        r.at.span(),
+                        "this action needs `creator`",
+                        Some(RuleId::Plus7),
+                    );
+                    None
+                }
+                (Some(c), _) => {
+                    v.err(
+                        c.span(),
+                        "this action takes no `creator`",
+                        Some(RuleId::Plus15),
+                    );
+                    None
+                }
+                (None, _) => None,
+            };
+            let action = match (which, creator) {
+                (0, Some(creator)) => Action::PlusJoin { campaign, creator },
+                (1, Some(creator)) => Action::PlusSampleRequest { campaign, creator },
+                (2, _) => Action::PlusEdit(campaign),
+                (3, _) => Action::PlusCancel(campaign),
+                _ => continue,
+            };
+            script.push(Scripted { at, action });
+        }
+    }
+
     // ---- expectations
     let mut expectations = Vec::new();
     for e in &raw.expect {
@@ -1657,10 +2021,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             x.order.is_some(),
             x.account.is_some(),
             x.refusal.is_some(),
+            x.plus.is_some(),
             x.fired.is_some(),
         ];
         if subjects.iter().filter(|b| **b).count() != 1 {
-            v.err(e.span(), "an expectation names exactly one of `metric`, `order`, `account`, `refusal` or `fired`", None);
+            v.err(e.span(), "an expectation names exactly one of `metric`, `order`, `account`, `refusal`, `fired` or `plus`", None);
             continue;
         }
         let rule_id = |v: &mut V, s: &Spanned<String>| {
@@ -1743,6 +2108,53 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         } else if let Some(r) = &x.fired {
             let Some(id) = rule_id(v, r) else { continue };
             Subject::Fired(id)
+        } else if let Some(pn) = &x.plus {
+            let Some(campaign) = plus_names.get(v, pn) else {
+                continue;
+            };
+            let creator = match &x.creator {
+                Some(c) => match creators.get(v, c) {
+                    Some(id) => Some(CreatorId(id)),
+                    None => continue,
+                },
+                None => None,
+            };
+            let Some(f) = &x.field else {
+                v.err(
+                    pn.span(),
+                    format!(
+                        "a Plus expectation needs `field`: one of {}",
+                        PlusField::NAMES.join(", ")
+                    ),
+                    None,
+                );
+                continue;
+            };
+            let Some(field) = PlusField::parse(f.get_ref()) else {
+                v.err(
+                    f.span(),
+                    format!(
+                        "unknown Plus field `{}`: expected one of {}",
+                        f.get_ref(),
+                        PlusField::NAMES.join(", ")
+                    ),
+                    None,
+                );
+                continue;
+            };
+            if creator.is_some() != matches!(field, PlusField::Reward | PlusField::CreatorStatus) {
+                v.err(
+                    f.span(),
+                    "`reward` and `creator_status` need `creator`; the other Plus fields take none",
+                    None,
+                );
+                continue;
+            }
+            Subject::Plus {
+                campaign,
+                creator,
+                field,
+            }
         } else {
             continue;
         };
@@ -1820,9 +2232,12 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         open_plans,
         invitations,
         campaigns,
+        groups,
+        plus,
         behaviour: Behaviour {
             target: target_b,
             distributors: distributors_b,
+            plus: plus_b,
             creators: creators_b,
             buyers: buyers_b,
             orders: orders_b,

@@ -5,6 +5,7 @@
 //! pay, and aggregates as it goes: settled lines are folded into tallies and freed.
 
 pub mod behaviour;
+pub mod policy;
 pub mod population;
 pub mod queue;
 pub mod rng;
@@ -102,6 +103,15 @@ enum Ev {
     CampaignNotice(u32),
     /// A campaign's promotion window ends (DIST-5).
     CampaignExpire(u32),
+    /// The 24-hour payment window of a Plus collaboration closes (PLUS-15).
+    PlusPayDeadline(u32),
+    /// A selected creator joins a Plus collaboration (behaviour model).
+    PlusJoin {
+        campaign: u32,
+        creator: CreatorId,
+    },
+    /// The excess Plus service fee is refunded (PLUS-16).
+    PlusRefund(u32),
 }
 
 /// A content item still bringing orders.
@@ -154,6 +164,9 @@ pub struct Replication {
     /// Ledger entries, when recorded.
     #[serde(skip)]
     pub entries: Vec<Entry>,
+    /// Per Collaboration Plus: its outcome.
+    #[serde(skip)]
+    pub plus: Vec<PlusRecord>,
     /// Display names of the agents (for ledger.csv and explanations).
     #[serde(skip)]
     pub agents: Option<std::sync::Arc<Agents>>,
@@ -170,6 +183,22 @@ impl Replication {
             EndMetric::CommissionsPending => self.end[2],
         }
     }
+}
+
+/// The outcome of one Collaboration Plus in a replication.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlusRecord {
+    pub status: String,
+    pub rewards_paid: Money,
+    pub rewards_cancelled: Money,
+    pub service_fee_charged: Money,
+    pub service_fee_refunded: Money,
+    pub budget_returned: Money,
+    pub tax_document: Option<String>,
+    pub participants: u32,
+    pub selected: u32,
+    /// Per participant: creator, reward paid, status (PLUS-17).
+    pub creators: Vec<(CreatorId, Money, &'static str)>,
 }
 
 /// Why a replication could not produce a result.
@@ -279,7 +308,13 @@ impl<'s> World<'s> {
                 | Action::SendInvitation(_)
                 | Action::OpenCampaign(_)
                 | Action::EditCampaign { .. }
-                | Action::Terminate { .. } => Phase::Control,
+                | Action::Terminate { .. }
+                | Action::PlusConfirm(_)
+                | Action::PlusPay(_)
+                | Action::PlusStart(_)
+                | Action::PlusEnd(_)
+                | Action::PlusEdit(_)
+                | Action::PlusCancel(_) => Phase::Control,
                 Action::Order(_) => Phase::Order,
                 Action::Return { .. } => Phase::AfterSales,
                 _ => Phase::Agent,
@@ -317,6 +352,9 @@ impl<'s> World<'s> {
             }
             w.events += 1;
             w.dispatch(t, ev);
+            if !w.pf.plus_done.is_empty() {
+                w.pay_due_rewards(t);
+            }
         }
         while daily.len() < sc.days.max(day + 1) as usize {
             snapshot(&w.pf, &mut last, daily);
@@ -377,6 +415,33 @@ impl<'s> World<'s> {
                 )),
             })
             .collect();
+        let book = &w.pf.books.plus;
+        let plus = book
+            .state
+            .iter()
+            .map(|st| PlusRecord {
+                status: serde_json::to_value(st.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                rewards_paid: st.rewards_paid,
+                rewards_cancelled: st.rewards_cancelled,
+                service_fee_charged: st.fee_charged,
+                service_fee_refunded: st.fee_refunded,
+                budget_returned: st.budget_returned,
+                tax_document: st.tax_document.map(|d| d.to_string()),
+                participants: st.participants.len() as u32,
+                selected: st.selected.len() as u32,
+                creators: st
+                    .participants
+                    .iter()
+                    .map(|&p| {
+                        let part = &book.participants[p as usize];
+                        (part.creator, part.reward, book.creator_status(p).as_str())
+                    })
+                    .collect(),
+            })
+            .collect();
         let tracked =
             w.pf.orders
                 .records
@@ -396,6 +461,7 @@ impl<'s> World<'s> {
             scripted,
             tracked,
             accounts,
+            plus,
             entries: w.pf.ledger.entries().to_vec(),
             agents: opts
                 .record_ledger
@@ -520,6 +586,101 @@ impl World<'_> {
             Ev::CampaignExpire(c) => {
                 self.pf.campaign_notice(c, true, t);
             }
+            Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
+            Ev::PlusJoin { campaign, creator } => self.plus_join(t, campaign, creator, false),
+            Ev::PlusRefund(c) => self.pf.plus_refund_fee(c, t),
+        }
+    }
+
+    fn ship_plus_sample(&mut self, t: SimTime, s: u32) {
+        let ob = &self.sc.behaviour.orders;
+        let d = behaviour::delay(&ob.ship_delay, &mut self.rng.logistics)
+            + behaviour::delay(&ob.delivery_delay, &mut self.rng.logistics);
+        self.q
+            .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
+    }
+
+    /// The period starts: the platform policy selects creators (PLUS-7); with the behaviour
+    /// model, selected creators join with some probability after a delay.
+    fn plus_start(&mut self, t: SimTime, c: u32) {
+        let camp = self.pf.books.plus.campaigns[c as usize].clone();
+        let group = &self.pf.books.plus.groups[camp.group as usize];
+        let members: Vec<CreatorId> = (0..self.agents.creators.len() as u32)
+            .map(CreatorId)
+            .filter(|id| group.matches(&self.agents.creators[id.idx()]))
+            .collect();
+        let d = policy::policy_for(&camp.policy).decide(
+            &camp,
+            &members,
+            &self.agents,
+            self.sc.region.minor_unit,
+        );
+        let selected = d.creators.clone();
+        if !self.pf.plus_start(c, d.creators, d.reward, d.rank_rewards) || camp.scripted {
+            return;
+        }
+        let pb = &self.sc.behaviour.plus;
+        for creator in selected {
+            let r = &mut self.rng.platform;
+            if unit(r) < pb.join_probability {
+                let at = t.plus_minutes(behaviour::delay(&pb.join_delay, r));
+                if at < camp.end {
+                    self.q.push(
+                        at,
+                        Phase::Agent,
+                        Ev::PlusJoin {
+                            campaign: c,
+                            creator,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn plus_join(&mut self, t: SimTime, c: u32, creator: CreatorId, scripted: bool) {
+        match self.pf.plus_join(c, creator, t) {
+            Ok(part) => {
+                let camp = &self.pf.books.plus.campaigns[c as usize];
+                if !scripted
+                    && !camp.scripted
+                    && camp.samples > 0
+                    && unit(&mut self.rng.creators)
+                        < self.sc.behaviour.plus.sample_request_probability
+                {
+                    if let Ok(s) = self.pf.plus_request_sample(part) {
+                        self.ship_plus_sample(t, s);
+                    }
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
+    fn pay_due_rewards(&mut self, t: SimTime) {
+        while let Some(part) = self.pf.plus_done.pop() {
+            let c = self.pf.books.plus.participants[part as usize].campaign;
+            let reward = self.pf.books.plus.state[c as usize].reward;
+            let cancel =
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
+            self.pf.plus_pay_reward(part, reward, cancel, t);
+        }
+    }
+
+    /// The period ends: Challenge ranks are final and paid (PLUS-5), the service fee is settled
+    /// (PLUS-16), statuses are fixed (PLUS-17).
+    fn plus_end(&mut self, t: SimTime, c: u32) {
+        let winners = self.pf.plus_ranking(c);
+        for &(part, amount) in &winners {
+            let cancel =
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
+            self.pf.plus_pay_reward(part, amount, cancel, t);
+        }
+        let w: Vec<u32> = winners.iter().map(|x| x.0).collect();
+        if let Some(at) = self.pf.plus_end(c, &w, t) {
+            self.q.push(at, Phase::Settlement, Ev::PlusRefund(c));
         }
     }
 
@@ -828,6 +989,45 @@ impl World<'_> {
                 }
             }
             Action::OpenCampaign(c) => self.open_campaign(t, *c),
+            Action::PlusConfirm(c) => {
+                self.pf.plus_confirm(*c);
+                self.q.push(
+                    t.plus_minutes(crate::rules::plus::PAY_WINDOW),
+                    Phase::Control,
+                    Ev::PlusPayDeadline(*c),
+                );
+            }
+            Action::PlusPay(c) => {
+                if let Err(r) = self.pf.plus_pay(*c, t) {
+                    self.refuse(r);
+                }
+            }
+            Action::PlusStart(c) => self.plus_start(t, *c),
+            Action::PlusEnd(c) => self.plus_end(t, *c),
+            Action::PlusJoin { campaign, creator } => self.plus_join(t, *campaign, *creator, true),
+            Action::PlusSampleRequest { campaign, creator } => {
+                let res = match self.pf.books.plus.participant_of(*campaign, *creator) {
+                    Some(part) => self.pf.plus_request_sample(part),
+                    None => Err(Refusal::new(
+                        RuleId::Plus14,
+                        "the creator has not joined the collaboration",
+                    )),
+                };
+                match res {
+                    Ok(s) => self.ship_plus_sample(t, s),
+                    Err(r) => self.refuse(r),
+                }
+            }
+            Action::PlusEdit(c) => {
+                if let Err(r) = self.pf.plus_edit(*c) {
+                    self.refuse(r);
+                }
+            }
+            Action::PlusCancel(c) => {
+                if let Err(r) = self.pf.plus_cancel(*c, t) {
+                    self.refuse(r);
+                }
+            }
             Action::Register {
                 campaign,
                 product,

@@ -189,6 +189,10 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
     for c in &sc.campaigns {
         books.dist.campaigns.push(c.campaign.clone());
     }
+    books.plus.groups = sc.groups.clone();
+    for c in &sc.plus {
+        books.plus.add(c.clone());
+    }
     Built {
         agents,
         books,
