@@ -82,6 +82,9 @@ pub struct Registration {
     /// The creator part for orders from ads on authorised videos (H-5), if any.
     pub shop_ads_rate: Option<Rate>,
     pub status: RegStatus,
+    /// Under the H-9 split, the total the seller registered; the distributor sets the creator's
+    /// part on approval and the distributor keeps the rest.
+    pub total: Option<Rate>,
     pub reason: String,
     /// When the seller terminated it early (DIST-5), or never.
     pub terminated: SimTime,
@@ -202,6 +205,7 @@ impl Platform {
             distributor_rate,
             shop_ads_rate,
             status: RegStatus::Pending,
+            total: None,
             reason: String::new(),
             terminated: SimTime::NEVER,
         });
@@ -216,7 +220,32 @@ impl Platform {
         reg: u32,
         approve: bool,
         reason: &str,
+        creator_part: Option<Rate>,
     ) -> Result<(), Refusal> {
+        if let (Some(total), true) = (self.books.dist.registrations[reg as usize].total, approve) {
+            // rule: H-9 — the distributor sets the creator's part (≤ total) when it makes the link
+            let c = &self.books.dist.campaigns
+                [self.books.dist.registrations[reg as usize].campaign as usize];
+            let Some(part) = creator_part else {
+                return Err(Refusal::new(
+                    RuleId::H9,
+                    "under the distributor split, approving sets `creator_rate` (the creator's part of the total)",
+                ));
+            };
+            let rest = Rate(total.0 - part.0);
+            if part > total || part < c.min_creator_rate || rest < c.min_distributor_rate {
+                return Err(Refusal::new(
+                    RuleId::H9,
+                    format!(
+                        "creator part {part} of the total {total} leaves {rest} for the distributor; the campaign requires at least {} + {}",
+                        c.min_creator_rate, c.min_distributor_rate
+                    ),
+                ));
+            }
+            let r = &mut self.books.dist.registrations[reg as usize];
+            r.creator_rate = part;
+            r.distributor_rate = rest;
+        }
         let r = &mut self.books.dist.registrations[reg as usize];
         if r.status != RegStatus::Pending {
             return Err(Refusal::new(
@@ -378,6 +407,42 @@ impl Platform {
                 Ok(())
             }
         }
+    }
+
+    /// Under the H-9 split option: the seller registers a total rate (distributor + creator);
+    /// the distributor sets the creator's part on approval (see `review_registration`).
+    // rule: H-9
+    pub fn register_total(
+        &mut self,
+        agents: &Agents,
+        campaign: u32,
+        product: ProductId,
+        total: Rate,
+        t: SimTime,
+    ) -> Result<u32, Refusal> {
+        let c = &self.books.dist.campaigns[campaign as usize];
+        let (min_c, min_d) = (c.min_creator_rate, c.min_distributor_rate);
+        if total.0 < min_c.0 + min_d.0 {
+            return Err(Refusal::new(
+                RuleId::Dist2,
+                format!(
+                    "the total {total} is below the campaign's requirements of {min_c} + {min_d}"
+                ),
+            ));
+        }
+        // Register with the minimum parts for the checks; the distributor sets the real split.
+        let reg = self.register_product(
+            agents,
+            campaign,
+            product,
+            min_c,
+            Rate(total.0 - min_c.0),
+            None,
+            t,
+        )?;
+        self.books.dist.registrations[reg as usize].total = Some(total);
+        self.fired.insert(RuleId::H9);
+        Ok(reg)
     }
 
     /// The registration of `product` in `campaign`, if any.

@@ -58,6 +58,9 @@ pub struct RuleOptions {
     pub sample_extension_days: u32,
     /// The region's settlement period comes from the help centre's table (US, VN: H-10).
     pub help_centre_region: bool,
+    /// Distributor campaigns use the help centre's split: the seller registers a total and the
+    /// distributor sets the creator's part (H-9 option; default: the seller sets both, DIST-2).
+    pub distributor_sets_split: bool,
 }
 
 /// A refusal by the rules: the rule and what was wrong.

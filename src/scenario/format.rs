@@ -88,6 +88,16 @@ pub struct RulesSection {
     pub sample_post_days: Option<S<u32>>,
     pub sample_extension_days: Option<S<u32>>,
     pub drain: Option<bool>,
+    pub distributor_split: Option<SplitRaw>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitRaw {
+    /// The seller sets both parts (DIST-2, the seed's behaviour).
+    Seller,
+    /// The seller registers a total; the distributor sets the creator's part (H-9).
+    Distributor,
 }
 
 #[derive(Debug, Deserialize)]
@@ -528,8 +538,9 @@ pub struct RegistrationRaw {
     pub at: S<String>,
     pub campaign: S<String>,
     pub product: S<String>,
-    pub creator_rate: S<Rate>,
-    pub distributor_rate: S<Rate>,
+    pub creator_rate: Option<S<Rate>>,
+    pub distributor_rate: Option<S<Rate>>,
+    pub total_rate: Option<S<Rate>>,
     pub shop_ads_rate: Option<S<Rate>>,
 }
 
@@ -542,6 +553,7 @@ pub struct RegistrationReviewRaw {
     pub approve: bool,
     #[serde(default)]
     pub reason: String,
+    pub creator_rate: Option<S<Rate>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -400,11 +400,18 @@ pub enum Action {
         distributor_rate: Rate,
         shop_ads_rate: Option<Rate>,
     },
+    /// H-9 split: the seller registers a total.
+    RegisterTotal {
+        campaign: u32,
+        product: ProductId,
+        total: Rate,
+    },
     ReviewRegistration {
         campaign: u32,
         product: ProductId,
         approve: bool,
         reason: String,
+        creator_part: Option<Rate>,
     },
     AddLink {
         campaign: u32,

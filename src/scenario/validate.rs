@@ -436,6 +436,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         sample_post_days: pos(v, &r.sample_post_days, "sample_post_days", 14),
         sample_extension_days: pos(v, &r.sample_extension_days, "sample_extension_days", 7),
         help_centre_region: matches!(code.as_str(), "US" | "VN"),
+        distributor_sets_split: raw.rules.distributor_split == Some(SplitRaw::Distributor),
     };
 
     // ---- categories
@@ -1838,14 +1839,41 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         |v: &mut V, c: &Spanned<String>, p: &Spanned<String>| -> Option<(u32, ProductId)> {
             Some((camp_names.get(v, c)?, ProductId(products.get(v, p)?)))
         };
+    let split = raw.rules.distributor_split.unwrap_or(SplitRaw::Seller) == SplitRaw::Distributor;
     for r in &raw.script.registrations {
         let at = time_at(v, &calendar, &r.at);
+        let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) else {
+            continue;
+        };
+        if split {
+            // rule: H-9 — the seller registers a total; the distributor sets the creator's part
+            let (Some(total), None, None) = (&r.total_rate, &r.creator_rate, &r.distributor_rate)
+            else {
+                v.err(r.at.span(), "with rules.distributor_split = \"distributor\", a registration gives `total_rate` only", Some(RuleId::H9));
+                continue;
+            };
+            let total = v.rate(total);
+            script.push(Scripted {
+                at,
+                action: Action::RegisterTotal {
+                    campaign,
+                    product,
+                    total,
+                },
+            });
+            continue;
+        }
+        let (Some(cr), Some(dr), None) = (&r.creator_rate, &r.distributor_rate, &r.total_rate)
+        else {
+            v.err(r.at.span(), "a registration gives `creator_rate` and `distributor_rate` (DIST-2; `total_rate` only with rules.distributor_split = \"distributor\")", Some(RuleId::Dist2));
+            continue;
+        };
         // rule: RATE-1
-        let creator_rate = v.rate(&r.creator_rate);
-        let distributor_rate = *r.distributor_rate.get_ref();
+        let creator_rate = v.rate(cr);
+        let distributor_rate = *dr.get_ref();
         if distributor_rate.percent().round_dp(2) != distributor_rate.percent() {
             v.err(
-                r.distributor_rate.span(),
+                dr.span(),
                 format!(
                     "distributor part {distributor_rate} is not a whole number of 0.01% steps (H-3)"
                 ),
@@ -1854,14 +1882,14 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         }
         if distributor_rate.percent() <= Decimal::ZERO {
             v.err(
-                r.distributor_rate.span(),
+                dr.span(),
                 "the distributor part must be more than 0%",
                 Some(RuleId::Dist2),
             );
         }
         if creator_rate.percent() + distributor_rate.percent() > Decimal::from(80) {
             v.err(
-                r.distributor_rate.span(),
+                dr.span(),
                 format!(
                     "creator and distributor parts add up to {}%, above the 80% limit",
                     (creator_rate.percent() + distributor_rate.percent()).normalize()
@@ -1875,21 +1903,32 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 v.err(x.span(), format!("Shop Ads creator part and distributor part add up to {}%, above the 80% limit", (sa.percent() + distributor_rate.percent()).normalize()), Some(RuleId::Rate1));
             }
         }
-        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
-            script.push(Scripted {
-                at,
-                action: Action::Register {
-                    campaign,
-                    product,
-                    creator_rate,
-                    distributor_rate,
-                    shop_ads_rate,
-                },
-            });
-        }
+        script.push(Scripted {
+            at,
+            action: Action::Register {
+                campaign,
+                product,
+                creator_rate,
+                distributor_rate,
+                shop_ads_rate,
+            },
+        });
     }
     for r in &raw.script.registration_reviews {
         let at = time_at(v, &calendar, &r.at);
+        let creator_part = r.creator_rate.as_ref().map(|x| v.rate(x));
+        if creator_part.is_some() && !split {
+            let sp = r
+                .creator_rate
+                .as_ref()
+                .map(|x| x.span())
+                .unwrap_or(r.at.span());
+            v.err(
+                sp,
+                "`creator_rate` on a review belongs to rules.distributor_split = \"distributor\"",
+                Some(RuleId::H9),
+            );
+        }
         if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
             script.push(Scripted {
                 at,
@@ -1898,6 +1937,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                     product,
                     approve: r.approve,
                     reason: r.reason.clone(),
+                    creator_part,
                 },
             });
         }

@@ -577,9 +577,29 @@ impl World<'_> {
                 let creator_rate =
                     crate::money::Rate(c.min_creator_rate.0 + db.extra_creator_rate.0);
                 let dist_rate = c.min_distributor_rate;
-                self.register(t, campaign, product, creator_rate, dist_rate, None, false);
+                if self.pf.opts.distributor_sets_split {
+                    let total = crate::money::Rate(creator_rate.0 + dist_rate.0);
+                    if let Ok(reg) =
+                        self.pf
+                            .register_total(&self.agents, campaign, product, total, t)
+                    {
+                        self.schedule_review(t, campaign, reg);
+                    }
+                } else {
+                    self.register(t, campaign, product, creator_rate, dist_rate, None, false);
+                }
             }
-            Ev::RegReview { reg, approve } => self.review_registration(reg, approve, "", false),
+            Ev::RegReview { reg, approve } => {
+                // Under the H-9 split the distributor keeps its minimum and gives the creator the rest.
+                let part = self.pf.books.dist.registrations[reg as usize]
+                    .total
+                    .map(|total| {
+                        let c = &self.pf.books.dist.campaigns
+                            [self.pf.books.dist.registrations[reg as usize].campaign as usize];
+                        crate::money::Rate(total.0 - c.min_distributor_rate.0)
+                    });
+                self.review_registration(reg, approve, "", part, false)
+            }
             Ev::CampaignNotice(c) => {
                 self.pf.campaign_notice(c, false, t);
             }
@@ -739,16 +759,8 @@ impl World<'_> {
             t,
         ) {
             Ok(reg) => {
-                if !scripted && !self.sc.campaigns[campaign as usize].scripted {
-                    let db = &self.sc.behaviour.distributors;
-                    let r = &mut self.rng.sellers;
-                    let approve = unit(r) < db.approve_probability;
-                    let d = behaviour::delay(&db.review_delay, r);
-                    self.q.push(
-                        t.plus_minutes(d),
-                        Phase::Agent,
-                        Ev::RegReview { reg, approve },
-                    );
+                if !scripted {
+                    self.schedule_review(t, campaign, reg);
                 }
             }
             Err(r) if scripted => self.refuse(r),
@@ -756,13 +768,39 @@ impl World<'_> {
         }
     }
 
-    fn review_registration(&mut self, reg: u32, approve: bool, reason: &str, scripted: bool) {
+    /// The behaviour model: the distributor reviews a registration after a delay.
+    fn schedule_review(&mut self, t: SimTime, campaign: u32, reg: u32) {
+        if self.sc.campaigns[campaign as usize].scripted {
+            return;
+        }
+        let db = &self.sc.behaviour.distributors;
+        let r = &mut self.rng.sellers;
+        let approve = unit(r) < db.approve_probability;
+        let d = behaviour::delay(&db.review_delay, r);
+        self.q.push(
+            t.plus_minutes(d),
+            Phase::Agent,
+            Ev::RegReview { reg, approve },
+        );
+    }
+
+    fn review_registration(
+        &mut self,
+        reg: u32,
+        approve: bool,
+        reason: &str,
+        creator_part: Option<crate::money::Rate>,
+        scripted: bool,
+    ) {
         let reason = if reason.is_empty() && !approve {
             "not a fit for the campaign"
         } else {
             reason
         };
-        match self.pf.review_registration(reg, approve, reason) {
+        match self
+            .pf
+            .review_registration(reg, approve, reason, creator_part)
+        {
             Ok(()) => {
                 if approve {
                     self.links.push(reg);
@@ -1043,13 +1081,26 @@ impl World<'_> {
                 *shop_ads_rate,
                 true,
             ),
+            Action::RegisterTotal {
+                campaign,
+                product,
+                total,
+            } => {
+                if let Err(r) = self
+                    .pf
+                    .register_total(&self.agents, *campaign, *product, *total, t)
+                {
+                    self.refuse(r);
+                }
+            }
             Action::ReviewRegistration {
                 campaign,
                 product,
                 approve,
                 reason,
+                creator_part,
             } => match self.pf.registration_of(*campaign, *product) {
-                Some(reg) => self.review_registration(reg, *approve, reason, true),
+                Some(reg) => self.review_registration(reg, *approve, reason, *creator_part, true),
                 None => self.refuse(Refusal::new(
                     RuleId::Dist3,
                     "the product was never registered in the campaign",
