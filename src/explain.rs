@@ -135,6 +135,7 @@ pub fn explain_order(sc: &Scenario, rep: u32, sel: &OrderSel) -> Result<OrderExp
         &RunOptions {
             record_ledger: true,
             track,
+            ..Default::default()
         },
     )
     .map_err(|e| e.to_string())?;

@@ -259,6 +259,14 @@ fn cmd_run(
         b
     };
     let tick = bar.clone();
+    // Ctrl-C: finish nothing new, keep nothing half-written (the staged folder is removed).
+    let interrupt = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let finished = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    {
+        let flag = interrupt.clone();
+        let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
+    }
+    let counter = finished.clone();
     let cfg = RunConfig {
         replications: Some(n),
         threads,
@@ -266,12 +274,24 @@ fn cmd_run(
         options: affsim::sim::RunOptions {
             record_ledger: ledger,
             track: Vec::new(),
+            interrupt: Some(interrupt.clone()),
         },
-        on_done: Some(Arc::new(move || tick.inc(1))),
+        on_done: Some(Arc::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tick.inc(1)
+        })),
     };
     let started = std::time::Instant::now();
     let outcome = match experiment::run(&sc, &cfg) {
         Ok(o) => o,
+        Err(affsim::sim::RunError::Interrupted { .. }) => {
+            bar.abandon();
+            let done = finished.load(std::sync::atomic::Ordering::Relaxed);
+            eprintln!(
+                "interrupted: {done} of {n} replication(s) had finished; no report was written"
+            );
+            return ExitCode::from(130);
+        }
         Err(e) => {
             bar.abandon();
             eprintln!("error: {e}");

@@ -132,6 +132,16 @@ pub struct RunOptions {
     pub record_ledger: bool,
     /// Track these order numbers in detail (for `explain`).
     pub track: Vec<u64>,
+    /// Set from outside (Ctrl-C) to stop: the replication ends with [`RunError::Interrupted`].
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl RunOptions {
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// Everything a replication reports.
@@ -209,6 +219,8 @@ pub enum RunError {
         replication: u32,
         error: LedgerError,
     },
+    #[error("replication {replication}: interrupted")]
+    Interrupted { replication: u32 },
 }
 
 struct World<'s> {
@@ -231,6 +243,9 @@ struct World<'s> {
     last_time: SimTime,
     /// Approved distributor links, for creators' searches.
     links: Vec<u32>,
+    interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The run stopped on an interrupt.
+    stopped: bool,
 }
 
 /// The platform's books and the agents of a replication at some time, for explanations.
@@ -256,9 +271,16 @@ pub fn run_replication(
     index: u32,
     opts: &RunOptions,
 ) -> Result<Replication, RunError> {
+    if opts.interrupted() {
+        return Err(RunError::Interrupted { replication: index });
+    }
     let mut w = World::new(sc, index, opts);
+    w.interrupt = opts.interrupt.clone();
     let mut daily: Vec<Vec<Decimal>> = Vec::with_capacity(sc.days as usize + 32);
     w.run(None, &mut daily);
+    if w.stopped {
+        return Err(RunError::Interrupted { replication: index });
+    }
     w.finish(index, daily, opts)
 }
 
@@ -300,6 +322,8 @@ impl<'s> World<'s> {
             events: 0,
             last_time: SimTime::ZERO,
             links: Vec::new(),
+            interrupt: None,
+            stopped: false,
         };
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
@@ -351,6 +375,14 @@ impl<'s> World<'s> {
                 day += 1;
             }
             w.events += 1;
+            if w.events & 0xFFFF == 0 {
+                if let Some(f) = &w.interrupt {
+                    if f.load(std::sync::atomic::Ordering::Relaxed) {
+                        w.stopped = true;
+                        break;
+                    }
+                }
+            }
             w.dispatch(t, ev);
             if !w.pf.plus_done.is_empty() {
                 w.pay_due_rewards(t);

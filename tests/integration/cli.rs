@@ -843,3 +843,38 @@ fn check_json_is_parseable() {
         assert_eq!(entry["rule"], r.as_str());
     }
 }
+
+/// Ctrl-C during `run`: the process exits 130, says how many replications had finished, and
+/// leaves no report folder and no partial folder behind.
+#[cfg(unix)]
+#[test]
+fn run_interrupted_leaves_nothing_behind() {
+    let tmp = TempDir::new("interrupt");
+    let out = tmp.join("report");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["run", "--replications", "5000", "--quiet", "--out"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("affsim starts");
+    // Let it get going, then interrupt it as a terminal's Ctrl-C would.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let result = child.wait_with_output().expect("affsim ends");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(130), "stderr: {stderr}");
+    assert!(
+        stderr.contains("interrupted:") && stderr.contains("of 5000 replication(s) had finished"),
+        "stderr: {stderr}"
+    );
+    assert!(!out.exists(), "no report folder after an interrupted run");
+    assert!(
+        tmp.entries().is_empty(),
+        "no partial folder left: {:?}",
+        tmp.entries()
+    );
+}

@@ -38,6 +38,7 @@ fn run(sc: &Scenario) -> Replication {
     let opts = RunOptions {
         record_ledger: true,
         track: Vec::new(),
+        ..Default::default()
     };
     run_replication(sc, 0, &opts).unwrap_or_else(|e| panic!("the ledger must balance: {e}"))
 }

@@ -313,6 +313,7 @@ fn demo_ledger_reconciles_order_by_order() {
     let opts = RunOptions {
         record_ledger: true,
         track: Vec::new(),
+        ..Default::default()
     };
     for index in 0..3 {
         let r = run_replication(&sc, index, &opts).unwrap_or_else(|e| panic!("{e}"));
