@@ -374,33 +374,74 @@ fn fmt_opt(d: &Option<Decimal>) -> String {
 }
 
 fn describe(sc: &Scenario, s: &Subject) -> String {
+    use crate::scenario::{AccountRef, PlusField};
+    let creator = |c: crate::model::CreatorId| {
+        sc.named
+            .creators
+            .get(c.idx())
+            .map_or_else(|| c.generated_name(), |x| x.name.clone())
+    };
     match s {
         Subject::Metric(m) => format!("metric {}", m.name()),
-        Subject::End(m) => format!("metric {m:?}"),
+        Subject::End(m) => format!(
+            "metric {}",
+            match m {
+                crate::metrics::EndMetric::SellerNet => "seller_net",
+                crate::metrics::EndMetric::PlatformNet => "platform_net",
+                crate::metrics::EndMetric::CommissionsPending => "commissions_pending",
+            }
+        ),
         Subject::LedgerBalanced => "ledger_balanced".into(),
         Subject::Order { order, field } => {
-            format!("order {} {field:?}", sc.orders[*order as usize].name).to_lowercase()
+            let idx = OrderField::NAMES
+                .iter()
+                .position(|n| OrderField::parse(n) == Some(*field))
+                .unwrap_or(0);
+            format!(
+                "order {} {}",
+                sc.orders[*order as usize].name,
+                OrderField::NAMES[idx]
+            )
         }
-        Subject::Account(a) => format!("account {a:?}"),
+        Subject::Account(a) => match a {
+            AccountRef::Seller(x) => format!(
+                "account seller:{}",
+                sc.named
+                    .sellers
+                    .get(x.idx())
+                    .map_or_else(|| x.generated_name(), |s| s.name.clone())
+            ),
+            AccountRef::Creator(x) => format!("account creator:{}", creator(*x)),
+            AccountRef::Distributor(x) => format!(
+                "account distributor:{}",
+                sc.named
+                    .distributors
+                    .get(*x as usize)
+                    .cloned()
+                    .unwrap_or_default()
+            ),
+            AccountRef::Platform => "account platform".into(),
+            AccountRef::Buyers => "account buyers".into(),
+            AccountRef::Escrow => "account escrow".into(),
+        },
         Subject::Refusals(id) => format!("refusals naming {id}"),
         Subject::Fired(id) => format!("rule {id}"),
         Subject::Plus {
             campaign,
-            creator,
+            creator: c,
             field,
-        } => format!(
-            "plus {}{} {field:?}",
-            sc.plus[*campaign as usize].name,
-            creator
-                .map(|c| format!(
-                    " creator {}",
-                    sc.named
-                        .creators
-                        .get(c.idx())
-                        .map_or("?", |x| x.name.as_str())
-                ))
-                .unwrap_or_default()
-        )
-        .to_lowercase(),
+        } => {
+            let idx = PlusField::NAMES
+                .iter()
+                .position(|n| PlusField::parse(n) == Some(*field))
+                .unwrap_or(0);
+            format!(
+                "plus {}{} {}",
+                sc.plus[*campaign as usize].name,
+                c.map(|c| format!(" creator {}", creator(c)))
+                    .unwrap_or_default(),
+                PlusField::NAMES[idx]
+            )
+        }
     }
 }

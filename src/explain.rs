@@ -88,7 +88,12 @@ pub fn plan_name(sc: &Scenario, agents: Option<&Agents>, p: PlanRef) -> String {
                 .get(i as usize)
                 .map_or_else(|| format!("#{i}"), |o| o.name.clone())
         ),
-        PlanRef::Plus(i) => format!("collaboration plus #{i}"),
+        PlanRef::Plus(i) => format!(
+            "collaboration plus {}",
+            sc.plus
+                .get(i as usize)
+                .map_or_else(|| format!("#{i}"), |c| c.name.clone())
+        ),
         PlanRef::Distributor(i) => format!(
             "distributor campaign {}",
             sc.campaigns

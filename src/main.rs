@@ -12,6 +12,14 @@ use affsim::rules::catalogue::{RuleId, RuleSet};
 use affsim::scenario::{self, Scenario, ScenarioError};
 use affsim::{check, report};
 
+/// Prints a line on stdout, ignoring a closed pipe (`affsim … | head` must not panic).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "affsim",
@@ -182,8 +190,8 @@ fn main() -> ExitCode {
             json,
         ),
         Command::Scenarios => {
-            println!(
-                "demo\tthe built-in demo: Shop plan, Open plans with samples, a rate change, scripted and behavioural orders (affsim run)"
+            outln!(
+                "demo\tthe built-in demo (affsim run): Shop plan, Open plans with samples and a rate cut, Target invitations, a distributor campaign, a Collaboration Plus Task and Challenge, over a synthetic market"
             );
             ExitCode::SUCCESS
         }
@@ -324,7 +332,7 @@ fn cmd_run(
         }
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     if !quiet {
         let m = &doc["metrics"];
@@ -379,18 +387,20 @@ fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: 
         if v.passed {
             passed += 1;
             if !json {
-                println!(
+                outln!(
                     "PASS  {}  ({}; {} expectation(s))",
-                    v.file, v.name, v.checked
+                    v.file,
+                    v.name,
+                    v.checked
                 );
             }
         } else {
             failed += 1;
             if !json {
-                println!("FAIL  {}  ({})", v.file, v.name);
+                outln!("FAIL  {}  ({})", v.file, v.name);
                 for f in &v.failures {
                     for (i, line) in f.lines().enumerate() {
-                        println!("{}{line}", if i == 0 { "      - " } else { "        " });
+                        outln!("{}{line}", if i == 0 { "      - " } else { "        " });
                     }
                 }
             }
@@ -413,16 +423,16 @@ fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: 
             })).collect::<Vec<_>>(),
             "coverage": coverage.then(|| exercised.iter().map(|(r, f)| serde_json::json!({"rule": r, "scenarios": f})).collect::<Vec<_>>()),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else if coverage {
-        println!();
+        outln!();
         let mut missing = RuleSet::EMPTY;
         for (r, f) in &exercised {
             if f.is_empty() {
                 missing.insert(*r);
-                println!("{:<10} —  not exercised", r.as_str());
+                outln!("{:<10} —  not exercised", r.as_str());
             } else {
-                println!(
+                outln!(
                     "{:<10} {} scenario(s): {}",
                     r.as_str(),
                     f.len(),
@@ -430,7 +440,7 @@ fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: 
                 );
             }
         }
-        println!(
+        outln!(
             "{} of {} rules exercised; not exercised: {}",
             RuleId::COUNT - missing.len(),
             RuleId::COUNT,
@@ -442,7 +452,7 @@ fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: 
         );
     }
     if !json {
-        println!("{passed} passed, {failed} failed");
+        outln!("{passed} passed, {failed} failed");
     }
     if failed > 0 {
         ExitCode::from(1)
@@ -512,7 +522,7 @@ fn cmd_explain(
     };
     match result {
         Ok(text) => {
-            println!("{}", text.trim_end());
+            outln!("{}", text.trim_end());
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -181,7 +181,13 @@ pub fn resolve_with(
         .get(q.product.idx())
         .copied()
         .flatten();
-    let open_joined = listing.and(q.open_since);
+    // A Plus participant with no Plus rate earns the Open rate (PLUS-12) without an application.
+    let plus_pre = books.plus.active(q.creator, q.product, q.at);
+    let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
+    let open_joined = listing.and(
+        q.open_since
+            .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none()))),
+    );
 
     // Plus terms that apply now: a participant in the period (ATTR-3).
     let plus = books
@@ -381,6 +387,7 @@ pub fn resolve_with(
         });
     }
     let several = o.seen_count > 1;
+    let plus_without_rate = plus.is_some_and(|(_, camp, _)| camp.rate.is_none());
     o.won.map(|mut w| {
         w.rules.insert(RuleId::Attr1);
         // rule: ATTR-5 — the resolution carries its provenance: plan, rules, rate, since
@@ -388,6 +395,10 @@ pub fn resolve_with(
         if several {
             // rule: ATTR-4
             w.rules.insert(RuleId::Attr4);
+        }
+        if plus_without_rate && matches!(w.plan, PlanRef::Open(_)) {
+            // rule: PLUS-12 — no Plus rate: the participant earns the Open rate
+            w.rules.insert(RuleId::Plus12);
         }
         w
     })

@@ -182,6 +182,13 @@ impl Platform {
                 ),
             ));
         }
+        // rule: RATE-1
+        if creator_rate.0 + distributor_rate.0 > rust_decimal::Decimal::from(80) {
+            return Err(Refusal::new(
+                RuleId::Rate1,
+                format!("the parts {creator_rate} + {distributor_rate} exceed 80%"),
+            ));
+        }
         if self
             .books
             .dist

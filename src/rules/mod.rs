@@ -492,6 +492,25 @@ impl Platform {
     /// The posting deadline of a sample passes. With `extend` and no extension used yet, the
     /// deadline moves by the extension (once); returns the new deadline in that case.
     pub fn sample_deadline(&mut self, s: u32, extend: bool) -> Option<SimTime> {
+        if let Some(part) = self.samples[s as usize].plus {
+            // A Plus sample's obligation is PLUS-14's (content within the period), not H-6's:
+            // it does not touch the creator's H-6 fulfilment rate.
+            if self.samples[s as usize].status != SampleStatus::Delivered {
+                return None;
+            }
+            let posted = self.books.plus.participants[part as usize].posted;
+            self.samples[s as usize].status = if posted {
+                SampleStatus::Fulfilled
+            } else {
+                SampleStatus::Unfulfilled
+            };
+            self.tally.count(if posted {
+                Metric::SamplesFulfilled
+            } else {
+                Metric::SamplesUnfulfilled
+            });
+            return None;
+        }
         let ext = self.opts.sample_extension_days;
         let smp = &mut self.samples[s as usize];
         if smp.status != SampleStatus::Delivered {
@@ -1096,6 +1115,12 @@ impl Platform {
             (Metric::ShopAdsCommissions, EntryKind::ShopAdsCommission),
             (Metric::DistributorFees, EntryKind::DistributorFee),
             (Metric::SellerRevenue, EntryKind::SellerRevenue),
+            (Metric::FlatFeesPaid, EntryKind::FlatFeePaid),
+            (Metric::FlatFeesRefunded, EntryKind::FlatFeeRefund),
+            (Metric::RewardsPaid, EntryKind::RewardPaid),
+            (Metric::ServiceFeesCharged, EntryKind::ServiceFeeCharged),
+            (Metric::ServiceFeesRefunded, EntryKind::ServiceFeeRefund),
+            (Metric::SampleRefunds, EntryKind::SampleRefund),
         ] {
             if self.tally.get(m) != self.ledger.total(k).0 {
                 problems.push(format!(

@@ -182,6 +182,8 @@ pub struct Participant {
     pub finished: bool,
     pub reward: Money,
     pub reward_cancelled: bool,
+    /// The status fixed when the collaboration ended (PLUS-17).
+    pub final_status: Option<CreatorStatus>,
 }
 
 impl Participant {
@@ -290,6 +292,9 @@ impl PlusBook {
     // rule: PLUS-17
     pub fn creator_status(&self, part: u32) -> CreatorStatus {
         let p = &self.participants[part as usize];
+        if let Some(s) = p.final_status {
+            return s;
+        }
         if p.finished {
             CreatorStatus::Finished
         } else if p.sample_received && !p.posted {
@@ -323,6 +328,10 @@ impl Platform {
     /// (PLUS-15).
     // rule: PLUS-15
     pub fn plus_confirm(&mut self, c: u32) {
+        // A collaboration cancelled (or otherwise moved on) before confirmation stays so.
+        if self.books.plus.state[c as usize].status != PlusStatus::Draft {
+            return;
+        }
         self.books.plus.state[c as usize].status = PlusStatus::PendingPayment;
         self.fired
             .extend(RuleSet::of(&[RuleId::Plus1, RuleId::Plus2, RuleId::Plus15]));
@@ -340,6 +349,12 @@ impl Platform {
             return Err(Refusal::new(
                 RuleId::Plus15,
                 format!("the collaboration is not pending payment ({:?})", st.status),
+            ));
+        }
+        if t >= camp.start {
+            return Err(Refusal::new(
+                RuleId::Plus15,
+                "payment after the start: the collaboration never starts",
             ));
         }
         if t.since(camp.confirmed) > PAY_WINDOW {
@@ -460,11 +475,18 @@ impl Platform {
         if self.books.plus.state[c as usize].status != PlusStatus::Paid {
             return false;
         }
-        let seller = self.books.plus.campaigns[c as usize].seller;
+        // Concurrent: another paid collaboration of the seller whose period overlaps this one's.
+        let me = &self.books.plus.campaigns[c as usize];
         let concurrent = (0..self.books.plus.campaigns.len()).any(|o| {
+            let other = &self.books.plus.campaigns[o];
             o != c as usize
-                && self.books.plus.campaigns[o].seller == seller
-                && self.books.plus.state[o].status == PlusStatus::Ongoing
+                && other.seller == me.seller
+                && matches!(
+                    self.books.plus.state[o].status,
+                    PlusStatus::Paid | PlusStatus::Ongoing | PlusStatus::Ended
+                )
+                && other.start < me.end
+                && me.start < other.end
         });
         if concurrent {
             self.fired.insert(RuleId::Plus19);
@@ -520,6 +542,7 @@ impl Platform {
             finished: false,
             reward: Money::ZERO,
             reward_cancelled: false,
+            final_status: None,
         });
         self.books.plus.state[c as usize].participants.push(i);
         for p in products {
@@ -545,11 +568,19 @@ impl Platform {
     /// A participant requests a free sample: pre-approved, shipped without seller review
     /// (PLUS-14). Returns the sample.
     // rule: PLUS-14
-    pub fn plus_request_sample(&mut self, part: u32) -> Result<u32, Refusal> {
+    pub fn plus_request_sample(&mut self, part: u32, t: SimTime) -> Result<u32, Refusal> {
         let (c, creator) = {
             let p = &self.books.plus.participants[part as usize];
             (p.campaign, p.creator)
         };
+        if self.books.plus.state[c as usize].status != PlusStatus::Ongoing
+            || t >= self.books.plus.campaigns[c as usize].end
+        {
+            return Err(Refusal::new(
+                RuleId::Plus14,
+                "samples can be requested only while the collaboration is ongoing",
+            ));
+        }
         let st = &mut self.books.plus.state[c as usize];
         if st.samples_left == 0 {
             return Err(Refusal::new(RuleId::Plus14, "no Plus samples left"));
@@ -572,10 +603,15 @@ impl Platform {
         t: SimTime,
         done: &mut Vec<u32>,
     ) {
-        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else {
-            return;
-        };
-        for &i in parts.clone().iter() {
+        // Index, not clone: no allocation per event (the list does not change here).
+        let n = self
+            .books
+            .plus
+            .by_pair
+            .get(&(creator.0, p.0))
+            .map_or(0, Vec::len);
+        for k in 0..n {
+            let i = self.books.plus.by_pair[&(creator.0, p.0)][k];
             let part = &self.books.plus.participants[i as usize];
             let camp = &self.books.plus.campaigns[part.campaign as usize];
             if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
@@ -587,7 +623,6 @@ impl Platform {
             let part = &mut self.books.plus.participants[i as usize];
             part.posts[if kind == ContentKind::Live { 1 } else { 0 }] += 1;
             part.posted = true;
-            part.last_change = t;
             self.plus_check_tasks(i, done);
         }
     }
@@ -602,10 +637,15 @@ impl Platform {
         t: SimTime,
         done: &mut Vec<u32>,
     ) {
-        let Some(parts) = self.books.plus.by_pair.get(&(creator.0, p.0)) else {
-            return;
-        };
-        for &i in parts.clone().iter() {
+        // Index, not clone: no allocation per event (the list does not change here).
+        let n = self
+            .books
+            .plus
+            .by_pair
+            .get(&(creator.0, p.0))
+            .map_or(0, Vec::len);
+        for k in 0..n {
+            let i = self.books.plus.by_pair[&(creator.0, p.0)][k];
             let part = &self.books.plus.participants[i as usize];
             let camp = &self.books.plus.campaigns[part.campaign as usize];
             if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
@@ -615,10 +655,21 @@ impl Platform {
             {
                 continue;
             }
+            let measured = match &camp.kind {
+                PlusKind::Challenge { content, .. } => match content {
+                    ContentFilter::Any => true,
+                    ContentFilter::Video => slot(traffic) == 0,
+                    ContentFilter::Live => slot(traffic) == 1,
+                },
+                PlusKind::Task { .. } => false,
+            };
             let part = &mut self.books.plus.participants[i as usize];
             part.orders[slot(traffic)] += 1;
             part.gmv[slot(traffic)] += gross;
-            part.last_change = t;
+            if measured {
+                // the Challenge tie-break: when the measured value last changed (PLUS-5)
+                part.last_change = t;
+            }
             self.plus_check_tasks(i, done);
         }
     }
@@ -742,8 +793,9 @@ impl Platform {
             PlusKind::Challenge { .. } => st.rank_rewards.iter().map(|m| m.0).sum(),
         };
         let earned = st.rewards_paid.0 + st.rewards_cancelled.0;
+        // With nothing to achieve (no creator selected, no rank reward) nothing was achieved.
         let share = if full.is_zero() {
-            Decimal::ONE
+            Decimal::ZERO
         } else {
             (earned / full).min(Decimal::ONE)
         };
@@ -777,7 +829,9 @@ impl Platform {
         // Statuses at the end (PLUS-17).
         let parts = s.participants.clone();
         for p in parts {
-            let m = match self.books.plus.creator_status(p) {
+            let status = self.books.plus.creator_status(p);
+            self.books.plus.participants[p as usize].final_status = Some(status);
+            let m = match status {
                 CreatorStatus::Finished => Metric::PlusFinished,
                 CreatorStatus::HaventFulfilled => Metric::PlusNotFulfilled,
                 CreatorStatus::Unfinished => Metric::PlusUnfinished,

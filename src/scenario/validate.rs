@@ -794,6 +794,13 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 continue;
             };
             let pspec = &named.products[pid as usize];
+            if !pspec.eligible {
+                v.err(
+                    tp.product.span(),
+                    format!("product `{}` is not affiliate-eligible", pspec.name),
+                    Some(RuleId::Target1),
+                );
+            }
             if pspec.seller != seller {
                 v.err(
                     tp.product.span(),
@@ -1166,13 +1173,24 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             let Some(&(_, open)) = plan.listings.iter().find(|(x, _)| *x == pid) else {
                 continue;
             };
-            for (r, sp) in [
-                (rate, p.rate.as_ref().map(|x| x.span())),
-                (shop_ads_rate, p.shop_ads_rate.as_ref().map(|x| x.span())),
+            // Like for like: the Plus Shop Ads rate against the Open Shop Ads rate where one is set.
+            let open_ads = plan.shop_ads_rate.unwrap_or(open);
+            for (r, sp, against, what) in [
+                (rate, p.rate.as_ref().map(|x| x.span()), open, "Open rate"),
+                (
+                    shop_ads_rate,
+                    p.shop_ads_rate.as_ref().map(|x| x.span()),
+                    open_ads,
+                    if plan.shop_ads_rate.is_some() {
+                        "Open Shop Ads rate"
+                    } else {
+                        "Open rate"
+                    },
+                ),
             ] {
                 if let (Some(r), Some(sp)) = (r, sp) {
-                    if r <= open {
-                        v.err(sp, format!("the Plus rate {r} must be higher than the Open rate {open} of `{}`", named.products[pid.idx()].name), Some(RuleId::Plus9));
+                    if r <= against {
+                        v.err(sp, format!("the Plus rate {r} must be higher than the {what} {against} of `{}`", named.products[pid.idx()].name), Some(RuleId::Plus9));
                     }
                 }
             }
@@ -1191,6 +1209,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                     "payment comes after confirmation",
                     Some(RuleId::Plus15),
                 );
+            }
+        }
+        if let Some((pt, sp)) = &paid {
+            if *pt >= start {
+                v.err(sp.clone(), "payment must come before the start; paid later, the collaboration never starts", Some(RuleId::Plus15));
             }
         }
         if start < confirmed {

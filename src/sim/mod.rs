@@ -700,7 +700,7 @@ impl World<'_> {
                     && unit(&mut self.rng.creators)
                         < self.sc.behaviour.plus.sample_request_probability
                 {
-                    if let Ok(s) = self.pf.plus_request_sample(part) {
+                    if let Ok(s) = self.pf.plus_request_sample(part, t) {
                         self.ship_plus_sample(t, s);
                     }
                 }
@@ -1077,7 +1077,7 @@ impl World<'_> {
             Action::PlusJoin { campaign, creator } => self.plus_join(t, *campaign, *creator, true),
             Action::PlusSampleRequest { campaign, creator } => {
                 let res = match self.pf.books.plus.participant_of(*campaign, *creator) {
-                    Some(part) => self.pf.plus_request_sample(part),
+                    Some(part) => self.pf.plus_request_sample(part, t),
                     None => Err(Refusal::new(
                         RuleId::Plus14,
                         "the creator has not joined the collaboration",

@@ -851,7 +851,7 @@ fn check_json_is_parseable() {
 fn run_interrupted_leaves_nothing_behind() {
     let tmp = TempDir::new("interrupt");
     let out = tmp.join("report");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_affsim"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_affsim"))
         .args(["run", "--replications", "5000", "--quiet", "--out"])
         .arg(&out)
         .stderr(std::process::Stdio::piped())
