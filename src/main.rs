@@ -311,7 +311,9 @@ fn cmd_run(
         let dir = staged.path();
         let doc = report::write_summary(dir, &sc, seed, &outcome.replications)?;
         report::write_timeseries(dir, &sc, &outcome.replications)?;
-        report::write_markdown(dir, &sc, seed, &doc)?;
+        let charts = report::charts::write_charts(dir, &sc, &outcome.replications)?;
+        report::write_markdown(dir, &sc, seed, &doc, &charts)?;
+        report::write_html(dir, &sc, seed, &doc, &charts)?;
         if ledger {
             report::write_ledger(dir, &sc, &outcome.replications)?;
         }

@@ -15,9 +15,13 @@ pub struct Stats {
     pub sd: f64,
     pub min: Decimal,
     pub p5: Decimal,
+    pub p25: Decimal,
     pub p50: Decimal,
+    pub p75: Decimal,
     pub p95: Decimal,
     pub max: Decimal,
+    /// 95% confidence interval of the mean (normal approximation: mean ± 1.96 sd / √n).
+    pub ci95: (f64, f64),
 }
 
 /// Percentile by linear interpolation between closest ranks (type 7), on sorted values.
@@ -58,9 +62,15 @@ pub fn stats(values: &[Decimal]) -> Stats {
         sd,
         min: *v.first().unwrap_or(&Decimal::ZERO),
         p5: percentile(&v, 5),
+        p25: percentile(&v, 25),
         p50: percentile(&v, 50),
+        p75: percentile(&v, 75),
         p95: percentile(&v, 95),
         max: *v.last().unwrap_or(&Decimal::ZERO),
+        ci95: {
+            let half = 1.96 * sd / (v.len().max(1) as f64).sqrt();
+            (mf - half, mf + half)
+        },
     }
 }
 
@@ -80,8 +90,11 @@ fn stats_json(unit: Unit, s: &Stats) -> Value {
         "mean": s.mean.normalize().to_string(),
         "sd": (s.sd * 1e6).round() / 1e6,
         "min": value(unit, s.min),
+        "ci95": [(s.ci95.0 * 1e4).round() / 1e4, (s.ci95.1 * 1e4).round() / 1e4],
         "p5": s.p5.normalize().to_string(),
+        "p25": s.p25.normalize().to_string(),
         "p50": s.p50.normalize().to_string(),
+        "p75": s.p75.normalize().to_string(),
         "p95": s.p95.normalize().to_string(),
         "max": value(unit, s.max),
     })

@@ -3,6 +3,8 @@
 //! Everything is written into a temporary sibling folder that is renamed into place only when
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
+pub mod charts;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -248,7 +250,13 @@ pub fn write_ledger(dir: &Path, sc: &Scenario, reps: &[Replication]) -> Result<(
 }
 
 /// Writes `report.md`: the headline figures as a table.
-pub fn write_markdown(dir: &Path, sc: &Scenario, seed: u64, doc: &serde_json::Value) -> Result<()> {
+pub fn write_markdown(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    doc: &serde_json::Value,
+    charts: &[(String, String)],
+) -> Result<()> {
     let mut f = fs::File::create(dir.join("report.md"))?;
     writeln!(f, "# {}\n", sc.name)?;
     if !sc.description.is_empty() {
@@ -261,24 +269,140 @@ pub fn write_markdown(dir: &Path, sc: &Scenario, seed: u64, doc: &serde_json::Va
     )?;
     writeln!(
         f,
-        "| metric | mean | sd | p5 | p50 | p95 |\n|---|---:|---:|---:|---:|---:|"
+        "| metric | mean | 95% CI of the mean | sd | p5 | p50 | p95 |\n|---|---:|---:|---:|---:|---:|---:|"
     )?;
-    if let Some(m) = doc["metrics"].as_object() {
-        for (name, s) in m {
-            let txt = |k: &str| match &s[k] {
-                serde_json::Value::String(x) => x.clone(),
-                v => v.to_string(),
-            };
-            writeln!(
-                f,
-                "| {name} | {} | {} | {} | {} | {} |",
-                txt("mean"),
-                txt("sd"),
-                txt("p5"),
-                txt("p50"),
-                txt("p95")
-            )?;
+    for (name, c) in metric_rows(doc) {
+        writeln!(
+            f,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            c[0], c[1], c[2], c[3], c[4], c[5]
+        )?;
+    }
+    if !charts.is_empty() {
+        writeln!(f, "\n## Charts\n")?;
+        for (file, title) in charts {
+            writeln!(f, "![{title}]({file}.png)\n")?;
         }
     }
+    writeln!(
+        f,
+        "\n## Rule-set settings\n\n```json\n{}\n```",
+        serde_json::to_string_pretty(&doc["rules"]).unwrap_or_default()
+    )?;
+    Ok(())
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Headline metrics shown first in the reports.
+const HEADLINE: [&str; 12] = [
+    "gmv",
+    "orders",
+    "refunds",
+    "commissions",
+    "shop_ads_commissions",
+    "distributor_fees",
+    "flat_fees_paid",
+    "rewards_paid",
+    "service_fees_charged",
+    "service_fees_refunded",
+    "seller_net",
+    "platform_net",
+];
+
+fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
+    let txt = |v: &serde_json::Value| match v {
+        serde_json::Value::String(x) => x.clone(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(" – "),
+        v => v.to_string(),
+    };
+    let Some(m) = doc["metrics"].as_object() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&String> = HEADLINE
+        .iter()
+        .filter_map(|h| m.keys().find(|k| k == h))
+        .collect();
+    names.extend(m.keys().filter(|k| !HEADLINE.contains(&k.as_str())));
+    names
+        .into_iter()
+        .map(|k| {
+            let s = &m[k];
+            (
+                k.clone(),
+                [
+                    txt(&s["mean"]),
+                    txt(&s["ci95"]),
+                    txt(&s["sd"]),
+                    txt(&s["p5"]),
+                    txt(&s["p50"]),
+                    txt(&s["p95"]),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Writes `report.html`: one self-contained file (charts inlined as SVG, no remote resources).
+pub fn write_html(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    doc: &serde_json::Value,
+    charts: &[(String, String)],
+) -> Result<()> {
+    let mut h = String::new();
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
+    h.push_str(&format!("<title>affsim — {}</title>\n", esc(&sc.name)));
+    h.push_str("<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:0.9em}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}svg{max-width:100%;height:auto}code{background:#f4f4f4;padding:1px 4px}</style>\n</head><body>\n");
+    h.push_str(&format!("<h1>{}</h1>\n", esc(&sc.name)));
+    if !sc.description.is_empty() {
+        h.push_str(&format!("<p>{}</p>\n", esc(sc.description.trim())));
+    }
+    h.push_str(&format!(
+        "<p>Region {} ({}), {} days from {}, seed <code>{seed}</code>, {} replication(s). The ledger balanced in every replication.</p>\n",
+        esc(&sc.region.code), esc(&sc.region.currency), sc.days, sc.calendar.start, doc["replications"]
+    ));
+    h.push_str("<h2>Headline metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th></tr>\n");
+    for (name, cells) in metric_rows(doc).iter().take(HEADLINE.len()) {
+        h.push_str(&format!("<tr><td>{}</td>", esc(name)));
+        for c in cells {
+            h.push_str(&format!("<td>{}</td>", esc(c)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n<h2>Charts</h2>\n");
+    for (file, title) in charts {
+        let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
+        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        h.push_str(&format!(
+            "<figure>{body}<figcaption>{}</figcaption></figure>\n",
+            esc(title)
+        ));
+    }
+    h.push_str("<h2>All metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th></tr>\n");
+    for (name, cells) in metric_rows(doc) {
+        h.push_str(&format!("<tr><td>{}</td>", esc(&name)));
+        for c in cells {
+            h.push_str(&format!("<td>{}</td>", esc(&c)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n<h2>Rule-set settings</h2>\n<pre>");
+    h.push_str(&esc(
+        &serde_json::to_string_pretty(&doc["rules"]).unwrap_or_default()
+    ));
+    h.push_str("</pre>\n</body></html>\n");
+    fs::write(dir.join("report.html"), h)?;
     Ok(())
 }
