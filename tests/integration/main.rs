@@ -6,9 +6,11 @@
 //! - `regression`: many replications of the built-in demo, reconciled through the library.
 //! - `scenarios`: every file under `scenarios/` passes its expectations.
 //! - `properties`: proptest properties of commissions, refunds and rate validation.
+//! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 
 mod util;
 
+mod bad_inputs;
 mod cli;
 mod determinism;
 mod properties;
