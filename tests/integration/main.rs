@@ -6,6 +6,7 @@
 //! - `regression`: many replications of the built-in demo, reconciled through the library.
 //! - `scenarios`: every file under `scenarios/` passes its expectations.
 //! - `properties`: proptest properties of commissions, refunds and rate validation.
+//! - `invariants`: proptest over generated scenarios: ledger, commission and determinism invariants.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 
 mod util;
@@ -13,6 +14,7 @@ mod util;
 mod bad_inputs;
 mod cli;
 mod determinism;
+mod invariants;
 mod properties;
 mod regression;
 mod scenarios;
