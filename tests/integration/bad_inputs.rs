@@ -273,7 +273,11 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unknown-key-in-products",
-            edit(m, "price = \"1000\"\n", "price = \"1000\"\n$0colour = \"red\"\n"),
+            edit(
+                m,
+                "price = \"1000\"\n",
+                "price = \"1000\"\n$0colour = \"red\"\n",
+            ),
             &["unknown field `colour`", "`price`"],
             None,
         ),
@@ -315,7 +319,11 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "negative-coupon",
-            edit(&script(), "quantity = 2\n", "quantity = 2\nseller_coupon = $0\"-1\"\n"),
+            edit(
+                &script(),
+                "quantity = 2\n",
+                "quantity = 2\nseller_coupon = $0\"-1\"\n",
+            ),
             &["`seller_coupon` must not be negative"],
             Some("MONEY-1"),
         ),
@@ -356,7 +364,11 @@ fn cases() -> Vec<Case> {
         // ---- rates
         case(
             "rate-half-percent",
-            edit(m, "id = \"s\"\n", "id = \"s\"\nshop_plan_rate = $0\"0.5%\"\n"),
+            edit(
+                m,
+                "id = \"s\"\n",
+                "id = \"s\"\nshop_plan_rate = $0\"0.5%\"\n",
+            ),
             &["0.5%", "outside 1%–80%"],
             Some("RATE-1"),
         ),
@@ -428,7 +440,11 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unknown-creator",
-            edit(&script(), "at = \"2025-10-01 09:00\"\ncreator = \"c\"", "at = \"2025-10-01 09:00\"\ncreator = $0\"maya\""),
+            edit(
+                &script(),
+                "at = \"2025-10-01 09:00\"\ncreator = \"c\"",
+                "at = \"2025-10-01 09:00\"\ncreator = $0\"maya\"",
+            ),
             &["unknown creator `maya`", "known creators: c"],
             None,
         ),
@@ -452,7 +468,11 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unknown-invitation",
-            edit(&target(), "invitation = \"inv\"", "invitation = $0\"invite\""),
+            edit(
+                &target(),
+                "invitation = \"inv\"",
+                "invitation = $0\"invite\"",
+            ),
             &["unknown Target invitation `invite`"],
             None,
         ),
@@ -523,7 +543,11 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "after-sales-too-long",
-            edit(m, "days = 10\n", "days = 10\n\n[rules]\nafter_sales_days = $0366\n"),
+            edit(
+                m,
+                "days = 10\n",
+                "days = 10\n\n[rules]\nafter_sales_days = $0366\n",
+            ),
             &["after_sales_days must be at most 365"],
             Some("SETTLE-2"),
         ),
@@ -539,13 +563,21 @@ fn cases() -> Vec<Case> {
         // ---- times
         case(
             "event-before-start",
-            edit(&script(), "at = \"2025-10-02 10:00\"", "at = $0\"2025-09-30 10:00\""),
+            edit(
+                &script(),
+                "at = \"2025-10-02 10:00\"",
+                "at = $0\"2025-09-30 10:00\"",
+            ),
             &["before the scenario starts (2025-10-01)"],
             Some("TIME-1"),
         ),
         case(
             "not-a-date-time",
-            edit(&script(), "at = \"2025-10-02 10:00\"", "at = $0\"2025-10-32 10:00\""),
+            edit(
+                &script(),
+                "at = \"2025-10-02 10:00\"",
+                "at = $0\"2025-10-32 10:00\"",
+            ),
             &["`2025-10-32 10:00` is not a date-time"],
             Some("TIME-1"),
         ),
@@ -601,7 +633,11 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "plus-paid-before-confirmed",
-            edit(&plus(), "paid = \"2025-10-01 16:00\"", "paid = $0\"2025-10-01 09:00\""),
+            edit(
+                &plus(),
+                "paid = \"2025-10-01 16:00\"",
+                "paid = $0\"2025-10-01 09:00\"",
+            ),
             &["payment comes after confirmation"],
             Some("PLUS-15"),
         ),
@@ -811,9 +847,10 @@ fn check_case(c: &Case) -> Result<(), String> {
     };
     let e = match c.which {
         Which::First => &errs[0],
-        Which::Among => errs.iter().find(|e| at(e)).ok_or_else(|| {
-            format!("no error at {cursor:?} (line, column); {}", all())
-        })?,
+        Which::Among => errs
+            .iter()
+            .find(|e| at(e))
+            .ok_or_else(|| format!("no error at {cursor:?} (line, column); {}", all()))?,
     };
     let mut problems = Vec::new();
     if e.file != file {
@@ -993,7 +1030,15 @@ fn run_ends_cleanly(test: &str, text: &str, limit: Duration) -> Output {
     let file = dir.write("scenario.toml", text);
     let out_dir = dir.join("report");
     let out = affsim_bounded(
-        &["run", arg(&file), "--out", arg(&out_dir), "--quiet", "--threads", "1"],
+        &[
+            "run",
+            arg(&file),
+            "--out",
+            arg(&out_dir),
+            "--quiet",
+            "--threads",
+            "1",
+        ],
         limit,
     )
     .unwrap_or_else(|| {
@@ -1015,7 +1060,11 @@ fn run_ends_cleanly(test: &str, text: &str, limit: Duration) -> Output {
 fn huge_price_times_quantity_is_an_error() {
     let text = format!(
         "{}\n[[script.orders]]\nid = \"o\"\nat = \"2025-10-02\"\ncreator = \"c\"\nproduct = \"p\"\nquantity = 2\n",
-        replace_once(MINIMAL, "price = \"1000\"", &format!("price = \"{DECIMAL_MAX}\""))
+        replace_once(
+            MINIMAL,
+            "price = \"1000\"",
+            &format!("price = \"{DECIMAL_MAX}\"")
+        )
     );
     let errs = match parse_no_panic("huge.toml", &text) {
         Err(panic) => panic!("parse panicked: {panic}"),
@@ -1043,7 +1092,11 @@ fn huge_price_times_quantity_is_an_error() {
 fn huge_price_plus_shipping_does_not_crash_the_run() {
     let text = format!(
         "{}{OPEN}\n[[script.orders]]\nid = \"o\"\nat = \"2025-10-02\"\ncreator = \"c\"\nproduct = \"p\"\nshipping = \"1\"\n",
-        replace_once(MINIMAL, "price = \"1000\"", &format!("price = \"{DECIMAL_MAX}\""))
+        replace_once(
+            MINIMAL,
+            "price = \"1000\"",
+            &format!("price = \"{DECIMAL_MAX}\"")
+        )
     );
     run_ends_cleanly("huge-price-run", &text, Duration::from_secs(30));
 }
@@ -1054,7 +1107,11 @@ fn huge_price_plus_shipping_does_not_crash_the_run() {
 #[ignore = "library bug: `affsim run` panics (`NaiveDate + TimeDelta` overflowed in \
             Calendar::date) for start = \"+262142-12-20\", which validates"]
 fn start_date_at_the_end_of_the_calendar() {
-    let text = replace_once(MINIMAL, "start = \"2025-10-01\"", "start = \"+262142-12-20\"");
+    let text = replace_once(
+        MINIMAL,
+        "start = \"2025-10-01\"",
+        "start = \"+262142-12-20\"",
+    );
     run_ends_cleanly("calendar-end", &text, Duration::from_secs(30));
 }
 

@@ -84,6 +84,9 @@ struct PlusGen {
     max_creators: Option<u32>,
 }
 
+/// A seller: its Shop plan rate (basis points) and Open plan (rate, Shop Ads rate), if any.
+type SellerGen = (Option<u32>, Option<(u32, Option<u32>)>);
+
 #[derive(Clone, Debug)]
 struct Gen {
     us: bool,
@@ -92,8 +95,7 @@ struct Gen {
     rules: (u8, bool, bool),
     days: u32,
     seed: u64,
-    /// Per seller: Shop plan rate (basis points), Open plan (rate, Shop Ads rate).
-    sellers: Vec<(Option<u32>, Option<(u32, Option<u32>)>)>,
+    sellers: Vec<SellerGen>,
     /// Per product: seller (index, reduced modulo the sellers), price in minor units.
     products: Vec<(usize, u64)>,
     /// Per creator: followers, can go LIVE.
@@ -221,7 +223,9 @@ impl Gen {
     }
     /// The Open plan of seller `s`, if it has one with products.
     fn open_plan(&self, s: usize) -> Option<(u32, Option<u32>)> {
-        self.sellers[s].1.filter(|_| !self.products_of(s).is_empty())
+        self.sellers[s]
+            .1
+            .filter(|_| !self.products_of(s).is_empty())
     }
 
     /// The scenario text.
@@ -367,7 +371,11 @@ impl Gen {
                     self.money(pg.budget * 100),
                     self.money(pg.service_fee * 100),
                     self.money(pg.reward * 100),
-                    if pg.budget_policy { "budget" } else { "as-given" },
+                    if pg.budget_policy {
+                        "budget"
+                    } else {
+                        "as-given"
+                    },
                     if pg.posts_task { "posts" } else { "orders" },
                 );
                 if let Some(pa) = pg.pay_after {
@@ -544,7 +552,10 @@ fn ledger_invariants(sc: &Scenario, r: &Replication) -> Vec<String> {
     let mut last_seq = 0;
     for e in &r.entries {
         if e.seq <= last_seq {
-            bad.push(format!("entry #{} after #{last_seq}: not in posting order", e.seq));
+            bad.push(format!(
+                "entry #{} after #{last_seq}: not in posting order",
+                e.seq
+            ));
         }
         last_seq = e.seq;
         if e.amount.0 <= Decimal::ZERO {
@@ -578,26 +589,38 @@ fn ledger_invariants(sc: &Scenario, r: &Replication) -> Vec<String> {
 
     // the commission base of each order: its order-payment (no shipping in these scenarios)
     let mut base: HashMap<u64, Decimal> = HashMap::new();
-    for e in r.entries.iter().filter(|e| e.kind == EntryKind::OrderPayment) {
+    for e in r
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::OrderPayment)
+    {
         match e.prov.order {
             Some(no) => *base.entry(no).or_default() += e.amount.0,
             None => bad.push(format!("order-payment #{} has no order number", e.seq)),
         }
     }
     let mut paid: HashMap<u64, Vec<u64>> = HashMap::new();
-    for e in r.entries.iter().filter(|e| {
-        matches!(
-            e.kind,
-            EntryKind::Commission | EntryKind::ShopAdsCommission
-        )
-    }) {
+    for e in r
+        .entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Commission | EntryKind::ShopAdsCommission))
+    {
         let Some(no) = e.prov.order else {
-            bad.push(format!("{} #{} has no order number", e.kind.as_str(), e.seq));
+            bad.push(format!(
+                "{} #{} has no order number",
+                e.kind.as_str(),
+                e.seq
+            ));
             continue;
         };
         paid.entry(no).or_default().push(e.seq);
         if !matches!(e.to, Account::Creator(_)) {
-            bad.push(format!("{} #{} is paid to {}", e.kind.as_str(), e.seq, e.to));
+            bad.push(format!(
+                "{} #{} is paid to {}",
+                e.kind.as_str(),
+                e.seq,
+                e.to
+            ));
         }
         let Some(rate) = e.prov.rate else {
             bad.push(format!("{} #{} has no rate", e.kind.as_str(), e.seq));
@@ -693,7 +716,10 @@ fn the_invariant_checks_catch_tampering() {
     .toml();
     let sc = parse_generated(&text);
     let r = run(&sc, 0);
-    assert!(ledger_invariants(&sc, &r).is_empty(), "the honest run passes");
+    assert!(
+        ledger_invariants(&sc, &r).is_empty(),
+        "the honest run passes"
+    );
     let comm = r
         .entries
         .iter()
@@ -704,12 +730,19 @@ fn the_invariant_checks_catch_tampering() {
     let mut t = r.clone();
     t.entries[comm].amount.0 += Decimal::new(1, 2);
     let bad = ledger_invariants(&sc, &t);
-    assert!(bad.iter().any(|b| b.contains("above the rate's share")), "{bad:?}");
+    assert!(
+        bad.iter().any(|b| b.contains("above the rate's share")),
+        "{bad:?}"
+    );
 
     // a rate outside RATE-1
     let mut t = r.clone();
     t.entries[comm].prov.rate = Some("85%".parse().unwrap());
-    assert!(ledger_invariants(&sc, &t).iter().any(|b| b.contains("outside 1%–80%")));
+    assert!(
+        ledger_invariants(&sc, &t)
+            .iter()
+            .any(|b| b.contains("outside 1%–80%"))
+    );
 
     // a second commission for the same order
     let mut t = r.clone();
@@ -720,7 +753,10 @@ fn the_invariant_checks_catch_tampering() {
     t.entries.push(dup);
     t.ledger_entries += 1;
     let bad = ledger_invariants(&sc, &t);
-    assert!(bad.iter().any(|b| b.contains("2 commission entries")), "{bad:?}");
+    assert!(
+        bad.iter().any(|b| b.contains("2 commission entries")),
+        "{bad:?}"
+    );
 
     // a holding account overdrawn: pay the commission before the payment came in
     let mut t = r.clone();
