@@ -6,11 +6,19 @@
 //! - `regression`: many replications of the built-in demo, reconciled through the library.
 //! - `scenarios`: every file under `scenarios/` passes its expectations.
 //! - `properties`: proptest properties of commissions, refunds and rate validation.
+//! - `invariants`: proptest over generated scenarios: ledger, commission and determinism invariants.
+//! - `fuzz`: proptest as a fuzzer of parsing and validation (bytes, UTF-8, token soup, mutated files).
+//! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
+//! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 
 mod util;
 
+mod bad_inputs;
 mod cli;
 mod determinism;
+mod fuzz;
+mod golden;
+mod invariants;
 mod properties;
 mod regression;
 mod scenarios;
