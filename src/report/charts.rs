@@ -178,8 +178,8 @@ where
     let mut cum: Vec<Vec<f64>> = Vec::new();
     let mut acc = vec![0.0; days];
     for (v, _) in layers {
-        for d in 0..days {
-            acc[d] += v.get(d).copied().unwrap_or(0.0);
+        for (d, a) in acc.iter_mut().enumerate() {
+            *a += v.get(d).copied().unwrap_or(0.0);
         }
         cum.push(acc.clone());
     }
