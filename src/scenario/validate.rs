@@ -23,6 +23,8 @@ struct V<'a> {
     src: &'a str,
     errs: Vec<ScenarioError>,
     warns: Vec<ScenarioError>,
+    /// The latest time a scripted event may have: two years after the run's last day.
+    latest: SimTime,
 }
 
 impl V<'_> {
@@ -201,6 +203,7 @@ pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError
         src,
         errs: Vec::new(),
         warns: Vec::new(),
+        latest: SimTime::NEVER,
     };
     let sc = resolve(&mut v, raw);
     if v.errs.is_empty() {
@@ -224,6 +227,10 @@ fn time_at(v: &mut V, cal: &Calendar, s: &Spanned<String>) -> SimTime {
             SimTime::ZERO
         }
         Some(dt) => match cal.time_of(dt) {
+            Some(t) if t > v.latest => {
+                v.err(s.span(), format!("`{}` is more than two years after the run ends: scripted events must fall within the run and its drain", s.get_ref()), Some(RuleId::Time1));
+                SimTime::ZERO
+            }
             Some(t) => t,
             None => {
                 v.err(
@@ -241,8 +248,20 @@ fn time_at(v: &mut V, cal: &Calendar, s: &Spanned<String>) -> SimTime {
     }
 }
 
+/// The largest amount a scenario may name: sums of many such amounts stay far from the
+/// decimal type's limit.
+const MAX_MONEY: i64 = 1_000_000_000_000_000;
+
 fn money_checked(v: &mut V, m: &Spanned<Money>, key: &str, minor: u32) -> Money {
     let x = *m.get_ref();
+    if x.0 > Decimal::from(MAX_MONEY) {
+        v.err(
+            m.span(),
+            format!("`{key}` = {x} is above the largest supported amount, {MAX_MONEY}"),
+            Some(RuleId::Money1),
+        );
+        return Money::ZERO;
+    }
     if x.is_negative() {
         v.err(
             m.span(),
@@ -376,6 +395,19 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date")
         }
     };
+    let start = if (1900..=9000).contains(&chrono::Datelike::year(&start)) {
+        start
+    } else {
+        v.err(
+            sec.start.span(),
+            format!(
+                "`{}` is outside the supported years 1900–9000",
+                sec.start.get_ref()
+            ),
+            None,
+        );
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date")
+    };
     let calendar = Calendar::new(start);
     let days = *sec.days.get_ref();
     if days == 0 || days > 3650 {
@@ -385,6 +417,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             None,
         );
     }
+    v.latest = SimTime::start_of_day(days.min(3650) + 730);
     let replications = sec.replications.as_ref().map_or(1, |r| *r.get_ref());
     if let Some(r) = &sec.replications {
         if replications == 0 || replications > 1_000_000 {
@@ -556,6 +589,16 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             );
         }
         let price = v.dist(&Some(p.price.clone()), "price", Dist::fixed(1.0));
+        if price.mean() > MAX_MONEY as f64 {
+            v.err(
+                p.price.span(),
+                format!(
+                    "prices around {:.3e} are above the largest supported amount, {MAX_MONEY}",
+                    price.mean()
+                ),
+                Some(RuleId::Money1),
+            );
+        }
         let cats: Vec<u8> = if p.categories.is_empty() {
             vec![cat(v, "general", pp.span())]
         } else {
@@ -610,7 +653,8 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         });
     }
     let tmp = agent_counts(&named, &populations);
-    let bytes = tmp.0 as f64 * 64.0 + tmp.1 as f64 * 96.0 + tmp.2 as f64 * 112.0;
+    // Measured: about 400 bytes per (seller + product + creator) with their books and streams.
+    let bytes = tmp.0 as f64 * 100.0 + tmp.1 as f64 * 150.0 + tmp.2 as f64 * 200.0;
     if bytes > MAX_BYTES {
         v.err(raw.scenario.span(), format!(
             "the populations would need about {:.1} GiB per replication (sellers {}, products {}, creators {}); the limit is {:.0} GiB",
@@ -1504,6 +1548,48 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             .as_ref()
             .map_or(Money::ZERO, |m| money_checked(v, m, "shipping", minor_unit)),
     };
+    // Order volume, refused up front when it could not finish: per post, and over the run.
+    {
+        let per_follower = (buyers_b.views_per_follower * buyers_b.conversion_rate)
+            .max(buyers_b.live_views_per_follower * buyers_b.live_conversion_rate)
+            * buyers_b.fit_multiplier.max(1.0);
+        let named_max = named
+            .creators
+            .iter()
+            .map(|c| f64::from(c.followers))
+            .fold(0.0, f64::max);
+        let pop = populations.creators.as_ref();
+        let pop_mean = pop.map_or(0.0, |p| p.followers.mean());
+        let per_post = named_max.max(pop_mean) * per_follower;
+        let sp = bb
+            .views_per_follower
+            .as_ref()
+            .map(|x| x.span())
+            .or(bb.conversion_rate.as_ref().map(|x| x.span()))
+            .unwrap_or(raw.scenario.span());
+        if !per_post.is_finite() || per_post > 1e6 {
+            v.err(sp, format!(
+                "a post could bring about {per_post:.3e} orders (followers × views_per_follower × conversion_rate × fit_multiplier); at most 1000000 per post are supported"
+            ), None);
+        } else {
+            let n = named.creators.len() as f64 + pop.map_or(0.0, |p| f64::from(p.count));
+            let mean_followers = (named
+                .creators
+                .iter()
+                .map(|c| f64::from(c.followers))
+                .sum::<f64>()
+                + pop.map_or(0.0, |p| p.followers.mean() * f64::from(p.count)))
+                / n.max(1.0);
+            let posts = n * creators_b.actions_per_day * f64::from(days);
+            let orders = posts * mean_followers * per_follower;
+            if orders > 2e9 {
+                v.err(sp, format!(
+                    "the behaviour would place about {orders:.3e} order lines ({posts:.3e} actions × {:.3e} orders each); at most 2e9 per replication are supported",
+                    mean_followers * per_follower
+                ), None);
+            }
+        }
+    }
     let ob = &b.orders;
     let orders_b = OrderBehaviour {
         cancel_probability: v.prob(&ob.cancel_probability, "cancel_probability", 0.02),
@@ -1622,6 +1708,14 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 v.err(
                     q.span(),
                     "`quantity` must be at least 1",
+                    Some(RuleId::Order1),
+                );
+                1
+            }
+            Some(q) if *q.get_ref() > 1_000_000 => {
+                v.err(
+                    q.span(),
+                    "`quantity` must be at most 1000000",
                     Some(RuleId::Order1),
                 );
                 1

@@ -85,8 +85,9 @@ pub fn orders_for_content<R: Rng + ?Sized>(
     if lambda.is_nan() || lambda <= 0.0 || !lambda.is_finite() {
         return 0;
     }
-    Poisson::new(lambda)
-        .map(|d| d.sample(rng).min(f64::from(u32::MAX / 2)) as u32)
+    // Validation bounds the mean per post; a heavy-tailed population draw is capped here.
+    Poisson::new(lambda.min(1e6))
+        .map(|d| d.sample(rng).min(1e7) as u32)
         .unwrap_or(0)
 }
 

@@ -98,7 +98,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
         ranks.shuffle(rng);
         let minor = sc.region.minor_unit;
         for rank in ranks {
-            let price = Decimal::from_f64(pp.price.sample(rng))
+            let price = Decimal::from_f64(pp.price.sample(rng).min(1e15))
                 .unwrap_or(Decimal::ONE)
                 .round_dp(minor);
             let floor = Decimal::new(1, minor);

@@ -378,7 +378,8 @@ impl Gen {
                     },
                     if pg.posts_task { "posts" } else { "orders" },
                 );
-                if let Some(pa) = pg.pay_after {
+                // A payment at or after the start is invalid (PLUS-15); late ones are left unpaid.
+                if let Some(pa) = pg.pay_after.filter(|&pa| pg.confirmed + pa < start) {
                     let _ = writeln!(t, "paid = \"{}\"", at(pg.confirmed + pa));
                 }
                 if let Some(r) = plus_rate {
@@ -528,6 +529,7 @@ fn run(sc: &Scenario, index: u32) -> Replication {
     let opts = RunOptions {
         record_ledger: true,
         track: Vec::new(),
+        ..Default::default()
     };
     run_replication(sc, index, &opts)
         .unwrap_or_else(|e| panic!("replication {index} must complete with a balanced ledger: {e}"))
