@@ -105,21 +105,7 @@ where
         .fold(0.0f64, f64::max)
         .max(1.0)
         * 1.08;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(92)
-        .build_cartesian_2d(0f64..(days as f64 - 1.0).max(1.0), 0f64..ymax)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("day of the run")
-        .y_desc(y_label)
-        .label_style(("sans-serif", 14))
-        .y_label_formatter(&|v| human(*v))
-        .draw()
-        .map_err(e)?;
+    let mut chart = daily_frame(&root, title, y_label, days, ymax)?;
     let pts = |v: &[f64]| {
         v.iter()
             .enumerate()
@@ -154,6 +140,41 @@ where
     Ok(())
 }
 
+/// The frame of a per-day chart: caption, axes with the days and amounts, grid.
+fn daily_frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    y_label: &str,
+    days: usize,
+    ymax: f64,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(92)
+        .build_cartesian_2d(0f64..(days as f64 - 1.0).max(1.0), 0f64..ymax)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("day of the run")
+        .y_desc(y_label)
+        .label_style(("sans-serif", 14))
+        .y_label_formatter(&|v| human(*v))
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
+}
+
 /// The payout kinds stacked (medians per day).
 const PAYOUTS: [(Metric, &str); 6] = [
     (Metric::Commissions, "commissions"),
@@ -184,21 +205,7 @@ where
         cum.push(acc.clone());
     }
     let ymax = acc.iter().copied().fold(0.0f64, f64::max).max(1.0) * 1.08;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(44)
-        .y_label_area_size(92)
-        .build_cartesian_2d(0f64..(days as f64 - 1.0).max(1.0), 0f64..ymax)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("day of the run")
-        .y_desc(y_label)
-        .label_style(("sans-serif", 14))
-        .y_label_formatter(&|v| human(*v))
-        .draw()
-        .map_err(e)?;
+    let mut chart = daily_frame(&root, title, y_label, days, ymax)?;
     // Top layer first so lower layers paint over it.
     for (i, (top, (_, label))) in cum.iter().zip(layers).enumerate().rev() {
         let color = Palette99::pick(i).to_rgba();

@@ -305,6 +305,13 @@ impl PlusBook {
     }
 }
 
+/// What a participant did, for Plus progress.
+#[derive(Copy, Clone)]
+enum Progress {
+    Post(ContentKind),
+    Order(Traffic, Money),
+}
+
 fn slot(traffic: Traffic) -> usize {
     match traffic {
         Traffic::Video | Traffic::Ad => 0,
@@ -594,7 +601,7 @@ impl Platform {
     }
 
     /// Records a post for Plus progress (PLUS-4) and sample fulfilment (PLUS-14, PLUS-17).
-    /// Returns participants whose tasks just completed.
+    /// Participants whose tasks just completed are pushed to `done`.
     pub fn plus_note_post(
         &mut self,
         creator: CreatorId,
@@ -603,28 +610,7 @@ impl Platform {
         t: SimTime,
         done: &mut Vec<u32>,
     ) {
-        // Index, not clone: no allocation per event (the list does not change here).
-        let n = self
-            .books
-            .plus
-            .by_pair
-            .get(&(creator.0, p.0))
-            .map_or(0, Vec::len);
-        for k in 0..n {
-            let i = self.books.plus.by_pair[&(creator.0, p.0)][k];
-            let part = &self.books.plus.participants[i as usize];
-            let camp = &self.books.plus.campaigns[part.campaign as usize];
-            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
-                || t < camp.start
-                || t >= camp.end
-            {
-                continue;
-            }
-            let part = &mut self.books.plus.participants[i as usize];
-            part.posts[if kind == ContentKind::Live { 1 } else { 0 }] += 1;
-            part.posted = true;
-            self.plus_check_tasks(i, done);
-        }
+        self.plus_progress(creator, p, t, done, Progress::Post(kind));
     }
 
     /// Records an order for Plus progress (PLUS-4, PLUS-5).
@@ -637,15 +623,24 @@ impl Platform {
         t: SimTime,
         done: &mut Vec<u32>,
     ) {
+        self.plus_progress(creator, p, t, done, Progress::Order(traffic, gross));
+    }
+
+    /// Adds a post or an order to every participation of `creator` in an ongoing collaboration
+    /// with product `p`, from joining and within the period.
+    fn plus_progress(
+        &mut self,
+        creator: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        done: &mut Vec<u32>,
+        what: Progress,
+    ) {
         // Index, not clone: no allocation per event (the list does not change here).
-        let n = self
-            .books
-            .plus
-            .by_pair
-            .get(&(creator.0, p.0))
-            .map_or(0, Vec::len);
+        let key = (creator.0, p.0);
+        let n = self.books.plus.by_pair.get(&key).map_or(0, Vec::len);
         for k in 0..n {
-            let i = self.books.plus.by_pair[&(creator.0, p.0)][k];
+            let i = self.books.plus.by_pair[&key][k];
             let part = &self.books.plus.participants[i as usize];
             let camp = &self.books.plus.campaigns[part.campaign as usize];
             if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
@@ -655,19 +650,28 @@ impl Platform {
             {
                 continue;
             }
-            let measured = match &camp.kind {
-                PlusKind::Challenge { content, .. } => match content {
+            // The Challenge tie-break: when the measured value last changed (PLUS-5).
+            let measured = match (&camp.kind, what) {
+                (PlusKind::Challenge { content, .. }, Progress::Order(traffic, _)) => match content
+                {
                     ContentFilter::Any => true,
                     ContentFilter::Video => slot(traffic) == 0,
                     ContentFilter::Live => slot(traffic) == 1,
                 },
-                PlusKind::Task { .. } => false,
+                _ => false,
             };
             let part = &mut self.books.plus.participants[i as usize];
-            part.orders[slot(traffic)] += 1;
-            part.gmv[slot(traffic)] += gross;
+            match what {
+                Progress::Post(kind) => {
+                    part.posts[if kind == ContentKind::Live { 1 } else { 0 }] += 1;
+                    part.posted = true;
+                }
+                Progress::Order(traffic, gross) => {
+                    part.orders[slot(traffic)] += 1;
+                    part.gmv[slot(traffic)] += gross;
+                }
+            }
             if measured {
-                // the Challenge tie-break: when the measured value last changed (PLUS-5)
                 part.last_change = t;
             }
             self.plus_check_tasks(i, done);
