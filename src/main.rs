@@ -112,6 +112,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a scenario over a grid of settings (`[sweep]` in the file and/or --set), every arm
+    /// with the same random streams per replication, and report paired differences against
+    /// the baseline (the first value of each parameter).
+    Sweep {
+        scenario: PathBuf,
+        /// `path.to.key=v1,v2,…` (repeatable; several keys give the cartesian product). Paths go
+        /// through arrays of tables by id or index: `plus_campaigns.glow-task.reward`.
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        set: Vec<String>,
+        #[arg(long)]
+        replications: Option<u32>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Report folder (default: reports/<name>-sweep-seed<seed>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long, short)]
+        quiet: bool,
+        /// Print sweep.json to stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the built-in scenarios.
     Scenarios,
 }
@@ -187,6 +213,27 @@ fn main() -> ExitCode {
             authorised,
             seed,
             replication,
+            json,
+        ),
+        Command::Sweep {
+            scenario,
+            set,
+            replications,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
+            json,
+        } => cmd_sweep(
+            scenario,
+            set,
+            replications,
+            seed,
+            threads,
+            out,
+            force,
+            quiet,
             json,
         ),
         Command::Scenarios => {
@@ -532,4 +579,154 @@ fn cmd_explain(
             ExitCode::from(2)
         }
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_sweep(
+    path: PathBuf,
+    set: Vec<String>,
+    replications: Option<u32>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+    json: bool,
+) -> ExitCode {
+    use affsim::experiment::sweep;
+    let file = path.display().to_string();
+    let src = match std::fs::read_to_string(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {file}: cannot read the scenario file: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The file must be a valid scenario first (errors point into the file itself).
+    let base = match scenario::parse(&file, &src) {
+        Ok(sc) => sc,
+        Err(errs) => return invalid(&errs),
+    };
+    let mut extra = Vec::new();
+    for s in &set {
+        match sweep::parse_set(s) {
+            Ok(p) => extra.push(p),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let arms = match sweep::arms(&file, &src, &extra) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if replications == Some(0) {
+        eprintln!("error: --replications must be at least 1");
+        return ExitCode::from(2);
+    }
+    let seed = seed.unwrap_or(base.seed);
+    let n = replications.unwrap_or(base.replications);
+    let dest = out.unwrap_or_else(|| {
+        let mut sc = base.clone();
+        sc.name = format!("{}-sweep", sc.name);
+        report::default_out(&sc, seed)
+    });
+    let staged = match report::Staged::new(&dest, force) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let n_arms = arms.len();
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new((n_arms as u64) * u64::from(n));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} sweep: {msg} replications {pos}/{len} [{bar:30}] eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let interrupt = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let flag = interrupt.clone();
+        let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
+    }
+    let tick = bar.clone();
+    let cfg = RunConfig {
+        replications: Some(n),
+        threads,
+        seed: Some(seed),
+        options: affsim::sim::RunOptions {
+            interrupt: Some(interrupt.clone()),
+            ..Default::default()
+        },
+        on_done: Some(Arc::new(move || tick.inc(1))),
+    };
+    let bar2 = bar.clone();
+    let outcome = match sweep::run(arms, &cfg, |i| {
+        bar2.set_message(format!("arm {}/{n_arms}", i + 1))
+    }) {
+        Ok(o) => o,
+        Err(affsim::sim::RunError::Interrupted { .. }) => {
+            bar.abandon();
+            eprintln!(
+                "interrupted: {} replication(s) of {} had finished; no report was written",
+                bar.position(),
+                (n_arms as u64) * u64::from(n)
+            );
+            return ExitCode::from(130);
+        }
+        Err(e) => {
+            bar.abandon();
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    bar.finish_and_clear();
+    let doc = sweep::sweep_json(&outcome, 0);
+    let write = || -> anyhow::Result<()> {
+        let dir = staged.path();
+        std::fs::write(
+            dir.join("sweep.json"),
+            serde_json::to_string_pretty(&doc)? + "\n",
+        )?;
+        sweep::write_csv(&dir.join("sweep.csv"), &doc)?;
+        let charts = report::charts::write_sweep_charts(dir, &doc, &base.region.currency)?;
+        report::write_sweep_markdown(dir, &base, &doc, &charts)?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        eprintln!("error: cannot write the sweep report: {e:#}");
+        return ExitCode::from(2);
+    }
+    let dest = match staged.commit() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    if !quiet {
+        eprintln!(
+            "{} — sweep of {n_arms} arm(s) × {n} replication(s), seed {seed}, common random numbers; differences are paired against arm 0",
+            base.name
+        );
+        for line in report::sweep_table(&doc) {
+            eprintln!("{line}");
+        }
+        eprintln!("report: {}", dest.display());
+    }
+    ExitCode::SUCCESS
 }

@@ -4,6 +4,7 @@
 //! any number of threads and any completion order.
 
 pub mod summary;
+pub mod sweep;
 
 use rayon::prelude::*;
 

@@ -48,6 +48,21 @@ pub struct File {
     #[serde(default)]
     pub expect: Vec<S<ExpectRaw>>,
     pub expect_invalid: Option<ExpectInvalidRaw>,
+    /// Read by `affsim sweep`; other commands run the baseline values written in the file.
+    pub sweep: Option<SweepRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepRaw {
+    pub parameters: Vec<SweepParamRaw>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepParamRaw {
+    pub key: String,
+    pub values: Vec<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
