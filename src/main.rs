@@ -140,6 +140,15 @@ enum Command {
     },
     /// List the built-in scenarios.
     Scenarios,
+    /// Write a commented starter scenario, NAME.toml, that validates.
+    New {
+        /// The scenario's name (also the file name, with .toml).
+        name: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions { shell: clap_complete::Shell },
 }
 
 fn main() -> ExitCode {
@@ -236,6 +245,13 @@ fn main() -> ExitCode {
             quiet,
             json,
         ),
+        Command::New { name, force } => cmd_new(&name, force),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "affsim", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Command::Scenarios => {
             outln!(
                 "demo\tthe built-in demo (affsim run): Shop plan, Open plans with samples and a rate cut, Target invitations, a distributor campaign, a Collaboration Plus Task and Challenge, over a synthetic market"
@@ -728,5 +744,37 @@ fn cmd_sweep(
         }
         eprintln!("report: {}", dest.display());
     }
+    ExitCode::SUCCESS
+}
+
+/// The starter scenario `affsim new` writes.
+const STARTER: &str = include_str!("../scenarios/examples/starter.toml");
+
+fn cmd_new(name: &str, force: bool) -> ExitCode {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        eprintln!("error: a scenario name uses letters, digits, '-' and '_' only");
+        return ExitCode::from(2);
+    }
+    let path = PathBuf::from(format!("{name}.toml"));
+    if path.exists() && !force {
+        eprintln!(
+            "error: {} already exists; pass --force to overwrite it",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let text = STARTER.replacen("name = \"starter\"", &format!("name = \"{name}\""), 1);
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "wrote {} — try `affsim check {0}` and `affsim run {0}`",
+        path.display()
+    );
     ExitCode::SUCCESS
 }

@@ -878,3 +878,98 @@ fn run_interrupted_leaves_nothing_behind() {
         tmp.entries()
     );
 }
+
+/// `affsim new NAME` writes a starter that validates and whose expectations pass; it refuses to
+/// overwrite without --force and rejects a bad name.
+#[test]
+fn new_writes_a_starter_that_passes_check() {
+    let tmp = TempDir::new("new-starter");
+    let out = affsim_in(Some(tmp.path()), &["new", "trial"]);
+    assert_eq!(out.code, 0, "{out}");
+    let file = tmp.join("trial.toml");
+    let text = std::fs::read_to_string(&file).expect("the starter exists");
+    assert!(text.contains("name = \"trial\""), "the name is written in");
+    let check = affsim(&["check", arg(&file)]);
+    assert_eq!(check.code, 0, "{check}");
+    assert!(check.stdout.contains("1 passed, 0 failed"), "{check}");
+    assert_eq!(
+        affsim_in(Some(tmp.path()), &["new", "trial"]).code,
+        2,
+        "no silent overwrite"
+    );
+    assert_eq!(
+        affsim_in(Some(tmp.path()), &["new", "trial", "--force"]).code,
+        0
+    );
+    assert_eq!(affsim_in(Some(tmp.path()), &["new", "../escape"]).code, 2);
+}
+
+#[test]
+fn completions_are_printed_for_bash() {
+    let out = affsim(&["completions", "bash"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout.contains("_affsim()") && out.stdout.contains("sweep"),
+        "a bash completion function naming the subcommands"
+    );
+}
+
+/// A sweep through the binary: arms × replications, paired differences, files written; an arm
+/// that sets the baseline's own value differs by exactly zero (common random numbers).
+#[test]
+fn sweep_writes_paired_differences() {
+    let tmp = TempDir::new("sweep-cli");
+    let out_dir = tmp.join("sweep");
+    let out = affsim(&[
+        "sweep",
+        "scenarios/examples/plus-task-reward-sweep.toml",
+        "--set",
+        "plus_campaigns.glow-task.reward=\"100000\",\"100000\",\"400000\"",
+        "--set",
+        "plus_campaigns.glow-task.policy=as-given",
+        "--replications",
+        "3",
+        "--quiet",
+        "--json",
+        "--out",
+        arg(&out_dir),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    for f in [
+        "sweep.json",
+        "sweep.csv",
+        "report.md",
+        "sweep_gmv.png",
+        "sweep_gmv.svg",
+    ] {
+        assert!(out_dir.join(f).exists(), "{f} written");
+    }
+    let doc = json(&out.stdout);
+    let arms = doc["arms"].as_array().expect("arms");
+    assert_eq!(arms.len(), 3);
+    assert_eq!(doc["replications"], 3);
+    let d = |a: usize, m: &str| {
+        arms[a]["metrics"][m]["diff_vs_baseline"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(
+        d(1, "gmv"),
+        0.0,
+        "the same settings as the baseline: zero paired difference"
+    );
+    assert_eq!(d(1, "rewards_paid"), 0.0);
+    assert!(
+        d(2, "rewards_paid") > 0.0,
+        "a higher reward pays more rewards"
+    );
+    assert_eq!(
+        d(2, "gmv"),
+        0.0,
+        "as-given selects the same creators: GMV identical across arms"
+    );
+    let csv = std::fs::read_to_string(out_dir.join("sweep.csv")).unwrap();
+    assert!(csv.starts_with(
+        "arm,label,metric,mean,ci95_low,ci95_high,diff_mean,diff_ci95_low,diff_ci95_high"
+    ));
+}
