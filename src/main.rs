@@ -62,6 +62,25 @@ enum Command {
         /// Print summary.json to stdout.
         #[arg(long)]
         json: bool,
+        /// Run only shard K of N — replications i with i mod N = K − 1 — and write a partial
+        /// result for `affsim merge` (see docs/scaling.md).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Combine the partial results of `affsim run --shard K/N` into the report one run gives.
+    Merge {
+        /// Partial-result folders (each holding partial.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long, short)]
+        quiet: bool,
+        /// Print summary.json to stdout.
+        #[arg(long)]
+        json: bool,
     },
     /// Parse and validate a scenario without running it.
     Validate { scenario: PathBuf },
@@ -164,6 +183,7 @@ fn main() -> ExitCode {
             force,
             quiet,
             json,
+            shard,
         } => cmd_run(
             scenario,
             out,
@@ -174,6 +194,7 @@ fn main() -> ExitCode {
             force,
             quiet,
             json,
+            shard,
         ),
         Command::Validate { scenario } => match scenario::load(&scenario) {
             Ok(sc) => {
@@ -252,6 +273,13 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut cmd, "affsim", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
+        Command::Merge {
+            dirs,
+            out,
+            force,
+            quiet,
+            json,
+        } => cmd_merge(dirs, out, force, quiet, json),
         Command::Scenarios => {
             outln!(
                 "demo\tthe built-in demo (affsim run): Shop plan, Open plans with samples and a rate cut, Target invitations, a distributor campaign, a Collaboration Plus Task and Challenge, over a synthetic market"
@@ -295,7 +323,23 @@ fn cmd_run(
     force: bool,
     quiet: bool,
     json: bool,
+    shard: Option<String>,
 ) -> ExitCode {
+    let shard = match shard
+        .as_deref()
+        .map(affsim::experiment::shard::parse_shard)
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let source = match &path {
+        Some(p) => std::fs::read_to_string(p).unwrap_or_default(),
+        None => scenario::DEMO.to_string(),
+    };
     let sc = match load(&path) {
         Ok(sc) => sc,
         Err(errs) => return invalid(&errs),
@@ -309,7 +353,14 @@ fn cmd_run(
     }
     let seed = seed.unwrap_or(sc.seed);
     let n = replications.unwrap_or(sc.replications);
-    let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
+    let dest = out.unwrap_or_else(|| match shard {
+        Some((k, shards)) => {
+            let mut named = sc.clone();
+            named.name = format!("{}-shard-{k}-of-{shards}", sc.name);
+            report::default_out(&named, seed)
+        }
+        None => report::default_out(&sc, seed),
+    });
     let staged = match report::Staged::new(&dest, force) {
         Ok(s) => s,
         Err(e) => {
@@ -353,7 +404,11 @@ fn cmd_run(
         })),
     };
     let started = std::time::Instant::now();
-    let outcome = match experiment::run(&sc, &cfg) {
+    let indices = match shard {
+        Some((k, shards)) => experiment::shard_indices(n, k, shards),
+        None => (0..n).collect(),
+    };
+    let outcome = match experiment::run_indices(&sc, &cfg, &indices) {
         Ok(o) => o,
         Err(affsim::sim::RunError::Interrupted { .. }) => {
             bar.abandon();
@@ -370,19 +425,48 @@ fn cmd_run(
         }
     };
     bar.finish_and_clear();
-    let write = || -> anyhow::Result<serde_json::Value> {
-        let dir = staged.path();
-        let doc = report::write_summary(dir, &sc, seed, &outcome.replications)?;
-        report::write_timeseries(dir, &sc, &outcome.replications)?;
-        let charts = report::charts::write_charts(dir, &sc, &outcome.replications)?;
-        report::write_markdown(dir, &sc, seed, &doc, &charts)?;
-        report::write_html(dir, &sc, seed, &doc, &charts)?;
-        if ledger {
-            report::write_ledger(dir, &sc, &outcome.replications)?;
+    if let Some((k, shards)) = shard {
+        // A shard writes its partial result only; `affsim merge` writes the report.
+        let partial = affsim::experiment::shard::Partial {
+            format: affsim::experiment::shard::FORMAT,
+            scenario_file: sc.file.clone(),
+            scenario_source: source,
+            seed,
+            replications: n,
+            shard: (k, shards),
+            runs: outcome
+                .replications
+                .iter()
+                .map(affsim::experiment::shard::RepData::of)
+                .collect(),
+        };
+        let written = serde_json::to_string(&partial)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| {
+                std::fs::write(staged.path().join("partial.json"), t).map_err(anyhow::Error::from)
+            });
+        if let Err(e) = written {
+            eprintln!("error: cannot write the partial result: {e:#}");
+            return ExitCode::from(2);
         }
-        Ok(doc)
-    };
-    let doc = match write() {
+        return match staged.commit() {
+            Ok(d) => {
+                if !quiet {
+                    eprintln!(
+                        "shard {k}/{shards}: {} of {n} replication(s); partial result: {} (combine with `affsim merge`)",
+                        outcome.replications.len(),
+                        d.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let doc = match report::write_run(staged.path(), &sc, seed, &outcome.replications, ledger) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: cannot write the report: {e:#}");
@@ -777,4 +861,71 @@ fn cmd_new(name: &str, force: bool) -> ExitCode {
         path.display()
     );
     ExitCode::SUCCESS
+}
+
+fn cmd_merge(
+    dirs: Vec<PathBuf>,
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+    json: bool,
+) -> ExitCode {
+    use affsim::experiment::shard;
+    let mut partials = Vec::new();
+    for d in &dirs {
+        let file = d.join("partial.json");
+        let parsed = std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<shard::Partial>(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(p) => partials.push(p),
+            Err(e) => {
+                eprintln!("error: {}: not a partial result: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let (sc, seed, reps) = match shard::merge(partials) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
+    let staged = match report::Staged::new(&dest, force) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let doc = match report::write_run(staged.path(), &sc, seed, &reps, false) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot write the report: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match staged.commit() {
+        Ok(d) => {
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            if !quiet {
+                eprintln!(
+                    "merged {} shard(s), {} replication(s) of {}; report: {}",
+                    dirs.len(),
+                    reps.len(),
+                    sc.name,
+                    d.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

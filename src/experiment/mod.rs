@@ -3,6 +3,7 @@
 //! Replication `i` uses random streams derived from (seed, i) only, so results are identical for
 //! any number of threads and any completion order.
 
+pub mod shard;
 pub mod summary;
 pub mod sweep;
 
@@ -33,14 +34,26 @@ pub struct Outcome {
 
 /// Runs every replication of `sc` in parallel; the first failing replication's error is returned.
 pub fn run(sc: &Scenario, cfg: &RunConfig) -> Result<Outcome, RunError> {
+    let n = cfg.replications.unwrap_or(sc.replications);
+    run_indices(sc, cfg, &(0..n).collect::<Vec<_>>())
+}
+
+/// The replication indices of shard `k` (1-based) of `n`: every index `i` with `i % n == k − 1`.
+/// Shards are disjoint and together cover every index, whatever the number of replications.
+pub fn shard_indices(replications: u32, k: u32, n: u32) -> Vec<u32> {
+    (0..replications).filter(|i| i % n == k - 1).collect()
+}
+
+/// Runs the given replication indices only (a shard), in parallel, collected in index order.
+pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Outcome, RunError> {
     let mut sc = std::borrow::Cow::Borrowed(sc);
     if let Some(seed) = cfg.seed {
         sc.to_mut().seed = seed;
     }
-    let n = cfg.replications.unwrap_or(sc.replications);
     let job = || {
-        (0..n)
-            .into_par_iter()
+        indices
+            .par_iter()
+            .copied()
             .map(|i| {
                 let r = run_replication(&sc, i, &cfg.options);
                 if let Some(cb) = &cfg.on_done {

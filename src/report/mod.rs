@@ -478,3 +478,24 @@ pub fn write_sweep_markdown(
     }
     Ok(())
 }
+
+/// Writes a run's report folder: summary, time series, charts, report.md and report.html, and
+/// the ledger when recorded. `affsim run` and `affsim merge` both write through here, so a merge
+/// of shards gives the same files as one run.
+pub fn write_run(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    reps: &[Replication],
+    ledger: bool,
+) -> Result<serde_json::Value> {
+    let doc = write_summary(dir, sc, seed, reps)?;
+    write_timeseries(dir, sc, reps)?;
+    let charts = charts::write_charts(dir, sc, reps)?;
+    write_markdown(dir, sc, seed, &doc, &charts)?;
+    write_html(dir, sc, seed, &doc, &charts)?;
+    if ledger {
+        write_ledger(dir, sc, reps)?;
+    }
+    Ok(doc)
+}

@@ -121,3 +121,104 @@ fn replications_do_not_depend_on_how_many_run() {
         figures(&three.replications[1])
     );
 }
+
+/// Four shards of a run, merged, give the same summary, time series and charts as the run on one
+/// machine; a missing or repeated shard is refused.
+#[test]
+fn four_shards_merged_equal_one_run() {
+    let tmp = TempDir::new("shards");
+    for k in 1..=4 {
+        let out = affsim(&[
+            "run",
+            "--replications",
+            "6",
+            "--seed",
+            "5",
+            "--shard",
+            &format!("{k}/4"),
+            "--quiet",
+            "--out",
+            arg(&tmp.join(&format!("s{k}"))),
+        ]);
+        assert_eq!(out.code, 0, "{out}");
+        assert!(tmp.join(&format!("s{k}")).join("partial.json").exists());
+    }
+    let one = tmp.join("one");
+    let out = affsim(&[
+        "run",
+        "--replications",
+        "6",
+        "--seed",
+        "5",
+        "--quiet",
+        "--out",
+        arg(&one),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let merged = tmp.join("merged");
+    let (s1, s2, s3, s4) = (
+        tmp.join("s1"),
+        tmp.join("s2"),
+        tmp.join("s3"),
+        tmp.join("s4"),
+    );
+    // shards may come in any order
+    let out = affsim(&[
+        "merge",
+        arg(&s3),
+        arg(&s1),
+        arg(&s4),
+        arg(&s2),
+        "--quiet",
+        "--out",
+        arg(&merged),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    for f in [
+        "summary.json",
+        "timeseries.csv",
+        "report.md",
+        "gmv.svg",
+        "payouts.svg",
+    ] {
+        let a = std::fs::read(one.join(f)).unwrap();
+        let b = std::fs::read(merged.join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the merged shards and the single run"
+        );
+    }
+    let missing = affsim(&[
+        "merge",
+        arg(&s1),
+        arg(&s2),
+        arg(&s4),
+        "--quiet",
+        "--out",
+        arg(&tmp.join("m2")),
+    ]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("missing shard(s) [3]"), "{missing}");
+    let twice = affsim(&[
+        "merge",
+        arg(&s1),
+        arg(&s1),
+        "--quiet",
+        "--out",
+        arg(&tmp.join("m3")),
+    ]);
+    assert_eq!(twice.code, 2);
+    assert!(twice.stderr.contains("given twice"), "{twice}");
+    assert_eq!(
+        affsim(&[
+            "run",
+            "--shard",
+            "5/4",
+            "--quiet",
+            "--out",
+            arg(&tmp.join("bad"))
+        ])
+        .code,
+        2
+    );
+}
