@@ -156,6 +156,10 @@ enum Command {
         /// Print sweep.json to stdout.
         #[arg(long)]
         json: bool,
+        /// Run only shard K of N of the (arm, replication) space and write a partial result for
+        /// `affsim merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
     },
     /// List the built-in scenarios.
     Scenarios,
@@ -255,6 +259,7 @@ fn main() -> ExitCode {
             force,
             quiet,
             json,
+            shard,
         } => cmd_sweep(
             scenario,
             set,
@@ -265,6 +270,7 @@ fn main() -> ExitCode {
             force,
             quiet,
             json,
+            shard,
         ),
         Command::New { name, force } => cmd_new(&name, force),
         Command::Completions { shell } => {
@@ -692,8 +698,20 @@ fn cmd_sweep(
     force: bool,
     quiet: bool,
     json: bool,
+    shard: Option<String>,
 ) -> ExitCode {
     use affsim::experiment::sweep;
+    let shard = match shard
+        .as_deref()
+        .map(affsim::experiment::shard::parse_shard)
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let file = path.display().to_string();
     let src = match std::fs::read_to_string(&path) {
         Ok(s) => s,
@@ -732,7 +750,10 @@ fn cmd_sweep(
     let n = replications.unwrap_or(base.replications);
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
-        sc.name = format!("{}-sweep", sc.name);
+        sc.name = match shard {
+            Some((k, n)) => format!("{}-sweep-shard-{k}-of-{n}", sc.name),
+            None => format!("{}-sweep", sc.name),
+        };
         report::default_out(&sc, seed)
     });
     let staged = match report::Staged::new(&dest, force) {
@@ -771,6 +792,68 @@ fn cmd_sweep(
         },
         on_done: Some(Arc::new(move || tick.inc(1))),
     };
+    if let Some((k, shards)) = shard {
+        use affsim::experiment::shard as sh;
+        let idx = sh::sweep_shard_indices(n_arms as u32, n, k, shards);
+        let mut runs = Vec::new();
+        for (a, arm) in arms.iter().enumerate() {
+            match experiment::run_indices(&arm.scenario, &cfg, &idx[a]) {
+                Ok(o) => runs.extend(
+                    o.replications
+                        .iter()
+                        .map(|r| (a as u32, sh::RepData::of(r))),
+                ),
+                Err(e) => {
+                    bar.abandon();
+                    eprintln!("error: {e}");
+                    return ExitCode::from(
+                        if matches!(e, affsim::sim::RunError::Interrupted { .. }) {
+                            130
+                        } else {
+                            2
+                        },
+                    );
+                }
+            }
+        }
+        bar.finish_and_clear();
+        let partial = sh::SweepPartial {
+            format: sh::FORMAT,
+            scenario_file: file.clone(),
+            scenario_source: src.clone(),
+            sets: set.clone(),
+            seed,
+            replications: n,
+            arms: n_arms as u32,
+            shard: (k, shards),
+            runs,
+        };
+        let written = serde_json::to_string(&partial)
+            .map_err(anyhow::Error::from)
+            .and_then(|t| {
+                std::fs::write(staged.path().join("sweep-partial.json"), t)
+                    .map_err(anyhow::Error::from)
+            });
+        if let Err(e) = written {
+            eprintln!("error: cannot write the partial result: {e:#}");
+            return ExitCode::from(2);
+        }
+        return match staged.commit() {
+            Ok(d) => {
+                if !quiet {
+                    eprintln!(
+                        "sweep shard {k}/{shards}: partial result {} (combine with `affsim merge`)",
+                        d.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let bar2 = bar.clone();
     let outcome = match sweep::run(arms, &cfg, |i| {
         bar2.set_message(format!("arm {}/{n_arms}", i + 1))
@@ -871,6 +954,9 @@ fn cmd_merge(
     json: bool,
 ) -> ExitCode {
     use affsim::experiment::shard;
+    if dirs.iter().all(|d| d.join("sweep-partial.json").exists()) {
+        return merge_sweep(dirs, out, force, quiet, json);
+    }
     let mut partials = Vec::new();
     for d in &dirs {
         let file = d.join("partial.json");
@@ -927,5 +1013,80 @@ fn cmd_merge(
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn merge_sweep(
+    dirs: Vec<PathBuf>,
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+    json: bool,
+) -> ExitCode {
+    use affsim::experiment::{shard, sweep};
+    let mut partials = Vec::new();
+    for d in &dirs {
+        let file = d.join("sweep-partial.json");
+        match std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                serde_json::from_str::<shard::SweepPartial>(&t).map_err(|e| e.to_string())
+            }) {
+            Ok(p) => partials.push(p),
+            Err(e) => {
+                eprintln!("error: {}: not a sweep partial result: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let fail = |e: String| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    };
+    let (src, file, sets, seed, runs) = match shard::merge_sweep(partials) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let extra: Result<Vec<_>, _> = sets.iter().map(|s| sweep::parse_set(s)).collect();
+    let arms = match extra.and_then(|x| sweep::arms(&file, &src, &x).map_err(|e| e.to_string())) {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let base = match scenario::parse(&file, &src) {
+        Ok(b) => b,
+        Err(e) => return fail(e[0].to_string()),
+    };
+    let outcome = sweep::SweepOutcome {
+        seed,
+        arms: arms.into_iter().zip(runs).collect(),
+    };
+    let doc = sweep::sweep_json(&outcome, 0);
+    let dest = out.unwrap_or_else(|| {
+        let mut sc = base.clone();
+        sc.name = format!("{}-sweep", sc.name);
+        report::default_out(&sc, seed)
+    });
+    let staged = match report::Staged::new(&dest, force) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    if let Err(e) = report::write_sweep(staged.path(), &base, &doc) {
+        return fail(format!("cannot write the sweep report: {e:#}"));
+    }
+    match staged.commit() {
+        Ok(d) => {
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            if !quiet {
+                eprintln!(
+                    "merged {} sweep shard(s); report: {}",
+                    dirs.len(),
+                    d.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("{e:#}")),
     }
 }

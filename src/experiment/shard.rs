@@ -144,3 +144,95 @@ pub fn merge(partials: Vec<Partial>) -> Result<(Scenario, u64, Vec<Replication>)
         .map_err(|e| format!("the partials' scenario no longer validates: {}", e[0]))?;
     Ok((sc, first.seed, reps))
 }
+
+/// What one shard of a sweep computed: its slice of the (arm, replication) index space, where
+/// the flat index of replication `r` of arm `a` is `a × replications + r`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SweepPartial {
+    pub format: u32,
+    pub scenario_file: String,
+    pub scenario_source: String,
+    /// The `--set` arguments of the sweep.
+    pub sets: Vec<String>,
+    pub seed: u64,
+    pub replications: u32,
+    pub arms: u32,
+    pub shard: (u32, u32),
+    /// (arm, replication data).
+    pub runs: Vec<(u32, RepData)>,
+}
+
+/// For each arm, the replication indices shard `k` of `n` runs.
+pub fn sweep_shard_indices(arms: u32, replications: u32, k: u32, n: u32) -> Vec<Vec<u32>> {
+    (0..arms)
+        .map(|a| {
+            (0..replications)
+                .filter(|r| {
+                    (u64::from(a) * u64::from(replications) + u64::from(*r)) % u64::from(n)
+                        == u64::from(k - 1)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Merges sweep partials: the same checks as [`merge`], per arm. Returns the scenario source,
+/// file name, `--set` arguments, seed and each arm's replications in index order.
+#[allow(clippy::type_complexity)]
+pub fn merge_sweep(
+    partials: Vec<SweepPartial>,
+) -> Result<(String, String, Vec<String>, u64, Vec<Vec<Replication>>), String> {
+    let Some(first) = partials.first().cloned() else {
+        return Err("nothing to merge".into());
+    };
+    let mut seen = Vec::new();
+    let mut arms: Vec<Vec<Replication>> = (0..first.arms).map(|_| Vec::new()).collect();
+    for p in partials {
+        if p.format != FORMAT {
+            return Err(format!(
+                "a partial has format {}, this affsim reads {FORMAT}",
+                p.format
+            ));
+        }
+        if p.scenario_source != first.scenario_source
+            || p.sets != first.sets
+            || p.seed != first.seed
+            || p.replications != first.replications
+            || p.arms != first.arms
+            || p.shard.1 != first.shard.1
+        {
+            return Err(format!(
+                "sweep shard {}/{} does not belong with shard {}/{}",
+                p.shard.0, p.shard.1, first.shard.0, first.shard.1
+            ));
+        }
+        if seen.contains(&p.shard.0) {
+            return Err(format!("shard {}/{} is given twice", p.shard.0, p.shard.1));
+        }
+        seen.push(p.shard.0);
+        for (a, r) in p.runs {
+            let arm = arms
+                .get_mut(a as usize)
+                .ok_or("a partial names an arm the sweep does not have")?;
+            arm.push(r.into_replication());
+        }
+    }
+    for arm in &mut arms {
+        arm.sort_by_key(|r| r.index);
+        let complete = arm.len() == first.replications as usize
+            && arm.iter().enumerate().all(|(i, r)| r.index as usize == i);
+        if !complete {
+            let shards: Vec<u32> = (1..=first.shard.1).filter(|k| !seen.contains(k)).collect();
+            return Err(format!(
+                "the partials do not cover the sweep: missing shard(s) {shards:?}"
+            ));
+        }
+    }
+    Ok((
+        first.scenario_source,
+        first.scenario_file,
+        first.sets,
+        first.seed,
+        arms,
+    ))
+}

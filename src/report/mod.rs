@@ -499,3 +499,16 @@ pub fn write_run(
     }
     Ok(doc)
 }
+
+/// Writes a sweep's report folder: sweep.json, sweep.csv, per-arm charts and report.md.
+/// `affsim sweep` and `affsim merge` both write through here.
+pub fn write_sweep(dir: &Path, sc: &Scenario, doc: &serde_json::Value) -> Result<()> {
+    fs::write(
+        dir.join("sweep.json"),
+        serde_json::to_string_pretty(doc)? + "\n",
+    )?;
+    crate::experiment::sweep::write_csv(&dir.join("sweep.csv"), doc)?;
+    let charts = charts::write_sweep_charts(dir, doc, &sc.region.currency)?;
+    write_sweep_markdown(dir, sc, doc, &charts)?;
+    Ok(())
+}

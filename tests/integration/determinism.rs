@@ -222,3 +222,61 @@ fn four_shards_merged_equal_one_run() {
         2
     );
 }
+
+/// A sweep split into three shards of its (arm, replication) space and merged gives the same
+/// sweep.json and sweep.csv as the sweep on one machine.
+#[test]
+fn sweep_shards_merged_equal_one_sweep() {
+    let tmp = TempDir::new("sweep-shards");
+    let scenario = "scenarios/examples/plus-task-reward-sweep.toml";
+    let set = "plus_campaigns.glow-task.reward=\"100000\",\"300000\"";
+    let mut parts = Vec::new();
+    for k in 1..=3 {
+        let dir = tmp.join(&format!("p{k}"));
+        let out = affsim(&[
+            "sweep",
+            scenario,
+            "--set",
+            set,
+            "--replications",
+            "3",
+            "--shard",
+            &format!("{k}/3"),
+            "--quiet",
+            "--out",
+            arg(&dir),
+        ]);
+        assert_eq!(out.code, 0, "{out}");
+        parts.push(dir);
+    }
+    let one = tmp.join("one");
+    let out = affsim(&[
+        "sweep",
+        scenario,
+        "--set",
+        set,
+        "--replications",
+        "3",
+        "--quiet",
+        "--out",
+        arg(&one),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let merged = tmp.join("merged");
+    let out = affsim(&[
+        "merge",
+        arg(&parts[2]),
+        arg(&parts[0]),
+        arg(&parts[1]),
+        "--quiet",
+        "--out",
+        arg(&merged),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    for f in ["sweep.json", "sweep.csv", "report.md"] {
+        assert!(
+            std::fs::read(one.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
