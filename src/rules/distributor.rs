@@ -118,6 +118,9 @@ pub enum LinkAdd {
 pub struct DistBook {
     pub campaigns: Vec<Campaign>,
     pub registrations: Vec<Registration>,
+    /// (campaign, product) → its registration (at most one: a second one is refused). Looked up,
+    /// never iterated.
+    pub by_product: std::collections::HashMap<(u32, u32), u32>,
 }
 
 impl DistBook {
@@ -192,9 +195,8 @@ impl Platform {
         if self
             .books
             .dist
-            .registrations
-            .iter()
-            .any(|r| r.campaign == campaign && r.product == product)
+            .by_product
+            .contains_key(&(campaign, product.0))
         {
             return Err(Refusal::new(
                 RuleId::Dist2,
@@ -216,7 +218,12 @@ impl Platform {
             reason: String::new(),
             terminated: SimTime::NEVER,
         });
-        Ok((self.books.dist.registrations.len() - 1) as u32)
+        let reg = (self.books.dist.registrations.len() - 1) as u32;
+        self.books
+            .dist
+            .by_product
+            .insert((campaign, product.0), reg);
+        Ok(reg)
     }
 
     /// The distributor approves (a link is issued) or rejects a registration, with a reason
@@ -456,9 +463,8 @@ impl Platform {
     pub fn registration_of(&self, campaign: u32, product: ProductId) -> Option<u32> {
         self.books
             .dist
-            .registrations
-            .iter()
-            .position(|r| r.campaign == campaign && r.product == product)
-            .map(|i| i as u32)
+            .by_product
+            .get(&(campaign, product.0))
+            .copied()
     }
 }

@@ -731,10 +731,12 @@ impl Platform {
             ));
         }
         line.status = Status::Shipped;
-        let stamp = self.calendar.stamp(t);
-        if let Some(r) = self.record_mut(k) {
-            r.status = Status::Shipped;
-            r.shipped = Some(stamp);
+        if line.record != u32::MAX {
+            let stamp = self.calendar.stamp(t);
+            if let Some(r) = self.record_mut(k) {
+                r.status = Status::Shipped;
+                r.shipped = Some(stamp);
+            }
         }
         Ok(())
     }
@@ -759,14 +761,17 @@ impl Platform {
         line.delivered = t;
         line.settles = SimTime::start_of_day(t.day() + days + 1);
         let settles = line.settles;
+        let tracked = line.record != u32::MAX;
         self.fired.insert(RuleId::Settle2);
         if self.opts.help_centre_region {
             self.fired.insert(RuleId::H10);
         }
-        let stamp = self.calendar.stamp(t);
-        if let Some(r) = self.record_mut(k) {
-            r.status = Status::Delivered;
-            r.delivered = Some(stamp);
+        if tracked {
+            let stamp = self.calendar.stamp(t);
+            if let Some(r) = self.record_mut(k) {
+                r.status = Status::Delivered;
+                r.delivered = Some(stamp);
+            }
         }
         Ok(settles)
     }
@@ -811,16 +816,17 @@ impl Platform {
         self.tally.add(Metric::Refunds, line.paid.0);
         self.fired
             .extend(RuleSet::of(&[RuleId::Order2, RuleId::Settle3, RuleId::H2]));
-        let stamp = self.calendar.stamp(t);
         let l = self.orders.get_mut(k);
         l.status = Status::Cancelled;
         l.held = Money::ZERO;
         let tracked = l.record != u32::MAX;
-        if let Some(r) = self.record_mut(k) {
-            r.status = Status::Cancelled;
-            r.cancelled = Some(stamp);
-        }
-        if !tracked {
+        if tracked {
+            let stamp = self.calendar.stamp(t);
+            if let Some(r) = self.record_mut(k) {
+                r.status = Status::Cancelled;
+                r.cancelled = Some(stamp);
+            }
+        } else {
             self.orders.free(k);
         }
         Ok(())
@@ -989,7 +995,8 @@ impl Platform {
     /// was not refunded) and releases the rest to the seller (SETTLE-1..3, PLUS-13, DIST-6).
     // rule: SETTLE-1
     pub fn settle(&mut self, k: u32, t: SimTime) -> Result<Payout, Refusal> {
-        let line = self.orders.get(k).clone();
+        // The fields settlement needs, copied out (not the whole line).
+        let line = self.orders.get(k);
         if !matches!(line.status, Status::Delivered | Status::Refunded) {
             return Err(Refusal::new(
                 RuleId::Settle1,
@@ -999,7 +1006,18 @@ impl Platform {
                 ),
             ));
         }
-        let prov = self.order_prov(&line);
+        let prov = self.order_prov(line);
+        let line = Settling {
+            creator: line.creator,
+            product: line.product,
+            seller: line.seller,
+            placed: line.placed,
+            paid: line.paid,
+            base: line.base,
+            refunded: line.refunded,
+            held: line.held,
+            resolution: line.resolution,
+        };
         let rd = self.rounding();
         let kept = line.paid - line.refunded;
         let mut pay = Payout::default();
@@ -1063,18 +1081,19 @@ impl Platform {
             rules.insert(RuleId::H2);
         }
         self.fired.extend(rules);
-        let stamp = self.calendar.stamp(t);
         let l = self.orders.get_mut(k);
         l.held = Money::ZERO;
         l.status = Status::Settled;
         let tracked = l.record != u32::MAX;
-        if let Some(r) = self.record_mut(k) {
-            r.status = Status::Settled;
-            r.settled = Some(stamp);
-            r.commission = pay.commission;
-            r.distributor_fee = pay.distributor_fee;
-        }
-        if !tracked {
+        if tracked {
+            let stamp = self.calendar.stamp(t);
+            if let Some(r) = self.record_mut(k) {
+                r.status = Status::Settled;
+                r.settled = Some(stamp);
+                r.commission = pay.commission;
+                r.distributor_fee = pay.distributor_fee;
+            }
+        } else {
             self.orders.free(k);
         }
         Ok(pay)
@@ -1148,6 +1167,19 @@ impl Platform {
     pub fn after_sales_minutes(&self) -> u32 {
         self.opts.after_sales_days * DAY
     }
+}
+
+/// The fields of a line that settlement reads.
+struct Settling {
+    creator: CreatorId,
+    product: ProductId,
+    seller: crate::model::SellerId,
+    placed: SimTime,
+    paid: Money,
+    base: Money,
+    refunded: Money,
+    held: Money,
+    resolution: Option<attribution::Resolution>,
 }
 
 /// Display names for a tracked order's record.
