@@ -131,13 +131,15 @@ pub struct Platform {
     pub books: Books,
     pub ledger: Ledger,
     pub orders: OrderBook,
-    /// Per creator, the products in the showcase.
-    pub showcase: Vec<Vec<ShowcaseEntry>>,
+    /// Per creator, the products in the showcase (inline up to the default `max_products`, so
+    /// that looking one up costs one memory access, not two).
+    pub showcase: Vec<ShortList<ShowcaseEntry, 5>>,
     /// Units left per product.
     pub stock: Vec<u32>,
     pub samples: Vec<Sample>,
-    /// Open approvals: (creator, listing) → when approved (OPEN-2). Looked up, never iterated.
-    approvals: HashMap<(u32, u32), SimTime>,
+    /// Open approvals: per creator, (listing, when approved) (OPEN-2), apart from the showcase.
+    /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
+    approvals: Vec<ShortList<(u32, SimTime), 4>>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
     open_samples: HashMap<u32, Vec<u32>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
@@ -169,11 +171,11 @@ impl Platform {
                 record,
             ),
             orders: OrderBook::with_capacity(1024),
-            showcase: vec![Vec::new(); agents.creators.len()],
+            showcase: vec![ShortList::new(); agents.creators.len()],
             stock: agents.products.iter().map(|p| p.stock).collect(),
             samples: Vec::new(),
             open_samples: HashMap::new(),
-            approvals: HashMap::new(),
+            approvals: vec![ShortList::new(); agents.creators.len()],
             fulfilment: vec![(0, 0); agents.creators.len()],
             tally: Tally::default(),
             fired: RuleSet::EMPTY,
@@ -188,7 +190,10 @@ impl Platform {
     /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
     pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
         let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
-        self.approvals.get(&(c.0, l)).copied()
+        self.approvals[c.idx()]
+            .iter()
+            .find(|a| a.0 == l)
+            .map(|a| a.1)
     }
 
     pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
@@ -327,7 +332,10 @@ impl Platform {
     pub fn decide_application(&mut self, c: CreatorId, listing: u32, approve: bool, t: SimTime) {
         if approve {
             let product = self.books.open_listings[listing as usize].product;
-            self.approvals.entry((c.0, listing)).or_insert(t);
+            let mine = &mut self.approvals[c.idx()];
+            if !mine.iter().any(|a| a.0 == listing) {
+                mine.push((listing, t));
+            }
             // The showcase keeps a distributor link or other entry it already has (DIST-4).
             if self.showcase_entry(c, product).is_none() {
                 self.set_showcase(
@@ -386,11 +394,11 @@ impl Platform {
     /// the product before the decrease at `changed`.
     // rule: H-4
     pub fn lock_warning(&mut self, listing: u32, changed: SimTime) -> u32 {
-        // Counting does not depend on the map's order.
         let n = self
             .approvals
             .iter()
-            .filter(|((_, l), since)| *l == listing && **since < changed)
+            .flat_map(|mine| mine.iter())
+            .filter(|(l, since)| *l == listing && *since < changed)
             .count() as u32;
         self.tally.add(Metric::LockWarnings, n.into());
         n
@@ -1169,6 +1177,74 @@ impl Platform {
     }
 }
 
+/// A short list kept inline up to `N` items and on the heap beyond: per-creator lists (the
+/// showcase, Open approvals) cost one memory access for the usual few items, not a pointer
+/// chase into a separate allocation. Reads as a slice.
+#[derive(Clone, Debug)]
+pub enum ShortList<T: Copy, const N: usize> {
+    Empty,
+    /// `len` items at the front of the array (the rest repeat the first item, unused).
+    Inline(u8, [T; N]),
+    Heap(Vec<T>),
+}
+
+impl<T: Copy, const N: usize> ShortList<T, N> {
+    pub const fn new() -> Self {
+        ShortList::Empty
+    }
+    pub fn push(&mut self, x: T) {
+        match self {
+            ShortList::Empty => *self = ShortList::Inline(1, [x; N]),
+            ShortList::Inline(len, items) if usize::from(*len) < N => {
+                items[usize::from(*len)] = x;
+                *len += 1;
+            }
+            ShortList::Inline(_, items) => {
+                let mut v = Vec::with_capacity(2 * N);
+                v.extend_from_slice(&items[..]);
+                v.push(x);
+                *self = ShortList::Heap(v);
+            }
+            ShortList::Heap(v) => v.push(x),
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> Default for ShortList<T, N> {
+    fn default() -> Self {
+        ShortList::Empty
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::Deref for ShortList<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            ShortList::Empty => &[],
+            ShortList::Inline(len, items) => &items[..usize::from(*len)],
+            ShortList::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::DerefMut for ShortList<T, N> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            ShortList::Empty => &mut [],
+            ShortList::Inline(len, items) => &mut items[..usize::from(*len)],
+            ShortList::Heap(v) => v,
+        }
+    }
+}
+
+impl<'a, T: Copy, const N: usize> IntoIterator for &'a ShortList<T, N> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// The fields of a line that settlement reads.
 struct Settling {
     creator: CreatorId,
@@ -1187,4 +1263,41 @@ struct Settling {
 pub struct Names2 {
     pub creator: String,
     pub product: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShortList;
+
+    #[test]
+    fn short_lists_keep_order_inline_and_beyond() {
+        let mut l: ShortList<u32, 3> = ShortList::new();
+        assert!(l.is_empty());
+        for i in 0..10 {
+            l.push(i);
+            assert_eq!(&l[..], &(0..=i).collect::<Vec<_>>()[..]);
+        }
+        l[4] = 40;
+        assert_eq!(l.iter().find(|&&x| x == 40), Some(&40));
+        assert!(matches!(l, ShortList::Heap(_)));
+        let mut m: ShortList<u32, 3> = ShortList::new();
+        m.push(7);
+        m.push(8);
+        assert!(matches!(m, ShortList::Inline(2, _)));
+        assert_eq!(m.len(), 2);
+        assert_eq!((&m).into_iter().count(), 2);
+    }
+
+    #[test]
+    fn per_creator_lists_stay_small() {
+        use crate::rules::attribution::ShowcaseEntry;
+        use crate::time::SimTime;
+        eprintln!(
+            "showcase {} B, approvals {} B",
+            size_of::<ShortList<ShowcaseEntry, 5>>(),
+            size_of::<ShortList<(u32, SimTime), 4>>()
+        );
+        assert!(size_of::<ShortList<ShowcaseEntry, 5>>() <= 88);
+        assert!(size_of::<ShortList<(u32, SimTime), 4>>() <= 40);
+    }
 }
