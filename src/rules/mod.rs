@@ -706,7 +706,6 @@ impl Platform {
             seller: prod.seller,
             quantity: req.quantity,
             traffic: req.traffic,
-            status: Status::Placed,
             placed: t,
             delivered: SimTime::NEVER,
             settles: SimTime::NEVER,
@@ -728,18 +727,15 @@ impl Platform {
 
     /// Ships a placed line.
     pub fn ship(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
-        let line = self.orders.get_mut(k);
-        if line.status != Status::Placed {
+        let status = self.orders.status(k);
+        if status != Status::Placed {
             return Err(Refusal::new(
                 RuleId::Order2,
-                format!(
-                    "only a placed line can ship; it is {}",
-                    line.status.as_str()
-                ),
+                format!("only a placed line can ship; it is {}", status.as_str()),
             ));
         }
-        line.status = Status::Shipped;
-        if line.record != u32::MAX {
+        self.orders.set_status(k, Status::Shipped);
+        if self.orders.tracked(k) {
             let stamp = self.calendar.stamp(t);
             if let Some(r) = self.record_mut(k) {
                 r.status = Status::Shipped;
@@ -755,21 +751,22 @@ impl Platform {
     // rule: H-10
     pub fn deliver(&mut self, k: u32, t: SimTime) -> Result<SimTime, Refusal> {
         let days = self.opts.after_sales_days;
-        let line = self.orders.get_mut(k);
-        if line.status != Status::Shipped {
+        let status = self.orders.status(k);
+        if status != Status::Shipped {
             return Err(Refusal::new(
                 RuleId::Order2,
                 format!(
                     "only a shipped line can be delivered; it is {}",
-                    line.status.as_str()
+                    status.as_str()
                 ),
             ));
         }
-        line.status = Status::Delivered;
+        self.orders.set_status(k, Status::Delivered);
+        let tracked = self.orders.tracked(k);
+        let settles = SimTime::start_of_day(t.day() + days + 1);
+        let line = self.orders.get_mut(k);
         line.delivered = t;
-        line.settles = SimTime::start_of_day(t.day() + days + 1);
-        let settles = line.settles;
-        let tracked = line.record != u32::MAX;
+        line.settles = settles;
         self.fired.insert(RuleId::Settle2);
         if self.opts.help_centre_region {
             self.fired.insert(RuleId::H10);
@@ -789,16 +786,17 @@ impl Platform {
     // rule: ORDER-2
     // rule: SETTLE-3
     pub fn cancel(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
-        let line = self.orders.get(k).clone();
-        if line.status != Status::Placed {
+        let status = self.orders.status(k);
+        if status != Status::Placed {
             return Err(Refusal::new(
                 RuleId::Order2,
                 format!(
                     "a line can be cancelled only before it ships; it is {}",
-                    line.status.as_str()
+                    status.as_str()
                 ),
             ));
         }
+        let line = self.orders.get(k).clone();
         let prov = self.order_prov(&line);
         self.ledger.post(
             t,
@@ -824,10 +822,9 @@ impl Platform {
         self.tally.add(Metric::Refunds, line.paid.0);
         self.fired
             .extend(RuleSet::of(&[RuleId::Order2, RuleId::Settle3, RuleId::H2]));
-        let l = self.orders.get_mut(k);
-        l.status = Status::Cancelled;
-        l.held = Money::ZERO;
-        let tracked = l.record != u32::MAX;
+        self.orders.set_status(k, Status::Cancelled);
+        self.orders.get_mut(k).held = Money::ZERO;
+        let tracked = self.orders.tracked(k);
         if tracked {
             let stamp = self.calendar.stamp(t);
             if let Some(r) = self.record_mut(k) {
@@ -871,7 +868,7 @@ impl Platform {
         let prov = self.order_prov(&line);
         self.fired
             .extend(RuleSet::of(&[RuleId::Settle3, RuleId::H2, RuleId::Order2]));
-        match line.status {
+        match self.orders.status(k) {
             Status::Delivered if t < line.settles => {
                 let coupon_back = if amount == left {
                     // the last refund returns whatever is left of the coupon
@@ -903,7 +900,7 @@ impl Platform {
                 l.held -= amount + coupon_back;
                 let full = l.refunded == l.paid;
                 if full {
-                    l.status = Status::Refunded;
+                    self.orders.set_status(k, Status::Refunded);
                 }
                 self.tally.add(Metric::Refunds, amount.0);
                 if full {
@@ -1004,16 +1001,14 @@ impl Platform {
     // rule: SETTLE-1
     pub fn settle(&mut self, k: u32, t: SimTime) -> Result<Payout, Refusal> {
         // The fields settlement needs, copied out (not the whole line).
-        let line = self.orders.get(k);
-        if !matches!(line.status, Status::Delivered | Status::Refunded) {
+        let status = self.orders.status(k);
+        if !matches!(status, Status::Delivered | Status::Refunded) {
             return Err(Refusal::new(
                 RuleId::Settle1,
-                format!(
-                    "only a delivered line settles; it is {}",
-                    line.status.as_str()
-                ),
+                format!("only a delivered line settles; it is {}", status.as_str()),
             ));
         }
+        let line = self.orders.get(k);
         let prov = self.order_prov(line);
         let line = Settling {
             creator: line.creator,
@@ -1089,10 +1084,9 @@ impl Platform {
             rules.insert(RuleId::H2);
         }
         self.fired.extend(rules);
-        let l = self.orders.get_mut(k);
-        l.held = Money::ZERO;
-        l.status = Status::Settled;
-        let tracked = l.record != u32::MAX;
+        self.orders.get_mut(k).held = Money::ZERO;
+        self.orders.set_status(k, Status::Settled);
+        let tracked = self.orders.tracked(k);
         if tracked {
             let stamp = self.calendar.stamp(t);
             if let Some(r) = self.record_mut(k) {
@@ -1112,13 +1106,10 @@ impl Platform {
         let rd = self.rounding();
         self.orders
             .live_lines()
-            .filter(|l| {
-                matches!(
-                    l.status,
-                    Status::Placed | Status::Shipped | Status::Delivered
-                )
+            .filter(|(status, _)| {
+                matches!(status, Status::Placed | Status::Shipped | Status::Delivered)
             })
-            .filter_map(|l| {
+            .filter_map(|(_, l)| {
                 l.resolution
                     .map(|r| rd.commission(l.base, r.rate, l.paid - l.refunded, l.paid))
             })
@@ -1127,7 +1118,7 @@ impl Platform {
 
     /// The end-of-run ledger check (MONEY-2), with escrow checked against the open lines.
     pub fn check_ledger(&mut self) -> Result<(), LedgerError> {
-        let escrow: Money = self.orders.live_lines().map(|l| l.held).sum();
+        let escrow: Money = self.orders.live_lines().map(|(_, l)| l.held).sum();
         self.fired.insert(RuleId::Money2);
         let res = self.ledger.check(&[
             (Account::Escrow, escrow),
