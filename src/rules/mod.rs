@@ -131,13 +131,15 @@ pub struct Platform {
     pub books: Books,
     pub ledger: Ledger,
     pub orders: OrderBook,
-    /// Per creator, the products in the showcase.
-    pub showcase: Vec<Vec<ShowcaseEntry>>,
+    /// Per creator, the products in the showcase (inline up to the default `max_products`, so
+    /// that looking one up costs one memory access, not two).
+    pub showcase: Vec<ShortList<ShowcaseEntry, 5>>,
     /// Units left per product.
     pub stock: Vec<u32>,
     pub samples: Vec<Sample>,
-    /// Open approvals: (creator, listing) → when approved (OPEN-2). Looked up, never iterated.
-    approvals: HashMap<(u32, u32), SimTime>,
+    /// Open approvals: per creator, (listing, when approved) (OPEN-2), apart from the showcase.
+    /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
+    approvals: Vec<ShortList<(u32, SimTime), 4>>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
     open_samples: HashMap<u32, Vec<u32>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
@@ -169,11 +171,11 @@ impl Platform {
                 record,
             ),
             orders: OrderBook::with_capacity(1024),
-            showcase: vec![Vec::new(); agents.creators.len()],
+            showcase: vec![ShortList::new(); agents.creators.len()],
             stock: agents.products.iter().map(|p| p.stock).collect(),
             samples: Vec::new(),
             open_samples: HashMap::new(),
-            approvals: HashMap::new(),
+            approvals: vec![ShortList::new(); agents.creators.len()],
             fulfilment: vec![(0, 0); agents.creators.len()],
             tally: Tally::default(),
             fired: RuleSet::EMPTY,
@@ -188,7 +190,10 @@ impl Platform {
     /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
     pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
         let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
-        self.approvals.get(&(c.0, l)).copied()
+        self.approvals[c.idx()]
+            .iter()
+            .find(|a| a.0 == l)
+            .map(|a| a.1)
     }
 
     pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
@@ -327,7 +332,10 @@ impl Platform {
     pub fn decide_application(&mut self, c: CreatorId, listing: u32, approve: bool, t: SimTime) {
         if approve {
             let product = self.books.open_listings[listing as usize].product;
-            self.approvals.entry((c.0, listing)).or_insert(t);
+            let mine = &mut self.approvals[c.idx()];
+            if !mine.iter().any(|a| a.0 == listing) {
+                mine.push((listing, t));
+            }
             // The showcase keeps a distributor link or other entry it already has (DIST-4).
             if self.showcase_entry(c, product).is_none() {
                 self.set_showcase(
@@ -386,11 +394,11 @@ impl Platform {
     /// the product before the decrease at `changed`.
     // rule: H-4
     pub fn lock_warning(&mut self, listing: u32, changed: SimTime) -> u32 {
-        // Counting does not depend on the map's order.
         let n = self
             .approvals
             .iter()
-            .filter(|((_, l), since)| *l == listing && **since < changed)
+            .flat_map(|mine| mine.iter())
+            .filter(|(l, since)| *l == listing && *since < changed)
             .count() as u32;
         self.tally.add(Metric::LockWarnings, n.into());
         n
@@ -698,7 +706,6 @@ impl Platform {
             seller: prod.seller,
             quantity: req.quantity,
             traffic: req.traffic,
-            status: Status::Placed,
             placed: t,
             delivered: SimTime::NEVER,
             settles: SimTime::NEVER,
@@ -720,18 +727,15 @@ impl Platform {
 
     /// Ships a placed line.
     pub fn ship(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
-        let line = self.orders.get_mut(k);
-        if line.status != Status::Placed {
+        let status = self.orders.status(k);
+        if status != Status::Placed {
             return Err(Refusal::new(
                 RuleId::Order2,
-                format!(
-                    "only a placed line can ship; it is {}",
-                    line.status.as_str()
-                ),
+                format!("only a placed line can ship; it is {}", status.as_str()),
             ));
         }
-        line.status = Status::Shipped;
-        if line.record != u32::MAX {
+        self.orders.set_status(k, Status::Shipped);
+        if self.orders.tracked(k) {
             let stamp = self.calendar.stamp(t);
             if let Some(r) = self.record_mut(k) {
                 r.status = Status::Shipped;
@@ -747,21 +751,22 @@ impl Platform {
     // rule: H-10
     pub fn deliver(&mut self, k: u32, t: SimTime) -> Result<SimTime, Refusal> {
         let days = self.opts.after_sales_days;
-        let line = self.orders.get_mut(k);
-        if line.status != Status::Shipped {
+        let status = self.orders.status(k);
+        if status != Status::Shipped {
             return Err(Refusal::new(
                 RuleId::Order2,
                 format!(
                     "only a shipped line can be delivered; it is {}",
-                    line.status.as_str()
+                    status.as_str()
                 ),
             ));
         }
-        line.status = Status::Delivered;
+        self.orders.set_status(k, Status::Delivered);
+        let tracked = self.orders.tracked(k);
+        let settles = SimTime::start_of_day(t.day() + days + 1);
+        let line = self.orders.get_mut(k);
         line.delivered = t;
-        line.settles = SimTime::start_of_day(t.day() + days + 1);
-        let settles = line.settles;
-        let tracked = line.record != u32::MAX;
+        line.settles = settles;
         self.fired.insert(RuleId::Settle2);
         if self.opts.help_centre_region {
             self.fired.insert(RuleId::H10);
@@ -781,16 +786,17 @@ impl Platform {
     // rule: ORDER-2
     // rule: SETTLE-3
     pub fn cancel(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
-        let line = self.orders.get(k).clone();
-        if line.status != Status::Placed {
+        let status = self.orders.status(k);
+        if status != Status::Placed {
             return Err(Refusal::new(
                 RuleId::Order2,
                 format!(
                     "a line can be cancelled only before it ships; it is {}",
-                    line.status.as_str()
+                    status.as_str()
                 ),
             ));
         }
+        let line = self.orders.get(k).clone();
         let prov = self.order_prov(&line);
         self.ledger.post(
             t,
@@ -816,10 +822,9 @@ impl Platform {
         self.tally.add(Metric::Refunds, line.paid.0);
         self.fired
             .extend(RuleSet::of(&[RuleId::Order2, RuleId::Settle3, RuleId::H2]));
-        let l = self.orders.get_mut(k);
-        l.status = Status::Cancelled;
-        l.held = Money::ZERO;
-        let tracked = l.record != u32::MAX;
+        self.orders.set_status(k, Status::Cancelled);
+        self.orders.get_mut(k).held = Money::ZERO;
+        let tracked = self.orders.tracked(k);
         if tracked {
             let stamp = self.calendar.stamp(t);
             if let Some(r) = self.record_mut(k) {
@@ -863,7 +868,7 @@ impl Platform {
         let prov = self.order_prov(&line);
         self.fired
             .extend(RuleSet::of(&[RuleId::Settle3, RuleId::H2, RuleId::Order2]));
-        match line.status {
+        match self.orders.status(k) {
             Status::Delivered if t < line.settles => {
                 let coupon_back = if amount == left {
                     // the last refund returns whatever is left of the coupon
@@ -895,7 +900,7 @@ impl Platform {
                 l.held -= amount + coupon_back;
                 let full = l.refunded == l.paid;
                 if full {
-                    l.status = Status::Refunded;
+                    self.orders.set_status(k, Status::Refunded);
                 }
                 self.tally.add(Metric::Refunds, amount.0);
                 if full {
@@ -996,16 +1001,14 @@ impl Platform {
     // rule: SETTLE-1
     pub fn settle(&mut self, k: u32, t: SimTime) -> Result<Payout, Refusal> {
         // The fields settlement needs, copied out (not the whole line).
-        let line = self.orders.get(k);
-        if !matches!(line.status, Status::Delivered | Status::Refunded) {
+        let status = self.orders.status(k);
+        if !matches!(status, Status::Delivered | Status::Refunded) {
             return Err(Refusal::new(
                 RuleId::Settle1,
-                format!(
-                    "only a delivered line settles; it is {}",
-                    line.status.as_str()
-                ),
+                format!("only a delivered line settles; it is {}", status.as_str()),
             ));
         }
+        let line = self.orders.get(k);
         let prov = self.order_prov(line);
         let line = Settling {
             creator: line.creator,
@@ -1081,10 +1084,9 @@ impl Platform {
             rules.insert(RuleId::H2);
         }
         self.fired.extend(rules);
-        let l = self.orders.get_mut(k);
-        l.held = Money::ZERO;
-        l.status = Status::Settled;
-        let tracked = l.record != u32::MAX;
+        self.orders.get_mut(k).held = Money::ZERO;
+        self.orders.set_status(k, Status::Settled);
+        let tracked = self.orders.tracked(k);
         if tracked {
             let stamp = self.calendar.stamp(t);
             if let Some(r) = self.record_mut(k) {
@@ -1104,13 +1106,10 @@ impl Platform {
         let rd = self.rounding();
         self.orders
             .live_lines()
-            .filter(|l| {
-                matches!(
-                    l.status,
-                    Status::Placed | Status::Shipped | Status::Delivered
-                )
+            .filter(|(status, _)| {
+                matches!(status, Status::Placed | Status::Shipped | Status::Delivered)
             })
-            .filter_map(|l| {
+            .filter_map(|(_, l)| {
                 l.resolution
                     .map(|r| rd.commission(l.base, r.rate, l.paid - l.refunded, l.paid))
             })
@@ -1119,7 +1118,7 @@ impl Platform {
 
     /// The end-of-run ledger check (MONEY-2), with escrow checked against the open lines.
     pub fn check_ledger(&mut self) -> Result<(), LedgerError> {
-        let escrow: Money = self.orders.live_lines().map(|l| l.held).sum();
+        let escrow: Money = self.orders.live_lines().map(|(_, l)| l.held).sum();
         self.fired.insert(RuleId::Money2);
         let res = self.ledger.check(&[
             (Account::Escrow, escrow),
@@ -1169,6 +1168,74 @@ impl Platform {
     }
 }
 
+/// A short list kept inline up to `N` items and on the heap beyond: per-creator lists (the
+/// showcase, Open approvals) cost one memory access for the usual few items, not a pointer
+/// chase into a separate allocation. Reads as a slice.
+#[derive(Clone, Debug)]
+pub enum ShortList<T: Copy, const N: usize> {
+    Empty,
+    /// `len` items at the front of the array (the rest repeat the first item, unused).
+    Inline(u8, [T; N]),
+    Heap(Vec<T>),
+}
+
+impl<T: Copy, const N: usize> ShortList<T, N> {
+    pub const fn new() -> Self {
+        ShortList::Empty
+    }
+    pub fn push(&mut self, x: T) {
+        match self {
+            ShortList::Empty => *self = ShortList::Inline(1, [x; N]),
+            ShortList::Inline(len, items) if usize::from(*len) < N => {
+                items[usize::from(*len)] = x;
+                *len += 1;
+            }
+            ShortList::Inline(_, items) => {
+                let mut v = Vec::with_capacity(2 * N);
+                v.extend_from_slice(&items[..]);
+                v.push(x);
+                *self = ShortList::Heap(v);
+            }
+            ShortList::Heap(v) => v.push(x),
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> Default for ShortList<T, N> {
+    fn default() -> Self {
+        ShortList::Empty
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::Deref for ShortList<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            ShortList::Empty => &[],
+            ShortList::Inline(len, items) => &items[..usize::from(*len)],
+            ShortList::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::DerefMut for ShortList<T, N> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            ShortList::Empty => &mut [],
+            ShortList::Inline(len, items) => &mut items[..usize::from(*len)],
+            ShortList::Heap(v) => v,
+        }
+    }
+}
+
+impl<'a, T: Copy, const N: usize> IntoIterator for &'a ShortList<T, N> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// The fields of a line that settlement reads.
 struct Settling {
     creator: CreatorId,
@@ -1187,4 +1254,41 @@ struct Settling {
 pub struct Names2 {
     pub creator: String,
     pub product: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShortList;
+
+    #[test]
+    fn short_lists_keep_order_inline_and_beyond() {
+        let mut l: ShortList<u32, 3> = ShortList::new();
+        assert!(l.is_empty());
+        for i in 0..10 {
+            l.push(i);
+            assert_eq!(&l[..], &(0..=i).collect::<Vec<_>>()[..]);
+        }
+        l[4] = 40;
+        assert_eq!(l.iter().find(|&&x| x == 40), Some(&40));
+        assert!(matches!(l, ShortList::Heap(_)));
+        let mut m: ShortList<u32, 3> = ShortList::new();
+        m.push(7);
+        m.push(8);
+        assert!(matches!(m, ShortList::Inline(2, _)));
+        assert_eq!(m.len(), 2);
+        assert_eq!((&m).into_iter().count(), 2);
+    }
+
+    #[test]
+    fn per_creator_lists_stay_small() {
+        use crate::rules::attribution::ShowcaseEntry;
+        use crate::time::SimTime;
+        eprintln!(
+            "showcase {} B, approvals {} B",
+            size_of::<ShortList<ShowcaseEntry, 5>>(),
+            size_of::<ShortList<(u32, SimTime), 4>>()
+        );
+        assert!(size_of::<ShortList<ShowcaseEntry, 5>>() <= 88);
+        assert!(size_of::<ShortList<(u32, SimTime), 4>>() <= 40);
+    }
 }

@@ -1197,7 +1197,7 @@ impl World<'_> {
 
     fn deliver(&mut self, t: SimTime, k: u32) {
         if let Ok(settles) = self.pf.deliver(k, t) {
-            let tracked = self.pf.orders.get(k).record != u32::MAX;
+            let tracked = self.pf.orders.tracked(k);
             let ob = &self.sc.behaviour.orders;
             if !tracked && unit(&mut self.rng.buyers) < ob.return_probability {
                 let window = settles.since(t).saturating_sub(1).max(1);
