@@ -1171,8 +1171,9 @@ impl Platform {
 /// A short list kept inline up to `N` items and on the heap beyond: per-creator lists (the
 /// showcase, Open approvals) cost one memory access for the usual few items, not a pointer
 /// chase into a separate allocation. Reads as a slice.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum ShortList<T: Copy, const N: usize> {
+    #[default]
     Empty,
     /// `len` items at the front of the array (the rest repeat the first item, unused).
     Inline(u8, [T; N]),
@@ -1201,11 +1202,6 @@ impl<T: Copy, const N: usize> ShortList<T, N> {
     }
 }
 
-impl<T: Copy, const N: usize> Default for ShortList<T, N> {
-    fn default() -> Self {
-        ShortList::Empty
-    }
-}
 
 impl<T: Copy, const N: usize> std::ops::Deref for ShortList<T, N> {
     type Target = [T];
