@@ -153,6 +153,36 @@ pub struct OpenPlan {
     pub samples: Option<SampleTerms>,
 }
 
+/// Plan memberships by (creator, product) — Target slots, Plus participants — with a bit per
+/// creator that has any. Most creators have none, and most lookups come from order lines and
+/// product searches of those creators: the bit answers them without hashing.
+#[derive(Clone, Debug, Default)]
+pub struct PairIndex {
+    map: std::collections::HashMap<(u32, u32), Vec<u32>>,
+    creators: Vec<u64>,
+}
+
+impl PairIndex {
+    /// Appends `v` to the list of (creator, product).
+    pub fn push(&mut self, creator: u32, product: u32, v: u32) {
+        let w = (creator / 64) as usize;
+        if self.creators.len() <= w {
+            self.creators.resize(w + 1, 0);
+        }
+        self.creators[w] |= 1 << (creator % 64);
+        self.map.entry((creator, product)).or_default().push(v);
+    }
+    /// The list of (creator, product), in the order pushed.
+    #[inline]
+    pub fn get(&self, creator: u32, product: u32) -> Option<&Vec<u32>> {
+        let w = self.creators.get((creator / 64) as usize)?;
+        if w & (1 << (creator % 64)) == 0 {
+            return None;
+        }
+        self.map.get(&(creator, product))
+    }
+}
+
 /// The platform's plan books.
 #[derive(Clone, Debug, Default)]
 pub struct Books {

@@ -8,8 +8,6 @@
 //! task completes (PLUS-3); Challenge rewards by final rank after the end (PLUS-5). Rewards come
 //! only from the reward budget, never commissions (PLUS-13); unspent budget returns to the seller.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -230,7 +228,7 @@ pub struct PlusBook {
     pub state: Vec<PlusState>,
     pub participants: Vec<Participant>,
     /// Participants by (creator, product): looked up, never iterated.
-    pub by_pair: HashMap<(u32, u32), Vec<u32>>,
+    pub by_pair: crate::rules::plans::PairIndex,
 }
 
 impl PlusBook {
@@ -266,7 +264,7 @@ impl PlusBook {
     /// The Plus terms for (creator, product) at `t`: a participant of an ongoing collaboration
     /// in its period (ATTR-3, PLUS-11). Returns the participant and campaign.
     pub fn active(&self, c: CreatorId, p: ProductId, t: SimTime) -> Option<(u32, &PlusCampaign)> {
-        let parts = self.by_pair.get(&(c.0, p.0))?;
+        let parts = self.by_pair.get(c.0, p.0)?;
         parts.iter().rev().find_map(|&i| {
             let part = &self.participants[i as usize];
             let camp = &self.campaigns[part.campaign as usize];
@@ -553,12 +551,7 @@ impl Platform {
         });
         self.books.plus.state[c as usize].participants.push(i);
         for p in products {
-            self.books
-                .plus
-                .by_pair
-                .entry((creator.0, p.0))
-                .or_default()
-                .push(i);
+            self.books.plus.by_pair.push(creator.0, p.0, i);
             if self.showcase_entry(creator, p).is_none() {
                 let e = crate::rules::attribution::ShowcaseEntry {
                     product: p,
@@ -638,9 +631,19 @@ impl Platform {
     ) {
         // Index, not clone: no allocation per event (the list does not change here).
         let key = (creator.0, p.0);
-        let n = self.books.plus.by_pair.get(&key).map_or(0, Vec::len);
+        let n = self
+            .books
+            .plus
+            .by_pair
+            .get(key.0, key.1)
+            .map_or(0, Vec::len);
         for k in 0..n {
-            let i = self.books.plus.by_pair[&key][k];
+            let i = self
+                .books
+                .plus
+                .by_pair
+                .get(key.0, key.1)
+                .map_or(0, |l| l[k]);
             let part = &self.books.plus.participants[i as usize];
             let camp = &self.books.plus.campaigns[part.campaign as usize];
             if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing

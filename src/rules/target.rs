@@ -5,8 +5,6 @@
 //! collaboration (TARGET-2, ATTR-2). Flat fees are deposited by the seller when the invitation
 //! is sent, held by the platform and paid on video approval or refunded (TARGET-4, H-8).
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use crate::model::{ContentKind, CreatorId, ProductId, SellerId};
@@ -120,7 +118,7 @@ pub struct TargetBook {
     pub invitations: Vec<Invitation>,
     pub slots: Vec<Slot>,
     /// Slots by (creator, product): looked up, never iterated.
-    pub by_pair: HashMap<(u32, u32), Vec<u32>>,
+    pub by_pair: crate::rules::plans::PairIndex,
 }
 
 impl TargetBook {
@@ -141,7 +139,7 @@ impl TargetBook {
                 refundables: Vec::new(),
             });
             for p in &inv.products {
-                self.by_pair.entry((c.0, p.product.0)).or_default().push(s);
+                self.by_pair.push(c.0, p.product.0, s);
             }
         }
         self.invitations.push(inv);
@@ -164,7 +162,7 @@ impl TargetBook {
         p: ProductId,
         t: SimTime,
     ) -> Option<(u32, &TargetProduct, SimTime)> {
-        let slots = self.by_pair.get(&(c.0, p.0))?;
+        let slots = self.by_pair.get(c.0, p.0)?;
         let mut best: Option<(u32, &TargetProduct, SimTime)> = None;
         for &s in slots {
             let slot = &self.slots[s as usize];
@@ -187,7 +185,7 @@ impl TargetBook {
         t: SimTime,
     ) -> impl Iterator<Item = (u32, &'static str)> + '_ {
         self.by_pair
-            .get(&(c.0, p.0))
+            .get(c.0, p.0)
             .into_iter()
             .flatten()
             .filter_map(move |&s| {
