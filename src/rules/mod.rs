@@ -1202,7 +1202,6 @@ impl<T: Copy, const N: usize> ShortList<T, N> {
     }
 }
 
-
 impl<T: Copy, const N: usize> std::ops::Deref for ShortList<T, N> {
     type Target = [T];
     fn deref(&self) -> &[T] {
