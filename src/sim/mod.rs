@@ -483,7 +483,7 @@ impl<'s> World<'s> {
                 .collect();
         Ok(Replication {
             index,
-            totals: w.pf.tally.values.to_vec(),
+            totals: w.pf.tally.values().to_vec(),
             end,
             daily,
             events: w.events,
@@ -503,7 +503,7 @@ impl<'s> World<'s> {
 }
 
 fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) {
-    let now = &pf.tally.values;
+    let now = &pf.tally.values();
     daily.push(now.iter().zip(last.iter()).map(|(a, b)| *a - *b).collect());
     last.copy_from_slice(now);
 }
