@@ -15,6 +15,7 @@ use crate::time::{SimTime, Stamp};
 /// Where a line is in its lifecycle (ORDER-2).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[repr(u8)]
 pub enum Status {
     Placed,
     Shipped,
@@ -108,14 +109,40 @@ pub struct OrderRecord {
     pub candidates: Vec<crate::rules::attribution::Candidate>,
 }
 
-/// What the lifecycle steps check per line, a few bytes each: a dense array stays in cache
-/// where the lines themselves (about 200 bytes each, millions live) do not.
+/// What the lifecycle steps check per line, in one byte: the status (low bits), whether the
+/// slot is live, and whether the line has a record (`OrderLine::record` is set). A dense array of
+/// these stays in cache where the lines themselves (about 200 bytes each, millions live) do not.
 #[derive(Copy, Clone, Debug)]
-struct Hot {
-    live: bool,
-    /// The line has a record (`OrderLine::record` is set).
-    tracked: bool,
-    status: Status,
+struct Hot(u8);
+
+impl Hot {
+    const STATUS: u8 = 0x0f;
+    const LIVE: u8 = 0x10;
+    const TRACKED: u8 = 0x20;
+
+    fn new(tracked: bool) -> Hot {
+        let t = if tracked { Hot::TRACKED } else { 0 };
+        Hot(Hot::LIVE | t | Status::Placed as u8)
+    }
+    fn status(self) -> Status {
+        match self.0 & Hot::STATUS {
+            0 => Status::Placed,
+            1 => Status::Shipped,
+            2 => Status::Delivered,
+            3 => Status::Refunded,
+            4 => Status::Settled,
+            _ => Status::Cancelled,
+        }
+    }
+    fn set_status(&mut self, s: Status) {
+        self.0 = (self.0 & !Hot::STATUS) | s as u8;
+    }
+    fn live(self) -> bool {
+        self.0 & Hot::LIVE != 0
+    }
+    fn tracked(self) -> bool {
+        self.0 & Hot::TRACKED != 0
+    }
 }
 
 /// The slab of live lines.
@@ -143,11 +170,7 @@ impl OrderBook {
     }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> u32 {
-        let hot = Hot {
-            live: true,
-            tracked: line.record != u32::MAX,
-            status: Status::Placed,
-        };
+        let hot = Hot::new(line.record != u32::MAX);
         match self.free.pop() {
             Some(k) => {
                 self.lines[k as usize] = line;
@@ -162,14 +185,14 @@ impl OrderBook {
         }
     }
     pub fn status(&self, k: u32) -> Status {
-        self.hot[k as usize].status
+        self.hot[k as usize].status()
     }
     pub fn set_status(&mut self, k: u32, s: Status) {
-        self.hot[k as usize].status = s;
+        self.hot[k as usize].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
     pub fn tracked(&self, k: u32) -> bool {
-        self.hot[k as usize].tracked
+        self.hot[k as usize].tracked()
     }
     pub fn get(&self, k: u32) -> &OrderLine {
         &self.lines[k as usize]
@@ -178,25 +201,48 @@ impl OrderBook {
         &mut self.lines[k as usize]
     }
     pub fn free(&mut self, k: u32) {
-        debug_assert!(self.hot[k as usize].live);
-        self.hot[k as usize].live = false;
+        debug_assert!(self.hot[k as usize].live());
+        self.hot[k as usize].0 &= !Hot::LIVE;
         self.free.push(k);
     }
     pub fn is_live(&self, k: u32) -> bool {
-        self.hot.get(k as usize).is_some_and(|h| h.live)
+        self.hot.get(k as usize).is_some_and(|h| h.live())
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub fn live_lines(&self) -> impl Iterator<Item = (Status, &OrderLine)> {
         self.lines
             .iter()
             .zip(&self.hot)
-            .filter(|(_, h)| h.live)
-            .map(|(o, h)| (h.status, o))
+            .filter(|(_, h)| h.live())
+            .map(|(o, h)| (h.status(), o))
     }
     pub fn live_count(&self) -> usize {
-        self.hot.iter().filter(|h| h.live).count()
+        self.hot.iter().filter(|h| h.live()).count()
     }
     pub fn issued(&self) -> u64 {
         self.next_no
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_byte_round_trips() {
+        for tracked in [false, true] {
+            let mut h = Hot::new(tracked);
+            for s in [
+                Status::Placed,
+                Status::Shipped,
+                Status::Delivered,
+                Status::Refunded,
+                Status::Settled,
+                Status::Cancelled,
+            ] {
+                h.set_status(s);
+                assert_eq!((h.status(), h.live(), h.tracked()), (s, true, tracked));
+            }
+        }
     }
 }
