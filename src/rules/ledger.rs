@@ -331,6 +331,10 @@ impl Ledger {
         }
     }
 
+    /// Where an account's balance is kept (for prefetching).
+    pub fn balance_ref(&self, a: Account) -> Option<&Decimal> {
+        self.balances.get(self.slot(a))
+    }
     pub fn balance(&self, a: Account) -> Money {
         Money(self.balances[self.slot(a)])
     }

@@ -196,6 +196,11 @@ impl Platform {
             .map(|a| a.1)
     }
 
+    /// The creator's Open approvals (for prefetching).
+    pub fn approvals_ref(&self, c: CreatorId) -> Option<&ShortList<(u32, SimTime), 4>> {
+        self.approvals.get(c.idx())
+    }
+
     pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
         self.showcase[c.idx()]
             .iter()
@@ -1171,8 +1176,9 @@ impl Platform {
 /// A short list kept inline up to `N` items and on the heap beyond: per-creator lists (the
 /// showcase, Open approvals) cost one memory access for the usual few items, not a pointer
 /// chase into a separate allocation. Reads as a slice.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum ShortList<T: Copy, const N: usize> {
+    #[default]
     Empty,
     /// `len` items at the front of the array (the rest repeat the first item, unused).
     Inline(u8, [T; N]),
@@ -1198,12 +1204,6 @@ impl<T: Copy, const N: usize> ShortList<T, N> {
             }
             ShortList::Heap(v) => v.push(x),
         }
-    }
-}
-
-impl<T: Copy, const N: usize> Default for ShortList<T, N> {
-    fn default() -> Self {
-        ShortList::Empty
     }
 }
 

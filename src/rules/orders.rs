@@ -219,6 +219,10 @@ impl OrderBook {
     pub fn live_count(&self) -> usize {
         self.hot.iter().filter(|h| h.live()).count()
     }
+    /// The line's status byte and the line (for prefetching).
+    pub fn slot_refs(&self, k: u32) -> Option<(&u8, &OrderLine)> {
+        Some((&self.hot.get(k as usize)?.0, self.lines.get(k as usize)?))
+    }
     pub fn issued(&self) -> u64 {
         self.next_no
     }
