@@ -514,18 +514,23 @@ impl<'s> World<'s> {
 const PREFETCH_FAR: u32 = 10;
 const PREFETCH_NEAR: u32 = 4;
 
-/// Asks the CPU to start loading the cache line of `r` (a hint: no effect on results).
+/// Asks the CPU to start loading the cache lines of `r` (a hint: no effect on results).
 #[inline(always)]
 fn prefetch<T>(r: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that never faults and changes no memory; `r` is a valid
-    // reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((r as *const T).cast());
+    let start = (r as *const T).cast::<i8>();
+    let mut off = 0;
+    while off < size_of::<T>().max(1) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that never faults and changes no memory; the addresses
+        // are within `*r` anyway.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off));
+        }
+        off += 64;
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
+    let _ = start;
 }
 
 /// Event processing is bound by memory latency: each event first touches state of one agent or
@@ -550,7 +555,6 @@ impl World<'_> {
                 if let Some((h, l)) = self.pf.orders.slot_refs(k) {
                     prefetch(h);
                     prefetch(l);
-                    prefetch(&l.resolution);
                 }
             }
             Ev::Wake(c) => {
