@@ -62,6 +62,10 @@ enum Command {
         /// Print summary.json to stdout.
         #[arg(long)]
         json: bool,
+        /// Write wall-clock throughput (events and events per second, per replication and for
+        /// the run) to this JSON file. Not part of the report: timings vary from run to run.
+        #[arg(long, value_name = "FILE")]
+        timing: Option<PathBuf>,
     },
     /// Parse and validate a scenario without running it.
     Validate { scenario: PathBuf },
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
             force,
             quiet,
             json,
+            timing,
         } => cmd_run(
             scenario,
             out,
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
             force,
             quiet,
             json,
+            timing,
         ),
         Command::Validate { scenario } => match scenario::load(&scenario) {
             Ok(sc) => {
@@ -232,6 +238,7 @@ fn cmd_run(
     force: bool,
     quiet: bool,
     json: bool,
+    timing: Option<PathBuf>,
 ) -> ExitCode {
     let sc = match load(&path) {
         Ok(sc) => sc,
@@ -307,6 +314,8 @@ fn cmd_run(
         }
     };
     bar.finish_and_clear();
+    let simulated = started.elapsed().as_secs_f64();
+    let report_started = std::time::Instant::now();
     let write = || -> anyhow::Result<serde_json::Value> {
         let dir = staged.path();
         let doc = report::write_summary(dir, &sc, seed, &outcome.replications)?;
@@ -333,6 +342,21 @@ fn cmd_run(
             return ExitCode::from(2);
         }
     };
+    if let Some(file) = &timing {
+        let doc = report::timing_json(
+            &sc,
+            seed,
+            threads.unwrap_or_else(rayon::current_num_threads),
+            &outcome,
+            simulated,
+            report_started.elapsed().as_secs_f64(),
+        );
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        if let Err(e) = std::fs::write(file, text) {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    }
     if json {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
@@ -340,7 +364,7 @@ fn cmd_run(
         let m = &doc["metrics"];
         let mean = |k: &str| m[k]["mean"].as_str().unwrap_or("?").to_string();
         let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
-        let secs = started.elapsed().as_secs_f64();
+        let secs = simulated;
         eprintln!(
             "{} — {} replication(s), seed {seed}: mean GMV {} {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
             sc.name,

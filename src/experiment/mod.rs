@@ -28,6 +28,9 @@ pub struct RunConfig {
 pub struct Outcome {
     pub seed: u64,
     pub replications: Vec<Replication>,
+    /// Wall-clock seconds each replication took, in index order. Timings vary from run to run:
+    /// they are for throughput figures (`--timing`), never part of `summary.json`.
+    pub seconds: Vec<f64>,
 }
 
 /// Runs every replication of `sc` in parallel; the first failing replication's error is returned.
@@ -41,11 +44,13 @@ pub fn run(sc: &Scenario, cfg: &RunConfig) -> Result<Outcome, RunError> {
         (0..n)
             .into_par_iter()
             .map(|i| {
+                let started = std::time::Instant::now();
                 let r = run_replication(&sc, i, &cfg.options);
+                let secs = started.elapsed().as_secs_f64();
                 if let Some(cb) = &cfg.on_done {
                     cb();
                 }
-                r
+                r.map(|r| (r, secs))
             })
             .collect::<Result<Vec<_>, _>>()
     };
@@ -59,8 +64,10 @@ pub fn run(sc: &Scenario, cfg: &RunConfig) -> Result<Outcome, RunError> {
         },
         None => job()?,
     };
+    let (replications, seconds) = replications.into_iter().unzip();
     Ok(Outcome {
         seed: sc.seed,
         replications,
+        seconds,
     })
 }
