@@ -66,6 +66,10 @@ enum Command {
         /// result for `affsim merge` (see docs/scaling.md).
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
+        /// Write wall-clock throughput (events and events per second, per replication and for
+        /// the run) to this JSON file. Not part of the report: timings vary from run to run.
+        #[arg(long, value_name = "FILE")]
+        timing: Option<PathBuf>,
     },
     /// Combine the partial results of `affsim run --shard K/N` into the report one run gives.
     Merge {
@@ -188,6 +192,7 @@ fn main() -> ExitCode {
             quiet,
             json,
             shard,
+            timing,
         } => cmd_run(
             scenario,
             out,
@@ -199,6 +204,7 @@ fn main() -> ExitCode {
             quiet,
             json,
             shard,
+            timing,
         ),
         Command::Validate { scenario } => match scenario::load(&scenario) {
             Ok(sc) => {
@@ -330,6 +336,7 @@ fn cmd_run(
     quiet: bool,
     json: bool,
     shard: Option<String>,
+    timing: Option<PathBuf>,
 ) -> ExitCode {
     let shard = match shard
         .as_deref()
@@ -431,6 +438,8 @@ fn cmd_run(
         }
     };
     bar.finish_and_clear();
+    let simulated = started.elapsed().as_secs_f64();
+    let report_started = std::time::Instant::now();
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
         let partial = affsim::experiment::shard::Partial {
@@ -486,6 +495,21 @@ fn cmd_run(
             return ExitCode::from(2);
         }
     };
+    if let Some(file) = &timing {
+        let doc = report::timing_json(
+            &sc,
+            seed,
+            threads.unwrap_or_else(rayon::current_num_threads),
+            &outcome,
+            simulated,
+            report_started.elapsed().as_secs_f64(),
+        );
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        if let Err(e) = std::fs::write(file, text) {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    }
     if json {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
@@ -493,7 +517,7 @@ fn cmd_run(
         let m = &doc["metrics"];
         let mean = |k: &str| m[k]["mean"].as_str().unwrap_or("?").to_string();
         let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
-        let secs = started.elapsed().as_secs_f64();
+        let secs = simulated;
         eprintln!(
             "{} — {} replication(s), seed {seed}: mean GMV {} {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
             sc.name,

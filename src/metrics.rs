@@ -165,16 +165,21 @@ pub enum EndMetric {
     CommissionsPending,
 }
 
-/// A running tally of every metric.
+/// A running tally of every metric. Counts are kept as integers (a count is most of the
+/// updates per order line, and an integer increment is far cheaper than a decimal addition);
+/// [`Tally::get`] and [`Tally::values`] add them back to the decimal part, which gives exactly
+/// the decimal sum (both are whole numbers of scale 0).
 #[derive(Clone, Debug)]
 pub struct Tally {
-    pub values: [Decimal; Metric::COUNT],
+    amounts: [Decimal; Metric::COUNT],
+    counts: [u64; Metric::COUNT],
 }
 
 impl Default for Tally {
     fn default() -> Tally {
         Tally {
-            values: [Decimal::ZERO; Metric::COUNT],
+            amounts: [Decimal::ZERO; Metric::COUNT],
+            counts: [0; Metric::COUNT],
         }
     }
 }
@@ -182,14 +187,25 @@ impl Default for Tally {
 impl Tally {
     #[inline]
     pub fn add(&mut self, m: Metric, v: Decimal) {
-        self.values[m as usize] += v;
+        self.amounts[m as usize] += v;
     }
     #[inline]
     pub fn count(&mut self, m: Metric) {
-        self.values[m as usize] += Decimal::ONE;
+        self.counts[m as usize] += 1;
     }
     pub fn get(&self, m: Metric) -> Decimal {
-        self.values[m as usize]
+        let i = m as usize;
+        match self.counts[i] {
+            0 => self.amounts[i],
+            n => self.amounts[i] + Decimal::from(n),
+        }
+    }
+    /// Every metric's value, indexed like [`Metric::ALL`].
+    pub fn values(&self) -> [Decimal; Metric::COUNT] {
+        std::array::from_fn(|i| match self.counts[i] {
+            0 => self.amounts[i],
+            n => self.amounts[i] + Decimal::from(n),
+        })
     }
 }
 
@@ -205,5 +221,26 @@ mod tests {
             assert!(seen.insert(m.name()));
         }
         assert_eq!(Metric::parse("nope"), None);
+    }
+
+    #[test]
+    fn counts_and_amounts_add_up_exactly() {
+        let mut t = Tally::default();
+        let mut d = [Decimal::ZERO; Metric::COUNT];
+        for i in 0..1000u32 {
+            t.count(Metric::Orders);
+            d[Metric::Orders as usize] += Decimal::ONE;
+            if i % 7 == 0 {
+                t.add(Metric::Orders, Decimal::from(i));
+                d[Metric::Orders as usize] += Decimal::from(i);
+            }
+            t.add(Metric::Gmv, Decimal::new(i64::from(i) * 13, 2));
+            d[Metric::Gmv as usize] += Decimal::new(i64::from(i) * 13, 2);
+        }
+        for m in Metric::ALL {
+            let (a, b) = (t.get(*m), d[*m as usize]);
+            assert_eq!((a, a.scale(), a.to_string()), (b, b.scale(), b.to_string()));
+        }
+        assert_eq!(t.values(), d);
     }
 }

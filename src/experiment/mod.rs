@@ -30,6 +30,9 @@ pub struct RunConfig {
 pub struct Outcome {
     pub seed: u64,
     pub replications: Vec<Replication>,
+    /// Wall-clock seconds each replication took, in index order. Timings vary from run to run:
+    /// they are for throughput figures (`--timing`), never part of `summary.json`.
+    pub seconds: Vec<f64>,
 }
 
 /// Runs every replication of `sc` in parallel; the first failing replication's error is returned.
@@ -55,11 +58,13 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
             .par_iter()
             .copied()
             .map(|i| {
+                let started = std::time::Instant::now();
                 let r = run_replication(&sc, i, &cfg.options);
+                let secs = started.elapsed().as_secs_f64();
                 if let Some(cb) = &cfg.on_done {
                     cb();
                 }
-                r
+                r.map(|r| (r, secs))
             })
             .collect::<Result<Vec<_>, _>>()
     };
@@ -73,8 +78,10 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
         },
         None => job()?,
     };
+    let (replications, seconds) = replications.into_iter().unzip();
     Ok(Outcome {
         seed: sc.seed,
         replications,
+        seconds,
     })
 }

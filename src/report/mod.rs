@@ -16,6 +16,53 @@ use crate::metrics::Metric;
 use crate::scenario::Scenario;
 use crate::sim::Replication;
 
+/// The throughput of a run, for `affsim run --timing FILE`: per replication its events, the
+/// wall-clock seconds it took and events per second; for the run, the simulation's wall-clock
+/// time (replications in parallel) and the report's. Wall-clock figures differ from run to run,
+/// which is why they are kept out of the report folder, whose files depend on the scenario and
+/// seed only.
+pub fn timing_json(
+    sc: &Scenario,
+    seed: u64,
+    threads: usize,
+    outcome: &crate::experiment::Outcome,
+    simulation_seconds: f64,
+    report_seconds: f64,
+) -> serde_json::Value {
+    let per_second = |events: u64, secs: f64| {
+        if secs > 0.0 {
+            (events as f64 / secs).round() as u64
+        } else {
+            0
+        }
+    };
+    let per: Vec<serde_json::Value> = outcome
+        .replications
+        .iter()
+        .zip(&outcome.seconds)
+        .map(|(r, &secs)| {
+            serde_json::json!({
+                "replication": r.index,
+                "events": r.events,
+                "seconds": secs,
+                "events_per_second": per_second(r.events, secs),
+            })
+        })
+        .collect();
+    let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
+    serde_json::json!({
+        "scenario": sc.name,
+        "seed": seed,
+        "replications": outcome.replications.len(),
+        "threads": threads,
+        "events": events,
+        "simulation_seconds": simulation_seconds,
+        "events_per_second": per_second(events, simulation_seconds),
+        "report_seconds": report_seconds,
+        "per_replication": per,
+    })
+}
+
 /// A folder being written; [`Staged::commit`] moves it into place.
 pub struct Staged {
     tmp: PathBuf,

@@ -303,31 +303,38 @@ impl Ledger {
             return;
         }
         self.posted += 1;
-        let e = Entry {
-            seq: self.posted,
-            at,
-            kind,
-            from,
-            to,
-            amount,
-            prov,
-        };
         let (fs, ts) = (self.slot(from), self.slot(to));
         self.balances[fs] -= amount.0;
         self.balances[ts] += amount.0;
         self.totals[kind as usize] += amount;
-        if amount.is_negative()
+        let violation = amount.is_negative()
             || (from.is_holding()
                 && self.balances[fs].is_sign_negative()
-                && !self.balances[fs].is_zero())
-        {
-            self.violations.push(e);
-        }
-        if self.record {
-            self.entries.push(e);
+                && !self.balances[fs].is_zero());
+        if violation || self.record {
+            // The entry itself is built only when something keeps it.
+            let e = Entry {
+                seq: self.posted,
+                at,
+                kind,
+                from,
+                to,
+                amount,
+                prov,
+            };
+            if violation {
+                self.violations.push(e);
+            }
+            if self.record {
+                self.entries.push(e);
+            }
         }
     }
 
+    /// Where an account's balance is kept (for prefetching).
+    pub fn balance_ref(&self, a: Account) -> Option<&Decimal> {
+        self.balances.get(self.slot(a))
+    }
     pub fn balance(&self, a: Account) -> Money {
         Money(self.balances[self.slot(a)])
     }

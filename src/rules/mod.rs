@@ -196,6 +196,11 @@ impl Platform {
             .map(|a| a.1)
     }
 
+    /// The creator's Open approvals (for prefetching).
+    pub fn approvals_ref(&self, c: CreatorId) -> Option<&ShortList<(u32, SimTime), 4>> {
+        self.approvals.get(c.idx())
+    }
+
     pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
         self.showcase[c.idx()]
             .iter()
@@ -699,6 +704,7 @@ impl Platform {
             });
             (self.orders.records.len() - 1) as u32
         });
+        let resolution = self.orders.intern(resolution);
         Ok(self.orders.insert(OrderLine {
             no,
             creator: req.creator,
@@ -838,12 +844,13 @@ impl Platform {
     }
 
     fn order_prov(&self, line: &OrderLine) -> Provenance {
+        let res = self.orders.resolution(line);
         Provenance {
-            plan: line.resolution.map(|r| r.plan).unwrap_or_default(),
-            rules: line.resolution.map(|r| r.rules).unwrap_or_default(),
-            rate: line.resolution.map(|r| r.rate),
+            plan: res.map(|r| r.plan).unwrap_or_default(),
+            rules: res.map(|r| r.rules).unwrap_or_default(),
+            rate: res.map(|r| r.rate),
             order: Some(line.no),
-            rate_since: line.resolution.map(|r| r.since),
+            rate_since: res.map(|r| r.since),
         }
     }
 
@@ -935,7 +942,7 @@ impl Platform {
                         self.tally.add(Metric::Refunds, amount.0);
                         let mut clawed = Money::ZERO;
                         if mode == LateRefund::ClawBack
-                            && let Some(res) = line.resolution
+                            && let Some(res) = self.orders.resolution(&line)
                         {
                             let rd = self.rounding();
                             let before = rd.commission(line.base, res.rate, left, line.paid);
@@ -1019,7 +1026,7 @@ impl Platform {
             base: line.base,
             refunded: line.refunded,
             held: line.held,
-            resolution: line.resolution,
+            resolution: self.orders.resolution(line),
         };
         let rd = self.rounding();
         let kept = line.paid - line.refunded;
@@ -1110,7 +1117,8 @@ impl Platform {
                 matches!(status, Status::Placed | Status::Shipped | Status::Delivered)
             })
             .filter_map(|(_, l)| {
-                l.resolution
+                self.orders
+                    .resolution(l)
                     .map(|r| rd.commission(l.base, r.rate, l.paid - l.refunded, l.paid))
             })
             .sum()

@@ -15,6 +15,7 @@ use crate::time::{SimTime, Stamp};
 /// Where a line is in its lifecycle (ORDER-2).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[repr(u8)]
 pub enum Status {
     Placed,
     Shipped,
@@ -63,9 +64,96 @@ pub struct OrderLine {
     pub refunded: Money,
     /// What escrow holds for this line.
     pub held: Money,
-    pub resolution: Option<Resolution>,
+    /// The rate decided at placement: an index into [`OrderBook::resolution`]'s table, or
+    /// [`NO_RESOLUTION`] when no plan applied.
+    pub resolution: u32,
     /// Index into the tracked records, or `u32::MAX`.
     pub record: u32,
+}
+
+/// `OrderLine::resolution` when no plan applied.
+pub const NO_RESOLUTION: u32 = u32::MAX;
+
+/// The exact representation of a resolution (decimals by their bytes, so that `10%` and `10.0%`
+/// stay apart as they do in the arithmetic).
+type ResolutionKey = (
+    crate::rules::plans::PlanRef,
+    [u8; 16],
+    Option<(crate::model::DistributorId, [u8; 16])>,
+    bool,
+    SimTime,
+    RuleSet,
+);
+
+/// A fast hasher for the small keys of the resolution table (multiply-rotate, as in rustc's
+/// FxHash); the table is never iterated, so its order does not matter.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, x: u8) {
+        self.add(u64::from(x));
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.add(u64::from(x));
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.add(x);
+    }
+    fn write_u128(&mut self, x: u128) {
+        self.add(x as u64);
+        self.add((x >> 64) as u64);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.add(x as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The distinct resolutions of a replication's lines, each stored once: most lines share one
+/// of a few thousand (plan, rate, since, rules) combinations, and a line keeps a 4-byte index
+/// instead of an 80-byte copy.
+#[derive(Clone, Debug, Default)]
+struct Resolutions {
+    list: Vec<Resolution>,
+    ids: std::collections::HashMap<ResolutionKey, u32, std::hash::BuildHasherDefault<FxHasher>>,
+}
+
+impl Resolutions {
+    fn intern(&mut self, r: Option<Resolution>) -> u32 {
+        let Some(r) = r else {
+            return NO_RESOLUTION;
+        };
+        let key = (
+            r.plan,
+            r.rate.0.serialize(),
+            r.distributor.map(|(d, rate)| (d, rate.0.serialize())),
+            r.shop_ads,
+            r.since,
+            r.rules,
+        );
+        let list = &mut self.list;
+        *self.ids.entry(key).or_insert_with(|| {
+            list.push(r);
+            (list.len() - 1) as u32
+        })
+    }
 }
 
 /// What was paid at settlement.
@@ -108,14 +196,40 @@ pub struct OrderRecord {
     pub candidates: Vec<crate::rules::attribution::Candidate>,
 }
 
-/// What the lifecycle steps check per line, a few bytes each: a dense array stays in cache
-/// where the lines themselves (about 200 bytes each, millions live) do not.
+/// What the lifecycle steps check per line, in one byte: the status (low bits), whether the
+/// slot is live, and whether the line has a record (`OrderLine::record` is set). A dense array of
+/// these stays in cache where the lines themselves (about 200 bytes each, millions live) do not.
 #[derive(Copy, Clone, Debug)]
-struct Hot {
-    live: bool,
-    /// The line has a record (`OrderLine::record` is set).
-    tracked: bool,
-    status: Status,
+struct Hot(u8);
+
+impl Hot {
+    const STATUS: u8 = 0x0f;
+    const LIVE: u8 = 0x10;
+    const TRACKED: u8 = 0x20;
+
+    fn new(tracked: bool) -> Hot {
+        let t = if tracked { Hot::TRACKED } else { 0 };
+        Hot(Hot::LIVE | t | Status::Placed as u8)
+    }
+    fn status(self) -> Status {
+        match self.0 & Hot::STATUS {
+            0 => Status::Placed,
+            1 => Status::Shipped,
+            2 => Status::Delivered,
+            3 => Status::Refunded,
+            4 => Status::Settled,
+            _ => Status::Cancelled,
+        }
+    }
+    fn set_status(&mut self, s: Status) {
+        self.0 = (self.0 & !Hot::STATUS) | s as u8;
+    }
+    fn live(self) -> bool {
+        self.0 & Hot::LIVE != 0
+    }
+    fn tracked(self) -> bool {
+        self.0 & Hot::TRACKED != 0
+    }
 }
 
 /// The slab of live lines.
@@ -124,6 +238,7 @@ pub struct OrderBook {
     lines: Vec<OrderLine>,
     hot: Vec<Hot>,
     free: Vec<u32>,
+    resolutions: Resolutions,
     next_no: u64,
     pub records: Vec<OrderRecord>,
 }
@@ -141,13 +256,18 @@ impl OrderBook {
         self.next_no += 1;
         self.next_no
     }
+    /// The index to store in `OrderLine::resolution` for `r`.
+    pub fn intern(&mut self, r: Option<Resolution>) -> u32 {
+        self.resolutions.intern(r)
+    }
+    /// A line's resolution: the plan and rate decided at placement, if any.
+    #[inline]
+    pub fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
+        self.resolutions.list.get(line.resolution as usize).copied()
+    }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> u32 {
-        let hot = Hot {
-            live: true,
-            tracked: line.record != u32::MAX,
-            status: Status::Placed,
-        };
+        let hot = Hot::new(line.record != u32::MAX);
         match self.free.pop() {
             Some(k) => {
                 self.lines[k as usize] = line;
@@ -162,14 +282,14 @@ impl OrderBook {
         }
     }
     pub fn status(&self, k: u32) -> Status {
-        self.hot[k as usize].status
+        self.hot[k as usize].status()
     }
     pub fn set_status(&mut self, k: u32, s: Status) {
-        self.hot[k as usize].status = s;
+        self.hot[k as usize].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
     pub fn tracked(&self, k: u32) -> bool {
-        self.hot[k as usize].tracked
+        self.hot[k as usize].tracked()
     }
     pub fn get(&self, k: u32) -> &OrderLine {
         &self.lines[k as usize]
@@ -178,25 +298,94 @@ impl OrderBook {
         &mut self.lines[k as usize]
     }
     pub fn free(&mut self, k: u32) {
-        debug_assert!(self.hot[k as usize].live);
-        self.hot[k as usize].live = false;
+        debug_assert!(self.hot[k as usize].live());
+        self.hot[k as usize].0 &= !Hot::LIVE;
         self.free.push(k);
     }
     pub fn is_live(&self, k: u32) -> bool {
-        self.hot.get(k as usize).is_some_and(|h| h.live)
+        self.hot.get(k as usize).is_some_and(|h| h.live())
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub fn live_lines(&self) -> impl Iterator<Item = (Status, &OrderLine)> {
         self.lines
             .iter()
             .zip(&self.hot)
-            .filter(|(_, h)| h.live)
-            .map(|(o, h)| (h.status, o))
+            .filter(|(_, h)| h.live())
+            .map(|(o, h)| (h.status(), o))
     }
     pub fn live_count(&self) -> usize {
-        self.hot.iter().filter(|h| h.live).count()
+        self.hot.iter().filter(|h| h.live()).count()
+    }
+    /// The line's status byte and the line (for prefetching).
+    pub fn slot_refs(&self, k: u32) -> Option<(&u8, &OrderLine)> {
+        Some((&self.hot.get(k as usize)?.0, self.lines.get(k as usize)?))
     }
     pub fn issued(&self) -> u64 {
         self.next_no
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolutions_are_stored_once_and_exactly() {
+        use crate::rules::plans::PlanRef;
+        let r = |rate: &str| Resolution {
+            plan: PlanRef::Open(3),
+            rate: rate.parse().unwrap(),
+            distributor: None,
+            shop_ads: false,
+            since: SimTime(60),
+            rules: RuleSet::EMPTY,
+        };
+        let mut book = OrderBook::default();
+        let a = book.intern(Some(r("10%")));
+        assert_eq!(book.intern(Some(r("10%"))), a);
+        // Equal in value, not in representation: kept apart, as the arithmetic keeps them.
+        let b = book.intern(Some(r("10.0%")));
+        assert_ne!(a, b);
+        assert_eq!(book.intern(None), NO_RESOLUTION);
+        let line = |res| OrderLine {
+            no: 1,
+            creator: CreatorId(0),
+            product: ProductId(0),
+            seller: SellerId(0),
+            quantity: 1,
+            traffic: Traffic::Video,
+            placed: SimTime(0),
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: Money::ZERO,
+            shipping: Money::ZERO,
+            platform_coupon: Money::ZERO,
+            base: Money::ZERO,
+            refunded: Money::ZERO,
+            held: Money::ZERO,
+            resolution: res,
+            record: u32::MAX,
+        };
+        assert_eq!(book.resolution(&line(b)).unwrap().rate.0.scale(), 1);
+        assert_eq!(book.resolution(&line(a)).unwrap().rate.0.scale(), 0);
+        assert!(book.resolution(&line(NO_RESOLUTION)).is_none());
+    }
+
+    #[test]
+    fn the_status_byte_round_trips() {
+        for tracked in [false, true] {
+            let mut h = Hot::new(tracked);
+            for s in [
+                Status::Placed,
+                Status::Shipped,
+                Status::Delivered,
+                Status::Refunded,
+                Status::Settled,
+                Status::Cancelled,
+            ] {
+                h.set_status(s);
+                assert_eq!((h.status(), h.live(), h.tracked()), (s, true, tracked));
+            }
+        }
     }
 }

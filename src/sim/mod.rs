@@ -383,6 +383,12 @@ impl<'s> World<'s> {
                     }
                 }
             }
+            if let Some(next) = w.q.ahead(PREFETCH_FAR) {
+                w.prefetch_far(next);
+            }
+            if let Some(next) = w.q.ahead(PREFETCH_NEAR) {
+                w.prefetch_near(next);
+            }
             w.dispatch(t, ev);
             if !w.pf.plus_done.is_empty() {
                 w.pay_due_rewards(t);
@@ -483,7 +489,7 @@ impl<'s> World<'s> {
                 .collect();
         Ok(Replication {
             index,
-            totals: w.pf.tally.values.to_vec(),
+            totals: w.pf.tally.values().to_vec(),
             end,
             daily,
             events: w.events,
@@ -502,8 +508,102 @@ impl<'s> World<'s> {
     }
 }
 
+/// How many events ahead the loop prefetches the state an event touches first (the content
+/// item, the order line, the showcase), and then, once that has arrived, what it points to (the
+/// product, the creator's showcase and approvals, the creator's ledger account).
+const PREFETCH_FAR: u32 = 10;
+const PREFETCH_NEAR: u32 = 4;
+
+/// Asks the CPU to start loading the cache lines of `r` (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(r: &T) {
+    let start = (r as *const T).cast::<i8>();
+    let mut off = 0;
+    while off < size_of::<T>().max(1) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that never faults and changes no memory; the addresses
+        // are within `*r` anyway.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off));
+        }
+        off += 64;
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = start;
+}
+
+/// Event processing is bound by memory latency: each event first touches state of one agent or
+/// order line among millions. The queue knows the next events of the current minute, so the loop
+/// prefetches their state while it processes this one. Hints only: nothing here changes what an
+/// event does.
+impl World<'_> {
+    #[inline]
+    fn prefetch_far(&self, ev: Ev) {
+        match ev {
+            Ev::Demand(ci) => {
+                if let Some(c) = self.content.get(ci as usize) {
+                    prefetch(c);
+                }
+            }
+            Ev::Ship { key: k, .. } => {
+                if let Some((h, _)) = self.pf.orders.slot_refs(k) {
+                    prefetch(h);
+                }
+            }
+            Ev::Deliver(k) | Ev::Settle(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => {
+                if let Some((h, l)) = self.pf.orders.slot_refs(k) {
+                    prefetch(h);
+                    prefetch(l);
+                }
+            }
+            Ev::Wake(c) => {
+                if let Some(s) = self.pf.showcase.get(c.idx()) {
+                    prefetch(s);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[inline]
+    fn prefetch_near(&self, ev: Ev) {
+        match ev {
+            Ev::Demand(ci) => {
+                if let Some(c) = self.content.get(ci as usize) {
+                    if let Some(p) = self.agents.products.get(c.product.idx()) {
+                        prefetch(p);
+                    }
+                    if let Some(s) = self.pf.showcase.get(c.creator.idx()) {
+                        prefetch(s);
+                    }
+                    if let Some(a) = self.pf.approvals_ref(c.creator) {
+                        prefetch(a);
+                    }
+                }
+            }
+            Ev::Settle(k) => {
+                if let Some((_, l)) = self.pf.orders.slot_refs(k) {
+                    if let Some(b) = self.pf.ledger.balance_ref(Account::creator(l.creator)) {
+                        prefetch(b);
+                    }
+                }
+            }
+            Ev::Wake(c) => {
+                if let Some(a) = self.pf.approvals_ref(c) {
+                    prefetch(a);
+                }
+                if let Some(cr) = self.agents.creators.get(c.idx()) {
+                    prefetch(cr);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) {
-    let now = &pf.tally.values;
+    let now = &pf.tally.values();
     daily.push(now.iter().zip(last.iter()).map(|(a, b)| *a - *b).collect());
     last.copy_from_slice(now);
 }

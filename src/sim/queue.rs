@@ -208,6 +208,8 @@ pub struct EventQueue<E: Copy> {
     /// Events outside the window, by (time, phase, sequence).
     overflow: BinaryHeap<Item<E>>,
     seq: u64,
+    /// The fine bucket of the last pop (for [`EventQueue::ahead`]).
+    last: usize,
 }
 
 impl<E: Copy> EventQueue<E> {
@@ -229,6 +231,7 @@ impl<E: Copy> EventQueue<E> {
             coarse_pool,
             overflow: BinaryHeap::new(),
             seq: 0,
+            last: 0,
         }
     }
 
@@ -345,6 +348,7 @@ impl<E: Copy> EventQueue<E> {
         let li = minute as usize * PHASES + p;
         let event = self.fine_pool.pop_front(&mut self.fine[li]);
         self.fine_len -= 1;
+        self.last = li;
         if self.fine[li].head == 0 {
             let base = minute as usize * PHASES;
             if self.fine[base..base + PHASES].iter().all(|l| l.head == 0) {
@@ -352,6 +356,29 @@ impl<E: Copy> EventQueue<E> {
             }
         }
         Some((SimTime(t), event))
+    }
+
+    /// The `d`-th event after the last one popped in its bucket (1 ≤ `d` ≤ `CHUNK`), if there is
+    /// one — a hint for prefetching what it will touch; not necessarily the event that pops `d`
+    /// pops later (an overflow or newly pushed event may come first).
+    #[inline]
+    pub fn ahead(&self, d: u32) -> Option<E> {
+        let l = self.fine[self.last];
+        if l.head == 0 || d == 0 {
+            return None;
+        }
+        let (mut chunk, mut i) = (l.head - 1, l.read + d - 1);
+        if i >= CHUNK {
+            if chunk == l.tail {
+                return None;
+            }
+            chunk = self.fine_pool.next[chunk as usize].checked_sub(1)?;
+            i -= CHUNK;
+        }
+        if chunk == l.tail && i >= l.write {
+            return None;
+        }
+        Some(self.fine_pool.items[(chunk * CHUNK + i) as usize])
     }
 
     /// The time of the next event.
@@ -483,6 +510,23 @@ mod tests {
                 assert_eq!(q.pop().map(|(t, e)| (t.0, e)), Some(want));
             }
             assert!(q.pop().is_none() && q.is_empty());
+        }
+    }
+
+    /// `ahead` shows the events that will pop next from the same bucket, across chunks.
+    #[test]
+    fn ahead_looks_into_the_current_bucket() {
+        let mut q = EventQueue::with_capacity(0);
+        for i in 0..100u32 {
+            q.push(SimTime(7), Phase::Order, i);
+        }
+        q.push(SimTime(8), Phase::Order, 1000);
+        for i in 0..100u32 {
+            assert_eq!(q.pop().map(|(_, e)| e), Some(i));
+            for d in 1..=CHUNK {
+                let want = (i + d < 100).then_some(i + d);
+                assert_eq!(q.ahead(d), want, "after {i}, {d} ahead");
+            }
         }
     }
 
