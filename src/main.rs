@@ -407,7 +407,9 @@ fn cmd_run(
         threads,
         seed: Some(seed),
         options: affsim::sim::RunOptions {
-            record_ledger: ledger,
+            record_ledger: false,
+            // Streamed to a part file per replication as the run posts, joined at the end.
+            ledger_sink: ledger.then(|| report::ledger_sinks(staged.path(), &sc)),
             track: Vec::new(),
             interrupt: Some(interrupt.clone()),
         },
@@ -449,6 +451,7 @@ fn cmd_run(
             seed,
             replications: n,
             shard: (k, shards),
+            ledger,
             runs: outcome
                 .replications
                 .iter()
@@ -481,7 +484,14 @@ fn cmd_run(
             }
         };
     }
-    let doc = match report::write_run(staged.path(), &sc, seed, &outcome.replications, ledger) {
+    let parts = [staged.path().to_path_buf()];
+    let doc = match report::write_run(
+        staged.path(),
+        &sc,
+        seed,
+        &outcome.replications,
+        ledger.then_some(&parts[..]),
+    ) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: cannot write the report: {e:#}");
@@ -995,6 +1005,15 @@ fn cmd_merge(
             }
         }
     }
+    // Shards that ran with --ledger left their replications' ledger parts in their folders.
+    let ledger = partials.iter().filter(|p| p.ledger).count();
+    if ledger != 0 && ledger != partials.len() {
+        eprintln!(
+            "error: {ledger} of {} shard(s) ran with --ledger; run every shard with it, or none",
+            partials.len()
+        );
+        return ExitCode::from(2);
+    }
     let (sc, seed, reps) = match shard::merge(partials) {
         Ok(x) => x,
         Err(e) => {
@@ -1010,7 +1029,13 @@ fn cmd_merge(
             return ExitCode::from(2);
         }
     };
-    let doc = match report::write_run(staged.path(), &sc, seed, &reps, false) {
+    let doc = match report::write_run(
+        staged.path(),
+        &sc,
+        seed,
+        &reps,
+        (ledger != 0).then_some(&dirs[..]),
+    ) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: cannot write the report: {e:#}");

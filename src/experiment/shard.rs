@@ -27,6 +27,10 @@ pub struct Partial {
     /// This shard: `k` of `n` (1-based).
     pub shard: (u32, u32),
     pub runs: Vec<RepData>,
+    /// The shard ran with `--ledger`: its folder holds each replication's ledger part, which
+    /// `affsim merge` joins into `ledger.csv`.
+    #[serde(default)]
+    pub ledger: bool,
 }
 
 /// One replication's figures: what summaries, time series and charts need.

@@ -236,63 +236,147 @@ pub fn write_timeseries(dir: &Path, sc: &Scenario, reps: &[Replication]) -> Resu
     Ok(())
 }
 
-/// Writes `ledger.csv`: every entry of every replication, with its provenance.
-pub fn write_ledger(dir: &Path, sc: &Scenario, reps: &[Replication]) -> Result<()> {
-    let f = fs::File::create(dir.join("ledger.csv"))?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-    w.write_record([
-        "replication",
-        "seq",
-        "time",
-        "kind",
-        "from",
-        "to",
-        "amount",
-        "order",
-        "plan",
-        "rate",
-        "rate_since",
-        "rules",
-    ])?;
-    for r in reps {
-        let names = r.agents.as_deref();
-        let acct = |a: crate::rules::ledger::Account| -> String {
-            use crate::rules::ledger::Account as A;
-            match (a, names) {
-                (A::Seller(i), Some(n)) => {
-                    format!("seller:{}", n.names.seller(crate::model::SellerId(i)))
-                }
-                (A::Creator(i), Some(n)) => {
-                    format!("creator:{}", n.names.creator(crate::model::CreatorId(i)))
-                }
-                (A::Distributor(i), Some(n)) => format!(
-                    "distributor:{}",
-                    n.names.distributor(crate::model::DistributorId(i))
-                ),
-                _ => a.to_string(),
+const LEDGER_HEADER: [&str; 12] = [
+    "replication",
+    "seq",
+    "time",
+    "kind",
+    "from",
+    "to",
+    "amount",
+    "order",
+    "plan",
+    "rate",
+    "rate_since",
+    "rules",
+];
+
+/// One row of `ledger.csv`.
+fn ledger_row(
+    index: u32,
+    e: &crate::rules::ledger::Entry,
+    names: Option<&crate::model::Agents>,
+    calendar: &crate::time::Calendar,
+) -> [String; 12] {
+    let acct = |a: crate::rules::ledger::Account| -> String {
+        use crate::rules::ledger::Account as A;
+        match (a, names) {
+            (A::Seller(i), Some(n)) => {
+                format!("seller:{}", n.names.seller(crate::model::SellerId(i)))
             }
-        };
-        for e in &r.entries {
-            w.write_record([
-                r.index.to_string(),
-                e.seq.to_string(),
-                sc.calendar.stamp(e.at).to_string(),
-                e.kind.as_str().to_string(),
-                acct(e.from),
-                acct(e.to),
-                e.amount.to_string(),
-                e.prov.order.map(|o| o.to_string()).unwrap_or_default(),
-                e.prov.plan.kind().to_string(),
-                e.prov.rate.map(|r| r.to_string()).unwrap_or_default(),
-                e.prov
-                    .rate_since
-                    .map(|t| sc.calendar.stamp(t).to_string())
-                    .unwrap_or_default(),
-                e.prov.rules.to_string(),
-            ])?;
+            (A::Creator(i), Some(n)) => {
+                format!("creator:{}", n.names.creator(crate::model::CreatorId(i)))
+            }
+            (A::Distributor(i), Some(n)) => format!(
+                "distributor:{}",
+                n.names.distributor(crate::model::DistributorId(i))
+            ),
+            _ => a.to_string(),
         }
+    };
+    [
+        index.to_string(),
+        e.seq.to_string(),
+        calendar.stamp(e.at).to_string(),
+        e.kind.as_str().to_string(),
+        acct(e.from),
+        acct(e.to),
+        e.amount.to_string(),
+        e.prov.order.map(|o| o.to_string()).unwrap_or_default(),
+        e.prov.plan.kind().to_string(),
+        e.prov.rate.map(|r| r.to_string()).unwrap_or_default(),
+        e.prov
+            .rate_since
+            .map(|t| calendar.stamp(t).to_string())
+            .unwrap_or_default(),
+        e.prov.rules.to_string(),
+    ]
+}
+
+/// Where replication `index` streams its ledger rows (no header) inside a report folder, until
+/// [`write_ledger`] joins the parts, in index order, into `ledger.csv`.
+pub fn ledger_part(dir: &Path, index: u32) -> PathBuf {
+    dir.join(format!("ledger.part-{index:06}.csv"))
+}
+
+/// A replication's ledger rows, streamed to its part file as the run posts them.
+struct PartSink {
+    index: u32,
+    calendar: crate::time::Calendar,
+    w: csv::Writer<std::io::BufWriter<fs::File>>,
+}
+
+impl crate::sim::LedgerSink for PartSink {
+    fn write(
+        &mut self,
+        agents: &crate::model::Agents,
+        entries: &[crate::rules::ledger::Entry],
+    ) -> std::io::Result<()> {
+        for e in entries {
+            self.w
+                .write_record(ledger_row(self.index, e, Some(agents), &self.calendar))?;
+        }
+        Ok(())
     }
-    w.flush()?;
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+/// Sinks that stream each replication's ledger to its part file in `dir` (see [`ledger_part`]):
+/// memory stays flat however many entries a run posts, and the parts do not depend on the
+/// number of threads.
+pub fn ledger_sinks(dir: &Path, sc: &Scenario) -> crate::sim::LedgerSinks {
+    let dir = dir.to_path_buf();
+    let calendar = sc.calendar;
+    std::sync::Arc::new(move |index| {
+        let f = fs::File::create(ledger_part(&dir, index))?;
+        let w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+        Ok(Box::new(PartSink { index, calendar, w }) as Box<dyn crate::sim::LedgerSink>)
+    })
+}
+
+/// Writes `ledger.csv`: every entry of every replication, with its provenance, in replication
+/// order. A replication's rows come from its part file when one of `parts` holds it (streamed
+/// runs and shards; parts inside `dir` are removed once copied), else from its recorded entries.
+pub fn write_ledger(
+    dir: &Path,
+    sc: &Scenario,
+    reps: &[Replication],
+    parts: &[PathBuf],
+) -> Result<()> {
+    let f = fs::File::create(dir.join("ledger.csv"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(LEDGER_HEADER)?;
+        w.flush()?;
+    }
+    for r in reps {
+        let part = parts
+            .iter()
+            .map(|d| ledger_part(d, r.index))
+            .find(|p| p.is_file());
+        if let Some(part) = part {
+            let mut src =
+                fs::File::open(&part).with_context(|| format!("cannot read {}", part.display()))?;
+            std::io::copy(&mut src, &mut out)?;
+            if part.parent() == Some(dir) {
+                fs::remove_file(&part)?;
+            }
+            continue;
+        }
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut out);
+        for e in &r.entries {
+            w.write_record(ledger_row(r.index, e, r.agents.as_deref(), &sc.calendar))?;
+        }
+        w.flush()?;
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -527,22 +611,23 @@ pub fn write_sweep_markdown(
 }
 
 /// Writes a run's report folder: summary, time series, charts, report.md and report.html, and
-/// the ledger when recorded. `affsim run` and `affsim merge` both write through here, so a merge
+/// `ledger.csv` when `ledger` says where the replications' streamed parts are (see
+/// [`write_ledger`]). `affsim run` and `affsim merge` both write through here, so a merge
 /// of shards gives the same files as one run.
 pub fn write_run(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
     reps: &[Replication],
-    ledger: bool,
+    ledger: Option<&[PathBuf]>,
 ) -> Result<serde_json::Value> {
     let doc = write_summary(dir, sc, seed, reps)?;
     write_timeseries(dir, sc, reps)?;
     let charts = charts::write_charts(dir, sc, reps)?;
     write_markdown(dir, sc, seed, &doc, &charts)?;
     write_html(dir, sc, seed, &doc, &charts)?;
-    if ledger {
-        write_ledger(dir, sc, reps)?;
+    if let Some(parts) = ledger {
+        write_ledger(dir, sc, reps, parts)?;
     }
     Ok(doc)
 }

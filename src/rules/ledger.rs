@@ -349,6 +349,11 @@ impl Ledger {
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
+    /// Forgets the recorded entries (after they were streamed out); balances, totals and the
+    /// entry count are kept, so the end-of-run check is unaffected.
+    pub fn clear_entries(&mut self) {
+        self.entries.clear();
+    }
     pub fn records(&self) -> bool {
         self.record
     }

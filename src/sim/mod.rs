@@ -125,15 +125,43 @@ struct Content {
     remaining: u32,
 }
 
+/// Receives a replication's ledger entries while it runs, in batches and in posting order, so
+/// that `ledger.csv` streams to disk instead of growing with the run (the entries of one batch
+/// are forgotten once written).
+pub trait LedgerSink: Send {
+    /// Writes one batch. `agents` names the accounts.
+    fn write(&mut self, agents: &Agents, entries: &[Entry]) -> std::io::Result<()>;
+    /// Called once after the last batch.
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// Opens the ledger sink of replication `index` (called on the worker thread running it).
+pub type LedgerSinks =
+    std::sync::Arc<dyn Fn(u32) -> std::io::Result<Box<dyn LedgerSink>> + Send + Sync>;
+
 /// Options of one replication run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Keep every ledger entry (for `ledger.csv` and `explain`).
     pub record_ledger: bool,
+    /// Stream the ledger entries to a sink per replication instead of keeping them (implies
+    /// recording them); [`Replication::entries`] then stays empty.
+    pub ledger_sink: Option<LedgerSinks>,
     /// Track these order numbers in detail (for `explain`).
     pub track: Vec<u64>,
     /// Set from outside (Ctrl-C) to stop: the replication ends with [`RunError::Interrupted`].
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("record_ledger", &self.record_ledger)
+            .field("ledger_sink", &self.ledger_sink.is_some())
+            .field("track", &self.track)
+            .field("interrupt", &self.interrupt.is_some())
+            .finish()
+    }
 }
 
 impl RunOptions {
@@ -221,6 +249,8 @@ pub enum RunError {
     },
     #[error("replication {replication}: interrupted")]
     Interrupted { replication: u32 },
+    #[error("replication {replication}: cannot write the ledger: {message}")]
+    LedgerOutput { replication: u32, message: String },
 }
 
 struct World<'s> {
@@ -246,6 +276,10 @@ struct World<'s> {
     interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// The run stopped on an interrupt.
     stopped: bool,
+    /// Where recorded ledger entries stream to, if anywhere.
+    sink: Option<Box<dyn LedgerSink>>,
+    /// The first error the sink reported (the run stops at once).
+    sink_error: Option<std::io::Error>,
 }
 
 /// The platform's books and the agents of a replication at some time, for explanations.
@@ -276,8 +310,26 @@ pub fn run_replication(
     }
     let mut w = World::new(sc, index, opts);
     w.interrupt = opts.interrupt.clone();
+    if let Some(open) = &opts.ledger_sink {
+        w.sink = Some(open(index).map_err(|e| RunError::LedgerOutput {
+            replication: index,
+            message: e.to_string(),
+        })?);
+    }
     let mut daily: Vec<Vec<Decimal>> = Vec::with_capacity(sc.days as usize + 32);
     w.run(None, &mut daily);
+    w.flush_ledger();
+    if let (Some(sink), None) = (w.sink.as_mut(), &w.sink_error) {
+        if let Err(e) = sink.finish() {
+            w.sink_error = Some(e);
+        }
+    }
+    if let Some(e) = w.sink_error.take() {
+        return Err(RunError::LedgerOutput {
+            replication: index,
+            message: e.to_string(),
+        });
+    }
     if w.stopped {
         return Err(RunError::Interrupted { replication: index });
     }
@@ -293,7 +345,7 @@ impl<'s> World<'s> {
             sc.calendar,
             &built.agents,
             built.books,
-            opts.record_ledger,
+            opts.record_ledger || opts.ledger_sink.is_some(),
         );
         let weights: Vec<f64> = built
             .agents
@@ -324,6 +376,8 @@ impl<'s> World<'s> {
             links: Vec::new(),
             interrupt: None,
             stopped: false,
+            sink: None,
+            sink_error: None,
         };
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
@@ -376,6 +430,13 @@ impl<'s> World<'s> {
             }
             w.events += 1;
             if w.events & 0xFFFF == 0 {
+                if w.sink.is_some() {
+                    w.flush_ledger();
+                    if w.sink_error.is_some() {
+                        w.stopped = true;
+                        break;
+                    }
+                }
                 if let Some(f) = &w.interrupt {
                     if f.load(std::sync::atomic::Ordering::Relaxed) {
                         w.stopped = true;
@@ -396,6 +457,22 @@ impl<'s> World<'s> {
         }
         while daily.len() < sc.days.max(day + 1) as usize {
             snapshot(&w.pf, &mut last, daily);
+        }
+    }
+
+    /// Hands the entries recorded so far to the sink (if any) and forgets them; at the end of the
+    /// run, also finishes the sink. An error stops the run (reported by `run_replication`).
+    fn flush_ledger(&mut self) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if self.sink_error.is_some() {
+            return;
+        }
+        let written = sink.write(&self.agents, self.pf.ledger.entries());
+        self.pf.ledger.clear_entries();
+        if let Err(e) = written {
+            self.sink_error = Some(e);
         }
     }
 

@@ -280,3 +280,149 @@ fn sweep_shards_merged_equal_one_sweep() {
         );
     }
 }
+
+/// `--ledger` streams each replication's entries to disk while it runs and joins them in
+/// replication order: the same `ledger.csv` for any number of threads, one row per posted entry,
+/// no part files left behind; shards run with `--ledger` merge into the same file.
+#[test]
+fn streamed_ledger_is_the_same_for_any_threads_and_shards() {
+    let tmp = TempDir::new("ledger-stream");
+    let sc = repo_root().join("scenarios/examples/starter.toml");
+    let run = |name: &str, extra: &[&str]| {
+        let out_dir = tmp.join(name);
+        let mut args = vec![
+            "run",
+            arg(&sc),
+            "--replications",
+            "3",
+            "--seed",
+            "11",
+            "--ledger",
+            "--quiet",
+            "--out",
+            arg(&out_dir),
+        ];
+        args.extend_from_slice(extra);
+        let out = affsim(&args);
+        assert_eq!(out.code, 0, "{out}");
+        out_dir
+    };
+    let one = run("t1", &["--threads", "1"]);
+    let two = run("t2", &["--threads", "2"]);
+    let ledger = std::fs::read(one.join("ledger.csv")).unwrap();
+    assert!(
+        ledger == std::fs::read(two.join("ledger.csv")).unwrap(),
+        "ledger.csv differs between --threads 1 and --threads 2"
+    );
+    assert!(
+        entries(&one).iter().all(|f| !f.starts_with("ledger.part")),
+        "part files left in the report: {:?}",
+        entries(&one)
+    );
+    // rows: one per posted entry, replications in order, each replication's entries in order
+    let summary = json(&std::fs::read_to_string(one.join("summary.json")).unwrap());
+    let text = String::from_utf8(ledger.clone()).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let mut last = (0u64, 0u64);
+    let mut per_rep = [0u64; 3];
+    for row in rows.records() {
+        let row = row.unwrap();
+        let (rep, seq): (u64, u64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+        assert!(
+            (rep, seq) > last || last == (0, 0),
+            "rows out of order: {last:?} then {:?}",
+            (rep, seq)
+        );
+        last = (rep, seq);
+        per_rep[rep as usize] += 1;
+    }
+    for (i, n) in per_rep.iter().enumerate() {
+        assert!(*n > 0, "replication {i} has ledger rows");
+        assert_eq!(
+            rust_decimal::Decimal::from(*n),
+            dec(&summary["per_replication"][i]["ledger_entries"]),
+            "replication {i}: ledger.csv rows vs ledger_entries"
+        );
+    }
+    // two shards with --ledger, merged: the same ledger.csv
+    let s1 = run("s1", &["--shard", "1/2"]);
+    let s2 = run("s2", &["--shard", "2/2"]);
+    let merged = tmp.join("merged");
+    let out = affsim(&[
+        "merge",
+        arg(&s2),
+        arg(&s1),
+        "--quiet",
+        "--out",
+        arg(&merged),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        ledger == std::fs::read(merged.join("ledger.csv")).unwrap(),
+        "ledger.csv of the merged shards differs from the single run's"
+    );
+    // shards that disagree on --ledger are refused
+    let plain = tmp.join("plain");
+    let out = affsim(&[
+        "run",
+        arg(&sc),
+        "--replications",
+        "3",
+        "--seed",
+        "11",
+        "--shard",
+        "2/2",
+        "--quiet",
+        "--out",
+        arg(&plain),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = affsim(&[
+        "merge",
+        arg(&s1),
+        arg(&plain),
+        "--quiet",
+        "--out",
+        arg(&tmp.join("m")),
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("--ledger"), "{out}");
+}
+
+/// `--timing FILE` writes wall-clock throughput outside the report folder; the event counts in
+/// it are the ones the summary reports.
+#[test]
+fn timing_file_reports_events_per_second() {
+    let tmp = TempDir::new("timing");
+    let out_dir = tmp.join("r");
+    let timing = tmp.join("timing.json");
+    let out = affsim(&[
+        "run",
+        "--replications",
+        "2",
+        "--quiet",
+        "--out",
+        arg(&out_dir),
+        "--timing",
+        arg(&timing),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let t = json(&std::fs::read_to_string(&timing).unwrap());
+    let s = json(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap());
+    let per = t["per_replication"].as_array().unwrap();
+    assert_eq!(per.len(), 2);
+    let mut total = 0;
+    for (i, r) in per.iter().enumerate() {
+        assert_eq!(r["replication"], i);
+        assert_eq!(r["events"], s["per_replication"][i]["events"]);
+        assert!(r["events_per_second"].as_f64().unwrap() > 0.0, "{t}");
+        total += r["events"].as_u64().unwrap();
+    }
+    assert!(total > 0);
+    assert_eq!(t["events"].as_u64().unwrap(), total);
+    assert!(t["simulation_seconds"].as_f64().unwrap() > 0.0, "{t}");
+    assert!(
+        !entries(&out_dir).iter().any(|f| f.contains("timing")),
+        "timings stay out of the report folder"
+    );
+}
