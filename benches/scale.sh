@@ -3,15 +3,16 @@
 #
 #   benches/scale.sh [SCENARIO] [FACTORS...]
 #
-# Volume is scaled by the number of simulated days: the populations, the behaviour and so the
-# orders per day stay the same, so what is live at any time (agents, showcases, order lines in
-# flight, pending events) stays the same while the history (orders placed, events processed)
-# grows with the factor. Each run is one replication on one thread, measured by
-# /usr/bin/time -v. Default: benches/scenarios/large.toml at factors 1 2 4. Build first:
+# Volume is scaled by the number of simulated days: the populations and the behaviour stay the
+# same, so the history (orders placed, events processed) grows with the factor while what is
+# live at any time (agents, showcases, order lines in flight, pending events) does not — except
+# that orders per day drift upward as showcases fill, so the script also reports the peak
+# number of order lines in flight, the live state memory should follow. Each run is one replication on one thread, measured by
+# /usr/bin/time -v. Default: scenarios/bench/large.toml at factors 1 2 4. Build first:
 # `cargo build --release` (or set AFFSIM to the binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sc=${1:-benches/scenarios/large.toml}
+sc=${1:-scenarios/bench/large.toml}
 shift || true
 factors=${*:-1 2 4}
 bin=${AFFSIM:-${CARGO_TARGET_DIR:-target}/release/affsim}
