@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the engine: the event queue against a bare `BinaryHeap`, attribution,
-//! commission arithmetic and settlement, and a whole replication of the demo.
+//! commission arithmetic and settlement, a whole replication of the demo, and replications in
+//! parallel (the speed-up over one thread).
 //!
 //! Run with `cargo bench --bench engine`; results and how to read them are in `benches/README.md`.
 
@@ -11,6 +12,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use affsim::experiment::{self, RunConfig};
 use affsim::model::Traffic;
 use affsim::money::{Money, Rate, Rounding, RoundingMode};
 use affsim::rules::attribution::{self, Query};
@@ -223,11 +225,48 @@ fn whole_scenario(c: &mut Criterion) {
     g.finish();
 }
 
+/// Eight replications of the demo on one thread and on every core: the parallel speed-up is the
+/// ratio of the two times (the replications are independent; results are collected in index
+/// order, so they are the same either way).
+fn parallel(c: &mut Criterion) {
+    const REPLICATIONS: u32 = 8;
+    let sc = demo();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let events: u64 = (0..REPLICATIONS)
+        .map(|i| {
+            sim::run_replication(&sc, i, &RunOptions::default())
+                .expect("balanced")
+                .events
+        })
+        .sum();
+    let mut g = c.benchmark_group("parallel");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(events));
+    for threads in [1, cores] {
+        let cfg = RunConfig {
+            replications: Some(REPLICATIONS),
+            threads: Some(threads),
+            ..RunConfig::default()
+        };
+        g.bench_function(
+            format!("demo, {REPLICATIONS} replications, {threads} thread(s)"),
+            |b| {
+                b.iter(|| {
+                    let out = experiment::run(&sc, &cfg).expect("balanced");
+                    black_box(out.replications.len())
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     event_queue,
     attribution_bench,
     settlement,
-    whole_scenario
+    whole_scenario,
+    parallel
 );
 criterion_main!(benches);
