@@ -156,6 +156,39 @@ impl Rate {
     }
 }
 
+impl Rate {
+    /// The percentage as an `f64` (`"12.5%"` → 12.5), exactly what parsing its decimal text gives
+    /// (the nearest `f64`), for behaviour models' scores — never for money. Formats into a stack
+    /// buffer, so it does not allocate (it runs in the event loop).
+    pub fn percent_f64(self) -> f64 {
+        /// A fixed-size `fmt::Write` target; a `Decimal` prints in at most 31 characters.
+        struct Buf {
+            bytes: [u8; 48],
+            len: usize,
+        }
+        impl fmt::Write for Buf {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let end = self.len + s.len();
+                let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+                slot.copy_from_slice(s.as_bytes());
+                self.len = end;
+                Ok(())
+            }
+        }
+        let mut buf = Buf {
+            bytes: [0; 48],
+            len: 0,
+        };
+        if fmt::Write::write_fmt(&mut buf, format_args!("{}", self.0.normalize())).is_err() {
+            return 0.0;
+        }
+        std::str::from_utf8(&buf.bytes[..buf.len])
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    }
+}
+
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}%", self.0.normalize())
@@ -291,6 +324,21 @@ mod tests {
         assert_eq!(r(" 12.5% ").to_string(), "12.5%");
         assert!("10".parse::<Rate>().is_err());
         assert!("ten%".parse::<Rate>().is_err());
+    }
+
+    #[test]
+    fn percent_f64_is_what_parsing_the_text_gives() {
+        for t in [
+            "10%", "12.5%", "0.01%", "80%", "12.30%", "33.33%", "7.07%", "0%",
+        ] {
+            let rate = r(t);
+            let text = rate.to_string();
+            let parsed: f64 = text.trim_end_matches('%').parse().unwrap();
+            assert_eq!(rate.percent_f64().to_bits(), parsed.to_bits(), "{t}");
+        }
+        assert_eq!(r("12.5%").percent_f64(), 12.5);
+        // the widest decimal fits the stack buffer
+        assert_eq!(Rate(Decimal::MAX).percent_f64(), 7.922816251426434e28);
     }
 
     #[test]

@@ -67,11 +67,13 @@ pub struct RuleOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Refusal {
     pub rule: RuleId,
-    pub message: String,
+    /// What was wrong: fixed text where possible, so that refusing (which behaviour models do
+    /// often, e.g. sample requests) does not allocate in the event loop.
+    pub message: std::borrow::Cow<'static, str>,
 }
 
 impl Refusal {
-    pub fn new(rule: RuleId, message: impl Into<String>) -> Refusal {
+    pub fn new(rule: RuleId, message: impl Into<std::borrow::Cow<'static, str>>) -> Refusal {
         Refusal {
             rule,
             message: message.into(),
@@ -419,7 +421,7 @@ impl Platform {
         p: ProductId,
     ) -> Result<u32, Refusal> {
         self.tally.count(Metric::SamplesRequested);
-        let refuse = |me: &mut Platform, msg: &str| {
+        let refuse = |me: &mut Platform, msg: &'static str| {
             me.tally.count(Metric::SamplesRefused);
             me.fired.insert(RuleId::Open3);
             Err(Refusal::new(RuleId::Open3, msg))

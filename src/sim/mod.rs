@@ -689,7 +689,7 @@ impl World<'_> {
     fn refuse(&mut self, r: Refusal) {
         self.pf.tally.count(Metric::Refusals);
         self.pf.fired.insert(r.rule);
-        self.refusals.push((r.rule, r.message));
+        self.refusals.push((r.rule, r.message.into_owned()));
     }
 
     fn dispatch(&mut self, t: SimTime, ev: Ev) {
@@ -1485,11 +1485,7 @@ impl World<'_> {
             let Some(rate) = self.pf.offered_rate(&self.agents, c, p, t) else {
                 continue;
             };
-            let pct = rate
-                .to_string()
-                .trim_end_matches('%')
-                .parse::<f64>()
-                .unwrap_or(0.0);
+            let pct = rate.percent_f64();
             let s = behaviour::product_score(
                 b,
                 &self.agents.creators[c.idx()],

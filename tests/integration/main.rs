@@ -10,9 +10,11 @@
 //! - `fuzz`: proptest as a fuzzer of parsing and validation (bytes, UTF-8, token soup, mutated files).
 //! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
+//! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 
 mod util;
 
+mod allocations;
 mod bad_inputs;
 mod cli;
 mod determinism;
