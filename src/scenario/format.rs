@@ -1,7 +1,9 @@
 //! The scenario file as written: serde structs mirroring the TOML, with spans for validation.
 //!
 //! Every table denies unknown keys. Values that later checks need to point at are wrapped in
-//! [`Spanned`]. `docs/scenario-format.md` documents every key, its unit and its default.
+//! [`Spanned`]. Distribution tables are read as [`DistRaw`], keeping the span of each key and
+//! value inside them, and checked in validation. `docs/scenario-format.md` documents every key,
+//! its unit and its default.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +13,7 @@ use toml::Spanned;
 use crate::model::{ContentKind, Traffic};
 use crate::money::{Money, Rate, RoundingMode};
 use crate::rules::LateRefund;
-use crate::scenario::dist::Dist;
+use crate::scenario::dist::DistRaw;
 
 type S<T> = Spanned<T>;
 
@@ -188,7 +190,7 @@ pub struct SellerPopRaw {
 #[serde(deny_unknown_fields)]
 pub struct ProductPopRaw {
     pub count: S<u32>,
-    pub price: S<Dist>,
+    pub price: S<DistRaw>,
     #[serde(default)]
     pub categories: Vec<String>,
     pub eligible_share: Option<S<f64>>,
@@ -200,7 +202,7 @@ pub struct ProductPopRaw {
 #[serde(deny_unknown_fields)]
 pub struct CreatorPopRaw {
     pub count: S<u32>,
-    pub followers: S<Dist>,
+    pub followers: S<DistRaw>,
     pub level_weights: Option<S<Vec<f64>>>,
     pub categories_per_creator: Option<S<u32>>,
     pub live_share: Option<S<f64>>,
@@ -240,7 +242,7 @@ pub struct ApprovalRaw {
     pub probability: Option<S<f64>>,
     pub min_followers: Option<u32>,
     pub min_level: Option<u8>,
-    pub delay: Option<S<Dist>>,
+    pub delay: Option<S<DistRaw>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -261,7 +263,7 @@ pub struct SamplesRaw {
     #[serde(default)]
     pub min_level: u8,
     pub min_fulfilment: Option<S<f64>>,
-    pub shipping_delay: Option<S<Dist>>,
+    pub shipping_delay: Option<S<DistRaw>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -367,7 +369,7 @@ pub struct PlusRaw {
 #[serde(deny_unknown_fields)]
 pub struct PlusBehaviourRaw {
     pub join_probability: Option<S<f64>>,
-    pub join_delay: Option<S<Dist>>,
+    pub join_delay: Option<S<DistRaw>>,
     pub sample_request_probability: Option<S<f64>>,
     pub risk_cancel_probability: Option<S<f64>>,
 }
@@ -438,9 +440,9 @@ pub struct BehaviourRaw {
 pub struct DistributorBehaviourRaw {
     pub register_probability: Option<S<f64>>,
     pub extra_creator_rate: Option<S<Rate>>,
-    pub register_delay: Option<S<Dist>>,
+    pub register_delay: Option<S<DistRaw>>,
     pub approve_probability: Option<S<f64>>,
-    pub review_delay: Option<S<Dist>>,
+    pub review_delay: Option<S<DistRaw>>,
     pub link_probability: Option<S<f64>>,
     pub lower_link_choice: Option<crate::rules::distributor::LowerLinkChoice>,
 }
@@ -449,11 +451,11 @@ pub struct DistributorBehaviourRaw {
 #[serde(deny_unknown_fields)]
 pub struct TargetBehaviourRaw {
     pub accept_probability: Option<S<f64>>,
-    pub accept_delay: Option<S<Dist>>,
+    pub accept_delay: Option<S<DistRaw>>,
     pub video_probability: Option<S<f64>>,
-    pub video_delay: Option<S<Dist>>,
+    pub video_delay: Option<S<DistRaw>>,
     pub approval_probability: Option<S<f64>>,
-    pub review_delay: Option<S<Dist>>,
+    pub review_delay: Option<S<DistRaw>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -497,9 +499,9 @@ pub struct BuyerBehaviourRaw {
 #[serde(deny_unknown_fields)]
 pub struct OrderBehaviourRaw {
     pub cancel_probability: Option<S<f64>>,
-    pub cancel_delay: Option<S<Dist>>,
-    pub ship_delay: Option<S<Dist>>,
-    pub delivery_delay: Option<S<Dist>>,
+    pub cancel_delay: Option<S<DistRaw>>,
+    pub ship_delay: Option<S<DistRaw>>,
+    pub delivery_delay: Option<S<DistRaw>>,
     pub return_probability: Option<S<f64>>,
     pub partial_return_share: Option<S<f64>>,
 }

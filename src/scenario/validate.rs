@@ -6,6 +6,7 @@ use std::ops::Range;
 use rust_decimal::Decimal;
 use toml::Spanned;
 
+use super::dist::DistRaw;
 use super::format::*;
 use super::*;
 use crate::model::{DistributorId, UNLIMITED};
@@ -83,15 +84,25 @@ impl V<'_> {
             None => default,
         }
     }
-    fn dist(&mut self, v: &Option<Spanned<Dist>>, key: &str, default: Dist) -> Dist {
-        match v {
-            Some(s) => {
-                if let Err(m) = s.get_ref().check() {
+    /// The distribution under `key`, or `default` when it is absent or its table is malformed
+    /// (each problem reported at the key or value at fault).
+    fn dist(&mut self, v: Option<&Spanned<DistRaw>>, key: &str, default: Dist) -> Dist {
+        let Some(s) = v else {
+            return default;
+        };
+        match s.get_ref().to_dist(s.span()) {
+            Ok(d) => {
+                if let Err(m) = d.check() {
                     self.err(s.span(), format!("`{key}`: {m}"), None);
                 }
-                s.get_ref().clone()
+                d
             }
-            None => default,
+            Err(problems) => {
+                for (span, m) in problems {
+                    self.err(span, format!("`{key}`: {m}"), None);
+                }
+                default
+            }
         }
     }
     fn rate(&mut self, r: &Spanned<Rate>) -> Rate {
@@ -319,7 +330,7 @@ fn approval(v: &mut V, a: &Option<ApprovalRaw>) -> Approval {
     };
     Approval {
         policy,
-        delay: v.dist(&a.delay, "delay", Dist::fixed(0.0)),
+        delay: v.dist(a.delay.as_ref(), "delay", Dist::fixed(0.0)),
     }
 }
 
@@ -588,7 +599,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 None,
             );
         }
-        let price = v.dist(&Some(p.price.clone()), "price", Dist::fixed(1.0));
+        let price = v.dist(Some(&p.price), "price", Dist::fixed(1.0));
         if price.mean() > MAX_MONEY as f64 {
             v.err(
                 p.price.span(),
@@ -615,7 +626,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     }
     if let Some(cp) = &raw.populations.creators {
         let c = cp.get_ref();
-        let followers = v.dist(&Some(c.followers.clone()), "followers", Dist::fixed(1000.0));
+        let followers = v.dist(Some(&c.followers), "followers", Dist::fixed(1000.0));
         let weights = match &c.level_weights {
             Some(w) => {
                 if w.get_ref().is_empty()
@@ -752,7 +763,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             };
             (
                 terms,
-                v.dist(&s.shipping_delay, "shipping_delay", Dist::uniform(2.0, 5.0)),
+                v.dist(
+                    s.shipping_delay.as_ref(),
+                    "shipping_delay",
+                    Dist::uniform(2.0, 5.0),
+                ),
             )
         });
         open_plans.push(OpenPlanSpec {
@@ -1409,7 +1424,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     let pb = &b.plus;
     let plus_b = PlusBehaviour {
         join_probability: v.prob(&pb.join_probability, "join_probability", 0.7),
-        join_delay: v.dist(&pb.join_delay, "join_delay", Dist::uniform(0.0, 2.0)),
+        join_delay: v.dist(
+            pb.join_delay.as_ref(),
+            "join_delay",
+            Dist::uniform(0.0, 2.0),
+        ),
         sample_request_probability: v.prob(
             &pb.sample_request_probability,
             "sample_request_probability",
@@ -1429,23 +1448,39 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             .as_ref()
             .map_or(Rate::ZERO, |r| *r.get_ref()),
         register_delay: v.dist(
-            &db.register_delay,
+            db.register_delay.as_ref(),
             "register_delay",
             Dist::uniform(0.0, 2.0),
         ),
         approve_probability: v.prob(&db.approve_probability, "approve_probability", 0.8),
-        review_delay: v.dist(&db.review_delay, "review_delay", Dist::uniform(0.0, 1.0)),
+        review_delay: v.dist(
+            db.review_delay.as_ref(),
+            "review_delay",
+            Dist::uniform(0.0, 1.0),
+        ),
         link_probability: v.prob(&db.link_probability, "link_probability", 0.2),
         lower_link_choice: db.lower_link_choice.unwrap_or_default(),
     };
     let tb = &b.target;
     let target_b = TargetBehaviour {
         accept_probability: v.prob(&tb.accept_probability, "accept_probability", 0.7),
-        accept_delay: v.dist(&tb.accept_delay, "accept_delay", Dist::uniform(0.0, 3.0)),
+        accept_delay: v.dist(
+            tb.accept_delay.as_ref(),
+            "accept_delay",
+            Dist::uniform(0.0, 3.0),
+        ),
         video_probability: v.prob(&tb.video_probability, "video_probability", 0.8),
-        video_delay: v.dist(&tb.video_delay, "video_delay", Dist::uniform(1.0, 5.0)),
+        video_delay: v.dist(
+            tb.video_delay.as_ref(),
+            "video_delay",
+            Dist::uniform(1.0, 5.0),
+        ),
         approval_probability: v.prob(&tb.approval_probability, "approval_probability", 0.8),
-        review_delay: v.dist(&tb.review_delay, "review_delay", Dist::uniform(0.0, 2.0)),
+        review_delay: v.dist(
+            tb.review_delay.as_ref(),
+            "review_delay",
+            Dist::uniform(0.0, 2.0),
+        ),
     };
     let cb = &b.creators;
     let creators_b = CreatorBehaviour {
@@ -1593,10 +1628,18 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     let ob = &b.orders;
     let orders_b = OrderBehaviour {
         cancel_probability: v.prob(&ob.cancel_probability, "cancel_probability", 0.02),
-        cancel_delay: v.dist(&ob.cancel_delay, "cancel_delay", Dist::uniform(0.0, 0.5)),
-        ship_delay: v.dist(&ob.ship_delay, "ship_delay", Dist::uniform(0.5, 2.0)),
+        cancel_delay: v.dist(
+            ob.cancel_delay.as_ref(),
+            "cancel_delay",
+            Dist::uniform(0.0, 0.5),
+        ),
+        ship_delay: v.dist(
+            ob.ship_delay.as_ref(),
+            "ship_delay",
+            Dist::uniform(0.5, 2.0),
+        ),
         delivery_delay: v.dist(
-            &ob.delivery_delay,
+            ob.delivery_delay.as_ref(),
             "delivery_delay",
             Dist::uniform(2.0, 5.0),
         ),

@@ -703,6 +703,94 @@ fn cases() -> Vec<Case> {
             &["`ship_delay`", "`max` (1) is below `min` (3)"],
             None,
         ),
+        // ---- inside distribution tables: at the key or value at fault, not at the table's `{`
+        case(
+            "unknown-key-in-distribution",
+            edit(
+                &open(),
+                "rate = \"10%\"\n",
+                "rate = \"10%\"\napproval = { policy = \"auto\", delay = { dist = \"uniform\", min = 0.0, max = 1.0, $0mode = 0.5 } }\n",
+            ),
+            &[
+                "`delay`",
+                "unknown key \"mode\" in a uniform distribution; expected one of: dist, min, max",
+            ],
+            None,
+        ),
+        case(
+            // reported before the `sigma` it lacks, which the typo was meant to be
+            "misspelt-key-in-distribution",
+            format!(
+                "{m}\n[behaviour.target]\naccept_delay = {{ dist = \"lognormal\", median = 2.0, $0sigmaa = 0.5 }}\n"
+            ),
+            &[
+                "`accept_delay`",
+                "unknown key \"sigmaa\" in a lognormal distribution; expected one of: dist, median, sigma",
+            ],
+            None,
+        ),
+        case(
+            "unknown-key-in-distribution-table-header",
+            format!(
+                "{m}\n[behaviour.orders.delivery_delay]\ndist = \"uniform\"\nmin = 1\nmax = 2\n$0median = 3\n"
+            ),
+            &[
+                "`delivery_delay`",
+                "unknown key \"median\" in a uniform distribution; expected one of: dist, min, max",
+            ],
+            None,
+        ),
+        case(
+            "string-in-distribution",
+            format!(
+                "{m}\n[populations.products]\ncount = 10\nprice = {{ dist = \"lognormal\", median = $0\"2\", sigma = 0.5 }}\n"
+            ),
+            &[
+                "`price`",
+                "\"median\" in a lognormal distribution must be a number, not a string \"2\"",
+            ],
+            None,
+        ),
+        case(
+            "missing-key-in-distribution",
+            format!(
+                "{m}\n[populations.creators]\ncount = 10\nfollowers = $0{{ dist = \"lognormal\", median = 2.0 }}\n"
+            ),
+            &[
+                "`followers`",
+                "missing key \"sigma\" in a lognormal distribution; expected: dist, median, sigma",
+            ],
+            None,
+        ),
+        case(
+            "missing-dist-in-distribution",
+            format!("{m}\n[behaviour.orders]\nship_delay = $0{{ min = 1.0, max = 2.0 }}\n"),
+            &[
+                "`ship_delay`",
+                "missing key \"dist\" naming the distribution; expected one of: fixed, uniform, normal, lognormal, exponential, triangular",
+            ],
+            None,
+        ),
+        case(
+            "unknown-distribution",
+            format!(
+                "{m}\n[behaviour.orders]\nship_delay = {{ dist = $0\"gamma\", shape = 2.0 }}\n"
+            ),
+            &[
+                "`ship_delay`",
+                "unknown distribution \"gamma\"; expected one of: fixed, uniform, normal, lognormal, exponential, triangular",
+            ],
+            None,
+        ),
+        case(
+            "number-for-distribution",
+            format!("{m}\n[behaviour.orders]\nship_delay = $02.5\n"),
+            &[
+                "invalid type: floating point `2.5`",
+                "expected a distribution table such as { dist = \"uniform\", min = 1, max = 3 }",
+            ],
+            None,
+        ),
         // ---- expectations
         case(
             "expect-unknown-metric",
@@ -797,22 +885,6 @@ fn cases() -> Vec<Case> {
         )
     });
     v
-}
-
-/// Cases the library gets wrong today: checked by the same helper in an ignored test.
-fn bug_cases() -> Vec<Case> {
-    vec![case(
-        // Every other unknown key is reported at the key; inside a distribution (an internally
-        // tagged inline table) it is reported at the table's `{`, 42 columns to the left.
-        "unknown-key-in-distribution",
-        edit(
-            &open(),
-            "rate = \"10%\"\n",
-            "rate = \"10%\"\napproval = { policy = \"auto\", delay = { dist = \"uniform\", min = 0.0, max = 1.0, $0mode = 0.5 } }\n",
-        ),
-        &["unknown field `mode`"],
-        None,
-    )]
 }
 
 /// Runs `parse` on `text`, turning a panic into an `Err` with the panic's message.
@@ -928,12 +1000,112 @@ fn catalogue_through_the_library() {
     check_table(&cases);
 }
 
+/// Every key that takes a distribution reports a problem inside its table at the key at fault.
 #[test]
-#[ignore = "library bug: an unknown key inside a distribution table (e.g. `delay = { dist = \
-            \"uniform\", min = 0.0, max = 1.0, mode = 0.5 }`) is reported at the table's `{`, \
-            not at the key"]
-fn catalogue_known_library_bugs() {
-    check_table(&bug_cases());
+fn every_distribution_key_points_inside_its_table() {
+    let m = MINIMAL;
+    let bad = "{ dist = \"uniform\", min = 0.0, max = 1.0, $0mode = 0.5 }";
+    // (the key, a fixture where `@` stands for the key's distribution)
+    let sites: Vec<(&str, String)> = vec![
+        (
+            "price",
+            format!("{m}\n[populations.products]\ncount = 10\nprice = @\n"),
+        ),
+        (
+            "followers",
+            format!("{m}\n[populations.creators]\ncount = 10\nfollowers = @\n"),
+        ),
+        (
+            "delay",
+            format!("{m}\n[populations.sellers]\ncount = 2\napproval = {{ delay = @ }}\n"),
+        ),
+        (
+            "delay",
+            edit(
+                &open(),
+                "rate = \"10%\"\n",
+                "rate = \"10%\"\napproval = { delay = @ }\n",
+            ),
+        ),
+        (
+            "shipping_delay",
+            edit(
+                &open(),
+                "rate = \"10%\"\n",
+                "rate = \"10%\"\nsamples = { quantity = 1, shipping_delay = @ }\n",
+            ),
+        ),
+        (
+            "join_delay",
+            format!("{m}\n[behaviour.plus]\njoin_delay = @\n"),
+        ),
+        (
+            "register_delay",
+            format!("{m}\n[behaviour.distributors]\nregister_delay = @\n"),
+        ),
+        (
+            "review_delay",
+            format!("{m}\n[behaviour.distributors]\nreview_delay = @\n"),
+        ),
+        (
+            "accept_delay",
+            format!("{m}\n[behaviour.target]\naccept_delay = @\n"),
+        ),
+        (
+            "video_delay",
+            format!("{m}\n[behaviour.target]\nvideo_delay = @\n"),
+        ),
+        (
+            "review_delay",
+            format!("{m}\n[behaviour.target]\nreview_delay = @\n"),
+        ),
+        (
+            "cancel_delay",
+            format!("{m}\n[behaviour.orders]\ncancel_delay = @\n"),
+        ),
+        (
+            "ship_delay",
+            format!("{m}\n[behaviour.orders]\nship_delay = @\n"),
+        ),
+        (
+            "delivery_delay",
+            format!("{m}\n[behaviour.orders]\ndelivery_delay = @\n"),
+        ),
+    ];
+    let good = "{ dist = \"uniform\", min = 0.0, max = 1.0 }";
+    let mut failures = Vec::new();
+    for (key, site) in &sites {
+        let valid = replace_once(site, "@", good);
+        if let Err(errs) = affsim::scenario::parse("valid.toml", &valid) {
+            failures.push(format!(
+                "- `{key}` with a valid distribution is rejected: {}",
+                errs[0]
+            ));
+            continue;
+        }
+        let c = Case {
+            name: "unknown-key-at-a-distribution-site",
+            fixture: replace_once(site, "@", bad),
+            contains: &["unknown key \"mode\" in a uniform distribution"],
+            rule: None,
+            which: Which::First,
+        };
+        if let Err(e) = check_case(&c) {
+            failures.push(format!(
+                "- `{key}`: {e}\n  fixture:\n    {}",
+                c.fixture.replace('\n', "\n    ")
+            ));
+            continue;
+        }
+        let errs = affsim::scenario::parse("x.toml", &extract_cursor(&c.fixture).0).unwrap_err();
+        if !errs[0].message.starts_with(&format!("`{key}`: ")) {
+            failures.push(format!(
+                "- `{key}`: the message does not name the key: {}",
+                errs[0]
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// A handful of the cases through the real binary: exit code 2, `error: FILE:LINE:COL: …`,
@@ -942,6 +1114,7 @@ fn catalogue_known_library_bugs() {
 fn catalogue_through_the_binary() {
     let chosen = [
         "unknown-key-in-nested-inline-table",
+        "unknown-key-in-distribution",
         "string-for-days",
         "unquoted-money-float",
         "rate-three-decimals",
