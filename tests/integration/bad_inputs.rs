@@ -4,8 +4,9 @@
 //! through `affsim validate` (exit code 2, `file:line:column`, snippet).
 //!
 //! The fixtures are edits of small valid bases (checked valid first, so every edit is what makes
-//! a fixture invalid). A fixture that the library does not handle correctly (a panic, a hang)
-//! is a separate test at the end, marked `#[ignore = "library bug: …"]` while it fails.
+//! a fixture invalid). Should a fixture expose a library bug (a wrong place, a panic, a hang),
+//! add it as its own test stating the correct behaviour, marked `#[ignore = "library bug: …"]`
+//! until it is fixed; none is open today.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
