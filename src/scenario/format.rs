@@ -278,11 +278,10 @@ pub struct InvitationRaw {
     pub message: String,
     pub fee: Option<S<FeeRaw>>,
     pub flat_fee: Option<S<Money>>,
-    pub review: Option<crate::rules::target::Reviewer>,
+    pub review: Option<S<crate::rules::target::Reviewer>>,
     pub submit_days: Option<S<u32>>,
     pub flash_sale: Option<S<bool>>,
-    #[serde(default)]
-    pub authorise_ads: bool,
+    pub authorise_ads: Option<S<bool>>,
     #[serde(default)]
     pub scripted: bool,
 }
@@ -454,6 +453,12 @@ pub struct TargetBehaviourRaw {
     pub video_delay: Option<S<Dist>>,
     pub approval_probability: Option<S<f64>>,
     pub review_delay: Option<S<Dist>>,
+    pub seller_approval_probability: Option<S<f64>>,
+    pub seller_review_delay: Option<S<Dist>>,
+    pub platform_approval_probability: Option<S<f64>>,
+    pub platform_review_delay: Option<S<Dist>>,
+    #[serde(default)]
+    pub approved_video_posts: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -658,6 +663,7 @@ pub struct OrderRaw {
     pub traffic: Option<Traffic>,
     #[serde(default)]
     pub authorised: bool,
+    pub target_video: Option<S<String>>,
     pub seller_coupon: Option<S<Money>>,
     pub platform_coupon: Option<S<Money>>,
     pub shipping: Option<S<Money>>,

@@ -10,12 +10,14 @@
 //! - `fuzz`: proptest as a fuzzer of parsing and validation (bytes, UTF-8, token soup, mutated files).
 //! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
+//! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 
 mod util;
 
 mod bad_inputs;
 mod cli;
 mod determinism;
+mod explain;
 mod fuzz;
 mod golden;
 mod invariants;
