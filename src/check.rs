@@ -219,6 +219,7 @@ fn order_field(rec: &OrderRecord, f: OrderField) -> String {
         OrderField::Settled => date(rec.settled),
         OrderField::RateSince => s(rec.rate_since),
         OrderField::ShopAds => rec.shop_ads.to_string(),
+        OrderField::Authorised => rec.authorised.yes().to_string(),
         OrderField::Rules => rec.rules.to_string(),
         OrderField::Refused => rec.refused.clone().unwrap_or_else(|| "none".into()),
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::model::{Agents, Traffic};
 use crate::rules::attribution::{self, Candidate, Outcome, Query};
 use crate::rules::ledger::Entry;
-use crate::rules::orders::OrderRecord;
+use crate::rules::orders::{Authorisation, OrderRecord};
 use crate::rules::plans::PlanRef;
 use crate::scenario::Scenario;
 use crate::sim::{self, RunOptions};
@@ -42,6 +42,48 @@ pub struct OrderExplanation {
     pub plan_name: String,
     pub candidates: Vec<NamedCandidate>,
     pub entries: Vec<NamedEntry>,
+    /// For a line from a Target flat-fee video: the invitation and whether, and why, the video
+    /// was authorised for ads when the line was placed (TARGET-4, PLUS-10).
+    pub video: Option<String>,
+    /// The sellers' messages of the Target invitations behind the line (TARGET-1).
+    pub messages: Vec<InvitationMessage>,
+}
+
+/// A Target invitation's message (TARGET-1): informational, it changes no money.
+#[derive(Clone, Debug, Serialize)]
+pub struct InvitationMessage {
+    pub invitation: String,
+    pub message: String,
+}
+
+/// The non-empty messages of Target invitations `invs` (by index; repeats and unknown indices
+/// skipped), in the order given.
+fn messages(
+    sc: &Scenario,
+    invs: impl IntoIterator<Item = Option<usize>>,
+) -> Vec<InvitationMessage> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for i in invs.into_iter().flatten() {
+        if seen.contains(&i) {
+            continue;
+        }
+        seen.push(i);
+        if let Some(inv) = sc.invitations.get(i).filter(|x| !x.message.is_empty()) {
+            out.push(InvitationMessage {
+                invitation: inv.name.clone(),
+                message: inv.message.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn target_index(p: PlanRef) -> Option<usize> {
+    match p {
+        PlanRef::Target(i) => Some(i as usize),
+        _ => None,
+    }
 }
 
 /// A candidate with its plan named.
@@ -192,11 +234,32 @@ pub fn explain_order(sc: &Scenario, rep: u32, sel: &OrderSel) -> Result<OrderExp
         .filter(|e| e.prov.order == Some(order.no))
         .map(|e| named_entry(&sc.calendar, agents, e))
         .collect();
-    let plan_name = order
+    let applied = order
         .candidates
         .iter()
-        .find(|c| c.outcome == Outcome::Applied)
-        .map_or_else(|| "none".to_string(), |c| plan_name(sc, agents, c.plan));
+        .find(|c| c.outcome == Outcome::Applied);
+    let plan_name = applied.map_or_else(|| "none".to_string(), |c| plan_name(sc, agents, c.plan));
+    // The message of the invitation that paid the line, then of the one whose video it came from.
+    let video_inv = order
+        .target_video
+        .as_ref()
+        .and_then(|n| sc.invitations.iter().position(|i| &i.name == n));
+    let messages = messages(sc, [applied.and_then(|c| target_index(c.plan)), video_inv]);
+    let video = order.target_video.as_ref().map(|name| {
+        let how = match order.authorised {
+            Authorisation::SellerRequest => {
+                "authorised for ads at the seller's request (authorise_ads, TARGET-4)"
+            }
+            Authorisation::Creator => "authorised for ads by the creator (PLUS-10)",
+            Authorisation::No if video_inv.is_some_and(|i| !sc.invitations[i].authorise_ads) => {
+                "not authorised for ads: the seller did not ask for it (authorise_ads = false) and the creator did not authorise it (TARGET-4, PLUS-10)"
+            }
+            Authorisation::No => {
+                "not authorised for ads yet: the video was not approved when the line was placed (TARGET-4)"
+            }
+        };
+        format!("from the flat-fee video of target invitation {name}: {how}")
+    });
     Ok(OrderExplanation {
         replication: rep,
         seed: sc.seed,
@@ -204,6 +267,8 @@ pub fn explain_order(sc: &Scenario, rep: u32, sel: &OrderSel) -> Result<OrderExp
         plan_name,
         candidates,
         entries,
+        video,
+        messages,
     })
 }
 
@@ -221,6 +286,8 @@ pub struct RateExplanation {
     pub rules: Option<String>,
     pub since: Option<String>,
     pub candidates: Vec<NamedCandidate>,
+    /// The seller's message of the Target invitation that pays, if one does (TARGET-1).
+    pub messages: Vec<InvitationMessage>,
 }
 
 /// Explains which rate `creator` would earn on `product` at `at`, in the state replication `rep`
@@ -288,6 +355,7 @@ pub fn explain_rate(
         plan: res.map_or_else(|| "none".into(), |r| plan_name(sc, Some(a), r.plan)),
         rules: res.map(|r| r.rules.to_string()),
         since: res.map(|r| sc.calendar.stamp(r.since).to_string()),
+        messages: messages(sc, [res.and_then(|r| target_index(r.plan))]),
         candidates: cands
             .into_iter()
             .map(|x| NamedCandidate {
@@ -338,6 +406,17 @@ fn write_candidates(out: &mut String, cands: &[NamedCandidate]) {
             c.plan,
             rate,
             c.candidate.rules
+        );
+    }
+}
+
+/// The sellers' messages (TARGET-1), one line each.
+fn write_messages(out: &mut String, msgs: &[InvitationMessage]) {
+    for m in msgs {
+        let _ = writeln!(
+            out,
+            "  seller's message (target invitation {}): {:?}",
+            m.invitation, m.message
         );
     }
 }
@@ -403,6 +482,17 @@ pub fn order_text(e: &OrderExplanation) -> String {
             format!(", distributor fee {}", o.distributor_fee)
         }
     );
+    if let Some(v) = &e.video {
+        let _ = writeln!(out, "  {v}");
+    } else if o.traffic == Traffic::Ad {
+        let how = if o.authorised.yes() {
+            "authorised by the creator: Shop Ads rates may apply (PLUS-10)"
+        } else {
+            "not authorised: standard rates only (PLUS-10)"
+        };
+        let _ = writeln!(out, "  the ad's video is {how}");
+    }
+    write_messages(&mut out, &e.messages);
     write_candidates(&mut out, &e.candidates);
     let _ = writeln!(out, "  ledger entries:");
     for en in &e.entries {
@@ -442,6 +532,7 @@ pub fn rate_text(e: &RateExplanation) -> String {
             let _ = writeln!(out, "  no commission: no plan applies");
         }
     }
+    write_messages(&mut out, &e.messages);
     write_candidates(&mut out, &e.candidates);
     out
 }

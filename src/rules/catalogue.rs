@@ -424,8 +424,10 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
         G_TARGET,
         "Flat fee paid through the platform after approval",
         "Under a flat fee the seller pays the platform up front and the platform pays the creator \
-         once the creator's video, submitted within the agreed time, is approved. A creator who \
-         does not deliver in time is not paid and the seller's fee is refunded (configurable).",
+         once the creator's video, submitted within the agreed time, is approved by the seller or \
+         the platform (the review setting). If the seller asks, the video is authorised for ads \
+         (from its approval). A creator who does not deliver in time is not paid and the \
+         seller's fee is refunded (configurable).",
         "seed 001 (Target collaboration help page); model",
         true,
     ),

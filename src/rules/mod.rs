@@ -25,7 +25,7 @@ use crate::money::{Money, Rate, Rounding};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
-use crate::rules::orders::{OrderBook, OrderLine, OrderRecord, Payout, Status};
+use crate::rules::orders::{Authorisation, OrderBook, OrderLine, OrderRecord, Payout, Status};
 use crate::rules::plans::{Books, DecreaseLock, PlanRef};
 use crate::time::{Calendar, DAY, SimTime};
 
@@ -96,6 +96,9 @@ pub struct OrderRequest {
     pub traffic: Traffic,
     /// For ad traffic: the video is creator-authorised.
     pub authorised: bool,
+    /// The Target slot whose flat-fee video the line comes from, if it does: the video is also
+    /// authorised once approved when the seller asked for it (TARGET-4).
+    pub target_video: Option<u32>,
     pub seller_coupon: Money,
     pub platform_coupon: Money,
     pub shipping: Money,
@@ -582,7 +585,9 @@ impl Platform {
 
     // ---------------------------------------------------------------- orders
 
-    /// Places an order line: resolves the rate, takes the buyer's payment into escrow.
+    /// Places an order line: resolves the rate, takes the buyer's payment into escrow. A line from
+    /// an approved Target video whose seller asked for ads authorisation counts as authorised
+    /// (TARGET-4, PLUS-10).
     // rule: ORDER-1
     // rule: H-1
     pub fn place_order(
@@ -610,13 +615,24 @@ impl Platform {
                 "coupons exceed the line's price",
             ));
         }
+        // rule: TARGET-4 — an approved Target video is authorised for ads if the seller asked
+        let authorisation = if req
+            .target_video
+            .is_some_and(|s| self.books.target.video_authorised(s, t))
+        {
+            Authorisation::SellerRequest
+        } else if req.authorised {
+            Authorisation::Creator
+        } else {
+            Authorisation::No
+        };
         let q = Query {
             creator: req.creator,
             product: req.product,
             seller: prod.seller,
             at: t,
             traffic: req.traffic,
-            authorised: req.authorised,
+            authorised: authorisation.yes(),
             entry: self.showcase_entry(req.creator, req.product),
             open_since: self.open_since(req.creator, req.product),
             eligible: prod.eligible,
@@ -631,6 +647,10 @@ impl Platform {
         let mut rules = RuleSet::of(&[RuleId::Order1, RuleId::Order2, RuleId::H1]);
         if let Some(r) = &resolution {
             rules.extend(r.rules);
+        }
+        if req.traffic == Traffic::Ad && authorisation == Authorisation::SellerRequest {
+            // rule: TARGET-4 — the ad's video is authorised because the seller asked
+            rules.insert(RuleId::Target4);
         }
         self.fired.extend(rules);
         let prov = Provenance {
@@ -701,6 +721,11 @@ impl Platform {
                 commission: Money::ZERO,
                 distributor_fee: Money::ZERO,
                 shop_ads: resolution.is_some_and(|r| r.shop_ads),
+                authorised: authorisation,
+                target_video: req.target_video.map(|s| {
+                    let inv = self.books.target.slots[s as usize].invitation;
+                    self.books.target.invitations[inv as usize].name.clone()
+                }),
                 refused: None,
                 candidates,
             });

@@ -164,6 +164,24 @@ pub struct Payout {
     pub seller_revenue: Money,
 }
 
+/// Whether the video behind a line was authorised for Shop Ads at placement, and why (PLUS-10).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Authorisation {
+    /// Not authorised: an ad on it earns standard rates only.
+    No,
+    /// The creator authorised it (the order's `authorised`, or the behaviour model's draw).
+    Creator,
+    /// A Target flat-fee video, approved, whose seller asked for it to be authorised (TARGET-4).
+    SellerRequest,
+}
+
+impl Authorisation {
+    pub fn yes(self) -> bool {
+        self != Authorisation::No
+    }
+}
+
 /// The lasting record of a tracked line, for expectations and explanations.
 #[derive(Clone, Debug, Serialize)]
 pub struct OrderRecord {
@@ -190,6 +208,10 @@ pub struct OrderRecord {
     pub commission: Money,
     pub distributor_fee: Money,
     pub shop_ads: bool,
+    /// Whether the line's video was authorised for Shop Ads at placement (PLUS-10).
+    pub authorised: Authorisation,
+    /// The Target invitation whose flat-fee video the line came from, if it did (TARGET-4).
+    pub target_video: Option<String>,
     /// A refusal, if the rules refused the line or an action on it.
     pub refused: Option<String>,
     /// Every plan that could have paid the line, in precedence order, and why it won or lost.

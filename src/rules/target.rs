@@ -3,7 +3,9 @@
 //! An invitation goes to one or more creators; each (invitation, creator) pair is a *slot* with
 //! its own state. A Target rate applies to a creator only from acceptance to the end of the
 //! collaboration (TARGET-2, ATTR-2). Flat fees are deposited by the seller when the invitation
-//! is sent, held by the platform and paid on video approval or refunded (TARGET-4, H-8).
+//! is sent, held by the platform and paid on video approval or refunded (TARGET-4, H-8). An
+//! approved video is authorised for ads from its approval when the seller asked for it
+//! (`authorise_ads`, TARGET-4, PLUS-10).
 
 use serde::Serialize;
 
@@ -42,7 +44,8 @@ pub enum Fee {
     Flat(Money),
 }
 
-/// Who reviews flat-fee videos.
+/// Who reviews flat-fee videos (TARGET-4: the seller or the platform, per the review setting).
+/// The rules treat both alike; how each reviews is a behaviour model (`[behaviour.target]`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reviewer {
@@ -61,13 +64,15 @@ pub struct Invitation {
     /// End of the collaboration (exclusive).
     pub ends: SimTime,
     pub content: Vec<ContentKind>,
+    /// The seller's message (TARGET-1): informational, shown by `affsim explain`.
     pub message: String,
     pub fee: Fee,
     pub reviewer: Reviewer,
     /// Days after acceptance to submit the video (flat fee).
     pub submit_days: u32,
     pub flash_sale: bool,
-    /// Submitted videos are authorised for Shop Ads.
+    /// The seller asks for the creators' flat-fee videos to be authorised for ads: each is from
+    /// its approval (TARGET-4, PLUS-10).
     pub authorise_ads: bool,
     /// Driven only by the script (no behaviour model acts on it).
     pub scripted: bool,
@@ -108,6 +113,8 @@ pub struct Slot {
     pub rounds: u32,
     /// The video must be (re)submitted by then.
     pub deadline: SimTime,
+    /// When the flat-fee video was approved, or `SimTime::NEVER`.
+    pub approved: SimTime,
     /// Refundable samples bought: (product, when, price paid, qualifying sales so far, refunded).
     pub refundables: Vec<(ProductId, SimTime, Money, u32, bool)>,
 }
@@ -136,6 +143,7 @@ impl TargetBook {
                 submitted: false,
                 rounds: 0,
                 deadline: SimTime::NEVER,
+                approved: SimTime::NEVER,
                 refundables: Vec::new(),
             });
             for p in &inv.products {
@@ -201,6 +209,17 @@ impl TargetBook {
                 };
                 Some((s, why))
             })
+    }
+
+    /// Whether the flat-fee video of `slot` is authorised for ads at `t`: the seller asked for it
+    /// (`authorise_ads`) and the video was approved at or before `t`. Without the seller's
+    /// request the video is authorised only if its creator authorised it, as any other video
+    /// (decided by the caller).
+    // rule: TARGET-4 — if the seller asks, the creator's videos are authorised for ads
+    // rule: PLUS-10 — a Shop Ads rate needs an ad on a creator-authorised video
+    pub fn video_authorised(&self, slot: u32, t: SimTime) -> bool {
+        let s = &self.slots[slot as usize];
+        s.approved <= t && self.invitations[s.invitation as usize].authorise_ads
     }
 
     /// Flat fees the platform holds now.
@@ -445,9 +464,11 @@ impl Platform {
         Ok(())
     }
 
-    /// The seller or platform reviews a submitted video. Approval pays the flat fee to the
-    /// creator; a rejection opens a 7-day revision, and the third rejection refunds the seller
-    /// (H-8). Returns the new deadline after a rejection that leaves a round.
+    /// The seller or platform reviews a submitted video (who, and how, is for the caller: the
+    /// rules are the same). Approval pays the flat fee to the creator and, when the seller asked
+    /// for it, authorises the video for ads from now (TARGET-4); a rejection opens a 7-day
+    /// revision, and the third rejection refunds the seller (H-8). Returns the new deadline after
+    /// a rejection that leaves a round.
     // rule: TARGET-4
     pub fn review_video(
         &mut self,
@@ -477,6 +498,7 @@ impl Platform {
                 self.tally.add(Metric::FlatFeesPaid, amount.0);
                 self.books.target.slots[slot as usize].fee = FeeStatus::Paid;
             }
+            self.books.target.slots[slot as usize].approved = t;
             self.fired.insert(RuleId::Target4);
             return Ok(None);
         }

@@ -280,11 +280,10 @@ pub struct InvitationRaw {
     pub message: String,
     pub fee: Option<S<FeeRaw>>,
     pub flat_fee: Option<S<Money>>,
-    pub review: Option<crate::rules::target::Reviewer>,
+    pub review: Option<S<crate::rules::target::Reviewer>>,
     pub submit_days: Option<S<u32>>,
     pub flash_sale: Option<S<bool>>,
-    #[serde(default)]
-    pub authorise_ads: bool,
+    pub authorise_ads: Option<S<bool>>,
     #[serde(default)]
     pub scripted: bool,
 }
@@ -456,6 +455,12 @@ pub struct TargetBehaviourRaw {
     pub video_delay: Option<S<DistRaw>>,
     pub approval_probability: Option<S<f64>>,
     pub review_delay: Option<S<DistRaw>>,
+    pub seller_approval_probability: Option<S<f64>>,
+    pub seller_review_delay: Option<S<DistRaw>>,
+    pub platform_approval_probability: Option<S<f64>>,
+    pub platform_review_delay: Option<S<DistRaw>>,
+    #[serde(default)]
+    pub approved_video_posts: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -660,6 +665,7 @@ pub struct OrderRaw {
     pub traffic: Option<Traffic>,
     #[serde(default)]
     pub authorised: bool,
+    pub target_video: Option<S<String>>,
     pub seller_coupon: Option<S<Money>>,
     pub platform_coupon: Option<S<Money>>,
     pub shipping: Option<S<Money>>,

@@ -266,10 +266,31 @@ pub struct TargetBehaviour {
     pub video_probability: f64,
     /// Days from acceptance (or rejection) to submission.
     pub video_delay: Dist,
+    /// How the seller reviews the videos of invitations with `review = "seller"` (TARGET-4 model).
+    pub seller_review: Review,
+    /// How the platform reviews the videos of invitations with `review = "platform"`.
+    pub platform_review: Review,
+    /// An approved flat-fee video is posted and brings orders (TARGET-4 model; off by default).
+    pub approved_video_posts: bool,
+}
+
+/// How one reviewer (the seller or the platform) reviews flat-fee videos (TARGET-4 model).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
     /// Probability that a review approves the video.
     pub approval_probability: f64,
     /// Days from submission to review.
-    pub review_delay: Dist,
+    pub delay: Dist,
+}
+
+impl TargetBehaviour {
+    /// How `reviewer` reviews flat-fee videos.
+    pub fn review(&self, reviewer: crate::rules::target::Reviewer) -> &Review {
+        match reviewer {
+            crate::rules::target::Reviewer::Seller => &self.seller_review,
+            crate::rules::target::Reviewer::Platform => &self.platform_review,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -475,6 +496,8 @@ pub struct ScriptOrder {
     pub quantity: u32,
     pub traffic: Traffic,
     pub authorised: bool,
+    /// The Target invitation whose flat-fee video (by this order's creator) the order comes from.
+    pub target_video: Option<u32>,
     pub seller_coupon: Money,
     pub platform_coupon: Money,
     pub shipping: Money,
@@ -580,6 +603,7 @@ pub enum OrderField {
     Settled,
     RateSince,
     ShopAds,
+    Authorised,
     Rules,
     Refused,
 }
@@ -599,6 +623,7 @@ impl OrderField {
         "settled",
         "rate_since",
         "shop_ads",
+        "authorised",
         "rules",
         "refused",
     ];
@@ -618,6 +643,7 @@ impl OrderField {
             "settled" => Settled,
             "rate_since" => RateSince,
             "shop_ads" => ShopAds,
+            "authorised" => Authorised,
             "rules" => Rules,
             "refused" => Refused,
             _ => return None,
@@ -672,5 +698,71 @@ impl Scenario {
             self.named.creators.len() as u64
                 + p.creators.as_ref().map_or(0, |s| u64::from(s.count)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "[scenario]\nname = \"t\"\nregion = \"ID\"\nstart = \"2025-10-01\"\ndays = 5\n";
+
+    fn target_behaviour(extra: &str) -> TargetBehaviour {
+        parse("t.toml", &format!("{BASE}{extra}"))
+            .expect("valid")
+            .behaviour
+            .target
+    }
+
+    #[test]
+    fn each_reviewer_defaults_to_the_shared_review_settings() {
+        // no settings: today's defaults for both (0.8, uniform 0–2 days)
+        let d = target_behaviour("");
+        let shared = Review {
+            approval_probability: 0.8,
+            delay: Dist::uniform(0.0, 2.0),
+        };
+        assert_eq!(d.seller_review, shared);
+        assert_eq!(d.platform_review, shared);
+        assert!(!d.approved_video_posts);
+        // shared keys set: both follow them
+        let b = target_behaviour(
+            "[behaviour.target]\napproval_probability = 0.3\nreview_delay = { dist = \"fixed\", value = 1 }\n",
+        );
+        let shared = Review {
+            approval_probability: 0.3,
+            delay: Dist::Fixed { value: 1.0 },
+        };
+        assert_eq!(b.seller_review, shared);
+        assert_eq!(b.platform_review, shared);
+        // a reviewer's own keys override the shared ones for that reviewer only
+        let p = target_behaviour(
+            "[behaviour.target]\napproval_probability = 0.3\nplatform_approval_probability = 1\nplatform_review_delay = { dist = \"fixed\", value = 2 }\n",
+        );
+        assert_eq!(p.seller_review.approval_probability, 0.3);
+        assert_eq!(p.seller_review.delay, Dist::uniform(0.0, 2.0));
+        assert_eq!(p.platform_review.approval_probability, 1.0);
+        assert_eq!(p.platform_review.delay, Dist::Fixed { value: 2.0 });
+        assert_eq!(
+            p.review(crate::rules::target::Reviewer::Platform),
+            &p.platform_review
+        );
+    }
+
+    #[test]
+    fn a_reviewer_probability_outside_0_1_is_rejected() {
+        let errs = parse(
+            "t.toml",
+            &format!("{BASE}[behaviour.target]\nseller_approval_probability = 1.5\n"),
+        )
+        .expect_err("invalid");
+        assert!(
+            errs[0]
+                .to_string()
+                .contains("`seller_approval_probability` is a probability"),
+            "{}",
+            errs[0]
+        );
     }
 }

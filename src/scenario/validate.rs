@@ -970,6 +970,24 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 );
             }
         }
+        // rule: TARGET-3 — a commission-only collaboration has no video review, so nothing to
+        // review or to authorise for ads (TARGET-4)
+        if fee == crate::rules::target::Fee::CommissionOnly {
+            if let Some(r) = &i.review {
+                v.warn(
+                    r.span(),
+                    "`review` has no effect on a commission-only invitation: only flat-fee videos are reviewed",
+                    Some(RuleId::Target3),
+                );
+            }
+            if let Some(a) = i.authorise_ads.as_ref().filter(|a| *a.get_ref()) {
+                v.warn(
+                    a.span(),
+                    "`authorise_ads` has no effect on a commission-only invitation: only approved flat-fee videos are authorised at the seller's request",
+                    Some(RuleId::Target4),
+                );
+            }
+        }
         let submit_days = match &i.submit_days {
             Some(d) if *d.get_ref() == 0 || *d.get_ref() > 3650 => {
                 v.err(
@@ -992,10 +1010,13 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             content,
             message: i.message.clone(),
             fee,
-            reviewer: i.review.unwrap_or(crate::rules::target::Reviewer::Seller),
+            reviewer: i
+                .review
+                .as_ref()
+                .map_or(crate::rules::target::Reviewer::Seller, |r| *r.get_ref()),
             submit_days,
             flash_sale: i.flash_sale.as_ref().is_some_and(|f| *f.get_ref()),
-            authorise_ads: i.authorise_ads,
+            authorise_ads: i.authorise_ads.as_ref().is_some_and(|a| *a.get_ref()),
             scripted: i.scripted,
         });
     }
@@ -1462,6 +1483,13 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         lower_link_choice: db.lower_link_choice.unwrap_or_default(),
     };
     let tb = &b.target;
+    // Each reviewer's settings default to the shared ones (TARGET-4 model).
+    let approval = v.prob(&tb.approval_probability, "approval_probability", 0.8);
+    let review_delay = v.dist(
+        tb.review_delay.as_ref(),
+        "review_delay",
+        Dist::uniform(0.0, 2.0),
+    );
     let target_b = TargetBehaviour {
         accept_probability: v.prob(&tb.accept_probability, "accept_probability", 0.7),
         accept_delay: v.dist(
@@ -1475,12 +1503,31 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             "video_delay",
             Dist::uniform(1.0, 5.0),
         ),
-        approval_probability: v.prob(&tb.approval_probability, "approval_probability", 0.8),
-        review_delay: v.dist(
-            tb.review_delay.as_ref(),
-            "review_delay",
-            Dist::uniform(0.0, 2.0),
-        ),
+        seller_review: Review {
+            approval_probability: v.prob(
+                &tb.seller_approval_probability,
+                "seller_approval_probability",
+                approval,
+            ),
+            delay: v.dist(
+                tb.seller_review_delay.as_ref(),
+                "seller_review_delay",
+                review_delay.clone(),
+            ),
+        },
+        platform_review: Review {
+            approval_probability: v.prob(
+                &tb.platform_approval_probability,
+                "platform_approval_probability",
+                approval,
+            ),
+            delay: v.dist(
+                tb.platform_review_delay.as_ref(),
+                "platform_review_delay",
+                review_delay,
+            ),
+        },
+        approved_video_posts: tb.approved_video_posts,
     };
     let cb = &b.creators;
     let creators_b = CreatorBehaviour {
@@ -1835,14 +1882,72 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 }
             }
         }
+        let traffic = o.traffic.unwrap_or(Traffic::Video);
+        // rule: TARGET-4 — an order from a creator's flat-fee video (its ads are authorised
+        // once it is approved, if the seller asked)
+        let target_video = o.target_video.as_ref().and_then(|tv| {
+            let i = inv_names.get(v, tv)?;
+            let inv = &invitations[i as usize];
+            let mut ok = true;
+            if !matches!(inv.fee, crate::rules::target::Fee::Flat(_)) {
+                v.err(
+                    tv.span(),
+                    format!(
+                        "`{}` is a commission-only invitation: it has no reviewed video (TARGET-3); `target_video` needs a flat-fee invitation",
+                        tv.get_ref()
+                    ),
+                    Some(RuleId::Target4),
+                );
+                ok = false;
+            }
+            if !inv.creators.contains(&CreatorId(c)) {
+                v.err(
+                    tv.span(),
+                    format!(
+                        "creator `{}` is not invited by `{}`, so has no video for it",
+                        o.creator.get_ref(),
+                        tv.get_ref()
+                    ),
+                    Some(RuleId::Target1),
+                );
+                ok = false;
+            }
+            if let Some(p) = p {
+                if !inv.products.iter().any(|x| x.product.0 == p) {
+                    v.err(
+                        tv.span(),
+                        format!(
+                            "product `{}` is not in invitation `{}`",
+                            o.product.get_ref(),
+                            tv.get_ref()
+                        ),
+                        Some(RuleId::Target1),
+                    );
+                    ok = false;
+                }
+            }
+            if !matches!(traffic, Traffic::Video | Traffic::Ad) {
+                v.err(
+                    tv.span(),
+                    format!(
+                        "an order from a Target video comes from the video or an ad using it: `traffic` must be \"video\" or \"ad\", not \"{}\"",
+                        traffic.as_str()
+                    ),
+                    Some(RuleId::Target4),
+                );
+                ok = false;
+            }
+            ok.then_some(i)
+        });
         orders.push(ScriptOrder {
             name: o.id.get_ref().clone(),
             at,
             creator: CreatorId(c),
             product: ProductId(p.unwrap_or(0)),
             quantity,
-            traffic: o.traffic.unwrap_or(Traffic::Video),
+            traffic,
             authorised: o.authorised,
+            target_video,
             seller_coupon,
             platform_coupon,
             shipping,

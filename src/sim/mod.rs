@@ -123,6 +123,8 @@ struct Content {
     authorised: bool,
     posted: SimTime,
     remaining: u32,
+    /// The Target slot whose approved flat-fee video this is, if it is one (TARGET-4).
+    video: Option<u32>,
 }
 
 /// Receives a replication's ledger entries while it runs, in batches and in posting order, so
@@ -706,7 +708,7 @@ impl World<'_> {
                 product,
                 kind,
                 authorised,
-            } => self.post(t, creator, product, kind, authorised),
+            } => self.post(t, creator, product, kind, authorised, None),
             Ev::Demand(ci) => self.demand(t, ci),
             Ev::Ship { key, deliver } => {
                 if self.pf.ship(key, t).is_ok() {
@@ -1093,10 +1095,14 @@ impl World<'_> {
         match self.pf.submit_video(slot, t) {
             Ok(()) => {
                 if !self.slot_scripted(slot) {
-                    let tb = &self.sc.behaviour.target;
+                    // The invitation's reviewer — the seller or the platform — reviews with its
+                    // own probability and delay (TARGET-4 model), drawn from the sellers stream.
+                    let inv = self.pf.books.target.slots[slot as usize].invitation;
+                    let reviewer = self.pf.books.target.invitations[inv as usize].reviewer;
+                    let rv = self.sc.behaviour.target.review(reviewer);
                     let r = &mut self.rng.sellers;
-                    let approve = unit(r) < tb.approval_probability;
-                    let d = behaviour::delay(&tb.review_delay, r);
+                    let approve = unit(r) < rv.approval_probability;
+                    let d = behaviour::delay(&rv.delay, r);
                     self.q.push(
                         t.plus_minutes(d),
                         Phase::Agent,
@@ -1118,9 +1124,34 @@ impl World<'_> {
                     self.model_video(t, slot);
                 }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if approve && self.sc.behaviour.target.approved_video_posts {
+                    self.post_target_video(t, slot);
+                }
+            }
             Err(r) if scripted => self.refuse(r),
             Err(_) => {}
+        }
+    }
+
+    /// The opt-in video model (`behaviour.target.approved_video_posts`): an approved flat-fee
+    /// video is posted, as one video about each product of the invitation, and brings orders like
+    /// any post. It is authorised for ads when the seller asked for it (TARGET-4); otherwise as an
+    /// ordinary video: drawn with `creators.authorise_probability`, or not authorised on a
+    /// `scripted` invitation (as a scripted post by default).
+    fn post_target_video(&mut self, t: SimTime, slot: u32) {
+        let s = &self.pf.books.target.slots[slot as usize];
+        let inv = &self.pf.books.target.invitations[s.invitation as usize];
+        let (creator, scripted) = (s.creator, inv.scripted);
+        let products: Vec<ProductId> = inv.products.iter().map(|p| p.product).collect();
+        // rule: TARGET-4 — submitted videos are authorised for ads if the seller asks
+        let asked = self.pf.books.target.video_authorised(slot, t);
+        for p in products {
+            let authorised = asked
+                || (!scripted
+                    && unit(&mut self.rng.creators)
+                        < self.sc.behaviour.creators.authorise_probability);
+            self.post(t, creator, p, ContentKind::Video, authorised, Some(slot));
         }
     }
 
@@ -1170,7 +1201,7 @@ impl World<'_> {
                 product,
                 kind,
                 authorised,
-            } => self.post(t, *creator, *product, *kind, *authorised),
+            } => self.post(t, *creator, *product, *kind, *authorised, None),
             Action::Order(oi) => {
                 let o = &sc.orders[*oi as usize];
                 let req = OrderRequest {
@@ -1179,6 +1210,9 @@ impl World<'_> {
                     quantity: o.quantity,
                     traffic: o.traffic,
                     authorised: o.authorised,
+                    target_video: o
+                        .target_video
+                        .and_then(|inv| self.pf.books.target.slot_of(inv, o.creator)),
                     seller_coupon: o.seller_coupon,
                     platform_coupon: o.platform_coupon,
                     shipping: o.shipping,
@@ -1456,7 +1490,7 @@ impl World<'_> {
             };
             let authorised = kind == ContentKind::Video
                 && unit(&mut self.rng.creators) < b.authorise_probability;
-            self.post(t, c, e.product, kind, authorised);
+            self.post(t, c, e.product, kind, authorised, None);
         }
     }
 
@@ -1512,6 +1546,7 @@ impl World<'_> {
         }
     }
 
+    /// A creator posts; `video` is the Target slot when the post is its approved flat-fee video.
     fn post(
         &mut self,
         t: SimTime,
@@ -1519,6 +1554,7 @@ impl World<'_> {
         p: ProductId,
         kind: ContentKind,
         authorised: bool,
+        video: Option<u32>,
     ) {
         self.pf.note_post(c, p, kind, t);
         self.pf.tally.count(if kind == ContentKind::Live {
@@ -1546,6 +1582,7 @@ impl World<'_> {
             authorised,
             posted: t,
             remaining: n,
+            video,
         };
         let ci = match self.content_free.pop() {
             Some(i) => {
@@ -1599,6 +1636,10 @@ impl World<'_> {
                 quantity,
                 traffic,
                 authorised: item.authorised,
+                // showcase orders come from the showcase, not from the video
+                target_video: item
+                    .video
+                    .filter(|_| matches!(traffic, Traffic::Video | Traffic::Ad)),
                 seller_coupon,
                 platform_coupon,
                 shipping: bb.shipping,

@@ -163,6 +163,16 @@ fn script() -> String {
 fn target() -> String {
     format!("{MINIMAL}{TARGET}")
 }
+/// [`target`] with a flat fee.
+fn flat_target() -> String {
+    edit(&target(), "days = 7\n", "days = 7\nflat_fee = \"500\"\n")
+}
+/// A scripted order by `c` of `p` from the Target video `video` (a TOML value), to append.
+fn video_order(traffic: &str, video: &str) -> String {
+    format!(
+        "\n[[script.orders]]\nid = \"o\"\nat = \"2025-10-04 10:00\"\ncreator = \"c\"\nproduct = \"p\"\ntraffic = \"{traffic}\"\ntarget_video = {video}\n"
+    )
+}
 fn dist() -> String {
     format!("{MINIMAL}{DIST}")
 }
@@ -185,6 +195,10 @@ fn bases_are_valid() {
         ("open", open()),
         ("script", script()),
         ("target", target()),
+        (
+            "target-video",
+            format!("{}{}", flat_target(), video_order("ad", "\"inv\"")),
+        ),
         ("dist", dist()),
         ("plus", plus()),
         (
@@ -614,6 +628,42 @@ fn cases() -> Vec<Case> {
             edit(&target(), "days = 7\n", "days = 7\nfee = $0\"flat\"\n"),
             &["`fee = \"flat\"` needs `flat_fee`"],
             Some("TARGET-3"),
+        ),
+        case(
+            "target-video-of-commission-only-invitation",
+            format!("{}{}", target(), video_order("ad", "$0\"inv\"")),
+            &[
+                "`inv` is a commission-only invitation",
+                "needs a flat-fee invitation",
+            ],
+            Some("TARGET-4"),
+        ),
+        case(
+            "target-video-showcase-traffic",
+            format!("{}{}", flat_target(), video_order("showcase", "$0\"inv\"")),
+            &["`traffic` must be \"video\" or \"ad\", not \"showcase\""],
+            Some("TARGET-4"),
+        ),
+        case(
+            "target-video-creator-not-invited",
+            edit(
+                &format!(
+                    "{}{}{}",
+                    flat_target(),
+                    many_creators(1),
+                    video_order("ad", "$0\"inv\"")
+                ),
+                "creator = \"c\"\nproduct = \"p\"\ntraffic",
+                "creator = \"k1\"\nproduct = \"p\"\ntraffic",
+            ),
+            &["creator `k1` is not invited by `inv`"],
+            Some("TARGET-1"),
+        ),
+        case(
+            "target-video-unknown-invitation",
+            format!("{}{}", flat_target(), video_order("ad", "$0\"nope\"")),
+            &["nope"],
+            None,
         ),
         // ---- Collaboration Plus
         case(
@@ -1059,6 +1109,14 @@ fn every_distribution_key_points_inside_its_table() {
         (
             "review_delay",
             format!("{m}\n[behaviour.target]\nreview_delay = @\n"),
+        ),
+        (
+            "seller_review_delay",
+            format!("{m}\n[behaviour.target]\nseller_review_delay = @\n"),
+        ),
+        (
+            "platform_review_delay",
+            format!("{m}\n[behaviour.target]\nplatform_review_delay = @\n"),
         ),
         (
             "cancel_delay",

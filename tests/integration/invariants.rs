@@ -64,6 +64,10 @@ struct TargetGen {
     rates: Vec<(u32, Option<u32>)>,
     flat_fee: Option<u64>,
     authorise_ads: bool,
+    /// `review = "platform"` (else the seller), with the platform's own review settings.
+    platform_review: bool,
+    /// `behaviour.target.approved_video_posts`: approved videos bring orders.
+    video_posts: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -140,8 +144,10 @@ prop_compose! {
         rates in proptest::collection::vec((bp(), proptest::option::of(bp())), 6),
         flat_fee in proptest::option::weighted(0.4, 1u64..=500),
         authorise_ads in any::<bool>(),
+        platform_review in any::<bool>(),
+        video_posts in any::<bool>(),
     ) -> TargetGen {
-        TargetGen { creators, sent, days, rates, flat_fee, authorise_ads }
+        TargetGen { creators, sent, days, rates, flat_fee, authorise_ads, platform_review, video_posts }
     }
 }
 
@@ -341,8 +347,17 @@ impl Gen {
                         "fee = \"flat\"\nflat_fee = \"{}\"",
                         self.money(fee * 100)
                     );
+                    if tg.platform_review {
+                        t.push_str("review = \"platform\"\n");
+                    }
                 }
                 t.push('\n');
+                let _ = writeln!(
+                    t,
+                    "[behaviour.target]\napproved_video_posts = {}\nplatform_approval_probability = 0.6\n\
+                     platform_review_delay = {{ dist = \"fixed\", value = 0.5 }}\n",
+                    tg.video_posts
+                );
             }
         }
 

@@ -11,6 +11,7 @@
 //! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
+//! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 
 mod util;
 
@@ -18,6 +19,7 @@ mod allocations;
 mod bad_inputs;
 mod cli;
 mod determinism;
+mod explain;
 mod fuzz;
 mod golden;
 mod invariants;
