@@ -147,17 +147,7 @@ pub fn plan_name(sc: &Scenario, agents: Option<&Agents>, p: PlanRef) -> String {
 
 fn named_entry(cal: &Calendar, agents: Option<&Agents>, e: &Entry) -> NamedEntry {
     use crate::rules::ledger::Account as A;
-    let acct = |a: A| match (a, agents) {
-        (A::Seller(i), Some(n)) => format!("seller:{}", n.names.seller(crate::model::SellerId(i))),
-        (A::Creator(i), Some(n)) => {
-            format!("creator:{}", n.names.creator(crate::model::CreatorId(i)))
-        }
-        (A::Distributor(i), Some(n)) => format!(
-            "distributor:{}",
-            n.names.distributor(crate::model::DistributorId(i))
-        ),
-        _ => a.to_string(),
-    };
+    let acct = |a: A| a.named(agents);
     NamedEntry {
         seq: e.seq,
         time: cal.stamp(e.at).to_string(),

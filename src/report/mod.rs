@@ -258,22 +258,7 @@ fn ledger_row(
     names: Option<&crate::model::Agents>,
     calendar: &crate::time::Calendar,
 ) -> [String; 12] {
-    let acct = |a: crate::rules::ledger::Account| -> String {
-        use crate::rules::ledger::Account as A;
-        match (a, names) {
-            (A::Seller(i), Some(n)) => {
-                format!("seller:{}", n.names.seller(crate::model::SellerId(i)))
-            }
-            (A::Creator(i), Some(n)) => {
-                format!("creator:{}", n.names.creator(crate::model::CreatorId(i)))
-            }
-            (A::Distributor(i), Some(n)) => format!(
-                "distributor:{}",
-                n.names.distributor(crate::model::DistributorId(i))
-            ),
-            _ => a.to_string(),
-        }
-    };
+    let acct = |a: crate::rules::ledger::Account| a.named(names);
     [
         index.to_string(),
         e.seq.to_string(),

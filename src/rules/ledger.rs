@@ -43,6 +43,20 @@ impl Account {
     pub fn distributor(id: DistributorId) -> Account {
         Account::Distributor(id.0)
     }
+    /// The account as `ledger.csv` and `explain` write it: agents by their names when `agents`
+    /// is given (`creator:ayu`, `creator#12` for a generated one), else by index.
+    pub fn named(self, agents: Option<&crate::model::Agents>) -> String {
+        match (self, agents) {
+            (Account::Seller(i), Some(n)) => format!("seller:{}", n.names.seller(SellerId(i))),
+            (Account::Creator(i), Some(n)) => {
+                format!("creator:{}", n.names.creator(CreatorId(i)))
+            }
+            (Account::Distributor(i), Some(n)) => {
+                format!("distributor:{}", n.names.distributor(DistributorId(i)))
+            }
+            _ => self.to_string(),
+        }
+    }
     /// True for the platform's holding accounts, which must never go below zero.
     pub fn is_holding(self) -> bool {
         matches!(
