@@ -102,7 +102,17 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 /// and shard count, no shard twice, every replication present) and returns the scenario and the
 /// replications in index order.
 pub fn merge(partials: Vec<Partial>) -> Result<(Scenario, u64, Vec<Replication>), String> {
-    let Some(first) = partials.first().cloned() else {
+    // The first partial's header, to compare the others with (not its runs: they can be large).
+    let Some(first) = partials.first().map(|p| Partial {
+        format: p.format,
+        scenario_file: p.scenario_file.clone(),
+        scenario_source: p.scenario_source.clone(),
+        seed: p.seed,
+        replications: p.replications,
+        shard: p.shard,
+        runs: Vec::new(),
+        ledger: p.ledger,
+    }) else {
         return Err("nothing to merge".into());
     };
     let mut seen_shards = Vec::new();
@@ -186,7 +196,17 @@ pub fn sweep_shard_indices(arms: u32, replications: u32, k: u32, n: u32) -> Vec<
 pub fn merge_sweep(
     partials: Vec<SweepPartial>,
 ) -> Result<(String, String, Vec<String>, u64, Vec<Vec<Replication>>), String> {
-    let Some(first) = partials.first().cloned() else {
+    let Some(first) = partials.first().map(|p| SweepPartial {
+        format: p.format,
+        scenario_file: p.scenario_file.clone(),
+        scenario_source: p.scenario_source.clone(),
+        sets: p.sets.clone(),
+        seed: p.seed,
+        replications: p.replications,
+        arms: p.arms,
+        shard: p.shard,
+        runs: Vec::new(),
+    }) else {
         return Err("nothing to merge".into());
     };
     let mut seen = Vec::new();
