@@ -471,7 +471,7 @@ fn streamed_ledger_equals_the_recorded_one() {
         &streamed,
         &sc,
         std::slice::from_ref(&run),
-        &[streamed.clone()],
+        std::slice::from_ref(&streamed),
     )
     .unwrap();
     assert!(
