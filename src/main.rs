@@ -1,16 +1,23 @@
-//! The `affsim` command line: parses arguments (clap) and calls the library.
+//! The `affsim` command line: parses arguments (clap, in `cli`) and calls the library.
+
+mod cli;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 
-use affsim::experiment::{self, RunConfig};
+use affsim::experiment::{self, RunConfig, shard::parse_shard};
 use affsim::rules::catalogue::{RuleId, RuleSet};
 use affsim::scenario::{self, Scenario, ScenarioError};
+use affsim::sim::RunError;
 use affsim::{check, report};
+
+use cli::{CheckCmd, Cli, Command, ExplainCmd, MergeCmd, OutputArgs, RunArgs, RunCmd, SweepCmd};
 
 /// Prints a line on stdout, ignoring a closed pipe (`affsim … | head` must not panic).
 macro_rules! outln {
@@ -20,285 +27,40 @@ macro_rules! outln {
     }};
 }
 
-#[derive(Parser)]
-#[command(
-    name = "affsim",
-    version,
-    about = "Simulate and test creator-affiliate commerce rules",
-    propagate_version = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run a scenario (the built-in demo when none is given) and write a report folder.
-    Run {
-        /// Scenario file (TOML).
-        scenario: Option<PathBuf>,
-        /// Report folder (default: reports/<name>-seed<seed>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Seed (overrides the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Replications (overrides the scenario's).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Also write ledger.csv with every entry and its provenance.
-        #[arg(long)]
-        ledger: bool,
-        /// Replace an existing report folder.
-        #[arg(long)]
-        force: bool,
-        /// No progress or summary on stderr.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Print summary.json to stdout.
-        #[arg(long)]
-        json: bool,
-        /// Run only shard K of N — replications i with i mod N = K − 1 — and write a partial
-        /// result for `affsim merge` (see docs/scaling.md).
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-        /// Write wall-clock throughput (events and events per second, per replication and for
-        /// the run) to this JSON file. Not part of the report: timings vary from run to run.
-        #[arg(long, value_name = "FILE")]
-        timing: Option<PathBuf>,
-    },
-    /// Combine the partial results of `affsim run --shard K/N` into the report one run gives.
-    Merge {
-        /// Partial-result folders (each holding partial.json).
-        #[arg(required = true)]
-        dirs: Vec<PathBuf>,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long)]
-        force: bool,
-        #[arg(long, short)]
-        quiet: bool,
-        /// Print summary.json to stdout.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Parse and validate a scenario without running it.
-    Validate { scenario: PathBuf },
-    /// Run scenario files that carry expectations; one line per scenario, then `N passed, M failed`.
-    Check {
-        /// Files or folders (searched for *.toml).
-        #[arg(default_value = "scenarios")]
-        paths: Vec<PathBuf>,
-        /// List every rule ID with the scenarios that exercised it.
-        #[arg(long)]
-        coverage: bool,
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Print the verdicts as JSON on stdout.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Explain an order line (--order) or a creator's rate on a product at a time: which rate
-    /// applied, from which plan, by which rules, the candidates that lost, the ledger entries.
-    Explain {
-        /// Scenario file (the built-in demo when none is given).
-        scenario: Option<PathBuf>,
-        /// A scripted order's id, or an order number (`#12`).
-        #[arg(long, conflicts_with_all = ["creator", "product", "at"])]
-        order: Option<String>,
-        /// Creator name (or creator#N for a generated one).
-        #[arg(long, requires_all = ["product", "at"])]
-        creator: Option<String>,
-        /// Product name (or product#N).
-        #[arg(long, requires_all = ["creator", "at"])]
-        product: Option<String>,
-        /// Time, "YYYY-MM-DD HH:MM".
-        #[arg(long, requires_all = ["creator", "product"])]
-        at: Option<String>,
-        /// Traffic source for --creator/--product: video, live, showcase or ad.
-        #[arg(long, default_value = "video")]
-        traffic: String,
-        /// For ad traffic: the video is creator-authorised.
-        #[arg(long)]
-        authorised: bool,
-        /// Seed (overrides the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Replication index.
-        #[arg(long, default_value_t = 0)]
-        replication: u32,
-        /// Print JSON on stdout.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Run a scenario over a grid of settings (`[sweep]` in the file and/or --set), every arm
-    /// with the same random streams per replication, and report paired differences against
-    /// the baseline (the first value of each parameter).
-    Sweep {
-        scenario: PathBuf,
-        /// `path.to.key=v1,v2,…` (repeatable; several keys give the cartesian product). Paths go
-        /// through arrays of tables by id or index: `plus_campaigns.glow-task.reward`.
-        #[arg(long = "set", value_name = "PATH=VALUES")]
-        set: Vec<String>,
-        #[arg(long)]
-        replications: Option<u32>,
-        #[arg(long)]
-        seed: Option<u64>,
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Report folder (default: reports/<name>-sweep-seed<seed>).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long)]
-        force: bool,
-        #[arg(long, short)]
-        quiet: bool,
-        /// Print sweep.json to stdout.
-        #[arg(long)]
-        json: bool,
-        /// Run only shard K of N of the (arm, replication) space and write a partial result for
-        /// `affsim merge`.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<String>,
-    },
-    /// List the built-in scenarios.
-    Scenarios,
-    /// Write a commented starter scenario, NAME.toml, that validates.
-    New {
-        /// The scenario's name (also the file name, with .toml).
-        name: String,
-        #[arg(long)]
-        force: bool,
-    },
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
-    Completions { shell: clap_complete::Shell },
-}
+/// A command's result: `Err` carries the exit code, its message already printed on stderr.
+type CmdResult = Result<(), ExitCode>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Run {
-            scenario,
-            out,
-            seed,
-            replications,
-            threads,
-            ledger,
-            force,
-            quiet,
-            json,
-            shard,
-            timing,
-        } => cmd_run(
-            scenario,
-            out,
-            seed,
-            replications,
-            threads,
-            ledger,
-            force,
-            quiet,
-            json,
-            shard,
-            timing,
-        ),
-        Command::Validate { scenario } => match scenario::load(&scenario) {
-            Ok(sc) => {
-                warn(&sc);
-                let (s, p, c) = sc.agent_counts();
-                eprintln!(
-                    "{}: valid — {} ({} days from {}, {} sellers, {} products, {} creators, {} scripted events, {} expectations)",
-                    scenario.display(),
-                    sc.name,
-                    sc.days,
-                    sc.calendar.start,
-                    s,
-                    p,
-                    c,
-                    sc.script.len(),
-                    sc.expectations.len()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(errs) => invalid(&errs),
-        },
-        Command::Check {
-            paths,
-            coverage,
-            threads,
-            json,
-        } => cmd_check(paths, coverage, threads, json),
-        Command::Explain {
-            scenario,
-            order,
-            creator,
-            product,
-            at,
-            traffic,
-            authorised,
-            seed,
-            replication,
-            json,
-        } => cmd_explain(
-            scenario,
-            order,
-            creator,
-            product,
-            at,
-            &traffic,
-            authorised,
-            seed,
-            replication,
-            json,
-        ),
-        Command::Sweep {
-            scenario,
-            set,
-            replications,
-            seed,
-            threads,
-            out,
-            force,
-            quiet,
-            json,
-            shard,
-        } => cmd_sweep(
-            scenario,
-            set,
-            replications,
-            seed,
-            threads,
-            out,
-            force,
-            quiet,
-            json,
-            shard,
-        ),
+    let outcome = match Cli::parse().command {
+        Command::Run(args) => cmd_run(args),
+        Command::Merge(args) => cmd_merge(args),
+        Command::Validate { scenario } => cmd_validate(&scenario),
+        Command::Check(args) => cmd_check(args),
+        Command::Explain(args) => cmd_explain(args),
+        Command::Sweep(args) => cmd_sweep(args),
+        Command::Scenarios => {
+            outln!(
+                "demo\tthe built-in demo (affsim run): Shop plan, Open plans with samples and a rate cut, Target invitations, a distributor campaign, a Collaboration Plus Task and Challenge, over a synthetic market"
+            );
+            Ok(())
+        }
         Command::New { name, force } => cmd_new(&name, force),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "affsim", &mut std::io::stdout());
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Command::Merge {
-            dirs,
-            out,
-            force,
-            quiet,
-            json,
-        } => cmd_merge(dirs, out, force, quiet, json),
-        Command::Scenarios => {
-            outln!(
-                "demo\tthe built-in demo (affsim run): Shop plan, Open plans with samples and a rate cut, Target invitations, a distributor campaign, a Collaboration Plus Task and Challenge, over a synthetic market"
-            );
-            ExitCode::SUCCESS
-        }
-    }
+    };
+    outcome.err().unwrap_or(ExitCode::SUCCESS)
+}
+
+// ---- helpers shared by the commands ----
+
+/// Prints `error: {msg}` on stderr and gives exit code 2 (bad input, or an output not written).
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(2)
 }
 
 fn warn(sc: &Scenario) {
@@ -317,55 +79,134 @@ fn invalid(errs: &[ScenarioError]) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn load(path: &Option<PathBuf>) -> Result<Scenario, Vec<ScenarioError>> {
+/// The scenario file, or the built-in demo when none is given.
+fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
     match path {
         Some(p) => scenario::load(p),
         None => scenario::parse(scenario::DEMO_NAME, scenario::DEMO),
     }
+    .map_err(|errs| invalid(&errs))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_run(
-    path: Option<PathBuf>,
-    out: Option<PathBuf>,
-    seed: Option<u64>,
-    replications: Option<u32>,
+/// `--shard K/N`, parsed.
+fn shard_of(arg: Option<&str>) -> Result<Option<(u32, u32)>, ExitCode> {
+    arg.map(parse_shard).transpose().map_err(fail)
+}
+
+/// [`RunArgs`] resolved against the scenario: its seed and replications unless overridden.
+struct Plan {
+    seed: u64,
+    replications: u32,
     threads: Option<usize>,
-    ledger: bool,
-    force: bool,
-    quiet: bool,
-    json: bool,
-    shard: Option<String>,
-    timing: Option<PathBuf>,
-) -> ExitCode {
-    let shard = match shard
-        .as_deref()
-        .map(affsim::experiment::shard::parse_shard)
-        .transpose()
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+}
+
+impl Plan {
+    fn resolve(args: &RunArgs, sc: &Scenario) -> Result<Plan, ExitCode> {
+        if args.replications == Some(0) {
+            return Err(fail("--replications must be at least 1"));
         }
-    };
+        Ok(Plan {
+            seed: args.seed.unwrap_or(sc.seed),
+            replications: args.replications.unwrap_or(sc.replications),
+            threads: args.threads,
+        })
+    }
+}
+
+/// Starts writing the report folder `dest` aside ([`commit`] moves it into place; dropped
+/// uncommitted, nothing is left behind).
+fn stage(dest: &Path, force: bool) -> Result<report::Staged, ExitCode> {
+    report::Staged::new(dest, force).map_err(|e| fail(format!("{e:#}")))
+}
+
+/// Moves a staged report folder into place; its final path.
+fn commit(staged: report::Staged) -> Result<PathBuf, ExitCode> {
+    staged.commit().map_err(|e| fail(format!("{e:#}")))
+}
+
+/// Writes a shard's partial result (compact JSON) into the staged folder.
+fn write_partial(
+    staged: &report::Staged,
+    file: &str,
+    partial: &impl serde::Serialize,
+) -> Result<(), ExitCode> {
+    serde_json::to_string(partial)
+        .map_err(anyhow::Error::from)
+        .and_then(|t| std::fs::write(staged.path().join(file), t).map_err(anyhow::Error::from))
+        .map_err(|e| fail(format!("cannot write the partial result: {e:#}")))
+}
+
+/// A progress bar of `len` steps on stderr; hidden when quiet or stderr is not a terminal.
+fn progress_bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// A flag that Ctrl-C sets: the run finishes nothing new, and the staged folder, dropped
+/// uncommitted, leaves nothing half-written.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let flag = interrupt.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    interrupt
+}
+
+// ---- the commands ----
+
+fn cmd_validate(path: &Path) -> CmdResult {
+    let sc = scenario::load(path).map_err(|errs| invalid(&errs))?;
+    warn(&sc);
+    let (s, p, c) = sc.agent_counts();
+    eprintln!(
+        "{}: valid — {} ({} days from {}, {} sellers, {} products, {} creators, {} scripted events, {} expectations)",
+        path.display(),
+        sc.name,
+        sc.days,
+        sc.calendar.start,
+        s,
+        p,
+        c,
+        sc.script.len(),
+        sc.expectations.len()
+    );
+    Ok(())
+}
+
+fn cmd_run(args: RunCmd) -> CmdResult {
+    let RunCmd {
+        scenario: path,
+        run,
+        ledger,
+        output:
+            OutputArgs {
+                out,
+                force,
+                quiet,
+                json,
+            },
+        shard,
+        timing,
+    } = args;
+    let shard = shard_of(shard.as_deref())?;
     let source = match &path {
         Some(p) => std::fs::read_to_string(p).unwrap_or_default(),
         None => scenario::DEMO.to_string(),
     };
-    let sc = match load(&path) {
-        Ok(sc) => sc,
-        Err(errs) => return invalid(&errs),
-    };
+    let sc = load(&path)?;
     if !quiet {
         warn(&sc);
     }
-    if replications == Some(0) {
-        eprintln!("error: --replications must be at least 1");
-        return ExitCode::from(2);
-    }
-    let seed = seed.unwrap_or(sc.seed);
-    let n = replications.unwrap_or(sc.replications);
+    let Plan {
+        seed,
+        replications: n,
+        threads,
+    } = Plan::resolve(&run, &sc)?;
     let dest = out.unwrap_or_else(|| match shard {
         Some((k, shards)) => {
             let mut named = sc.clone();
@@ -374,33 +215,15 @@ fn cmd_run(
         }
         None => report::default_out(&sc, seed),
     });
-    let staged = match report::Staged::new(&dest, force) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(u64::from(n));
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    };
+    let staged = stage(&dest, force)?;
+    let bar = progress_bar(
+        quiet,
+        u64::from(n),
+        "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta}",
+    );
     let tick = bar.clone();
-    // Ctrl-C: finish nothing new, keep nothing half-written (the staged folder is removed).
-    let interrupt = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let finished = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    {
-        let flag = interrupt.clone();
-        let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
-    }
+    let interrupt = interrupt_flag();
+    let finished = Arc::new(AtomicU64::new(0));
     let counter = finished.clone();
     let cfg = RunConfig {
         replications: Some(n),
@@ -411,10 +234,10 @@ fn cmd_run(
             // Streamed to a part file per replication as the run posts, joined at the end.
             ledger_sink: ledger.then(|| report::ledger_sinks(staged.path(), &sc)),
             track: Vec::new(),
-            interrupt: Some(interrupt.clone()),
+            interrupt: Some(interrupt),
         },
         on_done: Some(Arc::new(move || {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            counter.fetch_add(1, Ordering::Relaxed);
             tick.inc(1)
         })),
     };
@@ -425,18 +248,17 @@ fn cmd_run(
     };
     let outcome = match experiment::run_indices(&sc, &cfg, &indices) {
         Ok(o) => o,
-        Err(affsim::sim::RunError::Interrupted { .. }) => {
+        Err(RunError::Interrupted { .. }) => {
             bar.abandon();
-            let done = finished.load(std::sync::atomic::Ordering::Relaxed);
+            let done = finished.load(Ordering::Relaxed);
             eprintln!(
                 "interrupted: {done} of {n} replication(s) had finished; no report was written"
             );
-            return ExitCode::from(130);
+            return Err(ExitCode::from(130));
         }
         Err(e) => {
             bar.abandon();
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Err(fail(e));
         }
     };
     bar.finish_and_clear();
@@ -444,8 +266,8 @@ fn cmd_run(
     let report_started = std::time::Instant::now();
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
-        let partial = affsim::experiment::shard::Partial {
-            format: affsim::experiment::shard::FORMAT,
+        let partial = experiment::shard::Partial {
+            format: experiment::shard::FORMAT,
             scenario_file: sc.file.clone(),
             scenario_source: source,
             seed,
@@ -455,56 +277,30 @@ fn cmd_run(
             runs: outcome
                 .replications
                 .iter()
-                .map(affsim::experiment::shard::RepData::of)
+                .map(experiment::shard::RepData::of)
                 .collect(),
         };
-        let written = serde_json::to_string(&partial)
-            .map_err(anyhow::Error::from)
-            .and_then(|t| {
-                std::fs::write(staged.path().join("partial.json"), t).map_err(anyhow::Error::from)
-            });
-        if let Err(e) = written {
-            eprintln!("error: cannot write the partial result: {e:#}");
-            return ExitCode::from(2);
+        write_partial(&staged, "partial.json", &partial)?;
+        let dest = commit(staged)?;
+        if !quiet {
+            eprintln!(
+                "shard {k}/{shards}: {} of {n} replication(s); partial result: {} (combine with `affsim merge`)",
+                outcome.replications.len(),
+                dest.display()
+            );
         }
-        return match staged.commit() {
-            Ok(d) => {
-                if !quiet {
-                    eprintln!(
-                        "shard {k}/{shards}: {} of {n} replication(s); partial result: {} (combine with `affsim merge`)",
-                        outcome.replications.len(),
-                        d.display()
-                    );
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(2)
-            }
-        };
+        return Ok(());
     }
     let parts = [staged.path().to_path_buf()];
-    let doc = match report::write_run(
+    let doc = report::write_run(
         staged.path(),
         &sc,
         seed,
         &outcome.replications,
         ledger.then_some(&parts[..]),
-    ) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot write the report: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let dest = match staged.commit() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
+    )
+    .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
+    let dest = commit(staged)?;
     if let Some(file) = &timing {
         let doc = report::timing_json(
             &sc,
@@ -516,8 +312,7 @@ fn cmd_run(
         );
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
         if let Err(e) = std::fs::write(file, text) {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            return ExitCode::from(2);
+            return Err(fail(format!("cannot write {}: {e}", file.display())));
         }
     }
     if json {
@@ -545,27 +340,26 @@ fn cmd_run(
             dest.display()
         );
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: bool) -> ExitCode {
-    let files = match check::collect(&paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+fn cmd_check(args: CheckCmd) -> CmdResult {
+    let CheckCmd {
+        paths,
+        coverage,
+        threads,
+        json,
+    } = args;
+    let files = check::collect(&paths).map_err(fail)?;
     if files.is_empty() {
-        eprintln!(
-            "error: no scenario files found in {}",
+        return Err(fail(format_args!(
+            "no scenario files found in {}",
             paths
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-        return ExitCode::from(2);
+        )));
     }
     let verdicts: Vec<check::Verdict> = files
         .iter()
@@ -644,30 +438,27 @@ fn cmd_check(paths: Vec<PathBuf>, coverage: bool, threads: Option<usize>, json: 
         outln!("{passed} passed, {failed} failed");
     }
     if failed > 0 {
-        ExitCode::from(1)
+        Err(ExitCode::from(1))
     } else {
-        ExitCode::SUCCESS
+        Ok(())
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_explain(
-    path: Option<PathBuf>,
-    order: Option<String>,
-    creator: Option<String>,
-    product: Option<String>,
-    at: Option<String>,
-    traffic: &str,
-    authorised: bool,
-    seed: Option<u64>,
-    replication: u32,
-    json: bool,
-) -> ExitCode {
+fn cmd_explain(args: ExplainCmd) -> CmdResult {
     use affsim::explain;
-    let mut sc = match load(&path) {
-        Ok(sc) => sc,
-        Err(errs) => return invalid(&errs),
-    };
+    let ExplainCmd {
+        scenario: path,
+        order,
+        creator,
+        product,
+        at,
+        traffic,
+        authorised,
+        seed,
+        replication,
+        json,
+    } = args;
+    let mut sc = load(&path)?;
     if let Some(s) = seed {
         sc.seed = s;
     }
@@ -680,23 +471,23 @@ fn cmd_explain(
             }
         })
     } else if let (Some(c), Some(p), Some(at)) = (creator, product, at) {
-        let traffic = match traffic {
+        let traffic = match traffic.as_str() {
             "video" => affsim::model::Traffic::Video,
             "live" => affsim::model::Traffic::Live,
             "showcase" => affsim::model::Traffic::Showcase,
             "ad" => affsim::model::Traffic::Ad,
             other => {
-                eprintln!("error: --traffic must be video, live, showcase or ad, not `{other}`");
-                return ExitCode::from(2);
+                return Err(fail(format_args!(
+                    "--traffic must be video, live, showcase or ad, not `{other}`"
+                )));
             }
         };
         let Some(t) = affsim::time::parse_datetime(&at).and_then(|dt| sc.calendar.time_of(dt))
         else {
-            eprintln!(
-                "error: --at `{at}` is not a time on or after the scenario start {} (\"YYYY-MM-DD HH:MM\")",
+            return Err(fail(format_args!(
+                "--at `{at}` is not a time on or after the scenario start {} (\"YYYY-MM-DD HH:MM\")",
                 sc.calendar.start
-            );
-            return ExitCode::from(2);
+            )));
         };
         explain::explain_rate(&sc, replication, &c, &p, t, traffic, authorised).map(|e| {
             if json {
@@ -706,82 +497,47 @@ fn cmd_explain(
             }
         })
     } else {
-        eprintln!("error: explain needs --order ID, or --creator C --product P --at TIME");
-        return ExitCode::from(2);
+        return Err(fail(
+            "explain needs --order ID, or --creator C --product P --at TIME",
+        ));
     };
-    match result {
-        Ok(text) => {
-            outln!("{}", text.trim_end());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let text = result.map_err(fail)?;
+    outln!("{}", text.trim_end());
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn cmd_sweep(
-    path: PathBuf,
-    set: Vec<String>,
-    replications: Option<u32>,
-    seed: Option<u64>,
-    threads: Option<usize>,
-    out: Option<PathBuf>,
-    force: bool,
-    quiet: bool,
-    json: bool,
-    shard: Option<String>,
-) -> ExitCode {
+fn cmd_sweep(args: SweepCmd) -> CmdResult {
     use affsim::experiment::sweep;
-    let shard = match shard
-        .as_deref()
-        .map(affsim::experiment::shard::parse_shard)
-        .transpose()
-    {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let SweepCmd {
+        scenario: path,
+        set,
+        run,
+        output:
+            OutputArgs {
+                out,
+                force,
+                quiet,
+                json,
+            },
+        shard,
+    } = args;
+    let shard = shard_of(shard.as_deref())?;
     let file = path.display().to_string();
-    let src = match std::fs::read_to_string(&path) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {file}: cannot read the scenario file: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let src = std::fs::read_to_string(&path)
+        .map_err(|e| fail(format_args!("{file}: cannot read the scenario file: {e}")))?;
     // The file must be a valid scenario first (errors point into the file itself).
-    let base = match scenario::parse(&file, &src) {
-        Ok(sc) => sc,
-        Err(errs) => return invalid(&errs),
-    };
-    let mut extra = Vec::new();
-    for s in &set {
-        match sweep::parse_set(s) {
-            Ok(p) => extra.push(p),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let arms = match sweep::arms(&file, &src, &extra) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if replications == Some(0) {
-        eprintln!("error: --replications must be at least 1");
-        return ExitCode::from(2);
-    }
-    let seed = seed.unwrap_or(base.seed);
-    let n = replications.unwrap_or(base.replications);
+    let base = scenario::parse(&file, &src).map_err(|errs| invalid(&errs))?;
+    let extra = set
+        .iter()
+        .map(|s| sweep::parse_set(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    let arms = sweep::arms(&file, &src, &extra).map_err(fail)?;
+    let Plan {
+        seed,
+        replications: n,
+        threads,
+    } = Plan::resolve(&run, &base)?;
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
         sc.name = match shard {
@@ -790,38 +546,21 @@ fn cmd_sweep(
         };
         report::default_out(&sc, seed)
     });
-    let staged = match report::Staged::new(&dest, force) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
+    let staged = stage(&dest, force)?;
     let n_arms = arms.len();
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new((n_arms as u64) * u64::from(n));
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} sweep: {msg} replications {pos}/{len} [{bar:30}] eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    };
-    let interrupt = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    {
-        let flag = interrupt.clone();
-        let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::Relaxed));
-    }
+    let bar = progress_bar(
+        quiet,
+        (n_arms as u64) * u64::from(n),
+        "{spinner} sweep: {msg} replications {pos}/{len} [{bar:30}] eta {eta}",
+    );
+    let interrupt = interrupt_flag();
     let tick = bar.clone();
     let cfg = RunConfig {
         replications: Some(n),
         threads,
         seed: Some(seed),
         options: affsim::sim::RunOptions {
-            interrupt: Some(interrupt.clone()),
+            interrupt: Some(interrupt),
             ..Default::default()
         },
         on_done: Some(Arc::new(move || tick.inc(1))),
@@ -840,72 +579,55 @@ fn cmd_sweep(
                 Err(e) => {
                     bar.abandon();
                     eprintln!("error: {e}");
-                    return ExitCode::from(
-                        if matches!(e, affsim::sim::RunError::Interrupted { .. }) {
+                    return Err(ExitCode::from(
+                        if matches!(e, RunError::Interrupted { .. }) {
                             130
                         } else {
                             2
                         },
-                    );
+                    ));
                 }
             }
         }
         bar.finish_and_clear();
         let partial = sh::SweepPartial {
             format: sh::FORMAT,
-            scenario_file: file.clone(),
-            scenario_source: src.clone(),
-            sets: set.clone(),
+            scenario_file: file,
+            scenario_source: src,
+            sets: set,
             seed,
             replications: n,
             arms: n_arms as u32,
             shard: (k, shards),
             runs,
         };
-        let written = serde_json::to_string(&partial)
-            .map_err(anyhow::Error::from)
-            .and_then(|t| {
-                std::fs::write(staged.path().join("sweep-partial.json"), t)
-                    .map_err(anyhow::Error::from)
-            });
-        if let Err(e) = written {
-            eprintln!("error: cannot write the partial result: {e:#}");
-            return ExitCode::from(2);
+        write_partial(&staged, "sweep-partial.json", &partial)?;
+        let dest = commit(staged)?;
+        if !quiet {
+            eprintln!(
+                "sweep shard {k}/{shards}: partial result {} (combine with `affsim merge`)",
+                dest.display()
+            );
         }
-        return match staged.commit() {
-            Ok(d) => {
-                if !quiet {
-                    eprintln!(
-                        "sweep shard {k}/{shards}: partial result {} (combine with `affsim merge`)",
-                        d.display()
-                    );
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(2)
-            }
-        };
+        return Ok(());
     }
     let bar2 = bar.clone();
     let outcome = match sweep::run(arms, &cfg, |i| {
         bar2.set_message(format!("arm {}/{n_arms}", i + 1))
     }) {
         Ok(o) => o,
-        Err(affsim::sim::RunError::Interrupted { .. }) => {
+        Err(RunError::Interrupted { .. }) => {
             bar.abandon();
             eprintln!(
                 "interrupted: {} replication(s) of {} had finished; no report was written",
                 bar.position(),
                 (n_arms as u64) * u64::from(n)
             );
-            return ExitCode::from(130);
+            return Err(ExitCode::from(130));
         }
         Err(e) => {
             bar.abandon();
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Err(fail(e));
         }
     };
     bar.finish_and_clear();
@@ -921,17 +643,8 @@ fn cmd_sweep(
         report::write_sweep_markdown(dir, &base, &doc, &charts)?;
         Ok(())
     };
-    if let Err(e) = write() {
-        eprintln!("error: cannot write the sweep report: {e:#}");
-        return ExitCode::from(2);
-    }
-    let dest = match staged.commit() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
+    write().map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
+    let dest = commit(staged)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
@@ -945,166 +658,129 @@ fn cmd_sweep(
         }
         eprintln!("report: {}", dest.display());
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// The starter scenario `affsim new` writes.
 const STARTER: &str = include_str!("../scenarios/examples/starter.toml");
 
-fn cmd_new(name: &str, force: bool) -> ExitCode {
+fn cmd_new(name: &str, force: bool) -> CmdResult {
     let ok = !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !ok {
-        eprintln!("error: a scenario name uses letters, digits, '-' and '_' only");
-        return ExitCode::from(2);
+        return Err(fail(
+            "a scenario name uses letters, digits, '-' and '_' only",
+        ));
     }
     let path = PathBuf::from(format!("{name}.toml"));
     if path.exists() && !force {
-        eprintln!(
-            "error: {} already exists; pass --force to overwrite it",
+        return Err(fail(format_args!(
+            "{} already exists; pass --force to overwrite it",
             path.display()
-        );
-        return ExitCode::from(2);
+        )));
     }
     let text = STARTER.replacen("name = \"starter\"", &format!("name = \"{name}\""), 1);
     if let Err(e) = std::fs::write(&path, text) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return ExitCode::from(2);
+        return Err(fail(format_args!("cannot write {}: {e}", path.display())));
     }
     eprintln!(
         "wrote {} — try `affsim check {0}` and `affsim run {0}`",
         path.display()
     );
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-fn cmd_merge(
-    dirs: Vec<PathBuf>,
-    out: Option<PathBuf>,
-    force: bool,
-    quiet: bool,
-    json: bool,
-) -> ExitCode {
+fn cmd_merge(args: MergeCmd) -> CmdResult {
     use affsim::experiment::shard;
+    let MergeCmd { dirs, output } = args;
     if dirs.iter().all(|d| d.join("sweep-partial.json").exists()) {
-        return merge_sweep(dirs, out, force, quiet, json);
+        return merge_sweep(dirs, output);
     }
+    let OutputArgs {
+        out,
+        force,
+        quiet,
+        json,
+    } = output;
     let mut partials = Vec::new();
     for d in &dirs {
         let file = d.join("partial.json");
         let parsed = std::fs::read_to_string(&file)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<shard::Partial>(&t).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(p) => partials.push(p),
-            Err(e) => {
-                eprintln!("error: {}: not a partial result: {e}", file.display());
-                return ExitCode::from(2);
-            }
-        }
+        partials.push(parsed.map_err(|e| {
+            fail(format_args!(
+                "{}: not a partial result: {e}",
+                file.display()
+            ))
+        })?);
     }
     // Shards that ran with --ledger left their replications' ledger parts in their folders.
     let ledger = partials.iter().filter(|p| p.ledger).count();
     if ledger != 0 && ledger != partials.len() {
-        eprintln!(
-            "error: {ledger} of {} shard(s) ran with --ledger; run every shard with it, or none",
+        return Err(fail(format_args!(
+            "{ledger} of {} shard(s) ran with --ledger; run every shard with it, or none",
             partials.len()
-        );
-        return ExitCode::from(2);
+        )));
     }
-    let (sc, seed, reps) = match shard::merge(partials) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let (sc, seed, reps) = shard::merge(partials).map_err(fail)?;
     let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
-    let staged = match report::Staged::new(&dest, force) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let doc = match report::write_run(
+    let staged = stage(&dest, force)?;
+    let doc = report::write_run(
         staged.path(),
         &sc,
         seed,
         &reps,
         (ledger != 0).then_some(&dirs[..]),
-    ) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot write the report: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    match staged.commit() {
-        Ok(d) => {
-            if json {
-                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-            }
-            if !quiet {
-                eprintln!(
-                    "merged {} shard(s), {} replication(s) of {}; report: {}",
-                    dirs.len(),
-                    reps.len(),
-                    sc.name,
-                    d.display()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+    )
+    .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
+    let dest = commit(staged)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
+    if !quiet {
+        eprintln!(
+            "merged {} shard(s), {} replication(s) of {}; report: {}",
+            dirs.len(),
+            reps.len(),
+            sc.name,
+            dest.display()
+        );
+    }
+    Ok(())
 }
 
-fn merge_sweep(
-    dirs: Vec<PathBuf>,
-    out: Option<PathBuf>,
-    force: bool,
-    quiet: bool,
-    json: bool,
-) -> ExitCode {
+fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
     use affsim::experiment::{shard, sweep};
+    let OutputArgs {
+        out,
+        force,
+        quiet,
+        json,
+    } = output;
     let mut partials = Vec::new();
     for d in &dirs {
         let file = d.join("sweep-partial.json");
-        match std::fs::read_to_string(&file)
+        let parsed = std::fs::read_to_string(&file)
             .map_err(|e| e.to_string())
             .and_then(|t| {
                 serde_json::from_str::<shard::SweepPartial>(&t).map_err(|e| e.to_string())
-            }) {
-            Ok(p) => partials.push(p),
-            Err(e) => {
-                eprintln!("error: {}: not a sweep partial result: {e}", file.display());
-                return ExitCode::from(2);
-            }
-        }
+            });
+        partials.push(parsed.map_err(|e| {
+            fail(format_args!(
+                "{}: not a sweep partial result: {e}",
+                file.display()
+            ))
+        })?);
     }
-    let fail = |e: String| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    };
-    let (src, file, sets, seed, runs) = match shard::merge_sweep(partials) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
+    let (src, file, sets, seed, runs) = shard::merge_sweep(partials).map_err(fail)?;
     let extra: Result<Vec<_>, _> = sets.iter().map(|s| sweep::parse_set(s)).collect();
-    let arms = match extra.and_then(|x| sweep::arms(&file, &src, &x).map_err(|e| e.to_string())) {
-        Ok(a) => a,
-        Err(e) => return fail(e),
-    };
-    let base = match scenario::parse(&file, &src) {
-        Ok(b) => b,
-        Err(e) => return fail(e[0].to_string()),
-    };
+    let arms = extra
+        .and_then(|x| sweep::arms(&file, &src, &x).map_err(|e| e.to_string()))
+        .map_err(fail)?;
+    let base = scenario::parse(&file, &src).map_err(|e| fail(&e[0]))?;
     let outcome = sweep::SweepOutcome {
         seed,
         arms: arms.into_iter().zip(runs).collect(),
@@ -1115,27 +791,19 @@ fn merge_sweep(
         sc.name = format!("{}-sweep", sc.name);
         report::default_out(&sc, seed)
     });
-    let staged = match report::Staged::new(&dest, force) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("{e:#}")),
-    };
-    if let Err(e) = report::write_sweep(staged.path(), &base, &doc) {
-        return fail(format!("cannot write the sweep report: {e:#}"));
+    let staged = stage(&dest, force)?;
+    report::write_sweep(staged.path(), &base, &doc)
+        .map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
+    let dest = commit(staged)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
-    match staged.commit() {
-        Ok(d) => {
-            if json {
-                outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-            }
-            if !quiet {
-                eprintln!(
-                    "merged {} sweep shard(s); report: {}",
-                    dirs.len(),
-                    d.display()
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(format!("{e:#}")),
+    if !quiet {
+        eprintln!(
+            "merged {} sweep shard(s); report: {}",
+            dirs.len(),
+            dest.display()
+        );
     }
+    Ok(())
 }

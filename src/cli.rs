@@ -1,0 +1,175 @@
+//! The `affsim` command line as typed: clap definitions only (the binary's `mod cli`, not the library).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "affsim",
+    version,
+    about = "Simulate and test creator-affiliate commerce rules",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a scenario (the built-in demo when none is given) and write a report folder.
+    Run(RunCmd),
+    /// Combine the partial results of `affsim run --shard K/N` into the report one run gives.
+    Merge(MergeCmd),
+    /// Parse and validate a scenario without running it.
+    Validate { scenario: PathBuf },
+    /// Run scenario files that carry expectations; one line per scenario, then `N passed, M failed`.
+    Check(CheckCmd),
+    /// Explain an order line (--order) or a creator's rate on a product at a time: which rate
+    /// applied, from which plan, by which rules, the candidates that lost, the ledger entries.
+    Explain(ExplainCmd),
+    /// Run a scenario over a grid of settings (`[sweep]` in the file and/or --set), every arm
+    /// with the same random streams per replication, and report paired differences against
+    /// the baseline (the first value of each parameter).
+    Sweep(SweepCmd),
+    /// List the built-in scenarios.
+    Scenarios,
+    /// Write a commented starter scenario, NAME.toml, that validates.
+    New {
+        /// The scenario's name (also the file name, with .toml).
+        name: String,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions { shell: clap_complete::Shell },
+}
+
+// The options shared by `run` and `sweep`: the scenario's seed and replications overridden,
+// and the worker threads.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications (overrides the scenario's).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+// The options shared by the commands that write a report folder: `run`, `sweep` and `merge`.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Report folder (default: reports/<name>-seed<seed>, or reports/<name>-sweep-seed<seed>
+    /// for a sweep).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing report folder.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress or summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print the report's JSON (summary.json, or sweep.json for a sweep) to stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RunCmd {
+    /// Scenario file (TOML).
+    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Also write ledger.csv with every entry and its provenance.
+    #[arg(long)]
+    pub ledger: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Run only shard K of N — replications i with i mod N = K − 1 — and write a partial
+    /// result for `affsim merge` (see docs/scaling.md).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Write wall-clock throughput (events and events per second, per replication and for
+    /// the run) to this JSON file. Not part of the report: timings vary from run to run.
+    #[arg(long, value_name = "FILE")]
+    pub timing: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct MergeCmd {
+    /// Partial-result folders (each holding partial.json).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct CheckCmd {
+    /// Files or folders (searched for *.toml).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// List every rule ID with the scenarios that exercised it.
+    #[arg(long)]
+    pub coverage: bool,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the verdicts as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ExplainCmd {
+    /// Scenario file (the built-in demo when none is given).
+    pub scenario: Option<PathBuf>,
+    /// A scripted order's id, or an order number (`#12`).
+    #[arg(long, conflicts_with_all = ["creator", "product", "at"])]
+    pub order: Option<String>,
+    /// Creator name (or creator#N for a generated one).
+    #[arg(long, requires_all = ["product", "at"])]
+    pub creator: Option<String>,
+    /// Product name (or product#N).
+    #[arg(long, requires_all = ["creator", "at"])]
+    pub product: Option<String>,
+    /// Time, "YYYY-MM-DD HH:MM".
+    #[arg(long, requires_all = ["creator", "product"])]
+    pub at: Option<String>,
+    /// Traffic source for --creator/--product: video, live, showcase or ad.
+    #[arg(long, default_value = "video")]
+    pub traffic: String,
+    /// For ad traffic: the video is creator-authorised.
+    #[arg(long)]
+    pub authorised: bool,
+    /// Seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replication index.
+    #[arg(long, default_value_t = 0)]
+    pub replication: u32,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct SweepCmd {
+    pub scenario: PathBuf,
+    /// `path.to.key=v1,v2,…` (repeatable; several keys give the cartesian product). Paths go
+    /// through arrays of tables by id or index: `plus_campaigns.glow-task.reward`.
+    #[arg(long = "set", value_name = "PATH=VALUES")]
+    pub set: Vec<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Run only shard K of N of the (arm, replication) space and write a partial result for
+    /// `affsim merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+}
