@@ -81,9 +81,15 @@ fn invalid(errs: &[ScenarioError]) -> ExitCode {
 
 /// The scenario file, or the built-in demo when none is given.
 fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
+    load_source(path).map(|(sc, _)| sc)
+}
+
+/// The scenario (the built-in demo without a path) and its text, read once.
+fn load_source(path: &Option<PathBuf>) -> Result<(Scenario, String), ExitCode> {
     match path {
-        Some(p) => scenario::load(p),
-        None => scenario::parse(scenario::DEMO_NAME, scenario::DEMO),
+        Some(p) => scenario::load_source(p),
+        None => scenario::parse(scenario::DEMO_NAME, scenario::DEMO)
+            .map(|sc| (sc, scenario::DEMO.to_string())),
     }
     .map_err(|errs| invalid(&errs))
 }
@@ -194,11 +200,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         timing,
     } = args;
     let shard = shard_of(shard.as_deref())?;
-    let source = match &path {
-        Some(p) => std::fs::read_to_string(p).unwrap_or_default(),
-        None => scenario::DEMO.to_string(),
-    };
-    let sc = load(&path)?;
+    let (sc, source) = load_source(&path)?;
     if !quiet {
         warn(&sc);
     }
@@ -717,15 +719,12 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
             ))
         })?);
     }
-    // Shards that ran with --ledger left their replications' ledger parts in their folders.
-    let ledger = partials.iter().filter(|p| p.ledger).count();
-    if ledger != 0 && ledger != partials.len() {
-        return Err(fail(format_args!(
-            "{ledger} of {} shard(s) ran with --ledger; run every shard with it, or none",
-            partials.len()
-        )));
-    }
-    let (sc, seed, reps) = shard::merge(partials).map_err(fail)?;
+    let shard::Merged {
+        scenario: sc,
+        seed,
+        replications: reps,
+        ledger,
+    } = shard::merge(partials).map_err(fail)?;
     let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
     let staged = stage(&dest, force)?;
     let doc = report::write_run(
@@ -733,7 +732,8 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         &sc,
         seed,
         &reps,
-        (ledger != 0).then_some(&dirs[..]),
+        // shards run with --ledger left their replications' ledger parts in their folders
+        ledger.then_some(&dirs[..]),
     )
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
     let dest = commit(staged)?;

@@ -98,32 +98,52 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     Ok((k, n))
 }
 
-/// Merges partials: checks they come from one run (same scenario text, seed, replication count
-/// and shard count, no shard twice, every replication present) and returns the scenario and the
-/// replications in index order.
-pub fn merge(partials: Vec<Partial>) -> Result<(Scenario, u64, Vec<Replication>), String> {
-    // The first partial's header, to compare the others with (not its runs: they can be large).
-    let Some(first) = partials.first().map(|p| Partial {
-        format: p.format,
-        scenario_file: p.scenario_file.clone(),
-        scenario_source: p.scenario_source.clone(),
-        seed: p.seed,
-        replications: p.replications,
-        shard: p.shard,
-        runs: Vec::new(),
-        ledger: p.ledger,
-    }) else {
+/// The checks every partial passes, of a run or a sweep: this affsim's format, no shard twice.
+fn admit(format: u32, shard: (u32, u32), seen: &mut Vec<u32>) -> Result<(), String> {
+    if format != FORMAT {
+        return Err(format!(
+            "a partial has format {format}, this affsim reads {FORMAT}"
+        ));
+    }
+    if seen.contains(&shard.0) {
+        return Err(format!("shard {}/{} is given twice", shard.0, shard.1));
+    }
+    seen.push(shard.0);
+    Ok(())
+}
+
+/// The shards of `1..=n` not among `seen` (at most ten, for a message).
+fn missing_shards(n: u32, seen: &[u32]) -> Vec<u32> {
+    (1..=n).filter(|k| !seen.contains(k)).take(10).collect()
+}
+
+/// A merged run: the scenario, the seed, the replications in index order, and whether the
+/// shards ran with `--ledger` (their folders then hold the replications' ledger parts).
+pub struct Merged {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub replications: Vec<Replication>,
+    pub ledger: bool,
+}
+
+/// Merges partials: checks they come from one run (same scenario text, seed, replication count,
+/// shard count and `--ledger`; no shard twice; every replication present).
+pub fn merge(mut partials: Vec<Partial>) -> Result<Merged, String> {
+    if partials.is_empty() {
         return Err("nothing to merge".into());
-    };
-    let mut seen_shards = Vec::new();
+    }
+    let with_ledger = partials.iter().filter(|p| p.ledger).count();
+    if with_ledger != 0 && with_ledger != partials.len() {
+        return Err(format!(
+            "{with_ledger} of {} shard(s) ran with --ledger; run every shard with it, or none",
+            partials.len()
+        ));
+    }
+    let mut seen = Vec::new();
     let mut reps: Vec<Replication> = Vec::new();
-    for p in partials {
-        if p.format != FORMAT {
-            return Err(format!(
-                "a partial has format {}, this affsim reads {FORMAT}",
-                p.format
-            ));
-        }
+    for i in 0..partials.len() {
+        let (p, first) = (&partials[i], &partials[0]);
+        admit(p.format, p.shard, &mut seen)?;
         if p.scenario_source != first.scenario_source
             || p.seed != first.seed
             || p.replications != first.replications
@@ -134,29 +154,29 @@ pub fn merge(partials: Vec<Partial>) -> Result<(Scenario, u64, Vec<Replication>)
                 p.shard.0, p.shard.1, first.shard.0, first.shard.1
             ));
         }
-        if seen_shards.contains(&p.shard.0) {
-            return Err(format!("shard {}/{} is given twice", p.shard.0, p.shard.1));
-        }
-        seen_shards.push(p.shard.0);
-        reps.extend(p.runs.into_iter().map(RepData::into_replication));
+        let runs = std::mem::take(&mut partials[i].runs);
+        reps.extend(runs.into_iter().map(RepData::into_replication));
     }
+    let first = &partials[0];
     reps.sort_by_key(|r| r.index);
-    let missing: Vec<u32> = (0..first.replications)
-        .filter(|i| reps.binary_search_by_key(i, |r| r.index).is_err())
-        .collect();
-    if !missing.is_empty() || reps.len() != first.replications as usize {
-        let mut shards: Vec<u32> = (1..=first.shard.1)
-            .filter(|k| !seen_shards.contains(k))
-            .collect();
-        shards.truncate(10);
+    let complete = reps.len() == first.replications as usize
+        && reps.iter().enumerate().all(|(i, r)| r.index as usize == i);
+    if !complete {
+        let present = reps.iter().filter(|r| r.index < first.replications).count();
         return Err(format!(
-            "the partials do not cover the run: missing shard(s) {shards:?} ({} replication(s) missing)",
-            missing.len()
+            "the partials do not cover the run: missing shard(s) {:?} ({} replication(s) missing)",
+            missing_shards(first.shard.1, &seen),
+            (first.replications as usize).saturating_sub(present)
         ));
     }
-    let sc = scenario::parse(&first.scenario_file, &first.scenario_source)
+    let scenario = scenario::parse(&first.scenario_file, &first.scenario_source)
         .map_err(|e| format!("the partials' scenario no longer validates: {}", e[0]))?;
-    Ok((sc, first.seed, reps))
+    Ok(Merged {
+        scenario,
+        seed: first.seed,
+        replications: reps,
+        ledger: with_ledger != 0,
+    })
 }
 
 /// What one shard of a sweep computed: its slice of the (arm, replication) index space, where
@@ -194,30 +214,16 @@ pub fn sweep_shard_indices(arms: u32, replications: u32, k: u32, n: u32) -> Vec<
 /// file name, `--set` arguments, seed and each arm's replications in index order.
 #[allow(clippy::type_complexity)]
 pub fn merge_sweep(
-    partials: Vec<SweepPartial>,
+    mut partials: Vec<SweepPartial>,
 ) -> Result<(String, String, Vec<String>, u64, Vec<Vec<Replication>>), String> {
-    let Some(first) = partials.first().map(|p| SweepPartial {
-        format: p.format,
-        scenario_file: p.scenario_file.clone(),
-        scenario_source: p.scenario_source.clone(),
-        sets: p.sets.clone(),
-        seed: p.seed,
-        replications: p.replications,
-        arms: p.arms,
-        shard: p.shard,
-        runs: Vec::new(),
-    }) else {
+    if partials.is_empty() {
         return Err("nothing to merge".into());
-    };
+    }
     let mut seen = Vec::new();
-    let mut arms: Vec<Vec<Replication>> = (0..first.arms).map(|_| Vec::new()).collect();
-    for p in partials {
-        if p.format != FORMAT {
-            return Err(format!(
-                "a partial has format {}, this affsim reads {FORMAT}",
-                p.format
-            ));
-        }
+    let mut arms: Vec<Vec<Replication>> = (0..partials[0].arms).map(|_| Vec::new()).collect();
+    for i in 0..partials.len() {
+        let (p, first) = (&partials[i], &partials[0]);
+        admit(p.format, p.shard, &mut seen)?;
         if p.scenario_source != first.scenario_source
             || p.sets != first.sets
             || p.seed != first.seed
@@ -230,25 +236,22 @@ pub fn merge_sweep(
                 p.shard.0, p.shard.1, first.shard.0, first.shard.1
             ));
         }
-        if seen.contains(&p.shard.0) {
-            return Err(format!("shard {}/{} is given twice", p.shard.0, p.shard.1));
-        }
-        seen.push(p.shard.0);
-        for (a, r) in p.runs {
+        for (a, r) in std::mem::take(&mut partials[i].runs) {
             let arm = arms
                 .get_mut(a as usize)
                 .ok_or("a partial names an arm the sweep does not have")?;
             arm.push(r.into_replication());
         }
     }
+    let first = partials.swap_remove(0);
     for arm in &mut arms {
         arm.sort_by_key(|r| r.index);
         let complete = arm.len() == first.replications as usize
             && arm.iter().enumerate().all(|(i, r)| r.index as usize == i);
         if !complete {
-            let shards: Vec<u32> = (1..=first.shard.1).filter(|k| !seen.contains(k)).collect();
             return Err(format!(
-                "the partials do not cover the sweep: missing shard(s) {shards:?}"
+                "the partials do not cover the sweep: missing shard(s) {:?}",
+                missing_shards(first.shard.1, &seen)
             ));
         }
     }

@@ -31,6 +31,12 @@ pub const DEMO_NAME: &str = "<built-in demo>";
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
+    load_source(path).map(|(sc, _)| sc)
+}
+
+/// Reads and validates a scenario file, and returns its text too (a shard's partial result
+/// carries it, so that `affsim merge` re-creates exactly the scenario that ran).
+pub fn load_source(path: &Path) -> Result<(Scenario, String), Vec<ScenarioError>> {
     let file = path.display().to_string();
     let src = std::fs::read_to_string(path).map_err(|e| {
         vec![ScenarioError::whole(
@@ -38,7 +44,7 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
             format!("cannot read the scenario file: {e}"),
         )]
     })?;
-    parse(&file, &src)
+    parse(&file, &src).map(|sc| (sc, src))
 }
 
 /// Validates scenario source text; `file` names it in errors.
