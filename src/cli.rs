@@ -33,8 +33,13 @@ pub enum Command {
     /// with the same random streams per replication, and report paired differences against
     /// the baseline (the first value of each parameter).
     Sweep(SweepCmd),
-    /// List the built-in scenarios.
-    Scenarios,
+    /// List the built-in scenarios (run one by name: `affsim run demo`), or print one to start
+    /// from (`--print demo > mine.toml`).
+    Scenarios {
+        /// Print this built-in scenario's TOML on stdout.
+        #[arg(long, value_name = "NAME")]
+        print: Option<String>,
+    },
     /// Write a commented starter scenario, NAME.toml, that validates.
     New {
         /// The scenario's name (also the file name, with .toml).
@@ -81,7 +86,7 @@ pub struct OutputArgs {
 
 #[derive(Args)]
 pub struct RunCmd {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML), or a built-in scenario's name (`affsim scenarios`; default: demo).
     pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
@@ -159,6 +164,7 @@ pub struct ExplainCmd {
 
 #[derive(Args)]
 pub struct SweepCmd {
+    /// Scenario file, or a built-in scenario's name (`affsim scenarios`).
     pub scenario: PathBuf,
     /// `path.to.key=v1,v2,…` (repeatable; several keys give the cartesian product). Paths go
     /// through arrays of tables by id or index: `plus_campaigns.glow-task.reward`.
