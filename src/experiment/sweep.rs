@@ -482,6 +482,27 @@ pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepErr
             )));
         }
     }
+    // A path set by a named arm and swept by the grid would silently lose one of the two.
+    for a in &named {
+        for (path, _, origin) in &a.settings {
+            if params.iter().any(|p| &p.path == path) {
+                let m = format!(
+                    "arm `{}` sets `{path}`, which the grid also sweeps ([[sweep.parameters]] or --set): set it in one place only",
+                    a.name
+                );
+                return Err(match origin {
+                    Origin::File(span) => SweepError::File(vec![ScenarioError::at(
+                        file,
+                        src,
+                        Some(span.clone()),
+                        m,
+                        None,
+                    )]),
+                    Origin::Arg(_) => SweepError::Setup(m),
+                });
+            }
+        }
+    }
     table.remove("sweep");
     // Every setting alone first, so that an error points at what the user wrote.
     for p in &mut params {

@@ -52,7 +52,7 @@ fn diff_cell(d: &Value) -> String {
     }
 }
 
-/// The sweep's headline table, one line per arm: GMV, the paired differences of GMV and
+/// The sweep's headline table, one line per arm (names in full): GMV, the paired differences of GMV and
 /// marketing cost against the baseline with their 95% intervals, and Δcost ÷ ΔGMV (`*` when a
 /// note below qualifies it).
 pub fn table(doc: &Value) -> Vec<String> {
@@ -61,14 +61,14 @@ pub fn table(doc: &Value) -> Vec<String> {
         .map(|a| a["name"].as_str().unwrap_or("").chars().count())
         .max()
         .unwrap_or(0)
-        .clamp(4, 48);
+        .max(4);
     let mut lines = vec![format!(
         "{:<4} {:<w$} {:>12} {:>28} {:>28} {:>12}",
         "arm", "name", "GMV (mean)", "ΔGMV [95% CI]", "Δcost [95% CI]", "Δcost/ΔGMV"
     )];
     for a in arms(doc) {
         let m = &a["metrics"];
-        let name: String = a["name"].as_str().unwrap_or("").chars().take(w).collect();
+        let name = a["name"].as_str().unwrap_or("");
         let (dg, dc, per) = if a["baseline"].as_bool() == Some(true) {
             ("baseline".into(), "baseline".into(), "—".into())
         } else {
