@@ -301,10 +301,21 @@ fn file_spec(file: &str, src: &str) -> Result<(Vec<Param>, Vec<NamedArm>), Sweep
         if let Some(set) = &a.set {
             for (k, v) in set.get_ref() {
                 let span = key_span(src, &set.span(), k);
+                let within = src.get(set.span()).unwrap_or("");
+                let quoted =
+                    within.contains(&format!("\"{k}\"")) || within.contains(&format!("'{k}'"));
                 if k.trim().is_empty() || k.split('.').any(str::is_empty) {
                     errors.push(at(
                         span.clone(),
                         format!("`{k}` is not a path (segments separated by dots)"),
+                    ));
+                } else if v.is_table() && !quoted {
+                    // `set = { a.b = 1 }` is TOML for `{ a = { b = 1 } }`: it would replace all of `a`.
+                    errors.push(at(
+                        span.clone(),
+                        format!(
+                            "quote the path: an unquoted dotted key makes nested tables, which would replace all of `{k}`; write `\"{k}.…\" = value`"
+                        ),
                     ));
                 }
                 settings.push((k.clone(), v.clone(), Origin::File(span)));
@@ -964,6 +975,34 @@ values = ["6%", "9%"]
             toml::Value::String("300000".into()),
             "money written as the number's text"
         );
+    }
+
+    #[test]
+    fn table_values_replace_and_unquoted_dotted_keys_are_refused() {
+        let arms = arms(
+            "demo",
+            crate::scenario::DEMO,
+            &[
+                parse_set("populations.creators.followers={ dist = \"fixed\", value = 3000.0 }")
+                    .unwrap(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(arms.len(), 1);
+        let bad = SRC.replace(
+            "[[sweep.parameters]]",
+            "[[sweep.arms]]\nname = \"x\"\nset = { sellers.a.shop_plan_rate = \"7%\" }\n\n[[sweep.parameters]]",
+        );
+        match arms_of(&bad) {
+            Err(SweepError::File(e)) => {
+                assert!(e[0].message.contains("quote the path"), "{}", e[0])
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn arms_of(src: &str) -> Result<Vec<Arm>, SweepError> {
+        arms("s.toml", src, &[])
     }
 
     #[test]
