@@ -76,7 +76,7 @@ pub fn stats(values: &[Decimal]) -> Stats {
 
 /// A figure in JSON: money as a decimal string, a count as a number (a whole count as an
 /// integer, a statistic of counts such as an interpolated percentile as a decimal number).
-fn value(unit: Unit, d: Decimal) -> Value {
+pub(crate) fn value(unit: Unit, d: Decimal) -> Value {
     match unit {
         Unit::Money => Value::String(d.normalize().to_string()),
         Unit::Count => d
@@ -89,7 +89,7 @@ fn value(unit: Unit, d: Decimal) -> Value {
 
 /// An estimate computed in floating point (sd, interval bounds): money as a decimal string at
 /// the currency's minor unit, a count as a number with `dp` decimals.
-fn estimate(unit: Unit, minor: u32, dp: i32, x: f64) -> Value {
+pub(crate) fn estimate(unit: Unit, minor: u32, dp: i32, x: f64) -> Value {
     match unit {
         Unit::Money => Value::String(
             Decimal::from_f64(x)

@@ -14,11 +14,11 @@
 use std::ops::Range;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::experiment::summary::figures;
+use crate::experiment::summary::{estimate, figures, value};
 use crate::experiment::{self, RunConfig};
 use crate::metrics::Unit;
 use crate::scenario::{self, Scenario, ScenarioError};
@@ -670,34 +670,14 @@ pub fn mean_interval(xs: &[Decimal]) -> (Decimal, Option<(f64, f64)>) {
     (mean, Some((mf - half, mf + half)))
 }
 
-/// A figure in JSON: money as a decimal string, a count as a number.
+/// A figure in JSON: money as a decimal string, a count as a number (6 decimals at most).
 fn exact(unit: Unit, d: Decimal) -> Value {
-    match unit {
-        Unit::Money => Value::String(d.round_dp(6).normalize().to_string()),
-        Unit::Count => d
-            .to_i64()
-            .filter(|_| d.fract().is_zero())
-            .map(Value::from)
-            .unwrap_or_else(|| Value::from(d.round_dp(6).to_f64().unwrap_or(0.0))),
-    }
-}
-
-/// An estimate in JSON: money as a decimal string at the currency's minor unit, a count as a
-/// number (4 decimals).
-fn estimate(unit: Unit, minor: u32, x: f64) -> Value {
-    match unit {
-        Unit::Money => Value::String(
-            Decimal::from_f64(x)
-                .map(|d| d.round_dp(minor).normalize().to_string())
-                .unwrap_or_default(),
-        ),
-        Unit::Count => Value::from((x * 1e4).round() / 1e4),
-    }
+    value(unit, d.round_dp(6))
 }
 
 fn interval_json(unit: Unit, minor: u32, ci: Option<(f64, f64)>) -> Value {
     ci.map_or(Value::Null, |(lo, hi)| {
-        json!([estimate(unit, minor, lo), estimate(unit, minor, hi)])
+        json!([estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi)])
     })
 }
 

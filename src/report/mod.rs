@@ -468,6 +468,16 @@ fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
         .collect()
 }
 
+/// A chart of the report folder inlined as an HTML figure: its SVG and its caption.
+fn figure_html(dir: &Path, file: &str, title: &str) -> Result<String> {
+    let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
+    let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    Ok(format!(
+        "<figure>{body}<figcaption>{}</figcaption></figure>\n",
+        esc(title)
+    ))
+}
+
 /// Writes `report.html`: one self-contained file (charts inlined as SVG, no remote resources).
 pub fn write_html(
     dir: &Path,
@@ -498,12 +508,7 @@ pub fn write_html(
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
     for (file, title) in charts {
-        let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
-        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-        h.push_str(&format!(
-            "<figure>{body}<figcaption>{}</figcaption></figure>\n",
-            esc(title)
-        ));
+        h.push_str(&figure_html(dir, file, title)?);
     }
     h.push_str("<h2>All metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th></tr>\n");
     for (name, cells) in metric_rows(doc) {

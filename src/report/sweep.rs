@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use serde_json::Value;
 
 use super::charts::{both, e, human, register_font};
-use super::esc;
+use super::{esc, figure_html};
 use crate::scenario::Scenario;
 
 /// The metrics the table, notes and charts show, with their titles.
@@ -473,12 +473,7 @@ fn write_html(dir: &Path, sc: &Scenario, doc: &Value, charts: &[(String, String)
         h.push_str("<h2>Paired differences</h2>\n");
     }
     for (file, title) in charts {
-        let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
-        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-        h.push_str(&format!(
-            "<figure>{body}<figcaption>{}</figcaption></figure>\n",
-            esc(title)
-        ));
+        h.push_str(&figure_html(dir, file, title)?);
     }
     h.push_str("<p>Every replication's figures: <code>sweep.csv</code>; summary rows: <code>sweep-summary.csv</code>; everything: <code>sweep.json</code>.</p>\n</body></html>\n");
     fs::write(dir.join("report.html"), h)?;
