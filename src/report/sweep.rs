@@ -214,7 +214,14 @@ fn write_charts(dir: &Path, doc: &Value, currency: &str) -> Result<Vec<(String, 
             .map(|a| {
                 let d = &a["metrics"][metric]["diff_vs_baseline"];
                 let ci = num(&d["ci95"][0]).zip(num(&d["ci95"][1]));
-                (format!("{}", a["arm"]), num(&d["mean"]).unwrap_or(0.0), ci)
+                // the arm's name where it fits under its bar, else its number
+                let name = a["name"].as_str().unwrap_or("");
+                let label = if name.chars().count() <= 24 {
+                    name.to_string()
+                } else {
+                    format!("arm {}", a["arm"])
+                };
+                (label, num(&d["mean"]).unwrap_or(0.0), ci)
             })
             .collect();
         let title = format!("Δ {title} against the baseline");
@@ -261,12 +268,12 @@ where
         .x_label_formatter(&|x| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-                format!("arm {}", labels[i as usize])
+                labels[i as usize].clone()
             } else {
                 String::new()
             }
         })
-        .x_desc("arm (see the table for names)")
+        .x_desc("arm (names and settings: see the table)")
         .y_desc(y_label)
         .label_style(("sans-serif", 12))
         .y_label_formatter(&|v| human(*v))
