@@ -710,9 +710,6 @@ fn print_sweep(doc: &serde_json::Value, json: bool, quiet: bool) {
     }
 }
 
-/// The starter scenario `affsim new` writes.
-const STARTER: &str = include_str!("../scenarios/examples/starter.toml");
-
 fn cmd_new(name: &str, force: bool) -> CmdResult {
     let ok = !name.is_empty()
         && name
@@ -730,7 +727,9 @@ fn cmd_new(name: &str, force: bool) -> CmdResult {
             path.display()
         )));
     }
-    let text = STARTER.replacen("name = \"starter\"", &format!("name = \"{name}\""), 1);
+    // the built-in `starter` (scenarios/examples/starter.toml)
+    let starter = scenario::builtin::builtin("starter").map_or("", |b| b.source);
+    let text = starter.replacen("name = \"starter\"", &format!("name = \"{name}\""), 1);
     if let Err(e) = std::fs::write(&path, text) {
         return Err(fail(format_args!("cannot write {}: {e}", path.display())));
     }
