@@ -29,12 +29,17 @@ pub enum Command {
     /// Explain an order line (--order) or a creator's rate on a product at a time: which rate
     /// applied, from which plan, by which rules, the candidates that lost, the ledger entries.
     Explain(ExplainCmd),
-    /// Run a scenario over a grid of settings (`[sweep]` in the file and/or --set), every arm
-    /// with the same random streams per replication, and report paired differences against
-    /// the baseline (the first value of each parameter).
+    /// Run a scenario over named arms (`[[sweep.arms]]`) and/or a grid of settings
+    /// (`[[sweep.parameters]]`, --set), every arm with the same random streams per replication;
+    /// print the table of paired differences against the baseline (the first arm) on stdout.
     Sweep(SweepCmd),
-    /// List the built-in scenarios.
-    Scenarios,
+    /// List the built-in scenarios (run one by name: `affsim run demo`), or print one to start
+    /// from (`--print demo > mine.toml`).
+    Scenarios {
+        /// Print this built-in scenario's TOML on stdout.
+        #[arg(long, value_name = "NAME")]
+        print: Option<String>,
+    },
     /// Write a commented starter scenario, NAME.toml, that validates.
     New {
         /// The scenario's name (also the file name, with .toml).
@@ -81,7 +86,7 @@ pub struct OutputArgs {
 
 #[derive(Args)]
 pub struct RunCmd {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML), or a built-in scenario's name (`affsim scenarios`; default: demo).
     pub scenario: Option<PathBuf>,
     #[command(flatten)]
     pub run: RunArgs,
@@ -159,9 +164,12 @@ pub struct ExplainCmd {
 
 #[derive(Args)]
 pub struct SweepCmd {
+    /// Scenario file, or a built-in scenario's name (`affsim scenarios`).
     pub scenario: PathBuf,
     /// `path.to.key=v1,v2,…` (repeatable; several keys give the cartesian product). Paths go
-    /// through arrays of tables by id or index: `plus_campaigns.glow-task.reward`.
+    /// through arrays of tables by id or index: `plus_campaigns.glow-task.reward`. Values are
+    /// TOML (numbers need no quotes, even for money; `[…]` is one list, `{…}` one table) or
+    /// bare words (`10%`, `budget`).
     #[arg(long = "set", value_name = "PATH=VALUES")]
     pub set: Vec<String>,
     #[command(flatten)]

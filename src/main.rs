@@ -38,12 +38,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd_check(args),
         Command::Explain(args) => cmd_explain(args),
         Command::Sweep(args) => cmd_sweep(args),
-        Command::Scenarios => {
-            outln!(
-                "demo\tthe built-in demo (affsim run): Shop plan, Open plans with samples and a rate cut, Target invitations, a distributor campaign, a Collaboration Plus Task and Challenge, over a synthetic market"
-            );
-            Ok(())
-        }
+        Command::Scenarios { print } => cmd_scenarios(print.as_deref()),
         Command::New { name, force } => cmd_new(&name, force),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -84,14 +79,38 @@ fn load(path: &Option<PathBuf>) -> Result<Scenario, ExitCode> {
     load_source(path).map(|(sc, _)| sc)
 }
 
-/// The scenario (the built-in demo without a path) and its text, read once.
-fn load_source(path: &Option<PathBuf>) -> Result<(Scenario, String), ExitCode> {
-    match path {
-        Some(p) => scenario::load_source(p),
-        None => scenario::parse(scenario::DEMO_NAME, scenario::DEMO)
-            .map(|sc| (sc, scenario::DEMO.to_string())),
+/// The built-in scenario a path names (`demo`), when no such file exists.
+fn builtin_of(p: &Path) -> Option<&'static scenario::builtin::Builtin> {
+    if p.exists() {
+        return None;
     }
-    .map_err(|errs| invalid(&errs))
+    p.to_str().and_then(scenario::builtin::builtin)
+}
+
+/// A scenario's file name (for errors) and text: a file, or a built-in scenario by name.
+fn read_source(p: &Path) -> Result<(String, String), ExitCode> {
+    if let Some(b) = builtin_of(p) {
+        return Ok((scenario::builtin::file_name(b), b.source.to_string()));
+    }
+    let file = p.display().to_string();
+    std::fs::read_to_string(p)
+        .map(|src| (file.clone(), src))
+        .map_err(|e| fail(format_args!("{file}: cannot read the scenario file: {e}")))
+}
+
+/// The scenario (the built-in demo without a path, a built-in scenario by name) and its text,
+/// read once.
+fn load_source(path: &Option<PathBuf>) -> Result<(Scenario, String), ExitCode> {
+    let b = match path {
+        Some(p) => match builtin_of(p) {
+            Some(b) => b,
+            None => return scenario::load_source(p).map_err(|errs| invalid(&errs)),
+        },
+        None => &scenario::builtin::BUILTINS[0],
+    };
+    scenario::parse(&scenario::builtin::file_name(b), b.source)
+        .map(|sc| (sc, b.source.to_string()))
+        .map_err(|errs| invalid(&errs))
 }
 
 /// `--shard K/N`, parsed.
@@ -165,8 +184,34 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 
 // ---- the commands ----
 
+fn cmd_scenarios(print: Option<&str>) -> CmdResult {
+    use scenario::builtin::{BUILTINS, builtin};
+    match print {
+        None => {
+            for b in BUILTINS {
+                outln!("{}\t{}", b.name, b.description);
+            }
+            Ok(())
+        }
+        Some(name) => {
+            let b = builtin(name).ok_or_else(|| {
+                fail(format_args!(
+                    "no built-in scenario `{name}`; `affsim scenarios` lists them ({})",
+                    BUILTINS
+                        .iter()
+                        .map(|b| b.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            outln!("{}", b.source.trim_end());
+            Ok(())
+        }
+    }
+}
+
 fn cmd_validate(path: &Path) -> CmdResult {
-    let sc = scenario::load(path).map_err(|errs| invalid(&errs))?;
+    let sc = load(&Some(path.to_path_buf()))?;
     warn(&sc);
     let (s, p, c) = sc.agent_counts();
     eprintln!(
@@ -322,7 +367,10 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     }
     if !quiet {
         let m = &doc["metrics"];
-        let mean = |k: &str| m[k]["mean"].as_str().unwrap_or("?").to_string();
+        let mean = |k: &str| match &m[k]["mean"] {
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
         let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
         let secs = simulated;
         eprintln!(
@@ -524,9 +572,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         shard,
     } = args;
     let shard = shard_of(shard.as_deref())?;
-    let file = path.display().to_string();
-    let src = std::fs::read_to_string(&path)
-        .map_err(|e| fail(format_args!("{file}: cannot read the scenario file: {e}")))?;
+    let (file, src) = read_source(&path)?;
     // The file must be a valid scenario first (errors point into the file itself).
     let base = scenario::parse(&file, &src).map_err(|errs| invalid(&errs))?;
     let extra = set
@@ -633,38 +679,36 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         }
     };
     bar.finish_and_clear();
-    let doc = sweep::sweep_json(&outcome, 0);
-    let write = || -> anyhow::Result<()> {
-        let dir = staged.path();
-        std::fs::write(
-            dir.join("sweep.json"),
-            serde_json::to_string_pretty(&doc)? + "\n",
-        )?;
-        sweep::write_csv(&dir.join("sweep.csv"), &doc)?;
-        let charts = report::charts::write_sweep_charts(dir, &doc, &base.region.currency)?;
-        report::write_sweep_markdown(dir, &base, &doc, &charts)?;
-        Ok(())
-    };
-    write().map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
+    let doc = sweep::sweep_json(&base, &outcome);
+    report::sweep::write_sweep(staged.path(), &base, &doc)
+        .map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
     let dest = commit(staged)?;
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    }
+    print_sweep(&doc, json, quiet);
     if !quiet {
-        eprintln!(
-            "{} — sweep of {n_arms} arm(s) × {n} replication(s), seed {seed}, common random numbers; differences are paired against arm 0",
-            base.name
-        );
-        for line in report::sweep_table(&doc) {
-            eprintln!("{line}");
-        }
         eprintln!("report: {}", dest.display());
     }
     Ok(())
 }
 
-/// The starter scenario `affsim new` writes.
-const STARTER: &str = include_str!("../scenarios/examples/starter.toml");
+/// A sweep's answer: the table on stdout (or sweep.json with `--json`, the table then on
+/// stderr), its notes on stderr.
+fn print_sweep(doc: &serde_json::Value, json: bool, quiet: bool) {
+    use report::sweep::{heading, notes, table};
+    let lines = std::iter::once(heading(doc)).chain(table(doc));
+    if json {
+        outln!("{}", serde_json::to_string_pretty(doc).unwrap_or_default());
+        if !quiet {
+            lines.for_each(|l| eprintln!("{l}"));
+        }
+    } else {
+        lines.for_each(|l| outln!("{l}"));
+    }
+    if !quiet {
+        for n in notes(doc) {
+            eprintln!("note: {n}");
+        }
+    }
+}
 
 fn cmd_new(name: &str, force: bool) -> CmdResult {
     let ok = !name.is_empty()
@@ -683,7 +727,9 @@ fn cmd_new(name: &str, force: bool) -> CmdResult {
             path.display()
         )));
     }
-    let text = STARTER.replacen("name = \"starter\"", &format!("name = \"{name}\""), 1);
+    // the built-in `starter` (scenarios/examples/starter.toml)
+    let starter = scenario::builtin::builtin("starter").map_or("", |b| b.source);
+    let text = starter.replacen("name = \"starter\"", &format!("name = \"{name}\""), 1);
     if let Err(e) = std::fs::write(&path, text) {
         return Err(fail(format_args!("cannot write {}: {e}", path.display())));
     }
@@ -785,19 +831,17 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         seed,
         arms: arms.into_iter().zip(runs).collect(),
     };
-    let doc = sweep::sweep_json(&outcome, 0);
+    let doc = sweep::sweep_json(&base, &outcome);
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
         sc.name = format!("{}-sweep", sc.name);
         report::default_out(&sc, seed)
     });
     let staged = stage(&dest, force)?;
-    report::write_sweep(staged.path(), &base, &doc)
+    report::sweep::write_sweep(staged.path(), &base, &doc)
         .map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
     let dest = commit(staged)?;
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
-    }
+    print_sweep(&doc, json, quiet);
     if !quiet {
         eprintln!(
             "merged {} sweep shard(s); report: {}",

@@ -37,8 +37,12 @@ pub struct Partial {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RepData {
     pub index: u32,
+    /// Metric totals, indexed like `Metric::ALL`: counts as JSON numbers, money as strings.
+    #[serde(with = "by_unit")]
     pub totals: Vec<Decimal>,
     pub end: [Decimal; 3],
+    /// Daily flows, one row per day indexed like `totals`.
+    #[serde(with = "by_unit_rows")]
     pub daily: Vec<Vec<Decimal>>,
     pub events: u64,
     pub ledger_entries: u64,
@@ -81,6 +85,60 @@ impl RepData {
             entries: Vec::new(),
             agents: None,
         }
+    }
+}
+
+/// A value of a metric row in JSON: a count as a number, money as a decimal string.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Cell {
+    Count(i64),
+    Money(Decimal),
+}
+
+fn cells(row: &[Decimal]) -> Vec<Cell> {
+    use crate::metrics::{Metric, Unit};
+    use rust_decimal::prelude::ToPrimitive;
+    row.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let count = Metric::ALL.get(i).map(|m| m.unit()) == Some(Unit::Count);
+            match d.to_i64().filter(|_| count && d.fract().is_zero()) {
+                Some(n) => Cell::Count(n),
+                None => Cell::Money(*d),
+            }
+        })
+        .collect()
+}
+
+fn decimals(row: Vec<Cell>) -> Vec<Decimal> {
+    row.into_iter()
+        .map(|c| match c {
+            Cell::Count(n) => Decimal::from(n),
+            Cell::Money(d) => d,
+        })
+        .collect()
+}
+
+mod by_unit {
+    use super::*;
+    pub fn serialize<S: serde::Serializer>(v: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
+        cells(v).serialize(s)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
+        Vec::<Cell>::deserialize(d).map(decimals)
+    }
+}
+
+mod by_unit_rows {
+    use super::*;
+    pub fn serialize<S: serde::Serializer>(v: &[Vec<Decimal>], s: S) -> Result<S::Ok, S::Error> {
+        v.iter().map(|r| cells(r)).collect::<Vec<_>>().serialize(s)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<Vec<Decimal>>, D::Error> {
+        Vec::<Vec<Cell>>::deserialize(d).map(|rows| rows.into_iter().map(decimals).collect())
     }
 }
 

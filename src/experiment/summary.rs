@@ -1,7 +1,7 @@
 //! Aggregation across replications: mean, standard deviation and percentiles of every metric.
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde_json::{Map, Value, json};
 
 use crate::metrics::{EndMetric, Metric, Unit};
@@ -74,28 +74,47 @@ pub fn stats(values: &[Decimal]) -> Stats {
     }
 }
 
-fn value(unit: Unit, d: Decimal) -> Value {
+/// A figure in JSON: money as a decimal string, a count as a number (a whole count as an
+/// integer, a statistic of counts such as an interpolated percentile as a decimal number).
+pub(crate) fn value(unit: Unit, d: Decimal) -> Value {
     match unit {
         Unit::Money => Value::String(d.normalize().to_string()),
         Unit::Count => d
             .to_i64()
+            .filter(|_| d.fract().is_zero())
             .map(Value::from)
-            .unwrap_or_else(|| Value::String(d.to_string())),
+            .unwrap_or_else(|| Value::from(d.round_dp(6).to_f64().unwrap_or(0.0))),
     }
 }
 
-fn stats_json(unit: Unit, s: &Stats) -> Value {
+/// An estimate computed in floating point (sd, interval bounds): money as a decimal string at
+/// the currency's minor unit, a count as a number with `dp` decimals.
+pub(crate) fn estimate(unit: Unit, minor: u32, dp: i32, x: f64) -> Value {
+    match unit {
+        Unit::Money => Value::String(
+            Decimal::from_f64(x)
+                .map(|d| d.round_dp(minor).normalize().to_string())
+                .unwrap_or_default(),
+        ),
+        Unit::Count => {
+            let k = 10f64.powi(dp);
+            Value::from((x * k).round() / k)
+        }
+    }
+}
+
+fn stats_json(unit: Unit, minor: u32, s: &Stats) -> Value {
     json!({
         "unit": match unit { Unit::Money => "money", Unit::Count => "count" },
-        "mean": s.mean.normalize().to_string(),
-        "sd": (s.sd * 1e6).round() / 1e6,
+        "mean": value(unit, s.mean),
+        "sd": estimate(unit, minor, 6, s.sd),
         "min": value(unit, s.min),
-        "ci95": [(s.ci95.0 * 1e4).round() / 1e4, (s.ci95.1 * 1e4).round() / 1e4],
-        "p5": s.p5.normalize().to_string(),
-        "p25": s.p25.normalize().to_string(),
-        "p50": s.p50.normalize().to_string(),
-        "p75": s.p75.normalize().to_string(),
-        "p95": s.p95.normalize().to_string(),
+        "ci95": [estimate(unit, minor, 4, s.ci95.0), estimate(unit, minor, 4, s.ci95.1)],
+        "p5": value(unit, s.p5),
+        "p25": value(unit, s.p25),
+        "p50": value(unit, s.p50),
+        "p75": value(unit, s.p75),
+        "p95": value(unit, s.p95),
         "max": value(unit, s.max),
     })
 }
@@ -131,7 +150,10 @@ pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
     if let Some(first) = per.first() {
         for (i, (name, unit, _)) in first.iter().enumerate() {
             let vals: Vec<Decimal> = per.iter().map(|f| f[i].2).collect();
-            metrics.insert((*name).to_string(), stats_json(*unit, &stats(&vals)));
+            metrics.insert(
+                (*name).to_string(),
+                stats_json(*unit, sc.region.minor_unit, &stats(&vals)),
+            );
         }
     }
     let per_rep: Vec<Value> = reps

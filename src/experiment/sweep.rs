@@ -1,33 +1,53 @@
-//! Sweeps: a scenario run over a grid of settings, every arm with the same random streams per
-//! replication (common random numbers), so differences against the baseline arm are paired.
+//! Sweeps: a scenario run over named arms and/or a grid of settings, every arm with the same
+//! random streams per replication (common random numbers), so differences against the baseline
+//! arm are paired.
 //!
-//! A parameter is a path into the scenario file — `behaviour.plus.join_probability`, or through
+//! A setting is a path into the scenario file — `behaviour.plus.join_probability`, or through
 //! an array of tables by `id` (`plus_campaigns.glow-task.reward`) or by index
-//! (`open_plans.0.rate`) — and a list of TOML values. The arms are the cartesian product of the
-//! parameters, the first value of each being the baseline. Each arm is the scenario file with
-//! those values written in, validated like any scenario.
+//! (`open_plans.0.rate`) — and a TOML value. Arms come from `[[sweep.arms]]` (a name and a
+//! table of settings) crossed with the grid of `[[sweep.parameters]]` and `--set` (the
+//! cartesian product of their values); the first arm — the first named arm with the first value
+//! of each parameter — is the baseline. Every setting is checked on its own before anything runs
+//! (an error points at the file's key or the `--set` argument), then every arm is validated like
+//! any scenario.
+
+use std::ops::Range;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::experiment::summary::{figures, stats};
+use crate::experiment::summary::{estimate, figures, value};
 use crate::experiment::{self, RunConfig};
 use crate::metrics::Unit;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sim::{Replication, RunError};
 
-/// One swept setting.
+/// The most arms a sweep may have.
+pub const MAX_ARMS: usize = 1000;
+
+/// Where a setting was written: a `--set` argument, or a byte span of the scenario file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    Arg(String),
+    File(Range<usize>),
+}
+
+/// One swept setting of the grid: a path and its values (the first is the baseline).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param {
     pub path: String,
     pub values: Vec<toml::Value>,
+    /// Where each value is written (the same `--set` argument for all of them).
+    pub origins: Vec<Origin>,
 }
 
-/// One arm: the values it sets, and its scenario.
+/// One arm: its name, the values it sets, and its scenario.
 #[derive(Clone, Debug)]
 pub struct Arm {
-    pub label: String,
+    /// The `[[sweep.arms]]` name, the grid's settings (`policy=budget reward=200000`), or both.
+    pub name: String,
     pub settings: Vec<(String, toml::Value)>,
     pub scenario: Scenario,
 }
@@ -35,11 +55,15 @@ pub struct Arm {
 /// Why a sweep could not be set up.
 #[derive(Debug)]
 pub enum SweepError {
-    /// The file or a `--set` is malformed.
+    /// A `--set` argument is malformed or names a setting the scenario refuses.
     Setup(String),
-    /// An arm's scenario is invalid.
+    /// The file's `[sweep]` table is malformed or one of its settings is refused: errors at
+    /// the file's line and column.
+    File(Vec<ScenarioError>),
+    /// An arm's settings together make an invalid scenario.
     Invalid {
         arm: String,
+        settings: String,
         errors: Vec<ScenarioError>,
     },
 }
@@ -48,10 +72,30 @@ impl std::fmt::Display for SweepError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SweepError::Setup(m) => f.write_str(m),
-            SweepError::Invalid { arm, errors } => {
-                writeln!(f, "arm {arm} is not a valid scenario:")?;
+            SweepError::File(errors) => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            SweepError::Invalid {
+                arm,
+                settings,
+                errors,
+            } => {
+                write!(
+                    f,
+                    "arm `{arm}` ({settings}) is not a valid scenario, though each of its settings is valid alone:"
+                )?;
                 for e in errors {
-                    writeln!(f, "{e}")?;
+                    // The location would point into the generated arm, not the user's file.
+                    write!(f, "\n  {}", e.message)?;
+                    if let Some(r) = e.rule {
+                        write!(f, " [{r}]")?;
+                    }
                 }
                 Ok(())
             }
@@ -59,64 +103,235 @@ impl std::fmt::Display for SweepError {
     }
 }
 
-/// Parses `path=v1,v2,…` from the command line; each value is read as TOML (`0.5`, `"10%"`,
-/// `true`), or as a string when it is not valid TOML (`10%` → `"10%"`).
+const SET_SYNTAX: &str =
+    "expected PATH=VALUE[,VALUE…], e.g. behaviour.creators.actions_per_day=0.2,0.4";
+
+/// Parses `path=v1,v2,…` from the command line. The values are read as one TOML array when
+/// they form one (`0.2,0.4`, `"8%",'9%'`, `[1, 2]` — one list —, `{ dist = "fixed", value = 3 }`
+/// — one table); otherwise each comma-separated item is read as TOML, or as a string when it is
+/// a bare word (`10%`, `budget`). Numbers need no quoting even for money: a value TOML reads as
+/// a number is written as its text when the scenario wants a string there.
 pub fn parse_set(s: &str) -> Result<Param, String> {
     let (path, vals) = s
         .split_once('=')
-        .ok_or_else(|| format!("--set `{s}`: expected path=value1,value2,…"))?;
-    let values: Vec<toml::Value> = vals
-        .split(',')
-        .map(|v| {
-            let v = v.trim();
-            toml::from_str::<toml::Table>(&format!("x = {v}"))
-                .ok()
-                .and_then(|t| t.get("x").cloned())
-                .unwrap_or_else(|| toml::Value::String(v.to_string()))
-        })
-        .collect();
-    if path.trim().is_empty() || values.is_empty() {
-        return Err(format!("--set `{s}`: expected path=value1,value2,…"));
+        .ok_or_else(|| format!("--set `{s}`: no `=`; {SET_SYNTAX}"))?;
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(|seg| seg.trim().is_empty()) {
+        return Err(format!(
+            "--set `{s}`: `{path}` is not a path (segments separated by dots); {SET_SYNTAX}"
+        ));
     }
+    let values = parse_values(vals).map_err(|m| format!("--set `{s}`: {m}"))?;
     Ok(Param {
-        path: path.trim().to_string(),
+        path: path.to_string(),
+        origins: vec![Origin::Arg(s.to_string()); values.len()],
         values,
     })
 }
 
-/// Reads the `[sweep]` table of a scenario file: `[[sweep.parameters]]` with `key` and `values`.
-fn file_params(table: &toml::Table) -> Result<Vec<Param>, String> {
-    let Some(sweep) = table.get("sweep") else {
-        return Ok(Vec::new());
-    };
-    let params = sweep
-        .get("parameters")
-        .and_then(|p| p.as_array())
-        .ok_or("[sweep] needs [[sweep.parameters]] entries with `key` and `values`")?;
-    params
-        .iter()
-        .map(|p| {
-            let key = p
-                .get("key")
-                .and_then(|k| k.as_str())
-                .ok_or("a [[sweep.parameters]] entry needs `key`")?;
-            let values = p
-                .get("values")
-                .and_then(|v| v.as_array())
-                .ok_or("a [[sweep.parameters]] entry needs `values` (an array)")?;
-            if values.is_empty() {
-                return Err(format!("sweep parameter `{key}` has no values"));
+fn toml_value(text: &str) -> Result<toml::Value, String> {
+    toml::from_str::<toml::Table>(&format!("x = {text}"))
+        .map_err(|e| e.message().trim().to_string())
+        .and_then(|mut t| t.remove("x").ok_or_else(|| "no value".to_string()))
+}
+
+fn parse_values(text: &str) -> Result<Vec<toml::Value>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("no value after `=`; {SET_SYNTAX}"));
+    }
+    if let Ok(toml::Value::Array(a)) = toml_value(&format!("[{text}]")) {
+        if !a.is_empty() {
+            return Ok(a);
+        }
+    }
+    split_top_level(text)?
+        .into_iter()
+        .map(|item| {
+            let item = item.trim();
+            if item.is_empty() {
+                return Err(format!("an empty value in `{text}`; {SET_SYNTAX}"));
             }
-            Ok(Param {
-                path: key.to_string(),
-                values: values.clone(),
-            })
+            match toml_value(item) {
+                Ok(v) => Ok(v),
+                Err(m) if item.starts_with(['[', '{', '"', '\'']) => {
+                    Err(format!("value `{item}` is not valid TOML: {m}"))
+                }
+                Err(_) => Ok(toml::Value::String(item.to_string())),
+            }
         })
         .collect()
 }
 
+/// Splits on commas outside quotes, brackets and braces.
+fn split_top_level(text: &str) -> Result<Vec<&str>, String> {
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0);
+    let mut out = Vec::new();
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quote.is_some() || depth != 0 {
+        return Err(format!(
+            "unbalanced quotes or brackets in `{text}`; {SET_SYNTAX}"
+        ));
+    }
+    out.push(&text[start..]);
+    Ok(out)
+}
+
+// ---- the [sweep] table, read with spans ----
+
+#[derive(Deserialize)]
+struct SweepFile {
+    sweep: Option<SweepSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepSpec {
+    #[serde(default)]
+    parameters: Vec<ParamSpec>,
+    #[serde(default)]
+    arms: Vec<ArmSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamSpec {
+    key: toml::Spanned<String>,
+    values: toml::Spanned<Vec<toml::Spanned<toml::Value>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArmSpec {
+    name: toml::Spanned<String>,
+    #[serde(default)]
+    set: Option<toml::Spanned<toml::Table>>,
+}
+
+/// A named arm of the file: its name and settings, each with where it is written.
+struct NamedArm {
+    name: String,
+    settings: Vec<(String, toml::Value, Origin)>,
+}
+
+/// The span of `key` inside the `set` table at `span` (its quoted or bare spelling), else the
+/// table's.
+fn key_span(src: &str, span: &Range<usize>, key: &str) -> Range<usize> {
+    let within = src.get(span.clone()).unwrap_or("");
+    for spelled in [format!("\"{key}\""), format!("'{key}'"), key.to_string()] {
+        if let Some(i) = within.find(&spelled) {
+            return span.start + i..span.start + i + spelled.len();
+        }
+    }
+    span.clone()
+}
+
+/// Reads `[[sweep.parameters]]` and `[[sweep.arms]]`, with spans.
+fn file_spec(file: &str, src: &str) -> Result<(Vec<Param>, Vec<NamedArm>), SweepError> {
+    let at = |span: Range<usize>, m: String| ScenarioError::at(file, src, Some(span), m, None);
+    let spec: SweepFile = toml::from_str(src).map_err(|e| {
+        SweepError::File(vec![ScenarioError::at(
+            file,
+            src,
+            e.span(),
+            e.message().trim().to_string(),
+            None,
+        )])
+    })?;
+    let Some(spec) = spec.sweep else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut errors = Vec::new();
+    let mut params = Vec::new();
+    for p in spec.parameters {
+        let key = p.key.get_ref().trim().to_string();
+        if key.is_empty() || key.split('.').any(str::is_empty) {
+            errors.push(at(
+                p.key.span(),
+                format!("sweep parameter `{key}` is not a path (segments separated by dots)"),
+            ));
+        }
+        if p.values.get_ref().is_empty() {
+            errors.push(at(
+                p.values.span(),
+                format!("sweep parameter `{key}` has no values"),
+            ));
+        }
+        params.push(Param {
+            path: key,
+            values: p
+                .values
+                .get_ref()
+                .iter()
+                .map(|v| v.get_ref().clone())
+                .collect(),
+            origins: p
+                .values
+                .get_ref()
+                .iter()
+                .map(|v| Origin::File(v.span()))
+                .collect(),
+        });
+    }
+    let mut named: Vec<NamedArm> = Vec::new();
+    for a in spec.arms {
+        let name = a.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            errors.push(at(a.name.span(), "an arm's name is empty".into()));
+        } else if named.iter().any(|n| n.name == name) {
+            errors.push(at(
+                a.name.span(),
+                format!("two arms are named `{name}`: arm names must be unique"),
+            ));
+        }
+        let mut settings = Vec::new();
+        if let Some(set) = &a.set {
+            for (k, v) in set.get_ref() {
+                let span = key_span(src, &set.span(), k);
+                let within = src.get(set.span()).unwrap_or("");
+                let quoted =
+                    within.contains(&format!("\"{k}\"")) || within.contains(&format!("'{k}'"));
+                if k.trim().is_empty() || k.split('.').any(str::is_empty) {
+                    errors.push(at(
+                        span.clone(),
+                        format!("`{k}` is not a path (segments separated by dots)"),
+                    ));
+                } else if v.is_table() && !quoted {
+                    // `set = { a.b = 1 }` is TOML for `{ a = { b = 1 } }`: it would replace all of `a`.
+                    errors.push(at(
+                        span.clone(),
+                        format!(
+                            "quote the path: an unquoted dotted key makes nested tables, which would replace all of `{k}`; write `\"{k}.…\" = value`"
+                        ),
+                    ));
+                }
+                settings.push((k.clone(), v.clone(), Origin::File(span)));
+            }
+        }
+        named.push(NamedArm { name, settings });
+    }
+    if errors.is_empty() {
+        Ok((params, named))
+    } else {
+        Err(SweepError::File(errors))
+    }
+}
+
 /// Sets `value` at `path` in a scenario table (see the module docs for paths); missing tables
-/// on the way are created.
+/// on the way are created (validation then refuses a key the format does not have).
 fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
     let segs: Vec<&str> = path.split('.').collect();
     let mut root = toml::Value::Table(std::mem::take(table));
@@ -153,7 +368,21 @@ fn set_in(
                 _ => a
                     .iter()
                     .position(|x| x.get("id").and_then(|v| v.as_str()) == Some(*seg))
-                    .ok_or_else(|| format!("`{path}`: no entry with id or index `{seg}`"))?,
+                    .ok_or_else(|| {
+                        let ids: Vec<&str> = a
+                            .iter()
+                            .filter_map(|x| x.get("id").and_then(|v| v.as_str()))
+                            .collect();
+                        format!(
+                            "no entry with id or index `{seg}` (ids: {}; indices 0–{})",
+                            if ids.is_empty() {
+                                "none".to_string()
+                            } else {
+                                ids.join(", ")
+                            },
+                            a.len().saturating_sub(1)
+                        )
+                    })?,
             };
             if rest.is_empty() {
                 a[idx] = value;
@@ -162,9 +391,74 @@ fn set_in(
             set_in(&mut a[idx], rest, path, value)
         }
         _ => Err(format!(
-            "`{path}`: `{seg}` is inside a value that is not a table"
+            "`{seg}` is inside a value that is not a table or an array of tables"
         )),
     }
+}
+
+/// A setting's value as written in a label: strings bare, anything else as TOML.
+fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    }
+}
+
+/// The base table with one setting written in, validated: `Ok` when the scenario accepts it,
+/// else the first problem's message.
+fn try_setting(base: &toml::Table, path: &str, value: &toml::Value) -> Result<(), String> {
+    let mut t = base.clone();
+    set_path(&mut t, path, value.clone())?;
+    let text = toml::to_string(&t).map_err(|e| e.to_string())?;
+    scenario::parse("arm", &text).map(|_| ()).map_err(|errs| {
+        let e = &errs[0];
+        match e.rule {
+            Some(r) => format!("{} [{r}]", e.message),
+            None => e.message.clone(),
+        }
+    })
+}
+
+/// Checks one setting on its own against the base scenario, before anything runs, and returns
+/// the value to use: a number, date or boolean from `--set` where the scenario wants a string
+/// (money, rates) becomes its text. An error names the argument or the file's line and column.
+fn check_setting(
+    file: &str,
+    src: &str,
+    base: &toml::Table,
+    path: &str,
+    value: toml::Value,
+    origin: &Origin,
+) -> Result<toml::Value, SweepError> {
+    let Err(msg) = try_setting(base, path, &value) else {
+        return Ok(value);
+    };
+    if matches!(origin, Origin::Arg(_)) && !value.is_str() && !value.is_table() && !value.is_array()
+    {
+        let text = toml::Value::String(shown(&value));
+        if try_setting(base, path, &text).is_ok() {
+            return Ok(text);
+        }
+    }
+    let what = format!("`{path}` = {value}: {msg}");
+    Err(match origin {
+        Origin::Arg(a) => SweepError::Setup(format!("--set `{a}`: {what}")),
+        Origin::File(span) => SweepError::File(vec![ScenarioError::at(
+            file,
+            src,
+            Some(span.clone()),
+            format!("sweep setting {what}"),
+            None,
+        )]),
+    })
+}
+
+/// How many arms `params` and `named` arms give, with checked arithmetic (`None`: more than
+/// `usize` can count).
+pub fn arm_count(params: &[Param], named: usize) -> Option<usize> {
+    params
+        .iter()
+        .try_fold(named.max(1), |n, p| n.checked_mul(p.values.len()))
 }
 
 /// Builds the arms of a sweep from the scenario text and extra `--set` parameters (which replace
@@ -172,61 +466,132 @@ fn set_in(
 pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepError> {
     let mut table: toml::Table =
         toml::from_str(src).map_err(|e| SweepError::Setup(format!("{file}: {}", e.message())))?;
-    let mut params = file_params(&table).map_err(|e| SweepError::Setup(format!("{file}: {e}")))?;
+    let (mut params, named) = file_spec(file, src)?;
     for p in extra {
         match params.iter_mut().find(|x| x.path == p.path) {
             Some(x) => *x = p.clone(),
             None => params.push(p.clone()),
         }
     }
-    if params.is_empty() {
+    if params.is_empty() && named.is_empty() {
         return Err(SweepError::Setup(format!(
-            "{file}: nothing to sweep: add [[sweep.parameters]] to the file or --set path=v1,v2"
+            "{file}: nothing to sweep: add [[sweep.arms]] or [[sweep.parameters]] to the file, or --set path=v1,v2"
         )));
+    }
+    match arm_count(&params, named.len()) {
+        Some(n) if n <= MAX_ARMS => {}
+        n => {
+            let grid = params
+                .iter()
+                .map(|p| p.values.len().to_string())
+                .collect::<Vec<_>>()
+                .join(" × ");
+            return Err(SweepError::Setup(format!(
+                "the sweep would have {} arms ({} named arm(s) × a grid of {grid}); at most {MAX_ARMS} are supported",
+                n.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string()),
+                named.len()
+            )));
+        }
+    }
+    // A path set by a named arm and swept by the grid would silently lose one of the two.
+    for a in &named {
+        for (path, _, origin) in &a.settings {
+            if params.iter().any(|p| &p.path == path) {
+                let m = format!(
+                    "arm `{}` sets `{path}`, which the grid also sweeps ([[sweep.parameters]] or --set): set it in one place only",
+                    a.name
+                );
+                return Err(match origin {
+                    Origin::File(span) => SweepError::File(vec![ScenarioError::at(
+                        file,
+                        src,
+                        Some(span.clone()),
+                        m,
+                        None,
+                    )]),
+                    Origin::Arg(_) => SweepError::Setup(m),
+                });
+            }
+        }
     }
     table.remove("sweep");
-    let n: usize = params.iter().map(|p| p.values.len()).product();
-    if n > 1000 {
-        return Err(SweepError::Setup(format!(
-            "the grid has {n} arms; at most 1000 are supported"
-        )));
+    // Every setting alone first, so that an error points at what the user wrote.
+    for p in &mut params {
+        for (v, origin) in p.values.iter_mut().zip(&p.origins) {
+            *v = check_setting(file, src, &table, &p.path, v.clone(), origin)?;
+        }
     }
-    let mut out = Vec::with_capacity(n);
-    for k in 0..n {
-        let mut rem = k;
+    let mut checked_named = Vec::new();
+    for a in named {
         let mut settings = Vec::new();
-        // The last parameter varies fastest.
-        let mut idx = vec![0; params.len()];
-        for (j, p) in params.iter().enumerate().rev() {
-            idx[j] = rem % p.values.len();
-            rem /= p.values.len();
+        for (path, v, origin) in a.settings {
+            let v = check_setting(file, src, &table, &path, v, &origin)?;
+            settings.push((path, v));
         }
-        let mut t = table.clone();
-        for (j, p) in params.iter().enumerate() {
-            let v = p.values[idx[j]].clone();
-            set_path(&mut t, &p.path, v.clone()).map_err(SweepError::Setup)?;
-            settings.push((p.path.clone(), v));
-        }
-        // Labels name each setting by the last segment of its path: `policy="budget" reward="200000"`.
-        let label = settings
-            .iter()
-            .map(|(p, v)| format!("{}={v}", p.rsplit('.').next().unwrap_or(p)))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let text = toml::to_string(&t).map_err(|e| SweepError::Setup(e.to_string()))?;
-        let scenario = scenario::parse(&format!("{file} [{label}]"), &text).map_err(|errors| {
-            SweepError::Invalid {
-                arm: label.clone(),
-                errors,
+        checked_named.push((Some(a.name), settings));
+    }
+    if checked_named.is_empty() {
+        checked_named.push((None, Vec::new()));
+    }
+    let grid: usize = params.iter().map(|p| p.values.len()).product();
+    let mut out = Vec::new();
+    for (arm_name, arm_settings) in &checked_named {
+        for k in 0..grid {
+            // The last parameter varies fastest.
+            let mut rem = k;
+            let mut idx = vec![0; params.len()];
+            for (j, p) in params.iter().enumerate().rev() {
+                idx[j] = rem % p.values.len();
+                rem /= p.values.len();
             }
-        })?;
-        out.push(Arm {
-            label,
-            settings,
-            scenario,
-        });
+            let mut t = table.clone();
+            let mut settings = arm_settings.clone();
+            for (j, p) in params.iter().enumerate() {
+                settings.push((p.path.clone(), p.values[idx[j]].clone()));
+            }
+            for (path, v) in &settings {
+                set_path(&mut t, path, v.clone()).map_err(SweepError::Setup)?;
+            }
+            // The grid's part of the name: each setting by the last segment of its path.
+            let label = settings[arm_settings.len()..]
+                .iter()
+                .map(|(p, v)| format!("{}={}", p.rsplit('.').next().unwrap_or(p), shown(v)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let name = match (arm_name, label.is_empty()) {
+                (Some(n), true) => n.clone(),
+                (Some(n), false) => format!("{n} / {label}"),
+                (None, _) => label,
+            };
+            let text = toml::to_string(&t).map_err(|e| SweepError::Setup(e.to_string()))?;
+            let scenario =
+                scenario::parse(&format!("{file} [{name}]"), &text).map_err(|errors| {
+                    SweepError::Invalid {
+                        arm: name.clone(),
+                        settings: settings_text(&settings),
+                        errors,
+                    }
+                })?;
+            out.push(Arm {
+                name,
+                settings,
+                scenario,
+            });
+        }
     }
     Ok(out)
+}
+
+/// `path = value, …` of an arm's settings (`baseline: the file as written` when none).
+pub fn settings_text(settings: &[(String, toml::Value)]) -> String {
+    if settings.is_empty() {
+        return "the file as written".into();
+    }
+    settings
+        .iter()
+        .map(|(p, v)| format!("{p} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The replications of every arm, in arm order.
@@ -250,10 +615,6 @@ pub fn run(
         on_arm(i);
     }
     Ok(SweepOutcome { seed, arms: out })
-}
-
-fn f(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
 }
 
 /// The outlay of sellers for affiliate marketing: commissions, Shop Ads commissions, distributor
@@ -281,128 +642,161 @@ fn with_cost(r: &Replication) -> Figures {
     v
 }
 
-/// Mean and 95% interval of a sample of f64.
-fn interval(xs: &[f64]) -> (f64, f64, f64) {
-    let n = xs.len().max(1) as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let sd = if xs.len() > 1 {
-        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
+/// The 97.5% quantile of Student's t with `df` degrees of freedom: the multiplier of a
+/// two-sided 95% interval. (The one place the sweep asks for a t quantile.)
+pub fn t_quantile_975(df: u64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
+}
+
+/// The exact mean of a sample and, from two values on, the Student-t 95% interval of the mean
+/// (`None` for one value: one replication gives no interval).
+pub fn mean_interval(xs: &[Decimal]) -> (Decimal, Option<(f64, f64)>) {
+    let n = xs.len();
+    if n == 0 {
+        return (Decimal::ZERO, None);
+    }
+    let mean = xs.iter().copied().sum::<Decimal>() / Decimal::from(n as u64);
+    if n < 2 {
+        return (mean, None);
+    }
+    let mf = mean.to_f64().unwrap_or(0.0);
+    let var = xs
+        .iter()
+        .map(|x| (x.to_f64().unwrap_or(0.0) - mf).powi(2))
+        .sum::<f64>()
+        / (n - 1) as f64;
+    let half = t_quantile_975(n as u64 - 1) * (var.sqrt() / (n as f64).sqrt());
+    (mean, Some((mf - half, mf + half)))
+}
+
+/// A figure in JSON: money as a decimal string, a count as a number (6 decimals at most).
+fn exact(unit: Unit, d: Decimal) -> Value {
+    value(unit, d.round_dp(6))
+}
+
+fn interval_json(unit: Unit, minor: u32, ci: Option<(f64, f64)>) -> Value {
+    ci.map_or(Value::Null, |(lo, hi)| {
+        json!([estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi)])
+    })
+}
+
+/// Δcost ÷ ΔGMV of an arm against the baseline, with a plain note when it is not a reliable
+/// figure (no GMV difference, no interval, or ΔGMV's interval spans zero).
+fn cost_per_gmv(d_cost: Decimal, d_gmv: Decimal, gmv_ci: Option<(f64, f64)>) -> Value {
+    if d_gmv.is_zero() {
+        return json!({
+            "estimate": null,
+            "note": "no GMV difference against the baseline: there is no incremental GMV to divide by",
+        });
+    }
+    let est = (d_cost / d_gmv).round_dp(4).normalize().to_string();
+    let note = match gmv_ci {
+        None => Some("one replication: ΔGMV has no interval, so this ratio is a single draw".to_string()),
+        Some((lo, hi)) if lo <= 0.0 && hi >= 0.0 => Some(
+            "ΔGMV's 95% interval spans zero: the GMV difference may be noise, so this ratio may have the wrong sign or be unbounded".to_string(),
+        ),
+        _ => None,
     };
-    let half = 1.96 * sd / n.sqrt();
-    (mean, mean - half, mean + half)
+    json!({ "estimate": est, "note": note })
 }
 
-fn r4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
-}
-
-/// The sweep document: per arm every metric's mean and interval, and the paired difference
-/// against the baseline (arm 0) with its interval; plus the cost per incremental GMV.
-pub fn sweep_json(out: &SweepOutcome, base: usize) -> Value {
+/// The sweep document: scenario, region and currency; per arm its name and settings, every
+/// metric's mean and Student-t 95% interval, the paired difference against the baseline (arm 0)
+/// with its interval, Δcost ÷ ΔGMV with a note when unreliable, and every replication's figures.
+/// Money is written as decimal strings, counts as numbers; an interval is `null` for one
+/// replication.
+pub fn sweep_json(sc: &Scenario, out: &SweepOutcome) -> Value {
+    let base = 0;
+    let minor = sc.region.minor_unit;
     let figs: Vec<Vec<Figures>> = out
         .arms
         .iter()
         .map(|(_, reps)| reps.iter().map(with_cost).collect())
         .collect();
+    let find = |v: &Figures, name: &str| {
+        v.iter()
+            .find(|x| x.0 == name)
+            .map_or(Decimal::ZERO, |x| x.2)
+    };
     let mut arms = Vec::new();
-    for (a, (arm, _)) in out.arms.iter().enumerate() {
+    for (a, (arm, reps)) in out.arms.iter().enumerate() {
         let mut metrics = Map::new();
         let Some(first) = figs[a].first() else {
             continue;
         };
-        for (m, (name, _, _)) in first.iter().enumerate() {
+        for (m, (name, unit, _)) in first.iter().enumerate() {
             let vals: Vec<Decimal> = figs[a].iter().map(|r| r[m].2).collect();
-            let s = stats(&vals);
-            let diffs: Vec<f64> = figs[a]
-                .iter()
-                .zip(&figs[base])
-                .map(|(x, b)| f(x[m].2) - f(b[m].2))
-                .collect();
-            let (dm, dlo, dhi) = interval(&diffs);
+            let (mean, ci) = mean_interval(&vals);
+            let diff = if a == base {
+                Value::Null
+            } else {
+                let diffs: Vec<Decimal> = figs[a]
+                    .iter()
+                    .zip(&figs[base])
+                    .map(|(x, b)| x[m].2 - b[m].2)
+                    .collect();
+                let (dm, dci) = mean_interval(&diffs);
+                json!({ "mean": exact(*unit, dm), "ci95": interval_json(*unit, minor, dci) })
+            };
             metrics.insert(
                 (*name).to_string(),
                 json!({
-                    "mean": s.mean.normalize().to_string(),
-                    "ci95": [r4(s.ci95.0), r4(s.ci95.1)],
-                    "diff_vs_baseline": { "mean": r4(dm), "ci95": [r4(dlo), r4(dhi)] },
+                    "unit": match unit { Unit::Money => "money", Unit::Count => "count" },
+                    "mean": exact(*unit, mean),
+                    "ci95": interval_json(*unit, minor, ci),
+                    "diff_vs_baseline": diff,
                 }),
             );
         }
-        let gmv = |v: &Vec<(&str, Unit, Decimal)>| {
-            v.iter().find(|x| x.0 == "gmv").map_or(0.0, |x| f(x.2))
-        };
-        let cost = |v: &Vec<(&str, Unit, Decimal)>| {
-            v.iter()
-                .find(|x| x.0 == "marketing_cost")
-                .map_or(0.0, |x| f(x.2))
-        };
-        let d_gmv: f64 = figs[a]
-            .iter()
-            .zip(&figs[base])
-            .map(|(x, b)| gmv(x) - gmv(b))
-            .sum();
-        let d_cost: f64 = figs[a]
-            .iter()
-            .zip(&figs[base])
-            .map(|(x, b)| cost(x) - cost(b))
-            .sum();
-        let per = if d_gmv.abs() > f64::EPSILON {
-            Value::from(r4(d_cost / d_gmv))
-        } else {
+        let per = if a == base {
             Value::Null
+        } else {
+            let d = |name: &str| -> Vec<Decimal> {
+                figs[a]
+                    .iter()
+                    .zip(&figs[base])
+                    .map(|(x, b)| find(x, name) - find(b, name))
+                    .collect()
+            };
+            let (dg, gci) = mean_interval(&d("gmv"));
+            let (dc, _) = mean_interval(&d("marketing_cost"));
+            cost_per_gmv(dc, dg, gci)
         };
+        let per_rep: Vec<Value> = reps
+            .iter()
+            .zip(&figs[a])
+            .map(|(r, f)| {
+                let mut m = Map::new();
+                m.insert("replication".into(), json!(r.index));
+                for (name, unit, v) in f {
+                    m.insert((*name).to_string(), exact(*unit, *v));
+                }
+                Value::Object(m)
+            })
+            .collect();
         arms.push(json!({
             "arm": a,
-            "label": arm.label,
-            "settings": arm.settings.iter().map(|(p, v)| json!({"path": p, "value": v.to_string()})).collect::<Vec<_>>(),
+            "name": arm.name,
             "baseline": a == base,
+            "settings": arm.settings.iter().map(|(p, v)| json!({"path": p, "value": v.to_string()})).collect::<Vec<_>>(),
             "cost_per_incremental_gmv": per,
             "metrics": Value::Object(metrics),
+            "per_replication": per_rep,
         }));
     }
     json!({
+        "scenario": sc.name,
+        "region": sc.region.code,
+        "currency": sc.region.currency,
         "seed": out.seed,
         "replications": out.arms.first().map_or(0, |a| a.1.len()),
         "common_random_numbers": true,
+        "interval": "student-t 95% of the mean; null for one replication",
         "baseline_arm": base,
+        "marketing_cost": COST,
         "arms": arms,
     })
-}
-
-/// Writes `sweep.csv`: one row per arm × metric.
-pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
-    w.write_record([
-        "arm",
-        "label",
-        "metric",
-        "mean",
-        "ci95_low",
-        "ci95_high",
-        "diff_mean",
-        "diff_ci95_low",
-        "diff_ci95_high",
-    ])?;
-    for a in doc["arms"].as_array().into_iter().flatten() {
-        for (name, m) in a["metrics"].as_object().into_iter().flatten() {
-            let d = &m["diff_vs_baseline"];
-            w.write_record([
-                a["arm"].to_string(),
-                a["label"].as_str().unwrap_or("").to_string(),
-                name.clone(),
-                m["mean"].as_str().unwrap_or("").to_string(),
-                m["ci95"][0].to_string(),
-                m["ci95"][1].to_string(),
-                d["mean"].to_string(),
-                d["ci95"][0].to_string(),
-                d["ci95"][1].to_string(),
-            ])?;
-        }
-    }
-    w.flush()?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -433,7 +827,7 @@ values = ["6%", "9%"]
 "#;
 
     #[test]
-    fn set_parses_toml_values_and_bare_words() {
+    fn set_parses_toml_values_lists_tables_and_bare_words() {
         let p = parse_set("behaviour.plus.join_probability=0.5,1.0").unwrap();
         assert_eq!(p.path, "behaviour.plus.join_probability");
         assert_eq!(
@@ -448,7 +842,19 @@ values = ["6%", "9%"]
                 toml::Value::String("8%".into())
             ]
         );
+        let list = parse_set("open_plans.0.products=[\"a\", \"b\"]").unwrap();
+        assert_eq!(list.values.len(), 1, "one list value");
+        assert!(list.values[0].is_array());
+        let tables = parse_set(
+            "populations.creators.followers={ dist = \"fixed\", value = 3.0 },{ dist = \"fixed\", value = 4.0 }",
+        )
+        .unwrap();
+        assert_eq!(tables.values.len(), 2);
+        assert!(tables.values[1].is_table());
         assert!(parse_set("no-equals").is_err());
+        assert!(parse_set("a..b=1").is_err());
+        assert!(parse_set("a={ x = 1").unwrap_err().contains("unbalanced"));
+        assert!(parse_set("a=").is_err());
     }
 
     #[test]
@@ -457,19 +863,12 @@ values = ["6%", "9%"]
         let arms = arms("s.toml", SRC, &extra).unwrap();
         assert_eq!(arms.len(), 6);
         // the last parameter varies fastest; ids and indices both reach an array entry
-        assert_eq!(arms[0].label, "shop_plan_rate=\"6%\" shop_plan_rate=\"5%\"");
+        assert_eq!(arms[0].name, "shop_plan_rate=6% shop_plan_rate=5%");
         assert_eq!(
             arms[5].settings[0],
             (
                 "sellers.b.shop_plan_rate".to_string(),
                 toml::Value::String("9%".into())
-            )
-        );
-        assert_eq!(
-            arms[5].settings[1],
-            (
-                "sellers.0.shop_plan_rate".to_string(),
-                toml::Value::String("3%".into())
             )
         );
         let rate = |a: &Arm, i: usize| {
@@ -485,26 +884,130 @@ values = ["6%", "9%"]
     }
 
     #[test]
-    fn a_bad_path_or_an_invalid_arm_is_an_error() {
-        assert!(matches!(
-            arms(
-                "s.toml",
-                SRC,
-                &[parse_set("sellers.zz.shop_plan_rate=5%").unwrap()]
-            ),
-            Err(SweepError::Setup(_))
-        ));
-        let bad = arms(
+    fn named_arms_cross_the_grid_and_name_every_arm() {
+        let src = SRC.replace(
+            "[[sweep.parameters]]",
+            "[[sweep.arms]]\nname = \"as written\"\n\n[[sweep.arms]]\nname = \"a at 7%\"\nset = { \"sellers.a.shop_plan_rate\" = \"7%\" }\n\n[[sweep.parameters]]",
+        );
+        let arms = arms("s.toml", &src, &[]).unwrap();
+        let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "as written / shop_plan_rate=6%",
+                "as written / shop_plan_rate=9%",
+                "a at 7% / shop_plan_rate=6%",
+                "a at 7% / shop_plan_rate=9%"
+            ]
+        );
+        assert_eq!(
+            arms[3].scenario.named.sellers[0]
+                .shop_plan_rate
+                .unwrap()
+                .to_string(),
+            "7%"
+        );
+    }
+
+    #[test]
+    fn a_bad_setting_points_at_the_file_or_the_argument() {
+        match arms(
             "s.toml",
             SRC,
-            &[parse_set("sellers.a.shop_plan_rate=85%").unwrap()],
-        );
-        match bad {
-            Err(SweepError::Invalid { errors, .. }) => {
-                assert_eq!(errors[0].rule, Some(crate::rules::catalogue::RuleId::Rate1))
+            &[parse_set("sellers.zz.shop_plan_rate=5%").unwrap()],
+        ) {
+            Err(SweepError::Setup(m)) => {
+                assert!(m.starts_with("--set `sellers.zz"), "{m}");
+                assert!(m.contains("no entry with id or index `zz`"), "{m}");
             }
-            other => panic!("expected an invalid arm, got {:?}", other.map(|a| a.len())),
+            other => panic!("{other:?}"),
         }
+        match arms(
+            "s.toml",
+            SRC,
+            &[parse_set("sellers.a.shop_plan_rat=5%").unwrap()],
+        ) {
+            Err(SweepError::Setup(m)) => assert!(m.contains("shop_plan_rat"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // a value refused in the file: at the value's line and column
+        let bad = SRC.replace("[\"6%\", \"9%\"]", "[\"6%\", \"85%\"]");
+        match arms("s.toml", &bad, &[]) {
+            Err(SweepError::File(e)) => {
+                assert_eq!(e[0].line, Some(21), "{}", e[0]);
+                assert_eq!(e[0].column, Some(17), "the refused value");
+                assert!(e[0].message.contains("RATE-1"), "{}", e[0]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plain_number_is_taken_as_text_where_the_file_wants_a_string() {
+        let arms = arms(
+            "demo",
+            crate::scenario::DEMO,
+            &[parse_set("plus_campaigns.0.reward=200000,300000").unwrap()],
+        )
+        .unwrap();
+        assert_eq!(
+            arms[1].settings[0].1,
+            toml::Value::String("300000".into()),
+            "money written as the number's text"
+        );
+    }
+
+    #[test]
+    fn table_values_replace_and_unquoted_dotted_keys_are_refused() {
+        let arms = arms(
+            "demo",
+            crate::scenario::DEMO,
+            &[
+                parse_set("populations.creators.followers={ dist = \"fixed\", value = 3000.0 }")
+                    .unwrap(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(arms.len(), 1);
+        let bad = SRC.replace(
+            "[[sweep.parameters]]",
+            "[[sweep.arms]]\nname = \"x\"\nset = { sellers.a.shop_plan_rate = \"7%\" }\n\n[[sweep.parameters]]",
+        );
+        match arms_of(&bad) {
+            Err(SweepError::File(e)) => {
+                assert!(e[0].message.contains("quote the path"), "{}", e[0])
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn arms_of(src: &str) -> Result<Vec<Arm>, SweepError> {
+        arms("s.toml", src, &[])
+    }
+
+    #[test]
+    fn the_arm_count_is_checked_not_wrapped() {
+        let p = |n: usize| Param {
+            path: "x".into(),
+            values: vec![toml::Value::Integer(0); n],
+            origins: vec![Origin::Arg("x".into()); n],
+        };
+        assert_eq!(arm_count(&[p(2), p(3)], 0), Some(6));
+        assert_eq!(arm_count(&[p(2), p(3)], 2), Some(12));
+        let many: Vec<Param> = (0..64).map(|_| p(2)).collect();
+        assert_eq!(arm_count(&many, 1), None);
+    }
+
+    #[test]
+    fn t_quantiles_and_no_interval_for_one_value() {
+        assert!((t_quantile_975(2) - 4.3027).abs() < 1e-3);
+        assert!((t_quantile_975(29) - 2.0452).abs() < 1e-3);
+        let (m, ci) = mean_interval(&[Decimal::from(5)]);
+        assert_eq!((m, ci), (Decimal::from(5), None));
+        let (_, ci) = mean_interval(&[Decimal::from(1), Decimal::from(3)]);
+        let (lo, hi) = ci.unwrap();
+        // mean 2, sd √2, n 2: half-width 12.706 × 1
+        assert!((hi - 2.0 - 12.706).abs() < 1e-2 && (lo - 2.0 + 12.706).abs() < 1e-2);
     }
 
     #[test]
@@ -517,22 +1020,21 @@ values = ["6%", "9%"]
             &[parse_set("behaviour.orders.return_probability=0.05,0.05").unwrap()],
         )
         .unwrap();
+        let sc = arms[0].scenario.clone();
         let cfg = RunConfig {
             replications: Some(2),
             ..Default::default()
         };
         let out = run(arms, &cfg, |_| {}).unwrap();
-        let doc = sweep_json(&out, 0);
+        let doc = sweep_json(&sc, &out);
         let d = &doc["arms"][1]["metrics"]["gmv"]["diff_vs_baseline"];
-        assert_eq!(d["mean"].as_f64(), Some(0.0));
-        assert_eq!(d["ci95"][0].as_f64(), Some(0.0));
-        assert!(
-            doc["arms"][1]["metrics"]["gmv"]["mean"]
-                .as_str()
-                .unwrap()
-                .parse::<f64>()
-                .unwrap()
-                > 0.0
+        assert_eq!(d["mean"], "0");
+        assert_eq!(d["ci95"][0], "0");
+        assert_eq!(
+            doc["arms"][1]["per_replication"].as_array().unwrap().len(),
+            2
         );
+        assert!(doc["arms"][0]["metrics"]["orders"]["mean"].is_number());
+        assert_eq!(doc["currency"], "IDR");
     }
 }

@@ -18,7 +18,7 @@ use crate::sim::Replication;
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, bytes);
@@ -68,7 +68,7 @@ pub fn band(reps: &[Replication], m: Metric) -> Band {
 const W: u32 = 960;
 const H: u32 = 520;
 
-fn both(
+pub(crate) fn both(
     dir: &Path,
     name: &str,
     draw: &dyn Fn(DrawingArea<SVGBackend, Shift>) -> Result<()>,
@@ -81,7 +81,7 @@ fn both(
     Ok(())
 }
 
-fn e<T: std::fmt::Debug>(x: T) -> anyhow::Error {
+pub(crate) fn e<T: std::fmt::Debug>(x: T) -> anyhow::Error {
     anyhow!("chart drawing failed: {x:?}")
 }
 
@@ -372,114 +372,4 @@ pub fn write_charts(
     )?;
     out.push(("seller_net".into(), "Seller net across replications".into()));
     Ok(out)
-}
-
-/// Sweep charts: for each of a few headline metrics, every arm's mean with its 95% interval.
-pub fn write_sweep_charts(
-    dir: &Path,
-    doc: &serde_json::Value,
-    currency: &str,
-) -> Result<Vec<(String, String)>> {
-    register_font();
-    let arms = doc["arms"].as_array().cloned().unwrap_or_default();
-    let mut out = Vec::new();
-    for (metric, title) in [
-        ("gmv", "GMV by arm"),
-        ("marketing_cost", "Marketing cost by arm"),
-        ("rewards_paid", "Plus rewards paid by arm"),
-        ("seller_net", "Seller net by arm"),
-    ] {
-        let pts: Vec<(String, f64, f64, f64)> = arms
-            .iter()
-            .map(|a| {
-                let m = &a["metrics"][metric];
-                let mean = m["mean"]
-                    .as_str()
-                    .and_then(|x| x.parse().ok())
-                    .unwrap_or(0.0);
-                (
-                    a["label"].as_str().unwrap_or("").to_string(),
-                    mean,
-                    m["ci95"][0].as_f64().unwrap_or(mean),
-                    m["ci95"][1].as_f64().unwrap_or(mean),
-                )
-            })
-            .collect();
-        let y_label = format!("{metric} per replication ({currency}); mean and 95% CI");
-        let name = format!("sweep_{metric}");
-        both(
-            dir,
-            &name,
-            &|root| arm_chart(root, title, &y_label, &pts),
-            &|root| arm_chart(root, title, &y_label, &pts),
-        )?;
-        out.push((format!("sweep_{metric}"), title.to_string()));
-    }
-    Ok(out)
-}
-
-fn arm_chart<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    title: &str,
-    y_label: &str,
-    pts: &[(String, f64, f64, f64)],
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE).map_err(e)?;
-    let lo = pts
-        .iter()
-        .map(|p| p.2.min(p.1))
-        .fold(f64::MAX, f64::min)
-        .min(0.0);
-    let hi = pts
-        .iter()
-        .map(|p| p.3.max(p.1))
-        .fold(f64::MIN, f64::max)
-        .max(1.0)
-        * 1.1;
-    let n = pts.len().max(1);
-    let labels: Vec<String> = pts.iter().map(|p| p.0.clone()).collect();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(16)
-        .x_label_area_size(60)
-        .y_label_area_size(92)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..hi)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_labels(n)
-        .x_label_formatter(&|x| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
-                labels[i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_desc("arm")
-        .y_desc(y_label)
-        .label_style(("sans-serif", 12))
-        .y_label_formatter(&|v| human(*v))
-        .disable_x_mesh()
-        .draw()
-        .map_err(e)?;
-    chart
-        .draw_series(
-            pts.iter()
-                .enumerate()
-                .map(|(i, p)| ErrorBar::new_vertical(i as f64, p.2, p.1, p.3, BLUE.filled(), 12)),
-        )
-        .map_err(e)?;
-    chart
-        .draw_series(
-            pts.iter()
-                .enumerate()
-                .map(|(i, p)| Circle::new((i as f64, p.1), 5, BLUE.filled())),
-        )
-        .map_err(e)?;
-    root.present().map_err(e)?;
-    Ok(())
 }

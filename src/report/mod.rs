@@ -4,6 +4,7 @@
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
 pub mod charts;
+pub mod sweep;
 
 use std::fs;
 use std::io::Write;
@@ -433,15 +434,13 @@ const HEADLINE: [&str; 12] = [
 ];
 
 fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
-    let txt = |v: &serde_json::Value| match v {
-        serde_json::Value::String(x) => x.clone(),
-        serde_json::Value::Array(a) => a
-            .iter()
-            .map(|x| x.to_string())
-            .collect::<Vec<_>>()
-            .join(" – "),
-        v => v.to_string(),
-    };
+    fn txt(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(x) => x.clone(),
+            serde_json::Value::Array(a) => a.iter().map(txt).collect::<Vec<_>>().join(" – "),
+            v => v.to_string(),
+        }
+    }
     let Some(m) = doc["metrics"].as_object() else {
         return Vec::new();
     };
@@ -467,6 +466,16 @@ fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
             )
         })
         .collect()
+}
+
+/// A chart of the report folder inlined as an HTML figure: its SVG and its caption.
+fn figure_html(dir: &Path, file: &str, title: &str) -> Result<String> {
+    let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
+    let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+    Ok(format!(
+        "<figure>{body}<figcaption>{}</figcaption></figure>\n",
+        esc(title)
+    ))
 }
 
 /// Writes `report.html`: one self-contained file (charts inlined as SVG, no remote resources).
@@ -499,12 +508,7 @@ pub fn write_html(
     }
     h.push_str("</table>\n<h2>Charts</h2>\n");
     for (file, title) in charts {
-        let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
-        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
-        h.push_str(&format!(
-            "<figure>{body}<figcaption>{}</figcaption></figure>\n",
-            esc(title)
-        ));
+        h.push_str(&figure_html(dir, file, title)?);
     }
     h.push_str("<h2>All metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th></tr>\n");
     for (name, cells) in metric_rows(doc) {
@@ -520,78 +524,6 @@ pub fn write_html(
     ));
     h.push_str("</pre>\n</body></html>\n");
     fs::write(dir.join("report.html"), h)?;
-    Ok(())
-}
-
-/// The sweep's headline table, one line per arm: GMV, marketing cost and seller net, each with
-/// the paired difference against the baseline and its 95% interval, and the cost per
-/// incremental unit of GMV.
-pub fn sweep_table(doc: &serde_json::Value) -> Vec<String> {
-    let mut lines = vec![format!(
-        "{:<4} {:<44} {:>16} {:>30} {:>30} {:>14}",
-        "arm", "settings", "GMV (mean)", "ΔGMV [95% CI]", "Δcost [95% CI]", "Δcost/ΔGMV"
-    )];
-    for a in doc["arms"].as_array().into_iter().flatten() {
-        let m = &a["metrics"];
-        let diff = |k: &str| {
-            let d = &m[k]["diff_vs_baseline"];
-            format!(
-                "{} [{}, {}]",
-                charts::human(d["mean"].as_f64().unwrap_or(0.0)),
-                charts::human(d["ci95"][0].as_f64().unwrap_or(0.0)),
-                charts::human(d["ci95"][1].as_f64().unwrap_or(0.0))
-            )
-        };
-        let gmv: f64 = m["gmv"]["mean"]
-            .as_str()
-            .and_then(|x| x.parse().ok())
-            .unwrap_or(0.0);
-        let per = a["cost_per_incremental_gmv"]
-            .as_f64()
-            .map_or_else(|| "—".to_string(), |x| format!("{x:.4}"));
-        let label: String = a["label"].as_str().unwrap_or("").chars().take(44).collect();
-        let (dg, dc) = if a["baseline"].as_bool() == Some(true) {
-            ("baseline".to_string(), "baseline".to_string())
-        } else {
-            (diff("gmv"), diff("marketing_cost"))
-        };
-        lines.push(format!(
-            "{:<4} {:<44} {:>16} {:>30} {:>30} {:>14}",
-            a["arm"],
-            label,
-            charts::human(gmv),
-            dg,
-            dc,
-            per
-        ));
-    }
-    lines
-}
-
-/// Writes the sweep's `report.md`.
-pub fn write_sweep_markdown(
-    dir: &Path,
-    sc: &Scenario,
-    doc: &serde_json::Value,
-    charts: &[(String, String)],
-) -> Result<()> {
-    let mut f = fs::File::create(dir.join("report.md"))?;
-    writeln!(f, "# Sweep: {}\n", sc.name)?;
-    writeln!(
-        f,
-        "{} arm(s) × {} replication(s), seed {}. Every arm uses the same random streams per replication (common random numbers), so differences against the baseline (arm 0) are paired. Marketing cost = commissions + Shop Ads commissions + distributor fees + flat fees + Plus rewards + service fees.\n",
-        doc["arms"].as_array().map_or(0, Vec::len),
-        doc["replications"],
-        doc["seed"]
-    )?;
-    writeln!(f, "```text")?;
-    for line in sweep_table(doc) {
-        writeln!(f, "{line}")?;
-    }
-    writeln!(f, "```\n")?;
-    for (file, title) in charts {
-        writeln!(f, "![{title}]({file}.png)\n")?;
-    }
     Ok(())
 }
 
@@ -615,17 +547,4 @@ pub fn write_run(
         write_ledger(dir, sc, reps, parts)?;
     }
     Ok(doc)
-}
-
-/// Writes a sweep's report folder: sweep.json, sweep.csv, per-arm charts and report.md.
-/// `affsim sweep` and `affsim merge` both write through here.
-pub fn write_sweep(dir: &Path, sc: &Scenario, doc: &serde_json::Value) -> Result<()> {
-    fs::write(
-        dir.join("sweep.json"),
-        serde_json::to_string_pretty(doc)? + "\n",
-    )?;
-    crate::experiment::sweep::write_csv(&dir.join("sweep.csv"), doc)?;
-    let charts = charts::write_sweep_charts(dir, doc, &sc.region.currency)?;
-    write_sweep_markdown(dir, sc, doc, &charts)?;
-    Ok(())
 }

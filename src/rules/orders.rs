@@ -165,8 +165,9 @@ pub struct Payout {
 }
 
 /// Whether the video behind a line was authorised for Shop Ads at placement, and why (PLUS-10).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// In JSON (flattened into its record): `"authorised": true|false` and `"authorised_by":
+/// "creator" | "seller-request" | null`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Authorisation {
     /// Not authorised: an ad on it earns standard rates only.
     No,
@@ -179,6 +180,21 @@ pub enum Authorisation {
 impl Authorisation {
     pub fn yes(self) -> bool {
         self != Authorisation::No
+    }
+}
+
+impl Serialize for Authorisation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let by = match self {
+            Authorisation::No => None,
+            Authorisation::Creator => Some("creator"),
+            Authorisation::SellerRequest => Some("seller-request"),
+        };
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("authorised", &self.yes())?;
+        m.serialize_entry("authorised_by", &by)?;
+        m.end()
     }
 }
 
@@ -209,6 +225,7 @@ pub struct OrderRecord {
     pub distributor_fee: Money,
     pub shop_ads: bool,
     /// Whether the line's video was authorised for Shop Ads at placement (PLUS-10).
+    #[serde(flatten)]
     pub authorised: Authorisation,
     /// The Target invitation whose flat-fee video the line came from, if it did (TARGET-4).
     pub target_video: Option<String>,

@@ -57,7 +57,19 @@ pub struct File {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepRaw {
+    #[serde(default)]
     pub parameters: Vec<SweepParamRaw>,
+    #[serde(default)]
+    pub arms: Vec<SweepArmRaw>,
+}
+
+/// A named arm of a sweep: settings by path (checked by `affsim sweep`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepArmRaw {
+    pub name: String,
+    #[serde(default)]
+    pub set: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]

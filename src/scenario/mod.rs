@@ -4,6 +4,7 @@
 //! producing a [`Scenario`] the simulator runs. Every problem is reported with file, line,
 //! column and, where one applies, the rule ID.
 
+pub mod builtin;
 pub mod dist;
 pub mod error;
 pub mod format;

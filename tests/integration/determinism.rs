@@ -273,7 +273,13 @@ fn sweep_shards_merged_equal_one_sweep() {
         arg(&merged),
     ]);
     assert_eq!(out.code, 0, "{out}");
-    for f in ["sweep.json", "sweep.csv", "report.md"] {
+    for f in [
+        "sweep.json",
+        "sweep.csv",
+        "sweep-summary.csv",
+        "report.md",
+        "report.html",
+    ] {
         assert!(
             std::fs::read(one.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
             "{f} differs"

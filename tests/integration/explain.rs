@@ -132,7 +132,8 @@ fn order_explanation_shows_the_message_and_the_video_authorisation() {
         json["messages"][0]["message"],
         "Serum launch: one video, please"
     );
-    assert_eq!(json["order"]["authorised"], "seller-request");
+    assert_eq!(json["order"]["authorised"], true, "a boolean");
+    assert_eq!(json["order"]["authorised_by"], "seller-request");
 }
 
 #[test]

@@ -12,6 +12,9 @@
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
+//! - `schema`: summary.json and sweep.json from the binary validate against docs/schema/.
+//! - `readme`: the demo figures and console examples the README quotes are the binary's.
+//! - `sweeps`: named arms, the table on stdout, per-replication rows, `--set` errors.
 
 mod util;
 
@@ -24,5 +27,8 @@ mod fuzz;
 mod golden;
 mod invariants;
 mod properties;
+mod readme;
 mod regression;
 mod scenarios;
+mod schema;
+mod sweeps;
