@@ -4,6 +4,7 @@
 //! any number of threads and any completion order.
 
 pub mod shard;
+pub mod stats;
 pub mod summary;
 pub mod sweep;
 

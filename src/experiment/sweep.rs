@@ -325,7 +325,7 @@ pub fn sweep_json(out: &SweepOutcome, base: usize) -> Value {
                 (*name).to_string(),
                 json!({
                     "mean": s.mean.normalize().to_string(),
-                    "ci95": [r4(s.ci95.0), r4(s.ci95.1)],
+                    "ci95": s.ci95.map(|(lo, hi)| [r4(lo), r4(hi)]),
                     "diff_vs_baseline": { "mean": r4(dm), "ci95": [r4(dlo), r4(dhi)] },
                 }),
             );

@@ -435,6 +435,7 @@ const HEADLINE: [&str; 12] = [
 fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
     let txt = |v: &serde_json::Value| match v {
         serde_json::Value::String(x) => x.clone(),
+        serde_json::Value::Null => "—".to_string(),
         serde_json::Value::Array(a) => a
             .iter()
             .map(|x| x.to_string())
