@@ -161,7 +161,8 @@ fn check_replaceable(dest: &Path) -> Result<()> {
             );
         }
     }
-    if !canon.is_dir() || !canon.join("summary.json").is_file() {
+    let known = ["summary.json", "lift.json", "sensitivity.json"];
+    if !canon.is_dir() || !known.iter().any(|f| canon.join(f).is_file()) {
         bail!(
             "refusing to replace {}: it is not an affsim report folder (no summary.json)",
             dest.display()
