@@ -397,7 +397,7 @@ fn fmt_e(v: &Value) -> String {
 /// The result table (stdout): one line per lever and response.
 pub fn table(doc: &Value) -> Vec<String> {
     let mut lines = vec![format!(
-        "{:<22} {:<30} {:>10} {:>22} {:>10}",
+        "{:<22} {:<34} {:>10} {:>22} {:>10}",
         "lever", "response", "measured", "95% CI", "configured"
     )];
     let mut notes = Vec::new();
@@ -422,7 +422,7 @@ pub fn table(doc: &Value) -> Vec<String> {
                 .as_f64()
                 .map_or("—".into(), |x| format!("{x:.3}"));
             lines.push(format!(
-                "{lever:<22} {label:<30} {:>10} {ci:>22} {conf:>10}",
+                "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10}",
                 fmt_e(e)
             ));
             if let Some(n) = e["note"].as_str() {

@@ -18,7 +18,7 @@ use crate::sim::Replication;
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, bytes);
@@ -68,7 +68,7 @@ pub fn band(reps: &[Replication], m: Metric) -> Band {
 const W: u32 = 960;
 const H: u32 = 520;
 
-fn both(
+pub(crate) fn both(
     dir: &Path,
     name: &str,
     draw: &dyn Fn(DrawingArea<SVGBackend, Shift>) -> Result<()>,

@@ -3,6 +3,7 @@
 //! Everything is written into a temporary sibling folder that is renamed into place only when
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
+pub mod campaigns;
 pub mod charts;
 
 use std::fs;
@@ -613,6 +614,7 @@ pub fn write_run(
     let charts = charts::write_charts(dir, sc, reps)?;
     write_markdown(dir, sc, seed, &doc, &charts)?;
     write_html(dir, sc, seed, &doc, &charts)?;
+    campaigns::append(dir, &doc)?;
     if let Some(parts) = ledger {
         write_ledger(dir, sc, reps, parts)?;
     }

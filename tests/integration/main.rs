@@ -12,10 +12,12 @@
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
+//! - `answers`: per-campaign results add up, no interval for one replication, `lift`, `sensitivity`.
 
 mod util;
 
 mod allocations;
+mod answers;
 mod bad_inputs;
 mod cli;
 mod determinism;
