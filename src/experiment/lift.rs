@@ -105,8 +105,7 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             })
         }
         "plus" => {
-            let i = find(sc.plus.iter().map(|p| p.name.as_str()).collect())
-                .ok_or_else(unknown)?;
+            let i = find(sc.plus.iter().map(|p| p.name.as_str()).collect()).ok_or_else(unknown)?;
             Box::new(move |a| {
                 !matches!(a,
                     Action::PlusConfirm(x) | Action::PlusPay(x) | Action::PlusStart(x)
@@ -117,8 +116,13 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             })
         }
         "distributor" => {
-            let i = find(sc.campaigns.iter().map(|c| c.campaign.name.as_str()).collect())
-                .ok_or_else(unknown)?;
+            let i = find(
+                sc.campaigns
+                    .iter()
+                    .map(|c| c.campaign.name.as_str())
+                    .collect(),
+            )
+            .ok_or_else(unknown)?;
             Box::new(move |a| {
                 !matches!(a, Action::OpenCampaign(x) if *x == i)
                     && !matches!(a,
@@ -334,7 +338,9 @@ fn stat_text(v: &Value) -> String {
 }
 
 fn ratio_text(v: &Value) -> String {
-    let val = v["value"].as_f64().map_or("—".into(), |x| format!("{x:.2}"));
+    let val = v["value"]
+        .as_f64()
+        .map_or("—".into(), |x| format!("{x:.2}"));
     let ci = match v["ci95"].as_array() {
         Some(a) => format!(
             "[{:.2}, {:.2}]",
@@ -350,7 +356,12 @@ fn ratio_text(v: &Value) -> String {
 pub fn table(doc: &Value) -> Vec<String> {
     let mut lines = vec![format!(
         "{:<28} {:>10} {:>24} {:>24} {:>20} {:>24}",
-        "campaign", "own GMV", "ΔGMV [95% CI]", "Δcost [95% CI]", "ΔGMV/Δcost [95% CI]", "cannibalised [95% CI]"
+        "campaign",
+        "own GMV",
+        "ΔGMV [95% CI]",
+        "Δcost [95% CI]",
+        "ΔGMV/Δcost [95% CI]",
+        "cannibalised [95% CI]"
     )];
     let mut notes = Vec::new();
     for c in doc["campaigns"].as_array().into_iter().flatten() {
@@ -364,10 +375,7 @@ pub fn table(doc: &Value) -> Vec<String> {
             ratio_text(&c["incremental_gmv_per_incremental_cost"]),
             stat_text(&c["cannibalised_gmv"]),
         ));
-        for (k, label) in [
-            ("incremental_gmv", "ΔGMV"),
-            ("incremental_cost", "Δcost"),
-        ] {
+        for (k, label) in [("incremental_gmv", "ΔGMV"), ("incremental_cost", "Δcost")] {
             if let Some(w) = c[k]["warning"].as_str() {
                 notes.push(format!("{id}: {label}: {w}"));
             }
@@ -475,7 +483,11 @@ mod tests {
         }
         let plus = ids.iter().find(|i| i.starts_with("plus:")).unwrap();
         let w = without(&sc, plus).unwrap();
-        assert!(!w.script.iter().any(|s| matches!(s.action, Action::PlusConfirm(0))));
+        assert!(
+            !w.script
+                .iter()
+                .any(|s| matches!(s.action, Action::PlusConfirm(0)))
+        );
         let e = without(&sc, "plus:nope").unwrap_err();
         assert!(e.contains("no campaign `plus:nope`"), "{e}");
     }

@@ -489,9 +489,15 @@ mod tests {
 
     #[test]
     fn rates_stay_in_bounds_and_money_is_rounded() {
-        assert_eq!(scale_rate(Rate(Decimal::from(79)), 1.1).0, Decimal::from(80));
+        assert_eq!(
+            scale_rate(Rate(Decimal::from(79)), 1.1).0,
+            Decimal::from(80)
+        );
         assert_eq!(scale_rate(Rate(Decimal::ONE), 0.9).0, Decimal::ONE);
-        assert_eq!(scale_rate(Rate(Decimal::from(10)), 1.1).0, Decimal::from(11));
+        assert_eq!(
+            scale_rate(Rate(Decimal::from(10)), 1.1).0,
+            Decimal::from(11)
+        );
         assert_eq!(
             scale_money(Money(Decimal::new(1005, 2)), 1.1, 0).0,
             Decimal::from(11)
@@ -510,6 +516,9 @@ mod tests {
         let (_, hi) = scaled(&sc, SensLever::OpenRate, 1.1);
         assert!(lo.iter().zip(&hi).all(|(a, b)| a <= b));
         assert!(lo.iter().zip(&hi).any(|(a, b)| a < b));
-        assert_eq!(configured(&sc, SensLever::OpenRate, SensResponse::Gmv), None);
+        assert_eq!(
+            configured(&sc, SensLever::OpenRate, SensResponse::Gmv),
+            None
+        );
     }
 }

@@ -33,7 +33,8 @@ impl MeanCi {
     /// True when the interval contains zero and is not a single point at zero: the sign of the
     /// mean is not established.
     pub fn spans_zero(&self) -> bool {
-        self.ci.is_some_and(|(lo, hi)| lo <= 0.0 && hi >= 0.0 && (lo, hi) != (0.0, 0.0))
+        self.ci
+            .is_some_and(|(lo, hi)| lo <= 0.0 && hi >= 0.0 && (lo, hi) != (0.0, 0.0))
     }
 }
 

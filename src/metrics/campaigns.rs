@@ -247,8 +247,11 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
     let selling = t.selling_creators();
     let mut rows: Vec<CampaignRow> = Vec::new();
     let mut plan_costs = vec![Decimal::ZERO; named_sellers + 1];
-    let pooled = |rows: &mut Vec<CampaignRow>, id: String, kind: &str, seller: Option<String>| {
-        match rows.iter().position(|r| r.id == id) {
+    let pooled =
+        |rows: &mut Vec<CampaignRow>, id: String, kind: &str, seller: Option<String>| match rows
+            .iter()
+            .position(|r| r.id == id)
+        {
             Some(i) => i,
             None => {
                 rows.push(CampaignRow {
@@ -259,8 +262,7 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
                 });
                 rows.len() - 1
             }
-        }
-    };
+        };
     // Shop plans
     for (s, shop) in books.shop.iter().enumerate() {
         let sums = t.plan(0, s);
@@ -305,7 +307,12 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
             Some(seller_name(inv.seller)),
         );
         rows[i].add(&t.plan(2, v));
-        for s in books.target.slots.iter().filter(|s| s.invitation == v as u32) {
+        for s in books
+            .target
+            .slots
+            .iter()
+            .filter(|s| s.invitation == v as u32)
+        {
             if s.status == SlotStatus::Accepted {
                 rows[i].participants += 1;
             }
@@ -405,7 +412,9 @@ const CAMPAIGN_FIELDS: [Field<CampaignRow>; 11] = [
     ("commissions", true, |r| r.commissions),
     ("shop_ads_commissions", true, |r| r.shop_ads_commissions),
     ("distributor_fees", true, |r| r.distributor_fees),
-    ("commissions_clawed_back", true, |r| r.commissions_clawed_back),
+    ("commissions_clawed_back", true, |r| {
+        r.commissions_clawed_back
+    }),
     ("flat_fees", true, |r| r.flat_fees),
     ("rewards", true, |r| r.rewards),
     ("service_fees", true, |r| r.service_fees),

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use super::charts::{both, human, register_font};
 
+/// A campaign on the chart: its id, its ratio (if defined) and the ratio's interval (if any).
+type Point = (String, Option<f64>, Option<(f64, f64)>);
+
 /// The chart's file name (without extension) in the report folder.
 pub const CHART: &str = "campaign_gmv_per_cost";
 
@@ -117,7 +120,11 @@ fn md_table<const N: usize>(head: &[&str; N], rows: &[[String; N]], left: usize)
 }
 
 fn html_table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let mut s = String::from("<table><tr>");
     for h in head {
         let _ = write!(s, "<th>{}</th>", esc(h));
@@ -142,7 +149,7 @@ pub fn append(dir: &Path, doc: &Value) -> Result<()> {
         return Ok(());
     }
     let sellers = seller_rows(doc);
-    let pts: Vec<(String, Option<f64>, Option<(f64, f64)>)> = doc["campaigns"]
+    let pts: Vec<Point> = doc["campaigns"]
         .as_array()
         .into_iter()
         .flatten()
@@ -151,7 +158,11 @@ pub fn append(dir: &Path, doc: &Value) -> Result<()> {
             let ci = r["ci95"]
                 .as_array()
                 .map(|a| (a[0].as_f64().unwrap_or(0.0), a[1].as_f64().unwrap_or(0.0)));
-            (c["id"].as_str().unwrap_or("").to_string(), r["value"].as_f64(), ci)
+            (
+                c["id"].as_str().unwrap_or("").to_string(),
+                r["value"].as_f64(),
+                ci,
+            )
         })
         .collect();
     register_font();
@@ -179,7 +190,10 @@ pub fn append(dir: &Path, doc: &Value) -> Result<()> {
             html_table(&SELLER_HEAD, &sellers)
         );
         let at = html.rfind("</body>").unwrap_or(html.len());
-        fs::write(&html_path, format!("{}{section}{}", &html[..at], &html[at..]))?;
+        fs::write(
+            &html_path,
+            format!("{}{section}{}", &html[..at], &html[at..]),
+        )?;
     }
     Ok(())
 }
@@ -192,7 +206,7 @@ fn e<T: std::fmt::Debug>(x: T) -> anyhow::Error {
 fn chart<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
-    pts: &[(String, Option<f64>, Option<(f64, f64)>)],
+    pts: &[Point],
 ) -> Result<()>
 where
     DB::ErrorType: 'static,

@@ -997,7 +997,11 @@ impl Platform {
                                 );
                                 self.tally
                                     .add(Metric::CommissionsClawedBack, (dbefore - dafter).0);
-                                (self.campaigns).clawed_back(res.plan, line.seller, dbefore - dafter);
+                                (self.campaigns).clawed_back(
+                                    res.plan,
+                                    line.seller,
+                                    dbefore - dafter,
+                                );
                                 if let Some(r) = self.orders.records.get_mut(line.record as usize) {
                                     r.distributor_fee -= dbefore - dafter;
                                 }

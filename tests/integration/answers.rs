@@ -55,17 +55,26 @@ fn campaigns_and_the_unattributed_rest_add_up_to_the_market() {
             sum(&|x| x.shop_ads_commissions),
             r.total(Metric::ShopAdsCommissions)
         );
-        assert_eq!(sum(&|x| x.distributor_fees), r.total(Metric::DistributorFees));
+        assert_eq!(
+            sum(&|x| x.distributor_fees),
+            r.total(Metric::DistributorFees)
+        );
         assert_eq!(sum(&|x| x.flat_fees), r.total(Metric::FlatFeesPaid));
         assert_eq!(sum(&|x| x.rewards), r.total(Metric::RewardsPaid));
-        assert_eq!(sum(&|x| x.service_fees), r.total(Metric::ServiceFeesCharged));
+        assert_eq!(
+            sum(&|x| x.service_fees),
+            r.total(Metric::ServiceFeesCharged)
+        );
         assert_eq!(
             sum(&|x| x.commissions_clawed_back),
             r.total(Metric::CommissionsClawedBack)
         );
         // sellers: GMV and orders add up, and their nets are the market's seller net
         let s = &c.sellers;
-        assert_eq!(s.iter().map(|x| x.gmv).sum::<Decimal>(), r.total(Metric::Gmv));
+        assert_eq!(
+            s.iter().map(|x| x.gmv).sum::<Decimal>(),
+            r.total(Metric::Gmv)
+        );
         assert_eq!(
             s.iter().map(|x| x.net).sum::<Decimal>(),
             r.end_metric(affsim::metrics::EndMetric::SellerNet)
@@ -88,7 +97,10 @@ fn one_replication_has_no_interval_anywhere() {
     let mut cis = Vec::new();
     intervals(&doc, &mut cis);
     assert!(cis.len() > 50, "{}", cis.len());
-    assert!(cis.iter().all(|c| c.is_null()), "an interval from one replication");
+    assert!(
+        cis.iter().all(|c| c.is_null()),
+        "an interval from one replication"
+    );
     assert!(doc["campaigns"].as_array().is_some_and(|c| !c.is_empty()));
     assert!(doc["sellers"].as_array().is_some_and(|c| !c.is_empty()));
     let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
@@ -113,11 +125,17 @@ fn summary_intervals_use_student_t() {
     .unwrap();
     let doc = affsim::experiment::summary::summary_json(&demo(), out.seed, &out.replications);
     let g = &doc["metrics"]["gmv"];
-    let (lo, hi) = (g["ci95"][0].as_f64().unwrap(), g["ci95"][1].as_f64().unwrap());
+    let (lo, hi) = (
+        g["ci95"][0].as_f64().unwrap(),
+        g["ci95"][1].as_f64().unwrap(),
+    );
     let sd = g["sd"].as_f64().unwrap();
     // half-width = t(0.975, 2) · sd / √3 = 4.303 · sd / √3, not 1.96 · sd / √3
     let half = (hi - lo) / 2.0;
-    assert!((half / (sd / 3f64.sqrt()) - 4.3027).abs() < 1e-3, "{half} {sd}");
+    assert!(
+        (half / (sd / 3f64.sqrt()) - 4.3027).abs() < 1e-3,
+        "{half} {sd}"
+    );
 }
 
 /// A scripted market: one seller sells by script; a second seller has a Shop plan and no
@@ -201,7 +219,10 @@ fn lift_of_a_campaign_that_cannot_sell_is_zero_and_said_so() {
     assert_eq!(c[1]["own_gmv"]["mean"], "300000");
     assert_eq!(c[1]["cannibalised_gmv"]["mean"], "300000");
     assert_eq!(c[1]["incremental_cost"]["mean"], "15000");
-    assert_eq!(c[1]["gmv_by_plan"]["unattributed"]["without"]["mean"], "300000");
+    assert_eq!(
+        c[1]["gmv_by_plan"]["unattributed"]["without"]["mean"],
+        "300000"
+    );
     for f in ["lift.json", "lift.csv", "report.md"] {
         assert!(out.join(f).is_file(), "{f}");
     }
@@ -210,7 +231,11 @@ fn lift_of_a_campaign_that_cannot_sell_is_zero_and_said_so() {
     // an unknown campaign is a clear error
     let bad = affsim(&["lift", arg(&file), "--campaign", "open:nope"]);
     assert_eq!(bad.code, 2, "{bad:?}");
-    assert!(bad.stderr.contains("no campaign `open:nope`"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("no campaign `open:nope`"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
@@ -226,7 +251,14 @@ fn lift_json_of_the_demo_has_the_documented_fields() {
     ]);
     assert_eq!(o.code, 0, "{o:?}");
     let doc = json(&o.stdout);
-    for k in ["scenario", "currency", "seed", "replications", "pairing", "campaigns"] {
+    for k in [
+        "scenario",
+        "currency",
+        "seed",
+        "replications",
+        "pairing",
+        "campaigns",
+    ] {
         assert!(!doc[k].is_null(), "{k}");
     }
     let c = &doc["campaigns"][0];
@@ -265,7 +297,13 @@ fn sensitivity_lists_the_demo_levers() {
         "-q",
     ]);
     assert_eq!(o.code, 0, "{o:?}");
-    for lever in ["open_rate", "shop_plan_rate", "target_rate", "plus_task_reward", "samples"] {
+    for lever in [
+        "open_rate",
+        "shop_plan_rate",
+        "target_rate",
+        "plus_task_reward",
+        "samples",
+    ] {
         assert!(o.stdout.contains(lever), "{lever}\n{}", o.stdout);
     }
     let doc = json(&std::fs::read_to_string(out.join("sensitivity.json")).unwrap());
