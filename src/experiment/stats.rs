@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn ratio_of_exactly_proportional_values_has_a_point_interval() {
-        let r = ratio_ci(&[2.0, 4.0, 6.0], &[1.0, 2.0, 3.0]);
+        let r = ratio_ci(&[20.0, 22.0, 24.0], &[10.0, 11.0, 12.0]);
         assert_eq!(r.ratio, Some(2.0));
         let (lo, hi) = r.ci.unwrap();
         assert!((lo - 2.0).abs() < 1e-9 && (hi - 2.0).abs() < 1e-9);

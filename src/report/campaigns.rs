@@ -203,11 +203,7 @@ fn e<T: std::fmt::Debug>(x: T) -> anyhow::Error {
 }
 
 /// One row per campaign: the ratio as a point, its interval as a horizontal bar.
-fn chart<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
-    title: &str,
-    pts: &[Point],
-) -> Result<()>
+fn chart<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, title: &str, pts: &[Point]) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
