@@ -839,7 +839,7 @@ fn paired_config(run: &RunArgs, sc: &Scenario) -> Result<(RunConfig, u64), ExitC
 fn paired_output(
     output: &OutputArgs,
     doc: &serde_json::Value,
-    table: Vec<String>,
+    (table, notes): (Vec<String>, Vec<String>),
     write: &dyn Fn(&Path) -> anyhow::Result<()>,
 ) -> CmdResult {
     if output.json {
@@ -847,6 +847,11 @@ fn paired_output(
     } else {
         for l in table {
             outln!("{l}");
+        }
+    }
+    if !output.quiet {
+        for n in notes {
+            eprintln!("note: {n}");
         }
     }
     if let Some(dest) = &output.out {

@@ -352,8 +352,8 @@ fn ratio_text(v: &Value) -> String {
     format!("{val} {ci}")
 }
 
-/// The result table (stdout), then the warnings and notes below it.
-pub fn table(doc: &Value) -> Vec<String> {
+/// The result table (stdout) and the warnings and notes that go with it (stderr).
+pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
         "{:<28} {:>10} {:>24} {:>24} {:>20} {:>24}",
         "campaign",
@@ -390,8 +390,7 @@ pub fn table(doc: &Value) -> Vec<String> {
         doc["replications"],
         doc["currency"].as_str().unwrap_or("")
     ));
-    lines.extend(notes);
-    lines
+    (lines, notes)
 }
 
 /// Writes `lift.csv`: one row per campaign and replication, every figure the statistics use.
@@ -443,8 +442,9 @@ pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()>
         doc["seed"],
         doc["currency"].as_str().unwrap_or("")
     );
-    for l in table(doc) {
-        s.push_str(&l);
+    let (lines, notes) = table(doc);
+    for l in lines.iter().chain(&notes) {
+        s.push_str(l);
         s.push('\n');
     }
     s.push_str("```\n");

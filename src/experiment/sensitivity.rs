@@ -394,8 +394,8 @@ fn fmt_e(v: &Value) -> String {
     v["mean"].as_f64().map_or("—".into(), |x| format!("{x:.3}"))
 }
 
-/// The result table (stdout): one line per lever and response.
-pub fn table(doc: &Value) -> Vec<String> {
+/// The result table (stdout): one line per lever and response; and its notes (stderr).
+pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
         "{:<22} {:<34} {:>10} {:>22} {:>10}",
         "lever", "response", "measured", "95% CI", "configured"
@@ -436,8 +436,7 @@ pub fn table(doc: &Value) -> Vec<String> {
         doc["step"],
         doc["replications"]
     ));
-    lines.extend(notes);
-    lines
+    (lines, notes)
 }
 
 /// Writes `sensitivity.csv`: one row per lever and replication, each response in both arms.
@@ -474,8 +473,9 @@ pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()>
         doc["seed"],
         step = doc["step"],
     );
-    for l in table(doc) {
-        s.push_str(&l);
+    let (lines, notes) = table(doc);
+    for l in lines.iter().chain(&notes) {
+        s.push_str(l);
         s.push('\n');
     }
     s.push_str("```\n");
