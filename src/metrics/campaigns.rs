@@ -48,8 +48,12 @@ pub struct CampaignTally {
     by_kind: [Vec<PlanSums>; 5],
     none: PlanSums,
     sellers: Vec<SellerSums>,
-    /// (plan kind, plan, creator) of every creator with an attributed line: selling creators.
+    /// (plan kind, plan, creator) of every creator with a line attributed to a Shop plan or a
+    /// distributor campaign (the plans without a join step): their participants.
     selling: HashSet<u64>,
+    /// Per creator, the last key inserted into `selling`: a creator's repeat sales for the same
+    /// plan skip the hash.
+    last: Vec<u64>,
 }
 
 fn kind_index(plan: PlanRef) -> Option<(usize, u32)> {
@@ -64,8 +68,13 @@ fn kind_index(plan: PlanRef) -> Option<(usize, u32)> {
 }
 
 impl CampaignTally {
-    /// A tally sized for `sellers` sellers and the plans of `books` (it grows if plans are added).
-    pub fn new(sellers: usize, books: &crate::rules::plans::Books) -> CampaignTally {
+    /// A tally sized for `sellers` sellers, `creators` creators and the plans of `books` (it
+    /// grows if plans are added).
+    pub fn new(
+        sellers: usize,
+        creators: usize,
+        books: &crate::rules::plans::Books,
+    ) -> CampaignTally {
         let sized = |n: usize| vec![PlanSums::default(); n];
         CampaignTally {
             by_kind: [
@@ -78,6 +87,7 @@ impl CampaignTally {
             none: PlanSums::default(),
             sellers: vec![SellerSums::default(); sellers],
             selling: HashSet::with_capacity(256),
+            last: vec![u64::MAX; creators],
         }
     }
 
@@ -112,9 +122,18 @@ impl CampaignTally {
         let s = self.seller(seller);
         s.gmv += gross.0;
         s.orders += 1;
-        if let Some((k, i)) = kind_index(plan) {
-            self.selling
-                .insert(((k as u64) << 60) | ((i as u64) << 32) | u64::from(creator.0));
+        if let Some((k @ (0 | 4), i)) = kind_index(plan) {
+            let key = ((k as u64) << 60) | ((i as u64) << 32) | u64::from(creator.0);
+            match self.last.get_mut(creator.idx()) {
+                Some(last) if *last == key => {}
+                Some(last) => {
+                    *last = key;
+                    self.selling.insert(key);
+                }
+                None => {
+                    self.selling.insert(key);
+                }
+            }
         }
     }
 

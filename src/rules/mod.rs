@@ -167,7 +167,11 @@ impl Platform {
         books: Books,
         record: bool,
     ) -> Platform {
-        let campaigns = crate::metrics::campaigns::CampaignTally::new(agents.sellers.len(), &books);
+        let campaigns = crate::metrics::campaigns::CampaignTally::new(
+            agents.sellers.len(),
+            agents.creators.len(),
+            &books,
+        );
         Platform {
             opts,
             calendar,
