@@ -1001,11 +1001,8 @@ impl Platform {
                                 );
                                 self.tally
                                     .add(Metric::CommissionsClawedBack, (dbefore - dafter).0);
-                                (self.campaigns).clawed_back(
-                                    res.plan,
-                                    line.seller,
-                                    dbefore - dafter,
-                                );
+                                self.campaigns
+                                    .clawed_back(res.plan, line.seller, dbefore - dafter);
                                 if let Some(r) = self.orders.records.get_mut(line.record as usize) {
                                     r.distributor_fee -= dbefore - dafter;
                                 }
@@ -1019,7 +1016,7 @@ impl Platform {
                                 prov,
                             );
                             self.tally.add(Metric::CommissionsClawedBack, clawed.0);
-                            (self.campaigns).clawed_back(res.plan, line.seller, clawed);
+                            self.campaigns.clawed_back(res.plan, line.seller, clawed);
                         }
                         let l = self.orders.get_mut(k);
                         l.refunded += amount;
@@ -1106,7 +1103,8 @@ impl Platform {
             );
             self.tally.add(metric, pay.commission.0);
             let fee = pay.distributor_fee;
-            (self.campaigns).settled(res.plan, line.seller, res.shop_ads, pay.commission, fee);
+            self.campaigns
+                .settled(res.plan, line.seller, res.shop_ads, pay.commission, fee);
         }
         pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
         self.ledger.post(
