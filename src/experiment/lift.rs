@@ -395,7 +395,6 @@ pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
 
 /// Writes `lift.csv`: one row per campaign and replication, every figure the statistics use.
 pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
     let mut header: Vec<String> = [
         "campaign",
         "replication",
@@ -413,17 +412,33 @@ pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
         header.push(format!("gmv_{name}_with"));
         header.push(format!("gmv_{name}_without"));
     }
-    w.write_record(&header)?;
-    for c in doc["campaigns"].as_array().into_iter().flatten() {
-        for r in c["per_replication"].as_array().into_iter().flatten() {
+    per_replication_csv(
+        path,
+        &header,
+        doc["campaigns"].as_array(),
+        ("campaign", "id"),
+    )
+}
+
+/// Writes one CSV row per group (a campaign, a lever) and replication: `key` names the first
+/// column and the group field it comes from; the other columns are the `per_replication` fields
+/// named by `header` (strings unquoted). Shared by `lift.csv` and `sensitivity.csv`.
+pub(crate) fn per_replication_csv(
+    path: &std::path::Path,
+    header: &[String],
+    groups: Option<&Vec<Value>>,
+    (column, field): (&str, &str),
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(header)?;
+    for g in groups.into_iter().flatten() {
+        for r in g["per_replication"].as_array().into_iter().flatten() {
             let row: Vec<String> = header
                 .iter()
-                .map(|h| match h.as_str() {
-                    "campaign" => c["id"].as_str().unwrap_or("").to_string(),
-                    k => match &r[k] {
-                        Value::String(s) => s.clone(),
-                        v => v.to_string(),
-                    },
+                .map(|h| match &r[h.as_str()] {
+                    _ if h == column => g[field].as_str().unwrap_or("").to_string(),
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
                 })
                 .collect();
             w.write_record(&row)?;

@@ -441,27 +441,13 @@ pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
 
 /// Writes `sensitivity.csv`: one row per lever and replication, each response in both arms.
 pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
     let mut header = vec!["lever".to_string(), "replication".to_string()];
     for resp in SensResponse::ALL {
         header.push(format!("{}_minus", resp.name()));
         header.push(format!("{}_plus", resp.name()));
     }
-    w.write_record(&header)?;
-    for l in doc["levers"].as_array().into_iter().flatten() {
-        for r in l["per_replication"].as_array().into_iter().flatten() {
-            let row: Vec<String> = header
-                .iter()
-                .map(|h| match h.as_str() {
-                    "lever" => l["lever"].as_str().unwrap_or("").to_string(),
-                    k => r[k].to_string(),
-                })
-                .collect();
-            w.write_record(&row)?;
-        }
-    }
-    w.flush()?;
-    Ok(())
+    let levers = doc["levers"].as_array();
+    super::lift::per_replication_csv(path, &header, levers, ("lever", "lever"))
 }
 
 /// Writes `report.md`: the table with its method.
