@@ -284,6 +284,14 @@ fn response(r: &Replication, lever: SensLever, resp: SensResponse) -> f64 {
     }
 }
 
+/// A response as `per_replication` writes it: GMV exactly, as a string; counts as numbers.
+fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Value {
+    match resp {
+        SensResponse::Gmv => json!(r.total(Metric::Gmv).normalize().to_string()),
+        _ => json!(response(r, lever, resp).round() as u64),
+    }
+}
+
 fn arc(lo: f64, hi: f64) -> f64 {
     let mid = (lo + hi) / 2.0;
     if mid == 0.0 { 0.0 } else { (hi - lo) / mid }
@@ -365,8 +373,8 @@ pub fn sensitivity_json(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) 
                 .map(|(a, b)| {
                     let mut row = json!({ "replication": a.index });
                     for resp in SensResponse::ALL {
-                        row[format!("{}_minus", resp.name())] = json!(response(a, lr.lever, resp));
-                        row[format!("{}_plus", resp.name())] = json!(response(b, lr.lever, resp));
+                        row[format!("{}_minus", resp.name())] = exact(a, lr.lever, resp);
+                        row[format!("{}_plus", resp.name())] = exact(b, lr.lever, resp);
                     }
                     row
                 })
