@@ -33,6 +33,12 @@ pub enum Command {
     /// (`[[sweep.parameters]]`, --set), every arm with the same random streams per replication;
     /// print the table of paired differences against the baseline (the first arm) on stdout.
     Sweep(SweepCmd),
+    /// Each campaign's incremental GMV and cost against the same scenario without it, paired by
+    /// common random numbers, with the sales it takes from other plans.
+    Lift(LiftCmd),
+    /// For each policy lever in the scenario, paired −step/+step arms: the model's implied arc
+    /// elasticities of GMV, participation and content, beside the configured ones.
+    Sensitivity(SensitivityCmd),
     /// List the built-in scenarios (run one by name: `affsim run demo`), or print one to start
     /// from (`--print demo > mine.toml`).
     Scenarios {
@@ -180,4 +186,31 @@ pub struct SweepCmd {
     /// `affsim merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LiftCmd {
+    /// The scenario file (the built-in demo when omitted).
+    pub scenario: Option<PathBuf>,
+    /// A campaign id as summary.json names it (e.g. `plus:glow-task`); repeatable. Default: every
+    /// named campaign.
+    #[arg(long = "campaign", value_name = "ID")]
+    pub campaigns: Vec<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct SensitivityCmd {
+    /// The scenario file (the built-in demo when omitted).
+    pub scenario: Option<PathBuf>,
+    /// Relative step of the paired arms: each lever × (1 − step) and × (1 + step).
+    #[arg(long, default_value_t = 0.1)]
+    pub step: f64,
+    #[command(flatten)]
+    pub run: RunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

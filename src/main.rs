@@ -17,7 +17,10 @@ use affsim::scenario::{self, Scenario, ScenarioError};
 use affsim::sim::RunError;
 use affsim::{check, report};
 
-use cli::{CheckCmd, Cli, Command, ExplainCmd, MergeCmd, OutputArgs, RunArgs, RunCmd, SweepCmd};
+use cli::{
+    CheckCmd, Cli, Command, ExplainCmd, LiftCmd, MergeCmd, OutputArgs, RunArgs, RunCmd,
+    SensitivityCmd, SweepCmd,
+};
 
 /// Prints a line on stdout, ignoring a closed pipe (`affsim … | head` must not panic).
 macro_rules! outln {
@@ -38,6 +41,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd_check(args),
         Command::Explain(args) => cmd_explain(args),
         Command::Sweep(args) => cmd_sweep(args),
+        Command::Lift(args) => cmd_lift(args),
+        Command::Sensitivity(args) => cmd_sensitivity(args),
         Command::Scenarios { print } => cmd_scenarios(print.as_deref()),
         Command::New { name, force } => cmd_new(&name, force),
         Command::Completions { shell } => {
@@ -850,4 +855,124 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         );
     }
     Ok(())
+}
+
+// ---- lift and sensitivity: paired experiments (library: experiment::lift, ::sensitivity) ----
+
+/// The run configuration of a paired experiment, and how it reports progress on stderr.
+fn paired_config(run: &RunArgs, sc: &Scenario) -> Result<(RunConfig, u64), ExitCode> {
+    let Plan {
+        seed,
+        replications,
+        threads,
+    } = Plan::resolve(run, sc)?;
+    let cfg = RunConfig {
+        replications: Some(replications),
+        threads,
+        seed: Some(seed),
+        options: affsim::sim::RunOptions {
+            interrupt: Some(interrupt_flag()),
+            ..Default::default()
+        },
+        on_done: None,
+    };
+    Ok((cfg, seed))
+}
+
+/// Prints the table (or the JSON) on stdout and writes the report folder when asked.
+fn paired_output(
+    output: &OutputArgs,
+    doc: &serde_json::Value,
+    (table, notes): (Vec<String>, Vec<String>),
+    write: &dyn Fn(&Path) -> anyhow::Result<()>,
+) -> CmdResult {
+    if output.json {
+        outln!("{}", serde_json::to_string_pretty(doc).unwrap_or_default());
+    } else {
+        for l in table {
+            outln!("{l}");
+        }
+    }
+    if !output.quiet {
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+    }
+    if let Some(dest) = &output.out {
+        let staged = stage(dest, output.force)?;
+        write(staged.path()).map_err(|e| fail(format!("{e:#}")))?;
+        let path = commit(staged)?;
+        if !output.quiet {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn run_failed(e: &RunError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(if matches!(e, RunError::Interrupted { .. }) {
+        130
+    } else {
+        2
+    })
+}
+
+fn cmd_lift(args: LiftCmd) -> CmdResult {
+    use affsim::experiment::lift;
+    let sc = load(&args.scenario)?;
+    warn(&sc);
+    let (cfg, _) = paired_config(&args.run, &sc)?;
+    let quiet = args.output.quiet;
+    let note = |m: &str| {
+        if !quiet {
+            eprintln!("lift: {m}");
+        }
+    };
+    let out = match lift::run_lift(&sc, &args.campaigns, &cfg, &note) {
+        Ok(o) => o,
+        Err(lift::LiftError::Campaign(m)) => return Err(fail(m)),
+        Err(lift::LiftError::Run(e)) => return Err(run_failed(&e)),
+    };
+    let doc = lift::lift_json(&out);
+    paired_output(&args.output, &doc, lift::table(&doc), &|dir| {
+        std::fs::write(
+            dir.join("lift.json"),
+            serde_json::to_string_pretty(&doc)? + "\n",
+        )?;
+        lift::write_csv(&dir.join("lift.csv"), &doc)?;
+        lift::write_markdown(&dir.join("report.md"), &doc)
+    })
+}
+
+fn cmd_sensitivity(args: SensitivityCmd) -> CmdResult {
+    use affsim::experiment::sensitivity as sens;
+    if !(args.step > 0.0 && args.step < 1.0) {
+        return Err(fail(format_args!(
+            "--step {}: expected a number between 0 and 1 (e.g. 0.1 for ±10%)",
+            args.step
+        )));
+    }
+    let sc = load(&args.scenario)?;
+    warn(&sc);
+    let (cfg, seed) = paired_config(&args.run, &sc)?;
+    if sens::levers(&sc).is_empty() {
+        eprintln!("sensitivity: the scenario has no policy lever to move");
+    }
+    let quiet = args.output.quiet;
+    let note = |m: &str| {
+        if !quiet {
+            eprintln!("sensitivity: {m}");
+        }
+    };
+    let runs = sens::run_sensitivity(&sc, args.step, &cfg, &note).map_err(|e| run_failed(&e))?;
+    let doc = sens::sensitivity_json(&sc, seed, args.step, &runs);
+    paired_output(&args.output, &doc, sens::table(&doc), &|dir| {
+        std::fs::write(
+            dir.join("sensitivity.json"),
+            serde_json::to_string_pretty(&doc)? + "\n",
+        )?;
+        sens::write_csv(&dir.join("sensitivity.csv"), &doc)?;
+        sens::write_markdown(&dir.join("report.md"), &doc)
+    })
 }

@@ -1,5 +1,7 @@
 //! The named figures a run reports: a fixed table of metrics, tallied as events happen.
 
+pub mod campaigns;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 

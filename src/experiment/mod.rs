@@ -3,7 +3,10 @@
 //! Replication `i` uses random streams derived from (seed, i) only, so results are identical for
 //! any number of threads and any completion order.
 
+pub mod lift;
+pub mod sensitivity;
 pub mod shard;
+pub mod stats;
 pub mod summary;
 pub mod sweep;
 

@@ -47,6 +47,8 @@ pub struct RepData {
     pub events: u64,
     pub ledger_entries: u64,
     pub fired: Vec<String>,
+    #[serde(default)]
+    pub campaigns: crate::metrics::campaigns::CampaignResults,
 }
 
 impl RepData {
@@ -59,6 +61,7 @@ impl RepData {
             events: r.events,
             ledger_entries: r.ledger_entries,
             fired: r.fired.iter().map(|x| x.to_string()).collect(),
+            campaigns: r.campaigns.clone(),
         }
     }
 
@@ -82,6 +85,7 @@ impl RepData {
             tracked: Vec::new(),
             accounts: Vec::new(),
             plus: Vec::new(),
+            campaigns: self.campaigns,
             entries: Vec::new(),
             agents: None,
         }

@@ -20,8 +20,8 @@ pub struct Stats {
     pub p75: Decimal,
     pub p95: Decimal,
     pub max: Decimal,
-    /// 95% confidence interval of the mean (normal approximation: mean ± 1.96 sd / √n).
-    pub ci95: (f64, f64),
+    /// Student-t 95% interval of the mean; `None` for a single replication.
+    pub ci95: Option<(f64, f64)>,
 }
 
 /// Percentile by linear interpolation between closest ranks (type 7), on sorted values.
@@ -68,8 +68,8 @@ pub fn stats(values: &[Decimal]) -> Stats {
         p95: percentile(&v, 95),
         max: *v.last().unwrap_or(&Decimal::ZERO),
         ci95: {
-            let half = 1.96 * sd / (v.len().max(1) as f64).sqrt();
-            (mf - half, mf + half)
+            let xs: Vec<f64> = v.iter().map(|x| x.to_f64().unwrap_or(0.0)).collect();
+            super::stats::mean_ci(&xs).ci
         },
     }
 }
@@ -109,7 +109,9 @@ fn stats_json(unit: Unit, minor: u32, s: &Stats) -> Value {
         "mean": value(unit, s.mean),
         "sd": estimate(unit, minor, 6, s.sd),
         "min": value(unit, s.min),
-        "ci95": [estimate(unit, minor, 4, s.ci95.0), estimate(unit, minor, 4, s.ci95.1)],
+        "ci95": s.ci95.map_or(Value::Null, |(lo, hi)| {
+            json!([estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi)])
+        }),
         "p5": value(unit, s.p5),
         "p25": value(unit, s.p25),
         "p50": value(unit, s.p50),
@@ -171,6 +173,7 @@ pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
             Value::Object(m)
         })
         .collect();
+    let (campaigns, sellers, unattributed) = crate::metrics::campaigns::summary_blocks(reps);
     let mut fired = crate::rules::catalogue::RuleSet::EMPTY;
     for r in reps {
         fired.extend(r.fired);
@@ -194,6 +197,9 @@ pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
         },
         "metrics": Value::Object(metrics),
         "per_replication": per_rep,
+        "campaigns": campaigns,
+        "unattributed": unattributed,
+        "sellers": sellers,
         "rules_fired": fired,
     })
 }

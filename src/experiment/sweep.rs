@@ -642,11 +642,10 @@ fn with_cost(r: &Replication) -> Figures {
     v
 }
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom: the multiplier of a
-/// two-sided 95% interval. (The one place the sweep asks for a t quantile.)
+/// The 97.5% quantile of Student's t with `df` degrees of freedom (the shared
+/// [`crate::experiment::stats::t_quantile`]).
 pub fn t_quantile_975(df: u64) -> f64 {
-    use statrs::distribution::{ContinuousCDF, StudentsT};
-    StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
+    crate::experiment::stats::t_quantile(df as usize).unwrap_or(f64::NAN)
 }
 
 /// The exact mean of a sample and, from two values on, the Student-t 95% interval of the mean

@@ -3,6 +3,7 @@
 //! Everything is written into a temporary sibling folder that is renamed into place only when
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
+pub mod campaigns;
 pub mod charts;
 pub mod sweep;
 
@@ -162,7 +163,8 @@ fn check_replaceable(dest: &Path) -> Result<()> {
             );
         }
     }
-    if !canon.is_dir() || !canon.join("summary.json").is_file() {
+    let known = ["summary.json", "lift.json", "sensitivity.json"];
+    if !canon.is_dir() || !known.iter().any(|f| canon.join(f).is_file()) {
         bail!(
             "refusing to replace {}: it is not an affsim report folder (no summary.json)",
             dest.display()
@@ -437,6 +439,7 @@ fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
     fn txt(v: &serde_json::Value) -> String {
         match v {
             serde_json::Value::String(x) => x.clone(),
+            serde_json::Value::Null => "—".to_string(),
             serde_json::Value::Array(a) => a.iter().map(txt).collect::<Vec<_>>().join(" – "),
             v => v.to_string(),
         }
@@ -543,6 +546,7 @@ pub fn write_run(
     let charts = charts::write_charts(dir, sc, reps)?;
     write_markdown(dir, sc, seed, &doc, &charts)?;
     write_html(dir, sc, seed, &doc, &charts)?;
+    campaigns::append(dir, &doc)?;
     if let Some(parts) = ledger {
         write_ledger(dir, sc, reps, parts)?;
     }

@@ -150,6 +150,8 @@ pub struct Platform {
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
     pub fulfilment: Vec<(u16, u16)>,
     pub tally: Tally,
+    /// GMV, orders and order costs by plan and seller (per-campaign results).
+    pub campaigns: crate::metrics::campaigns::CampaignTally,
     /// Rule IDs that fired in this run (coverage).
     pub fired: RuleSet,
     /// Plus participants whose tasks just completed: their rewards are due (PLUS-3). The
@@ -165,6 +167,11 @@ impl Platform {
         books: Books,
         record: bool,
     ) -> Platform {
+        let campaigns = crate::metrics::campaigns::CampaignTally::new(
+            agents.sellers.len(),
+            agents.creators.len(),
+            &books,
+        );
         Platform {
             opts,
             calendar,
@@ -183,6 +190,7 @@ impl Platform {
             approvals: vec![ShortList::new(); agents.creators.len()],
             fulfilment: vec![(0, 0); agents.creators.len()],
             tally: Tally::default(),
+            campaigns,
             fired: RuleSet::EMPTY,
             plus_done: Vec::new(),
         }
@@ -687,6 +695,8 @@ impl Platform {
         };
         self.tally.add(gm, gross.0);
         self.tally.count(om);
+        let plan = resolution.map(|r| r.plan).unwrap_or_default();
+        self.campaigns.order(plan, prod.seller, req.creator, gross);
         let mut done = std::mem::take(&mut self.plus_done);
         self.plus_note_order(req.creator, req.product, req.traffic, gross, t, &mut done);
         self.plus_done = done;
@@ -991,6 +1001,8 @@ impl Platform {
                                 );
                                 self.tally
                                     .add(Metric::CommissionsClawedBack, (dbefore - dafter).0);
+                                self.campaigns
+                                    .clawed_back(res.plan, line.seller, dbefore - dafter);
                                 if let Some(r) = self.orders.records.get_mut(line.record as usize) {
                                     r.distributor_fee -= dbefore - dafter;
                                 }
@@ -1004,6 +1016,7 @@ impl Platform {
                                 prov,
                             );
                             self.tally.add(Metric::CommissionsClawedBack, clawed.0);
+                            self.campaigns.clawed_back(res.plan, line.seller, clawed);
                         }
                         let l = self.orders.get_mut(k);
                         l.refunded += amount;
@@ -1089,6 +1102,9 @@ impl Platform {
                 prov,
             );
             self.tally.add(metric, pay.commission.0);
+            let fee = pay.distributor_fee;
+            self.campaigns
+                .settled(res.plan, line.seller, res.shop_ads, pay.commission, fee);
         }
         pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
         self.ledger.post(

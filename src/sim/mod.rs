@@ -207,6 +207,9 @@ pub struct Replication {
     /// Per Collaboration Plus: its outcome.
     #[serde(skip)]
     pub plus: Vec<PlusRecord>,
+    /// Per campaign and per seller: GMV, orders, costs, participants.
+    #[serde(skip)]
+    pub campaigns: crate::metrics::campaigns::CampaignResults,
     /// Display names of the agents (for ledger.csv and explanations).
     #[serde(skip)]
     pub agents: Option<std::sync::Arc<Agents>>,
@@ -579,6 +582,7 @@ impl<'s> World<'s> {
             tracked,
             accounts,
             plus,
+            campaigns: crate::metrics::campaigns::collect(sc, &w.pf, &w.agents),
             entries: w.pf.ledger.entries().to_vec(),
             agents: opts
                 .record_ledger

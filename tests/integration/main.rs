@@ -15,10 +15,12 @@
 //! - `schema`: summary.json and sweep.json from the binary validate against docs/schema/.
 //! - `readme`: the demo figures and console examples the README quotes are the binary's.
 //! - `sweeps`: named arms, the table on stdout, per-replication rows, `--set` errors.
+//! - `answers`: per-campaign results add up, no interval for one replication, `lift`, `sensitivity`.
 
 mod util;
 
 mod allocations;
+mod answers;
 mod bad_inputs;
 mod cli;
 mod determinism;

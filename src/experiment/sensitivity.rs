@@ -1,0 +1,518 @@
+//! `affsim sensitivity`: paired −step/+step arms per policy lever, measuring the model's implied arc elasticities of GMV, participation and content.
+//!
+//! For each lever present in the scenario, every instance of it is scaled by (1 − step) in one
+//! arm and (1 + step) in the other (rates kept within 1–80%, money rounded to the currency's
+//! minor unit, quantities to whole units); both arms run with the same seed, so replication `i`
+//! of each uses the same random streams. Per replication the arc elasticity of a response Y is
+//! ((Y₊ − Y₋) / ((Y₊ + Y₋)/2)) / ((X₊ − X₋) / ((X₊ + X₋)/2)), with the lever's realised change
+//! averaged over its instances; the mean over replications gets a Student-t interval.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use serde_json::{Value, json};
+
+use crate::experiment::stats;
+use crate::experiment::{RunConfig, run};
+use crate::metrics::Metric;
+use crate::money::{Money, Rate};
+use crate::rules::plus::PlusKind;
+use crate::rules::target::Fee;
+use crate::scenario::{Action, Scenario};
+use crate::sim::{Replication, RunError};
+
+/// A policy lever the sensitivity report can move.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SensLever {
+    OpenRate,
+    ShopPlanRate,
+    TargetRate,
+    TargetFlatFee,
+    PlusRate,
+    PlusTaskReward,
+    PlusChallengePrizes,
+    Samples,
+    DistributorFee,
+}
+
+/// A response the report measures.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SensResponse {
+    Gmv,
+    Participation,
+    Content,
+}
+
+impl SensLever {
+    pub const ALL: [SensLever; 9] = [
+        SensLever::OpenRate,
+        SensLever::ShopPlanRate,
+        SensLever::TargetRate,
+        SensLever::TargetFlatFee,
+        SensLever::PlusRate,
+        SensLever::PlusTaskReward,
+        SensLever::PlusChallengePrizes,
+        SensLever::Samples,
+        SensLever::DistributorFee,
+    ];
+    /// The lever's name in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            SensLever::OpenRate => "open_rate",
+            SensLever::ShopPlanRate => "shop_plan_rate",
+            SensLever::TargetRate => "target_rate",
+            SensLever::TargetFlatFee => "target_flat_fee",
+            SensLever::PlusRate => "plus_rate",
+            SensLever::PlusTaskReward => "plus_task_reward",
+            SensLever::PlusChallengePrizes => "plus_challenge_prizes",
+            SensLever::Samples => "samples",
+            SensLever::DistributorFee => "distributor_fee",
+        }
+    }
+    /// The participation figure that fits the lever: its metric name and how to read it.
+    pub fn participation(self) -> &'static str {
+        match self {
+            SensLever::OpenRate => "approvals",
+            SensLever::ShopPlanRate => "showcase_adds",
+            SensLever::TargetRate | SensLever::TargetFlatFee => "target_accepted",
+            SensLever::PlusRate | SensLever::PlusTaskReward | SensLever::PlusChallengePrizes => {
+                "plus_participants"
+            }
+            SensLever::Samples => "samples_shipped",
+            SensLever::DistributorFee => "links_added",
+        }
+    }
+}
+
+impl SensResponse {
+    pub const ALL: [SensResponse; 3] = [
+        SensResponse::Gmv,
+        SensResponse::Participation,
+        SensResponse::Content,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            SensResponse::Gmv => "gmv",
+            SensResponse::Participation => "participation",
+            SensResponse::Content => "content",
+        }
+    }
+}
+
+/// The elasticity the behaviour model is configured with, if it states one.
+fn configured(_s: &Scenario, _lever: SensLever, _response: SensResponse) -> Option<f64> {
+    // coordinator: wire to crate::sim::behaviour::configured_elasticity at merge
+    None
+}
+
+fn scale_rate(r: Rate, k: f64) -> Rate {
+    let v = r.0 * Decimal::from_f64(k).unwrap_or(Decimal::ONE);
+    Rate(
+        v.round_dp(2)
+            .clamp(Decimal::ONE, Decimal::from(80))
+            .normalize(),
+    )
+}
+
+fn scale_money(m: Money, k: f64, minor: u32) -> Money {
+    Money((m.0 * Decimal::from_f64(k).unwrap_or(Decimal::ONE)).round_dp(minor))
+}
+
+fn scale_count(n: u32, k: f64) -> u32 {
+    (f64::from(n) * k).round().max(0.0) as u32
+}
+
+/// The scenario with every instance of `lever` scaled by `k`, and the values of the instances
+/// after scaling (in a fixed order, to measure the realised change). An empty list: the lever
+/// is not in the scenario.
+pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
+    let mut s = sc.clone();
+    let mut vals: Vec<f64> = Vec::new();
+    let minor = sc.region.minor_unit;
+    let rate = |r: &mut Rate, vals: &mut Vec<f64>| {
+        *r = scale_rate(*r, k);
+        vals.push(r.0.to_f64().unwrap_or(0.0));
+    };
+    match lever {
+        SensLever::OpenRate => {
+            for p in &mut s.open_plans {
+                for l in &mut p.listings {
+                    rate(&mut l.1, &mut vals);
+                }
+            }
+            if let Some(sp) = &mut s.populations.sellers {
+                if sp.open_plan_share > 0.0 {
+                    rate(&mut sp.open_rate.0, &mut vals);
+                    rate(&mut sp.open_rate.1, &mut vals);
+                }
+            }
+            for a in &mut s.script {
+                if let Action::OpenRate {
+                    rate: r,
+                    shop_ads: false,
+                    ..
+                } = &mut a.action
+                {
+                    rate(r, &mut vals);
+                }
+            }
+        }
+        SensLever::ShopPlanRate => {
+            for x in &mut s.named.sellers {
+                if let Some(r) = &mut x.shop_plan_rate {
+                    rate(r, &mut vals);
+                }
+            }
+            if let Some(sp) = &mut s.populations.sellers {
+                if sp.shop_plan_share > 0.0 {
+                    rate(&mut sp.shop_plan_rate.0, &mut vals);
+                    rate(&mut sp.shop_plan_rate.1, &mut vals);
+                }
+            }
+            for a in &mut s.script {
+                if let Action::ShopRate { rate: r, .. } = &mut a.action {
+                    rate(r, &mut vals);
+                }
+            }
+        }
+        SensLever::TargetRate => {
+            for inv in &mut s.invitations {
+                for p in &mut inv.products {
+                    rate(&mut p.rate, &mut vals);
+                }
+            }
+        }
+        SensLever::TargetFlatFee => {
+            for inv in &mut s.invitations {
+                if let Fee::Flat(m) = &mut inv.fee {
+                    *m = scale_money(*m, k, minor);
+                    vals.push(m.0.to_f64().unwrap_or(0.0));
+                }
+            }
+        }
+        SensLever::PlusRate => {
+            for c in &mut s.plus {
+                if let Some(r) = &mut c.rate {
+                    rate(r, &mut vals);
+                }
+            }
+        }
+        SensLever::PlusTaskReward => {
+            for c in &mut s.plus {
+                if let PlusKind::Task { reward, .. } = &mut c.kind {
+                    *reward = scale_money(*reward, k, minor);
+                    vals.push(reward.0.to_f64().unwrap_or(0.0));
+                }
+            }
+        }
+        SensLever::PlusChallengePrizes => {
+            for c in &mut s.plus {
+                if let PlusKind::Challenge { rank_rewards, .. } = &mut c.kind {
+                    for m in rank_rewards {
+                        *m = scale_money(*m, k, minor);
+                        vals.push(m.0.to_f64().unwrap_or(0.0));
+                    }
+                }
+            }
+        }
+        SensLever::Samples => {
+            for p in &mut s.open_plans {
+                if let Some((terms, _)) = &mut p.samples {
+                    terms.quantity = scale_count(terms.quantity, k);
+                    vals.push(f64::from(terms.quantity));
+                }
+            }
+            if let Some(sp) = &mut s.populations.sellers {
+                if sp.open_samples > 0 {
+                    sp.open_samples = scale_count(sp.open_samples, k);
+                    vals.push(f64::from(sp.open_samples));
+                }
+            }
+            for c in &mut s.plus {
+                if c.samples > 0 {
+                    c.samples = scale_count(c.samples, k);
+                    vals.push(f64::from(c.samples));
+                }
+            }
+        }
+        SensLever::DistributorFee => {
+            for c in &mut s.campaigns {
+                rate(&mut c.campaign.min_distributor_rate, &mut vals);
+            }
+            for a in &mut s.script {
+                if let Action::Register {
+                    distributor_rate, ..
+                } = &mut a.action
+                {
+                    rate(distributor_rate, &mut vals);
+                }
+            }
+        }
+    }
+    (s, vals)
+}
+
+/// The levers present in `sc`.
+pub fn levers(sc: &Scenario) -> Vec<SensLever> {
+    SensLever::ALL
+        .into_iter()
+        .filter(|&l| !scaled(sc, l, 1.0).1.is_empty())
+        .collect()
+}
+
+fn participation(r: &Replication, lever: SensLever) -> f64 {
+    let m = match lever.participation() {
+        "target_accepted" => {
+            return r
+                .campaigns
+                .campaigns
+                .iter()
+                .filter(|c| c.kind == "target")
+                .map(|c| c.participants as f64)
+                .sum();
+        }
+        name => Metric::parse(name),
+    };
+    m.map_or(0.0, |m| r.total(m).to_f64().unwrap_or(0.0))
+}
+
+fn response(r: &Replication, lever: SensLever, resp: SensResponse) -> f64 {
+    let t = |m: Metric| r.total(m).to_f64().unwrap_or(0.0);
+    match resp {
+        SensResponse::Gmv => t(Metric::Gmv),
+        SensResponse::Participation => participation(r, lever),
+        SensResponse::Content => t(Metric::Posts) + t(Metric::Lives),
+    }
+}
+
+/// A response as `per_replication` writes it: GMV exactly, as a string; counts as numbers.
+fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Value {
+    match resp {
+        SensResponse::Gmv => json!(r.total(Metric::Gmv).normalize().to_string()),
+        _ => json!(response(r, lever, resp).round() as u64),
+    }
+}
+
+fn arc(lo: f64, hi: f64) -> f64 {
+    let mid = (lo + hi) / 2.0;
+    if mid == 0.0 { 0.0 } else { (hi - lo) / mid }
+}
+
+/// One lever's arms.
+pub struct LeverRun {
+    pub lever: SensLever,
+    /// The lever's realised arc change, averaged over its instances.
+    pub change: f64,
+    pub instances: usize,
+    pub minus: Vec<Replication>,
+    pub plus: Vec<Replication>,
+}
+
+/// Runs the −step and +step arms of every lever present in `sc`.
+pub fn run_sensitivity(
+    sc: &Scenario,
+    step: f64,
+    cfg: &RunConfig,
+    progress: &dyn Fn(&str),
+) -> Result<Vec<LeverRun>, RunError> {
+    let present = levers(sc);
+    let mut out = Vec::new();
+    for (i, lever) in present.iter().copied().enumerate() {
+        progress(&format!(
+            "{} ±{step} ({}/{})",
+            lever.name(),
+            i + 1,
+            present.len()
+        ));
+        let (lo_sc, lo) = scaled(sc, lever, 1.0 - step);
+        let (hi_sc, hi) = scaled(sc, lever, 1.0 + step);
+        let changes: Vec<f64> = lo.iter().zip(&hi).map(|(&a, &b)| arc(a, b)).collect();
+        let change = changes.iter().sum::<f64>() / changes.len().max(1) as f64;
+        out.push(LeverRun {
+            lever,
+            change,
+            instances: lo.len(),
+            minus: run(&lo_sc, cfg)?.replications,
+            plus: run(&hi_sc, cfg)?.replications,
+        });
+    }
+    Ok(out)
+}
+
+/// The `sensitivity.json` document.
+pub fn sensitivity_json(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -> Value {
+    let levers: Vec<Value> = runs
+        .iter()
+        .map(|lr| {
+            let mut responses = serde_json::Map::new();
+            for resp in SensResponse::ALL {
+                let lo: Vec<f64> = lr.minus.iter().map(|r| response(r, lr.lever, resp)).collect();
+                let hi: Vec<f64> = lr.plus.iter().map(|r| response(r, lr.lever, resp)).collect();
+                let el: Vec<f64> = lo.iter().zip(&hi).map(|(&a, &b)| arc(a, b)).collect();
+                let elasticity = if lr.change == 0.0 {
+                    json!({ "mean": null, "ci95": null, "note": "no interval: rounding leaves the lever unchanged at this step" })
+                } else {
+                    let e: Vec<f64> = el.iter().map(|x| x / lr.change).collect();
+                    stats::mean_json(&stats::mean_ci(&e), true)
+                };
+                let mut v = json!({
+                    "elasticity": elasticity,
+                    "configured": configured(sc, lr.lever, resp),
+                    "minus": stats::mean_json(&stats::mean_ci(&lo), false),
+                    "plus": stats::mean_json(&stats::mean_ci(&hi), false),
+                    "difference": stats::mean_json(&stats::paired_diff_ci(&hi, &lo), true),
+                });
+                if resp == SensResponse::Participation {
+                    v["measure"] = json!(lr.lever.participation());
+                }
+                responses.insert(resp.name().to_string(), v);
+            }
+            let per: Vec<Value> = lr
+                .minus
+                .iter()
+                .zip(&lr.plus)
+                .map(|(a, b)| {
+                    let mut row = json!({ "replication": a.index });
+                    for resp in SensResponse::ALL {
+                        row[format!("{}_minus", resp.name())] = exact(a, lr.lever, resp);
+                        row[format!("{}_plus", resp.name())] = exact(b, lr.lever, resp);
+                    }
+                    row
+                })
+                .collect();
+            json!({
+                "lever": lr.lever.name(),
+                "instances": lr.instances,
+                "lever_change": stats::round(lr.change),
+                "responses": Value::Object(responses),
+                "per_replication": per,
+            })
+        })
+        .collect();
+    json!({
+        "scenario": sc.name,
+        "currency": sc.region.currency,
+        "seed": seed,
+        "replications": runs.first().map_or(0, |r| r.minus.len()),
+        "step": step,
+        "levers": levers,
+    })
+}
+
+fn fmt_e(v: &Value) -> String {
+    v["mean"].as_f64().map_or("—".into(), |x| format!("{x:.3}"))
+}
+
+/// The result table (stdout): one line per lever and response; and its notes (stderr).
+pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
+    let mut lines = vec![format!(
+        "{:<22} {:<34} {:>10} {:>22} {:>10}",
+        "lever", "response", "measured", "95% CI", "configured"
+    )];
+    let mut notes = Vec::new();
+    for l in doc["levers"].as_array().into_iter().flatten() {
+        let lever = l["lever"].as_str().unwrap_or("");
+        for resp in SensResponse::ALL {
+            let r = &l["responses"][resp.name()];
+            let label = match r["measure"].as_str() {
+                Some(m) => format!("{} ({m})", resp.name()),
+                None => resp.name().to_string(),
+            };
+            let e = &r["elasticity"];
+            let ci = match e["ci95"].as_array() {
+                Some(a) => format!(
+                    "[{:.3}, {:.3}]",
+                    a[0].as_f64().unwrap_or(0.0),
+                    a[1].as_f64().unwrap_or(0.0)
+                ),
+                None => "—".into(),
+            };
+            let conf = r["configured"]
+                .as_f64()
+                .map_or("—".into(), |x| format!("{x:.3}"));
+            lines.push(format!(
+                "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10}",
+                fmt_e(e)
+            ));
+            if let Some(n) = e["note"].as_str() {
+                notes.push(format!("{lever}: {}: {n}", resp.name()));
+            }
+        }
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); \"—\": no interval or no configured value.",
+        doc["step"],
+        doc["replications"]
+    ));
+    (lines, notes)
+}
+
+/// Writes `sensitivity.csv`: one row per lever and replication, each response in both arms.
+pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+    let mut header = vec!["lever".to_string(), "replication".to_string()];
+    for resp in SensResponse::ALL {
+        header.push(format!("{}_minus", resp.name()));
+        header.push(format!("{}_plus", resp.name()));
+    }
+    let levers = doc["levers"].as_array();
+    super::lift::per_replication_csv(path, &header, levers, ("lever", "lever"))
+}
+
+/// Writes `report.md`: the table with its method.
+pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+    let mut s = format!(
+        "# Sensitivity: {}\n\nEach lever present in the scenario scaled by 1 − {step} and 1 + {step} (every instance together; rates kept within 1–80%, money rounded to the minor unit), {} paired replication(s) per arm, seed {}. Arc elasticities with 95% Student-t intervals; \"configured\" is the behaviour model's stated elasticity. See docs/statistics.md.\n\n```text\n",
+        doc["scenario"].as_str().unwrap_or(""),
+        doc["replications"],
+        doc["seed"],
+        step = doc["step"],
+    );
+    let (lines, notes) = table(doc);
+    for l in lines.iter().chain(&notes) {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s.push_str("```\n");
+    std::fs::write(path, s)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_stay_in_bounds_and_money_is_rounded() {
+        assert_eq!(
+            scale_rate(Rate(Decimal::from(79)), 1.1).0,
+            Decimal::from(80)
+        );
+        assert_eq!(scale_rate(Rate(Decimal::ONE), 0.9).0, Decimal::ONE);
+        assert_eq!(
+            scale_rate(Rate(Decimal::from(10)), 1.1).0,
+            Decimal::from(11)
+        );
+        assert_eq!(
+            scale_money(Money(Decimal::new(1005, 2)), 1.1, 0).0,
+            Decimal::from(11)
+        );
+        assert_eq!(scale_count(3, 1.1), 3);
+        assert_eq!(scale_count(10, 0.9), 9);
+    }
+
+    #[test]
+    fn the_demo_has_levers_and_scaling_moves_them() {
+        let sc = crate::scenario::parse(crate::scenario::DEMO_NAME, crate::scenario::DEMO).unwrap();
+        let ls = levers(&sc);
+        assert!(ls.contains(&SensLever::OpenRate), "{ls:?}");
+        assert!(ls.contains(&SensLever::PlusTaskReward), "{ls:?}");
+        let (_, lo) = scaled(&sc, SensLever::OpenRate, 0.9);
+        let (_, hi) = scaled(&sc, SensLever::OpenRate, 1.1);
+        assert!(lo.iter().zip(&hi).all(|(a, b)| a <= b));
+        assert!(lo.iter().zip(&hi).any(|(a, b)| a < b));
+        assert_eq!(
+            configured(&sc, SensLever::OpenRate, SensResponse::Gmv),
+            None
+        );
+    }
+}

@@ -1,0 +1,587 @@
+//! Per-campaign and per-seller results: GMV, orders and costs tallied by plan as lines are placed and settled, then named at the end of a replication.
+//!
+//! The tally lives in the rules engine's [`Platform`] (flat vectors indexed by plan and seller,
+//! no allocation per event once sized) and is fed at three points: an order line placed (its
+//! attributed plan), a line settled (its commission, Shop Ads commission and distributor fee) and
+//! a commission clawed back. Plan-level costs — Target flat fees, Plus rewards and service fees —
+//! are read from the plan books at the end. [`collect`] turns it into named rows; named plans
+//! and sellers get one row each, generated ones are pooled in a `generated` row per kind (they
+//! differ between replications, so only the pool can be compared across them).
+
+use std::collections::HashSet;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Agents, CreatorId, SellerId};
+use crate::money::Money;
+use crate::rules::Platform;
+use crate::rules::ledger::Account;
+use crate::rules::plans::PlanRef;
+use crate::rules::plus::PlusKind;
+use crate::rules::target::{Fee, FeeStatus, SlotStatus};
+use crate::scenario::Scenario;
+
+/// Order-line figures of one plan instance.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlanSums {
+    pub gmv: Decimal,
+    pub orders: u64,
+    pub commissions: Decimal,
+    pub shop_ads_commissions: Decimal,
+    pub distributor_fees: Decimal,
+    pub clawed_back: Decimal,
+}
+
+/// Order-line figures of one seller.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SellerSums {
+    pub gmv: Decimal,
+    pub orders: u64,
+    /// Commissions, Shop Ads commissions and distributor fees on its lines, less claw-backs.
+    pub order_costs: Decimal,
+}
+
+/// The running tally by plan (kept by [`Platform`]).
+#[derive(Clone, Debug, Default)]
+pub struct CampaignTally {
+    by_kind: [Vec<PlanSums>; 5],
+    none: PlanSums,
+    sellers: Vec<SellerSums>,
+    /// (plan kind, plan, creator) of every creator with a line attributed to a Shop plan or a
+    /// distributor campaign (the plans without a join step): their participants.
+    selling: HashSet<u64>,
+    /// Per creator, the last key inserted into `selling`: a creator's repeat sales for the same
+    /// plan skip the hash.
+    last: Vec<u64>,
+}
+
+fn kind_index(plan: PlanRef) -> Option<(usize, u32)> {
+    match plan {
+        PlanRef::None => None,
+        PlanRef::Shop(i) => Some((0, i)),
+        PlanRef::Open(i) => Some((1, i)),
+        PlanRef::Target(i) => Some((2, i)),
+        PlanRef::Plus(i) => Some((3, i)),
+        PlanRef::Distributor(i) => Some((4, i)),
+    }
+}
+
+impl CampaignTally {
+    /// A tally sized for `sellers` sellers, `creators` creators and the plans of `books` (it
+    /// grows if plans are added).
+    pub fn new(
+        sellers: usize,
+        creators: usize,
+        books: &crate::rules::plans::Books,
+    ) -> CampaignTally {
+        let sized = |n: usize| vec![PlanSums::default(); n];
+        CampaignTally {
+            by_kind: [
+                sized(sellers),
+                sized(books.open_plans.len()),
+                sized(books.target.invitations.len()),
+                sized(books.plus.campaigns.len()),
+                sized(books.dist.campaigns.len()),
+            ],
+            none: PlanSums::default(),
+            sellers: vec![SellerSums::default(); sellers],
+            selling: HashSet::with_capacity(256),
+            last: vec![u64::MAX; creators],
+        }
+    }
+
+    #[inline]
+    fn sums(&mut self, plan: PlanRef) -> &mut PlanSums {
+        match kind_index(plan) {
+            None => &mut self.none,
+            Some((k, i)) => {
+                let v = &mut self.by_kind[k];
+                if v.len() <= i as usize {
+                    v.resize(i as usize + 1, PlanSums::default());
+                }
+                &mut v[i as usize]
+            }
+        }
+    }
+
+    #[inline]
+    fn seller(&mut self, s: SellerId) -> &mut SellerSums {
+        if self.sellers.len() <= s.idx() {
+            self.sellers.resize(s.idx() + 1, SellerSums::default());
+        }
+        &mut self.sellers[s.idx()]
+    }
+
+    /// An order line was placed, attributed to `plan`.
+    #[inline]
+    pub fn order(&mut self, plan: PlanRef, seller: SellerId, creator: CreatorId, gross: Money) {
+        let p = self.sums(plan);
+        p.gmv += gross.0;
+        p.orders += 1;
+        let s = self.seller(seller);
+        s.gmv += gross.0;
+        s.orders += 1;
+        if let Some((k @ (0 | 4), i)) = kind_index(plan) {
+            let key = ((k as u64) << 60) | ((i as u64) << 32) | u64::from(creator.0);
+            match self.last.get_mut(creator.idx()) {
+                Some(last) if *last == key => {}
+                Some(last) => {
+                    *last = key;
+                    self.selling.insert(key);
+                }
+                None => {
+                    self.selling.insert(key);
+                }
+            }
+        }
+    }
+
+    /// A line attributed to `plan` settled with these payouts.
+    #[inline]
+    pub fn settled(
+        &mut self,
+        plan: PlanRef,
+        seller: SellerId,
+        shop_ads: bool,
+        commission: Money,
+        distributor_fee: Money,
+    ) {
+        let p = self.sums(plan);
+        if shop_ads {
+            p.shop_ads_commissions += commission.0;
+        } else {
+            p.commissions += commission.0;
+        }
+        p.distributor_fees += distributor_fee.0;
+        self.seller(seller).order_costs += commission.0 + distributor_fee.0;
+    }
+
+    /// Commission (creator's or distributor's part) taken back after a late refund.
+    pub fn clawed_back(&mut self, plan: PlanRef, seller: SellerId, amount: Money) {
+        self.sums(plan).clawed_back += amount.0;
+        self.seller(seller).order_costs -= amount.0;
+    }
+
+    fn plan(&self, k: usize, i: usize) -> PlanSums {
+        self.by_kind[k].get(i).copied().unwrap_or_default()
+    }
+
+    /// Per plan kind and plan: how many distinct creators had a line attributed to it.
+    fn selling_creators(&self) -> [Vec<u64>; 5] {
+        let mut out: [Vec<u64>; 5] = std::array::from_fn(|k| vec![0; self.by_kind[k].len()]);
+        for &x in &self.selling {
+            let (k, i) = ((x >> 60) as usize, ((x >> 32) & 0x0FFF_FFFF) as usize);
+            if let Some(n) = out.get_mut(k).and_then(|v| v.get_mut(i)) {
+                *n += 1;
+            }
+        }
+        out
+    }
+}
+
+/// One plan instance's figures in one replication.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignRow {
+    /// `kind:name` (e.g. `open:spring-open`), or `kind:generated` for the pool of generated plans.
+    pub id: String,
+    /// shop, open, target, plus-task, plus-challenge or distributor.
+    pub kind: String,
+    /// The seller's name (`generated` for a pool); `None` for a distributor campaign.
+    pub seller: Option<String>,
+    /// The distributor's name, for a distributor campaign.
+    pub distributor: Option<String>,
+    pub gmv: Decimal,
+    pub orders: u64,
+    pub commissions: Decimal,
+    pub shop_ads_commissions: Decimal,
+    pub distributor_fees: Decimal,
+    pub commissions_clawed_back: Decimal,
+    pub flat_fees: Decimal,
+    pub rewards: Decimal,
+    /// Plus service fees kept by the platform (net of refunds).
+    pub service_fees: Decimal,
+    /// Creators taking part: approved (Open), accepted (Target), joined (Plus); creators with an
+    /// attributed line (Shop plan, distributor campaign).
+    pub participants: u64,
+}
+
+impl CampaignRow {
+    /// Every cost kind, less claw-backs.
+    pub fn cost(&self) -> Decimal {
+        self.commissions
+            + self.shop_ads_commissions
+            + self.distributor_fees
+            + self.flat_fees
+            + self.rewards
+            + self.service_fees
+            - self.commissions_clawed_back
+    }
+    fn add(&mut self, p: &PlanSums) {
+        self.gmv += p.gmv;
+        self.orders += p.orders;
+        self.commissions += p.commissions;
+        self.shop_ads_commissions += p.shop_ads_commissions;
+        self.distributor_fees += p.distributor_fees;
+        self.commissions_clawed_back += p.clawed_back;
+    }
+}
+
+/// One seller's figures in one replication.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SellerRow {
+    /// The seller's name, or `generated` for the pool of generated sellers.
+    pub seller: String,
+    pub gmv: Decimal,
+    pub orders: u64,
+    /// Marketing cost: commissions, Shop Ads commissions and distributor fees on its lines (less
+    /// claw-backs), its Target flat fees, Plus rewards and service fees.
+    pub cost: Decimal,
+    /// Its ledger balance at the end (revenue less every fee and refund).
+    pub net: Decimal,
+}
+
+/// A replication's per-campaign and per-seller results.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignResults {
+    pub campaigns: Vec<CampaignRow>,
+    /// GMV and lines no plan paid commission on.
+    pub unattributed_gmv: Decimal,
+    pub unattributed_orders: u64,
+    pub sellers: Vec<SellerRow>,
+}
+
+/// Names the tally's figures at the end of a replication.
+pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults {
+    let t = &pf.campaigns;
+    let books = &pf.books;
+    let named_sellers = sc.named.sellers.len();
+    let seller_name = |s: SellerId| {
+        if s.idx() < named_sellers {
+            agents.names.seller(s)
+        } else {
+            "generated".to_string()
+        }
+    };
+    let selling = t.selling_creators();
+    let mut rows: Vec<CampaignRow> = Vec::new();
+    let mut plan_costs = vec![Decimal::ZERO; named_sellers + 1];
+    let pooled =
+        |rows: &mut Vec<CampaignRow>, id: String, kind: &str, seller: Option<String>| match rows
+            .iter()
+            .position(|r| r.id == id)
+        {
+            Some(i) => i,
+            None => {
+                rows.push(CampaignRow {
+                    id,
+                    kind: kind.into(),
+                    seller,
+                    ..CampaignRow::default()
+                });
+                rows.len() - 1
+            }
+        };
+    // Shop plans
+    for (s, shop) in books.shop.iter().enumerate() {
+        let sums = t.plan(0, s);
+        if shop.is_none() && sums.orders == 0 {
+            continue;
+        }
+        let name = seller_name(SellerId(s as u32));
+        let i = pooled(&mut rows, format!("shop:{name}"), "shop", Some(name));
+        rows[i].add(&sums);
+        rows[i].participants += selling[0][s];
+    }
+    // Open plans: participants are the creators approved for any of the plan's listings
+    let mut approved = vec![0u64; books.open_plans.len()];
+    let mut seen: Vec<u32> = Vec::new();
+    for c in 0..agents.creators.len() {
+        if let Some(list) = pf.approvals_ref(CreatorId(c as u32)) {
+            seen.clear();
+            for &(l, _) in list {
+                let p = books.open_listings[l as usize].plan;
+                if !seen.contains(&p) {
+                    seen.push(p);
+                    approved[p as usize] += 1;
+                }
+            }
+        }
+    }
+    for (p, plan) in books.open_plans.iter().enumerate() {
+        let (id, seller) = match sc.open_plans.get(p) {
+            Some(spec) => (format!("open:{}", spec.name), seller_name(plan.seller)),
+            None => ("open:generated".to_string(), "generated".to_string()),
+        };
+        let i = pooled(&mut rows, id, "open", Some(seller));
+        rows[i].add(&t.plan(1, p));
+        rows[i].participants += approved[p];
+    }
+    // Target invitations
+    for (v, inv) in books.target.invitations.iter().enumerate() {
+        let i = pooled(
+            &mut rows,
+            format!("target:{}", inv.name),
+            "target",
+            Some(seller_name(inv.seller)),
+        );
+        rows[i].add(&t.plan(2, v));
+        for s in books
+            .target
+            .slots
+            .iter()
+            .filter(|s| s.invitation == v as u32)
+        {
+            if s.status == SlotStatus::Accepted {
+                rows[i].participants += 1;
+            }
+            if let (FeeStatus::Paid, Fee::Flat(amount)) = (s.fee, inv.fee) {
+                rows[i].flat_fees += amount.0;
+            }
+        }
+        plan_costs[inv.seller.idx().min(named_sellers)] += rows[i].flat_fees;
+    }
+    // Collaboration Plus
+    for (c, camp) in books.plus.campaigns.iter().enumerate() {
+        let kind = match camp.kind {
+            PlusKind::Task { .. } => "plus-task",
+            PlusKind::Challenge { .. } => "plus-challenge",
+        };
+        let i = pooled(
+            &mut rows,
+            format!("plus:{}", camp.name),
+            kind,
+            Some(seller_name(camp.seller)),
+        );
+        rows[i].add(&t.plan(3, c));
+        if let Some(st) = books.plus.state.get(c) {
+            rows[i].rewards += st.rewards_paid.0;
+            rows[i].service_fees += st.fee_charged.0;
+            rows[i].participants += st.participants.len() as u64;
+            plan_costs[camp.seller.idx().min(named_sellers)] +=
+                st.rewards_paid.0 + st.fee_charged.0;
+        }
+    }
+    // Distributor campaigns
+    for (d, camp) in books.dist.campaigns.iter().enumerate() {
+        let i = pooled(
+            &mut rows,
+            format!("distributor:{}", camp.name),
+            "distributor",
+            None,
+        );
+        rows[i].distributor = Some(agents.names.distributor(camp.distributor));
+        rows[i].add(&t.plan(4, d));
+        rows[i].participants += selling[4][d];
+    }
+    // Sellers: named ones, then the generated pool
+    let mut sellers: Vec<SellerRow> = Vec::new();
+    for (s, sums) in t.sellers.iter().enumerate() {
+        let k = s.min(named_sellers);
+        if k == sellers.len() {
+            sellers.push(SellerRow {
+                seller: seller_name(SellerId(s as u32)),
+                ..SellerRow::default()
+            });
+        }
+        let row = &mut sellers[k];
+        row.gmv += sums.gmv;
+        row.orders += sums.orders;
+        row.cost += sums.order_costs;
+        row.net += pf.ledger.balance(Account::Seller(s as u32)).0;
+    }
+    for (k, row) in sellers.iter_mut().enumerate() {
+        row.cost += plan_costs[k];
+    }
+    CampaignResults {
+        campaigns: rows,
+        unattributed_gmv: t.none.gmv,
+        unattributed_orders: t.none.orders,
+        sellers,
+    }
+}
+
+fn f(d: Decimal) -> f64 {
+    rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0)
+}
+
+fn money(d: Decimal) -> serde_json::Value {
+    serde_json::Value::String(d.normalize().to_string())
+}
+
+/// Mean (exact, as a string for money) and Student-t 95% interval (`null` for one replication).
+fn aggregate(vals: &[Decimal], is_money: bool) -> serde_json::Value {
+    let n = vals.len().max(1);
+    let mean = (vals.iter().copied().sum::<Decimal>() / Decimal::from(n as u64))
+        .round_dp(6)
+        .normalize();
+    let xs: Vec<f64> = vals.iter().map(|&v| f(v)).collect();
+    let ci = crate::experiment::stats::mean_ci(&xs).ci;
+    serde_json::json!({
+        "mean": if is_money { money(mean) } else { serde_json::json!(f(mean)) },
+        "ci95": crate::experiment::stats::ci_json(ci),
+    })
+}
+
+type Field<T> = (&'static str, bool, fn(&T) -> Decimal);
+
+const CAMPAIGN_FIELDS: [Field<CampaignRow>; 11] = [
+    ("gmv", true, |r| r.gmv),
+    ("orders", false, |r| Decimal::from(r.orders)),
+    ("commissions", true, |r| r.commissions),
+    ("shop_ads_commissions", true, |r| r.shop_ads_commissions),
+    ("distributor_fees", true, |r| r.distributor_fees),
+    ("commissions_clawed_back", true, |r| {
+        r.commissions_clawed_back
+    }),
+    ("flat_fees", true, |r| r.flat_fees),
+    ("rewards", true, |r| r.rewards),
+    ("service_fees", true, |r| r.service_fees),
+    ("cost", true, |r| r.cost()),
+    ("participants", false, |r| Decimal::from(r.participants)),
+];
+
+const SELLER_FIELDS: [Field<SellerRow>; 4] = [
+    ("gmv", true, |r| r.gmv),
+    ("orders", false, |r| Decimal::from(r.orders)),
+    ("cost", true, |r| r.cost),
+    ("net", true, |r| r.net),
+];
+
+fn row_json<T>(fields: &[Field<T>], r: &T) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    for (name, is_money, get) in fields {
+        let v = get(r);
+        m.insert(
+            (*name).to_string(),
+            if *is_money {
+                money(v)
+            } else {
+                serde_json::json!(rust_decimal::prelude::ToPrimitive::to_u64(&v).unwrap_or(0))
+            },
+        );
+    }
+    m
+}
+
+/// GMV per unit of cost of one replication's row, as a string (`null` without cost).
+fn per_cost(gmv: Decimal, cost: Decimal) -> serde_json::Value {
+    if cost.is_zero() {
+        serde_json::Value::Null
+    } else {
+        money((gmv / cost).round_dp(4))
+    }
+}
+
+/// The `campaigns`, `sellers` and `unattributed` blocks of `summary.json`: each row per
+/// replication and aggregated (mean and t interval), with GMV per unit of cost as a ratio of
+/// means and its delta-method interval (docs/statistics.md). A row missing from a replication
+/// (a generated pool that was empty) counts as zero there.
+pub fn summary_blocks(
+    reps: &[crate::sim::Replication],
+) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
+    use serde_json::{Value, json};
+    let mut ids: Vec<&CampaignRow> = Vec::new();
+    for r in reps {
+        for c in &r.campaigns.campaigns {
+            if !ids.iter().any(|x| x.id == c.id) {
+                ids.push(c);
+            }
+        }
+    }
+    let campaigns: Vec<Value> = ids
+        .iter()
+        .map(|head| {
+            let rows: Vec<CampaignRow> = reps
+                .iter()
+                .map(|r| {
+                    r.campaigns
+                        .campaigns
+                        .iter()
+                        .find(|c| c.id == head.id)
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            let per: Vec<Value> = reps
+                .iter()
+                .zip(&rows)
+                .map(|(r, row)| {
+                    let mut m = row_json(&CAMPAIGN_FIELDS, row);
+                    m.insert("gmv_per_cost".into(), per_cost(row.gmv, row.cost()));
+                    let mut o = serde_json::Map::new();
+                    o.insert("replication".into(), json!(r.index));
+                    o.extend(m);
+                    Value::Object(o)
+                })
+                .collect();
+            let mut mean = serde_json::Map::new();
+            for (name, is_money, get) in &CAMPAIGN_FIELDS {
+                let vals: Vec<Decimal> = rows.iter().map(get).collect();
+                mean.insert((*name).to_string(), aggregate(&vals, *is_money));
+            }
+            let gmv: Vec<f64> = rows.iter().map(|r| f(r.gmv)).collect();
+            let cost: Vec<f64> = rows.iter().map(|r| f(r.cost())).collect();
+            let ratio = crate::experiment::stats::ratio_ci(&gmv, &cost);
+            json!({
+                "id": head.id,
+                "kind": head.kind,
+                "seller": head.seller,
+                "distributor": head.distributor,
+                "mean": Value::Object(mean),
+                "gmv_per_cost": crate::experiment::stats::ratio_json(&ratio),
+                "per_replication": per,
+            })
+        })
+        .collect();
+    let mut names: Vec<&str> = Vec::new();
+    for r in reps {
+        for s in &r.campaigns.sellers {
+            if !names.contains(&s.seller.as_str()) {
+                names.push(&s.seller);
+            }
+        }
+    }
+    let sellers: Vec<Value> = names
+        .iter()
+        .map(|name| {
+            let rows: Vec<SellerRow> = reps
+                .iter()
+                .map(|r| {
+                    r.campaigns
+                        .sellers
+                        .iter()
+                        .find(|s| s.seller == *name)
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            let mut mean = serde_json::Map::new();
+            for (field, is_money, get) in &SELLER_FIELDS {
+                let vals: Vec<Decimal> = rows.iter().map(get).collect();
+                mean.insert((*field).to_string(), aggregate(&vals, *is_money));
+            }
+            let per: Vec<Value> = reps
+                .iter()
+                .zip(&rows)
+                .map(|(r, row)| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("replication".into(), json!(r.index));
+                    o.extend(row_json(&SELLER_FIELDS, row));
+                    Value::Object(o)
+                })
+                .collect();
+            json!({ "seller": name, "mean": Value::Object(mean), "per_replication": per })
+        })
+        .collect();
+    let ugmv: Vec<Decimal> = reps.iter().map(|r| r.campaigns.unattributed_gmv).collect();
+    let uord: Vec<Decimal> = reps
+        .iter()
+        .map(|r| Decimal::from(r.campaigns.unattributed_orders))
+        .collect();
+    let unattributed = json!({
+        "gmv": aggregate(&ugmv, true),
+        "orders": aggregate(&uord, false),
+    });
+    (Value::Array(campaigns), Value::Array(sellers), unattributed)
+}
