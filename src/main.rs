@@ -321,24 +321,16 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     if !quiet {
-        let m = &doc["metrics"];
-        let mean = |k: &str| m[k]["mean"].as_str().unwrap_or("?").to_string();
         let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
         let secs = simulated;
         eprintln!(
-            "{} — {} replication(s), seed {seed}: mean GMV {} {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
-            sc.name,
-            outcome.replications.len(),
-            mean("gmv"),
-            sc.region.currency,
-            mean("orders"),
-            mean("commissions"),
-            mean("refunds"),
-            mean("seller_net"),
+            "{}",
+            report::summary_line(&sc, outcome.replications.len(), seed, &doc)
         );
         eprintln!(
-            "{events} events in {secs:.2} s ({:.0} events/s); report: {}",
-            events as f64 / secs.max(1e-9),
+            "{} events in {secs:.2} s ({} events/s); report: {}",
+            report::format::fmt_count(events),
+            report::format::fmt_count((events as f64 / secs.max(1e-9)).round() as u64),
             dest.display()
         );
     }
