@@ -528,25 +528,25 @@ td,th{border-bottom:1px solid #e4e4e4;padding:4px 7px;text-align:right;white-spa
 th{background:#f6f6f6;font-weight:600}\
 td:first-child,th:first-child{text-align:left;white-space:normal}\
 td.ci{white-space:normal;min-width:9em}\
-td.key{text-align:left;color:#666;font-family:ui-monospace,monospace;font-size:.95em}\
+code.key{color:#666;font-size:.85em;background:none;padding:0}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}svg,img{max-width:100%;height:auto;display:block}\
 code{background:#f4f4f4;padding:1px 4px}pre{background:#f7f7f7;padding:.8em;overflow-x:auto}\
 .note{color:#555;font-size:.9em}";
 
 fn html_table(h: &mut String, rows: &[MetricRow], with_key: bool) {
     h.push_str("<div class=\"table-wrap\"><table><thead><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th>");
-    if with_key {
-        h.push_str("<th>key</th>");
-    }
     h.push_str("</tr></thead><tbody>\n");
     for r in rows {
-        h.push_str(&format!("<tr><td>{}</td>", esc(&r.label)));
+        // The key under the label, so the column is as wide as the longer of the two.
+        let key = if with_key {
+            format!("<br><code class=\"key\">{}</code>", esc(&r.key))
+        } else {
+            String::new()
+        };
+        h.push_str(&format!("<tr><td>{}{key}</td>", esc(&r.label)));
         for (i, c) in r.cells.iter().enumerate() {
             let class = if i == 1 { " class=\"ci\"" } else { "" };
             h.push_str(&format!("<td{class}>{}</td>", esc(c)));
-        }
-        if with_key {
-            h.push_str(&format!("<td class=\"key\">{}</td>", esc(&r.key)));
         }
         h.push_str("</tr>\n");
     }
@@ -581,8 +581,9 @@ pub fn write_html(
     for (file, title) in charts {
         let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
         let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        // The title is drawn in the chart; the figure carries it for screen readers.
         h.push_str(&format!(
-            "<figure id=\"chart-{}\">{body}<figcaption>{}</figcaption></figure>\n",
+            "<figure id=\"chart-{}\" aria-label=\"{}\">{body}</figure>\n",
             esc(file),
             esc(title)
         ));

@@ -12,11 +12,13 @@
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
+//! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 
 mod util;
 
 mod allocations;
 mod bad_inputs;
+mod browser;
 mod cli;
 mod determinism;
 mod explain;
