@@ -401,22 +401,7 @@ where
     let (main, legend) = rest.split_vertically(rest_h.saturating_sub(legend_h));
 
     let days = c.axis.days;
-    let mut top = vec![0.0f64; days];
-    for l in &c.layers {
-        for (t, v) in top.iter_mut().zip(&l.values) {
-            *t += v;
-        }
-    }
-    let mut ymax = top.iter().copied().fold(0.0, f64::max);
-    if let Some((_, hi, _)) = &c.whiskers {
-        ymax = hi.iter().take(days).copied().fold(ymax, f64::max);
-    }
-    let ticks = Ticks::new(
-        0.0,
-        ymax.max(if c.integer { 1.0 } else { 0.0 }),
-        7,
-        c.integer,
-    );
+    let ticks = c.y_ticks();
     let (y0, y1) = ticks.range();
     let yr = Keyed::new(y0, y1, ticks.values.clone());
     let mut chart = ChartBuilder::on(&main)
@@ -602,6 +587,23 @@ fn legend_items(c: &DailyChart) -> Vec<LegendItem> {
 }
 
 impl DailyChart<'_> {
+    /// The y axis: from zero to the top of the stack or of the whiskers.
+    pub fn y_ticks(&self) -> Ticks {
+        let days = self.axis.days;
+        let mut top = vec![0.0f64; days];
+        for l in &self.layers {
+            for (t, v) in top.iter_mut().zip(&l.values) {
+                *t += v;
+            }
+        }
+        let mut ymax = top.iter().copied().fold(0.0, f64::max);
+        if let Some((_, hi, _)) = &self.whiskers {
+            ymax = hi.iter().take(days).copied().fold(ymax, f64::max);
+        }
+        let floor = if self.integer { 1.0 } else { 0.0 };
+        Ticks::new(0.0, ymax.max(floor), 7, self.integer)
+    }
+
     fn calendar_label(&self, t: SimTime) -> String {
         self.axis.calendar.date(t).format("%-d %b").to_string()
     }
@@ -739,6 +741,20 @@ pub struct HBar {
     pub note: String,
 }
 
+/// The value axis of a horizontal bar chart: zero (or the lowest value) to the highest, with
+/// room on the right for the notes.
+pub fn hbar_ticks(bars: &[HBar]) -> Ticks {
+    let hi = bars
+        .iter()
+        .map(|b| b.interval.map_or(b.value, |i| i.1.max(b.value)))
+        .fold(0.0f64, f64::max);
+    let lo = bars
+        .iter()
+        .map(|b| b.interval.map_or(b.value, |i| i.0.min(b.value)))
+        .fold(0.0f64, f64::min);
+    Ticks::new(lo, hi.max(1.0) * 1.35, 7, false)
+}
+
 /// Horizontal bars, first bar on top, with the category labels on the left and each bar's
 /// note after it; `x_desc` names the quantity and unit.
 pub fn draw_hbars<DB: DrawingBackend>(
@@ -760,16 +776,7 @@ where
         0
     }));
     let n = bars.len().max(1);
-    let hi = bars
-        .iter()
-        .map(|b| b.interval.map_or(b.value, |i| i.1.max(b.value)))
-        .fold(0.0f64, f64::max);
-    let lo = bars
-        .iter()
-        .map(|b| b.interval.map_or(b.value, |i| i.0.min(b.value)))
-        .fold(0.0f64, f64::min);
-    // Room on the right for the notes.
-    let ticks = Ticks::new(lo, hi.max(1.0) * 1.35, 7, false);
+    let ticks = hbar_ticks(bars);
     let (x0, x1) = ticks.range();
     let font: TextStyle = ("sans-serif", FONT_SIZE).into_font().into();
     let label_w = bars
@@ -852,6 +859,22 @@ where
     Ok(())
 }
 
+/// The value axis of a histogram: the values' range (widened around a single value).
+pub fn histogram_ticks(values: &[f64]) -> Ticks {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+    let (lo, hi) = if values.is_empty() {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo, hi)
+    } else {
+        let pad = (lo.abs() * 0.01).max(1.0);
+        (lo - pad, hi + pad)
+    };
+    Ticks::new(lo, hi, 8, false)
+}
+
 /// A histogram of `values` in 20 bins, with distinct money ticks.
 fn histogram<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
@@ -864,18 +887,7 @@ where
 {
     root.fill(&WHITE).map_err(e)?;
     let root = root.titled(title, ("sans-serif", 22)).map_err(e)?;
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
-    let (lo, hi) = if values.is_empty() {
-        (0.0, 1.0)
-    } else if hi > lo {
-        (lo, hi)
-    } else {
-        let pad = (lo.abs() * 0.01).max(1.0);
-        (lo - pad, hi + pad)
-    };
-    let xt = Ticks::new(lo, hi, 8, false);
+    let xt = histogram_ticks(values);
     let (x0, x1) = xt.range();
     let bins = 20usize;
     let width = (x1 - x0) / bins as f64;
@@ -1008,6 +1020,102 @@ pub fn active_days(values: &[f64], days: usize) -> usize {
     (last + 1).max(days).min(values.len().max(days))
 }
 
+/// The daily charts of a run — GMV, order lines and refunds per day (median, p5–p95
+/// whiskers), payouts per day stacked by kind (means) — by file name.
+pub fn daily_charts<'a>(
+    sc: &Scenario,
+    reps: &[Replication],
+    timeline: &'a Timeline,
+) -> Vec<(&'static str, DailyChart<'a>)> {
+    let code = sc.region.currency.as_str();
+    let n = reps.len();
+    let all_days = days_of(reps).max(1);
+    let stat = if n > 1 {
+        format!("median of {n} replications")
+    } else {
+        "one replication".to_string()
+    };
+    let mut out = Vec::new();
+    for (name, m, what, unit) in [
+        ("gmv", Metric::Gmv, "GMV per day", code),
+        ("orders", Metric::Orders, "Order lines per day", "lines"),
+        ("refunds", Metric::Refunds, "Refunds per day", code),
+    ] {
+        let b = band(reps, m);
+        // No new demand after the last day: GMV and orders stop there; refunds run on
+        // through the drain, as far as there are any.
+        let days = if matches!(m, Metric::Gmv | Metric::Orders) {
+            (sc.days as usize).min(all_days)
+        } else {
+            active_days(&b.p95, sc.days as usize).min(all_days)
+        };
+        let cut = |v: &[f64]| v[..days.min(v.len())].to_vec();
+        out.push((
+            name,
+            DailyChart {
+                title: format!("{what} ({unit}, {stat})"),
+                y_desc: format!("{} per day ({unit})", metric_label(m.name())),
+                integer: m.unit() == crate::metrics::Unit::Count,
+                layers: vec![Layer {
+                    label: if n > 1 {
+                        "median".into()
+                    } else {
+                        "value".into()
+                    },
+                    values: cut(&b.p50),
+                    color: PALETTE[0],
+                }],
+                whiskers: (n > 1).then(|| {
+                    (
+                        cut(&b.p5),
+                        cut(&b.p95),
+                        "p5–p95 across replications".to_string(),
+                    )
+                }),
+                axis: DayAxis::new(sc.calendar, days),
+                timeline,
+            },
+        ));
+    }
+    let (layers, total) = payout_layers(reps);
+    let days = active_days(&total, sc.days as usize);
+    let layers = layers
+        .into_iter()
+        .map(|mut l| {
+            l.values.truncate(days);
+            l
+        })
+        .collect();
+    out.push((
+        "payouts",
+        DailyChart {
+            title: format!("Payouts per day by kind ({code}, {})", mean_of(n)),
+            y_desc: format!("paid per day ({code})"),
+            integer: false,
+            layers,
+            whiskers: None,
+            axis: DayAxis::new(sc.calendar, days),
+            timeline,
+        },
+    ));
+    out
+}
+
+fn mean_of(n: usize) -> String {
+    if n > 1 {
+        format!("mean of {n} replications")
+    } else {
+        "one replication".to_string()
+    }
+}
+
+/// Seller net at the end of each replication (the histogram's values).
+pub fn seller_nets(reps: &[Replication]) -> Vec<f64> {
+    reps.iter()
+        .map(|r| r.end_metric(EndMetric::SellerNet).to_f64().unwrap_or(0.0))
+        .collect()
+}
+
 /// Writes every chart as PNG and SVG; returns their base names with their titles.
 pub fn write_charts(
     dir: &Path,
@@ -1018,84 +1126,16 @@ pub fn write_charts(
     let code = &cur.code;
     let n = reps.len();
     let timeline = Timeline::of(sc);
-    let all_days = days_of(reps).max(1);
-    let stat = if n > 1 {
-        format!("median of {n} replications")
-    } else {
-        "one replication".to_string()
-    };
     let mut out = Vec::new();
-    for (name, m, what, unit) in [
-        ("gmv", Metric::Gmv, "GMV per day", code.as_str()),
-        ("orders", Metric::Orders, "Order lines per day", "lines"),
-        ("refunds", Metric::Refunds, "Refunds per day", code.as_str()),
-    ] {
-        let b = band(reps, m);
-        // No new demand after the last day: GMV and orders stop there; refunds run on
-        // through the drain, as far as there are any.
-        let days = if matches!(m, Metric::Gmv | Metric::Orders) {
-            (sc.days as usize).min(all_days)
-        } else {
-            active_days(&b.p95, sc.days as usize).min(all_days)
-        };
-        let chart = DailyChart {
-            title: format!("{what} ({unit}, {stat})"),
-            y_desc: format!("{} per day ({unit})", metric_label(m.name())),
-            integer: m.unit() == crate::metrics::Unit::Count,
-            layers: vec![Layer {
-                label: if n > 1 {
-                    "median".into()
-                } else {
-                    "value".into()
-                },
-                values: b.p50[..days.min(b.p50.len())].to_vec(),
-                color: PALETTE[0],
-            }],
-            whiskers: (n > 1).then(|| {
-                (
-                    b.p5[..days.min(b.p5.len())].to_vec(),
-                    b.p95[..days.min(b.p95.len())].to_vec(),
-                    "p5–p95 across replications".to_string(),
-                )
-            }),
-            axis: DayAxis::new(sc.calendar, days),
-            timeline: &timeline,
-        };
+    for (name, chart) in daily_charts(sc, reps, &timeline) {
         both(dir, name, &|a| draw_daily(a, &chart), &|a| {
             draw_daily(a, &chart)
         })?;
         out.push((name.to_string(), chart.title.clone()));
     }
-    let (layers, total) = payout_layers(reps);
-    let pay_days = active_days(&total, sc.days as usize);
-    let layers: Vec<Layer> = layers
-        .into_iter()
-        .map(|mut l| {
-            l.values.truncate(pay_days);
-            l
-        })
-        .collect();
-    let mean = if n > 1 {
-        format!("mean of {n} replications")
-    } else {
-        "one replication".to_string()
-    };
-    let chart = DailyChart {
-        title: format!("Payouts per day by kind ({code}, {mean})"),
-        y_desc: format!("paid per day ({code})"),
-        integer: false,
-        layers,
-        whiskers: None,
-        axis: DayAxis::new(sc.calendar, pay_days),
-        timeline: &timeline,
-    };
-    both(dir, "payouts", &|a| draw_daily(a, &chart), &|a| {
-        draw_daily(a, &chart)
-    })?;
-    out.push(("payouts".into(), chart.title.clone()));
 
     let bars = gmv_by_plan(reps, &cur);
-    let title = format!("GMV by plan type ({code}, {mean})");
+    let title = format!("GMV by plan type ({code}, {})", mean_of(n));
     let x_desc = format!("GMV over the run ({code})");
     let wl = (n > 1).then_some("p5–p95 across replications");
     both(
@@ -1106,10 +1146,7 @@ pub fn write_charts(
     )?;
     out.push(("gmv_by_plan".into(), title.clone()));
 
-    let nets: Vec<f64> = reps
-        .iter()
-        .map(|r| r.end_metric(EndMetric::SellerNet).to_f64().unwrap_or(0.0))
-        .collect();
+    let nets = seller_nets(reps);
     let title = format!("Seller net at the end, across {n} replication(s) ({code})");
     let xl = format!("sellers' net position at the end ({code})");
     both(

@@ -12,6 +12,7 @@
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
+//! - `report_charts`: the demo's charts: payout stack = total payouts, distinct axis labels, marks.
 //! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 
 mod util;
@@ -27,4 +28,5 @@ mod golden;
 mod invariants;
 mod properties;
 mod regression;
+mod report_charts;
 mod scenarios;
