@@ -189,6 +189,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         scenario: path,
         run,
         ledger,
+        parquet,
         output:
             OutputArgs {
                 out,
@@ -200,6 +201,11 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         timing,
     } = args;
     let shard = shard_of(shard.as_deref())?;
+    if parquet && shard.is_some() {
+        return Err(fail(
+            "--parquet is written by a whole run, not by a --shard",
+        ));
+    }
     let (sc, source) = load_source(&path)?;
     if !quiet {
         warn(&sc);
@@ -302,6 +308,10 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         ledger.then_some(&parts[..]),
     )
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
+    if parquet {
+        report::write_parquet(staged.path())
+            .map_err(|e| fail(format!("cannot write the Parquet files: {e:#}")))?;
+    }
     let dest = commit(staged)?;
     if let Some(file) = &timing {
         let doc = report::timing_json(

@@ -5,6 +5,8 @@
 
 pub mod charts;
 pub mod format;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 
 use std::fs;
 use std::io::Write;
@@ -691,6 +693,26 @@ pub fn write_run(
         write_ledger(dir, sc, reps, parts)?;
     }
     Ok(doc)
+}
+
+/// With `--parquet`: `timeseries.parquet`, and `ledger.parquet` when the folder has a
+/// `ledger.csv`, converted from the finished CSV files. Needs the `parquet` Cargo feature.
+pub fn write_parquet(dir: &Path) -> Result<()> {
+    #[cfg(feature = "parquet")]
+    {
+        parquet::write_timeseries(dir)?;
+        if dir.join("ledger.csv").is_file() {
+            parquet::write_ledger(dir)?;
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "parquet"))]
+    {
+        let _ = dir;
+        bail!(
+            "this affsim was built without Parquet support; rebuild with `cargo build --release --features parquet`"
+        )
+    }
 }
 
 /// Writes a sweep's report folder: sweep.json, sweep.csv, per-arm charts and report.md.
