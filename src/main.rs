@@ -206,6 +206,9 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             "--parquet is written by a whole run, not by a --shard",
         ));
     }
+    if parquet && !report::PARQUET {
+        return Err(fail(report::NO_PARQUET));
+    }
     let (sc, source) = load_source(&path)?;
     if !quiet {
         warn(&sc);

@@ -695,6 +695,11 @@ pub fn write_run(
     Ok(doc)
 }
 
+/// Whether this build writes Parquet (the `parquet` Cargo feature).
+pub const PARQUET: bool = cfg!(feature = "parquet");
+/// Why `--parquet` is refused by a build without the feature.
+pub const NO_PARQUET: &str = "this affsim was built without Parquet support; rebuild with `cargo build --release --features parquet`";
+
 /// With `--parquet`: `timeseries.parquet`, and `ledger.parquet` when the folder has a
 /// `ledger.csv`, converted from the finished CSV files. Needs the `parquet` Cargo feature.
 pub fn write_parquet(dir: &Path) -> Result<()> {
@@ -709,9 +714,7 @@ pub fn write_parquet(dir: &Path) -> Result<()> {
     #[cfg(not(feature = "parquet"))]
     {
         let _ = dir;
-        bail!(
-            "this affsim was built without Parquet support; rebuild with `cargo build --release --features parquet`"
-        )
+        bail!(NO_PARQUET)
     }
 }
 

@@ -13,6 +13,7 @@
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 //! - `report_charts`: the demo's charts: payout stack = total payouts, distinct axis labels, marks.
+//! - `parquet`: `affsim run --parquet` with and without the `parquet` feature.
 //! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 
 mod util;
@@ -26,6 +27,7 @@ mod explain;
 mod fuzz;
 mod golden;
 mod invariants;
+mod parquet;
 mod properties;
 mod regression;
 mod report_charts;
