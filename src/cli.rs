@@ -99,6 +99,10 @@ pub struct RunCmd {
     /// Also write ledger.csv with every entry and its provenance.
     #[arg(long)]
     pub ledger: bool,
+    /// Also write timeseries.parquet (and ledger.parquet with --ledger) for analysts; needs a
+    /// build with `--features parquet` (see docs/analysis.md).
+    #[arg(long)]
+    pub parquet: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Run only shard K of N — replications i with i mod N = K − 1 — and write a partial

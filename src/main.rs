@@ -239,6 +239,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         scenario: path,
         run,
         ledger,
+        parquet,
         output:
             OutputArgs {
                 out,
@@ -250,6 +251,14 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         timing,
     } = args;
     let shard = shard_of(shard.as_deref())?;
+    if parquet && shard.is_some() {
+        return Err(fail(
+            "--parquet is written by a whole run, not by a --shard",
+        ));
+    }
+    if parquet && !report::PARQUET {
+        return Err(fail(report::NO_PARQUET));
+    }
     let (sc, source) = load_source(&path)?;
     if !quiet {
         warn(&sc);
@@ -352,6 +361,10 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         ledger.then_some(&parts[..]),
     )
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
+    if parquet {
+        report::write_parquet(staged.path())
+            .map_err(|e| fail(format!("cannot write the Parquet files: {e:#}")))?;
+    }
     let dest = commit(staged)?;
     if let Some(file) = &timing {
         let doc = report::timing_json(
@@ -371,27 +384,16 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
     if !quiet {
-        let m = &doc["metrics"];
-        let mean = |k: &str| match &m[k]["mean"] {
-            serde_json::Value::String(s) => s.clone(),
-            v => v.to_string(),
-        };
         let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
         let secs = simulated;
         eprintln!(
-            "{} — {} replication(s), seed {seed}: mean GMV {} {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
-            sc.name,
-            outcome.replications.len(),
-            mean("gmv"),
-            sc.region.currency,
-            mean("orders"),
-            mean("commissions"),
-            mean("refunds"),
-            mean("seller_net"),
+            "{}",
+            report::summary_line(&sc, outcome.replications.len(), seed, &doc)
         );
         eprintln!(
-            "{events} events in {secs:.2} s ({:.0} events/s); report: {}",
-            events as f64 / secs.max(1e-9),
+            "{} events in {secs:.2} s ({} events/s); report: {}",
+            report::format::fmt_count(events),
+            report::format::fmt_count((events as f64 / secs.max(1e-9)).round() as u64),
             dest.display()
         );
     }

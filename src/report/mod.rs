@@ -6,6 +6,9 @@
 pub mod campaigns;
 pub mod charts;
 pub mod sweep;
+pub mod format;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 
 use std::fs;
 use std::io::Write;
@@ -368,7 +371,7 @@ pub fn write_ledger(
     Ok(())
 }
 
-/// Writes `report.md`: the headline figures as a table.
+/// Writes `report.md`: the headline figures as a table, the charts and the rule-set settings.
 pub fn write_markdown(
     dir: &Path,
     sc: &Scenario,
@@ -376,25 +379,23 @@ pub fn write_markdown(
     doc: &serde_json::Value,
     charts: &[(String, String)],
 ) -> Result<()> {
+    let cur = format::Currency::of(&sc.region);
     let mut f = fs::File::create(dir.join("report.md"))?;
     writeln!(f, "# {}\n", sc.name)?;
     if !sc.description.is_empty() {
         writeln!(f, "{}\n", sc.description.trim())?;
     }
+    writeln!(f, "{}\n", run_line(sc, seed, doc))?;
     writeln!(
         f,
-        "Region {} ({}), {} days from {}, seed {seed}, {} replication(s). Ledger balanced in every replication.\n",
-        sc.region.code, sc.region.currency, sc.days, sc.calendar.start, doc["replications"]
+        "| metric | mean | 95% CI of the mean | sd | p5 | p50 | p95 | key |\n|---|---:|---:|---:|---:|---:|---:|---|"
     )?;
-    writeln!(
-        f,
-        "| metric | mean | 95% CI of the mean | sd | p5 | p50 | p95 |\n|---|---:|---:|---:|---:|---:|---:|"
-    )?;
-    for (name, c) in metric_rows(doc) {
+    for row in metric_rows(doc, &cur) {
+        let c = &row.cells;
         writeln!(
             f,
-            "| {name} | {} | {} | {} | {} | {} | {} |",
-            c[0], c[1], c[2], c[3], c[4], c[5]
+            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            row.label, c[0], c[1], c[2], c[3], c[4], c[5], row.key
         )?;
     }
     if !charts.is_empty() {
@@ -409,6 +410,50 @@ pub fn write_markdown(
         serde_json::to_string_pretty(&doc["rules"]).unwrap_or_default()
     )?;
     Ok(())
+}
+
+/// The sentence under a report's title: region, currency, calendar, seed, replications.
+fn run_line(sc: &Scenario, seed: u64, doc: &serde_json::Value) -> String {
+    let cur = format::Currency::of(&sc.region);
+    let end = sc.calendar.start + chrono::Duration::days(i64::from(sc.days.max(1)) - 1);
+    let money = match cur.minor_unit {
+        0 => format!("whole {}", cur.code),
+        d => format!("{} with {d} decimals", cur.code),
+    };
+    format!(
+        "Region {} ({}), {} days from {} to {}, seed {seed}, {} replication(s). Money in {money} (exact amounts in `summary.json`). The ledger balanced in every replication.",
+        sc.region.code,
+        cur.code,
+        sc.days,
+        sc.calendar.start.format("%-d %b %Y"),
+        end.format("%-d %b %Y"),
+        format::fmt_count(doc["replications"].as_u64().unwrap_or(0)),
+    )
+}
+
+/// The stderr line after a run: the headline means in the currency's format.
+pub fn summary_line(
+    sc: &Scenario,
+    replications: usize,
+    seed: u64,
+    doc: &serde_json::Value,
+) -> String {
+    let cur = format::Currency::of(&sc.region);
+    let m = &doc["metrics"];
+    let money = |k: &str| {
+        format::json_decimal(&m[k]["mean"]).map_or("?".into(), |d| format::fmt_money(d, &cur))
+    };
+    let count = |k: &str| format::json_decimal(&m[k]["mean"]).map_or("?".into(), format::fmt_count);
+    format!(
+        "{} — {} replication(s), seed {seed}: mean GMV {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
+        sc.name,
+        format::fmt_count(replications),
+        money("gmv"),
+        count("orders"),
+        money("commissions"),
+        money("refunds"),
+        money("seller_net"),
+    )
 }
 
 /// Escapes text for HTML.
@@ -435,15 +480,15 @@ const HEADLINE: [&str; 12] = [
     "platform_net",
 ];
 
-fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
-    fn txt(v: &serde_json::Value) -> String {
-        match v {
-            serde_json::Value::String(x) => x.clone(),
-            serde_json::Value::Null => "—".to_string(),
-            serde_json::Value::Array(a) => a.iter().map(txt).collect::<Vec<_>>().join(" – "),
-            v => v.to_string(),
-        }
-    }
+/// A metric's row in the report tables: its label (with the currency for money), its key in
+/// `summary.json`, and mean, 95% CI, sd, p5, p50 and p95 formatted for people.
+struct MetricRow {
+    label: String,
+    key: String,
+    cells: [String; 6],
+}
+
+fn metric_rows(doc: &serde_json::Value, cur: &format::Currency) -> Vec<MetricRow> {
     let Some(m) = doc["metrics"].as_object() else {
         return Vec::new();
     };
@@ -456,17 +501,25 @@ fn metric_rows(doc: &serde_json::Value) -> Vec<(String, [String; 6])> {
         .into_iter()
         .map(|k| {
             let s = &m[k];
-            (
-                k.clone(),
-                [
-                    txt(&s["mean"]),
-                    txt(&s["ci95"]),
-                    txt(&s["sd"]),
-                    txt(&s["p5"]),
-                    txt(&s["p50"]),
-                    txt(&s["p95"]),
+            let unit = s["unit"].as_str().unwrap_or("");
+            let label = format::metric_label(k);
+            let label = match unit {
+                "money" => format!("{label} ({})", cur.code),
+                _ => label.into_owned(),
+            };
+            let f = |key: &str| format::fmt_stat(&s[key], unit, cur);
+            MetricRow {
+                label,
+                key: k.clone(),
+                cells: [
+                    f("mean"),
+                    format::fmt_interval(&s["ci95"], unit, cur),
+                    f("sd"),
+                    f("p5"),
+                    f("p50"),
+                    f("p95"),
                 ],
-            )
+            }
         })
         .collect()
 }
@@ -481,6 +534,40 @@ fn figure_html(dir: &Path, file: &str, title: &str) -> Result<String> {
     ))
 }
 
+/// The stylesheet of `report.html`: readable tables that fit the page, charts scaled to it.
+const HTML_STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1060px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}\
+h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #e4e4e4;padding-bottom:.2em}\
+.table-wrap{overflow-x:auto}\
+table{border-collapse:collapse;font-size:.85em;width:100%}\
+td,th{border-bottom:1px solid #e4e4e4;padding:4px 7px;text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}\
+th{background:#f6f6f6;font-weight:600}\
+td:first-child,th:first-child{text-align:left;white-space:normal}\
+td.ci{white-space:normal;min-width:9em}\
+code.key{color:#666;font-size:.85em;background:none;padding:0}\
+figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}svg,img{max-width:100%;height:auto;display:block}\
+code{background:#f4f4f4;padding:1px 4px}pre{background:#f7f7f7;padding:.8em;overflow-x:auto}\
+.note{color:#555;font-size:.9em}";
+
+fn html_table(h: &mut String, rows: &[MetricRow], with_key: bool) {
+    h.push_str("<div class=\"table-wrap\"><table><thead><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th>");
+    h.push_str("</tr></thead><tbody>\n");
+    for r in rows {
+        // The key under the label, so the column is as wide as the longer of the two.
+        let key = if with_key {
+            format!("<br><code class=\"key\">{}</code>", esc(&r.key))
+        } else {
+            String::new()
+        };
+        h.push_str(&format!("<tr><td>{}{key}</td>", esc(&r.label)));
+        for (i, c) in r.cells.iter().enumerate() {
+            let class = if i == 1 { " class=\"ci\"" } else { "" };
+            h.push_str(&format!("<td{class}>{}</td>", esc(c)));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
 /// Writes `report.html`: one self-contained file (charts inlined as SVG, no remote resources).
 pub fn write_html(
     dir: &Path,
@@ -489,39 +576,36 @@ pub fn write_html(
     doc: &serde_json::Value,
     charts: &[(String, String)],
 ) -> Result<()> {
+    let cur = format::Currency::of(&sc.region);
+    let rows = metric_rows(doc, &cur);
     let mut h = String::new();
-    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
+    h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     h.push_str(&format!("<title>affsim — {}</title>\n", esc(&sc.name)));
-    h.push_str("<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:0.9em}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}svg{max-width:100%;height:auto}code{background:#f4f4f4;padding:1px 4px}</style>\n</head><body>\n");
+    h.push_str(&format!("<style>{HTML_STYLE}</style>\n</head><body>\n"));
     h.push_str(&format!("<h1>{}</h1>\n", esc(&sc.name)));
     if !sc.description.is_empty() {
         h.push_str(&format!("<p>{}</p>\n", esc(sc.description.trim())));
     }
     h.push_str(&format!(
-        "<p>Region {} ({}), {} days from {}, seed <code>{seed}</code>, {} replication(s). The ledger balanced in every replication.</p>\n",
-        esc(&sc.region.code), esc(&sc.region.currency), sc.days, sc.calendar.start, doc["replications"]
+        "<p class=\"note\">{}</p>\n",
+        esc(&run_line(sc, seed, doc)).replace("`summary.json`", "<code>summary.json</code>")
     ));
-    h.push_str("<h2>Headline metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th></tr>\n");
-    for (name, cells) in metric_rows(doc).iter().take(HEADLINE.len()) {
-        h.push_str(&format!("<tr><td>{}</td>", esc(name)));
-        for c in cells {
-            h.push_str(&format!("<td>{}</td>", esc(c)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n<h2>Charts</h2>\n");
+    h.push_str("<h2>Headline metrics</h2>\n");
+    html_table(&mut h, &rows[..HEADLINE.len().min(rows.len())], false);
+    h.push_str("<h2>Charts</h2>\n");
     for (file, title) in charts {
-        h.push_str(&figure_html(dir, file, title)?);
+        let svg = fs::read_to_string(dir.join(format!("{file}.svg")))?;
+        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        // The title is drawn in the chart; the figure carries it for screen readers.
+        h.push_str(&format!(
+            "<figure id=\"chart-{}\" aria-label=\"{}\">{body}</figure>\n",
+            esc(file),
+            esc(title)
+        ));
     }
-    h.push_str("<h2>All metrics</h2>\n<table><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th></tr>\n");
-    for (name, cells) in metric_rows(doc) {
-        h.push_str(&format!("<tr><td>{}</td>", esc(&name)));
-        for c in cells {
-            h.push_str(&format!("<td>{}</td>", esc(&c)));
-        }
-        h.push_str("</tr>\n");
-    }
-    h.push_str("</table>\n<h2>Rule-set settings</h2>\n<pre>");
+    h.push_str("<h2>All metrics</h2>\n");
+    html_table(&mut h, &rows, true);
+    h.push_str("<h2>Rule-set settings</h2>\n<pre>");
     h.push_str(&esc(
         &serde_json::to_string_pretty(&doc["rules"]).unwrap_or_default()
     ));
@@ -551,4 +635,27 @@ pub fn write_run(
         write_ledger(dir, sc, reps, parts)?;
     }
     Ok(doc)
+}
+
+/// Whether this build writes Parquet (the `parquet` Cargo feature).
+pub const PARQUET: bool = cfg!(feature = "parquet");
+/// Why `--parquet` is refused by a build without the feature.
+pub const NO_PARQUET: &str = "this affsim was built without Parquet support; rebuild with `cargo build --release --features parquet`";
+
+/// With `--parquet`: `timeseries.parquet`, and `ledger.parquet` when the folder has a
+/// `ledger.csv`, converted from the finished CSV files. Needs the `parquet` Cargo feature.
+pub fn write_parquet(dir: &Path) -> Result<()> {
+    #[cfg(feature = "parquet")]
+    {
+        parquet::write_timeseries(dir)?;
+        if dir.join("ledger.csv").is_file() {
+            parquet::write_ledger(dir)?;
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "parquet"))]
+    {
+        let _ = dir;
+        bail!(NO_PARQUET)
+    }
 }

@@ -16,21 +16,27 @@
 //! - `readme`: the demo figures and console examples the README quotes are the binary's.
 //! - `sweeps`: named arms, the table on stdout, per-replication rows, `--set` errors.
 //! - `answers`: per-campaign results add up, no interval for one replication, `lift`, `sensitivity`.
+//! - `report_charts`: the demo's charts: payout stack = total payouts, distinct axis labels, marks.
+//! - `parquet`: `affsim run --parquet` with and without the `parquet` feature.
+//! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 
 mod util;
 
 mod allocations;
 mod answers;
 mod bad_inputs;
+mod browser;
 mod cli;
 mod determinism;
 mod explain;
 mod fuzz;
 mod golden;
 mod invariants;
+mod parquet;
 mod properties;
 mod readme;
 mod regression;
+mod report_charts;
 mod scenarios;
 mod schema;
 mod sweeps;
