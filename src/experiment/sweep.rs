@@ -117,7 +117,7 @@ fn file_params(table: &toml::Table) -> Result<Vec<Param>, String> {
 
 /// Sets `value` at `path` in a scenario table (see the module docs for paths); missing tables
 /// on the way are created.
-fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
     let segs: Vec<&str> = path.split('.').collect();
     let mut root = toml::Value::Table(std::mem::take(table));
     let res = set_in(&mut root, &segs, path, value);
