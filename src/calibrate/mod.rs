@@ -166,6 +166,8 @@ pub struct WindowFit {
     pub first_day: u32,
     pub days: u32,
     pub objective: f64,
+    /// `rᵀ Σ⁻¹ r`: about `summaries` when the model fits the window.
+    pub discrepancy: f64,
     pub summaries: usize,
     pub metrics: Vec<MetricFit>,
 }
@@ -320,8 +322,9 @@ impl<'a> Problem<'a> {
             .collect()
     }
 
-    /// The objective over observed days `a..b`, and the number of summaries.
-    fn objective(&self, sims: &Sims, a: u32, b: u32) -> (f64, usize) {
+    /// The objective over observed days `a..b`, its discrepancy term and the number of
+    /// summaries.
+    fn objective(&self, sims: &Sims, a: u32, b: u32) -> (f64, f64, usize) {
         let bd = self.settings.block_days;
         let blocks: Vec<(u32, u32)> = (a..b)
             .step_by(bd as usize)
@@ -338,11 +341,12 @@ impl<'a> Problem<'a> {
                 }
             }
         }
-        (synthetic_nll(&y, &x), y.len())
+        let (q, logdet) = synthetic_parts(&y, &x);
+        (q + logdet, q, y.len())
     }
 
     fn fit_window(&self, sims: &Sims, a: u32, b: u32) -> WindowFit {
-        let (objective, summaries) = self.objective(sims, a, b);
+        let (objective, discrepancy, summaries) = self.objective(sims, a, b);
         let metrics = self
             .observed
             .metrics
@@ -382,6 +386,7 @@ impl<'a> Problem<'a> {
             first_day: self.observed.first_day + a,
             days: b - a,
             objective,
+            discrepancy,
             summaries,
             metrics,
         }
@@ -391,10 +396,17 @@ impl<'a> Problem<'a> {
 /// −2 log of the Gaussian synthetic likelihood of `y` given simulated summaries `x[r][j]`
 /// (see the module docs), up to a constant.
 pub fn synthetic_nll(y: &[f64], x: &[Vec<f64>]) -> f64 {
+    let (q, logdet) = synthetic_parts(y, x);
+    q + logdet
+}
+
+/// The two terms of [`synthetic_nll`]: the discrepancy `rᵀ Σ⁻¹ r` (about `n` when the model
+/// fits) and `ln det Σ`.
+pub fn synthetic_parts(y: &[f64], x: &[Vec<f64>]) -> (f64, f64) {
     let n = y.len();
     let r = x.len();
     if n == 0 || r < 2 {
-        return 0.0;
+        return (0.0, 0.0);
     }
     let rf = r as f64;
     let mu: Vec<f64> = (0..n)
@@ -425,12 +437,15 @@ pub fn synthetic_nll(y: &[f64], x: &[Vec<f64>]) -> f64 {
                 let s: f64 = (0..i).map(|k| l[i][k] * z[k]).sum();
                 z[i] = (resid[i] - s) / l[i][i];
             }
-            z.iter().map(|v| v * v).sum::<f64>()
-                + 2.0 * (0..n).map(|i| l[i][i].ln()).sum::<f64>()
+            (
+                z.iter().map(|v| v * v).sum::<f64>(),
+                2.0 * (0..n).map(|i| l[i][i].ln()).sum::<f64>(),
+            )
         }
-        None => (0..n)
-            .map(|i| resid[i].powi(2) / sigma[i][i] + sigma[i][i].ln())
-            .sum(),
+        None => (
+            (0..n).map(|i| resid[i].powi(2) / sigma[i][i]).sum(),
+            (0..n).map(|i| sigma[i][i].ln()).sum(),
+        ),
     }
 }
 
@@ -686,7 +701,7 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
         settings_replications: pb.settings.replications,
         block_days: pb.settings.block_days,
         shrinkage: {
-            let n = pb.objective(&sims, 0, pb.settings.fit_days).1 as f64;
+            let n = pb.objective(&sims, 0, pb.settings.fit_days).2 as f64;
             n / (n + f64::from(pb.settings.replications))
         },
     })
@@ -738,8 +753,9 @@ fn window_json(sc: &Scenario, w: &WindowFit) -> Value {
         "last_date": date(w.first_day + w.days - 1),
         "days": w.days,
         "objective": sig(w.objective),
+        "discrepancy": sig(w.discrepancy),
         "summaries": w.summaries,
-        "objective_per_summary": sig(w.objective / (w.summaries.max(1) as f64)),
+        "discrepancy_per_summary": sig(w.discrepancy / (w.summaries.max(1) as f64)),
         "metrics": Value::Object(metrics),
     })
 }
@@ -780,7 +796,6 @@ pub fn calibration_json(sc: &Scenario, obs: &Observed, c: &Calibration) -> Value
         "objective": {
             "value": sig(c.objective),
             "summaries": c.summaries,
-            "per_summary": sig(c.objective / (c.summaries.max(1) as f64)),
             "evaluations": c.evaluations,
             "optimiser_status": c.optimiser_status,
         },

@@ -18,7 +18,7 @@ use crate::sim::Replication;
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, bytes);
@@ -68,7 +68,7 @@ pub fn band(reps: &[Replication], m: Metric) -> Band {
 const W: u32 = 960;
 const H: u32 = 520;
 
-fn both(
+pub(crate) fn both(
     dir: &Path,
     name: &str,
     draw: &dyn Fn(DrawingArea<SVGBackend, Shift>) -> Result<()>,
@@ -81,7 +81,7 @@ fn both(
     Ok(())
 }
 
-fn e<T: std::fmt::Debug>(x: T) -> anyhow::Error {
+pub(crate) fn e<T: std::fmt::Debug>(x: T) -> anyhow::Error {
     anyhow!("chart drawing failed: {x:?}")
 }
 
@@ -132,7 +132,7 @@ where
 }
 
 /// The frame of a per-day chart: caption, axes with the days and amounts, grid.
-fn daily_frame<'a, DB: DrawingBackend>(
+pub(crate) fn daily_frame<'a, DB: DrawingBackend>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
     y_label: &str,
@@ -167,7 +167,7 @@ where
 }
 
 /// Draws a daily chart's legend (upper right) and writes the file.
-fn legend_and_present<'a, DB: DrawingBackend + 'a>(
+pub(crate) fn legend_and_present<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<
         'a,
         DB,

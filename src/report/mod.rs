@@ -3,6 +3,7 @@
 //! Everything is written into a temporary sibling folder that is renamed into place only when
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
+pub mod calibration;
 pub mod charts;
 
 use std::fs;
@@ -161,7 +162,9 @@ fn check_replaceable(dest: &Path) -> Result<()> {
             );
         }
     }
-    if !canon.is_dir() || !canon.join("summary.json").is_file() {
+    if !canon.is_dir()
+        || !(canon.join("summary.json").is_file() || canon.join("calibration.json").is_file())
+    {
         bail!(
             "refusing to replace {}: it is not an affsim report folder (no summary.json)",
             dest.display()
@@ -409,7 +412,7 @@ pub fn write_markdown(
 }
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
