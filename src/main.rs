@@ -17,7 +17,10 @@ use affsim::scenario::{self, Scenario, ScenarioError};
 use affsim::sim::RunError;
 use affsim::{check, report};
 
-use cli::{CalibrateCmd, CheckCmd, Cli, Command, ExplainCmd, MergeCmd, OutputArgs, RunArgs, RunCmd, SweepCmd};
+use cli::{
+    CalibrateCmd, CheckCmd, Cli, Command, ExplainCmd, MergeCmd, OutputArgs, RunArgs, RunCmd,
+    SweepCmd,
+};
 
 /// Prints a line on stdout, ignoring a closed pipe (`affsim … | head` must not panic).
 macro_rules! outln {
@@ -747,7 +750,9 @@ fn cmd_calibrate(args: CalibrateCmd) -> CmdResult {
     let result = result.map_err(failed)?;
     let doc = cal::calibration_json(&sc, &obs, &result);
     let fitted = cal::write_back(&src, &result.estimates).map_err(fail)?;
-    let stem = path.file_stem().map_or("scenario".into(), |s| s.to_string_lossy());
+    let stem = path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy());
     let fitted_name = format!("{stem}.fitted.toml");
     report::calibration::write_calibration(
         staged.path(),
@@ -780,7 +785,9 @@ fn cmd_calibrate(args: CalibrateCmd) -> CmdResult {
                 cal::sig(e.ci95.1)
             );
         }
-        for (label, w) in std::iter::once(("fit", &result.fit)).chain(result.holdout.iter().map(|h| ("hold-out", h))) {
+        for (label, w) in std::iter::once(("fit", &result.fit))
+            .chain(result.holdout.iter().map(|h| ("hold-out", h)))
+        {
             eprintln!(
                 "  {label} ({} days): objective {:.2}, discrepancy {:.1} over {} summaries ({:.2} per summary; about 1 fits)",
                 w.days,

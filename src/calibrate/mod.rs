@@ -4,26 +4,21 @@
 //! **Objective.** The observed days of the fit window are cut into blocks of `block_days`; the
 //! summaries are each observed metric's sum over each block. For a candidate θ the scenario is
 //! run `R` times with the same replication streams (seed, i) for every candidate (common random
-//! numbers: the objective is a smooth-ish, deterministic function of θ), giving the summaries'
-//! mean μ(θ) and covariance S(θ) across replications. The objective is the Gaussian synthetic
-//! likelihood (Wood 2010), as −2 log L:
-//!
-//! `D(θ) = rᵀ Σ⁻¹ r + ln det Σ`, `r = y − μ(θ)`,
-//! `Σ = (1 + 1/R) · ((1 − λ) S + λ diag S) + diag(1 + (0.02 μ)²)`
-//!
-//! with shrinkage `λ = n / (n + R)` for `n` summaries (so Σ is positive definite even when
-//! `R < n`), the `1 + 1/R` factor for the simulation noise in μ, and a floor of 2% of the level
-//! (model error; it also keeps a summary that never varies from dominating).
+//! numbers), giving the summaries' mean μ(θ) and covariance across replications,
+//! `Σ = (1 + 1/R) · ((1 − λ) S + λ diag S) + diag(1 + (0.02 μ)²)` (see [`shrinkage`] for λ; the
+//! `1 + 1/R` factor is the simulation noise in μ, the floor 2% of the level). A coarse 3^d grid
+//! is scored by the Gaussian synthetic likelihood `rᵀ Σ⁻¹ r + ln det Σ` (`r = y − μ`); then, as
+//! in two-step simulated method of moments, Σ is fixed at the best point and the discrepancy
+//! `rᵀ Σ⁻¹ r` is minimised, then Σ is fixed again at that estimate for a second, shorter run.
 //!
 //! **Optimiser.** COBYLA (the `cobyla` crate, a translation of NLopt's) on the parameters
 //! scaled to [0, 1], bounds enforced by the optimiser and by clamping; deterministic.
 //!
-//! **Intervals.** The curvature of D at the estimate (a finite-difference Hessian, step 5% of
-//! each range) gives a Wald interval `estimate ± 1.96 se` with `Cov = 2 H⁻¹`, which accounts
-//! for correlation between parameters; it is clipped to the bounds. Then D is evaluated at each
-//! bound of each parameter (the others at their estimates): a bound the data cannot reject
-//! (`D(bound) − D(θ̂) < 3.84`, the 95% χ²₁ point) widens the interval to that bound, and a
-//! parameter whose two bounds are both within 3.84 is reported as not identifiable.
+//! **Intervals.** Profile likelihood: each parameter at [`PROFILE_POINTS`] values over its
+//! range, the others re-optimised briefly; the interval is where the rise over the minimum stays
+//! below 3.84 φ (φ = max(1, discrepancy per summary at the estimate), a quasi-likelihood
+//! correction), interpolated in √rise. A parameter whose profile stays below that at both
+//! bounds is reported as not identifiable.
 //!
 //! Parameters are addressed like `affsim sweep --set` (see [`set_value`]).
 
@@ -55,7 +50,11 @@ pub struct FitParam {
 
 /// Parses `path=LO..HI` from the command line.
 pub fn parse_fit(s: &str) -> Result<FitParam, String> {
-    let bad = || format!("--fit `{s}`: expected path=LO..HI, e.g. behaviour.buyers.conversion_rate=0.001..0.01");
+    let bad = || {
+        format!(
+            "--fit `{s}`: expected path=LO..HI, e.g. behaviour.buyers.conversion_rate=0.001..0.01"
+        )
+    };
     let (path, range) = s.split_once('=').ok_or_else(bad)?;
     let (lo, hi) = range.split_once("..").ok_or_else(bad)?;
     let lo: f64 = lo.trim().parse().map_err(|_| bad())?;
@@ -65,7 +64,9 @@ pub fn parse_fit(s: &str) -> Result<FitParam, String> {
         return Err(bad());
     }
     if lo >= hi {
-        return Err(format!("--fit `{s}`: the lower bound must be below the upper bound"));
+        return Err(format!(
+            "--fit `{s}`: the lower bound must be below the upper bound"
+        ));
     }
     Ok(FitParam {
         path: path.to_string(),
@@ -142,8 +143,10 @@ pub struct Estimate {
     pub std_error: Option<f64>,
     pub ci95: (f64, f64),
     pub identifiable: bool,
-    /// D at the lower and upper bound (others at their estimates), minus D at the estimate.
+    /// The profile's rise D − D̂ at the lower and upper bound.
     pub rise_at_bounds: (f64, f64),
+    /// The profile: (value, D − D̂ with the other parameters re-optimised).
+    pub profile: Vec<(f64, f64)>,
 }
 
 /// How well simulated figures match observed ones over a window, per metric.
@@ -188,6 +191,10 @@ pub struct Calibration {
     pub settings_replications: u32,
     pub block_days: u32,
     pub shrinkage: f64,
+    /// max(1, discrepancy per summary) in the fit window; the profile threshold is 3.84 × this.
+    pub overdispersion: f64,
+    /// Evaluations spent by the grid and the optimiser (the rest went to the profiles).
+    pub evaluations_fit: usize,
 }
 
 /// The calibration problem: the scenario as a table, the parameters and the history.
@@ -212,8 +219,8 @@ impl<'a> Problem<'a> {
         observed: &'a Observed,
         settings: Settings,
     ) -> Result<Problem<'a>, CalError> {
-        let mut table: toml::Table = toml::from_str(src)
-            .map_err(|e| CalError::Setup(format!("{file}: {}", e.message())))?;
+        let mut table: toml::Table =
+            toml::from_str(src).map_err(|e| CalError::Setup(format!("{file}: {}", e.message())))?;
         table.remove("sweep");
         if params.is_empty() {
             return Err(CalError::Setup(
@@ -276,8 +283,7 @@ impl<'a> Problem<'a> {
     pub fn scenario_at(&self, theta: &[f64]) -> Result<Scenario, CalError> {
         let mut t = self.table.clone();
         for (p, v) in self.params.iter().zip(theta) {
-            set_value(&mut t, &p.path, *v)
-                .map_err(|e| CalError::Setup(format!("--fit {e}")))?;
+            set_value(&mut t, &p.path, *v).map_err(|e| CalError::Setup(format!("--fit {e}")))?;
         }
         let text = toml::to_string(&t).map_err(|e| CalError::Setup(e.to_string()))?;
         let label = self.label(theta);
@@ -322,9 +328,8 @@ impl<'a> Problem<'a> {
             .collect()
     }
 
-    /// The objective over observed days `a..b`, its discrepancy term and the number of
-    /// summaries.
-    fn objective(&self, sims: &Sims, a: u32, b: u32) -> (f64, f64, usize) {
+    /// The observed summaries over observed days `a..b` and the simulated ones per replication.
+    fn summaries(&self, sims: &Sims, a: u32, b: u32) -> (Vec<f64>, Vec<Vec<f64>>) {
         let bd = self.settings.block_days;
         let blocks: Vec<(u32, u32)> = (a..b)
             .step_by(bd as usize)
@@ -341,6 +346,13 @@ impl<'a> Problem<'a> {
                 }
             }
         }
+        (y, x)
+    }
+
+    /// The synthetic-likelihood objective over observed days `a..b`, its discrepancy term and
+    /// the number of summaries.
+    fn objective(&self, sims: &Sims, a: u32, b: u32) -> (f64, f64, usize) {
+        let (y, x) = self.summaries(sims, a, b);
         let (q, logdet) = synthetic_parts(&y, &x);
         (q + logdet, q, y.len())
     }
@@ -408,11 +420,40 @@ pub fn synthetic_parts(y: &[f64], x: &[Vec<f64>]) -> (f64, f64) {
     if n == 0 || r < 2 {
         return (0.0, 0.0);
     }
+    let (mu, sigma) = moments(x);
+    let resid: Vec<f64> = y.iter().zip(&mu).map(|(a, b)| a - b).collect();
+    match cholesky(&sigma) {
+        Some(l) => (
+            quad(&l, &resid),
+            2.0 * (0..n).map(|i| l[i][i].ln()).sum::<f64>(),
+        ),
+        None => (
+            (0..n).map(|i| resid[i].powi(2) / sigma[i][i]).sum(),
+            (0..n).map(|i| sigma[i][i].ln()).sum(),
+        ),
+    }
+}
+
+/// `rᵀ Σ⁻¹ r` from the Cholesky factor `L` of Σ.
+fn quad(l: &[Vec<f64>], resid: &[f64]) -> f64 {
+    let n = resid.len();
+    let mut z = vec![0.0; n];
+    for i in 0..n {
+        let s: f64 = (0..i).map(|k| l[i][k] * z[k]).sum();
+        z[i] = (resid[i] - s) / l[i][i];
+    }
+    z.iter().map(|v| v * v).sum()
+}
+
+/// The summaries' simulated mean and their covariance Σ (see the module docs).
+fn moments(x: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let r = x.len();
+    let n = x.first().map_or(0, Vec::len);
     let rf = r as f64;
     let mu: Vec<f64> = (0..n)
         .map(|j| x.iter().map(|s| s[j]).sum::<f64>() / rf)
         .collect();
-    let lambda = n as f64 / (n as f64 + rf);
+    let lambda = shrinkage(n, r);
     let mut sigma = vec![vec![0.0; n]; n];
     for i in 0..n {
         for j in 0..=i {
@@ -428,24 +469,16 @@ pub fn synthetic_parts(y: &[f64], x: &[Vec<f64>]) -> (f64, f64) {
         }
         sigma[i][i] += 1.0 + (0.02 * mu[i]).powi(2);
     }
-    let resid: Vec<f64> = y.iter().zip(&mu).map(|(a, b)| a - b).collect();
-    match cholesky(&sigma) {
-        Some(l) => {
-            // Solve L z = r; rᵀ Σ⁻¹ r = |z|²; ln det Σ = 2 Σ ln L_ii.
-            let mut z = vec![0.0; n];
-            for i in 0..n {
-                let s: f64 = (0..i).map(|k| l[i][k] * z[k]).sum();
-                z[i] = (resid[i] - s) / l[i][i];
-            }
-            (
-                z.iter().map(|v| v * v).sum::<f64>(),
-                2.0 * (0..n).map(|i| l[i][i].ln()).sum::<f64>(),
-            )
-        }
-        None => (
-            (0..n).map(|i| resid[i].powi(2) / sigma[i][i]).sum(),
-            (0..n).map(|i| sigma[i][i].ln()).sum(),
-        ),
+    (mu, sigma)
+}
+
+/// The shrinkage of the summaries' covariance towards its diagonal: slight when there are
+/// more replications than summaries, `n / (n + R)` otherwise (Σ stays positive definite).
+pub fn shrinkage(n: usize, r: usize) -> f64 {
+    if r > n + 1 {
+        0.05
+    } else {
+        n as f64 / (n + r) as f64
     }
 }
 
@@ -467,31 +500,6 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         }
     }
     Some(l)
-}
-
-/// The inverse of a small symmetric positive-definite matrix, or `None`.
-fn spd_inverse(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
-    let n = a.len();
-    let l = cholesky(a)?;
-    let mut inv = vec![vec![0.0; n]; n];
-    for c in 0..n {
-        // Solve L y = e_c, then Lᵀ x = y.
-        let mut y = vec![0.0; n];
-        for i in 0..n {
-            let e = if i == c { 1.0 } else { 0.0 };
-            let s: f64 = (0..i).map(|k| l[i][k] * y[k]).sum();
-            y[i] = (e - s) / l[i][i];
-        }
-        let mut x = vec![0.0; n];
-        for i in (0..n).rev() {
-            let s: f64 = (i + 1..n).map(|k| l[k][i] * x[k]).sum();
-            x[i] = (y[i] - s) / l[i][i];
-        }
-        for i in 0..n {
-            inv[i][c] = x[i];
-        }
-    }
-    Some(inv)
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
@@ -517,6 +525,10 @@ pub fn sig(x: f64) -> f64 {
 struct Memo<'p, 'a> {
     pb: &'p Problem<'a>,
     cache: RefCell<Vec<(Vec<f64>, f64)>>,
+    /// The simulated summaries of every point evaluated.
+    sims: RefCell<Vec<(Vec<f64>, Sims)>>,
+    /// The Cholesky factor of the fixed weighting Σ (second stage), if set.
+    weight: RefCell<Option<Vec<Vec<f64>>>>,
     error: RefCell<Option<CalError>>,
 }
 
@@ -532,7 +544,9 @@ impl Memo<'_, '_> {
         let v = match self.pb.simulate(&self.pb.theta(&u)) {
             Ok(reps) => {
                 let sims = self.pb.sims(&reps);
-                self.pb.objective(&sims, 0, self.pb.settings.fit_days).0
+                let v = self.value(&sims);
+                self.sims.borrow_mut().push((u.clone(), sims));
+                v
             }
             Err(e) => {
                 *self.error.borrow_mut() = Some(e);
@@ -542,6 +556,45 @@ impl Memo<'_, '_> {
         self.cache.borrow_mut().push((u, v));
         v
     }
+    /// The objective of simulated summaries: the synthetic likelihood, or with the weighting
+    /// fixed, the discrepancy `rᵀ Σ⁻¹ r`.
+    fn value(&self, sims: &Sims) -> f64 {
+        let days = self.pb.settings.fit_days;
+        match &*self.weight.borrow() {
+            Some(l) => {
+                let (y, x) = self.pb.summaries(sims, 0, days);
+                let (mu, _) = moments(&x);
+                let resid: Vec<f64> = y.iter().zip(&mu).map(|(a, b)| a - b).collect();
+                quad(l, &resid)
+            }
+            None => self.pb.objective(sims, 0, days).0,
+        }
+    }
+    /// Fixes the weighting at the covariance simulated at `u` (evaluated already), and
+    /// recomputes every cached value with it.
+    fn fix_weight_at(&self, u: &[f64]) {
+        let days = self.pb.settings.fit_days;
+        let l = self
+            .sims
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == u)
+            .and_then(|(_, s)| cholesky(&moments(&self.pb.summaries(s, 0, days).1).1));
+        if l.is_none() {
+            return;
+        }
+        *self.weight.borrow_mut() = l;
+        let values: Vec<f64> = self
+            .sims
+            .borrow()
+            .iter()
+            .map(|(_, s)| self.value(s))
+            .collect();
+        let mut cache = self.cache.borrow_mut();
+        for ((_, v), nv) in cache.iter_mut().zip(values) {
+            *v = nv;
+        }
+    }
     fn check(&self) -> Result<(), CalError> {
         match self.error.borrow_mut().take() {
             Some(e) => Err(e),
@@ -550,18 +603,91 @@ impl Memo<'_, '_> {
     }
 }
 
-/// Replications a calibration runs at most: for the progress bar.
-pub fn planned_evaluations(params: usize, max_evals: usize) -> usize {
-    // optimiser + Hessian (2d + 2d(d−1)) + bounds (2d) + the final run
-    max_evals + 2 * params + 2 * params * params.saturating_sub(1) + 2 * params + 1
+/// An interval that keeps this share of a parameter's range or more marks it as not identifiable.
+pub const FLAT_SHARE: f64 = 0.75;
+
+/// Points of each parameter's profile, evenly spaced from its lower to its upper bound.
+pub const PROFILE_POINTS: usize = 8;
+
+/// Objective evaluations the inner optimisation of a profile point may use.
+fn inner_evals(d: usize) -> usize {
+    if d <= 1 { 1 } else { 4 + 2 * (d - 1) }
 }
 
-/// Fits the parameters: optimiser, intervals, fit and hold-out diagnostics.
+/// Objective evaluations a calibration runs at most: for the progress bar.
+pub fn planned_evaluations(params: usize, max_evals: usize) -> usize {
+    let grid = if params <= 3 {
+        3usize.pow(params as u32)
+    } else {
+        0
+    };
+    grid + max_evals + params * PROFILE_POINTS * inner_evals(params) + 1
+}
+
+/// Runs COBYLA on the memoised objective over the free coordinates `free`, the others fixed
+/// at `base`; returns the best point seen overall is left to the memo.
+fn minimise(
+    memo: &Memo<'_, '_>,
+    base: &[f64],
+    free: &[usize],
+    max_evals: usize,
+    rho: f64,
+) -> String {
+    let x0: Vec<f64> = free.iter().map(|&i| base[i]).collect();
+    let bounds = vec![(0.0, 1.0); free.len()];
+    let no_cons: Vec<&dyn cobyla::Func<()>> = Vec::new();
+    let full = |x: &[f64]| {
+        let mut u = base.to_vec();
+        for (k, &i) in free.iter().enumerate() {
+            u[i] = x[k];
+        }
+        u
+    };
+    let result = cobyla::minimize(
+        |x: &[f64], _: &mut ()| memo.eval(&full(x)),
+        &x0,
+        &bounds,
+        &no_cons,
+        (),
+        max_evals,
+        cobyla::RhoBeg::All(rho),
+        Some(cobyla::StopTols {
+            xtol_abs: vec![2e-3; free.len()],
+            ..Default::default()
+        }),
+    );
+    match result {
+        Ok((s, ..)) => format!("{s:?}"),
+        Err((s, ..)) => format!("{s:?}"),
+    }
+}
+
+/// Where a profile (scaled coordinate, D − D̂) first reaches the χ² point on one side of the
+/// estimate `u`, interpolated in √(D − D̂) (linear for a quadratic profile); the bound when it
+/// never does.
+fn crossing(u: f64, side: &[(f64, f64)], bound: f64, threshold: f64) -> f64 {
+    let mut prev = (u, 0.0f64);
+    let z = threshold.sqrt();
+    for &(x, rise) in side {
+        let s = rise.max(0.0).sqrt();
+        if s >= z {
+            let (px, ps) = (prev.0, prev.1.max(0.0).sqrt());
+            return px + (x - px) * ((z - ps) / (s - ps).max(1e-12)).clamp(0.0, 1.0);
+        }
+        prev = (x, rise);
+    }
+    bound
+}
+
+/// Fits the parameters: a coarse grid, COBYLA from its best point, a profile of each
+/// parameter for its interval, then the fit and hold-out diagnostics at the estimate.
 pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalError> {
     let d = pb.params.len();
     let memo = Memo {
         pb,
         cache: RefCell::new(Vec::new()),
+        sims: RefCell::new(Vec::new()),
+        weight: RefCell::new(None),
         error: RefCell::new(None),
     };
     let u0: Vec<f64> = pb
@@ -570,100 +696,106 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
         .zip(start)
         .map(|(p, s)| ((s - p.lo) / (p.hi - p.lo)).clamp(0.0, 1.0))
         .collect();
-    let bounds = vec![(0.0, 1.0); d];
-    let no_cons: Vec<&dyn cobyla::Func<()>> = Vec::new();
-    let result = cobyla::minimize(
-        |u: &[f64], _: &mut ()| memo.eval(u),
-        &u0,
-        &bounds,
-        &no_cons,
-        (),
-        pb.settings.max_evals.max(d + 2),
-        cobyla::RhoBeg::All(0.2),
-        Some(cobyla::StopTols {
-            xtol_abs: vec![2e-3; d],
-            ..Default::default()
-        }),
-    );
+    memo.eval(&u0);
+    if d <= 3 {
+        // A coarse 3^d grid first: COBYLA is local, and common random numbers leave small steps.
+        for k in 0..3usize.pow(d as u32) {
+            let u: Vec<f64> = (0..d)
+                .map(|i| [0.2, 0.5, 0.8][(k / 3usize.pow(i as u32)) % 3])
+                .collect();
+            memo.eval(&u);
+        }
+    }
     memo.check()?;
-    let (status, _, _) = match result {
-        Ok((s, x, f)) => (format!("{s:?}"), x, f),
-        Err((s, x, f)) => (format!("{s:?}"), x, f),
+    let best = |memo: &Memo<'_, '_>| {
+        memo.cache
+            .borrow()
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .cloned()
+            .unwrap_or((u0.clone(), f64::MAX))
     };
-    // The best point evaluated (COBYLA's answer is one of them).
-    let (u_best, f_best) = memo
-        .cache
-        .borrow()
-        .iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .cloned()
-        .unwrap_or((u0.clone(), f64::MAX));
-    let evaluations = memo.cache.borrow().len();
+    // Two-step simulated method of moments: the weighting fixed at the covariance simulated at
+    // the best point so far (a smooth objective), then again at the first step's estimate.
+    let from = best(&memo).0;
+    memo.fix_weight_at(&from);
+    let all: Vec<usize> = (0..d).collect();
+    let evals = pb.settings.max_evals.max(d + 2);
+    minimise(&memo, &from, &all, evals * 2 / 3, 0.15);
+    memo.check()?;
+    let from = best(&memo).0;
+    memo.fix_weight_at(&from);
+    let from = best(&memo).0;
+    let status = minimise(&memo, &from, &all, (evals / 3).max(d + 2), 0.05);
+    memo.check()?;
+    let (u_best, _) = best(&memo);
+    let evaluations_fit = memo.cache.borrow().len();
 
-    // Hessian of D in scaled coordinates, around a centre kept h inside the box.
-    let h = 0.05;
-    let c: Vec<f64> = u_best.iter().map(|x| x.clamp(h, 1.0 - h)).collect();
-    let at = |moves: &[(usize, f64)]| {
-        let mut u = c.clone();
-        for &(i, s) in moves {
-            u[i] += s;
-        }
-        memo.eval(&u)
-    };
-    let f0 = at(&[]);
-    let mut hess = vec![vec![0.0; d]; d];
+    // Profiles: each parameter on a grid, the others re-optimised (briefly) at each point.
+    let mut profiles: Vec<Vec<(f64, f64)>> = Vec::with_capacity(d);
     for i in 0..d {
-        hess[i][i] = (at(&[(i, h)]) - 2.0 * f0 + at(&[(i, -h)])) / (h * h);
-        for j in 0..i {
-            let v = (at(&[(i, h), (j, h)]) - at(&[(i, h), (j, -h)]) - at(&[(i, -h), (j, h)])
-                + at(&[(i, -h), (j, -h)]))
-                / (4.0 * h * h);
-            hess[i][j] = v;
-            hess[j][i] = v;
+        let others: Vec<usize> = (0..d).filter(|&j| j != i).collect();
+        let mut pts = Vec::with_capacity(PROFILE_POINTS);
+        for k in 0..PROFILE_POINTS {
+            let x = k as f64 / (PROFILE_POINTS - 1) as f64;
+            let mut base = u_best.clone();
+            base[i] = x;
+            let v = if others.is_empty() {
+                memo.eval(&base)
+            } else {
+                minimise(&memo, &base, &others, inner_evals(d), 0.1);
+                memo.cache
+                    .borrow()
+                    .iter()
+                    .filter(|(u, _)| u[i] == x)
+                    .map(|(_, v)| *v)
+                    .fold(f64::MAX, f64::min)
+            };
+            pts.push((x, v));
         }
+        memo.check()?;
+        profiles.push(pts);
     }
-    memo.check()?;
-    let cov = spd_inverse(&hess).map(|inv| {
-        inv.iter()
-            .map(|row| row.iter().map(|v| 2.0 * v).collect::<Vec<_>>())
-            .collect::<Vec<_>>()
-    });
-    let mut warnings = Vec::new();
-    if cov.is_none() {
-        warnings.push(
-            "the objective is not curved upwards at the estimate (its Hessian is not positive definite): the intervals are the whole ranges; try more replications, a longer history or fewer parameters".to_string(),
-        );
-    }
+    // The profiles may have found a better point than the optimiser did.
+    let (u_best, f_best) = best(&memo);
     let theta = pb.theta(&u_best);
+    memo.check()?;
+    let reps = pb.simulate(&theta)?;
+    let sims = pb.sims(&reps);
+    let fit = pb.fit_window(&sims, 0, pb.settings.fit_days);
+    let holdout = (pb.settings.fit_days < pb.observed.days)
+        .then(|| pb.fit_window(&sims, pb.settings.fit_days, pb.observed.days));
+    // Quasi-likelihood: a discrepancy above one per summary widens the intervals in proportion.
+    let overdispersion = (fit.discrepancy / fit.summaries.max(1) as f64).max(1.0);
+    let threshold = CHI2_95 * overdispersion;
+    let mut warnings = Vec::new();
     let mut estimates = Vec::with_capacity(d);
     for (i, p) in pb.params.iter().enumerate() {
         let span = p.hi - p.lo;
-        let mut lo_u = u_best.clone();
-        lo_u[i] = 0.0;
-        let mut hi_u = u_best.clone();
-        hi_u[i] = 1.0;
-        let rise = (memo.eval(&lo_u) - f_best, memo.eval(&hi_u) - f_best);
-        let se_u = cov
-            .as_ref()
-            .and_then(|c| (c[i][i] > 0.0).then(|| c[i][i].sqrt()));
-        let (mut lo, mut hi) = match se_u {
-            Some(s) => (
-                (theta[i] - 1.96 * s * span).max(p.lo),
-                (theta[i] + 1.96 * s * span).min(p.hi),
-            ),
-            None => (p.lo, p.hi),
-        };
-        if rise.0 < CHI2_95 {
-            lo = p.lo;
-        }
-        if rise.1 < CHI2_95 {
-            hi = p.hi;
-        }
-        let identifiable = !(rise.0 < CHI2_95 && rise.1 < CHI2_95);
+        let rise: Vec<(f64, f64)> = profiles[i].iter().map(|&(x, v)| (x, v - f_best)).collect();
+        let below: Vec<(f64, f64)> = rise
+            .iter()
+            .rev()
+            .filter(|(x, _)| *x < u_best[i])
+            .copied()
+            .collect();
+        let above: Vec<(f64, f64)> = rise
+            .iter()
+            .filter(|(x, _)| *x > u_best[i])
+            .copied()
+            .collect();
+        let lo_u = crossing(u_best[i], &below, 0.0, threshold);
+        let hi_u = crossing(u_best[i], &above, 1.0, threshold);
+        let at_bounds = (rise[0].1, rise[rise.len() - 1].1);
+        // Not identifiable: the profile stays below the threshold at both bounds, or the
+        // interval keeps most of the range (simulation noise can lift a flat profile above the
+        // threshold here and there).
+        let identifiable =
+            !(at_bounds.0 < threshold && at_bounds.1 < threshold) && hi_u - lo_u < FLAT_SHARE;
         if !identifiable {
             warnings.push(format!(
-                "{}: the objective is flat over the whole range {}..{} (it rises by {:.2} and {:.2} at the bounds, less than {CHI2_95:.2}): the data do not identify this parameter",
-                p.path, p.lo, p.hi, rise.0, rise.1
+                "{}: the objective is flat over most of the range {}..{} (the 95% interval keeps {:.0}% of it; the profile rises by {:.2} and {:.2} at the bounds, threshold {threshold:.2}): the data do not identify this parameter",
+                p.path, p.lo, p.hi, (hi_u - lo_u) * 100.0, at_bounds.0, at_bounds.1
             ));
         } else if u_best[i] <= 1e-3 || u_best[i] >= 1.0 - 1e-3 {
             warnings.push(format!(
@@ -671,22 +803,29 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
                 p.path, p.lo, p.hi
             ));
         }
+        let ci95 = (p.lo + lo_u * span, p.lo + hi_u * span);
+        let interior = lo_u > 0.0 && hi_u < 1.0;
         estimates.push(Estimate {
             param: p.clone(),
             start: start[i],
             estimate: theta[i],
-            std_error: se_u.map(|s| s * span),
-            ci95: (lo, hi),
+            std_error: interior.then(|| (ci95.1 - ci95.0) / (2.0 * 1.96)),
+            ci95,
             identifiable,
-            rise_at_bounds: rise,
+            rise_at_bounds: at_bounds,
+            profile: profiles[i]
+                .iter()
+                .map(|&(x, v)| (p.lo + x * span, v - f_best))
+                .collect(),
         });
     }
-    memo.check()?;
-    let reps = pb.simulate(&theta)?;
-    let sims = pb.sims(&reps);
-    let fit = pb.fit_window(&sims, 0, pb.settings.fit_days);
-    let holdout = (pb.settings.fit_days < pb.observed.days)
-        .then(|| pb.fit_window(&sims, pb.settings.fit_days, pb.observed.days));
+    if overdispersion > 2.0 {
+        warnings.push(format!(
+            "the fit window's discrepancy is {overdispersion:.1} per summary (about 1 when the model fits): the model misses something the data show; the intervals are widened by that factor, but check the fit charts"
+        ));
+    }
+    let evaluations = memo.cache.borrow().len();
+    let n = fit.summaries;
     Ok(Calibration {
         estimates,
         objective: f_best,
@@ -700,10 +839,9 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
         seed: pb.settings.seed,
         settings_replications: pb.settings.replications,
         block_days: pb.settings.block_days,
-        shrinkage: {
-            let n = pb.objective(&sims, 0, pb.settings.fit_days).2 as f64;
-            n / (n + f64::from(pb.settings.replications))
-        },
+        shrinkage: shrinkage(n, pb.settings.replications as usize),
+        overdispersion,
+        evaluations_fit,
     })
 }
 
@@ -773,7 +911,7 @@ pub fn calibration_json(sc: &Scenario, obs: &Observed, c: &Calibration) -> Value
                 "bounds": [e.param.lo, e.param.hi],
                 "start": sig(e.start),
                 "identifiable": e.identifiable,
-                "objective_rise_at_bounds": [sig(e.rise_at_bounds.0), sig(e.rise_at_bounds.1)],
+                "profile": e.profile.iter().map(|(x, r)| json!({"value": sig(*x), "rise": sig(*r)})).collect::<Vec<_>>(),
             }),
         );
     }
@@ -790,13 +928,16 @@ pub fn calibration_json(sc: &Scenario, obs: &Observed, c: &Calibration) -> Value
             "block_days": c.block_days,
             "shrinkage": sig(c.shrinkage),
             "optimiser": "cobyla",
-            "interval": "wald-hessian-with-bound-check",
+            "interval": "profile-likelihood",
         },
         "parameters": Value::Object(params),
         "objective": {
             "value": sig(c.objective),
             "summaries": c.summaries,
             "evaluations": c.evaluations,
+            "evaluations_fit": c.evaluations_fit,
+            "overdispersion": sig(c.overdispersion),
+            "profile_threshold": sig(CHI2_95 * c.overdispersion),
             "optimiser_status": c.optimiser_status,
         },
         "fit": window_json(sc, &c.fit),
@@ -831,7 +972,9 @@ fn write_in(t: &mut dyn toml_edit::TableLike, segs: &[&str], e: &Estimate) -> Re
         *it = toml_edit::table();
     }
     if let Some(aot) = it.as_array_of_tables_mut() {
-        let (key, rest) = rest.split_first().ok_or_else(|| format!("`{path}`: names an array"))?;
+        let (key, rest) = rest
+            .split_first()
+            .ok_or_else(|| format!("`{path}`: names an array"))?;
         let idx = match key.parse::<usize>() {
             Ok(i) if i < aot.len() => i,
             _ => aot
@@ -889,20 +1032,12 @@ mod tests {
 
     #[test]
     fn the_synthetic_likelihood_is_lowest_at_the_simulated_mean() {
-        let x: Vec<Vec<f64>> = (0..8).map(|r| vec![100.0 + r as f64, 50.0 - r as f64]).collect();
+        let x: Vec<Vec<f64>> = (0..8)
+            .map(|r| vec![100.0 + r as f64, 50.0 - r as f64])
+            .collect();
         let at_mean = synthetic_nll(&[103.5, 46.5], &x);
         let off = synthetic_nll(&[120.0, 46.5], &x);
         assert!(off > at_mean + 10.0, "{at_mean} {off}");
-    }
-
-    #[test]
-    fn spd_inverse_inverts() {
-        let a = vec![vec![4.0, 1.0], vec![1.0, 3.0]];
-        let inv = spd_inverse(&a).unwrap();
-        let det = 11.0;
-        assert!((inv[0][0] - 3.0 / det).abs() < 1e-12);
-        assert!((inv[0][1] + 1.0 / det).abs() < 1e-12);
-        assert!(spd_inverse(&[vec![-1.0]]).is_none());
     }
 
     #[test]
@@ -920,6 +1055,7 @@ mod tests {
             ci95: (0.1, 0.9),
             identifiable: true,
             rise_at_bounds: (9.0, 9.0),
+            profile: Vec::new(),
         };
         let out = write_back(
             src,
@@ -932,9 +1068,15 @@ mod tests {
         .unwrap();
         assert!(out.starts_with("# top\n"), "{out}");
         assert!(out.contains("actions_per_day = 0.25 # per day"), "{out}");
-        assert!(out.contains("conversion_rate = 0.004 # fitted by affsim calibrate: 95% CI 0.1..0.9"), "{out}");
+        assert!(
+            out.contains("conversion_rate = 0.004 # fitted by affsim calibrate: 95% CI 0.1..0.9"),
+            "{out}"
+        );
         assert!(out.contains("popularity = 0.5"), "{out}");
         let t: toml::Table = toml::from_str(&out).unwrap();
-        assert_eq!(t["behaviour"]["buyers"]["conversion_rate"].as_float(), Some(0.004));
+        assert_eq!(
+            t["behaviour"]["buyers"]["conversion_rate"].as_float(),
+            Some(0.004)
+        );
     }
 }

@@ -22,7 +22,8 @@ pub struct Observed {
 impl Observed {
     /// The date of observed day `d` (0-based within the history).
     pub fn date(&self, sc: &Scenario, d: u32) -> NaiveDate {
-        sc.calendar.date(crate::time::SimTime::start_of_day(self.first_day + d))
+        sc.calendar
+            .date(crate::time::SimTime::start_of_day(self.first_day + d))
     }
 }
 
@@ -37,7 +38,10 @@ pub fn read(path: &std::path::Path, sc: &Scenario) -> Result<Observed, Vec<Strin
 /// Parses and checks the text of an observed file (see [`read`]).
 pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Observed, Vec<String>> {
     let mut errors = Vec::new();
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let header_ok = lines.next().is_some_and(|(_, h)| {
         let cols: Vec<&str> = h.split(',').map(str::trim).collect();
         cols == ["date", "metric", "value"]
@@ -76,7 +80,8 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Observed, Vec<Stri
                 errors.push(format!(
                     "{file}:{n}: {date} is outside the scenario ({} to {})",
                     sc.calendar.start,
-                    sc.calendar.date(crate::time::SimTime::start_of_day(last_day))
+                    sc.calendar
+                        .date(crate::time::SimTime::start_of_day(last_day))
                 ));
                 continue;
             }
@@ -98,10 +103,7 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Observed, Vec<Stri
                 continue;
             }
             Err(_) => {
-                errors.push(format!(
-                    "{file}:{n}: value `{}` is not a number",
-                    cols[2]
-                ));
+                errors.push(format!("{file}:{n}: value `{}` is not a number", cols[2]));
                 continue;
             }
         };
@@ -144,7 +146,12 @@ pub fn parse(file: &str, text: &str, sc: &Scenario) -> Result<Observed, Vec<Stri
             })
             .collect();
         if !missing.is_empty() {
-            let shown = missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let shown = missing
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             let more = if missing.len() > 5 {
                 format!(" and {} more", missing.len() - 5)
             } else {
@@ -190,17 +197,32 @@ mod tests {
     fn problems_name_the_line() {
         let t = "date,metric,value\n2025-10-01,orderz,3\n2025-13-01,orders,3\n2025-10-01,orders,x\n2026-01-01,orders,1\n";
         let e = parse("o.csv", t, &sc()).unwrap_err();
-        assert!(e[0].starts_with("o.csv:2: unknown metric `orderz`"), "{e:?}");
-        assert!(e[1].starts_with("o.csv:3: `2025-13-01` is not a date"), "{e:?}");
-        assert!(e[2].starts_with("o.csv:4: value `x` is not a number"), "{e:?}");
-        assert!(e[3].starts_with("o.csv:5: 2026-01-01 is outside the scenario"), "{e:?}");
+        assert!(
+            e[0].starts_with("o.csv:2: unknown metric `orderz`"),
+            "{e:?}"
+        );
+        assert!(
+            e[1].starts_with("o.csv:3: `2025-13-01` is not a date"),
+            "{e:?}"
+        );
+        assert!(
+            e[2].starts_with("o.csv:4: value `x` is not a number"),
+            "{e:?}"
+        );
+        assert!(
+            e[3].starts_with("o.csv:5: 2026-01-01 is outside the scenario"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn gaps_and_duplicates_are_errors() {
         let t = "date,metric,value\n2025-10-01,orders,3\n2025-10-03,orders,3\n";
         let e = parse("o.csv", t, &sc()).unwrap_err();
-        assert!(e[0].contains("gap: orders has no value on 2025-10-02"), "{e:?}");
+        assert!(
+            e[0].contains("gap: orders has no value on 2025-10-02"),
+            "{e:?}"
+        );
         let t = "date,metric,value\n2025-10-01,orders,3\n2025-10-01,orders,4\n";
         let e = parse("o.csv", t, &sc()).unwrap_err();
         assert!(e[0].contains("o.csv:3: orders on 2025-10-01 is given twice (first on line 2)"));

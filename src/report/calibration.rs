@@ -100,7 +100,11 @@ pub fn write_fit_charts(
     let mut out = Vec::new();
     for (k, &m) in obs.metrics.iter().enumerate() {
         let b = band(&cal.replications, m);
-        let slice = |v: &[f64]| (first..first + n).map(|d| v.get(d).copied().unwrap_or(0.0)).collect();
+        let slice = |v: &[f64]| {
+            (first..first + n)
+                .map(|d| v.get(d).copied().unwrap_or(0.0))
+                .collect()
+        };
         let f = Fit {
             title: format!("{}: observed and simulated at the estimate", m.name()),
             y_label: unit_label(sc, m),
@@ -255,7 +259,12 @@ pub fn write_reports(
     h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
     let _ = writeln!(h, "<title>affsim calibration — {}</title>", esc(&sc.name));
     h.push_str("<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;font-size:0.9em}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}svg{max-width:100%;height:auto}code{background:#f4f4f4;padding:1px 4px}.warn{background:#fff4e0;padding:0.5em 1em;border-left:4px solid #e90}</style>\n</head><body>\n");
-    let _ = writeln!(h, "<h1>Calibration: {}</h1>\n<p>{}</p>", esc(&sc.name), esc(&intro(doc)));
+    let _ = writeln!(
+        h,
+        "<h1>Calibration: {}</h1>\n<p>{}</p>",
+        esc(&sc.name),
+        esc(&intro(doc))
+    );
     for w in &warnings {
         let _ = writeln!(h, "<p class=\"warn\">Warning: {}</p>", esc(w));
     }

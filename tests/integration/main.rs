@@ -11,12 +11,14 @@
 //! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
+//! - `calibrate`: `affsim calibrate` recovers known parameters from one history; bad observed files.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 
 mod util;
 
 mod allocations;
 mod bad_inputs;
+mod calibrate;
 mod cli;
 mod determinism;
 mod explain;
