@@ -33,6 +33,10 @@ pub enum Command {
     /// (`[[sweep.parameters]]`, --set), every arm with the same random streams per replication;
     /// print the table of paired differences against the baseline (the first arm) on stdout.
     Sweep(SweepCmd),
+    /// Fit scenario keys (the behaviour model) to an observed daily history (`date,metric,value`
+    /// CSV): estimates with 95% intervals, fit charts, a hold-out check and the scenario with the
+    /// fitted values written back (see docs/calibration.md).
+    Calibrate(CalibrateCmd),
     /// Each campaign's incremental GMV and cost against the same scenario without it, paired by
     /// common random numbers, with the sales it takes from other plans.
     Lift(LiftCmd),
@@ -215,6 +219,41 @@ pub struct SensitivityCmd {
     pub step: f64,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct CalibrateCmd {
+    pub scenario: PathBuf,
+    /// The observed history: CSV with the header `date,metric,value`, metric names as in
+    /// timeseries.csv.
+    #[arg(long, value_name = "FILE")]
+    pub observed: PathBuf,
+    /// A key to fit and its range, `path.to.key=LO..HI` (repeatable; paths as for sweep --set).
+    #[arg(long = "fit", value_name = "PATH=LO..HI", required = true)]
+    pub fit: Vec<String>,
+    /// Hold out the last K observed days: fit on the others, report the fit on these.
+    #[arg(long, value_name = "K", conflicts_with = "fit_days")]
+    pub holdout_days: Option<u32>,
+    /// Fit on the first K observed days; the rest are the hold-out.
+    #[arg(long, value_name = "K")]
+    pub fit_days: Option<u32>,
+    /// Days summed into each compared figure (weekly by default).
+    #[arg(long, default_value_t = 7)]
+    pub block_days: u32,
+    /// Objective evaluations the optimiser may use (default 25 + 15 per parameter).
+    #[arg(long)]
+    pub max_evals: Option<usize>,
+    /// Seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications per candidate, the same streams for every candidate (default 16).
+    #[arg(long, default_value_t = 16)]
+    pub replications: u32,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

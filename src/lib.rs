@@ -22,6 +22,7 @@
 //!
 //! See `ARCHITECTURE.md` for the invariants and `docs/` for the scenario format and rules.
 
+pub mod calibrate;
 pub mod check;
 pub mod experiment;
 pub mod explain;

@@ -18,7 +18,7 @@ use affsim::sim::RunError;
 use affsim::{check, report};
 
 use cli::{
-    CheckCmd, Cli, Command, ExplainCmd, LiftCmd, MergeCmd, OutputArgs, RunArgs, RunCmd,
+    CalibrateCmd, CheckCmd, Cli, Command, ExplainCmd, LiftCmd, MergeCmd, OutputArgs, RunArgs, RunCmd,
     SensitivityCmd, SweepCmd,
 };
 
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd_explain(args),
         Command::Sweep(args) => cmd_sweep(args),
         Command::Lift(args) => cmd_lift(args),
+        Command::Calibrate(args) => cmd_calibrate(args),
         Command::Sensitivity(args) => cmd_sensitivity(args),
         Command::Scenarios { print } => cmd_scenarios(print.as_deref()),
         Command::New { name, force } => cmd_new(&name, force),
@@ -715,6 +716,143 @@ fn print_sweep(doc: &serde_json::Value, json: bool, quiet: bool) {
             eprintln!("note: {n}");
         }
     }
+}
+fn cmd_calibrate(args: CalibrateCmd) -> CmdResult {
+    use affsim::calibrate::{self as cal, CalError};
+    let CalibrateCmd {
+        scenario: path,
+        observed,
+        fit,
+        holdout_days,
+        fit_days,
+        block_days,
+        max_evals,
+        seed,
+        replications,
+        threads,
+        output:
+            OutputArgs {
+                out,
+                force,
+                quiet,
+                json,
+            },
+    } = args;
+    let (sc, src) = load_source(&Some(path.clone()))?;
+    let obs = cal::observed::read(&observed, &sc).map_err(|errs| {
+        for e in &errs {
+            eprintln!("error: {e}");
+        }
+        ExitCode::from(2)
+    })?;
+    let params = fit
+        .iter()
+        .map(|s| cal::parse_fit(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    let fit_days = match (holdout_days, fit_days) {
+        (Some(k), _) if k >= obs.days => {
+            return Err(fail(format_args!(
+                "--holdout-days {k} leaves no day to fit on ({} observed days)",
+                obs.days
+            )));
+        }
+        (Some(k), _) => obs.days - k,
+        (None, Some(k)) => k,
+        (None, None) => obs.days,
+    };
+    let seed = seed.unwrap_or(sc.seed);
+    let max_evals = max_evals.unwrap_or(25 + 15 * params.len());
+    let bar = progress_bar(
+        quiet,
+        (cal::planned_evaluations(params.len(), max_evals) as u64) * u64::from(replications),
+        "{spinner} calibrate: replications {pos}/~{len} [{bar:30}] {elapsed_precise}",
+    );
+    let tick = bar.clone();
+    let settings = cal::Settings {
+        seed,
+        replications,
+        threads,
+        block_days,
+        fit_days,
+        max_evals,
+        on_done: Some(Arc::new(move || tick.inc(1))),
+        interrupt: Some(interrupt_flag()),
+    };
+    let file = path.display().to_string();
+    let failed = |e: CalError| match e {
+        CalError::Run(RunError::Interrupted { .. }) => {
+            eprintln!("interrupted; no report was written");
+            ExitCode::from(130)
+        }
+        e => fail(e),
+    };
+    let pb = cal::Problem::new(&file, &src, params, &obs, settings).map_err(failed)?;
+    let start = cal::start_values(&pb.table, &pb.params);
+    let dest = out.unwrap_or_else(|| {
+        let mut named = sc.clone();
+        named.name = format!("{}-calibration", sc.name);
+        report::default_out(&named, seed)
+    });
+    let staged = stage(&dest, force)?;
+    let result = cal::calibrate(&pb, &start);
+    bar.finish_and_clear();
+    let result = result.map_err(failed)?;
+    let doc = cal::calibration_json(&sc, &obs, &result);
+    let fitted = cal::write_back(&src, &result.estimates).map_err(fail)?;
+    let stem = path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy());
+    let fitted_name = format!("{stem}.fitted.toml");
+    report::calibration::write_calibration(
+        staged.path(),
+        &sc,
+        &obs,
+        &result,
+        &doc,
+        (&fitted_name, &fitted),
+    )
+    .map_err(|e| fail(format!("cannot write the calibration report: {e:#}")))?;
+    let dest = commit(staged)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    if !quiet {
+        eprintln!(
+            "{} — calibrated to {} ({} days, fit on {}), {replications} replications per candidate, seed {seed}, {} evaluations",
+            sc.name,
+            observed.display(),
+            obs.days,
+            fit_days,
+            result.evaluations
+        );
+        for e in &result.estimates {
+            eprintln!(
+                "  {} = {}  (95% CI {} .. {})",
+                e.param.path,
+                cal::sig(e.estimate),
+                cal::sig(e.ci95.0),
+                cal::sig(e.ci95.1)
+            );
+        }
+        for (label, w) in std::iter::once(("fit", &result.fit))
+            .chain(result.holdout.iter().map(|h| ("hold-out", h)))
+        {
+            eprintln!(
+                "  {label} ({} days): objective {:.2}, discrepancy {:.1} over {} summaries ({:.2} per summary; about 1 fits)",
+                w.days,
+                w.objective,
+                w.discrepancy,
+                w.summaries,
+                w.discrepancy / w.summaries.max(1) as f64
+            );
+        }
+        for w in &result.warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!("report: {}", dest.display());
+    }
+    Ok(())
 }
 
 fn cmd_new(name: &str, force: bool) -> CmdResult {

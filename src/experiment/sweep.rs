@@ -331,8 +331,8 @@ fn file_spec(file: &str, src: &str) -> Result<(Vec<Param>, Vec<NamedArm>), Sweep
 }
 
 /// Sets `value` at `path` in a scenario table (see the module docs for paths); missing tables
-/// on the way are created (validation then refuses a key the format does not have).
-fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+/// on the way are created.
+pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
     let segs: Vec<&str> = path.split('.').collect();
     let mut root = toml::Value::Table(std::mem::take(table));
     let res = set_in(&mut root, &segs, path, value);

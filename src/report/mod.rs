@@ -4,6 +4,7 @@
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
 pub mod campaigns;
+pub mod calibration;
 pub mod charts;
 pub mod sweep;
 pub mod format;
@@ -166,7 +167,7 @@ fn check_replaceable(dest: &Path) -> Result<()> {
             );
         }
     }
-    let known = ["summary.json", "lift.json", "sensitivity.json"];
+    let known = ["summary.json", "lift.json", "sensitivity.json", "calibration.json"];
     if !canon.is_dir() || !known.iter().any(|f| canon.join(f).is_file()) {
         bail!(
             "refusing to replace {}: it is not an affsim report folder (no summary.json)",
@@ -457,7 +458,7 @@ pub fn summary_line(
 }
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -11,6 +11,7 @@
 //! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
+//! - `calibrate`: `affsim calibrate` recovers known parameters from one history; bad observed files.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 //! - `schema`: summary.json and sweep.json from the binary validate against docs/schema/.
 //! - `readme`: the demo figures and console examples the README quotes are the binary's.
@@ -26,6 +27,7 @@ mod allocations;
 mod answers;
 mod bad_inputs;
 mod browser;
+mod calibrate;
 mod cli;
 mod determinism;
 mod explain;

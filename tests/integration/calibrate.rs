@@ -1,0 +1,328 @@
+//! `affsim calibrate` end to end: parameters recovered from one simulated history (one and two
+//! jointly) with intervals that cover the truth, a flat parameter flagged, the report folder, and
+//! bad observed files rejected with exit 2 and the line.
+
+use crate::util::{TempDir, affsim, arg};
+
+/// The small market of scenarios/examples/calibrate-small.toml; the truth is its values
+/// (`actions_per_day = 0.4`, `conversion_rate = 0.003`).
+const SMALL: &str = include_str!("../../scenarios/examples/calibrate-small.toml");
+
+/// One history, as a team has: one replication of the truth at a seed the calibration does not
+/// use, the given metrics over the 28 days, as `date,metric,value`.
+fn history(dir: &TempDir, metrics: &[&str]) -> std::path::PathBuf {
+    let truth = dir.write("truth.toml", SMALL);
+    let out = dir.join("truth");
+    let r = affsim(&[
+        "run",
+        arg(&truth),
+        "--replications",
+        "1",
+        "--seed",
+        "99",
+        "--out",
+        arg(&out),
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let mut csv = String::from("date,metric,value\n");
+    for line in ts.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let day: u32 = f[1].parse().unwrap();
+        if day < 28 && metrics.contains(&f[3]) {
+            csv.push_str(&format!("{},{},{}\n", f[2], f[3], f[4]));
+        }
+    }
+    dir.write("observed.csv", &csv)
+}
+
+/// The scenario a team starts from: the small market with wrong guesses for the fitted keys
+/// (the other keys at the truth).
+fn guess(dir: &TempDir, extra: &[&str]) -> std::path::PathBuf {
+    let mut src = SMALL.to_string();
+    if extra
+        .iter()
+        .any(|a| a.starts_with("behaviour.creators.actions_per_day"))
+    {
+        src = src.replace("actions_per_day = 0.4 ", "actions_per_day = 0.25");
+    }
+    if extra
+        .iter()
+        .any(|a| a.starts_with("behaviour.buyers.conversion_rate"))
+    {
+        src = src.replace("conversion_rate = 0.003 ", "conversion_rate = 0.005 ");
+    }
+    dir.write("guess.toml", &src)
+}
+
+fn calibrate(dir: &TempDir, observed: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let sc = guess(dir, extra);
+    let out = dir.join("cal");
+    let mut args = vec![
+        "calibrate",
+        arg(&sc),
+        "--observed",
+        arg(observed),
+        "--seed",
+        "7",
+        "--out",
+        arg(&out),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let r = affsim(&args);
+    assert_eq!(r.code, 0, "{r}");
+    let text = std::fs::read_to_string(out.join("calibration.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn estimate(doc: &serde_json::Value, path: &str) -> (f64, f64, f64) {
+    let p = &doc["parameters"][path];
+    (
+        p["estimate"].as_f64().unwrap(),
+        p["ci95"][0].as_f64().unwrap(),
+        p["ci95"][1].as_f64().unwrap(),
+    )
+}
+
+/// Within `tol` (relative) of the truth, and the interval covers it without being the whole range.
+fn recovered(doc: &serde_json::Value, path: &str, truth: f64, tol: f64, range: (f64, f64)) {
+    let (est, lo, hi) = estimate(doc, path);
+    assert!(
+        (est - truth).abs() <= tol * truth,
+        "{path}: estimate {est}, truth {truth}, tolerance {tol}\n{doc:#}"
+    );
+    assert!(
+        lo <= truth && truth <= hi,
+        "{path}: [{lo}, {hi}] misses {truth}\n{doc:#}"
+    );
+    assert!(
+        lo <= est && est <= hi,
+        "{path}: [{lo}, {hi}] misses the estimate {est}"
+    );
+    assert!(
+        hi - lo < 0.6 * (range.1 - range.0),
+        "{path}: [{lo}, {hi}] is hardly an estimate"
+    );
+    assert_eq!(doc["parameters"][path]["identifiable"], true);
+}
+
+#[test]
+fn one_parameter_is_recovered_with_a_hold_out_and_a_report() {
+    let dir = TempDir::new("cal-one");
+    let obs = history(&dir, &["posts", "orders"]);
+    let doc = calibrate(
+        &dir,
+        &obs,
+        &[
+            "--fit",
+            "behaviour.creators.actions_per_day=0.1..1.0",
+            "--replications",
+            "10",
+            "--max-evals",
+            "15",
+            "--holdout-days",
+            "7",
+        ],
+    );
+    // Tolerance: 15% of the truth (one history is one world: its posts differ from the mean
+    // world's by a few percent, and 21 days are three weekly sums).
+    recovered(
+        &doc,
+        "behaviour.creators.actions_per_day",
+        0.4,
+        0.15,
+        (0.1, 1.0),
+    );
+    assert_eq!(doc["fit"]["days"], 21);
+    assert_eq!(doc["holdout"]["days"], 7);
+    assert_eq!(doc["holdout"]["first_date"], "2025-10-22");
+    assert!(
+        doc["holdout"]["metrics"]["posts"]["relative_error"]
+            .as_f64()
+            .unwrap()
+            .abs()
+            < 0.2
+    );
+    assert_eq!(doc["common_random_numbers"], true);
+    let out = dir.join("cal");
+    for f in [
+        "calibration.json",
+        "guess.fitted.toml",
+        "fit_posts.png",
+        "fit_posts.svg",
+        "fit_orders.png",
+        "report.md",
+        "report.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    // The fitted scenario keeps the comments, carries the estimate and validates.
+    let fitted = std::fs::read_to_string(out.join("guess.fitted.toml")).unwrap();
+    let est = doc["parameters"]["behaviour.creators.actions_per_day"]["estimate"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        fitted.contains("# A small market for `affsim calibrate`"),
+        "{fitted}"
+    );
+    assert!(
+        fitted.contains(&format!("actions_per_day = {est}"))
+            && fitted.contains("# videos and LIVEs per creator per day"),
+        "{fitted}"
+    );
+    let r = affsim(&["validate", arg(&out.join("guess.fitted.toml"))]);
+    assert_eq!(r.code, 0, "{r}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("### Hold-out: 2025-10-22 to 2025-10-28 (7 days)"),
+        "{md}"
+    );
+    assert!(md.contains("![posts: observed and simulated at the estimate](fit_posts.png)"));
+}
+
+#[test]
+fn two_parameters_are_recovered_jointly() {
+    let dir = TempDir::new("cal-two");
+    let obs = history(&dir, &["posts", "orders"]);
+    let doc = calibrate(
+        &dir,
+        &obs,
+        &[
+            "--fit",
+            "behaviour.creators.actions_per_day=0.1..1.0",
+            "--fit",
+            "behaviour.buyers.conversion_rate=0.001..0.01",
+            "--replications",
+            "10",
+            "--max-evals",
+            "25",
+        ],
+    );
+    // Tolerances: 15% for the creators' activity, 50% for the conversion rate (orders vary
+    // between worlds by about 12% and follow both parameters; one history is one world, and
+    // its interval is correspondingly wide).
+    recovered(
+        &doc,
+        "behaviour.creators.actions_per_day",
+        0.4,
+        0.15,
+        (0.1, 1.0),
+    );
+    recovered(
+        &doc,
+        "behaviour.buyers.conversion_rate",
+        0.003,
+        0.5,
+        (0.001, 0.01),
+    );
+    assert!(doc["holdout"].is_null());
+    assert!(
+        !doc["warnings"].to_string().contains("do not identify"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_parameter_the_data_do_not_see_is_flagged() {
+    let dir = TempDir::new("cal-flat");
+    // Posts do not depend on how often buyers return what they bought.
+    let obs = history(&dir, &["posts"]);
+    let doc = calibrate(
+        &dir,
+        &obs,
+        &[
+            "--fit",
+            "behaviour.orders.return_probability=0.0..0.3",
+            "--replications",
+            "12",
+            "--max-evals",
+            "6",
+        ],
+    );
+    let p = &doc["parameters"]["behaviour.orders.return_probability"];
+    assert_eq!(p["identifiable"], false, "{doc:#}");
+    let (lo, hi) = (
+        p["ci95"][0].as_f64().unwrap(),
+        p["ci95"][1].as_f64().unwrap(),
+    );
+    assert!(hi - lo >= 0.75 * 0.3, "[{lo}, {hi}]");
+    assert!(
+        doc["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("the data do not identify this parameter")
+    );
+}
+
+#[test]
+fn bad_observed_files_exit_2_with_the_line() {
+    let dir = TempDir::new("cal-bad");
+    let sc = dir.write("s.toml", SMALL);
+    for (name, body, want) in [
+        (
+            "metric",
+            "2025-10-01,orderz,3\n",
+            "metric.csv:2: unknown metric `orderz`",
+        ),
+        (
+            "date",
+            "2025-10-01,orders,3\n10/02/2025,orders,3\n",
+            "date.csv:3: `10/02/2025` is not a date",
+        ),
+        (
+            "number",
+            "2025-10-01,orders,many\n",
+            "number.csv:2: value `many` is not a number",
+        ),
+        (
+            "outside",
+            "2025-09-30,orders,3\n",
+            "outside.csv:2: 2025-09-30 is outside the scenario",
+        ),
+        (
+            "gap",
+            "2025-10-01,orders,3\n2025-10-03,orders,3\n",
+            "gap: orders has no value on 2025-10-02",
+        ),
+        (
+            "twice",
+            "2025-10-01,orders,3\n2025-10-01,orders,4\n",
+            "twice.csv:3: orders on 2025-10-01 is given twice",
+        ),
+    ] {
+        let f = dir.write(
+            &format!("{name}.csv"),
+            &format!("date,metric,value\n{body}"),
+        );
+        let r = affsim(&[
+            "calibrate",
+            arg(&sc),
+            "--observed",
+            arg(&f),
+            "--fit",
+            "behaviour.creators.actions_per_day=0.1..1.0",
+            "--out",
+            arg(&dir.join("never")),
+        ]);
+        assert_eq!(r.code, 2, "{name}: {r}");
+        assert!(r.stderr.contains(want), "{name}: expected `{want}`\n{r}");
+        assert!(!r.stderr.contains("panicked"), "{r}");
+    }
+    assert!(!dir.join("never").exists());
+    // A bad --fit and a path the scenario cannot take are exit 2 too.
+    let ok = dir.write("ok.csv", "date,metric,value\n2025-10-01,orders,3\n");
+    for (fit, want) in [
+        (
+            "behaviour.creators.actions_per_day=1..0.1",
+            "lower bound must be below",
+        ),
+        ("behaviour.creators.actions_per_day", "expected path=LO..HI"),
+        ("behaviour.creators.no_such_key=0..1", "no_such_key"),
+    ] {
+        let r = affsim(&["calibrate", arg(&sc), "--observed", arg(&ok), "--fit", fit]);
+        assert_eq!(r.code, 2, "{fit}: {r}");
+        assert!(r.stderr.contains(want), "{fit}: expected `{want}`\n{r}");
+    }
+}
