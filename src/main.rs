@@ -19,13 +19,28 @@ use affsim::{check, report};
 
 use cli::{CheckCmd, Cli, Command, ExplainCmd, MergeCmd, OutputArgs, RunArgs, RunCmd, SweepCmd};
 
-/// Prints a line on stdout, ignoring a closed pipe (`affsim … | head` must not panic).
+/// Prints a line on stdout; a closed pipe or a full disk does not panic but is remembered, and
+/// the command then ends with exit code 2 and a message (a result never silently lost).
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            stdio::failed_stdout(e);
+        }
     }};
 }
+
+/// `eprintln!` that never panics on a closed or full stderr (the failure is remembered: exit 2).
+macro_rules! eprintln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stderr().lock(), $($t)*) {
+            stdio::failed_stderr(e);
+        }
+    }};
+}
+
+mod stdio;
 
 /// A command's result: `Err` carries the exit code, its message already printed on stderr.
 type CmdResult = Result<(), ExitCode>;
@@ -48,11 +63,13 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "affsim", &mut std::io::stdout());
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "affsim", &mut text);
+            outln!("{}", String::from_utf8_lossy(&text).trim_end());
             Ok(())
         }
     };
-    outcome.err().unwrap_or(ExitCode::SUCCESS)
+    stdio::finish(outcome.err().unwrap_or(ExitCode::SUCCESS))
 }
 
 // ---- helpers shared by the commands ----
@@ -111,22 +128,47 @@ impl Plan {
         if args.replications == Some(0) {
             return Err(fail("--replications must be at least 1"));
         }
+        if args.threads == Some(0) {
+            return Err(fail(
+                "--threads must be at least 1 (leave it out to use every core)",
+            ));
+        }
+        let replications = args.replications.unwrap_or(sc.replications);
+        // known before the work starts: the memory the run would need (issue 13)
+        experiment::memory::check(
+            sc,
+            replications,
+            args.threads.unwrap_or_else(rayon::current_num_threads),
+        )
+        .map_err(fail)?;
         Ok(Plan {
             seed: args.seed.unwrap_or(sc.seed),
-            replications: args.replications.unwrap_or(sc.replications),
+            replications,
             threads: args.threads,
         })
     }
 }
 
 /// Starts writing the report folder `dest` aside ([`commit`] moves it into place; dropped
-/// uncommitted, nothing is left behind).
-fn stage(dest: &Path, force: bool) -> Result<report::Staged, ExitCode> {
-    report::Staged::new(dest, force).map_err(|e| fail(format!("{e:#}")))
+/// uncommitted, nothing is left behind). A default folder (`default` true: no `--out`) taken
+/// meanwhile by another run moves on to the next free name.
+fn stage(dest: &Path, force: bool, default: bool) -> Result<report::Staged, ExitCode> {
+    if default {
+        report::Staged::new_default(dest, force)
+    } else {
+        report::Staged::new(dest, force)
+    }
+    .map_err(|e| fail(format!("{e:#}")))
 }
 
-/// Moves a staged report folder into place; its final path.
+/// Moves a staged report folder into place; its final path. Interrupted (Ctrl-C, SIGTERM,
+/// SIGHUP) while the output was written, nothing is moved into place: exit 130.
 fn commit(staged: report::Staged) -> Result<PathBuf, ExitCode> {
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        drop(staged);
+        eprintln!("interrupted while the output was being written; nothing was written");
+        return Err(ExitCode::from(130));
+    }
     staged.commit().map_err(|e| fail(format!("{e:#}")))
 }
 
@@ -154,13 +196,84 @@ fn progress_bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
     bar
 }
 
-/// A flag that Ctrl-C sets: the run finishes nothing new, and the staged folder, dropped
-/// uncommitted, leaves nothing half-written.
+/// Set by Ctrl-C, SIGTERM or SIGHUP (see [`interrupt_flag`]).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// A flag that Ctrl-C, SIGTERM and SIGHUP set (ctrlc's `termination` feature): the run
+/// finishes nothing new, and the staged folder, dropped uncommitted, leaves nothing
+/// half-written.
 fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(move || {
+        flag.store(true, Ordering::Relaxed);
+        INTERRUPTED.store(true, Ordering::Relaxed);
+    });
     interrupt
+}
+
+/// `--timing FILE` may create a file or replace an earlier timing file, never anything else (the
+/// scenario, a report file, a user's file): checked before the run starts.
+fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if scenario.is_some_and(|sc| same(sc, file)) {
+        return Err(fail(format_args!(
+            "--timing {} is the scenario file; choose another file",
+            file.display()
+        )));
+    }
+    if file.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    let earlier = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|d| {
+            d.get("per_replication").is_some() && d.get("events_per_second").is_some()
+        });
+    if !earlier {
+        return Err(fail(format_args!(
+            "--timing {} exists and is not an earlier timing file; affsim replaces only its own timing files: choose another file",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the timing file (through a temporary sibling, renamed into place).
+fn write_timing(
+    file: &Path,
+    sc: &Scenario,
+    seed: u64,
+    threads: Option<usize>,
+    outcome: &experiment::Outcome,
+    simulated: f64,
+    report_started: std::time::Instant,
+) -> CmdResult {
+    check_timing_path(file, None)?;
+    let doc = report::timing_json(
+        sc,
+        seed,
+        threads.unwrap_or_else(rayon::current_num_threads),
+        outcome,
+        simulated,
+        report_started.elapsed().as_secs_f64(),
+    );
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    let tmp = file.with_file_name(format!(
+        ".{}.affsim-{}.tmp",
+        file.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fail(format!("cannot write {}: {e}", file.display()))
+        })
 }
 
 // ---- the commands ----
@@ -209,6 +322,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         replications: n,
         threads,
     } = Plan::resolve(&run, &sc)?;
+    if let Some(t) = &timing {
+        check_timing_path(t, path.as_deref())?;
+    }
+    if json && shard.is_some() {
+        return Err(fail(
+            "--json prints the run's summary, which a shard does not have: pass --json to `affsim merge`",
+        ));
+    }
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| match shard {
         Some((k, shards)) => {
             let mut named = sc.clone();
@@ -217,7 +339,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         }
         None => report::default_out(&sc, seed),
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let bar = progress_bar(
         quiet,
         u64::from(n),
@@ -268,7 +390,13 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     let report_started = std::time::Instant::now();
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
-        let partial = experiment::shard::Partial {
+        let ledger_parts = if ledger {
+            experiment::shard::part_sums(staged.path(), &indices)
+                .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?
+        } else {
+            Vec::new()
+        };
+        let mut partial = experiment::shard::Partial {
             format: experiment::shard::FORMAT,
             scenario_file: sc.file.clone(),
             scenario_source: source,
@@ -281,9 +409,24 @@ fn cmd_run(args: RunCmd) -> CmdResult {
                 .iter()
                 .map(experiment::shard::RepData::of)
                 .collect(),
+            engine: String::new(),
+            ledger_parts,
+            checksum: String::new(),
         };
+        partial.seal();
         write_partial(&staged, "partial.json", &partial)?;
         let dest = commit(staged)?;
+        if let Some(file) = &timing {
+            write_timing(
+                file,
+                &sc,
+                seed,
+                threads,
+                &outcome,
+                simulated,
+                report_started,
+            )?;
+        }
         if !quiet {
             eprintln!(
                 "shard {k}/{shards}: {} of {n} replication(s); partial result: {} (combine with `affsim merge`)",
@@ -304,18 +447,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
     let dest = commit(staged)?;
     if let Some(file) = &timing {
-        let doc = report::timing_json(
+        write_timing(
+            file,
             &sc,
             seed,
-            threads.unwrap_or_else(rayon::current_num_threads),
+            threads,
             &outcome,
             simulated,
-            report_started.elapsed().as_secs_f64(),
-        );
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-        if let Err(e) = std::fs::write(file, text) {
-            return Err(fail(format!("cannot write {}: {e}", file.display())));
-        }
+            report_started,
+        )?;
     }
     if json {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
@@ -352,6 +492,11 @@ fn cmd_check(args: CheckCmd) -> CmdResult {
         threads,
         json,
     } = args;
+    if threads == Some(0) {
+        return Err(fail(
+            "--threads must be at least 1 (leave it out to use every core)",
+        ));
+    }
     let files = check::collect(&paths).map_err(fail)?;
     if files.is_empty() {
         return Err(fail(format_args!(
@@ -525,8 +670,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
     } = args;
     let shard = shard_of(shard.as_deref())?;
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(&path)
-        .map_err(|e| fail(format_args!("{file}: cannot read the scenario file: {e}")))?;
+    let src = scenario::source::read(&path).map_err(|e| invalid(&[e]))?;
     // The file must be a valid scenario first (errors point into the file itself).
     let base = scenario::parse(&file, &src).map_err(|errs| invalid(&errs))?;
     let extra = set
@@ -540,6 +684,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         replications: n,
         threads,
     } = Plan::resolve(&run, &base)?;
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
         sc.name = match shard {
@@ -548,7 +693,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         };
         report::default_out(&sc, seed)
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let n_arms = arms.len();
     let bar = progress_bar(
         quiet,
@@ -592,7 +737,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             }
         }
         bar.finish_and_clear();
-        let partial = sh::SweepPartial {
+        let mut partial = sh::SweepPartial {
             format: sh::FORMAT,
             scenario_file: file,
             scenario_source: src,
@@ -602,7 +747,10 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             arms: n_arms as u32,
             shard: (k, shards),
             runs,
+            engine: String::new(),
+            checksum: String::new(),
         };
+        partial.seal();
         write_partial(&staged, "sweep-partial.json", &partial)?;
         let dest = commit(staged)?;
         if !quiet {
@@ -697,6 +845,7 @@ fn cmd_new(name: &str, force: bool) -> CmdResult {
 fn cmd_merge(args: MergeCmd) -> CmdResult {
     use affsim::experiment::shard;
     let MergeCmd { dirs, output } = args;
+    let _interrupt = interrupt_flag();
     if dirs.iter().all(|d| d.join("sweep-partial.json").exists()) {
         return merge_sweep(dirs, output);
     }
@@ -712,21 +861,32 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         let parsed = std::fs::read_to_string(&file)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<shard::Partial>(&t).map_err(|e| e.to_string()));
-        partials.push(parsed.map_err(|e| {
-            fail(format_args!(
-                "{}: not a partial result: {e}",
-                file.display()
-            ))
-        })?);
+        partials.push((
+            file.display().to_string(),
+            parsed.map_err(|e| {
+                fail(format_args!(
+                    "{}: not a partial result: {e}",
+                    file.display()
+                ))
+            })?,
+        ));
     }
+    // what the ledger parts are checked against, kept before the merge consumes the partials
+    let part_checks: Vec<shard::PartCheck> = partials.iter().map(shard::PartCheck::of).collect();
     let shard::Merged {
         scenario: sc,
         seed,
         replications: reps,
         ledger,
     } = shard::merge(partials).map_err(fail)?;
+    if ledger {
+        for (d, c) in dirs.iter().zip(&part_checks) {
+            c.verify(d).map_err(fail)?;
+        }
+    }
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let doc = report::write_run(
         staged.path(),
         &sc,
@@ -768,12 +928,15 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
             .and_then(|t| {
                 serde_json::from_str::<shard::SweepPartial>(&t).map_err(|e| e.to_string())
             });
-        partials.push(parsed.map_err(|e| {
-            fail(format_args!(
-                "{}: not a sweep partial result: {e}",
-                file.display()
-            ))
-        })?);
+        partials.push((
+            file.display().to_string(),
+            parsed.map_err(|e| {
+                fail(format_args!(
+                    "{}: not a sweep partial result: {e}",
+                    file.display()
+                ))
+            })?,
+        ));
     }
     let (src, file, sets, seed, runs) = shard::merge_sweep(partials).map_err(fail)?;
     let extra: Result<Vec<_>, _> = sets.iter().map(|s| sweep::parse_set(s)).collect();
@@ -786,12 +949,13 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         arms: arms.into_iter().zip(runs).collect(),
     };
     let doc = sweep::sweep_json(&outcome, 0);
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
         sc.name = format!("{}-sweep", sc.name);
         report::default_out(&sc, seed)
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     report::write_sweep(staged.path(), &base, &doc)
         .map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
     let dest = commit(staged)?;

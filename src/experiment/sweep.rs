@@ -185,12 +185,25 @@ pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepErr
         )));
     }
     table.remove("sweep");
-    let n: usize = params.iter().map(|p| p.values.len()).product();
-    if n > 1000 {
-        return Err(SweepError::Setup(format!(
-            "the grid has {n} arms; at most 1000 are supported"
-        )));
+    // checked: 64 two-valued keys must not wrap to 0 arms (issue 13)
+    let n = params
+        .iter()
+        .try_fold(1usize, |a, p| a.checked_mul(p.values.len()));
+    match n {
+        Some(0) => {
+            return Err(SweepError::Setup(format!(
+                "{file}: a swept key has no values"
+            )));
+        }
+        Some(n) if n <= 1000 => {}
+        _ => {
+            return Err(SweepError::Setup(format!(
+                "the grid has {} arms; at most 1000 are supported",
+                n.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
+            )));
+        }
     }
+    let n = n.unwrap_or_default();
     let mut out = Vec::with_capacity(n);
     for k in 0..n {
         let mut rem = k;
