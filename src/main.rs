@@ -669,6 +669,11 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         shard,
     } = args;
     let shard = shard_of(shard.as_deref())?;
+    if json && shard.is_some() {
+        return Err(fail(
+            "--json prints the sweep's results, which a shard does not have: pass --json to `affsim merge`",
+        ));
+    }
     let file = path.display().to_string();
     let src = scenario::source::read(&path).map_err(|e| invalid(&[e]))?;
     // The file must be a valid scenario first (errors point into the file itself).

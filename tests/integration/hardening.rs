@@ -685,6 +685,23 @@ fn timing_never_overwrites_other_files() {
         ],
     );
     assert_eq!(o.code, 2, "{o}");
+    let o = affsim_in(
+        Some(dir.path()),
+        &[
+            "sweep",
+            arg(&sc),
+            "--set",
+            "scenario.days=2,3",
+            "--json",
+            "--shard",
+            "1/2",
+            "--out",
+            "sw",
+            "-q",
+        ],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(!dir.join("sw").exists());
 }
 
 #[test]
