@@ -388,6 +388,19 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     bar.finish_and_clear();
     let simulated = started.elapsed().as_secs_f64();
     let report_started = std::time::Instant::now();
+    // `--timing FILE`, written once the output is in place (a shard's too)
+    let timing_out = || match &timing {
+        Some(file) => write_timing(
+            file,
+            &sc,
+            seed,
+            threads,
+            &outcome,
+            simulated,
+            report_started,
+        ),
+        None => Ok(()),
+    };
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
         let ledger_parts = if ledger {
@@ -416,17 +429,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         partial.seal();
         write_partial(&staged, "partial.json", &partial)?;
         let dest = commit(staged)?;
-        if let Some(file) = &timing {
-            write_timing(
-                file,
-                &sc,
-                seed,
-                threads,
-                &outcome,
-                simulated,
-                report_started,
-            )?;
-        }
+        timing_out()?;
         if !quiet {
             eprintln!(
                 "shard {k}/{shards}: {} of {n} replication(s); partial result: {} (combine with `affsim merge`)",
@@ -446,17 +449,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     )
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
     let dest = commit(staged)?;
-    if let Some(file) = &timing {
-        write_timing(
-            file,
-            &sc,
-            seed,
-            threads,
-            &outcome,
-            simulated,
-            report_started,
-        )?;
-    }
+    timing_out()?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }

@@ -195,6 +195,65 @@ fn check_rep(file: &str, r: &RepData, replications: u32, days: u32) -> Result<()
     Ok(())
 }
 
+/// The checksum and [`Sealed`] of a partial type (`seal` sets the engine and the checksum, the
+/// last step before writing; the checksum covers everything else in the partial).
+macro_rules! sealed {
+    ($t:ident) => {
+        impl Sealed for $t {
+            fn header(&self) -> (u32, &str, u32, &str) {
+                (self.format, &self.engine, self.replications, &self.checksum)
+            }
+            fn content_sum(&self) -> String {
+                let mut c = self.clone();
+                c.checksum.clear();
+                sha256_text(&serde_json::to_string(&c).unwrap_or_default())
+            }
+            fn scenario(&self) -> (&str, &str) {
+                (&self.scenario_file, &self.scenario_source)
+            }
+        }
+
+        impl $t {
+            /// Sets the engine version and the checksum; the last step before writing.
+            pub fn seal(&mut self) {
+                self.engine = ENGINE.to_string();
+                self.checksum = Sealed::content_sum(self);
+            }
+        }
+    };
+}
+
+/// A sealed partial, of a run or a sweep.
+trait Sealed {
+    /// (format, engine, replications, checksum).
+    fn header(&self) -> (u32, &str, u32, &str);
+    fn content_sum(&self) -> String;
+    /// (scenario file name, scenario source).
+    fn scenario(&self) -> (&str, &str);
+}
+
+/// Checks a sealed partial read from `file` (see [`check_header`]); the first one also gives
+/// the scenario's days (its scenario must validate).
+fn check_sealed(file: &str, p: &impl Sealed) -> Result<(), String> {
+    let (format, engine, replications, checksum) = p.header();
+    check_header(
+        file,
+        format,
+        engine,
+        replications,
+        checksum,
+        p.content_sum(),
+    )
+}
+
+/// The days of the partials' scenario (which must still validate).
+fn scenario_days(file: &str, p: &impl Sealed) -> Result<u32, String> {
+    let (name, source) = p.scenario();
+    scenario::parse(name, source)
+        .map(|sc| sc.days)
+        .map_err(|e| format!("{file}: the partial's scenario does not validate: {}", e[0]))
+}
+
 /// Checks a partial's header against this affsim: format, engine, checksum, a non-empty run.
 fn check_header(
     file: &str,
@@ -253,19 +312,7 @@ pub struct Partial {
     pub checksum: String,
 }
 
-impl Partial {
-    /// The checksum of everything else in the partial.
-    fn content_sum(&self) -> String {
-        let mut c = self.clone();
-        c.checksum.clear();
-        sha256_text(&serde_json::to_string(&c).unwrap_or_default())
-    }
-    /// Sets the engine version and the checksum; the last step before writing.
-    pub fn seal(&mut self) {
-        self.engine = ENGINE.to_string();
-        self.checksum = self.content_sum();
-    }
-}
+sealed!(Partial);
 
 /// One replication's figures: what summaries, time series and charts need.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -381,30 +428,14 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
     }
     let days = {
         let (file, first) = &partials[0];
-        check_header(
-            file,
-            first.format,
-            &first.engine,
-            first.replications,
-            &first.checksum,
-            first.content_sum(),
-        )?;
-        scenario::parse(&first.scenario_file, &first.scenario_source)
-            .map_err(|e| format!("{file}: the partial's scenario does not validate: {}", e[0]))?
-            .days
+        check_sealed(file, first)?;
+        scenario_days(file, first)?
     };
     let mut seen = Vec::new();
     let mut reps: Vec<Replication> = Vec::new();
     for i in 0..partials.len() {
         let ((file, p), (ffile, first)) = (&partials[i], &partials[0]);
-        check_header(
-            file,
-            p.format,
-            &p.engine,
-            p.replications,
-            &p.checksum,
-            p.content_sum(),
-        )?;
+        check_sealed(file, p)?;
         admit(file, p.shard, &mut seen)?;
         let differs = [
             (p.scenario_source != first.scenario_source, "scenario"),
@@ -478,18 +509,7 @@ pub struct SweepPartial {
     pub checksum: String,
 }
 
-impl SweepPartial {
-    fn content_sum(&self) -> String {
-        let mut c = self.clone();
-        c.checksum.clear();
-        sha256_text(&serde_json::to_string(&c).unwrap_or_default())
-    }
-    /// Sets the engine version and the checksum; the last step before writing.
-    pub fn seal(&mut self) {
-        self.engine = ENGINE.to_string();
-        self.checksum = self.content_sum();
-    }
-}
+sealed!(SweepPartial);
 
 /// For each arm, the replication indices shard `k` of `n` runs.
 pub fn sweep_shard_indices(arms: u32, replications: u32, k: u32, n: u32) -> Vec<Vec<u32>> {
@@ -517,33 +537,17 @@ pub fn merge_sweep(
     }
     let days = {
         let (file, first) = &partials[0];
-        check_header(
-            file,
-            first.format,
-            &first.engine,
-            first.replications,
-            &first.checksum,
-            first.content_sum(),
-        )?;
+        check_sealed(file, first)?;
         if first.arms == 0 {
             return Err(format!("{file}: a sweep of 0 arms"));
         }
-        scenario::parse(&first.scenario_file, &first.scenario_source)
-            .map_err(|e| format!("{file}: the partial's scenario does not validate: {}", e[0]))?
-            .days
+        scenario_days(file, first)?
     };
     let mut seen = Vec::new();
     let mut arms: Vec<Vec<Replication>> = (0..partials[0].1.arms).map(|_| Vec::new()).collect();
     for i in 0..partials.len() {
         let ((file, p), (ffile, first)) = (&partials[i], &partials[0]);
-        check_header(
-            file,
-            p.format,
-            &p.engine,
-            p.replications,
-            &p.checksum,
-            p.content_sum(),
-        )?;
+        check_sealed(file, p)?;
         admit(file, p.shard, &mut seen)?;
         let differs = [
             (p.scenario_source != first.scenario_source, "scenario"),
