@@ -57,9 +57,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// `[expect_invalid]`, checks that validation rejects it as expected.
 pub fn check_file(path: &Path, threads: Option<usize>) -> Verdict {
     let file = path.display().to_string();
-    let src = match std::fs::read_to_string(path) {
+    let src = match scenario::source::read(path) {
         Ok(s) => s,
-        Err(e) => return fail(&file, &file, format!("cannot read: {e}")),
+        Err(e) => return fail(&file, &file, e.to_string()),
     };
     check_source(&file, &src, threads)
 }

@@ -22,13 +22,28 @@ use cli::{
     SensitivityCmd, SweepCmd,
 };
 
-/// Prints a line on stdout, ignoring a closed pipe (`affsim … | head` must not panic).
+/// Prints a line on stdout; a closed pipe or a full disk does not panic but is remembered, and
+/// the command then ends with exit code 2 and a message (a result never silently lost).
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            stdio::failed_stdout(e);
+        }
     }};
 }
+
+/// `eprintln!` that never panics on a closed or full stderr (the failure is remembered: exit 2).
+macro_rules! eprintln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stderr().lock(), $($t)*) {
+            stdio::failed_stderr(e);
+        }
+    }};
+}
+
+mod stdio;
 
 /// A command's result: `Err` carries the exit code, its message already printed on stderr.
 type CmdResult = Result<(), ExitCode>;
@@ -49,11 +64,13 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "affsim", &mut std::io::stdout());
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "affsim", &mut text);
+            outln!("{}", String::from_utf8_lossy(&text).trim_end());
             Ok(())
         }
     };
-    outcome.err().unwrap_or(ExitCode::SUCCESS)
+    stdio::finish(outcome.err().unwrap_or(ExitCode::SUCCESS))
 }
 
 // ---- helpers shared by the commands ----
@@ -99,9 +116,9 @@ fn read_source(p: &Path) -> Result<(String, String), ExitCode> {
         return Ok((scenario::builtin::file_name(b), b.source.to_string()));
     }
     let file = p.display().to_string();
-    std::fs::read_to_string(p)
-        .map(|src| (file.clone(), src))
-        .map_err(|e| fail(format_args!("{file}: cannot read the scenario file: {e}")))
+    scenario::source::read(p)
+        .map(|src| (file, src))
+        .map_err(|e| invalid(&[e]))
 }
 
 /// The scenario (the built-in demo without a path, a built-in scenario by name) and its text,
@@ -136,22 +153,47 @@ impl Plan {
         if args.replications == Some(0) {
             return Err(fail("--replications must be at least 1"));
         }
+        if args.threads == Some(0) {
+            return Err(fail(
+                "--threads must be at least 1 (leave it out to use every core)",
+            ));
+        }
+        let replications = args.replications.unwrap_or(sc.replications);
+        // known before the work starts: the memory the run would need (issue 13)
+        experiment::memory::check(
+            sc,
+            replications,
+            args.threads.unwrap_or_else(rayon::current_num_threads),
+        )
+        .map_err(fail)?;
         Ok(Plan {
             seed: args.seed.unwrap_or(sc.seed),
-            replications: args.replications.unwrap_or(sc.replications),
+            replications,
             threads: args.threads,
         })
     }
 }
 
 /// Starts writing the report folder `dest` aside ([`commit`] moves it into place; dropped
-/// uncommitted, nothing is left behind).
-fn stage(dest: &Path, force: bool) -> Result<report::Staged, ExitCode> {
-    report::Staged::new(dest, force).map_err(|e| fail(format!("{e:#}")))
+/// uncommitted, nothing is left behind). A default folder (`default` true: no `--out`) taken
+/// meanwhile by another run moves on to the next free name.
+fn stage(dest: &Path, force: bool, default: bool) -> Result<report::Staged, ExitCode> {
+    if default {
+        report::Staged::new_default(dest, force)
+    } else {
+        report::Staged::new(dest, force)
+    }
+    .map_err(|e| fail(format!("{e:#}")))
 }
 
-/// Moves a staged report folder into place; its final path.
+/// Moves a staged report folder into place; its final path. Interrupted (Ctrl-C, SIGTERM,
+/// SIGHUP) while the output was written, nothing is moved into place: exit 130.
 fn commit(staged: report::Staged) -> Result<PathBuf, ExitCode> {
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        drop(staged);
+        eprintln!("interrupted while the output was being written; nothing was written");
+        return Err(ExitCode::from(130));
+    }
     staged.commit().map_err(|e| fail(format!("{e:#}")))
 }
 
@@ -179,13 +221,84 @@ fn progress_bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
     bar
 }
 
-/// A flag that Ctrl-C sets: the run finishes nothing new, and the staged folder, dropped
-/// uncommitted, leaves nothing half-written.
+/// Set by Ctrl-C, SIGTERM or SIGHUP (see [`interrupt_flag`]).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// A flag that Ctrl-C, SIGTERM and SIGHUP set (ctrlc's `termination` feature): the run
+/// finishes nothing new, and the staged folder, dropped uncommitted, leaves nothing
+/// half-written.
 fn interrupt_flag() -> Arc<AtomicBool> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let flag = interrupt.clone();
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(move || {
+        flag.store(true, Ordering::Relaxed);
+        INTERRUPTED.store(true, Ordering::Relaxed);
+    });
     interrupt
+}
+
+/// `--timing FILE` may create a file or replace an earlier timing file, never anything else (the
+/// scenario, a report file, a user's file): checked before the run starts.
+fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if scenario.is_some_and(|sc| same(sc, file)) {
+        return Err(fail(format_args!(
+            "--timing {} is the scenario file; choose another file",
+            file.display()
+        )));
+    }
+    if file.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    let earlier = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|d| {
+            d.get("per_replication").is_some() && d.get("events_per_second").is_some()
+        });
+    if !earlier {
+        return Err(fail(format_args!(
+            "--timing {} exists and is not an earlier timing file; affsim replaces only its own timing files: choose another file",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the timing file (through a temporary sibling, renamed into place).
+fn write_timing(
+    file: &Path,
+    sc: &Scenario,
+    seed: u64,
+    threads: Option<usize>,
+    outcome: &experiment::Outcome,
+    simulated: f64,
+    report_started: std::time::Instant,
+) -> CmdResult {
+    check_timing_path(file, None)?;
+    let doc = report::timing_json(
+        sc,
+        seed,
+        threads.unwrap_or_else(rayon::current_num_threads),
+        outcome,
+        simulated,
+        report_started.elapsed().as_secs_f64(),
+    );
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    let tmp = file.with_file_name(format!(
+        ".{}.affsim-{}.tmp",
+        file.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fail(format!("cannot write {}: {e}", file.display()))
+        })
 }
 
 // ---- the commands ----
@@ -269,6 +382,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         replications: n,
         threads,
     } = Plan::resolve(&run, &sc)?;
+    if let Some(t) = &timing {
+        check_timing_path(t, path.as_deref())?;
+    }
+    if json && shard.is_some() {
+        return Err(fail(
+            "--json prints the run's summary, which a shard does not have: pass --json to `affsim merge`",
+        ));
+    }
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| match shard {
         Some((k, shards)) => {
             let mut named = sc.clone();
@@ -277,7 +399,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         }
         None => report::default_out(&sc, seed),
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let bar = progress_bar(
         quiet,
         u64::from(n),
@@ -326,9 +448,28 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     bar.finish_and_clear();
     let simulated = started.elapsed().as_secs_f64();
     let report_started = std::time::Instant::now();
+    // `--timing FILE`, written once the output is in place (a shard's too)
+    let timing_out = || match &timing {
+        Some(file) => write_timing(
+            file,
+            &sc,
+            seed,
+            threads,
+            &outcome,
+            simulated,
+            report_started,
+        ),
+        None => Ok(()),
+    };
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
-        let partial = experiment::shard::Partial {
+        let ledger_parts = if ledger {
+            experiment::shard::part_sums(staged.path(), &indices)
+                .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?
+        } else {
+            Vec::new()
+        };
+        let mut partial = experiment::shard::Partial {
             format: experiment::shard::FORMAT,
             scenario_file: sc.file.clone(),
             scenario_source: source,
@@ -341,9 +482,14 @@ fn cmd_run(args: RunCmd) -> CmdResult {
                 .iter()
                 .map(experiment::shard::RepData::of)
                 .collect(),
+            engine: String::new(),
+            ledger_parts,
+            checksum: String::new(),
         };
+        partial.seal();
         write_partial(&staged, "partial.json", &partial)?;
         let dest = commit(staged)?;
+        timing_out()?;
         if !quiet {
             eprintln!(
                 "shard {k}/{shards}: {} of {n} replication(s); partial result: {} (combine with `affsim merge`)",
@@ -367,20 +513,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             .map_err(|e| fail(format!("cannot write the Parquet files: {e:#}")))?;
     }
     let dest = commit(staged)?;
-    if let Some(file) = &timing {
-        let doc = report::timing_json(
-            &sc,
-            seed,
-            threads.unwrap_or_else(rayon::current_num_threads),
-            &outcome,
-            simulated,
-            report_started.elapsed().as_secs_f64(),
-        );
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-        if let Err(e) = std::fs::write(file, text) {
-            return Err(fail(format!("cannot write {}: {e}", file.display())));
-        }
-    }
+    timing_out()?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
@@ -408,6 +541,11 @@ fn cmd_check(args: CheckCmd) -> CmdResult {
         threads,
         json,
     } = args;
+    if threads == Some(0) {
+        return Err(fail(
+            "--threads must be at least 1 (leave it out to use every core)",
+        ));
+    }
     let files = check::collect(&paths).map_err(fail)?;
     if files.is_empty() {
         return Err(fail(format_args!(
@@ -580,6 +718,11 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         shard,
     } = args;
     let shard = shard_of(shard.as_deref())?;
+    if json && shard.is_some() {
+        return Err(fail(
+            "--json prints the sweep's results, which a shard does not have: pass --json to `affsim merge`",
+        ));
+    }
     let (file, src) = read_source(&path)?;
     // The file must be a valid scenario first (errors point into the file itself).
     let base = scenario::parse(&file, &src).map_err(|errs| invalid(&errs))?;
@@ -594,6 +737,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         replications: n,
         threads,
     } = Plan::resolve(&run, &base)?;
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
         sc.name = match shard {
@@ -602,7 +746,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         };
         report::default_out(&sc, seed)
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let n_arms = arms.len();
     let bar = progress_bar(
         quiet,
@@ -646,7 +790,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             }
         }
         bar.finish_and_clear();
-        let partial = sh::SweepPartial {
+        let mut partial = sh::SweepPartial {
             format: sh::FORMAT,
             scenario_file: file,
             scenario_source: src,
@@ -656,7 +800,10 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             arms: n_arms as u32,
             shard: (k, shards),
             runs,
+            engine: String::new(),
+            checksum: String::new(),
         };
+        partial.seal();
         write_partial(&staged, "sweep-partial.json", &partial)?;
         let dest = commit(staged)?;
         if !quiet {
@@ -789,12 +936,13 @@ fn cmd_calibrate(args: CalibrateCmd) -> CmdResult {
     };
     let pb = cal::Problem::new(&file, &src, params, &obs, settings).map_err(failed)?;
     let start = cal::start_values(&pb.table, &pb.params);
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut named = sc.clone();
         named.name = format!("{}-calibration", sc.name);
         report::default_out(&named, seed)
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let result = cal::calibrate(&pb, &start);
     bar.finish_and_clear();
     let result = result.map_err(failed)?;
@@ -888,6 +1036,7 @@ fn cmd_new(name: &str, force: bool) -> CmdResult {
 fn cmd_merge(args: MergeCmd) -> CmdResult {
     use affsim::experiment::shard;
     let MergeCmd { dirs, output } = args;
+    let _interrupt = interrupt_flag();
     if dirs.iter().all(|d| d.join("sweep-partial.json").exists()) {
         return merge_sweep(dirs, output);
     }
@@ -903,21 +1052,32 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         let parsed = std::fs::read_to_string(&file)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<shard::Partial>(&t).map_err(|e| e.to_string()));
-        partials.push(parsed.map_err(|e| {
-            fail(format_args!(
-                "{}: not a partial result: {e}",
-                file.display()
-            ))
-        })?);
+        partials.push((
+            file.display().to_string(),
+            parsed.map_err(|e| {
+                fail(format_args!(
+                    "{}: not a partial result: {e}",
+                    file.display()
+                ))
+            })?,
+        ));
     }
+    // what the ledger parts are checked against, kept before the merge consumes the partials
+    let part_checks: Vec<shard::PartCheck> = partials.iter().map(shard::PartCheck::of).collect();
     let shard::Merged {
         scenario: sc,
         seed,
         replications: reps,
         ledger,
     } = shard::merge(partials).map_err(fail)?;
+    if ledger {
+        for (d, c) in dirs.iter().zip(&part_checks) {
+            c.verify(d).map_err(fail)?;
+        }
+    }
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     let doc = report::write_run(
         staged.path(),
         &sc,
@@ -959,12 +1119,15 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
             .and_then(|t| {
                 serde_json::from_str::<shard::SweepPartial>(&t).map_err(|e| e.to_string())
             });
-        partials.push(parsed.map_err(|e| {
-            fail(format_args!(
-                "{}: not a sweep partial result: {e}",
-                file.display()
-            ))
-        })?);
+        partials.push((
+            file.display().to_string(),
+            parsed.map_err(|e| {
+                fail(format_args!(
+                    "{}: not a sweep partial result: {e}",
+                    file.display()
+                ))
+            })?,
+        ));
     }
     let (src, file, sets, seed, runs) = shard::merge_sweep(partials).map_err(fail)?;
     let extra: Result<Vec<_>, _> = sets.iter().map(|s| sweep::parse_set(s)).collect();
@@ -977,12 +1140,13 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         arms: arms.into_iter().zip(runs).collect(),
     };
     let doc = sweep::sweep_json(&base, &outcome);
+    let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
         sc.name = format!("{}-sweep", sc.name);
         report::default_out(&sc, seed)
     });
-    let staged = stage(&dest, force)?;
+    let staged = stage(&dest, force, default)?;
     report::sweep::write_sweep(staged.path(), &base, &doc)
         .map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
     let dest = commit(staged)?;
@@ -1039,7 +1203,7 @@ fn paired_output(
         }
     }
     if let Some(dest) = &output.out {
-        let staged = stage(dest, output.force)?;
+        let staged = stage(dest, output.force, false)?;
         write(staged.path()).map_err(|e| fail(format!("{e:#}")))?;
         let path = commit(staged)?;
         if !output.quiet {

@@ -5,6 +5,7 @@
 
 pub mod lift;
 pub mod sensitivity;
+pub mod memory;
 pub mod shard;
 pub mod stats;
 pub mod summary;
@@ -64,7 +65,8 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
                 let started = std::time::Instant::now();
                 let r = run_replication(&sc, i, &cfg.options);
                 let secs = started.elapsed().as_secs_f64();
-                if let Some(cb) = &cfg.on_done {
+                // only finished replications count (the interrupt message reports them)
+                if let (Some(cb), true) = (&cfg.on_done, r.is_ok()) {
                     cb();
                 }
                 r.map(|r| (r, secs))
@@ -72,12 +74,21 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
             .collect::<Result<Vec<_>, _>>()
     };
     let replications = match cfg.threads {
-        Some(t) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(t.max(1))
-            .build()
-        {
-            Ok(pool) => pool.install(job)?,
-            Err(_) => job()?,
+        // no silent substitute: 0 threads or a pool that cannot start is an error
+        Some(t) => match rayon::ThreadPoolBuilder::new().num_threads(t).build() {
+            Ok(pool) if t > 0 => pool.install(job)?,
+            Ok(_) => {
+                return Err(RunError::Threads {
+                    threads: t,
+                    message: "at least one is needed".into(),
+                });
+            }
+            Err(e) => {
+                return Err(RunError::Threads {
+                    threads: t,
+                    message: e.to_string(),
+                });
+            }
         },
         None => job()?,
     };

@@ -10,12 +10,15 @@ pub mod sweep;
 pub mod format;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod output;
+
+pub use output::Staged;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::experiment::summary::summary_json;
 use crate::metrics::Metric;
@@ -67,114 +70,6 @@ pub fn timing_json(
         "report_seconds": report_seconds,
         "per_replication": per,
     })
-}
-
-/// A folder being written; [`Staged::commit`] moves it into place.
-pub struct Staged {
-    tmp: PathBuf,
-    dest: PathBuf,
-    force: bool,
-}
-
-impl Staged {
-    /// Starts writing a report destined for `dest`. Refuses an existing `dest` unless `force`.
-    pub fn new(dest: &Path, force: bool) -> Result<Staged> {
-        if dest.exists() && !force {
-            bail!(
-                "{} already exists; pass --force to replace it, or choose another --out",
-                dest.display()
-            );
-        }
-        if dest.exists() {
-            check_replaceable(dest)?;
-        }
-        let parent = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "report".into());
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).ok();
-        }
-        fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(Staged {
-            tmp,
-            dest: dest.to_path_buf(),
-            force,
-        })
-    }
-    /// The folder to write into.
-    pub fn path(&self) -> &Path {
-        &self.tmp
-    }
-    /// Moves the finished folder into place, replacing an existing one when forced.
-    pub fn commit(self) -> Result<PathBuf> {
-        let mut old = None;
-        if self.dest.exists() {
-            if !self.force {
-                bail!(
-                    "{} appeared while the report was being written",
-                    self.dest.display()
-                );
-            }
-            check_replaceable(&self.dest)?;
-            // Move the old report aside first, so a failed rename loses nothing.
-            let aside = self.tmp.with_extension("old");
-            fs::rename(&self.dest, &aside).with_context(|| {
-                format!("cannot move the old report {} aside", self.dest.display())
-            })?;
-            old = Some(aside);
-        }
-        if let Err(e) = fs::rename(&self.tmp, &self.dest) {
-            if let Some(aside) = &old {
-                let _ = fs::rename(aside, &self.dest);
-            }
-            return Err(e)
-                .with_context(|| format!("cannot move the report to {}", self.dest.display()));
-        }
-        if let Some(aside) = old {
-            let _ = fs::remove_dir_all(aside);
-        }
-        let dest = self.dest.clone();
-        std::mem::forget(self);
-        Ok(dest)
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.tmp);
-    }
-}
-
-/// `--force` replaces only an earlier report: a folder holding `summary.json`, which is not
-/// the current folder or one of its parents. Anything else is refused, so `--force` can never
-/// delete a user's files.
-fn check_replaceable(dest: &Path) -> Result<()> {
-    let canon =
-        fs::canonicalize(dest).with_context(|| format!("cannot resolve {}", dest.display()))?;
-    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize) {
-        if cwd.starts_with(&canon) {
-            bail!(
-                "refusing to replace {}: it is the current folder or contains it",
-                dest.display()
-            );
-        }
-    }
-    let known = ["summary.json", "lift.json", "sensitivity.json", "calibration.json"];
-    if !canon.is_dir() || !known.iter().any(|f| canon.join(f).is_file()) {
-        bail!(
-            "refusing to replace {}: it is not an affsim report folder (no summary.json)",
-            dest.display()
-        );
-    }
-    Ok(())
 }
 
 /// The default report folder for a scenario: `reports/<name>-seed<seed>`, numbered if taken.
@@ -657,6 +552,6 @@ pub fn write_parquet(dir: &Path) -> Result<()> {
     #[cfg(not(feature = "parquet"))]
     {
         let _ = dir;
-        bail!(NO_PARQUET)
+        anyhow::bail!(NO_PARQUET)
     }
 }

@@ -40,13 +40,28 @@ impl ScenarioError {
         message: impl Into<String>,
         rule: Option<RuleId>,
     ) -> ScenarioError {
+        ScenarioError::at_indexed(file, source, &LineIndex::new(source), span, message, rule)
+    }
+
+    /// [`ScenarioError::at`] with the source's line index computed once: validation reports
+    /// many errors against one file, and each costs only a binary search and its own line.
+    pub fn at_indexed(
+        file: &str,
+        source: &str,
+        index: &LineIndex,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        rule: Option<RuleId>,
+    ) -> ScenarioError {
         let mut e = ScenarioError::whole(file, message);
         e.rule = rule;
         if let Some(span) = span {
-            let start = span.start.min(source.len());
-            let before = &source[..start];
-            let line = before.matches('\n').count() + 1;
-            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let mut start = span.start.min(source.len());
+            while !source.is_char_boundary(start) {
+                start -= 1;
+            }
+            let line = index.line_of(start);
+            let line_start = index.starts[line - 1];
             let column = source[line_start..start].chars().count() + 1;
             let line_end = source[line_start..]
                 .find('\n')
@@ -73,6 +88,25 @@ impl ScenarioError {
             (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
             _ => self.file.clone(),
         }
+    }
+}
+
+/// Where each line of a source text starts, so that a byte offset becomes a line number by
+/// binary search (linear validation however many errors or names a file has).
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(source: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+    /// The 1-based line of byte offset `pos`.
+    pub fn line_of(&self, pos: usize) -> usize {
+        self.starts.partition_point(|&s| s <= pos)
     }
 }
 

@@ -82,11 +82,11 @@ pub struct SweepParamRaw {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioSection {
-    pub name: String,
+    pub name: S<String>,
     #[serde(default)]
     pub description: String,
     pub region: S<String>,
-    pub currency: Option<String>,
+    pub currency: Option<S<String>>,
     pub minor_unit: Option<S<u32>>,
     pub start: S<String>,
     pub days: S<u32>,
@@ -252,8 +252,8 @@ pub struct ApprovalRaw {
     #[serde(default)]
     pub policy: ApprovalPolicyRaw,
     pub probability: Option<S<f64>>,
-    pub min_followers: Option<u32>,
-    pub min_level: Option<u8>,
+    pub min_followers: Option<S<u32>>,
+    pub min_level: Option<S<u8>>,
     pub delay: Option<S<DistRaw>>,
 }
 

@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod dist;
 pub mod error;
 pub mod format;
+pub mod source;
 mod validate;
 
 use std::path::Path;
@@ -39,12 +40,7 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<ScenarioError>> {
 /// carries it, so that `affsim merge` re-creates exactly the scenario that ran).
 pub fn load_source(path: &Path) -> Result<(Scenario, String), Vec<ScenarioError>> {
     let file = path.display().to_string();
-    let src = std::fs::read_to_string(path).map_err(|e| {
-        vec![ScenarioError::whole(
-            &file,
-            format!("cannot read the scenario file: {e}"),
-        )]
-    })?;
+    let src = source::read(path).map_err(|e| vec![e])?;
     parse(&file, &src).map(|sc| (sc, src))
 }
 

@@ -22,6 +22,8 @@ const MAX_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0;
 struct V<'a> {
     file: &'a str,
     src: &'a str,
+    /// Line starts of `src`, computed once (error places in linear time).
+    lines: super::error::LineIndex,
     errs: Vec<ScenarioError>,
     warns: Vec<ScenarioError>,
     /// The latest time a scripted event may have: two years after the run's last day.
@@ -30,28 +32,27 @@ struct V<'a> {
 
 impl V<'_> {
     fn warn(&mut self, span: Range<usize>, msg: impl Into<String>, rule: Option<RuleId>) {
-        self.warns.push(ScenarioError::at(
+        self.warns.push(ScenarioError::at_indexed(
             self.file,
             self.src,
+            &self.lines,
             Some(span),
             msg,
             rule,
         ));
     }
     fn err(&mut self, span: Range<usize>, msg: impl Into<String>, rule: Option<RuleId>) {
-        self.errs.push(ScenarioError::at(
+        self.errs.push(ScenarioError::at_indexed(
             self.file,
             self.src,
+            &self.lines,
             Some(span),
             msg,
             rule,
         ));
     }
     fn line_of(&self, span: &Range<usize>) -> usize {
-        self.src[..span.start.min(self.src.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.lines.line_of(span.start.min(self.src.len()))
     }
     fn prob(&mut self, v: &Option<Spanned<f64>>, key: &str, default: f64) -> f64 {
         match v {
@@ -141,6 +142,16 @@ impl Names {
                 None,
             );
         }
+        if let Some(c) = name.chars().find(|c| c.is_control()) {
+            v.err(
+                id.span(),
+                format!(
+                    "a {} id must not contain control characters (found U+{:04X})",
+                    self.kind, c as u32
+                ),
+                None,
+            );
+        }
         if let Some(&(_, line)) = self.map.get(name) {
             v.err(
                 id.span(),
@@ -205,13 +216,23 @@ pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError
         )]);
     }
     let raw: File = toml::from_str(src).map_err(|e| {
-        let msg = e.message().trim().to_string();
+        let mut msg = e.message().trim().to_string();
         let rule = rule_in(&msg);
+        // `start = 2025-10-01` is a TOML date, which reads as "a map" to serde: say what it is
+        if let Some(sp) = e.span() {
+            let at = src.get(sp.start..).unwrap_or_default();
+            let date: String = at.chars().take_while(|c| !c.is_whitespace() && *c != ',' && *c != '}' && *c != '#').collect();
+            let b = date.as_bytes();
+            if b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' {
+                msg = format!("`{date}` is an unquoted TOML date: dates and times in scenario files are quoted strings, e.g. \"{}\"", &date[..10]);
+            }
+        }
         vec![ScenarioError::at(file, src, e.span(), msg, rule)]
     })?;
     let mut v = V {
         file,
         src,
+        lines: super::error::LineIndex::new(src),
         errs: Vec::new(),
         warns: Vec::new(),
         latest: SimTime::NEVER,
@@ -225,6 +246,18 @@ pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError
 }
 
 fn time_at(v: &mut V, cal: &Calendar, s: &Spanned<String>) -> SimTime {
+    // simulated time is in whole minutes: seconds would be dropped silently
+    if s.get_ref().trim().matches(':').count() >= 2 && parse_datetime(s.get_ref()).is_some() {
+        v.err(
+            s.span(),
+            format!(
+                "`{}` has seconds, but simulated time is in whole minutes: write \"YYYY-MM-DD HH:MM\"",
+                s.get_ref()
+            ),
+            Some(RuleId::Time1),
+        );
+        return SimTime::ZERO;
+    }
     match parse_datetime(s.get_ref()) {
         None => {
             v.err(
@@ -318,14 +351,39 @@ fn approval(v: &mut V, a: &Option<ApprovalRaw>) -> Approval {
     let Some(a) = a else {
         return Approval::default();
     };
+    let name = match a.policy {
+        ApprovalPolicyRaw::Auto => "auto",
+        ApprovalPolicyRaw::Probability => "probability",
+        ApprovalPolicyRaw::Criteria => "criteria",
+    };
+    let ignored = |key: &str, span: Option<Range<usize>>, v: &mut V| {
+        if let Some(sp) = span {
+            v.err(
+                sp,
+                format!("`{key}` has no effect with `policy = \"{name}\"`: remove it or choose the policy that uses it"),
+                None,
+            );
+        }
+    };
+    if a.policy != ApprovalPolicyRaw::Probability {
+        ignored("probability", a.probability.as_ref().map(|s| s.span()), v);
+    }
+    if a.policy != ApprovalPolicyRaw::Criteria {
+        ignored(
+            "min_followers",
+            a.min_followers.as_ref().map(|s| s.span()),
+            v,
+        );
+        ignored("min_level", a.min_level.as_ref().map(|s| s.span()), v);
+    }
     let policy = match a.policy {
         ApprovalPolicyRaw::Auto => ApprovalPolicy::Auto,
         ApprovalPolicyRaw::Probability => {
             ApprovalPolicy::Probability(v.prob(&a.probability, "probability", 1.0))
         }
         ApprovalPolicyRaw::Criteria => ApprovalPolicy::Criteria {
-            min_followers: a.min_followers.unwrap_or(0),
-            min_level: a.min_level.unwrap_or(0),
+            min_followers: a.min_followers.as_ref().map_or(0, |s| *s.get_ref()),
+            min_level: a.min_level.as_ref().map_or(0, |s| *s.get_ref()),
         },
     };
     Approval {
@@ -346,10 +404,35 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         "VN" => Some(("VND", 0, 14)),
         _ => None,
     };
+    // names and codes shown in reports: no control characters, no empty currency
+    if let Some(c) = sec.name.get_ref().chars().find(|c| c.is_control()) {
+        v.err(
+            sec.name.span(),
+            format!(
+                "the scenario name must not contain control characters (found U+{:04X})",
+                c as u32
+            ),
+            None,
+        );
+    }
+    if let Some(cur) = &sec.currency {
+        let t = cur.get_ref();
+        if t.trim().is_empty() || t.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            v.err(
+                cur.span(),
+                format!(
+                    "`currency` = {t:?} is not a currency code: expected letters such as \"USD\""
+                ),
+                Some(RuleId::Settle2),
+            );
+        }
+    }
     let after_sales = raw.rules.after_sales_days.as_ref().map(|s| *s.get_ref());
     let (currency, minor_unit, after_sales_days) = match known {
         Some((c, m, d)) => (
-            sec.currency.clone().unwrap_or_else(|| c.to_string()),
+            sec.currency
+                .as_ref()
+                .map_or_else(|| c.to_string(), |s| s.get_ref().clone()),
             sec.minor_unit.as_ref().map_or(m, |s| *s.get_ref()),
             after_sales.unwrap_or(d),
         ),
@@ -365,7 +448,10 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 );
             }
             (
-                sec.currency.clone().unwrap_or_default(),
+                sec.currency
+                    .as_ref()
+                    .map(|s| s.get_ref().clone())
+                    .unwrap_or_default(),
                 sec.minor_unit.as_ref().map_or(2, |s| *s.get_ref()),
                 after_sales.unwrap_or(7),
             )
@@ -693,6 +779,13 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             }
             let _ = v;
         };
+        if let (true, Some(first)) = (op.all_products, op.products.first()) {
+            v.err(
+                first.span(),
+                "`all_products = true` with `products`: the list says nothing the flag does not; keep one of them",
+                Some(RuleId::Open1),
+            );
+        }
         if op.all_products {
             if let Some(s) = seller {
                 for (i, p) in named.products.iter().enumerate() {
@@ -707,10 +800,20 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 add(v, pid, None, p.span());
             }
         }
+        // a product in two groups at two rates: which one applies would be file order
+        let mut group_rate: HashMap<u32, Rate> = HashMap::new();
         for g in &op.groups {
             let gr = v.rate(&g.rate);
             for p in &g.products {
                 if let Some(pid) = products.get(v, p) {
+                    match group_rate.insert(pid, gr) {
+                        Some(before) if before != gr => v.err(
+                            p.span(),
+                            format!("product `{}` is in two groups of this plan, at {before} and {gr}: give it one group, or a rate in `product_rates`", p.get_ref()),
+                            Some(RuleId::Open1),
+                        ),
+                        _ => {}
+                    }
                     add(v, pid, Some(gr), p.span());
                 }
             }
@@ -848,10 +951,23 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             );
         }
         let mut products_t = Vec::new();
+        let mut seen_t: Vec<u32> = Vec::new();
         for tp in ps {
             let Some(pid) = products.get(v, &tp.product) else {
                 continue;
             };
+            if seen_t.contains(&pid) {
+                v.err(
+                    tp.product.span(),
+                    format!(
+                        "product `{}` is listed twice in this invitation: list each product once, with one rate",
+                        tp.product.get_ref()
+                    ),
+                    Some(RuleId::Target1),
+                );
+                continue;
+            }
+            seen_t.push(pid);
             let pspec = &named.products[pid as usize];
             if !pspec.eligible {
                 v.err(
@@ -1995,6 +2111,20 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 Some(RuleId::Order2),
             );
         }
+        {
+            let placed = o.at;
+            if at < placed {
+                v.err(
+                    r.at.span(),
+                    format!(
+                        "the return is dated before order `{}` is placed ({})",
+                        r.order.get_ref(),
+                        cal.datetime(placed).format("%Y-%m-%d %H:%M")
+                    ),
+                    Some(RuleId::Order2),
+                );
+            }
+        }
         script.push(Scripted {
             at,
             action: Action::Return { order: oi, amount },
@@ -2477,6 +2607,50 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 }
             }
         };
+        let numeric = matches!(subject, Subject::Metric(..) | Subject::Account(..));
+        if let (Some(eq), true) = (&x.equals, numeric) {
+            if Decimal::from_str_exact(eq.get_ref().trim()).is_err() {
+                v.err(
+                    eq.span(),
+                    format!("`equals` = \"{}\" is not a number, and this figure always is: the expectation could never pass", eq.get_ref()),
+                    None,
+                );
+            }
+        }
+        if let Some(eq) = &x.equals {
+            for (key, other) in [
+                ("min", &x.min),
+                ("max", &x.max),
+                ("mean_min", &x.mean_min),
+                ("mean_max", &x.mean_max),
+            ] {
+                if let Some(o) = other {
+                    v.err(
+                        o.span(),
+                        format!(
+                            "`{key}` with `equals` = \"{}\": an expectation checks one of them",
+                            eq.get_ref()
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
+        for (lo, hi, lo_key, hi_key) in [
+            (&x.min, &x.max, "min", "max"),
+            (&x.mean_min, &x.mean_max, "mean_min", "mean_max"),
+        ] {
+            if let (Some(l), Some(h)) = (lo, hi) {
+                if let (Ok(a), Ok(b)) = (
+                    Decimal::from_str_exact(l.get_ref().trim()),
+                    Decimal::from_str_exact(h.get_ref().trim()),
+                ) {
+                    if a > b {
+                        v.err(h.span(), format!("`{hi_key}` {b} is below `{lo_key}` {a}: the expectation could never pass"), None);
+                    }
+                }
+            }
+        }
         let check = if let Some(eq) = &x.equals {
             Check::Equals(eq.get_ref().clone())
         } else if x.min.is_some() || x.max.is_some() {
@@ -2517,7 +2691,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     script.sort_by_key(|s| s.at);
 
     Scenario {
-        name: sec.name.clone(),
+        name: sec.name.get_ref().clone(),
         description: sec.description.clone(),
         file: v.file.to_string(),
         region: Region {

@@ -256,6 +256,8 @@ pub enum RunError {
     Interrupted { replication: u32 },
     #[error("replication {replication}: cannot write the ledger: {message}")]
     LedgerOutput { replication: u32, message: String },
+    #[error("cannot start {threads} worker thread(s): {message}")]
+    Threads { threads: usize, message: String },
 }
 
 struct World<'s> {

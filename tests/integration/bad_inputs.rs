@@ -917,6 +917,106 @@ fn cases() -> Vec<Case> {
         Some("H-8"),
     ));
 
+    // ---- no silent leniency (issue 13)
+    v.extend([
+        case(
+            "control-character-in-id",
+            edit(m, "id = \"c\"", "id = $0\"c\\u0007\""),
+            &["must not contain control characters", "U+0007"],
+            None,
+        ),
+        case(
+            "control-character-in-name",
+            edit(m, "name = \"minimal\"", "name = $0\"mini\\nmal\""),
+            &["scenario name must not contain control characters"],
+            None,
+        ),
+        case(
+            "empty-currency",
+            edit(m, "region = \"ID\"", "region = \"ID\"\ncurrency = $0\"\""),
+            &["is not a currency code"],
+            Some("SETTLE-2"),
+        ),
+        case(
+            "expect-min-above-max",
+            format!("{m}\n[[expect]]\nmetric = \"orders\"\nmin = \"5\"\nmax = $0\"2\"\n"),
+            &["`max` 2 is below `min` 5", "could never pass"],
+            None,
+        ),
+        case(
+            "expect-mean-min-above-mean-max",
+            format!("{m}\n[[expect]]\nmetric = \"gmv\"\nmean_min = \"5\"\nmean_max = $0\"2\"\n"),
+            &["`mean_max` 2 is below `mean_min` 5"],
+            None,
+        ),
+        case(
+            "expect-equals-not-a-number",
+            format!("{m}\n[[expect]]\nmetric = \"orders\"\nequals = $0\"three\"\n"),
+            &["`equals` = \"three\" is not a number", "could never pass"],
+            None,
+        ),
+        case(
+            "expect-equals-with-min",
+            format!("{m}\n[[expect]]\nmetric = \"orders\"\nequals = \"1\"\nmin = $0\"0\"\n"),
+            &["`min` with `equals`"],
+            None,
+        ),
+        case(
+            "invitation-product-twice",
+            edit(
+                &target(),
+                "products = [{ product = \"p\", rate = \"15%\" }]",
+                "products = [{ product = \"p\", rate = \"15%\" }, { product = $0\"p\", rate = \"20%\" }]",
+            ),
+            &["product `p` is listed twice in this invitation"],
+            Some("TARGET-1"),
+        ),
+        case(
+            "open-plan-all-products-with-products",
+            edit(&open(), "products = [\"p\"]", "all_products = true\nproducts = [$0\"p\"]"),
+            &["`all_products = true` with `products`"],
+            Some("OPEN-1"),
+        ),
+        case(
+            "open-plan-product-in-two-groups-at-two-rates",
+            edit(
+                &open(),
+                "rate = \"10%\"\n",
+                "rate = \"10%\"\ngroups = [{ products = [\"p\"], rate = \"12%\" }, { products = [$0\"p\"], rate = \"14%\" }]\n",
+            ),
+            &["product `p` is in two groups of this plan"],
+            Some("OPEN-1"),
+        ),
+        case(
+            "approval-key-the-policy-ignores",
+            edit(
+                &open(),
+                "rate = \"10%\"\n",
+                "rate = \"10%\"\napproval = { policy = \"auto\", min_followers = $0500 }\n",
+            ),
+            &["`min_followers` has no effect with `policy = \"auto\"`"],
+            None,
+        ),
+        case(
+            "seconds-in-a-time",
+            edit(&script(), "at = \"2025-10-01 09:00\"", "at = $0\"2025-10-01 09:00:30\""),
+            &["has seconds", "whole minutes"],
+            Some("TIME-1"),
+        ),
+        case(
+            "unquoted-date",
+            edit(m, "start = \"2025-10-01\"", "start = $02025-10-01"),
+            &["unquoted TOML date", "\"2025-10-01\""],
+            None,
+        ),
+        case(
+            "return-before-its-order",
+            edit(&script(), "at = \"2025-10-05 10:00\"\norder = \"o1\"", "at = $0\"2025-10-01 10:00\"\norder = \"o1\""),
+            &["the return is dated before order `o1` is placed (2025-10-02 10:00)"],
+            Some("ORDER-2"),
+        ),
+    ]);
+
     // Counts beyond the limit whose combination also exceeds the memory estimate: the
     // estimate is reported (at the [scenario] table) after the per-count errors.
     v.push(Case {

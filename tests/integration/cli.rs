@@ -196,22 +196,30 @@ fn run_refuses_an_existing_report_without_force() {
     );
     no_partial_folders(&dir);
 
-    let forced = affsim(&[
-        "run",
-        "--out",
-        arg(&out_dir),
-        "--quiet",
-        "--seed",
-        "2",
-        "--force",
-    ]);
+    let force = || {
+        affsim(&[
+            "run",
+            "--out",
+            arg(&out_dir),
+            "--quiet",
+            "--seed",
+            "2",
+            "--force",
+        ])
+    };
+    // issue 13: --force never deletes a file affsim did not write; it names it and refuses
+    let refused = force();
+    assert_eq!(refused.code, 2, "{refused}");
+    assert!(refused.stderr.contains("keep.txt"), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    std::fs::remove_file(out_dir.join("keep.txt")).unwrap();
+    let forced = force();
     assert_eq!(forced.code, 0, "{forced}");
     let doc = json(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap());
     assert_eq!(doc["seed"], 2, "the report was replaced");
-    assert!(
-        !out_dir.join("keep.txt").exists(),
-        "--force replaces the folder, it does not merge into it"
-    );
     assert_eq!(dir.entries(), vec!["report".to_string()]);
     no_partial_folders(&dir);
 }

@@ -20,6 +20,7 @@
 //! - `report_charts`: the demo's charts: payout stack = total payouts, distinct axis labels, marks.
 //! - `parquet`: `affsim run --parquet` with and without the `parquet` feature.
 //! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
+//! - `hardening`: issue 13 — nothing deleted that affsim did not write, signals, merge checks, limits, outputs.
 
 mod util;
 
@@ -33,6 +34,7 @@ mod determinism;
 mod explain;
 mod fuzz;
 mod golden;
+mod hardening;
 mod invariants;
 mod parquet;
 mod properties;

@@ -1,0 +1,68 @@
+//! The memory a run will need, estimated before it starts: the results kept per replication × replications, plus the working state of the replications running at once.
+
+use crate::metrics::Metric;
+use crate::scenario::Scenario;
+
+/// The environment variable overriding the memory cap (bytes).
+pub const MAX_MEMORY_ENV: &str = "AFFSIM_MAX_MEMORY_BYTES";
+/// The cap when the machine's memory cannot be read: 16 GiB.
+const FALLBACK_CAP: u64 = 16 << 30;
+
+/// Bytes of results a replication keeps until the report is written: its totals, its daily
+/// rows (the scenario's days and a drain margin), its scripted orders' records.
+pub fn kept_per_replication(sc: &Scenario) -> u64 {
+    let figures = Metric::COUNT as u64 * 16;
+    let rows = u64::from(sc.days) + 32;
+    rows * (24 + figures) + figures + sc.orders.len() as u64 * 256 + 1024
+}
+
+/// Bytes of working state of one running replication: its agents with their books and streams
+/// (about 100 bytes a seller, 150 a product, 200 a creator), and a floor for the queue.
+pub fn working_per_replication(sc: &Scenario) -> u64 {
+    let (s, p, c) = sc.agent_counts();
+    s.saturating_mul(100)
+        .saturating_add(p.saturating_mul(150))
+        .saturating_add(c.saturating_mul(200))
+        .saturating_add(1 << 20)
+}
+
+/// The estimate for `replications` kept and `threads` running at once.
+pub fn estimate(sc: &Scenario, replications: u32, threads: usize) -> u64 {
+    kept_per_replication(sc)
+        .saturating_mul(u64::from(replications))
+        .saturating_add(working_per_replication(sc).saturating_mul(threads.max(1) as u64))
+}
+
+/// The cap: [`MAX_MEMORY_ENV`] when set, else three quarters of the machine's memory (Linux
+/// `/proc/meminfo`), else 16 GiB.
+pub fn cap() -> Result<u64, String> {
+    if let Ok(v) = std::env::var(MAX_MEMORY_ENV) {
+        return v
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{MAX_MEMORY_ENV}=`{v}`: expected a number of bytes"));
+    }
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse::<u64>().ok())
+    });
+    Ok(total_kib.map_or(FALLBACK_CAP, |k| k.saturating_mul(1024) / 4 * 3))
+}
+
+/// Refuses a run whose estimate exceeds the cap, with the figure and the way out.
+pub fn check(sc: &Scenario, replications: u32, threads: usize) -> Result<(), String> {
+    let need = estimate(sc, replications, threads);
+    let cap = cap()?;
+    if need > cap {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(format!(
+            "this run would need about {:.1} GiB of memory ({replications} replication(s) × {:.1} KiB of results kept, plus {threads} running at once), above the cap of {:.1} GiB: run fewer replications, split the run with --shard K/N, or set {MAX_MEMORY_ENV} to a larger number of bytes",
+            gib(need),
+            kept_per_replication(sc) as f64 / 1024.0,
+            gib(cap)
+        ));
+    }
+    Ok(())
+}

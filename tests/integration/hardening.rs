@@ -1,0 +1,751 @@
+//! Hardening (issue 13), through the real binary: nothing deleted that affsim did not write,
+//! no half-written output however the process is stopped, a merge that cannot be fooled,
+//! limits checked before the work, a command line that checks its arithmetic and outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+/// A small scenario (four replications, a few days) whose ledger has entries: an Open plan,
+/// an application and a delivered order.
+fn small(dir: &TempDir) -> PathBuf {
+    let text = format!(
+        "{}{}",
+        MINIMAL.replace("days = 10", "days = 5\nreplications = 4"),
+        r#"
+[[open_plans]]
+id = "open"
+seller = "s"
+products = ["p"]
+rate = "10%"
+
+[[script.applications]]
+at = "2025-10-01 09:00"
+creator = "c"
+product = "p"
+
+[[script.orders]]
+id = "o1"
+at = "2025-10-02 10:00"
+creator = "c"
+product = "p"
+quantity = 2
+shipped = "2025-10-02 12:00"
+delivered = "2025-10-03 10:00"
+"#
+    );
+    dir.write("s.toml", &text)
+}
+
+/// A scenario whose run takes long enough to be stopped (many days, many replications).
+fn slow(dir: &TempDir) -> PathBuf {
+    let demo = std::fs::read_to_string(repo_root().join("scenarios/demo.toml")).unwrap();
+    dir.write("slow.toml", &demo)
+}
+
+fn run_ok(dir: &Path, args: &[&str]) -> Output {
+    let o = affsim_in(Some(dir), args);
+    assert_eq!(o.code, 0, "{o}");
+    o
+}
+
+/// Hidden staging folders or asides left beside the outputs.
+fn leftovers(dir: &Path) -> Vec<String> {
+    entries(dir)
+        .into_iter()
+        .filter(|e| e.contains(".partial") || e.contains(".old") || e.contains(".affsim-"))
+        .collect()
+}
+
+// ---------------------------------------------------------------- 1. deletes nothing it did not write
+
+#[test]
+fn force_never_deletes_files_affsim_did_not_write() {
+    let dir = TempDir::new("h-force-foreign");
+    let sc = small(&dir);
+    // a user's folder that happens to hold a summary.json
+    dir.write("out/summary.json", "{}");
+    dir.write("out/thesis.tex", "my thesis");
+    dir.write("out/src/main.tex", "chapter 1");
+    let o = affsim_in(
+        Some(dir.path()),
+        &["run", arg(&sc), "--out", "out", "--force", "-q"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("affsim-manifest.json"), "{o}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/thesis.tex")).unwrap(),
+        "my thesis"
+    );
+    assert!(dir.join("out/src/main.tex").is_file());
+
+    // a real report with a user's file added later: refused too, the file named
+    run_ok(dir.path(), &["run", arg(&sc), "--out", "rep", "-q"]);
+    assert!(dir.join("rep/affsim-manifest.json").is_file());
+    dir.write("rep/notes.txt", "mine");
+    let o = affsim_in(
+        Some(dir.path()),
+        &["run", arg(&sc), "--out", "rep", "--force", "-q"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("notes.txt"), "{o}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("rep/notes.txt")).unwrap(),
+        "mine"
+    );
+    // a manifest naming a file outside the folder is refused, never followed
+    dir.write(
+        "evil/affsim-manifest.json",
+        r#"{"affsim":"0.1.0","format":1,"files":["../victim.txt"]}"#,
+    );
+    dir.write("victim.txt", "keep");
+    let o = affsim_in(
+        Some(dir.path()),
+        &["run", arg(&sc), "--out", "evil", "--force", "-q"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("victim.txt")).unwrap(),
+        "keep"
+    );
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+}
+
+#[test]
+fn force_replaces_reports_shards_and_sweeps_affsim_wrote() {
+    let dir = TempDir::new("h-force-own");
+    let sc = small(&dir);
+    for args in [
+        vec!["run", arg(&sc), "--out", "r", "-q"],
+        vec!["run", arg(&sc), "--shard", "1/2", "--out", "sh", "-q"],
+    ] {
+        run_ok(dir.path(), &args);
+        let mut again = args.clone();
+        again.push("--force");
+        run_ok(dir.path(), &again);
+    }
+    let sw = dir.write(
+        "sw.toml",
+        &MINIMAL.replace("days = 10", "days = 3\nreplications = 2"),
+    );
+    let sweep = |extra: &[&str]| {
+        let mut a = vec![
+            "sweep",
+            arg(&sw),
+            "--set",
+            "scenario.days=2,3",
+            "--out",
+            "sweep",
+            "-q",
+        ];
+        a.extend_from_slice(extra);
+        affsim_in(Some(dir.path()), &a)
+    };
+    assert_eq!(sweep(&[]).code, 0);
+    let o = sweep(&["--force"]);
+    assert_eq!(o.code, 0, "{o}");
+    assert!(dir.join("sweep/affsim-manifest.json").is_file());
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+}
+
+#[test]
+fn concurrent_runs_to_one_folder_or_the_default_folder_all_succeed() {
+    let dir = TempDir::new("h-race");
+    let sc = small(&dir);
+    run_ok(dir.path(), &["run", arg(&sc), "--out", "same", "-q"]);
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_affsim"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let forced: Vec<_> = (0..4)
+        .map(|_| spawn(&["run", arg(&sc), "--out", "same", "--force", "-q"]))
+        .collect();
+    let defaults: Vec<_> = (0..4).map(|_| spawn(&["run", arg(&sc), "-q"])).collect();
+    for c in forced.into_iter().chain(defaults) {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(dir.join("same/summary.json").is_file());
+    let reports = entries(&dir.join("reports"));
+    assert_eq!(
+        reports.iter().filter(|e| !e.starts_with('.')).count(),
+        4,
+        "{reports:?}"
+    );
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+    assert!(leftovers(&dir.join("reports")).is_empty(), "{reports:?}");
+}
+
+#[test]
+fn long_output_names_work() {
+    let dir = TempDir::new("h-long");
+    let sc = small(&dir);
+    let name = "r".repeat(250);
+    run_ok(dir.path(), &["run", arg(&sc), "--out", &name, "-q"]);
+    run_ok(
+        dir.path(),
+        &["run", arg(&sc), "--out", &name, "--force", "-q"],
+    );
+    assert!(dir.join(&name).join("summary.json").is_file());
+}
+
+// ---------------------------------------------------------------- 2. every way of stopping
+
+/// Starts a slow run, waits until it has begun writing, sends `signal`, and checks that it
+/// exits 130 leaving neither the report nor a staging folder.
+fn stopped_by(signal: &str) {
+    let dir = TempDir::new(&format!("h-sig-{signal}"));
+    let sc = slow(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args([
+            "run",
+            arg(&sc),
+            "--replications",
+            "400",
+            "--threads",
+            "1",
+            "--ledger",
+            "--out",
+            "r",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait for the staging folder to appear (the run has started)
+    let started = Instant::now();
+    while leftovers(dir.path()).is_empty() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let st = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run did not stop after SIG{signal}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "SIG{signal}: {err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(!dir.join("r").exists());
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "SIG{signal}: {:?}",
+        leftovers(dir.path())
+    );
+}
+
+#[test]
+fn sigterm_leaves_nothing_half_written() {
+    stopped_by("TERM");
+}
+
+#[test]
+fn sighup_leaves_nothing_half_written() {
+    stopped_by("HUP");
+}
+
+#[test]
+fn staging_folders_of_dead_processes_are_cleaned_up() {
+    let dir = TempDir::new("h-stale");
+    let sc = small(&dir);
+    // a staging folder and an aside of a process that no longer runs (pid 4194303 is above
+    // every Linux pid_max default) and a look-alike folder affsim did not write
+    let dead = 4_194_303;
+    dir.write(&format!(".r.affsim-{dead}-0.partial/.affsim-staging"), "x");
+    dir.write(&format!(".r.affsim-{dead}-0.partial/summary.json"), "{}");
+    dir.write(
+        &format!(".r.affsim-{dead}-1.partial/user.txt"),
+        "not affsim's",
+    );
+    run_ok(dir.path(), &["run", arg(&sc), "--out", "r", "-q"]);
+    let left = leftovers(dir.path());
+    assert_eq!(
+        left,
+        vec![format!(".r.affsim-{dead}-1.partial")],
+        "{left:?}"
+    );
+}
+
+// ---------------------------------------------------------------- 3. merge cannot be fooled
+
+/// Two shards of a run with `--ledger`, in `a` and `b`.
+fn two_shards(dir: &TempDir) {
+    let sc = small(dir);
+    for (k, out) in [("1/2", "a"), ("2/2", "b")] {
+        run_ok(
+            dir.path(),
+            &[
+                "run",
+                arg(&sc),
+                "--shard",
+                k,
+                "--ledger",
+                "--out",
+                out,
+                "-q",
+            ],
+        );
+    }
+}
+
+fn merge(dir: &TempDir) -> Output {
+    affsim_in(
+        Some(dir.path()),
+        &["merge", "a", "b", "--out", "m", "--force", "-q"],
+    )
+}
+
+/// Edits a partial through the library and seals it again (a valid checksum), so that the
+/// checks behind the checksum are what must catch the edit.
+fn reseal(path: &Path, f: impl FnOnce(&mut affsim::experiment::shard::Partial)) {
+    let mut p: affsim::experiment::shard::Partial =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut p);
+    p.seal();
+    std::fs::write(path, serde_json::to_string(&p).unwrap()).unwrap();
+}
+
+fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut doc = json(&std::fs::read_to_string(path).unwrap());
+    f(&mut doc);
+    std::fs::write(path, serde_json::to_string(&doc).unwrap()).unwrap();
+}
+
+#[test]
+fn merge_refuses_every_tampered_partial_naming_the_file() {
+    let dir = TempDir::new("h-merge");
+    two_shards(&dir);
+    let o = merge(&dir);
+    assert_eq!(o.code, 0, "the honest merge works: {o}");
+
+    type Tamper = Box<dyn Fn(&TempDir)>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "edited total",
+            Box::new(|d| {
+                edit_json(&d.join("a/partial.json"), |j| {
+                    j["runs"][0]["totals"][0] = "123456".into()
+                })
+            }),
+            "checksum",
+        ),
+        (
+            "malformed figures (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| p.runs[0].daily[0].clear());
+            }),
+            "a/partial.json: replication 0: day 0 has 0 figures",
+        ),
+        (
+            "missing totals (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| p.runs[0].totals.truncate(2));
+            }),
+            "a/partial.json: replication 0",
+        ),
+        (
+            "missing daily rows (resealed)",
+            Box::new(|d| reseal(&d.join("a/partial.json"), |p| p.runs[0].daily.truncate(1))),
+            "daily rows, expected at least",
+        ),
+        (
+            "zero replications (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| {
+                    p.replications = 0;
+                    p.runs.clear();
+                })
+            }),
+            "a/partial.json: a run of 0 replications",
+        ),
+        (
+            "duplicated index (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| {
+                    let r = p.runs[0].clone();
+                    p.runs.push(r);
+                })
+            }),
+            "a/partial.json: shard 1/2 holds replications",
+        ),
+        (
+            "out-of-range index (resealed)",
+            Box::new(|d| reseal(&d.join("a/partial.json"), |p| p.runs[1].index = 1000)),
+            "index out of range",
+        ),
+        (
+            "another scenario (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| {
+                    p.scenario_source = p.scenario_source.replace("days = 5", "days = 6")
+                })
+            }),
+            "the scenario differs",
+        ),
+        (
+            "another build",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |_| {});
+                edit_json(&d.join("a/partial.json"), |j| j["engine"] = "0.0.1".into());
+            }),
+            "a/partial.json: written by affsim \"0.0.1\"",
+        ),
+        (
+            "missing ledger part",
+            Box::new(|d| std::fs::remove_file(d.join("a/ledger.part-000000.csv")).unwrap()),
+            "ledger.part-000000.csv",
+        ),
+        (
+            "empty ledger part",
+            Box::new(|d| std::fs::write(d.join("a/ledger.part-000000.csv"), "").unwrap()),
+            "ledger.part-000000.csv",
+        ),
+        (
+            "truncated ledger part",
+            Box::new(|d| {
+                let p = d.join("a/ledger.part-000000.csv");
+                let t = std::fs::read(&p).unwrap();
+                std::fs::write(&p, &t[..t.len() / 2]).unwrap();
+            }),
+            "ledger.part-000000.csv",
+        ),
+        (
+            "altered ledger part",
+            Box::new(|d| {
+                let p = d.join("a/ledger.part-000000.csv");
+                let t = std::fs::read_to_string(&p).unwrap().replacen('1', "2", 1);
+                std::fs::write(&p, t).unwrap();
+            }),
+            "ledger.part-000000.csv",
+        ),
+        (
+            "swapped ledger parts",
+            Box::new(|d| {
+                let (x, y) = (
+                    d.join("a/ledger.part-000000.csv"),
+                    d.join("a/ledger.part-000002.csv"),
+                );
+                let (tx, ty) = (std::fs::read(&x).unwrap(), std::fs::read(&y).unwrap());
+                std::fs::write(&x, ty).unwrap();
+                std::fs::write(&y, tx).unwrap();
+            }),
+            "ledger.part-00000",
+        ),
+        (
+            "a part of another shard",
+            Box::new(|d| {
+                std::fs::copy(
+                    d.join("b/ledger.part-000001.csv"),
+                    d.join("a/ledger.part-000001.csv"),
+                )
+                .unwrap();
+            }),
+            "did not run",
+        ),
+    ];
+    for (what, tamper, names) in cases {
+        tamper(&dir);
+        let o = merge(&dir);
+        assert_eq!(o.code, 2, "{what}: {o}");
+        assert!(
+            o.stderr.contains(names),
+            "{what}: the error must name {names}: {o}"
+        );
+        assert!(!o.stderr.contains("panicked"), "{what}: {o}");
+        // restore: the shard again (a foreign part removed first, so --force may replace it)
+        let _ = std::fs::remove_file(dir.join("a/ledger.part-000001.csv"));
+        run_ok(
+            dir.path(),
+            &[
+                "run",
+                arg(&small(&dir)),
+                "--shard",
+                "1/2",
+                "--ledger",
+                "--out",
+                "a",
+                "--force",
+                "-q",
+            ],
+        );
+        assert_eq!(merge(&dir).code, 0, "restored after {what}");
+    }
+}
+
+// ---------------------------------------------------------------- 4. limits before the work
+
+#[test]
+fn scenario_size_is_capped_and_overridable() {
+    let dir = TempDir::new("h-cap");
+    let sc = small(&dir);
+    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["validate", "/dev/zero"])
+        .env("AFFSIM_MAX_SCENARIO_BYTES", "100000")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("AFFSIM_MAX_SCENARIO_BYTES"));
+    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["validate", arg(&sc)])
+        .env("AFFSIM_MAX_SCENARIO_BYTES", "10")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = affsim(&["validate", arg(&sc)]);
+    assert_eq!(o.code, 0, "{o}");
+}
+
+#[test]
+fn validation_is_linear_in_the_names() {
+    // 40 000 named creators: quadratic line counting took tens of seconds here
+    let mut text = MINIMAL.to_string();
+    for i in 0..40_000 {
+        text.push_str(&format!("\n[[creators]]\nid = \"k{i}\"\nfollowers = 10\n"));
+    }
+    let started = Instant::now();
+    let r = affsim::scenario::parse("many.toml", &text);
+    assert!(r.is_ok(), "{:?}", r.err().map(|e| e[0].to_string()));
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "validation took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_run_too_large_for_memory_is_refused_before_it_starts() {
+    let dir = TempDir::new("h-memory");
+    let sc = small(&dir);
+    let o = affsim_in(
+        Some(dir.path()),
+        &[
+            "run",
+            arg(&sc),
+            "--replications",
+            "4000000000",
+            "--out",
+            "r",
+            "-q",
+        ],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(
+        o.stderr.contains("GiB") && o.stderr.contains("AFFSIM_MAX_MEMORY_BYTES"),
+        "{o}"
+    );
+    assert!(!dir.join("r").exists());
+    // the cap is overridable: a tiny cap refuses even a small run, naming it
+    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["run", arg(&sc), "--out", "r", "-q"])
+        .current_dir(dir.path())
+        .env("AFFSIM_MAX_MEMORY_BYTES", "1000")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn zero_threads_is_a_clear_error() {
+    let dir = TempDir::new("h-threads");
+    let sc = small(&dir);
+    for cmd in [
+        vec!["run", arg(&sc), "--threads", "0", "--out", "x", "-q"],
+        vec!["check", arg(&sc), "--threads", "0"],
+    ] {
+        let o = affsim_in(Some(dir.path()), &cmd);
+        assert_eq!(o.code, 2, "{o}");
+        assert!(o.stderr.contains("--threads"), "{o}");
+    }
+}
+
+// ---------------------------------------------------------------- 5. arithmetic and outputs
+
+#[test]
+fn sweep_arm_count_cannot_overflow() {
+    let dir = TempDir::new("h-arms");
+    let sc = small(&dir);
+    let mut args = vec!["sweep".to_string(), arg(&sc).to_string()];
+    for i in 0..64 {
+        args.push("--set".into());
+        args.push(format!("x{i}.y=1,2"));
+    }
+    args.extend(["--out".into(), "sw".into(), "-q".into()]);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = affsim_in(Some(dir.path()), &a);
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("arms"), "{o}");
+    assert!(!dir.join("sw").exists());
+}
+
+#[test]
+fn timing_never_overwrites_other_files() {
+    let dir = TempDir::new("h-timing");
+    let sc = small(&dir);
+    let before = std::fs::read_to_string(&sc).unwrap();
+    let o = affsim_in(
+        Some(dir.path()),
+        &["run", arg(&sc), "--timing", arg(&sc), "--out", "r", "-q"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert_eq!(std::fs::read_to_string(&sc).unwrap(), before);
+    dir.write("notes.json", "{\"mine\": true}");
+    let o = affsim_in(
+        Some(dir.path()),
+        &[
+            "run",
+            arg(&sc),
+            "--timing",
+            "notes.json",
+            "--out",
+            "r",
+            "-q",
+        ],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(!dir.join("r").exists(), "refused before the run");
+    // a new file, then the same file again (an earlier timing file), and with --shard
+    run_ok(
+        dir.path(),
+        &["run", arg(&sc), "--timing", "t.json", "--out", "r", "-q"],
+    );
+    run_ok(
+        dir.path(),
+        &[
+            "run",
+            arg(&sc),
+            "--timing",
+            "t.json",
+            "--out",
+            "r",
+            "--force",
+            "-q",
+        ],
+    );
+    run_ok(
+        dir.path(),
+        &[
+            "run",
+            arg(&sc),
+            "--timing",
+            "t.json",
+            "--shard",
+            "1/2",
+            "--out",
+            "s",
+            "-q",
+        ],
+    );
+    assert!(
+        json(&std::fs::read_to_string(dir.join("t.json")).unwrap())["per_replication"].is_array()
+    );
+    // --json with --shard is refused (a shard has no summary), not silently ignored
+    let o = affsim_in(
+        Some(dir.path()),
+        &[
+            "run",
+            arg(&sc),
+            "--json",
+            "--shard",
+            "1/2",
+            "--out",
+            "s2",
+            "-q",
+        ],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    let o = affsim_in(
+        Some(dir.path()),
+        &[
+            "sweep",
+            arg(&sc),
+            "--set",
+            "scenario.days=2,3",
+            "--json",
+            "--shard",
+            "1/2",
+            "--out",
+            "sw",
+            "-q",
+        ],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(!dir.join("sw").exists());
+}
+
+#[test]
+fn a_full_or_closed_stdout_is_an_error() {
+    let dir = TempDir::new("h-stdout");
+    let sc = small(&dir);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["run", arg(&sc), "--json", "--out", "r", "-q"])
+        .current_dir(dir.path())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // a full stderr: no panic (exit 101), exit 2
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["validate", "missing.toml"])
+        .current_dir(dir.path())
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // a pipe whose reader has gone (`affsim … | head` after head exits): the reader is closed
+    // before the child starts, so the first write fails with EPIPE
+    #[allow(clippy::incompatible_msrv)]
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+        .args(["completions", "bash"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard output"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
