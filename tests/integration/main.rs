@@ -12,6 +12,7 @@
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
+//! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
 
 mod util;
 
@@ -22,6 +23,7 @@ mod determinism;
 mod explain;
 mod fuzz;
 mod golden;
+mod incentives;
 mod invariants;
 mod properties;
 mod regression;
