@@ -162,7 +162,7 @@ pub const EARNINGS_FLOOR: f64 = 1e-3;
 /// expected earnings per post `e` equal the outside option `o`: logistic(logit(p0) + β·ln(e/o)).
 /// `p0` of 0 or 1 stays 0 or 1 (scripted certainties stay certain).
 pub fn choice_probability(p0: f64, beta: f64, e: f64, o: f64) -> f64 {
-    if p0 <= 0.0 || p0 >= 1.0 || !(o > 0.0) {
+    if p0 <= 0.0 || p0 >= 1.0 || o.is_nan() || o <= 0.0 {
         return p0.clamp(0.0, 1.0);
     }
     logistic(logit(p0) + beta * earnings_ratio(e, o).ln())
@@ -193,7 +193,7 @@ pub fn poisson_at_least(lambda: f64, k: u32) -> f64 {
     if k == 0 {
         return 1.0;
     }
-    if !(lambda > 0.0) {
+    if lambda.is_nan() || lambda <= 0.0 {
         return 0.0;
     }
     let mut term = (-lambda).exp();
@@ -348,7 +348,7 @@ pub fn configured_elasticity(
     );
     let share = share_of(open, shop, total)?;
     let outside = rate_f64(ib.reference_rate) * crate::sim::incentives::median_price(&built.agents);
-    if !(outside > 0.0) || !(total > 0.0) {
+    if outside.is_nan() || outside <= 0.0 || total.is_nan() || total <= 0.0 {
         return Some(0.0);
     }
     let r0 = total / outside;
