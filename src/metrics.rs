@@ -154,6 +154,8 @@ metrics! {
     PlusUnfinished = "plus_unfinished": Count,
     /// Plus participants who received a sample and posted nothing: Haven't fulfilled (PLUS-17).
     PlusNotFulfilled = "plus_not_fulfilled": Count,
+    /// Target invitations accepted (one per creator and invitation).
+    TargetsAccepted = "targets_accepted": Count,
 }
 
 /// Metrics that describe the state at the end of a run rather than flows.

@@ -98,10 +98,27 @@ impl SensResponse {
     }
 }
 
-/// The elasticity the behaviour model is configured with, if it states one.
-fn configured(_s: &Scenario, _lever: SensLever, _response: SensResponse) -> Option<f64> {
-    // coordinator: wire to crate::sim::behaviour::configured_elasticity at merge
-    None
+/// The elasticity the behaviour model is configured with, if it states one
+/// ([`crate::sim::behaviour::configured_elasticity`]; content is compared with its posts figure).
+fn configured(s: &Scenario, lever: SensLever, response: SensResponse) -> Option<f64> {
+    use crate::sim::behaviour::{Lever, Response, configured_elasticity};
+    let lever = match lever {
+        SensLever::OpenRate => Lever::OpenRate,
+        SensLever::ShopPlanRate => Lever::ShopPlanRate,
+        SensLever::TargetRate => Lever::TargetRate,
+        SensLever::TargetFlatFee => Lever::TargetFlatFee,
+        SensLever::PlusRate => Lever::PlusRate,
+        SensLever::PlusTaskReward => Lever::PlusTaskReward,
+        SensLever::PlusChallengePrizes => Lever::PlusChallengePrizes,
+        SensLever::Samples => Lever::Samples,
+        SensLever::DistributorFee => Lever::DistributorFee,
+    };
+    let response = match response {
+        SensResponse::Gmv => Response::Gmv,
+        SensResponse::Participation => Response::Participants,
+        SensResponse::Content => Response::Posts,
+    };
+    configured_elasticity(s, lever, response)
 }
 
 fn scale_rate(r: Rate, k: f64) -> Rate {

@@ -375,6 +375,7 @@ impl Platform {
             let sl = &mut self.books.target.slots[slot as usize];
             sl.status = SlotStatus::Accepted;
             sl.accepted = t;
+            self.tally.count(Metric::TargetsAccepted);
             if matches!(inv.fee, Fee::Flat(_)) {
                 sl.deadline = t.plus_days(inv.submit_days);
             }

@@ -444,6 +444,24 @@ pub struct BehaviourRaw {
     pub buyers: BuyerBehaviourRaw,
     #[serde(default)]
     pub orders: OrderBehaviourRaw,
+    #[serde(default)]
+    pub incentives: IncentiveBehaviourRaw,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncentiveBehaviourRaw {
+    pub enabled: Option<bool>,
+    pub earnings_weight: Option<S<f64>>,
+    pub post_elasticity: Option<S<f64>>,
+    pub max_intensity: Option<S<f64>>,
+    pub active_share: Option<S<f64>>,
+    pub participation_weight: Option<S<f64>>,
+    pub review_days: Option<S<f64>>,
+    pub reference_rate: Option<S<Rate>>,
+    pub outside_sigma: Option<S<f64>>,
+    pub plus_posts: Option<S<f64>>,
+    pub sample_value: Option<S<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -510,6 +528,10 @@ pub struct BuyerBehaviourRaw {
     pub platform_coupon_probability: Option<S<f64>>,
     pub platform_coupon: Option<S<Rate>>,
     pub shipping: Option<S<Money>>,
+    pub follower_exponent: Option<S<f64>>,
+    pub saturation_k: Option<S<f64>>,
+    pub saturation_exponent: Option<S<f64>>,
+    pub price_elasticity: Option<S<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -216,6 +216,55 @@ pub struct Behaviour {
     pub creators: CreatorBehaviour,
     pub buyers: BuyerBehaviour,
     pub orders: OrderBehaviour,
+    /// How creators and buyers respond to money (`[behaviour.incentives]`, docs/behaviour.md).
+    pub incentives: IncentiveBehaviour,
+}
+
+/// The incentive-response model (docs/behaviour.md): creators choose by expected earnings per
+/// post against an outside option; buyers saturate and respond to price. Off, the fixed
+/// probabilities of the other behaviour tables apply as before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncentiveBehaviour {
+    pub enabled: bool,
+    /// β: logit weight of ln(expected earnings per post ÷ outside option) in every choice.
+    pub earnings_weight: f64,
+    /// ε: elasticity of a creator's actions per day to its best expected earnings per post.
+    pub post_elasticity: f64,
+    /// Bounds of the intensive multiplier (E*/O)^ε: [1/max, max].
+    pub max_intensity: f64,
+    /// Share of creators active when their best expected earnings equal their outside option.
+    pub active_share: f64,
+    /// κ: logit weight of ln(E*/O) in the active/idle decision.
+    pub participation_weight: f64,
+    /// Days between a creator's active/idle re-evaluations.
+    pub review_days: f64,
+    /// The commission rate the outside option is worth, per post, on the market's median price.
+    pub reference_rate: Rate,
+    /// Log-space standard deviation of the outside option across creators.
+    pub outside_sigma: f64,
+    /// Expected Task finishing probability floor / Challenge: posts a participant expects to make.
+    pub plus_posts: f64,
+    /// Value of a free sample to the creator, as a share of the product's price.
+    pub sample_value: f64,
+}
+
+impl IncentiveBehaviour {
+    /// The model switched off (legacy fixed probabilities).
+    pub fn off() -> IncentiveBehaviour {
+        IncentiveBehaviour {
+            enabled: false,
+            earnings_weight: 1.0,
+            post_elasticity: 0.5,
+            max_intensity: 10.0,
+            active_share: 0.8,
+            participation_weight: 1.0,
+            review_days: 7.0,
+            reference_rate: Rate(rust_decimal::Decimal::TEN),
+            outside_sigma: 0.5,
+            plus_posts: 3.0,
+            sample_value: 0.5,
+        }
+    }
 }
 
 /// How selected creators and the platform's risk control act in Collaboration Plus.
@@ -352,6 +401,15 @@ pub struct BuyerBehaviour {
     pub platform_coupon: Rate,
     /// Shipping charged per order line (excluded from commission, H-1).
     pub shipping: Money,
+    /// η: views grow as followers^η (η < 1: engagement per follower falls with size). Used only
+    /// with `[behaviour.incentives]` on.
+    pub follower_exponent: f64,
+    /// K: live content items per product at which per-post orders fall by 2^−σ.
+    pub saturation_k: f64,
+    /// σ: per-post orders × (1 + live items on the product ÷ K)^−σ.
+    pub saturation_exponent: f64,
+    /// Price elasticity of demand, applied to coupon discounts (negative).
+    pub price_elasticity: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -71,6 +71,30 @@ impl V<'_> {
             None => default,
         }
     }
+    /// A number from `lo` to `hi` inclusive under `key`, or `default` when absent.
+    fn within(
+        &mut self,
+        v: &Option<Spanned<f64>>,
+        key: &str,
+        default: f64,
+        (lo, hi): (f64, f64),
+    ) -> f64 {
+        match v {
+            Some(s) if !(s.get_ref().is_finite() && (lo..=hi).contains(s.get_ref())) => {
+                self.err(
+                    s.span(),
+                    format!(
+                        "`{key}` must be a number from {lo} to {hi}, got {}",
+                        s.get_ref()
+                    ),
+                    None,
+                );
+                default
+            }
+            Some(s) => *s.get_ref(),
+            None => default,
+        }
+    }
     fn nonneg(&mut self, v: &Option<Spanned<f64>>, key: &str, default: f64) -> f64 {
         match v {
             Some(s) if !(s.get_ref().is_finite() && *s.get_ref() >= 0.0) => {
@@ -1745,12 +1769,92 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             .shipping
             .as_ref()
             .map_or(Money::ZERO, |m| money_checked(v, m, "shipping", minor_unit)),
+        follower_exponent: v.within(&bb.follower_exponent, "follower_exponent", 0.9, (0.0, 1.5)),
+        saturation_k: match v.within(&bb.saturation_k, "saturation_k", 50.0, (0.0, 1e9)) {
+            x if x > 0.0 => x,
+            _ => {
+                if let Some(s) = &bb.saturation_k {
+                    v.err(s.span(), "`saturation_k` must be greater than 0", None);
+                }
+                50.0
+            }
+        },
+        saturation_exponent: v.within(
+            &bb.saturation_exponent,
+            "saturation_exponent",
+            0.3,
+            (0.0, 5.0),
+        ),
+        price_elasticity: v.within(
+            &bb.price_elasticity,
+            "price_elasticity",
+            -2.62,
+            (-20.0, 0.0),
+        ),
+    };
+    let ib = &b.incentives;
+    let incentives_b = {
+        let d = IncentiveBehaviour::off();
+        let reference_rate = match &ib.reference_rate {
+            Some(r)
+                if !(r.get_ref().0 > Decimal::ZERO && r.get_ref().0 <= Decimal::ONE_HUNDRED) =>
+            {
+                v.err(
+                    r.span(),
+                    "`reference_rate` is a commission rate above 0% and at most 100%",
+                    None,
+                );
+                d.reference_rate
+            }
+            Some(r) => *r.get_ref(),
+            None => d.reference_rate,
+        };
+        IncentiveBehaviour {
+            enabled: ib.enabled.unwrap_or(true),
+            earnings_weight: v.within(&ib.earnings_weight, "earnings_weight", 1.0, (0.0, 20.0)),
+            post_elasticity: v.within(&ib.post_elasticity, "post_elasticity", 0.5, (0.0, 5.0)),
+            max_intensity: v.within(&ib.max_intensity, "max_intensity", 10.0, (1.0, 1000.0)),
+            active_share: v.within(&ib.active_share, "active_share", 0.8, (0.0, 1.0)),
+            participation_weight: v.within(
+                &ib.participation_weight,
+                "participation_weight",
+                1.0,
+                (0.0, 20.0),
+            ),
+            review_days: match v.within(&ib.review_days, "review_days", 7.0, (0.0, 3650.0)) {
+                x if x > 0.0 => x,
+                _ => {
+                    if let Some(s) = &ib.review_days {
+                        v.err(s.span(), "`review_days` must be greater than 0", None);
+                    }
+                    7.0
+                }
+            },
+            reference_rate,
+            outside_sigma: v.within(&ib.outside_sigma, "outside_sigma", 0.5, (0.0, 5.0)),
+            plus_posts: v.within(&ib.plus_posts, "plus_posts", 3.0, (1.0, 1000.0)),
+            sample_value: v.within(&ib.sample_value, "sample_value", 0.5, (0.0, 10.0)),
+        }
     };
     // Order volume, refused up front when it could not finish: per post, and over the run.
     {
-        let per_follower = (buyers_b.views_per_follower * buyers_b.conversion_rate)
-            .max(buyers_b.live_views_per_follower * buyers_b.live_conversion_rate)
-            * buyers_b.fit_multiplier.max(1.0);
+        // The same mean the draw uses (crate::sim::behaviour::mean_orders), with fit and
+        // without saturation: an upper bound per post.
+        let on = incentives_b.enabled;
+        let per_post_at = |followers: f64| {
+            [ContentKind::Video, ContentKind::Live]
+                .into_iter()
+                .map(|k| crate::sim::behaviour::mean_orders(&buyers_b, on, followers, true, k, 0))
+                .fold(0.0, f64::max)
+                .max(crate::sim::behaviour::mean_orders(
+                    &buyers_b,
+                    on,
+                    followers,
+                    false,
+                    ContentKind::Video,
+                    0,
+                ))
+        };
         let named_max = named
             .creators
             .iter()
@@ -1758,7 +1862,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             .fold(0.0, f64::max);
         let pop = populations.creators.as_ref();
         let pop_mean = pop.map_or(0.0, |p| p.followers.mean());
-        let per_post = named_max.max(pop_mean) * per_follower;
+        let per_post = per_post_at(named_max.max(pop_mean));
         let sp = bb
             .views_per_follower
             .as_ref()
@@ -1779,11 +1883,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 + pop.map_or(0.0, |p| p.followers.mean() * f64::from(p.count)))
                 / n.max(1.0);
             let posts = n * creators_b.actions_per_day * f64::from(days);
-            let orders = posts * mean_followers * per_follower;
+            let orders = posts * per_post_at(mean_followers);
             if orders > 2e9 {
                 v.err(sp, format!(
                     "the behaviour would place about {orders:.3e} order lines ({posts:.3e} actions × {:.3e} orders each); at most 2e9 per replication are supported",
-                    mean_followers * per_follower
+                    per_post_at(mean_followers)
                 ), None);
             }
         }
@@ -2720,6 +2824,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             creators: creators_b,
             buyers: buyers_b,
             orders: orders_b,
+            incentives: incentives_b,
         },
         script,
         orders,

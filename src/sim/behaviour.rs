@@ -8,7 +8,9 @@ use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::model::{ContentKind, Creator, Product};
 use crate::scenario::dist::unit;
-use crate::scenario::{Approval, ApprovalPolicy, BuyerBehaviour, CreatorBehaviour, Dist};
+use crate::scenario::{
+    Approval, ApprovalPolicy, BuyerBehaviour, CreatorBehaviour, Dist, IncentiveBehaviour,
+};
 use crate::time::DAY;
 
 /// Converts a delay in days to whole minutes (at least `min`).
@@ -58,30 +60,82 @@ pub fn decide_application<R: Rng + ?Sized>(a: &Approval, c: &Creator, rng: &mut 
     (approve, days_to_minutes(a.delay.sample(rng), 0))
 }
 
-/// How many orders a piece of content brings, drawn from views × conversion.
-pub fn orders_for_content<R: Rng + ?Sized>(
+/// The mean number of orders a post brings: the one formula behind [`orders_for_content`]'s
+/// draw, creators' expected earnings and validation's capacity estimate. `response` switches on
+/// the buyer responses of the incentive model (docs/behaviour.md): views grow as followers^η,
+/// orders per post fall as (1 + live items on the product ÷ K)^−σ, and coupons raise demand
+/// through the price elasticity. Off, it is followers × views × conversion × fit, as before.
+pub fn mean_orders(
     b: &BuyerBehaviour,
-    c: &Creator,
-    p: &Product,
+    response: bool,
+    followers: f64,
+    fit: bool,
     kind: ContentKind,
-    rng: &mut R,
-) -> u32 {
+    live_on_product: u32,
+) -> f64 {
     let (per_follower, conv) = match kind {
         ContentKind::Video => (b.views_per_follower, b.conversion_rate),
         ContentKind::Live => (b.live_views_per_follower, b.live_conversion_rate),
     };
+    let fit = if fit { b.fit_multiplier } else { 1.0 };
+    if !response {
+        return followers * per_follower * conv * fit;
+    }
+    let reach = REACH_UNIT * (followers.max(0.0) / REACH_UNIT).powf(b.follower_exponent);
+    let saturation =
+        (1.0 + f64::from(live_on_product) / b.saturation_k).powf(-b.saturation_exponent);
+    reach * per_follower * conv * fit * saturation * coupon_demand(b)
+}
+
+/// Followers at which the follower-size effect is neutral (views = followers × views per
+/// follower at exactly this size).
+pub const REACH_UNIT: f64 = 1000.0;
+
+/// The demand multiplier of coupons: E[(price paid ÷ list price)^elasticity] over the coupon
+/// draws (seller coupon, then platform coupon, independently).
+pub fn coupon_demand(b: &BuyerBehaviour) -> f64 {
+    let e = b.price_elasticity;
+    let ds = rate_f64(b.seller_coupon);
+    let dp = rate_f64(b.platform_coupon);
+    let (ps, pp) = (b.seller_coupon_probability, b.platform_coupon_probability);
+    let f = |d: f64| (1.0 - d).max(0.01).powf(e);
+    (1.0 - ps) * (1.0 - pp)
+        + ps * (1.0 - pp) * f(ds)
+        + (1.0 - ps) * pp * f(dp)
+        + ps * pp * f(1.0 - (1.0 - ds) * (1.0 - dp))
+}
+
+/// A rate as a fraction (behaviour scoring only: money becomes f64 nowhere else).
+pub fn rate_f64(r: crate::money::Rate) -> f64 {
+    r.percent_f64() / 100.0
+}
+
+/// How many orders a piece of content brings: Poisson around [`mean_orders`] × lognormal views
+/// noise (mean 1).
+pub fn orders_for_content<R: Rng + ?Sized>(
+    b: &BuyerBehaviour,
+    response: bool,
+    c: &Creator,
+    p: &Product,
+    kind: ContentKind,
+    live_on_product: u32,
+    rng: &mut R,
+) -> u32 {
     let noise = if b.views_sigma > 0.0 {
         let z: f64 = rand_distr::StandardNormal.sample(rng);
         (b.views_sigma * z - b.views_sigma * b.views_sigma / 2.0).exp()
     } else {
         1.0
     };
-    let fit = if c.has_category(p.category) {
-        b.fit_multiplier
-    } else {
-        1.0
-    };
-    let lambda = f64::from(c.followers) * per_follower * noise * conv * fit;
+    let mean = mean_orders(
+        b,
+        response,
+        f64::from(c.followers),
+        c.has_category(p.category),
+        kind,
+        live_on_product,
+    );
+    let lambda = mean * noise;
     if lambda.is_nan() || lambda <= 0.0 || !lambda.is_finite() {
         return 0;
     }
@@ -89,6 +143,94 @@ pub fn orders_for_content<R: Rng + ?Sized>(
     Poisson::new(lambda.min(1e6))
         .map(|d| d.sample(rng).min(1e7) as u32)
         .unwrap_or(0)
+}
+
+/// The logistic function.
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The log-odds of `p` (±∞ at 0 and 1, so certain choices stay certain).
+pub fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// The smallest earnings ratio a choice considers (log earnings need a floor).
+pub const EARNINGS_FLOOR: f64 = 1e-3;
+
+/// The probability of a yes/no choice whose base probability `p0` applies when the opportunity's
+/// expected earnings per post `e` equal the outside option `o`: logistic(logit(p0) + β·ln(e/o)).
+/// `p0` of 0 or 1 stays 0 or 1 (scripted certainties stay certain).
+pub fn choice_probability(p0: f64, beta: f64, e: f64, o: f64) -> f64 {
+    if p0 <= 0.0 || p0 >= 1.0 || o.is_nan() || o <= 0.0 {
+        return p0.clamp(0.0, 1.0);
+    }
+    logistic(logit(p0) + beta * earnings_ratio(e, o).ln())
+}
+
+/// e/o, floored at [`EARNINGS_FLOOR`].
+pub fn earnings_ratio(e: f64, o: f64) -> f64 {
+    if o > 0.0 && e.is_finite() {
+        (e / o).max(EARNINGS_FLOOR)
+    } else {
+        1.0
+    }
+}
+
+/// The intensive margin: actions per day × (E*/O)^ε, the multiplier bounded to [1/max, max].
+pub fn intensity(ib: &IncentiveBehaviour, best: f64, outside: f64) -> f64 {
+    let m = earnings_ratio(best, outside).powf(ib.post_elasticity);
+    m.clamp(1.0 / ib.max_intensity, ib.max_intensity)
+}
+
+/// The extensive margin: P(active) = logistic(logit(active share) + κ·ln(E*/O)).
+pub fn active_probability(ib: &IncentiveBehaviour, best: f64, outside: f64) -> f64 {
+    choice_probability(ib.active_share, ib.participation_weight, best, outside)
+}
+
+/// P(X ≥ k) for X ~ Poisson(λ).
+pub fn poisson_at_least(lambda: f64, k: u32) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda.is_nan() || lambda <= 0.0 {
+        return 0.0;
+    }
+    let mut term = (-lambda).exp();
+    let mut below = term;
+    for i in 1..k {
+        term *= lambda / f64::from(i);
+        below += term;
+    }
+    (1.0 - below).clamp(0.0, 1.0)
+}
+
+/// Minutes until a creator's next action: exponential with `actions_per_day` × `intensity`.
+pub fn next_action_scaled<R: Rng + ?Sized>(
+    b: &CreatorBehaviour,
+    intensity: f64,
+    rng: &mut R,
+) -> Option<u32> {
+    let rate = b.actions_per_day * intensity;
+    if rate <= 0.0 || !rate.is_finite() {
+        return None;
+    }
+    let e: f64 = Exp1.sample(rng);
+    Some(days_to_minutes(e / rate, 1))
+}
+
+/// A creator's utility for a product by expected earnings: β·ln(E/O) + fit + Gumbel noise.
+pub fn earnings_score<R: Rng + ?Sized>(
+    ib: &IncentiveBehaviour,
+    b: &CreatorBehaviour,
+    e: f64,
+    outside: f64,
+    fit: bool,
+    rng: &mut R,
+) -> f64 {
+    let u = unit(rng).max(1e-12);
+    ib.earnings_weight * earnings_ratio(e, outside).ln() + if fit { b.fit_weight } else { 0.0 }
+        - (-u.ln()).ln()
 }
 
 /// Minutes until the next of `remaining` orders of a content item, given `elapsed` minutes since
@@ -134,6 +276,98 @@ pub fn quantity<R: Rng + ?Sized>(weights: &[f64], rng: &mut R) -> u32 {
 /// Draws a delay in minutes from a distribution in days.
 pub fn delay<R: Rng + ?Sized>(d: &Dist, rng: &mut R) -> u32 {
     days_to_minutes(d.sample(rng), 0)
+}
+
+/// A policy lever a product team can move (the sensitivity report's rows).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Lever {
+    OpenRate,
+    ShopPlanRate,
+    TargetRate,
+    TargetFlatFee,
+    PlusRate,
+    PlusTaskReward,
+    PlusChallengePrizes,
+    Samples,
+    DistributorFee,
+}
+
+/// A market-wide response to a lever.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Response {
+    Gmv,
+    Posts,
+    Participants,
+}
+
+/// The elasticity of `response` to a small proportional change of `lever` (applied to every
+/// instance of it in the scenario) that the configured parameters imply, or None where there is
+/// no closed form.
+///
+/// With `[behaviour.incentives]` off, behaviour ignores money: every figure is 0. With it on,
+/// the closed forms are for the rates of the market's search (docs/behaviour.md, "Configured
+/// elasticities"): scaling every Open rate (or every Shop plan rate) by s scales a creator's
+/// expected earnings per post by s^share, where share is the lever's part of the
+/// popularity-weighted value of a search (price × rate) at the start. Posts then respond with
+///   share × E[P·m·(ε·[m unclamped] + κ·(1 − P))] ÷ E[P·m],
+/// the expectation over creators' outside options (E*/O = r0·e^(−σz), z standard normal;
+/// P = P(active), m = intensive multiplier) at the start, where E* is the value of a search.
+/// GMV responds as posts do when saturation is off (`saturation_exponent = 0`; product shares
+/// are unchanged by a uniform scaling); with saturation on there is no closed form (None).
+pub fn configured_elasticity(
+    scenario: &crate::scenario::Scenario,
+    lever: Lever,
+    response: Response,
+) -> Option<f64> {
+    let ib = &scenario.behaviour.incentives;
+    if !ib.enabled {
+        return Some(0.0);
+    }
+    let share_of = |open: f64, shop: f64, total: f64| match lever {
+        Lever::OpenRate => Some(if total > 0.0 { open / total } else { 0.0 }),
+        Lever::ShopPlanRate => Some(if total > 0.0 { shop / total } else { 0.0 }),
+        _ => None,
+    };
+    if response == Response::Participants {
+        return None;
+    }
+    if response == Response::Gmv && scenario.behaviour.buyers.saturation_exponent > 0.0 {
+        return None;
+    }
+    if !matches!(lever, Lever::OpenRate | Lever::ShopPlanRate) {
+        return None;
+    }
+    let mut streams = crate::sim::rng::Streams::new(scenario.seed, 0);
+    let built = crate::sim::population::build(scenario, &mut streams.population);
+    let (open, shop, total) = crate::sim::incentives::search_value(
+        &built.agents,
+        &built.books,
+        crate::time::SimTime::ZERO,
+        1.0,
+        1.0,
+    );
+    let share = share_of(open, shop, total)?;
+    let outside = rate_f64(ib.reference_rate) * crate::sim::incentives::median_price(&built.agents);
+    if outside.is_nan() || outside <= 0.0 || total.is_nan() || total <= 0.0 {
+        return Some(0.0);
+    }
+    let r0 = total / outside;
+    // E over z ~ N(0, 1) by the trapezoid rule on [−8, 8].
+    let (mut num, mut den) = (0.0, 0.0);
+    let steps = 1600;
+    for k in 0..=steps {
+        let z = -8.0 + 16.0 * f64::from(k) / f64::from(steps);
+        let wz = (-z * z / 2.0).exp();
+        let r = r0 * (-ib.outside_sigma * z).exp();
+        let raw = earnings_ratio(r, 1.0).powf(ib.post_elasticity);
+        let clamped = raw > ib.max_intensity || raw < 1.0 / ib.max_intensity;
+        let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
+        let p = active_probability(ib, r, 1.0);
+        let eps = if clamped { 0.0 } else { ib.post_elasticity };
+        num += wz * p * m * (eps + ib.participation_weight * (1.0 - p));
+        den += wz * p * m;
+    }
+    Some(if den > 0.0 { share * num / den } else { 0.0 })
 }
 
 #[cfg(test)]

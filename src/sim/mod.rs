@@ -5,6 +5,7 @@
 //! pay, and aggregates as it goes: settled lines are folded into tallies and freed.
 
 pub mod behaviour;
+pub(crate) mod incentives;
 pub mod policy;
 pub mod population;
 pub mod queue;
@@ -287,7 +288,31 @@ struct World<'s> {
     sink: Option<Box<dyn LedgerSink>>,
     /// The first error the sink reported (the run stops at once).
     sink_error: Option<std::io::Error>,
+    /// The incentive-response model's per-creator and per-product state (docs/behaviour.md).
+    inc: Incentives,
 }
+
+/// Per-creator state of the incentive model, in flat vectors indexed by creator (and live
+/// content counts by product). Empty when the model is off.
+#[derive(Default)]
+struct Incentives {
+    on: bool,
+    /// O_c: outside option per post (money as f64, behaviour scoring only).
+    outside: Vec<f32>,
+    /// Smoothed expected earnings per post of what the creator posts (its showcase), or the
+    /// value of a search while its showcase is empty.
+    earned: Vec<f32>,
+    /// Extra expected earnings per post from a Plus it joined, until `bonus_until`.
+    bonus: Vec<f32>,
+    bonus_until: Vec<SimTime>,
+    active: Vec<bool>,
+    review_at: Vec<SimTime>,
+    /// Live content items (still bringing orders) per product: saturation.
+    live_on: Vec<u32>,
+}
+
+/// Weight of a new observation in a creator's smoothed expected earnings.
+const EARNED_WEIGHT: f32 = 0.3;
 
 /// The platform's books and the agents of a replication at some time, for explanations.
 pub struct State {
@@ -385,7 +410,11 @@ impl<'s> World<'s> {
             stopped: false,
             sink: None,
             sink_error: None,
+            inc: Incentives::default(),
         };
+        if sc.behaviour.incentives.enabled {
+            w.init_incentives();
+        }
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
                 Action::OpenRate { .. }
@@ -407,7 +436,13 @@ impl<'s> World<'s> {
             w.q.push(s.at, phase, Ev::Script(i as u32));
         }
         for c in 0..n_creators {
-            if let Some(m) = behaviour::next_action(&sc.behaviour.creators, &mut w.rng.creators) {
+            let m = if w.inc.on {
+                let k = w.intensity(CreatorId(c as u32), SimTime::ZERO);
+                behaviour::next_action_scaled(&sc.behaviour.creators, k, &mut w.rng.creators)
+            } else {
+                behaviour::next_action(&sc.behaviour.creators, &mut w.rng.creators)
+            };
+            if let Some(m) = m {
                 w.q.push(SimTime(m), Phase::Agent, Ev::Wake(CreatorId(c as u32)));
             }
         }
@@ -853,13 +888,31 @@ impl World<'_> {
             self.sc.region.minor_unit,
         );
         let selected = d.creators.clone();
-        if !self.pf.plus_start(c, d.creators, d.reward, d.rank_rewards) || camp.scripted {
+        if !self
+            .pf
+            .plus_start(c, d.creators.clone(), d.reward, d.rank_rewards.clone())
+            || camp.scripted
+        {
             return;
         }
         let pb = &self.sc.behaviour.plus;
+        let n_selected = selected.len();
         for creator in selected {
+            let p_join = if self.inc.on {
+                // Expected earnings per post of joining, reward or prizes included.
+                let (e, _) =
+                    self.plus_join_earnings(creator, c, t, d.reward, &d.rank_rewards, n_selected);
+                behaviour::choice_probability(
+                    pb.join_probability,
+                    self.sc.behaviour.incentives.earnings_weight,
+                    e,
+                    f64::from(self.inc.outside[creator.idx()]),
+                )
+            } else {
+                pb.join_probability
+            };
             let r = &mut self.rng.platform;
-            if unit(r) < pb.join_probability {
+            if unit(r) < p_join {
                 let at = t.plus_minutes(behaviour::delay(&pb.join_delay, r));
                 if at < camp.end {
                     self.q.push(
@@ -878,6 +931,9 @@ impl World<'_> {
     fn plus_join(&mut self, t: SimTime, c: u32, creator: CreatorId, scripted: bool) {
         match self.pf.plus_join(c, creator, t) {
             Ok(part) => {
+                if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
+                    self.commit_to_plus(t, c, creator);
+                }
                 let camp = &self.pf.books.plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
@@ -1050,8 +1106,20 @@ impl World<'_> {
                 self.q.push(close, Phase::Control, Ev::TargetExpire(s));
             }
             if !scripted {
+                let p_accept = if self.inc.on {
+                    let creator = self.pf.books.target.slots[s as usize].creator;
+                    let e = self.target_earnings(creator, inv, t);
+                    behaviour::choice_probability(
+                        tb.accept_probability,
+                        self.sc.behaviour.incentives.earnings_weight,
+                        e,
+                        f64::from(self.inc.outside[creator.idx()]),
+                    )
+                } else {
+                    tb.accept_probability
+                };
                 let r = &mut self.rng.creators;
-                let accept = unit(r) < tb.accept_probability;
+                let accept = unit(r) < p_accept;
                 let d = behaviour::delay(&tb.accept_delay, r);
                 self.q.push(
                     t.plus_minutes(d),
@@ -1477,7 +1545,16 @@ impl World<'_> {
             return;
         }
         let b = &self.sc.behaviour.creators;
-        if let Some(m) = behaviour::next_action(b, &mut self.rng.creators) {
+        let next = if self.inc.on {
+            if !self.review(t, c) {
+                return;
+            }
+            let k = self.intensity(c, t);
+            behaviour::next_action_scaled(b, k, &mut self.rng.creators)
+        } else {
+            behaviour::next_action(b, &mut self.rng.creators)
+        };
+        if let Some(m) = next {
             self.q.push(t.plus_minutes(m), Phase::Agent, Ev::Wake(c));
         }
         let n = self.pf.showcase[c.idx()].len() as u32;
@@ -1496,6 +1573,14 @@ impl World<'_> {
             };
             let authorised = kind == ContentKind::Video
                 && unit(&mut self.rng.creators) < b.authorise_probability;
+            if self.inc.on {
+                // What the posted product pays now (a rate cut or an ended plan shows here).
+                let e = self
+                    .pf
+                    .current_rate(&self.agents, c, e.product, t)
+                    .map_or(0.0, |r| self.commission_per_post(c, e.product, r));
+                self.observe_earnings(c, e);
+            }
             self.post(t, c, e.product, kind, authorised, None);
         }
     }
@@ -1503,7 +1588,25 @@ impl World<'_> {
     fn explore(&mut self, t: SimTime, c: CreatorId) {
         use rand_distr::Distribution;
         let db = &self.sc.behaviour.distributors;
-        if !self.links.is_empty() && unit(&mut self.rng.creators) < db.link_probability {
+        if !self.links.is_empty() && self.inc.on {
+            // The link's creator part × price × expected orders against the outside option.
+            let u = unit(&mut self.rng.creators);
+            let reg = self.links[(self.rng.creators.next_u64() % self.links.len() as u64) as usize];
+            let r = &self.pf.books.dist.registrations[reg as usize];
+            let e = self.commission_per_post(c, r.product, r.creator_rate);
+            let p = behaviour::choice_probability(
+                db.link_probability,
+                self.sc.behaviour.incentives.earnings_weight,
+                e,
+                f64::from(self.inc.outside[c.idx()]),
+            );
+            if u < p && self.pf.books.dist.valid(reg, t) {
+                let _ = self
+                    .pf
+                    .add_link(&self.agents, c, reg, db.lower_link_choice, t);
+                return;
+            }
+        } else if !self.links.is_empty() && unit(&mut self.rng.creators) < db.link_probability {
             let reg = self.links[(self.rng.creators.next_u64() % self.links.len() as u64) as usize];
             if self.pf.books.dist.valid(reg, t) {
                 let _ = self
@@ -1516,7 +1619,8 @@ impl World<'_> {
             return;
         };
         let b = &self.sc.behaviour.creators;
-        let mut best: Option<(f64, ProductId)> = None;
+        let ib = &self.sc.behaviour.incentives;
+        let mut best: Option<(f64, ProductId, f64)> = None;
         for _ in 0..b.candidates {
             let p = ProductId(pick.sample(&mut self.rng.creators) as u32);
             if self.pf.showcase_entry(c, p).is_some() {
@@ -1525,25 +1629,56 @@ impl World<'_> {
             let Some(rate) = self.pf.offered_rate(&self.agents, c, p, t) else {
                 continue;
             };
-            let pct = rate.percent_f64();
-            let s = behaviour::product_score(
-                b,
-                &self.agents.creators[c.idx()],
-                &self.agents.products[p.idx()],
-                pct,
-                &mut self.rng.creators,
-            );
-            if best.is_none_or(|(bs, _)| s > bs) {
-                best = Some((s, p));
+            let (s, e) = if self.inc.on {
+                let e = self.candidate_earnings(c, p, rate);
+                let fit = self.agents.creators[c.idx()]
+                    .has_category(self.agents.products[p.idx()].category);
+                let o = f64::from(self.inc.outside[c.idx()]);
+                (
+                    behaviour::earnings_score(ib, b, e, o, fit, &mut self.rng.creators),
+                    e,
+                )
+            } else {
+                let pct = rate.percent_f64();
+                let s = behaviour::product_score(
+                    b,
+                    &self.agents.creators[c.idx()],
+                    &self.agents.products[p.idx()],
+                    pct,
+                    &mut self.rng.creators,
+                );
+                (s, 0.0)
+            };
+            if best.is_none_or(|(bs, _, _)| s > bs) {
+                best = Some((s, p, e));
             }
         }
-        let Some((_, p)) = best else { return };
+        let Some((_, p, e)) = best else { return };
+        if self.inc.on {
+            self.observe_earnings(c, e);
+        }
         if self.pf.books.open_by_product[p.idx()].is_some() {
             self.apply(t, c, p, false);
             let listing = self.pf.books.open_by_product[p.idx()].unwrap_or(0);
             let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+            let p_sample = if self.inc.on {
+                // A free sample adds its value (a share of the price) to one post's earnings.
+                let price: f64 = self.agents.products[p.idx()]
+                    .price
+                    .0
+                    .try_into()
+                    .unwrap_or(0.0);
+                behaviour::choice_probability(
+                    b.sample_request_probability,
+                    ib.earnings_weight,
+                    e + price * ib.sample_value,
+                    f64::from(self.inc.outside[c.idx()]),
+                )
+            } else {
+                b.sample_request_probability
+            };
             if self.pf.books.open_plans[plan].samples.is_some()
-                && unit(&mut self.rng.creators) < b.sample_request_probability
+                && unit(&mut self.rng.creators) < p_sample
             {
                 self.request_sample(t, c, p, false);
             }
@@ -1573,13 +1708,18 @@ impl World<'_> {
         }
         let n = behaviour::orders_for_content(
             &self.sc.behaviour.buyers,
+            self.inc.on,
             &self.agents.creators[c.idx()],
             &self.agents.products[p.idx()],
             kind,
+            self.inc.live_on.get(p.idx()).copied().unwrap_or(0),
             &mut self.rng.buyers,
         );
         if n == 0 {
             return;
+        }
+        if let Some(x) = self.inc.live_on.get_mut(p.idx()) {
+            *x += 1;
         }
         let item = Content {
             creator: c,
@@ -1685,6 +1825,11 @@ impl World<'_> {
         let c = &mut self.content[ci as usize];
         c.remaining -= 1;
         if c.remaining == 0 || t >= self.end {
+            if c.remaining == 0 {
+                if let Some(x) = self.inc.live_on.get_mut(c.product.idx()) {
+                    *x = x.saturating_sub(1);
+                }
+            }
             self.content_free.push(ci);
             return;
         }

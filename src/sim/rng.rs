@@ -18,6 +18,8 @@ pub enum Purpose {
     Logistics = 3,
     Sellers = 4,
     Platform = 5,
+    /// Creators' outside options (the incentive model), drawn once per replication.
+    Incentives = 6,
 }
 
 /// The random streams of one replication.
@@ -28,6 +30,7 @@ pub struct Streams {
     pub logistics: ChaCha8Rng,
     pub sellers: ChaCha8Rng,
     pub platform: ChaCha8Rng,
+    pub incentives: ChaCha8Rng,
 }
 
 /// The 32-byte key of replication `rep` under `seed`.
@@ -54,6 +57,7 @@ impl Streams {
             logistics: s(Purpose::Logistics),
             sellers: s(Purpose::Sellers),
             platform: s(Purpose::Platform),
+            incentives: s(Purpose::Incentives),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! - `parquet`: `affsim run --parquet` with and without the `parquet` feature.
 //! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 //! - `hardening`: issue 13 — nothing deleted that affsim did not write, signals, merge checks, limits, outputs.
+//! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
 
 mod util;
 
@@ -35,6 +36,7 @@ mod explain;
 mod fuzz;
 mod golden;
 mod hardening;
+mod incentives;
 mod invariants;
 mod parquet;
 mod properties;

@@ -1,0 +1,311 @@
+//! The incentive model inside the simulator: creators' expected earnings per post, outside
+//! options, intensive and extensive margins, and the choices that use them (docs/behaviour.md).
+
+use rand_distr::Distribution;
+
+use super::{EARNED_WEIGHT, Incentives, World, behaviour};
+use crate::model::{ContentKind, CreatorId, ProductId};
+use crate::rules::plus::{Objective, PlusKind};
+use crate::scenario::dist::unit;
+use crate::time::SimTime;
+
+/// The popularity-weighted median price of eligible products (the outside option's scale).
+pub(crate) fn median_price(agents: &crate::model::Agents) -> f64 {
+    let mut prices: Vec<(f64, f64)> = agents
+        .products
+        .iter()
+        .filter(|p| p.eligible)
+        .map(|p| (p.price.0.try_into().unwrap_or(0.0), p.popularity))
+        .collect();
+    prices.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = prices.iter().map(|x| x.1).sum();
+    let mut acc = 0.0;
+    for (price, wt) in &prices {
+        acc += wt;
+        if acc >= total / 2.0 {
+            return *price;
+        }
+    }
+    prices.last().map_or(1.0, |x| x.0)
+}
+
+/// The value per order of a product search: Σ popularity × price × rate ÷ Σ popularity over
+/// eligible products, where the rate is the product's Open rate at `t`, else its seller's Shop
+/// plan rate, else nothing. Also used by `configured_elasticity`.
+pub(crate) fn search_value(
+    agents: &crate::model::Agents,
+    books: &crate::rules::plans::Books,
+    t: SimTime,
+    open_scale: f64,
+    shop_scale: f64,
+) -> (f64, f64, f64) {
+    let (mut open, mut shop, mut wsum) = (0.0, 0.0, 0.0);
+    for (i, p) in agents.products.iter().enumerate() {
+        if !p.eligible {
+            continue;
+        }
+        wsum += p.popularity;
+        let price: f64 = p.price.0.try_into().unwrap_or(0.0);
+        if let Some(l) = books.open_by_product.get(i).copied().flatten() {
+            if let Some((r, _)) = books.open_listings[l as usize].rate.at(t) {
+                open += p.popularity * price * behaviour::rate_f64(r) * open_scale;
+                continue;
+            }
+        }
+        if let Some(Some(h)) = books.shop.get(p.seller.idx()) {
+            if let Some((r, _)) = h.at(t) {
+                shop += p.popularity * price * behaviour::rate_f64(r) * shop_scale;
+            }
+        }
+    }
+    if wsum > 0.0 {
+        (open / wsum, shop / wsum, (open + shop) / wsum)
+    } else {
+        (0.0, 0.0, 0.0)
+    }
+}
+
+impl World<'_> {
+    /// Draws outside options and sets every creator's starting expectations.
+    pub(super) fn init_incentives(&mut self) {
+        let ib = &self.sc.behaviour.incentives;
+        let n = self.agents.creators.len();
+        let (_, _, sv) = search_value(&self.agents, &self.pf.books, SimTime::ZERO, 1.0, 1.0);
+        let scale = behaviour::rate_f64(ib.reference_rate) * median_price(&self.agents);
+        let mut inc = Incentives {
+            on: true,
+            outside: Vec::with_capacity(n),
+            earned: Vec::with_capacity(n),
+            bonus: vec![0.0; n],
+            bonus_until: vec![SimTime::ZERO; n],
+            active: vec![true; n],
+            review_at: vec![SimTime::ZERO; n],
+            live_on: vec![0; self.agents.products.len()],
+        };
+        for c in 0..n {
+            let q = self.base_orders(CreatorId(c as u32));
+            let z: f64 = rand_distr::StandardNormal.sample(&mut self.rng.incentives);
+            let noise = (ib.outside_sigma * z).exp();
+            inc.outside.push((scale * q * noise).max(1e-9) as f32);
+            inc.earned.push((q * sv) as f32);
+        }
+        self.inc = inc;
+    }
+
+    /// Expected orders of a video by `c` with no category fit and no saturation.
+    fn base_orders(&self, c: CreatorId) -> f64 {
+        behaviour::mean_orders(
+            &self.sc.behaviour.buyers,
+            true,
+            f64::from(self.agents.creators[c.idx()].followers),
+            false,
+            ContentKind::Video,
+            0,
+        )
+    }
+
+    /// Expected orders per post of `c` about `p` (the same mean the draw uses).
+    pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
+        let cr = &self.agents.creators[c.idx()];
+        behaviour::mean_orders(
+            &self.sc.behaviour.buyers,
+            true,
+            f64::from(cr.followers),
+            cr.has_category(self.agents.products[p.idx()].category),
+            kind,
+            self.inc.live_on.get(p.idx()).copied().unwrap_or(0),
+        )
+    }
+
+    /// E(c, p): price × the rate the rules engine would pay `c` on `p` at `t` × expected orders.
+    pub(super) fn commission_per_post(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        rate: crate::money::Rate,
+    ) -> f64 {
+        let price: f64 = self.agents.products[p.idx()]
+            .price
+            .0
+            .try_into()
+            .unwrap_or(0.0);
+        price * behaviour::rate_f64(rate) * self.expected_orders(c, p, ContentKind::Video)
+    }
+
+    /// E*_c: what the creator expects to earn per post now.
+    pub(super) fn best_earnings(&self, c: CreatorId, t: SimTime) -> f64 {
+        let i = c.idx();
+        let bonus = if t < self.inc.bonus_until[i] {
+            f64::from(self.inc.bonus[i])
+        } else {
+            0.0
+        };
+        f64::from(self.inc.earned[i]) + bonus
+    }
+
+    /// The intensive multiplier of `c`'s actions per day.
+    pub(super) fn intensity(&self, c: CreatorId, t: SimTime) -> f64 {
+        behaviour::intensity(
+            &self.sc.behaviour.incentives,
+            self.best_earnings(c, t),
+            f64::from(self.inc.outside[c.idx()]),
+        )
+    }
+
+    /// Folds an observed expected earnings per post into the creator's smoothed value.
+    pub(super) fn observe_earnings(&mut self, c: CreatorId, e: f64) {
+        let x = &mut self.inc.earned[c.idx()];
+        *x += EARNED_WEIGHT * (e as f32 - *x);
+    }
+
+    /// The extensive margin at a wake: re-evaluates active/idle when due. Returns whether the
+    /// creator acts now; an idle creator's next wake is its next review.
+    pub(super) fn review(&mut self, t: SimTime, c: CreatorId) -> bool {
+        let i = c.idx();
+        if t >= self.inc.review_at[i] {
+            let ib = &self.sc.behaviour.incentives;
+            let p = behaviour::active_probability(
+                ib,
+                self.best_earnings(c, t),
+                f64::from(self.inc.outside[i]),
+            );
+            self.inc.active[i] = unit(&mut self.rng.creators) < p;
+            self.inc.review_at[i] = t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
+        }
+        if !self.inc.active[i] {
+            let at = self.inc.review_at[i];
+            self.q
+                .push(at, super::queue::Phase::Agent, super::Ev::Wake(c));
+        }
+        self.inc.active[i]
+    }
+
+    /// Utility-scored value of a candidate product for `c`, or None when it pays nothing.
+    pub(super) fn candidate_earnings(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        rate: crate::money::Rate,
+    ) -> f64 {
+        self.commission_per_post(c, p, rate)
+    }
+
+    /// Expected earnings per post of joining Plus collaboration `camp` for `c`: commission on
+    /// its products at the Plus rate (or the rate the rules engine offers) plus the Task reward
+    /// × P(finish) ÷ posts, or a Challenge's prizes ÷ selected creators ÷ posts. Also returns the
+    /// part that comes from the reward or prizes (the bonus while the collaboration runs).
+    pub(super) fn plus_join_earnings(
+        &self,
+        c: CreatorId,
+        camp: u32,
+        t: SimTime,
+        reward: crate::money::Money,
+        rank_rewards: &[crate::money::Money],
+        selected: usize,
+    ) -> (f64, f64) {
+        let ib = &self.sc.behaviour.incentives;
+        let cp = &self.pf.books.plus.campaigns[camp as usize];
+        let n = cp.products.len().max(1) as f64;
+        let (mut comm, mut q, mut price) = (0.0, 0.0, 0.0);
+        for &p in &cp.products {
+            let rate = cp
+                .rate
+                .or_else(|| self.pf.offered_rate(&self.agents, c, p, t))
+                .unwrap_or_default();
+            comm += self.commission_per_post(c, p, rate) / n;
+            q += self.expected_orders(c, p, ContentKind::Video) / n;
+            let pr: f64 = self.agents.products[p.idx()]
+                .price
+                .0
+                .try_into()
+                .unwrap_or(0.0);
+            price += pr / n;
+        }
+        let extra = match &cp.kind {
+            PlusKind::Task { tasks, .. } => {
+                let posts = tasks
+                    .iter()
+                    .filter(|k| k.objective == Objective::Posts)
+                    .map(|k| k.target.try_into().unwrap_or(1.0f64))
+                    .fold(0.0f64, f64::max);
+                let posts = if posts >= 1.0 { posts } else { ib.plus_posts };
+                let mut finish = 1.0;
+                for k in tasks {
+                    let target: f64 = k.target.try_into().unwrap_or(0.0);
+                    let need = match k.objective {
+                        Objective::Posts => continue,
+                        Objective::Orders => target,
+                        Objective::Gmv => target / price.max(1e-9),
+                    };
+                    finish *= behaviour::poisson_at_least(posts * q, need.ceil().max(0.0) as u32);
+                }
+                let r: f64 = reward.0.try_into().unwrap_or(0.0);
+                r * finish / posts
+            }
+            PlusKind::Challenge { .. } => {
+                let total: f64 = rank_rewards
+                    .iter()
+                    .map(|m| f64::try_from(m.0).unwrap_or(0.0))
+                    .sum();
+                total / selected.max(1) as f64 / ib.plus_posts
+            }
+        };
+        (comm + extra, extra)
+    }
+}
+
+impl World<'_> {
+    /// A creator who joined Plus collaboration `camp` (behaviour model): the reward or prizes
+    /// count in its expected earnings until the end, it stays active through the period, and it
+    /// takes up the collaboration's products (applying to their Open plans, or adding them
+    /// under the Shop plan) so that its posts can earn the Plus terms.
+    pub(super) fn commit_to_plus(&mut self, t: SimTime, camp: u32, c: CreatorId) {
+        let st = &self.pf.books.plus.state[camp as usize];
+        let (reward, ranks, selected) = (st.reward, st.rank_rewards.clone(), st.selected.len());
+        let (_, extra) = self.plus_join_earnings(c, camp, t, reward, &ranks, selected);
+        let end = self.pf.books.plus.campaigns[camp as usize].end;
+        let i = c.idx();
+        self.inc.bonus[i] = extra as f32;
+        self.inc.bonus_until[i] = end;
+        self.inc.active[i] = true;
+        if self.inc.review_at[i] < end {
+            self.inc.review_at[i] = end;
+        }
+        let products = self.pf.books.plus.campaigns[camp as usize].products.clone();
+        for p in products {
+            if self.pf.showcase_entry(c, p).is_some() {
+                continue;
+            }
+            if self.pf.books.open_by_product[p.idx()].is_some() {
+                self.apply(t, c, p, false);
+            } else {
+                let _ = self.pf.add_shop_product(&self.agents, c, p, t);
+            }
+        }
+    }
+
+    /// Expected earnings per post of accepting Target invitation `inv`: the mean commission
+    /// per post over its products at the invited rates, plus the flat fee (one video is asked
+    /// for) and the value of free samples.
+    pub(super) fn target_earnings(&self, c: CreatorId, inv: u32, _t: SimTime) -> f64 {
+        let ib = &self.sc.behaviour.incentives;
+        let i = &self.pf.books.target.invitations[inv as usize];
+        let n = i.products.len().max(1) as f64;
+        let mut e = 0.0;
+        for tp in &i.products {
+            e += self.commission_per_post(c, tp.product, tp.rate) / n;
+            if tp.sample == crate::rules::target::SampleOffer::Free {
+                let price: f64 = self.agents.products[tp.product.idx()]
+                    .price
+                    .0
+                    .try_into()
+                    .unwrap_or(0.0);
+                e += price * ib.sample_value;
+            }
+        }
+        if let crate::rules::target::Fee::Flat(fee) = i.fee {
+            e += f64::try_from(fee.0).unwrap_or(0.0);
+        }
+        e
+    }
+}
