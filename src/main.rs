@@ -18,8 +18,8 @@ use affsim::sim::RunError;
 use affsim::{check, report};
 
 use cli::{
-    CalibrateCmd, CheckCmd, Cli, Command, ExplainCmd, LiftCmd, MergeCmd, OutputArgs, RunArgs, RunCmd,
-    SensitivityCmd, SweepCmd,
+    CalibrateCmd, CheckCmd, Cli, Command, ExplainCmd, LiftCmd, MergeCmd, OutputArgs, RunArgs,
+    RunCmd, SensitivityCmd, SweepCmd,
 };
 
 /// Prints a line on stdout; a closed pipe or a full disk does not panic but is remembered, and

@@ -4,8 +4,8 @@
 //! any number of threads and any completion order.
 
 pub mod lift;
-pub mod sensitivity;
 pub mod memory;
+pub mod sensitivity;
 pub mod shard;
 pub mod stats;
 pub mod summary;

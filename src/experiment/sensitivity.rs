@@ -73,7 +73,7 @@ impl SensLever {
         match self {
             SensLever::OpenRate => "approvals",
             SensLever::ShopPlanRate => "showcase_adds",
-            SensLever::TargetRate | SensLever::TargetFlatFee => "target_accepted",
+            SensLever::TargetRate | SensLever::TargetFlatFee => "targets_accepted",
             SensLever::PlusRate | SensLever::PlusTaskReward | SensLever::PlusChallengePrizes => {
                 "plus_participants"
             }
@@ -277,18 +277,7 @@ pub fn levers(sc: &Scenario) -> Vec<SensLever> {
 }
 
 fn participation(r: &Replication, lever: SensLever) -> f64 {
-    let m = match lever.participation() {
-        "target_accepted" => {
-            return r
-                .campaigns
-                .campaigns
-                .iter()
-                .filter(|c| c.kind == "target")
-                .map(|c| c.participants as f64)
-                .sum();
-        }
-        name => Metric::parse(name),
-    };
+    let m = Metric::parse(lever.participation());
     m.map_or(0.0, |m| r.total(m).to_f64().unwrap_or(0.0))
 }
 

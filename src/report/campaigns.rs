@@ -125,7 +125,8 @@ fn html_table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String 
             .replace('<', "&lt;")
             .replace('>', "&gt;")
     };
-    let mut s = String::from("<table><tr>");
+    // Wide tables (many cost columns): smaller type, cells may wrap (`table.wide` in report.html).
+    let mut s = String::from("<div class=\"table-wrap\"><table class=\"wide\"><tr>");
     for h in head {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
@@ -137,7 +138,7 @@ fn html_table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String 
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</table>\n");
+    s.push_str("</table></div>\n");
     s
 }
 

@@ -3,14 +3,14 @@
 //! Everything is written into a temporary sibling folder that is renamed into place only when
 //! complete, so a failed or interrupted run never leaves a half-written report.
 
-pub mod campaigns;
 pub mod calibration;
+pub mod campaigns;
 pub mod charts;
-pub mod sweep;
 pub mod format;
+pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
-pub mod output;
+pub mod sweep;
 
 pub use output::Staged;
 
@@ -442,7 +442,8 @@ td.ci{white-space:normal;min-width:9em}\
 code.key{color:#666;font-size:.85em;background:none;padding:0}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:.9em}svg,img{max-width:100%;height:auto;display:block}\
 code{background:#f4f4f4;padding:1px 4px}pre{background:#f7f7f7;padding:.8em;overflow-x:auto}\
-.note{color:#555;font-size:.9em}";
+.note{color:#555;font-size:.9em}\
+table.wide{font-size:.74em}table.wide td,table.wide th{white-space:normal;padding:3px 4px}";
 
 fn html_table(h: &mut String, rows: &[MetricRow], with_key: bool) {
     h.push_str("<div class=\"table-wrap\"><table><thead><tr><th>metric</th><th>mean</th><th>95% CI of the mean</th><th>sd</th><th>p5</th><th>p50</th><th>p95</th>");

@@ -74,7 +74,12 @@ fn calibrate(dir: &TempDir, observed: &std::path::Path, extra: &[&str]) -> serde
     let r = affsim(&args);
     assert_eq!(r.code, 0, "{r}");
     let text = std::fs::read_to_string(out.join("calibration.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // every calibration.json the binary writes validates against docs/schema/
+    if let Err(e) = crate::schema::check_schema(&doc, "calibration.schema.json") {
+        panic!("calibration.json does not match its schema: {e}\n{doc:#}");
+    }
+    doc
 }
 
 fn estimate(doc: &serde_json::Value, path: &str) -> (f64, f64, f64) {
