@@ -72,26 +72,26 @@ pub fn check_source(file: &str, src: &str, threads: Option<usize>) -> Verdict {
         (Some(exp), Err(errs)) => {
             let e = &errs[0];
             let mut failures = Vec::new();
-            if let Some(rule) = &exp.rule {
-                if e.rule.map(|r| r.to_string()).as_deref() != Some(rule.as_str()) {
-                    failures.push(format!("expected a rejection naming {rule}, got: {e}"));
-                }
+            if let Some(rule) = &exp.rule
+                && e.rule.map(|r| r.to_string()).as_deref() != Some(rule.as_str())
+            {
+                failures.push(format!("expected a rejection naming {rule}, got: {e}"));
             }
-            if let Some(m) = &exp.message {
-                if !e.message.contains(m.as_str()) {
-                    failures.push(format!(
-                        "expected the message to contain {m:?}, got: {}",
-                        e.message
-                    ));
-                }
+            if let Some(m) = &exp.message
+                && !e.message.contains(m.as_str())
+            {
+                failures.push(format!(
+                    "expected the message to contain {m:?}, got: {}",
+                    e.message
+                ));
             }
-            if let Some(l) = exp.line {
-                if e.line != Some(l) {
-                    failures.push(format!(
-                        "expected the error on line {l}, got {}",
-                        e.location()
-                    ));
-                }
+            if let Some(l) = exp.line
+                && e.line != Some(l)
+            {
+                failures.push(format!(
+                    "expected the error on line {l}, got {}",
+                    e.location()
+                ));
             }
             let name = name_of(src).unwrap_or_else(|| file.to_string());
             let fired = e.rule.map(|r| RuleSet::EMPTY.with(r)).unwrap_or_default();

@@ -156,11 +156,11 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
                     rate(&mut l.1, &mut vals);
                 }
             }
-            if let Some(sp) = &mut s.populations.sellers {
-                if sp.open_plan_share > 0.0 {
-                    rate(&mut sp.open_rate.0, &mut vals);
-                    rate(&mut sp.open_rate.1, &mut vals);
-                }
+            if let Some(sp) = &mut s.populations.sellers
+                && sp.open_plan_share > 0.0
+            {
+                rate(&mut sp.open_rate.0, &mut vals);
+                rate(&mut sp.open_rate.1, &mut vals);
             }
             for a in &mut s.script {
                 if let Action::OpenRate {
@@ -179,11 +179,11 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
                     rate(r, &mut vals);
                 }
             }
-            if let Some(sp) = &mut s.populations.sellers {
-                if sp.shop_plan_share > 0.0 {
-                    rate(&mut sp.shop_plan_rate.0, &mut vals);
-                    rate(&mut sp.shop_plan_rate.1, &mut vals);
-                }
+            if let Some(sp) = &mut s.populations.sellers
+                && sp.shop_plan_share > 0.0
+            {
+                rate(&mut sp.shop_plan_rate.0, &mut vals);
+                rate(&mut sp.shop_plan_rate.1, &mut vals);
             }
             for a in &mut s.script {
                 if let Action::ShopRate { rate: r, .. } = &mut a.action {
@@ -238,11 +238,11 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
                     vals.push(f64::from(terms.quantity));
                 }
             }
-            if let Some(sp) = &mut s.populations.sellers {
-                if sp.open_samples > 0 {
-                    sp.open_samples = scale_count(sp.open_samples, k);
-                    vals.push(f64::from(sp.open_samples));
-                }
+            if let Some(sp) = &mut s.populations.sellers
+                && sp.open_samples > 0
+            {
+                sp.open_samples = scale_count(sp.open_samples, k);
+                vals.push(f64::from(sp.open_samples));
             }
             for c in &mut s.plus {
                 if c.samples > 0 {

@@ -106,13 +106,13 @@ impl PartCheck {
                     .strip_prefix("ledger.part-")
                     .and_then(|n| n.strip_suffix(".csv"))
                     .and_then(|n| n.parse::<u32>().ok());
-                if let Some(i) = index {
-                    if !self.runs.iter().any(|r| r.0 == i) {
-                        return Err(format!(
-                            "{}: a ledger part of replication {i}, which this shard did not run",
-                            e.path().display()
-                        ));
-                    }
+                if let Some(i) = index
+                    && !self.runs.iter().any(|r| r.0 == i)
+                {
+                    return Err(format!(
+                        "{}: a ledger part of replication {i}, which this shard did not run",
+                        e.path().display()
+                    ));
                 }
             }
         }

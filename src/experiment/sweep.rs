@@ -140,10 +140,10 @@ fn parse_values(text: &str) -> Result<Vec<toml::Value>, String> {
     if text.is_empty() {
         return Err(format!("no value after `=`; {SET_SYNTAX}"));
     }
-    if let Ok(toml::Value::Array(a)) = toml_value(&format!("[{text}]")) {
-        if !a.is_empty() {
-            return Ok(a);
-        }
+    if let Ok(toml::Value::Array(a)) = toml_value(&format!("[{text}]"))
+        && !a.is_empty()
+    {
+        return Ok(a);
     }
     split_top_level(text)?
         .into_iter()

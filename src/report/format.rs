@@ -129,7 +129,7 @@ pub fn fmt_decimal(v: impl Num, dp: u32) -> String {
 fn group(out: &mut String, int: &str) {
     let n = int.len();
     for (i, c) in int.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
+        if i > 0 && (n - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -320,13 +320,13 @@ pub fn check_replaceable(dest: &Path) -> Result<Vec<String>> {
     }
     let canon =
         fs::canonicalize(dest).with_context(|| format!("cannot resolve {}", dest.display()))?;
-    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize) {
-        if cwd.starts_with(&canon) {
-            bail!(
-                "refusing to replace {}: it is the current folder or contains it",
-                dest.display()
-            );
-        }
+    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize)
+        && cwd.starts_with(&canon)
+    {
+        bail!(
+            "refusing to replace {}: it is the current folder or contains it",
+            dest.display()
+        );
     }
     let listed = read_manifest(dest)?;
     let set: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
@@ -407,12 +407,12 @@ fn clean_stale(parent: &Path) {
             if pid != me && !alive(pid) && path.join(STAGING_MARK).is_file() {
                 let _ = fs::remove_dir_all(&path);
             }
-        } else if let Some(pid) = pid_in(&name, ".old") {
-            if pid != me && !alive(pid) {
-                if let Ok(files) = check_replaceable(&path) {
-                    remove_listed(&path, &files);
-                }
-            }
+        } else if let Some(pid) = pid_in(&name, ".old")
+            && pid != me
+            && !alive(pid)
+            && let Ok(files) = check_replaceable(&path)
+        {
+            remove_listed(&path, &files);
         }
     }
 }

@@ -212,64 +212,59 @@ pub fn resolve_with(
     let ad = q.traffic == Traffic::Ad && q.authorised;
     if ad {
         // rule: H-5
-        if let Some((reg, c, plan)) = dist {
-            if let Some(rate) = reg.shop_ads_rate {
-                o.offer(Resolution {
-                    plan,
-                    rate,
-                    distributor: Some((c.distributor, reg.distributor_rate)),
-                    shop_ads: true,
-                    since: c.promotion.0,
-                    rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
-                });
-            }
+        if let Some((reg, c, plan)) = dist
+            && let Some(rate) = reg.shop_ads_rate
+        {
+            o.offer(Resolution {
+                plan,
+                rate,
+                distributor: Some((c.distributor, reg.distributor_rate)),
+                shop_ads: true,
+                since: c.promotion.0,
+                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
+            });
         }
-        if let Some((s, tp, since)) = target {
-            if let Some(rate) = tp.shop_ads_rate {
-                o.offer(Resolution {
-                    plan: target_plan(s),
-                    rate,
-                    distributor: None,
-                    shop_ads: true,
-                    since,
-                    rules: RuleSet::of(&[
-                        RuleId::H5,
-                        RuleId::Plus10,
-                        RuleId::Target1,
-                        RuleId::Attr2,
-                    ]),
-                });
-            }
+        if let Some((s, tp, since)) = target
+            && let Some(rate) = tp.shop_ads_rate
+        {
+            o.offer(Resolution {
+                plan: target_plan(s),
+                rate,
+                distributor: None,
+                shop_ads: true,
+                since,
+                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2]),
+            });
         }
-        if let Some((_, camp, c)) = plus {
-            if let Some(rate) = camp.shop_ads_rate {
-                o.offer(Resolution {
-                    plan: PlanRef::Plus(c),
-                    rate,
-                    distributor: None,
-                    shop_ads: true,
-                    since: camp.start,
-                    rules: RuleSet::of(&[
-                        RuleId::H5,
-                        RuleId::Plus9,
-                        RuleId::Plus10,
-                        RuleId::Plus11,
-                        RuleId::Attr3,
-                    ]),
-                });
-            }
+        if let Some((_, camp, c)) = plus
+            && let Some(rate) = camp.shop_ads_rate
+        {
+            o.offer(Resolution {
+                plan: PlanRef::Plus(c),
+                rate,
+                distributor: None,
+                shop_ads: true,
+                since: camp.start,
+                rules: RuleSet::of(&[
+                    RuleId::H5,
+                    RuleId::Plus9,
+                    RuleId::Plus10,
+                    RuleId::Plus11,
+                    RuleId::Attr3,
+                ]),
+            });
         }
-        if let (Some(l), Some(_)) = (listing, open_joined) {
-            if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
-                o.offer(Resolution {
-                    plan: PlanRef::Open(books.open_listings[l as usize].plan),
-                    rate,
-                    distributor: None,
-                    shop_ads: true,
-                    since,
-                    rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
-                });
-            }
+        if let (Some(l), Some(_)) = (listing, open_joined)
+            && let Some((rate, since)) = books.open_shop_ads(l, q.at)
+        {
+            o.offer(Resolution {
+                plan: PlanRef::Open(books.open_listings[l as usize].plan),
+                rate,
+                distributor: None,
+                shop_ads: true,
+                since,
+                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
+            });
         }
     }
 

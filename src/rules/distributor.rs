@@ -156,13 +156,13 @@ impl Platform {
     ) -> Result<u32, Refusal> {
         let c = &self.books.dist.campaigns[campaign as usize];
         let p = &agents.products[product.idx()];
-        if let Some(s) = &c.sellers {
-            if !s.contains(&p.seller) {
-                return Err(Refusal::new(
-                    RuleId::Dist1,
-                    "the campaign does not target this seller",
-                ));
-            }
+        if let Some(s) = &c.sellers
+            && !s.contains(&p.seller)
+        {
+            return Err(Refusal::new(
+                RuleId::Dist1,
+                "the campaign does not target this seller",
+            ));
         }
         if t < c.registration.0 || t >= c.registration.1 {
             return Err(Refusal::new(

@@ -1122,10 +1122,10 @@ impl Platform {
                 // rule: PLUS-13 — settled like any commission, never from the reward budget
                 self.fired.insert(RuleId::Plus13);
             }
-            if let crate::rules::plans::PlanRef::Target(inv) = res.plan {
-                if let Some(slot) = self.books.target.slot_of(inv, line.creator) {
-                    self.target_sale_settled(slot, line.product, line.placed, t);
-                }
+            if let crate::rules::plans::PlanRef::Target(inv) = res.plan
+                && let Some(slot) = self.books.target.slot_of(inv, line.creator)
+            {
+                self.target_sale_settled(slot, line.product, line.placed, t);
             }
         }
         let mut rules = RuleSet::of(&[RuleId::Settle1, RuleId::Settle2]);

@@ -493,14 +493,14 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             Some(RuleId::Money1),
         );
     }
-    if after_sales_days > 365 {
-        if let Some(s) = &raw.rules.after_sales_days {
-            v.err(
-                s.span(),
-                "after_sales_days must be at most 365",
-                Some(RuleId::Settle2),
-            );
-        }
+    if after_sales_days > 365
+        && let Some(s) = &raw.rules.after_sales_days
+    {
+        v.err(
+            s.span(),
+            "after_sales_days must be at most 365",
+            Some(RuleId::Settle2),
+        );
     }
     let start = match chrono::NaiveDate::parse_from_str(sec.start.get_ref().trim(), "%Y-%m-%d") {
         Ok(d) => d,
@@ -540,14 +540,14 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     }
     v.latest = SimTime::start_of_day(days.min(3650) + 730);
     let replications = sec.replications.as_ref().map_or(1, |r| *r.get_ref());
-    if let Some(r) = &sec.replications {
-        if replications == 0 || replications > 1_000_000 {
-            v.err(
-                r.span(),
-                format!("`replications` must be from 1 to 1000000, got {replications}"),
-                None,
-            );
-        }
+    if let Some(r) = &sec.replications
+        && (replications == 0 || replications > 1_000_000)
+    {
+        v.err(
+            r.span(),
+            format!("`replications` must be from 1 to 1000000, got {replications}"),
+            None,
+        );
     }
 
     // ---- rules
@@ -571,10 +571,10 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         "open_decrease_warning_days",
         2,
     );
-    if warn_days >= lock_days {
-        if let Some(s) = &r.open_decrease_warning_days {
-            v.err(s.span(), "the warning must come before the lock ends: open_decrease_warning_days < open_decrease_lock_days", Some(RuleId::H4));
-        }
+    if warn_days >= lock_days
+        && let Some(s) = &r.open_decrease_warning_days
+    {
+        v.err(s.span(), "the warning must come before the lock ends: open_decrease_warning_days < open_decrease_lock_days", Some(RuleId::H4));
     }
     let opts = RuleOptions {
         rounding: Rounding {
@@ -810,12 +810,12 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 Some(RuleId::Open1),
             );
         }
-        if op.all_products {
-            if let Some(s) = seller {
-                for (i, p) in named.products.iter().enumerate() {
-                    if p.seller == s && p.eligible {
-                        add(v, i as u32, None, op.id.span());
-                    }
+        if op.all_products
+            && let Some(s) = seller
+        {
+            for (i, p) in named.products.iter().enumerate() {
+                if p.seller == s && p.eligible {
+                    add(v, i as u32, None, op.id.span());
                 }
             }
         }
@@ -1331,17 +1331,17 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         plus_names.define(v, &p.id);
         let seller = sellers.get(v, &p.seller).map(SellerId).unwrap_or_default();
         // rule: PLUS-1
-        if let Some(s) = named.sellers.get(seller.idx()) {
-            if !s.plus_enabled {
-                v.err(
-                    p.seller.span(),
-                    format!(
-                        "seller `{}` is not enabled for Collaboration Plus (invitation only)",
-                        s.name
-                    ),
-                    Some(RuleId::Plus1),
-                );
-            }
+        if let Some(s) = named.sellers.get(seller.idx())
+            && !s.plus_enabled
+        {
+            v.err(
+                p.seller.span(),
+                format!(
+                    "seller `{}` is not enabled for Collaboration Plus (invitation only)",
+                    s.name
+                ),
+                Some(RuleId::Plus1),
+            );
         }
         let group = group_names.get(v, &p.group).unwrap_or(0);
         if groups
@@ -1408,10 +1408,17 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                     },
                 ),
             ] {
-                if let (Some(r), Some(sp)) = (r, sp) {
-                    if r <= against {
-                        v.err(sp, format!("the Plus rate {r} must be higher than the {what} {against} of `{}`", named.products[pid.idx()].name), Some(RuleId::Plus9));
-                    }
+                if let (Some(r), Some(sp)) = (r, sp)
+                    && r <= against
+                {
+                    v.err(
+                        sp,
+                        format!(
+                            "the Plus rate {r} must be higher than the {what} {against} of `{}`",
+                            named.products[pid.idx()].name
+                        ),
+                        Some(RuleId::Plus9),
+                    );
                 }
             }
         }
@@ -1422,19 +1429,23 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             .map(|x| (time_at(v, &calendar, x), x.span()));
         let start = time_at(v, &calendar, &p.start);
         let end = time_at(v, &calendar, &p.end);
-        if let Some((pt, sp)) = &paid {
-            if *pt < confirmed {
-                v.err(
-                    sp.clone(),
-                    "payment comes after confirmation",
-                    Some(RuleId::Plus15),
-                );
-            }
+        if let Some((pt, sp)) = &paid
+            && *pt < confirmed
+        {
+            v.err(
+                sp.clone(),
+                "payment comes after confirmation",
+                Some(RuleId::Plus15),
+            );
         }
-        if let Some((pt, sp)) = &paid {
-            if *pt >= start {
-                v.err(sp.clone(), "payment must come before the start; paid later, the collaboration never starts", Some(RuleId::Plus15));
-            }
+        if let Some((pt, sp)) = &paid
+            && *pt >= start
+        {
+            v.err(
+                sp.clone(),
+                "payment must come before the start; paid later, the collaboration never starts",
+                Some(RuleId::Plus15),
+            );
         }
         if start < confirmed {
             v.err(
@@ -1941,12 +1952,11 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 };
                 match plan_idx {
                     Some(pi) => {
-                        if let Some(pid) = pid {
-                            if !open_plans[pi as usize].listings.iter().any(|(p, _)| p.0 == pid) {
+                        if let Some(pid) = pid
+                            && !open_plans[pi as usize].listings.iter().any(|(p, _)| p.0 == pid) {
                                 let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
                                 v.err(sp, "the product is not in that Open plan", Some(RuleId::Open4));
                             }
-                        }
                         script.push(Scripted { at, action: Action::OpenRate { plan: pi, product: pid.map(ProductId), rate, shop_ads: rc.shop_ads } });
                     }
                     None => {
@@ -2059,23 +2069,23 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         let shipped = opt(v, &o.shipped);
         let delivered = opt(v, &o.delivered);
         let cancelled = opt(v, &o.cancelled);
-        if let Some((t, sp)) = &shipped {
-            if *t < at {
-                v.err(
-                    sp.clone(),
-                    "an order ships after it is placed",
-                    Some(RuleId::Order2),
-                );
-            }
+        if let Some((t, sp)) = &shipped
+            && *t < at
+        {
+            v.err(
+                sp.clone(),
+                "an order ships after it is placed",
+                Some(RuleId::Order2),
+            );
         }
-        if let Some((t, sp)) = &delivered {
-            if *t < shipped.as_ref().map_or(at, |s| s.0) {
-                v.err(
-                    sp.clone(),
-                    "an order is delivered after it ships",
-                    Some(RuleId::Order2),
-                );
-            }
+        if let Some((t, sp)) = &delivered
+            && *t < shipped.as_ref().map_or(at, |s| s.0)
+        {
+            v.err(
+                sp.clone(),
+                "an order is delivered after it ships",
+                Some(RuleId::Order2),
+            );
         }
         if let Some((t, sp)) = &cancelled {
             if *t < at {
@@ -2092,14 +2102,14 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                     Some(RuleId::Order2),
                 );
             }
-            if let Some((s, _)) = &shipped {
-                if t >= s {
-                    v.err(
-                        sp.clone(),
-                        "an order can be cancelled only before it ships",
-                        Some(RuleId::Order2),
-                    );
-                }
+            if let Some((s, _)) = &shipped
+                && t >= s
+            {
+                v.err(
+                    sp.clone(),
+                    "an order can be cancelled only before it ships",
+                    Some(RuleId::Order2),
+                );
             }
         }
         let traffic = o.traffic.unwrap_or(Traffic::Video);
@@ -2132,8 +2142,8 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 );
                 ok = false;
             }
-            if let Some(p) = p {
-                if !inv.products.iter().any(|x| x.product.0 == p) {
+            if let Some(p) = p
+                && !inv.products.iter().any(|x| x.product.0 == p) {
                     v.err(
                         tv.span(),
                         format!(
@@ -2145,7 +2155,6 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                     );
                     ok = false;
                 }
-            }
             if !matches!(traffic, Traffic::Video | Traffic::Ad) {
                 v.err(
                     tv.span(),
@@ -2397,10 +2406,17 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             );
         }
         let shop_ads_rate = r.shop_ads_rate.as_ref().map(|x| v.rate(x));
-        if let (Some(sa), Some(x)) = (shop_ads_rate, &r.shop_ads_rate) {
-            if sa.percent() + distributor_rate.percent() > Decimal::from(80) {
-                v.err(x.span(), format!("Shop Ads creator part and distributor part add up to {}%, above the 80% limit", (sa.percent() + distributor_rate.percent()).normalize()), Some(RuleId::Rate1));
-            }
+        if let (Some(sa), Some(x)) = (shop_ads_rate, &r.shop_ads_rate)
+            && sa.percent() + distributor_rate.percent() > Decimal::from(80)
+        {
+            v.err(
+                x.span(),
+                format!(
+                    "Shop Ads creator part and distributor part add up to {}%, above the 80% limit",
+                    (sa.percent() + distributor_rate.percent()).normalize()
+                ),
+                Some(RuleId::Rate1),
+            );
         }
         script.push(Scripted {
             at,
@@ -2712,14 +2728,14 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             }
         };
         let numeric = matches!(subject, Subject::Metric(..) | Subject::Account(..));
-        if let (Some(eq), true) = (&x.equals, numeric) {
-            if Decimal::from_str_exact(eq.get_ref().trim()).is_err() {
-                v.err(
+        if let (Some(eq), true) = (&x.equals, numeric)
+            && Decimal::from_str_exact(eq.get_ref().trim()).is_err()
+        {
+            v.err(
                     eq.span(),
                     format!("`equals` = \"{}\" is not a number, and this figure always is: the expectation could never pass", eq.get_ref()),
                     None,
                 );
-            }
         }
         if let Some(eq) = &x.equals {
             for (key, other) in [
@@ -2744,15 +2760,20 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             (&x.min, &x.max, "min", "max"),
             (&x.mean_min, &x.mean_max, "mean_min", "mean_max"),
         ] {
-            if let (Some(l), Some(h)) = (lo, hi) {
-                if let (Ok(a), Ok(b)) = (
+            if let (Some(l), Some(h)) = (lo, hi)
+                && let (Ok(a), Ok(b)) = (
                     Decimal::from_str_exact(l.get_ref().trim()),
                     Decimal::from_str_exact(h.get_ref().trim()),
-                ) {
-                    if a > b {
-                        v.err(h.span(), format!("`{hi_key}` {b} is below `{lo_key}` {a}: the expectation could never pass"), None);
-                    }
-                }
+                )
+                && a > b
+            {
+                v.err(
+                    h.span(),
+                    format!(
+                        "`{hi_key}` {b} is below `{lo_key}` {a}: the expectation could never pass"
+                    ),
+                    None,
+                );
             }
         }
         let check = if let Some(eq) = &x.equals {

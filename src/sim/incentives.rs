@@ -46,16 +46,16 @@ pub(crate) fn search_value(
         }
         wsum += p.popularity;
         let price: f64 = p.price.0.try_into().unwrap_or(0.0);
-        if let Some(l) = books.open_by_product.get(i).copied().flatten() {
-            if let Some((r, _)) = books.open_listings[l as usize].rate.at(t) {
-                open += p.popularity * price * behaviour::rate_f64(r) * open_scale;
-                continue;
-            }
+        if let Some(l) = books.open_by_product.get(i).copied().flatten()
+            && let Some((r, _)) = books.open_listings[l as usize].rate.at(t)
+        {
+            open += p.popularity * price * behaviour::rate_f64(r) * open_scale;
+            continue;
         }
-        if let Some(Some(h)) = books.shop.get(p.seller.idx()) {
-            if let Some((r, _)) = h.at(t) {
-                shop += p.popularity * price * behaviour::rate_f64(r) * shop_scale;
-            }
+        if let Some(Some(h)) = books.shop.get(p.seller.idx())
+            && let Some((r, _)) = h.at(t)
+        {
+            shop += p.popularity * price * behaviour::rate_f64(r) * shop_scale;
         }
     }
     if wsum > 0.0 {

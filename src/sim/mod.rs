@@ -351,10 +351,10 @@ pub fn run_replication(
     let mut daily: Vec<Vec<Decimal>> = Vec::with_capacity(sc.days as usize + 32);
     w.run(None, &mut daily);
     w.flush_ledger();
-    if let (Some(sink), None) = (w.sink.as_mut(), &w.sink_error) {
-        if let Err(e) = sink.finish() {
-            w.sink_error = Some(e);
-        }
+    if let (Some(sink), None) = (w.sink.as_mut(), &w.sink_error)
+        && let Err(e) = sink.finish()
+    {
+        w.sink_error = Some(e);
     }
     if let Some(e) = w.sink_error.take() {
         return Err(RunError::LedgerOutput {
@@ -479,11 +479,11 @@ impl<'s> World<'s> {
                         break;
                     }
                 }
-                if let Some(f) = &w.interrupt {
-                    if f.load(std::sync::atomic::Ordering::Relaxed) {
-                        w.stopped = true;
-                        break;
-                    }
+                if let Some(f) = &w.interrupt
+                    && f.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    w.stopped = true;
+                    break;
                 }
             }
             if let Some(next) = w.q.ahead(PREFETCH_FAR) {
@@ -703,10 +703,10 @@ impl World<'_> {
                 }
             }
             Ev::Settle(k) => {
-                if let Some((_, l)) = self.pf.orders.slot_refs(k) {
-                    if let Some(b) = self.pf.ledger.balance_ref(Account::creator(l.creator)) {
-                        prefetch(b);
-                    }
+                if let Some((_, l)) = self.pf.orders.slot_refs(k)
+                    && let Some(b) = self.pf.ledger.balance_ref(Account::creator(l.creator))
+                {
+                    prefetch(b);
                 }
             }
             Ev::Wake(c) => {
@@ -940,10 +940,9 @@ impl World<'_> {
                     && camp.samples > 0
                     && unit(&mut self.rng.creators)
                         < self.sc.behaviour.plus.sample_request_probability
+                    && let Ok(s) = self.pf.plus_request_sample(part, t)
                 {
-                    if let Ok(s) = self.pf.plus_request_sample(part, t) {
-                        self.ship_plus_sample(t, s);
-                    }
+                    self.ship_plus_sample(t, s);
                 }
             }
             Err(r) if scripted => self.refuse(r),
@@ -1825,10 +1824,10 @@ impl World<'_> {
         let c = &mut self.content[ci as usize];
         c.remaining -= 1;
         if c.remaining == 0 || t >= self.end {
-            if c.remaining == 0 {
-                if let Some(x) = self.inc.live_on.get_mut(c.product.idx()) {
-                    *x = x.saturating_sub(1);
-                }
+            if c.remaining == 0
+                && let Some(x) = self.inc.live_on.get_mut(c.product.idx())
+            {
+                *x = x.saturating_sub(1);
             }
             self.content_free.push(ci);
             return;

@@ -484,11 +484,10 @@ proptest! {
             }
             Ok(sc) => sc,
         };
-        if let Some(sc) = sc {
-            if let Err(e) = run_capped(sc) {
+        if let Some(sc) = sc
+            && let Err(e) = run_capped(sc) {
                 prop_assert!(false, "{}: {:?}: {}\n--- input ---\n{}", name, edits, e, text);
             }
-        }
     }
 }
 
