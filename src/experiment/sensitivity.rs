@@ -20,19 +20,9 @@ use crate::rules::target::Fee;
 use crate::scenario::{Action, Scenario};
 use crate::sim::{Replication, RunError};
 
-/// A policy lever the sensitivity report can move.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum SensLever {
-    OpenRate,
-    ShopPlanRate,
-    TargetRate,
-    TargetFlatFee,
-    PlusRate,
-    PlusTaskReward,
-    PlusChallengePrizes,
-    Samples,
-    DistributorFee,
-}
+/// A policy lever the sensitivity report can move: the behaviour model's own lever type, so the
+/// configured elasticities are asked about the same levers the report varies.
+pub use crate::sim::behaviour::Lever as SensLever;
 
 /// A response the report measures.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -101,18 +91,7 @@ impl SensResponse {
 /// The elasticity the behaviour model is configured with, if it states one
 /// ([`crate::sim::behaviour::configured_elasticity`]; content is compared with its posts figure).
 fn configured(s: &Scenario, lever: SensLever, response: SensResponse) -> Option<f64> {
-    use crate::sim::behaviour::{Lever, Response, configured_elasticity};
-    let lever = match lever {
-        SensLever::OpenRate => Lever::OpenRate,
-        SensLever::ShopPlanRate => Lever::ShopPlanRate,
-        SensLever::TargetRate => Lever::TargetRate,
-        SensLever::TargetFlatFee => Lever::TargetFlatFee,
-        SensLever::PlusRate => Lever::PlusRate,
-        SensLever::PlusTaskReward => Lever::PlusTaskReward,
-        SensLever::PlusChallengePrizes => Lever::PlusChallengePrizes,
-        SensLever::Samples => Lever::Samples,
-        SensLever::DistributorFee => Lever::DistributorFee,
-    };
+    use crate::sim::behaviour::{Response, configured_elasticity};
     let response = match response {
         SensResponse::Gmv => Response::Gmv,
         SensResponse::Participation => Response::Participants,
