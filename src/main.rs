@@ -1046,22 +1046,8 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         quiet,
         json,
     } = output;
-    let mut partials = Vec::new();
-    for d in &dirs {
-        let file = d.join("partial.json");
-        let parsed = std::fs::read_to_string(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<shard::Partial>(&t).map_err(|e| e.to_string()));
-        partials.push((
-            file.display().to_string(),
-            parsed.map_err(|e| {
-                fail(format_args!(
-                    "{}: not a partial result: {e}",
-                    file.display()
-                ))
-            })?,
-        ));
-    }
+    let partials: Vec<(String, shard::Partial)> =
+        read_partials(&dirs, "partial.json", "a partial result")?;
     // what the ledger parts are checked against, kept before the merge consumes the partials
     let part_checks: Vec<shard::PartCheck> = partials.iter().map(shard::PartCheck::of).collect();
     let shard::Merged {
@@ -1103,6 +1089,26 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
     Ok(())
 }
 
+/// Reads `name` from every shard folder as a partial of type `T`, with its file name; a file that
+/// cannot be read or parsed is an error naming it (`what` it should have been).
+fn read_partials<T: serde::de::DeserializeOwned>(
+    dirs: &[PathBuf],
+    name: &str,
+    what: &str,
+) -> Result<Vec<(String, T)>, ExitCode> {
+    dirs.iter()
+        .map(|d| {
+            let file = d.join(name);
+            let parsed = std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<T>(&t).map_err(|e| e.to_string()));
+            parsed
+                .map(|p| (file.display().to_string(), p))
+                .map_err(|e| fail(format_args!("{}: not {what}: {e}", file.display())))
+        })
+        .collect()
+}
+
 fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
     use affsim::experiment::{shard, sweep};
     let OutputArgs {
@@ -1111,24 +1117,8 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         quiet,
         json,
     } = output;
-    let mut partials = Vec::new();
-    for d in &dirs {
-        let file = d.join("sweep-partial.json");
-        let parsed = std::fs::read_to_string(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| {
-                serde_json::from_str::<shard::SweepPartial>(&t).map_err(|e| e.to_string())
-            });
-        partials.push((
-            file.display().to_string(),
-            parsed.map_err(|e| {
-                fail(format_args!(
-                    "{}: not a sweep partial result: {e}",
-                    file.display()
-                ))
-            })?,
-        ));
-    }
+    let partials: Vec<(String, shard::SweepPartial)> =
+        read_partials(&dirs, "sweep-partial.json", "a sweep partial result")?;
     let (src, file, sets, seed, runs) = shard::merge_sweep(partials).map_err(fail)?;
     let extra: Result<Vec<_>, _> = sets.iter().map(|s| sweep::parse_set(s)).collect();
     let arms = extra
