@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
+use serde::Serialize;
 
 use crate::experiment::{self, RunConfig};
+use crate::report::format::{Currency, fmt_decimal};
 use crate::rules::catalogue::RuleSet;
 use crate::rules::orders::OrderRecord;
 use crate::scenario::{self, Check, Expectation, OrderField, Scenario, Subject};
@@ -17,12 +19,74 @@ pub struct Verdict {
     pub name: String,
     pub passed: bool,
     /// What failed (empty when passed).
-    pub failures: Vec<String>,
+    pub failures: Vec<Failure>,
     /// Expectations checked.
     pub checked: usize,
     pub replications: u32,
     /// Rules that fired in the run, or the rule of an expected rejection.
     pub fired: RuleSet,
+}
+
+/// One failed expectation (or a scenario that could not be checked), for people (`message`)
+/// and for `check --json` (the other fields; docs/schema/check.schema.json).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    pub file: String,
+    /// The line of the expectation (1-based), when the failure belongs to one.
+    pub line: Option<usize>,
+    /// What was checked: `metric commissions`, `order o1 commission`, `ledger reward-paid …`.
+    pub expectation: String,
+    /// The expected value or bound, as written (money as a plain decimal string).
+    pub expected: Option<String>,
+    /// The value observed (money as a plain decimal string).
+    pub actual: Option<String>,
+    /// The replication in which it failed (none for a mean over replications).
+    pub replication: Option<u32>,
+    /// The expectation's `note`.
+    pub note: Option<String>,
+    /// The whole message as `affsim check` prints it, money in the currency's format.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure of the whole file (unreadable, invalid, no expectations, run error).
+    fn whole(file: &str, message: String) -> Failure {
+        Failure {
+            file: file.into(),
+            line: None,
+            expectation: "scenario".into(),
+            expected: None,
+            actual: None,
+            replication: None,
+            note: None,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Why an expectation failed, before it is placed in its file.
+struct Miss {
+    expected: Option<String>,
+    actual: Option<String>,
+    replication: Option<u32>,
+    text: String,
+}
+
+impl From<String> for Miss {
+    fn from(text: String) -> Miss {
+        Miss {
+            expected: None,
+            actual: None,
+            replication: None,
+            text,
+        }
+    }
 }
 
 /// Finds scenario files: each path is a file, or a folder searched recursively for `*.toml`.
@@ -70,28 +134,61 @@ pub fn check_source(file: &str, src: &str, threads: Option<usize>) -> Verdict {
     let parsed = scenario::parse(file, src);
     match (expected_bad, parsed) {
         (Some(exp), Err(errs)) => {
-            let e = &errs[0];
+            // any error may match (their order is not part of the format); a file whose errors
+            // all miss is reported against the first
+            let fits = |e: &scenario::error::ScenarioError| {
+                exp.rule
+                    .as_ref()
+                    .is_none_or(|r| e.rule.map(|x| x.to_string()).as_deref() == Some(r.as_str()))
+                    && exp
+                        .message
+                        .as_ref()
+                        .is_none_or(|m| e.message.contains(m.as_str()))
+                    && exp.line.is_none_or(|l| e.line == Some(l))
+            };
+            let e = errs.iter().find(|e| fits(e)).unwrap_or(&errs[0]);
             let mut failures = Vec::new();
+            let mut miss = |what: &str, expected: String, actual: String, text: String| {
+                failures.push(Failure {
+                    file: file.to_string(),
+                    line: None,
+                    expectation: format!("expect_invalid {what}"),
+                    expected: Some(expected),
+                    actual: Some(actual),
+                    replication: None,
+                    note: None,
+                    message: text,
+                });
+            };
             if let Some(rule) = &exp.rule
                 && e.rule.map(|r| r.to_string()).as_deref() != Some(rule.as_str())
             {
-                failures.push(format!("expected a rejection naming {rule}, got: {e}"));
+                miss(
+                    "rule",
+                    rule.clone(),
+                    e.rule.map_or_else(|| "none".into(), |r| r.to_string()),
+                    format!("expected a rejection naming {rule}, got: {e}"),
+                );
             }
             if let Some(m) = &exp.message
                 && !e.message.contains(m.as_str())
             {
-                failures.push(format!(
-                    "expected the message to contain {m:?}, got: {}",
-                    e.message
-                ));
+                miss(
+                    "message",
+                    m.clone(),
+                    e.message.clone(),
+                    format!("expected the message to contain {m:?}, got: {}", e.message),
+                );
             }
             if let Some(l) = exp.line
                 && e.line != Some(l)
             {
-                failures.push(format!(
-                    "expected the error on line {l}, got {}",
-                    e.location()
-                ));
+                miss(
+                    "line",
+                    l.to_string(),
+                    e.line.map_or_else(|| "none".into(), |l| l.to_string()),
+                    format!("expected the error on line {l}, got {}", e.location()),
+                );
             }
             let name = name_of(src).unwrap_or_else(|| file.to_string());
             let fired = e.rule.map(|r| RuleSet::EMPTY.with(r)).unwrap_or_default();
@@ -136,7 +233,7 @@ fn fail(file: &str, name: &str, msg: String) -> Verdict {
         file: file.into(),
         name: name.into(),
         passed: false,
-        failures: vec![msg],
+        failures: vec![Failure::whole(file, msg)],
         checked: 0,
         replications: 0,
         fired: RuleSet::EMPTY,
@@ -145,10 +242,15 @@ fn fail(file: &str, name: &str, msg: String) -> Verdict {
 
 /// Runs a valid scenario and checks its expectations.
 pub fn check_scenario(sc: &Scenario, threads: Option<usize>) -> Verdict {
-    let cfg = RunConfig {
+    let mut cfg = RunConfig {
         threads,
         ..Default::default()
     };
+    // ledger expectations read the entries: record them (rules scenarios are small)
+    cfg.options.record_ledger = sc
+        .expectations
+        .iter()
+        .any(|e| matches!(e.subject, Subject::Ledger(_)));
     let out = match experiment::run(sc, &cfg) {
         Ok(o) => o,
         Err(e) => return fail(&sc.file, &sc.name, e.to_string()),
@@ -165,13 +267,24 @@ pub fn check_scenario(sc: &Scenario, threads: Option<usize>) -> Verdict {
             } else {
                 format!(" ({})", e.note)
             };
-            failures.push(format!("{}: {m}{note}", e.place));
+            failures.push(Failure {
+                file: sc.file.clone(),
+                line: Some(e.line),
+                expectation: describe(sc, &e.subject),
+                expected: m.expected,
+                actual: m.actual,
+                replication: m.replication,
+                note: (!e.note.is_empty()).then(|| e.note.clone()),
+                message: format!("{}: {}{note}", e.place, m.text),
+            });
         }
     }
+    // in file order (`[[expect_ledger]]` tables are resolved after the `[[expect]]` ones)
+    failures.sort_by_key(|f| f.line);
     if sc.expectations.is_empty() {
-        failures.push(format!(
-            "{}: the scenario has no expectations to check",
-            sc.file
+        failures.push(Failure::whole(
+            &sc.file,
+            format!("{}: the scenario has no expectations to check", sc.file),
         ));
     }
     Verdict {
@@ -263,6 +376,18 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
             .filter(|(x, _)| x == id)
             .count()
             .to_string(),
+        Subject::RefusalsWith(id, text) => r
+            .refusals
+            .iter()
+            .filter(|(x, m)| x == id && m.contains(text.as_str()))
+            .count()
+            .to_string(),
+        Subject::Ledger(q) => r
+            .entries
+            .iter()
+            .filter(|x| q.matches(x))
+            .count()
+            .to_string(),
         Subject::Fired(id) => u64::from(r.fired.contains(*id)).to_string(),
         Subject::Plus {
             campaign,
@@ -284,10 +409,60 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
                 (F::Selected, _) => p.selected.to_string(),
                 (F::Reward, Some(Some(x))) => x.1.to_string(),
                 (F::CreatorStatus, Some(Some(x))) => x.2.to_string(),
-                (F::Reward | F::CreatorStatus, _) => "not joined".into(),
+                (F::Rank, Some(Some(x))) => p
+                    .ranks
+                    .iter()
+                    .position(|c| *c == x.0)
+                    .map_or_else(|| "none".into(), |i| (i + 1).to_string()),
+                (F::Reward | F::CreatorStatus | F::Rank, _) => "not joined".into(),
             }
         }
     })
+}
+
+/// Whether a subject's value is an amount of money (shown in the currency's format).
+fn is_money(s: &Subject) -> bool {
+    use crate::scenario::PlusField as P;
+    match s {
+        Subject::Metric(m) => m.unit() == crate::metrics::Unit::Money,
+        Subject::End(_) | Subject::Account(_) => true,
+        Subject::Order { field, .. } => matches!(
+            field,
+            OrderField::Commission
+                | OrderField::DistributorFee
+                | OrderField::Base
+                | OrderField::Gross
+                | OrderField::Refunded
+        ),
+        Subject::Plus { field, .. } => matches!(
+            field,
+            P::RewardsPaid
+                | P::RewardsCancelled
+                | P::ServiceFeeCharged
+                | P::ServiceFeeRefunded
+                | P::BudgetReturned
+                | P::Reward
+        ),
+        _ => false,
+    }
+}
+
+/// An amount in the currency's format, keeping any decimals beyond the minor unit so that two
+/// different amounts never print alike: `IDR 8`, `GBP 8.00`, `GBP 10.005`.
+pub fn money_text(d: Decimal, cur: &Currency) -> String {
+    format!(
+        "{} {}",
+        cur.code,
+        fmt_decimal(d, cur.minor_unit.max(d.scale()))
+    )
+}
+
+/// Formats a value for a failure message: money subjects in the currency's format.
+fn shown(v: &str, money: bool, cur: &Currency) -> String {
+    match Decimal::from_str_exact(v.trim()) {
+        Ok(d) if money => money_text(d, cur),
+        _ => v.to_string(),
+    }
 }
 
 fn evaluate(
@@ -295,17 +470,31 @@ fn evaluate(
     e: &Expectation,
     reps: &[Replication],
     fired: RuleSet,
-) -> Result<(), String> {
+) -> Result<(), Miss> {
     let what = describe(sc, &e.subject);
+    let cur = Currency::of(&sc.region);
+    let money = is_money(&e.subject);
+    let show = |v: &str| shown(v, money, &cur);
+    let bound = |d: &Option<Decimal>| d.map_or_else(|| "…".into(), |x| show(&x.to_string()));
+    let range_text = |min: &Option<Decimal>, max: &Option<Decimal>| {
+        format!("[{}, {}]", fmt_opt(min), fmt_opt(max))
+    };
     match &e.check {
         Check::Equals(want) => {
             for r in reps {
                 let got = observe(e, r)?;
                 if !eq_text(want, &got) {
-                    return Err(format!(
-                        "{what}: expected {want}, got {got} (replication {})",
-                        r.index
-                    ));
+                    return Err(Miss {
+                        text: format!(
+                            "{what}: expected {}, got {} (replication {})",
+                            show(want),
+                            show(&got),
+                            r.index
+                        ),
+                        expected: Some(want.clone()),
+                        actual: Some(got),
+                        replication: Some(r.index),
+                    });
                 }
             }
             Ok(())
@@ -316,12 +505,27 @@ fn evaluate(
                 let v = Decimal::from_str_exact(&got)
                     .map_err(|_| format!("{what} is not a number: {got}"))?;
                 if min.is_some_and(|m| v < m) || max.is_some_and(|m| v > m) {
-                    return Err(format!(
-                        "{what}: {v} is outside [{}, {}] (replication {})",
-                        fmt_opt(min),
-                        fmt_opt(max),
-                        r.index
-                    ));
+                    let text = if let Subject::Ledger(q) = &e.subject {
+                        format!(
+                            "{what}: expected at least one such entry, found none (replication {}){}",
+                            r.index,
+                            ledger_near(sc, q, r, &cur)
+                        )
+                    } else {
+                        format!(
+                            "{what}: {} is outside [{}, {}] (replication {})",
+                            show(&got),
+                            bound(min),
+                            bound(max),
+                            r.index
+                        )
+                    };
+                    return Err(Miss {
+                        text,
+                        expected: Some(range_text(min, max)),
+                        actual: Some(v.to_string()),
+                        replication: Some(r.index),
+                    });
                 }
             }
             Ok(())
@@ -335,13 +539,19 @@ fn evaluate(
             }
             let mean = sum / Decimal::from(reps.len().max(1) as u64);
             if min.is_some_and(|m| mean < m) || max.is_some_and(|m| mean > m) {
-                return Err(format!(
-                    "{what}: mean {} over {} replications is outside [{}, {}]",
-                    mean.round_dp(4),
-                    reps.len(),
-                    fmt_opt(min),
-                    fmt_opt(max)
-                ));
+                let m4 = mean.round_dp(4);
+                return Err(Miss {
+                    text: format!(
+                        "{what}: mean {} over {} replications is outside [{}, {}]",
+                        show(&m4.to_string()),
+                        reps.len(),
+                        bound(min),
+                        bound(max)
+                    ),
+                    expected: Some(range_text(min, max)),
+                    actual: Some(m4.to_string()),
+                    replication: None,
+                });
             }
             Ok(())
         }
@@ -350,23 +560,110 @@ fn evaluate(
                 return if fired.contains(id) == (*n > 0) {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "rule {id} {} fire",
-                        if *n > 0 { "did not" } else { "did" }
-                    ))
+                    Err(Miss {
+                        text: format!("rule {id} {} fire", if *n > 0 { "did not" } else { "did" }),
+                        expected: Some(if *n > 0 { "fired" } else { "not fired" }.into()),
+                        actual: Some(if *n > 0 { "not fired" } else { "fired" }.into()),
+                        replication: None,
+                    })
                 };
             }
             for r in reps {
                 let got = observe(e, r)?;
                 if got != n.to_string() {
-                    return Err(format!(
-                        "{what}: expected {n}, got {got} (replication {})",
-                        r.index
-                    ));
+                    let near = match &e.subject {
+                        Subject::Ledger(q) => ledger_near(sc, q, r, &cur),
+                        Subject::RefusalsWith(id, _) | Subject::Refusals(id) => {
+                            refusals_near(*id, r)
+                        }
+                        _ => String::new(),
+                    };
+                    return Err(Miss {
+                        text: format!(
+                            "{what}: expected {n}, got {got} (replication {}){near}",
+                            r.index
+                        ),
+                        expected: Some(n.to_string()),
+                        actual: Some(got),
+                        replication: Some(r.index),
+                    });
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// An account as the scenario names it: `creator:ana`, `reward-budget`.
+fn account_name(sc: &Scenario, a: crate::rules::ledger::Account) -> String {
+    use crate::rules::ledger::Account;
+    match a {
+        Account::Seller(i) => format!(
+            "seller:{}",
+            sc.named.sellers.get(i as usize).map_or_else(
+                || crate::model::SellerId(i).generated_name(),
+                |x| x.name.clone()
+            )
+        ),
+        Account::Creator(i) => format!(
+            "creator:{}",
+            sc.named.creators.get(i as usize).map_or_else(
+                || crate::model::CreatorId(i).generated_name(),
+                |x| x.name.clone()
+            )
+        ),
+        Account::Distributor(i) => format!(
+            "distributor:{}",
+            sc.named
+                .distributors
+                .get(i as usize)
+                .cloned()
+                .unwrap_or_else(|| format!("distributor#{i}"))
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The entries of the query's kind (and accounts, when they match any) that a failed ledger
+/// expectation saw, to show how close the run came: at most five.
+fn ledger_near(
+    sc: &Scenario,
+    q: &crate::scenario::LedgerQuery,
+    r: &Replication,
+    cur: &Currency,
+) -> String {
+    let same_kind: Vec<_> = r.entries.iter().filter(|x| x.kind == q.kind).collect();
+    if same_kind.is_empty() {
+        return format!("; the run has no {} entries", q.kind.as_str());
+    }
+    let mut out = format!("; {} entries in the run:", q.kind.as_str());
+    for x in same_kind.iter().take(5) {
+        out.push_str(&format!(
+            "\n{} → {}  {}  at {}",
+            account_name(sc, x.from),
+            account_name(sc, x.to),
+            money_text(x.amount.0, cur),
+            sc.calendar.stamp(x.at)
+        ));
+    }
+    if same_kind.len() > 5 {
+        out.push_str(&format!("\n… and {} more", same_kind.len() - 5));
+    }
+    out
+}
+
+/// The refusals naming a rule, with their messages, for a failed `refusal` expectation.
+fn refusals_near(id: crate::rules::catalogue::RuleId, r: &Replication) -> String {
+    let msgs: Vec<&str> = r
+        .refusals
+        .iter()
+        .filter(|(x, _)| *x == id)
+        .map(|(_, m)| m.as_str())
+        .collect();
+    if msgs.is_empty() {
+        String::new()
+    } else {
+        format!("; refusals naming {id}: {}", msgs.join("; "))
     }
 }
 
@@ -426,6 +723,30 @@ fn describe(sc: &Scenario, s: &Subject) -> String {
             AccountRef::Escrow => "account escrow".into(),
         },
         Subject::Refusals(id) => format!("refusals naming {id}"),
+        Subject::RefusalsWith(id, m) => format!("refusals naming {id} with {m:?}"),
+        Subject::Ledger(q) => {
+            let cur = Currency::of(&sc.region);
+            let mut d = format!("ledger {}", q.kind.as_str());
+            if q.from.is_some() || q.to.is_some() {
+                let side = |a: Option<crate::rules::ledger::Account>| {
+                    a.map_or_else(|| "any".into(), |a| account_name(sc, a))
+                };
+                d.push_str(&format!(" {} → {}", side(q.from), side(q.to)));
+            }
+            if let Some(m) = q.amount {
+                d.push_str(&format!(" of {}", money_text(m.0, &cur)));
+            }
+            match q.window {
+                Some((a, b)) if a == b => d.push_str(&format!(" at {}", sc.calendar.stamp(a))),
+                Some((a, b)) => d.push_str(&format!(
+                    " between {} and {}",
+                    sc.calendar.stamp(a),
+                    sc.calendar.stamp(b)
+                )),
+                None => {}
+            }
+            d
+        }
         Subject::Fired(id) => format!("rule {id}"),
         Subject::Plus {
             campaign,

@@ -578,7 +578,7 @@ fn cmd_check(args: CheckCmd) -> CmdResult {
             if !json {
                 outln!("FAIL  {}  ({})", v.file, v.name);
                 for f in &v.failures {
-                    for (i, line) in f.lines().enumerate() {
+                    for (i, line) in f.message.lines().enumerate() {
                         outln!("{}{line}", if i == 0 { "      - " } else { "        " });
                     }
                 }

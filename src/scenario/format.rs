@@ -49,6 +49,8 @@ pub struct File {
     pub script: ScriptRaw,
     #[serde(default)]
     pub expect: Vec<S<ExpectRaw>>,
+    #[serde(default)]
+    pub expect_ledger: Vec<S<ExpectLedgerRaw>>,
     pub expect_invalid: Option<ExpectInvalidRaw>,
     /// Read by `affsim sweep`; other commands run the baseline values written in the file.
     pub sweep: Option<SweepRaw>,
@@ -734,6 +736,23 @@ pub struct ExpectRaw {
     pub mean_min: Option<S<String>>,
     pub mean_max: Option<S<String>>,
     pub count: Option<u64>,
+    /// With `refusal`: only refusals whose message contains this text are counted.
+    pub message: Option<S<String>>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `[[expect_ledger]]`: ledger entries expected (or not) of a kind, accounts, amount and time.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectLedgerRaw {
+    pub kind: S<String>,
+    pub from: Option<S<String>>,
+    pub to: Option<S<String>>,
+    pub amount: Option<S<Money>>,
+    pub at: Option<S<String>>,
+    pub between: Option<S<Vec<S<String>>>>,
+    pub count: Option<S<u64>>,
     #[serde(default)]
     pub note: String,
 }

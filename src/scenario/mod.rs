@@ -574,7 +574,32 @@ pub struct Expectation {
     pub check: Check,
     /// Where it is written, for failure messages: `file:line`.
     pub place: String,
+    /// The line it is written on (1-based), for `check --json`.
+    pub line: usize,
     pub note: String,
+}
+
+/// A `[[expect_ledger]]` query: ledger entries of one kind, optionally between two accounts,
+/// of one amount, within a time window (both ends included). Unset parts match anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LedgerQuery {
+    pub kind: crate::rules::ledger::EntryKind,
+    pub from: Option<crate::rules::ledger::Account>,
+    pub to: Option<crate::rules::ledger::Account>,
+    pub amount: Option<Money>,
+    /// First and last minute, inclusive (`at` gives the same minute twice).
+    pub window: Option<(SimTime, SimTime)>,
+}
+
+impl LedgerQuery {
+    /// Whether a ledger entry matches every part of the query that is set.
+    pub fn matches(&self, e: &crate::rules::ledger::Entry) -> bool {
+        e.kind == self.kind
+            && self.from.is_none_or(|a| a == e.from)
+            && self.to.is_none_or(|a| a == e.to)
+            && self.amount.is_none_or(|m| m.0 == e.amount.0)
+            && self.window.is_none_or(|(lo, hi)| lo <= e.at && e.at <= hi)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -590,6 +615,10 @@ pub enum Subject {
     Account(AccountRef),
     /// Scripted actions refused, naming this rule.
     Refusals(RuleId),
+    /// Scripted actions refused naming this rule whose message contains the text.
+    RefusalsWith(RuleId, String),
+    /// `[[expect_ledger]]`: the number of ledger entries matching the query.
+    Ledger(LedgerQuery),
     /// This rule fired in the run.
     Fired(RuleId),
     /// A Collaboration Plus figure, or a participant's (with `creator`).
@@ -614,6 +643,8 @@ pub enum PlusField {
     Selected,
     Reward,
     CreatorStatus,
+    /// A participant's final Challenge rank among the rewarded ranks (PLUS-5).
+    Rank,
 }
 
 impl PlusField {
@@ -629,6 +660,7 @@ impl PlusField {
         "selected",
         "reward",
         "creator_status",
+        "rank",
     ];
     pub fn parse(s: &str) -> Option<PlusField> {
         use PlusField::*;
@@ -644,6 +676,7 @@ impl PlusField {
             "selected" => Selected,
             "reward" => Reward,
             "creator_status" => CreatorStatus,
+            "rank" => Rank,
             _ => return None,
         })
     }

@@ -2659,7 +2659,10 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             Subject::Account(r)
         } else if let Some(r) = &x.refusal {
             let Some(id) = rule_id(v, r) else { continue };
-            Subject::Refusals(id)
+            match &x.message {
+                Some(m) => Subject::RefusalsWith(id, m.get_ref().clone()),
+                None => Subject::Refusals(id),
+            }
         } else if let Some(r) = &x.fired {
             let Some(id) = rule_id(v, r) else { continue };
             Subject::Fired(id)
@@ -2697,10 +2700,15 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 );
                 continue;
             };
-            if creator.is_some() != matches!(field, PlusField::Reward | PlusField::CreatorStatus) {
+            if creator.is_some()
+                != matches!(
+                    field,
+                    PlusField::Reward | PlusField::CreatorStatus | PlusField::Rank
+                )
+            {
                 v.err(
                     f.span(),
-                    "`reward` and `creator_status` need `creator`; the other Plus fields take none",
+                    "`reward`, `creator_status` and `rank` need `creator`; the other Plus fields take none",
                     None,
                 );
                 continue;
@@ -2800,7 +2808,16 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             );
             continue;
         };
-        if matches!(subject, Subject::Refusals(_)) && !matches!(check, Check::Count(_)) {
+        if let (Some(m), None) = (&x.message, &x.refusal) {
+            v.err(
+                m.span(),
+                "`message` is for `refusal` expectations (the refusal's message contains it)",
+                None,
+            );
+        }
+        if matches!(subject, Subject::Refusals(_) | Subject::RefusalsWith(..))
+            && !matches!(check, Check::Count(_))
+        {
             v.err(e.span(), "a `refusal` expectation takes `count`", None);
             continue;
         }
@@ -2808,9 +2825,18 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
             subject,
             check,
             place,
+            line: v.line_of(&e.span()),
             note: x.note.clone(),
         });
     }
+    // ---- [[expect_ledger]] (issue 14): see `ledger_expectations` below
+    ledger_expectations(
+        v,
+        &raw.expect_ledger,
+        [&sellers, &creators, &distributors],
+        &calendar,
+        &mut expectations,
+    );
 
     // Scripted events pop in time order; ties keep file order (a stable sort).
     script.sort_by_key(|s| s.at);
@@ -2865,3 +2891,128 @@ fn agent_counts(named: &Named, p: &Populations) -> (u64, u64, u64) {
 /// Minutes in a day, re-exported for the tests below.
 #[allow(dead_code)]
 const _DAY: u32 = DAY;
+
+// ---- [[expect_ledger]] (issue 14) -------------------------------------------------------------
+
+/// Resolves `[[expect_ledger]]` tables into [`Subject::Ledger`] expectations: the kind by its
+/// `ledger.csv` name, accounts by name, the amount, `at` or `between` (inclusive) as simulated
+/// times, and `count` (exact) or, by default, at least one matching entry.
+fn ledger_expectations(
+    v: &mut V,
+    raw: &[Spanned<super::format::ExpectLedgerRaw>],
+    [sellers, creators, distributors]: [&Names; 3],
+    cal: &Calendar,
+    out: &mut Vec<Expectation>,
+) {
+    use crate::rules::ledger::{Account, EntryKind};
+    let account = |v: &mut V, a: &Spanned<String>| -> Option<Account> {
+        let s = a.get_ref();
+        let (kind, name) = s.split_once(':').unwrap_or((s.as_str(), ""));
+        let nm = Spanned::new(a.span(), name.to_string());
+        match kind {
+            "platform" => Some(Account::Platform),
+            "buyers" => Some(Account::Buyers),
+            "escrow" => Some(Account::Escrow),
+            "reward-budget" => Some(Account::RewardBudget),
+            "flat-fee-hold" => Some(Account::FlatFeeHold),
+            "service-fee-hold" => Some(Account::ServiceFeeHold),
+            "seller" => sellers.get(v, &nm).map(Account::Seller),
+            "creator" => creators.get(v, &nm).map(Account::Creator),
+            "distributor" => distributors.get(v, &nm).map(Account::Distributor),
+            _ => {
+                v.err(a.span(), format!("`{s}` is not an account: expected platform, buyers, escrow, reward-budget, flat-fee-hold, service-fee-hold, seller:ID, creator:ID or distributor:ID"), None);
+                None
+            }
+        }
+    };
+    for e in raw {
+        let x = e.get_ref();
+        let errors = v.errs.len();
+        let kind = EntryKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == x.kind.get_ref());
+        if kind.is_none() {
+            let names: Vec<&str> = EntryKind::ALL.iter().map(|k| k.as_str()).collect();
+            v.err(
+                x.kind.span(),
+                format!(
+                    "unknown ledger entry kind `{}`: expected one of {}",
+                    x.kind.get_ref(),
+                    names.join(", ")
+                ),
+                None,
+            );
+        }
+        let from = x.from.as_ref().and_then(|a| account(v, a));
+        let to = x.to.as_ref().and_then(|a| account(v, a));
+        let window = match (&x.at, &x.between) {
+            (Some(a), None) => {
+                let t = time_at(v, cal, a);
+                Some((t, t))
+            }
+            (None, Some(b)) => match b.get_ref().as_slice() {
+                [lo, hi] => {
+                    let (l, h) = (time_at(v, cal, lo), time_at(v, cal, hi));
+                    if h < l {
+                        v.err(
+                            hi.span(),
+                            format!("`between` ends ({}) before it starts ({}): the expectation could never pass", hi.get_ref(), lo.get_ref()),
+                            None,
+                        );
+                    }
+                    Some((l, h))
+                }
+                _ => {
+                    v.err(
+                        b.span(),
+                        "`between` takes two times: [\"YYYY-MM-DD HH:MM\", \"YYYY-MM-DD HH:MM\"] (both included)",
+                        None,
+                    );
+                    None
+                }
+            },
+            (Some(_), Some(b)) => {
+                v.err(
+                    b.span(),
+                    "`at` with `between`: a ledger expectation takes one of them",
+                    None,
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        if let Some(m) = &x.amount
+            && m.get_ref().0.is_sign_negative()
+        {
+            v.err(
+                m.span(),
+                "a ledger amount is never negative (entries move money from `from` to `to`)",
+                None,
+            );
+        }
+        let (Some(kind), true) = (kind, v.errs.len() == errors) else {
+            continue;
+        };
+        let check = match &x.count {
+            Some(n) => Check::Count(*n.get_ref()),
+            None => Check::Range {
+                min: Some(Decimal::ONE),
+                max: None,
+            },
+        };
+        out.push(Expectation {
+            subject: Subject::Ledger(super::LedgerQuery {
+                kind,
+                from,
+                to,
+                amount: x.amount.as_ref().map(|m| *m.get_ref()),
+                window,
+            }),
+            check,
+            place: format!("{}:{}", v.file, v.line_of(&e.span())),
+            line: v.line_of(&e.span()),
+            note: x.note.clone(),
+        });
+    }
+}

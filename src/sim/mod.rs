@@ -243,6 +243,8 @@ pub struct PlusRecord {
     pub selected: u32,
     /// Per participant: creator, reward paid, status (PLUS-17).
     pub creators: Vec<(CreatorId, Money, &'static str)>,
+    /// The rewarded Challenge participants in rank order (PLUS-5): rank 1 first.
+    pub ranks: Vec<CreatorId>,
 }
 
 /// Why a replication could not produce a result.
@@ -268,6 +270,9 @@ struct World<'s> {
     q: EventQueue<Ev>,
     rng: Streams,
     approvals: Vec<crate::scenario::Approval>,
+    /// Per Collaboration Plus: the rewarded participants in rank order (PLUS-5), for `rank`
+    /// expectations.
+    plus_ranks: Vec<Vec<u32>>,
     sample_ship: Vec<Option<crate::scenario::Dist>>,
     content: Vec<Content>,
     content_free: Vec<u32>,
@@ -394,6 +399,7 @@ impl<'s> World<'s> {
             q: EventQueue::with_capacity(n_creators + sc.script.len() + 1024),
             rng,
             approvals: built.approvals,
+            plus_ranks: vec![Vec::new(); sc.plus.len()],
             sample_ship: built.sample_shipping,
             content: Vec::new(),
             content_free: Vec::new(),
@@ -576,7 +582,8 @@ impl<'s> World<'s> {
         let plus = book
             .state
             .iter()
-            .map(|st| PlusRecord {
+            .enumerate()
+            .map(|(i, st)| PlusRecord {
                 status: serde_json::to_value(st.status)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
@@ -597,6 +604,15 @@ impl<'s> World<'s> {
                         (part.creator, part.reward, book.creator_status(p).as_str())
                     })
                     .collect(),
+                ranks: w
+                    .plus_ranks
+                    .get(i)
+                    .map(|r| {
+                        r.iter()
+                            .map(|&p| book.participants[p as usize].creator)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect();
         let tracked =
@@ -971,6 +987,9 @@ impl World<'_> {
             self.pf.plus_pay_reward(part, amount, cancel, t);
         }
         let w: Vec<u32> = winners.iter().map(|x| x.0).collect();
+        if let Some(r) = self.plus_ranks.get_mut(c as usize) {
+            r.clone_from(&w);
+        }
         if let Some(at) = self.pf.plus_end(c, &w, t) {
             self.q.push(at, Phase::Settlement, Ev::PlusRefund(c));
         }

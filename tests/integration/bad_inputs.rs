@@ -955,6 +955,77 @@ fn cases() -> Vec<Case> {
             &["`equals` = \"three\" is not a number", "could never pass"],
             None,
         ),
+        // ---- [[expect_ledger]] and the new expectation keys (issue 14)
+        case(
+            "expect-ledger-unknown-kind",
+            format!("{m}\n[[expect_ledger]]\nkind = $0\"reward\"\n"),
+            &["unknown ledger entry kind `reward`", "reward-paid"],
+            None,
+        ),
+        case(
+            "expect-ledger-bad-account",
+            format!("{m}\n[[expect_ledger]]\nkind = \"commission\"\nto = $0\"wallet\"\n"),
+            &["`wallet` is not an account", "reward-budget"],
+            None,
+        ),
+        case(
+            "expect-ledger-unknown-creator",
+            format!("{m}\n[[expect_ledger]]\nkind = \"commission\"\nto = $0\"creator:zed\"\n"),
+            &["unknown creator `zed`"],
+            None,
+        ),
+        case(
+            "expect-ledger-bad-time",
+            format!("{m}\n[[expect_ledger]]\nkind = \"commission\"\nat = $0\"10 October\"\n"),
+            &["is not a date-time"],
+            Some("TIME-1"),
+        ),
+        case(
+            "expect-ledger-at-and-between",
+            format!(
+                "{m}\n[[expect_ledger]]\nkind = \"commission\"\nat = \"2025-10-02\"\nbetween = $0[\"2025-10-01\", \"2025-10-03\"]\n"
+            ),
+            &["`at` with `between`"],
+            None,
+        ),
+        case(
+            "expect-ledger-between-one-time",
+            format!("{m}\n[[expect_ledger]]\nkind = \"commission\"\nbetween = $0[\"2025-10-01\"]\n"),
+            &["`between` takes two times", "both included"],
+            None,
+        ),
+        case(
+            "expect-ledger-between-backwards",
+            format!(
+                "{m}\n[[expect_ledger]]\nkind = \"commission\"\nbetween = [\"2025-10-03\", $0\"2025-10-01\"]\n"
+            ),
+            &["`between` ends", "could never pass"],
+            None,
+        ),
+        case(
+            "expect-ledger-negative-amount",
+            format!("{m}\n[[expect_ledger]]\nkind = \"commission\"\namount = $0\"-5\"\n"),
+            &["never negative"],
+            None,
+        ),
+        case(
+            "expect-ledger-unknown-key",
+            format!("{m}\n[[expect_ledger]]\nkind = \"commission\"\n$0when = \"2025-10-01\"\n"),
+            &["unknown field `when`"],
+            None,
+        ),
+        case(
+            "expect-message-without-refusal",
+            format!("{m}\n[[expect]]\nmetric = \"orders\"\nequals = \"0\"\nmessage = $0\"x\"\n"),
+            &["`message` is for `refusal` expectations"],
+            None,
+        ),
+        case(
+            "expect-plus-rank-without-creator",
+            format!("{}\n[[expect]]\nplus = \"task\"\nfield = $0\"rank\"\n", plus()),
+            &["`rank` need `creator`"],
+            None,
+        ),
         case(
             "expect-equals-with-min",
             format!("{m}\n[[expect]]\nmetric = \"orders\"\nequals = \"1\"\nmin = $0\"0\"\n"),

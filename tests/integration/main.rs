@@ -12,6 +12,7 @@
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
 //! - `calibrate`: `affsim calibrate` recovers known parameters from one history; bad observed files.
+//! - `check_precision`: ledger expectations, refusal messages, Plus ranks, money in failures, `check --json`.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 //! - `schema`: summary.json and sweep.json from the binary validate against docs/schema/.
 //! - `readme`: the demo figures and console examples the README quotes are the binary's.
@@ -30,6 +31,7 @@ mod answers;
 mod bad_inputs;
 mod browser;
 mod calibrate;
+mod check_precision;
 mod cli;
 mod determinism;
 mod explain;

@@ -40,7 +40,11 @@ fn every_scenario_file_passes_its_expectations() {
             report.push(format!(
                 "{shown} ({}):\n  - {}",
                 v.name,
-                v.failures.join("\n  - ")
+                v.failures
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
             ));
         } else if v.checked == 0 {
             report.push(format!(
