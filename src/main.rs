@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use affsim::experiment::{self, RunConfig, shard::parse_shard};
+use affsim::experiment::{self, RunConfig};
 use affsim::rules::catalogue::{RuleId, RuleSet};
 use affsim::scenario::{self, Scenario, ScenarioError};
 use affsim::sim::RunError;
@@ -136,11 +136,6 @@ fn load_source(path: &Option<PathBuf>) -> Result<(Scenario, String), ExitCode> {
         .map_err(|errs| invalid(&errs))
 }
 
-/// `--shard K/N`, parsed.
-fn shard_of(arg: Option<&str>) -> Result<Option<(u32, u32)>, ExitCode> {
-    arg.map(parse_shard).transpose().map_err(fail)
-}
-
 /// [`RunArgs`] resolved against the scenario: its seed and replications unless overridden.
 struct Plan {
     seed: u64,
@@ -253,7 +248,8 @@ fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
     if file.symlink_metadata().is_err() {
         return Ok(());
     }
-    let earlier = std::fs::read_to_string(file)
+    // a device or FIFO is never read (`--timing /dev/full`); timing files are small
+    let earlier = affsim::input::read_text(file, 64 << 20, "timing files")
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|d| {
@@ -266,6 +262,24 @@ fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
         )));
     }
     Ok(())
+}
+
+/// Whether `inner` is `outer` or lies inside it (paths made absolute, symbolic links resolved
+/// where they exist).
+fn within(inner: &Path, outer: &Path) -> bool {
+    let abs = |p: &Path| {
+        std::fs::canonicalize(p)
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    // an output not yet written: its existing parent resolved, its name kept
+    let resolve = |p: &Path| match (p.parent(), p.file_name()) {
+        (Some(parent), Some(name)) if !p.exists() && !parent.as_os_str().is_empty() => {
+            abs(parent).join(name)
+        }
+        _ => abs(p),
+    };
+    resolve(inner).starts_with(resolve(outer))
 }
 
 /// Writes the timing file (through a temporary sibling, renamed into place).
@@ -364,7 +378,6 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         shard,
         timing,
     } = args;
-    let shard = shard_of(shard.as_deref())?;
     if parquet && shard.is_some() {
         return Err(fail(
             "--parquet is written by a whole run, not by a --shard",
@@ -399,6 +412,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         }
         None => report::default_out(&sc, seed),
     });
+    if let Some(t) = timing.as_deref().filter(|t| within(t, &dest)) {
+        // affsim replaces a report folder as a whole: a file of its own inside would be lost,
+        // or make the folder look like one holding a user's file
+        return Err(fail(format_args!(
+            "--timing {} is inside the output folder {}: choose a file outside it",
+            t.display(),
+            dest.display()
+        )));
+    }
     let staged = stage(&dest, force, default)?;
     let bar = progress_bar(
         quiet,
@@ -667,17 +689,7 @@ fn cmd_explain(args: ExplainCmd) -> CmdResult {
             }
         })
     } else if let (Some(c), Some(p), Some(at)) = (creator, product, at) {
-        let traffic = match traffic.as_str() {
-            "video" => affsim::model::Traffic::Video,
-            "live" => affsim::model::Traffic::Live,
-            "showcase" => affsim::model::Traffic::Showcase,
-            "ad" => affsim::model::Traffic::Ad,
-            other => {
-                return Err(fail(format_args!(
-                    "--traffic must be video, live, showcase or ad, not `{other}`"
-                )));
-            }
-        };
+        let traffic = affsim::model::Traffic::from(traffic);
         let Some(t) = affsim::time::parse_datetime(&at).and_then(|dt| sc.calendar.time_of(dt))
         else {
             return Err(fail(format_args!(
@@ -717,7 +729,6 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             },
         shard,
     } = args;
-    let shard = shard_of(shard.as_deref())?;
     if json && shard.is_some() {
         return Err(fail(
             "--json prints the sweep's results, which a shard does not have: pass --json to `affsim merge`",
@@ -1037,6 +1048,17 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
     use affsim::experiment::shard;
     let MergeCmd { dirs, output } = args;
     let _interrupt = interrupt_flag();
+    if let Some((out, d)) = output
+        .out
+        .as_deref()
+        .and_then(|o| dirs.iter().find(|d| within(d, o)).map(|d| (o, d)))
+    {
+        return Err(fail(format_args!(
+            "--out {} would replace the shard folder {} being merged: choose another --out",
+            out.display(),
+            d.display()
+        )));
+    }
     if dirs.iter().all(|d| d.join("sweep-partial.json").exists()) {
         return merge_sweep(dirs, output);
     }
@@ -1099,7 +1121,9 @@ fn read_partials<T: serde::de::DeserializeOwned>(
     dirs.iter()
         .map(|d| {
             let file = d.join(name);
-            let parsed = std::fs::read_to_string(&file)
+            // a partial holds every replication's figures: capped by the memory a run may use
+            let cap = experiment::memory::cap().map_err(|e| fail(&e))?;
+            let parsed = affsim::input::read_text(&file, cap, "partial results")
                 .map_err(|e| e.to_string())
                 .and_then(|t| serde_json::from_str::<T>(&t).map_err(|e| e.to_string()));
             parsed

@@ -46,6 +46,8 @@ fn sha256_text(t: &str) -> String {
 /// The size, line count and SHA-256 of a file, read once.
 fn file_sum(path: &Path) -> std::io::Result<(u64, u64, String)> {
     use std::io::Read as _;
+    // a device or FIFO in place of a part would be read forever
+    crate::input::regular_file(path).map_err(std::io::Error::other)?;
     let mut f = std::fs::File::open(path)?;
     let (mut h, mut bytes, mut lines) = (Sha256::new(), 0u64, 0u64);
     let mut buf = vec![0u8; 1 << 16];

@@ -249,6 +249,9 @@ pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError
             let b = date.as_bytes();
             if b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' {
                 msg = format!("`{date}` is an unquoted TOML date: dates and times in scenario files are quoted strings, e.g. \"{}\"", &date[..10]);
+            } else if b.len() >= 5 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':' && b[3..5].iter().all(u8::is_ascii_digit) {
+                // `at = 09:00:00` is a TOML local time, equally a map to serde
+                msg = format!("`{date}` is an unquoted TOML time: dates and times in scenario files are quoted strings with the date, e.g. \"2025-10-01 {}\"", &date[..5]);
             }
         }
         vec![ScenarioError::at(file, src, e.span(), msg, rule)]
@@ -436,6 +439,13 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 "the scenario name must not contain control characters (found U+{:04X})",
                 c as u32
             ),
+            None,
+        );
+    }
+    if sec.name.get_ref().trim().is_empty() {
+        v.err(
+            sec.name.span(),
+            "the scenario name must not be empty: it names the report and its folder",
             None,
         );
     }
@@ -819,8 +829,20 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                 }
             }
         }
+        let mut in_products: Vec<u32> = Vec::new();
         for p in &op.products {
             if let Some(pid) = products.get(v, p) {
+                if in_products.contains(&pid) {
+                    v.err(
+                        p.span(),
+                        format!(
+                            "product `{}` is listed twice in `products`: list each product once",
+                            p.get_ref()
+                        ),
+                        Some(RuleId::Open1),
+                    );
+                }
+                in_products.push(pid);
                 add(v, pid, None, p.span());
             }
         }
@@ -836,7 +858,12 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                             format!("product `{}` is in two groups of this plan, at {before} and {gr}: give it one group, or a rate in `product_rates`", p.get_ref()),
                             Some(RuleId::Open1),
                         ),
-                        _ => {}
+                        Some(_) => v.err(
+                            p.span(),
+                            format!("product `{}` is listed twice in the groups of this plan: list it in one group, once", p.get_ref()),
+                            Some(RuleId::Open1),
+                        ),
+                        None => {}
                     }
                     add(v, pid, Some(gr), p.span());
                 }
@@ -2736,6 +2763,32 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
                     format!("`equals` = \"{}\" is not a number, and this figure always is: the expectation could never pass", eq.get_ref()),
                     None,
                 );
+        }
+        // a count is a whole number from 0 in every replication (its mean is from 0)
+        if let Subject::Metric(m) = &subject
+            && m.unit() == crate::metrics::Unit::Count
+        {
+            for (key, s, whole) in [
+                ("equals", &x.equals, true),
+                ("max", &x.max, true),
+                ("mean_max", &x.mean_max, false),
+            ] {
+                if let Some(s) = s
+                    && let Ok(d) = Decimal::from_str_exact(s.get_ref().trim())
+                    && (d < Decimal::ZERO || (whole && key == "equals" && !d.fract().is_zero()))
+                {
+                    v.err(
+                        s.span(),
+                        format!(
+                            "`{key}` = \"{}\", but `{}` is a count: a whole number from 0{}: the expectation could never pass",
+                            s.get_ref(),
+                            m.name(),
+                            if whole { " in every replication" } else { "" }
+                        ),
+                        None,
+                    );
+                }
+            }
         }
         if let Some(eq) = &x.equals {
             for (key, other) in [
