@@ -1149,6 +1149,15 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         .and_then(|x| sweep::arms(&file, &src, &x).map_err(|e| e.to_string()))
         .map_err(fail)?;
     let base = scenario::parse(&file, &src).map_err(|e| fail(&e[0]))?;
+    if arms.len() != runs.len() {
+        // the arm count is sealed in each partial, but must also be the sweep's own
+        return Err(fail(format_args!(
+            "{}: the partials hold {} arm(s), but their scenario and --set list give {}",
+            dirs[0].join("sweep-partial.json").display(),
+            runs.len(),
+            arms.len()
+        )));
+    }
     let outcome = sweep::SweepOutcome {
         seed,
         arms: arms.into_iter().zip(runs).collect(),

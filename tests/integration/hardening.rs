@@ -925,3 +925,70 @@ fn outputs_never_land_in_or_replace_other_outputs_or_inputs() {
     assert_eq!(std::fs::read(dir.join("a/partial.json")).unwrap(), before);
     assert!(dir.join("b/partial.json").is_file());
 }
+
+/// Class 3, sweeps: a sweep partial's arm count, sealed consistently in every shard, must still
+/// be the sweep's own (its scenario and `--set` list): fewer arms are refused, not merged as a
+/// smaller sweep; a duplicated run is refused too.
+#[test]
+fn merge_refuses_tampered_sweep_partials() {
+    let dir = TempDir::new("h-merge-sweep");
+    let sc = small(&dir);
+    let shards = || {
+        for (k, out) in [("1/2", "sa"), ("2/2", "sb")] {
+            let _ = std::fs::remove_dir_all(dir.join(out));
+            run_ok(
+                dir.path(),
+                &[
+                    "sweep",
+                    arg(&sc),
+                    "--set",
+                    "scenario.days=2,3",
+                    "--shard",
+                    k,
+                    "--out",
+                    out,
+                    "-q",
+                ],
+            );
+        }
+    };
+    let merge = || {
+        let _ = std::fs::remove_dir_all(dir.join("sm"));
+        affsim_in(
+            Some(dir.path()),
+            &["merge", "sa", "sb", "--out", "sm", "-q"],
+        )
+    };
+    let reseal = |path: &Path, f: &dyn Fn(&mut affsim::experiment::shard::SweepPartial)| {
+        let mut p: affsim::experiment::shard::SweepPartial =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        f(&mut p);
+        p.seal();
+        std::fs::write(path, serde_json::to_string(&p).unwrap()).unwrap();
+    };
+    shards();
+    assert_eq!(merge().code, 0, "the honest merge works");
+    // both shards made a one-arm sweep
+    for s in ["sa", "sb"] {
+        reseal(&dir.join(s).join("sweep-partial.json"), &|p| {
+            p.arms = 1;
+            p.runs.retain(|(a, _)| *a == 0);
+        });
+    }
+    let o = merge();
+    assert_eq!(o.code, 2, "{o}");
+    assert!(
+        o.stderr.contains("sa/sweep-partial.json") && o.stderr.contains("arm"),
+        "{o}"
+    );
+    assert!(!dir.join("sm").exists());
+    // a run given twice
+    shards();
+    reseal(&dir.join("sa/sweep-partial.json"), &|p| {
+        let r = p.runs[0].clone();
+        p.runs.push(r);
+    });
+    let o = merge();
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("sa/sweep-partial.json"), "{o}");
+}
