@@ -46,14 +46,31 @@ pub fn estimate(sc: &Scenario, replications: u32, threads: usize) -> u64 {
         .saturating_add(working_per_replication(sc).saturating_mul(threads.max(1) as u64))
 }
 
+/// Why a run is refused before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    #[error("{MAX_MEMORY_ENV}=`{0}`: expected a number of bytes")]
+    BadCap(String),
+    #[error(
+        "this run would need about {need_gib:.1} GiB of memory ({replications} replication(s) × {kept_kib:.1} KiB of results kept, plus {threads} running at once), above the cap of {cap_gib:.1} GiB: run fewer replications, split the run with --shard K/N, or set {MAX_MEMORY_ENV} to a larger number of bytes"
+    )]
+    TooLarge {
+        need_gib: f64,
+        replications: u32,
+        kept_kib: f64,
+        threads: usize,
+        cap_gib: f64,
+    },
+}
+
 /// The cap: [`MAX_MEMORY_ENV`] when set, else three quarters of the machine's memory (Linux
 /// `/proc/meminfo`), else 16 GiB.
-pub fn cap() -> Result<u64, String> {
+pub fn cap() -> Result<u64, MemoryError> {
     if let Ok(v) = std::env::var(MAX_MEMORY_ENV) {
         return v
             .trim()
             .parse::<u64>()
-            .map_err(|_| format!("{MAX_MEMORY_ENV}=`{v}`: expected a number of bytes"));
+            .map_err(|_| MemoryError::BadCap(v.clone()));
     }
     let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
         t.lines()
@@ -65,17 +82,18 @@ pub fn cap() -> Result<u64, String> {
 }
 
 /// Refuses a run whose estimate exceeds the cap, with the figure and the way out.
-pub fn check(sc: &Scenario, replications: u32, threads: usize) -> Result<(), String> {
+pub fn check(sc: &Scenario, replications: u32, threads: usize) -> Result<(), MemoryError> {
     let need = estimate(sc, replications, threads);
     let cap = cap()?;
     if need > cap {
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-        return Err(format!(
-            "this run would need about {:.1} GiB of memory ({replications} replication(s) × {:.1} KiB of results kept, plus {threads} running at once), above the cap of {:.1} GiB: run fewer replications, split the run with --shard K/N, or set {MAX_MEMORY_ENV} to a larger number of bytes",
-            gib(need),
-            kept_per_replication(sc) as f64 / 1024.0,
-            gib(cap)
-        ));
+        return Err(MemoryError::TooLarge {
+            need_gib: gib(need),
+            replications,
+            kept_kib: kept_per_replication(sc) as f64 / 1024.0,
+            threads,
+            cap_gib: gib(cap),
+        });
     }
     Ok(())
 }
