@@ -485,30 +485,18 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     };
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
-        let ledger_parts = if ledger {
-            experiment::shard::part_sums(staged.path(), &indices)
-                .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?
-        } else {
-            Vec::new()
-        };
-        let mut partial = experiment::shard::Partial {
-            format: experiment::shard::FORMAT,
-            scenario_file: sc.file.clone(),
-            scenario_source: source,
+        let ledger_parts = ledger
+            .then(|| experiment::shard::part_sums(staged.path(), &indices))
+            .transpose()
+            .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?;
+        let partial = experiment::shard::Partial::new(
+            (&sc.file, source),
             seed,
-            replications: n,
-            shard: (k, shards),
-            ledger,
-            runs: outcome
-                .replications
-                .iter()
-                .map(experiment::shard::RepData::of)
-                .collect(),
-            engine: String::new(),
+            n,
+            (k, shards),
+            &outcome.replications,
             ledger_parts,
-            checksum: String::new(),
-        };
-        partial.seal();
+        );
         write_partial(&staged, "partial.json", &partial)?;
         let dest = commit(staged)?;
         timing_out()?;

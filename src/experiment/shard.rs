@@ -316,6 +316,36 @@ pub struct Partial {
 
 sealed!(Partial);
 
+impl Partial {
+    /// The sealed partial of shard `shard` of a run of `replications` (the scenario's file name
+    /// and text, as read), from the replications it ran and, with `--ledger`, the sums of
+    /// their ledger parts ([`part_sums`]).
+    pub fn new(
+        scenario: (&str, String),
+        seed: u64,
+        replications: u32,
+        shard: (u32, u32),
+        runs: &[crate::sim::Replication],
+        ledger_parts: Option<Vec<PartSum>>,
+    ) -> Partial {
+        let mut p = Partial {
+            format: FORMAT,
+            scenario_file: scenario.0.to_string(),
+            scenario_source: scenario.1,
+            seed,
+            replications,
+            shard,
+            ledger: ledger_parts.is_some(),
+            runs: runs.iter().map(RepData::of).collect(),
+            engine: String::new(),
+            ledger_parts: ledger_parts.unwrap_or_default(),
+            checksum: String::new(),
+        };
+        p.seal();
+        p
+    }
+}
+
 /// One replication's figures: what summaries, time series and charts need.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RepData {
