@@ -157,7 +157,7 @@ impl Plan {
         // known before the work starts: the memory the run would need (issue 13)
         experiment::memory::check(
             sc,
-            replications,
+            u64::from(replications),
             args.threads.unwrap_or_else(rayon::current_num_threads),
         )
         .map_err(fail)?;
@@ -736,6 +736,13 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         replications: n,
         threads,
     } = Plan::resolve(&run, &base)?;
+    // a sweep keeps every arm's replications until its report is written
+    experiment::memory::check(
+        &base,
+        u64::from(n).saturating_mul(arms.len() as u64),
+        threads.unwrap_or_else(rayon::current_num_threads),
+    )
+    .map_err(fail)?;
     let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();

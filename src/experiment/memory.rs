@@ -40,9 +40,9 @@ pub fn working_per_replication(sc: &Scenario) -> u64 {
 }
 
 /// The estimate for `replications` kept and `threads` running at once.
-pub fn estimate(sc: &Scenario, replications: u32, threads: usize) -> u64 {
+pub fn estimate(sc: &Scenario, replications: u64, threads: usize) -> u64 {
     kept_per_replication(sc)
-        .saturating_mul(u64::from(replications))
+        .saturating_mul(replications)
         .saturating_add(working_per_replication(sc).saturating_mul(threads.max(1) as u64))
 }
 
@@ -56,7 +56,7 @@ pub enum MemoryError {
     )]
     TooLarge {
         need_gib: f64,
-        replications: u32,
+        replications: u64,
         kept_kib: f64,
         threads: usize,
         cap_gib: f64,
@@ -81,8 +81,9 @@ pub fn cap() -> Result<u64, MemoryError> {
     Ok(total_kib.map_or(FALLBACK_CAP, |k| k.saturating_mul(1024) / 4 * 3))
 }
 
-/// Refuses a run whose estimate exceeds the cap, with the figure and the way out.
-pub fn check(sc: &Scenario, replications: u32, threads: usize) -> Result<(), MemoryError> {
+/// Refuses a run whose estimate exceeds the cap, with the figure and the way out
+/// (`replications`: all those kept, e.g. a sweep's arms × replications).
+pub fn check(sc: &Scenario, replications: u64, threads: usize) -> Result<(), MemoryError> {
     let need = estimate(sc, replications, threads);
     let cap = cap()?;
     if need > cap {

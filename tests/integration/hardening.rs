@@ -992,3 +992,45 @@ fn merge_refuses_tampered_sweep_partials() {
     assert_eq!(o.code, 2, "{o}");
     assert!(o.stderr.contains("sa/sweep-partial.json"), "{o}");
 }
+
+/// Class 4: a sweep keeps every arm's replications, so its memory estimate counts arms ×
+/// replications — one arm fits under the cap, two arms of the same size are refused before any
+/// work (the estimate counted one arm's replications before round 2).
+#[test]
+fn a_sweep_is_estimated_over_all_its_arms() {
+    let dir = TempDir::new("h-sweep-memory");
+    let sc = small(&dir);
+    // about 113 KiB kept per replication here: 400 fit in 60 MiB, 800 do not
+    let sweep = |values: &str, out: &str| {
+        Command::new(bin())
+            .args([
+                "sweep",
+                arg(&sc),
+                "--set",
+                values,
+                "--replications",
+                "400",
+                "--threads",
+                "1",
+                "--out",
+                out,
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .env("AFFSIM_MAX_MEMORY_BYTES", "62914560")
+            .output()
+            .unwrap()
+    };
+    let one = sweep("scenario.days=3", "one");
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let two = sweep("scenario.days=2,3", "two");
+    let err = String::from_utf8_lossy(&two.stderr);
+    assert_eq!(two.status.code(), Some(2), "{err}");
+    assert!(err.contains("800 replication(s)"), "{err}");
+    assert!(!dir.join("two").exists());
+}
