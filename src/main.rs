@@ -1191,13 +1191,20 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
 
 // ---- lift and sensitivity: paired experiments (library: experiment::lift, ::sensitivity) ----
 
-/// The run configuration of a paired experiment, and how it reports progress on stderr.
-fn paired_config(run: &RunArgs, sc: &Scenario) -> Result<(RunConfig, u64), ExitCode> {
+/// The run configuration of a paired experiment of `arms` arms (each keeps its replications
+/// until the report is written: the memory estimate counts them all).
+fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig, u64), ExitCode> {
     let Plan {
         seed,
         replications,
         threads,
     } = Plan::resolve(run, sc)?;
+    experiment::memory::check(
+        sc,
+        u64::from(replications).saturating_mul(arms.max(1) as u64),
+        threads.unwrap_or_else(rayon::current_num_threads),
+    )
+    .map_err(fail)?;
     let cfg = RunConfig {
         replications: Some(replications),
         threads,
@@ -1254,7 +1261,13 @@ fn cmd_lift(args: LiftCmd) -> CmdResult {
     use affsim::experiment::lift;
     let sc = load(&args.scenario)?;
     warn(&sc);
-    let (cfg, _) = paired_config(&args.run, &sc)?;
+    // the baseline and one arm without each campaign
+    let campaigns = if args.campaigns.is_empty() {
+        lift::campaign_ids(&sc).len()
+    } else {
+        args.campaigns.len()
+    };
+    let (cfg, _) = paired_config(&args.run, &sc, 1 + campaigns)?;
     let quiet = args.output.quiet;
     let note = |m: &str| {
         if !quiet {
@@ -1287,7 +1300,8 @@ fn cmd_sensitivity(args: SensitivityCmd) -> CmdResult {
     }
     let sc = load(&args.scenario)?;
     warn(&sc);
-    let (cfg, seed) = paired_config(&args.run, &sc)?;
+    // the baseline and a −step and a +step arm per lever
+    let (cfg, seed) = paired_config(&args.run, &sc, 1 + 2 * sens::levers(&sc).len())?;
     if sens::levers(&sc).is_empty() {
         eprintln!("sensitivity: the scenario has no policy lever to move");
     }

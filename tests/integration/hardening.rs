@@ -1034,3 +1034,42 @@ fn a_sweep_is_estimated_over_all_its_arms() {
     assert!(err.contains("800 replication(s)"), "{err}");
     assert!(!dir.join("two").exists());
 }
+
+/// Class 4: `sensitivity` keeps the baseline and two arms per lever, so its estimate counts
+/// them all: a run of the same replications fits under the cap, the sensitivity does not.
+#[test]
+fn a_sensitivity_is_estimated_over_all_its_arms() {
+    let dir = TempDir::new("h-sens-memory");
+    let sc = small(&dir);
+    // about 113 KiB kept per replication: 200 fit in 40 MiB, three arms of 200 do not
+    let cmd = |what: &str, out: &str| {
+        Command::new(bin())
+            .args([
+                what,
+                arg(&sc),
+                "--replications",
+                "200",
+                "--threads",
+                "1",
+                "--out",
+                out,
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .env("AFFSIM_MAX_MEMORY_BYTES", "41943040")
+            .output()
+            .unwrap()
+    };
+    let run = cmd("run", "r");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sens = cmd("sensitivity", "s");
+    let err = String::from_utf8_lossy(&sens.stderr);
+    assert_eq!(sens.status.code(), Some(2), "{err}");
+    assert!(err.contains("of memory"), "{err}");
+    assert!(!dir.join("s").exists());
+}
