@@ -322,6 +322,11 @@ const PROBES: &[(&str, &str, &str)] = &[
     ("Subjects", "", "[[expect]]\nzz_probe = 1\n"),
     ("Checks", "", "[[expect]]\nzz_probe = 1\n"),
     ("`[expect_invalid]`", "", "[expect_invalid]\nzz_probe = 1\n"),
+    (
+        "`[[expect_ledger]]`",
+        "",
+        "[[expect_ledger]]\nzz_probe = 1\n",
+    ),
 ];
 
 /// Probes of tables the doc documents under another table's heading, or as several tables in
