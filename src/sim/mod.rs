@@ -10,6 +10,8 @@ pub mod policy;
 pub mod population;
 pub mod queue;
 pub mod rng;
+pub mod seller_policy;
+pub mod uncertainty;
 
 use rand::Rng;
 use rust_decimal::Decimal;
@@ -33,6 +35,8 @@ use rng::{AgentStream, Streams};
 enum Ev {
     /// The scripted event with this index.
     Script(u32),
+    /// A seller policy's review (`[[seller_policies]]`, sim/seller_policy.rs).
+    SellerPolicy(u32),
     /// A creator acts (searches for a product or posts).
     Wake(CreatorId),
     /// A seller's decision on an Open application.
@@ -292,6 +296,10 @@ struct World<'s> {
     inc: Incentives,
     /// Per creator, the next episode of each of its own streams (wake, decision, post; rng.rs).
     episodes: Vec<[u32; 3]>,
+    /// Per seller policy, (seller GMV, plan Open GMV) at its last review.
+    policy_marks: Vec<(Decimal, Decimal)>,
+    /// The replication's seller policies: the named ones and those drawn for generated plans.
+    policies: Vec<crate::scenario::SellerPolicy>,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live
@@ -324,6 +332,8 @@ pub struct State {
 
 /// Runs replication `index` up to and including time `at`, and returns its state then.
 pub fn state_at(sc: &Scenario, index: u32, at: SimTime) -> State {
+    let drawn = uncertainty::draw(sc, index);
+    let sc = drawn.as_ref().unwrap_or(sc);
     let mut w = World::new(sc, index, &RunOptions::default());
     let mut daily = Vec::new();
     w.run(Some(at), &mut daily);
@@ -342,6 +352,9 @@ pub fn run_replication(
     if opts.interrupted() {
         return Err(RunError::Interrupted { replication: index });
     }
+    // Uncertain response parameters, drawn for this replication (the same in every arm).
+    let drawn = uncertainty::draw(sc, index);
+    let sc = drawn.as_ref().unwrap_or(sc);
     let mut w = World::new(sc, index, opts);
     w.interrupt = opts.interrupt.clone();
     if let Some(open) = &opts.ledger_sink {
@@ -414,7 +427,10 @@ impl<'s> World<'s> {
             sink_error: None,
             inc: Incentives::default(),
             episodes: vec![[0; 3]; n_creators],
+            policy_marks: Vec::new(),
+            policies: Vec::new(),
         };
+        w.init_seller_policies();
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
         }
@@ -747,6 +763,27 @@ impl World<'_> {
         *e = e.wrapping_add(1);
     }
 
+    /// Changes a listing's Open rate (OPEN-4) — a scripted change or a seller policy's — and
+    /// schedules the H-4 lock warning when the rules engine asks for one.
+    fn change_listing_rate(
+        &mut self,
+        l: u32,
+        rate: crate::money::Rate,
+        shop_ads: bool,
+        t: SimTime,
+    ) {
+        if let Some(warn) = self.pf.change_open_rate(l, rate, shop_ads, t) {
+            self.q.push(
+                warn,
+                Phase::Control,
+                Ev::LockWarning {
+                    listing: l,
+                    changed: t,
+                },
+            );
+        }
+    }
+
     fn refuse(&mut self, r: Refusal) {
         self.pf.tally.count(Metric::Refusals);
         self.pf.fired.insert(r.rule);
@@ -756,6 +793,7 @@ impl World<'_> {
     fn dispatch(&mut self, t: SimTime, ev: Ev) {
         match ev {
             Ev::Script(i) => self.script(t, i),
+            Ev::SellerPolicy(i) => self.seller_policy(t, i),
             Ev::Wake(c) => self.wake(t, c),
             Ev::Decide {
                 creator,
@@ -812,8 +850,7 @@ impl World<'_> {
                 let b = &self.sc.behaviour.creators;
                 if unit(&mut self.rng.agent) < b.sample_post_probability {
                     let window = deadline.since(t).max(1);
-                    let at =
-                        t.plus_minutes((unit(&mut self.rng.agent) * f64::from(window)) as u32);
+                    let at = t.plus_minutes((unit(&mut self.rng.agent) * f64::from(window)) as u32);
                     self.q.push(
                         at,
                         Phase::Agent,
@@ -960,8 +997,7 @@ impl World<'_> {
                 if !scripted
                     && !camp.scripted
                     && camp.samples > 0
-                    && unit(&mut self.rng.agent)
-                        < self.sc.behaviour.plus.sample_request_probability
+                    && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
                     && let Ok(s) = self.pf.plus_request_sample(part, t)
                 {
                     self.ship_plus_sample(t, s);
@@ -1272,16 +1308,7 @@ impl World<'_> {
                     })
                     .collect();
                 for l in listings {
-                    if let Some(warn) = self.pf.change_open_rate(l, *rate, *shop_ads, t) {
-                        self.q.push(
-                            warn,
-                            Phase::Control,
-                            Ev::LockWarning {
-                                listing: l,
-                                changed: t,
-                            },
-                        );
-                    }
+                    self.change_listing_rate(l, *rate, *shop_ads, t);
                 }
             }
             Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
@@ -1594,16 +1621,15 @@ impl World<'_> {
         if explore {
             self.explore(t, c);
         } else {
-            let e =
-                self.pf.showcase[c.idx()][(self.rng.agent.next_u64() % u64::from(n)) as usize];
+            let e = self.pf.showcase[c.idx()][(self.rng.agent.next_u64() % u64::from(n)) as usize];
             let cr = &self.agents.creators[c.idx()];
             let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
             } else {
                 ContentKind::Video
             };
-            let authorised = kind == ContentKind::Video
-                && unit(&mut self.rng.agent) < b.authorise_probability;
+            let authorised =
+                kind == ContentKind::Video && unit(&mut self.rng.agent) < b.authorise_probability;
             if self.inc.on {
                 // What the posted product pays now (a rate cut or an ended plan shows here).
                 let e = self

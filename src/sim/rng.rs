@@ -20,6 +20,8 @@ pub enum Purpose {
     Platform = 5,
     /// Creators' outside options (the incentive model), drawn once per replication.
     Incentives = 6,
+    /// Per-replication draws of uncertain response parameters (sim/uncertainty.rs).
+    Uncertainty = 7,
 }
 
 /// Stream-number tags of the per-agent streams (the low 32 bits hold the agent's index), above

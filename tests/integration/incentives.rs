@@ -319,3 +319,56 @@ fn measured_open_rate_elasticities_match_configured() {
         None
     );
 }
+
+#[test]
+fn uncertain_parameters_are_drawn_per_replication_and_shared_by_arms() {
+    // A degenerate range is the fixed value: the run is the one with the parameter set.
+    let base = open_market(1.0);
+    let fixed = parse(&format!(
+        "{base}\n[behaviour.incentives]\npost_elasticity = 0.9\n"
+    ));
+    let point = parse(&format!(
+        "{base}\n[behaviour.incentives.uncertainty]\npost_elasticity = [0.9, 0.9]\n"
+    ));
+    let wide = parse(&format!(
+        "{base}\n[behaviour.incentives.uncertainty]\npost_elasticity = [0.0, 2.0]\n"
+    ));
+    let m = [Metric::Posts, Metric::Gmv];
+    let runs = run_arms(&[fixed, point, wide.clone()], 4, &m);
+    assert_eq!(
+        runs[0], runs[1],
+        "a [x, x] range must equal the fixed value x"
+    );
+    assert_ne!(runs[1], runs[2], "the wide range draws other values");
+    // The draw depends on (seed, replication) only: a sweep arm that changes a rate draws the
+    // same elasticity, so the arms' posts move together (the elasticity's spread across
+    // replications dominates both arms alike).
+    let hi = parse(&format!(
+        "{}\n[behaviour.incentives.uncertainty]\npost_elasticity = [0.0, 2.0]\n",
+        open_market(1.1)
+    ));
+    let pair = run_arms(&[wide, hi], 8, &[Metric::Posts]);
+    let level: Vec<f64> = pair[0].iter().map(|r| r[0]).collect();
+    let d = diffs(&pair, 0, 1, 0);
+    let spread = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0)).sqrt()
+    };
+    assert!(
+        spread(&d) < 0.5 * spread(&level),
+        "paired spread {} against {} across replications",
+        spread(&d),
+        spread(&level)
+    );
+}
+
+#[test]
+fn a_bad_uncertainty_range_is_refused() {
+    let text = format!(
+        "{}\n[behaviour.incentives.uncertainty]\nactive_share = [0.9, 0.2]\n",
+        open_market(1.0)
+    );
+    let err = scenario::parse("arm.toml", &text).expect_err("low above high");
+    let msg = format!("{err:?}");
+    assert!(msg.contains("uncertainty.active_share"), "{msg}");
+}
