@@ -57,6 +57,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// List the rule catalogue: each rule ID with its group, title and `model` when it is a
+    /// modelling choice (docs/rules.md has each rule in full).
+    Rules,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions { shell: clap_complete::Shell },
 }

@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         Command::Sensitivity(args) => cmd_sensitivity(args),
         Command::Scenarios { print } => cmd_scenarios(print.as_deref()),
         Command::New { name, force } => cmd_new(&name, force),
+        Command::Rules => cmd_rules(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -302,6 +303,15 @@ fn write_timing(
 }
 
 // ---- the commands ----
+
+/// `affsim rules`: the catalogue, one rule a line (ID, group, title, `model`), tab-separated.
+fn cmd_rules() -> CmdResult {
+    for r in &affsim::rules::catalogue::CATALOGUE {
+        let model = if r.model { "\tmodel" } else { "" };
+        outln!("{}\t{}\t{}{model}", r.id, r.group, r.title);
+    }
+    Ok(())
+}
 
 fn cmd_scenarios(print: Option<&str>) -> CmdResult {
     use scenario::builtin::{BUILTINS, builtin};

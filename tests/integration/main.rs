@@ -23,6 +23,8 @@
 //! - `hardening`: issue 13 — nothing deleted that affsim did not write, signals, merge checks, limits, outputs.
 //! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
 //! - `seller_policies`: `[[seller_policies]]` move rates in the direction their rule says.
+//! - `tidy`: docs/rules.md and docs/scenario-format.md's key tables match the code; role comments; rule tags and scenarios.
+//! - `walk`: `affsim check` walks a folder with symbolic-link loops once (walkdir).
 
 mod util;
 
@@ -48,3 +50,5 @@ mod scenarios;
 mod schema;
 mod seller_policies;
 mod sweeps;
+mod tidy;
+mod walk;
