@@ -29,6 +29,12 @@ fn parse(text: &str) -> Scenario {
     scenario::parse("arm.toml", text).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// The sample standard deviation.
+fn sd(x: &[f64]) -> f64 {
+    let m = x.iter().sum::<f64>() / x.len() as f64;
+    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0)).sqrt()
+}
+
 /// Per replication, the metrics of each arm.
 fn run_arms(arms: &[Scenario], reps: u32, metrics: &[Metric]) -> Vec<Vec<Vec<f64>>> {
     arms.iter()
@@ -99,10 +105,6 @@ fn a_creators_draws_do_not_depend_on_other_creators_choices() {
     let runs = run_arms(&[parse(base), parse(&hi)], 12, &[Metric::Posts]);
     let level: Vec<f64> = runs[0].iter().map(|r| r[0]).collect();
     let d = diffs(&runs, 0, 1, 0);
-    let sd = |x: &[f64]| {
-        let m = x.iter().sum::<f64>() / x.len() as f64;
-        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0)).sqrt()
-    };
     assert!(
         sd(&d) < 0.2 * sd(&level),
         "paired posts differences spread {} against {} across replications",
@@ -350,15 +352,11 @@ fn uncertain_parameters_are_drawn_per_replication_and_shared_by_arms() {
     let pair = run_arms(&[wide, hi], 8, &[Metric::Posts]);
     let level: Vec<f64> = pair[0].iter().map(|r| r[0]).collect();
     let d = diffs(&pair, 0, 1, 0);
-    let spread = |x: &[f64]| {
-        let m = x.iter().sum::<f64>() / x.len() as f64;
-        (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0)).sqrt()
-    };
     assert!(
-        spread(&d) < 0.5 * spread(&level),
+        sd(&d) < 0.5 * sd(&level),
         "paired spread {} against {} across replications",
-        spread(&d),
-        spread(&level)
+        sd(&d),
+        sd(&level)
     );
 }
 
