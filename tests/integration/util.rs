@@ -22,6 +22,15 @@ impl std::fmt::Display for Output {
     }
 }
 
+/// The binary under test: this build's, or the one named by `AFFSIM_TEST_BIN` — set it to run
+/// the CLI tests against another build (docs/reliability.md records the hardening tests run
+/// against the build before issue 13, to show that each of them can fail).
+pub fn bin() -> PathBuf {
+    std::env::var_os("AFFSIM_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_affsim")))
+}
+
 /// Runs `affsim` with `args` in the current directory.
 pub fn affsim(args: &[&str]) -> Output {
     affsim_in(None, args)
@@ -29,7 +38,7 @@ pub fn affsim(args: &[&str]) -> Output {
 
 /// Runs `affsim` with `args`, in `dir` when given.
 pub fn affsim_in(dir: Option<&Path>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_affsim"));
+    let mut cmd = Command::new(bin());
     cmd.args(args);
     if let Some(d) = dir {
         cmd.current_dir(d);

@@ -217,6 +217,32 @@ fn check(v: &mut V, e: &Spanned<ExpectRaw>, x: &ExpectRaw, subject: &Subject) ->
                 None,
             );
     }
+    // a count is a whole number from 0 in every replication (its mean is from 0)
+    if let Subject::Metric(m) = &subject
+        && m.unit() == crate::metrics::Unit::Count
+    {
+        for (key, s, whole) in [
+            ("equals", &x.equals, true),
+            ("max", &x.max, true),
+            ("mean_max", &x.mean_max, false),
+        ] {
+            if let Some(s) = s
+                && let Ok(d) = Decimal::from_str_exact(s.get_ref().trim())
+                && (d < Decimal::ZERO || (whole && key == "equals" && !d.fract().is_zero()))
+            {
+                v.err(
+                    s.span(),
+                    format!(
+                        "`{key}` = \"{}\", but `{}` is a count: a whole number from 0{}: the expectation could never pass",
+                        s.get_ref(),
+                        m.name(),
+                        if whole { " in every replication" } else { "" }
+                    ),
+                    None,
+                );
+            }
+        }
+    }
     if let Some(eq) = &x.equals {
         for (key, other) in [
             ("min", &x.min),

@@ -63,6 +63,9 @@ pub(super) fn parse(file: &str, src: &str) -> Result<Scenario, Vec<ScenarioError
             let b = date.as_bytes();
             if b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' {
                 msg = format!("`{date}` is an unquoted TOML date: dates and times in scenario files are quoted strings, e.g. \"{}\"", &date[..10]);
+            } else if b.len() >= 5 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b':' && b[3..5].iter().all(u8::is_ascii_digit) {
+                // `at = 09:00:00` is a TOML local time, equally a map to serde
+                msg = format!("`{date}` is an unquoted TOML time: dates and times in scenario files are quoted strings with the date, e.g. \"2025-10-01 {}\"", &date[..5]);
             }
         }
         vec![ScenarioError::at(file, src, e.span(), msg, rule)]

@@ -64,8 +64,20 @@ pub(super) fn resolve(
                 }
             }
         }
+        let mut in_products: Vec<u32> = Vec::new();
         for p in &op.products {
             if let Some(pid) = products.get(v, p) {
+                if in_products.contains(&pid) {
+                    v.err(
+                        p.span(),
+                        format!(
+                            "product `{}` is listed twice in `products`: list each product once",
+                            p.get_ref()
+                        ),
+                        Some(RuleId::Open1),
+                    );
+                }
+                in_products.push(pid);
                 add(v, pid, None, p.span());
             }
         }
@@ -81,7 +93,12 @@ pub(super) fn resolve(
                             format!("product `{}` is in two groups of this plan, at {before} and {gr}: give it one group, or a rate in `product_rates`", p.get_ref()),
                             Some(RuleId::Open1),
                         ),
-                        _ => {}
+                        Some(_) => v.err(
+                            p.span(),
+                            format!("product `{}` is listed twice in the groups of this plan: list it in one group, once", p.get_ref()),
+                            Some(RuleId::Open1),
+                        ),
+                        None => {}
                     }
                     add(v, pid, Some(gr), p.span());
                 }

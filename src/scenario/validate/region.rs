@@ -47,6 +47,13 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
             None,
         );
     }
+    if sec.name.get_ref().trim().is_empty() {
+        v.err(
+            sec.name.span(),
+            "the scenario name must not be empty: it names the report and its folder",
+            None,
+        );
+    }
     if let Some(cur) = &sec.currency {
         let t = cur.get_ref();
         if t.trim().is_empty() || t.chars().any(|c| c.is_control() || c.is_whitespace()) {
