@@ -113,6 +113,21 @@ impl CampaignTally {
         &mut self.sellers[s.idx()]
     }
 
+    /// GMV placed so far on lines attributed to `plan`.
+    pub fn plan_gmv(&self, plan: PlanRef) -> Decimal {
+        match kind_index(plan) {
+            None => self.none.gmv,
+            Some((k, i)) => self.by_kind[k]
+                .get(i as usize)
+                .map_or(Decimal::ZERO, |p| p.gmv),
+        }
+    }
+
+    /// GMV placed so far on `seller`'s products, whatever the plan.
+    pub fn seller_gmv(&self, s: SellerId) -> Decimal {
+        self.sellers.get(s.idx()).map_or(Decimal::ZERO, |x| x.gmv)
+    }
+
     /// An order line was placed, attributed to `plan`.
     #[inline]
     pub fn order(&mut self, plan: PlanRef, seller: SellerId, creator: CreatorId, gross: Money) {

@@ -48,6 +48,8 @@ pub struct File {
     #[serde(default)]
     pub script: ScriptRaw,
     #[serde(default)]
+    pub seller_policies: Vec<S<SellerPolicyRaw>>,
+    #[serde(default)]
     pub expect: Vec<S<ExpectRaw>>,
     #[serde(default)]
     pub expect_ledger: Vec<S<ExpectLedgerRaw>>,
@@ -198,6 +200,8 @@ pub struct SellerPopRaw {
     pub open_samples: Option<u32>,
     pub plus_enabled_share: Option<S<f64>>,
     pub approval: Option<ApprovalRaw>,
+    /// A rate-setting policy for a share of the generated sellers' Open plans.
+    pub rate_policy: Option<S<SellerPolicyRaw>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,6 +468,23 @@ pub struct IncentiveBehaviourRaw {
     pub outside_sigma: Option<S<f64>>,
     pub plus_posts: Option<S<f64>>,
     pub sample_value: Option<S<f64>>,
+    #[serde(default)]
+    pub uncertainty: UncertaintyRaw,
+}
+
+/// `[behaviour.incentives.uncertainty]`: per response parameter, a range `[low, high]` drawn
+/// uniformly once per replication (docs/behaviour.md, "Parameter uncertainty").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UncertaintyRaw {
+    pub earnings_weight: Option<S<Vec<f64>>>,
+    pub post_elasticity: Option<S<Vec<f64>>>,
+    pub participation_weight: Option<S<Vec<f64>>>,
+    pub active_share: Option<S<Vec<f64>>>,
+    pub outside_sigma: Option<S<Vec<f64>>>,
+    pub sample_value: Option<S<Vec<f64>>>,
+    pub price_elasticity: Option<S<Vec<f64>>>,
+    pub saturation_exponent: Option<S<Vec<f64>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -763,4 +784,22 @@ pub struct ExpectInvalidRaw {
     pub rule: Option<String>,
     pub message: Option<String>,
     pub line: Option<usize>,
+}
+
+/// `[[seller_policies]]`: a seller's rate-setting policy for one of its Open plans
+/// (docs/scenario-format.md, docs/behaviour.md "Seller policies").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerPolicyRaw {
+    /// `[[seller_policies]]` only (required there).
+    pub plan: Option<S<String>>,
+    /// `[populations.sellers] rate_policy` only: the share of generated Open plans it sets.
+    pub share: Option<S<f64>>,
+    pub policy: S<String>,
+    pub every_days: Option<S<f64>>,
+    pub min_rate: Option<S<Rate>>,
+    pub max_rate: Option<S<Rate>>,
+    pub step: Option<S<Rate>>,
+    pub target_return: Option<S<f64>>,
+    pub follow: Option<S<String>>,
 }

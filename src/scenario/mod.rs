@@ -87,6 +87,8 @@ pub struct Scenario {
     pub plus: Vec<crate::rules::plus::PlusCampaign>,
     pub behaviour: Behaviour,
     pub script: Vec<Scripted>,
+    /// Sellers' rate-setting policies (`[[seller_policies]]`, sim/seller_policy.rs).
+    pub seller_policies: Vec<SellerPolicy>,
     pub orders: Vec<ScriptOrder>,
     pub expectations: Vec<Expectation>,
     /// Problems worth a warning that do not stop the run (e.g. TARGET-7 stock).
@@ -147,6 +149,9 @@ pub struct SellerPop {
     pub open_samples: u32,
     pub plus_enabled_share: f64,
     pub approval: Approval,
+    /// `rate_policy`: the share of generated Open plans whose rates a policy sets, and the
+    /// policy (its `plan` is filled in per replication, sim/seller_policy.rs).
+    pub rate_policy: Option<(f64, SellerPolicy)>,
 }
 
 #[derive(Clone, Debug)]
@@ -246,6 +251,64 @@ pub struct IncentiveBehaviour {
     pub plus_posts: f64,
     /// Value of a free sample to the creator, as a share of the product's price.
     pub sample_value: f64,
+    /// Parameters drawn per replication from a range (`[behaviour.incentives.uncertainty]`):
+    /// (parameter, low, high), in [`UncertainParam::ALL`] order; empty without uncertainty.
+    pub uncertainty: Vec<(UncertainParam, f64, f64)>,
+}
+
+/// A response parameter that `[behaviour.incentives.uncertainty]` can draw per replication.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UncertainParam {
+    EarningsWeight,
+    PostElasticity,
+    ParticipationWeight,
+    ActiveShare,
+    OutsideSigma,
+    SampleValue,
+    PriceElasticity,
+    SaturationExponent,
+}
+
+impl UncertainParam {
+    /// Every parameter, in the fixed order of the draws (each takes one draw whether or not it
+    /// is uncertain, so adding a range never moves another parameter's draw).
+    pub const ALL: [UncertainParam; 8] = [
+        UncertainParam::EarningsWeight,
+        UncertainParam::PostElasticity,
+        UncertainParam::ParticipationWeight,
+        UncertainParam::ActiveShare,
+        UncertainParam::OutsideSigma,
+        UncertainParam::SampleValue,
+        UncertainParam::PriceElasticity,
+        UncertainParam::SaturationExponent,
+    ];
+
+    /// The scenario key under `[behaviour.incentives.uncertainty]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            UncertainParam::EarningsWeight => "earnings_weight",
+            UncertainParam::PostElasticity => "post_elasticity",
+            UncertainParam::ParticipationWeight => "participation_weight",
+            UncertainParam::ActiveShare => "active_share",
+            UncertainParam::OutsideSigma => "outside_sigma",
+            UncertainParam::SampleValue => "sample_value",
+            UncertainParam::PriceElasticity => "price_elasticity",
+            UncertainParam::SaturationExponent => "saturation_exponent",
+        }
+    }
+
+    /// The values the parameter may take (the same bounds as its own key).
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            UncertainParam::EarningsWeight | UncertainParam::ParticipationWeight => (0.0, 20.0),
+            UncertainParam::PostElasticity
+            | UncertainParam::OutsideSigma
+            | UncertainParam::SaturationExponent => (0.0, 5.0),
+            UncertainParam::ActiveShare => (0.0, 1.0),
+            UncertainParam::SampleValue => (0.0, 10.0),
+            UncertainParam::PriceElasticity => (-20.0, 0.0),
+        }
+    }
 }
 
 impl IncentiveBehaviour {
@@ -273,6 +336,7 @@ impl Default for IncentiveBehaviour {
             outside_sigma: 0.5,
             plus_posts: 3.0,
             sample_value: 0.5,
+            uncertainty: Vec::new(),
         }
     }
 }
@@ -982,4 +1046,31 @@ mod tests {
             errs[0]
         );
     }
+}
+
+/// A seller's rate-setting policy for one of its Open plans (`[[seller_policies]]`): every
+/// `every_days` it moves each listing's rate by at most `step`, within [`min`, `max`], through the
+/// same rate-change path as a scripted change (OPEN-4, H-4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SellerPolicy {
+    /// The Open plan (index into the scenario's Open plans).
+    pub plan: u32,
+    pub kind: SellerPolicyKind,
+    /// Minutes between reviews (the first one `every` after the start).
+    pub every: u32,
+    pub min: Rate,
+    pub max: Rate,
+    pub step: Rate,
+}
+
+/// What a seller policy steers by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SellerPolicyKind {
+    /// Toward a return: the seller's GMV over the last review period ÷ the Open commission it
+    /// implies (the plan's Open-attributed GMV × the rate). Above the target the rate rises (the
+    /// seller can pay more per unit of GMV), below it falls.
+    TargetReturn { target: f64 },
+    /// Toward the median (or the maximum) current Open rate of the other sellers' listings in the
+    /// plan's products' categories.
+    MatchCompetitors { max: bool },
 }

@@ -32,6 +32,16 @@ pub fn next_action<R: Rng + ?Sized>(b: &CreatorBehaviour, rng: &mut R) -> Option
     Some(days_to_minutes(e / b.actions_per_day, 1))
 }
 
+/// Minutes until a creator's next action, from a standard exponential draw `e`: the rate is
+/// `actions_per_day` × `intensity`; None when it is not positive.
+pub fn action_gap(b: &CreatorBehaviour, intensity: f64, e: f64) -> Option<u32> {
+    let rate = b.actions_per_day * intensity;
+    if rate <= 0.0 || !rate.is_finite() {
+        return None;
+    }
+    Some(days_to_minutes(e / rate, 1))
+}
+
 /// A creator's score for a product: commission (percentage points × weight) plus category fit,
 /// plus Gumbel noise, so that the best-scoring candidate is a logit choice.
 pub fn product_score<R: Rng + ?Sized>(

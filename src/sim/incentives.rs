@@ -169,7 +169,7 @@ impl World<'_> {
                 self.best_earnings(c, t),
                 f64::from(self.inc.outside[i]),
             );
-            self.inc.active[i] = unit(&mut self.rng.creators) < p;
+            self.inc.active[i] = unit(&mut self.rng.agent) < p;
             self.inc.review_at[i] = t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         }
         if !self.inc.active[i] {

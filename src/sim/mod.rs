@@ -10,6 +10,8 @@ pub mod policy;
 pub mod population;
 pub mod queue;
 pub mod rng;
+pub mod seller_policy;
+pub mod uncertainty;
 
 use rand::Rng;
 use rust_decimal::Decimal;
@@ -26,13 +28,15 @@ use crate::scenario::dist::unit;
 use crate::scenario::{AccountRef, Action, ReturnAmount, Scenario};
 use crate::time::{DAY, SimTime};
 use queue::{EventQueue, Phase};
-use rng::Streams;
+use rng::{AgentStream, Streams};
 
 /// An event. Small and `Copy`: the queue holds them inline, nothing is boxed.
 #[derive(Copy, Clone, Debug)]
 enum Ev {
     /// The scripted event with this index.
     Script(u32),
+    /// A seller policy's review (`[[seller_policies]]`, sim/seller_policy.rs).
+    SellerPolicy(u32),
     /// A creator acts (searches for a product or posts).
     Wake(CreatorId),
     /// A seller's decision on an Open application.
@@ -295,6 +299,12 @@ struct World<'s> {
     sink_error: Option<std::io::Error>,
     /// The incentive-response model's per-creator and per-product state (docs/behaviour.md).
     inc: Incentives,
+    /// Per creator, the next episode of each of its own streams (wake, decision, post; rng.rs).
+    episodes: Vec<[u32; 3]>,
+    /// Per seller policy, (seller GMV, plan Open GMV) at its last review.
+    policy_marks: Vec<(Decimal, Decimal)>,
+    /// The replication's seller policies: the named ones and those drawn for generated plans.
+    policies: Vec<crate::scenario::SellerPolicy>,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live
@@ -327,6 +337,8 @@ pub struct State {
 
 /// Runs replication `index` up to and including time `at`, and returns its state then.
 pub fn state_at(sc: &Scenario, index: u32, at: SimTime) -> State {
+    let drawn = uncertainty::draw(sc, index);
+    let sc = drawn.as_ref().unwrap_or(sc);
     let mut w = World::new(sc, index, &RunOptions::default());
     let mut daily = Vec::new();
     w.run(Some(at), &mut daily);
@@ -345,6 +357,9 @@ pub fn run_replication(
     if opts.interrupted() {
         return Err(RunError::Interrupted { replication: index });
     }
+    // Uncertain response parameters, drawn for this replication (the same in every arm).
+    let drawn = uncertainty::draw(sc, index);
+    let sc = drawn.as_ref().unwrap_or(sc);
     let mut w = World::new(sc, index, opts);
     w.interrupt = opts.interrupt.clone();
     if let Some(open) = &opts.ledger_sink {
@@ -417,7 +432,11 @@ impl<'s> World<'s> {
             sink: None,
             sink_error: None,
             inc: Incentives::default(),
+            episodes: vec![[0; 3]; n_creators],
+            policy_marks: Vec::new(),
+            policies: Vec::new(),
         };
+        w.init_seller_policies();
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
         }
@@ -442,11 +461,13 @@ impl<'s> World<'s> {
             w.q.push(s.at, phase, Ev::Script(i as u32));
         }
         for c in 0..n_creators {
+            // The first wake is episode 0 of the creator's wake stream's, drawn alone.
+            w.enter(AgentStream::Wake, CreatorId(c as u32));
             let m = if w.inc.on {
                 let k = w.intensity(CreatorId(c as u32), SimTime::ZERO);
-                behaviour::next_action_scaled(&sc.behaviour.creators, k, &mut w.rng.creators)
+                behaviour::next_action_scaled(&sc.behaviour.creators, k, &mut w.rng.agent)
             } else {
-                behaviour::next_action(&sc.behaviour.creators, &mut w.rng.creators)
+                behaviour::next_action(&sc.behaviour.creators, &mut w.rng.agent)
             };
             if let Some(m) = m {
                 w.q.push(SimTime(m), Phase::Agent, Ev::Wake(CreatorId(c as u32)));
@@ -745,6 +766,40 @@ fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) 
 }
 
 impl World<'_> {
+    /// Positions the agent stream at `c`'s next episode of stream `tag` (rng.rs): the draws that
+    /// follow belong to that creator and episode alone.
+    fn enter(&mut self, tag: AgentStream, c: CreatorId) {
+        let k = match tag {
+            AgentStream::Wake => 0,
+            AgentStream::Decision => 1,
+            AgentStream::Post => 2,
+        };
+        let e = &mut self.episodes[c.idx()][k];
+        rng::seek(&mut self.rng.agent, tag, c.0, *e);
+        *e = e.wrapping_add(1);
+    }
+
+    /// Changes a listing's Open rate (OPEN-4) — a scripted change or a seller policy's — and
+    /// schedules the H-4 lock warning when the rules engine asks for one.
+    fn change_listing_rate(
+        &mut self,
+        l: u32,
+        rate: crate::money::Rate,
+        shop_ads: bool,
+        t: SimTime,
+    ) {
+        if let Some(warn) = self.pf.change_open_rate(l, rate, shop_ads, t) {
+            self.q.push(
+                warn,
+                Phase::Control,
+                Ev::LockWarning {
+                    listing: l,
+                    changed: t,
+                },
+            );
+        }
+    }
+
     fn refuse(&mut self, r: Refusal) {
         self.pf.tally.count(Metric::Refusals);
         self.pf.fired.insert(r.rule);
@@ -754,6 +809,7 @@ impl World<'_> {
     fn dispatch(&mut self, t: SimTime, ev: Ev) {
         match ev {
             Ev::Script(i) => self.script(t, i),
+            Ev::SellerPolicy(i) => self.seller_policy(t, i),
             Ev::Wake(c) => self.wake(t, c),
             Ev::Decide {
                 creator,
@@ -805,12 +861,12 @@ impl World<'_> {
             }
             Ev::SampleArrive(s) => {
                 let deadline = self.pf.sample_delivered(s, t);
+                let smp = self.pf.samples[s as usize];
+                self.enter(AgentStream::Decision, smp.creator);
                 let b = &self.sc.behaviour.creators;
-                if unit(&mut self.rng.creators) < b.sample_post_probability {
+                if unit(&mut self.rng.agent) < b.sample_post_probability {
                     let window = deadline.since(t).max(1);
-                    let at =
-                        t.plus_minutes((unit(&mut self.rng.creators) * f64::from(window)) as u32);
-                    let smp = self.pf.samples[s as usize];
+                    let at = t.plus_minutes((unit(&mut self.rng.agent) * f64::from(window)) as u32);
                     self.q.push(
                         at,
                         Phase::Agent,
@@ -825,7 +881,8 @@ impl World<'_> {
                 self.q.push(deadline, Phase::Agent, Ev::SampleDeadline(s));
             }
             Ev::SampleDeadline(s) => {
-                let extend = unit(&mut self.rng.creators)
+                self.enter(AgentStream::Decision, self.pf.samples[s as usize].creator);
+                let extend = unit(&mut self.rng.agent)
                     < self.sc.behaviour.creators.sample_extension_probability;
                 if let Some(d) = self.pf.sample_deadline(s, extend) {
                     self.q.push(d, Phase::Agent, Ev::SampleDeadline(s));
@@ -927,7 +984,8 @@ impl World<'_> {
             } else {
                 pb.join_probability
             };
-            let r = &mut self.rng.platform;
+            self.enter(AgentStream::Decision, creator);
+            let r = &mut self.rng.agent;
             if unit(r) < p_join {
                 let at = t.plus_minutes(behaviour::delay(&pb.join_delay, r));
                 if at < camp.end {
@@ -950,12 +1008,12 @@ impl World<'_> {
                 if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
                     self.commit_to_plus(t, c, creator);
                 }
+                self.enter(AgentStream::Decision, creator);
                 let camp = &self.pf.books.plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
                     && camp.samples > 0
-                    && unit(&mut self.rng.creators)
-                        < self.sc.behaviour.plus.sample_request_probability
+                    && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
                     && let Ok(s) = self.pf.plus_request_sample(part, t)
                 {
                     self.ship_plus_sample(t, s);
@@ -1124,8 +1182,8 @@ impl World<'_> {
                 self.q.push(close, Phase::Control, Ev::TargetExpire(s));
             }
             if !scripted {
+                let creator = self.pf.books.target.slots[s as usize].creator;
                 let p_accept = if self.inc.on {
-                    let creator = self.pf.books.target.slots[s as usize].creator;
                     let e = self.target_earnings(creator, inv, t);
                     behaviour::choice_probability(
                         tb.accept_probability,
@@ -1136,7 +1194,8 @@ impl World<'_> {
                 } else {
                     tb.accept_probability
                 };
-                let r = &mut self.rng.creators;
+                self.enter(AgentStream::Decision, creator);
+                let r = &mut self.rng.agent;
                 let accept = unit(r) < p_accept;
                 let d = behaviour::delay(&tb.accept_delay, r);
                 self.q.push(
@@ -1174,8 +1233,12 @@ impl World<'_> {
 
     /// The behaviour model: the creator submits a video with some probability, after a delay.
     fn model_video(&mut self, t: SimTime, slot: u32) {
+        self.enter(
+            AgentStream::Decision,
+            self.pf.books.target.slots[slot as usize].creator,
+        );
         let tb = &self.sc.behaviour.target;
-        let r = &mut self.rng.creators;
+        let r = &mut self.rng.agent;
         if unit(r) < tb.video_probability {
             let d = behaviour::delay(&tb.video_delay, r);
             self.q
@@ -1239,9 +1302,10 @@ impl World<'_> {
         // rule: TARGET-4 — submitted videos are authorised for ads if the seller asks
         let asked = self.pf.books.target.video_authorised(slot, t);
         for p in products {
+            self.enter(AgentStream::Decision, creator);
             let authorised = asked
                 || (!scripted
-                    && unit(&mut self.rng.creators)
+                    && unit(&mut self.rng.agent)
                         < self.sc.behaviour.creators.authorise_probability);
             self.post(t, creator, p, ContentKind::Video, authorised, Some(slot));
         }
@@ -1263,16 +1327,7 @@ impl World<'_> {
                     })
                     .collect();
                 for l in listings {
-                    if let Some(warn) = self.pf.change_open_rate(l, *rate, *shop_ads, t) {
-                        self.q.push(
-                            warn,
-                            Phase::Control,
-                            Ev::LockWarning {
-                                listing: l,
-                                changed: t,
-                            },
-                        );
-                    }
+                    self.change_listing_rate(l, *rate, *shop_ads, t);
                 }
             }
             Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
@@ -1562,35 +1617,38 @@ impl World<'_> {
         if t >= self.end {
             return;
         }
+        use rand_distr::Distribution;
+        self.enter(AgentStream::Wake, c);
         let b = &self.sc.behaviour.creators;
+        // The gap's exponential is the episode's first draw, whatever the review decides.
+        let gap: f64 = rand_distr::Exp1.sample(&mut self.rng.agent);
         let next = if self.inc.on {
             if !self.review(t, c) {
                 return;
             }
             let k = self.intensity(c, t);
-            behaviour::next_action_scaled(b, k, &mut self.rng.creators)
+            behaviour::action_gap(b, k, gap)
         } else {
-            behaviour::next_action(b, &mut self.rng.creators)
+            behaviour::action_gap(b, 1.0, gap)
         };
         if let Some(m) = next {
             self.q.push(t.plus_minutes(m), Phase::Agent, Ev::Wake(c));
         }
         let n = self.pf.showcase[c.idx()].len() as u32;
         let explore =
-            n == 0 || (n < b.max_products && unit(&mut self.rng.creators) < b.explore_probability);
+            n == 0 || (n < b.max_products && unit(&mut self.rng.agent) < b.explore_probability);
         if explore {
             self.explore(t, c);
         } else {
-            let e =
-                self.pf.showcase[c.idx()][(self.rng.creators.next_u64() % u64::from(n)) as usize];
+            let e = self.pf.showcase[c.idx()][(self.rng.agent.next_u64() % u64::from(n)) as usize];
             let cr = &self.agents.creators[c.idx()];
-            let kind = if cr.live && unit(&mut self.rng.creators) < b.live_probability {
+            let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
             } else {
                 ContentKind::Video
             };
-            let authorised = kind == ContentKind::Video
-                && unit(&mut self.rng.creators) < b.authorise_probability;
+            let authorised =
+                kind == ContentKind::Video && unit(&mut self.rng.agent) < b.authorise_probability;
             if self.inc.on {
                 // What the posted product pays now (a rate cut or an ended plan shows here).
                 let e = self
@@ -1608,8 +1666,8 @@ impl World<'_> {
         let db = &self.sc.behaviour.distributors;
         if !self.links.is_empty() && self.inc.on {
             // The link's creator part × price × expected orders against the outside option.
-            let u = unit(&mut self.rng.creators);
-            let reg = self.links[(self.rng.creators.next_u64() % self.links.len() as u64) as usize];
+            let u = unit(&mut self.rng.agent);
+            let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
             let r = &self.pf.books.dist.registrations[reg as usize];
             let e = self.commission_per_post(c, r.product, r.creator_rate);
             let p = behaviour::choice_probability(
@@ -1624,8 +1682,8 @@ impl World<'_> {
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
                 return;
             }
-        } else if !self.links.is_empty() && unit(&mut self.rng.creators) < db.link_probability {
-            let reg = self.links[(self.rng.creators.next_u64() % self.links.len() as u64) as usize];
+        } else if !self.links.is_empty() && unit(&mut self.rng.agent) < db.link_probability {
+            let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
             if self.pf.books.dist.valid(reg, t) {
                 let _ = self
                     .pf
@@ -1640,7 +1698,7 @@ impl World<'_> {
         let ib = &self.sc.behaviour.incentives;
         let mut best: Option<(f64, ProductId, f64)> = None;
         for _ in 0..b.candidates {
-            let p = ProductId(pick.sample(&mut self.rng.creators) as u32);
+            let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
             if self.pf.showcase_entry(c, p).is_some() {
                 continue;
             }
@@ -1653,7 +1711,7 @@ impl World<'_> {
                     .has_category(self.agents.products[p.idx()].category);
                 let o = f64::from(self.inc.outside[c.idx()]);
                 (
-                    behaviour::earnings_score(ib, b, e, o, fit, &mut self.rng.creators),
+                    behaviour::earnings_score(ib, b, e, o, fit, &mut self.rng.agent),
                     e,
                 )
             } else {
@@ -1663,7 +1721,7 @@ impl World<'_> {
                     &self.agents.creators[c.idx()],
                     &self.agents.products[p.idx()],
                     pct,
-                    &mut self.rng.creators,
+                    &mut self.rng.agent,
                 );
                 (s, 0.0)
             };
@@ -1696,7 +1754,7 @@ impl World<'_> {
                 b.sample_request_probability
             };
             if self.pf.books.open_plans[plan].samples.is_some()
-                && unit(&mut self.rng.creators) < p_sample
+                && unit(&mut self.rng.agent) < p_sample
             {
                 self.request_sample(t, c, p, false);
             }
@@ -1724,6 +1782,7 @@ impl World<'_> {
         if t >= self.end {
             return;
         }
+        self.enter(AgentStream::Post, c);
         let n = behaviour::orders_for_content(
             &self.sc.behaviour.buyers,
             self.inc.on,
@@ -1731,7 +1790,7 @@ impl World<'_> {
             &self.agents.products[p.idx()],
             kind,
             self.inc.live_on.get(p.idx()).copied().unwrap_or(0),
-            &mut self.rng.buyers,
+            &mut self.rng.agent,
         );
         if n == 0 {
             return;
@@ -1759,7 +1818,7 @@ impl World<'_> {
             }
         };
         let gap =
-            behaviour::next_order_gap(&self.sc.behaviour.buyers, kind, n, 0, &mut self.rng.buyers);
+            behaviour::next_order_gap(&self.sc.behaviour.buyers, kind, n, 0, &mut self.rng.agent);
         self.q
             .push(t.plus_minutes(gap), Phase::Order, Ev::Demand(ci));
     }

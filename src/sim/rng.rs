@@ -20,6 +20,35 @@ pub enum Purpose {
     Platform = 5,
     /// Creators' outside options (the incentive model), drawn once per replication.
     Incentives = 6,
+    /// Per-replication draws of uncertain response parameters (sim/uncertainty.rs).
+    Uncertainty = 7,
+}
+
+/// Stream-number tags of the per-agent streams (the low 32 bits hold the agent's index), above
+/// every [`Purpose`]. Each creator has its own stream per tag; an *episode* (one wake, one
+/// decision, one post) reads from its own fixed window of that stream, so creator c's k-th wake
+/// sees the same numbers in every arm of a sweep, whatever other creators did before it
+/// (synchronised common random numbers).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum AgentStream {
+    /// A creator's wakes: its next action, its active/idle review, its search and post choice.
+    Wake = 1 << 32,
+    /// A creator's answers to the platform and sellers (joining a Plus, a Target invitation, a
+    /// sample's post and extension, a Target video).
+    Decision = 2 << 32,
+    /// What a creator's post brings: its views noise and orders, and the first order's delay.
+    Post = 3 << 32,
+}
+
+/// The 32-bit words of an agent stream each episode may read (2^24; an episode reading more
+/// continues into the next episode's window: still random, only less synchronised).
+pub const EPISODE_WORDS: u128 = 1 << 24;
+
+/// Positions `rng` (keyed by the replication) at episode `episode` of agent `id`'s stream `tag`.
+pub fn seek(rng: &mut ChaCha8Rng, tag: AgentStream, id: u32, episode: u32) {
+    rng.set_stream(tag as u64 | u64::from(id));
+    rng.set_word_pos(u128::from(episode) * EPISODE_WORDS);
 }
 
 /// The random streams of one replication.
@@ -31,6 +60,8 @@ pub struct Streams {
     pub sellers: ChaCha8Rng,
     pub platform: ChaCha8Rng,
     pub incentives: ChaCha8Rng,
+    /// The per-agent streams, repositioned by [`seek`] at each episode.
+    pub agent: ChaCha8Rng,
 }
 
 /// The 32-byte key of replication `rep` under `seed`.
@@ -58,6 +89,7 @@ impl Streams {
             sellers: s(Purpose::Sellers),
             platform: s(Purpose::Platform),
             incentives: s(Purpose::Incentives),
+            agent: ChaCha8Rng::from_seed(key),
         }
     }
 }
@@ -77,5 +109,35 @@ mod tests {
         assert_ne!(a, c);
         assert_ne!(a, d);
         assert_ne!(a, e);
+    }
+
+    #[test]
+    fn an_episode_depends_only_on_its_agent_and_index() {
+        let draw = |tag, id, ep, before: u32| {
+            let mut s = Streams::new(7, 3);
+            // whatever was drawn before does not matter
+            for k in 0..before {
+                seek(&mut s.agent, AgentStream::Wake, k, k);
+                s.agent.next_u64();
+            }
+            seek(&mut s.agent, tag, id, ep);
+            s.agent.next_u64()
+        };
+        assert_eq!(
+            draw(AgentStream::Wake, 5, 2, 0),
+            draw(AgentStream::Wake, 5, 2, 9)
+        );
+        assert_ne!(
+            draw(AgentStream::Wake, 5, 2, 0),
+            draw(AgentStream::Wake, 5, 3, 0)
+        );
+        assert_ne!(
+            draw(AgentStream::Wake, 5, 2, 0),
+            draw(AgentStream::Wake, 6, 2, 0)
+        );
+        assert_ne!(
+            draw(AgentStream::Wake, 5, 2, 0),
+            draw(AgentStream::Post, 5, 2, 0)
+        );
     }
 }

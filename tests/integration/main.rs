@@ -23,6 +23,7 @@
 //! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 //! - `hardening`: issue 13 — nothing deleted that affsim did not write, signals, merge checks, limits, outputs.
 //! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
+//! - `seller_policies`: `[[seller_policies]]` move rates in the direction their rule says.
 //! - `tidy`: docs/rules.md and docs/scenario-format.md's key tables match the code; role comments; rule tags and scenarios.
 //! - `walk`: `affsim check` walks a folder with symbolic-link loops once (walkdir).
 
@@ -49,6 +50,7 @@ mod regression;
 mod report_charts;
 mod scenarios;
 mod schema;
+mod seller_policies;
 mod sweeps;
 mod tidy;
 mod walk;

@@ -269,6 +269,16 @@ const PROBES: &[(&str, &str, &str)] = &[
         "[behaviour.incentives]\nzz_probe = 1\n",
     ),
     (
+        "`[behaviour.incentives.uncertainty]`",
+        "",
+        "[behaviour.incentives.uncertainty]\nzz_probe = 1\n",
+    ),
+    (
+        "`[[seller_policies]]`",
+        "",
+        "[[seller_policies]]\nzz_probe = 1\n",
+    ),
+    (
         "`[[script.rate_changes]]`",
         "",
         "[[script.rate_changes]]\nzz_probe = 1\n",

@@ -367,6 +367,7 @@ fn incentives(v: &mut V, ib: &IncentiveBehaviourRaw) -> IncentiveBehaviour {
             d.sample_value,
             (0.0, 10.0),
         ),
+        uncertainty: super::policies::uncertainty_ranges(v, &ib.uncertainty),
     }
 }
 

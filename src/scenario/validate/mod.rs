@@ -17,6 +17,7 @@ mod expect_ledger;
 mod names;
 mod open;
 mod plus;
+mod policies;
 mod populations;
 mod region;
 mod script;
@@ -150,6 +151,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
 
     // Scripted events pop in time order; ties keep file order (a stable sort).
     script.sort_by_key(|s| s.at);
+    let seller_policies = policies::seller_policies(v, &raw.seller_policies, &names.open_plans);
 
     Scenario {
         name: sec.name.get_ref().clone(),
@@ -172,6 +174,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         plus,
         behaviour,
         script,
+        seller_policies,
         orders,
         expectations,
         warnings: std::mem::take(&mut v.warns),

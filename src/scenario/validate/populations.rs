@@ -39,6 +39,7 @@ pub(super) fn resolve(v: &mut V, raw: &File, named: &Named, cats: &mut Categorie
             open_samples: s.open_samples.unwrap_or(0),
             plus_enabled_share: v.prob(&s.plus_enabled_share, "plus_enabled_share", 0.0),
             approval: approval(v, &s.approval),
+            rate_policy: super::policies::generated_rate_policy(v, &s.rate_policy),
         });
     }
     if let Some(pp) = &raw.populations.products {
