@@ -41,13 +41,16 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for e in std::fs::read_dir(dir)? {
-        let p = e?.path();
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "toml") {
-            out.push(p);
+/// Every `*.toml` file under `dir`. Symbolic links to folders are not followed (walkdir), so a
+/// link loop neither hangs nor repeats files.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), walkdir::Error> {
+    for e in walkdir::WalkDir::new(dir).min_depth(1) {
+        let e = e?;
+        if e.file_type().is_dir() || e.path().is_dir() {
+            continue;
+        }
+        if e.path().extension().is_some_and(|x| x == "toml") {
+            out.push(e.into_path());
         }
     }
     Ok(())

@@ -2,7 +2,29 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use affsim::experiment::shard::parse_shard;
+use affsim::model::Traffic;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `--traffic` of `affsim explain`: the model's traffic sources, as clap lists them.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TrafficArg {
+    Video,
+    Live,
+    Showcase,
+    Ad,
+}
+
+impl From<TrafficArg> for Traffic {
+    fn from(t: TrafficArg) -> Traffic {
+        match t {
+            TrafficArg::Video => Traffic::Video,
+            TrafficArg::Live => Traffic::Live,
+            TrafficArg::Showcase => Traffic::Showcase,
+            TrafficArg::Ad => Traffic::Ad,
+        }
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -57,6 +79,9 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// List the rule catalogue: each rule ID with its group, title and `model` when it is a
+    /// modelling choice (docs/rules.md has each rule in full).
+    Rules,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions { shell: clap_complete::Shell },
 }
@@ -111,8 +136,8 @@ pub struct RunCmd {
     pub output: OutputArgs,
     /// Run only shard K of N — replications i with i mod N = K − 1 — and write a partial
     /// result for `affsim merge` (see docs/scaling.md).
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
     /// Write wall-clock throughput (events and events per second, per replication and for
     /// the run) to this JSON file. Not part of the report: timings vary from run to run.
     #[arg(long, value_name = "FILE")]
@@ -159,9 +184,9 @@ pub struct ExplainCmd {
     /// Time, "YYYY-MM-DD HH:MM".
     #[arg(long, requires_all = ["creator", "product"])]
     pub at: Option<String>,
-    /// Traffic source for --creator/--product: video, live, showcase or ad.
-    #[arg(long, default_value = "video")]
-    pub traffic: String,
+    /// Traffic source for --creator/--product.
+    #[arg(long, value_enum, default_value_t = TrafficArg::Video)]
+    pub traffic: TrafficArg,
     /// For ad traffic: the video is creator-authorised.
     #[arg(long)]
     pub authorised: bool,
@@ -192,8 +217,8 @@ pub struct SweepCmd {
     pub output: OutputArgs,
     /// Run only shard K of N of the (arm, replication) space and write a partial result for
     /// `affsim merge`.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u32, u32)>,
 }
 
 #[derive(Args)]

@@ -26,6 +26,7 @@ pub mod calibrate;
 pub mod check;
 pub mod experiment;
 pub mod explain;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod money;

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use affsim::experiment::{self, RunConfig, shard::parse_shard};
+use affsim::experiment::{self, RunConfig};
 use affsim::rules::catalogue::{RuleId, RuleSet};
 use affsim::scenario::{self, Scenario, ScenarioError};
 use affsim::sim::RunError;
@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         Command::Sensitivity(args) => cmd_sensitivity(args),
         Command::Scenarios { print } => cmd_scenarios(print.as_deref()),
         Command::New { name, force } => cmd_new(&name, force),
+        Command::Rules => cmd_rules(),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -136,11 +137,6 @@ fn load_source(path: &Option<PathBuf>) -> Result<(Scenario, String), ExitCode> {
         .map_err(|errs| invalid(&errs))
 }
 
-/// `--shard K/N`, parsed.
-fn shard_of(arg: Option<&str>) -> Result<Option<(u32, u32)>, ExitCode> {
-    arg.map(parse_shard).transpose().map_err(fail)
-}
-
 /// [`RunArgs`] resolved against the scenario: its seed and replications unless overridden.
 struct Plan {
     seed: u64,
@@ -162,7 +158,7 @@ impl Plan {
         // known before the work starts: the memory the run would need (issue 13)
         experiment::memory::check(
             sc,
-            replications,
+            u64::from(replications),
             args.threads.unwrap_or_else(rayon::current_num_threads),
         )
         .map_err(fail)?;
@@ -253,7 +249,8 @@ fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
     if file.symlink_metadata().is_err() {
         return Ok(());
     }
-    let earlier = std::fs::read_to_string(file)
+    // a device or FIFO is never read (`--timing /dev/full`); timing files are small
+    let earlier = affsim::input::read_text(file, 64 << 20, "timing files")
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|d| {
@@ -266,6 +263,24 @@ fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
         )));
     }
     Ok(())
+}
+
+/// Whether `inner` is `outer` or lies inside it (paths made absolute, symbolic links resolved
+/// where they exist).
+fn within(inner: &Path, outer: &Path) -> bool {
+    let abs = |p: &Path| {
+        std::fs::canonicalize(p)
+            .or_else(|_| std::path::absolute(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    // an output not yet written: its existing parent resolved, its name kept
+    let resolve = |p: &Path| match (p.parent(), p.file_name()) {
+        (Some(parent), Some(name)) if !p.exists() && !parent.as_os_str().is_empty() => {
+            abs(parent).join(name)
+        }
+        _ => abs(p),
+    };
+    resolve(inner).starts_with(resolve(outer))
 }
 
 /// Writes the timing file (through a temporary sibling, renamed into place).
@@ -302,6 +317,15 @@ fn write_timing(
 }
 
 // ---- the commands ----
+
+/// `affsim rules`: the catalogue, one rule a line (ID, group, title, `model`), tab-separated.
+fn cmd_rules() -> CmdResult {
+    for r in &affsim::rules::catalogue::CATALOGUE {
+        let model = if r.model { "\tmodel" } else { "" };
+        outln!("{}\t{}\t{}{model}", r.id, r.group, r.title);
+    }
+    Ok(())
+}
 
 fn cmd_scenarios(print: Option<&str>) -> CmdResult {
     use scenario::builtin::{BUILTINS, builtin};
@@ -364,7 +388,6 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         shard,
         timing,
     } = args;
-    let shard = shard_of(shard.as_deref())?;
     if parquet && shard.is_some() {
         return Err(fail(
             "--parquet is written by a whole run, not by a --shard",
@@ -399,6 +422,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         }
         None => report::default_out(&sc, seed),
     });
+    if let Some(t) = timing.as_deref().filter(|t| within(t, &dest)) {
+        // affsim replaces a report folder as a whole: a file of its own inside would be lost,
+        // or make the folder look like one holding a user's file
+        return Err(fail(format_args!(
+            "--timing {} is inside the output folder {}: choose a file outside it",
+            t.display(),
+            dest.display()
+        )));
+    }
     let staged = stage(&dest, force, default)?;
     let bar = progress_bar(
         quiet,
@@ -463,30 +495,18 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     };
     if let Some((k, shards)) = shard {
         // A shard writes its partial result only; `affsim merge` writes the report.
-        let ledger_parts = if ledger {
-            experiment::shard::part_sums(staged.path(), &indices)
-                .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?
-        } else {
-            Vec::new()
-        };
-        let mut partial = experiment::shard::Partial {
-            format: experiment::shard::FORMAT,
-            scenario_file: sc.file.clone(),
-            scenario_source: source,
+        let ledger_parts = ledger
+            .then(|| experiment::shard::part_sums(staged.path(), &indices))
+            .transpose()
+            .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?;
+        let partial = experiment::shard::Partial::new(
+            (&sc.file, source),
             seed,
-            replications: n,
-            shard: (k, shards),
-            ledger,
-            runs: outcome
-                .replications
-                .iter()
-                .map(experiment::shard::RepData::of)
-                .collect(),
-            engine: String::new(),
+            n,
+            (k, shards),
+            &outcome.replications,
             ledger_parts,
-            checksum: String::new(),
-        };
-        partial.seal();
+        );
         write_partial(&staged, "partial.json", &partial)?;
         let dest = commit(staged)?;
         timing_out()?;
@@ -667,17 +687,7 @@ fn cmd_explain(args: ExplainCmd) -> CmdResult {
             }
         })
     } else if let (Some(c), Some(p), Some(at)) = (creator, product, at) {
-        let traffic = match traffic.as_str() {
-            "video" => affsim::model::Traffic::Video,
-            "live" => affsim::model::Traffic::Live,
-            "showcase" => affsim::model::Traffic::Showcase,
-            "ad" => affsim::model::Traffic::Ad,
-            other => {
-                return Err(fail(format_args!(
-                    "--traffic must be video, live, showcase or ad, not `{other}`"
-                )));
-            }
-        };
+        let traffic = affsim::model::Traffic::from(traffic);
         let Some(t) = affsim::time::parse_datetime(&at).and_then(|dt| sc.calendar.time_of(dt))
         else {
             return Err(fail(format_args!(
@@ -717,7 +727,6 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             },
         shard,
     } = args;
-    let shard = shard_of(shard.as_deref())?;
     if json && shard.is_some() {
         return Err(fail(
             "--json prints the sweep's results, which a shard does not have: pass --json to `affsim merge`",
@@ -737,6 +746,13 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         replications: n,
         threads,
     } = Plan::resolve(&run, &base)?;
+    // a sweep keeps every arm's replications until its report is written
+    experiment::memory::check(
+        &base,
+        u64::from(n).saturating_mul(arms.len() as u64),
+        threads.unwrap_or_else(rayon::current_num_threads),
+    )
+    .map_err(fail)?;
     let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
@@ -1037,6 +1053,17 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
     use affsim::experiment::shard;
     let MergeCmd { dirs, output } = args;
     let _interrupt = interrupt_flag();
+    if let Some((out, d)) = output
+        .out
+        .as_deref()
+        .and_then(|o| dirs.iter().find(|d| within(d, o)).map(|d| (o, d)))
+    {
+        return Err(fail(format_args!(
+            "--out {} would replace the shard folder {} being merged: choose another --out",
+            out.display(),
+            d.display()
+        )));
+    }
     if dirs.iter().all(|d| d.join("sweep-partial.json").exists()) {
         return merge_sweep(dirs, output);
     }
@@ -1099,7 +1126,9 @@ fn read_partials<T: serde::de::DeserializeOwned>(
     dirs.iter()
         .map(|d| {
             let file = d.join(name);
-            let parsed = std::fs::read_to_string(&file)
+            // a partial holds every replication's figures: capped by the memory a run may use
+            let cap = experiment::memory::cap().map_err(|e| fail(&e))?;
+            let parsed = affsim::input::read_text(&file, cap, "partial results")
                 .map_err(|e| e.to_string())
                 .and_then(|t| serde_json::from_str::<T>(&t).map_err(|e| e.to_string()));
             parsed
@@ -1125,6 +1154,15 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         .and_then(|x| sweep::arms(&file, &src, &x).map_err(|e| e.to_string()))
         .map_err(fail)?;
     let base = scenario::parse(&file, &src).map_err(|e| fail(&e[0]))?;
+    if arms.len() != runs.len() {
+        // the arm count is sealed in each partial, but must also be the sweep's own
+        return Err(fail(format_args!(
+            "{}: the partials hold {} arm(s), but their scenario and --set list give {}",
+            dirs[0].join("sweep-partial.json").display(),
+            runs.len(),
+            arms.len()
+        )));
+    }
     let outcome = sweep::SweepOutcome {
         seed,
         arms: arms.into_iter().zip(runs).collect(),
@@ -1153,13 +1191,20 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
 
 // ---- lift and sensitivity: paired experiments (library: experiment::lift, ::sensitivity) ----
 
-/// The run configuration of a paired experiment, and how it reports progress on stderr.
-fn paired_config(run: &RunArgs, sc: &Scenario) -> Result<(RunConfig, u64), ExitCode> {
+/// The run configuration of a paired experiment of `arms` arms (each keeps its replications
+/// until the report is written: the memory estimate counts them all).
+fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig, u64), ExitCode> {
     let Plan {
         seed,
         replications,
         threads,
     } = Plan::resolve(run, sc)?;
+    experiment::memory::check(
+        sc,
+        u64::from(replications).saturating_mul(arms.max(1) as u64),
+        threads.unwrap_or_else(rayon::current_num_threads),
+    )
+    .map_err(fail)?;
     let cfg = RunConfig {
         replications: Some(replications),
         threads,
@@ -1216,7 +1261,13 @@ fn cmd_lift(args: LiftCmd) -> CmdResult {
     use affsim::experiment::lift;
     let sc = load(&args.scenario)?;
     warn(&sc);
-    let (cfg, _) = paired_config(&args.run, &sc)?;
+    // the baseline and one arm without each campaign
+    let campaigns = if args.campaigns.is_empty() {
+        lift::campaign_ids(&sc).len()
+    } else {
+        args.campaigns.len()
+    };
+    let (cfg, _) = paired_config(&args.run, &sc, 1 + campaigns)?;
     let quiet = args.output.quiet;
     let note = |m: &str| {
         if !quiet {
@@ -1249,7 +1300,8 @@ fn cmd_sensitivity(args: SensitivityCmd) -> CmdResult {
     }
     let sc = load(&args.scenario)?;
     warn(&sc);
-    let (cfg, seed) = paired_config(&args.run, &sc)?;
+    // the baseline and a −step and a +step arm per lever
+    let (cfg, seed) = paired_config(&args.run, &sc, 1 + 2 * sens::levers(&sc).len())?;
     if sens::levers(&sc).is_empty() {
         eprintln!("sensitivity: the scenario has no policy lever to move");
     }

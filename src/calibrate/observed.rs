@@ -30,7 +30,7 @@ impl Observed {
 /// Reads and checks an observed file; every problem found, each as `file:line: message`.
 pub fn read(path: &std::path::Path, sc: &Scenario) -> Result<Observed, Vec<String>> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = crate::input::read_text(path, 256 << 20, "observed files")
         .map_err(|e| vec![format!("{file}: cannot read the observed file: {e}")])?;
     parse(&file, &text, sc)
 }

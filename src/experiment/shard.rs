@@ -46,6 +46,8 @@ fn sha256_text(t: &str) -> String {
 /// The size, line count and SHA-256 of a file, read once.
 fn file_sum(path: &Path) -> std::io::Result<(u64, u64, String)> {
     use std::io::Read as _;
+    // a device or FIFO in place of a part would be read forever
+    crate::input::regular_file(path).map_err(std::io::Error::other)?;
     let mut f = std::fs::File::open(path)?;
     let (mut h, mut bytes, mut lines) = (Sha256::new(), 0u64, 0u64);
     let mut buf = vec![0u8; 1 << 16];
@@ -313,6 +315,36 @@ pub struct Partial {
 }
 
 sealed!(Partial);
+
+impl Partial {
+    /// The sealed partial of shard `shard` of a run of `replications` (the scenario's file name
+    /// and text, as read), from the replications it ran and, with `--ledger`, the sums of
+    /// their ledger parts ([`part_sums`]).
+    pub fn new(
+        scenario: (&str, String),
+        seed: u64,
+        replications: u32,
+        shard: (u32, u32),
+        runs: &[crate::sim::Replication],
+        ledger_parts: Option<Vec<PartSum>>,
+    ) -> Partial {
+        let mut p = Partial {
+            format: FORMAT,
+            scenario_file: scenario.0.to_string(),
+            scenario_source: scenario.1,
+            seed,
+            replications,
+            shard,
+            ledger: ledger_parts.is_some(),
+            runs: runs.iter().map(RepData::of).collect(),
+            engine: String::new(),
+            ledger_parts: ledger_parts.unwrap_or_default(),
+            checksum: String::new(),
+        };
+        p.seal();
+        p
+    }
+}
 
 /// One replication's figures: what summaries, time series and charts need.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::metrics::{EndMetric, Metric, Unit};
@@ -103,22 +104,120 @@ pub(crate) fn estimate(unit: Unit, minor: u32, dp: i32, x: f64) -> Value {
     }
 }
 
-fn stats_json(unit: Unit, minor: u32, s: &Stats) -> Value {
-    json!({
-        "unit": match unit { Unit::Money => "money", Unit::Count => "count" },
-        "mean": value(unit, s.mean),
-        "sd": estimate(unit, minor, 6, s.sd),
-        "min": value(unit, s.min),
-        "ci95": s.ci95.map_or(Value::Null, |(lo, hi)| {
-            json!([estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi)])
-        }),
-        "p5": value(unit, s.p5),
-        "p25": value(unit, s.p25),
-        "p50": value(unit, s.p50),
-        "p75": value(unit, s.p75),
-        "p95": value(unit, s.p95),
-        "max": value(unit, s.max),
-    })
+/// One metric's statistics as `summary.json` gives them: money as decimal strings, counts as
+/// numbers (each figure a JSON value for that reason); `ci95` null for one replication.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricStats {
+    /// `money` or `count`.
+    pub unit: String,
+    pub mean: Value,
+    pub sd: Value,
+    pub min: Value,
+    pub ci95: Option<(Value, Value)>,
+    pub p5: Value,
+    pub p25: Value,
+    pub p50: Value,
+    pub p75: Value,
+    pub p95: Value,
+    pub max: Value,
+}
+
+fn metric_stats(unit: Unit, minor: u32, s: &Stats) -> MetricStats {
+    MetricStats {
+        unit: match unit {
+            Unit::Money => "money",
+            Unit::Count => "count",
+        }
+        .to_string(),
+        mean: value(unit, s.mean),
+        sd: estimate(unit, minor, 6, s.sd),
+        min: value(unit, s.min),
+        ci95: s
+            .ci95
+            .map(|(lo, hi)| (estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi))),
+        p5: value(unit, s.p5),
+        p25: value(unit, s.p25),
+        p50: value(unit, s.p50),
+        p75: value(unit, s.p75),
+        p95: value(unit, s.p95),
+        max: value(unit, s.max),
+    }
+}
+
+/// The rule-set settings a report states (`rules` in `summary.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleSettings {
+    pub rounding: crate::money::RoundingMode,
+    pub after_sales_days: u32,
+    pub refund_after_settlement: crate::rules::LateRefund,
+    /// The H-4 decrease lock's options, or null.
+    pub open_decrease_lock: Value,
+    pub sample_post_days: u32,
+    pub sample_extension_days: u32,
+}
+
+/// The `summary.json` document, typed; its fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub region: String,
+    pub currency: String,
+    pub start: String,
+    pub days: u32,
+    pub seed: u64,
+    pub replications: usize,
+    pub ledger_balanced: bool,
+    pub rules: RuleSettings,
+    /// Every reported figure by name, in report order.
+    #[serde(with = "ordered_map")]
+    pub metrics: Vec<(String, MetricStats)>,
+    /// One row per replication: its index, every figure, events and ledger entries.
+    pub per_replication: Vec<Value>,
+    pub campaigns: Value,
+    pub unattributed: Value,
+    pub sellers: Value,
+    /// The IDs of the rules that fired in any replication, in catalogue order.
+    pub rules_fired: Vec<String>,
+}
+
+impl Summary {
+    /// A metric's statistics by name.
+    pub fn metric(&self, name: &str) -> Option<&MetricStats> {
+        self.metrics.iter().find(|(k, _)| k == name).map(|(_, s)| s)
+    }
+}
+
+/// A list of (name, value) pairs as a JSON object, in list order.
+mod ordered_map {
+    use serde::de::{Deserializer, MapAccess, Visitor};
+    use serde::{Deserialize, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(
+        v: &[(String, T)],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(v.iter().map(|(k, x)| (k, x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Vec<(String, T)>, D::Error> {
+        struct Pairs<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Pairs<T> {
+            type Value = Vec<(String, T)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::new();
+                while let Some(pair) = m.next_entry()? {
+                    v.push(pair);
+                }
+                Ok(v)
+            }
+        }
+        d.deserialize_map(Pairs(std::marker::PhantomData))
+    }
 }
 
 /// Every reported figure of a replication, by name, in report order.
@@ -145,17 +244,22 @@ pub fn figures(r: &Replication) -> Vec<(&'static str, Unit, Decimal)> {
     out
 }
 
-/// The `summary.json` document.
+/// The `summary.json` document as JSON (see [`summary`]).
 pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
+    serde_json::to_value(summary(sc, seed, reps)).unwrap_or_default()
+}
+
+/// The `summary.json` document.
+pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
     let per: Vec<Vec<(&'static str, Unit, Decimal)>> = reps.iter().map(figures).collect();
-    let mut metrics = Map::new();
+    let mut metrics = Vec::new();
     if let Some(first) = per.first() {
         for (i, (name, unit, _)) in first.iter().enumerate() {
             let vals: Vec<Decimal> = per.iter().map(|f| f[i].2).collect();
-            metrics.insert(
+            metrics.push((
                 (*name).to_string(),
-                stats_json(*unit, sc.region.minor_unit, &stats(&vals)),
-            );
+                metric_stats(*unit, sc.region.minor_unit, &stats(&vals)),
+            ));
         }
     }
     let per_rep: Vec<Value> = reps
@@ -178,30 +282,30 @@ pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
     for r in reps {
         fired.extend(r.fired);
     }
-    json!({
-        "scenario": sc.name,
-        "region": sc.region.code,
-        "currency": sc.region.currency,
-        "start": sc.calendar.start.to_string(),
-        "days": sc.days,
-        "seed": seed,
-        "replications": reps.len(),
-        "ledger_balanced": true,
-        "rules": {
-            "rounding": sc.opts.rounding.mode,
-            "after_sales_days": sc.opts.after_sales_days,
-            "refund_after_settlement": sc.opts.late_refund,
-            "open_decrease_lock": sc.opts.decrease_lock,
-            "sample_post_days": sc.opts.sample_post_days,
-            "sample_extension_days": sc.opts.sample_extension_days,
+    Summary {
+        scenario: sc.name.clone(),
+        region: sc.region.code.clone(),
+        currency: sc.region.currency.clone(),
+        start: sc.calendar.start.to_string(),
+        days: sc.days,
+        seed,
+        replications: reps.len(),
+        ledger_balanced: true,
+        rules: RuleSettings {
+            rounding: sc.opts.rounding.mode,
+            after_sales_days: sc.opts.after_sales_days,
+            refund_after_settlement: sc.opts.late_refund,
+            open_decrease_lock: serde_json::to_value(sc.opts.decrease_lock).unwrap_or_default(),
+            sample_post_days: sc.opts.sample_post_days,
+            sample_extension_days: sc.opts.sample_extension_days,
         },
-        "metrics": Value::Object(metrics),
-        "per_replication": per_rep,
-        "campaigns": campaigns,
-        "unattributed": unattributed,
-        "sellers": sellers,
-        "rules_fired": fired,
-    })
+        metrics,
+        per_replication: per_rep,
+        campaigns,
+        unattributed,
+        sellers,
+        rules_fired: fired.iter().map(|r| r.as_str().to_string()).collect(),
+    }
 }
 
 #[cfg(test)]

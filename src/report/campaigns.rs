@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use serde_json::Value;
 
 use super::charts::{both, human, register_font};
+use crate::experiment::summary::Summary;
 
 /// A campaign on the chart: its id, its ratio (if defined) and the ratio's interval (if any).
 type Point = (String, Option<f64>, Option<(f64, f64)>);
@@ -45,8 +46,8 @@ fn ratio(x: f64) -> String {
 
 /// The campaign table's rows: campaign, kind, seller, GMV, its interval, orders, cost, GMV per
 /// unit of cost, its interval, participants.
-fn campaign_rows(doc: &Value) -> Vec<[String; 10]> {
-    doc["campaigns"]
+fn campaign_rows(doc: &Summary) -> Vec<[String; 10]> {
+    doc.campaigns
         .as_array()
         .into_iter()
         .flatten()
@@ -73,8 +74,8 @@ fn campaign_rows(doc: &Value) -> Vec<[String; 10]> {
         .collect()
 }
 
-fn seller_rows(doc: &Value) -> Vec<[String; 6]> {
-    doc["sellers"]
+fn seller_rows(doc: &Summary) -> Vec<[String; 6]> {
+    doc.sellers
         .as_array()
         .into_iter()
         .flatten()
@@ -144,13 +145,14 @@ fn html_table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String 
 
 /// Adds the campaign and seller sections to the report folder's report.md and report.html,
 /// and draws the chart. Does nothing when `doc` has no campaigns.
-pub fn append(dir: &Path, doc: &Value) -> Result<()> {
+pub fn append(dir: &Path, doc: &Summary) -> Result<()> {
     let rows = campaign_rows(doc);
     if rows.is_empty() {
         return Ok(());
     }
     let sellers = seller_rows(doc);
-    let pts: Vec<Point> = doc["campaigns"]
+    let pts: Vec<Point> = doc
+        .campaigns
         .as_array()
         .into_iter()
         .flatten()

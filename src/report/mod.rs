@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::experiment::summary::summary_json;
+use crate::experiment::summary::{MetricStats, Summary, summary};
 use crate::metrics::Metric;
 use crate::scenario::Scenario;
 use crate::sim::Replication;
@@ -105,8 +105,8 @@ pub fn write_summary(
     sc: &Scenario,
     seed: u64,
     reps: &[Replication],
-) -> Result<serde_json::Value> {
-    let doc = summary_json(sc, seed, reps);
+) -> Result<Summary> {
+    let doc = summary(sc, seed, reps);
     let mut text = serde_json::to_string_pretty(&doc)?;
     text.push('\n');
     fs::write(dir.join("summary.json"), text)?;
@@ -272,7 +272,7 @@ pub fn write_markdown(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
-    doc: &serde_json::Value,
+    doc: &Summary,
     charts: &[(String, String)],
 ) -> Result<()> {
     let cur = format::Currency::of(&sc.region);
@@ -303,13 +303,13 @@ pub fn write_markdown(
     writeln!(
         f,
         "\n## Rule-set settings\n\n```json\n{}\n```",
-        serde_json::to_string_pretty(&doc["rules"]).unwrap_or_default()
+        serde_json::to_string_pretty(&doc.rules).unwrap_or_default()
     )?;
     Ok(())
 }
 
 /// The sentence under a report's title: region, currency, calendar, seed, replications.
-fn run_line(sc: &Scenario, seed: u64, doc: &serde_json::Value) -> String {
+fn run_line(sc: &Scenario, seed: u64, doc: &Summary) -> String {
     let cur = format::Currency::of(&sc.region);
     let end = sc.calendar.start + chrono::Duration::days(i64::from(sc.days.max(1)) - 1);
     let money = match cur.minor_unit {
@@ -323,23 +323,16 @@ fn run_line(sc: &Scenario, seed: u64, doc: &serde_json::Value) -> String {
         sc.days,
         sc.calendar.start.format("%-d %b %Y"),
         end.format("%-d %b %Y"),
-        format::fmt_count(doc["replications"].as_u64().unwrap_or(0)),
+        format::fmt_count(doc.replications),
     )
 }
 
 /// The stderr line after a run: the headline means in the currency's format.
-pub fn summary_line(
-    sc: &Scenario,
-    replications: usize,
-    seed: u64,
-    doc: &serde_json::Value,
-) -> String {
+pub fn summary_line(sc: &Scenario, replications: usize, seed: u64, doc: &Summary) -> String {
     let cur = format::Currency::of(&sc.region);
-    let m = &doc["metrics"];
-    let money = |k: &str| {
-        format::json_decimal(&m[k]["mean"]).map_or("?".into(), |d| format::fmt_money(d, &cur))
-    };
-    let count = |k: &str| format::json_decimal(&m[k]["mean"]).map_or("?".into(), format::fmt_count);
+    let mean = |k: &str| doc.metric(k).and_then(|s| format::json_decimal(&s.mean));
+    let money = |k: &str| mean(k).map_or("?".into(), |d| format::fmt_money(d, &cur));
+    let count = |k: &str| mean(k).map_or("?".into(), format::fmt_count);
     format!(
         "{} — {} replication(s), seed {seed}: mean GMV {}, orders {}, commissions {}, refunds {}, seller net {}; ledger balanced",
         sc.name,
@@ -384,36 +377,36 @@ struct MetricRow {
     cells: [String; 6],
 }
 
-fn metric_rows(doc: &serde_json::Value, cur: &format::Currency) -> Vec<MetricRow> {
-    let Some(m) = doc["metrics"].as_object() else {
-        return Vec::new();
-    };
-    let mut names: Vec<&String> = HEADLINE
+fn metric_rows(doc: &Summary, cur: &format::Currency) -> Vec<MetricRow> {
+    let m = &doc.metrics;
+    let mut names: Vec<&(String, MetricStats)> = HEADLINE
         .iter()
-        .filter_map(|h| m.keys().find(|k| k == h))
+        .filter_map(|h| m.iter().find(|(k, _)| k == h))
         .collect();
-    names.extend(m.keys().filter(|k| !HEADLINE.contains(&k.as_str())));
+    names.extend(m.iter().filter(|(k, _)| !HEADLINE.contains(&k.as_str())));
     names
         .into_iter()
-        .map(|k| {
-            let s = &m[k];
-            let unit = s["unit"].as_str().unwrap_or("");
+        .map(|(k, s)| {
+            let unit = s.unit.as_str();
             let label = format::metric_label(k);
             let label = match unit {
                 "money" => format!("{label} ({})", cur.code),
                 _ => label.into_owned(),
             };
-            let f = |key: &str| format::fmt_stat(&s[key], unit, cur);
+            let f = |v: &serde_json::Value| format::fmt_stat(v, unit, cur);
+            let ci95 = s.ci95.as_ref().map_or(serde_json::Value::Null, |(lo, hi)| {
+                serde_json::Value::Array(vec![lo.clone(), hi.clone()])
+            });
             MetricRow {
                 label,
                 key: k.clone(),
                 cells: [
-                    f("mean"),
-                    format::fmt_interval(&s["ci95"], unit, cur),
-                    f("sd"),
-                    f("p5"),
-                    f("p50"),
-                    f("p95"),
+                    f(&s.mean),
+                    format::fmt_interval(&ci95, unit, cur),
+                    f(&s.sd),
+                    f(&s.p5),
+                    f(&s.p50),
+                    f(&s.p95),
                 ],
             }
         })
@@ -470,7 +463,7 @@ pub fn write_html(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
-    doc: &serde_json::Value,
+    doc: &Summary,
     charts: &[(String, String)],
 ) -> Result<()> {
     let cur = format::Currency::of(&sc.region);
@@ -504,7 +497,7 @@ pub fn write_html(
     html_table(&mut h, &rows, true);
     h.push_str("<h2>Rule-set settings</h2>\n<pre>");
     h.push_str(&esc(
-        &serde_json::to_string_pretty(&doc["rules"]).unwrap_or_default()
+        &serde_json::to_string_pretty(&doc.rules).unwrap_or_default()
     ));
     h.push_str("</pre>\n</body></html>\n");
     fs::write(dir.join("report.html"), h)?;
@@ -521,7 +514,7 @@ pub fn write_run(
     seed: u64,
     reps: &[Replication],
     ledger: Option<&[PathBuf]>,
-) -> Result<serde_json::Value> {
+) -> Result<Summary> {
     let doc = write_summary(dir, sc, seed, reps)?;
     write_timeseries(dir, sc, reps)?;
     let charts = charts::write_charts(dir, sc, reps)?;

@@ -264,13 +264,16 @@ fn write_manifest(dir: &Path) -> Result<()> {
 /// A manifest's list of files, each a plain relative path (no `..`, no root).
 fn read_manifest(dir: &Path) -> Result<Vec<String>> {
     let file = dir.join(MANIFEST);
-    let text = fs::read_to_string(&file).with_context(|| {
-        format!(
+    if file.symlink_metadata().is_err() {
+        anyhow::bail!(
             "refusing to replace {}: it has no {MANIFEST}, so affsim did not write it \
              (remove it yourself, or choose another --out)",
             dir.display()
-        )
-    })?;
+        );
+    }
+    // a manifest lists file names: 16 MiB is far above any affsim wrote
+    let text = crate::input::read_text(&file, 16 << 20, "manifests")
+        .with_context(|| format!("refusing to replace {}", dir.display()))?;
     let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| {
         format!(
             "refusing to replace {}: {MANIFEST} is not JSON",

@@ -253,6 +253,16 @@ impl IncentiveBehaviour {
     pub fn off() -> IncentiveBehaviour {
         IncentiveBehaviour {
             enabled: false,
+            ..IncentiveBehaviour::default()
+        }
+    }
+}
+
+/// `[behaviour.incentives]` when a key is absent: on, with these values.
+impl Default for IncentiveBehaviour {
+    fn default() -> IncentiveBehaviour {
+        IncentiveBehaviour {
+            enabled: true,
             earnings_weight: 1.0,
             post_elasticity: 0.5,
             max_intensity: 10.0,
@@ -278,6 +288,18 @@ pub struct PlusBehaviour {
     pub sample_request_probability: f64,
     /// Probability that risk control cancels a reward (PLUS-18 model).
     pub risk_cancel_probability: f64,
+}
+
+/// `[behaviour.plus]` when a key is absent.
+impl Default for PlusBehaviour {
+    fn default() -> PlusBehaviour {
+        PlusBehaviour {
+            join_probability: 0.7,
+            join_delay: Dist::uniform(0.0, 2.0),
+            sample_request_probability: 0.5,
+            risk_cancel_probability: 0.0,
+        }
+    }
 }
 
 /// A distributor campaign as the scenario defines it (DIST-1).
@@ -307,6 +329,21 @@ pub struct DistributorBehaviour {
     pub lower_link_choice: crate::rules::distributor::LowerLinkChoice,
 }
 
+/// `[behaviour.distributors]` when a key is absent.
+impl Default for DistributorBehaviour {
+    fn default() -> DistributorBehaviour {
+        DistributorBehaviour {
+            register_probability: 0.5,
+            extra_creator_rate: Rate::ZERO,
+            register_delay: Dist::uniform(0.0, 2.0),
+            approve_probability: 0.8,
+            review_delay: Dist::uniform(0.0, 1.0),
+            link_probability: 0.2,
+            lower_link_choice: crate::rules::distributor::LowerLinkChoice::default(),
+        }
+    }
+}
+
 /// How invited creators, reviewers and sellers act in Target collaborations (TARGET-2 model).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetBehaviour {
@@ -326,6 +363,21 @@ pub struct TargetBehaviour {
     pub approved_video_posts: bool,
 }
 
+/// `[behaviour.target]` when a key is absent (each reviewer: the shared review settings).
+impl Default for TargetBehaviour {
+    fn default() -> TargetBehaviour {
+        TargetBehaviour {
+            accept_probability: 0.7,
+            accept_delay: Dist::uniform(0.0, 3.0),
+            video_probability: 0.8,
+            video_delay: Dist::uniform(1.0, 5.0),
+            seller_review: Review::default(),
+            platform_review: Review::default(),
+            approved_video_posts: false,
+        }
+    }
+}
+
 /// How one reviewer (the seller or the platform) reviews flat-fee videos (TARGET-4 model).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Review {
@@ -333,6 +385,16 @@ pub struct Review {
     pub approval_probability: f64,
     /// Days from submission to review.
     pub delay: Dist,
+}
+
+/// The shared review settings (`approval_probability`, `review_delay`) when absent.
+impl Default for Review {
+    fn default() -> Review {
+        Review {
+            approval_probability: 0.8,
+            delay: Dist::uniform(0.0, 2.0),
+        }
+    }
 }
 
 impl TargetBehaviour {
@@ -369,6 +431,25 @@ pub struct CreatorBehaviour {
     pub sample_post_probability: f64,
     /// Probability of using the one extension when the deadline comes without a post.
     pub sample_extension_probability: f64,
+}
+
+/// `[behaviour.creators]` when a key is absent.
+impl Default for CreatorBehaviour {
+    fn default() -> CreatorBehaviour {
+        CreatorBehaviour {
+            actions_per_day: 0.3,
+            explore_probability: 0.3,
+            max_products: 5,
+            candidates: 5,
+            commission_weight: 0.2,
+            fit_weight: 1.0,
+            live_probability: 0.3,
+            authorise_probability: 0.3,
+            sample_request_probability: 0.3,
+            sample_post_probability: 0.8,
+            sample_extension_probability: 0.3,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -412,6 +493,34 @@ pub struct BuyerBehaviour {
     pub price_elasticity: f64,
 }
 
+/// `[behaviour.buyers]` when a key is absent.
+impl Default for BuyerBehaviour {
+    fn default() -> BuyerBehaviour {
+        BuyerBehaviour {
+            views_per_follower: 0.2,
+            live_views_per_follower: 0.05,
+            views_sigma: 1.0,
+            conversion_rate: 0.002,
+            live_conversion_rate: 0.01,
+            fit_multiplier: 1.5,
+            order_half_life_days: 1.0,
+            live_hours: 2.0,
+            quantity_weights: vec![0.85, 0.1, 0.05],
+            ad_share: 0.0,
+            showcase_share: 0.1,
+            seller_coupon_probability: 0.0,
+            seller_coupon: Rate(rust_decimal::Decimal::TEN),
+            platform_coupon_probability: 0.0,
+            platform_coupon: Rate(rust_decimal::Decimal::from(5)),
+            shipping: Money::ZERO,
+            follower_exponent: 0.9,
+            saturation_k: 50.0,
+            saturation_exponent: 0.3,
+            price_elasticity: -2.62,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderBehaviour {
     /// Probability that a line is cancelled before it ships.
@@ -426,6 +535,20 @@ pub struct OrderBehaviour {
     pub return_probability: f64,
     /// Share of returns that are partial (part of the quantity or amount).
     pub partial_return_share: f64,
+}
+
+/// `[behaviour.orders]` when a key is absent.
+impl Default for OrderBehaviour {
+    fn default() -> OrderBehaviour {
+        OrderBehaviour {
+            cancel_probability: 0.02,
+            cancel_delay: Dist::uniform(0.0, 0.5),
+            ship_delay: Dist::uniform(0.5, 2.0),
+            delivery_delay: Dist::uniform(2.0, 5.0),
+            return_probability: 0.05,
+            partial_return_share: 0.3,
+        }
+    }
 }
 
 /// A scripted event of the timeline.

@@ -1017,6 +1017,50 @@ fn cases() -> Vec<Case> {
         ),
     ]);
 
+    // ---- no silent leniency, the class re-attacked (issue 13, round 2): neighbours of the above
+    v.extend([
+        case(
+            "open-plan-product-twice",
+            edit(&open(), "products = [\"p\"]", "products = [\"p\", $0\"p\"]"),
+            &["product `p` is listed twice in `products`"],
+            Some("OPEN-1"),
+        ),
+        case(
+            "open-plan-product-in-two-groups-at-one-rate",
+            edit(
+                &open(),
+                "rate = \"10%\"\n",
+                "rate = \"10%\"\ngroups = [{ products = [\"p\"], rate = \"12%\" }, { products = [$0\"p\"], rate = \"12%\" }]\n",
+            ),
+            &["product `p` is listed twice in the groups of this plan"],
+            Some("OPEN-1"),
+        ),
+        case(
+            "expect-equals-a-fraction-of-a-count",
+            format!("{m}\n[[expect]]\nmetric = \"orders\"\nequals = $0\"1.5\"\n"),
+            &["`equals` = \"1.5\", but `orders` is a count", "could never pass"],
+            None,
+        ),
+        case(
+            "expect-count-max-below-zero",
+            format!("{m}\n[[expect]]\nmetric = \"orders\"\nmax = $0\"-1\"\n"),
+            &["`max` = \"-1\", but `orders` is a count", "could never pass"],
+            None,
+        ),
+        case(
+            "unquoted-time",
+            edit(&script(), "at = \"2025-10-01 09:00\"", "at = $009:00:00"),
+            &["`09:00:00` is an unquoted TOML time", "\"2025-10-01 09:00\""],
+            None,
+        ),
+        case(
+            "empty-scenario-name",
+            edit(m, "name = \"minimal\"", "name = $0\"  \""),
+            &["the scenario name must not be empty"],
+            None,
+        ),
+    ]);
+
     // Counts beyond the limit whose combination also exceeds the memory estimate: the
     // estimate is reported (at the [scenario] table) after the per-count errors.
     v.push(Case {
@@ -1302,6 +1346,69 @@ fn catalogue_through_the_binary() {
             },
         );
     }
+}
+
+/// Issue 13's class 6 (no silent leniency) through the real binary, every case tried and every
+/// miss reported: this is the test docs/reliability.md runs against the build before issue 13
+/// (`AFFSIM_TEST_BIN`), where each of these scenarios was accepted.
+#[test]
+fn no_silent_leniency_through_the_binary() {
+    let cases = cases();
+    let start = cases
+        .iter()
+        .position(|c| c.name == "control-character-in-id")
+        .expect("the issue 13 cases");
+    let end = cases
+        .iter()
+        .position(|c| c.name == "return-before-its-order")
+        .expect("the issue 13 cases");
+    let mut missed = Vec::new();
+    for c in &cases[start..=end] {
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            check_invalid(
+                &format!("lenient-{}", c.name),
+                &c.fixture,
+                Expect {
+                    contains: c.contains,
+                    rule: c.rule,
+                },
+            )
+        }));
+        if let Err(p) = r {
+            let why = p
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "a failed check".to_string());
+            missed.push(format!(
+                "- {}: {}",
+                c.name,
+                why.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    // an encoding error is placed at its line and column
+    let dir = TempDir::new("lenient-encoding");
+    let file = dir.join("latin1.toml");
+    std::fs::write(&file, b"[scenario]\nname = \"a\xffb\"\n").unwrap();
+    let o = affsim(&["validate", arg(&file)]);
+    let want = format!(
+        "error: {}:2:10: the scenario file is not UTF-8",
+        file.display()
+    );
+    if o.code != 2 || !o.stderr.contains(&want) {
+        missed.push(format!(
+            "- not-utf8: expected {want:?}; got exit {} {}",
+            o.code,
+            o.stderr.trim()
+        ));
+    }
+    assert!(
+        missed.is_empty(),
+        "{} of {} lenient inputs not refused:\n{}",
+        missed.len(),
+        end - start + 2,
+        missed.join("\n")
+    );
 }
 
 // ------------------------------------------------------------- inputs the library mishandles

@@ -164,7 +164,7 @@ fn concurrent_runs_to_one_folder_or_the_default_folder_all_succeed() {
     let sc = small(&dir);
     run_ok(dir.path(), &["run", arg(&sc), "--out", "same", "-q"]);
     let spawn = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_affsim"))
+        Command::new(bin())
             .args(args)
             .current_dir(dir.path())
             .stdout(Stdio::null())
@@ -215,7 +215,7 @@ fn long_output_names_work() {
 fn stopped_by(signal: &str) {
     let dir = TempDir::new(&format!("h-sig-{signal}"));
     let sc = slow(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_affsim"))
+    let mut child = Command::new(bin())
         .args([
             "run",
             arg(&sc),
@@ -304,6 +304,7 @@ fn staging_folders_of_dead_processes_are_cleaned_up() {
 fn two_shards(dir: &TempDir) {
     let sc = small(dir);
     for (k, out) in [("1/2", "a"), ("2/2", "b")] {
+        let _ = std::fs::remove_dir_all(dir.join(out));
         run_ok(
             dir.path(),
             &[
@@ -321,10 +322,8 @@ fn two_shards(dir: &TempDir) {
 }
 
 fn merge(dir: &TempDir) -> Output {
-    affsim_in(
-        Some(dir.path()),
-        &["merge", "a", "b", "--out", "m", "--force", "-q"],
-    )
+    let _ = std::fs::remove_dir_all(dir.join("m"));
+    affsim_in(Some(dir.path()), &["merge", "a", "b", "--out", "m", "-q"])
 }
 
 /// Edits a partial through the library and seals it again (a valid checksum), so that the
@@ -475,17 +474,19 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
             "did not run",
         ),
     ];
+    // every case is tried and every miss reported (not only the first)
+    let mut missed = Vec::new();
     for (what, tamper, names) in cases {
-        tamper(&dir);
+        // a tampering that cannot even be applied (another partial format) is a miss too
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tamper(&dir)));
         let o = merge(&dir);
-        assert_eq!(o.code, 2, "{what}: {o}");
-        assert!(
-            o.stderr.contains(names),
-            "{what}: the error must name {names}: {o}"
-        );
-        assert!(!o.stderr.contains("panicked"), "{what}: {o}");
-        // restore: the shard again (a foreign part removed first, so --force may replace it)
-        let _ = std::fs::remove_file(dir.join("a/ledger.part-000001.csv"));
+        if applied.is_err() {
+            missed.push(format!("{what}: the tampering could not be applied"));
+        } else if o.code != 2 || !o.stderr.contains(names) || o.stderr.contains("panicked") {
+            missed.push(format!("{what}: expected exit 2 naming {names:?}; {o}"));
+        }
+        // restore: the shard written again
+        std::fs::remove_dir_all(dir.join("a")).unwrap();
         run_ok(
             dir.path(),
             &[
@@ -496,12 +497,17 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
                 "--ledger",
                 "--out",
                 "a",
-                "--force",
                 "-q",
             ],
         );
         assert_eq!(merge(&dir).code, 0, "restored after {what}");
     }
+    assert!(
+        missed.is_empty(),
+        "{} tamperings not refused:\n{}",
+        missed.len(),
+        missed.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------- 4. limits before the work
@@ -510,14 +516,16 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
 fn scenario_size_is_capped_and_overridable() {
     let dir = TempDir::new("h-cap");
     let sc = small(&dir);
-    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
-        .args(["validate", "/dev/zero"])
-        .env("AFFSIM_MAX_SCENARIO_BYTES", "100000")
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("AFFSIM_MAX_SCENARIO_BYTES"));
-    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+    // (under a memory limit: a build without the cap reads until memory runs out)
+    let o = limited_env(
+        dir.path(),
+        &[("AFFSIM_MAX_SCENARIO_BYTES", "100000")],
+        &["validate", "/dev/zero"],
+        60,
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("AFFSIM_MAX_SCENARIO_BYTES"), "{o}");
+    let o = Command::new(bin())
         .args(["validate", arg(&sc)])
         .env("AFFSIM_MAX_SCENARIO_BYTES", "10")
         .output()
@@ -534,9 +542,12 @@ fn validation_is_linear_in_the_names() {
     for i in 0..40_000 {
         text.push_str(&format!("\n[[creators]]\nid = \"k{i}\"\nfollowers = 10\n"));
     }
+    let dir = TempDir::new("h-linear");
+    let file = dir.write("many.toml", &text);
     let started = Instant::now();
-    let r = affsim::scenario::parse("many.toml", &text);
-    assert!(r.is_ok(), "{:?}", r.err().map(|e| e[0].to_string()));
+    // killed after 30 s (quadratic validation took about two minutes here)
+    let o = limited(dir.path(), &["validate", arg(&file)], 30);
+    assert_eq!(o.code, 0, "{o}");
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "validation took {:?}",
@@ -548,8 +559,9 @@ fn validation_is_linear_in_the_names() {
 fn a_run_too_large_for_memory_is_refused_before_it_starts() {
     let dir = TempDir::new("h-memory");
     let sc = small(&dir);
-    let o = affsim_in(
-        Some(dir.path()),
+    // (under a memory limit and a time limit: a build without the estimate starts the run)
+    let o = limited(
+        dir.path(),
         &[
             "run",
             arg(&sc),
@@ -559,6 +571,7 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts() {
             "r",
             "-q",
         ],
+        60,
     );
     assert_eq!(o.code, 2, "{o}");
     assert!(
@@ -567,7 +580,7 @@ fn a_run_too_large_for_memory_is_refused_before_it_starts() {
     );
     assert!(!dir.join("r").exists());
     // the cap is overridable: a tiny cap refuses even a small run, naming it
-    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+    let o = Command::new(bin())
         .args(["run", arg(&sc), "--out", "r", "-q"])
         .current_dir(dir.path())
         .env("AFFSIM_MAX_MEMORY_BYTES", "1000")
@@ -712,7 +725,7 @@ fn a_full_or_closed_stdout_is_an_error() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+    let o = Command::new(bin())
         .args(["run", arg(&sc), "--json", "--out", "r", "-q"])
         .current_dir(dir.path())
         .stdout(full)
@@ -727,7 +740,7 @@ fn a_full_or_closed_stdout_is_an_error() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+    let o = Command::new(bin())
         .args(["validate", "missing.toml"])
         .current_dir(dir.path())
         .stderr(full)
@@ -739,7 +752,7 @@ fn a_full_or_closed_stdout_is_an_error() {
     #[allow(clippy::incompatible_msrv)]
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let o = Command::new(env!("CARGO_BIN_EXE_affsim"))
+    let o = Command::new(bin())
         .args(["completions", "bash"])
         .stdout(writer)
         .output()
@@ -748,4 +761,315 @@ fn a_full_or_closed_stdout_is_an_error() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("standard output"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+// ---------------------------------------------------------------- round 2: the classes re-attacked
+
+/// Runs the binary in `dir` under a 4 GiB address-space limit, killed after `secs`: a binary
+/// that reads a device until memory runs out fails here instead of taking the machine down.
+fn limited(dir: &Path, args: &[&str], secs: u64) -> Output {
+    limited_env(dir, &[], args, secs)
+}
+
+/// [`limited`] with environment variables set.
+fn limited_env(dir: &Path, env: &[(&str, &str)], args: &[&str], secs: u64) -> Output {
+    use std::io::Read as _;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4194304; exec \"$0\" \"$@\"")
+        .arg(bin())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break -9;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    let _ = child.stdout.take().unwrap().read_to_string(&mut stdout);
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    Output {
+        code,
+        stdout,
+        stderr,
+    }
+}
+
+/// Class 4: every file affsim is handed is read within a limit known before reading — a
+/// device, or a link to one, in place of a timing file, a partial, a manifest, a ledger part or
+/// an observed history is refused by its type (exit 2), never read until memory runs out.
+#[test]
+fn devices_in_place_of_files_are_refused_not_read_forever() {
+    let dir = TempDir::new("h-devices");
+    let sc = small(&dir);
+    let mut missed = Vec::new();
+    // refused by its type, naming the file — not read until the memory limit ends it
+    let expect_refusal = |missed: &mut Vec<String>, what: &str, o: Output, names: &str| {
+        if o.code != 2
+            || !o.stderr.contains(names)
+            || !o.stderr.contains("not a regular file")
+            || o.stderr.contains("panicked")
+        {
+            missed.push(format!(
+                "{what}: expected exit 2 naming {names:?}, not a regular file; {o}"
+            ));
+        }
+    };
+    // --timing /dev/full (exists, not an earlier timing file): refused before the run
+    let o = limited(
+        dir.path(),
+        &["run", arg(&sc), "--timing", "/dev/full", "--out", "r", "-q"],
+        60,
+    );
+    if o.code != 2 || !o.stderr.contains("/dev/full") || dir.join("r").exists() {
+        missed.push(format!(
+            "--timing /dev/full: expected a refusal before the run; {o}"
+        ));
+    }
+    // a shard's partial.json replaced by a link to /dev/zero
+    two_shards(&dir);
+    std::fs::remove_file(dir.join("b/partial.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("b/partial.json")).unwrap();
+    let o = limited(dir.path(), &["merge", "a", "b", "--out", "m", "-q"], 60);
+    expect_refusal(
+        &mut missed,
+        "partial.json -> /dev/zero",
+        o,
+        "b/partial.json",
+    );
+    // a ledger part replaced by a link to /dev/zero (the partials themselves intact)
+    two_shards(&dir);
+    let part = dir.join("a/ledger.part-000000.csv");
+    std::fs::remove_file(&part).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &part).unwrap();
+    let o = limited(dir.path(), &["merge", "a", "b", "--out", "m", "-q"], 60);
+    expect_refusal(
+        &mut missed,
+        "ledger part -> /dev/zero",
+        o,
+        "ledger.part-000000.csv",
+    );
+    // a report's manifest replaced by a link to /dev/zero
+    run_ok(dir.path(), &["run", arg(&sc), "--out", "rep", "-q"]);
+    // (a build without manifests has none to replace: the link stands in its place)
+    let _ = std::fs::remove_file(dir.join("rep/affsim-manifest.json"));
+    std::os::unix::fs::symlink("/dev/zero", dir.join("rep/affsim-manifest.json")).unwrap();
+    let o = limited(
+        dir.path(),
+        &["run", arg(&sc), "--out", "rep", "--force", "-q"],
+        60,
+    );
+    expect_refusal(
+        &mut missed,
+        "manifest -> /dev/zero",
+        o,
+        "affsim-manifest.json",
+    );
+    // calibrate's observed history from /dev/zero
+    let o = limited(
+        dir.path(),
+        &[
+            "calibrate",
+            arg(&sc),
+            "--observed",
+            "/dev/zero",
+            "--fit",
+            "behaviour.creators.actions_per_day=0.1..1",
+            "--out",
+            "cal",
+            "-q",
+        ],
+        60,
+    );
+    expect_refusal(&mut missed, "--observed /dev/zero", o, "/dev/zero");
+    assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Class 5: an output option never lands in, or replaces, another output or an input: a
+/// `--timing` file inside the report folder (which `--force` later replaces as a whole) and a
+/// merge whose `--out` is one of the shard folders it reads are refused before any work.
+#[test]
+fn outputs_never_land_in_or_replace_other_outputs_or_inputs() {
+    let dir = TempDir::new("h-outputs");
+    let sc = small(&dir);
+    let o = affsim_in(
+        Some(dir.path()),
+        &["run", arg(&sc), "--timing", "r/t.json", "--out", "r", "-q"],
+    );
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("inside the output folder"), "{o}");
+    assert!(!dir.join("r").exists(), "refused before the run");
+    two_shards(&dir);
+    let before = std::fs::read(dir.join("a/partial.json")).unwrap();
+    for out in ["a", "b", "."] {
+        let o = affsim_in(
+            Some(dir.path()),
+            &["merge", "a", "b", "--out", out, "--force", "-q"],
+        );
+        assert_eq!(o.code, 2, "--out {out}: {o}");
+        assert!(o.stderr.contains("being merged"), "--out {out}: {o}");
+    }
+    assert_eq!(std::fs::read(dir.join("a/partial.json")).unwrap(), before);
+    assert!(dir.join("b/partial.json").is_file());
+}
+
+/// Class 3, sweeps: a sweep partial's arm count, sealed consistently in every shard, must still
+/// be the sweep's own (its scenario and `--set` list): fewer arms are refused, not merged as a
+/// smaller sweep; a duplicated run is refused too.
+#[test]
+fn merge_refuses_tampered_sweep_partials() {
+    let dir = TempDir::new("h-merge-sweep");
+    let sc = small(&dir);
+    let shards = || {
+        for (k, out) in [("1/2", "sa"), ("2/2", "sb")] {
+            let _ = std::fs::remove_dir_all(dir.join(out));
+            run_ok(
+                dir.path(),
+                &[
+                    "sweep",
+                    arg(&sc),
+                    "--set",
+                    "scenario.days=2,3",
+                    "--shard",
+                    k,
+                    "--out",
+                    out,
+                    "-q",
+                ],
+            );
+        }
+    };
+    let merge = || {
+        let _ = std::fs::remove_dir_all(dir.join("sm"));
+        affsim_in(
+            Some(dir.path()),
+            &["merge", "sa", "sb", "--out", "sm", "-q"],
+        )
+    };
+    let reseal = |path: &Path, f: &dyn Fn(&mut affsim::experiment::shard::SweepPartial)| {
+        let mut p: affsim::experiment::shard::SweepPartial =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        f(&mut p);
+        p.seal();
+        std::fs::write(path, serde_json::to_string(&p).unwrap()).unwrap();
+    };
+    shards();
+    assert_eq!(merge().code, 0, "the honest merge works");
+    // both shards made a one-arm sweep
+    for s in ["sa", "sb"] {
+        reseal(&dir.join(s).join("sweep-partial.json"), &|p| {
+            p.arms = 1;
+            p.runs.retain(|(a, _)| *a == 0);
+        });
+    }
+    let o = merge();
+    assert_eq!(o.code, 2, "{o}");
+    assert!(
+        o.stderr.contains("sa/sweep-partial.json") && o.stderr.contains("arm"),
+        "{o}"
+    );
+    assert!(!dir.join("sm").exists());
+    // a run given twice
+    shards();
+    reseal(&dir.join("sa/sweep-partial.json"), &|p| {
+        let r = p.runs[0].clone();
+        p.runs.push(r);
+    });
+    let o = merge();
+    assert_eq!(o.code, 2, "{o}");
+    assert!(o.stderr.contains("sa/sweep-partial.json"), "{o}");
+}
+
+/// Class 4: a sweep keeps every arm's replications, so its memory estimate counts arms ×
+/// replications — one arm fits under the cap, two arms of the same size are refused before any
+/// work (the estimate counted one arm's replications before round 2).
+#[test]
+fn a_sweep_is_estimated_over_all_its_arms() {
+    let dir = TempDir::new("h-sweep-memory");
+    let sc = small(&dir);
+    // about 113 KiB kept per replication here: 400 fit in 60 MiB, 800 do not
+    let sweep = |values: &str, out: &str| {
+        Command::new(bin())
+            .args([
+                "sweep",
+                arg(&sc),
+                "--set",
+                values,
+                "--replications",
+                "400",
+                "--threads",
+                "1",
+                "--out",
+                out,
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .env("AFFSIM_MAX_MEMORY_BYTES", "62914560")
+            .output()
+            .unwrap()
+    };
+    let one = sweep("scenario.days=3", "one");
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    let two = sweep("scenario.days=2,3", "two");
+    let err = String::from_utf8_lossy(&two.stderr);
+    assert_eq!(two.status.code(), Some(2), "{err}");
+    assert!(err.contains("800 replication(s)"), "{err}");
+    assert!(!dir.join("two").exists());
+}
+
+/// Class 4: `sensitivity` keeps the baseline and two arms per lever, so its estimate counts
+/// them all: a run of the same replications fits under the cap, the sensitivity does not.
+#[test]
+fn a_sensitivity_is_estimated_over_all_its_arms() {
+    let dir = TempDir::new("h-sens-memory");
+    let sc = small(&dir);
+    // about 113 KiB kept per replication: 200 fit in 40 MiB, three arms of 200 do not
+    let cmd = |what: &str, out: &str| {
+        Command::new(bin())
+            .args([
+                what,
+                arg(&sc),
+                "--replications",
+                "200",
+                "--threads",
+                "1",
+                "--out",
+                out,
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .env("AFFSIM_MAX_MEMORY_BYTES", "41943040")
+            .output()
+            .unwrap()
+    };
+    let run = cmd("run", "r");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sens = cmd("sensitivity", "s");
+    let err = String::from_utf8_lossy(&sens.stderr);
+    assert_eq!(sens.status.code(), Some(2), "{err}");
+    assert!(err.contains("of memory"), "{err}");
+    assert!(!dir.join("s").exists());
 }

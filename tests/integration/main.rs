@@ -22,6 +22,8 @@
 //! - `browser`: the demo's report.html rendered in headless Chromium (`AFFSIM_SKIP_BROWSER=1` skips).
 //! - `hardening`: issue 13 — nothing deleted that affsim did not write, signals, merge checks, limits, outputs.
 //! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
+//! - `tidy`: docs/rules.md and docs/scenario-format.md's key tables match the code; role comments; rule tags and scenarios.
+//! - `walk`: `affsim check` walks a folder with symbolic-link loops once (walkdir).
 
 mod util;
 
@@ -46,3 +48,5 @@ mod report_charts;
 mod scenarios;
 mod schema;
 mod sweeps;
+mod tidy;
+mod walk;

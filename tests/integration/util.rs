@@ -22,6 +22,15 @@ impl std::fmt::Display for Output {
     }
 }
 
+/// The binary under test: this build's, or the one named by `AFFSIM_TEST_BIN` — set it to run
+/// the CLI tests against another build (docs/reliability.md records the hardening tests run
+/// against the build before issue 13, to show that each of them can fail).
+pub fn bin() -> PathBuf {
+    std::env::var_os("AFFSIM_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_affsim")))
+}
+
 /// Runs `affsim` with `args` in the current directory.
 pub fn affsim(args: &[&str]) -> Output {
     affsim_in(None, args)
@@ -29,7 +38,7 @@ pub fn affsim(args: &[&str]) -> Output {
 
 /// Runs `affsim` with `args`, in `dir` when given.
 pub fn affsim_in(dir: Option<&Path>, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_affsim"));
+    let mut cmd = Command::new(bin());
     cmd.args(args);
     if let Some(d) = dir {
         cmd.current_dir(d);
@@ -50,27 +59,27 @@ pub fn arg(p: &Path) -> &str {
 
 /// A temporary folder, unique per process and test, removed on drop.
 pub struct TempDir {
-    path: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl TempDir {
+    /// A new empty folder under the system's temp dir, removed when dropped (tempfile).
     pub fn new(test: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("affsim-it-{}-{test}", std::process::id()));
-        if path.exists() {
-            std::fs::remove_dir_all(&path).expect("cannot clear an old temp dir");
-        }
-        std::fs::create_dir_all(&path).expect("cannot create a temp dir");
-        TempDir { path }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("affsim-it-{test}-"))
+            .tempdir()
+            .expect("cannot create a temp dir");
+        TempDir { dir }
     }
     pub fn path(&self) -> &Path {
-        &self.path
+        self.dir.path()
     }
     pub fn join(&self, name: &str) -> PathBuf {
-        self.path.join(name)
+        self.dir.path().join(name)
     }
     /// Writes `text` to `name` (folders created as needed) and returns its path.
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.path.join(name);
+        let p = self.join(name);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).expect("cannot create a fixture folder");
         }
@@ -79,13 +88,7 @@ impl TempDir {
     }
     /// Names of the entries directly in the folder, sorted.
     pub fn entries(&self) -> Vec<String> {
-        entries(&self.path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        entries(self.dir.path())
     }
 }
 
