@@ -158,9 +158,29 @@ impl Rate {
 
 impl Rate {
     /// The percentage as an `f64` (`"12.5%"` → 12.5), exactly what parsing its decimal text gives
-    /// (the nearest `f64`), for behaviour models' scores — never for money. Formats into a stack
-    /// buffer, so it does not allocate (it runs in the event loop).
+    /// (the nearest `f64`), for behaviour models' scores — never for money. It runs in the event
+    /// loop, so the usual case goes through no text: a rate is `mantissa ÷ 10^scale`, and when
+    /// the mantissa has at most 53 bits and the scale is at most 22, both are exact `f64`s and
+    /// one IEEE division rounds their quotient to the nearest `f64` — the value parsing gives.
+    /// Anything else (never a real rate) takes the text route.
     pub fn percent_f64(self) -> f64 {
+        /// 10^0 ..= 10^22, every one exact in an `f64`.
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        let m = self.0.mantissa();
+        let scale = self.0.scale() as usize;
+        if m != 0 && m.unsigned_abs() <= 1u128 << 53 && scale < POW10.len() {
+            let v = m.unsigned_abs() as f64 / POW10[scale];
+            return if m < 0 { -v } else { v };
+        }
+        self.percent_f64_text()
+    }
+
+    /// [`Rate::percent_f64`] by formatting the decimal and parsing the text (the definition; the
+    /// fallback outside the exact fast path). Formats into a stack buffer: no allocation.
+    fn percent_f64_text(self) -> f64 {
         /// A fixed-size `fmt::Write` target; a `Decimal` prints in at most 31 characters.
         struct Buf {
             bytes: [u8; 48],
@@ -339,6 +359,23 @@ mod tests {
         assert_eq!(r("12.5%").percent_f64(), 12.5);
         // the widest decimal fits the stack buffer
         assert_eq!(Rate(Decimal::MAX).percent_f64(), 7.922816251426434e28);
+    }
+
+    proptest::proptest! {
+        /// The text-free fast path gives the same bits as formatting and parsing, for any
+        /// mantissa (inside and outside 53 bits), scale and sign.
+        #[test]
+        fn percent_f64_fast_path_matches_the_text(
+            m in proptest::prop_oneof![0i64..100_000, proptest::num::i64::ANY],
+            scale in 0u32..=28,
+        ) {
+            let rate = Rate(Decimal::new(m, scale));
+            proptest::prop_assert_eq!(
+                rate.percent_f64().to_bits(),
+                rate.percent_f64_text().to_bits(),
+                "{}", rate
+            );
+        }
     }
 
     #[test]

@@ -1219,68 +1219,10 @@ impl Platform {
     }
 }
 
-/// A short list kept inline up to `N` items and on the heap beyond: per-creator lists (the
-/// showcase, Open approvals) cost one memory access for the usual few items, not a pointer
-/// chase into a separate allocation. Reads as a slice.
-#[derive(Clone, Debug, Default)]
-pub enum ShortList<T: Copy, const N: usize> {
-    #[default]
-    Empty,
-    /// `len` items at the front of the array (the rest repeat the first item, unused).
-    Inline(u8, [T; N]),
-    Heap(Vec<T>),
-}
-
-impl<T: Copy, const N: usize> ShortList<T, N> {
-    pub const fn new() -> Self {
-        ShortList::Empty
-    }
-    pub fn push(&mut self, x: T) {
-        match self {
-            ShortList::Empty => *self = ShortList::Inline(1, [x; N]),
-            ShortList::Inline(len, items) if usize::from(*len) < N => {
-                items[usize::from(*len)] = x;
-                *len += 1;
-            }
-            ShortList::Inline(_, items) => {
-                let mut v = Vec::with_capacity(2 * N);
-                v.extend_from_slice(&items[..]);
-                v.push(x);
-                *self = ShortList::Heap(v);
-            }
-            ShortList::Heap(v) => v.push(x),
-        }
-    }
-}
-
-impl<T: Copy, const N: usize> std::ops::Deref for ShortList<T, N> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        match self {
-            ShortList::Empty => &[],
-            ShortList::Inline(len, items) => &items[..usize::from(*len)],
-            ShortList::Heap(v) => v,
-        }
-    }
-}
-
-impl<T: Copy, const N: usize> std::ops::DerefMut for ShortList<T, N> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        match self {
-            ShortList::Empty => &mut [],
-            ShortList::Inline(len, items) => &mut items[..usize::from(*len)],
-            ShortList::Heap(v) => v,
-        }
-    }
-}
-
-impl<'a, T: Copy, const N: usize> IntoIterator for &'a ShortList<T, N> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
+/// A short list kept inline up to `N` items and on the heap beyond (`smallvec` with its `union`
+/// layout): per-creator lists (the showcase, Open approvals) cost one memory access for the
+/// usual few items, not a pointer chase into a separate allocation. Reads as a slice.
+pub type ShortList<T, const N: usize> = smallvec::SmallVec<[T; N]>;
 
 /// The fields of a line that settlement reads.
 struct Settling {
@@ -1316,11 +1258,11 @@ mod tests {
         }
         l[4] = 40;
         assert_eq!(l.iter().find(|&&x| x == 40), Some(&40));
-        assert!(matches!(l, ShortList::Heap(_)));
+        assert!(l.spilled());
         let mut m: ShortList<u32, 3> = ShortList::new();
         m.push(7);
         m.push(8);
-        assert!(matches!(m, ShortList::Inline(2, _)));
+        assert!(!m.spilled());
         assert_eq!(m.len(), 2);
         assert_eq!((&m).into_iter().count(), 2);
     }

@@ -85,54 +85,15 @@ type ResolutionKey = (
     RuleSet,
 );
 
-/// A fast hasher for the small keys of the resolution table (multiply-rotate, as in rustc's
-/// FxHash); the table is never iterated, so its order does not matter.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for c in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..c.len()].copy_from_slice(c);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, x: u8) {
-        self.add(u64::from(x));
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.add(u64::from(x));
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.add(x);
-    }
-    fn write_u128(&mut self, x: u128) {
-        self.add(x as u64);
-        self.add((x >> 64) as u64);
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.add(x as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// The distinct resolutions of a replication's lines, each stored once: most lines share one
 /// of a few thousand (plan, rate, since, rules) combinations, and a line keeps a 4-byte index
 /// instead of an 80-byte copy.
 #[derive(Clone, Debug, Default)]
 struct Resolutions {
     list: Vec<Resolution>,
-    ids: std::collections::HashMap<ResolutionKey, u32, std::hash::BuildHasherDefault<FxHasher>>,
+    /// Fx hashing (rustc-hash): fast for these small keys; the table is never iterated, so its
+    /// order does not matter.
+    ids: std::collections::HashMap<ResolutionKey, u32, rustc_hash::FxBuildHasher>,
 }
 
 impl Resolutions {

@@ -83,18 +83,52 @@ pub fn mean_orders(
     kind: ContentKind,
     live_on_product: u32,
 ) -> f64 {
-    let (per_follower, conv) = match kind {
-        ContentKind::Video => (b.views_per_follower, b.conversion_rate),
-        ContentKind::Live => (b.live_views_per_follower, b.live_conversion_rate),
-    };
-    let fit = if fit { b.fit_multiplier } else { 1.0 };
     if !response {
+        let (per_follower, conv) = per_view(b, kind);
+        let fit = if fit { b.fit_multiplier } else { 1.0 };
         return followers * per_follower * conv * fit;
     }
-    let reach = REACH_UNIT * (followers.max(0.0) / REACH_UNIT).powf(b.follower_exponent);
-    let saturation =
-        (1.0 + f64::from(live_on_product) / b.saturation_k).powf(-b.saturation_exponent);
-    reach * per_follower * conv * fit * saturation * coupon_demand(b)
+    mean_orders_of(
+        b,
+        kind,
+        fit,
+        reach(b, followers),
+        saturation(b, live_on_product),
+        coupon_demand(b),
+    )
+}
+
+/// Views per follower and conversion rate of a kind of content.
+fn per_view(b: &BuyerBehaviour, kind: ContentKind) -> (f64, f64) {
+    match kind {
+        ContentKind::Video => (b.views_per_follower, b.conversion_rate),
+        ContentKind::Live => (b.live_views_per_follower, b.live_conversion_rate),
+    }
+}
+
+/// [`mean_orders`] with the buyer responses on, from its parts: [`reach`], [`saturation`] and
+/// [`coupon_demand`] (the simulator keeps the parts that do not change per post precomputed).
+pub fn mean_orders_of(
+    b: &BuyerBehaviour,
+    kind: ContentKind,
+    fit: bool,
+    reach: f64,
+    saturation: f64,
+    coupon_demand: f64,
+) -> f64 {
+    let (per_follower, conv) = per_view(b, kind);
+    let fit = if fit { b.fit_multiplier } else { 1.0 };
+    reach * per_follower * conv * fit * saturation * coupon_demand
+}
+
+/// The followers a post reaches, as followers^η scaled to be neutral at [`REACH_UNIT`].
+pub fn reach(b: &BuyerBehaviour, followers: f64) -> f64 {
+    REACH_UNIT * (followers.max(0.0) / REACH_UNIT).powf(b.follower_exponent)
+}
+
+/// The saturation multiplier of a product with `live_on_product` live content items.
+pub fn saturation(b: &BuyerBehaviour, live_on_product: u32) -> f64 {
+    (1.0 + f64::from(live_on_product) / b.saturation_k).powf(-b.saturation_exponent)
 }
 
 /// Followers at which the follower-size effect is neutral (views = followers × views per
@@ -131,12 +165,6 @@ pub fn orders_for_content<R: Rng + ?Sized>(
     live_on_product: u32,
     rng: &mut R,
 ) -> u32 {
-    let noise = if b.views_sigma > 0.0 {
-        let z: f64 = rand_distr::StandardNormal.sample(rng);
-        (b.views_sigma * z - b.views_sigma * b.views_sigma / 2.0).exp()
-    } else {
-        1.0
-    };
     let mean = mean_orders(
         b,
         response,
@@ -145,6 +173,18 @@ pub fn orders_for_content<R: Rng + ?Sized>(
         kind,
         live_on_product,
     );
+    orders_around(b, mean, rng)
+}
+
+/// How many orders a piece of content with mean `mean` ([`mean_orders`]) brings: Poisson
+/// around it × lognormal views noise (mean 1).
+pub fn orders_around<R: Rng + ?Sized>(b: &BuyerBehaviour, mean: f64, rng: &mut R) -> u32 {
+    let noise = if b.views_sigma > 0.0 {
+        let z: f64 = rand_distr::StandardNormal.sample(rng);
+        (b.views_sigma * z - b.views_sigma * b.views_sigma / 2.0).exp()
+    } else {
+        1.0
+    };
     let lambda = mean * noise;
     if lambda.is_nan() || lambda <= 0.0 || !lambda.is_finite() {
         return 0;

@@ -81,6 +81,7 @@ impl World<'_> {
             active: vec![true; n],
             review_at: vec![SimTime::ZERO; n],
             live_on: vec![0; self.agents.products.len()],
+            memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
         };
         for c in 0..n {
             let q = self.base_orders(CreatorId(c as u32));
@@ -106,12 +107,11 @@ impl World<'_> {
 
     /// Expected orders per post of `c` about `p` (the same mean the draw uses).
     pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
-        let cr = &self.agents.creators[c.idx()];
-        behaviour::mean_orders(
+        self.inc.memo.mean_orders(
             &self.sc.behaviour.buyers,
-            true,
-            f64::from(cr.followers),
-            cr.has_category(self.agents.products[p.idx()].category),
+            c.idx(),
+            &self.agents.creators[c.idx()],
+            &self.agents.products[p.idx()],
             kind,
             self.inc.live_on.get(p.idx()).copied().unwrap_or(0),
         )
@@ -124,11 +124,7 @@ impl World<'_> {
         p: ProductId,
         rate: crate::money::Rate,
     ) -> f64 {
-        let price: f64 = self.agents.products[p.idx()]
-            .price
-            .0
-            .try_into()
-            .unwrap_or(0.0);
+        let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
         price * behaviour::rate_f64(rate) * self.expected_orders(c, p, ContentKind::Video)
     }
 

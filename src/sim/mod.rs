@@ -6,6 +6,7 @@
 
 pub mod behaviour;
 pub(crate) mod incentives;
+mod memo;
 pub mod policy;
 pub mod population;
 pub mod queue;
@@ -324,6 +325,8 @@ struct Incentives {
     review_at: Vec<SimTime>,
     /// Live content items (still bringing orders) per product: saturation.
     live_on: Vec<u32>,
+    /// The parts of expected orders and earnings that do not change per post.
+    memo: memo::EarningsMemo,
 }
 
 /// Weight of a new observation in a creator's smoothed expected earnings.
@@ -1783,15 +1786,20 @@ impl World<'_> {
             return;
         }
         self.enter(AgentStream::Post, c);
-        let n = behaviour::orders_for_content(
-            &self.sc.behaviour.buyers,
-            self.inc.on,
-            &self.agents.creators[c.idx()],
-            &self.agents.products[p.idx()],
-            kind,
-            self.inc.live_on.get(p.idx()).copied().unwrap_or(0),
-            &mut self.rng.agent,
-        );
+        let n = if self.inc.on {
+            let mean = self.expected_orders(c, p, kind);
+            behaviour::orders_around(&self.sc.behaviour.buyers, mean, &mut self.rng.agent)
+        } else {
+            behaviour::orders_for_content(
+                &self.sc.behaviour.buyers,
+                false,
+                &self.agents.creators[c.idx()],
+                &self.agents.products[p.idx()],
+                kind,
+                0,
+                &mut self.rng.agent,
+            )
+        };
         if n == 0 {
             return;
         }

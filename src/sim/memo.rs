@@ -1,0 +1,126 @@
+//! Precomputed parts of the incentive model's expected orders and earnings, so that the event loop does not recompute powers, prices and coupon sums per candidate (same values, same bits).
+//!
+//! Every value here is the result of the same function on the same input as the uncached
+//! formula in `behaviour` (`reach`, `saturation`, `coupon_demand`) or `incentives` (a product's
+//! price as `f64`), computed once per replication instead of once per post or candidate; a
+//! test checks the cached mean against [`behaviour::mean_orders`] bit for bit.
+
+use crate::model::{Agents, ContentKind, Creator, Product};
+use crate::scenario::BuyerBehaviour;
+
+use super::behaviour;
+
+/// Live-item counts up to this bound have their saturation multiplier in a table; beyond it
+/// the multiplier is computed (rare: thousands of live items on one product).
+const SATURATION_TABLE: usize = 4096;
+
+/// The parts of [`behaviour::mean_orders`] (buyer responses on) that do not change per post,
+/// and each product's price as `f64`.
+#[derive(Default)]
+pub(super) struct EarningsMemo {
+    /// Per creator: [`behaviour::reach`] of its followers.
+    reach: Vec<f64>,
+    /// Per live-item count: [`behaviour::saturation`].
+    saturation: Vec<f64>,
+    /// [`behaviour::coupon_demand`].
+    coupon: f64,
+    /// Per product: its price as `f64` (behaviour scoring only).
+    price: Vec<f64>,
+}
+
+impl EarningsMemo {
+    pub(super) fn new(b: &BuyerBehaviour, agents: &Agents) -> EarningsMemo {
+        EarningsMemo {
+            reach: agents
+                .creators
+                .iter()
+                .map(|c| behaviour::reach(b, f64::from(c.followers)))
+                .collect(),
+            saturation: (0..SATURATION_TABLE as u32)
+                .map(|n| behaviour::saturation(b, n))
+                .collect(),
+            coupon: behaviour::coupon_demand(b),
+            price: agents.products.iter().map(price_f64).collect(),
+        }
+    }
+
+    /// [`behaviour::mean_orders`] with buyer responses on, for creator index `c`.
+    #[inline]
+    pub(super) fn mean_orders(
+        &self,
+        b: &BuyerBehaviour,
+        c: usize,
+        creator: &Creator,
+        product: &Product,
+        kind: ContentKind,
+        live_on_product: u32,
+    ) -> f64 {
+        let saturation = match self.saturation.get(live_on_product as usize) {
+            Some(&s) => s,
+            None => behaviour::saturation(b, live_on_product),
+        };
+        let reach = match self.reach.get(c) {
+            Some(&r) => r,
+            None => behaviour::reach(b, f64::from(creator.followers)),
+        };
+        behaviour::mean_orders_of(
+            b,
+            kind,
+            creator.has_category(product.category),
+            reach,
+            saturation,
+            self.coupon,
+        )
+    }
+
+    /// Product index `p`'s price as `f64`.
+    #[inline]
+    pub(super) fn price(&self, p: usize, product: &Product) -> f64 {
+        match self.price.get(p) {
+            Some(&x) => x,
+            None => price_f64(product),
+        }
+    }
+}
+
+/// A product's price as `f64`, the conversion the incentive model uses (0 when out of range).
+pub(super) fn price_f64(p: &Product) -> f64 {
+    p.price.0.try_into().unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_mean_is_the_formula_bit_for_bit() {
+        let sc = crate::scenario::parse("x", crate::scenario::DEMO).unwrap();
+        let mut streams = crate::sim::rng::Streams::new(sc.seed, 0);
+        let built = crate::sim::population::build(&sc, &mut streams.population);
+        let mut b = sc.behaviour.buyers.clone();
+        b.follower_exponent = 0.85;
+        b.saturation_exponent = 0.7;
+        b.saturation_k = 3.0;
+        let memo = EarningsMemo::new(&b, &built.agents);
+        let agents = &built.agents;
+        for (c, cr) in agents.creators.iter().enumerate().step_by(7) {
+            for (p, pr) in agents.products.iter().enumerate().step_by(5) {
+                for kind in [ContentKind::Video, ContentKind::Live] {
+                    for live in [0, 1, 2, 17, 4095, 4096, 100_000] {
+                        let want = behaviour::mean_orders(
+                            &b,
+                            true,
+                            f64::from(cr.followers),
+                            cr.has_category(pr.category),
+                            kind,
+                            live,
+                        );
+                        let got = memo.mean_orders(&b, c, cr, pr, kind, live);
+                        assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
+                    }
+                }
+                assert_eq!(memo.price(p, pr).to_bits(), price_f64(pr).to_bits());
+            }
+        }
+    }
+}
