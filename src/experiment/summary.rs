@@ -194,6 +194,8 @@ pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
             "open_decrease_lock": sc.opts.decrease_lock,
             "sample_post_days": sc.opts.sample_post_days,
             "sample_extension_days": sc.opts.sample_extension_days,
+            "ad_precedence": sc.opts.ad_precedence,
+            "open_raise_during_plus": sc.opts.open_raise_during_plus,
         },
         "metrics": Value::Object(metrics),
         "per_replication": per_rep,

@@ -43,6 +43,21 @@ pub enum LateRefund {
     Refuse,
 }
 
+/// What an Open rate raised to or above the rate of a running Collaboration Plus does
+/// (`rules.open_raise_during_plus`; the seeds are silent, PLUS-9 is checked at confirmation).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenRaiseDuringPlus {
+    /// The change applies to Open; Plus participants keep the Plus rate during the period
+    /// (seed 000: participants "will receive the Collaboration Plus commission rate during the
+    /// collaboration period"). Default.
+    #[default]
+    PlusRate,
+    /// The platform refuses an Open change that would bring the Open rate to or above the Plus
+    /// rate of a confirmed, not yet ended collaboration with the product (PLUS-9 kept true).
+    Refuse,
+}
+
 /// The rule-set options of a scenario (`[rules]`).
 #[derive(Copy, Clone, Debug, PartialEq, Serialize)]
 pub struct RuleOptions {
@@ -61,6 +76,10 @@ pub struct RuleOptions {
     /// Distributor campaigns use the help centre's split: the seller registers a total and the
     /// distributor sets the creator's part (H-9 option; default: the seller sets both, DIST-2).
     pub distributor_sets_split: bool,
+    /// Which rate an authorised-ad order earns (ATTR-2 by default; H-5 option).
+    pub ad_precedence: attribution::AdPrecedence,
+    /// An Open raise over a running Plus (PLUS-9 model).
+    pub open_raise_during_plus: OpenRaiseDuringPlus,
 }
 
 /// A refusal by the rules: the rule and what was wrong.

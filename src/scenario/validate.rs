@@ -591,6 +591,10 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         sample_extension_days: pos(v, &r.sample_extension_days, "sample_extension_days", 7),
         help_centre_region: matches!(code.as_str(), "US" | "VN"),
         distributor_sets_split: raw.rules.distributor_split == Some(SplitRaw::Distributor),
+        // ---- wt-rules (issue 14)
+        ad_precedence: raw.rules.ad_precedence,
+        open_raise_during_plus: raw.rules.open_raise_during_plus,
+        // ---- end wt-rules
     };
 
     // ---- categories
