@@ -279,8 +279,17 @@ impl Platform {
         t: SimTime,
         as_if_approved: bool,
     ) -> Option<Rate> {
-        let approved = self.open_since(c, p);
-        let q = Query {
+        let mut q = self.query(agents, c, p, t);
+        if as_if_approved {
+            q.open_since = q.open_since.or(Some(t));
+        }
+        attribution::resolve(&self.books, &q).map(|r| r.rate)
+    }
+
+    /// The attribution question for a (video) line of `p` by `c` at `t`, with the creator's
+    /// showcase entry and Open approval as they are: what [`Platform::place_order`] asks.
+    pub fn query(&self, agents: &Agents, c: CreatorId, p: ProductId, t: SimTime) -> Query {
+        Query {
             creator: c,
             product: p,
             seller: agents.products[p.idx()].seller,
@@ -289,13 +298,26 @@ impl Platform {
             authorised: false,
             eligible: agents.products[p.idx()].eligible,
             entry: self.showcase_entry(c, p),
-            open_since: if as_if_approved {
-                approved.or(Some(t))
-            } else {
-                approved
-            },
+            open_since: self.open_since(c, p),
+        }
+    }
+
+    /// What a line of `p` by `c` at `t` would pay if the showcase entry were `entry`, by the
+    /// same resolution that pays orders (DIST-4 decides the showcase with it, so the decision
+    /// and the payment agree).
+    pub fn rate_with_entry(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        entry: Option<ShowcaseEntry>,
+    ) -> Option<attribution::Resolution> {
+        let q = Query {
+            entry,
+            ..self.query(agents, c, p, t)
         };
-        attribution::resolve(&self.books, &q).map(|r| r.rate)
+        attribution::resolve(&self.books, &q)
     }
 
     // ---------------------------------------------------------------- Shop plan and Open
@@ -654,15 +676,9 @@ impl Platform {
             Authorisation::No
         };
         let q = Query {
-            creator: req.creator,
-            product: req.product,
-            seller: prod.seller,
-            at: t,
             traffic: req.traffic,
             authorised: authorisation.yes(),
-            entry: self.showcase_entry(req.creator, req.product),
-            open_since: self.open_since(req.creator, req.product),
-            eligible: prod.eligible,
+            ..self.query(agents, req.creator, req.product, t)
         };
         let mut candidates = Vec::new();
         let resolution = if record.is_some() {
