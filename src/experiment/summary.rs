@@ -154,6 +154,10 @@ pub struct RuleSettings {
     pub open_decrease_lock: Value,
     pub sample_post_days: u32,
     pub sample_extension_days: u32,
+    /// Which rate an authorised-ad order earns (ATTR-2 / H-5 option).
+    pub ad_precedence: crate::rules::attribution::AdPrecedence,
+    /// What an Open raise above a running Plus does (PLUS-9 option).
+    pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
 }
 
 /// The `summary.json` document, typed; its fields serialize in this order.
@@ -298,6 +302,8 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             open_decrease_lock: serde_json::to_value(sc.opts.decrease_lock).unwrap_or_default(),
             sample_post_days: sc.opts.sample_post_days,
             sample_extension_days: sc.opts.sample_extension_days,
+            ad_precedence: sc.opts.ad_precedence,
+            open_raise_during_plus: sc.opts.open_raise_during_plus,
         },
         metrics,
         per_replication: per_rep,

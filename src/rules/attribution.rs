@@ -13,6 +13,21 @@ use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::plans::{Books, PlanRef};
 use crate::time::SimTime;
 
+/// Which rate an order from an ad on a creator-authorised video earns (PLUS-10), where a creator
+/// holds several plans (`rules.ad_precedence`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdPrecedence {
+    /// The seeds' behaviour (default): the plan is chosen by the standard precedence — Target and
+    /// Plus always supersede Open (seed 001, seed 000) — and pays its own Shop Ads rate if it
+    /// sets one, else its standard rate.
+    #[default]
+    Plan,
+    /// The help centre's H-5 order: the first Shop Ads rate that exists (distributor, Target,
+    /// Plus, Open), then the standard order.
+    ShopAdsFirst,
+}
+
 /// How a product came to be in a creator's showcase.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "via", content = "index", rename_all = "kebab-case")]
@@ -210,7 +225,11 @@ pub fn resolve_with(
 
     // rule: PLUS-10
     let ad = q.traffic == Traffic::Ad && q.authorised;
-    if ad {
+    // rule: ATTR-2 — with the seeds' precedence (default), an ad order stays with the plan the
+    // standard order picks, at that plan's Shop Ads rate if it sets one (`ad_plan`); with the
+    // help centre's (H-5 option) the Shop Ads rates come first.
+    let ad_plan = ad && books.ad_precedence == AdPrecedence::Plan;
+    if ad && books.ad_precedence == AdPrecedence::ShopAdsFirst {
         // rule: H-5
         if let Some((reg, c, plan)) = dist
             && let Some(rate) = reg.shop_ads_rate
@@ -274,11 +293,15 @@ pub fn resolve_with(
         if ad {
             rules.insert(RuleId::H5);
         }
+        let ads = tp.shop_ads_rate.filter(|_| ad_plan);
+        if ads.is_some() {
+            rules.insert(RuleId::Plus10);
+        }
         o.offer(Resolution {
             plan: target_plan(s),
-            rate: tp.rate,
+            rate: ads.unwrap_or(tp.rate),
             distributor: None,
-            shop_ads: false,
+            shop_ads: ads.is_some(),
             since,
             rules,
         });
@@ -297,8 +320,22 @@ pub fn resolve_with(
     // rule: PLUS-11
     // rule: PLUS-12
     if let Some((_, camp, c)) = plus {
-        match camp.rate {
-            Some(rate) => {
+        match (camp.shop_ads_rate.filter(|_| ad_plan), camp.rate) {
+            (Some(rate), _) => o.offer(Resolution {
+                plan: PlanRef::Plus(c),
+                rate,
+                distributor: None,
+                shop_ads: true,
+                since: camp.start,
+                rules: RuleSet::of(&[
+                    RuleId::H5,
+                    RuleId::Plus9,
+                    RuleId::Plus10,
+                    RuleId::Plus11,
+                    RuleId::Attr3,
+                ]),
+            }),
+            (None, Some(rate)) => {
                 let mut rules = RuleSet::of(&[RuleId::Plus11, RuleId::Attr3]);
                 if ad {
                     rules.insert(RuleId::H5);
@@ -312,7 +349,7 @@ pub fn resolve_with(
                     rules,
                 });
             }
-            None => o.inactive(
+            (None, None) => o.inactive(
                 PlanRef::Plus(c),
                 None,
                 "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)",
@@ -327,11 +364,15 @@ pub fn resolve_with(
         if ad {
             rules.insert(RuleId::H5);
         }
+        let ads = reg.shop_ads_rate.filter(|_| ad_plan);
+        if ads.is_some() {
+            rules.insert(RuleId::Plus10);
+        }
         o.offer(Resolution {
             plan,
-            rate: reg.creator_rate,
+            rate: ads.unwrap_or(reg.creator_rate),
             distributor: Some((c.distributor, reg.distributor_rate)),
-            shop_ads: false,
+            shop_ads: ads.is_some(),
             since: c.promotion.0,
             rules,
         });
@@ -345,6 +386,18 @@ pub fn resolve_with(
     if let Some(l) = listing {
         let plan = PlanRef::Open(books.open_listings[l as usize].plan);
         match open_joined {
+            Some(_) if ad_plan && books.open_shop_ads(l, q.at).is_some() => {
+                if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
+                    o.offer(Resolution {
+                        plan,
+                        rate,
+                        distributor: None,
+                        shop_ads: true,
+                        since,
+                        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
+                    });
+                }
+            }
             Some(joined) => {
                 if let Some((rate, since, mut rules)) = books.open_rate(l, q.at, joined) {
                     if o.won.is_none() && ad {

@@ -537,7 +537,9 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
         G_PLUS,
         "Plus rates must be higher than the Open rate",
         "A Plus-exclusive rate is optional; if the product is in an Open collaboration, both the \
-         Plus standard rate and the Plus Shop Ads rate must be higher than the Open rate.",
+         Plus standard rate and the Plus Shop Ads rate must be higher than the Open rate in force \
+         at confirmation. An Open raise over a running Plus: option \
+         `rules.open_raise_during_plus`.",
         S_PLUS,
         false,
     ),
@@ -778,8 +780,11 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
         RuleId::H5,
         G_HELP,
         "Separate Shop Ads rate and its fallback order",
-        "An optional Shop Ads rate (1–80%) sits beside the standard rate. An ad order earns the \
-         first that exists of: distributor, Target, Open Shop Ads rate; Target, Open standard rate.",
+        "An optional Shop Ads rate (1–80%) sits beside the standard rate; with none set, ad orders \
+         earn the standard rate. Option `rules.ad_precedence`: by default (the seeds) an ad order \
+         stays with the plan the standard precedence picks, at its Shop Ads rate if set; with \
+         \"shop-ads-first\" it earns the first that exists of: distributor, Target, Plus, Open \
+         Shop Ads rate, then the standard rates.",
         S_HELP,
         false,
     ),

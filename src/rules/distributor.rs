@@ -310,15 +310,25 @@ impl Platform {
         let outcome = match existing {
             None => LinkAdd::Added,
             Some(e) if e.via == Via::Link(reg) => return Ok(LinkAdd::Added),
-            Some(_) => {
-                let current = self.offered_rate(
-                    agents,
-                    c,
-                    r.product,
-                    t.max(self.books.dist.campaigns[r.campaign as usize].promotion.0),
-                );
-                match current {
-                    Some(cur) if cur >= r.creator_rate => {
+            Some(e) => {
+                // rule: DIST-4 — "pays more than the current entry" is decided by the resolution
+                // that pays orders: the line with the link as the entry against the line as it
+                // is (a Target or Plus that supersedes the link keeps paying, so the link would
+                // not pay more; issue 14).
+                let at = t.max(self.books.dist.campaigns[r.campaign as usize].promotion.0);
+                let link = ShowcaseEntry {
+                    product: r.product,
+                    via: Via::Link(reg),
+                    since: t,
+                };
+                let current = self
+                    .rate_with_entry(agents, c, r.product, at, Some(e))
+                    .map(|x| x.rate);
+                let with_link = self
+                    .rate_with_entry(agents, c, r.product, at, Some(link))
+                    .map(|x| x.rate);
+                match (current, with_link) {
+                    (Some(cur), Some(new)) if cur >= new => {
                         self.tally.count(Metric::LinkWarnings);
                         match choice {
                             LowerLinkChoice::KeepHigher => LinkAdd::WarnedKept,

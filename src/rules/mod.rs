@@ -43,6 +43,21 @@ pub enum LateRefund {
     Refuse,
 }
 
+/// What an Open rate raised to or above the rate of a running Collaboration Plus does
+/// (`rules.open_raise_during_plus`; the seeds are silent, PLUS-9 is checked at confirmation).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenRaiseDuringPlus {
+    /// The change applies to Open; Plus participants keep the Plus rate during the period
+    /// (seed 000: participants "will receive the Collaboration Plus commission rate during the
+    /// collaboration period"). Default.
+    #[default]
+    PlusRate,
+    /// The platform refuses an Open change that would bring the Open rate to or above the Plus
+    /// rate of a confirmed, not yet ended collaboration with the product (PLUS-9 kept true).
+    Refuse,
+}
+
 /// The rule-set options of a scenario (`[rules]`).
 #[derive(Copy, Clone, Debug, PartialEq, Serialize)]
 pub struct RuleOptions {
@@ -61,6 +76,10 @@ pub struct RuleOptions {
     /// Distributor campaigns use the help centre's split: the seller registers a total and the
     /// distributor sets the creator's part (H-9 option; default: the seller sets both, DIST-2).
     pub distributor_sets_split: bool,
+    /// Which rate an authorised-ad order earns (ATTR-2 by default; H-5 option).
+    pub ad_precedence: attribution::AdPrecedence,
+    /// An Open raise over a running Plus (PLUS-9 model).
+    pub open_raise_during_plus: OpenRaiseDuringPlus,
 }
 
 /// A refusal by the rules: the rule and what was wrong.
@@ -260,8 +279,17 @@ impl Platform {
         t: SimTime,
         as_if_approved: bool,
     ) -> Option<Rate> {
-        let approved = self.open_since(c, p);
-        let q = Query {
+        let mut q = self.query(agents, c, p, t);
+        if as_if_approved {
+            q.open_since = q.open_since.or(Some(t));
+        }
+        attribution::resolve(&self.books, &q).map(|r| r.rate)
+    }
+
+    /// The attribution question for a (video) line of `p` by `c` at `t`, with the creator's
+    /// showcase entry and Open approval as they are: what [`Platform::place_order`] asks.
+    pub fn query(&self, agents: &Agents, c: CreatorId, p: ProductId, t: SimTime) -> Query {
+        Query {
             creator: c,
             product: p,
             seller: agents.products[p.idx()].seller,
@@ -270,13 +298,26 @@ impl Platform {
             authorised: false,
             eligible: agents.products[p.idx()].eligible,
             entry: self.showcase_entry(c, p),
-            open_since: if as_if_approved {
-                approved.or(Some(t))
-            } else {
-                approved
-            },
+            open_since: self.open_since(c, p),
+        }
+    }
+
+    /// What a line of `p` by `c` at `t` would pay if the showcase entry were `entry`, by the
+    /// same resolution that pays orders (DIST-4 decides the showcase with it, so the decision
+    /// and the payment agree).
+    pub fn rate_with_entry(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        entry: Option<ShowcaseEntry>,
+    ) -> Option<attribution::Resolution> {
+        let q = Query {
+            entry,
+            ..self.query(agents, c, p, t)
         };
-        attribution::resolve(&self.books, &q).map(|r| r.rate)
+        attribution::resolve(&self.books, &q)
     }
 
     // ---------------------------------------------------------------- Shop plan and Open
@@ -635,15 +676,9 @@ impl Platform {
             Authorisation::No
         };
         let q = Query {
-            creator: req.creator,
-            product: req.product,
-            seller: prod.seller,
-            at: t,
             traffic: req.traffic,
             authorised: authorisation.yes(),
-            entry: self.showcase_entry(req.creator, req.product),
-            open_since: self.open_since(req.creator, req.product),
-            eligible: prod.eligible,
+            ..self.query(agents, req.creator, req.product, t)
         };
         let mut candidates = Vec::new();
         let resolution = if record.is_some() {

@@ -194,6 +194,8 @@ pub struct Books {
     pub open_by_product: Vec<Option<u32>>,
     /// The H-4 lock, when the rule-set option is on.
     pub decrease_lock: Option<DecreaseLock>,
+    /// Which rate an authorised-ad order earns (`rules.ad_precedence`: ATTR-2 / H-5 option).
+    pub ad_precedence: crate::rules::attribution::AdPrecedence,
     /// Target invitations and their per-creator slots.
     pub target: crate::rules::target::TargetBook,
     /// Distributor campaigns and their registrations (links).

@@ -122,6 +122,12 @@ pub struct RulesSection {
     pub sample_extension_days: Option<S<u32>>,
     pub drain: Option<bool>,
     pub distributor_split: Option<SplitRaw>,
+    // ---- wt-rules (issue 14): attribution and Plus options
+    #[serde(default)]
+    pub ad_precedence: crate::rules::attribution::AdPrecedence,
+    #[serde(default)]
+    pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
+    // ---- end wt-rules
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

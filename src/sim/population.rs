@@ -38,6 +38,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
     let mut agents = Agents::default();
     let mut books = Books {
         decrease_lock: sc.opts.decrease_lock,
+        ad_precedence: sc.opts.ad_precedence,
         ..Books::default()
     };
     let mut approvals = Vec::new();

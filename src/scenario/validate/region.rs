@@ -215,6 +215,8 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         ),
         help_centre_region: matches!(code.as_str(), "US" | "VN"),
         distributor_sets_split: raw.rules.distributor_split == Some(SplitRaw::Distributor),
+        ad_precedence: raw.rules.ad_precedence,
+        open_raise_during_plus: raw.rules.open_raise_during_plus,
     };
 
     RegionPart {
