@@ -419,7 +419,45 @@ impl Platform {
         rate: Rate,
         shop_ads: bool,
         t: SimTime,
-    ) -> Option<SimTime> {
+    ) -> Result<Option<SimTime>, Refusal> {
+        if self.opts.open_raise_during_plus == OpenRaiseDuringPlus::Refuse {
+            // rule: PLUS-9 — option: no Open change that would reach a running Plus's rate
+            let product = self.books.open_listings[listing as usize].product;
+            let open = self.books.open_listings[listing as usize]
+                .rate
+                .at(t)
+                .map(|r| r.0);
+            let has_ads = self.books.open_listings[listing as usize]
+                .shop_ads
+                .is_some();
+            for (i, camp) in self.books.plus.campaigns.iter().enumerate() {
+                let live = matches!(
+                    self.books.plus.state[i].status,
+                    plus::PlusStatus::PendingPayment
+                        | plus::PlusStatus::Paid
+                        | plus::PlusStatus::Ongoing
+                ) && t < camp.end;
+                if !live || !camp.products.contains(&product) {
+                    continue;
+                }
+                // What the new Open rates would be, and the Plus rate each must stay below.
+                let (std, ads) = if shop_ads {
+                    (open, Some(rate))
+                } else {
+                    (Some(rate), None)
+                };
+                let ads = ads.or(if has_ads { None } else { std });
+                let clash = matches!((camp.rate, std), (Some(p), Some(o)) if o >= p && !shop_ads)
+                    || matches!((camp.shop_ads_rate, ads), (Some(p), Some(o)) if o >= p);
+                if clash {
+                    self.fired.insert(RuleId::Plus9);
+                    return Err(Refusal::new(
+                        RuleId::Plus9,
+                        "the Open rate would reach the rate of a running Collaboration Plus with the product (rules.open_raise_during_plus = \"refuse\")",
+                    ));
+                }
+            }
+        }
         let l = &mut self.books.open_listings[listing as usize];
         let before = l.rate.at(t).map(|r| r.0);
         if shop_ads {
@@ -432,13 +470,13 @@ impl Platform {
         }
         self.fired.insert(RuleId::Open4);
         self.tally.count(Metric::RateChanges);
-        match (self.books.decrease_lock, before) {
+        Ok(match (self.books.decrease_lock, before) {
             (Some(lock), Some(b)) if !shop_ads && rate < b => {
                 self.fired.insert(RuleId::H4);
                 Some(t.plus_days(lock.days.saturating_sub(lock.warn_days)))
             }
             _ => None,
-        }
+        })
     }
 
     /// Changes a seller's Shop plan rate from `t` on.

@@ -332,14 +332,62 @@ impl Platform {
     /// The seller confirms: the collaboration is pending payment and can no longer be edited
     /// (PLUS-15).
     // rule: PLUS-15
-    pub fn plus_confirm(&mut self, c: u32) {
+    ///
+    /// PLUS-9 is checked here, against the Open rates in force at `t` (a scripted change before
+    /// confirmation counts): a Plus rate not above them is refused and the collaboration is
+    /// cancelled before it reaches pending payment (it never starts).
+    pub fn plus_confirm(&mut self, c: u32, t: SimTime) -> Result<(), Refusal> {
         // A collaboration cancelled (or otherwise moved on) before confirmation stays so.
         if self.books.plus.state[c as usize].status != PlusStatus::Draft {
-            return;
+            return Ok(());
+        }
+        if let Some(msg) = self.plus9_conflict(c, t) {
+            self.fired.insert(RuleId::Plus9);
+            self.books.plus.state[c as usize].status = PlusStatus::Cancelled;
+            return Err(Refusal::new(RuleId::Plus9, msg));
         }
         self.books.plus.state[c as usize].status = PlusStatus::PendingPayment;
         self.fired
             .extend(RuleSet::of(&[RuleId::Plus1, RuleId::Plus2, RuleId::Plus15]));
+        Ok(())
+    }
+
+    /// PLUS-9 against the Open rates in force at `t`: the first product whose Plus standard or
+    /// Shop Ads rate is not above its Open rate (Shop Ads like for like where Open sets one).
+    // rule: PLUS-9
+    pub fn plus9_conflict(&self, c: u32, t: SimTime) -> Option<String> {
+        let camp = &self.books.plus.campaigns[c as usize];
+        for &p in &camp.products {
+            let Some(l) = self.books.open_by_product.get(p.idx()).copied().flatten() else {
+                continue;
+            };
+            let Some((open, _, _)) = self.books.open_rate(l, t, t) else {
+                continue;
+            };
+            let open_ads = self.books.open_shop_ads(l, t).map(|x| x.0);
+            for (plus, against, what) in [
+                (camp.rate, open, "Open rate"),
+                (
+                    camp.shop_ads_rate,
+                    open_ads.unwrap_or(open),
+                    if open_ads.is_some() {
+                        "Open Shop Ads rate"
+                    } else {
+                        "Open rate"
+                    },
+                ),
+            ] {
+                if let Some(r) = plus
+                    && r <= against
+                {
+                    return Some(format!(
+                        "the Plus rate {r} must be higher than the {what} {against} in force for product #{}",
+                        p.0
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// The seller pays: the reward budget and the service fee are deposited (PLUS-15, PLUS-16);

@@ -791,7 +791,15 @@ impl World<'_> {
         shop_ads: bool,
         t: SimTime,
     ) {
-        if let Some(warn) = self.pf.change_open_rate(l, rate, shop_ads, t) {
+        let warn = match self.pf.change_open_rate(l, rate, shop_ads, t) {
+            Ok(w) => w,
+            Err(r) => {
+                // rule: PLUS-9 — option rules.open_raise_during_plus = "refuse"
+                self.refuse(r);
+                None
+            }
+        };
+        if let Some(warn) = warn {
             self.q.push(
                 warn,
                 Phase::Control,
@@ -1421,7 +1429,9 @@ impl World<'_> {
             }
             Action::OpenCampaign(c) => self.open_campaign(t, *c),
             Action::PlusConfirm(c) => {
-                self.pf.plus_confirm(*c);
+                if let Err(r) = self.pf.plus_confirm(*c, t) {
+                    self.refuse(r); // PLUS-9 at confirmation (issue 14)
+                }
                 self.q.push(
                     t.plus_minutes(crate::rules::plus::PAY_WINDOW),
                     Phase::Control,
