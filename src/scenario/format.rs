@@ -605,6 +605,9 @@ pub struct ScriptRaw {
     pub link_adds: Vec<LinkAddRaw>,
     #[serde(default)]
     pub terminations: Vec<TerminationRaw>,
+    /// A seller lifts its temporary termination (DIST-8): `at`, `campaign`, `seller`.
+    #[serde(default)]
+    pub resumptions: Vec<TerminationRaw>,
     #[serde(default)]
     pub campaign_edits: Vec<CampaignEditRaw>,
     #[serde(default)]
@@ -657,6 +660,8 @@ pub struct TerminationRaw {
     pub at: S<String>,
     pub campaign: S<String>,
     pub seller: S<String>,
+    /// A temporary termination (DIST-8) ends then.
+    pub until: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

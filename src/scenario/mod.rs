@@ -691,6 +691,15 @@ pub enum Action {
     Terminate {
         campaign: u32,
         seller: SellerId,
+        /// A temporary termination ends then (DIST-8); `None`: for good (DIST-5).
+        until: Option<SimTime>,
+    },
+    /// The seller lifts its temporary termination (DIST-8); `due`: scheduled at a termination's
+    /// `until`, not a scripted resumption.
+    Resume {
+        campaign: u32,
+        seller: SellerId,
+        due: bool,
     },
     EditCampaign {
         campaign: u32,

@@ -5,6 +5,7 @@
 //! pay, and aggregates as it goes: settled lines are folded into tallies and freed.
 
 pub mod behaviour;
+mod distributors;
 pub(crate) mod incentives;
 mod memo;
 pub mod policy;
@@ -451,6 +452,7 @@ impl<'s> World<'s> {
                 | Action::OpenCampaign(_)
                 | Action::EditCampaign { .. }
                 | Action::Terminate { .. }
+                | Action::Resume { .. }
                 | Action::PlusConfirm(_)
                 | Action::PlusPay(_)
                 | Action::PlusStart(_)
@@ -1530,11 +1532,21 @@ impl World<'_> {
                     self.refuse(r);
                 }
             }
-            Action::Terminate { campaign, seller } => {
-                if let Err(r) = self.pf.terminate_campaign(*campaign, *seller, t) {
+            Action::Terminate {
+                campaign,
+                seller,
+                until,
+            } => {
+                let until = until.unwrap_or(SimTime::NEVER);
+                if let Err(r) = self.pf.terminate_campaign(*campaign, *seller, until, t) {
                     self.refuse(r);
                 }
             }
+            Action::Resume {
+                campaign,
+                seller,
+                due,
+            } => self.resume(t, *campaign, *seller, *due),
             Action::EditCampaign {
                 campaign,
                 promotion_start,

@@ -686,10 +686,58 @@ fn distributor_events(
         let at = time_at(v, &calendar, &r.at);
         let campaign = camp_names.get(v, &r.campaign);
         let seller = sellers.get(v, &r.seller).map(SellerId);
+        let until = r.until.as_ref().map(|u| {
+            let until = time_at(v, &calendar, u);
+            if until <= at {
+                // rule: DIST-8 — a temporary termination ends after it starts
+                v.err(
+                    u.span(),
+                    "a temporary termination's `until` must be after its `at`",
+                    Some(RuleId::Dist8),
+                );
+            }
+            until
+        });
         if let (Some(campaign), Some(seller)) = (campaign, seller) {
             script.push(Scripted {
                 at,
-                action: Action::Terminate { campaign, seller },
+                action: Action::Terminate {
+                    campaign,
+                    seller,
+                    until,
+                },
+            });
+            if let Some(until) = until {
+                script.push(Scripted {
+                    at: until,
+                    action: Action::Resume {
+                        campaign,
+                        seller,
+                        due: true,
+                    },
+                });
+            }
+        }
+    }
+    for r in &raw.resumptions {
+        let at = time_at(v, &calendar, &r.at);
+        let campaign = camp_names.get(v, &r.campaign);
+        let seller = sellers.get(v, &r.seller).map(SellerId);
+        if let Some(u) = &r.until {
+            v.err(
+                u.span(),
+                "`until` belongs to [[script.terminations]], not to a resumption",
+                Some(RuleId::Dist8),
+            );
+        }
+        if let (Some(campaign), Some(seller)) = (campaign, seller) {
+            script.push(Scripted {
+                at,
+                action: Action::Resume {
+                    campaign,
+                    seller,
+                    due: false,
+                },
             });
         }
     }
