@@ -290,6 +290,11 @@ pub fn resolve_with(
     // rule: ATTR-2
     if let Some((s, tp, since)) = target {
         let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
+        let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
+        if inv.creator_rates.iter().any(|x| x.0 == q.creator) {
+            // rule: TARGET-9 — the creator's own rate (Invitation::rate_for)
+            rules.insert(RuleId::Target9);
+        }
         if ad {
             rules.insert(RuleId::H5);
         }
@@ -308,11 +313,7 @@ pub fn resolve_with(
     }
     for (s, why) in books.target.inactive(q.creator, q.product, q.at) {
         let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
-        let rate = inv
-            .products
-            .iter()
-            .find(|p| p.product == q.product)
-            .map(|p| p.rate);
+        let rate = inv.terms_for(q.creator, q.product).map(|p| p.rate);
         o.inactive(target_plan(s), rate, why, RuleSet::of(&[RuleId::Target2]));
     }
 

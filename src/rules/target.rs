@@ -25,7 +25,7 @@ pub enum SampleOffer {
 }
 
 /// One product of an invitation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Copy, Clone, Debug, PartialEq)]
 pub struct TargetProduct {
     pub product: ProductId,
     pub rate: Rate,
@@ -76,6 +76,39 @@ pub struct Invitation {
     pub authorise_ads: bool,
     /// Driven only by the script (no behaviour model acts on it).
     pub scripted: bool,
+    /// Rates set for one creator (TARGET-9): (creator, product or all products, rate). The most
+    /// specific applies: the creator's rate on the product, else on all products, else the
+    /// product's rate.
+    pub creator_rates: Vec<(CreatorId, Option<ProductId>, Rate)>,
+}
+
+impl Invitation {
+    /// The rate creator `c` is offered on `tp` (TARGET-9: per creator as well as per product).
+    // rule: TARGET-9 — the creator's own rate on the product, else on all products, else the
+    // product's rate
+    pub fn rate_for(&self, c: CreatorId, tp: &TargetProduct) -> Rate {
+        let mut all = None;
+        for &(rc, rp, rate) in &self.creator_rates {
+            if rc != c {
+                continue;
+            }
+            match rp {
+                Some(p) if p == tp.product => return rate,
+                None => all = Some(rate),
+                Some(_) => {}
+            }
+        }
+        all.unwrap_or(tp.rate)
+    }
+
+    /// The invitation's terms on `p` for creator `c`, with the creator's rate (TARGET-9).
+    pub fn terms_for(&self, c: CreatorId, p: ProductId) -> Option<TargetProduct> {
+        let tp = self.products.iter().find(|x| x.product == p)?;
+        Some(TargetProduct {
+            rate: self.rate_for(c, tp),
+            ..*tp
+        })
+    }
 }
 
 /// Where a slot is.
@@ -169,14 +202,14 @@ impl TargetBook {
         c: CreatorId,
         p: ProductId,
         t: SimTime,
-    ) -> Option<(u32, &TargetProduct, SimTime)> {
+    ) -> Option<(u32, TargetProduct, SimTime)> {
         let slots = self.by_pair.get(c.0, p.0)?;
-        let mut best: Option<(u32, &TargetProduct, SimTime)> = None;
+        let mut best: Option<(u32, TargetProduct, SimTime)> = None;
         for &s in slots {
             let slot = &self.slots[s as usize];
             let inv = &self.invitations[slot.invitation as usize];
             if slot.status == SlotStatus::Accepted && slot.accepted <= t && t < inv.ends {
-                let tp = inv.products.iter().find(|x| x.product == p)?;
+                let tp = inv.terms_for(c, p)?;
                 if best.is_none_or(|(_, _, a)| slot.accepted >= a) {
                     best = Some((s, tp, slot.accepted));
                 }

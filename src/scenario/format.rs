@@ -310,6 +310,19 @@ pub struct InvitationRaw {
     pub authorise_ads: Option<S<bool>>,
     #[serde(default)]
     pub scripted: bool,
+    /// Rates set for each creator (TARGET-9), over the products' rates.
+    #[serde(default)]
+    pub creator_rates: Vec<CreatorRateRaw>,
+}
+
+/// `[[target_invitations.creator_rates]]`: a rate for one creator, on one product or on all of
+/// the invitation's products (TARGET-9).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorRateRaw {
+    pub creator: S<String>,
+    pub product: Option<S<String>>,
+    pub rate: S<Rate>,
 }
 
 #[derive(Debug, Deserialize)]
