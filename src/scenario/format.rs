@@ -177,6 +177,10 @@ pub struct CreatorRaw {
 #[serde(deny_unknown_fields)]
 pub struct DistributorRaw {
     pub id: S<String>,
+    /// Named creators the distributor works with (DIST-7).
+    pub creators: Option<S<Vec<S<String>>>>,
+    /// Share of generated creators the distributor works with (DIST-7).
+    pub network_share: Option<S<f64>>,
 }
 
 /// A rate range: each value drawn uniformly in 0.01 % steps.

@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod dist;
 pub mod error;
 pub mod format;
+pub mod outreach;
 pub mod source;
 mod validate;
 
@@ -89,6 +90,8 @@ pub struct Scenario {
     pub script: Vec<Scripted>,
     /// Sellers' rate-setting policies (`[[seller_policies]]`, sim/seller_policy.rs).
     pub seller_policies: Vec<SellerPolicy>,
+    /// Per named distributor, the creators it hands its links to (DIST-7).
+    pub networks: Vec<outreach::Network>,
     pub orders: Vec<ScriptOrder>,
     pub expectations: Vec<Expectation>,
     /// Problems worth a warning that do not stop the run (e.g. TARGET-7 stock).

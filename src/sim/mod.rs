@@ -307,6 +307,8 @@ struct World<'s> {
     policy_marks: Vec<(Decimal, Decimal)>,
     /// The replication's seller policies: the named ones and those drawn for generated plans.
     policies: Vec<crate::scenario::SellerPolicy>,
+    /// Who receives each distributor's links (DIST-7, sim/distributors.rs).
+    nets: distributors::Nets,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live
@@ -411,6 +413,7 @@ impl<'s> World<'s> {
             .collect();
         let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
         let n_creators = built.agents.creators.len();
+        let nets = distributors::Nets::draw(sc, index, n_creators);
         let mut w = World {
             sc,
             agents: built.agents,
@@ -439,6 +442,7 @@ impl<'s> World<'s> {
             episodes: vec![[0; 3]; n_creators],
             policy_marks: Vec::new(),
             policies: Vec::new(),
+            nets,
         };
         w.init_seller_policies();
         if sc.behaviour.incentives.enabled {
@@ -1689,10 +1693,10 @@ impl World<'_> {
     fn explore(&mut self, t: SimTime, c: CreatorId) {
         use rand_distr::Distribution;
         let db = &self.sc.behaviour.distributors;
-        if !self.links.is_empty() && self.inc.on {
+        if self.has_links(c) && self.inc.on {
             // The link's creator part × price × expected orders against the outside option.
             let u = unit(&mut self.rng.agent);
-            let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
+            let reg = self.pick_link(c);
             let r = &self.pf.books.dist.registrations[reg as usize];
             let e = self.commission_per_post(c, r.product, r.creator_rate);
             let p = behaviour::choice_probability(
@@ -1707,8 +1711,8 @@ impl World<'_> {
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
                 return;
             }
-        } else if !self.links.is_empty() && unit(&mut self.rng.agent) < db.link_probability {
-            let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
+        } else if self.has_links(c) && unit(&mut self.rng.agent) < db.link_probability {
+            let reg = self.pick_link(c);
             if self.pf.books.dist.valid(reg, t) {
                 let _ = self
                     .pf
