@@ -599,3 +599,80 @@ impl Platform {
         }
     }
 }
+
+/// Why the platform recommends a creator to a seller (TARGET-8, seed 001's "Find creators"):
+/// `[promoted similar products, followers bought similar products, followers viewed similar
+/// products]`, for the categories in `cats` (a bitmask of `CategoryId`s).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reasons {
+    pub promoted: bool,
+    pub bought: bool,
+    pub viewed: bool,
+}
+
+impl Platform {
+    /// The recommendation reasons for creator `c` and products of the categories `cats`: its
+    /// showcase holds a product of one of them (promoted); its content sold one (`sold`, the
+    /// categories its lines were placed in) or was posted about one (`viewed`), as the
+    /// simulator observed them. Pure: the caller passes what it observed.
+    // rule: TARGET-8 — recommended creators by reason: promoted similar products, followers
+    // bought similar products, followers viewed similar products
+    pub fn recommend(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        cats: u64,
+        sold: u64,
+        viewed: u64,
+    ) -> Reasons {
+        let promoted = self.showcase[c.idx()]
+            .iter()
+            .any(|e| cats & (1u64 << agents.products[e.product.idx()].category) != 0);
+        Reasons {
+            promoted,
+            bought: sold & cats != 0,
+            viewed: viewed & cats != 0,
+        }
+    }
+
+    /// Adds an invitation made during the run (a seller's invitation policy, TARGET-8): at most
+    /// 50 creators and 100 products (H-8), each rate within RATE-1, products of the seller and
+    /// affiliate-eligible (TARGET-1). Returns its index; the caller sends it.
+    pub fn create_invitation(&mut self, agents: &Agents, inv: Invitation) -> Result<u32, Refusal> {
+        if inv.creators.is_empty() || inv.creators.len() > 50 || inv.products.len() > 100 {
+            // rule: H-8
+            return Err(Refusal::new(
+                RuleId::H8,
+                "an invitation goes to 1–50 creators and names at most 100 products",
+            ));
+        }
+        let rates = inv
+            .products
+            .iter()
+            .map(|p| p.rate)
+            .chain(inv.creator_rates.iter().map(|x| x.2));
+        for r in rates {
+            if r.check_affiliate().is_err() {
+                // rule: RATE-1
+                return Err(Refusal::new(
+                    RuleId::Rate1,
+                    "a Target rate is outside 1%–80%",
+                ));
+            }
+        }
+        if inv.products.iter().any(|p| {
+            let pr = &agents.products[p.product.idx()];
+            pr.seller != inv.seller || !pr.eligible
+        }) {
+            return Err(Refusal::new(
+                RuleId::Target1,
+                "an invitation names affiliate-eligible products of its seller",
+            ));
+        }
+        self.fired.insert(RuleId::Target8);
+        if !inv.creator_rates.is_empty() {
+            self.fired.insert(RuleId::Target9);
+        }
+        Ok(self.books.target.add(inv))
+    }
+}

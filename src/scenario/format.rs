@@ -50,6 +50,8 @@ pub struct File {
     #[serde(default)]
     pub seller_policies: Vec<S<SellerPolicyRaw>>,
     #[serde(default)]
+    pub target_policies: Vec<S<TargetPolicyRaw>>,
+    #[serde(default)]
     pub expect: Vec<S<ExpectRaw>>,
     #[serde(default)]
     pub expect_ledger: Vec<S<ExpectLedgerRaw>>,
@@ -171,6 +173,10 @@ pub struct CreatorRaw {
     pub categories: Vec<S<String>>,
     #[serde(default)]
     pub live: bool,
+    /// The followers' main age band (TARGET-8).
+    pub audience_age: Option<S<String>>,
+    /// Share of female followers, 0–1 (TARGET-8).
+    pub audience_female: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +218,8 @@ pub struct SellerPopRaw {
     pub approval: Option<ApprovalRaw>,
     /// A rate-setting policy for a share of the generated sellers' Open plans.
     pub rate_policy: Option<S<SellerPolicyRaw>>,
+    /// A Target invitation policy for a share of the generated sellers (TARGET-8).
+    pub target_policy: Option<S<TargetPolicyRaw>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -830,4 +838,28 @@ pub struct SellerPolicyRaw {
     pub step: Option<S<Rate>>,
     pub target_return: Option<S<f64>>,
     pub follow: Option<S<String>>,
+}
+
+/// `[[target_policies]]` and `[populations.sellers] target_policy`: how a seller chooses whom
+/// to invite to a Target collaboration (TARGET-8; docs/scenario-format.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetPolicyRaw {
+    /// `[[target_policies]]` only (required there).
+    pub seller: Option<S<String>>,
+    /// `[populations.sellers] target_policy` only: the share of generated sellers it applies to.
+    pub share: Option<S<f64>>,
+    pub every_days: Option<S<f64>>,
+    pub creators: Option<S<u32>>,
+    pub candidates: Option<S<u32>>,
+    pub products: Option<S<u32>>,
+    pub days: Option<S<u32>>,
+    pub rate_premium: Option<S<Rate>>,
+    pub reason_premium: Option<S<Rate>>,
+    pub reasons: Option<S<Vec<crate::scenario::outreach::Reason>>>,
+    pub min_reasons: Option<S<u32>>,
+    pub min_followers: Option<u32>,
+    pub max_followers: Option<u32>,
+    pub audience_age: Option<S<Vec<S<String>>>>,
+    pub audience_gender: Option<crate::scenario::outreach::Gender>,
 }

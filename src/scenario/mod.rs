@@ -92,6 +92,8 @@ pub struct Scenario {
     pub seller_policies: Vec<SellerPolicy>,
     /// Per named distributor, the creators it hands its links to (DIST-7).
     pub networks: Vec<outreach::Network>,
+    /// Named sellers' Target invitation policies (`[[target_policies]]`, TARGET-8).
+    pub target_policies: Vec<outreach::TargetPolicy>,
     pub orders: Vec<ScriptOrder>,
     pub expectations: Vec<Expectation>,
     /// Problems worth a warning that do not stop the run (e.g. TARGET-7 stock).
@@ -132,6 +134,8 @@ pub struct CreatorSpec {
     pub level: u8,
     pub categories: u64,
     pub live: bool,
+    /// `audience_age`, `audience_female` (TARGET-8).
+    pub audience: crate::model::Audience,
 }
 
 /// Synthetic populations, drawn per replication.
@@ -155,6 +159,9 @@ pub struct SellerPop {
     /// `rate_policy`: the share of generated Open plans whose rates a policy sets, and the
     /// policy (its `plan` is filled in per replication, sim/seller_policy.rs).
     pub rate_policy: Option<(f64, SellerPolicy)>,
+    /// `target_policy`: the share of generated sellers that invite creators to Target
+    /// collaborations by a policy (TARGET-8), and the policy.
+    pub target_policy: Option<(f64, outreach::TargetPolicy)>,
 }
 
 #[derive(Clone, Debug)]

@@ -13,6 +13,7 @@ pub mod population;
 pub mod queue;
 pub mod rng;
 pub mod seller_policy;
+mod target_policy;
 pub mod uncertainty;
 
 use rand::Rng;
@@ -39,6 +40,8 @@ enum Ev {
     Script(u32),
     /// A seller policy's review (`[[seller_policies]]`, sim/seller_policy.rs).
     SellerPolicy(u32),
+    /// A seller's Target invitation policy reviews (TARGET-8, sim/target_policy.rs).
+    TargetPolicy(u32),
     /// A creator acts (searches for a product or posts).
     Wake(CreatorId),
     /// A seller's decision on an Open application.
@@ -309,6 +312,8 @@ struct World<'s> {
     policies: Vec<crate::scenario::SellerPolicy>,
     /// Who receives each distributor's links (DIST-7, sim/distributors.rs).
     nets: distributors::Nets,
+    /// Sellers' Target invitation policies (TARGET-8, sim/target_policy.rs).
+    outreach: target_policy::Outreach,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live
@@ -443,8 +448,10 @@ impl<'s> World<'s> {
             policy_marks: Vec::new(),
             policies: Vec::new(),
             nets,
+            outreach: target_policy::Outreach::default(),
         };
         w.init_seller_policies();
+        w.init_outreach(index);
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
         }
@@ -827,6 +834,7 @@ impl World<'_> {
         match ev {
             Ev::Script(i) => self.script(t, i),
             Ev::SellerPolicy(i) => self.seller_policy(t, i),
+            Ev::TargetPolicy(i) => self.target_policy(t, i),
             Ev::Wake(c) => self.wake(t, c),
             Ev::Decide {
                 creator,
@@ -1390,6 +1398,7 @@ impl World<'_> {
                     .place_order(&self.agents, &req, t, Some((o.name.clone(), names)))
                 {
                     Ok(k) => {
+                        self.note_outreach(o.creator, o.product, true);
                         self.script_keys[*oi as usize] = Some(k);
                         if let Some(c) = o.cancelled {
                             self.q.push(c, Phase::AfterSales, Ev::Cancel(k));
@@ -1803,6 +1812,7 @@ impl World<'_> {
         video: Option<u32>,
     ) {
         self.pf.note_post(c, p, kind, t);
+        self.note_outreach(c, p, false);
         self.pf.tally.count(if kind == ContentKind::Live {
             Metric::Lives
         } else {
@@ -1914,6 +1924,7 @@ impl World<'_> {
                 )
             });
             if let Ok(k) = self.pf.place_order(&self.agents, &req, t, track) {
+                self.note_outreach(item.creator, item.product, true);
                 let ob = &self.sc.behaviour.orders;
                 let lr = &mut self.rng.logistics;
                 if unit(lr) < ob.cancel_probability {

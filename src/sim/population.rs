@@ -70,6 +70,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
             level: c.level,
             categories: c.categories,
             live: c.live,
+            audience: c.audience,
         });
         agents.names.creators.push(c.name.clone());
     }
@@ -130,6 +131,8 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
                 level,
                 categories: mask,
                 live,
+                // drawn later from the outreach stream when a Target policy needs it (TARGET-8)
+                audience: crate::model::Audience::default(),
             });
         }
     }

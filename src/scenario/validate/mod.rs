@@ -154,6 +154,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     script.sort_by_key(|s| s.at);
     let seller_policies = policies::seller_policies(v, &raw.seller_policies, &names.open_plans);
     let networks = outreach::networks(v, &raw.distributors, &names);
+    let target_policies = outreach::target_policies(v, &raw.target_policies, &names);
 
     Scenario {
         name: sec.name.get_ref().clone(),
@@ -178,6 +179,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         script,
         seller_policies,
         networks,
+        target_policies,
         orders,
         expectations,
         warnings: std::mem::take(&mut v.warns),
