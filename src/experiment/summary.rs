@@ -158,6 +158,8 @@ pub struct RuleSettings {
     pub ad_precedence: crate::rules::attribution::AdPrecedence,
     /// What an Open raise above a running Plus does (PLUS-9 option).
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
+    /// What a showcase entry from an ended Target or Plus pays (PLUS-12 option).
+    pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
 }
 
 /// The `summary.json` document, typed; its fields serialize in this order.
@@ -304,6 +306,7 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             sample_extension_days: sc.opts.sample_extension_days,
             ad_precedence: sc.opts.ad_precedence,
             open_raise_during_plus: sc.opts.open_raise_during_plus,
+            ended_plan_entry: sc.opts.ended_plan_entry,
         },
         metrics,
         per_replication: per_rep,

@@ -129,6 +129,8 @@ pub struct RulesSection {
     pub ad_precedence: crate::rules::attribution::AdPrecedence,
     #[serde(default)]
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
+    #[serde(default)]
+    pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
     // ---- end wt-rules
 }
 
@@ -561,6 +563,7 @@ pub struct CreatorBehaviourRaw {
     pub sample_request_probability: Option<S<f64>>,
     pub sample_post_probability: Option<S<f64>>,
     pub sample_extension_probability: Option<S<f64>>,
+    pub ended_entries: Option<crate::scenario::EndedEntries>,
 }
 
 #[derive(Debug, Default, Deserialize)]

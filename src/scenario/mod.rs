@@ -505,6 +505,20 @@ pub struct CreatorBehaviour {
     pub sample_post_probability: f64,
     /// Probability of using the one extension when the deadline comes without a post.
     pub sample_extension_probability: f64,
+    /// Whether creators keep promoting a product whose Target or Plus has ended (issue 14).
+    pub ended_entries: EndedEntries,
+}
+
+/// What a creator does with a showcase entry whose Target or Plus has ended (behaviour; what
+/// it then pays is `rules.ended_plan_entry`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndedEntries {
+    /// Keeps it and may post about it, as about any entry (default).
+    #[default]
+    Keep,
+    /// Drops it from the showcase the next time it would post about it, and searches instead.
+    Drop,
 }
 
 /// `[behaviour.creators]` when a key is absent.
@@ -522,6 +536,7 @@ impl Default for CreatorBehaviour {
             sample_request_probability: 0.3,
             sample_post_probability: 0.8,
             sample_extension_probability: 0.3,
+            ended_entries: EndedEntries::Keep,
         }
     }
 }

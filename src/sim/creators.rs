@@ -40,6 +40,12 @@ impl World<'_> {
             self.explore(t, c);
         } else {
             let e = self.pf.showcase[c.idx()][(self.rng.agent.next_u64() % u64::from(n)) as usize];
+            if b.ended_entries == crate::scenario::EndedEntries::Drop && self.pf.plan_ended(e, t) {
+                // The creator stops promoting a product whose Target or Plus has ended.
+                self.pf.remove_from_showcase(c, e.product, t);
+                self.explore(t, c);
+                return;
+            }
             let cr = &self.agents.creators[c.idx()];
             let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live

@@ -39,6 +39,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
     let mut books = Books {
         decrease_lock: sc.opts.decrease_lock,
         ad_precedence: sc.opts.ad_precedence,
+        ended_plan_entry: sc.opts.ended_plan_entry,
         ..Books::default()
     };
     let mut approvals = Vec::new();

@@ -217,6 +217,7 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         distributor_sets_split: raw.rules.distributor_split == Some(SplitRaw::Distributor),
         ad_precedence: raw.rules.ad_precedence,
         open_raise_during_plus: raw.rules.open_raise_during_plus,
+        ended_plan_entry: raw.rules.ended_plan_entry,
     };
 
     RegionPart {
