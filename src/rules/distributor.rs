@@ -244,6 +244,16 @@ impl Platform {
         Ok(reg)
     }
 
+    /// Under the H-9 split, the creator's part when the distributor keeps the campaign's minimum
+    /// distributor rate and gives the creator the rest of the total; `None` for a registration
+    /// made with fixed rates.
+    pub fn creator_part_at_minimum(&self, reg: u32) -> Option<Rate> {
+        let r = &self.books.dist.registrations[reg as usize];
+        let c = &self.books.dist.campaigns[r.campaign as usize];
+        r.total
+            .map(|total| Rate(total.0 - c.min_distributor_rate.0))
+    }
+
     /// The distributor approves (a link is issued) or rejects a registration, with a reason
     /// (DIST-3, H-9).
     // rule: DIST-3
@@ -474,6 +484,13 @@ impl Platform {
         } else {
             0
         }
+    }
+
+    /// A creator received a link from a distributor that works with it (DIST-7; the choice of
+    /// who receives links is the simulator's, the platform records that the rule applied).
+    // rule: DIST-7 — links reach creators offline, without a binding (none is checked here)
+    pub fn note_network_link(&mut self) {
+        self.fired.insert(RuleId::Dist7);
     }
 
     /// Notices for links whose temporary termination ended (by script or at its time, DIST-8).

@@ -67,8 +67,8 @@ impl Nets {
 
 impl World<'_> {
     fn link_reaches(&self, reg: u32, c: CreatorId) -> bool {
-        let r = &self.pf.books.dist.registrations[reg as usize];
-        let d = self.pf.books.dist.campaigns[r.campaign as usize].distributor;
+        let r = &self.pf.books().dist.registrations[reg as usize];
+        let d = self.pf.books().dist.campaigns[r.campaign as usize].distributor;
         self.nets.reaches(d, c)
     }
 
@@ -101,7 +101,7 @@ impl World<'_> {
             .filter(|&r| self.link_reaches(r, c))
             .nth(k)
             .unwrap_or(self.links[0]);
-        self.pf.fired.insert(crate::rules::catalogue::RuleId::Dist7);
+        self.pf.note_network_link();
         reg
     }
 }

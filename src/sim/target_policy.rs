@@ -145,7 +145,7 @@ impl World<'_> {
             m | 1u64 << self.agents.products[x.idx()].category
         });
         // Each product's base: the Open rate in force, else the Shop plan rate, else none.
-        let books = &self.pf.books;
+        let books = self.pf.books();
         let base: Vec<Decimal> = products
             .iter()
             .map(|&x| {

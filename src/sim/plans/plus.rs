@@ -21,8 +21,8 @@ impl World<'_> {
     /// The period starts: the platform policy selects creators (PLUS-7); with the behaviour
     /// model, selected creators join with some probability after a delay.
     pub(in crate::sim) fn plus_start(&mut self, t: SimTime, c: u32) {
-        let camp = self.pf.books.plus.campaigns[c as usize].clone();
-        let group = &self.pf.books.plus.groups[camp.group as usize];
+        let camp = self.pf.books().plus.campaigns[c as usize].clone();
+        let group = &self.pf.books().plus.groups[camp.group as usize];
         let members: Vec<CreatorId> = (0..self.agents.creators.len() as u32)
             .map(CreatorId)
             .filter(|id| group.matches(&self.agents.creators[id.idx()]))
@@ -84,11 +84,12 @@ impl World<'_> {
     ) {
         match self.pf.plus_join(c, creator, t) {
             Ok(part) => {
-                if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
+                if self.inc.on && !scripted && !self.pf.books().plus.campaigns[c as usize].scripted
+                {
                     self.commit_to_plus(t, c, creator);
                 }
                 self.enter(AgentStream::Decision, creator);
-                let camp = &self.pf.books.plus.campaigns[c as usize];
+                let camp = &self.pf.books().plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
                     && camp.samples > 0
@@ -105,9 +106,7 @@ impl World<'_> {
 
     /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
     pub(in crate::sim) fn pay_due_rewards(&mut self, t: SimTime) {
-        while let Some(part) = self.pf.plus_done.pop() {
-            let c = self.pf.books.plus.participants[part as usize].campaign;
-            let reward = self.pf.books.plus.state[c as usize].reward;
+        while let Some((part, reward)) = self.pf.next_due_reward() {
             let cancel =
                 unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
             self.pf.plus_pay_reward(part, reward, cancel, t);
