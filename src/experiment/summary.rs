@@ -160,6 +160,8 @@ pub struct RuleSettings {
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
     /// What a showcase entry from an ended Target or Plus pays (PLUS-12 option).
     pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
+    /// Whether accepted Target rates may change (issue 14 option).
+    pub target_rate_change: crate::rules::target::TargetRateChange,
 }
 
 /// The `summary.json` document, typed; its fields serialize in this order.
@@ -307,6 +309,7 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             ad_precedence: sc.opts.ad_precedence,
             open_raise_during_plus: sc.opts.open_raise_during_plus,
             ended_plan_entry: sc.opts.ended_plan_entry,
+            target_rate_change: sc.opts.target_rate_change,
         },
         metrics,
         per_replication: per_rep,

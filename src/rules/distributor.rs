@@ -533,23 +533,43 @@ impl Platform {
 }
 
 impl Platform {
-    /// Moves a campaign's promotion start; allowed only before the campaign is ongoing (H-9).
+    /// Edits a campaign: its promotion start and its minimum creator and distributor parts
+    /// (DIST-1, DIST-2); allowed only before the campaign is ongoing (H-9: start times are
+    /// editable only before ongoing; the requirements follow the same rule, the seeds being
+    /// silent). New minimums apply to later registrations; registrations already made keep
+    /// their parts.
     // rule: H-9
     pub fn edit_campaign(
         &mut self,
         campaign: u32,
-        promotion_start: SimTime,
+        promotion_start: Option<SimTime>,
+        min_rates: (Option<Rate>, Option<Rate>),
         t: SimTime,
     ) -> Result<(), Refusal> {
         let c = &mut self.books.dist.campaigns[campaign as usize];
         match c.status(t) {
             CampaignStatus::Ongoing | CampaignStatus::Closed => Err(Refusal::new(
                 RuleId::H9,
-                "start times can be edited only before the campaign is ongoing",
+                if promotion_start.is_some() {
+                    "start times can be edited only before the campaign is ongoing"
+                } else {
+                    "a campaign's commission requirements can be edited only before it is ongoing"
+                },
             )),
             _ => {
-                c.promotion.0 = promotion_start;
+                if let Some(ps) = promotion_start {
+                    c.promotion.0 = ps;
+                }
+                if let Some(r) = min_rates.0 {
+                    c.min_creator_rate = r;
+                }
+                if let Some(r) = min_rates.1 {
+                    c.min_distributor_rate = r;
+                }
                 self.fired.insert(RuleId::H9);
+                if min_rates.0.is_some() || min_rates.1.is_some() {
+                    self.fired.insert(RuleId::Dist2);
+                }
                 Ok(())
             }
         }

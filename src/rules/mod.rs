@@ -85,6 +85,8 @@ pub struct RuleOptions {
     pub open_raise_during_plus: OpenRaiseDuringPlus,
     /// What a showcase entry from an ended Target or Plus pays (PLUS-12 option).
     pub ended_plan_entry: attribution::EndedPlanEntry,
+    /// Whether Target rates may change for creators who accepted (issue 14 option).
+    pub target_rate_change: target::TargetRateChange,
 }
 
 /// A refusal by the rules: the rule and what was wrong.

@@ -44,6 +44,20 @@ pub enum Fee {
     Flat(Money),
 }
 
+/// Whether a seller may change a Target rate mid-campaign (`rules.target_rate_change`; the
+/// seeds are silent).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetRateChange {
+    /// Default: the change applies to orders placed after it (as OPEN-4 for Open rates), for
+    /// every creator of the invitation, accepted or not.
+    #[default]
+    LaterOrders,
+    /// Only creators who have not accepted yet get the new rate; once any named creator has
+    /// accepted, the change is refused for them (TARGET-2: they accepted the terms).
+    PendingOnly,
+}
+
 /// Who reviews flat-fee videos (TARGET-4: the seller or the platform, per the review setting).
 /// The rules treat both alike; how each reviews is a behaviour model (`[behaviour.target]`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -674,5 +688,68 @@ impl Platform {
             self.fired.insert(RuleId::Target9);
         }
         Ok(self.books.target.add(inv))
+    }
+}
+
+impl Platform {
+    /// A seller changes a Target invitation's rate mid-campaign: on `product` or all of its
+    /// products, for `creator` or all of its creators (issue 14). It applies to orders placed
+    /// after the change (the rate is fixed at placement, like OPEN-4). Refused once the
+    /// collaboration has ended (TARGET-1), and under `rules.target_rate_change = "pending-only"`
+    /// for creators who already accepted (TARGET-2).
+    // rule: TARGET-9 — the change may name one creator: its own rate (Invitation::rate_for)
+    pub fn change_target_rate(
+        &mut self,
+        inv: u32,
+        product: Option<ProductId>,
+        creator: Option<CreatorId>,
+        rate: Rate,
+        t: SimTime,
+    ) -> Result<(), Refusal> {
+        let i = &self.books.target.invitations[inv as usize];
+        if t >= i.ends {
+            return Err(Refusal::new(
+                RuleId::Target1,
+                "the collaboration has ended: its rates can no longer change",
+            ));
+        }
+        let named: Vec<CreatorId> = match creator {
+            Some(c) => vec![c],
+            None => i.creators.clone(),
+        };
+        let accepted = |c: CreatorId| {
+            self.books
+                .target
+                .slot_of(inv, c)
+                .is_some_and(|s| self.books.target.slots[s as usize].status == SlotStatus::Accepted)
+        };
+        if self.opts.target_rate_change == TargetRateChange::PendingOnly
+            && named.iter().any(|&c| accepted(c))
+        {
+            // rule: TARGET-2 — an accepted creator accepted the terms (option)
+            return Err(Refusal::new(
+                RuleId::Target2,
+                "a creator has accepted these terms: the rate cannot change for them (rules.target_rate_change = \"pending-only\")",
+            ));
+        }
+        let i = &mut self.books.target.invitations[inv as usize];
+        match creator {
+            None => {
+                for tp in i.products.iter_mut() {
+                    if product.is_none_or(|p| p == tp.product) {
+                        tp.rate = rate;
+                    }
+                }
+                // creators' own rates (TARGET-9) stay: change them by naming the creator
+            }
+            Some(c) => {
+                i.creator_rates
+                    .retain(|x| !(x.0 == c && (product.is_none() || x.1 == product)));
+                i.creator_rates.push((c, product, rate));
+                self.fired.insert(RuleId::Target9);
+            }
+        }
+        self.fired.insert(RuleId::Target1);
+        Ok(())
     }
 }

@@ -131,6 +131,8 @@ pub struct RulesSection {
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
     #[serde(default)]
     pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
+    #[serde(default)]
+    pub target_rate_change: crate::rules::target::TargetRateChange,
     // ---- end wt-rules
 }
 
@@ -639,6 +641,8 @@ pub struct ScriptRaw {
     #[serde(default)]
     pub campaign_edits: Vec<CampaignEditRaw>,
     #[serde(default)]
+    pub target_rate_changes: Vec<TargetRateChangeRaw>,
+    #[serde(default)]
     pub plus_joins: Vec<PlusActRaw>,
     #[serde(default)]
     pub plus_sample_requests: Vec<PlusActRaw>,
@@ -697,7 +701,22 @@ pub struct TerminationRaw {
 pub struct CampaignEditRaw {
     pub at: S<String>,
     pub campaign: S<String>,
-    pub promotion_start: S<String>,
+    pub promotion_start: Option<S<String>>,
+    /// New minimum parts (DIST-2, H-9): for later registrations.
+    pub min_creator_rate: Option<S<Rate>>,
+    pub min_distributor_rate: Option<S<Rate>>,
+}
+
+/// `[[script.target_rate_changes]]`: a seller changes a Target invitation's rate mid-campaign
+/// (issue 14): on one product or all, for one creator or all.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRateChangeRaw {
+    pub at: S<String>,
+    pub invitation: S<String>,
+    pub product: Option<S<String>>,
+    pub creator: Option<S<String>>,
+    pub rate: S<Rate>,
 }
 
 #[derive(Debug, Deserialize)]

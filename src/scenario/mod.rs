@@ -726,9 +726,19 @@ pub enum Action {
         seller: SellerId,
         due: bool,
     },
+    /// A seller changes a Target invitation's rate (issue 14): `product`/`creator` `None` for
+    /// all of the invitation's.
+    TargetRate {
+        invitation: u32,
+        product: Option<ProductId>,
+        creator: Option<CreatorId>,
+        rate: Rate,
+    },
     EditCampaign {
         campaign: u32,
-        promotion_start: SimTime,
+        promotion_start: Option<SimTime>,
+        /// New minimum creator and distributor parts (DIST-2), if changed.
+        min_rates: (Option<Rate>, Option<Rate>),
     },
     /// Collaboration Plus lifecycle (scheduled from the campaign's own times).
     PlusConfirm(u32),

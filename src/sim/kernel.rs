@@ -77,6 +77,7 @@ impl<'s> World<'s> {
                 | Action::SendInvitation(_)
                 | Action::OpenCampaign(_)
                 | Action::EditCampaign { .. }
+                | Action::TargetRate { .. }
                 | Action::Terminate { .. }
                 | Action::Resume { .. }
                 | Action::PlusConfirm(_)

@@ -184,8 +184,25 @@ impl World<'_> {
             Action::EditCampaign {
                 campaign,
                 promotion_start,
+                min_rates,
             } => {
-                if let Err(r) = self.pf.edit_campaign(*campaign, *promotion_start, t) {
+                if let Err(r) = self
+                    .pf
+                    .edit_campaign(*campaign, *promotion_start, *min_rates, t)
+                {
+                    self.refuse(r);
+                }
+            }
+            Action::TargetRate {
+                invitation,
+                product,
+                creator,
+                rate,
+            } => {
+                if let Err(r) =
+                    self.pf
+                        .change_target_rate(*invitation, *product, *creator, *rate, t)
+                {
                     self.refuse(r);
                 }
             }

@@ -335,6 +335,16 @@ const PROBES: &[(&str, &str, &str)] = &[
         "[[script.terminations]]\nzz_probe = 1\n--\n[[script.resumptions]]\nzz_probe = 1\n--\n[[script.campaign_edits]]\nzz_probe = 1\n",
     ),
     (
+        "`[[script.target_rate_changes]]`",
+        "",
+        "[[script.target_rate_changes]]\nzz_probe = 1\n",
+    ),
+    (
+        "`[[script.target_rate_changes]]`",
+        "",
+        "[[script.target_rate_changes]]\nzz_probe = 1\n",
+    ),
+    (
         "`[[script.plus_joins]]`",
         "",
         "[[script.plus_joins]]\nzz_probe = 1\n--\n[[script.plus_sample_requests]]\nzz_probe = 1\n--\n[[script.plus_edits]]\nzz_probe = 1\n--\n[[script.plus_cancellations]]\nzz_probe = 1\n",

@@ -218,6 +218,7 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         ad_precedence: raw.rules.ad_precedence,
         open_raise_during_plus: raw.rules.open_raise_during_plus,
         ended_plan_entry: raw.rules.ended_plan_entry,
+        target_rate_change: raw.rules.target_rate_change,
     };
 
     RegionPart {
