@@ -250,6 +250,8 @@ pub struct PlusRecord {
     pub creators: Vec<(CreatorId, Money, &'static str)>,
     /// The rewarded Challenge participants in rank order (PLUS-5): rank 1 first.
     pub ranks: Vec<CreatorId>,
+    /// The Plus free samples shipped, in request order: creator and product name (PLUS-21).
+    pub samples: Vec<(CreatorId, String)>,
 }
 
 /// Why a replication could not produce a result.
@@ -637,6 +639,16 @@ impl<'s> World<'s> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                samples: w
+                    .pf
+                    .samples
+                    .iter()
+                    .filter_map(|s| {
+                        let part = &book.participants[s.plus? as usize];
+                        (part.campaign == i as u32)
+                            .then(|| (part.creator, w.agents.names.product(s.product)))
+                    })
+                    .collect(),
             })
             .collect();
         let tracked =
@@ -943,7 +955,9 @@ impl World<'_> {
                 self.pf.campaign_notice(c, true, t);
             }
             Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
-            Ev::PlusJoin { campaign, creator } => self.plus_join(t, campaign, creator, false),
+            Ev::PlusJoin { campaign, creator } => {
+                self.plus_join(t, campaign, creator, false, None);
+            }
             Ev::PlusRefund(c) => self.pf.plus_refund_fee(c, t),
         }
     }
@@ -1013,21 +1027,58 @@ impl World<'_> {
         }
     }
 
-    fn plus_join(&mut self, t: SimTime, c: u32, creator: CreatorId, scripted: bool) {
-        match self.pf.plus_join(c, creator, t) {
+    fn plus_join(
+        &mut self,
+        t: SimTime,
+        c: u32,
+        creator: CreatorId,
+        scripted: bool,
+        answer: Option<bool>,
+    ) {
+        // PLUS-22: the answer to the collaboration's ads prompt, drawn when not scripted.
+        let prompt = self.pf.books.plus.campaigns[c as usize].ads_prompt;
+        let entered = prompt && answer.is_none();
+        if entered {
+            self.enter(AgentStream::Decision, creator);
+        }
+        let authorises = answer.unwrap_or_else(|| {
+            entered
+                && unit(&mut self.rng.agent) < self.sc.behaviour.plus.prompted_authorise_probability
+        });
+        match self.pf.plus_join(c, creator, t, authorises) {
             Ok(part) => {
                 if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
                     self.commit_to_plus(t, c, creator);
                 }
-                self.enter(AgentStream::Decision, creator);
+                if !entered {
+                    self.enter(AgentStream::Decision, creator);
+                }
                 let camp = &self.pf.books.plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
-                    && camp.samples > 0
+                    && camp.samples.iter().any(|&n| n > 0)
                     && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
-                    && let Ok(s) = self.pf.plus_request_sample(part, t)
                 {
-                    self.ship_plus_sample(t, s);
+                    // rule: PLUS-21 — the creator asks for the product it will promote: one of
+                    // the collaboration's products with samples left, at random
+                    let left = &self.pf.books.plus.state[c as usize].samples_left;
+                    let n = left.iter().filter(|&&k| k > 0).count();
+                    let pick = if n > 1 {
+                        (self.rng.agent.next_u64() % n as u64) as usize
+                    } else {
+                        0
+                    };
+                    let product = left
+                        .iter()
+                        .zip(&camp.products)
+                        .filter(|(k, _)| **k > 0)
+                        .nth(pick)
+                        .map(|(_, p)| *p);
+                    if let Some(p) = product
+                        && let Ok(s) = self.pf.plus_request_sample(part, Some(p), t)
+                    {
+                        self.ship_plus_sample(t, s);
+                    }
                 }
             }
             Err(r) if scripted => self.refuse(r),
@@ -1445,10 +1496,18 @@ impl World<'_> {
             }
             Action::PlusStart(c) => self.plus_start(t, *c),
             Action::PlusEnd(c) => self.plus_end(t, *c),
-            Action::PlusJoin { campaign, creator } => self.plus_join(t, *campaign, *creator, true),
-            Action::PlusSampleRequest { campaign, creator } => {
+            Action::PlusJoin {
+                campaign,
+                creator,
+                authorises_ads,
+            } => self.plus_join(t, *campaign, *creator, true, *authorises_ads),
+            Action::PlusSampleRequest {
+                campaign,
+                creator,
+                product,
+            } => {
                 let res = match self.pf.books.plus.participant_of(*campaign, *creator) {
-                    Some(part) => self.pf.plus_request_sample(part, t),
+                    Some(part) => self.pf.plus_request_sample(part, *product, t),
                     None => Err(Refusal::new(
                         RuleId::Plus14,
                         "the creator has not joined the collaboration",
@@ -1786,6 +1845,11 @@ impl World<'_> {
         authorised: bool,
         video: Option<u32>,
     ) {
+        // rule: PLUS-22 — a participant who authorised at the collaboration's prompt has its
+        // videos of the collaboration's products authorised for ads during the period
+        let authorised = authorised
+            || (kind == ContentKind::Video
+                && self.pf.books.plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
         self.pf.tally.count(if kind == ContentKind::Live {
             Metric::Lives
