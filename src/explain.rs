@@ -5,6 +5,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+mod plans;
+pub use plans::{
+    PlusExplanation, PlusParticipantRow, TargetExplanation, TargetSlotRow, explain_plus,
+    explain_target, plus_text, target_text,
+};
+
 use crate::model::{Agents, Traffic};
 use crate::rules::attribution::{self, Candidate, Outcome, Query};
 use crate::rules::ledger::Entry;

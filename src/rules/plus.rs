@@ -191,6 +191,11 @@ pub struct Participant {
 }
 
 impl Participant {
+    /// The participant's measured value of `objective` for `content` (PLUS-4, PLUS-5).
+    pub fn value_of(&self, objective: Objective, content: ContentFilter) -> Decimal {
+        self.value(objective, content)
+    }
+
     fn value(&self, objective: Objective, content: ContentFilter) -> Decimal {
         let pick = |a: [Decimal; 3]| match content {
             ContentFilter::Video => a[0],

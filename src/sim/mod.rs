@@ -363,6 +363,25 @@ pub fn state_at(sc: &Scenario, index: u32, at: SimTime) -> State {
     }
 }
 
+/// Runs replication `index` to its end with the ledger recorded, and returns its final state
+/// (for explanations of plans: Plus rankings, rewards and fees, Target flat fees). The ledger
+/// check is not run here; `run_replication` runs it.
+pub fn final_state(sc: &Scenario, index: u32) -> State {
+    let drawn = uncertainty::draw(sc, index);
+    let sc = drawn.as_ref().unwrap_or(sc);
+    let opts = RunOptions {
+        record_ledger: true,
+        ..RunOptions::default()
+    };
+    let mut w = World::new(sc, index, &opts);
+    let mut daily = Vec::new();
+    w.run(None, &mut daily);
+    State {
+        platform: w.pf,
+        agents: w.agents,
+    }
+}
+
 /// Runs replication `index` of a scenario.
 pub fn run_replication(
     sc: &Scenario,
