@@ -132,12 +132,12 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
     let st = sim::final_state(sc, rep);
     let (pf, a) = (&st.platform, &st.agents);
     let cal = &sc.calendar;
-    let book = &pf.books.plus;
+    let book = &pf.books().plus;
     let camp = &book.campaigns[c as usize];
     let state = &book.state[c as usize];
     let creator = |id: CreatorId| a.names.creator(id);
     let entries: Vec<_> = pf
-        .ledger
+        .ledger()
         .entries()
         .iter()
         .filter(|e| e.prov.plan == PlanRef::Plus(c) && e.prov.order.is_none())
@@ -215,9 +215,9 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
         .products
         .iter()
         .filter_map(|&p| {
-            let l = pf.books.open_by_product.get(p.idx()).copied().flatten()?;
-            let (rate, _, _) = pf.books.open_rate(l, camp.end, camp.end)?;
-            let plan = PlanRef::Open(pf.books.open_listings[l as usize].plan);
+            let l = pf.books().open_by_product.get(p.idx()).copied().flatten()?;
+            let (rate, _, _) = pf.books().open_rate(l, camp.end, camp.end)?;
+            let plan = PlanRef::Open(pf.books().open_listings[l as usize].plan);
             Some((
                 a.names.product(p),
                 plan_name(sc, Some(a), plan),
@@ -267,7 +267,7 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
         rewards_paid: state.rewards_paid,
         rewards_cancelled: state.rewards_cancelled,
         budget_returned: state.budget_returned,
-        achievement: book.achievement(c, pf.opts.plus_fee_measure),
+        achievement: book.achievement(c, pf.opts().plus_fee_measure),
         fee_charged: state.fee_charged,
         fee_refunded: state.fee_refunded,
         fee_refunded_at,
@@ -548,7 +548,7 @@ pub fn explain_target(sc: &Scenario, rep: u32, name: &str) -> Result<TargetExpla
     let st = sim::final_state(sc, rep);
     let (pf, a) = (&st.platform, &st.agents);
     let cal = &sc.calendar;
-    let tb = &pf.books.target;
+    let tb = &pf.books().target;
     let inv = &tb.invitations[i as usize];
     let flat = match inv.fee {
         Fee::Flat(m) => Some(m),
@@ -618,7 +618,7 @@ pub fn explain_target(sc: &Scenario, rep: u32, name: &str) -> Result<TargetExpla
         })
         .collect();
     let entries = pf
-        .ledger
+        .ledger()
         .entries()
         .iter()
         .filter(|e| e.prov.plan == PlanRef::Target(i) && e.prov.order.is_none())

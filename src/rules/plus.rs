@@ -878,6 +878,15 @@ impl Platform {
         Ok(s)
     }
 
+    /// The free samples shipped for collaboration `c`, in request order: (creator, product)
+    /// (PLUS-21).
+    pub fn plus_samples(&self, c: u32) -> impl Iterator<Item = (CreatorId, ProductId)> + '_ {
+        self.samples.iter().filter_map(move |s| {
+            let part = &self.books.plus.participants[s.plus? as usize];
+            (part.campaign == c).then_some((part.creator, s.product))
+        })
+    }
+
     /// Records a post for Plus progress (PLUS-4) and sample fulfilment (PLUS-14, PLUS-17).
     /// Participants whose tasks just completed are pushed to `done`.
     pub fn plus_note_post(

@@ -6,7 +6,6 @@ use rand::Rng as _;
 use super::queue::Phase;
 use super::rng::AgentStream;
 use super::{Content, Ev, World, behaviour};
-use crate::metrics::Metric;
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -33,13 +32,13 @@ impl World<'_> {
         if let Some(m) = next {
             self.q.push(t.plus_minutes(m), Phase::Agent, Ev::Wake(c));
         }
-        let n = self.pf.showcase[c.idx()].len() as u32;
+        let n = self.pf.showcase(c).len() as u32;
         let explore =
             n == 0 || (n < b.max_products && unit(&mut self.rng.agent) < b.explore_probability);
         if explore {
             self.explore(t, c);
         } else {
-            let e = self.pf.showcase[c.idx()][(self.rng.agent.next_u64() % u64::from(n)) as usize];
+            let e = self.pf.showcase(c)[(self.rng.agent.next_u64() % u64::from(n)) as usize];
             let cr = &self.agents.creators[c.idx()];
             let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
@@ -67,7 +66,7 @@ impl World<'_> {
             // The link's creator part × price × expected orders against the outside option.
             let u = unit(&mut self.rng.agent);
             let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
-            let r = &self.pf.books.dist.registrations[reg as usize];
+            let r = &self.pf.books().dist.registrations[reg as usize];
             let e = self.commission_per_post(c, r.product, r.creator_rate);
             let p = behaviour::choice_probability(
                 db.link_probability,
@@ -75,7 +74,7 @@ impl World<'_> {
                 e,
                 f64::from(self.inc.outside[c.idx()]),
             );
-            if u < p && self.pf.books.dist.valid(reg, t) {
+            if u < p && self.pf.books().dist.valid(reg, t) {
                 let _ = self
                     .pf
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
@@ -83,7 +82,7 @@ impl World<'_> {
             }
         } else if !self.links.is_empty() && unit(&mut self.rng.agent) < db.link_probability {
             let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
-            if self.pf.books.dist.valid(reg, t) {
+            if self.pf.books().dist.valid(reg, t) {
                 let _ = self
                     .pf
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
@@ -132,10 +131,10 @@ impl World<'_> {
         if self.inc.on {
             self.observe_earnings(c, e);
         }
-        if self.pf.books.open_by_product[p.idx()].is_some() {
+        if self.pf.books().open_by_product[p.idx()].is_some() {
             self.apply(t, c, p, false);
-            let listing = self.pf.books.open_by_product[p.idx()].unwrap_or(0);
-            let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+            let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(0);
+            let plan = self.pf.books().open_listings[listing as usize].plan as usize;
             let p_sample = if self.inc.on {
                 // A free sample adds its value (a share of the price) to one post's earnings.
                 let price: f64 = self.agents.products[p.idx()]
@@ -152,7 +151,7 @@ impl World<'_> {
             } else {
                 b.sample_request_probability
             };
-            if self.pf.books.open_plans[plan].samples.is_some()
+            if self.pf.books().open_plans[plan].samples.is_some()
                 && unit(&mut self.rng.agent) < p_sample
             {
                 self.request_sample(t, c, p, false);
@@ -176,13 +175,8 @@ impl World<'_> {
         // videos of the collaboration's products authorised for ads during the period
         let authorised = authorised
             || (kind == ContentKind::Video
-                && self.pf.books.plus.prompt_authorised(c, p, t).is_some());
+                && self.pf.books().plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
-        self.pf.tally.count(if kind == ContentKind::Live {
-            Metric::Lives
-        } else {
-            Metric::Posts
-        });
         if t >= self.end {
             return;
         }
@@ -238,7 +232,7 @@ impl World<'_> {
     /// deadline (OPEN-3), and answers the deadline when it comes.
     pub(super) fn sample_arrive(&mut self, t: SimTime, s: u32) {
         let deadline = self.pf.sample_delivered(s, t);
-        let smp = self.pf.samples[s as usize];
+        let smp = self.pf.sample(s);
         self.enter(AgentStream::Decision, smp.creator);
         let b = &self.sc.behaviour.creators;
         if unit(&mut self.rng.agent) < b.sample_post_probability {
@@ -260,7 +254,7 @@ impl World<'_> {
 
     /// A sample's posting deadline: the creator asks for an extension with some probability.
     pub(super) fn sample_deadline(&mut self, s: u32) {
-        self.enter(AgentStream::Decision, self.pf.samples[s as usize].creator);
+        self.enter(AgentStream::Decision, self.pf.sample(s).creator);
         let extend =
             unit(&mut self.rng.agent) < self.sc.behaviour.creators.sample_extension_probability;
         if let Some(d) = self.pf.sample_deadline(s, extend) {

@@ -26,11 +26,11 @@ impl World<'_> {
             error,
         })?;
         let sellers: Decimal = (0..w.agents.sellers.len())
-            .map(|s| w.pf.ledger.balance(Account::Seller(s as u32)).0)
+            .map(|s| w.pf.ledger().balance(Account::Seller(s as u32)).0)
             .sum();
         let end = [
             sellers,
-            w.pf.ledger.balance(Account::Platform).0,
+            w.pf.ledger().balance(Account::Platform).0,
             w.pf.commissions_pending().0,
         ];
         let accounts = sc
@@ -49,15 +49,15 @@ impl World<'_> {
                     AccountRef::Buyers => Account::Buyers,
                     AccountRef::Escrow => Account::Escrow,
                 };
-                (a, w.pf.ledger.balance(acct))
+                (a, w.pf.ledger().balance(acct))
             })
             .collect();
         let scripted = (0..sc.orders.len())
             .map(|i| match (&w.script_refused[i], w.script_keys[i]) {
                 (Some(r), _) => Err(r.clone()),
                 (None, Some(k)) => {
-                    let rec = w.pf.orders.get(k).record;
-                    Ok(w.pf.orders.records[rec as usize].clone())
+                    let rec = w.pf.orders().get(k).record;
+                    Ok(w.pf.orders().records[rec as usize].clone())
                 }
                 (None, None) => Err(Refusal::new(
                     RuleId::Order2,
@@ -65,7 +65,7 @@ impl World<'_> {
                 )),
             })
             .collect();
-        let book = &w.pf.books.plus;
+        let book = &w.pf.books().plus;
         let plus = book
             .state
             .iter()
@@ -102,18 +102,13 @@ impl World<'_> {
                     .unwrap_or_default(),
                 samples: w
                     .pf
-                    .samples
-                    .iter()
-                    .filter_map(|s| {
-                        let part = &book.participants[s.plus? as usize];
-                        (part.campaign == i as u32)
-                            .then(|| (part.creator, w.agents.names.product(s.product)))
-                    })
+                    .plus_samples(i as u32)
+                    .map(|(c, p)| (c, w.agents.names.product(p)))
                     .collect(),
             })
             .collect();
         let tracked =
-            w.pf.orders
+            w.pf.orders()
                 .records
                 .iter()
                 .filter(|r| w.track.contains(&r.no))
@@ -121,19 +116,19 @@ impl World<'_> {
                 .collect();
         Ok(Replication {
             index,
-            totals: w.pf.tally.values().to_vec(),
+            totals: w.pf.tally().values().to_vec(),
             end,
             daily,
             events: w.events,
-            ledger_entries: w.pf.ledger.posted(),
-            fired: w.pf.fired,
+            ledger_entries: w.pf.ledger().posted(),
+            fired: w.pf.fired(),
             refusals: std::mem::take(&mut w.refusals),
             scripted,
             tracked,
             accounts,
             plus,
             campaigns: crate::metrics::campaigns::collect(sc, &w.pf, &w.agents),
-            entries: w.pf.ledger.entries().to_vec(),
+            entries: w.pf.ledger().entries().to_vec(),
             agents: opts
                 .record_ledger
                 .then(|| std::sync::Arc::new(std::mem::take(&mut w.agents))),

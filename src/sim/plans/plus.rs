@@ -23,8 +23,8 @@ impl World<'_> {
     /// The period starts: the platform policy selects creators (PLUS-7); with the behaviour
     /// model, selected creators join with some probability after a delay.
     pub(in crate::sim) fn plus_start(&mut self, t: SimTime, c: u32) {
-        let camp = self.pf.books.plus.campaigns[c as usize].clone();
-        let group = &self.pf.books.plus.groups[camp.group as usize];
+        let camp = self.pf.books().plus.campaigns[c as usize].clone();
+        let group = &self.pf.books().plus.groups[camp.group as usize];
         let members: Vec<CreatorId> = (0..self.agents.creators.len() as u32)
             .map(CreatorId)
             .filter(|id| group.matches(&self.agents.creators[id.idx()]))
@@ -88,7 +88,7 @@ impl World<'_> {
         answer: Option<bool>,
     ) {
         // rule: PLUS-22 — the answer to the ads prompt, drawn from the creator's decision stream
-        let prompt = self.pf.books.plus.campaigns[c as usize].ads_prompt;
+        let prompt = self.pf.books().plus.campaigns[c as usize].ads_prompt;
         let entered = prompt && answer.is_none();
         if entered {
             self.enter(AgentStream::Decision, creator);
@@ -99,13 +99,14 @@ impl World<'_> {
         });
         match self.pf.plus_join(c, creator, t, authorises) {
             Ok(part) => {
-                if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
+                if self.inc.on && !scripted && !self.pf.books().plus.campaigns[c as usize].scripted
+                {
                     self.commit_to_plus(t, c, creator);
                 }
                 if !entered {
                     self.enter(AgentStream::Decision, creator);
                 }
-                let camp = &self.pf.books.plus.campaigns[c as usize];
+                let camp = &self.pf.books().plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
                     && camp.samples.iter().any(|&n| n > 0)
@@ -113,7 +114,7 @@ impl World<'_> {
                 {
                     // rule: PLUS-21 — the creator asks for the product it will promote: one of
                     // the collaboration's products with samples left, drawn uniformly
-                    let left = &self.pf.books.plus.state[c as usize].samples_left;
+                    let left = &self.pf.books().plus.state[c as usize].samples_left;
                     let n = left.iter().filter(|&&k| k > 0).count();
                     let pick = if n > 1 {
                         (self.rng.agent.next_u64() % n as u64) as usize
@@ -140,9 +141,7 @@ impl World<'_> {
 
     /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
     pub(in crate::sim) fn pay_due_rewards(&mut self, t: SimTime) {
-        while let Some(part) = self.pf.plus_done.pop() {
-            let c = self.pf.books.plus.participants[part as usize].campaign;
-            let reward = self.pf.books.plus.state[c as usize].reward;
+        while let Some((part, reward)) = self.pf.next_due_reward() {
             let cancel =
                 unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
             self.pf.plus_pay_reward(part, reward, cancel, t);
