@@ -418,6 +418,7 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
                     .position(|c| *c == x.0)
                     .map_or_else(|| "none".into(), |i| (i + 1).to_string()),
                 (F::Samples, None) => p.samples.len().to_string(),
+                (F::Achievement, _) => p.achievement.normalize().to_string(),
                 (F::Samples, Some(Some(x))) => {
                     let names: Vec<&str> = p
                         .samples

@@ -843,6 +843,8 @@ pub enum PlusField {
     Rank,
     /// Plus free samples shipped: a count, or with `creator` the products shipped to it (PLUS-21).
     Samples,
+    /// The share of the objective achieved that the service fee is charged by (PLUS-16).
+    Achievement,
 }
 
 impl PlusField {
@@ -860,6 +862,7 @@ impl PlusField {
         "creator_status",
         "rank",
         "samples",
+        "achievement",
     ];
     pub fn parse(s: &str) -> Option<PlusField> {
         use PlusField::*;
@@ -877,6 +880,7 @@ impl PlusField {
             "creator_status" => CreatorStatus,
             "rank" => Rank,
             "samples" => Samples,
+            "achievement" => Achievement,
             _ => return None,
         })
     }

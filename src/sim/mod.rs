@@ -254,6 +254,8 @@ pub struct PlusRecord {
     pub service_fee_refunded: Money,
     pub budget_returned: Money,
     pub tax_document: Option<String>,
+    /// The share of the objective achieved, by `rules.plus_fee_measure` (PLUS-16).
+    pub achievement: Decimal,
     pub participants: u32,
     pub selected: u32,
     /// Per participant: creator, reward paid, status (PLUS-17).

@@ -81,6 +81,9 @@ impl World<'_> {
                 service_fee_refunded: st.fee_refunded,
                 budget_returned: st.budget_returned,
                 tax_document: st.tax_document.map(|d| d.to_string()),
+                achievement: book
+                    .achievement(i as u32, w.pf.opts().plus_fee_measure)
+                    .share,
                 participants: st.participants.len() as u32,
                 selected: st.selected.len() as u32,
                 creators: st
