@@ -162,6 +162,9 @@ pub struct RuleSettings {
     pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
     /// Whether accepted Target rates may change (issue 14 option).
     pub target_rate_change: crate::rules::target::TargetRateChange,
+    /// What the Plus service fee is charged by (PLUS-16 model).
+    #[serde(default)]
+    pub plus_fee_measure: crate::rules::plus::PlusFeeMeasure,
 }
 
 /// The `summary.json` document, typed; its fields serialize in this order.
@@ -310,6 +313,7 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             open_raise_during_plus: sc.opts.open_raise_during_plus,
             ended_plan_entry: sc.opts.ended_plan_entry,
             target_rate_change: sc.opts.target_rate_change,
+            plus_fee_measure: sc.opts.plus_fee_measure,
         },
         metrics,
         per_replication: per_rep,

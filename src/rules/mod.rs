@@ -87,6 +87,8 @@ pub struct RuleOptions {
     pub ended_plan_entry: attribution::EndedPlanEntry,
     /// Whether Target rates may change for creators who accepted (issue 14 option).
     pub target_rate_change: target::TargetRateChange,
+    /// What the Plus service fee is charged by (PLUS-16 model).
+    pub plus_fee_measure: plus::PlusFeeMeasure,
 }
 
 /// A refusal by the rules: the rule and what was wrong.
@@ -745,6 +747,15 @@ impl Platform {
             Authorisation::SellerRequest
         } else if req.authorised {
             Authorisation::Creator
+        } else if req.traffic == Traffic::Ad
+            && self
+                .books
+                .plus
+                .prompt_authorised(req.creator, req.product, t)
+                .is_some()
+        {
+            // rule: PLUS-22 — the creator authorised its videos at the collaboration's prompt
+            Authorisation::PlusPrompt
         } else {
             Authorisation::No
         };
@@ -767,6 +778,9 @@ impl Platform {
         if req.traffic == Traffic::Ad && authorisation == Authorisation::SellerRequest {
             // rule: TARGET-4 — the ad's video is authorised because the seller asked
             rules.insert(RuleId::Target4);
+        }
+        if authorisation == Authorisation::PlusPrompt {
+            rules.insert(RuleId::Plus22);
         }
         self.fired.extend(rules);
         let prov = Provenance {

@@ -219,6 +219,7 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         open_raise_during_plus: raw.rules.open_raise_during_plus,
         ended_plan_entry: raw.rules.ended_plan_entry,
         target_rate_change: raw.rules.target_rate_change,
+        plus_fee_measure: raw.rules.plus_fee_measure,
     };
 
     RegionPart {
