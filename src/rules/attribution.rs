@@ -10,7 +10,10 @@ use serde::Serialize;
 use crate::model::{CreatorId, DistributorId, ProductId, SellerId, Traffic};
 use crate::money::Rate;
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::distributor::{Campaign, Registration};
 use crate::rules::plans::{Books, PlanRef};
+use crate::rules::plus::PlusCampaign;
+use crate::rules::target::TargetProduct;
 use crate::time::SimTime;
 
 /// Which rate an order from an ad on a creator-authorised video earns (PLUS-10), where a creator
@@ -186,119 +189,197 @@ pub fn resolve_with(
         );
         return None;
     }
-
-    // Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
-    let target = books.target.active(q.creator, q.product, q.at);
-    let target_plan = |s: u32| PlanRef::Target(books.target.slots[s as usize].invitation);
-    // Open listing and whether this creator may earn on it.
-    let listing = books
-        .open_by_product
-        .get(q.product.idx())
-        .copied()
-        .flatten();
-    // A Plus participant with no Plus rate earns the Open rate (PLUS-12) without an application.
-    let plus_pre = books.plus.active(q.creator, q.product, q.at);
-    let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
-    let open_joined = listing.and(
-        q.open_since
-            .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none()))),
-    );
-
-    // Plus terms that apply now: a participant in the period (ATTR-3).
-    let plus = books
-        .plus
-        .active(q.creator, q.product, q.at)
-        .map(|(i, camp)| (i, camp, books.plus.participants[i as usize].campaign));
-
-    // The creator's distributor link for this product, if it pays now (DIST-5).
-    let link = match q.entry {
-        Some(ShowcaseEntry {
-            via: Via::Link(r), ..
-        }) => Some(r),
-        _ => None,
-    };
-    let dist = link.filter(|&r| books.dist.valid(r, q.at)).map(|r| {
-        let reg = &books.dist.registrations[r as usize];
-        let c = &books.dist.campaigns[reg.campaign as usize];
-        (reg, c, PlanRef::Distributor(reg.campaign))
-    });
-
-    // rule: PLUS-10
-    let ad = q.traffic == Traffic::Ad && q.authorised;
-    // rule: ATTR-2 — with the seeds' precedence (default), an ad order stays with the plan the
-    // standard order picks, at that plan's Shop Ads rate if it sets one (`ad_plan`); with the
-    // help centre's (H-5 option) the Shop Ads rates come first.
-    let ad_plan = ad && books.ad_precedence == AdPrecedence::Plan;
-    if ad && books.ad_precedence == AdPrecedence::ShopAdsFirst {
-        // rule: H-5
-        if let Some((reg, c, plan)) = dist
-            && let Some(rate) = reg.shop_ads_rate
-        {
-            o.offer(Resolution {
-                plan,
-                rate,
-                distributor: Some((c.distributor, reg.distributor_rate)),
-                shop_ads: true,
-                since: c.promotion.0,
-                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
-            });
+    let f = Found::of(books, q);
+    if f.ad && books.ad_precedence == AdPrecedence::ShopAdsFirst {
+        offer_shop_ads_first(&mut o, books, q, &f);
+    }
+    offer_target(&mut o, books, q, &f);
+    offer_plus(&mut o, &f);
+    offer_link(&mut o, books, &f);
+    offer_open_or_shop(&mut o, books, q, &f);
+    let several = o.seen_count > 1;
+    let plus_without_rate = f.plus.is_some_and(|(_, camp, _)| camp.rate.is_none());
+    o.won.map(|mut w| {
+        w.rules.insert(RuleId::Attr1);
+        // rule: ATTR-5 — the resolution carries its provenance: plan, rules, rate, since
+        w.rules.insert(RuleId::Attr5);
+        if several {
+            // rule: ATTR-4
+            w.rules.insert(RuleId::Attr4);
         }
-        if let Some((s, tp, since)) = target
-            && let Some(rate) = tp.shop_ads_rate
-        {
-            o.offer(Resolution {
-                plan: target_plan(s),
-                rate,
-                distributor: None,
-                shop_ads: true,
-                since,
-                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2]),
-            });
+        if plus_without_rate && matches!(w.plan, PlanRef::Open(_)) {
+            // rule: PLUS-12 — no Plus rate: the participant earns the Open rate
+            w.rules.insert(RuleId::Plus12);
         }
-        if let Some((_, camp, c)) = plus
-            && let Some(rate) = camp.shop_ads_rate
-        {
-            o.offer(Resolution {
-                plan: PlanRef::Plus(c),
-                rate,
-                distributor: None,
-                shop_ads: true,
-                since: camp.start,
-                rules: RuleSet::of(&[
-                    RuleId::H5,
-                    RuleId::Plus9,
-                    RuleId::Plus10,
-                    RuleId::Plus11,
-                    RuleId::Attr3,
-                ]),
-            });
-        }
-        if let (Some(l), Some(_)) = (listing, open_joined)
-            && let Some((rate, since)) = books.open_shop_ads(l, q.at)
-        {
-            o.offer(Resolution {
-                plan: PlanRef::Open(books.open_listings[l as usize].plan),
-                rate,
-                distributor: None,
-                shop_ads: true,
-                since,
-                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
-            });
+        w
+    })
+}
+
+/// What [`resolve_with`] looks up once about a query before walking the candidates.
+struct Found<'b> {
+    /// Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
+    target: Option<(u32, &'b TargetProduct, SimTime)>,
+    /// The product's Open listing.
+    listing: Option<u32>,
+    /// Since when the creator may earn on the Open listing: its approval, or its joining of a
+    /// Plus with no Plus rate (PLUS-12, without an application).
+    open_joined: Option<SimTime>,
+    /// Plus terms that apply now: a participant in the period (ATTR-3), with the campaign index.
+    plus: Option<(u32, &'b PlusCampaign, u32)>,
+    /// The creator's distributor link for this product, if its showcase entry is one.
+    link: Option<u32>,
+    /// The link, if it pays now (DIST-5).
+    dist: Option<(&'b Registration, &'b Campaign, PlanRef)>,
+    /// An order from an ad on a creator-authorised video (PLUS-10).
+    ad: bool,
+    /// Such an order under the seeds' precedence: it stays with the plan the standard order
+    /// picks, at that plan's Shop Ads rate if it sets one.
+    ad_plan: bool,
+}
+
+impl<'b> Found<'b> {
+    #[inline(always)]
+    fn of(books: &'b Books, q: &Query) -> Found<'b> {
+        let target = books.target.active(q.creator, q.product, q.at);
+        let listing = books
+            .open_by_product
+            .get(q.product.idx())
+            .copied()
+            .flatten();
+        let plus_pre = books.plus.active(q.creator, q.product, q.at);
+        let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
+        let open_joined = listing.and(
+            q.open_since
+                .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none()))),
+        );
+        let plus =
+            plus_pre.map(|(i, camp)| (i, camp, books.plus.participants[i as usize].campaign));
+        let link = match q.entry {
+            Some(ShowcaseEntry {
+                via: Via::Link(r), ..
+            }) => Some(r),
+            _ => None,
+        };
+        let dist = link.filter(|&r| books.dist.valid(r, q.at)).map(|r| {
+            let reg = &books.dist.registrations[r as usize];
+            let c = &books.dist.campaigns[reg.campaign as usize];
+            (reg, c, PlanRef::Distributor(reg.campaign))
+        });
+        // rule: PLUS-10
+        let ad = q.traffic == Traffic::Ad && q.authorised;
+        // rule: ATTR-2 — with the seeds' precedence (default), an ad order stays with the plan the
+        // standard order picks, at that plan's Shop Ads rate if it sets one (`ad_plan`); with the
+        // help centre's (H-5 option) the Shop Ads rates come first.
+        let ad_plan = ad && books.ad_precedence == AdPrecedence::Plan;
+        Found {
+            target,
+            listing,
+            open_joined,
+            plus,
+            link,
+            dist,
+            ad,
+            ad_plan,
         }
     }
+}
 
-    // rule: ATTR-2
-    if let Some((s, tp, since)) = target {
+fn target_plan(books: &Books, s: u32) -> PlanRef {
+    PlanRef::Target(books.target.slots[s as usize].invitation)
+}
+
+/// A Plus collaboration's Shop Ads rate (PLUS-9, PLUS-10), in either precedence.
+#[inline(always)]
+fn plus_shop_ads(camp: &PlusCampaign, c: u32, rate: Rate) -> Resolution {
+    Resolution {
+        plan: PlanRef::Plus(c),
+        rate,
+        distributor: None,
+        shop_ads: true,
+        since: camp.start,
+        rules: RuleSet::of(&[
+            RuleId::H5,
+            RuleId::Plus9,
+            RuleId::Plus10,
+            RuleId::Plus11,
+            RuleId::Attr3,
+        ]),
+    }
+}
+
+/// An Open listing's Shop Ads rate (PLUS-10), in either precedence.
+#[inline(always)]
+fn open_shop_ads(plan: PlanRef, rate: Rate, since: SimTime) -> Resolution {
+    Resolution {
+        plan,
+        rate,
+        distributor: None,
+        shop_ads: true,
+        since,
+        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
+    }
+}
+
+/// The help centre's H-5 order (`rules.ad_precedence = "shop-ads-first"`): the first Shop Ads
+/// rate that exists — distributor, Target, Plus, Open.
+#[inline(always)]
+fn offer_shop_ads_first(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
+    // rule: H-5
+    if let Some((reg, c, plan)) = f.dist
+        && let Some(rate) = reg.shop_ads_rate
+    {
+        o.offer(Resolution {
+            plan,
+            rate,
+            distributor: Some((c.distributor, reg.distributor_rate)),
+            shop_ads: true,
+            since: c.promotion.0,
+            rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
+        });
+    }
+    if let Some((s, tp, since)) = f.target
+        && let Some(rate) = tp.shop_ads_rate
+    {
+        o.offer(Resolution {
+            plan: target_plan(books, s),
+            rate,
+            distributor: None,
+            shop_ads: true,
+            since,
+            rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2]),
+        });
+    }
+    if let Some((_, camp, c)) = f.plus
+        && let Some(rate) = camp.shop_ads_rate
+    {
+        o.offer(plus_shop_ads(camp, c, rate));
+    }
+    if let (Some(l), Some(_)) = (f.listing, f.open_joined)
+        && let Some((rate, since)) = books.open_shop_ads(l, q.at)
+    {
+        o.offer(open_shop_ads(
+            PlanRef::Open(books.open_listings[l as usize].plan),
+            rate,
+            since,
+        ));
+    }
+}
+
+/// The Target candidate, and the invitations that name the product but do not apply now.
+// rule: ATTR-2
+#[inline(always)]
+fn offer_target(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
+    if let Some((s, tp, since)) = f.target {
         let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
-        if ad {
+        if f.ad {
             rules.insert(RuleId::H5);
         }
-        let ads = tp.shop_ads_rate.filter(|_| ad_plan);
+        let ads = tp.shop_ads_rate.filter(|_| f.ad_plan);
         if ads.is_some() {
             rules.insert(RuleId::Plus10);
         }
         o.offer(Resolution {
-            plan: target_plan(s),
+            plan: target_plan(books, s),
             rate: ads.unwrap_or(tp.rate),
             distributor: None,
             shop_ads: ads.is_some(),
@@ -313,58 +394,57 @@ pub fn resolve_with(
             .iter()
             .find(|p| p.product == q.product)
             .map(|p| p.rate);
-        o.inactive(target_plan(s), rate, why, RuleSet::of(&[RuleId::Target2]));
+        o.inactive(
+            target_plan(books, s),
+            rate,
+            why,
+            RuleSet::of(&[RuleId::Target2]),
+        );
     }
+}
 
-    // rule: ATTR-3
-    // rule: PLUS-11
-    // rule: PLUS-12
-    if let Some((_, camp, c)) = plus {
-        match (camp.shop_ads_rate.filter(|_| ad_plan), camp.rate) {
-            (Some(rate), _) => o.offer(Resolution {
+/// The Collaboration Plus candidate.
+// rule: ATTR-3
+// rule: PLUS-11
+// rule: PLUS-12
+#[inline(always)]
+fn offer_plus(o: &mut Offers<'_>, f: &Found<'_>) {
+    let Some((_, camp, c)) = f.plus else { return };
+    match (camp.shop_ads_rate.filter(|_| f.ad_plan), camp.rate) {
+        (Some(rate), _) => o.offer(plus_shop_ads(camp, c, rate)),
+        (None, Some(rate)) => {
+            let mut rules = RuleSet::of(&[RuleId::Plus11, RuleId::Attr3]);
+            if f.ad {
+                rules.insert(RuleId::H5);
+            }
+            o.offer(Resolution {
                 plan: PlanRef::Plus(c),
                 rate,
                 distributor: None,
-                shop_ads: true,
+                shop_ads: false,
                 since: camp.start,
-                rules: RuleSet::of(&[
-                    RuleId::H5,
-                    RuleId::Plus9,
-                    RuleId::Plus10,
-                    RuleId::Plus11,
-                    RuleId::Attr3,
-                ]),
-            }),
-            (None, Some(rate)) => {
-                let mut rules = RuleSet::of(&[RuleId::Plus11, RuleId::Attr3]);
-                if ad {
-                    rules.insert(RuleId::H5);
-                }
-                o.offer(Resolution {
-                    plan: PlanRef::Plus(c),
-                    rate,
-                    distributor: None,
-                    shop_ads: false,
-                    since: camp.start,
-                    rules,
-                });
-            }
-            (None, None) => o.inactive(
-                PlanRef::Plus(c),
-                None,
-                "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)",
-                RuleSet::of(&[RuleId::Plus12]),
-            ),
+                rules,
+            });
         }
+        (None, None) => o.inactive(
+            PlanRef::Plus(c),
+            None,
+            "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)",
+            RuleSet::of(&[RuleId::Plus12]),
+        ),
     }
+}
 
-    // rule: DIST-6
-    if let Some((reg, c, plan)) = dist {
+/// The distributor link candidate: it pays the creator and the distributor part (DIST-6).
+// rule: DIST-6
+#[inline(always)]
+fn offer_link(o: &mut Offers<'_>, books: &Books, f: &Found<'_>) {
+    if let Some((reg, c, plan)) = f.dist {
         let mut rules = RuleSet::of(&[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6]);
-        if ad {
+        if f.ad {
             rules.insert(RuleId::H5);
         }
-        let ads = reg.shop_ads_rate.filter(|_| ad_plan);
+        let ads = reg.shop_ads_rate.filter(|_| f.ad_plan);
         if ads.is_some() {
             rules.insert(RuleId::Plus10);
         }
@@ -376,31 +456,28 @@ pub fn resolve_with(
             since: c.promotion.0,
             rules,
         });
-    } else if let Some(r) = link {
+    } else if let Some(r) = f.link {
         // rule: DIST-5
         let reg = &books.dist.registrations[r as usize];
         o.inactive(PlanRef::Distributor(reg.campaign), Some(reg.creator_rate), "the distributor link is not valid now: outside the promotion window or terminated (DIST-5)", RuleSet::of(&[RuleId::Dist5]));
     }
+}
 
-    // rule: OPEN-1
-    if let Some(l) = listing {
+/// The Open candidate for a product in an Open plan, else the seller's Shop plan (SHOP-1).
+// rule: OPEN-1
+#[inline(always)]
+fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
+    if let Some(l) = f.listing {
         let plan = PlanRef::Open(books.open_listings[l as usize].plan);
-        match open_joined {
-            Some(_) if ad_plan && books.open_shop_ads(l, q.at).is_some() => {
+        match f.open_joined {
+            Some(_) if f.ad_plan && books.open_shop_ads(l, q.at).is_some() => {
                 if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
-                    o.offer(Resolution {
-                        plan,
-                        rate,
-                        distributor: None,
-                        shop_ads: true,
-                        since,
-                        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
-                    });
+                    o.offer(open_shop_ads(plan, rate, since));
                 }
             }
             Some(joined) => {
                 if let Some((rate, since, mut rules)) = books.open_rate(l, q.at, joined) {
-                    if o.won.is_none() && ad {
+                    if o.won.is_none() && f.ad {
                         rules.insert(RuleId::H5);
                     }
                     o.offer(Resolution {
@@ -434,20 +511,4 @@ pub fn resolve_with(
             rules: RuleSet::of(&[RuleId::Shop1]),
         });
     }
-    let several = o.seen_count > 1;
-    let plus_without_rate = plus.is_some_and(|(_, camp, _)| camp.rate.is_none());
-    o.won.map(|mut w| {
-        w.rules.insert(RuleId::Attr1);
-        // rule: ATTR-5 — the resolution carries its provenance: plan, rules, rate, since
-        w.rules.insert(RuleId::Attr5);
-        if several {
-            // rule: ATTR-4
-            w.rules.insert(RuleId::Attr4);
-        }
-        if plus_without_rate && matches!(w.plan, PlanRef::Open(_)) {
-            // rule: PLUS-12 — no Plus rate: the participant earns the Open rate
-            w.rules.insert(RuleId::Plus12);
-        }
-        w
-    })
 }
