@@ -512,3 +512,515 @@ fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_
         });
     }
 }
+
+/// The precedence tables of docs/attribution.md, one row each, resolved from a small books
+/// fixture: one seller, one creator, one product that every plan type can name.
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::money::Money;
+    use crate::rules::distributor::RegStatus;
+    use crate::rules::plans::{OpenListing, OpenPlan, RateHistory};
+    use crate::rules::plus::{Participant, PlusKind, PlusStatus, PolicySpec};
+    use crate::rules::target::{Fee, Invitation, Reviewer, SampleOffer, SlotStatus};
+
+    const C: CreatorId = CreatorId(0);
+    const P: ProductId = ProductId(0);
+    const S: SellerId = SellerId(0);
+    /// Plans start at T0, the creator accepts, joins, is approved or links at T1, orders come
+    /// at T2, and every plan runs until END.
+    const T0: SimTime = SimTime(0);
+    const T1: SimTime = SimTime(60);
+    const T2: SimTime = SimTime(120);
+    const END: SimTime = SimTime(100_000);
+
+    fn pct(n: i64) -> Rate {
+        Rate(Decimal::from(n))
+    }
+
+    /// Which plans name the product, and whether the creator takes part in each.
+    #[derive(Copy, Clone, Default)]
+    struct Has {
+        /// An accepted Target invitation: 20%, Shop Ads 22%.
+        target: bool,
+        /// A Plus participation: 15% (when `plus_rate`), Shop Ads 17%.
+        plus: bool,
+        plus_rate: bool,
+        /// A distributor link in the showcase that pays now: creator 8% + distributor 2%,
+        /// Shop Ads 9%.
+        link: bool,
+        /// The product in an Open plan: 10%, Shop Ads 12%.
+        open: bool,
+        /// The creator approved for the Open plan (OPEN-2).
+        approved: bool,
+        /// The seller's Shop plan: 5%.
+        shop: bool,
+    }
+
+    fn books(h: Has, ad_precedence: AdPrecedence) -> Books {
+        let mut b = Books {
+            ad_precedence,
+            shop: vec![h.shop.then(|| RateHistory::new(T0, pct(5)))],
+            open_by_product: vec![h.open.then_some(0)],
+            ..Books::default()
+        };
+        if h.open {
+            b.open_plans.push(OpenPlan {
+                seller: S,
+                samples: None,
+            });
+            b.open_listings.push(OpenListing {
+                plan: 0,
+                product: P,
+                rate: RateHistory::new(T0, pct(10)),
+                shop_ads: Some(RateHistory::new(T0, pct(12))),
+                samples_left: 0,
+            });
+        }
+        if h.target {
+            b.target.add(Invitation {
+                name: "target".into(),
+                seller: S,
+                creators: vec![C],
+                products: vec![TargetProduct {
+                    product: P,
+                    rate: pct(20),
+                    shop_ads_rate: Some(pct(22)),
+                    sample: SampleOffer::None,
+                    sales_goal: 1,
+                }],
+                sent: T0,
+                ends: END,
+                content: Vec::new(),
+                message: String::new(),
+                fee: Fee::CommissionOnly,
+                reviewer: Reviewer::Seller,
+                submit_days: 0,
+                flash_sale: false,
+                authorise_ads: false,
+                scripted: true,
+            });
+            b.target.slots[0].status = SlotStatus::Accepted;
+            b.target.slots[0].accepted = T1;
+        }
+        if h.plus {
+            b.plus.add(PlusCampaign {
+                name: "plus".into(),
+                seller: S,
+                group: 0,
+                products: vec![P],
+                confirmed: T0,
+                paid: Some(T0),
+                start: T0,
+                end: END,
+                budget: Money::ZERO,
+                service_fee: Money::ZERO,
+                rate: h.plus_rate.then(|| pct(15)),
+                shop_ads_rate: Some(pct(17)),
+                samples: 0,
+                kind: PlusKind::Task {
+                    reward: Money::ZERO,
+                    tasks: Vec::new(),
+                },
+                policy: PolicySpec::AsGiven,
+                max_creators: None,
+                refund_days: 0,
+                scripted: true,
+            });
+            b.plus.state[0].status = PlusStatus::Ongoing;
+            b.plus.state[0].participants.push(0);
+            b.plus.participants.push(Participant {
+                campaign: 0,
+                creator: C,
+                joined: T1,
+                posts: [0; 3],
+                orders: [0; 3],
+                gmv: [Money::ZERO; 3],
+                last_change: T1,
+                sample_received: false,
+                posted: false,
+                finished: false,
+                reward: Money::ZERO,
+                reward_cancelled: false,
+                final_status: None,
+            });
+            b.plus.by_pair.push(C.0, P.0, 0);
+        }
+        if h.link {
+            b.dist.campaigns.push(Campaign {
+                name: "campaign".into(),
+                distributor: DistributorId(0),
+                sellers: None,
+                registration: (T0, END),
+                promotion: (T0, END),
+                min_creator_rate: pct(1),
+                min_distributor_rate: pct(1),
+                notice_days: 0,
+            });
+            b.dist.registrations.push(Registration {
+                campaign: 0,
+                seller: S,
+                product: P,
+                creator_rate: pct(8),
+                distributor_rate: pct(2),
+                shop_ads_rate: Some(pct(9)),
+                status: RegStatus::Approved,
+                total: None,
+                reason: String::new(),
+                terminated: SimTime::NEVER,
+            });
+            b.dist.by_product.insert((0, P.0), 0);
+        }
+        b
+    }
+
+    fn query(h: Has, traffic: Traffic) -> Query {
+        Query {
+            creator: C,
+            product: P,
+            seller: S,
+            at: T2,
+            traffic,
+            authorised: true,
+            entry: h.link.then_some(ShowcaseEntry {
+                product: P,
+                via: Via::Link(0),
+                since: T1,
+            }),
+            open_since: h.approved.then_some(T1),
+            eligible: true,
+        }
+    }
+
+    const ALL: Has = Has {
+        target: true,
+        plus: true,
+        plus_rate: true,
+        link: true,
+        open: true,
+        approved: true,
+        shop: true,
+    };
+    const NO_TARGET: Has = Has {
+        target: false,
+        ..ALL
+    };
+    const LINK_OPEN: Has = Has {
+        plus: false,
+        ..NO_TARGET
+    };
+    const OPEN: Has = Has {
+        link: false,
+        ..LINK_OPEN
+    };
+    const SHOP: Has = Has {
+        open: false,
+        approved: false,
+        ..OPEN
+    };
+
+    /// (row, plans held, precedence, traffic, expected plan, rate, Shop Ads rate, rules that
+    /// must be on the resolution).
+    type Row = (
+        &'static str,
+        Has,
+        AdPrecedence,
+        Traffic,
+        PlanRef,
+        i64,
+        bool,
+        &'static [RuleId],
+    );
+
+    fn check(rows: &[Row]) {
+        for &(row, h, prec, traffic, plan, rate, shop_ads, rules) in rows {
+            let b = books(h, prec);
+            let mut seen = Vec::new();
+            let r = resolve_with(&b, &query(h, traffic), &mut |c| seen.push(c))
+                .unwrap_or_else(|| panic!("{row}: no plan applied"));
+            assert_eq!(
+                (r.plan, r.rate, r.shop_ads),
+                (plan, pct(rate), shop_ads),
+                "{row}"
+            );
+            for &id in rules.iter().chain(&[RuleId::Attr1, RuleId::Attr5]) {
+                assert!(
+                    r.rules.contains(id),
+                    "{row}: {id:?} missing from {:?}",
+                    r.rules
+                );
+            }
+            // ATTR-4 exactly when more than one candidate was seen.
+            assert_eq!(r.rules.contains(RuleId::Attr4), seen.len() > 1, "{row}");
+            assert_eq!(
+                seen.iter()
+                    .filter(|c| c.outcome == Outcome::Applied)
+                    .count(),
+                1,
+                "{row}: one candidate applies (ATTR-1)"
+            );
+            assert_eq!(
+                Some(r),
+                resolve(&b, &query(h, traffic)),
+                "{row}: resolve agrees"
+            );
+        }
+    }
+
+    use AdPrecedence::{Plan as Seeds, ShopAdsFirst};
+    use Traffic::{Ad, Video};
+
+    #[test]
+    fn standard_precedence_one_row_each() {
+        check(&[
+            (
+                "1 Target",
+                ALL,
+                Seeds,
+                Video,
+                PlanRef::Target(0),
+                20,
+                false,
+                &[RuleId::Target1, RuleId::Target2, RuleId::Attr2],
+            ),
+            (
+                "2 Plus",
+                NO_TARGET,
+                Seeds,
+                Video,
+                PlanRef::Plus(0),
+                15,
+                false,
+                &[RuleId::Plus11, RuleId::Attr3],
+            ),
+            (
+                "3 distributor link",
+                LINK_OPEN,
+                Seeds,
+                Video,
+                PlanRef::Distributor(0),
+                8,
+                false,
+                &[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6],
+            ),
+            (
+                "4 Open",
+                OPEN,
+                Seeds,
+                Video,
+                PlanRef::Open(0),
+                10,
+                false,
+                &[RuleId::Open1],
+            ),
+            (
+                "5 Shop plan",
+                SHOP,
+                Seeds,
+                Video,
+                PlanRef::Shop(0),
+                5,
+                false,
+                &[RuleId::Shop1],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn authorised_ads_with_the_seeds_precedence_one_row_each() {
+        check(&[
+            (
+                "1 Target Shop Ads",
+                ALL,
+                Seeds,
+                Ad,
+                PlanRef::Target(0),
+                22,
+                true,
+                &[
+                    RuleId::Target1,
+                    RuleId::Target2,
+                    RuleId::Attr2,
+                    RuleId::H5,
+                    RuleId::Plus10,
+                ],
+            ),
+            (
+                "2 Plus Shop Ads",
+                NO_TARGET,
+                Seeds,
+                Ad,
+                PlanRef::Plus(0),
+                17,
+                true,
+                &[
+                    RuleId::Plus9,
+                    RuleId::Plus10,
+                    RuleId::Plus11,
+                    RuleId::Attr3,
+                    RuleId::H5,
+                ],
+            ),
+            (
+                "3 link Shop Ads",
+                LINK_OPEN,
+                Seeds,
+                Ad,
+                PlanRef::Distributor(0),
+                9,
+                true,
+                &[
+                    RuleId::Dist4,
+                    RuleId::Dist5,
+                    RuleId::Dist6,
+                    RuleId::H5,
+                    RuleId::Plus10,
+                ],
+            ),
+            (
+                "4 Open Shop Ads",
+                OPEN,
+                Seeds,
+                Ad,
+                PlanRef::Open(0),
+                12,
+                true,
+                &[RuleId::Open1, RuleId::H5, RuleId::Plus10],
+            ),
+            (
+                "5 Shop plan",
+                SHOP,
+                Seeds,
+                Ad,
+                PlanRef::Shop(0),
+                5,
+                false,
+                &[RuleId::Shop1],
+            ),
+        ]);
+        // H-5 marks a Target, Plus, link or Open standard rate that won an ad line, not the Shop
+        // plan's (docs/attribution.md, "Rule IDs on a resolved line").
+        let shop = resolve(&books(SHOP, Seeds), &query(SHOP, Ad)).expect("the Shop plan pays");
+        assert!(!shop.rules.contains(RuleId::H5));
+    }
+
+    #[test]
+    fn authorised_ads_shop_ads_first_one_row_each() {
+        let target_plus_open = Has { link: false, ..ALL };
+        let plus_open = Has {
+            target: false,
+            ..target_plus_open
+        };
+        check(&[
+            (
+                "1 distributor Shop Ads",
+                ALL,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Distributor(0),
+                9,
+                true,
+                &[RuleId::H5, RuleId::Plus10, RuleId::Dist6],
+            ),
+            (
+                "2 Target Shop Ads",
+                target_plus_open,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Target(0),
+                22,
+                true,
+                &[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2],
+            ),
+            (
+                "3 Plus Shop Ads",
+                plus_open,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Plus(0),
+                17,
+                true,
+                &[
+                    RuleId::H5,
+                    RuleId::Plus9,
+                    RuleId::Plus10,
+                    RuleId::Plus11,
+                    RuleId::Attr3,
+                ],
+            ),
+            (
+                "4 Open Shop Ads",
+                OPEN,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Open(0),
+                12,
+                true,
+                &[RuleId::H5, RuleId::Plus10, RuleId::Open1],
+            ),
+            (
+                "5 then the standard order",
+                SHOP,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Shop(0),
+                5,
+                false,
+                &[RuleId::Shop1],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn candidates_that_exist_but_do_not_pay() {
+        // A Plus without a rate is inactive and its participant earns the Open rate without an
+        // application (PLUS-12).
+        let plus_no_rate = Has {
+            target: false,
+            link: false,
+            plus_rate: false,
+            approved: false,
+            ..ALL
+        };
+        check(&[(
+            "PLUS-12",
+            plus_no_rate,
+            Seeds,
+            Video,
+            PlanRef::Open(0),
+            10,
+            false,
+            &[RuleId::Plus12, RuleId::Open1],
+        )]);
+        // An Open product pays nothing to a creator who is not approved, Shop plan or not
+        // (OPEN-2, SHOP-1).
+        let not_approved = Has {
+            approved: false,
+            ..OPEN
+        };
+        let mut seen = Vec::new();
+        let b = books(not_approved, Seeds);
+        assert_eq!(
+            resolve_with(&b, &query(not_approved, Video), &mut |c| seen.push(c)),
+            None
+        );
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            (seen[0].outcome, seen[0].plan),
+            (Outcome::Inactive, PlanRef::Open(0))
+        );
+        // A link outside its promotion window is inactive and the Open rate applies (DIST-5).
+        let mut b = books(LINK_OPEN, Seeds);
+        b.dist.campaigns[0].promotion = (T0, T1);
+        let r = resolve(&b, &query(LINK_OPEN, Video)).expect("Open applies");
+        assert_eq!((r.plan, r.rate), (PlanRef::Open(0), pct(10)));
+        // An ineligible product resolves to no plan (SHOP-1).
+        let q = Query {
+            eligible: false,
+            ..query(ALL, Video)
+        };
+        assert_eq!(resolve(&books(ALL, Seeds), &q), None);
+    }
+}
