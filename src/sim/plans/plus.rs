@@ -6,7 +6,7 @@ use crate::model::CreatorId;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
 use crate::sim::rng::AgentStream;
-use crate::sim::{Ev, World, behaviour, policy};
+use crate::sim::{By, Ev, World, behaviour, policy};
 use crate::time::SimTime;
 
 impl World<'_> {
@@ -75,22 +75,18 @@ impl World<'_> {
         }
     }
 
-    pub(in crate::sim) fn plus_join(
-        &mut self,
-        t: SimTime,
-        c: u32,
-        creator: CreatorId,
-        scripted: bool,
-    ) {
+    pub(in crate::sim) fn plus_join(&mut self, t: SimTime, c: u32, creator: CreatorId, by: By) {
         match self.pf.plus_join(c, creator, t) {
             Ok(part) => {
-                if self.inc.on && !scripted && !self.pf.books().plus.campaigns[c as usize].scripted
+                if self.inc.on
+                    && !by.scripted()
+                    && !self.pf.books().plus.campaigns[c as usize].scripted
                 {
                     self.commit_to_plus(t, c, creator);
                 }
                 self.enter(AgentStream::Decision, creator);
                 let camp = &self.pf.books().plus.campaigns[c as usize];
-                if !scripted
+                if !by.scripted()
                     && !camp.scripted
                     && camp.samples > 0
                     && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
@@ -99,7 +95,7 @@ impl World<'_> {
                     self.ship_plus_sample(t, s);
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
