@@ -631,21 +631,7 @@ mod tests {
             });
             b.plus.state[0].status = PlusStatus::Ongoing;
             b.plus.state[0].participants.push(0);
-            b.plus.participants.push(Participant {
-                campaign: 0,
-                creator: C,
-                joined: T1,
-                posts: [0; 3],
-                orders: [0; 3],
-                gmv: [Money::ZERO; 3],
-                last_change: T1,
-                sample_received: false,
-                posted: false,
-                finished: false,
-                reward: Money::ZERO,
-                reward_cancelled: false,
-                final_status: None,
-            });
+            b.plus.participants.push(Participant::joining(0, C, T1));
             b.plus.by_pair.push(C.0, P.0, 0);
         }
         if h.link {

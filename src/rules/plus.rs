@@ -185,6 +185,27 @@ pub struct Participant {
 }
 
 impl Participant {
+    /// A creator joining collaboration `campaign` at `t`, with no progress yet.
+    pub fn joining(campaign: u32, creator: CreatorId, t: SimTime) -> Participant {
+        Participant {
+            campaign,
+            creator,
+            joined: t,
+            posts: [0; 3],
+            orders: [0; 3],
+            gmv: [Money::ZERO; 3],
+            last_change: t,
+            sample_received: false,
+            posted: false,
+            finished: false,
+            reward: Money::ZERO,
+            reward_cancelled: false,
+            final_status: None,
+        }
+    }
+}
+
+impl Participant {
     fn value(&self, objective: Objective, content: ContentFilter) -> Decimal {
         let pick = |a: [Decimal; 3]| match content {
             ContentFilter::Video => a[0],
@@ -582,21 +603,10 @@ impl Platform {
         }
         let products = camp.products.clone();
         let i = self.books.plus.participants.len() as u32;
-        self.books.plus.participants.push(Participant {
-            campaign: c,
-            creator,
-            joined: t,
-            posts: [0; 3],
-            orders: [0; 3],
-            gmv: [Money::ZERO; 3],
-            last_change: t,
-            sample_received: false,
-            posted: false,
-            finished: false,
-            reward: Money::ZERO,
-            reward_cancelled: false,
-            final_status: None,
-        });
+        self.books
+            .plus
+            .participants
+            .push(Participant::joining(c, creator, t));
         self.books.plus.state[c as usize].participants.push(i);
         for p in products {
             self.books.plus.by_pair.push(creator.0, p.0, i);
