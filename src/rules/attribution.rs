@@ -426,10 +426,15 @@ fn offer_plus(o: &mut Offers<'_>, f: &Found<'_>) {
                 rules,
             });
         }
+        // The Open rate is named only where the product has an Open plan.
         (None, None) => o.inactive(
             PlanRef::Plus(c),
             None,
-            "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)",
+            if f.listing.is_some() {
+                "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)"
+            } else {
+                "the collaboration sets no Plus rate and the product is in no Open plan: the next candidate applies (PLUS-12)"
+            },
             RuleSet::of(&[RuleId::Plus12]),
         ),
     }
@@ -619,7 +624,7 @@ mod tests {
                 service_fee: Money::ZERO,
                 rate: h.plus_rate.then(|| pct(15)),
                 shop_ads_rate: Some(pct(17)),
-                samples: 0,
+                samples: vec![0],
                 kind: PlusKind::Task {
                     reward: Money::ZERO,
                     tasks: Vec::new(),
@@ -627,11 +632,27 @@ mod tests {
                 policy: PolicySpec::AsGiven,
                 max_creators: None,
                 refund_days: 0,
+                ads_prompt: false,
                 scripted: true,
             });
             b.plus.state[0].status = PlusStatus::Ongoing;
             b.plus.state[0].participants.push(0);
-            b.plus.participants.push(Participant::joining(0, C, T1));
+            b.plus.participants.push(Participant {
+                campaign: 0,
+                creator: C,
+                joined: T1,
+                posts: [0; 3],
+                orders: [0; 3],
+                gmv: [Money::ZERO; 3],
+                last_change: T1,
+                sample_received: false,
+                posted: false,
+                finished: false,
+                reward: Money::ZERO,
+                reward_cancelled: false,
+                ads_authorised: false,
+                final_status: None,
+            });
             b.plus.by_pair.push(C.0, P.0, 0);
         }
         if h.link {
