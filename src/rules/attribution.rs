@@ -10,7 +10,10 @@ use serde::Serialize;
 use crate::model::{CreatorId, DistributorId, ProductId, SellerId, Traffic};
 use crate::money::Rate;
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::distributor::{Campaign, Registration};
 use crate::rules::plans::{Books, PlanRef};
+use crate::rules::plus::PlusCampaign;
+use crate::rules::target::TargetProduct;
 use crate::time::SimTime;
 
 /// What a showcase entry that came from a Target or Plus pays once that plan has ended
@@ -202,139 +205,225 @@ pub fn resolve_with(
         );
         return None;
     }
+    let f = Found::of(books, q);
+    if f.ad && books.ad_precedence == AdPrecedence::ShopAdsFirst {
+        offer_shop_ads_first(&mut o, books, q, &f);
+    }
+    offer_target(&mut o, books, q, &f);
+    offer_plus(&mut o, &f);
+    offer_link(&mut o, books, &f);
+    offer_open_or_shop(&mut o, books, q, &f);
+    let several = o.seen_count > 1;
+    let plus_without_rate = f.plus.is_some_and(|(_, camp, _)| camp.rate.is_none());
+    o.won.map(|mut w| {
+        w.rules.insert(RuleId::Attr1);
+        // rule: ATTR-5 — the resolution carries its provenance: plan, rules, rate, since
+        w.rules.insert(RuleId::Attr5);
+        if several {
+            // rule: ATTR-4
+            w.rules.insert(RuleId::Attr4);
+        }
+        if plus_without_rate && matches!(w.plan, PlanRef::Open(_)) {
+            // rule: PLUS-12 — no Plus rate: the participant earns the Open rate
+            w.rules.insert(RuleId::Plus12);
+        }
+        w
+    })
+}
 
-    // Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
-    let target = books.target.active(q.creator, q.product, q.at);
-    let target_plan = |s: u32| PlanRef::Target(books.target.slots[s as usize].invitation);
-    // Open listing and whether this creator may earn on it.
-    let listing = books
-        .open_by_product
-        .get(q.product.idx())
-        .copied()
-        .flatten();
-    // A Plus participant with no Plus rate earns the Open rate (PLUS-12) without an application.
-    let plus_pre = books.plus.active(q.creator, q.product, q.at);
-    let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
-    // rule: PLUS-12 — option rules.ended_plan_entry: an entry from an ended Target (ATTR-2
-    // no longer applies) or Plus carries over to Open from the plan's end with "open-rate"
-    let ended_entry = match (books.ended_plan_entry, q.entry.map(|e| e.via)) {
-        (EndedPlanEntry::OpenRate, Some(Via::Target(i))) => {
-            let end = books.target.invitations[i as usize].ends;
-            (q.at >= end).then_some((end, RuleId::Attr2))
-        }
-        (EndedPlanEntry::OpenRate, Some(Via::Plus(c))) => {
-            let end = books.plus.campaigns[c as usize].end;
-            (q.at >= end).then_some((end, RuleId::Plus12))
-        }
-        _ => None,
-    };
-    let open_joined = listing.and(
-        q.open_since
-            .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none())))
-            .or(ended_entry.map(|e| e.0)),
-    );
-    let carried = q.open_since.is_none() && plus_pre.is_none();
+/// What [`resolve_with`] looks up once about a query before walking the candidates.
+struct Found<'b> {
+    /// Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
+    target: Option<(u32, TargetProduct, SimTime)>,
+    /// The product's Open listing.
+    listing: Option<u32>,
+    /// Since when the creator may earn on the Open listing: its approval, or its joining of a
+    /// Plus with no Plus rate (PLUS-12, without an application).
+    open_joined: Option<SimTime>,
+    /// Plus terms that apply now: a participant in the period (ATTR-3), with the campaign index.
+    plus: Option<(u32, &'b PlusCampaign, u32)>,
+    /// An entry from an ended Target or Plus carried over to Open (`rules.ended_plan_entry =
+    /// "open-rate"`): the plan's end and the rule that carries it.
+    ended_entry: Option<(SimTime, RuleId)>,
+    /// The creator holds neither an Open approval nor a running Plus: an Open line is a
+    /// carried-over entry's.
+    carried: bool,
+    /// The creator's distributor link for this product, if its showcase entry is one.
+    link: Option<u32>,
+    /// The link, if it pays now (DIST-5).
+    dist: Option<(&'b Registration, &'b Campaign, PlanRef)>,
+    /// An order from an ad on a creator-authorised video (PLUS-10).
+    ad: bool,
+    /// Such an order under the seeds' precedence: it stays with the plan the standard order
+    /// picks, at that plan's Shop Ads rate if it sets one.
+    ad_plan: bool,
+}
 
-    // Plus terms that apply now: a participant in the period (ATTR-3).
-    let plus = books
-        .plus
-        .active(q.creator, q.product, q.at)
-        .map(|(i, camp)| (i, camp, books.plus.participants[i as usize].campaign));
-
-    // The creator's distributor link for this product, if it pays now (DIST-5).
-    let link = match q.entry {
-        Some(ShowcaseEntry {
-            via: Via::Link(r), ..
-        }) => Some(r),
-        _ => None,
-    };
-    let dist = link.filter(|&r| books.dist.valid(r, q.at)).map(|r| {
-        let reg = &books.dist.registrations[r as usize];
-        let c = &books.dist.campaigns[reg.campaign as usize];
-        (reg, c, PlanRef::Distributor(reg.campaign))
-    });
-
-    // rule: PLUS-10
-    let ad = q.traffic == Traffic::Ad && q.authorised;
-    // rule: ATTR-2 — with the seeds' precedence (default), an ad order stays with the plan the
-    // standard order picks, at that plan's Shop Ads rate if it sets one (`ad_plan`); with the
-    // help centre's (H-5 option) the Shop Ads rates come first.
-    let ad_plan = ad && books.ad_precedence == AdPrecedence::Plan;
-    if ad && books.ad_precedence == AdPrecedence::ShopAdsFirst {
-        // rule: H-5
-        if let Some((reg, c, plan)) = dist
-            && let Some(rate) = reg.shop_ads_rate
-        {
-            o.offer(Resolution {
-                plan,
-                rate,
-                distributor: Some((c.distributor, reg.distributor_rate)),
-                shop_ads: true,
-                since: c.promotion.0,
-                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
-            });
-        }
-        if let Some((s, tp, since)) = target
-            && let Some(rate) = tp.shop_ads_rate
-        {
-            o.offer(Resolution {
-                plan: target_plan(s),
-                rate,
-                distributor: None,
-                shop_ads: true,
-                since,
-                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2]),
-            });
-        }
-        if let Some((_, camp, c)) = plus
-            && let Some(rate) = camp.shop_ads_rate
-        {
-            o.offer(Resolution {
-                plan: PlanRef::Plus(c),
-                rate,
-                distributor: None,
-                shop_ads: true,
-                since: camp.start,
-                rules: RuleSet::of(&[
-                    RuleId::H5,
-                    RuleId::Plus9,
-                    RuleId::Plus10,
-                    RuleId::Plus11,
-                    RuleId::Attr3,
-                ]),
-            });
-        }
-        if let (Some(l), Some(_)) = (listing, open_joined)
-            && let Some((rate, since)) = books.open_shop_ads(l, q.at)
-        {
-            o.offer(Resolution {
-                plan: PlanRef::Open(books.open_listings[l as usize].plan),
-                rate,
-                distributor: None,
-                shop_ads: true,
-                since,
-                rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
-            });
+impl<'b> Found<'b> {
+    #[inline(always)]
+    fn of(books: &'b Books, q: &Query) -> Found<'b> {
+        let target = books.target.active(q.creator, q.product, q.at);
+        let listing = books
+            .open_by_product
+            .get(q.product.idx())
+            .copied()
+            .flatten();
+        let plus_pre = books.plus.active(q.creator, q.product, q.at);
+        let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
+        // rule: PLUS-12 — option rules.ended_plan_entry: an entry from an ended Target (ATTR-2
+        // no longer applies) or Plus carries over to Open from the plan's end with "open-rate"
+        let ended_entry = match (books.ended_plan_entry, q.entry.map(|e| e.via)) {
+            (EndedPlanEntry::OpenRate, Some(Via::Target(i))) => {
+                let end = books.target.invitations[i as usize].ends;
+                (q.at >= end).then_some((end, RuleId::Attr2))
+            }
+            (EndedPlanEntry::OpenRate, Some(Via::Plus(c))) => {
+                let end = books.plus.campaigns[c as usize].end;
+                (q.at >= end).then_some((end, RuleId::Plus12))
+            }
+            _ => None,
+        };
+        let open_joined = listing.and(
+            q.open_since
+                .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none())))
+                .or(ended_entry.map(|e| e.0)),
+        );
+        let carried = q.open_since.is_none() && plus_pre.is_none();
+        let plus =
+            plus_pre.map(|(i, camp)| (i, camp, books.plus.participants[i as usize].campaign));
+        let link = match q.entry {
+            Some(ShowcaseEntry {
+                via: Via::Link(r), ..
+            }) => Some(r),
+            _ => None,
+        };
+        let dist = link.filter(|&r| books.dist.valid(r, q.at)).map(|r| {
+            let reg = &books.dist.registrations[r as usize];
+            let c = &books.dist.campaigns[reg.campaign as usize];
+            (reg, c, PlanRef::Distributor(reg.campaign))
+        });
+        // rule: PLUS-10
+        let ad = q.traffic == Traffic::Ad && q.authorised;
+        // rule: ATTR-2 — with the seeds' precedence (default), an ad order stays with the plan the
+        // standard order picks, at that plan's Shop Ads rate if it sets one (`ad_plan`); with the
+        // help centre's (H-5 option) the Shop Ads rates come first.
+        let ad_plan = ad && books.ad_precedence == AdPrecedence::Plan;
+        Found {
+            target,
+            listing,
+            open_joined,
+            plus,
+            ended_entry,
+            carried,
+            link,
+            dist,
+            ad,
+            ad_plan,
         }
     }
+}
 
-    // rule: ATTR-2
-    if let Some((s, tp, since)) = target {
+fn target_plan(books: &Books, s: u32) -> PlanRef {
+    PlanRef::Target(books.target.slots[s as usize].invitation)
+}
+
+/// A Plus collaboration's Shop Ads rate (PLUS-9, PLUS-10), in either precedence.
+#[inline(always)]
+fn plus_shop_ads(camp: &PlusCampaign, c: u32, rate: Rate) -> Resolution {
+    Resolution {
+        plan: PlanRef::Plus(c),
+        rate,
+        distributor: None,
+        shop_ads: true,
+        since: camp.start,
+        rules: RuleSet::of(&[
+            RuleId::H5,
+            RuleId::Plus9,
+            RuleId::Plus10,
+            RuleId::Plus11,
+            RuleId::Attr3,
+        ]),
+    }
+}
+
+/// An Open listing's Shop Ads rate (PLUS-10), in either precedence.
+#[inline(always)]
+fn open_shop_ads(plan: PlanRef, rate: Rate, since: SimTime) -> Resolution {
+    Resolution {
+        plan,
+        rate,
+        distributor: None,
+        shop_ads: true,
+        since,
+        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
+    }
+}
+
+/// The help centre's H-5 order (`rules.ad_precedence = "shop-ads-first"`): the first Shop Ads
+/// rate that exists — distributor, Target, Plus, Open.
+#[inline(always)]
+fn offer_shop_ads_first(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
+    // rule: H-5
+    if let Some((reg, c, plan)) = f.dist
+        && let Some(rate) = reg.shop_ads_rate
+    {
+        o.offer(Resolution {
+            plan,
+            rate,
+            distributor: Some((c.distributor, reg.distributor_rate)),
+            shop_ads: true,
+            since: c.promotion.0,
+            rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Dist6]),
+        });
+    }
+    if let Some((s, tp, since)) = f.target
+        && let Some(rate) = tp.shop_ads_rate
+    {
+        o.offer(Resolution {
+            plan: target_plan(books, s),
+            rate,
+            distributor: None,
+            shop_ads: true,
+            since,
+            rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2]),
+        });
+    }
+    if let Some((_, camp, c)) = f.plus
+        && let Some(rate) = camp.shop_ads_rate
+    {
+        o.offer(plus_shop_ads(camp, c, rate));
+    }
+    if let (Some(l), Some(_)) = (f.listing, f.open_joined)
+        && let Some((rate, since)) = books.open_shop_ads(l, q.at)
+    {
+        o.offer(open_shop_ads(
+            PlanRef::Open(books.open_listings[l as usize].plan),
+            rate,
+            since,
+        ));
+    }
+}
+
+/// The Target candidate, and the invitations that name the product but do not apply now.
+// rule: ATTR-2
+#[inline(always)]
+fn offer_target(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
+    if let Some((s, tp, since)) = f.target {
         let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
         let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
         if inv.creator_rates.iter().any(|x| x.0 == q.creator) {
             // rule: TARGET-9 — the creator's own rate (Invitation::rate_for)
             rules.insert(RuleId::Target9);
         }
-        if ad {
+        if f.ad {
             rules.insert(RuleId::H5);
         }
-        let ads = tp.shop_ads_rate.filter(|_| ad_plan);
+        let ads = tp.shop_ads_rate.filter(|_| f.ad_plan);
         if ads.is_some() {
             rules.insert(RuleId::Plus10);
         }
         o.offer(Resolution {
-            plan: target_plan(s),
+            plan: target_plan(books, s),
             rate: ads.unwrap_or(tp.rate),
             distributor: None,
             shop_ads: ads.is_some(),
@@ -345,63 +434,62 @@ pub fn resolve_with(
     for (s, why) in books.target.inactive(q.creator, q.product, q.at) {
         let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
         let rate = inv.terms_for(q.creator, q.product).map(|p| p.rate);
-        o.inactive(target_plan(s), rate, why, RuleSet::of(&[RuleId::Target2]));
+        o.inactive(
+            target_plan(books, s),
+            rate,
+            why,
+            RuleSet::of(&[RuleId::Target2]),
+        );
     }
+}
 
-    // rule: ATTR-3
-    // rule: PLUS-11
-    // rule: PLUS-12
-    if let Some((_, camp, c)) = plus {
-        match (camp.shop_ads_rate.filter(|_| ad_plan), camp.rate) {
-            (Some(rate), _) => o.offer(Resolution {
+/// The Collaboration Plus candidate.
+// rule: ATTR-3
+// rule: PLUS-11
+// rule: PLUS-12
+#[inline(always)]
+fn offer_plus(o: &mut Offers<'_>, f: &Found<'_>) {
+    let Some((_, camp, c)) = f.plus else { return };
+    match (camp.shop_ads_rate.filter(|_| f.ad_plan), camp.rate) {
+        (Some(rate), _) => o.offer(plus_shop_ads(camp, c, rate)),
+        (None, Some(rate)) => {
+            let mut rules = RuleSet::of(&[RuleId::Plus11, RuleId::Attr3]);
+            if f.ad {
+                rules.insert(RuleId::H5);
+            }
+            o.offer(Resolution {
                 plan: PlanRef::Plus(c),
                 rate,
                 distributor: None,
-                shop_ads: true,
+                shop_ads: false,
                 since: camp.start,
-                rules: RuleSet::of(&[
-                    RuleId::H5,
-                    RuleId::Plus9,
-                    RuleId::Plus10,
-                    RuleId::Plus11,
-                    RuleId::Attr3,
-                ]),
-            }),
-            (None, Some(rate)) => {
-                let mut rules = RuleSet::of(&[RuleId::Plus11, RuleId::Attr3]);
-                if ad {
-                    rules.insert(RuleId::H5);
-                }
-                o.offer(Resolution {
-                    plan: PlanRef::Plus(c),
-                    rate,
-                    distributor: None,
-                    shop_ads: false,
-                    since: camp.start,
-                    rules,
-                });
-            }
-            // The Open rate is named only where the product has an Open plan.
-            (None, None) => o.inactive(
-                PlanRef::Plus(c),
-                None,
-                if listing.is_some() {
-                    "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)"
-                } else {
-                    "the collaboration sets no Plus rate and the product is in no Open plan: the next candidate applies (PLUS-12)"
-                },
-                RuleSet::of(&[RuleId::Plus12]),
-            ),
+                rules,
+            });
         }
+        // The Open rate is named only where the product has an Open plan.
+        (None, None) => o.inactive(
+            PlanRef::Plus(c),
+            None,
+            if f.listing.is_some() {
+                "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)"
+            } else {
+                "the collaboration sets no Plus rate and the product is in no Open plan: the next candidate applies (PLUS-12)"
+            },
+            RuleSet::of(&[RuleId::Plus12]),
+        ),
     }
+}
 
-    // rule: DIST-6
-    if let Some((reg, c, plan)) = dist {
+/// The distributor link candidate: it pays the creator and the distributor part (DIST-6).
+// rule: DIST-6
+#[inline(always)]
+fn offer_link(o: &mut Offers<'_>, books: &Books, f: &Found<'_>) {
+    if let Some((reg, c, plan)) = f.dist {
         let mut rules = RuleSet::of(&[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6]);
-        if ad {
+        if f.ad {
             rules.insert(RuleId::H5);
         }
-        let ads = reg.shop_ads_rate.filter(|_| ad_plan);
+        let ads = reg.shop_ads_rate.filter(|_| f.ad_plan);
         if ads.is_some() {
             rules.insert(RuleId::Plus10);
         }
@@ -413,34 +501,31 @@ pub fn resolve_with(
             since: c.promotion.0,
             rules,
         });
-    } else if let Some(r) = link {
+    } else if let Some(r) = f.link {
         // rule: DIST-5
         let reg = &books.dist.registrations[r as usize];
         o.inactive(PlanRef::Distributor(reg.campaign), Some(reg.creator_rate), "the distributor link is not valid now: outside the promotion window or terminated (DIST-5)", RuleSet::of(&[RuleId::Dist5]));
     }
+}
 
-    // rule: OPEN-1
-    if let Some(l) = listing {
+/// The Open candidate for a product in an Open plan, else the seller's Shop plan (SHOP-1).
+// rule: OPEN-1
+#[inline(always)]
+fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
+    if let Some(l) = f.listing {
         let plan = PlanRef::Open(books.open_listings[l as usize].plan);
-        match open_joined {
-            Some(_) if ad_plan && books.open_shop_ads(l, q.at).is_some() => {
+        match f.open_joined {
+            Some(_) if f.ad_plan && books.open_shop_ads(l, q.at).is_some() => {
                 if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
-                    o.offer(Resolution {
-                        plan,
-                        rate,
-                        distributor: None,
-                        shop_ads: true,
-                        since,
-                        rules: RuleSet::of(&[RuleId::H5, RuleId::Plus10, RuleId::Open1]),
-                    });
+                    o.offer(open_shop_ads(plan, rate, since));
                 }
             }
             Some(joined) => {
                 if let Some((rate, since, mut rules)) = books.open_rate(l, q.at, joined) {
-                    if o.won.is_none() && ad {
+                    if o.won.is_none() && f.ad {
                         rules.insert(RuleId::H5);
                     }
-                    if let Some((_, id)) = ended_entry.filter(|_| carried) {
+                    if let Some((_, id)) = f.ended_entry.filter(|_| f.carried) {
                         rules.insert(id);
                     }
                     o.offer(Resolution {
@@ -474,20 +559,520 @@ pub fn resolve_with(
             rules: RuleSet::of(&[RuleId::Shop1]),
         });
     }
-    let several = o.seen_count > 1;
-    let plus_without_rate = plus.is_some_and(|(_, camp, _)| camp.rate.is_none());
-    o.won.map(|mut w| {
-        w.rules.insert(RuleId::Attr1);
-        // rule: ATTR-5 — the resolution carries its provenance: plan, rules, rate, since
-        w.rules.insert(RuleId::Attr5);
-        if several {
-            // rule: ATTR-4
-            w.rules.insert(RuleId::Attr4);
+}
+
+/// The precedence tables of docs/attribution.md, one row each, resolved from a small books
+/// fixture: one seller, one creator, one product that every plan type can name.
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::money::Money;
+    use crate::rules::distributor::RegStatus;
+    use crate::rules::plans::{OpenListing, OpenPlan, RateHistory};
+    use crate::rules::plus::{Participant, PlusKind, PlusStatus, PolicySpec};
+    use crate::rules::target::{Fee, Invitation, Reviewer, SampleOffer, SlotStatus};
+
+    const C: CreatorId = CreatorId(0);
+    const P: ProductId = ProductId(0);
+    const S: SellerId = SellerId(0);
+    /// Plans start at T0, the creator accepts, joins, is approved or links at T1, orders come
+    /// at T2, and every plan runs until END.
+    const T0: SimTime = SimTime(0);
+    const T1: SimTime = SimTime(60);
+    const T2: SimTime = SimTime(120);
+    const END: SimTime = SimTime(100_000);
+
+    fn pct(n: i64) -> Rate {
+        Rate(Decimal::from(n))
+    }
+
+    /// Which plans name the product, and whether the creator takes part in each.
+    #[derive(Copy, Clone, Default)]
+    struct Has {
+        /// An accepted Target invitation: 20%, Shop Ads 22%.
+        target: bool,
+        /// A Plus participation: 15% (when `plus_rate`), Shop Ads 17%.
+        plus: bool,
+        plus_rate: bool,
+        /// A distributor link in the showcase that pays now: creator 8% + distributor 2%,
+        /// Shop Ads 9%.
+        link: bool,
+        /// The product in an Open plan: 10%, Shop Ads 12%.
+        open: bool,
+        /// The creator approved for the Open plan (OPEN-2).
+        approved: bool,
+        /// The seller's Shop plan: 5%.
+        shop: bool,
+    }
+
+    fn books(h: Has, ad_precedence: AdPrecedence) -> Books {
+        let mut b = Books {
+            ad_precedence,
+            shop: vec![h.shop.then(|| RateHistory::new(T0, pct(5)))],
+            open_by_product: vec![h.open.then_some(0)],
+            ..Books::default()
+        };
+        if h.open {
+            b.open_plans.push(OpenPlan {
+                seller: S,
+                samples: None,
+            });
+            b.open_listings.push(OpenListing {
+                plan: 0,
+                product: P,
+                rate: RateHistory::new(T0, pct(10)),
+                shop_ads: Some(RateHistory::new(T0, pct(12))),
+                samples_left: 0,
+            });
         }
-        if plus_without_rate && matches!(w.plan, PlanRef::Open(_)) {
-            // rule: PLUS-12 — no Plus rate: the participant earns the Open rate
-            w.rules.insert(RuleId::Plus12);
+        if h.target {
+            b.target.add(Invitation {
+                name: "target".into(),
+                seller: S,
+                creators: vec![C],
+                creator_rates: Vec::new(),
+                products: vec![TargetProduct {
+                    product: P,
+                    rate: pct(20),
+                    shop_ads_rate: Some(pct(22)),
+                    sample: SampleOffer::None,
+                    sales_goal: 1,
+                }],
+                sent: T0,
+                ends: END,
+                content: Vec::new(),
+                message: String::new(),
+                fee: Fee::CommissionOnly,
+                reviewer: Reviewer::Seller,
+                submit_days: 0,
+                flash_sale: false,
+                authorise_ads: false,
+                scripted: true,
+            });
+            b.target.slots[0].status = SlotStatus::Accepted;
+            b.target.slots[0].accepted = T1;
         }
-        w
-    })
+        if h.plus {
+            b.plus.add(PlusCampaign {
+                name: "plus".into(),
+                seller: S,
+                group: 0,
+                products: vec![P],
+                confirmed: T0,
+                paid: Some(T0),
+                start: T0,
+                end: END,
+                budget: Money::ZERO,
+                service_fee: Money::ZERO,
+                rate: h.plus_rate.then(|| pct(15)),
+                shop_ads_rate: Some(pct(17)),
+                samples: vec![0],
+                kind: PlusKind::Task {
+                    reward: Money::ZERO,
+                    tasks: Vec::new(),
+                },
+                policy: PolicySpec::AsGiven,
+                max_creators: None,
+                refund_days: 0,
+                ads_prompt: false,
+                scripted: true,
+            });
+            b.plus.state[0].status = PlusStatus::Ongoing;
+            b.plus.state[0].participants.push(0);
+            b.plus.participants.push(Participant {
+                campaign: 0,
+                creator: C,
+                joined: T1,
+                posts: [0; 3],
+                orders: [0; 3],
+                gmv: [Money::ZERO; 3],
+                last_change: T1,
+                sample_received: false,
+                posted: false,
+                finished: false,
+                reward: Money::ZERO,
+                reward_cancelled: false,
+                ads_authorised: false,
+                final_status: None,
+            });
+            b.plus.by_pair.push(C.0, P.0, 0);
+        }
+        if h.link {
+            b.dist.campaigns.push(Campaign {
+                name: "campaign".into(),
+                distributor: DistributorId(0),
+                sellers: None,
+                registration: (T0, END),
+                promotion: (T0, END),
+                min_creator_rate: pct(1),
+                min_distributor_rate: pct(1),
+                notice_days: 0,
+            });
+            b.dist.registrations.push(Registration {
+                campaign: 0,
+                seller: S,
+                product: P,
+                creator_rate: pct(8),
+                distributor_rate: pct(2),
+                shop_ads_rate: Some(pct(9)),
+                status: RegStatus::Approved,
+                total: None,
+                reason: String::new(),
+                terminated: SimTime::NEVER,
+                resumes: SimTime::NEVER,
+            });
+            b.dist.by_product.insert((0, P.0), 0);
+        }
+        b
+    }
+
+    fn query(h: Has, traffic: Traffic) -> Query {
+        Query {
+            creator: C,
+            product: P,
+            seller: S,
+            at: T2,
+            traffic,
+            authorised: true,
+            entry: h.link.then_some(ShowcaseEntry {
+                product: P,
+                via: Via::Link(0),
+                since: T1,
+            }),
+            open_since: h.approved.then_some(T1),
+            eligible: true,
+        }
+    }
+
+    const ALL: Has = Has {
+        target: true,
+        plus: true,
+        plus_rate: true,
+        link: true,
+        open: true,
+        approved: true,
+        shop: true,
+    };
+    const NO_TARGET: Has = Has {
+        target: false,
+        ..ALL
+    };
+    const LINK_OPEN: Has = Has {
+        plus: false,
+        ..NO_TARGET
+    };
+    const OPEN: Has = Has {
+        link: false,
+        ..LINK_OPEN
+    };
+    const SHOP: Has = Has {
+        open: false,
+        approved: false,
+        ..OPEN
+    };
+
+    /// (row, plans held, precedence, traffic, expected plan, rate, Shop Ads rate, rules that
+    /// must be on the resolution).
+    type Row = (
+        &'static str,
+        Has,
+        AdPrecedence,
+        Traffic,
+        PlanRef,
+        i64,
+        bool,
+        &'static [RuleId],
+    );
+
+    fn check(rows: &[Row]) {
+        for &(row, h, prec, traffic, plan, rate, shop_ads, rules) in rows {
+            let b = books(h, prec);
+            let mut seen = Vec::new();
+            let r = resolve_with(&b, &query(h, traffic), &mut |c| seen.push(c))
+                .unwrap_or_else(|| panic!("{row}: no plan applied"));
+            assert_eq!(
+                (r.plan, r.rate, r.shop_ads),
+                (plan, pct(rate), shop_ads),
+                "{row}"
+            );
+            for &id in rules.iter().chain(&[RuleId::Attr1, RuleId::Attr5]) {
+                assert!(
+                    r.rules.contains(id),
+                    "{row}: {id:?} missing from {:?}",
+                    r.rules
+                );
+            }
+            // ATTR-4 exactly when more than one candidate was seen.
+            assert_eq!(r.rules.contains(RuleId::Attr4), seen.len() > 1, "{row}");
+            assert_eq!(
+                seen.iter()
+                    .filter(|c| c.outcome == Outcome::Applied)
+                    .count(),
+                1,
+                "{row}: one candidate applies (ATTR-1)"
+            );
+            assert_eq!(
+                Some(r),
+                resolve(&b, &query(h, traffic)),
+                "{row}: resolve agrees"
+            );
+        }
+    }
+
+    use AdPrecedence::{Plan as Seeds, ShopAdsFirst};
+    use Traffic::{Ad, Video};
+
+    #[test]
+    fn standard_precedence_one_row_each() {
+        check(&[
+            (
+                "1 Target",
+                ALL,
+                Seeds,
+                Video,
+                PlanRef::Target(0),
+                20,
+                false,
+                &[RuleId::Target1, RuleId::Target2, RuleId::Attr2],
+            ),
+            (
+                "2 Plus",
+                NO_TARGET,
+                Seeds,
+                Video,
+                PlanRef::Plus(0),
+                15,
+                false,
+                &[RuleId::Plus11, RuleId::Attr3],
+            ),
+            (
+                "3 distributor link",
+                LINK_OPEN,
+                Seeds,
+                Video,
+                PlanRef::Distributor(0),
+                8,
+                false,
+                &[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6],
+            ),
+            (
+                "4 Open",
+                OPEN,
+                Seeds,
+                Video,
+                PlanRef::Open(0),
+                10,
+                false,
+                &[RuleId::Open1],
+            ),
+            (
+                "5 Shop plan",
+                SHOP,
+                Seeds,
+                Video,
+                PlanRef::Shop(0),
+                5,
+                false,
+                &[RuleId::Shop1],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn authorised_ads_with_the_seeds_precedence_one_row_each() {
+        check(&[
+            (
+                "1 Target Shop Ads",
+                ALL,
+                Seeds,
+                Ad,
+                PlanRef::Target(0),
+                22,
+                true,
+                &[
+                    RuleId::Target1,
+                    RuleId::Target2,
+                    RuleId::Attr2,
+                    RuleId::H5,
+                    RuleId::Plus10,
+                ],
+            ),
+            (
+                "2 Plus Shop Ads",
+                NO_TARGET,
+                Seeds,
+                Ad,
+                PlanRef::Plus(0),
+                17,
+                true,
+                &[
+                    RuleId::Plus9,
+                    RuleId::Plus10,
+                    RuleId::Plus11,
+                    RuleId::Attr3,
+                    RuleId::H5,
+                ],
+            ),
+            (
+                "3 link Shop Ads",
+                LINK_OPEN,
+                Seeds,
+                Ad,
+                PlanRef::Distributor(0),
+                9,
+                true,
+                &[
+                    RuleId::Dist4,
+                    RuleId::Dist5,
+                    RuleId::Dist6,
+                    RuleId::H5,
+                    RuleId::Plus10,
+                ],
+            ),
+            (
+                "4 Open Shop Ads",
+                OPEN,
+                Seeds,
+                Ad,
+                PlanRef::Open(0),
+                12,
+                true,
+                &[RuleId::Open1, RuleId::H5, RuleId::Plus10],
+            ),
+            (
+                "5 Shop plan",
+                SHOP,
+                Seeds,
+                Ad,
+                PlanRef::Shop(0),
+                5,
+                false,
+                &[RuleId::Shop1],
+            ),
+        ]);
+        // H-5 marks a Target, Plus, link or Open standard rate that won an ad line, not the Shop
+        // plan's (docs/attribution.md, "Rule IDs on a resolved line").
+        let shop = resolve(&books(SHOP, Seeds), &query(SHOP, Ad)).expect("the Shop plan pays");
+        assert!(!shop.rules.contains(RuleId::H5));
+    }
+
+    #[test]
+    fn authorised_ads_shop_ads_first_one_row_each() {
+        let target_plus_open = Has { link: false, ..ALL };
+        let plus_open = Has {
+            target: false,
+            ..target_plus_open
+        };
+        check(&[
+            (
+                "1 distributor Shop Ads",
+                ALL,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Distributor(0),
+                9,
+                true,
+                &[RuleId::H5, RuleId::Plus10, RuleId::Dist6],
+            ),
+            (
+                "2 Target Shop Ads",
+                target_plus_open,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Target(0),
+                22,
+                true,
+                &[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2],
+            ),
+            (
+                "3 Plus Shop Ads",
+                plus_open,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Plus(0),
+                17,
+                true,
+                &[
+                    RuleId::H5,
+                    RuleId::Plus9,
+                    RuleId::Plus10,
+                    RuleId::Plus11,
+                    RuleId::Attr3,
+                ],
+            ),
+            (
+                "4 Open Shop Ads",
+                OPEN,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Open(0),
+                12,
+                true,
+                &[RuleId::H5, RuleId::Plus10, RuleId::Open1],
+            ),
+            (
+                "5 then the standard order",
+                SHOP,
+                ShopAdsFirst,
+                Ad,
+                PlanRef::Shop(0),
+                5,
+                false,
+                &[RuleId::Shop1],
+            ),
+        ]);
+    }
+
+    #[test]
+    fn candidates_that_exist_but_do_not_pay() {
+        // A Plus without a rate is inactive and its participant earns the Open rate without an
+        // application (PLUS-12).
+        let plus_no_rate = Has {
+            target: false,
+            link: false,
+            plus_rate: false,
+            approved: false,
+            ..ALL
+        };
+        check(&[(
+            "PLUS-12",
+            plus_no_rate,
+            Seeds,
+            Video,
+            PlanRef::Open(0),
+            10,
+            false,
+            &[RuleId::Plus12, RuleId::Open1],
+        )]);
+        // An Open product pays nothing to a creator who is not approved, Shop plan or not
+        // (OPEN-2, SHOP-1).
+        let not_approved = Has {
+            approved: false,
+            ..OPEN
+        };
+        let mut seen = Vec::new();
+        let b = books(not_approved, Seeds);
+        assert_eq!(
+            resolve_with(&b, &query(not_approved, Video), &mut |c| seen.push(c)),
+            None
+        );
+        assert_eq!(seen.len(), 1);
+        assert_eq!(
+            (seen[0].outcome, seen[0].plan),
+            (Outcome::Inactive, PlanRef::Open(0))
+        );
+        // A link outside its promotion window is inactive and the Open rate applies (DIST-5).
+        let mut b = books(LINK_OPEN, Seeds);
+        b.dist.campaigns[0].promotion = (T0, T1);
+        let r = resolve(&b, &query(LINK_OPEN, Video)).expect("Open applies");
+        assert_eq!((r.plan, r.rate), (PlanRef::Open(0), pct(10)));
+        // An ineligible product resolves to no plan (SHOP-1).
+        let q = Query {
+            eligible: false,
+            ..query(ALL, Video)
+        };
+        assert_eq!(resolve(&books(ALL, Seeds), &q), None);
+    }
 }

@@ -5,7 +5,7 @@ use rand::Rng as _;
 
 use super::queue::Phase;
 use super::rng::AgentStream;
-use super::{Content, Ev, World, behaviour};
+use super::{By, Content, Ev, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -138,7 +138,7 @@ impl World<'_> {
             self.observe_earnings(c, e);
         }
         if self.pf.books().open_by_product[p.idx()].is_some() {
-            self.apply(t, c, p, false);
+            self.apply(t, c, p, By::Model);
             let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(0);
             let plan = self.pf.books().open_listings[listing as usize].plan as usize;
             let p_sample = if self.inc.on {
@@ -160,7 +160,7 @@ impl World<'_> {
             if self.pf.books().open_plans[plan].samples.is_some()
                 && unit(&mut self.rng.agent) < p_sample
             {
-                self.request_sample(t, c, p, false);
+                self.request_sample(t, c, p, By::Model);
             }
         } else {
             let _ = self.pf.add_shop_product(&self.agents, c, p, t);

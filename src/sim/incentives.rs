@@ -3,7 +3,7 @@
 
 use rand_distr::Distribution;
 
-use super::{EARNED_WEIGHT, Incentives, World, behaviour};
+use super::{By, EARNED_WEIGHT, Incentives, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::rules::plus::{Objective, PlusKind};
 use crate::scenario::dist::unit;
@@ -275,7 +275,7 @@ impl World<'_> {
                 continue;
             }
             if self.pf.books().open_by_product[p.idx()].is_some() {
-                self.apply(t, c, p, false);
+                self.apply(t, c, p, By::Model);
             } else {
                 let _ = self.pf.add_shop_product(&self.agents, c, p, t);
             }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::queue::{EventQueue, Phase};
 use super::rng::{self, AgentStream, Streams};
-use super::{Ev, Incentives, RunOptions, World, behaviour, population};
+use super::{By, Ev, Incentives, RunOptions, World, behaviour, population};
 use crate::metrics::Metric;
 use crate::model::CreatorId;
 use crate::rules::ledger::Account;
@@ -342,10 +342,10 @@ impl World<'_> {
             Ev::LockWarning { listing, changed } => {
                 self.pf.lock_warning(listing, changed);
             }
-            Ev::TargetRespond { slot, accept } => self.target_respond(t, slot, accept, false),
+            Ev::TargetRespond { slot, accept } => self.target_respond(t, slot, accept, By::Model),
             Ev::TargetExpire(slot) => self.pf.expire_target(slot, t),
-            Ev::VideoSubmit(slot) => self.video_submit(t, slot, false),
-            Ev::VideoReview { slot, approve } => self.video_review(t, slot, approve, false),
+            Ev::VideoSubmit(slot) => self.video_submit(t, slot, By::Model),
+            Ev::VideoReview { slot, approve } => self.video_review(t, slot, approve, By::Model),
             Ev::VideoDeadline { slot, deadline } => self.pf.video_deadline(slot, deadline, t),
             Ev::CampaignRegister { campaign, product } => {
                 self.campaign_register(t, campaign, product)
@@ -359,7 +359,7 @@ impl World<'_> {
             }
             Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
             Ev::PlusJoin { campaign, creator } => {
-                self.plus_join(t, campaign, creator, false, None);
+                self.plus_join(t, campaign, creator, By::Model, None);
             }
             Ev::PlusRefund(c) => self.pf.plus_refund_fee(c, t),
         }

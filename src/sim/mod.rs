@@ -134,6 +134,20 @@ enum Ev {
     PlusRefund(u32),
 }
 
+/// Who asks for a plan action: the scenario's script (a refusal is reported, and no behaviour
+/// model follows up) or a behaviour model (a refusal is silent).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum By {
+    Script,
+    Model,
+}
+
+impl By {
+    fn scripted(self) -> bool {
+        self == By::Script
+    }
+}
+
 /// A content item still bringing orders.
 #[derive(Copy, Clone, Debug)]
 struct Content {

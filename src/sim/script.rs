@@ -2,7 +2,7 @@
 //! orders and returns) through the `Platform` and the plan orchestration, recording refusals.
 
 use super::queue::Phase;
-use super::{Ev, World};
+use super::{By, Ev, World};
 use crate::model::{CreatorId, ProductId};
 use crate::rules::catalogue::RuleId;
 use crate::rules::distributor::LowerLinkChoice;
@@ -32,7 +32,7 @@ impl World<'_> {
                 }
             }
             Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
-            Action::Apply { creator, product } => self.apply(t, *creator, *product, true),
+            Action::Apply { creator, product } => self.apply(t, *creator, *product, By::Script),
             Action::ShowcaseAdd { creator, product } => {
                 if let Err(r) = self
                     .pf
@@ -42,7 +42,7 @@ impl World<'_> {
                 }
             }
             Action::SampleRequest { creator, product } => {
-                self.request_sample(t, *creator, *product, true)
+                self.request_sample(t, *creator, *product, By::Script)
             }
             Action::Post {
                 creator,
@@ -58,7 +58,7 @@ impl World<'_> {
                 accept,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.target_respond(t, s, *accept, true);
+                    self.target_respond(t, s, *accept, By::Script);
                 }
             }
             Action::VideoSubmission {
@@ -66,7 +66,7 @@ impl World<'_> {
                 creator,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.video_submit(t, s, true);
+                    self.video_submit(t, s, By::Script);
                 }
             }
             Action::VideoReview {
@@ -75,7 +75,7 @@ impl World<'_> {
                 approve,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.video_review(t, s, *approve, true);
+                    self.video_review(t, s, *approve, By::Script);
                 }
             }
             Action::OpenCampaign(c) => self.open_campaign(t, *c),
@@ -100,7 +100,7 @@ impl World<'_> {
                 campaign,
                 creator,
                 authorises_ads,
-            } => self.plus_join(t, *campaign, *creator, true, *authorises_ads),
+            } => self.plus_join(t, *campaign, *creator, By::Script, *authorises_ads),
             Action::PlusSampleRequest {
                 campaign,
                 creator,
@@ -141,7 +141,7 @@ impl World<'_> {
                 *creator_rate,
                 *distributor_rate,
                 *shop_ads_rate,
-                true,
+                By::Script,
             ),
             Action::RegisterTotal {
                 campaign,
@@ -162,7 +162,9 @@ impl World<'_> {
                 reason,
                 creator_part,
             } => match self.pf.registration_of(*campaign, *product) {
-                Some(reg) => self.review_registration(reg, *approve, reason, *creator_part, true),
+                Some(reg) => {
+                    self.review_registration(reg, *approve, reason, *creator_part, By::Script)
+                }
                 None => self.refuse(Refusal::new(
                     RuleId::Dist3,
                     "the product was never registered in the campaign",

@@ -531,3 +531,188 @@ fn every_rule_is_tagged_in_src_and_named_by_a_scenario() {
         "remove from NO_SCENARIO_YET, a scenario names them now: {stale:?}"
     );
 }
+
+// ---- function length
+
+/// The longest a function in src/ may be, from its `fn` line to its closing brace (issue 12).
+const MAX_FN_LINES: usize = 250;
+
+/// The text of a Rust file with comments and string, byte and character literals blanked out
+/// (newlines kept, so that line numbers stay), for counting braces.
+fn code_only(text: &str) -> Vec<u8> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let blank = |out: &mut Vec<u8>, s: &[u8]| {
+        out.extend(s.iter().map(|&c| if c == b'\n' { b'\n' } else { b' ' }));
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let after_ident = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        let end = if b[i..].starts_with(b"//") {
+            i + b[i..]
+                .iter()
+                .position(|&x| x == b'\n')
+                .unwrap_or(b.len() - i)
+        } else if b[i..].starts_with(b"/*") {
+            // Block comments nest.
+            let (mut j, mut depth) = (i, 0);
+            while j < b.len() {
+                if b[j..].starts_with(b"/*") {
+                    depth += 1;
+                    j += 2;
+                } else if b[j..].starts_with(b"*/") {
+                    depth -= 1;
+                    j += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    j += 1;
+                }
+            }
+            j
+        } else if !after_ident && (c == b'r' || (c == b'b' && b.get(i + 1) == Some(&b'r'))) {
+            // A raw string r"…", r#"…"#, br"…", or an identifier starting with r.
+            let mut j = i + if c == b'b' { 2 } else { 1 };
+            let hashes = b[j..].iter().take_while(|&&h| h == b'#').count();
+            j += hashes;
+            if b.get(j) != Some(&b'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            let mut close = vec![b'"'];
+            close.extend(std::iter::repeat_n(b'#', hashes));
+            j += 1;
+            while j < b.len() && !b[j..].starts_with(&close) {
+                j += 1;
+            }
+            (j + close.len()).min(b.len())
+        } else if c == b'"' {
+            let mut j = i + 1;
+            while j < b.len() && b[j] != b'"' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            (j + 1).min(b.len())
+        } else if c == b'\'' {
+            // A character literal ('x', '\n', '\'', '\u{7b}', 'é'), or else a lifetime.
+            if b.get(i + 1) == Some(&b'\\') {
+                let close = b[i + 3..].iter().position(|&x| x == b'\'');
+                close.map_or(i + 1, |k| i + 3 + k + 1)
+            } else {
+                let n = text[i + 1..].chars().next().map_or(0, char::len_utf8);
+                if n > 0 && b.get(i + 1 + n) == Some(&b'\'') {
+                    i + 2 + n
+                } else {
+                    i + 1
+                }
+            }
+        } else {
+            i + 1
+        };
+        if end == i + 1 && !matches!(c, b'"' | b'\'') {
+            out.push(c);
+        } else {
+            blank(&mut out, &b[i..end]);
+        }
+        i = end;
+    }
+    out
+}
+
+/// Every function with a body in `text`: (name, line of `fn`, lines from `fn` to its closing
+/// brace).
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let code = code_only(text);
+    let line_at = |pos: usize| 1 + code[..pos].iter().filter(|&&c| c == b'\n').count();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 2 < code.len() {
+        let word = code[i..].starts_with(b"fn")
+            && (i == 0 || !is_ident(code[i - 1]))
+            && code[i + 2].is_ascii_whitespace();
+        if !word {
+            i += 1;
+            continue;
+        }
+        let name_start = i
+            + 2
+            + code[i + 2..]
+                .iter()
+                .take_while(|c| c.is_ascii_whitespace())
+                .count();
+        let name_len = code[name_start..]
+            .iter()
+            .take_while(|&&c| is_ident(c))
+            .count();
+        let Some(open) = code[i..].iter().position(|&c| c == b'{' || c == b';') else {
+            break;
+        };
+        let open = i + open;
+        if name_len == 0 || code[open] == b';' {
+            i += 2;
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut close = open;
+        for (k, &c) in code.iter().enumerate().skip(open) {
+            match c {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = k;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let name = String::from_utf8_lossy(&code[name_start..name_start + name_len]).into_owned();
+        let first = line_at(i);
+        out.push((name, first, line_at(close) - first + 1));
+        i += 2;
+    }
+    out
+}
+
+#[test]
+fn the_function_scanner_skips_strings_comments_and_chars() {
+    let body: String = (0..300).map(|k| format!("    let x{k} = 1;\n")).collect();
+    let text = format!(
+        "fn short() {{ let s = \"}}}}\"; let c = '}}'; let r = r#\"{{\"#; /* }} */ }}\n\
+         // fn commented() {{\n\
+         fn long<'a>(x: &'a str) -> &'a str {{\n{body}    let b = b'{{';\n    x\n}}\n\
+         fn decl(x: u32);\n"
+    );
+    let fns = functions(&text);
+    let names: Vec<&str> = fns.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, ["short", "long"]);
+    assert_eq!(fns[0].2, 1);
+    assert_eq!((fns[1].1, fns[1].2), (3, 304));
+}
+
+#[test]
+fn no_function_in_src_is_longer_than_250_lines() {
+    let mut long = Vec::new();
+    for p in files(&repo_root().join("src"), "rs") {
+        let text = std::fs::read_to_string(&p).expect("readable source");
+        let rel = p
+            .strip_prefix(repo_root())
+            .unwrap_or(&p)
+            .display()
+            .to_string();
+        for (name, line, n) in functions(&text) {
+            if n > MAX_FN_LINES {
+                long.push(format!("{rel}:{line}: fn {name} is {n} lines"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions longer than {MAX_FN_LINES} lines (split them):\n{}",
+        long.join("\n")
+    );
+}

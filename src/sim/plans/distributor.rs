@@ -4,7 +4,7 @@
 use crate::model::ProductId;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
-use crate::sim::{Ev, World, behaviour};
+use crate::sim::{By, Ev, World, behaviour};
 use crate::time::{DAY, SimTime};
 
 impl World<'_> {
@@ -51,7 +51,7 @@ impl World<'_> {
         creator_rate: crate::money::Rate,
         dist_rate: crate::money::Rate,
         shop_ads: Option<crate::money::Rate>,
-        scripted: bool,
+        by: By,
     ) {
         match self.pf.register_product(
             &self.agents,
@@ -63,11 +63,11 @@ impl World<'_> {
             t,
         ) {
             Ok(reg) => {
-                if !scripted {
+                if !by.scripted() {
                     self.schedule_review(t, campaign, reg);
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
@@ -94,7 +94,7 @@ impl World<'_> {
         approve: bool,
         reason: &str,
         creator_part: Option<crate::money::Rate>,
-        scripted: bool,
+        by: By,
     ) {
         let reason = if reason.is_empty() && !approve {
             "not a fit for the campaign"
@@ -110,7 +110,7 @@ impl World<'_> {
                     self.links.push(reg);
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
@@ -138,7 +138,15 @@ impl World<'_> {
                 self.schedule_review(t, campaign, reg);
             }
         } else {
-            self.register(t, campaign, product, creator_rate, dist_rate, None, false);
+            self.register(
+                t,
+                campaign,
+                product,
+                creator_rate,
+                dist_rate,
+                None,
+                By::Model,
+            );
         }
     }
 
@@ -146,6 +154,6 @@ impl World<'_> {
     pub(in crate::sim) fn reg_review(&mut self, reg: u32, approve: bool) {
         // Under the H-9 split the distributor keeps its minimum and gives the creator the rest.
         let part = self.pf.creator_part_at_minimum(reg);
-        self.review_registration(reg, approve, "", part, false)
+        self.review_registration(reg, approve, "", part, By::Model)
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::model::{CreatorId, ProductId};
 use crate::sim::queue::Phase;
-use crate::sim::{Ev, World, behaviour};
+use crate::sim::{By, Ev, World, behaviour};
 use crate::time::SimTime;
 
 impl World<'_> {
@@ -36,7 +36,7 @@ impl World<'_> {
         }
     }
 
-    pub(in crate::sim) fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, scripted: bool) {
+    pub(in crate::sim) fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, by: By) {
         match self.pf.apply_open(&self.agents, c, p) {
             Ok(listing) => {
                 let plan = self.pf.books().open_listings[listing as usize].plan as usize;
@@ -59,7 +59,7 @@ impl World<'_> {
                     );
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
@@ -69,7 +69,7 @@ impl World<'_> {
         t: SimTime,
         c: CreatorId,
         p: ProductId,
-        scripted: bool,
+        by: By,
     ) {
         match self.pf.request_sample(&self.agents, c, p) {
             Ok(s) => {
@@ -81,7 +81,7 @@ impl World<'_> {
                 self.q
                     .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }

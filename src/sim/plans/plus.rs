@@ -8,7 +8,7 @@ use crate::model::CreatorId;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
 use crate::sim::rng::AgentStream;
-use crate::sim::{Ev, World, behaviour, policy};
+use crate::sim::{By, Ev, World, behaviour, policy};
 use crate::time::SimTime;
 
 impl World<'_> {
@@ -84,7 +84,7 @@ impl World<'_> {
         t: SimTime,
         c: u32,
         creator: CreatorId,
-        scripted: bool,
+        by: By,
         answer: Option<bool>,
     ) {
         // rule: PLUS-22 — the answer to the ads prompt, drawn from the creator's decision stream
@@ -99,7 +99,9 @@ impl World<'_> {
         });
         match self.pf.plus_join(c, creator, t, authorises) {
             Ok(part) => {
-                if self.inc.on && !scripted && !self.pf.books().plus.campaigns[c as usize].scripted
+                if self.inc.on
+                    && !by.scripted()
+                    && !self.pf.books().plus.campaigns[c as usize].scripted
                 {
                     self.commit_to_plus(t, c, creator);
                 }
@@ -107,7 +109,7 @@ impl World<'_> {
                     self.enter(AgentStream::Decision, creator);
                 }
                 let camp = &self.pf.books().plus.campaigns[c as usize];
-                if !scripted
+                if !by.scripted()
                     && !camp.scripted
                     && camp.samples.iter().any(|&n| n > 0)
                     && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
@@ -134,7 +136,7 @@ impl World<'_> {
                     }
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }

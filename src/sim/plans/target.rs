@@ -5,7 +5,7 @@ use crate::model::{ContentKind, ProductId};
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
 use crate::sim::rng::AgentStream;
-use crate::sim::{Ev, World, behaviour};
+use crate::sim::{By, Ev, World, behaviour};
 use crate::time::SimTime;
 
 impl World<'_> {
@@ -56,13 +56,7 @@ impl World<'_> {
         }
     }
 
-    pub(in crate::sim) fn target_respond(
-        &mut self,
-        t: SimTime,
-        slot: u32,
-        accept: bool,
-        scripted: bool,
-    ) {
+    pub(in crate::sim) fn target_respond(&mut self, t: SimTime, slot: u32, accept: bool, by: By) {
         match self.pf.respond_target(&self.agents, slot, accept, t) {
             Ok(samples) => {
                 for s in samples {
@@ -81,7 +75,7 @@ impl World<'_> {
                     }
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
@@ -101,7 +95,7 @@ impl World<'_> {
         }
     }
 
-    pub(in crate::sim) fn video_submit(&mut self, t: SimTime, slot: u32, scripted: bool) {
+    pub(in crate::sim) fn video_submit(&mut self, t: SimTime, slot: u32, by: By) {
         match self.pf.submit_video(slot, t) {
             Ok(()) => {
                 if !self.slot_scripted(slot) {
@@ -120,18 +114,12 @@ impl World<'_> {
                     );
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
 
-    pub(in crate::sim) fn video_review(
-        &mut self,
-        t: SimTime,
-        slot: u32,
-        approve: bool,
-        scripted: bool,
-    ) {
+    pub(in crate::sim) fn video_review(&mut self, t: SimTime, slot: u32, approve: bool, by: By) {
         match self.pf.review_video(slot, approve, t) {
             Ok(Some(deadline)) => {
                 self.q
@@ -145,7 +133,7 @@ impl World<'_> {
                     self.post_target_video(t, slot);
                 }
             }
-            Err(r) if scripted => self.refuse(r),
+            Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
     }
