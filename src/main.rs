@@ -441,6 +441,14 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     let interrupt = interrupt_flag();
     let finished = Arc::new(AtomicU64::new(0));
     let counter = finished.clone();
+    // a whole run streams its time series as replications arrive (a shard's partial keeps them)
+    let stream = match shard {
+        Some(_) => None,
+        None => Some(Arc::new(std::sync::Mutex::new(
+            report::Streamed::new(staged.path(), &sc)
+                .map_err(|e| fail(format!("cannot write the report: {e:#}")))?,
+        ))),
+    };
     let cfg = RunConfig {
         replications: Some(n),
         threads,
@@ -456,6 +464,9 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             counter.fetch_add(1, Ordering::Relaxed);
             tick.inc(1)
         })),
+        arrivals: stream
+            .clone()
+            .map(|s| s as Arc<std::sync::Mutex<dyn experiment::Arrivals>>),
     };
     let started = std::time::Instant::now();
     let indices = match shard {
@@ -520,11 +531,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         return Ok(());
     }
     let parts = [staged.path().to_path_buf()];
-    let doc = report::write_run(
+    let Some(stream) = stream else {
+        return Err(fail("internal error: a whole run without its time series"));
+    };
+    let doc = report::write_run_streamed(
         staged.path(),
         &sc,
         seed,
         &outcome.replications,
+        &mut stream.lock().unwrap_or_else(|e| e.into_inner()),
         ledger.then_some(&parts[..]),
     )
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
@@ -780,6 +795,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             ..Default::default()
         },
         on_done: Some(Arc::new(move || tick.inc(1))),
+        ..Default::default()
     };
     if let Some((k, shards)) = shard {
         use affsim::experiment::shard as sh;
@@ -1214,6 +1230,7 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
             ..Default::default()
         },
         on_done: None,
+        ..Default::default()
     };
     Ok((cfg, seed))
 }
