@@ -145,7 +145,8 @@ struct Plan {
 }
 
 impl Plan {
-    fn resolve(args: &RunArgs, sc: &Scenario) -> Result<Plan, ExitCode> {
+    /// `streamed`: a whole run, whose daily rows are not kept (see `memory::estimate`).
+    fn resolve(args: &RunArgs, sc: &Scenario, streamed: bool) -> Result<Plan, ExitCode> {
         if args.replications == Some(0) {
             return Err(fail("--replications must be at least 1"));
         }
@@ -160,6 +161,7 @@ impl Plan {
             sc,
             u64::from(replications),
             args.threads.unwrap_or_else(rayon::current_num_threads),
+            streamed,
         )
         .map_err(fail)?;
         Ok(Plan {
@@ -404,7 +406,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &sc)?;
+    } = Plan::resolve(&run, &sc, shard.is_none())?;
     if let Some(t) = &timing {
         check_timing_path(t, path.as_deref())?;
     }
@@ -760,12 +762,13 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &base)?;
+    } = Plan::resolve(&run, &base, false)?;
     // a sweep keeps every arm's replications until its report is written
     experiment::memory::check(
         &base,
         u64::from(n).saturating_mul(arms.len() as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
+        false,
     )
     .map_err(fail)?;
     let default = out.is_none();
@@ -1214,11 +1217,12 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
         seed,
         replications,
         threads,
-    } = Plan::resolve(run, sc)?;
+    } = Plan::resolve(run, sc, false)?;
     experiment::memory::check(
         sc,
         u64::from(replications).saturating_mul(arms.max(1) as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
+        false,
     )
     .map_err(fail)?;
     let cfg = RunConfig {

@@ -28,7 +28,7 @@ use crate::sim::Replication;
 
 /// The throughput of a run, for `affsim run --timing FILE`: per replication its events, the
 /// wall-clock seconds it took and events per second; for the run, the simulation's wall-clock
-/// time (replications in parallel) and the report's. Wall-clock figures differ from run to run,
+/// time (replications in parallel) and the report's, and the peak resident memory. Wall-clock figures differ from run to run,
 /// which is why they are kept out of the report folder, whose files depend on the scenario and
 /// seed only.
 pub fn timing_json(
@@ -69,8 +69,23 @@ pub fn timing_json(
         "simulation_seconds": simulation_seconds,
         "events_per_second": per_second(events, simulation_seconds),
         "report_seconds": report_seconds,
+        "peak_rss_bytes": peak_rss_bytes(),
         "per_replication": per,
     })
+}
+
+/// The process's peak resident memory so far (Linux `/proc/self/status` `VmHWM`), in bytes;
+/// `None` where it cannot be read.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse::<u64>()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// The default report folder for a scenario: `reports/<name>-seed<seed>`, numbered if taken.
