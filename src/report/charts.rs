@@ -277,6 +277,7 @@ impl Timeline {
                 Action::Terminate {
                     campaign,
                     seller: s,
+                    ..
                 } => {
                     let c = sc
                         .campaigns
