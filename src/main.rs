@@ -145,7 +145,8 @@ struct Plan {
 }
 
 impl Plan {
-    fn resolve(args: &RunArgs, sc: &Scenario) -> Result<Plan, ExitCode> {
+    /// `streamed`: a whole run, whose daily rows are not kept (see `memory::estimate`).
+    fn resolve(args: &RunArgs, sc: &Scenario, streamed: bool) -> Result<Plan, ExitCode> {
         if args.replications == Some(0) {
             return Err(fail("--replications must be at least 1"));
         }
@@ -160,6 +161,7 @@ impl Plan {
             sc,
             u64::from(replications),
             args.threads.unwrap_or_else(rayon::current_num_threads),
+            streamed,
         )
         .map_err(fail)?;
         Ok(Plan {
@@ -404,7 +406,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &sc)?;
+    } = Plan::resolve(&run, &sc, shard.is_none())?;
     if let Some(t) = &timing {
         check_timing_path(t, path.as_deref())?;
     }
@@ -441,6 +443,14 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     let interrupt = interrupt_flag();
     let finished = Arc::new(AtomicU64::new(0));
     let counter = finished.clone();
+    // a whole run streams its time series as replications arrive (a shard's partial keeps them)
+    let stream = match shard {
+        Some(_) => None,
+        None => Some(Arc::new(std::sync::Mutex::new(
+            report::Streamed::new(staged.path(), &sc)
+                .map_err(|e| fail(format!("cannot write the report: {e:#}")))?,
+        ))),
+    };
     let cfg = RunConfig {
         replications: Some(n),
         threads,
@@ -456,6 +466,9 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             counter.fetch_add(1, Ordering::Relaxed);
             tick.inc(1)
         })),
+        arrivals: stream
+            .clone()
+            .map(|s| s as Arc<std::sync::Mutex<dyn experiment::Arrivals>>),
     };
     let started = std::time::Instant::now();
     let indices = match shard {
@@ -520,11 +533,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         return Ok(());
     }
     let parts = [staged.path().to_path_buf()];
-    let doc = report::write_run(
+    let Some(stream) = stream else {
+        return Err(fail("internal error: a whole run without its time series"));
+    };
+    let doc = report::write_run_streamed(
         staged.path(),
         &sc,
         seed,
         &outcome.replications,
+        &mut stream.lock().unwrap_or_else(|e| e.into_inner()),
         ledger.then_some(&parts[..]),
     )
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
@@ -764,12 +781,13 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &base)?;
+    } = Plan::resolve(&run, &base, false)?;
     // a sweep keeps every arm's replications until its report is written
     experiment::memory::check(
         &base,
         u64::from(n).saturating_mul(arms.len() as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
+        false,
     )
     .map_err(fail)?;
     let default = out.is_none();
@@ -799,6 +817,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             ..Default::default()
         },
         on_done: Some(Arc::new(move || tick.inc(1))),
+        ..Default::default()
     };
     if let Some((k, shards)) = shard {
         use affsim::experiment::shard as sh;
@@ -1217,11 +1236,12 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
         seed,
         replications,
         threads,
-    } = Plan::resolve(run, sc)?;
+    } = Plan::resolve(run, sc, false)?;
     experiment::memory::check(
         sc,
         u64::from(replications).saturating_mul(arms.max(1) as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
+        false,
     )
     .map_err(fail)?;
     let cfg = RunConfig {
@@ -1233,6 +1253,7 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
             ..Default::default()
         },
         on_done: None,
+        ..Default::default()
     };
     Ok((cfg, seed))
 }

@@ -304,6 +304,7 @@ impl<'a> Problem<'a> {
                 ..Default::default()
             },
             on_done: self.settings.on_done.clone(),
+            ..Default::default()
         };
         Ok(experiment::run(&sc, &cfg)?.replications)
     }

@@ -3,6 +3,7 @@
 //! Replication `i` uses random streams derived from (seed, i) only, so results are identical for
 //! any number of threads and any completion order.
 
+pub mod daily;
 pub mod lift;
 pub mod memory;
 pub mod sensitivity;
@@ -28,6 +29,16 @@ pub struct RunConfig {
     pub options: RunOptions,
     /// Called once per finished replication (progress bars).
     pub on_done: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
+    /// Handed each finished replication in index order as soon as those before it have
+    /// finished (a streaming report); replications finished early wait, at most a few per
+    /// thread (see [`run_indices`]).
+    pub arrivals: Option<std::sync::Arc<std::sync::Mutex<dyn Arrivals>>>,
+}
+
+/// What takes replications as they arrive, in index order (e.g. writes their daily rows and
+/// folds them into a [`daily::DailyAgg`], then drops the rows).
+pub trait Arrivals: Send {
+    fn arrive(&mut self, r: &mut Replication);
 }
 
 /// The replications of one run, in index order.
@@ -57,6 +68,16 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
     if let Some(seed) = cfg.seed {
         sc.to_mut().seed = seed;
     }
+    if let Some(sink) = &cfg.arrivals {
+        let sink = sink.clone();
+        return pooled(cfg, || ordered(&sc, cfg, indices, &*sink)).map(
+            |(replications, seconds)| Outcome {
+                seed: sc.seed,
+                replications,
+                seconds,
+            },
+        );
+    }
     let job = || {
         indices
             .par_iter()
@@ -73,7 +94,22 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
             })
             .collect::<Result<Vec<_>, _>>()
     };
-    let replications = match cfg.threads {
+    let (replications, seconds) = pooled(cfg, || {
+        job().map(|v| v.into_iter().unzip::<_, _, Vec<_>, Vec<_>>())
+    })?;
+    Ok(Outcome {
+        seed: sc.seed,
+        replications,
+        seconds,
+    })
+}
+
+/// Runs `job` on `cfg.threads` threads (rayon's global pool when `None`).
+fn pooled<T: Send>(
+    cfg: &RunConfig,
+    job: impl FnOnce() -> Result<T, RunError> + Send,
+) -> Result<T, RunError> {
+    Ok(match cfg.threads {
         // no silent substitute: 0 threads or a pool that cannot start is an error
         Some(t) => match rayon::ThreadPoolBuilder::new().num_threads(t).build() {
             Ok(pool) if t > 0 => pool.install(job)?,
@@ -91,11 +127,96 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
             }
         },
         None => job()?,
-    };
-    let (replications, seconds) = replications.into_iter().unzip();
-    Ok(Outcome {
-        seed: sc.seed,
-        replications,
-        seconds,
     })
+}
+
+type Finished = (Vec<Replication>, Vec<f64>);
+
+/// Runs `indices` with one worker per thread, each taking the next index in order, and hands
+/// each replication to `sink` in index order. A worker does not start a replication more than
+/// two per thread ahead of the oldest unfinished one, so at most that many finished ones wait.
+fn ordered(
+    sc: &Scenario,
+    cfg: &RunConfig,
+    indices: &[u32],
+    sink: &std::sync::Mutex<dyn Arrivals>,
+) -> Result<Finished, RunError> {
+    use std::collections::BTreeMap;
+    use std::sync::{Condvar, Mutex};
+    struct State {
+        taken: usize,
+        flushed: usize,
+        early: BTreeMap<usize, (Replication, f64)>,
+        done: Vec<Option<(Replication, f64)>>,
+        failed: Option<(usize, RunError)>,
+    }
+    let workers = rayon::current_num_threads().clamp(1, indices.len().max(1));
+    let ahead = 2 * workers;
+    let state = Mutex::new(State {
+        taken: 0,
+        flushed: 0,
+        early: BTreeMap::new(),
+        done: (0..indices.len()).map(|_| None).collect(),
+        failed: None,
+    });
+    let turn = Condvar::new();
+    fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| {
+                loop {
+                    let pos = {
+                        let mut st = lock(&state);
+                        while st.failed.is_none()
+                            && st.taken < indices.len()
+                            && st.taken - st.flushed >= ahead
+                        {
+                            st = turn.wait(st).unwrap_or_else(|e| e.into_inner());
+                        }
+                        if st.failed.is_some() || st.taken >= indices.len() {
+                            return;
+                        }
+                        st.taken += 1;
+                        st.taken - 1
+                    };
+                    let started = std::time::Instant::now();
+                    let r = run_replication(sc, indices[pos], &cfg.options);
+                    let secs = started.elapsed().as_secs_f64();
+                    let mut st = lock(&state);
+                    match r {
+                        Ok(r) => {
+                            if let Some(cb) = &cfg.on_done {
+                                cb();
+                            }
+                            st.early.insert(pos, (r, secs));
+                            let mut sink = lock(sink);
+                            while let Some(mut next) = {
+                                let f = st.flushed;
+                                st.early.remove(&f)
+                            } {
+                                sink.arrive(&mut next.0);
+                                let f = st.flushed;
+                                st.done[f] = Some(next);
+                                st.flushed += 1;
+                            }
+                        }
+                        Err(e) => {
+                            if st.failed.as_ref().is_none_or(|(p, _)| pos < *p) {
+                                st.failed = Some((pos, e));
+                            }
+                        }
+                    }
+                    drop(st);
+                    turn.notify_all();
+                }
+            });
+        }
+    });
+    let st = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, e)) = st.failed {
+        return Err(e);
+    }
+    Ok(st.done.into_iter().flatten().unzip())
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::charts::{band, both, e, human, register_font};
+use super::charts::{both, e, human, register_font};
 use crate::calibrate::{Calibration, Observed};
 use crate::metrics::{Metric, Unit};
 use crate::scenario::Scenario;
@@ -98,8 +98,12 @@ pub fn write_fit_charts(
     let n = obs.days as usize;
     let split = cal.holdout.as_ref().map(|h| h.first_day as usize);
     let mut out = Vec::new();
+    let daily = crate::experiment::daily::DailyAgg::of(
+        &obs.metrics,
+        cal.replications.iter().map(|r| &r.daily[..]),
+    );
     for (k, &m) in obs.metrics.iter().enumerate() {
-        let b = band(&cal.replications, m);
+        let b = daily.band(m);
         let slice = |v: &[f64]| {
             (first..first + n)
                 .map(|d| v.get(d).copied().unwrap_or(0.0))

@@ -18,6 +18,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use rust_decimal::prelude::ToPrimitive;
 
 use super::format::{Currency, Ticks, fmt_money_short, fmt_rate, metric_label};
+use crate::experiment::daily::DailyAgg;
 use crate::metrics::{EndMetric, Metric};
 use crate::scenario::{Action, Scenario};
 use crate::sim::Replication;
@@ -32,65 +33,7 @@ pub(crate) fn register_font() {
     });
 }
 
-/// One metric's daily values across replications: median and the p5–p95 band.
-pub struct Band {
-    pub p5: Vec<f64>,
-    pub p50: Vec<f64>,
-    pub p95: Vec<f64>,
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let pos = (sorted.len() - 1) as f64 * p;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-fn days_of(reps: &[Replication]) -> usize {
-    reps.iter().map(|r| r.daily.len()).max().unwrap_or(0)
-}
-
-fn day_value(r: &Replication, d: usize, m: Metric) -> f64 {
-    r.daily
-        .get(d)
-        .map_or(0.0, |row| row[m as usize].to_f64().unwrap_or(0.0))
-}
-
-/// The per-day band of a metric.
-pub fn band(reps: &[Replication], m: Metric) -> Band {
-    let days = days_of(reps);
-    let mut b = Band {
-        p5: Vec::with_capacity(days),
-        p50: Vec::with_capacity(days),
-        p95: Vec::with_capacity(days),
-    };
-    let mut col = Vec::with_capacity(reps.len());
-    for d in 0..days {
-        col.clear();
-        col.extend(reps.iter().map(|r| day_value(r, d, m)));
-        col.sort_by(f64::total_cmp);
-        b.p5.push(pct(&col, 0.05));
-        b.p50.push(pct(&col, 0.5));
-        b.p95.push(pct(&col, 0.95));
-    }
-    b
-}
-
-/// The per-day mean of a sum of metrics across replications. Means add up: the means of
-/// several metrics sum to the mean of their sum, which is why stacked charts use them.
-pub fn daily_mean(reps: &[Replication], metrics: &[Metric]) -> Vec<f64> {
-    let n = reps.len().max(1) as f64;
-    (0..days_of(reps))
-        .map(|d| {
-            reps.iter()
-                .map(|r| metrics.iter().map(|m| day_value(r, d, *m)).sum::<f64>())
-                .sum::<f64>()
-                / n
-        })
-        .collect()
-}
+pub use crate::experiment::daily::{Band, pct};
 
 /// Chart size in pixels.
 pub const W: u32 = 960;
@@ -961,18 +904,18 @@ pub const PAYOUTS: [(Metric, &str); 6] = [
 
 /// The payouts chart's layers (per-day means of each kind) and the per-day mean of total
 /// payouts, which the layers add up to.
-pub fn payout_layers(reps: &[Replication]) -> (Vec<Layer>, Vec<f64>) {
+pub fn payout_layers(daily: &DailyAgg) -> (Vec<Layer>, Vec<f64>) {
     let layers = PAYOUTS
         .iter()
         .enumerate()
         .map(|(i, (m, l))| Layer {
             label: (*l).to_string(),
-            values: daily_mean(reps, &[*m]),
+            values: daily.mean(&[*m]),
             color: PALETTE[i],
         })
         .collect();
     let all: Vec<Metric> = PAYOUTS.iter().map(|(m, _)| *m).collect();
-    (layers, daily_mean(reps, &all))
+    (layers, daily.mean(&all))
 }
 
 /// GMV by the plan type that paid commission on each line.
@@ -1025,12 +968,12 @@ pub fn active_days(values: &[f64], days: usize) -> usize {
 /// whiskers), payouts per day stacked by kind (means) — by file name.
 pub fn daily_charts<'a>(
     sc: &Scenario,
-    reps: &[Replication],
+    daily: &DailyAgg,
     timeline: &'a Timeline,
 ) -> Vec<(&'static str, DailyChart<'a>)> {
     let code = sc.region.currency.as_str();
-    let n = reps.len();
-    let all_days = days_of(reps).max(1);
+    let n = daily.count() as usize;
+    let all_days = daily.days().max(1);
     let stat = if n > 1 {
         format!("median of {n} replications")
     } else {
@@ -1042,7 +985,7 @@ pub fn daily_charts<'a>(
         ("orders", Metric::Orders, "Order lines per day", "lines"),
         ("refunds", Metric::Refunds, "Refunds per day", code),
     ] {
-        let b = band(reps, m);
+        let b = daily.band(m);
         // No new demand after the last day: GMV and orders stop there; refunds run on
         // through the drain, as far as there are any.
         let days = if matches!(m, Metric::Gmv | Metric::Orders) {
@@ -1078,7 +1021,7 @@ pub fn daily_charts<'a>(
             },
         ));
     }
-    let (layers, total) = payout_layers(reps);
+    let (layers, total) = payout_layers(daily);
     let days = active_days(&total, sc.days as usize);
     let layers = layers
         .into_iter()
@@ -1117,18 +1060,20 @@ pub fn seller_nets(reps: &[Replication]) -> Vec<f64> {
         .collect()
 }
 
-/// Writes every chart as PNG and SVG; returns their base names with their titles.
+/// Writes every chart as PNG and SVG; returns their base names with their titles. The daily
+/// charts come from `daily` (the replications' rows aggregated as they arrived).
 pub fn write_charts(
     dir: &Path,
     sc: &Scenario,
     reps: &[Replication],
+    daily: &DailyAgg,
 ) -> Result<Vec<(String, String)>> {
     let cur = Currency::of(&sc.region);
     let code = &cur.code;
     let n = reps.len();
     let timeline = Timeline::of(sc);
     let mut out = Vec::new();
-    for (name, chart) in daily_charts(sc, reps, &timeline) {
+    for (name, chart) in daily_charts(sc, daily, &timeline) {
         both(dir, name, &|a| draw_daily(a, &chart), &|a| {
             draw_daily(a, &chart)
         })?;

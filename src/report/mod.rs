@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::experiment::daily::DailyAgg;
 use crate::experiment::summary::{MetricStats, Summary, summary};
 use crate::metrics::Metric;
 use crate::scenario::Scenario;
@@ -27,7 +28,7 @@ use crate::sim::Replication;
 
 /// The throughput of a run, for `affsim run --timing FILE`: per replication its events, the
 /// wall-clock seconds it took and events per second; for the run, the simulation's wall-clock
-/// time (replications in parallel) and the report's. Wall-clock figures differ from run to run,
+/// time (replications in parallel) and the report's, and the peak resident memory. Wall-clock figures differ from run to run,
 /// which is why they are kept out of the report folder, whose files depend on the scenario and
 /// seed only.
 pub fn timing_json(
@@ -68,8 +69,23 @@ pub fn timing_json(
         "simulation_seconds": simulation_seconds,
         "events_per_second": per_second(events, simulation_seconds),
         "report_seconds": report_seconds,
+        "peak_rss_bytes": peak_rss_bytes(),
         "per_replication": per,
     })
+}
+
+/// The process's peak resident memory so far (Linux `/proc/self/status` `VmHWM`), in bytes;
+/// `None` where it cannot be read.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse::<u64>()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// The default report folder for a scenario: `reports/<name>-seed<seed>`, numbered if taken.
@@ -113,29 +129,88 @@ pub fn write_summary(
     Ok(doc)
 }
 
-/// Writes `timeseries.csv`: one row per replication × day × metric (the day's flow).
-pub fn write_timeseries(dir: &Path, sc: &Scenario, reps: &[Replication]) -> Result<()> {
-    let mut w = csv::Writer::from_path(dir.join("timeseries.csv"))?;
-    w.write_record(["replication", "day", "date", "metric", "value"])?;
-    for r in reps {
+/// The metrics whose per-day p5/p50/p95 the daily charts draw (kept per replication up to
+/// [`EXACT_LIMIT`](crate::experiment::daily::EXACT_LIMIT), sketched beyond).
+pub const BANDED: [Metric; 3] = [Metric::Gmv, Metric::Orders, Metric::Refunds];
+
+/// The daily flows of replications that keep their rows (a merge's, a test's), aggregated as a
+/// streaming run aggregates them.
+pub fn daily_of(reps: &[Replication]) -> DailyAgg {
+    DailyAgg::of(&BANDED, reps.iter().map(|r| &r.daily[..]))
+}
+
+/// `timeseries.csv` written and the daily flows aggregated as replications arrive, in index
+/// order: one row per replication × day × metric (the day's flow). A replication handed over
+/// as an [`Arrivals`](crate::experiment::Arrivals) loses its daily rows once written, so a
+/// run's memory does not grow with its replication count.
+pub struct Streamed {
+    calendar: crate::time::Calendar,
+    w: csv::Writer<std::io::BufWriter<fs::File>>,
+    dates: Vec<String>,
+    daily: DailyAgg,
+    err: Option<anyhow::Error>,
+}
+
+impl Streamed {
+    /// Starts `timeseries.csv` in `dir`.
+    pub fn new(dir: &Path, sc: &Scenario) -> Result<Streamed> {
+        let f = fs::File::create(dir.join("timeseries.csv"))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+        w.write_record(["replication", "day", "date", "metric", "value"])?;
+        Ok(Streamed {
+            calendar: sc.calendar,
+            w,
+            dates: Vec::new(),
+            daily: DailyAgg::new(&BANDED),
+            err: None,
+        })
+    }
+
+    fn rows(&mut self, r: &Replication) -> Result<()> {
         for (d, row) in r.daily.iter().enumerate() {
-            let date = sc
-                .calendar
-                .date(crate::time::SimTime::start_of_day(d as u32))
-                .to_string();
+            while self.dates.len() <= d {
+                let day = self.dates.len() as u32;
+                let t = crate::time::SimTime::start_of_day(day);
+                self.dates.push(self.calendar.date(t).to_string());
+            }
             for &m in Metric::ALL {
-                w.write_record([
+                self.w.write_record([
                     r.index.to_string(),
                     d.to_string(),
-                    date.clone(),
+                    self.dates[d].clone(),
                     m.name().to_string(),
                     row[m as usize].normalize().to_string(),
                 ])?;
             }
         }
+        Ok(())
     }
-    w.flush()?;
-    Ok(())
+
+    /// Writes a replication's rows and folds them in (replications in index order).
+    pub fn add(&mut self, r: &Replication) {
+        if self.err.is_none()
+            && let Err(e) = self.rows(r)
+        {
+            self.err = Some(e);
+        }
+        self.daily.add(&r.daily);
+    }
+
+    /// Finishes `timeseries.csv`; the aggregate (the first write error, if any).
+    pub fn finish(&mut self) -> Result<DailyAgg> {
+        if let Some(e) = self.err.take() {
+            return Err(e.context("cannot write timeseries.csv"));
+        }
+        self.w.flush()?;
+        Ok(std::mem::replace(&mut self.daily, DailyAgg::new(&BANDED)))
+    }
+}
+
+impl crate::experiment::Arrivals for Streamed {
+    fn arrive(&mut self, r: &mut Replication) {
+        self.add(r);
+        r.daily = Vec::new();
+    }
 }
 
 const LEDGER_HEADER: [&str; 12] = [
@@ -515,9 +590,26 @@ pub fn write_run(
     reps: &[Replication],
     ledger: Option<&[PathBuf]>,
 ) -> Result<Summary> {
+    let mut ts = Streamed::new(dir, sc)?;
+    for r in reps {
+        ts.add(r);
+    }
+    write_run_streamed(dir, sc, seed, reps, &mut ts, ledger)
+}
+
+/// [`write_run`] for a run whose replications were handed to `ts` as they arrived (their
+/// daily rows written to `timeseries.csv` and dropped).
+pub fn write_run_streamed(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    reps: &[Replication],
+    ts: &mut Streamed,
+    ledger: Option<&[PathBuf]>,
+) -> Result<Summary> {
+    let daily = ts.finish()?;
     let doc = write_summary(dir, sc, seed, reps)?;
-    write_timeseries(dir, sc, reps)?;
-    let charts = charts::write_charts(dir, sc, reps)?;
+    let charts = charts::write_charts(dir, sc, reps, &daily)?;
     write_markdown(dir, sc, seed, &doc, &charts)?;
     write_html(dir, sc, seed, &doc, &charts)?;
     campaigns::append(dir, &doc)?;

@@ -57,7 +57,7 @@ fn payout_stack_adds_up_to_total_payouts() {
     .into();
     assert_eq!(kinds, expected);
 
-    let (layers, total) = charts::payout_layers(&reps);
+    let (layers, total) = charts::payout_layers(&affsim::report::daily_of(&reps));
     assert_eq!(layers.len(), PAYOUTS.len());
     for (d, t) in total.iter().enumerate() {
         let stacked: f64 = layers.iter().map(|l| l.values[d]).sum();
@@ -83,7 +83,7 @@ fn payout_stack_adds_up_to_total_payouts() {
     );
     // The chart drops only an empty tail.
     let timeline = Timeline::of(&sc);
-    let charts = charts::daily_charts(&sc, &reps, &timeline);
+    let charts = charts::daily_charts(&sc, &affsim::report::daily_of(&reps), &timeline);
     let (_, payouts) = charts.iter().find(|(n, _)| *n == "payouts").unwrap();
     let shown: f64 = payouts.layers.iter().flat_map(|l| &l.values).sum();
     assert!(
@@ -112,7 +112,7 @@ fn demo_axes_have_distinct_labels() {
     for n in [1, 3] {
         let (sc, reps) = demo(n);
         let timeline = Timeline::of(&sc);
-        for (name, c) in charts::daily_charts(&sc, &reps, &timeline) {
+        for (name, c) in charts::daily_charts(&sc, &affsim::report::daily_of(&reps), &timeline) {
             let what = format!("{name} ({n} replication(s))");
             let y = c.y_ticks();
             assert_distinct(&format!("{what} y"), &y.labels());

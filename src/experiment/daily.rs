@@ -1,0 +1,338 @@
+//! Daily flows aggregated as replications arrive: exact per-day sums of every metric and a per-day quantile summary of the charted metrics (exact values up to [`EXACT_LIMIT`] replications, a mergeable relative-error sketch beyond), so memory does not grow with the replication count.
+//!
+//! Everything here is a function of the multiset of replications folded in, never of their
+//! order: sums are exact decimals, exact quantiles sort their values, and the sketch counts
+//! values in fixed logarithmic bins. Any `--threads`, and shards merged, give the same figures.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::metrics::Metric;
+
+/// Up to this many replications, per-day quantiles are exact (the values are kept, 8 bytes per
+/// replication, day and quantiled metric); beyond, they come from a [`Sketch`].
+pub const EXACT_LIMIT: u64 = 1000;
+
+/// The sketch's relative accuracy: each bin holds values within ±1 % of its representative.
+pub const ALPHA: f64 = 0.01;
+
+/// A DDSketch-style histogram: values counted in logarithmic bins of relative width
+/// 2·[`ALPHA`] (by sign, with zero apart). Insertion counts, so the sketch of a multiset does not
+/// depend on the order values arrive in, and two sketches merge by adding counts. Its size is
+/// bounded by the range of the values (about 1 200 bins per sign for 1e-6 to 1e15), never by
+/// their number.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sketch {
+    pos: BTreeMap<i32, u64>,
+    neg: BTreeMap<i32, u64>,
+    zero: u64,
+    count: u64,
+}
+
+fn gamma() -> f64 {
+    (1.0 + ALPHA) / (1.0 - ALPHA)
+}
+
+impl Sketch {
+    fn key(x: f64) -> i32 {
+        (x.ln() / gamma().ln()).ceil() as i32
+    }
+
+    fn value(k: i32) -> f64 {
+        let g = gamma();
+        2.0 * g.powi(k) / (g + 1.0)
+    }
+
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        // below a millionth (of a currency unit or a count) is zero for these figures
+        if !x.is_finite() || x.abs() < 1e-6 {
+            self.zero += 1;
+        } else if x > 0.0 {
+            *self.pos.entry(Self::key(x)).or_default() += 1;
+        } else {
+            *self.neg.entry(Self::key(-x)).or_default() += 1;
+        }
+    }
+
+    pub fn merge(&mut self, o: &Sketch) {
+        for (k, c) in &o.pos {
+            *self.pos.entry(*k).or_default() += c;
+        }
+        for (k, c) in &o.neg {
+            *self.neg.entry(*k).or_default() += c;
+        }
+        self.zero += o.zero;
+        self.count += o.count;
+    }
+
+    /// The value of rank `r` (0-based) in ascending order, as its bin's representative.
+    fn at_rank(&self, r: u64) -> f64 {
+        let mut seen = 0;
+        for (k, c) in self.neg.iter().rev() {
+            seen += c;
+            if r < seen {
+                return -Self::value(*k);
+            }
+        }
+        seen += self.zero;
+        if r < seen {
+            return 0.0;
+        }
+        for (k, c) in &self.pos {
+            seen += c;
+            if r < seen {
+                return Self::value(*k);
+            }
+        }
+        0.0
+    }
+
+    /// The `p` quantile, interpolated between ranks as [`pct`] does on exact values.
+    pub fn quantile(&self, p: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let pos = (self.count - 1) as f64 * p;
+        let (lo, hi) = (pos.floor() as u64, pos.ceil() as u64);
+        let (a, b) = (self.at_rank(lo), self.at_rank(hi));
+        a + (b - a) * (pos - lo as f64)
+    }
+}
+
+/// The `p` quantile of sorted values, interpolated linearly between ranks.
+pub fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let pos = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// One day's values of a quantiled metric across the replications so far.
+#[derive(Clone, Debug)]
+enum Quant {
+    Exact(Vec<f64>),
+    Sketched(Sketch),
+}
+
+impl Quant {
+    fn add(&mut self, x: f64) {
+        match self {
+            Quant::Exact(v) => v.push(x),
+            Quant::Sketched(s) => s.add(x),
+        }
+    }
+
+    fn sketch(&mut self) {
+        if let Quant::Exact(v) = self {
+            let mut s = Sketch::default();
+            for x in v.iter() {
+                s.add(*x);
+            }
+            *self = Quant::Sketched(s);
+        }
+    }
+
+    fn quantiles(&self, ps: [f64; 3]) -> [f64; 3] {
+        match self {
+            Quant::Exact(v) => {
+                let mut v = v.clone();
+                v.sort_by(f64::total_cmp);
+                ps.map(|p| pct(&v, p))
+            }
+            Quant::Sketched(s) => ps.map(|p| s.quantile(p)),
+        }
+    }
+}
+
+/// One metric's daily values across replications: median and the p5–p95 band.
+pub struct Band {
+    pub p5: Vec<f64>,
+    pub p50: Vec<f64>,
+    pub p95: Vec<f64>,
+}
+
+/// The daily flows of the replications folded in so far. A replication shorter than another
+/// counts zero on the days it lacks, as a chart of all of them would.
+#[derive(Clone, Debug)]
+pub struct DailyAgg {
+    count: u64,
+    /// Per day, per metric (indexed like [`Metric::ALL`]): the sum across replications.
+    sums: Vec<Vec<Decimal>>,
+    quantiled: Vec<Metric>,
+    /// Per quantiled metric, per day.
+    quants: Vec<Vec<Quant>>,
+}
+
+impl DailyAgg {
+    /// An empty aggregate keeping quantiles of `quantiled`.
+    pub fn new(quantiled: &[Metric]) -> DailyAgg {
+        DailyAgg {
+            count: 0,
+            sums: Vec::new(),
+            quantiled: quantiled.to_vec(),
+            quants: vec![Vec::new(); quantiled.len()],
+        }
+    }
+
+    /// The aggregate of `daily` rows of several replications at once.
+    pub fn of<'a>(
+        quantiled: &[Metric],
+        reps: impl IntoIterator<Item = &'a [Vec<Decimal>]>,
+    ) -> DailyAgg {
+        let mut a = DailyAgg::new(quantiled);
+        for d in reps {
+            a.add(d);
+        }
+        a
+    }
+
+    /// Replications folded in.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Days: the longest replication's.
+    pub fn days(&self) -> usize {
+        self.sums.len()
+    }
+
+    fn fresh(&self) -> Quant {
+        if self.count > EXACT_LIMIT {
+            let mut s = Sketch::default();
+            for _ in 0..self.count {
+                s.add(0.0);
+            }
+            Quant::Sketched(s)
+        } else {
+            Quant::Exact(vec![0.0; self.count as usize])
+        }
+    }
+
+    /// Folds in one replication's daily rows (per day, per metric).
+    pub fn add(&mut self, daily: &[Vec<Decimal>]) {
+        while self.sums.len() < daily.len() {
+            self.sums.push(vec![Decimal::ZERO; Metric::COUNT]);
+            let q = self.fresh();
+            for qs in &mut self.quants {
+                qs.push(q.clone());
+            }
+        }
+        for (sum, row) in self.sums.iter_mut().zip(daily) {
+            for (s, v) in sum.iter_mut().zip(row) {
+                *s += *v;
+            }
+        }
+        for (k, m) in self.quantiled.iter().enumerate() {
+            for (d, q) in self.quants[k].iter_mut().enumerate() {
+                let x = daily
+                    .get(d)
+                    .and_then(|row| row.get(*m as usize))
+                    .map_or(0.0, |v| v.to_f64().unwrap_or(0.0));
+                q.add(x);
+            }
+        }
+        self.count += 1;
+        if self.count == EXACT_LIMIT + 1 {
+            self.quants.iter_mut().flatten().for_each(Quant::sketch);
+        }
+    }
+
+    /// The per-day band of a quantiled metric (an empty band for another).
+    pub fn band(&self, m: Metric) -> Band {
+        let mut b = Band {
+            p5: Vec::new(),
+            p50: Vec::new(),
+            p95: Vec::new(),
+        };
+        if let Some(k) = self.quantiled.iter().position(|q| *q == m) {
+            for q in &self.quants[k] {
+                let [p5, p50, p95] = q.quantiles([0.05, 0.5, 0.95]);
+                b.p5.push(p5);
+                b.p50.push(p50);
+                b.p95.push(p95);
+            }
+        }
+        b
+    }
+
+    /// The per-day mean of a sum of metrics across replications. Means add up: the means of
+    /// several metrics sum to the mean of their sum, which is why stacked charts use them.
+    pub fn mean(&self, metrics: &[Metric]) -> Vec<f64> {
+        let n = self.count.max(1) as f64;
+        self.sums
+            .iter()
+            .map(|row| {
+                let s: Decimal = metrics.iter().map(|m| row[*m as usize]).sum();
+                s.to_f64().unwrap_or(0.0) / n
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(vals: &[i64]) -> Vec<Vec<Decimal>> {
+        vals.iter()
+            .map(|v| {
+                let mut r = vec![Decimal::ZERO; Metric::COUNT];
+                r[Metric::Gmv as usize] = Decimal::from(*v);
+                r
+            })
+            .collect()
+    }
+
+    /// Exact below the limit: the band is the interpolated percentile of the sorted values,
+    /// whatever the order they came in.
+    #[test]
+    fn exact_quantiles_do_not_depend_on_order() {
+        let reps: Vec<_> = (0..50).map(|i| rows(&[(i * 37) % 50, i])).collect();
+        let a = DailyAgg::of(&[Metric::Gmv], reps.iter().map(|r| &r[..]));
+        let b = DailyAgg::of(&[Metric::Gmv], reps.iter().rev().map(|r| &r[..]));
+        assert_eq!(a.band(Metric::Gmv).p50, b.band(Metric::Gmv).p50);
+        assert_eq!(a.band(Metric::Gmv).p5, vec![2.45, 2.45]);
+        assert_eq!(a.mean(&[Metric::Gmv]), vec![24.5, 24.5]);
+    }
+
+    /// Beyond the limit: the sketch does not depend on the order either, and each quantile is
+    /// within the stated relative accuracy of the exact one.
+    #[test]
+    fn sketched_quantiles_are_order_free_and_within_accuracy() {
+        let n = EXACT_LIMIT as i64 * 3;
+        let reps: Vec<_> = (0..n).map(|i| rows(&[1000 + (i * 7919) % n])).collect();
+        let a = DailyAgg::of(&[Metric::Gmv], reps.iter().map(|r| &r[..]));
+        let b = DailyAgg::of(&[Metric::Gmv], reps.iter().rev().map(|r| &r[..]));
+        let (ba, bb) = (a.band(Metric::Gmv), b.band(Metric::Gmv));
+        assert_eq!((&ba.p5, &ba.p50, &ba.p95), (&bb.p5, &bb.p50, &bb.p95));
+        let mut exact: Vec<f64> = (0..n).map(|i| (1000 + i) as f64).collect();
+        exact.sort_by(f64::total_cmp);
+        for (p, got) in [(0.05, ba.p5[0]), (0.5, ba.p50[0]), (0.95, ba.p95[0])] {
+            let want = pct(&exact, p);
+            assert!(
+                ((got - want) / want).abs() <= ALPHA,
+                "p{p}: {got} vs {want}"
+            );
+        }
+    }
+
+    /// Two sketches merged equal the sketch of all the values; negatives and zeros have ranks.
+    #[test]
+    fn sketches_merge_by_adding_counts() {
+        let (mut a, mut b, mut all) = (Sketch::default(), Sketch::default(), Sketch::default());
+        for i in -50..50 {
+            let x = f64::from(i) * 3.5;
+            if i % 2 == 0 { &mut a } else { &mut b }.add(x);
+            all.add(x);
+        }
+        a.merge(&b);
+        assert_eq!(a, all);
+        assert!(all.quantile(0.0) < -170.0 && all.quantile(1.0) > 168.0);
+        assert!(all.quantile(0.5).abs() <= 1.75 * (1.0 + ALPHA));
+    }
+}
