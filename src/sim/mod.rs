@@ -721,6 +721,7 @@ impl World<'_> {
                 if let Some(s) = self.pf.showcase.get(c.idx()) {
                     prefetch(s);
                 }
+                self.prefetch_creator(c);
             }
             _ => {}
         }
