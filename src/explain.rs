@@ -333,7 +333,7 @@ pub fn explain_rate(
         eligible: a.products[p.idx()].eligible,
     };
     let mut cands = Vec::new();
-    let res = attribution::resolve_with(&st.platform.books, &q, &mut |x| cands.push(x));
+    let res = attribution::resolve_with(st.platform.books(), &q, &mut |x| cands.push(x));
     Ok(RateExplanation {
         replication: rep,
         seed: sc.seed,

@@ -399,7 +399,16 @@ mod tests {
     fn exact_add_and_sub_match_rust_decimal() {
         use rand::{Rng, RngExt, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
-        let mags = [0u128, 1, 7, 99, u32::MAX as u128, 1 << 32, u64::MAX as u128, 1 << 64];
+        let mags = [
+            0u128,
+            1,
+            7,
+            99,
+            u32::MAX as u128,
+            1 << 32,
+            u64::MAX as u128,
+            1 << 64,
+        ];
         let mut pick = |rng: &mut rand_chacha::ChaCha8Rng| {
             let m: u128 = match rng.random_range(0..4) {
                 0 => mags[rng.random_range(0..mags.len())],
@@ -407,7 +416,11 @@ mod tests {
                 2 => u128::from(rng.next_u64()),
                 _ => u128::from(rng.next_u64()) | (u128::from(rng.next_u32()) << 64),
             };
-            let scale = if rng.random_bool(0.6) { 2 } else { rng.random_range(0..=28) };
+            let scale = if rng.random_bool(0.6) {
+                2
+            } else {
+                rng.random_range(0..=28)
+            };
             Decimal::from_parts(
                 m as u32,
                 (m >> 32) as u32,
@@ -430,10 +443,18 @@ mod tests {
                 b
             };
             if let Some(want) = a.checked_add(b) {
-                assert_eq!(add_exact(a, b).serialize(), want.serialize(), "{a:?} + {b:?}");
+                assert_eq!(
+                    add_exact(a, b).serialize(),
+                    want.serialize(),
+                    "{a:?} + {b:?}"
+                );
             }
             if let Some(want) = a.checked_sub(b) {
-                assert_eq!(sub_exact(a, b).serialize(), want.serialize(), "{a:?} - {b:?}");
+                assert_eq!(
+                    sub_exact(a, b).serialize(),
+                    want.serialize(),
+                    "{a:?} - {b:?}"
+                );
             }
         }
     }

@@ -72,6 +72,19 @@ pub struct OrderLine {
     pub record: u32,
 }
 
+/// How much of a line a buyer returns ([`crate::rules::Platform::return_part`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReturnPart {
+    /// Everything not yet refunded.
+    All,
+    /// An exact goods amount.
+    Amount(Money),
+    /// This many units: their share of what was paid.
+    Quantity(u32),
+    /// This percentage of what was paid, at most what is left.
+    Percent(u8),
+}
+
 /// `OrderLine::resolution` when no plan applied.
 pub const NO_RESOLUTION: u32 = u32::MAX;
 
@@ -274,7 +287,10 @@ impl OrderBook {
     /// beside [`OrderBook::resolution`].
     #[inline]
     pub fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
-        self.resolutions.fractions.get(line.resolution as usize).copied()
+        self.resolutions
+            .fractions
+            .get(line.resolution as usize)
+            .copied()
     }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> u32 {
