@@ -409,7 +409,7 @@ mod tests {
             u64::MAX as u128,
             1 << 64,
         ];
-        let mut pick = |rng: &mut rand_chacha::ChaCha8Rng| {
+        let pick = |rng: &mut rand_chacha::ChaCha8Rng| {
             let m: u128 = match rng.random_range(0..4) {
                 0 => mags[rng.random_range(0..mags.len())],
                 1 => u128::from(rng.next_u32()),
