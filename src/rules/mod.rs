@@ -83,6 +83,8 @@ pub struct RuleOptions {
     pub ad_precedence: attribution::AdPrecedence,
     /// An Open raise over a running Plus (PLUS-9 model).
     pub open_raise_during_plus: OpenRaiseDuringPlus,
+    /// What the Plus service fee is charged by (PLUS-16 model).
+    pub plus_fee_measure: plus::PlusFeeMeasure,
 }
 
 /// A refusal by the rules: the rule and what was wrong.
@@ -725,6 +727,15 @@ impl Platform {
             Authorisation::SellerRequest
         } else if req.authorised {
             Authorisation::Creator
+        } else if req.traffic == Traffic::Ad
+            && self
+                .books
+                .plus
+                .prompt_authorised(req.creator, req.product, t)
+                .is_some()
+        {
+            // rule: PLUS-22 — the creator authorised its videos at the collaboration's prompt
+            Authorisation::PlusPrompt
         } else {
             Authorisation::No
         };
@@ -747,6 +758,9 @@ impl Platform {
         if req.traffic == Traffic::Ad && authorisation == Authorisation::SellerRequest {
             // rule: TARGET-4 — the ad's video is authorised because the seller asked
             rules.insert(RuleId::Target4);
+        }
+        if authorisation == Authorisation::PlusPrompt {
+            rules.insert(RuleId::Plus22);
         }
         self.fired.extend(rules);
         let prov = Provenance {

@@ -154,6 +154,9 @@ pub enum Authorisation {
     Creator,
     /// A Target flat-fee video, approved, whose seller asked for it to be authorised (TARGET-4).
     SellerRequest,
+    /// A Collaboration Plus participant who authorised its videos at the collaboration's prompt
+    /// (PLUS-22), for the collaboration's products during its period.
+    PlusPrompt,
 }
 
 impl Authorisation {
@@ -169,6 +172,7 @@ impl Serialize for Authorisation {
             Authorisation::No => None,
             Authorisation::Creator => Some("creator"),
             Authorisation::SellerRequest => Some("seller-request"),
+            Authorisation::PlusPrompt => Some("plus-prompt"),
         };
         let mut m = s.serialize_map(Some(2))?;
         m.serialize_entry("authorised", &self.yes())?;

@@ -171,6 +171,11 @@ impl World<'_> {
         authorised: bool,
         video: Option<u32>,
     ) {
+        // rule: PLUS-22 — a participant who authorised at the collaboration's prompt has its
+        // videos of the collaboration's products authorised for ads during the period
+        let authorised = authorised
+            || (kind == ContentKind::Video
+                && self.pf.books().plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
         if t >= self.end {
             return;

@@ -352,7 +352,9 @@ impl World<'_> {
                 self.pf.campaign_notice(c, true, t);
             }
             Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
-            Ev::PlusJoin { campaign, creator } => self.plus_join(t, campaign, creator, false),
+            Ev::PlusJoin { campaign, creator } => {
+                self.plus_join(t, campaign, creator, false, None);
+            }
             Ev::PlusRefund(c) => self.pf.plus_refund_fee(c, t),
         }
     }

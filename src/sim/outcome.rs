@@ -81,6 +81,9 @@ impl World<'_> {
                 service_fee_refunded: st.fee_refunded,
                 budget_returned: st.budget_returned,
                 tax_document: st.tax_document.map(|d| d.to_string()),
+                achievement: book
+                    .achievement(i as u32, w.pf.opts().plus_fee_measure)
+                    .share,
                 participants: st.participants.len() as u32,
                 selected: st.selected.len() as u32,
                 creators: st
@@ -100,6 +103,11 @@ impl World<'_> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                samples: w
+                    .pf
+                    .plus_samples(i as u32)
+                    .map(|(c, p)| (c, w.agents.names.product(p)))
+                    .collect(),
             })
             .collect();
         let tracked =

@@ -96,10 +96,18 @@ impl World<'_> {
             }
             Action::PlusStart(c) => self.plus_start(t, *c),
             Action::PlusEnd(c) => self.plus_end(t, *c),
-            Action::PlusJoin { campaign, creator } => self.plus_join(t, *campaign, *creator, true),
-            Action::PlusSampleRequest { campaign, creator } => {
+            Action::PlusJoin {
+                campaign,
+                creator,
+                authorises_ads,
+            } => self.plus_join(t, *campaign, *creator, true, *authorises_ads),
+            Action::PlusSampleRequest {
+                campaign,
+                creator,
+                product,
+            } => {
                 let res = match self.pf.books().plus.participant_of(*campaign, *creator) {
-                    Some(part) => self.pf.plus_request_sample(part, t),
+                    Some(part) => self.pf.plus_request_sample(part, *product, t),
                     None => Err(Refusal::new(
                         RuleId::Plus14,
                         "the creator has not joined the collaboration",

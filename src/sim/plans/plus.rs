@@ -2,6 +2,8 @@
 //! and sample requests, Task rewards paid as they fall due and Challenge ranks at the end, each
 //! after the risk-control draw (PLUS-18).
 
+use rand::Rng as _;
+
 use crate::model::CreatorId;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
@@ -75,28 +77,61 @@ impl World<'_> {
         }
     }
 
+    /// A selected creator joins; `answer` is a scripted answer to the collaboration's ads prompt
+    /// (PLUS-22), drawn when `None` and the collaboration prompts.
     pub(in crate::sim) fn plus_join(
         &mut self,
         t: SimTime,
         c: u32,
         creator: CreatorId,
         scripted: bool,
+        answer: Option<bool>,
     ) {
-        match self.pf.plus_join(c, creator, t) {
+        // rule: PLUS-22 — the answer to the ads prompt, drawn from the creator's decision stream
+        let prompt = self.pf.books().plus.campaigns[c as usize].ads_prompt;
+        let entered = prompt && answer.is_none();
+        if entered {
+            self.enter(AgentStream::Decision, creator);
+        }
+        let authorises = answer.unwrap_or_else(|| {
+            entered
+                && unit(&mut self.rng.agent) < self.sc.behaviour.plus.prompted_authorise_probability
+        });
+        match self.pf.plus_join(c, creator, t, authorises) {
             Ok(part) => {
                 if self.inc.on && !scripted && !self.pf.books().plus.campaigns[c as usize].scripted
                 {
                     self.commit_to_plus(t, c, creator);
                 }
-                self.enter(AgentStream::Decision, creator);
+                if !entered {
+                    self.enter(AgentStream::Decision, creator);
+                }
                 let camp = &self.pf.books().plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
-                    && camp.samples > 0
+                    && camp.samples.iter().any(|&n| n > 0)
                     && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
-                    && let Ok(s) = self.pf.plus_request_sample(part, t)
                 {
-                    self.ship_plus_sample(t, s);
+                    // rule: PLUS-21 — the creator asks for the product it will promote: one of
+                    // the collaboration's products with samples left, drawn uniformly
+                    let left = &self.pf.books().plus.state[c as usize].samples_left;
+                    let n = left.iter().filter(|&&k| k > 0).count();
+                    let pick = if n > 1 {
+                        (self.rng.agent.next_u64() % n as u64) as usize
+                    } else {
+                        0
+                    };
+                    let product = left
+                        .iter()
+                        .zip(&camp.products)
+                        .filter(|(k, _)| **k > 0)
+                        .nth(pick)
+                        .map(|(_, p)| *p);
+                    if let Some(p) = product
+                        && let Ok(s) = self.pf.plus_request_sample(part, Some(p), t)
+                    {
+                        self.ship_plus_sample(t, s);
+                    }
                 }
             }
             Err(r) if scripted => self.refuse(r),
