@@ -193,7 +193,8 @@ impl Default for Tally {
 impl Tally {
     #[inline]
     pub fn add(&mut self, m: Metric, v: Decimal) {
-        self.amounts[m as usize] += v;
+        let x = &mut self.amounts[m as usize];
+        *x = crate::money::add_exact(*x, v);
     }
     #[inline]
     pub fn count(&mut self, m: Metric) {

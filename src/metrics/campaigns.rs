@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Agents, CreatorId, SellerId};
-use crate::money::Money;
+use crate::money::{Money, add_exact};
 use crate::rules::Platform;
 use crate::rules::ledger::Account;
 use crate::rules::plans::PlanRef;
@@ -132,10 +132,10 @@ impl CampaignTally {
     #[inline]
     pub fn order(&mut self, plan: PlanRef, seller: SellerId, creator: CreatorId, gross: Money) {
         let p = self.sums(plan);
-        p.gmv += gross.0;
+        p.gmv = add_exact(p.gmv, gross.0);
         p.orders += 1;
         let s = self.seller(seller);
-        s.gmv += gross.0;
+        s.gmv = add_exact(s.gmv, gross.0);
         s.orders += 1;
         if let Some((k @ (0 | 4), i)) = kind_index(plan) {
             let key = ((k as u64) << 60) | ((i as u64) << 32) | u64::from(creator.0);
@@ -164,12 +164,13 @@ impl CampaignTally {
     ) {
         let p = self.sums(plan);
         if shop_ads {
-            p.shop_ads_commissions += commission.0;
+            p.shop_ads_commissions = add_exact(p.shop_ads_commissions, commission.0);
         } else {
-            p.commissions += commission.0;
+            p.commissions = add_exact(p.commissions, commission.0);
         }
-        p.distributor_fees += distributor_fee.0;
-        self.seller(seller).order_costs += commission.0 + distributor_fee.0;
+        p.distributor_fees = add_exact(p.distributor_fees, distributor_fee.0);
+        let s = self.seller(seller);
+        s.order_costs = add_exact(s.order_costs, add_exact(commission.0, distributor_fee.0));
     }
 
     /// Commission (creator's or distributor's part) taken back after a late refund.

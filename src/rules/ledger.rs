@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::model::{CreatorId, DistributorId, SellerId};
-use crate::money::{Money, Rate};
+use crate::money::{Money, Rate, add_exact, sub_exact};
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::plans::PlanRef;
 use crate::time::SimTime;
@@ -318,8 +318,8 @@ impl Ledger {
         }
         self.posted += 1;
         let (fs, ts) = (self.slot(from), self.slot(to));
-        self.balances[fs] -= amount.0;
-        self.balances[ts] += amount.0;
+        self.balances[fs] = sub_exact(self.balances[fs], amount.0);
+        self.balances[ts] = add_exact(self.balances[ts], amount.0);
         self.totals[kind as usize] += amount;
         let violation = amount.is_negative()
             || (from.is_holding()

@@ -1223,16 +1223,17 @@ impl Platform {
             refunded: line.refunded,
             held: line.held,
             resolution: self.orders.resolution(line),
+            fractions: self.orders.fractions(line),
         };
         let rd = self.rounding();
         let kept = line.paid - line.refunded;
         let mut pay = Payout::default();
-        if let Some(res) = line.resolution {
+        if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
-            pay.commission = rd.commission(line.base, res.rate, kept, line.paid);
-            if let Some((d, drate)) = res.distributor {
-                pay.distributor_fee = rd.commission(line.base, drate, kept, line.paid);
+            pay.commission = rd.commission_at(line.base, rate, kept, line.paid);
+            if let (Some((d, _)), Some(drate)) = (res.distributor, drate) {
+                pay.distributor_fee = rd.commission_at(line.base, drate, kept, line.paid);
                 self.ledger.post(
                     t,
                     EntryKind::DistributorFee,
@@ -1391,6 +1392,8 @@ struct Settling {
     refunded: Money,
     held: Money,
     resolution: Option<attribution::Resolution>,
+    /// The resolution's rates as fractions (`OrderBook::fractions`).
+    fractions: Option<(rust_decimal::Decimal, Option<rust_decimal::Decimal>)>,
 }
 
 /// Display names for a tracked order's record.

@@ -4,6 +4,7 @@
 //! open orders, not every order ever placed. Lines tracked for expectations or `explain` keep a
 //! record that survives them.
 
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::model::{CreatorId, ProductId, SellerId, Traffic};
@@ -104,6 +105,9 @@ type ResolutionKey = (
 #[derive(Clone, Debug, Default)]
 struct Resolutions {
     list: Vec<Resolution>,
+    /// Per entry of `list`: its rate's and its distributor rate's `Rate::fraction` (a decimal
+    /// division), computed once here instead of at every settlement of its lines.
+    fractions: Vec<(Decimal, Option<Decimal>)>,
     /// Fx hashing (rustc-hash): fast for these small keys; the table is never iterated, so its
     /// order does not matter.
     ids: std::collections::HashMap<ResolutionKey, u32, rustc_hash::FxBuildHasher>,
@@ -122,9 +126,10 @@ impl Resolutions {
             r.since,
             r.rules,
         );
-        let list = &mut self.list;
+        let (list, fractions) = (&mut self.list, &mut self.fractions);
         *self.ids.entry(key).or_insert_with(|| {
             list.push(r);
+            fractions.push((r.rate.fraction(), r.distributor.map(|(_, d)| d.fraction())));
             (list.len() - 1) as u32
         })
     }
@@ -281,6 +286,15 @@ impl OrderBook {
     #[inline]
     pub fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
         self.resolutions.list.get(line.resolution as usize).copied()
+    }
+    /// A line's rate and distributor rate as fractions ([`crate::money::Rate::fraction`]),
+    /// beside [`OrderBook::resolution`].
+    #[inline]
+    pub fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
+        self.resolutions
+            .fractions
+            .get(line.resolution as usize)
+            .copied()
     }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> u32 {

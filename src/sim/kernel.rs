@@ -186,7 +186,7 @@ const PREFETCH_NEAR: u32 = 4;
 
 /// Asks the CPU to start loading the cache lines of `r` (a hint: no effect on results).
 #[inline(always)]
-fn prefetch<T>(r: &T) {
+pub(super) fn prefetch<T>(r: &T) {
     let start = (r as *const T).cast::<i8>();
     let mut off = 0;
     while off < size_of::<T>().max(1) {
@@ -231,6 +231,7 @@ impl World<'_> {
                 if let Some(s) = self.pf.showcase_ref(c) {
                     prefetch(s);
                 }
+                self.prefetch_creator(c);
             }
             _ => {}
         }

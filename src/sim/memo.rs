@@ -75,6 +75,11 @@ impl EarningsMemo {
 
     /// Product index `p`'s price as `f64`.
     #[inline]
+    /// Where creator `c`'s reach is kept (for prefetching).
+    pub(super) fn reach_ref(&self, c: usize) -> Option<&f64> {
+        self.reach.get(c)
+    }
+
     pub(super) fn price(&self, p: usize, product: &Product) -> f64 {
         match self.price.get(p) {
             Some(&x) => x,
