@@ -361,6 +361,21 @@ impl Platform {
         Ok(())
     }
 
+    /// A creator removes a product from its showcase (the behaviour model decides when:
+    /// `sim/showcase.rs`). Returns the entry removed, or None when the product was not there.
+    /// Only the showcase changes: an Open approval stays (OPEN-2, kept apart from the
+    /// showcase), so the Open rate still pays lines of content already posted; a removed
+    /// distributor link no longer pays (the link was the entry, DIST-4, DIST-5); Target and
+    /// Plus terms follow the invitation and the participation, not the showcase (ATTR-2,
+    /// ATTR-3). Adding the product again is the ordinary add (SHOP-1, OPEN-2, DIST-4).
+    pub fn remove_showcase_product(&mut self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
+        let list = &mut self.showcase[c.idx()];
+        let i = list.iter().position(|e| e.product == p)?;
+        let entry = list.remove(i);
+        self.tally.count(Metric::ShowcaseDrops);
+        Some(entry)
+    }
+
     /// A creator applies to promote an Open product (OPEN-2). Returns the listing; the seller's
     /// decision comes later through [`Platform::decide_application`].
     // rule: OPEN-2
