@@ -1,0 +1,372 @@
+//! The kernel of the simulator: builds the world, runs the event loop (interrupt checks, ledger
+//! flushes, prefetch hints, day snapshots) and dispatches each event to its handler.
+
+use rust_decimal::Decimal;
+
+use super::queue::{EventQueue, Phase};
+use super::rng::{self, AgentStream, Streams};
+use super::{Ev, Incentives, RunOptions, World, behaviour, population};
+use crate::metrics::Metric;
+use crate::model::CreatorId;
+use crate::rules::catalogue::RuleId;
+use crate::rules::ledger::Account;
+use crate::rules::{Platform, Refusal};
+use crate::scenario::{Action, Scenario};
+use crate::time::SimTime;
+
+impl<'s> World<'s> {
+    pub(super) fn new(sc: &'s Scenario, index: u32, opts: &RunOptions) -> World<'s> {
+        let mut rng = Streams::new(sc.seed, u64::from(index));
+        let built = population::build(sc, &mut rng.population);
+        let pf = Platform::new(
+            sc.opts,
+            sc.calendar,
+            &built.agents,
+            built.books,
+            opts.record_ledger || opts.ledger_sink.is_some(),
+        );
+        let weights: Vec<f64> = built
+            .agents
+            .products
+            .iter()
+            .map(|p| if p.eligible { p.popularity } else { 0.0 })
+            .collect();
+        let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
+        let n_creators = built.agents.creators.len();
+        let mut w = World {
+            sc,
+            agents: built.agents,
+            pf,
+            q: EventQueue::with_capacity(n_creators + sc.script.len() + 1024),
+            rng,
+            approvals: built.approvals,
+            plus_ranks: vec![Vec::new(); sc.plus.len()],
+            sample_ship: built.sample_shipping,
+            content: Vec::new(),
+            content_free: Vec::new(),
+            product_pick,
+            end: SimTime::start_of_day(sc.days),
+            script_keys: vec![None; sc.orders.len()],
+            script_refused: vec![None; sc.orders.len()],
+            refusals: Vec::new(),
+            track: opts.track.clone(),
+            events: 0,
+            last_time: SimTime::ZERO,
+            links: Vec::new(),
+            interrupt: None,
+            stopped: false,
+            sink: None,
+            sink_error: None,
+            inc: Incentives::default(),
+            episodes: vec![[0; 3]; n_creators],
+            policy_marks: Vec::new(),
+            policies: Vec::new(),
+        };
+        w.init_seller_policies();
+        if sc.behaviour.incentives.enabled {
+            w.init_incentives();
+        }
+        for (i, s) in sc.script.iter().enumerate() {
+            let phase = match s.action {
+                Action::OpenRate { .. }
+                | Action::ShopRate { .. }
+                | Action::SendInvitation(_)
+                | Action::OpenCampaign(_)
+                | Action::EditCampaign { .. }
+                | Action::Terminate { .. }
+                | Action::PlusConfirm(_)
+                | Action::PlusPay(_)
+                | Action::PlusStart(_)
+                | Action::PlusEnd(_)
+                | Action::PlusEdit(_)
+                | Action::PlusCancel(_) => Phase::Control,
+                Action::Order(_) => Phase::Order,
+                Action::Return { .. } => Phase::AfterSales,
+                _ => Phase::Agent,
+            };
+            w.q.push(s.at, phase, Ev::Script(i as u32));
+        }
+        for c in 0..n_creators {
+            // The first wake is episode 0 of the creator's wake stream's, drawn alone.
+            w.enter(AgentStream::Wake, CreatorId(c as u32));
+            let m = if w.inc.on {
+                let k = w.intensity(CreatorId(c as u32), SimTime::ZERO);
+                behaviour::next_action_scaled(&sc.behaviour.creators, k, &mut w.rng.agent)
+            } else {
+                behaviour::next_action(&sc.behaviour.creators, &mut w.rng.agent)
+            };
+            if let Some(m) = m {
+                w.q.push(SimTime(m), Phase::Agent, Ev::Wake(CreatorId(c as u32)));
+            }
+        }
+        w
+    }
+
+    /// The loop: pop, dispatch; snapshot tallies at each day boundary. Stops after the last
+    /// event at or before `stop`, if given.
+    pub(super) fn run(&mut self, stop: Option<SimTime>, daily: &mut Vec<Vec<Decimal>>) {
+        let w = self;
+        let sc = w.sc;
+        let mut last = vec![Decimal::ZERO; Metric::COUNT];
+        let mut day = 0u32;
+        while let Some(t) = w.q.peek_time() {
+            if (!sc.drain && t >= w.end) || stop.is_some_and(|s| t > s) {
+                break;
+            }
+            let Some((t, ev)) = w.q.pop() else { break };
+            if w.events > 0 && t == w.last_time {
+                // rule: TIME-1 — same-minute events pop in (phase, sequence) order
+                w.pf.fired.insert(RuleId::Time1);
+            }
+            w.last_time = t;
+            while t.day() > day {
+                snapshot(&w.pf, &mut last, daily);
+                day += 1;
+            }
+            w.events += 1;
+            if w.events & 0xFFFF == 0 {
+                if w.sink.is_some() {
+                    w.flush_ledger();
+                    if w.sink_error.is_some() {
+                        w.stopped = true;
+                        break;
+                    }
+                }
+                if let Some(f) = &w.interrupt
+                    && f.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    w.stopped = true;
+                    break;
+                }
+            }
+            if let Some(next) = w.q.ahead(PREFETCH_FAR) {
+                w.prefetch_far(next);
+            }
+            if let Some(next) = w.q.ahead(PREFETCH_NEAR) {
+                w.prefetch_near(next);
+            }
+            w.dispatch(t, ev);
+            if !w.pf.plus_done.is_empty() {
+                w.pay_due_rewards(t);
+            }
+        }
+        while daily.len() < sc.days.max(day + 1) as usize {
+            snapshot(&w.pf, &mut last, daily);
+        }
+    }
+
+    /// Hands the entries recorded so far to the sink (if any) and forgets them; at the end of the
+    /// run, also finishes the sink. An error stops the run (reported by `run_replication`).
+    pub(super) fn flush_ledger(&mut self) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if self.sink_error.is_some() {
+            return;
+        }
+        let written = sink.write(&self.agents, self.pf.ledger.entries());
+        self.pf.ledger.clear_entries();
+        if let Err(e) = written {
+            self.sink_error = Some(e);
+        }
+    }
+}
+
+/// How many events ahead the loop prefetches the state an event touches first (the content
+/// item, the order line, the showcase), and then, once that has arrived, what it points to (the
+/// product, the creator's showcase and approvals, the creator's ledger account).
+const PREFETCH_FAR: u32 = 10;
+const PREFETCH_NEAR: u32 = 4;
+
+/// Asks the CPU to start loading the cache lines of `r` (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(r: &T) {
+    let start = (r as *const T).cast::<i8>();
+    let mut off = 0;
+    while off < size_of::<T>().max(1) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch is a hint that never faults and changes no memory; the addresses
+        // are within `*r` anyway.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off));
+        }
+        off += 64;
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = start;
+}
+
+/// Event processing is bound by memory latency: each event first touches state of one agent or
+/// order line among millions. The queue knows the next events of the current minute, so the loop
+/// prefetches their state while it processes this one. Hints only: nothing here changes what an
+/// event does.
+impl World<'_> {
+    #[inline]
+    fn prefetch_far(&self, ev: Ev) {
+        match ev {
+            Ev::Demand(ci) => {
+                if let Some(c) = self.content.get(ci as usize) {
+                    prefetch(c);
+                }
+            }
+            Ev::Ship { key: k, .. } => {
+                if let Some((h, _)) = self.pf.orders.slot_refs(k) {
+                    prefetch(h);
+                }
+            }
+            Ev::Deliver(k) | Ev::Settle(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => {
+                if let Some((h, l)) = self.pf.orders.slot_refs(k) {
+                    prefetch(h);
+                    prefetch(l);
+                }
+            }
+            Ev::Wake(c) => {
+                if let Some(s) = self.pf.showcase.get(c.idx()) {
+                    prefetch(s);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[inline]
+    fn prefetch_near(&self, ev: Ev) {
+        match ev {
+            Ev::Demand(ci) => {
+                if let Some(c) = self.content.get(ci as usize) {
+                    if let Some(p) = self.agents.products.get(c.product.idx()) {
+                        prefetch(p);
+                    }
+                    if let Some(s) = self.pf.showcase.get(c.creator.idx()) {
+                        prefetch(s);
+                    }
+                    if let Some(a) = self.pf.approvals_ref(c.creator) {
+                        prefetch(a);
+                    }
+                }
+            }
+            Ev::Settle(k) => {
+                if let Some((_, l)) = self.pf.orders.slot_refs(k)
+                    && let Some(b) = self.pf.ledger.balance_ref(Account::creator(l.creator))
+                {
+                    prefetch(b);
+                }
+            }
+            Ev::Wake(c) => {
+                if let Some(a) = self.pf.approvals_ref(c) {
+                    prefetch(a);
+                }
+                if let Some(cr) = self.agents.creators.get(c.idx()) {
+                    prefetch(cr);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) {
+    let now = &pf.tally.values();
+    daily.push(now.iter().zip(last.iter()).map(|(a, b)| *a - *b).collect());
+    last.copy_from_slice(now);
+}
+impl World<'_> {
+    /// Positions the agent stream at `c`'s next episode of stream `tag` (rng.rs): the draws that
+    /// follow belong to that creator and episode alone.
+    pub(super) fn enter(&mut self, tag: AgentStream, c: CreatorId) {
+        let k = match tag {
+            AgentStream::Wake => 0,
+            AgentStream::Decision => 1,
+            AgentStream::Post => 2,
+        };
+        let e = &mut self.episodes[c.idx()][k];
+        rng::seek(&mut self.rng.agent, tag, c.0, *e);
+        *e = e.wrapping_add(1);
+    }
+
+    pub(super) fn refuse(&mut self, r: Refusal) {
+        self.pf.tally.count(Metric::Refusals);
+        self.pf.fired.insert(r.rule);
+        self.refusals.push((r.rule, r.message.into_owned()));
+    }
+
+    pub(super) fn dispatch(&mut self, t: SimTime, ev: Ev) {
+        match ev {
+            Ev::Script(i) => self.script(t, i),
+            Ev::SellerPolicy(i) => self.seller_policy(t, i),
+            Ev::Wake(c) => self.wake(t, c),
+            Ev::Decide {
+                creator,
+                listing,
+                approve,
+            } => self.pf.decide_application(creator, listing, approve, t),
+            Ev::Post {
+                creator,
+                product,
+                kind,
+                authorised,
+            } => self.post(t, creator, product, kind, authorised, None),
+            Ev::Demand(ci) => self.demand(t, ci),
+            Ev::Ship { key, deliver } => {
+                if self.pf.ship(key, t).is_ok() {
+                    let at = if deliver == SimTime::NEVER {
+                        t.plus_minutes(behaviour::delay(
+                            &self.sc.behaviour.orders.delivery_delay,
+                            &mut self.rng.logistics,
+                        ))
+                    } else {
+                        deliver
+                    };
+                    self.q.push(at, Phase::Logistics, Ev::Deliver(key));
+                }
+            }
+            Ev::Deliver(k) => self.deliver(t, k),
+            Ev::Settle(k) => {
+                let _ = self.pf.settle(k, t);
+            }
+            Ev::Cancel(k) => {
+                let _ = self.pf.cancel(k, t);
+            }
+            Ev::Return { key, percent } => {
+                let line = self.pf.orders.get(key);
+                let left = line.paid - line.refunded;
+                let amount = if percent >= 100 {
+                    left
+                } else {
+                    self.pf
+                        .opts
+                        .rounding
+                        .share(line.paid, u32::from(percent), 100)
+                        .min(left)
+                };
+                if !amount.is_zero() {
+                    let _ = self.pf.refund(key, amount, t);
+                }
+            }
+            Ev::SampleArrive(s) => self.sample_arrive(t, s),
+            Ev::SampleDeadline(s) => self.sample_deadline(s),
+            Ev::LockWarning { listing, changed } => {
+                self.pf.lock_warning(listing, changed);
+            }
+            Ev::TargetRespond { slot, accept } => self.target_respond(t, slot, accept, false),
+            Ev::TargetExpire(slot) => self.pf.expire_target(slot, t),
+            Ev::VideoSubmit(slot) => self.video_submit(t, slot, false),
+            Ev::VideoReview { slot, approve } => self.video_review(t, slot, approve, false),
+            Ev::VideoDeadline { slot, deadline } => self.pf.video_deadline(slot, deadline, t),
+            Ev::CampaignRegister { campaign, product } => {
+                self.campaign_register(t, campaign, product)
+            }
+            Ev::RegReview { reg, approve } => self.reg_review(reg, approve),
+            Ev::CampaignNotice(c) => {
+                self.pf.campaign_notice(c, false, t);
+            }
+            Ev::CampaignExpire(c) => {
+                self.pf.campaign_notice(c, true, t);
+            }
+            Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
+            Ev::PlusJoin { campaign, creator } => self.plus_join(t, campaign, creator, false),
+            Ev::PlusRefund(c) => self.pf.plus_refund_fee(c, t),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Open plan orchestration: rate changes (scripted or a seller policy's) with the H-4 lock warning,
+//! applications decided by the seller's approval model, free-sample requests.
+
+use crate::model::{CreatorId, ProductId};
+use crate::sim::queue::Phase;
+use crate::sim::{Ev, World, behaviour};
+use crate::time::SimTime;
+
+impl World<'_> {
+    /// Changes a listing's Open rate (OPEN-4) — a scripted change or a seller policy's — and
+    /// schedules the H-4 lock warning when the rules engine asks for one.
+    pub(in crate::sim) fn change_listing_rate(
+        &mut self,
+        l: u32,
+        rate: crate::money::Rate,
+        shop_ads: bool,
+        t: SimTime,
+    ) {
+        let warn = match self.pf.change_open_rate(l, rate, shop_ads, t) {
+            Ok(w) => w,
+            Err(r) => {
+                // rule: PLUS-9 — option rules.open_raise_during_plus = "refuse"
+                self.refuse(r);
+                None
+            }
+        };
+        if let Some(warn) = warn {
+            self.q.push(
+                warn,
+                Phase::Control,
+                Ev::LockWarning {
+                    listing: l,
+                    changed: t,
+                },
+            );
+        }
+    }
+
+    pub(in crate::sim) fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, scripted: bool) {
+        match self.pf.apply_open(&self.agents, c, p) {
+            Ok(listing) => {
+                let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+                let (approve, delay) = behaviour::decide_application(
+                    &self.approvals[plan],
+                    &self.agents.creators[c.idx()],
+                    &mut self.rng.sellers,
+                );
+                if delay == 0 {
+                    self.pf.decide_application(c, listing, approve, t);
+                } else {
+                    self.q.push(
+                        t.plus_minutes(delay),
+                        Phase::Agent,
+                        Ev::Decide {
+                            creator: c,
+                            listing,
+                            approve,
+                        },
+                    );
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    pub(in crate::sim) fn request_sample(
+        &mut self,
+        t: SimTime,
+        c: CreatorId,
+        p: ProductId,
+        scripted: bool,
+    ) {
+        match self.pf.request_sample(&self.agents, c, p) {
+            Ok(s) => {
+                let listing = self.pf.books.open_by_product[p.idx()].unwrap_or(0);
+                let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+                let d = self.sample_ship[plan]
+                    .as_ref()
+                    .map_or(0, |d| behaviour::delay(d, &mut self.rng.logistics));
+                self.q
+                    .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Collaboration Plus orchestration: the platform policy's selection at the start (PLUS-7), joins
+//! and sample requests, Task rewards paid as they fall due and Challenge ranks at the end, each
+//! after the risk-control draw (PLUS-18).
+
+use crate::model::CreatorId;
+use crate::scenario::dist::unit;
+use crate::sim::queue::Phase;
+use crate::sim::rng::AgentStream;
+use crate::sim::{Ev, World, behaviour, policy};
+use crate::time::SimTime;
+
+impl World<'_> {
+    pub(in crate::sim) fn ship_plus_sample(&mut self, t: SimTime, s: u32) {
+        let ob = &self.sc.behaviour.orders;
+        let d = behaviour::delay(&ob.ship_delay, &mut self.rng.logistics)
+            + behaviour::delay(&ob.delivery_delay, &mut self.rng.logistics);
+        self.q
+            .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
+    }
+
+    /// The period starts: the platform policy selects creators (PLUS-7); with the behaviour
+    /// model, selected creators join with some probability after a delay.
+    pub(in crate::sim) fn plus_start(&mut self, t: SimTime, c: u32) {
+        let camp = self.pf.books.plus.campaigns[c as usize].clone();
+        let group = &self.pf.books.plus.groups[camp.group as usize];
+        let members: Vec<CreatorId> = (0..self.agents.creators.len() as u32)
+            .map(CreatorId)
+            .filter(|id| group.matches(&self.agents.creators[id.idx()]))
+            .collect();
+        let d = policy::policy_for(&camp.policy).decide(
+            &camp,
+            &members,
+            &self.agents,
+            self.sc.region.minor_unit,
+        );
+        let selected = d.creators.clone();
+        if !self
+            .pf
+            .plus_start(c, d.creators.clone(), d.reward, d.rank_rewards.clone())
+            || camp.scripted
+        {
+            return;
+        }
+        let pb = &self.sc.behaviour.plus;
+        let n_selected = selected.len();
+        for creator in selected {
+            let p_join = if self.inc.on {
+                // Expected earnings per post of joining, reward or prizes included.
+                let (e, _) =
+                    self.plus_join_earnings(creator, c, t, d.reward, &d.rank_rewards, n_selected);
+                behaviour::choice_probability(
+                    pb.join_probability,
+                    self.sc.behaviour.incentives.earnings_weight,
+                    e,
+                    f64::from(self.inc.outside[creator.idx()]),
+                )
+            } else {
+                pb.join_probability
+            };
+            self.enter(AgentStream::Decision, creator);
+            let r = &mut self.rng.agent;
+            if unit(r) < p_join {
+                let at = t.plus_minutes(behaviour::delay(&pb.join_delay, r));
+                if at < camp.end {
+                    self.q.push(
+                        at,
+                        Phase::Agent,
+                        Ev::PlusJoin {
+                            campaign: c,
+                            creator,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    pub(in crate::sim) fn plus_join(
+        &mut self,
+        t: SimTime,
+        c: u32,
+        creator: CreatorId,
+        scripted: bool,
+    ) {
+        match self.pf.plus_join(c, creator, t) {
+            Ok(part) => {
+                if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
+                    self.commit_to_plus(t, c, creator);
+                }
+                self.enter(AgentStream::Decision, creator);
+                let camp = &self.pf.books.plus.campaigns[c as usize];
+                if !scripted
+                    && !camp.scripted
+                    && camp.samples > 0
+                    && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
+                    && let Ok(s) = self.pf.plus_request_sample(part, t)
+                {
+                    self.ship_plus_sample(t, s);
+                }
+            }
+            Err(r) if scripted => self.refuse(r),
+            Err(_) => {}
+        }
+    }
+
+    /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
+    pub(in crate::sim) fn pay_due_rewards(&mut self, t: SimTime) {
+        while let Some(part) = self.pf.plus_done.pop() {
+            let c = self.pf.books.plus.participants[part as usize].campaign;
+            let reward = self.pf.books.plus.state[c as usize].reward;
+            let cancel =
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
+            self.pf.plus_pay_reward(part, reward, cancel, t);
+        }
+    }
+
+    /// The period ends: Challenge ranks are final and paid (PLUS-5), the service fee is settled
+    /// (PLUS-16), statuses are fixed (PLUS-17).
+    pub(in crate::sim) fn plus_end(&mut self, t: SimTime, c: u32) {
+        let winners = self.pf.plus_ranking(c);
+        for &(part, amount) in &winners {
+            let cancel =
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
+            self.pf.plus_pay_reward(part, amount, cancel, t);
+        }
+        let w: Vec<u32> = winners.iter().map(|x| x.0).collect();
+        if let Some(r) = self.plus_ranks.get_mut(c as usize) {
+            r.clone_from(&w);
+        }
+        if let Some(at) = self.pf.plus_end(c, &w, t) {
+            self.q.push(at, Phase::Settlement, Ev::PlusRefund(c));
+        }
+    }
+}

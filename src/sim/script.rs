@@ -1,0 +1,272 @@
+//! Script interpretation: carries out the scenario's scripted events (`[[script]]`, scripted
+//! orders and returns) through the `Platform` and the plan orchestration, recording refusals.
+
+use super::queue::Phase;
+use super::{Ev, World};
+use crate::model::{CreatorId, ProductId};
+use crate::rules::catalogue::RuleId;
+use crate::rules::distributor::LowerLinkChoice;
+use crate::rules::{Names2, OrderRequest, Refusal};
+use crate::scenario::{Action, ReturnAmount};
+use crate::time::SimTime;
+
+impl World<'_> {
+    pub(super) fn script(&mut self, t: SimTime, i: u32) {
+        let sc = self.sc;
+        match &sc.script[i as usize].action {
+            Action::OpenRate {
+                plan,
+                product,
+                rate,
+                shop_ads,
+            } => {
+                let listings: Vec<u32> = (0..self.pf.books.open_listings.len() as u32)
+                    .filter(|&l| {
+                        let x = &self.pf.books.open_listings[l as usize];
+                        x.plan == *plan && product.is_none_or(|p| p == x.product)
+                    })
+                    .collect();
+                for l in listings {
+                    self.change_listing_rate(l, *rate, *shop_ads, t);
+                }
+            }
+            Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
+            Action::Apply { creator, product } => self.apply(t, *creator, *product, true),
+            Action::ShowcaseAdd { creator, product } => {
+                if let Err(r) = self
+                    .pf
+                    .add_shop_product(&self.agents, *creator, *product, t)
+                {
+                    self.refuse(r);
+                }
+            }
+            Action::SampleRequest { creator, product } => {
+                self.request_sample(t, *creator, *product, true)
+            }
+            Action::Post {
+                creator,
+                product,
+                kind,
+                authorised,
+            } => self.post(t, *creator, *product, *kind, *authorised, None),
+            Action::Order(oi) => self.script_order(t, *oi),
+            Action::SendInvitation(inv) => self.send_invitation(t, *inv),
+            Action::TargetResponse {
+                invitation,
+                creator,
+                accept,
+            } => {
+                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                    self.target_respond(t, s, *accept, true);
+                }
+            }
+            Action::VideoSubmission {
+                invitation,
+                creator,
+            } => {
+                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                    self.video_submit(t, s, true);
+                }
+            }
+            Action::VideoReview {
+                invitation,
+                creator,
+                approve,
+            } => {
+                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                    self.video_review(t, s, *approve, true);
+                }
+            }
+            Action::OpenCampaign(c) => self.open_campaign(t, *c),
+            Action::PlusConfirm(c) => {
+                if let Err(r) = self.pf.plus_confirm(*c, t) {
+                    self.refuse(r); // PLUS-9 at confirmation (issue 14)
+                }
+                self.q.push(
+                    t.plus_minutes(crate::rules::plus::PAY_WINDOW),
+                    Phase::Control,
+                    Ev::PlusPayDeadline(*c),
+                );
+            }
+            Action::PlusPay(c) => {
+                if let Err(r) = self.pf.plus_pay(*c, t) {
+                    self.refuse(r);
+                }
+            }
+            Action::PlusStart(c) => self.plus_start(t, *c),
+            Action::PlusEnd(c) => self.plus_end(t, *c),
+            Action::PlusJoin { campaign, creator } => self.plus_join(t, *campaign, *creator, true),
+            Action::PlusSampleRequest { campaign, creator } => {
+                let res = match self.pf.books.plus.participant_of(*campaign, *creator) {
+                    Some(part) => self.pf.plus_request_sample(part, t),
+                    None => Err(Refusal::new(
+                        RuleId::Plus14,
+                        "the creator has not joined the collaboration",
+                    )),
+                };
+                match res {
+                    Ok(s) => self.ship_plus_sample(t, s),
+                    Err(r) => self.refuse(r),
+                }
+            }
+            Action::PlusEdit(c) => {
+                if let Err(r) = self.pf.plus_edit(*c) {
+                    self.refuse(r);
+                }
+            }
+            Action::PlusCancel(c) => {
+                if let Err(r) = self.pf.plus_cancel(*c, t) {
+                    self.refuse(r);
+                }
+            }
+            Action::Register {
+                campaign,
+                product,
+                creator_rate,
+                distributor_rate,
+                shop_ads_rate,
+            } => self.register(
+                t,
+                *campaign,
+                *product,
+                *creator_rate,
+                *distributor_rate,
+                *shop_ads_rate,
+                true,
+            ),
+            Action::RegisterTotal {
+                campaign,
+                product,
+                total,
+            } => {
+                if let Err(r) = self
+                    .pf
+                    .register_total(&self.agents, *campaign, *product, *total, t)
+                {
+                    self.refuse(r);
+                }
+            }
+            Action::ReviewRegistration {
+                campaign,
+                product,
+                approve,
+                reason,
+                creator_part,
+            } => match self.pf.registration_of(*campaign, *product) {
+                Some(reg) => self.review_registration(reg, *approve, reason, *creator_part, true),
+                None => self.refuse(Refusal::new(
+                    RuleId::Dist3,
+                    "the product was never registered in the campaign",
+                )),
+            },
+            Action::AddLink {
+                campaign,
+                creator,
+                product,
+                choice,
+            } => self.script_add_link(t, *campaign, *creator, *product, *choice),
+            Action::Terminate { campaign, seller } => {
+                if let Err(r) = self.pf.terminate_campaign(*campaign, *seller, t) {
+                    self.refuse(r);
+                }
+            }
+            Action::EditCampaign {
+                campaign,
+                promotion_start,
+            } => {
+                if let Err(r) = self.pf.edit_campaign(*campaign, *promotion_start, t) {
+                    self.refuse(r);
+                }
+            }
+            Action::Return { order, amount } => self.script_return(t, *order, amount),
+        }
+    }
+
+    /// A scripted order: placed under its name and tracked; shipped, delivered or cancelled at
+    /// its scripted times.
+    fn script_order(&mut self, t: SimTime, oi: u32) {
+        let o = &self.sc.orders[oi as usize];
+        let req = OrderRequest {
+            creator: o.creator,
+            product: o.product,
+            quantity: o.quantity,
+            traffic: o.traffic,
+            authorised: o.authorised,
+            target_video: o
+                .target_video
+                .and_then(|inv| self.pf.books.target.slot_of(inv, o.creator)),
+            seller_coupon: o.seller_coupon,
+            platform_coupon: o.platform_coupon,
+            shipping: o.shipping,
+        };
+        let names = Names2 {
+            creator: self.agents.names.creator(o.creator),
+            product: self.agents.names.product(o.product),
+        };
+        match self
+            .pf
+            .place_order(&self.agents, &req, t, Some((o.name.clone(), names)))
+        {
+            Ok(k) => {
+                self.script_keys[oi as usize] = Some(k);
+                if let Some(c) = o.cancelled {
+                    self.q.push(c, Phase::AfterSales, Ev::Cancel(k));
+                } else {
+                    let ship = o.shipped.unwrap_or(t);
+                    let deliver = o.delivered.unwrap_or(SimTime::NEVER);
+                    self.q
+                        .push(ship, Phase::Logistics, Ev::Ship { key: k, deliver });
+                }
+            }
+            Err(r) => {
+                self.script_refused[oi as usize] = Some(r.clone());
+                self.refuse(r);
+            }
+        }
+    }
+
+    /// A scripted return of a scripted order (all, an amount or a quantity of it).
+    fn script_return(&mut self, t: SimTime, order: u32, amount: &ReturnAmount) {
+        let Some(k) = self.script_keys[order as usize] else {
+            return;
+        };
+        let line = self.pf.orders.get(k);
+        let record = line.record;
+        let amt = match amount {
+            ReturnAmount::All => line.paid - line.refunded,
+            ReturnAmount::Amount(a) => *a,
+            ReturnAmount::Quantity(q) => self.pf.opts.rounding.share(line.paid, *q, line.quantity),
+        };
+        if let Err(r) = self.pf.refund(k, amt, t) {
+            if let Some(rec) = self.pf.orders.records.get_mut(record as usize) {
+                rec.refused = Some(r.to_string());
+            }
+            self.refuse(r);
+        }
+    }
+
+    /// A creator adds a campaign's link for a product to its showcase (DIST-4).
+    fn script_add_link(
+        &mut self,
+        t: SimTime,
+        campaign: u32,
+        creator: CreatorId,
+        product: ProductId,
+        choice: Option<LowerLinkChoice>,
+    ) {
+        let choice = choice.unwrap_or(self.sc.behaviour.distributors.lower_link_choice);
+        let res = match self.pf.registration_of(campaign, product) {
+            Some(reg) => self
+                .pf
+                .add_link(&self.agents, creator, reg, choice, t)
+                .map(|_| ()),
+            None => Err(Refusal::new(
+                RuleId::Dist3,
+                "the product has no link in this campaign",
+            )),
+        };
+        if let Err(r) = res {
+            self.refuse(r);
+        }
+    }
+}
