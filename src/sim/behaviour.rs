@@ -361,7 +361,9 @@ pub enum Response {
 /// popularity-weighted value of a search (price × rate) at the start. Posts then respond with
 ///   share × E[P·m·(ε·[m unclamped] + κ·(1 − P))] ÷ E[P·m],
 /// the expectation over creators' outside options (E*/O = r0·e^(−σz), z standard normal;
-/// P = P(active), m = intensive multiplier) at the start, where E* is the value of a search.
+/// P = P(active), m = intensive multiplier) at the start, where E* is the value of a search
+/// (less a video's effort: then the expectation runs over creators as well, and the lever moves
+/// ln E* by share × gross ÷ net). The showcase filling is left out (docs/behaviour.md §6).
 /// GMV responds as posts do when saturation is off (`saturation_exponent = 0`; product shares
 /// are unchanged by a uniform scaling); with saturation on there is no closed form (None).
 pub fn configured_elasticity(

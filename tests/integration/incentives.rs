@@ -323,6 +323,35 @@ fn measured_open_rate_elasticities_match_configured() {
 }
 
 #[test]
+fn without_the_showcase_filling_the_measured_posts_elasticity_is_the_configured_one() {
+    // The gap between measured and configured posts elasticities is the showcase filling
+    // (docs/behaviour.md §6): with `explore_probability = 0` a creator searches once and then
+    // only posts, so posts per action no longer rise with actions, and the interval of the
+    // measured elasticity covers the configured one.
+    let arm = |scale: f64| {
+        let m = open_market(scale);
+        parse(&replace(
+            &m,
+            "actions_per_day = 0.5\n",
+            "actions_per_day = 0.5\nexplore_probability = 0.0\n",
+        ))
+    };
+    let (lo, hi) = (0.9, 1.1);
+    let runs = run_arms(&[arm(lo), arm(hi)], 12, &[Metric::Posts]);
+    let el: Vec<f64> = runs[1]
+        .iter()
+        .zip(&runs[0])
+        .map(|(y, x)| (y[0] / x[0]).ln() / (hi / lo).ln())
+        .collect();
+    let (mean, half) = interval(&el);
+    let configured = configured_elasticity(&arm(1.0), Lever::OpenRate, Response::Posts).unwrap();
+    assert!(
+        (mean - configured).abs() <= half,
+        "measured {mean} ± {half}, configured {configured}"
+    );
+}
+
+#[test]
 fn uncertain_parameters_are_drawn_per_replication_and_shared_by_arms() {
     // A degenerate range is the fixed value: the run is the one with the parameter set.
     let base = open_market(1.0);
