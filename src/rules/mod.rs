@@ -165,7 +165,9 @@ pub struct Platform {
     /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
     approvals: Vec<ShortList<(u32, SimTime), 4>>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
-    open_samples: HashMap<u32, Vec<u32>>,
+    /// Inline up to four, so that a delivered sample does not allocate (a creator who keeps
+    /// searching keeps receiving samples: ARCHITECTURE invariant 11).
+    open_samples: HashMap<u32, ShortList<u32, 4>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
     pub fulfilment: Vec<(u16, u16)>,
     pub tally: Tally,
@@ -656,7 +658,7 @@ impl Platform {
             self.tally.count(Metric::SamplesUnfulfilled);
         }
         if let Some(list) = self.open_samples.get_mut(&c.0) {
-            list.retain(|&x| x != s);
+            list.retain(|x| *x != s);
             if list.is_empty() {
                 self.open_samples.remove(&c.0);
             }
