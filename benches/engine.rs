@@ -131,9 +131,9 @@ fn attribution_bench(c: &mut Criterion) {
     let at = SimTime(15 * 24 * 60);
     let st = sim::state_at(&sc, 0, at);
     let mut queries = Vec::new();
-    for (ci, list) in st.platform.showcase.iter().enumerate() {
-        for e in list {
-            let creator = affsim::model::CreatorId(ci as u32);
+    for ci in 0..st.agents.creators.len() {
+        let creator = affsim::model::CreatorId(ci as u32);
+        for e in st.platform.showcase(creator) {
             queries.push(Query {
                 creator,
                 product: e.product,
@@ -159,7 +159,7 @@ fn attribution_bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut n = 0u32;
                 for q in &queries {
-                    if attribution::resolve(&st.platform.books, q).is_some() {
+                    if attribution::resolve(st.platform.books(), q).is_some() {
                         n += 1;
                     }
                 }

@@ -417,7 +417,22 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
                     .iter()
                     .position(|c| *c == x.0)
                     .map_or_else(|| "none".into(), |i| (i + 1).to_string()),
-                (F::Reward | F::CreatorStatus | F::Rank, _) => "not joined".into(),
+                (F::Samples, None) => p.samples.len().to_string(),
+                (F::Achievement, _) => p.achievement.normalize().to_string(),
+                (F::Samples, Some(Some(x))) => {
+                    let names: Vec<&str> = p
+                        .samples
+                        .iter()
+                        .filter(|s| s.0 == x.0)
+                        .map(|s| s.1.as_str())
+                        .collect();
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(",")
+                    }
+                }
+                (F::Reward | F::CreatorStatus | F::Rank | F::Samples, _) => "not joined".into(),
             }
         }
     })

@@ -173,8 +173,15 @@ pub struct ExplainCmd {
     /// Scenario file (the built-in demo when none is given).
     pub scenario: Option<PathBuf>,
     /// A scripted order's id, or an order number (`#12`).
-    #[arg(long, conflicts_with_all = ["creator", "product", "at"])]
+    #[arg(long, conflicts_with_all = ["creator", "product", "at", "plus", "target"])]
     pub order: Option<String>,
+    /// A Collaboration Plus id: its selection, leaderboard or task progress, rewards and
+    /// service fee by achievement.
+    #[arg(long, conflicts_with_all = ["creator", "product", "at", "target"])]
+    pub plus: Option<String>,
+    /// A Target invitation id: its flat fees per creator (held, paid, refunded and why).
+    #[arg(long, conflicts_with_all = ["creator", "product", "at"])]
+    pub target: Option<String>,
     /// Creator name (or creator#N for a generated one).
     #[arg(long, requires_all = ["product", "at"])]
     pub creator: Option<String>,

@@ -5,6 +5,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+mod plans;
+pub use plans::{
+    PlusExplanation, PlusParticipantRow, TargetExplanation, TargetSlotRow, explain_plus,
+    explain_target, plus_text, target_text,
+};
+
 use crate::model::{Agents, Traffic};
 use crate::rules::attribution::{self, Candidate, Outcome, Query};
 use crate::rules::ledger::Entry;
@@ -241,6 +247,9 @@ pub fn explain_order(sc: &Scenario, rep: u32, sel: &OrderSel) -> Result<OrderExp
                 "authorised for ads at the seller's request (authorise_ads, TARGET-4)"
             }
             Authorisation::Creator => "authorised for ads by the creator (PLUS-10)",
+            Authorisation::PlusPrompt => {
+                "authorised for ads by the creator at a Collaboration Plus prompt (PLUS-22)"
+            }
             Authorisation::No if video_inv.is_some_and(|i| !sc.invitations[i].authorise_ads) => {
                 "not authorised for ads: the seller did not ask for it (authorise_ads = false) and the creator did not authorise it (TARGET-4, PLUS-10)"
             }
@@ -333,7 +342,7 @@ pub fn explain_rate(
         eligible: a.products[p.idx()].eligible,
     };
     let mut cands = Vec::new();
-    let res = attribution::resolve_with(&st.platform.books, &q, &mut |x| cands.push(x));
+    let res = attribution::resolve_with(st.platform.books(), &q, &mut |x| cands.push(x));
     Ok(RateExplanation {
         replication: rep,
         seed: sc.seed,
@@ -475,7 +484,9 @@ pub fn order_text(e: &OrderExplanation) -> String {
     if let Some(v) = &e.video {
         let _ = writeln!(out, "  {v}");
     } else if o.traffic == Traffic::Ad {
-        let how = if o.authorised.yes() {
+        let how = if o.authorised == Authorisation::PlusPrompt {
+            "authorised by the creator at its Collaboration Plus prompt: Shop Ads rates may apply (PLUS-22, PLUS-10)"
+        } else if o.authorised.yes() {
             "authorised by the creator: Shop Ads rates may apply (PLUS-10)"
         } else {
             "not authorised: standard rates only (PLUS-10)"

@@ -665,6 +665,8 @@ fn cmd_explain(args: ExplainCmd) -> CmdResult {
     let ExplainCmd {
         scenario: path,
         order,
+        plus,
+        target,
         creator,
         product,
         at,
@@ -678,7 +680,24 @@ fn cmd_explain(args: ExplainCmd) -> CmdResult {
     if let Some(s) = seed {
         sc.seed = s;
     }
-    let result = if let Some(o) = order {
+    let plan_json = |j: Result<String, serde_json::Error>| j.unwrap_or_default();
+    let result = if let Some(name) = plus {
+        explain::explain_plus(&sc, replication, &name).map(|e| {
+            if json {
+                plan_json(serde_json::to_string_pretty(&e))
+            } else {
+                explain::plus_text(&e)
+            }
+        })
+    } else if let Some(name) = target {
+        explain::explain_target(&sc, replication, &name).map(|e| {
+            if json {
+                plan_json(serde_json::to_string_pretty(&e))
+            } else {
+                explain::target_text(&e)
+            }
+        })
+    } else if let Some(o) = order {
         explain::explain_order(&sc, replication, &explain::OrderSel::parse(&o)).map(|e| {
             if json {
                 serde_json::to_string_pretty(&e).unwrap_or_default()
@@ -704,7 +723,7 @@ fn cmd_explain(args: ExplainCmd) -> CmdResult {
         })
     } else {
         return Err(fail(
-            "explain needs --order ID, or --creator C --product P --at TIME",
+            "explain needs --order ID, --plus ID, --target ID, or --creator C --product P --at TIME",
         ));
     };
     let text = result.map_err(fail)?;

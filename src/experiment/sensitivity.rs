@@ -224,9 +224,9 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
                 vals.push(f64::from(sp.open_samples));
             }
             for c in &mut s.plus {
-                if c.samples > 0 {
-                    c.samples = scale_count(c.samples, k);
-                    vals.push(f64::from(c.samples));
+                for n in c.samples.iter_mut().filter(|n| **n > 0) {
+                    *n = scale_count(*n, k);
+                    vals.push(f64::from(*n));
                 }
             }
         }

@@ -158,6 +158,9 @@ pub struct RuleSettings {
     pub ad_precedence: crate::rules::attribution::AdPrecedence,
     /// What an Open raise above a running Plus does (PLUS-9 option).
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
+    /// What the Plus service fee is charged by (PLUS-16 model).
+    #[serde(default)]
+    pub plus_fee_measure: crate::rules::plus::PlusFeeMeasure,
 }
 
 /// The `summary.json` document, typed; its fields serialize in this order.
@@ -304,6 +307,7 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             sample_extension_days: sc.opts.sample_extension_days,
             ad_precedence: sc.opts.ad_precedence,
             open_raise_during_plus: sc.opts.open_raise_during_plus,
+            plus_fee_measure: sc.opts.plus_fee_measure,
         },
         metrics,
         per_replication: per_rep,

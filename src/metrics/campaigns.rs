@@ -268,8 +268,8 @@ pub struct CampaignResults {
 
 /// Names the tally's figures at the end of a replication.
 pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults {
-    let t = &pf.campaigns;
-    let books = &pf.books;
+    let t = pf.campaign_tally();
+    let books = pf.books();
     let named_sellers = sc.named.sellers.len();
     let seller_name = |s: SellerId| {
         if s.idx() < named_sellers {
@@ -403,7 +403,7 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
         row.gmv += sums.gmv;
         row.orders += sums.orders;
         row.cost += sums.order_costs;
-        row.net += pf.ledger.balance(Account::Seller(s as u32)).0;
+        row.net += pf.ledger().balance(Account::Seller(s as u32)).0;
     }
     for (k, row) in sellers.iter_mut().enumerate() {
         row.cost += plan_costs[k];

@@ -349,10 +349,15 @@ pub fn resolve_with(
                     rules,
                 });
             }
+            // The Open rate is named only where the product has an Open plan.
             (None, None) => o.inactive(
                 PlanRef::Plus(c),
                 None,
-                "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)",
+                if listing.is_some() {
+                    "the collaboration sets no Plus rate: the Open rate applies (PLUS-12)"
+                } else {
+                    "the collaboration sets no Plus rate and the product is in no Open plan: the next candidate applies (PLUS-12)"
+                },
                 RuleSet::of(&[RuleId::Plus12]),
             ),
         }

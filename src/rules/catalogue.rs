@@ -128,6 +128,10 @@ rule_ids! {
     Plus19 => "PLUS-19",
     /// `PLUS-20`: tax document on the 7th of the month after payment.
     Plus20 => "PLUS-20",
+    /// `PLUS-21`: free samples set per selected product, for this collaboration only (**model**).
+    Plus21 => "PLUS-21",
+    /// `PLUS-22`: the Step 1 prompt for creators to authorise videos for ads (**model**).
+    Plus22 => "PLUS-22",
     /// `DIST-1`: distributor campaign audience, windows and requirements.
     Dist1 => "DIST-1",
     /// `DIST-2`: sellers register products with a two-part rate.
@@ -174,7 +178,7 @@ rule_ids! {
 
 impl RuleId {
     /// The number of rule IDs in the catalogue.
-    pub const COUNT: usize = 62;
+    pub const COUNT: usize = 64;
 
     /// The catalogue entry for this ID.
     pub fn info(self) -> &'static RuleInfo {
@@ -500,7 +504,7 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
         "Challenge leaderboard rewards paid after the end",
         "Eligible creators are ranked by GMV or orders per content type and rewards are allocated \
          by rank, paid after the collaboration ends. Ties are broken deterministically (default: \
-         earlier time of reaching the final value, then creator ID).",
+         earlier time of reaching the final value, then the creator listed first in the scenario).",
         "seed 000 (Collaboration Plus help page); model",
         true,
     ),
@@ -639,6 +643,26 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
          payment.",
         S_PLUS,
         false,
+    ),
+    rule(
+        RuleId::Plus21,
+        G_PLUS,
+        "Free samples per selected product, for this collaboration",
+        "Free samples are set with each selected product in Step 3 and apply only to this \
+         collaboration: a quantity per product; a participant requests the product it will \
+         promote, and a product with none set or none left is refused.",
+        "seed 000 (Collaboration Plus help page); model",
+        true,
+    ),
+    rule(
+        RuleId::Plus22,
+        G_PLUS,
+        "Prompt creators to authorise their videos for ads",
+        "A Step 1 toggle prompts joining creators to authorise their videos for ads; a participant \
+         who authorises has the ads on its collaboration videos authorised during the period \
+         (PLUS-10); the share who authorise when prompted is a behaviour setting.",
+        "seed 000 (Collaboration Plus help page); model",
+        true,
     ),
     // Distributor campaigns
     rule(
@@ -942,7 +966,7 @@ mod tests {
     fn count_matches_all_and_catalogue() {
         assert_eq!(RuleId::ALL.len(), RuleId::COUNT);
         assert_eq!(CATALOGUE.len(), RuleId::COUNT);
-        assert_eq!(RuleId::COUNT, 62);
+        assert_eq!(RuleId::COUNT, 64);
     }
 
     #[test]
@@ -955,7 +979,8 @@ mod tests {
         assert_eq!(RuleId::parse("H-10"), Some(RuleId::H10));
         assert_eq!(RuleId::parse("plus-11"), None);
         assert_eq!(RuleId::parse("PLUS-11 "), None);
-        assert_eq!(RuleId::parse("PLUS-21"), None);
+        assert_eq!(RuleId::parse("PLUS-21"), Some(RuleId::Plus21));
+        assert_eq!(RuleId::parse("PLUS-23"), None);
         assert_eq!(RuleId::parse("H-0"), None);
         assert_eq!(RuleId::parse(""), None);
     }
@@ -1027,7 +1052,7 @@ mod tests {
             models,
             [
                 "MONEY-1", "SETTLE-3", "OPEN-2", "TARGET-2", "TARGET-4", "TARGET-7", "PLUS-5",
-                "PLUS-7", "PLUS-18", "DIST-4", "ATTR-5"
+                "PLUS-7", "PLUS-18", "PLUS-21", "PLUS-22", "DIST-4", "ATTR-5"
             ]
         );
     }

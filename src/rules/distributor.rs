@@ -226,6 +226,16 @@ impl Platform {
         Ok(reg)
     }
 
+    /// Under the H-9 split, the creator's part when the distributor keeps the campaign's minimum
+    /// distributor rate and gives the creator the rest of the total; `None` for a registration
+    /// made with fixed rates.
+    pub fn creator_part_at_minimum(&self, reg: u32) -> Option<Rate> {
+        let r = &self.books.dist.registrations[reg as usize];
+        let c = &self.books.dist.campaigns[r.campaign as usize];
+        r.total
+            .map(|total| Rate(total.0 - c.min_distributor_rate.0))
+    }
+
     /// The distributor approves (a link is issued) or rejects a registration, with a reason
     /// (DIST-3, H-9).
     // rule: DIST-3

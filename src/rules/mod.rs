@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod orders;
 pub mod plans;
 pub mod plus;
+mod queries;
 pub mod target;
 
 use std::collections::HashMap;
@@ -25,7 +26,9 @@ use crate::money::{Money, Rate, Rounding};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
-use crate::rules::orders::{Authorisation, OrderBook, OrderLine, OrderRecord, Payout, Status};
+use crate::rules::orders::{
+    Authorisation, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
+};
 use crate::rules::plans::{Books, DecreaseLock, PlanRef};
 use crate::time::{Calendar, DAY, SimTime};
 
@@ -80,6 +83,8 @@ pub struct RuleOptions {
     pub ad_precedence: attribution::AdPrecedence,
     /// An Open raise over a running Plus (PLUS-9 model).
     pub open_raise_during_plus: OpenRaiseDuringPlus,
+    /// What the Plus service fee is charged by (PLUS-16 model).
+    pub plus_fee_measure: plus::PlusFeeMeasure,
 }
 
 /// A refusal by the rules: the rule and what was wrong.
@@ -150,17 +155,17 @@ pub struct Sample {
 /// The platform's books and the operations that change them.
 #[derive(Clone, Debug)]
 pub struct Platform {
-    pub opts: RuleOptions,
-    pub calendar: Calendar,
-    pub books: Books,
-    pub ledger: Ledger,
-    pub orders: OrderBook,
+    opts: RuleOptions,
+    calendar: Calendar,
+    books: Books,
+    ledger: Ledger,
+    orders: OrderBook,
     /// Per creator, the products in the showcase (inline up to the default `max_products`, so
     /// that looking one up costs one memory access, not two).
-    pub showcase: Vec<ShortList<ShowcaseEntry, 5>>,
+    showcase: Vec<ShortList<ShowcaseEntry, 5>>,
     /// Units left per product.
-    pub stock: Vec<u32>,
-    pub samples: Vec<Sample>,
+    stock: Vec<u32>,
+    samples: Vec<Sample>,
     /// Open approvals: per creator, (listing, when approved) (OPEN-2), apart from the showcase.
     /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
     approvals: Vec<ShortList<(u32, SimTime), 4>>,
@@ -169,15 +174,15 @@ pub struct Platform {
     /// searching keeps receiving samples: ARCHITECTURE invariant 11).
     open_samples: HashMap<u32, ShortList<u32, 4>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
-    pub fulfilment: Vec<(u16, u16)>,
-    pub tally: Tally,
+    fulfilment: Vec<(u16, u16)>,
+    tally: Tally,
     /// GMV, orders and order costs by plan and seller (per-campaign results).
-    pub campaigns: crate::metrics::campaigns::CampaignTally,
+    campaigns: crate::metrics::campaigns::CampaignTally,
     /// Rule IDs that fired in this run (coverage).
-    pub fired: RuleSet,
+    fired: RuleSet,
     /// Plus participants whose tasks just completed: their rewards are due (PLUS-3). The
     /// simulator drains this after each event and asks the risk policy (PLUS-18).
-    pub plus_done: Vec<u32>,
+    plus_done: Vec<u32>,
 }
 
 impl Platform {
@@ -677,6 +682,12 @@ impl Platform {
         let mut done = std::mem::take(&mut self.plus_done);
         self.plus_note_post(c, p, kind, t, &mut done);
         self.plus_done = done;
+        self.tally
+            .count(if kind == crate::model::ContentKind::Live {
+                Metric::Lives
+            } else {
+                Metric::Posts
+            });
         if let Some(list) = self.open_samples.get(&c.0) {
             for &s in list {
                 let smp = &mut self.samples[s as usize];
@@ -688,6 +699,12 @@ impl Platform {
     }
 
     // ---------------------------------------------------------------- orders
+
+    /// The value of a percentage coupon on `price`, rounded by the run's rounding rule (MONEY-1).
+    #[inline]
+    pub fn coupon_value(&self, price: Money, coupon: Rate) -> Money {
+        self.rounding().apply(price.0 * coupon.fraction())
+    }
 
     /// Places an order line: resolves the rate, takes the buyer's payment into escrow. A line from
     /// an approved Target video whose seller asked for ads authorisation counts as authorised
@@ -727,6 +744,15 @@ impl Platform {
             Authorisation::SellerRequest
         } else if req.authorised {
             Authorisation::Creator
+        } else if req.traffic == Traffic::Ad
+            && self
+                .books
+                .plus
+                .prompt_authorised(req.creator, req.product, t)
+                .is_some()
+        {
+            // rule: PLUS-22 — the creator authorised its videos at the collaboration's prompt
+            Authorisation::PlusPrompt
         } else {
             Authorisation::No
         };
@@ -749,6 +775,9 @@ impl Platform {
         if req.traffic == Traffic::Ad && authorisation == Authorisation::SellerRequest {
             // rule: TARGET-4 — the ad's video is authorised because the seller asked
             rules.insert(RuleId::Target4);
+        }
+        if authorisation == Authorisation::PlusPrompt {
+            rules.insert(RuleId::Plus22);
         }
         self.fired.extend(rules);
         let prov = Provenance {
@@ -984,6 +1013,40 @@ impl Platform {
     /// Refunds `amount` of a line's goods (a return). Within the after-sales window the
     /// commission falls pro rata at settlement (SETTLE-3, H-2); after settlement the
     /// [`LateRefund`] option decides.
+    /// A buyer returns part of line `k`: the amount is computed here with the run's rounding (a
+    /// quantity's or a percentage's share of what was paid; a percentage is capped at what is
+    /// left, and a percentage that comes to nothing refunds nothing), then refunded as by
+    /// [`Platform::refund`]. A refusal is also kept on the line's record, if it has one.
+    pub fn return_part(&mut self, k: u32, part: ReturnPart, t: SimTime) -> Result<(), Refusal> {
+        let line = self.orders.get(k);
+        let (record, left) = (line.record, line.paid - line.refunded);
+        let amount = match part {
+            ReturnPart::All => left,
+            ReturnPart::Amount(a) => a,
+            ReturnPart::Quantity(q) => self.rounding().share(line.paid, q, line.quantity),
+            ReturnPart::Percent(p) => {
+                let a = if p >= 100 {
+                    left
+                } else {
+                    self.rounding()
+                        .share(line.paid, u32::from(p), 100)
+                        .min(left)
+                };
+                if a.is_zero() {
+                    return Ok(());
+                }
+                a
+            }
+        };
+        let res = self.refund(k, amount, t);
+        if let Err(r) = &res
+            && let Some(rec) = self.orders.records.get_mut(record as usize)
+        {
+            rec.refused = Some(r.to_string());
+        }
+        res
+    }
+
     pub fn refund(&mut self, k: u32, amount: Money, t: SimTime) -> Result<(), Refusal> {
         let line = self.orders.get(k).clone();
         let left = line.paid - line.refunded;

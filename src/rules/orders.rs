@@ -71,6 +71,19 @@ pub struct OrderLine {
     pub record: u32,
 }
 
+/// How much of a line a buyer returns ([`crate::rules::Platform::return_part`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReturnPart {
+    /// Everything not yet refunded.
+    All,
+    /// An exact goods amount.
+    Amount(Money),
+    /// This many units: their share of what was paid.
+    Quantity(u32),
+    /// This percentage of what was paid, at most what is left.
+    Percent(u8),
+}
+
 /// `OrderLine::resolution` when no plan applied.
 pub const NO_RESOLUTION: u32 = u32::MAX;
 
@@ -136,6 +149,9 @@ pub enum Authorisation {
     Creator,
     /// A Target flat-fee video, approved, whose seller asked for it to be authorised (TARGET-4).
     SellerRequest,
+    /// A Collaboration Plus participant who authorised its videos at the collaboration's prompt
+    /// (PLUS-22), for the collaboration's products during its period.
+    PlusPrompt,
 }
 
 impl Authorisation {
@@ -151,6 +167,7 @@ impl Serialize for Authorisation {
             Authorisation::No => None,
             Authorisation::Creator => Some("creator"),
             Authorisation::SellerRequest => Some("seller-request"),
+            Authorisation::PlusPrompt => Some("plus-prompt"),
         };
         let mut m = s.serialize_map(Some(2))?;
         m.serialize_entry("authorised", &self.yes())?;

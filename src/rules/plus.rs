@@ -117,8 +117,12 @@ pub struct PlusCampaign {
     /// Plus-exclusive standard rate (PLUS-9), if any.
     pub rate: Option<Rate>,
     pub shop_ads_rate: Option<Rate>,
-    /// Free samples available (PLUS-14).
-    pub samples: u32,
+    /// Free samples set per selected product, parallel to `products` (PLUS-14, PLUS-21): they
+    /// apply only to this collaboration.
+    pub samples: Vec<u32>,
+    /// The Step 1 toggle: joining creators are prompted to authorise their videos for ads
+    /// (PLUS-22).
+    pub ads_prompt: bool,
     pub kind: PlusKind,
     pub policy: PolicySpec,
     /// At most this many creators (a policy parameter), if set.
@@ -180,11 +184,18 @@ pub struct Participant {
     pub finished: bool,
     pub reward: Money,
     pub reward_cancelled: bool,
+    /// Authorised its videos for ads when the collaboration prompted it on joining (PLUS-22).
+    pub ads_authorised: bool,
     /// The status fixed when the collaboration ended (PLUS-17).
     pub final_status: Option<CreatorStatus>,
 }
 
 impl Participant {
+    /// The participant's measured value of `objective` for `content` (PLUS-4, PLUS-5).
+    pub fn value_of(&self, objective: Objective, content: ContentFilter) -> Decimal {
+        self.value(objective, content)
+    }
+
     fn value(&self, objective: Objective, content: ContentFilter) -> Decimal {
         let pick = |a: [Decimal; 3]| match content {
             ContentFilter::Video => a[0],
@@ -197,6 +208,45 @@ impl Participant {
             Objective::Posts => pick(self.posts.map(Decimal::from)),
         }
     }
+}
+
+/// How the achievement that the service fee is charged by is measured (PLUS-16 model,
+/// `rules.plus_fee_measure`; the seed says only "if the objectives are not achieved or only
+/// achieved partially, you will only be charged partially").
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlusFeeMeasure {
+    /// Rewards earned (paid or cancelled by risk control) over the rewards full achievement would
+    /// earn: `reward` × creators selected (Task), the sum of the rank rewards (Challenge).
+    #[default]
+    Rewards,
+    /// Progress on the objectives: per selected creator, the mean over its tasks of
+    /// min(value ÷ target, 1), averaged over the creators selected (Task); per rewarded rank, the
+    /// ranked value's progress towards `min_value` (1 for any value above 0 when `min_value` is
+    /// 0), averaged over the ranks (Challenge).
+    Objectives,
+}
+
+/// The achievement behind a service fee (PLUS-16): `achieved` out of `full`, the share charged
+/// (`achieved ÷ full`, at most 1; 0 when `full` is 0).
+#[derive(Copy, Clone, Debug, PartialEq, Serialize)]
+pub struct Achievement {
+    pub measure: PlusFeeMeasure,
+    pub achieved: Decimal,
+    pub full: Decimal,
+    pub share: Decimal,
+}
+
+/// One row of a Challenge leaderboard (PLUS-5): a participant, its measured value and when that
+/// value last changed (the tie-break).
+#[derive(Copy, Clone, Debug, PartialEq, Serialize)]
+pub struct Standing {
+    pub participant: u32,
+    pub creator: CreatorId,
+    pub value: Decimal,
+    pub last_change: SimTime,
+    /// Ranked: the value is above 0 and at least `min_value`.
+    pub eligible: bool,
 }
 
 /// A collaboration's state.
@@ -215,7 +265,8 @@ pub struct PlusState {
     pub rewards_paid: Money,
     pub rewards_cancelled: Money,
     pub budget_returned: Money,
-    pub samples_left: u32,
+    /// Free samples left per product, parallel to the collaboration's `products` (PLUS-21).
+    pub samples_left: Vec<u32>,
     pub tax_document: Option<NaiveDate>,
     pub participants: Vec<u32>,
 }
@@ -245,7 +296,7 @@ impl PlusBook {
             rewards_paid: Money::ZERO,
             rewards_cancelled: Money::ZERO,
             budget_returned: Money::ZERO,
-            samples_left: c.samples,
+            samples_left: c.samples.clone(),
             tax_document: None,
             participants: Vec::new(),
         });
@@ -277,6 +328,135 @@ impl PlusBook {
         })
     }
 
+    /// The participant of an ongoing collaboration with product `p`, in its period at `t`, that
+    /// prompted for ads authorisation and whose creator authorised (PLUS-22): ads on `creator`'s
+    /// videos of `p` are then authorised.
+    pub fn prompt_authorised(&self, c: CreatorId, p: ProductId, t: SimTime) -> Option<u32> {
+        let parts = self.by_pair.get(c.0, p.0)?;
+        parts.iter().rev().copied().find(|&i| {
+            let part = &self.participants[i as usize];
+            let camp = &self.campaigns[part.campaign as usize];
+            part.ads_authorised
+                && camp.ads_prompt
+                && self.state[part.campaign as usize].status == PlusStatus::Ongoing
+                && part.joined <= t
+                && t >= camp.start
+                && t < camp.end
+        })
+    }
+
+    /// The Challenge leaderboard (PLUS-5): every participant by measured value, highest first;
+    /// ties by the earlier time the value last changed, then by creator id — the order in which
+    /// the scenario lists its named creators (then generated creators by number). Participants
+    /// who are not eligible (a value of 0 or below `min_value`) come last, in the same order.
+    /// Empty for a Task.
+    // rule: PLUS-5
+    pub fn leaderboard(&self, c: u32) -> Vec<Standing> {
+        let PlusKind::Challenge {
+            objective,
+            content,
+            min_value,
+            ..
+        } = &self.campaigns[c as usize].kind
+        else {
+            return Vec::new();
+        };
+        let mut rows: Vec<Standing> = self.state[c as usize]
+            .participants
+            .iter()
+            .map(|&i| {
+                let p = &self.participants[i as usize];
+                let value = p.value(*objective, *content);
+                Standing {
+                    participant: i,
+                    creator: p.creator,
+                    value,
+                    last_change: p.last_change,
+                    eligible: value >= *min_value && value > Decimal::ZERO,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.eligible
+                .cmp(&a.eligible)
+                .then(b.value.cmp(&a.value))
+                .then(a.last_change.cmp(&b.last_change))
+                .then(a.creator.0.cmp(&b.creator.0))
+        });
+        rows
+    }
+
+    /// How much of a collaboration's objective was achieved, by `measure` (PLUS-16).
+    // rule: PLUS-16
+    pub fn achievement(&self, c: u32, measure: PlusFeeMeasure) -> Achievement {
+        let camp = &self.campaigns[c as usize];
+        let st = &self.state[c as usize];
+        let (achieved, full) = match (measure, &camp.kind) {
+            (PlusFeeMeasure::Rewards, PlusKind::Task { .. }) => (
+                st.rewards_paid.0 + st.rewards_cancelled.0,
+                st.reward.0 * Decimal::from(st.selected.len() as u64),
+            ),
+            (PlusFeeMeasure::Rewards, PlusKind::Challenge { .. }) => (
+                st.rewards_paid.0 + st.rewards_cancelled.0,
+                st.rank_rewards.iter().map(|m| m.0).sum(),
+            ),
+            (PlusFeeMeasure::Objectives, PlusKind::Task { tasks, .. }) => {
+                // Selected creators who never joined made no progress.
+                let progress: Decimal = st
+                    .participants
+                    .iter()
+                    .map(|&i| {
+                        let p = &self.participants[i as usize];
+                        let sum: Decimal = tasks
+                            .iter()
+                            .map(|task| {
+                                progress(p.value(task.objective, task.content), task.target)
+                            })
+                            .sum();
+                        if tasks.is_empty() {
+                            Decimal::ZERO
+                        } else {
+                            sum / Decimal::from(tasks.len() as u64)
+                        }
+                    })
+                    .sum();
+                (progress, Decimal::from(st.selected.len() as u64))
+            }
+            (PlusFeeMeasure::Objectives, PlusKind::Challenge { min_value, .. }) => {
+                let ranks = st.rank_rewards.len();
+                let progress: Decimal = self
+                    .leaderboard(c)
+                    .iter()
+                    .take(ranks)
+                    .map(|row| {
+                        if min_value.is_zero() {
+                            if row.value > Decimal::ZERO {
+                                Decimal::ONE
+                            } else {
+                                Decimal::ZERO
+                            }
+                        } else {
+                            progress(row.value, *min_value)
+                        }
+                    })
+                    .sum();
+                (progress, Decimal::from(ranks as u64))
+            }
+        };
+        // With nothing to achieve (no creator selected, no reward) nothing was achieved.
+        let share = if full.is_zero() {
+            Decimal::ZERO
+        } else {
+            (achieved / full).min(Decimal::ONE)
+        };
+        Achievement {
+            measure,
+            achieved,
+            full,
+            share,
+        }
+    }
+
     /// Reward budgets and service fees the platform holds now.
     pub fn held(&self) -> (Money, Money) {
         self.state
@@ -300,6 +480,15 @@ impl PlusBook {
         } else {
             CreatorStatus::Unfinished
         }
+    }
+}
+
+/// Progress of `value` towards `target`: min(value ÷ target, 1); a target of 0 is reached.
+fn progress(value: Decimal, target: Decimal) -> Decimal {
+    if target <= Decimal::ZERO {
+        Decimal::ONE
+    } else {
+        (value / target).min(Decimal::ONE)
     }
 }
 
@@ -558,8 +747,16 @@ impl Platform {
         true
     }
 
-    /// A selected creator joins (PLUS-7: only creators the platform selected).
-    pub fn plus_join(&mut self, c: u32, creator: CreatorId, t: SimTime) -> Result<u32, Refusal> {
+    /// A selected creator joins (PLUS-7: only creators the platform selected). When the
+    /// collaboration prompts for ads authorisation (PLUS-22), `authorises_ads` is the creator's
+    /// answer (a behaviour draw or the script); otherwise it is ignored.
+    pub fn plus_join(
+        &mut self,
+        c: u32,
+        creator: CreatorId,
+        t: SimTime,
+        authorises_ads: bool,
+    ) -> Result<u32, Refusal> {
         let camp = &self.books.plus.campaigns[c as usize];
         let st = &self.books.plus.state[c as usize];
         if st.status != PlusStatus::Ongoing || t >= camp.end {
@@ -581,6 +778,11 @@ impl Platform {
             ));
         }
         let products = camp.products.clone();
+        // rule: PLUS-22 — the prompt is shown only where the seller turned it on in Step 1
+        let ads_authorised = camp.ads_prompt && authorises_ads;
+        if camp.ads_prompt {
+            self.fired.insert(RuleId::Plus22);
+        }
         let i = self.books.plus.participants.len() as u32;
         self.books.plus.participants.push(Participant {
             campaign: c,
@@ -595,6 +797,7 @@ impl Platform {
             finished: false,
             reward: Money::ZERO,
             reward_cancelled: false,
+            ads_authorised,
             final_status: None,
         });
         self.books.plus.state[c as usize].participants.push(i);
@@ -613,10 +816,18 @@ impl Platform {
         Ok(i)
     }
 
-    /// A participant requests a free sample: pre-approved, shipped without seller review
-    /// (PLUS-14). Returns the sample.
+    /// A participant requests a free sample of `product` (the product it will promote; `None`:
+    /// the first of the collaboration's products with samples left): pre-approved, shipped
+    /// without seller review (PLUS-14). Samples are set per product and apply only to this
+    /// collaboration (PLUS-21). Returns the sample.
     // rule: PLUS-14
-    pub fn plus_request_sample(&mut self, part: u32, t: SimTime) -> Result<u32, Refusal> {
+    // rule: PLUS-21
+    pub fn plus_request_sample(
+        &mut self,
+        part: u32,
+        product: Option<ProductId>,
+        t: SimTime,
+    ) -> Result<u32, Refusal> {
         let (c, creator) = {
             let p = &self.books.plus.participants[part as usize];
             (p.campaign, p.creator)
@@ -629,16 +840,51 @@ impl Platform {
                 "samples can be requested only while the collaboration is ongoing",
             ));
         }
-        let st = &mut self.books.plus.state[c as usize];
-        if st.samples_left == 0 {
-            return Err(Refusal::new(RuleId::Plus14, "no Plus samples left"));
-        }
-        st.samples_left -= 1;
-        let product = self.books.plus.campaigns[c as usize].products[0];
-        self.fired.insert(RuleId::Plus14);
+        let camp = &self.books.plus.campaigns[c as usize];
+        let st = &self.books.plus.state[c as usize];
+        let k = match product {
+            Some(p) => {
+                let Some(k) = camp.products.iter().position(|&x| x == p) else {
+                    return Err(Refusal::new(
+                        RuleId::Plus21,
+                        "the product is not in this collaboration: its free samples apply only to its own products",
+                    ));
+                };
+                if camp.samples[k] == 0 {
+                    return Err(Refusal::new(
+                        RuleId::Plus21,
+                        "the collaboration sets no free samples for this product",
+                    ));
+                }
+                if st.samples_left[k] == 0 {
+                    return Err(Refusal::new(
+                        RuleId::Plus21,
+                        "no Plus samples of this product left",
+                    ));
+                }
+                k
+            }
+            None => match st.samples_left.iter().position(|&n| n > 0) {
+                Some(k) => k,
+                None => return Err(Refusal::new(RuleId::Plus14, "no Plus samples left")),
+            },
+        };
+        let product = camp.products[k];
+        self.books.plus.state[c as usize].samples_left[k] -= 1;
+        self.fired
+            .extend(RuleSet::of(&[RuleId::Plus14, RuleId::Plus21]));
         let s = self.ship_sample(creator, product);
         self.samples[s as usize].plus = Some(part);
         Ok(s)
+    }
+
+    /// The free samples shipped for collaboration `c`, in request order: (creator, product)
+    /// (PLUS-21).
+    pub fn plus_samples(&self, c: u32) -> impl Iterator<Item = (CreatorId, ProductId)> + '_ {
+        self.samples.iter().filter_map(move |s| {
+            let part = &self.books.plus.participants[s.plus? as usize];
+            (part.campaign == c).then_some((part.creator, s.product))
+        })
     }
 
     /// Records a post for Plus progress (PLUS-4) and sample fulfilment (PLUS-14, PLUS-17).
@@ -797,36 +1043,24 @@ impl Platform {
         amount
     }
 
-    /// The final Challenge ranking (PLUS-5): eligible participants by the measured value,
-    /// descending; ties by earlier time of reaching the final value, then creator id. Returns
-    /// (participant, reward) for the rewarded ranks.
+    /// The final Challenge ranking (PLUS-5): the eligible rows of the leaderboard
+    /// ([`PlusBook::leaderboard`]) matched with the rank rewards. Returns (participant, reward)
+    /// for the rewarded ranks.
     // rule: PLUS-5
     pub fn plus_ranking(&mut self, c: u32) -> Vec<(u32, Money)> {
-        let PlusKind::Challenge {
-            objective,
-            content,
-            min_value,
-            ..
-        } = self.books.plus.campaigns[c as usize].kind.clone()
-        else {
+        if !matches!(
+            self.books.plus.campaigns[c as usize].kind,
+            PlusKind::Challenge { .. }
+        ) {
             return Vec::new();
-        };
-        let st = &self.books.plus.state[c as usize];
-        let mut ranked: Vec<(Decimal, SimTime, u32, u32)> = st
-            .participants
-            .iter()
-            .map(|&i| {
-                let p = &self.books.plus.participants[i as usize];
-                (p.value(objective, content), p.last_change, p.creator.0, i)
-            })
-            .filter(|(v, ..)| *v >= min_value && *v > Decimal::ZERO)
-            .collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        }
+        let board = self.books.plus.leaderboard(c);
         self.fired.insert(RuleId::Plus5);
-        ranked
+        board
             .iter()
-            .zip(st.rank_rewards.iter())
-            .map(|(r, m)| (r.3, *m))
+            .filter(|r| r.eligible)
+            .zip(self.books.plus.state[c as usize].rank_rewards.iter())
+            .map(|(r, m)| (r.participant, *m))
             .collect()
     }
 
@@ -842,18 +1076,13 @@ impl Platform {
         }
         let camp = self.books.plus.campaigns[c as usize].clone();
         let st = self.books.plus.state[c as usize].clone();
-        // Achievement: rewards earned (paid or cancelled) over what full achievement would pay.
-        let full = match &camp.kind {
-            PlusKind::Task { .. } => st.reward.0 * Decimal::from(st.selected.len() as u64),
-            PlusKind::Challenge { .. } => st.rank_rewards.iter().map(|m| m.0).sum(),
-        };
-        let earned = st.rewards_paid.0 + st.rewards_cancelled.0;
-        // With nothing to achieve (no creator selected, no rank reward) nothing was achieved.
-        let share = if full.is_zero() {
-            Decimal::ZERO
-        } else {
-            (earned / full).min(Decimal::ONE)
-        };
+        // Achievement by the rule set's measure (rules.plus_fee_measure); with nothing to achieve
+        // (no creator selected, a full reward of 0) nothing was achieved and nothing is charged.
+        let share = self
+            .books
+            .plus
+            .achievement(c, self.opts.plus_fee_measure)
+            .share;
         let charged = self.opts.rounding.apply(camp.service_fee.0 * share);
         let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus16]));
         let seller = Account::seller(camp.seller);

@@ -128,6 +128,9 @@ pub struct RulesSection {
     #[serde(default)]
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
     // ---- end wt-rules
+    /// What the Plus service fee is charged by (PLUS-16 model; wt-plus).
+    #[serde(default)]
+    pub plus_fee_measure: crate::rules::plus::PlusFeeMeasure,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -371,8 +374,11 @@ pub struct PlusRaw {
     pub service_fee: S<Money>,
     pub rate: Option<S<Rate>>,
     pub shop_ads_rate: Option<S<Rate>>,
+    /// Free samples per selected product (PLUS-21): one count for each, or a table by product.
+    pub samples: Option<S<PlusSamplesRaw>>,
+    /// The Step 1 toggle prompting joining creators to authorise their videos for ads (PLUS-22).
     #[serde(default)]
-    pub samples: u32,
+    pub ads_prompt: bool,
     pub policy: Option<PolicyRaw>,
     pub max_creators: Option<u32>,
     pub refund_days: Option<S<u32>>,
@@ -395,6 +401,50 @@ pub struct PlusBehaviourRaw {
     pub join_delay: Option<S<DistRaw>>,
     pub sample_request_probability: Option<S<f64>>,
     pub risk_cancel_probability: Option<S<f64>>,
+    pub prompted_authorise_probability: Option<S<f64>>,
+}
+
+/// A Plus collaboration's `samples` (PLUS-21): `samples = 5` sets 5 for each selected product,
+/// `samples = { serum = 5, lipstick = 2 }` a quantity per product (products not named get none).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlusSamplesRaw {
+    Each(u32),
+    PerProduct(Vec<(String, u32)>),
+}
+
+impl<'de> Deserialize<'de> for PlusSamplesRaw {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PlusSamplesRaw;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a count for each product (e.g. 5) or a table of counts by product (e.g. { serum = 5 })",
+                )
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<PlusSamplesRaw, E> {
+                u32::try_from(n)
+                    .map(PlusSamplesRaw::Each)
+                    .map_err(|_| E::custom(format!("a sample count must be 0 or more, not {n}")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<PlusSamplesRaw, E> {
+                u32::try_from(n)
+                    .map(PlusSamplesRaw::Each)
+                    .map_err(|_| E::custom(format!("sample count {n} is too large")))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<PlusSamplesRaw, A::Error> {
+                let mut out = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    out.push((k, m.next_value::<u32>()?));
+                }
+                Ok(PlusSamplesRaw::PerProduct(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -403,6 +453,10 @@ pub struct PlusActRaw {
     pub at: S<String>,
     pub campaign: S<String>,
     pub creator: Option<S<String>>,
+    /// Sample requests only: the product requested (PLUS-21).
+    pub product: Option<S<String>>,
+    /// Joins only, in a collaboration with `ads_prompt`: the creator's answer (PLUS-22).
+    pub authorises_ads: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -367,6 +367,9 @@ pub struct PlusBehaviour {
     pub sample_request_probability: f64,
     /// Probability that risk control cancels a reward (PLUS-18 model).
     pub risk_cancel_probability: f64,
+    /// Probability that a creator joining a collaboration with `ads_prompt` authorises its
+    /// videos for ads at the prompt (PLUS-22 model).
+    pub prompted_authorise_probability: f64,
 }
 
 /// `[behaviour.plus]` when a key is absent.
@@ -377,6 +380,7 @@ impl Default for PlusBehaviour {
             join_delay: Dist::uniform(0.0, 2.0),
             sample_request_probability: 0.5,
             risk_cancel_probability: 0.0,
+            prompted_authorise_probability: 0.6,
         }
     }
 }
@@ -719,10 +723,15 @@ pub enum Action {
     PlusJoin {
         campaign: u32,
         creator: CreatorId,
+        /// The answer to the collaboration's ads prompt (PLUS-22); `None`: drawn from
+        /// `behaviour.plus.prompted_authorise_probability`.
+        authorises_ads: Option<bool>,
     },
     PlusSampleRequest {
         campaign: u32,
         creator: CreatorId,
+        /// The product requested (PLUS-21); `None`: the first with samples left.
+        product: Option<ProductId>,
     },
     PlusEdit(u32),
     PlusCancel(u32),
@@ -847,6 +856,10 @@ pub enum PlusField {
     CreatorStatus,
     /// A participant's final Challenge rank among the rewarded ranks (PLUS-5).
     Rank,
+    /// Plus free samples shipped: a count, or with `creator` the products shipped to it (PLUS-21).
+    Samples,
+    /// The share of the objective achieved that the service fee is charged by (PLUS-16).
+    Achievement,
 }
 
 impl PlusField {
@@ -863,6 +876,8 @@ impl PlusField {
         "reward",
         "creator_status",
         "rank",
+        "samples",
+        "achievement",
     ];
     pub fn parse(s: &str) -> Option<PlusField> {
         use PlusField::*;
@@ -879,6 +894,8 @@ impl PlusField {
             "reward" => Reward,
             "creator_status" => CreatorStatus,
             "rank" => Rank,
+            "samples" => Samples,
+            "achievement" => Achievement,
             _ => return None,
         })
     }

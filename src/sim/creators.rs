@@ -7,7 +7,6 @@ use rand::Rng as _;
 use super::queue::Phase;
 use super::rng::AgentStream;
 use super::{Content, Ev, World, behaviour};
-use crate::metrics::Metric;
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -34,7 +33,7 @@ impl World<'_> {
         if let Some(m) = next {
             self.q.push(t.plus_minutes(m), Phase::Agent, Ev::Wake(c));
         }
-        let n = self.pf.showcase[c.idx()].len() as u32;
+        let n = self.pf.showcase(c).len() as u32;
         // With the incentive model a full showcase searches too, for a better product to
         // replace its worst (sim/showcase.rs); without, it only posts.
         let explore = n == 0
@@ -43,7 +42,7 @@ impl World<'_> {
         if explore && n < b.max_products {
             self.explore(t, c);
         } else if !(explore && self.replace_worst(t, c)) {
-            let e = self.pf.showcase[c.idx()][(self.rng.agent.next_u64() % u64::from(n)) as usize];
+            let e = self.pf.showcase(c)[(self.rng.agent.next_u64() % u64::from(n)) as usize];
             let cr = &self.agents.creators[c.idx()];
             let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
@@ -75,7 +74,7 @@ impl World<'_> {
             // The link's creator part × price × expected orders against the outside option.
             let u = unit(&mut self.rng.agent);
             let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
-            let r = &self.pf.books.dist.registrations[reg as usize];
+            let r = &self.pf.books().dist.registrations[reg as usize];
             let e = self.commission_per_post(c, r.product, r.creator_rate)
                 - self.effort(ContentKind::Video);
             let p = behaviour::choice_probability(
@@ -84,7 +83,7 @@ impl World<'_> {
                 e,
                 f64::from(self.inc.outside[c.idx()]),
             );
-            if u < p && self.pf.books.dist.valid(reg, t) {
+            if u < p && self.pf.books().dist.valid(reg, t) {
                 let _ = self
                     .pf
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
@@ -92,7 +91,7 @@ impl World<'_> {
             }
         } else if !self.links.is_empty() && unit(&mut self.rng.agent) < db.link_probability {
             let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
-            if self.pf.books.dist.valid(reg, t) {
+            if self.pf.books().dist.valid(reg, t) {
                 let _ = self
                     .pf
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
@@ -114,12 +113,12 @@ impl World<'_> {
         authorised: bool,
         video: Option<u32>,
     ) {
+        // rule: PLUS-22 — a participant who authorised at the collaboration's prompt has its
+        // videos of the collaboration's products authorised for ads during the period
+        let authorised = authorised
+            || (kind == ContentKind::Video
+                && self.pf.books().plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
-        self.pf.tally.count(if kind == ContentKind::Live {
-            Metric::Lives
-        } else {
-            Metric::Posts
-        });
         if t >= self.end {
             return;
         }
@@ -175,7 +174,7 @@ impl World<'_> {
     /// deadline (OPEN-3), and answers the deadline when it comes.
     pub(super) fn sample_arrive(&mut self, t: SimTime, s: u32) {
         let deadline = self.pf.sample_delivered(s, t);
-        let smp = self.pf.samples[s as usize];
+        let smp = self.pf.sample(s);
         self.enter(AgentStream::Decision, smp.creator);
         let b = &self.sc.behaviour.creators;
         if unit(&mut self.rng.agent) < b.sample_post_probability {
@@ -197,7 +196,7 @@ impl World<'_> {
 
     /// A sample's posting deadline: the creator asks for an extension with some probability.
     pub(super) fn sample_deadline(&mut self, s: u32) {
-        self.enter(AgentStream::Decision, self.pf.samples[s as usize].creator);
+        self.enter(AgentStream::Decision, self.pf.sample(s).creator);
         let extend =
             unit(&mut self.rng.agent) < self.sc.behaviour.creators.sample_extension_probability;
         if let Some(d) = self.pf.sample_deadline(s, extend) {

@@ -70,7 +70,7 @@ impl World<'_> {
     pub(super) fn init_incentives(&mut self) {
         let ib = &self.sc.behaviour.incentives;
         let n = self.agents.creators.len();
-        let (_, _, sv) = search_value(&self.agents, &self.pf.books, SimTime::ZERO, 1.0, 1.0);
+        let (_, _, sv) = search_value(&self.agents, self.pf.books(), SimTime::ZERO, 1.0, 1.0);
         let scale = behaviour::rate_f64(ib.reference_rate) * median_price(&self.agents);
         let mut inc = Incentives {
             on: true,
@@ -202,7 +202,7 @@ impl World<'_> {
         selected: usize,
     ) -> (f64, f64) {
         let ib = &self.sc.behaviour.incentives;
-        let cp = &self.pf.books.plus.campaigns[camp as usize];
+        let cp = &self.pf.books().plus.campaigns[camp as usize];
         let n = cp.products.len().max(1) as f64;
         let (mut comm, mut q, mut price) = (0.0, 0.0, 0.0);
         for &p in &cp.products {
@@ -258,10 +258,10 @@ impl World<'_> {
     /// takes up the collaboration's products (applying to their Open plans, or adding them
     /// under the Shop plan) so that its posts can earn the Plus terms.
     pub(super) fn commit_to_plus(&mut self, t: SimTime, camp: u32, c: CreatorId) {
-        let st = &self.pf.books.plus.state[camp as usize];
+        let st = &self.pf.books().plus.state[camp as usize];
         let (reward, ranks, selected) = (st.reward, st.rank_rewards.clone(), st.selected.len());
         let (_, extra) = self.plus_join_earnings(c, camp, t, reward, &ranks, selected);
-        let end = self.pf.books.plus.campaigns[camp as usize].end;
+        let end = self.pf.books().plus.campaigns[camp as usize].end;
         let i = c.idx();
         self.inc.bonus[i] = extra as f32;
         self.inc.bonus_until[i] = end;
@@ -269,12 +269,14 @@ impl World<'_> {
         if self.inc.review_at[i] < end {
             self.inc.review_at[i] = end;
         }
-        let products = self.pf.books.plus.campaigns[camp as usize].products.clone();
+        let products = self.pf.books().plus.campaigns[camp as usize]
+            .products
+            .clone();
         for p in products {
             if self.pf.showcase_entry(c, p).is_some() {
                 continue;
             }
-            if self.pf.books.open_by_product[p.idx()].is_some() {
+            if self.pf.books().open_by_product[p.idx()].is_some() {
                 self.apply(t, c, p, false);
             } else {
                 let _ = self.pf.add_shop_product(&self.agents, c, p, t);
@@ -287,7 +289,7 @@ impl World<'_> {
     /// for) and the value of free samples, less a video's effort.
     pub(super) fn target_earnings(&self, c: CreatorId, inv: u32, _t: SimTime) -> f64 {
         let ib = &self.sc.behaviour.incentives;
-        let i = &self.pf.books.target.invitations[inv as usize];
+        let i = &self.pf.books().target.invitations[inv as usize];
         let n = i.products.len().max(1) as f64;
         let mut e = 0.0;
         for tp in &i.products {

@@ -8,8 +8,8 @@ use super::rng::{self, AgentStream, Streams};
 use super::{Ev, Incentives, RunOptions, World, behaviour, population};
 use crate::metrics::Metric;
 use crate::model::CreatorId;
-use crate::rules::catalogue::RuleId;
 use crate::rules::ledger::Account;
+use crate::rules::orders::ReturnPart;
 use crate::rules::{Platform, Refusal};
 use crate::scenario::{Action, Scenario};
 use crate::time::SimTime;
@@ -116,7 +116,7 @@ impl<'s> World<'s> {
             let Some((t, ev)) = w.q.pop() else { break };
             if w.events > 0 && t == w.last_time {
                 // rule: TIME-1 — same-minute events pop in (phase, sequence) order
-                w.pf.fired.insert(RuleId::Time1);
+                w.pf.note_same_minute();
             }
             w.last_time = t;
             while t.day() > day {
@@ -146,7 +146,7 @@ impl<'s> World<'s> {
                 w.prefetch_near(next);
             }
             w.dispatch(t, ev);
-            if !w.pf.plus_done.is_empty() {
+            if w.pf.rewards_due() {
                 w.pay_due_rewards(t);
             }
         }
@@ -164,8 +164,8 @@ impl<'s> World<'s> {
         if self.sink_error.is_some() {
             return;
         }
-        let written = sink.write(&self.agents, self.pf.ledger.entries());
-        self.pf.ledger.clear_entries();
+        let written = sink.write(&self.agents, self.pf.ledger().entries());
+        self.pf.clear_recorded_entries();
         if let Err(e) = written {
             self.sink_error = Some(e);
         }
@@ -211,18 +211,18 @@ impl World<'_> {
                 }
             }
             Ev::Ship { key: k, .. } => {
-                if let Some((h, _)) = self.pf.orders.slot_refs(k) {
+                if let Some((h, _)) = self.pf.orders().slot_refs(k) {
                     prefetch(h);
                 }
             }
             Ev::Deliver(k) | Ev::Settle(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => {
-                if let Some((h, l)) = self.pf.orders.slot_refs(k) {
+                if let Some((h, l)) = self.pf.orders().slot_refs(k) {
                     prefetch(h);
                     prefetch(l);
                 }
             }
             Ev::Wake(c) => {
-                if let Some(s) = self.pf.showcase.get(c.idx()) {
+                if let Some(s) = self.pf.showcase_ref(c) {
                     prefetch(s);
                 }
             }
@@ -238,7 +238,7 @@ impl World<'_> {
                     if let Some(p) = self.agents.products.get(c.product.idx()) {
                         prefetch(p);
                     }
-                    if let Some(s) = self.pf.showcase.get(c.creator.idx()) {
+                    if let Some(s) = self.pf.showcase_ref(c.creator) {
                         prefetch(s);
                     }
                     if let Some(a) = self.pf.approvals_ref(c.creator) {
@@ -247,8 +247,8 @@ impl World<'_> {
                 }
             }
             Ev::Settle(k) => {
-                if let Some((_, l)) = self.pf.orders.slot_refs(k)
-                    && let Some(b) = self.pf.ledger.balance_ref(Account::creator(l.creator))
+                if let Some((_, l)) = self.pf.orders().slot_refs(k)
+                    && let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator))
                 {
                     prefetch(b);
                 }
@@ -267,7 +267,7 @@ impl World<'_> {
 }
 
 fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) {
-    let now = &pf.tally.values();
+    let now = &pf.tally().values();
     daily.push(now.iter().zip(last.iter()).map(|(a, b)| *a - *b).collect());
     last.copy_from_slice(now);
 }
@@ -286,8 +286,7 @@ impl World<'_> {
     }
 
     pub(super) fn refuse(&mut self, r: Refusal) {
-        self.pf.tally.count(Metric::Refusals);
-        self.pf.fired.insert(r.rule);
+        self.pf.note_refusal(r.rule);
         self.refusals.push((r.rule, r.message.into_owned()));
     }
 
@@ -329,20 +328,7 @@ impl World<'_> {
                 let _ = self.pf.cancel(k, t);
             }
             Ev::Return { key, percent } => {
-                let line = self.pf.orders.get(key);
-                let left = line.paid - line.refunded;
-                let amount = if percent >= 100 {
-                    left
-                } else {
-                    self.pf
-                        .opts
-                        .rounding
-                        .share(line.paid, u32::from(percent), 100)
-                        .min(left)
-                };
-                if !amount.is_zero() {
-                    let _ = self.pf.refund(key, amount, t);
-                }
+                let _ = self.pf.return_part(key, ReturnPart::Percent(percent), t);
             }
             Ev::SampleArrive(s) => self.sample_arrive(t, s),
             Ev::SampleDeadline(s) => self.sample_deadline(s),
@@ -365,7 +351,9 @@ impl World<'_> {
                 self.pf.campaign_notice(c, true, t);
             }
             Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
-            Ev::PlusJoin { campaign, creator } => self.plus_join(t, campaign, creator, false),
+            Ev::PlusJoin { campaign, creator } => {
+                self.plus_join(t, campaign, creator, false, None);
+            }
             Ev::PlusRefund(c) => self.pf.plus_refund_fee(c, t),
         }
     }

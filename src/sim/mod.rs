@@ -255,12 +255,16 @@ pub struct PlusRecord {
     pub service_fee_refunded: Money,
     pub budget_returned: Money,
     pub tax_document: Option<String>,
+    /// The share of the objective achieved, by `rules.plus_fee_measure` (PLUS-16).
+    pub achievement: Decimal,
     pub participants: u32,
     pub selected: u32,
     /// Per participant: creator, reward paid, status (PLUS-17).
     pub creators: Vec<(CreatorId, Money, &'static str)>,
     /// The rewarded Challenge participants in rank order (PLUS-5): rank 1 first.
     pub ranks: Vec<CreatorId>,
+    /// The Plus free samples shipped, in request order: creator and product name (PLUS-21).
+    pub samples: Vec<(CreatorId, String)>,
 }
 
 /// Why a replication could not produce a result.
@@ -358,6 +362,25 @@ pub fn state_at(sc: &Scenario, index: u32, at: SimTime) -> State {
     let mut w = World::new(sc, index, &RunOptions::default());
     let mut daily = Vec::new();
     w.run(Some(at), &mut daily);
+    State {
+        platform: w.pf,
+        agents: w.agents,
+    }
+}
+
+/// Runs replication `index` to its end with the ledger recorded, and returns its final state
+/// (for explanations of plans: Plus rankings, rewards and fees, Target flat fees). The ledger
+/// check is not run here; `run_replication` runs it.
+pub fn final_state(sc: &Scenario, index: u32) -> State {
+    let drawn = uncertainty::draw(sc, index);
+    let sc = drawn.as_ref().unwrap_or(sc);
+    let opts = RunOptions {
+        record_ledger: true,
+        ..RunOptions::default()
+    };
+    let mut w = World::new(sc, index, &opts);
+    let mut daily = Vec::new();
+    w.run(None, &mut daily);
     State {
         platform: w.pf,
         agents: w.agents,

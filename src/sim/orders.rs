@@ -28,14 +28,14 @@ impl World<'_> {
             let price = self.agents.products[item.product.idx()]
                 .price
                 .times(quantity);
-            let rd = self.pf.opts.rounding;
             let seller_coupon = if unit(r) < bb.seller_coupon_probability {
-                rd.apply(price.0 * bb.seller_coupon.fraction())
+                self.pf.coupon_value(price, bb.seller_coupon)
             } else {
                 Money::ZERO
             };
             let platform_coupon = if unit(r) < bb.platform_coupon_probability {
-                rd.apply(price.0 * bb.platform_coupon.fraction())
+                self.pf
+                    .coupon_value(price, bb.platform_coupon)
                     .min(price - seller_coupon)
             } else {
                 Money::ZERO
@@ -55,9 +55,9 @@ impl World<'_> {
                 shipping: bb.shipping,
             };
             let track = (!self.track.is_empty()
-                && self.track.contains(&(self.pf.orders.issued() + 1)))
+                && self.track.contains(&(self.pf.orders().issued() + 1)))
             .then(|| {
-                let no = self.pf.orders.issued() + 1;
+                let no = self.pf.orders().issued() + 1;
                 (
                     format!("#{no}"),
                     Names2 {
@@ -105,7 +105,7 @@ impl World<'_> {
 
     pub(super) fn deliver(&mut self, t: SimTime, k: u32) {
         if let Ok(settles) = self.pf.deliver(k, t) {
-            let tracked = self.pf.orders.tracked(k);
+            let tracked = self.pf.orders().tracked(k);
             let ob = &self.sc.behaviour.orders;
             if !tracked && unit(&mut self.rng.buyers) < ob.return_probability {
                 let window = settles.since(t).saturating_sub(1).max(1);

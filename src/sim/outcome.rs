@@ -26,11 +26,11 @@ impl World<'_> {
             error,
         })?;
         let sellers: Decimal = (0..w.agents.sellers.len())
-            .map(|s| w.pf.ledger.balance(Account::Seller(s as u32)).0)
+            .map(|s| w.pf.ledger().balance(Account::Seller(s as u32)).0)
             .sum();
         let end = [
             sellers,
-            w.pf.ledger.balance(Account::Platform).0,
+            w.pf.ledger().balance(Account::Platform).0,
             w.pf.commissions_pending().0,
         ];
         let accounts = sc
@@ -49,15 +49,15 @@ impl World<'_> {
                     AccountRef::Buyers => Account::Buyers,
                     AccountRef::Escrow => Account::Escrow,
                 };
-                (a, w.pf.ledger.balance(acct))
+                (a, w.pf.ledger().balance(acct))
             })
             .collect();
         let scripted = (0..sc.orders.len())
             .map(|i| match (&w.script_refused[i], w.script_keys[i]) {
                 (Some(r), _) => Err(r.clone()),
                 (None, Some(k)) => {
-                    let rec = w.pf.orders.get(k).record;
-                    Ok(w.pf.orders.records[rec as usize].clone())
+                    let rec = w.pf.orders().get(k).record;
+                    Ok(w.pf.orders().records[rec as usize].clone())
                 }
                 (None, None) => Err(Refusal::new(
                     RuleId::Order2,
@@ -65,7 +65,7 @@ impl World<'_> {
                 )),
             })
             .collect();
-        let book = &w.pf.books.plus;
+        let book = &w.pf.books().plus;
         let plus = book
             .state
             .iter()
@@ -81,6 +81,9 @@ impl World<'_> {
                 service_fee_refunded: st.fee_refunded,
                 budget_returned: st.budget_returned,
                 tax_document: st.tax_document.map(|d| d.to_string()),
+                achievement: book
+                    .achievement(i as u32, w.pf.opts().plus_fee_measure)
+                    .share,
                 participants: st.participants.len() as u32,
                 selected: st.selected.len() as u32,
                 creators: st
@@ -100,10 +103,15 @@ impl World<'_> {
                             .collect()
                     })
                     .unwrap_or_default(),
+                samples: w
+                    .pf
+                    .plus_samples(i as u32)
+                    .map(|(c, p)| (c, w.agents.names.product(p)))
+                    .collect(),
             })
             .collect();
         let tracked =
-            w.pf.orders
+            w.pf.orders()
                 .records
                 .iter()
                 .filter(|r| w.track.contains(&r.no))
@@ -111,19 +119,19 @@ impl World<'_> {
                 .collect();
         Ok(Replication {
             index,
-            totals: w.pf.tally.values().to_vec(),
+            totals: w.pf.tally().values().to_vec(),
             end,
             daily,
             events: w.events,
-            ledger_entries: w.pf.ledger.posted(),
-            fired: w.pf.fired,
+            ledger_entries: w.pf.ledger().posted(),
+            fired: w.pf.fired(),
             refusals: std::mem::take(&mut w.refusals),
             scripted,
             tracked,
             accounts,
             plus,
             campaigns: crate::metrics::campaigns::collect(sc, &w.pf, &w.agents),
-            entries: w.pf.ledger.entries().to_vec(),
+            entries: w.pf.ledger().entries().to_vec(),
             agents: opts
                 .record_ledger
                 .then(|| std::sync::Arc::new(std::mem::take(&mut w.agents))),

@@ -6,6 +6,7 @@ use super::{Ev, World};
 use crate::model::{CreatorId, ProductId};
 use crate::rules::catalogue::RuleId;
 use crate::rules::distributor::LowerLinkChoice;
+use crate::rules::orders::ReturnPart;
 use crate::rules::{Names2, OrderRequest, Refusal};
 use crate::scenario::{Action, ReturnAmount};
 use crate::time::SimTime;
@@ -20,9 +21,9 @@ impl World<'_> {
                 rate,
                 shop_ads,
             } => {
-                let listings: Vec<u32> = (0..self.pf.books.open_listings.len() as u32)
+                let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
                     .filter(|&l| {
-                        let x = &self.pf.books.open_listings[l as usize];
+                        let x = &self.pf.books().open_listings[l as usize];
                         x.plan == *plan && product.is_none_or(|p| p == x.product)
                     })
                     .collect();
@@ -56,7 +57,7 @@ impl World<'_> {
                 creator,
                 accept,
             } => {
-                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
                     self.target_respond(t, s, *accept, true);
                 }
             }
@@ -64,7 +65,7 @@ impl World<'_> {
                 invitation,
                 creator,
             } => {
-                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
                     self.video_submit(t, s, true);
                 }
             }
@@ -73,7 +74,7 @@ impl World<'_> {
                 creator,
                 approve,
             } => {
-                if let Some(s) = self.pf.books.target.slot_of(*invitation, *creator) {
+                if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
                     self.video_review(t, s, *approve, true);
                 }
             }
@@ -95,10 +96,18 @@ impl World<'_> {
             }
             Action::PlusStart(c) => self.plus_start(t, *c),
             Action::PlusEnd(c) => self.plus_end(t, *c),
-            Action::PlusJoin { campaign, creator } => self.plus_join(t, *campaign, *creator, true),
-            Action::PlusSampleRequest { campaign, creator } => {
-                let res = match self.pf.books.plus.participant_of(*campaign, *creator) {
-                    Some(part) => self.pf.plus_request_sample(part, t),
+            Action::PlusJoin {
+                campaign,
+                creator,
+                authorises_ads,
+            } => self.plus_join(t, *campaign, *creator, true, *authorises_ads),
+            Action::PlusSampleRequest {
+                campaign,
+                creator,
+                product,
+            } => {
+                let res = match self.pf.books().plus.participant_of(*campaign, *creator) {
+                    Some(part) => self.pf.plus_request_sample(part, *product, t),
                     None => Err(Refusal::new(
                         RuleId::Plus14,
                         "the creator has not joined the collaboration",
@@ -194,7 +203,7 @@ impl World<'_> {
             authorised: o.authorised,
             target_video: o
                 .target_video
-                .and_then(|inv| self.pf.books.target.slot_of(inv, o.creator)),
+                .and_then(|inv| self.pf.books().target.slot_of(inv, o.creator)),
             seller_coupon: o.seller_coupon,
             platform_coupon: o.platform_coupon,
             shipping: o.shipping,
@@ -230,17 +239,12 @@ impl World<'_> {
         let Some(k) = self.script_keys[order as usize] else {
             return;
         };
-        let line = self.pf.orders.get(k);
-        let record = line.record;
-        let amt = match amount {
-            ReturnAmount::All => line.paid - line.refunded,
-            ReturnAmount::Amount(a) => *a,
-            ReturnAmount::Quantity(q) => self.pf.opts.rounding.share(line.paid, *q, line.quantity),
+        let part = match *amount {
+            ReturnAmount::All => ReturnPart::All,
+            ReturnAmount::Amount(a) => ReturnPart::Amount(a),
+            ReturnAmount::Quantity(q) => ReturnPart::Quantity(q),
         };
-        if let Err(r) = self.pf.refund(k, amt, t) {
-            if let Some(rec) = self.pf.orders.records.get_mut(record as usize) {
-                rec.refused = Some(r.to_string());
-            }
+        if let Err(r) = self.pf.return_part(k, part, t) {
             self.refuse(r);
         }
     }

@@ -59,7 +59,7 @@ impl World<'_> {
         if let Some(sp) = &self.sc.populations.sellers
             && let Some((share, rule)) = &sp.rate_policy
         {
-            for plan in self.sc.open_plans.len()..self.pf.books.open_plans.len() {
+            for plan in self.sc.open_plans.len()..self.pf.books().open_plans.len() {
                 if crate::scenario::dist::unit(&mut self.rng.population) < *share {
                     let mut p = rule.clone();
                     p.plan = plan as u32;
@@ -84,21 +84,21 @@ impl World<'_> {
             return;
         }
         let p = self.policies[i as usize].clone();
-        let seller = self.pf.books.open_plans[p.plan as usize].seller;
-        let seller_gmv = self.pf.campaigns.seller_gmv(seller);
-        let open_gmv = self.pf.campaigns.plan_gmv(PlanRef::Open(p.plan));
+        let seller = self.pf.books().open_plans[p.plan as usize].seller;
+        let seller_gmv = self.pf.campaign_tally().seller_gmv(seller);
+        let open_gmv = self.pf.campaign_tally().plan_gmv(PlanRef::Open(p.plan));
         let mark = &mut self.policy_marks[i as usize];
         let (d_seller, d_open) = (seller_gmv - mark.0, open_gmv - mark.1);
         *mark = (seller_gmv, open_gmv);
-        let listings: Vec<u32> = (0..self.pf.books.open_listings.len() as u32)
-            .filter(|&l| self.pf.books.open_listings[l as usize].plan == p.plan)
+        let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
+            .filter(|&l| self.pf.books().open_listings[l as usize].plan == p.plan)
             .collect();
         let reference = match p.kind {
             SellerPolicyKind::MatchCompetitors { max } => self.competitors_rate(&listings, t, max),
             SellerPolicyKind::TargetReturn { .. } => None,
         };
         for l in listings {
-            let Some((r, _)) = self.pf.books.open_listings[l as usize].rate.at(t) else {
+            let Some((r, _)) = self.pf.books().open_listings[l as usize].rate.at(t) else {
                 continue;
             };
             let goal = match p.kind {
@@ -125,7 +125,7 @@ impl World<'_> {
     /// The median (or maximum) current Open rate of other sellers' listings in the categories of
     /// `listings`' products.
     fn competitors_rate(&self, listings: &[u32], t: SimTime, max: bool) -> Option<Rate> {
-        let books = &self.pf.books;
+        let books = self.pf.books();
         let first = *listings.first()?;
         let seller = books.open_plans[books.open_listings[first as usize].plan as usize].seller;
         let cats: Vec<_> = listings

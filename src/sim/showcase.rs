@@ -83,14 +83,14 @@ impl World<'_> {
         if self.inc.on {
             self.observe_earnings(c, e);
         }
-        let Some(listing) = self.pf.books.open_by_product[p.idx()] else {
+        let Some(listing) = self.pf.books().open_by_product[p.idx()] else {
             let _ = self.pf.add_shop_product(&self.agents, c, p, t);
             return;
         };
         self.apply(t, c, p, false);
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
-        let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+        let plan = self.pf.books().open_listings[listing as usize].plan as usize;
         let p_sample = if self.inc.on {
             // A free sample adds its value (a share of the price) to one post's earnings.
             let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
@@ -103,7 +103,8 @@ impl World<'_> {
         } else {
             b.sample_request_probability
         };
-        if self.pf.books.open_plans[plan].samples.is_some() && unit(&mut self.rng.agent) < p_sample
+        if self.pf.books().open_plans[plan].samples.is_some()
+            && unit(&mut self.rng.agent) < p_sample
         {
             self.request_sample(t, c, p, false);
         }
@@ -142,7 +143,7 @@ impl World<'_> {
             return false;
         };
         let mut worst: Option<(f64, ProductId)> = None;
-        for entry in &self.pf.showcase[c.idx()] {
+        for entry in self.pf.showcase(c) {
             let w = self
                 .pf
                 .current_rate(&self.agents, c, entry.product, t)

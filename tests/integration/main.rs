@@ -38,6 +38,7 @@ mod check_precision;
 mod cli;
 mod determinism;
 mod explain;
+mod explain_plans;
 mod fuzz;
 mod golden;
 mod hardening;

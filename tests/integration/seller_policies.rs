@@ -19,7 +19,7 @@ fn end_rate(sc: &Scenario, plan: u32) -> f64 {
     let st = state_at(sc, 0, end);
     let l = st
         .platform
-        .books
+        .books()
         .open_listings
         .iter()
         .find(|l| l.plan == plan)
@@ -97,7 +97,7 @@ fn generated_sellers_follow_their_rate_policy() {
         let st = state_at(&sc, 0, end);
         let named = sc.open_plans.len() as u32;
         st.platform
-            .books
+            .books()
             .open_listings
             .iter()
             .filter(|l| l.plan >= named)

@@ -62,6 +62,11 @@ fn plus(v: &mut V, pb: &PlusBehaviourRaw) -> PlusBehaviour {
             "risk_cancel_probability",
             d.risk_cancel_probability,
         ),
+        prompted_authorise_probability: v.prob(
+            &pb.prompted_authorise_probability,
+            "prompted_authorise_probability",
+            d.prompted_authorise_probability,
+        ),
     }
 }
 

@@ -176,15 +176,16 @@ fn subject(v: &mut V, x: &ExpectRaw, names: &NameTable) -> Option<Subject> {
             );
             return None;
         };
-        if creator.is_some()
-            != matches!(
-                field,
-                PlusField::Reward | PlusField::CreatorStatus | PlusField::Rank
-            )
+        if field != PlusField::Samples
+            && creator.is_some()
+                != matches!(
+                    field,
+                    PlusField::Reward | PlusField::CreatorStatus | PlusField::Rank
+                )
         {
             v.err(
                 f.span(),
-                "`reward`, `creator_status` and `rank` need `creator`; the other Plus fields take none",
+                "`reward`, `creator_status` and `rank` need `creator`; `samples` takes one or none; the other Plus fields take none",
                 None,
             );
             return None;

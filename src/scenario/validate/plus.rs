@@ -145,6 +145,7 @@ pub(super) fn resolve(
                 Some(RuleId::Plus8),
             );
         }
+        let samples = plus_samples(v, p, &prods, named);
         let rate = p.rate.as_ref().map(|r| v.rate(r));
         let shop_ads_rate = p.shop_ads_rate.as_ref().map(|r| v.rate(r));
         // rule: PLUS-9
@@ -254,7 +255,8 @@ pub(super) fn resolve(
             service_fee,
             rate,
             shop_ads_rate,
-            samples: p.samples,
+            samples,
+            ads_prompt: p.ads_prompt,
             kind,
             policy: match p.policy.unwrap_or(PolicyRaw::AsGiven) {
                 PolicyRaw::AsGiven => PolicySpec::AsGiven,
@@ -267,6 +269,37 @@ pub(super) fn resolve(
     }
 
     plus
+}
+
+/// Free samples per selected product, parallel to `prods` (PLUS-21): `samples = N` gives each
+/// product N; a table names products of the collaboration (others get none).
+// rule: PLUS-21
+fn plus_samples(v: &mut V, p: &PlusRaw, prods: &[ProductId], named: &Named) -> Vec<u32> {
+    let Some(raw) = &p.samples else {
+        return vec![0; prods.len()];
+    };
+    match raw.get_ref() {
+        PlusSamplesRaw::Each(n) => vec![*n; prods.len()],
+        PlusSamplesRaw::PerProduct(list) => {
+            let mut out = vec![0; prods.len()];
+            for (name, n) in list {
+                match prods
+                    .iter()
+                    .position(|x| named.products.get(x.idx()).is_some_and(|s| &s.name == name))
+                {
+                    Some(k) => out[k] = *n,
+                    None => v.err(
+                        raw.span(),
+                        format!(
+                            "`samples` names `{name}`, which is not one of this collaboration's products: free samples are set per selected product and apply only to this collaboration"
+                        ),
+                        Some(RuleId::Plus21),
+                    ),
+                }
+            }
+            out
+        }
+    }
 }
 
 /// A Task's reward and tasks or a Challenge's objective and rank rewards (PLUS-2 … PLUS-5).

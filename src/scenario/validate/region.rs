@@ -217,6 +217,7 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         distributor_sets_split: raw.rules.distributor_split == Some(SplitRaw::Distributor),
         ad_precedence: raw.rules.ad_precedence,
         open_raise_during_plus: raw.rules.open_raise_during_plus,
+        plus_fee_measure: raw.rules.plus_fee_measure,
     };
 
     RegionPart {

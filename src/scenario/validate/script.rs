@@ -722,6 +722,7 @@ fn plus_events(
 ) {
     let NameTable {
         creators,
+        products,
         plus: plus_names,
         ..
     } = names;
@@ -779,9 +780,61 @@ fn plus_events(
                 }
                 (None, _) => None,
             };
+            // rule: PLUS-21 — a sample request may name the product it is for
+            let product = match (&r.product, which) {
+                (Some(x), 1) => products.get(v, x).map(ProductId),
+                (Some(x), _) => {
+                    v.err(
+                        x.span(),
+                        "`product` belongs to plus_sample_requests",
+                        Some(RuleId::Plus21),
+                    );
+                    None
+                }
+                (None, _) => None,
+            };
+            if let (Some(p), Some(c)) = (product, plus.get(campaign as usize))
+                && !c.products.contains(&p)
+            {
+                v.err(
+                    r.product.as_ref().map_or(r.at.span(), |x| x.span()),
+                    "the product is not in this collaboration: its free samples apply only to its own products",
+                    Some(RuleId::Plus21),
+                );
+            }
+            // rule: PLUS-22 — a scripted answer to the ads prompt
+            let authorises_ads = match (&r.authorises_ads, which) {
+                (Some(a), 0) => {
+                    if plus.get(campaign as usize).is_some_and(|c| !c.ads_prompt) {
+                        v.err(
+                            a.span(),
+                            "`authorises_ads` answers the ads prompt, but this collaboration has no `ads_prompt = true`",
+                            Some(RuleId::Plus22),
+                        );
+                    }
+                    Some(*a.get_ref())
+                }
+                (Some(a), _) => {
+                    v.err(
+                        a.span(),
+                        "`authorises_ads` belongs to plus_joins",
+                        Some(RuleId::Plus22),
+                    );
+                    None
+                }
+                (None, _) => None,
+            };
             let action = match (which, creator) {
-                (0, Some(creator)) => Action::PlusJoin { campaign, creator },
-                (1, Some(creator)) => Action::PlusSampleRequest { campaign, creator },
+                (0, Some(creator)) => Action::PlusJoin {
+                    campaign,
+                    creator,
+                    authorises_ads,
+                },
+                (1, Some(creator)) => Action::PlusSampleRequest {
+                    campaign,
+                    creator,
+                    product,
+                },
                 (2, _) => Action::PlusEdit(campaign),
                 (3, _) => Action::PlusCancel(campaign),
                 _ => continue,

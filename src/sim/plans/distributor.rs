@@ -9,7 +9,7 @@ use crate::time::{DAY, SimTime};
 
 impl World<'_> {
     pub(in crate::sim) fn open_campaign(&mut self, t: SimTime, campaign: u32) {
-        let c = self.pf.books.dist.campaigns[campaign as usize].clone();
+        let c = self.pf.books().dist.campaigns[campaign as usize].clone();
         let end = c.promotion.1;
         let notice = SimTime(end.0.saturating_sub(c.notice_days * DAY));
         if notice > t && c.notice_days > 0 {
@@ -125,11 +125,11 @@ impl World<'_> {
         campaign: u32,
         product: ProductId,
     ) {
-        let c = &self.pf.books.dist.campaigns[campaign as usize];
+        let c = &self.pf.books().dist.campaigns[campaign as usize];
         let db = &self.sc.behaviour.distributors;
         let creator_rate = crate::money::Rate(c.min_creator_rate.0 + db.extra_creator_rate.0);
         let dist_rate = c.min_distributor_rate;
-        if self.pf.opts.distributor_sets_split {
+        if self.pf.opts().distributor_sets_split {
             let total = crate::money::Rate(creator_rate.0 + dist_rate.0);
             if let Ok(reg) = self
                 .pf
@@ -145,13 +145,7 @@ impl World<'_> {
     /// The behaviour model's review of a registration.
     pub(in crate::sim) fn reg_review(&mut self, reg: u32, approve: bool) {
         // Under the H-9 split the distributor keeps its minimum and gives the creator the rest.
-        let part = self.pf.books.dist.registrations[reg as usize]
-            .total
-            .map(|total| {
-                let c = &self.pf.books.dist.campaigns
-                    [self.pf.books.dist.registrations[reg as usize].campaign as usize];
-                crate::money::Rate(total.0 - c.min_distributor_rate.0)
-            });
+        let part = self.pf.creator_part_at_minimum(reg);
         self.review_registration(reg, approve, "", part, false)
     }
 }

@@ -39,7 +39,7 @@ impl World<'_> {
     pub(in crate::sim) fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, scripted: bool) {
         match self.pf.apply_open(&self.agents, c, p) {
             Ok(listing) => {
-                let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+                let plan = self.pf.books().open_listings[listing as usize].plan as usize;
                 let (approve, delay) = behaviour::decide_application(
                     &self.approvals[plan],
                     &self.agents.creators[c.idx()],
@@ -73,8 +73,8 @@ impl World<'_> {
     ) {
         match self.pf.request_sample(&self.agents, c, p) {
             Ok(s) => {
-                let listing = self.pf.books.open_by_product[p.idx()].unwrap_or(0);
-                let plan = self.pf.books.open_listings[listing as usize].plan as usize;
+                let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(0);
+                let plan = self.pf.books().open_listings[listing as usize].plan as usize;
                 let d = self.sample_ship[plan]
                     .as_ref()
                     .map_or(0, |d| behaviour::delay(d, &mut self.rng.logistics));

@@ -2,6 +2,8 @@
 //! and sample requests, Task rewards paid as they fall due and Challenge ranks at the end, each
 //! after the risk-control draw (PLUS-18).
 
+use rand::Rng as _;
+
 use crate::model::CreatorId;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
@@ -21,8 +23,8 @@ impl World<'_> {
     /// The period starts: the platform policy selects creators (PLUS-7); with the behaviour
     /// model, selected creators join with some probability after a delay.
     pub(in crate::sim) fn plus_start(&mut self, t: SimTime, c: u32) {
-        let camp = self.pf.books.plus.campaigns[c as usize].clone();
-        let group = &self.pf.books.plus.groups[camp.group as usize];
+        let camp = self.pf.books().plus.campaigns[c as usize].clone();
+        let group = &self.pf.books().plus.groups[camp.group as usize];
         let members: Vec<CreatorId> = (0..self.agents.creators.len() as u32)
             .map(CreatorId)
             .filter(|id| group.matches(&self.agents.creators[id.idx()]))
@@ -75,27 +77,61 @@ impl World<'_> {
         }
     }
 
+    /// A selected creator joins; `answer` is a scripted answer to the collaboration's ads prompt
+    /// (PLUS-22), drawn when `None` and the collaboration prompts.
     pub(in crate::sim) fn plus_join(
         &mut self,
         t: SimTime,
         c: u32,
         creator: CreatorId,
         scripted: bool,
+        answer: Option<bool>,
     ) {
-        match self.pf.plus_join(c, creator, t) {
+        // rule: PLUS-22 — the answer to the ads prompt, drawn from the creator's decision stream
+        let prompt = self.pf.books().plus.campaigns[c as usize].ads_prompt;
+        let entered = prompt && answer.is_none();
+        if entered {
+            self.enter(AgentStream::Decision, creator);
+        }
+        let authorises = answer.unwrap_or_else(|| {
+            entered
+                && unit(&mut self.rng.agent) < self.sc.behaviour.plus.prompted_authorise_probability
+        });
+        match self.pf.plus_join(c, creator, t, authorises) {
             Ok(part) => {
-                if self.inc.on && !scripted && !self.pf.books.plus.campaigns[c as usize].scripted {
+                if self.inc.on && !scripted && !self.pf.books().plus.campaigns[c as usize].scripted
+                {
                     self.commit_to_plus(t, c, creator);
                 }
-                self.enter(AgentStream::Decision, creator);
-                let camp = &self.pf.books.plus.campaigns[c as usize];
+                if !entered {
+                    self.enter(AgentStream::Decision, creator);
+                }
+                let camp = &self.pf.books().plus.campaigns[c as usize];
                 if !scripted
                     && !camp.scripted
-                    && camp.samples > 0
+                    && camp.samples.iter().any(|&n| n > 0)
                     && unit(&mut self.rng.agent) < self.sc.behaviour.plus.sample_request_probability
-                    && let Ok(s) = self.pf.plus_request_sample(part, t)
                 {
-                    self.ship_plus_sample(t, s);
+                    // rule: PLUS-21 — the creator asks for the product it will promote: one of
+                    // the collaboration's products with samples left, drawn uniformly
+                    let left = &self.pf.books().plus.state[c as usize].samples_left;
+                    let n = left.iter().filter(|&&k| k > 0).count();
+                    let pick = if n > 1 {
+                        (self.rng.agent.next_u64() % n as u64) as usize
+                    } else {
+                        0
+                    };
+                    let product = left
+                        .iter()
+                        .zip(&camp.products)
+                        .filter(|(k, _)| **k > 0)
+                        .nth(pick)
+                        .map(|(_, p)| *p);
+                    if let Some(p) = product
+                        && let Ok(s) = self.pf.plus_request_sample(part, Some(p), t)
+                    {
+                        self.ship_plus_sample(t, s);
+                    }
                 }
             }
             Err(r) if scripted => self.refuse(r),
@@ -105,9 +141,7 @@ impl World<'_> {
 
     /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
     pub(in crate::sim) fn pay_due_rewards(&mut self, t: SimTime) {
-        while let Some(part) = self.pf.plus_done.pop() {
-            let c = self.pf.books.plus.participants[part as usize].campaign;
-            let reward = self.pf.books.plus.state[c as usize].reward;
+        while let Some((part, reward)) = self.pf.next_due_reward() {
             let cancel =
                 unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
             self.pf.plus_pay_reward(part, reward, cancel, t);

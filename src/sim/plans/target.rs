@@ -10,19 +10,19 @@ use crate::time::SimTime;
 
 impl World<'_> {
     pub(in crate::sim) fn slot_scripted(&self, slot: u32) -> bool {
-        let inv = self.pf.books.target.slots[slot as usize].invitation;
-        self.pf.books.target.invitations[inv as usize].scripted
+        let inv = self.pf.books().target.slots[slot as usize].invitation;
+        self.pf.books().target.invitations[inv as usize].scripted
     }
 
     pub(in crate::sim) fn send_invitation(&mut self, t: SimTime, inv: u32) {
         self.pf.send_invitation(inv, t);
-        let i = &self.pf.books.target.invitations[inv as usize];
+        let i = &self.pf.books().target.invitations[inv as usize];
         let (flat, scripted) = (
             matches!(i.fee, crate::rules::target::Fee::Flat(_)),
             i.scripted,
         );
-        let slots: Vec<u32> = (0..self.pf.books.target.slots.len() as u32)
-            .filter(|&s| self.pf.books.target.slots[s as usize].invitation == inv)
+        let slots: Vec<u32> = (0..self.pf.books().target.slots.len() as u32)
+            .filter(|&s| self.pf.books().target.slots[s as usize].invitation == inv)
             .collect();
         let tb = &self.sc.behaviour.target;
         for s in slots {
@@ -31,7 +31,7 @@ impl World<'_> {
                 self.q.push(close, Phase::Control, Ev::TargetExpire(s));
             }
             if !scripted {
-                let creator = self.pf.books.target.slots[s as usize].creator;
+                let creator = self.pf.books().target.slots[s as usize].creator;
                 let p_accept = if self.inc.on {
                     let e = self.target_earnings(creator, inv, t);
                     behaviour::choice_probability(
@@ -72,7 +72,7 @@ impl World<'_> {
                     self.q
                         .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
                 }
-                let deadline = self.pf.books.target.slots[slot as usize].deadline;
+                let deadline = self.pf.books().target.slots[slot as usize].deadline;
                 if accept && deadline != SimTime::NEVER {
                     self.q
                         .push(deadline, Phase::Agent, Ev::VideoDeadline { slot, deadline });
@@ -90,7 +90,7 @@ impl World<'_> {
     pub(in crate::sim) fn model_video(&mut self, t: SimTime, slot: u32) {
         self.enter(
             AgentStream::Decision,
-            self.pf.books.target.slots[slot as usize].creator,
+            self.pf.books().target.slots[slot as usize].creator,
         );
         let tb = &self.sc.behaviour.target;
         let r = &mut self.rng.agent;
@@ -107,8 +107,8 @@ impl World<'_> {
                 if !self.slot_scripted(slot) {
                     // The invitation's reviewer — the seller or the platform — reviews with its
                     // own probability and delay (TARGET-4 model), drawn from the sellers stream.
-                    let inv = self.pf.books.target.slots[slot as usize].invitation;
-                    let reviewer = self.pf.books.target.invitations[inv as usize].reviewer;
+                    let inv = self.pf.books().target.slots[slot as usize].invitation;
+                    let reviewer = self.pf.books().target.invitations[inv as usize].reviewer;
                     let rv = self.sc.behaviour.target.review(reviewer);
                     let r = &mut self.rng.sellers;
                     let approve = unit(r) < rv.approval_probability;
@@ -156,12 +156,12 @@ impl World<'_> {
     /// ordinary video: drawn with `creators.authorise_probability`, or not authorised on a
     /// `scripted` invitation (as a scripted post by default).
     pub(in crate::sim) fn post_target_video(&mut self, t: SimTime, slot: u32) {
-        let s = &self.pf.books.target.slots[slot as usize];
-        let inv = &self.pf.books.target.invitations[s.invitation as usize];
+        let s = &self.pf.books().target.slots[slot as usize];
+        let inv = &self.pf.books().target.invitations[s.invitation as usize];
         let (creator, scripted) = (s.creator, inv.scripted);
         let products: Vec<ProductId> = inv.products.iter().map(|p| p.product).collect();
         // rule: TARGET-4 — submitted videos are authorised for ads if the seller asks
-        let asked = self.pf.books.target.video_authorised(slot, t);
+        let asked = self.pf.books().target.video_authorised(slot, t);
         for p in products {
             self.enter(AgentStream::Decision, creator);
             let authorised = asked

@@ -1,0 +1,110 @@
+//! Read-only views of `Platform` for the simulator, the reports and `explain`, and the few
+//! bookkeeping operations the simulator's kernel needs (rules fired, refusals, ledger batches).
+//!
+//! `Platform`'s fields are private: everything outside `rules/` reads the books through these
+//! methods and changes them only through operations that check the rules.
+
+use super::attribution::ShowcaseEntry;
+use super::catalogue::{RuleId, RuleSet};
+use super::ledger::Ledger;
+use super::orders::OrderBook;
+use super::plans::Books;
+use super::{Platform, RuleOptions, Sample, ShortList};
+use crate::metrics::campaigns::CampaignTally;
+use crate::metrics::{Metric, Tally};
+use crate::model::CreatorId;
+use crate::money::Money;
+
+impl Platform {
+    /// The plan books: Shop, Open, Target, distributor and Plus terms and their state.
+    #[inline]
+    pub fn books(&self) -> &Books {
+        &self.books
+    }
+
+    /// The live order lines and the records of tracked lines.
+    #[inline]
+    pub fn orders(&self) -> &OrderBook {
+        &self.orders
+    }
+
+    /// The ledger: balances, totals per kind, and the entries when recording.
+    #[inline]
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The running metric tally.
+    #[inline]
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// GMV, orders and order costs by plan and seller so far.
+    #[inline]
+    pub fn campaign_tally(&self) -> &CampaignTally {
+        &self.campaigns
+    }
+
+    /// The rule options of the run (`[rules]`).
+    #[inline]
+    pub fn opts(&self) -> &RuleOptions {
+        &self.opts
+    }
+    /// The rule IDs that fired so far (coverage).
+    #[inline]
+    pub fn fired(&self) -> RuleSet {
+        self.fired
+    }
+
+    /// The products in creator `c`'s showcase, in the order they were added.
+    #[inline]
+    pub fn showcase(&self, c: CreatorId) -> &[ShowcaseEntry] {
+        &self.showcase[c.idx()]
+    }
+
+    /// The creator's showcase storage (for prefetching).
+    #[inline]
+    pub fn showcase_ref(&self, c: CreatorId) -> Option<&ShortList<ShowcaseEntry, 5>> {
+        self.showcase.get(c.idx())
+    }
+
+    /// Free sample `s`.
+    #[inline]
+    pub fn sample(&self, s: u32) -> Sample {
+        self.samples[s as usize]
+    }
+    // ------------------------------------------------------------ bookkeeping
+
+    /// Two events popped in the same minute, in (phase, sequence) order (TIME-1).
+    #[inline]
+    pub fn note_same_minute(&mut self) {
+        self.fired.insert(RuleId::Time1);
+    }
+
+    /// A refusal the simulator reports (a scripted action the rules refused): counted in the
+    /// `refusals` metric, and its rule fired.
+    pub fn note_refusal(&mut self, rule: RuleId) {
+        self.tally.count(Metric::Refusals);
+        self.fired.insert(rule);
+    }
+
+    /// Forgets the ledger entries recorded so far (after they were streamed to a sink).
+    pub fn clear_recorded_entries(&mut self) {
+        self.ledger.clear_entries();
+    }
+
+    /// Whether Task rewards fell due (PLUS-3) and wait for [`Platform::next_due_reward`].
+    #[inline]
+    pub fn rewards_due(&self) -> bool {
+        !self.plus_done.is_empty()
+    }
+
+    /// The next participant whose Task reward fell due, with the reward its collaboration pays
+    /// (most recent first); the simulator asks risk control and calls `plus_pay_reward`.
+    pub fn next_due_reward(&mut self) -> Option<(u32, Money)> {
+        let part = self.plus_done.pop()?;
+        let c = self.books.plus.participants[part as usize].campaign;
+        Some((part, self.books.plus.state[c as usize].reward))
+    }
+}
