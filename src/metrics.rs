@@ -149,6 +149,8 @@ metrics! {
     LinksExpired = "links_expired": Count,
     /// Showcase links terminated early by the seller.
     LinksTerminated = "links_terminated": Count,
+    /// Showcase links whose seller lifted a temporary termination (DIST-8).
+    LinksResumed = "links_resumed": Count,
     /// Creators who joined a Collaboration Plus.
     PlusParticipants = "plus_participants": Count,
     /// Plus participants Finished at the end (PLUS-17).

@@ -131,6 +131,7 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
                     | Action::ReviewRegistration { campaign, .. }
                     | Action::AddLink { campaign, .. }
                     | Action::Terminate { campaign, .. }
+                    | Action::Resume { campaign, .. }
                     | Action::EditCampaign { campaign, .. } if *campaign == i)
             })
         }

@@ -175,6 +175,9 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
                 for p in &mut inv.products {
                     rate(&mut p.rate, &mut vals);
                 }
+                for (_, _, r) in &mut inv.creator_rates {
+                    rate(r, &mut vals);
+                }
             }
         }
         SensLever::TargetFlatFee => {

@@ -158,6 +158,10 @@ pub struct RuleSettings {
     pub ad_precedence: crate::rules::attribution::AdPrecedence,
     /// What an Open raise above a running Plus does (PLUS-9 option).
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
+    /// What a showcase entry from an ended Target or Plus pays (PLUS-12 option).
+    pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
+    /// Whether accepted Target rates may change (issue 14 option).
+    pub target_rate_change: crate::rules::target::TargetRateChange,
     /// What the Plus service fee is charged by (PLUS-16 model).
     #[serde(default)]
     pub plus_fee_measure: crate::rules::plus::PlusFeeMeasure,
@@ -307,6 +311,8 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             sample_extension_days: sc.opts.sample_extension_days,
             ad_precedence: sc.opts.ad_precedence,
             open_raise_during_plus: sc.opts.open_raise_during_plus,
+            ended_plan_entry: sc.opts.ended_plan_entry,
+            target_rate_change: sc.opts.target_rate_change,
             plus_fee_measure: sc.opts.plus_fee_measure,
         },
         metrics,

@@ -75,6 +75,27 @@ pub struct Creator {
     pub categories: u64,
     /// Can go LIVE.
     pub live: bool,
+    /// Who the creator's followers are (TARGET-8 filters).
+    pub audience: Audience,
+}
+
+/// A creator's audience profile (TARGET-8: sellers filter by follower age and gender).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Audience {
+    /// The followers' main age band: an index into [`AGE_BANDS`].
+    pub age: u8,
+    /// Share of female followers, in percent (0–100).
+    pub female: u8,
+}
+
+/// The follower age bands a seller filters by (seed 004: 粉丝年龄).
+pub const AGE_BANDS: [&str; 4] = ["18-24", "25-34", "35-44", "45+"];
+
+impl Default for Audience {
+    /// 25–34, half female.
+    fn default() -> Audience {
+        Audience { age: 1, female: 50 }
+    }
 }
 
 impl Creator {

@@ -334,6 +334,7 @@ impl Timeline {
                 Action::Terminate {
                     campaign,
                     seller: s,
+                    ..
                 } => {
                     let c = sc
                         .campaigns

@@ -335,6 +335,7 @@ pub fn metric_label(name: &str) -> Cow<'static, str> {
         "link_notices" => "Link end notices",
         "links_expired" => "Links expired",
         "links_terminated" => "Links terminated",
+        "links_resumed" => "Links resumed",
         "plus_participants" => "Plus participants",
         "plus_finished" => "Plus finished",
         "plus_unfinished" => "Plus unfinished",

@@ -13,6 +13,22 @@ use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::plans::{Books, PlanRef};
 use crate::time::SimTime;
 
+/// What a showcase entry that came from a Target or Plus pays once that plan has ended
+/// (`rules.ended_plan_entry`; issue 14: the seeds speak only for creators who promoted through
+/// Open, who revert to the Open rate, seed 000).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndedPlanEntry {
+    /// Default: what the creator would earn without the ended plan — the Open rate in force if
+    /// approved for Open (seed 000), the Shop plan for a product in no Open plan (SHOP-1), else
+    /// nothing.
+    #[default]
+    ApprovedOnly,
+    /// The entry carries over to Open: from the plan's end the creator earns the Open rate in
+    /// force as if approved then.
+    OpenRate,
+}
+
 /// Which rate an order from an ad on a creator-authorised video earns (PLUS-10), where a creator
 /// holds several plans (`rules.ad_precedence`).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -199,10 +215,25 @@ pub fn resolve_with(
     // A Plus participant with no Plus rate earns the Open rate (PLUS-12) without an application.
     let plus_pre = books.plus.active(q.creator, q.product, q.at);
     let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
+    // rule: PLUS-12 — option rules.ended_plan_entry: an entry from an ended Target (ATTR-2
+    // no longer applies) or Plus carries over to Open from the plan's end with "open-rate"
+    let ended_entry = match (books.ended_plan_entry, q.entry.map(|e| e.via)) {
+        (EndedPlanEntry::OpenRate, Some(Via::Target(i))) => {
+            let end = books.target.invitations[i as usize].ends;
+            (q.at >= end).then_some((end, RuleId::Attr2))
+        }
+        (EndedPlanEntry::OpenRate, Some(Via::Plus(c))) => {
+            let end = books.plus.campaigns[c as usize].end;
+            (q.at >= end).then_some((end, RuleId::Plus12))
+        }
+        _ => None,
+    };
     let open_joined = listing.and(
         q.open_since
-            .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none()))),
+            .or(plus_joined.filter(|_| plus_pre.is_some_and(|(_, c)| c.rate.is_none())))
+            .or(ended_entry.map(|e| e.0)),
     );
+    let carried = q.open_since.is_none() && plus_pre.is_none();
 
     // Plus terms that apply now: a participant in the period (ATTR-3).
     let plus = books
@@ -290,6 +321,11 @@ pub fn resolve_with(
     // rule: ATTR-2
     if let Some((s, tp, since)) = target {
         let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
+        let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
+        if inv.creator_rates.iter().any(|x| x.0 == q.creator) {
+            // rule: TARGET-9 — the creator's own rate (Invitation::rate_for)
+            rules.insert(RuleId::Target9);
+        }
         if ad {
             rules.insert(RuleId::H5);
         }
@@ -308,11 +344,7 @@ pub fn resolve_with(
     }
     for (s, why) in books.target.inactive(q.creator, q.product, q.at) {
         let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
-        let rate = inv
-            .products
-            .iter()
-            .find(|p| p.product == q.product)
-            .map(|p| p.rate);
+        let rate = inv.terms_for(q.creator, q.product).map(|p| p.rate);
         o.inactive(target_plan(s), rate, why, RuleSet::of(&[RuleId::Target2]));
     }
 
@@ -407,6 +439,9 @@ pub fn resolve_with(
                 if let Some((rate, since, mut rules)) = books.open_rate(l, q.at, joined) {
                     if o.won.is_none() && ad {
                         rules.insert(RuleId::H5);
+                    }
+                    if let Some((_, id)) = ended_entry.filter(|_| carried) {
+                        rules.insert(id);
                     }
                     o.offer(Resolution {
                         plan,

@@ -88,6 +88,10 @@ rule_ids! {
     Target6 => "TARGET-6",
     /// `TARGET-7`: stock for Target collaborations (**model**: warning and stock-outs).
     Target7 => "TARGET-7",
+    /// `TARGET-8`: sellers find creators by recommendation reason and audience filters (**model**: invitation policy).
+    Target8 => "TARGET-8",
+    /// `TARGET-9`: commission rates per creator as well as per product.
+    Target9 => "TARGET-9",
     /// `PLUS-1`: Collaboration Plus only for enabled sellers.
     Plus1 => "PLUS-1",
     /// `PLUS-2`: Plus types, Task and Challenge.
@@ -144,6 +148,10 @@ rule_ids! {
     Dist5 => "DIST-5",
     /// `DIST-6`: distribution-link orders pay the creator and the distributor.
     Dist6 => "DIST-6",
+    /// `DIST-7`: distributors hand links offline to the creators they work with (**model**: network).
+    Dist7 => "DIST-7",
+    /// `DIST-8`: a seller may temporarily terminate its distribution plan (**model**: lifting it).
+    Dist8 => "DIST-8",
     /// `ATTR-1`: exactly one commission per order line.
     Attr1 => "ATTR-1",
     /// `ATTR-2`: Target supersedes Open.
@@ -178,7 +186,7 @@ rule_ids! {
 
 impl RuleId {
     /// The number of rule IDs in the catalogue.
-    pub const COUNT: usize = 64;
+    pub const COUNT: usize = 68;
 
     /// The catalogue entry for this ID.
     pub fn info(self) -> &'static RuleInfo {
@@ -462,6 +470,26 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
         "seed 001 (Target collaboration help page); model",
         true,
     ),
+    rule(
+        RuleId::Target8,
+        G_TARGET,
+        "Finding creators: recommendation reasons and filters",
+        "Sellers choose whom to invite from recommended creators by reason (promoted similar \
+         products, followers bought or viewed similar products) and by filters on follower count, \
+         age and gender; creators carry an audience profile and a seller invitation policy \
+         chooses, so Target runs at population scale.",
+        "seeds 001 (Target help page) and 004 (plan types article); model",
+        true,
+    ),
+    rule(
+        RuleId::Target9,
+        G_TARGET,
+        "Commission rates per creator",
+        "Commission rates are set for each creator as well as each product: one invitation may \
+         give different creators different rates.",
+        "seeds 002 (Open and Target guide) and 001 (Target help page)",
+        false,
+    ),
     // Collaboration Plus
     rule(
         RuleId::Plus1,
@@ -719,6 +747,25 @@ pub static CATALOGUE: [RuleInfo; RuleId::COUNT] = [
         S_DIST,
         false,
     ),
+    rule(
+        RuleId::Dist7,
+        G_DIST,
+        "Links handed offline to the distributor's creators",
+        "The distributor hands approved links to the creators it works with, offline, without a \
+         binding relationship; only creators in its network receive its links.",
+        "seed 003 (distributor campaign article, Chinese); model",
+        true,
+    ),
+    rule(
+        RuleId::Dist8,
+        G_DIST,
+        "Temporary termination of a distribution plan",
+        "A seller may temporarily terminate its distribution plan: its links show as invalid and \
+         pay nothing, creators are notified, and the termination may be lifted before the \
+         promotion ends.",
+        "seed 003 (distributor campaign article, Chinese); model",
+        true,
+    ),
     // Attribution
     rule(
         RuleId::Attr1,
@@ -966,7 +1013,7 @@ mod tests {
     fn count_matches_all_and_catalogue() {
         assert_eq!(RuleId::ALL.len(), RuleId::COUNT);
         assert_eq!(CATALOGUE.len(), RuleId::COUNT);
-        assert_eq!(RuleId::COUNT, 64);
+        assert_eq!(RuleId::COUNT, 68);
     }
 
     #[test]
@@ -1051,8 +1098,9 @@ mod tests {
         assert_eq!(
             models,
             [
-                "MONEY-1", "SETTLE-3", "OPEN-2", "TARGET-2", "TARGET-4", "TARGET-7", "PLUS-5",
-                "PLUS-7", "PLUS-18", "PLUS-21", "PLUS-22", "DIST-4", "ATTR-5"
+                "MONEY-1", "SETTLE-3", "OPEN-2", "TARGET-2", "TARGET-4", "TARGET-7", "TARGET-8",
+                "PLUS-5", "PLUS-7", "PLUS-18", "PLUS-21", "PLUS-22", "DIST-4", "DIST-7", "DIST-8",
+                "ATTR-5"
             ]
         );
     }

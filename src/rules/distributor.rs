@@ -88,6 +88,8 @@ pub struct Registration {
     pub reason: String,
     /// When the seller terminated it early (DIST-5), or never.
     pub terminated: SimTime,
+    /// When a temporary termination is lifted (DIST-8), or never: a permanent termination.
+    pub resumes: SimTime,
 }
 
 /// What a creator does when a link pays less than what the showcase has (DIST-4 model).
@@ -124,17 +126,32 @@ pub struct DistBook {
 }
 
 impl DistBook {
-    /// The window in which a link pays: the promotion window, cut short by termination.
+    /// The window in which a link pays: the promotion window, cut short by a permanent
+    /// termination (a temporary one, DIST-8, only pauses it: see [`DistBook::paused`]).
     pub fn valid_until(&self, reg: u32) -> SimTime {
         let r = &self.registrations[reg as usize];
         let c = &self.campaigns[r.campaign as usize];
-        c.promotion.1.min(r.terminated)
+        if r.resumes == SimTime::NEVER {
+            c.promotion.1.min(r.terminated)
+        } else {
+            c.promotion.1
+        }
     }
-    /// A link pays at `t` (DIST-5).
+    /// The link is inside a termination at `t`: from the termination until it is lifted
+    /// (DIST-8), or for good (DIST-5).
+    // rule: DIST-8 — a temporarily terminated link shows as invalid until the termination ends
+    pub fn paused(&self, reg: u32, t: SimTime) -> bool {
+        let r = &self.registrations[reg as usize];
+        r.terminated <= t && t < r.resumes
+    }
+    /// A link pays at `t` (DIST-5, DIST-8).
     pub fn valid(&self, reg: u32, t: SimTime) -> bool {
         let r = &self.registrations[reg as usize];
         let c = &self.campaigns[r.campaign as usize];
-        r.status == RegStatus::Approved && t >= c.promotion.0 && t < self.valid_until(reg)
+        r.status == RegStatus::Approved
+            && t >= c.promotion.0
+            && t < self.valid_until(reg)
+            && !self.paused(reg, t)
     }
 }
 
@@ -217,6 +234,7 @@ impl Platform {
             total: None,
             reason: String::new(),
             terminated: SimTime::NEVER,
+            resumes: SimTime::NEVER,
         });
         let reg = (self.books.dist.registrations.len() - 1) as u32;
         self.books
@@ -315,6 +333,12 @@ impl Platform {
                 "the link has expired or was terminated",
             ));
         }
+        if self.books.dist.paused(reg, t) {
+            return Err(Refusal::new(
+                RuleId::Dist8,
+                "the link is temporarily terminated by the seller",
+            ));
+        }
         self.fired.insert(RuleId::Dist4);
         let existing = self.showcase_entry(c, r.product);
         let outcome = match existing {
@@ -365,32 +389,118 @@ impl Platform {
         Ok(outcome)
     }
 
-    /// The seller terminates its products in a campaign early (DIST-5). Returns the creators
-    /// notified (those holding one of the links).
+    /// The seller terminates its products in a campaign early (DIST-5): for good, or until
+    /// `resumes` when it is a temporary termination (DIST-8; `SimTime::NEVER`: for good).
+    /// Returns the creators notified (those holding one of the links).
     // rule: DIST-5
     pub fn terminate_campaign(
         &mut self,
         campaign: u32,
         seller: SellerId,
+        resumes: SimTime,
         t: SimTime,
     ) -> Result<u32, Refusal> {
+        if resumes != SimTime::NEVER
+            && resumes >= self.books.dist.campaigns[campaign as usize].promotion.1
+        {
+            // rule: DIST-8 — a temporary termination ends before the promotion does
+            return Err(Refusal::new(
+                RuleId::Dist8,
+                "a temporary termination must end before the promotion ends",
+            ));
+        }
         let mut any = false;
         for r in self.books.dist.registrations.iter_mut() {
-            if r.campaign == campaign && r.seller == seller && r.terminated == SimTime::NEVER {
+            // A registration is live when it was never terminated, or its temporary termination
+            // has been lifted by now (it may be terminated again).
+            let live = r.terminated == SimTime::NEVER || (r.resumes <= t);
+            if r.campaign == campaign && r.seller == seller && live {
                 r.terminated = t;
+                r.resumes = resumes.max(t);
                 any = true;
             }
         }
         if !any {
             return Err(Refusal::new(
-                RuleId::Dist5,
+                if resumes == SimTime::NEVER {
+                    RuleId::Dist5
+                } else {
+                    RuleId::Dist8
+                },
                 "the seller has no live registrations in this campaign",
             ));
         }
         self.fired.insert(RuleId::Dist5);
+        if resumes != SimTime::NEVER {
+            self.fired.insert(RuleId::Dist8);
+        }
         let n = self.link_holders(|r| r.campaign == campaign && r.seller == seller);
         self.tally.add(Metric::LinksTerminated, n.into());
         Ok(n)
+    }
+
+    /// The seller lifts its temporary termination in a campaign (DIST-8): its links pay again
+    /// until the promotion ends, and creators holding them are notified (`links_resumed`).
+    /// Refused when nothing of the seller's is terminated, or after the promotion. A termination
+    /// given for good (DIST-5) may be lifted the same way while the promotion runs.
+    // rule: DIST-8
+    pub fn resume_campaign(
+        &mut self,
+        campaign: u32,
+        seller: SellerId,
+        t: SimTime,
+    ) -> Result<u32, Refusal> {
+        if t >= self.books.dist.campaigns[campaign as usize].promotion.1 {
+            return Err(Refusal::new(
+                RuleId::Dist8,
+                "the promotion has ended: there is nothing to resume",
+            ));
+        }
+        let mut any = false;
+        for r in self.books.dist.registrations.iter_mut() {
+            if r.campaign == campaign && r.seller == seller && r.terminated <= t && t < r.resumes {
+                r.resumes = t;
+                any = true;
+            }
+        }
+        if !any {
+            return Err(Refusal::new(
+                RuleId::Dist8,
+                "the seller has no terminated registrations in this campaign to resume",
+            ));
+        }
+        Ok(self.note_resumed(campaign, seller))
+    }
+
+    /// A temporary termination reaches its end time (`until`, DIST-8): the links pay again and
+    /// creators holding them are notified. Nothing happens when the seller already lifted it by
+    /// script, or terminated again since.
+    pub fn resume_due(&mut self, campaign: u32, seller: SellerId, t: SimTime) -> u32 {
+        let due = self.books.dist.registrations.iter().any(|r| {
+            r.campaign == campaign && r.seller == seller && r.resumes == t && r.terminated < t
+        });
+        if due && t < self.books.dist.campaigns[campaign as usize].promotion.1 {
+            self.note_resumed(campaign, seller)
+        } else {
+            0
+        }
+    }
+
+    /// A creator received a link from a distributor that works with it (DIST-7; the choice of
+    /// who receives links is the simulator's, the platform records that the rule applied).
+    // rule: DIST-7 — links reach creators offline, without a binding (none is checked here)
+    pub fn note_network_link(&mut self) {
+        self.fired.insert(RuleId::Dist7);
+    }
+
+    /// Notices for links whose temporary termination ended (by script or at its time, DIST-8).
+    fn note_resumed(&mut self, campaign: u32, seller: SellerId) -> u32 {
+        self.fired.insert(RuleId::Dist8);
+        let n = self.link_holders(|r| {
+            r.campaign == campaign && r.seller == seller && r.status == RegStatus::Approved
+        });
+        self.tally.add(Metric::LinksResumed, n.into());
+        n
     }
 
     /// Creators holding a link matching `f` in their showcase.
@@ -405,7 +515,9 @@ impl Platform {
     /// concerned. `expired` is false for the advance notice.
     pub fn campaign_notice(&mut self, campaign: u32, expired: bool, t: SimTime) -> u32 {
         let n = self.link_holders(|r| {
-            r.campaign == campaign && r.status == RegStatus::Approved && r.terminated > t
+            r.campaign == campaign
+                && r.status == RegStatus::Approved
+                && (r.terminated > t || r.resumes <= t)
         });
         self.fired.insert(RuleId::Dist5);
         self.tally.add(
@@ -421,23 +533,43 @@ impl Platform {
 }
 
 impl Platform {
-    /// Moves a campaign's promotion start; allowed only before the campaign is ongoing (H-9).
+    /// Edits a campaign: its promotion start and its minimum creator and distributor parts
+    /// (DIST-1, DIST-2); allowed only before the campaign is ongoing (H-9: start times are
+    /// editable only before ongoing; the requirements follow the same rule, the seeds being
+    /// silent). New minimums apply to later registrations; registrations already made keep
+    /// their parts.
     // rule: H-9
     pub fn edit_campaign(
         &mut self,
         campaign: u32,
-        promotion_start: SimTime,
+        promotion_start: Option<SimTime>,
+        min_rates: (Option<Rate>, Option<Rate>),
         t: SimTime,
     ) -> Result<(), Refusal> {
         let c = &mut self.books.dist.campaigns[campaign as usize];
         match c.status(t) {
             CampaignStatus::Ongoing | CampaignStatus::Closed => Err(Refusal::new(
                 RuleId::H9,
-                "start times can be edited only before the campaign is ongoing",
+                if promotion_start.is_some() {
+                    "start times can be edited only before the campaign is ongoing"
+                } else {
+                    "a campaign's commission requirements can be edited only before it is ongoing"
+                },
             )),
             _ => {
-                c.promotion.0 = promotion_start;
+                if let Some(ps) = promotion_start {
+                    c.promotion.0 = ps;
+                }
+                if let Some(r) = min_rates.0 {
+                    c.min_creator_rate = r;
+                }
+                if let Some(r) = min_rates.1 {
+                    c.min_distributor_rate = r;
+                }
                 self.fired.insert(RuleId::H9);
+                if min_rates.0.is_some() || min_rates.1.is_some() {
+                    self.fired.insert(RuleId::Dist2);
+                }
                 Ok(())
             }
         }

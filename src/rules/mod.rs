@@ -83,6 +83,10 @@ pub struct RuleOptions {
     pub ad_precedence: attribution::AdPrecedence,
     /// An Open raise over a running Plus (PLUS-9 model).
     pub open_raise_during_plus: OpenRaiseDuringPlus,
+    /// What a showcase entry from an ended Target or Plus pays (PLUS-12 option).
+    pub ended_plan_entry: attribution::EndedPlanEntry,
+    /// Whether Target rates may change for creators who accepted (issue 14 option).
+    pub target_rate_change: target::TargetRateChange,
     /// What the Plus service fee is charged by (PLUS-16 model).
     pub plus_fee_measure: plus::PlusFeeMeasure,
 }
@@ -245,6 +249,22 @@ impl Platform {
             .iter()
             .find(|e| e.product == p)
             .copied()
+    }
+
+    /// Whether `e` came from a Target or Plus that has ended by `t` (issue 14: what the entry
+    /// pays then is `rules.ended_plan_entry`; whether the creator keeps it is behaviour).
+    pub fn plan_ended(&self, e: ShowcaseEntry, t: SimTime) -> bool {
+        match e.via {
+            Via::Target(i) => t >= self.books.target.invitations[i as usize].ends,
+            Via::Plus(c) => t >= self.books.plus.campaigns[c as usize].end,
+            _ => false,
+        }
+    }
+
+    /// The creator removes `p` from its showcase (its own choice; an Open approval is kept
+    /// apart and stays, docs/attribution.md).
+    pub fn remove_from_showcase(&mut self, c: CreatorId, p: ProductId, _t: SimTime) {
+        self.showcase[c.idx()].retain(|e| e.product != p);
     }
 
     fn set_showcase(&mut self, c: CreatorId, entry: ShowcaseEntry) {

@@ -196,6 +196,8 @@ pub struct Books {
     pub decrease_lock: Option<DecreaseLock>,
     /// Which rate an authorised-ad order earns (`rules.ad_precedence`: ATTR-2 / H-5 option).
     pub ad_precedence: crate::rules::attribution::AdPrecedence,
+    /// What an entry from an ended Target or Plus pays (`rules.ended_plan_entry`, PLUS-12 option).
+    pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
     /// Target invitations and their per-creator slots.
     pub target: crate::rules::target::TargetBook,
     /// Distributor campaigns and their registrations (links).

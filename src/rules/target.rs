@@ -25,7 +25,7 @@ pub enum SampleOffer {
 }
 
 /// One product of an invitation.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Copy, Clone, Debug, PartialEq)]
 pub struct TargetProduct {
     pub product: ProductId,
     pub rate: Rate,
@@ -42,6 +42,20 @@ pub enum Fee {
     CommissionOnly,
     /// A flat fee per creator, held by the platform until the video is approved (TARGET-4).
     Flat(Money),
+}
+
+/// Whether a seller may change a Target rate mid-campaign (`rules.target_rate_change`; the
+/// seeds are silent).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetRateChange {
+    /// Default: the change applies to orders placed after it (as OPEN-4 for Open rates), for
+    /// every creator of the invitation, accepted or not.
+    #[default]
+    LaterOrders,
+    /// Only creators who have not accepted yet get the new rate; once any named creator has
+    /// accepted, the change is refused for them (TARGET-2: they accepted the terms).
+    PendingOnly,
 }
 
 /// Who reviews flat-fee videos (TARGET-4: the seller or the platform, per the review setting).
@@ -76,6 +90,39 @@ pub struct Invitation {
     pub authorise_ads: bool,
     /// Driven only by the script (no behaviour model acts on it).
     pub scripted: bool,
+    /// Rates set for one creator (TARGET-9): (creator, product or all products, rate). The most
+    /// specific applies: the creator's rate on the product, else on all products, else the
+    /// product's rate.
+    pub creator_rates: Vec<(CreatorId, Option<ProductId>, Rate)>,
+}
+
+impl Invitation {
+    /// The rate creator `c` is offered on `tp` (TARGET-9: per creator as well as per product).
+    // rule: TARGET-9 — the creator's own rate on the product, else on all products, else the
+    // product's rate
+    pub fn rate_for(&self, c: CreatorId, tp: &TargetProduct) -> Rate {
+        let mut all = None;
+        for &(rc, rp, rate) in &self.creator_rates {
+            if rc != c {
+                continue;
+            }
+            match rp {
+                Some(p) if p == tp.product => return rate,
+                None => all = Some(rate),
+                Some(_) => {}
+            }
+        }
+        all.unwrap_or(tp.rate)
+    }
+
+    /// The invitation's terms on `p` for creator `c`, with the creator's rate (TARGET-9).
+    pub fn terms_for(&self, c: CreatorId, p: ProductId) -> Option<TargetProduct> {
+        let tp = self.products.iter().find(|x| x.product == p)?;
+        Some(TargetProduct {
+            rate: self.rate_for(c, tp),
+            ..*tp
+        })
+    }
 }
 
 /// Where a slot is.
@@ -169,14 +216,14 @@ impl TargetBook {
         c: CreatorId,
         p: ProductId,
         t: SimTime,
-    ) -> Option<(u32, &TargetProduct, SimTime)> {
+    ) -> Option<(u32, TargetProduct, SimTime)> {
         let slots = self.by_pair.get(c.0, p.0)?;
-        let mut best: Option<(u32, &TargetProduct, SimTime)> = None;
+        let mut best: Option<(u32, TargetProduct, SimTime)> = None;
         for &s in slots {
             let slot = &self.slots[s as usize];
             let inv = &self.invitations[slot.invitation as usize];
             if slot.status == SlotStatus::Accepted && slot.accepted <= t && t < inv.ends {
-                let tp = inv.products.iter().find(|x| x.product == p)?;
+                let tp = inv.terms_for(c, p)?;
                 if best.is_none_or(|(_, _, a)| slot.accepted >= a) {
                     best = Some((s, tp, slot.accepted));
                 }
@@ -564,5 +611,145 @@ impl Platform {
             self.tally.add(Metric::SampleRefunds, agents_price.0);
             self.fired.insert(RuleId::H7);
         }
+    }
+}
+
+/// Why the platform recommends a creator to a seller (TARGET-8, seed 001's "Find creators"):
+/// `[promoted similar products, followers bought similar products, followers viewed similar
+/// products]`, for the categories in `cats` (a bitmask of `CategoryId`s).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reasons {
+    pub promoted: bool,
+    pub bought: bool,
+    pub viewed: bool,
+}
+
+impl Platform {
+    /// The recommendation reasons for creator `c` and products of the categories `cats`: its
+    /// showcase holds a product of one of them (promoted); its content sold one (`sold`, the
+    /// categories its lines were placed in) or was posted about one (`viewed`), as the
+    /// simulator observed them. Pure: the caller passes what it observed.
+    // rule: TARGET-8 — recommended creators by reason: promoted similar products, followers
+    // bought similar products, followers viewed similar products
+    pub fn recommend(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        cats: u64,
+        sold: u64,
+        viewed: u64,
+    ) -> Reasons {
+        let promoted = self.showcase[c.idx()]
+            .iter()
+            .any(|e| cats & (1u64 << agents.products[e.product.idx()].category) != 0);
+        Reasons {
+            promoted,
+            bought: sold & cats != 0,
+            viewed: viewed & cats != 0,
+        }
+    }
+
+    /// Adds an invitation made during the run (a seller's invitation policy, TARGET-8): at most
+    /// 50 creators and 100 products (H-8), each rate within RATE-1, products of the seller and
+    /// affiliate-eligible (TARGET-1). Returns its index; the caller sends it.
+    pub fn create_invitation(&mut self, agents: &Agents, inv: Invitation) -> Result<u32, Refusal> {
+        if inv.creators.is_empty() || inv.creators.len() > 50 || inv.products.len() > 100 {
+            // rule: H-8
+            return Err(Refusal::new(
+                RuleId::H8,
+                "an invitation goes to 1–50 creators and names at most 100 products",
+            ));
+        }
+        let rates = inv
+            .products
+            .iter()
+            .map(|p| p.rate)
+            .chain(inv.creator_rates.iter().map(|x| x.2));
+        for r in rates {
+            if r.check_affiliate().is_err() {
+                // rule: RATE-1
+                return Err(Refusal::new(
+                    RuleId::Rate1,
+                    "a Target rate is outside 1%–80%",
+                ));
+            }
+        }
+        if inv.products.iter().any(|p| {
+            let pr = &agents.products[p.product.idx()];
+            pr.seller != inv.seller || !pr.eligible
+        }) {
+            return Err(Refusal::new(
+                RuleId::Target1,
+                "an invitation names affiliate-eligible products of its seller",
+            ));
+        }
+        self.fired.insert(RuleId::Target8);
+        if !inv.creator_rates.is_empty() {
+            self.fired.insert(RuleId::Target9);
+        }
+        Ok(self.books.target.add(inv))
+    }
+}
+
+impl Platform {
+    /// A seller changes a Target invitation's rate mid-campaign: on `product` or all of its
+    /// products, for `creator` or all of its creators (issue 14). It applies to orders placed
+    /// after the change (the rate is fixed at placement, like OPEN-4). Refused once the
+    /// collaboration has ended (TARGET-1), and under `rules.target_rate_change = "pending-only"`
+    /// for creators who already accepted (TARGET-2).
+    // rule: TARGET-9 — the change may name one creator: its own rate (Invitation::rate_for)
+    pub fn change_target_rate(
+        &mut self,
+        inv: u32,
+        product: Option<ProductId>,
+        creator: Option<CreatorId>,
+        rate: Rate,
+        t: SimTime,
+    ) -> Result<(), Refusal> {
+        let i = &self.books.target.invitations[inv as usize];
+        if t >= i.ends {
+            return Err(Refusal::new(
+                RuleId::Target1,
+                "the collaboration has ended: its rates can no longer change",
+            ));
+        }
+        let named: Vec<CreatorId> = match creator {
+            Some(c) => vec![c],
+            None => i.creators.clone(),
+        };
+        let accepted = |c: CreatorId| {
+            self.books
+                .target
+                .slot_of(inv, c)
+                .is_some_and(|s| self.books.target.slots[s as usize].status == SlotStatus::Accepted)
+        };
+        if self.opts.target_rate_change == TargetRateChange::PendingOnly
+            && named.iter().any(|&c| accepted(c))
+        {
+            // rule: TARGET-2 — an accepted creator accepted the terms (option)
+            return Err(Refusal::new(
+                RuleId::Target2,
+                "a creator has accepted these terms: the rate cannot change for them (rules.target_rate_change = \"pending-only\")",
+            ));
+        }
+        let i = &mut self.books.target.invitations[inv as usize];
+        match creator {
+            None => {
+                for tp in i.products.iter_mut() {
+                    if product.is_none_or(|p| p == tp.product) {
+                        tp.rate = rate;
+                    }
+                }
+                // creators' own rates (TARGET-9) stay: change them by naming the creator
+            }
+            Some(c) => {
+                i.creator_rates
+                    .retain(|x| !(x.0 == c && (product.is_none() || x.1 == product)));
+                i.creator_rates.push((c, product, rate));
+                self.fired.insert(RuleId::Target9);
+            }
+        }
+        self.fired.insert(RuleId::Target1);
+        Ok(())
     }
 }

@@ -50,6 +50,8 @@ pub struct File {
     #[serde(default)]
     pub seller_policies: Vec<S<SellerPolicyRaw>>,
     #[serde(default)]
+    pub target_policies: Vec<S<TargetPolicyRaw>>,
+    #[serde(default)]
     pub expect: Vec<S<ExpectRaw>>,
     #[serde(default)]
     pub expect_ledger: Vec<S<ExpectLedgerRaw>>,
@@ -127,6 +129,10 @@ pub struct RulesSection {
     pub ad_precedence: crate::rules::attribution::AdPrecedence,
     #[serde(default)]
     pub open_raise_during_plus: crate::rules::OpenRaiseDuringPlus,
+    #[serde(default)]
+    pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
+    #[serde(default)]
+    pub target_rate_change: crate::rules::target::TargetRateChange,
     // ---- end wt-rules
     /// What the Plus service fee is charged by (PLUS-16 model; wt-plus).
     #[serde(default)]
@@ -174,12 +180,20 @@ pub struct CreatorRaw {
     pub categories: Vec<S<String>>,
     #[serde(default)]
     pub live: bool,
+    /// The followers' main age band (TARGET-8).
+    pub audience_age: Option<S<String>>,
+    /// Share of female followers, 0–1 (TARGET-8).
+    pub audience_female: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DistributorRaw {
     pub id: S<String>,
+    /// Named creators the distributor works with (DIST-7).
+    pub creators: Option<S<Vec<S<String>>>>,
+    /// Share of generated creators the distributor works with (DIST-7).
+    pub network_share: Option<S<f64>>,
 }
 
 /// A rate range: each value drawn uniformly in 0.01 % steps.
@@ -211,6 +225,8 @@ pub struct SellerPopRaw {
     pub approval: Option<ApprovalRaw>,
     /// A rate-setting policy for a share of the generated sellers' Open plans.
     pub rate_policy: Option<S<SellerPolicyRaw>>,
+    /// A Target invitation policy for a share of the generated sellers (TARGET-8).
+    pub target_policy: Option<S<TargetPolicyRaw>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +329,19 @@ pub struct InvitationRaw {
     pub authorise_ads: Option<S<bool>>,
     #[serde(default)]
     pub scripted: bool,
+    /// Rates set for each creator (TARGET-9), over the products' rates.
+    #[serde(default)]
+    pub creator_rates: Vec<CreatorRateRaw>,
+}
+
+/// `[[target_invitations.creator_rates]]`: a rate for one creator, on one product or on all of
+/// the invitation's products (TARGET-9).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatorRateRaw {
+    pub creator: S<String>,
+    pub product: Option<S<String>>,
+    pub rate: S<Rate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -594,6 +623,7 @@ pub struct CreatorBehaviourRaw {
     pub sample_request_probability: Option<S<f64>>,
     pub sample_post_probability: Option<S<f64>>,
     pub sample_extension_probability: Option<S<f64>>,
+    pub ended_entries: Option<crate::scenario::EndedEntries>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -663,8 +693,13 @@ pub struct ScriptRaw {
     pub link_adds: Vec<LinkAddRaw>,
     #[serde(default)]
     pub terminations: Vec<TerminationRaw>,
+    /// A seller lifts its temporary termination (DIST-8): `at`, `campaign`, `seller`.
+    #[serde(default)]
+    pub resumptions: Vec<TerminationRaw>,
     #[serde(default)]
     pub campaign_edits: Vec<CampaignEditRaw>,
+    #[serde(default)]
+    pub target_rate_changes: Vec<TargetRateChangeRaw>,
     #[serde(default)]
     pub plus_joins: Vec<PlusActRaw>,
     #[serde(default)]
@@ -715,6 +750,8 @@ pub struct TerminationRaw {
     pub at: S<String>,
     pub campaign: S<String>,
     pub seller: S<String>,
+    /// A temporary termination (DIST-8) ends then.
+    pub until: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -722,7 +759,22 @@ pub struct TerminationRaw {
 pub struct CampaignEditRaw {
     pub at: S<String>,
     pub campaign: S<String>,
-    pub promotion_start: S<String>,
+    pub promotion_start: Option<S<String>>,
+    /// New minimum parts (DIST-2, H-9): for later registrations.
+    pub min_creator_rate: Option<S<Rate>>,
+    pub min_distributor_rate: Option<S<Rate>>,
+}
+
+/// `[[script.target_rate_changes]]`: a seller changes a Target invitation's rate mid-campaign
+/// (issue 14): on one product or all, for one creator or all.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRateChangeRaw {
+    pub at: S<String>,
+    pub invitation: S<String>,
+    pub product: Option<S<String>>,
+    pub creator: Option<S<String>>,
+    pub rate: S<Rate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -866,4 +918,28 @@ pub struct SellerPolicyRaw {
     pub step: Option<S<Rate>>,
     pub target_return: Option<S<f64>>,
     pub follow: Option<S<String>>,
+}
+
+/// `[[target_policies]]` and `[populations.sellers] target_policy`: how a seller chooses whom
+/// to invite to a Target collaboration (TARGET-8; docs/scenario-format.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetPolicyRaw {
+    /// `[[target_policies]]` only (required there).
+    pub seller: Option<S<String>>,
+    /// `[populations.sellers] target_policy` only: the share of generated sellers it applies to.
+    pub share: Option<S<f64>>,
+    pub every_days: Option<S<f64>>,
+    pub creators: Option<S<u32>>,
+    pub candidates: Option<S<u32>>,
+    pub products: Option<S<u32>>,
+    pub days: Option<S<u32>>,
+    pub rate_premium: Option<S<Rate>>,
+    pub reason_premium: Option<S<Rate>>,
+    pub reasons: Option<S<Vec<crate::scenario::outreach::Reason>>>,
+    pub min_reasons: Option<S<u32>>,
+    pub min_followers: Option<u32>,
+    pub max_followers: Option<u32>,
+    pub audience_age: Option<S<Vec<S<String>>>>,
+    pub audience_gender: Option<crate::scenario::outreach::Gender>,
 }

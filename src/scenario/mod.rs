@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod dist;
 pub mod error;
 pub mod format;
+pub mod outreach;
 pub mod source;
 mod validate;
 
@@ -89,6 +90,10 @@ pub struct Scenario {
     pub script: Vec<Scripted>,
     /// Sellers' rate-setting policies (`[[seller_policies]]`, sim/seller_policy.rs).
     pub seller_policies: Vec<SellerPolicy>,
+    /// Per named distributor, the creators it hands its links to (DIST-7).
+    pub networks: Vec<outreach::Network>,
+    /// Named sellers' Target invitation policies (`[[target_policies]]`, TARGET-8).
+    pub target_policies: Vec<outreach::TargetPolicy>,
     pub orders: Vec<ScriptOrder>,
     pub expectations: Vec<Expectation>,
     /// Problems worth a warning that do not stop the run (e.g. TARGET-7 stock).
@@ -129,6 +134,8 @@ pub struct CreatorSpec {
     pub level: u8,
     pub categories: u64,
     pub live: bool,
+    /// `audience_age`, `audience_female` (TARGET-8).
+    pub audience: crate::model::Audience,
 }
 
 /// Synthetic populations, drawn per replication.
@@ -152,6 +159,9 @@ pub struct SellerPop {
     /// `rate_policy`: the share of generated Open plans whose rates a policy sets, and the
     /// policy (its `plan` is filled in per replication, sim/seller_policy.rs).
     pub rate_policy: Option<(f64, SellerPolicy)>,
+    /// `target_policy`: the share of generated sellers that invite creators to Target
+    /// collaborations by a policy (TARGET-8), and the policy.
+    pub target_policy: Option<(f64, outreach::TargetPolicy)>,
 }
 
 #[derive(Clone, Debug)]
@@ -514,6 +524,20 @@ pub struct CreatorBehaviour {
     pub sample_post_probability: f64,
     /// Probability of using the one extension when the deadline comes without a post.
     pub sample_extension_probability: f64,
+    /// Whether creators keep promoting a product whose Target or Plus has ended (issue 14).
+    pub ended_entries: EndedEntries,
+}
+
+/// What a creator does with a showcase entry whose Target or Plus has ended (behaviour; what
+/// it then pays is `rules.ended_plan_entry`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndedEntries {
+    /// Keeps it and may post about it, as about any entry (default).
+    #[default]
+    Keep,
+    /// Drops it from the showcase the next time it would post about it, and searches instead.
+    Drop,
 }
 
 /// `[behaviour.creators]` when a key is absent.
@@ -531,6 +555,7 @@ impl Default for CreatorBehaviour {
             sample_request_probability: 0.3,
             sample_post_probability: 0.8,
             sample_extension_probability: 0.3,
+            ended_entries: EndedEntries::Keep,
         }
     }
 }
@@ -710,10 +735,29 @@ pub enum Action {
     Terminate {
         campaign: u32,
         seller: SellerId,
+        /// A temporary termination ends then (DIST-8); `None`: for good (DIST-5).
+        until: Option<SimTime>,
+    },
+    /// The seller lifts its temporary termination (DIST-8); `due`: scheduled at a termination's
+    /// `until`, not a scripted resumption.
+    Resume {
+        campaign: u32,
+        seller: SellerId,
+        due: bool,
+    },
+    /// A seller changes a Target invitation's rate (issue 14): `product`/`creator` `None` for
+    /// all of the invitation's.
+    TargetRate {
+        invitation: u32,
+        product: Option<ProductId>,
+        creator: Option<CreatorId>,
+        rate: Rate,
     },
     EditCampaign {
         campaign: u32,
-        promotion_start: SimTime,
+        promotion_start: Option<SimTime>,
+        /// New minimum creator and distributor parts (DIST-2), if changed.
+        min_rates: (Option<Rate>, Option<Rate>),
     },
     /// Collaboration Plus lifecycle (scheduled from the campaign's own times).
     PlusConfirm(u32),

@@ -43,6 +43,12 @@ impl World<'_> {
             self.explore(t, c);
         } else if !(explore && self.replace_worst(t, c)) {
             let e = self.pf.showcase(c)[(self.rng.agent.next_u64() % u64::from(n)) as usize];
+            if b.ended_entries == crate::scenario::EndedEntries::Drop && self.pf.plan_ended(e, t) {
+                // The creator stops promoting a product whose Target or Plus has ended.
+                self.pf.remove_from_showcase(c, e.product, t);
+                self.explore(t, c);
+                return;
+            }
             let cr = &self.agents.creators[c.idx()];
             let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
@@ -70,10 +76,10 @@ impl World<'_> {
 
     pub(super) fn explore(&mut self, t: SimTime, c: CreatorId) {
         let db = &self.sc.behaviour.distributors;
-        if !self.links.is_empty() && self.inc.on {
+        if self.has_links(c) && self.inc.on {
             // The link's creator part × price × expected orders against the outside option.
             let u = unit(&mut self.rng.agent);
-            let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
+            let reg = self.pick_link(c);
             let r = &self.pf.books().dist.registrations[reg as usize];
             let e = self.commission_per_post(c, r.product, r.creator_rate)
                 - self.effort(ContentKind::Video);
@@ -89,8 +95,8 @@ impl World<'_> {
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
                 return;
             }
-        } else if !self.links.is_empty() && unit(&mut self.rng.agent) < db.link_probability {
-            let reg = self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
+        } else if self.has_links(c) && unit(&mut self.rng.agent) < db.link_probability {
+            let reg = self.pick_link(c);
             if self.pf.books().dist.valid(reg, t) {
                 let _ = self
                     .pf
@@ -119,6 +125,7 @@ impl World<'_> {
             || (kind == ContentKind::Video
                 && self.pf.books().plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
+        self.note_outreach(c, p, false);
         if t >= self.end {
             return;
         }

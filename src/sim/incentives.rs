@@ -293,7 +293,7 @@ impl World<'_> {
         let n = i.products.len().max(1) as f64;
         let mut e = 0.0;
         for tp in &i.products {
-            e += self.commission_per_post(c, tp.product, tp.rate) / n;
+            e += self.commission_per_post(c, tp.product, i.rate_for(c, tp)) / n;
             if tp.sample == crate::rules::target::SampleOffer::Free {
                 let price: f64 = self.agents.products[tp.product.idx()]
                     .price

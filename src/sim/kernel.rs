@@ -33,6 +33,7 @@ impl<'s> World<'s> {
             .collect();
         let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
         let n_creators = built.agents.creators.len();
+        let nets = super::distributors::Nets::draw(sc, index, n_creators);
         let mut w = World {
             sc,
             agents: built.agents,
@@ -61,8 +62,11 @@ impl<'s> World<'s> {
             episodes: vec![[0; 3]; n_creators],
             policy_marks: Vec::new(),
             policies: Vec::new(),
+            nets,
+            outreach: super::target_policy::Outreach::default(),
         };
         w.init_seller_policies();
+        w.init_outreach(index);
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
         }
@@ -73,7 +77,9 @@ impl<'s> World<'s> {
                 | Action::SendInvitation(_)
                 | Action::OpenCampaign(_)
                 | Action::EditCampaign { .. }
+                | Action::TargetRate { .. }
                 | Action::Terminate { .. }
+                | Action::Resume { .. }
                 | Action::PlusConfirm(_)
                 | Action::PlusPay(_)
                 | Action::PlusStart(_)
@@ -294,6 +300,7 @@ impl World<'_> {
         match ev {
             Ev::Script(i) => self.script(t, i),
             Ev::SellerPolicy(i) => self.seller_policy(t, i),
+            Ev::TargetPolicy(i) => self.target_policy(t, i),
             Ev::Wake(c) => self.wake(t, c),
             Ev::Decide {
                 creator,

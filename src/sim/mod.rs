@@ -12,6 +12,7 @@
 
 pub mod behaviour;
 mod creators;
+mod distributors;
 pub(crate) mod incentives;
 mod kernel;
 mod memo;
@@ -25,6 +26,7 @@ pub mod rng;
 mod script;
 pub mod seller_policy;
 mod showcase;
+mod target_policy;
 pub mod uncertainty;
 
 use rust_decimal::Decimal;
@@ -49,6 +51,8 @@ enum Ev {
     Script(u32),
     /// A seller policy's review (`[[seller_policies]]`, sim/seller_policy.rs).
     SellerPolicy(u32),
+    /// A seller's Target invitation policy reviews (TARGET-8, sim/target_policy.rs).
+    TargetPolicy(u32),
     /// A creator acts (searches for a product or posts).
     Wake(CreatorId),
     /// A seller's decision on an Open application.
@@ -321,6 +325,10 @@ struct World<'s> {
     policy_marks: Vec<(Decimal, Decimal)>,
     /// The replication's seller policies: the named ones and those drawn for generated plans.
     policies: Vec<crate::scenario::SellerPolicy>,
+    /// Who receives each distributor's links (DIST-7, sim/distributors.rs).
+    nets: distributors::Nets,
+    /// Sellers' Target invitation policies (TARGET-8, sim/target_policy.rs).
+    outreach: target_policy::Outreach,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live

@@ -67,6 +67,7 @@ impl World<'_> {
                 )
             });
             if let Ok(k) = self.pf.place_order(&self.agents, &req, t, track) {
+                self.note_outreach(item.creator, item.product, true);
                 let ob = &self.sc.behaviour.orders;
                 let lr = &mut self.rng.logistics;
                 if unit(lr) < ob.cancel_probability {

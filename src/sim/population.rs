@@ -39,6 +39,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
     let mut books = Books {
         decrease_lock: sc.opts.decrease_lock,
         ad_precedence: sc.opts.ad_precedence,
+        ended_plan_entry: sc.opts.ended_plan_entry,
         ..Books::default()
     };
     let mut approvals = Vec::new();
@@ -70,6 +71,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
             level: c.level,
             categories: c.categories,
             live: c.live,
+            audience: c.audience,
         });
         agents.names.creators.push(c.name.clone());
     }
@@ -130,6 +132,8 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
                 level,
                 categories: mask,
                 live,
+                // drawn later from the outreach stream when a Target policy needs it (TARGET-8)
+                audience: crate::model::Audience::default(),
             });
         }
     }

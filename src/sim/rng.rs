@@ -22,6 +22,19 @@ pub enum Purpose {
     Incentives = 6,
     /// Per-replication draws of uncertain response parameters (sim/uncertainty.rs).
     Uncertainty = 7,
+    /// Distributor networks (DIST-7), drawn once per replication (sim/distributors.rs).
+    Networks = 8,
+    /// Seller Target invitation policies (TARGET-8): candidates and audience profiles of
+    /// generated creators (sim/target_policy.rs).
+    Outreach = 9,
+}
+
+/// The stream of `purpose` for replication `rep` under `seed`, for purposes drawn apart from
+/// [`Streams`] (its own stream: drawing from it shifts no other purpose's draws).
+pub fn purpose_stream(seed: u64, rep: u64, purpose: Purpose) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::from_seed(replication_key(seed, rep));
+    r.set_stream(purpose as u64);
+    r
 }
 
 /// Stream-number tags of the per-agent streams (the low 32 bits hold the agent's index), above

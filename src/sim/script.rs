@@ -174,16 +174,43 @@ impl World<'_> {
                 product,
                 choice,
             } => self.script_add_link(t, *campaign, *creator, *product, *choice),
-            Action::Terminate { campaign, seller } => {
-                if let Err(r) = self.pf.terminate_campaign(*campaign, *seller, t) {
+            Action::Terminate {
+                campaign,
+                seller,
+                until,
+            } => {
+                let until = until.unwrap_or(SimTime::NEVER);
+                if let Err(r) = self.pf.terminate_campaign(*campaign, *seller, until, t) {
                     self.refuse(r);
                 }
             }
+            Action::Resume {
+                campaign,
+                seller,
+                due,
+            } => self.resume(t, *campaign, *seller, *due),
             Action::EditCampaign {
                 campaign,
                 promotion_start,
+                min_rates,
             } => {
-                if let Err(r) = self.pf.edit_campaign(*campaign, *promotion_start, t) {
+                if let Err(r) = self
+                    .pf
+                    .edit_campaign(*campaign, *promotion_start, *min_rates, t)
+                {
+                    self.refuse(r);
+                }
+            }
+            Action::TargetRate {
+                invitation,
+                product,
+                creator,
+                rate,
+            } => {
+                if let Err(r) =
+                    self.pf
+                        .change_target_rate(*invitation, *product, *creator, *rate, t)
+                {
                     self.refuse(r);
                 }
             }
@@ -217,6 +244,7 @@ impl World<'_> {
             .place_order(&self.agents, &req, t, Some((o.name.clone(), names)))
         {
             Ok(k) => {
+                self.note_outreach(o.creator, o.product, true);
                 self.script_keys[oi as usize] = Some(k);
                 if let Some(c) = o.cancelled {
                     self.q.push(c, Phase::AfterSales, Ev::Cancel(k));

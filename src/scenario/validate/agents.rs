@@ -79,6 +79,7 @@ pub(super) fn resolve(
             level,
             categories: mask,
             live: c.live,
+            audience: super::outreach::audience(v, &c.audience_age, &c.audience_female),
         });
     }
     for d in &raw.distributors {

@@ -187,6 +187,7 @@ fn creators(v: &mut V, cb: &CreatorBehaviourRaw) -> CreatorBehaviour {
             "sample_extension_probability",
             d.sample_extension_probability,
         ),
+        ended_entries: cb.ended_entries.unwrap_or(d.ended_entries),
     }
 }
 

@@ -16,6 +16,7 @@ mod expect;
 mod expect_ledger;
 mod names;
 mod open;
+mod outreach;
 mod plus;
 mod policies;
 mod populations;
@@ -152,6 +153,8 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
     // Scripted events pop in time order; ties keep file order (a stable sort).
     script.sort_by_key(|s| s.at);
     let seller_policies = policies::seller_policies(v, &raw.seller_policies, &names.open_plans);
+    let networks = outreach::networks(v, &raw.distributors, &names);
+    let target_policies = outreach::target_policies(v, &raw.target_policies, &names);
 
     Scenario {
         name: sec.name.get_ref().clone(),
@@ -175,6 +178,8 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         behaviour,
         script,
         seller_policies,
+        networks,
+        target_policies,
         orders,
         expectations,
         warnings: std::mem::take(&mut v.warns),

@@ -40,6 +40,20 @@ pub(super) fn resolve(v: &mut V, raw: &File, named: &Named, cats: &mut Categorie
             plus_enabled_share: v.prob(&s.plus_enabled_share, "plus_enabled_share", 0.0),
             approval: approval(v, &s.approval),
             rate_policy: super::policies::generated_rate_policy(v, &s.rate_policy),
+            target_policy: s.target_policy.as_ref().map(|tp| {
+                let share = v.prob(&tp.get_ref().share, "share", 1.0);
+                if let Some(sl) = &tp.get_ref().seller {
+                    v.err(
+                        sl.span(),
+                        "a generated seller's Target policy invites for itself: no `seller`",
+                        Some(RuleId::Target8),
+                    );
+                }
+                (
+                    share,
+                    super::outreach::target_policy(v, tp.get_ref(), tp.span(), None),
+                )
+            }),
         });
     }
     if let Some(pp) = &raw.populations.products {

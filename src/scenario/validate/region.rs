@@ -217,6 +217,8 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         distributor_sets_split: raw.rules.distributor_split == Some(SplitRaw::Distributor),
         ad_precedence: raw.rules.ad_precedence,
         open_raise_during_plus: raw.rules.open_raise_during_plus,
+        ended_plan_entry: raw.rules.ended_plan_entry,
+        target_rate_change: raw.rules.target_rate_change,
         plus_fee_measure: raw.rules.plus_fee_measure,
     };
 

@@ -429,6 +429,7 @@ fn target_events(
 ) {
     let NameTable {
         creators,
+        products,
         invitations: inv_names,
         ..
     } = names;
@@ -458,6 +459,66 @@ fn target_events(
             }
             Some((i, cid))
         };
+    // rule: TARGET-9 — a rate change for one creator, one product, or all
+    for r in &raw.target_rate_changes {
+        let at = time_at(v, &calendar, &r.at);
+        let rate = v.rate(&r.rate);
+        let Some(i) = inv_names.get(v, &r.invitation) else {
+            continue;
+        };
+        let inv = &invitations[i as usize];
+        let creator = match &r.creator {
+            Some(c) => {
+                let Some(cid) = creators.get(v, c).map(CreatorId) else {
+                    continue;
+                };
+                if !inv.creators.contains(&cid) {
+                    v.err(
+                        c.span(),
+                        format!(
+                            "creator `{}` is not invited by `{}`",
+                            c.get_ref(),
+                            r.invitation.get_ref()
+                        ),
+                        Some(RuleId::Target1),
+                    );
+                    continue;
+                }
+                Some(cid)
+            }
+            None => None,
+        };
+        let product = match &r.product {
+            Some(p) => {
+                let Some(pid) = products.get(v, p).map(ProductId) else {
+                    continue;
+                };
+                if !inv.products.iter().any(|x| x.product == pid) {
+                    v.err(
+                        p.span(),
+                        format!(
+                            "product `{}` is not in `{}`",
+                            p.get_ref(),
+                            r.invitation.get_ref()
+                        ),
+                        Some(RuleId::Target1),
+                    );
+                    continue;
+                }
+                Some(pid)
+            }
+            None => None,
+        };
+        script.push(Scripted {
+            at,
+            action: Action::TargetRate {
+                invitation: i,
+                product,
+                creator,
+                rate,
+            },
+        });
+    }
     for r in &raw.target_responses {
         let at = time_at(v, &calendar, &r.at);
         let Some(accept) = r.accept else {
@@ -686,26 +747,85 @@ fn distributor_events(
         let at = time_at(v, &calendar, &r.at);
         let campaign = camp_names.get(v, &r.campaign);
         let seller = sellers.get(v, &r.seller).map(SellerId);
+        let until = r.until.as_ref().map(|u| {
+            let until = time_at(v, &calendar, u);
+            if until <= at {
+                // rule: DIST-8 — a temporary termination ends after it starts
+                v.err(
+                    u.span(),
+                    "a temporary termination's `until` must be after its `at`",
+                    Some(RuleId::Dist8),
+                );
+            }
+            until
+        });
         if let (Some(campaign), Some(seller)) = (campaign, seller) {
             script.push(Scripted {
                 at,
-                action: Action::Terminate { campaign, seller },
+                action: Action::Terminate {
+                    campaign,
+                    seller,
+                    until,
+                },
+            });
+            if let Some(until) = until {
+                script.push(Scripted {
+                    at: until,
+                    action: Action::Resume {
+                        campaign,
+                        seller,
+                        due: true,
+                    },
+                });
+            }
+        }
+    }
+    for r in &raw.resumptions {
+        let at = time_at(v, &calendar, &r.at);
+        let campaign = camp_names.get(v, &r.campaign);
+        let seller = sellers.get(v, &r.seller).map(SellerId);
+        if let Some(u) = &r.until {
+            v.err(
+                u.span(),
+                "`until` belongs to [[script.terminations]], not to a resumption",
+                Some(RuleId::Dist8),
+            );
+        }
+        if let (Some(campaign), Some(seller)) = (campaign, seller) {
+            script.push(Scripted {
+                at,
+                action: Action::Resume {
+                    campaign,
+                    seller,
+                    due: false,
+                },
             });
         }
     }
     for r in &raw.campaign_edits {
         let at = time_at(v, &calendar, &r.at);
-        let promotion_start = time_at(v, &calendar, &r.promotion_start);
+        let promotion_start = r
+            .promotion_start
+            .as_ref()
+            .map(|ps| (time_at(v, &calendar, ps), ps.span()));
+        let min_c = r.min_creator_rate.as_ref().map(|x| v.rate(x));
+        let min_d = r.min_distributor_rate.as_ref().map(|x| v.rate(x));
+        if promotion_start.is_none() && min_c.is_none() && min_d.is_none() {
+            v.err(r.at.span(), "a campaign edit changes `promotion_start`, `min_creator_rate` or `min_distributor_rate`", Some(RuleId::H9));
+        }
         if let Some(campaign) = camp_names.get(v, &r.campaign) {
             let c = &campaigns[campaign as usize].campaign;
-            if promotion_start >= c.promotion.1 || promotion_start < c.registration.0 {
-                v.err(r.promotion_start.span(), "the new promotion start must fall between registration start and promotion end", Some(RuleId::H9));
+            if let Some((ps, span)) = &promotion_start
+                && (*ps >= c.promotion.1 || *ps < c.registration.0)
+            {
+                v.err(span.clone(), "the new promotion start must fall between registration start and promotion end", Some(RuleId::H9));
             }
             script.push(Scripted {
                 at,
                 action: Action::EditCampaign {
                     campaign,
-                    promotion_start,
+                    promotion_start: promotion_start.map(|x| x.0),
+                    min_rates: (min_c, min_d),
                 },
             });
         }

@@ -164,6 +164,7 @@ pub(super) fn resolve(
             Some(d) => *d.get_ref(),
             None => 7,
         };
+        let creator_rates = creator_rates(v, i, &creator_ids, &products_t, creators, products);
         invitations.push(crate::rules::target::Invitation {
             name: i.id.get_ref().clone(),
             seller,
@@ -182,10 +183,72 @@ pub(super) fn resolve(
             flash_sale: i.flash_sale.as_ref().is_some_and(|f| *f.get_ref()),
             authorise_ads: i.authorise_ads.as_ref().is_some_and(|a| *a.get_ref()),
             scripted: i.scripted,
+            creator_rates,
         });
     }
 
     invitations
+}
+
+/// `creator_rates` (TARGET-9): each for an invited creator, on a product of the invitation or
+/// on all of them, once per (creator, product), within RATE-1.
+fn creator_rates(
+    v: &mut V,
+    i: &InvitationRaw,
+    creator_ids: &[CreatorId],
+    products_t: &[crate::rules::target::TargetProduct],
+    creators: &Names,
+    products: &Names,
+) -> Vec<(CreatorId, Option<ProductId>, crate::money::Rate)> {
+    let mut out: Vec<(CreatorId, Option<ProductId>, crate::money::Rate)> = Vec::new();
+    for cr in &i.creator_rates {
+        let rate = v.rate(&cr.rate);
+        let Some(c) = creators.get(v, &cr.creator).map(CreatorId) else {
+            continue;
+        };
+        // rule: TARGET-9
+        if !creator_ids.contains(&c) {
+            v.err(
+                cr.creator.span(),
+                format!(
+                    "creator `{}` is not invited in this invitation",
+                    cr.creator.get_ref()
+                ),
+                Some(RuleId::Target9),
+            );
+            continue;
+        }
+        let p = match &cr.product {
+            Some(ps) => {
+                let Some(p) = products.get(v, ps).map(ProductId) else {
+                    continue;
+                };
+                if !products_t.iter().any(|t| t.product == p) {
+                    v.err(
+                        ps.span(),
+                        format!("product `{}` is not in this invitation", ps.get_ref()),
+                        Some(RuleId::Target9),
+                    );
+                    continue;
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        if out.iter().any(|&(oc, op, _)| oc == c && op == p) {
+            v.err(
+                cr.creator.span(),
+                format!(
+                    "creator `{}` has two rates for the same product(s) in this invitation",
+                    cr.creator.get_ref()
+                ),
+                Some(RuleId::Target9),
+            );
+            continue;
+        }
+        out.push((c, p, rate));
+    }
+    out
 }
 
 /// An invitation's products: each named once, eligible, the seller's own; refundable-sample
