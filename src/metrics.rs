@@ -90,6 +90,9 @@ metrics! {
     Approvals = "approvals": Count,
     /// Products added to showcases under a Shop plan.
     ShowcaseAdds = "showcase_adds": Count,
+    /// Products creators removed from their showcases (behaviour: earnings fell, or a better
+    /// product replaced them in a full showcase).
+    ShowcaseDrops = "showcase_drops": Count,
     /// Free-sample requests.
     SamplesRequested = "samples_requested": Count,
     /// Free-sample requests refused (quantity or requirements).

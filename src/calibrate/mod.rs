@@ -757,7 +757,15 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
         memo.check()?;
         profiles.push(pts);
     }
-    // The profiles may have found a better point than the optimiser did.
+    // The profiles may have found a better point than the optimiser did: the optimiser then
+    // starts again from it, so that the estimate is not left on the profile's grid (with a flat
+    // objective a grid point can win by a hair, and it is up to half a grid step, 1/14 of the
+    // range, from the minimum).
+    let (u_prof, _) = best(&memo);
+    if u_prof != u_best {
+        minimise(&memo, &u_prof, &all, (evals / 3).max(d + 2), 0.05);
+        memo.check()?;
+    }
     let (u_best, f_best) = best(&memo);
     let theta = pb.theta(&u_best);
     memo.check()?;

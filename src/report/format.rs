@@ -306,6 +306,7 @@ pub fn metric_label(name: &str) -> Cow<'static, str> {
         "applications" => "Open applications",
         "approvals" => "Open approvals",
         "showcase_adds" => "Showcase adds",
+        "showcase_drops" => "Showcase drops",
         "samples_requested" => "Samples requested",
         "samples_refused" => "Samples refused",
         "samples_shipped" => "Samples shipped",

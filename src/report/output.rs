@@ -86,8 +86,13 @@ impl Staged {
                 dest.display()
             );
         }
-        if dest.exists() && force {
-            check_replaceable(dest)?;
+        if dest.exists()
+            && force
+            && let Err(e) = check_replaceable(dest)
+            // another run may be moving it aside this very moment: gone is fine
+            && dest.symlink_metadata().is_ok()
+        {
+            return Err(e);
         }
         let parent = parent_of(dest);
         fs::create_dir_all(parent)
@@ -141,7 +146,12 @@ impl Staged {
                         dest.display()
                     );
                 }
-                let files = check_replaceable(&dest)?;
+                let files = match check_replaceable(&dest) {
+                    Ok(files) => files,
+                    // another run moved it aside while it was read: look again
+                    Err(_) if dest.symlink_metadata().is_err() => continue,
+                    Err(e) => return Err(e),
+                };
                 // Move the old folder aside first (a per-run name), so a failed rename loses
                 // nothing and concurrent runs never share an aside.
                 let aside = sibling(&dest, "old");
@@ -156,6 +166,12 @@ impl Staged {
                     }
                 }
                 if let Err(e) = fs::rename(&self.tmp, &dest) {
+                    if dest.symlink_metadata().is_ok() {
+                        // another run put its folder there between the two renames: the old
+                        // folder is replaced either way; look again (forced: the last wins)
+                        remove_listed(&aside, &files);
+                        continue;
+                    }
                     let _ = fs::rename(&aside, &dest);
                     return Err(e)
                         .with_context(|| format!("cannot move the output to {}", dest.display()));

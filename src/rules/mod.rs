@@ -174,7 +174,9 @@ pub struct Platform {
     /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
     approvals: Vec<ShortList<(u32, SimTime), 4>>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
-    open_samples: HashMap<u32, Vec<u32>>,
+    /// Inline up to four, so that a delivered sample does not allocate (a creator who keeps
+    /// searching keeps receiving samples: ARCHITECTURE invariant 11).
+    open_samples: HashMap<u32, ShortList<u32, 4>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
     fulfilment: Vec<(u16, u16)>,
     tally: Tally,
@@ -384,6 +386,21 @@ impl Platform {
         );
         self.tally.count(Metric::ShowcaseAdds);
         Ok(())
+    }
+
+    /// A creator removes a product from its showcase (the behaviour model decides when:
+    /// `sim/showcase.rs`). Returns the entry removed, or None when the product was not there.
+    /// Only the showcase changes: an Open approval stays (OPEN-2, kept apart from the
+    /// showcase), so the Open rate still pays lines of content already posted; a removed
+    /// distributor link no longer pays (the link was the entry, DIST-4, DIST-5); Target and
+    /// Plus terms follow the invitation and the participation, not the showcase (ATTR-2,
+    /// ATTR-3). Adding the product again is the ordinary add (SHOP-1, OPEN-2, DIST-4).
+    pub fn remove_showcase_product(&mut self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
+        let list = &mut self.showcase[c.idx()];
+        let i = list.iter().position(|e| e.product == p)?;
+        let entry = list.remove(i);
+        self.tally.count(Metric::ShowcaseDrops);
+        Some(entry)
     }
 
     /// A creator applies to promote an Open product (OPEN-2). Returns the listing; the seller's
@@ -666,7 +683,7 @@ impl Platform {
             self.tally.count(Metric::SamplesUnfulfilled);
         }
         if let Some(list) = self.open_samples.get_mut(&c.0) {
-            list.retain(|&x| x != s);
+            list.retain(|x| *x != s);
             if list.is_empty() {
                 self.open_samples.remove(&c.0);
             }

@@ -557,6 +557,10 @@ pub struct IncentiveBehaviourRaw {
     pub outside_sigma: Option<S<f64>>,
     pub plus_posts: Option<S<f64>>,
     pub sample_value: Option<S<f64>>,
+    pub video_effort: Option<S<Money>>,
+    pub live_effort: Option<S<Money>>,
+    pub drop_weight: Option<S<f64>>,
+    pub replace_margin: Option<S<f64>>,
     #[serde(default)]
     pub uncertainty: UncertaintyRaw,
 }

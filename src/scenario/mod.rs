@@ -261,6 +261,17 @@ pub struct IncentiveBehaviour {
     pub plus_posts: f64,
     /// Value of a free sample to the creator, as a share of the product's price.
     pub sample_value: f64,
+    /// The effort a video takes, in money per post, subtracted from its expected earnings
+    /// wherever they are compared with the outside option.
+    pub video_effort: crate::money::Money,
+    /// The effort a LIVE takes, in money per LIVE.
+    pub live_effort: crate::money::Money,
+    /// δ: a showcase product whose terms fell to a share ρ of those it was added on is kept at
+    /// a post with probability ρ^δ (dropped otherwise).
+    pub drop_weight: f64,
+    /// A search in a full showcase replaces the entry earning least per post when the product
+    /// found earns more than (1 + this) times as much.
+    pub replace_margin: f64,
     /// Parameters drawn per replication from a range (`[behaviour.incentives.uncertainty]`):
     /// (parameter, low, high), in [`UncertainParam::ALL`] order; empty without uncertainty.
     pub uncertainty: Vec<(UncertainParam, f64, f64)>,
@@ -346,6 +357,10 @@ impl Default for IncentiveBehaviour {
             outside_sigma: 0.5,
             plus_posts: 3.0,
             sample_value: 0.5,
+            video_effort: crate::money::Money::ZERO,
+            live_effort: crate::money::Money::ZERO,
+            drop_weight: 1.0,
+            replace_margin: 0.25,
             uncertainty: Vec::new(),
         }
     }

@@ -361,7 +361,9 @@ pub enum Response {
 /// popularity-weighted value of a search (price × rate) at the start. Posts then respond with
 ///   share × E[P·m·(ε·[m unclamped] + κ·(1 − P))] ÷ E[P·m],
 /// the expectation over creators' outside options (E*/O = r0·e^(−σz), z standard normal;
-/// P = P(active), m = intensive multiplier) at the start, where E* is the value of a search.
+/// P = P(active), m = intensive multiplier) at the start, where E* is the value of a search
+/// (less a video's effort: then the expectation runs over creators as well, and the lever moves
+/// ln E* by share × gross ÷ net). The showcase filling is left out (docs/behaviour.md §6).
 /// GMV responds as posts do when saturation is off (`saturation_exponent = 0`; product shares
 /// are unchanged by a uniform scaling); with saturation on there is no closed form (None).
 pub fn configured_elasticity(
@@ -401,23 +403,56 @@ pub fn configured_elasticity(
     if outside.is_nan() || outside <= 0.0 || total.is_nan() || total <= 0.0 {
         return Some(0.0);
     }
-    let r0 = total / outside;
+    // A video's effort f is subtracted from E* (docs/behaviour.md §1): with f > 0, E*/O depends
+    // on the creator's expected orders per post q (E* = q × total − f, O ∝ q), so the
+    // expectation runs over creators as well (up to 2,000 of them, evenly spaced), and the lever
+    // moves ln E* by share × q·total ÷ (q·total − f).
+    let f: f64 = ib.video_effort.0.try_into().unwrap_or(0.0);
+    let qs: Vec<f64> = if f > 0.0 {
+        let n = built.agents.creators.len();
+        let stride = n.div_ceil(2000).max(1);
+        built
+            .agents
+            .creators
+            .iter()
+            .step_by(stride)
+            .map(|c| {
+                mean_orders(
+                    &scenario.behaviour.buyers,
+                    true,
+                    f64::from(c.followers),
+                    false,
+                    ContentKind::Video,
+                    0,
+                )
+            })
+            .collect()
+    } else {
+        vec![1.0]
+    };
     // E over z ~ N(0, 1) by the trapezoid rule on [−8, 8].
     let (mut num, mut den) = (0.0, 0.0);
-    let steps = 1600;
-    for k in 0..=steps {
-        let z = -8.0 + 16.0 * f64::from(k) / f64::from(steps);
-        let wz = (-z * z / 2.0).exp();
-        let r = r0 * (-ib.outside_sigma * z).exp();
-        let raw = earnings_ratio(r, 1.0).powf(ib.post_elasticity);
-        let clamped = raw > ib.max_intensity || raw < 1.0 / ib.max_intensity;
-        let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
-        let p = active_probability(ib, r, 1.0);
-        let eps = if clamped { 0.0 } else { ib.post_elasticity };
-        num += wz * p * m * (eps + ib.participation_weight * (1.0 - p));
-        den += wz * p * m;
+    let steps = if qs.len() > 1 { 400 } else { 1600 };
+    for &q in &qs {
+        let gross = q * total;
+        let net = gross - f;
+        for k in 0..=steps {
+            let z = -8.0 + 16.0 * f64::from(k) / f64::from(steps);
+            let wz = (-z * z / 2.0).exp();
+            let o = q * outside * (ib.outside_sigma * z).exp();
+            let ratio = net / o;
+            let floored = ratio <= EARNINGS_FLOOR;
+            let raw = earnings_ratio(net, o).powf(ib.post_elasticity);
+            let clamped = raw > ib.max_intensity || raw < 1.0 / ib.max_intensity;
+            let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
+            let p = active_probability(ib, net, o);
+            let eps = if clamped { 0.0 } else { ib.post_elasticity };
+            let g = if floored { 0.0 } else { share * gross / net };
+            num += wz * p * m * g * (eps + ib.participation_weight * (1.0 - p));
+            den += wz * p * m;
+        }
     }
-    Some(if den > 0.0 { share * num / den } else { 0.0 })
+    Some(if den > 0.0 { num / den } else { 0.0 })
 }
 
 #[cfg(test)]

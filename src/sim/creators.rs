@@ -1,11 +1,12 @@
 //! Creators' orchestration: a creator wakes, searches for a product (an Open plan, a Shop plan or a
 //! distributor link) or posts from its showcase, and posts bring content that brings orders.
+//! The search itself, taking a product up, dropping and replacing are in `showcase.rs`.
 
 use rand::Rng as _;
 
 use super::queue::Phase;
 use super::rng::AgentStream;
-use super::{By, Content, Ev, World, behaviour};
+use super::{Content, Ev, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -33,11 +34,14 @@ impl World<'_> {
             self.q.push(t.plus_minutes(m), Phase::Agent, Ev::Wake(c));
         }
         let n = self.pf.showcase(c).len() as u32;
-        let explore =
-            n == 0 || (n < b.max_products && unit(&mut self.rng.agent) < b.explore_probability);
-        if explore {
+        // With the incentive model a full showcase searches too, for a better product to
+        // replace its worst (sim/showcase.rs); without, it only posts.
+        let explore = n == 0
+            || ((self.inc.on || n < b.max_products)
+                && unit(&mut self.rng.agent) < b.explore_probability);
+        if explore && n < b.max_products {
             self.explore(t, c);
-        } else {
+        } else if !(explore && self.replace_worst(t, c)) {
             let e = self.pf.showcase(c)[(self.rng.agent.next_u64() % u64::from(n)) as usize];
             if b.ended_entries == crate::scenario::EndedEntries::Drop && self.pf.plan_ended(e, t) {
                 // The creator stops promoting a product whose Target or Plus has ended.
@@ -54,11 +58,16 @@ impl World<'_> {
             let authorised =
                 kind == ContentKind::Video && unit(&mut self.rng.agent) < b.authorise_probability;
             if self.inc.on {
-                // What the posted product pays now (a rate cut or an ended plan shows here).
-                let e = self
-                    .pf
-                    .current_rate(&self.agents, c, e.product, t)
-                    .map_or(0.0, |r| self.commission_per_post(c, e.product, r));
+                // What the posted product pays now (a rate cut or an ended plan shows here);
+                // terms that fell since it was added may make the creator drop it and search.
+                let rate = self.pf.current_rate(&self.agents, c, e.product, t);
+                if self.drops(c, e, rate) {
+                    self.explore(t, c);
+                    return;
+                }
+                let e = rate.map_or(-self.effort(kind), |r| {
+                    self.net_earnings(c, e.product, r, kind)
+                });
                 self.observe_earnings(c, e);
             }
             self.post(t, c, e.product, kind, authorised, None);
@@ -66,14 +75,14 @@ impl World<'_> {
     }
 
     pub(super) fn explore(&mut self, t: SimTime, c: CreatorId) {
-        use rand_distr::Distribution;
         let db = &self.sc.behaviour.distributors;
         if self.has_links(c) && self.inc.on {
             // The link's creator part × price × expected orders against the outside option.
             let u = unit(&mut self.rng.agent);
             let reg = self.pick_link(c);
             let r = &self.pf.books().dist.registrations[reg as usize];
-            let e = self.commission_per_post(c, r.product, r.creator_rate);
+            let e = self.commission_per_post(c, r.product, r.creator_rate)
+                - self.effort(ContentKind::Video);
             let p = behaviour::choice_probability(
                 db.link_probability,
                 self.sc.behaviour.incentives.earnings_weight,
@@ -95,75 +104,8 @@ impl World<'_> {
                 return;
             }
         }
-        let Some(pick) = &self.product_pick else {
-            return;
-        };
-        let b = &self.sc.behaviour.creators;
-        let ib = &self.sc.behaviour.incentives;
-        let mut best: Option<(f64, ProductId, f64)> = None;
-        for _ in 0..b.candidates {
-            let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
-            if self.pf.showcase_entry(c, p).is_some() {
-                continue;
-            }
-            let Some(rate) = self.pf.offered_rate(&self.agents, c, p, t) else {
-                continue;
-            };
-            let (s, e) = if self.inc.on {
-                let e = self.candidate_earnings(c, p, rate);
-                let fit = self.agents.creators[c.idx()]
-                    .has_category(self.agents.products[p.idx()].category);
-                let o = f64::from(self.inc.outside[c.idx()]);
-                (
-                    behaviour::earnings_score(ib, b, e, o, fit, &mut self.rng.agent),
-                    e,
-                )
-            } else {
-                let pct = rate.percent_f64();
-                let s = behaviour::product_score(
-                    b,
-                    &self.agents.creators[c.idx()],
-                    &self.agents.products[p.idx()],
-                    pct,
-                    &mut self.rng.agent,
-                );
-                (s, 0.0)
-            };
-            if best.is_none_or(|(bs, _, _)| s > bs) {
-                best = Some((s, p, e));
-            }
-        }
-        let Some((_, p, e)) = best else { return };
-        if self.inc.on {
-            self.observe_earnings(c, e);
-        }
-        if self.pf.books().open_by_product[p.idx()].is_some() {
-            self.apply(t, c, p, By::Model);
-            let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(0);
-            let plan = self.pf.books().open_listings[listing as usize].plan as usize;
-            let p_sample = if self.inc.on {
-                // A free sample adds its value (a share of the price) to one post's earnings.
-                let price: f64 = self.agents.products[p.idx()]
-                    .price
-                    .0
-                    .try_into()
-                    .unwrap_or(0.0);
-                behaviour::choice_probability(
-                    b.sample_request_probability,
-                    ib.earnings_weight,
-                    e + price * ib.sample_value,
-                    f64::from(self.inc.outside[c.idx()]),
-                )
-            } else {
-                b.sample_request_probability
-            };
-            if self.pf.books().open_plans[plan].samples.is_some()
-                && unit(&mut self.rng.agent) < p_sample
-            {
-                self.request_sample(t, c, p, By::Model);
-            }
-        } else {
-            let _ = self.pf.add_shop_product(&self.agents, c, p, t);
+        if let Some((p, e)) = self.search(t, c) {
+            self.take_up(t, c, p, e);
         }
     }
 

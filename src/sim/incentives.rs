@@ -82,13 +82,14 @@ impl World<'_> {
             review_at: vec![SimTime::ZERO; n],
             live_on: vec![0; self.agents.products.len()],
             memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
+            effort: [ib.video_effort, ib.live_effort].map(|m| m.0.try_into().unwrap_or(0.0)),
         };
         for c in 0..n {
             let q = self.base_orders(CreatorId(c as u32));
             let z: f64 = rand_distr::StandardNormal.sample(&mut self.rng.incentives);
             let noise = (ib.outside_sigma * z).exp();
             inc.outside.push((scale * q * noise).max(1e-9) as f32);
-            inc.earned.push((q * sv) as f32);
+            inc.earned.push((q * sv - inc.effort[0]) as f32);
         }
         self.inc = inc;
     }
@@ -219,7 +220,8 @@ impl World<'_> {
 
     /// Expected earnings per post of joining Plus collaboration `camp` for `c`: commission on
     /// its products at the Plus rate (or the rate the rules engine offers) plus the Task reward
-    /// × P(finish) ÷ posts, or a Challenge's prizes ÷ selected creators ÷ posts. Also returns the
+    /// × P(finish) ÷ posts, or a Challenge's prizes ÷ selected creators ÷ posts, less a video's
+    /// effort. Also returns the
     /// part that comes from the reward or prizes (the bonus while the collaboration runs).
     pub(super) fn plus_join_earnings(
         &self,
@@ -277,7 +279,7 @@ impl World<'_> {
                 total / selected.max(1) as f64 / ib.plus_posts
             }
         };
-        (comm + extra, extra)
+        (comm + extra - self.effort(ContentKind::Video), extra)
     }
 }
 
@@ -315,7 +317,7 @@ impl World<'_> {
 
     /// Expected earnings per post of accepting Target invitation `inv`: the mean commission
     /// per post over its products at the invited rates, plus the flat fee (one video is asked
-    /// for) and the value of free samples.
+    /// for) and the value of free samples, less a video's effort.
     pub(super) fn target_earnings(&self, c: CreatorId, inv: u32, _t: SimTime) -> f64 {
         let ib = &self.sc.behaviour.incentives;
         let i = &self.pf.books().target.invitations[inv as usize];
@@ -335,6 +337,6 @@ impl World<'_> {
         if let crate::rules::target::Fee::Flat(fee) = i.fee {
             e += f64::try_from(fee.0).unwrap_or(0.0);
         }
-        e
+        e - self.effort(ContentKind::Video)
     }
 }

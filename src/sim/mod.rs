@@ -25,6 +25,7 @@ pub mod queue;
 pub mod rng;
 mod script;
 pub mod seller_policy;
+mod showcase;
 mod target_policy;
 pub mod uncertainty;
 
@@ -363,6 +364,8 @@ struct Incentives {
     live_on: Vec<u32>,
     /// The parts of expected orders and earnings that do not change per post.
     memo: memo::EarningsMemo,
+    /// The effort of a video and of a LIVE, money per post (sim/showcase.rs).
+    effort: [f64; 2],
 }
 
 /// Weight of a new observation in a creator's smoothed expected earnings.

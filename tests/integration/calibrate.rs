@@ -205,18 +205,20 @@ fn two_parameters_are_recovered_jointly() {
             "25",
         ],
     );
-    // Tolerances: 25% for the creators' activity, 50% for the conversion rate (orders vary
+    // Tolerances: 20% for the creators' activity, 50% for the conversion rate (orders vary
     // between worlds by about 12% and follow both parameters; one history is one world, and
-    // its interval is correspondingly wide). Jointly with the conversion rate, the activity is
-    // weakly identified by this small market: since creators draw from their own synchronised
-    // streams (src/sim/rng.rs) the fit gives 0.486, profile interval 0.248-0.585 (it was
-    // 0.425 in 0.335-0.480 with one shared stream; the market's posts vary by 24% between
-    // worlds either way). The interval must still cover the truth.
+    // its interval is correspondingly wide). Jointly with the conversion rate the activity is
+    // weakly identified by this small market: its posts vary by 25% between worlds (four
+    // sellers' rates set every creator's earnings), so the synthetic likelihood reads a level
+    // shift as another world and the weekly shape carries the information. The estimate used
+    // to land on a point of the profile grid (0.4857 = 0.1 + 0.9 × 3/7, a hair below the
+    // optimiser's point on this flat objective, 21% off); the optimiser now starts again from
+    // such a point (src/calibrate/mod.rs), giving 0.469 in 0.381-0.496.
     recovered(
         &doc,
         "behaviour.creators.actions_per_day",
         0.4,
-        0.25,
+        0.2,
         (0.1, 1.0),
     );
     recovered(

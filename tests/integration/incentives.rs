@@ -323,6 +323,35 @@ fn measured_open_rate_elasticities_match_configured() {
 }
 
 #[test]
+fn without_the_showcase_filling_the_measured_posts_elasticity_is_the_configured_one() {
+    // The gap between measured and configured posts elasticities is the showcase filling
+    // (docs/behaviour.md §6): with `explore_probability = 0` a creator searches once and then
+    // only posts, so posts per action no longer rise with actions, and the interval of the
+    // measured elasticity covers the configured one.
+    let arm = |scale: f64| {
+        let m = open_market(scale);
+        parse(&replace(
+            &m,
+            "actions_per_day = 0.5\n",
+            "actions_per_day = 0.5\nexplore_probability = 0.0\n",
+        ))
+    };
+    let (lo, hi) = (0.9, 1.1);
+    let runs = run_arms(&[arm(lo), arm(hi)], 12, &[Metric::Posts]);
+    let el: Vec<f64> = runs[1]
+        .iter()
+        .zip(&runs[0])
+        .map(|(y, x)| (y[0] / x[0]).ln() / (hi / lo).ln())
+        .collect();
+    let (mean, half) = interval(&el);
+    let configured = configured_elasticity(&arm(1.0), Lever::OpenRate, Response::Posts).unwrap();
+    assert!(
+        (mean - configured).abs() <= half,
+        "measured {mean} ± {half}, configured {configured}"
+    );
+}
+
+#[test]
 fn uncertain_parameters_are_drawn_per_replication_and_shared_by_arms() {
     // A degenerate range is the fixed value: the run is the one with the parameter set.
     let base = open_market(1.0);
@@ -369,4 +398,158 @@ fn a_bad_uncertainty_range_is_refused() {
     let err = scenario::parse("arm.toml", &text).expect_err("low above high");
     let msg = format!("{err:?}");
     assert!(msg.contains("uncertainty.active_share"), "{msg}");
+}
+
+/// The Open market of [`open_market`] with one more seller, `star`, whose popular product's
+/// Open plan pays 20%, `cut` on day 10 to `to` (or never, when `to` is None); `extra` is
+/// appended (more `[behaviour.incentives]` keys).
+fn cut_market(to: Option<&str>, extra: &str) -> String {
+    let cut = to.map_or(String::new(), |r| {
+        format!("\n[[script.rate_changes]]\nat = \"2025-10-11 00:00\"\nplan = \"star-open\"\nrate = \"{r}\"\n")
+    });
+    format!(
+        r#"{}
+[[sellers]]
+id = "star"
+
+[[products]]
+id = "star-serum"
+seller = "star"
+price = "80000"
+category = "beauty"
+popularity = 60.0
+
+[[open_plans]]
+id = "star-open"
+seller = "star"
+products = ["star-serum"]
+rate = "20%"
+{cut}
+[behaviour.incentives]
+{extra}
+"#,
+        open_market(1.0)
+    )
+}
+
+/// Per replication: orders of the star plan's product (what its posts bring: buyers do not see
+/// the rate, so its orders follow the posts about it), showcase drops, and posts per day.
+fn star_runs(sc: &Scenario, reps: u32) -> Vec<(f64, f64, Vec<f64>)> {
+    (0..reps)
+        .map(|i| {
+            let r = run_replication(sc, i, &RunOptions::default()).expect("balanced");
+            let star = r
+                .campaigns
+                .campaigns
+                .iter()
+                .find(|c| c.id == "open:star-open")
+                .map_or(0, |c| c.orders) as f64;
+            let drops = r.total(Metric::ShowcaseDrops).to_f64().unwrap();
+            let posts = Metric::ALL
+                .iter()
+                .position(|m| *m == Metric::Posts)
+                .unwrap();
+            let daily = r.daily.iter().map(|d| d[posts].to_f64().unwrap()).collect();
+            (star, drops, daily)
+        })
+        .collect()
+}
+
+#[test]
+fn a_rate_cut_makes_creators_drop_the_product() {
+    // Three paired arms: no cut; the star plan cut from 20% to 4% on day 11 with creators
+    // dropping products whose terms fell (drop_weight 1, the default); the same cut without
+    // dropping (drop_weight 0: only the intensive and extensive margins respond).
+    let reps = 12;
+    let none = star_runs(&parse(&cut_market(None, "")), reps);
+    let cut = star_runs(&parse(&cut_market(Some("4%"), "")), reps);
+    let kept = star_runs(&parse(&cut_market(Some("4%"), "drop_weight = 0.0")), reps);
+    for i in 0..reps as usize {
+        // Synchronised streams: nothing differs before the cut.
+        assert_eq!(none[i].2[..10], cut[i].2[..10], "replication {i}");
+        assert_eq!(cut[i].2[..10], kept[i].2[..10], "replication {i}");
+    }
+    let d = |a: &[(f64, f64, Vec<f64>)],
+             b: &[(f64, f64, Vec<f64>)],
+             f: fn(&(f64, f64, Vec<f64>)) -> f64| {
+        b.iter()
+            .zip(a)
+            .map(|(y, x)| f(y) - f(x))
+            .collect::<Vec<f64>>()
+    };
+    // More drops with the cut than without.
+    let (m, h) = interval(&d(&none, &cut, |r| r.1));
+    assert!(m - h > 0.0, "drops: {m} ± {h}");
+    // Fewer orders of the cut product (fewer posts of it) than without the cut ...
+    let (m, h) = interval(&d(&none, &cut, |r| r.0));
+    assert!(m + h < 0.0, "star orders, cut − none: {m} ± {h}");
+    // ... and than with the same cut but no dropping: dropping is what removes its posts.
+    let (m, h) = interval(&d(&kept, &cut, |r| r.0));
+    assert!(
+        m + h < 0.0,
+        "star orders, cut − cut without dropping: {m} ± {h}"
+    );
+}
+
+#[test]
+fn a_full_showcase_replaces_its_worst_entry_only_for_a_better_one() {
+    // Without rate changes no terms fall, so every drop is a replacement in a full showcase:
+    // the smaller the margin a product must clear, the more replacements (paired, each step's
+    // interval above zero), and with the incentive model off a full showcase never searches.
+    let reps = 8;
+    let margins = ["replace_margin = 0.0", "", "replace_margin = 2.0"];
+    let runs: Vec<_> = margins
+        .iter()
+        .map(|m| star_runs(&parse(&cut_market(None, m)), reps))
+        .collect();
+    for a in 0..2 {
+        let d: Vec<f64> = runs[a + 1]
+            .iter()
+            .zip(&runs[a])
+            .map(|(y, x)| y.1 - x.1)
+            .collect();
+        let (m, h) = interval(&d);
+        assert!(
+            m + h < 0.0,
+            "drops, {} against {}: {m} ± {h}",
+            margins[a + 1],
+            margins[a]
+        );
+    }
+    let off = star_runs(&parse(&cut_market(None, "enabled = false")), 2);
+    assert!(
+        off.iter().all(|r| r.1 == 0.0),
+        "a drop with the incentive model off"
+    );
+}
+
+#[test]
+fn a_larger_effort_cost_lowers_posts_and_lives() {
+    // The open market's videos earn about IDR 10,000 in commission each; effort is subtracted
+    // from expected earnings wherever they meet the outside option.
+    let base = open_market(1.0);
+    let live = "\n[populations.creators]\n";
+    assert!(base.contains(live));
+    let base = base.replacen(live, "\n[populations.creators]\nlive_share = 0.5\n", 1);
+    let arm = |video: &str, live: &str| {
+        parse(&format!(
+            "{base}\n[behaviour.incentives]\nvideo_effort = \"{video}\"\nlive_effort = \"{live}\"\n"
+        ))
+    };
+    let arms = [
+        arm("0", "0"),
+        arm("2000", "0"),
+        arm("4000", "0"),
+        arm("4000", "20000"),
+    ];
+    let metrics = [Metric::Posts, Metric::Lives];
+    let runs = run_arms(&arms, 12, &metrics);
+    // Each step of the video effort lowers posts (paired, interval below zero) ...
+    for a in 0..2 {
+        let (m, h) = interval(&diffs(&runs, a, a + 1, 0));
+        assert!(m + h < 0.0, "posts, arm {} − arm {a}: {m} ± {h}", a + 1);
+    }
+    // ... and a LIVE's effort lowers LIVEs.
+    let (m, h) = interval(&diffs(&runs, 2, 3, 1));
+    assert!(m + h < 0.0, "lives with a LIVE effort: {m} ± {h}");
 }

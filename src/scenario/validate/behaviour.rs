@@ -27,7 +27,7 @@ pub(super) fn resolve(
     let target = target(v, &b.target);
     let creators = creators(v, &b.creators);
     let buyers = buyers(v, &b.buyers, minor_unit);
-    let incentives = incentives(v, &b.incentives);
+    let incentives = incentives(v, &b.incentives, minor_unit);
     let volume = Volume {
         buyers: &buyers,
         incentives_on: incentives.enabled,
@@ -309,7 +309,7 @@ fn buyers(v: &mut V, bb: &BuyerBehaviourRaw, minor_unit: u32) -> BuyerBehaviour 
     }
 }
 
-fn incentives(v: &mut V, ib: &IncentiveBehaviourRaw) -> IncentiveBehaviour {
+fn incentives(v: &mut V, ib: &IncentiveBehaviourRaw, minor_unit: u32) -> IncentiveBehaviour {
     let d = IncentiveBehaviour::default();
     let reference_rate = match &ib.reference_rate {
         Some(r) if !(r.get_ref().0 > Decimal::ZERO && r.get_ref().0 <= Decimal::ONE_HUNDRED) => {
@@ -371,6 +371,19 @@ fn incentives(v: &mut V, ib: &IncentiveBehaviourRaw) -> IncentiveBehaviour {
             &ib.sample_value,
             "sample_value",
             d.sample_value,
+            (0.0, 10.0),
+        ),
+        video_effort: ib.video_effort.as_ref().map_or(d.video_effort, |m| {
+            money_checked(v, m, "video_effort", minor_unit)
+        }),
+        live_effort: ib.live_effort.as_ref().map_or(d.live_effort, |m| {
+            money_checked(v, m, "live_effort", minor_unit)
+        }),
+        drop_weight: v.within(&ib.drop_weight, "drop_weight", d.drop_weight, (0.0, 20.0)),
+        replace_margin: v.within(
+            &ib.replace_margin,
+            "replace_margin",
+            d.replace_margin,
             (0.0, 10.0),
         ),
         uncertainty: super::policies::uncertainty_ranges(v, &ib.uncertainty),
