@@ -30,6 +30,7 @@ use std::sync::Arc;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Map, Value, json};
 
+use crate::experiment::daily::pct;
 use crate::experiment::{self, RunConfig};
 use crate::metrics::Metric;
 use crate::scenario::{self, Scenario, ScenarioError};
@@ -501,15 +502,6 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         }
     }
     Some(l)
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let pos = (sorted.len() - 1) as f64 * p;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 /// Six significant digits.
