@@ -300,40 +300,65 @@ fn staging_folders_of_dead_processes_are_cleaned_up() {
 
 // ---------------------------------------------------------------- 3. merge cannot be fooled
 
-/// Two shards of a run with `--ledger`, in `a` and `b`.
-fn two_shards(dir: &TempDir) {
-    let sc = small(dir);
-    for (k, out) in [("1/2", "a"), ("2/2", "b")] {
+/// Runs `command` (e.g. `run SCENARIO --ledger`) as shards 1/2 and 2/2 into the folders `outs`,
+/// made afresh.
+fn shards_of(dir: &TempDir, command: &[&str], outs: [&str; 2]) {
+    for (k, out) in [("1/2", outs[0]), ("2/2", outs[1])] {
         let _ = std::fs::remove_dir_all(dir.join(out));
-        run_ok(
-            dir.path(),
-            &[
-                "run",
-                arg(&sc),
-                "--shard",
-                k,
-                "--ledger",
-                "--out",
-                out,
-                "-q",
-            ],
-        );
+        let mut args = command.to_vec();
+        args.extend(["--shard", k, "--out", out, "-q"]);
+        run_ok(dir.path(), &args);
     }
 }
 
+/// Merges the shard folders `ins` into `out`, made afresh.
+fn merge_into(dir: &TempDir, ins: [&str; 2], out: &str) -> Output {
+    let _ = std::fs::remove_dir_all(dir.join(out));
+    affsim_in(
+        Some(dir.path()),
+        &["merge", ins[0], ins[1], "--out", out, "-q"],
+    )
+}
+
+/// Two shards of a run with `--ledger`, in `a` and `b`.
+fn two_shards(dir: &TempDir) {
+    let sc = small(dir);
+    shards_of(dir, &["run", arg(&sc), "--ledger"], ["a", "b"]);
+}
+
 fn merge(dir: &TempDir) -> Output {
-    let _ = std::fs::remove_dir_all(dir.join("m"));
-    affsim_in(Some(dir.path()), &["merge", "a", "b", "--out", "m", "-q"])
+    merge_into(dir, ["a", "b"], "m")
+}
+
+/// A partial that can be sealed again after an edit.
+trait Reseal: serde::Serialize + serde::de::DeserializeOwned {
+    fn seal_again(&mut self);
+}
+
+impl Reseal for affsim::experiment::shard::Partial {
+    fn seal_again(&mut self) {
+        self.seal()
+    }
+}
+
+impl Reseal for affsim::experiment::shard::SweepPartial {
+    fn seal_again(&mut self) {
+        self.seal()
+    }
 }
 
 /// Edits a partial through the library and seals it again (a valid checksum), so that the
 /// checks behind the checksum are what must catch the edit.
-fn reseal(path: &Path, f: impl FnOnce(&mut affsim::experiment::shard::Partial)) {
-    let mut p: affsim::experiment::shard::Partial =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+fn reseal_any<P: Reseal>(path: &Path, f: impl FnOnce(&mut P)) {
+    let mut p: P = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     f(&mut p);
-    p.seal();
+    p.seal_again();
     std::fs::write(path, serde_json::to_string(&p).unwrap()).unwrap();
+}
+
+/// [`reseal_any`] for a run's partial.
+fn reseal(path: &Path, f: impl FnOnce(&mut affsim::experiment::shard::Partial)) {
+    reseal_any(path, f)
 }
 
 fn edit_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
@@ -934,43 +959,19 @@ fn merge_refuses_tampered_sweep_partials() {
     let dir = TempDir::new("h-merge-sweep");
     let sc = small(&dir);
     let shards = || {
-        for (k, out) in [("1/2", "sa"), ("2/2", "sb")] {
-            let _ = std::fs::remove_dir_all(dir.join(out));
-            run_ok(
-                dir.path(),
-                &[
-                    "sweep",
-                    arg(&sc),
-                    "--set",
-                    "scenario.days=2,3",
-                    "--shard",
-                    k,
-                    "--out",
-                    out,
-                    "-q",
-                ],
-            );
-        }
-    };
-    let merge = || {
-        let _ = std::fs::remove_dir_all(dir.join("sm"));
-        affsim_in(
-            Some(dir.path()),
-            &["merge", "sa", "sb", "--out", "sm", "-q"],
+        shards_of(
+            &dir,
+            &["sweep", arg(&sc), "--set", "scenario.days=2,3"],
+            ["sa", "sb"],
         )
     };
-    let reseal = |path: &Path, f: &dyn Fn(&mut affsim::experiment::shard::SweepPartial)| {
-        let mut p: affsim::experiment::shard::SweepPartial =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        f(&mut p);
-        p.seal();
-        std::fs::write(path, serde_json::to_string(&p).unwrap()).unwrap();
-    };
+    let merge = || merge_into(&dir, ["sa", "sb"], "sm");
+    type Sweep = affsim::experiment::shard::SweepPartial;
     shards();
     assert_eq!(merge().code, 0, "the honest merge works");
     // both shards made a one-arm sweep
     for s in ["sa", "sb"] {
-        reseal(&dir.join(s).join("sweep-partial.json"), &|p| {
+        reseal_any(&dir.join(s).join("sweep-partial.json"), |p: &mut Sweep| {
             p.arms = 1;
             p.runs.retain(|(a, _)| *a == 0);
         });
@@ -984,13 +985,21 @@ fn merge_refuses_tampered_sweep_partials() {
     assert!(!dir.join("sm").exists());
     // a run given twice
     shards();
-    reseal(&dir.join("sa/sweep-partial.json"), &|p| {
+    reseal_any(&dir.join("sa/sweep-partial.json"), |p: &mut Sweep| {
         let r = p.runs[0].clone();
         p.runs.push(r);
     });
     let o = merge();
     assert_eq!(o.code, 2, "{o}");
     assert!(o.stderr.contains("sa/sweep-partial.json"), "{o}");
+}
+
+/// Runs `command` with one thread into `out` under a memory cap of `cap` bytes
+/// (`AFFSIM_MAX_MEMORY_BYTES`).
+fn capped(dir: &TempDir, cap: &str, command: &[&str], out: &str) -> Output {
+    let mut args = command.to_vec();
+    args.extend(["--threads", "1", "--out", out, "-q"]);
+    limited_env(dir.path(), &[("AFFSIM_MAX_MEMORY_BYTES", cap)], &args, 600)
 }
 
 /// Class 4: a sweep keeps every arm's replications, so its memory estimate counts arms ×
@@ -1002,36 +1011,18 @@ fn a_sweep_is_estimated_over_all_its_arms() {
     let sc = small(&dir);
     // about 113 KiB kept per replication here: 400 fit in 60 MiB, 800 do not
     let sweep = |values: &str, out: &str| {
-        Command::new(bin())
-            .args([
-                "sweep",
-                arg(&sc),
-                "--set",
-                values,
-                "--replications",
-                "400",
-                "--threads",
-                "1",
-                "--out",
-                out,
-                "-q",
-            ])
-            .current_dir(dir.path())
-            .env("AFFSIM_MAX_MEMORY_BYTES", "62914560")
-            .output()
-            .unwrap()
+        capped(
+            &dir,
+            "62914560",
+            &["sweep", arg(&sc), "--set", values, "--replications", "400"],
+            out,
+        )
     };
     let one = sweep("scenario.days=3", "one");
-    assert_eq!(
-        one.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&one.stderr)
-    );
+    assert_eq!(one.code, 0, "{one}");
     let two = sweep("scenario.days=2,3", "two");
-    let err = String::from_utf8_lossy(&two.stderr);
-    assert_eq!(two.status.code(), Some(2), "{err}");
-    assert!(err.contains("800 replication(s)"), "{err}");
+    assert_eq!(two.code, 2, "{two}");
+    assert!(two.stderr.contains("800 replication(s)"), "{two}");
     assert!(!dir.join("two").exists());
 }
 
@@ -1043,34 +1034,18 @@ fn a_sensitivity_is_estimated_over_all_its_arms() {
     let sc = small(&dir);
     // about 113 KiB kept per replication: 200 fit in 40 MiB, three arms of 200 do not
     let cmd = |what: &str, out: &str| {
-        Command::new(bin())
-            .args([
-                what,
-                arg(&sc),
-                "--replications",
-                "200",
-                "--threads",
-                "1",
-                "--out",
-                out,
-                "-q",
-            ])
-            .current_dir(dir.path())
-            .env("AFFSIM_MAX_MEMORY_BYTES", "41943040")
-            .output()
-            .unwrap()
+        capped(
+            &dir,
+            "41943040",
+            &[what, arg(&sc), "--replications", "200"],
+            out,
+        )
     };
     let run = cmd("run", "r");
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_eq!(run.code, 0, "{run}");
     let sens = cmd("sensitivity", "s");
-    let err = String::from_utf8_lossy(&sens.stderr);
-    assert_eq!(sens.status.code(), Some(2), "{err}");
-    assert!(err.contains("of memory"), "{err}");
+    assert_eq!(sens.code, 2, "{sens}");
+    assert!(sens.stderr.contains("of memory"), "{sens}");
     assert!(!dir.join("s").exists());
 }
 

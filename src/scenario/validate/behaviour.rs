@@ -47,53 +47,39 @@ pub(super) fn resolve(
     }
 }
 
+/// `v.CHECK(&raw.KEY, "KEY", default.KEY, …)`: a key checked under its own name, with its default.
+macro_rules! key {
+    ($v:ident.dist($raw:ident.$key:ident, $d:ident)) => {
+        $v.dist($raw.$key.as_ref(), stringify!($key), $d.$key)
+    };
+    ($v:ident.$check:ident($raw:ident.$key:ident, $d:ident $(, $extra:expr)*)) => {
+        $v.$check(&$raw.$key, stringify!($key), $d.$key $(, $extra)*)
+    };
+}
+
 fn plus(v: &mut V, pb: &PlusBehaviourRaw) -> PlusBehaviour {
     let d = PlusBehaviour::default();
     PlusBehaviour {
-        join_probability: v.prob(&pb.join_probability, "join_probability", d.join_probability),
-        join_delay: v.dist(pb.join_delay.as_ref(), "join_delay", d.join_delay),
-        sample_request_probability: v.prob(
-            &pb.sample_request_probability,
-            "sample_request_probability",
-            d.sample_request_probability,
-        ),
-        risk_cancel_probability: v.prob(
-            &pb.risk_cancel_probability,
-            "risk_cancel_probability",
-            d.risk_cancel_probability,
-        ),
-        prompted_authorise_probability: v.prob(
-            &pb.prompted_authorise_probability,
-            "prompted_authorise_probability",
-            d.prompted_authorise_probability,
-        ),
+        join_probability: key!(v.prob(pb.join_probability, d)),
+        join_delay: key!(v.dist(pb.join_delay, d)),
+        sample_request_probability: key!(v.prob(pb.sample_request_probability, d)),
+        risk_cancel_probability: key!(v.prob(pb.risk_cancel_probability, d)),
+        prompted_authorise_probability: key!(v.prob(pb.prompted_authorise_probability, d)),
     }
 }
 
 fn distributors(v: &mut V, db: &DistributorBehaviourRaw) -> DistributorBehaviour {
     let d = DistributorBehaviour::default();
     DistributorBehaviour {
-        register_probability: v.prob(
-            &db.register_probability,
-            "register_probability",
-            d.register_probability,
-        ),
+        register_probability: key!(v.prob(db.register_probability, d)),
         extra_creator_rate: db
             .extra_creator_rate
             .as_ref()
             .map_or(d.extra_creator_rate, |r| *r.get_ref()),
-        register_delay: v.dist(
-            db.register_delay.as_ref(),
-            "register_delay",
-            d.register_delay,
-        ),
-        approve_probability: v.prob(
-            &db.approve_probability,
-            "approve_probability",
-            d.approve_probability,
-        ),
-        review_delay: v.dist(db.review_delay.as_ref(), "review_delay", d.review_delay),
-        link_probability: v.prob(&db.link_probability, "link_probability", d.link_probability),
+        register_delay: key!(v.dist(db.register_delay, d)),
+        approve_probability: key!(v.prob(db.approve_probability, d)),
+        review_delay: key!(v.dist(db.review_delay, d)),
+        link_probability: key!(v.prob(db.link_probability, d)),
         lower_link_choice: db.lower_link_choice.unwrap_or(d.lower_link_choice),
     }
 }
@@ -102,25 +88,13 @@ fn target(v: &mut V, tb: &TargetBehaviourRaw) -> TargetBehaviour {
     let d = TargetBehaviour::default();
     let shared = Review::default();
     // Each reviewer's settings default to the shared ones (TARGET-4 model).
-    let approval = v.prob(
-        &tb.approval_probability,
-        "approval_probability",
-        shared.approval_probability,
-    );
+    let approval = key!(v.prob(tb.approval_probability, shared));
     let review_delay = v.dist(tb.review_delay.as_ref(), "review_delay", shared.delay);
     TargetBehaviour {
-        accept_probability: v.prob(
-            &tb.accept_probability,
-            "accept_probability",
-            d.accept_probability,
-        ),
-        accept_delay: v.dist(tb.accept_delay.as_ref(), "accept_delay", d.accept_delay),
-        video_probability: v.prob(
-            &tb.video_probability,
-            "video_probability",
-            d.video_probability,
-        ),
-        video_delay: v.dist(tb.video_delay.as_ref(), "video_delay", d.video_delay),
+        accept_probability: key!(v.prob(tb.accept_probability, d)),
+        accept_delay: key!(v.dist(tb.accept_delay, d)),
+        video_probability: key!(v.prob(tb.video_probability, d)),
+        video_delay: key!(v.dist(tb.video_delay, d)),
         seller_review: Review {
             approval_probability: v.prob(
                 &tb.seller_approval_probability,
@@ -152,41 +126,17 @@ fn target(v: &mut V, tb: &TargetBehaviourRaw) -> TargetBehaviour {
 fn creators(v: &mut V, cb: &CreatorBehaviourRaw) -> CreatorBehaviour {
     let d = CreatorBehaviour::default();
     CreatorBehaviour {
-        actions_per_day: v.nonneg(&cb.actions_per_day, "actions_per_day", d.actions_per_day),
-        explore_probability: v.prob(
-            &cb.explore_probability,
-            "explore_probability",
-            d.explore_probability,
-        ),
+        actions_per_day: key!(v.nonneg(cb.actions_per_day, d)),
+        explore_probability: key!(v.prob(cb.explore_probability, d)),
         max_products: cb.max_products.unwrap_or(d.max_products).max(1),
         candidates: cb.candidates.unwrap_or(d.candidates).max(1),
-        commission_weight: v.nonneg(
-            &cb.commission_weight,
-            "commission_weight",
-            d.commission_weight,
-        ),
-        fit_weight: v.nonneg(&cb.fit_weight, "fit_weight", d.fit_weight),
-        live_probability: v.prob(&cb.live_probability, "live_probability", d.live_probability),
-        authorise_probability: v.prob(
-            &cb.authorise_probability,
-            "authorise_probability",
-            d.authorise_probability,
-        ),
-        sample_request_probability: v.prob(
-            &cb.sample_request_probability,
-            "sample_request_probability",
-            d.sample_request_probability,
-        ),
-        sample_post_probability: v.prob(
-            &cb.sample_post_probability,
-            "sample_post_probability",
-            d.sample_post_probability,
-        ),
-        sample_extension_probability: v.prob(
-            &cb.sample_extension_probability,
-            "sample_extension_probability",
-            d.sample_extension_probability,
-        ),
+        commission_weight: key!(v.nonneg(cb.commission_weight, d)),
+        fit_weight: key!(v.nonneg(cb.fit_weight, d)),
+        live_probability: key!(v.prob(cb.live_probability, d)),
+        authorise_probability: key!(v.prob(cb.authorise_probability, d)),
+        sample_request_probability: key!(v.prob(cb.sample_request_probability, d)),
+        sample_post_probability: key!(v.prob(cb.sample_post_probability, d)),
+        sample_extension_probability: key!(v.prob(cb.sample_extension_probability, d)),
         ended_entries: cb.ended_entries.unwrap_or(d.ended_entries),
     }
 }
@@ -212,100 +162,40 @@ fn coupon(v: &mut V, r: &Option<Spanned<Rate>>, default: Rate) -> Rate {
 fn buyers(v: &mut V, bb: &BuyerBehaviourRaw, minor_unit: u32) -> BuyerBehaviour {
     let d = BuyerBehaviour::default();
     let quantity_weights = match &bb.quantity_weights {
-        Some(w) => {
-            if w.get_ref().is_empty()
-                || w.get_ref().iter().any(|x| !(x.is_finite() && *x >= 0.0))
-                || w.get_ref().iter().sum::<f64>() <= 0.0
-            {
-                v.err(
-                    w.span(),
-                    "`quantity_weights` must be non-negative numbers with a positive sum",
-                    None,
-                );
-                vec![1.0]
-            } else {
-                w.get_ref().clone()
-            }
-        }
+        Some(w) if v.weights(w, "quantity_weights") => w.get_ref().clone(),
+        Some(_) => vec![1.0],
         None => d.quantity_weights.clone(),
     };
     BuyerBehaviour {
-        views_per_follower: v.nonneg(
-            &bb.views_per_follower,
-            "views_per_follower",
-            d.views_per_follower,
-        ),
-        live_views_per_follower: v.nonneg(
-            &bb.live_views_per_follower,
-            "live_views_per_follower",
-            d.live_views_per_follower,
-        ),
-        views_sigma: v.nonneg(&bb.views_sigma, "views_sigma", d.views_sigma),
-        conversion_rate: v.prob(&bb.conversion_rate, "conversion_rate", d.conversion_rate),
-        live_conversion_rate: v.prob(
-            &bb.live_conversion_rate,
-            "live_conversion_rate",
-            d.live_conversion_rate,
-        ),
-        fit_multiplier: v.nonneg(&bb.fit_multiplier, "fit_multiplier", d.fit_multiplier),
-        order_half_life_days: match v.nonneg(
-            &bb.order_half_life_days,
-            "order_half_life_days",
-            d.order_half_life_days,
-        ) {
+        views_per_follower: key!(v.nonneg(bb.views_per_follower, d)),
+        live_views_per_follower: key!(v.nonneg(bb.live_views_per_follower, d)),
+        views_sigma: key!(v.nonneg(bb.views_sigma, d)),
+        conversion_rate: key!(v.prob(bb.conversion_rate, d)),
+        live_conversion_rate: key!(v.prob(bb.live_conversion_rate, d)),
+        fit_multiplier: key!(v.nonneg(bb.fit_multiplier, d)),
+        order_half_life_days: match key!(v.nonneg(bb.order_half_life_days, d)) {
             x if x > 0.0 => x,
             _ => d.order_half_life_days,
         },
-        live_hours: match v.nonneg(&bb.live_hours, "live_hours", d.live_hours) {
+        live_hours: match key!(v.nonneg(bb.live_hours, d)) {
             x if x > 0.0 => x,
             _ => d.live_hours,
         },
         quantity_weights,
-        ad_share: v.prob(&bb.ad_share, "ad_share", d.ad_share),
-        showcase_share: v.prob(&bb.showcase_share, "showcase_share", d.showcase_share),
-        seller_coupon_probability: v.prob(
-            &bb.seller_coupon_probability,
-            "seller_coupon_probability",
-            d.seller_coupon_probability,
-        ),
+        ad_share: key!(v.prob(bb.ad_share, d)),
+        showcase_share: key!(v.prob(bb.showcase_share, d)),
+        seller_coupon_probability: key!(v.prob(bb.seller_coupon_probability, d)),
         seller_coupon: coupon(v, &bb.seller_coupon, d.seller_coupon),
-        platform_coupon_probability: v.prob(
-            &bb.platform_coupon_probability,
-            "platform_coupon_probability",
-            d.platform_coupon_probability,
-        ),
+        platform_coupon_probability: key!(v.prob(bb.platform_coupon_probability, d)),
         platform_coupon: coupon(v, &bb.platform_coupon, d.platform_coupon),
         shipping: bb
             .shipping
             .as_ref()
             .map_or(d.shipping, |m| money_checked(v, m, "shipping", minor_unit)),
-        follower_exponent: v.within(
-            &bb.follower_exponent,
-            "follower_exponent",
-            d.follower_exponent,
-            (0.0, 1.5),
-        ),
-        saturation_k: match v.within(&bb.saturation_k, "saturation_k", d.saturation_k, (0.0, 1e9)) {
-            x if x > 0.0 => x,
-            _ => {
-                if let Some(s) = &bb.saturation_k {
-                    v.err(s.span(), "`saturation_k` must be greater than 0", None);
-                }
-                d.saturation_k
-            }
-        },
-        saturation_exponent: v.within(
-            &bb.saturation_exponent,
-            "saturation_exponent",
-            d.saturation_exponent,
-            (0.0, 5.0),
-        ),
-        price_elasticity: v.within(
-            &bb.price_elasticity,
-            "price_elasticity",
-            d.price_elasticity,
-            (-20.0, 0.0),
-        ),
+        follower_exponent: key!(v.within(bb.follower_exponent, d, (0.0, 1.5))),
+        saturation_k: key!(v.positive_within(bb.saturation_k, d, 1e9)),
+        saturation_exponent: key!(v.within(bb.saturation_exponent, d, (0.0, 5.0))),
+        price_elasticity: key!(v.within(bb.price_elasticity, d, (-20.0, 0.0))),
     }
 }
 
@@ -325,67 +215,24 @@ fn incentives(v: &mut V, ib: &IncentiveBehaviourRaw, minor_unit: u32) -> Incenti
     };
     IncentiveBehaviour {
         enabled: ib.enabled.unwrap_or(d.enabled),
-        earnings_weight: v.within(
-            &ib.earnings_weight,
-            "earnings_weight",
-            d.earnings_weight,
-            (0.0, 20.0),
-        ),
-        post_elasticity: v.within(
-            &ib.post_elasticity,
-            "post_elasticity",
-            d.post_elasticity,
-            (0.0, 5.0),
-        ),
-        max_intensity: v.within(
-            &ib.max_intensity,
-            "max_intensity",
-            d.max_intensity,
-            (1.0, 1000.0),
-        ),
-        active_share: v.within(&ib.active_share, "active_share", d.active_share, (0.0, 1.0)),
-        participation_weight: v.within(
-            &ib.participation_weight,
-            "participation_weight",
-            d.participation_weight,
-            (0.0, 20.0),
-        ),
-        review_days: match v.within(&ib.review_days, "review_days", d.review_days, (0.0, 3650.0)) {
-            x if x > 0.0 => x,
-            _ => {
-                if let Some(s) = &ib.review_days {
-                    v.err(s.span(), "`review_days` must be greater than 0", None);
-                }
-                d.review_days
-            }
-        },
+        earnings_weight: key!(v.within(ib.earnings_weight, d, (0.0, 20.0))),
+        post_elasticity: key!(v.within(ib.post_elasticity, d, (0.0, 5.0))),
+        max_intensity: key!(v.within(ib.max_intensity, d, (1.0, 1000.0))),
+        active_share: key!(v.within(ib.active_share, d, (0.0, 1.0))),
+        participation_weight: key!(v.within(ib.participation_weight, d, (0.0, 20.0))),
+        review_days: key!(v.positive_within(ib.review_days, d, 3650.0)),
         reference_rate,
-        outside_sigma: v.within(
-            &ib.outside_sigma,
-            "outside_sigma",
-            d.outside_sigma,
-            (0.0, 5.0),
-        ),
-        plus_posts: v.within(&ib.plus_posts, "plus_posts", d.plus_posts, (1.0, 1000.0)),
-        sample_value: v.within(
-            &ib.sample_value,
-            "sample_value",
-            d.sample_value,
-            (0.0, 10.0),
-        ),
+        outside_sigma: key!(v.within(ib.outside_sigma, d, (0.0, 5.0))),
+        plus_posts: key!(v.within(ib.plus_posts, d, (1.0, 1000.0))),
+        sample_value: key!(v.within(ib.sample_value, d, (0.0, 10.0))),
         video_effort: ib.video_effort.as_ref().map_or(d.video_effort, |m| {
             money_checked(v, m, "video_effort", minor_unit)
         }),
         live_effort: ib.live_effort.as_ref().map_or(d.live_effort, |m| {
             money_checked(v, m, "live_effort", minor_unit)
         }),
-        drop_weight: v.within(&ib.drop_weight, "drop_weight", d.drop_weight, (0.0, 20.0)),
-        replace_margin: v.within(
-            &ib.replace_margin,
-            "replace_margin",
-            d.replace_margin,
-            (0.0, 10.0),
-        ),
+        drop_weight: key!(v.within(ib.drop_weight, d, (0.0, 20.0))),
+        replace_margin: key!(v.within(ib.replace_margin, d, (0.0, 10.0))),
         uncertainty: super::policies::uncertainty_ranges(v, &ib.uncertainty),
     }
 }
@@ -393,28 +240,12 @@ fn incentives(v: &mut V, ib: &IncentiveBehaviourRaw, minor_unit: u32) -> Incenti
 fn orders(v: &mut V, ob: &OrderBehaviourRaw) -> OrderBehaviour {
     let d = OrderBehaviour::default();
     OrderBehaviour {
-        cancel_probability: v.prob(
-            &ob.cancel_probability,
-            "cancel_probability",
-            d.cancel_probability,
-        ),
-        cancel_delay: v.dist(ob.cancel_delay.as_ref(), "cancel_delay", d.cancel_delay),
-        ship_delay: v.dist(ob.ship_delay.as_ref(), "ship_delay", d.ship_delay),
-        delivery_delay: v.dist(
-            ob.delivery_delay.as_ref(),
-            "delivery_delay",
-            d.delivery_delay,
-        ),
-        return_probability: v.prob(
-            &ob.return_probability,
-            "return_probability",
-            d.return_probability,
-        ),
-        partial_return_share: v.prob(
-            &ob.partial_return_share,
-            "partial_return_share",
-            d.partial_return_share,
-        ),
+        cancel_probability: key!(v.prob(ob.cancel_probability, d)),
+        cancel_delay: key!(v.dist(ob.cancel_delay, d)),
+        ship_delay: key!(v.dist(ob.ship_delay, d)),
+        delivery_delay: key!(v.dist(ob.delivery_delay, d)),
+        return_probability: key!(v.prob(ob.return_probability, d)),
+        partial_return_share: key!(v.prob(ob.partial_return_share, d)),
     }
 }
 

@@ -92,6 +92,40 @@ impl V<'_> {
             None => default,
         }
     }
+    /// A number above 0 and at most `hi` under `key`, or `default` when absent or out of range
+    /// (`within` from 0; a 0 itself is reported as not greater than 0).
+    pub(super) fn positive_within(
+        &mut self,
+        v: &Option<Spanned<f64>>,
+        key: &str,
+        default: f64,
+        hi: f64,
+    ) -> f64 {
+        match self.within(v, key, default, (0.0, hi)) {
+            x if x > 0.0 => x,
+            _ => {
+                if let Some(s) = v {
+                    self.err(s.span(), format!("`{key}` must be greater than 0"), None);
+                }
+                default
+            }
+        }
+    }
+    /// Whether the weights under `key` are non-negative numbers with a positive sum; an error at
+    /// them if not.
+    pub(super) fn weights(&mut self, w: &Spanned<Vec<f64>>, key: &str) -> bool {
+        let ok = !w.get_ref().is_empty()
+            && w.get_ref().iter().all(|x| x.is_finite() && *x >= 0.0)
+            && w.get_ref().iter().sum::<f64>() > 0.0;
+        if !ok {
+            self.err(
+                w.span(),
+                format!("`{key}` must be non-negative numbers with a positive sum"),
+                None,
+            );
+        }
+        ok
+    }
     pub(super) fn nonneg(&mut self, v: &Option<Spanned<f64>>, key: &str, default: f64) -> f64 {
         match v {
             Some(s) if !(s.get_ref().is_finite() && *s.get_ref() >= 0.0) => {

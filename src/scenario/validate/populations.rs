@@ -95,16 +95,7 @@ pub(super) fn resolve(v: &mut V, raw: &File, named: &Named, cats: &mut Categorie
         let followers = v.dist(Some(&c.followers), "followers", Dist::fixed(1000.0));
         let weights = match &c.level_weights {
             Some(w) => {
-                if w.get_ref().is_empty()
-                    || w.get_ref().iter().any(|x| !(x.is_finite() && *x >= 0.0))
-                    || w.get_ref().iter().sum::<f64>() <= 0.0
-                {
-                    v.err(
-                        w.span(),
-                        "`level_weights` must be non-negative numbers with a positive sum",
-                        None,
-                    );
-                }
+                v.weights(w, "level_weights");
                 w.get_ref().clone()
             }
             None => vec![0.5, 0.3, 0.15, 0.05],
