@@ -145,8 +145,9 @@ struct Plan {
 }
 
 impl Plan {
-    /// `streamed`: a whole run, whose daily rows are not kept (see `memory::estimate`).
-    fn resolve(args: &RunArgs, sc: &Scenario, streamed: bool) -> Result<Plan, ExitCode> {
+    /// Every command streams its replications' daily rows as they arrive, so the estimate is
+    /// the streamed one (see `memory::estimate`).
+    fn resolve(args: &RunArgs, sc: &Scenario) -> Result<Plan, ExitCode> {
         if args.replications == Some(0) {
             return Err(fail("--replications must be at least 1"));
         }
@@ -161,7 +162,7 @@ impl Plan {
             sc,
             u64::from(replications),
             args.threads.unwrap_or_else(rayon::current_num_threads),
-            streamed,
+            true,
         )
         .map_err(fail)?;
         Ok(Plan {
@@ -406,7 +407,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &sc, shard.is_none())?;
+    } = Plan::resolve(&run, &sc)?;
     if let Some(t) = &timing {
         check_timing_path(t, path.as_deref())?;
     }
@@ -443,14 +444,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     let interrupt = interrupt_flag();
     let finished = Arc::new(AtomicU64::new(0));
     let counter = finished.clone();
-    // a whole run streams its time series as replications arrive (a shard's partial keeps them)
-    let stream = match shard {
-        Some(_) => None,
-        None => Some(Arc::new(std::sync::Mutex::new(
-            report::Streamed::new(staged.path(), &sc)
-                .map_err(|e| fail(format!("cannot write the report: {e:#}")))?,
-        ))),
-    };
+    // the time series streamed as replications arrive: a whole run's to `timeseries.csv`, a
+    // shard's to its part (its partial carries the aggregate)
+    let stream = Arc::new(std::sync::Mutex::new(
+        match shard {
+            Some(_) => report::Streamed::part(staged.path(), &sc),
+            None => report::Streamed::new(staged.path(), &sc),
+        }
+        .map_err(|e| fail(format!("cannot write the report: {e:#}")))?,
+    ));
     let cfg = RunConfig {
         replications: Some(n),
         threads,
@@ -466,9 +468,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             counter.fetch_add(1, Ordering::Relaxed);
             tick.inc(1)
         })),
-        arrivals: stream
-            .clone()
-            .map(|s| s as Arc<std::sync::Mutex<dyn experiment::Arrivals>>),
+        arrivals: Some(stream.clone() as Arc<std::sync::Mutex<dyn experiment::Arrivals>>),
     };
     let started = std::time::Instant::now();
     let indices = match shard {
@@ -512,12 +512,20 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             .then(|| experiment::shard::part_sums(staged.path(), &indices))
             .transpose()
             .map_err(|e| fail(format!("cannot read the ledger parts just written: {e}")))?;
+        let mut stream = stream.lock().unwrap_or_else(|e| e.into_inner());
+        let daily = stream
+            .finish()
+            .map_err(|e| fail(format!("cannot write the time series: {e:#}")))?;
+        let part = staged.path().join(report::TIMESERIES_PART);
+        let timeseries = experiment::shard::FileSum::of(&part)
+            .map_err(|e| fail(format!("cannot read the time series just written: {e}")))?;
         let partial = experiment::shard::Partial::new(
             (&sc.file, source),
             seed,
             n,
             (k, shards),
             &outcome.replications,
+            (daily, stream.days(), timeseries),
             ledger_parts,
         );
         write_partial(&staged, "partial.json", &partial)?;
@@ -533,9 +541,6 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         return Ok(());
     }
     let parts = [staged.path().to_path_buf()];
-    let Some(stream) = stream else {
-        return Err(fail("internal error: a whole run without its time series"));
-    };
     let doc = report::write_run_streamed(
         staged.path(),
         &sc,
@@ -781,13 +786,14 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &base, false)?;
-    // a sweep keeps every arm's replications until its report is written
+    } = Plan::resolve(&run, &base)?;
+    // a sweep keeps every arm's replications (without their daily rows) until its report is
+    // written
     experiment::memory::check(
         &base,
         u64::from(n).saturating_mul(arms.len() as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
-        false,
+        true,
     )
     .map_err(fail)?;
     let default = out.is_none();
@@ -817,7 +823,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
             ..Default::default()
         },
         on_done: Some(Arc::new(move || tick.inc(1))),
-        ..Default::default()
+        arrivals: Some(Arc::new(std::sync::Mutex::new(report::DropDaily))),
     };
     if let Some((k, shards)) = shard {
         use affsim::experiment::shard as sh;
@@ -828,7 +834,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
                 Ok(o) => runs.extend(
                     o.replications
                         .iter()
-                        .map(|r| (a as u32, sh::RepData::of(r))),
+                        .map(|r| (a as u32, sh::RepData::of(r, 0))),
                 ),
                 Err(e) => {
                     bar.abandon();
@@ -1120,20 +1126,27 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         seed,
         replications: reps,
         ledger,
+        daily,
+        days,
+        shards: (shards, count),
     } = shard::merge(partials).map_err(fail)?;
-    if ledger {
-        for (d, c) in dirs.iter().zip(&part_checks) {
+    // each shard's time-series part, checked against its sum, in shard order
+    let mut series = vec![PathBuf::new(); count as usize];
+    for ((d, c), k) in dirs.iter().zip(&part_checks).zip(&shards) {
+        series[*k as usize - 1] = c.verify_timeseries(d).map_err(fail)?;
+        if ledger {
             c.verify(d).map_err(fail)?;
         }
     }
     let default = out.is_none();
     let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
     let staged = stage(&dest, force, default)?;
-    let doc = report::write_run(
+    let doc = report::write_run_merged(
         staged.path(),
         &sc,
         seed,
         &reps,
+        (daily, &series, &days),
         // shards run with --ledger left their replications' ledger parts in their folders
         ledger.then_some(&dirs[..]),
     )
@@ -1236,12 +1249,12 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
         seed,
         replications,
         threads,
-    } = Plan::resolve(run, sc, false)?;
+    } = Plan::resolve(run, sc)?;
     experiment::memory::check(
         sc,
         u64::from(replications).saturating_mul(arms.max(1) as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
-        false,
+        true,
     )
     .map_err(fail)?;
     let cfg = RunConfig {
@@ -1253,7 +1266,8 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
             ..Default::default()
         },
         on_done: None,
-        ..Default::default()
+        // the arms' reports use their totals: daily rows are dropped as they arrive
+        arrivals: Some(Arc::new(std::sync::Mutex::new(report::DropDaily))),
     };
     Ok((cfg, seed))
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::Metric;
 
@@ -23,7 +24,7 @@ pub const ALPHA: f64 = 0.01;
 /// depend on the order values arrive in, and two sketches merge by adding counts. Its size is
 /// bounded by the range of the values (about 1 200 bins per sign for 1e-6 to 1e15), never by
 /// their number.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sketch {
     pos: BTreeMap<i32, u64>,
     neg: BTreeMap<i32, u64>,
@@ -113,7 +114,8 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// One day's values of a quantiled metric across the replications so far.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 enum Quant {
     Exact(Vec<f64>),
     Sketched(Sketch),
@@ -124,6 +126,29 @@ impl Quant {
         match self {
             Quant::Exact(v) => v.push(x),
             Quant::Sketched(s) => s.add(x),
+        }
+    }
+
+    /// The values of both (a multiset: the order they are kept in does not count).
+    fn merge(&mut self, o: &Quant) {
+        match (&mut *self, o) {
+            (Quant::Exact(a), Quant::Exact(b)) => a.extend_from_slice(b),
+            (Quant::Sketched(a), Quant::Sketched(b)) => a.merge(b),
+            (Quant::Sketched(a), Quant::Exact(b)) => b.iter().for_each(|x| a.add(*x)),
+            (Quant::Exact(_), Quant::Sketched(b)) => {
+                self.sketch();
+                if let Quant::Sketched(a) = self {
+                    a.merge(b);
+                }
+            }
+        }
+    }
+
+    /// How many values it holds.
+    fn len(&self) -> u64 {
+        match self {
+            Quant::Exact(v) => v.len() as u64,
+            Quant::Sketched(s) => s.count,
         }
     }
 
@@ -157,12 +182,15 @@ pub struct Band {
 }
 
 /// The daily flows of the replications folded in so far. A replication shorter than another
-/// counts zero on the days it lacks, as a chart of all of them would.
-#[derive(Clone, Debug)]
+/// counts zero on the days it lacks, as a chart of all of them would. Its state is mergeable
+/// ([`DailyAgg::merge`]) and serialisable: a shard's partial carries it instead of every
+/// replication's rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DailyAgg {
     count: u64,
     /// Per day, per metric (indexed like [`Metric::ALL`]): the sum across replications.
     sums: Vec<Vec<Decimal>>,
+    #[serde(with = "metric_names")]
     quantiled: Vec<Metric>,
     /// Per quantiled metric, per day.
     quants: Vec<Vec<Quant>>,
@@ -242,6 +270,94 @@ impl DailyAgg {
         }
     }
 
+    /// Days added until there are `days`, each counting zero for every replication so far.
+    fn pad(&mut self, days: usize) {
+        while self.sums.len() < days {
+            self.sums.push(vec![Decimal::ZERO; Metric::COUNT]);
+            let q = self.fresh();
+            for qs in &mut self.quants {
+                qs.push(q.clone());
+            }
+        }
+    }
+
+    /// Folds in another aggregate of the same metrics (another shard's replications): the
+    /// result is the aggregate of all their replications, whatever the order of the merges.
+    pub fn merge(&mut self, o: &DailyAgg) {
+        let days = self.days().max(o.days());
+        let mut o = o.clone();
+        self.pad(days);
+        o.pad(days);
+        for (sum, row) in self.sums.iter_mut().zip(&o.sums) {
+            for (s, v) in sum.iter_mut().zip(row) {
+                *s += *v;
+            }
+        }
+        for (qs, oq) in self.quants.iter_mut().zip(&o.quants) {
+            for (q, x) in qs.iter_mut().zip(oq) {
+                q.merge(x);
+            }
+        }
+        self.count += o.count;
+        if self.count > EXACT_LIMIT {
+            self.quants.iter_mut().flatten().for_each(Quant::sketch);
+        }
+    }
+
+    /// Checks an aggregate read from a partial: `quantiled` as expected, `count` replications
+    /// over `days` days, every row and day complete, exact values up to [`EXACT_LIMIT`]
+    /// replications and a sketch beyond, each holding one value per replication.
+    pub fn check(&self, quantiled: &[Metric], count: u64, days: usize) -> Result<(), String> {
+        if self.quantiled != quantiled {
+            return Err("the daily aggregate quantiles other metrics".into());
+        }
+        if self.count != count {
+            return Err(format!(
+                "the daily aggregate counts {} replication(s), the partial holds {count}",
+                self.count
+            ));
+        }
+        if self.sums.len() != days {
+            return Err(format!(
+                "the daily aggregate has {} day(s), its replications ran {days}",
+                self.sums.len()
+            ));
+        }
+        if let Some((d, row)) = self
+            .sums
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != Metric::COUNT)
+        {
+            return Err(format!(
+                "day {d} of the daily aggregate has {} figures, expected {}",
+                row.len(),
+                Metric::COUNT
+            ));
+        }
+        if self.quants.len() != quantiled.len() || self.quants.iter().any(|q| q.len() != days) {
+            return Err("the daily aggregate's quantile days are incomplete".into());
+        }
+        let sketched = count > EXACT_LIMIT;
+        for q in self.quants.iter().flatten() {
+            let consistent = match q {
+                Quant::Exact(_) => !sketched,
+                Quant::Sketched(s) => {
+                    sketched
+                        && s.zero + s.pos.values().sum::<u64>() + s.neg.values().sum::<u64>()
+                            == s.count
+                }
+            };
+            if !consistent || q.len() != count {
+                return Err(format!(
+                    "the daily aggregate's quantiles do not hold one value per replication ({} for {count})",
+                    q.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The per-day band of a quantiled metric (an empty band for another).
     pub fn band(&self, m: Metric) -> Band {
         let mut b = Band {
@@ -269,6 +385,25 @@ impl DailyAgg {
             .map(|row| {
                 let s: Decimal = metrics.iter().map(|m| row[*m as usize]).sum();
                 s.to_f64().unwrap_or(0.0) / n
+            })
+            .collect()
+    }
+}
+
+/// Metrics in JSON by their names.
+mod metric_names {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(v: &[Metric], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|m| m.name()))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Metric>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|n| {
+                Metric::parse(n)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown metric `{n}`")))
             })
             .collect()
     }
@@ -320,6 +455,36 @@ mod tests {
             );
         }
     }
+
+    /// Aggregates of parts of the replications merged (in any order, of any lengths, below and
+    /// across the exact limit) give the figures of the aggregate of all of them, and survive
+    /// JSON.
+    #[test]
+    fn aggregates_merge_into_the_aggregate_of_all() {
+        for n in [30i64, EXACT_LIMIT as i64 + 200] {
+            let reps: Vec<_> = (0..n)
+                .map(|i| rows(&vec![(i * 37) % 101 - 20; 2 + (i % 3) as usize]))
+                .collect();
+            let all = DailyAgg::of(&BANDED_TEST, reps.iter().map(|r| &r[..]));
+            let parts: Vec<DailyAgg> = (0..3)
+                .map(|k| DailyAgg::of(&BANDED_TEST, reps.iter().skip(k).step_by(3).map(|r| &r[..])))
+                .collect();
+            let mut merged = DailyAgg::new(&BANDED_TEST);
+            for p in parts.iter().rev() {
+                let p: DailyAgg = serde_json::from_str(&serde_json::to_string(p).unwrap()).unwrap();
+                merged.merge(&p);
+            }
+            assert_eq!(merged.count(), all.count());
+            assert_eq!(merged.days(), all.days());
+            assert_eq!(merged.mean(&[Metric::Gmv]), all.mean(&[Metric::Gmv]));
+            let (a, b) = (merged.band(Metric::Gmv), all.band(Metric::Gmv));
+            assert_eq!((a.p5, a.p50, a.p95), (b.p5, b.p50, b.p95));
+            assert_eq!(merged.check(&BANDED_TEST, n as u64, 4), Ok(()));
+            assert!(merged.check(&BANDED_TEST, n as u64 + 1, 4).is_err());
+        }
+    }
+
+    const BANDED_TEST: [Metric; 1] = [Metric::Gmv];
 
     /// Two sketches merged equal the sketch of all the values; negatives and zeros have ranks.
     #[test]

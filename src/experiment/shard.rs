@@ -6,6 +6,12 @@
 //! issue 13, the format and engine version, a SHA-256 checksum of its own content, and for each
 //! ledger part its row count, size and SHA-256, so that a merge refuses (naming the file and
 //! what differs) a partial or part that is missing, empty, truncated, edited or swapped.
+//!
+//! A shard's daily rows are not in its partial (format 3): the shard streams them to its
+//! folder's `timeseries.part.csv` as replications arrive (its size, rows and SHA-256 in the
+//! partial) and folds them into a [`DailyAgg`], which the partial carries; a merge splices the
+//! parts and merges the aggregates. A partial's size, and the memory of a shard and of a merge,
+//! do not grow by the daily rows × replications.
 
 use std::path::Path;
 
@@ -13,14 +19,16 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::experiment::daily::DailyAgg;
 use crate::metrics::Metric;
 
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::scenario::{self, Scenario};
 use crate::sim::Replication;
 
-/// The partial-result format version (2: engine version, checksums, ledger part sums).
-pub const FORMAT: u32 = 2;
+/// The partial-result format version (2: engine version, checksums, ledger part sums; 3: the
+/// daily rows as an aggregate and a time-series part instead of every replication's rows).
+pub const FORMAT: u32 = 3;
 /// The engine that wrote a partial: a merge accepts only partials of this same version.
 pub const ENGINE: &str = env!("CARGO_PKG_VERSION");
 
@@ -32,6 +40,26 @@ pub struct PartSum {
     pub rows: u64,
     pub bytes: u64,
     pub sha256: String,
+}
+
+/// A shard's time-series part ([`crate::report::TIMESERIES_PART`]), as the shard wrote it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileSum {
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl FileSum {
+    /// The sum of the file at `path`.
+    pub fn of(path: &Path) -> std::io::Result<FileSum> {
+        let (bytes, rows, sha256) = file_sum(path)?;
+        Ok(FileSum {
+            rows,
+            bytes,
+            sha256,
+        })
+    }
 }
 
 fn hex(d: &[u8]) -> String {
@@ -85,6 +113,7 @@ pub struct PartCheck {
     file: String,
     runs: Vec<(u32, u64)>,
     sums: Vec<PartSum>,
+    timeseries: FileSum,
 }
 
 impl PartCheck {
@@ -93,7 +122,38 @@ impl PartCheck {
             file: file.clone(),
             runs: p.runs.iter().map(|r| (r.index, r.ledger_entries)).collect(),
             sums: p.ledger_parts.clone(),
+            timeseries: p.timeseries.clone(),
         }
+    }
+
+    /// Checks the time-series part in the shard's folder `dir` against its sum (present, with
+    /// the recorded size, rows and SHA-256); its path.
+    pub fn verify_timeseries(&self, dir: &Path) -> Result<std::path::PathBuf, String> {
+        let part = dir.join(crate::report::TIMESERIES_PART);
+        let sum = FileSum::of(&part).map_err(|e| {
+            format!(
+                "{}: the shard's time series cannot be read: {e}",
+                part.display()
+            )
+        })?;
+        if sum != self.timeseries {
+            let t = &self.timeseries;
+            return Err(format!(
+                "{}: the shard's time series differs from what the shard wrote ({} bytes and {} \
+                 rows, expected {} bytes and {} rows{}): truncated, edited or swapped",
+                part.display(),
+                sum.bytes,
+                sum.rows,
+                t.bytes,
+                t.rows,
+                if sum.sha256 != t.sha256 {
+                    ", another SHA-256"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Ok(part)
     }
 
     /// Checks the ledger parts in the shard's folder `dir` against the sums: each one present,
@@ -158,8 +218,9 @@ impl PartCheck {
 }
 
 /// Checks one replication's figures: arrays of the right lengths, the index in range and in the
-/// shard, every fired rule known.
-fn check_rep(file: &str, r: &RepData, replications: u32, days: u32) -> Result<(), String> {
+/// shard, every fired rule known, and (a run's partial: `days`) its days at least the
+/// scenario's.
+fn check_rep(file: &str, r: &RepData, replications: u32, days: Option<u32>) -> Result<(), String> {
     let at = |what: String| format!("{file}: replication {}: {what}", r.index);
     if r.index >= replications {
         return Err(at(format!(
@@ -173,22 +234,12 @@ fn check_rep(file: &str, r: &RepData, replications: u32, days: u32) -> Result<()
             Metric::COUNT
         )));
     }
-    if (r.daily.len() as u64) < u64::from(days) {
-        return Err(at(format!(
-            "{} daily rows, expected at least {days} (the scenario's days)",
-            r.daily.len()
-        )));
-    }
-    if let Some((d, row)) = r
-        .daily
-        .iter()
-        .enumerate()
-        .find(|(_, row)| row.len() != Metric::COUNT)
+    if let Some(days) = days
+        && r.days < days
     {
         return Err(at(format!(
-            "day {d} has {} figures, expected {}",
-            row.len(),
-            Metric::COUNT
+            "{} daily rows, expected at least {days} (the scenario's days)",
+            r.days
         )));
     }
     if let Some(f) = r.fired.iter().find(|f| RuleId::parse(f).is_none()) {
@@ -299,6 +350,11 @@ pub struct Partial {
     /// This shard: `k` of `n` (1-based).
     pub shard: (u32, u32),
     pub runs: Vec<RepData>,
+    /// The daily rows of `runs`, aggregated as they arrived (the rows themselves are in the
+    /// shard's time-series part).
+    pub daily: DailyAgg,
+    /// The shard's time-series part: its rows, size and SHA-256.
+    pub timeseries: FileSum,
     /// The shard ran with `--ledger`: its folder holds each replication's ledger part, which
     /// `affsim merge` joins into `ledger.csv`.
     #[serde(default)]
@@ -318,16 +374,19 @@ sealed!(Partial);
 
 impl Partial {
     /// The sealed partial of shard `shard` of a run of `replications` (the scenario's file name
-    /// and text, as read), from the replications it ran and, with `--ledger`, the sums of
-    /// their ledger parts ([`part_sums`]).
+    /// and text, as read), from the replications it ran, their daily rows as they were streamed
+    /// (the aggregate, each replication's (index, days), the time-series part's sum) and, with
+    /// `--ledger`, the sums of their ledger parts ([`part_sums`]).
     pub fn new(
         scenario: (&str, String),
         seed: u64,
         replications: u32,
         shard: (u32, u32),
         runs: &[crate::sim::Replication],
+        (daily, days, timeseries): (DailyAgg, &[(u32, u32)], FileSum),
         ledger_parts: Option<Vec<PartSum>>,
     ) -> Partial {
+        let days_of = |i: u32| days.iter().find(|d| d.0 == i).map_or(0, |d| d.1);
         let mut p = Partial {
             format: FORMAT,
             scenario_file: scenario.0.to_string(),
@@ -336,7 +395,12 @@ impl Partial {
             replications,
             shard,
             ledger: ledger_parts.is_some(),
-            runs: runs.iter().map(RepData::of).collect(),
+            runs: runs
+                .iter()
+                .map(|r| RepData::of(r, days_of(r.index)))
+                .collect(),
+            daily,
+            timeseries,
             engine: String::new(),
             ledger_parts: ledger_parts.unwrap_or_default(),
             checksum: String::new(),
@@ -354,9 +418,10 @@ pub struct RepData {
     #[serde(with = "by_unit")]
     pub totals: Vec<Decimal>,
     pub end: [Decimal; 3],
-    /// Daily flows, one row per day indexed like `totals`.
-    #[serde(with = "by_unit_rows")]
-    pub daily: Vec<Vec<Decimal>>,
+    /// Days of daily flows the replication ran (its rows are in the shard's time-series part;
+    /// 0 in a sweep's partial, which has none).
+    #[serde(default)]
+    pub days: u32,
     pub events: u64,
     pub ledger_entries: u64,
     pub fired: Vec<String>,
@@ -365,12 +430,13 @@ pub struct RepData {
 }
 
 impl RepData {
-    pub fn of(r: &Replication) -> RepData {
+    /// The figures of `r`, which ran `days` days of daily flows.
+    pub fn of(r: &Replication, days: u32) -> RepData {
         RepData {
             index: r.index,
             totals: r.totals.clone(),
             end: r.end,
-            daily: r.daily.clone(),
+            days,
             events: r.events,
             ledger_entries: r.ledger_entries,
             fired: r.fired.iter().map(|x| x.to_string()).collect(),
@@ -389,7 +455,7 @@ impl RepData {
             index: self.index,
             totals: self.totals,
             end: self.end,
-            daily: self.daily,
+            daily: Vec::new(),
             events: self.events,
             ledger_entries: self.ledger_entries,
             fired,
@@ -447,18 +513,6 @@ mod by_unit {
     }
 }
 
-mod by_unit_rows {
-    use super::*;
-    pub fn serialize<S: serde::Serializer>(v: &[Vec<Decimal>], s: S) -> Result<S::Ok, S::Error> {
-        v.iter().map(|r| cells(r)).collect::<Vec<_>>().serialize(s)
-    }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<Vec<Decimal>>, D::Error> {
-        Vec::<Vec<Cell>>::deserialize(d).map(|rows| rows.into_iter().map(decimals).collect())
-    }
-}
-
 /// Parses `K/N` (1 ≤ K ≤ N).
 pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let bad = || format!("--shard `{s}`: expected K/N with 1 ≤ K ≤ N, e.g. 2/4");
@@ -501,8 +555,15 @@ fn missing_shards(n: u32, seen: &[u32]) -> Vec<u32> {
 pub struct Merged {
     pub scenario: Scenario,
     pub seed: u64,
+    /// Without their daily rows (see `daily`, `days`).
     pub replications: Vec<Replication>,
     pub ledger: bool,
+    /// The partials' daily aggregates merged.
+    pub daily: DailyAgg,
+    /// Each replication's days, in index order (its rows in its shard's time-series part).
+    pub days: Vec<u32>,
+    /// The shard (`k`, 1-based) of each partial, in the order given, and the shard count.
+    pub shards: (Vec<u32>, u32),
 }
 
 /// Merges partials, each with the file it was read from: checks each one (format, engine,
@@ -527,6 +588,8 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
     };
     let mut seen = Vec::new();
     let mut reps: Vec<Replication> = Vec::new();
+    let mut days_of: Vec<(u32, u32)> = Vec::new();
+    let mut daily = DailyAgg::new(&crate::report::BANDED);
     for i in 0..partials.len() {
         let ((file, p), (ffile, first)) = (&partials[i], &partials[0]);
         check_sealed(file, p)?;
@@ -546,7 +609,7 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
         let want = super::shard_indices(p.replications, p.shard.0, p.shard.1);
         let got: Vec<u32> = p.runs.iter().map(|r| r.index).collect();
         for r in &p.runs {
-            check_rep(file, r, p.replications, days)?;
+            check_rep(file, r, p.replications, Some(days))?;
         }
         if got != want {
             return Err(format!(
@@ -557,9 +620,24 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
                 &want[..want.len().min(10)]
             ));
         }
+        let ran = p.runs.iter().map(|r| r.days).max().unwrap_or(0);
+        p.daily
+            .check(&crate::report::BANDED, p.runs.len() as u64, ran as usize)
+            .map_err(|e| format!("{file}: {e}"))?;
+        let rows: u64 =
+            p.runs.iter().map(|r| u64::from(r.days)).sum::<u64>() * Metric::COUNT as u64;
+        if p.timeseries.rows != rows {
+            return Err(format!(
+                "{file}: the time-series part's sum says {} rows, its replications ran {rows}",
+                p.timeseries.rows
+            ));
+        }
+        daily.merge(&p.daily);
         let runs = std::mem::take(&mut partials[i].1.runs);
+        days_of.extend(runs.iter().map(|r| (r.index, r.days)));
         reps.extend(runs.into_iter().map(RepData::into_replication));
     }
+    days_of.sort_unstable();
     let first = &partials[0].1;
     reps.sort_by_key(|r| r.index);
     let complete = reps.len() == first.replications as usize
@@ -579,6 +657,12 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
         seed: first.seed,
         replications: reps,
         ledger: with_ledger != 0,
+        daily,
+        days: days_of.into_iter().map(|d| d.1).collect(),
+        shards: (
+            partials.iter().map(|(_, p)| p.shard.0).collect(),
+            first.shard.1,
+        ),
     })
 }
 
@@ -629,14 +713,15 @@ pub fn merge_sweep(
     if partials.is_empty() {
         return Err("nothing to merge".into());
     }
-    let days = {
+    {
         let (file, first) = &partials[0];
         check_sealed(file, first)?;
         if first.arms == 0 {
             return Err(format!("{file}: a sweep of 0 arms"));
         }
-        scenario_days(file, first)?
-    };
+        // its scenario must still validate
+        scenario_days(file, first)?;
+    }
     let mut seen = Vec::new();
     let mut arms: Vec<Vec<Replication>> = (0..partials[0].1.arms).map(|_| Vec::new()).collect();
     for i in 0..partials.len() {
@@ -666,7 +751,7 @@ pub fn merge_sweep(
                     p.arms
                 )
             })?;
-            check_rep(file, r, p.replications, days)?;
+            check_rep(file, r, p.replications, None)?;
             slot.push(r.index);
         }
         if got != want {

@@ -148,22 +148,50 @@ pub struct Streamed {
     w: csv::Writer<std::io::BufWriter<fs::File>>,
     dates: Vec<String>,
     daily: DailyAgg,
+    /// (replication index, days) of each replication written, in order.
+    days: Vec<(u32, u32)>,
     err: Option<anyhow::Error>,
 }
+
+/// The header of `timeseries.csv`.
+const TIMESERIES_HEADER: [&str; 5] = ["replication", "day", "date", "metric", "value"];
+
+/// Where a shard streams its replications' time-series rows (no header), in index order, for
+/// `affsim merge` to splice into `timeseries.csv` ([`splice_timeseries`]).
+pub const TIMESERIES_PART: &str = "timeseries.part.csv";
 
 impl Streamed {
     /// Starts `timeseries.csv` in `dir`.
     pub fn new(dir: &Path, sc: &Scenario) -> Result<Streamed> {
-        let f = fs::File::create(dir.join("timeseries.csv"))?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-        w.write_record(["replication", "day", "date", "metric", "value"])?;
+        Streamed::to(dir.join("timeseries.csv"), sc, true)
+    }
+
+    /// Starts a shard's [`TIMESERIES_PART`] in `dir`.
+    pub fn part(dir: &Path, sc: &Scenario) -> Result<Streamed> {
+        Streamed::to(dir.join(TIMESERIES_PART), sc, false)
+    }
+
+    fn to(file: PathBuf, sc: &Scenario, header: bool) -> Result<Streamed> {
+        let f = fs::File::create(file)?;
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(std::io::BufWriter::new(f));
+        if header {
+            w.write_record(TIMESERIES_HEADER)?;
+        }
         Ok(Streamed {
             calendar: sc.calendar,
             w,
             dates: Vec::new(),
             daily: DailyAgg::new(&BANDED),
+            days: Vec::new(),
             err: None,
         })
+    }
+
+    /// (replication index, days) of each replication written so far, in order.
+    pub fn days(&self) -> &[(u32, u32)] {
+        &self.days
     }
 
     fn rows(&mut self, r: &Replication) -> Result<()> {
@@ -193,6 +221,7 @@ impl Streamed {
         {
             self.err = Some(e);
         }
+        self.days.push((r.index, r.daily.len() as u32));
         self.daily.add(&r.daily);
     }
 
@@ -203,6 +232,61 @@ impl Streamed {
         }
         self.w.flush()?;
         Ok(std::mem::replace(&mut self.daily, DailyAgg::new(&BANDED)))
+    }
+}
+
+/// Writes `timeseries.csv` in `dir` from shards' [`TIMESERIES_PART`] files: `parts[k]` is shard
+/// `k + 1`'s, holding its replications (`i % parts.len() == k`) in index order (a shard without
+/// replications is never opened); `days` gives each replication's days (in index order, from
+/// 0), so its rows are `days × metrics` lines. The parts must have been checked against their
+/// partials' sums first.
+pub fn splice_timeseries(dir: &Path, parts: &[PathBuf], days: &[u32]) -> Result<()> {
+    use std::io::BufRead;
+    let f = fs::File::create(dir.join("timeseries.csv"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(TIMESERIES_HEADER)?;
+        w.flush()?;
+    }
+    let mut readers: Vec<Option<std::io::BufReader<fs::File>>> =
+        parts.iter().map(|_| None).collect();
+    let mut line = Vec::new();
+    for (i, d) in days.iter().enumerate() {
+        let k = i % parts.len().max(1);
+        let reader = match &mut readers[k] {
+            Some(r) => r,
+            slot => slot.insert(
+                fs::File::open(&parts[k])
+                    .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+                    .with_context(|| format!("cannot read {}", parts[k].display()))?,
+            ),
+        };
+        let prefix = format!("{i},");
+        for _ in 0..u64::from(*d) * Metric::COUNT as u64 {
+            line.clear();
+            reader.read_until(b'\n', &mut line)?;
+            // a partial's day counts that do not match its part's rows
+            if !line.starts_with(prefix.as_bytes()) {
+                anyhow::bail!(
+                    "{}: the rows of replication {i} are not where its partial says",
+                    parts[k].display()
+                );
+            }
+            out.write_all(&line)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Takes each replication's daily rows away as it arrives (a sweep's or a paired experiment's
+/// arms, whose reports use only totals): memory does not grow by the rows × replications.
+pub struct DropDaily;
+
+impl crate::experiment::Arrivals for DropDaily {
+    fn arrive(&mut self, r: &mut Replication) {
+        r.daily = Vec::new();
     }
 }
 
@@ -597,6 +681,20 @@ pub fn write_run(
     write_run_streamed(dir, sc, seed, reps, &mut ts, ledger)
 }
 
+/// [`write_run`] for a merge: `timeseries.csv` spliced from the shards' parts (`parts`, `days`:
+/// see [`splice_timeseries`]), the daily charts from the shards' aggregates merged (`daily`).
+pub fn write_run_merged(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    reps: &[Replication],
+    (daily, parts, days): (DailyAgg, &[PathBuf], &[u32]),
+    ledger: Option<&[PathBuf]>,
+) -> Result<Summary> {
+    splice_timeseries(dir, parts, days)?;
+    write_run_with(dir, sc, seed, reps, daily, ledger)
+}
+
 /// [`write_run`] for a run whose replications were handed to `ts` as they arrived (their
 /// daily rows written to `timeseries.csv` and dropped).
 pub fn write_run_streamed(
@@ -608,6 +706,18 @@ pub fn write_run_streamed(
     ledger: Option<&[PathBuf]>,
 ) -> Result<Summary> {
     let daily = ts.finish()?;
+    write_run_with(dir, sc, seed, reps, daily, ledger)
+}
+
+/// The rest of a run's report once `timeseries.csv` is written and its rows aggregated.
+fn write_run_with(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    reps: &[Replication],
+    daily: DailyAgg,
+    ledger: Option<&[PathBuf]>,
+) -> Result<Summary> {
     let doc = write_summary(dir, sc, seed, reps)?;
     let charts = charts::write_charts(dir, sc, reps, &daily)?;
     write_markdown(dir, sc, seed, &doc, &charts)?;

@@ -356,6 +356,15 @@ fn reseal_any<P: Reseal>(path: &Path, f: impl FnOnce(&mut P)) {
     std::fs::write(path, serde_json::to_string(&p).unwrap()).unwrap();
 }
 
+/// Edits a run's partial as JSON (where its types keep fields private) and seals it again.
+fn reseal_json(path: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    reseal(path, |p| {
+        let mut j = serde_json::to_value(&*p).unwrap();
+        f(&mut j);
+        *p = serde_json::from_value(j).unwrap();
+    })
+}
+
 /// [`reseal_any`] for a run's partial.
 fn reseal(path: &Path, f: impl FnOnce(&mut affsim::experiment::shard::Partial)) {
     reseal_any(path, f)
@@ -388,9 +397,20 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
         (
             "malformed figures (resealed)",
             Box::new(|d| {
-                reseal(&d.join("a/partial.json"), |p| p.runs[0].daily[0].clear());
+                reseal_json(&d.join("a/partial.json"), |j| {
+                    j["daily"]["sums"][0] = serde_json::json!([])
+                });
             }),
-            "a/partial.json: replication 0: day 0 has 0 figures",
+            "a/partial.json: day 0 of the daily aggregate has 0 figures",
+        ),
+        (
+            "a daily aggregate of other replications (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| {
+                    p.daily = affsim::experiment::daily::DailyAgg::new(&affsim::report::BANDED)
+                });
+            }),
+            "a/partial.json: the daily aggregate counts 0 replication(s)",
         ),
         (
             "missing totals (resealed)",
@@ -401,8 +421,46 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
         ),
         (
             "missing daily rows (resealed)",
-            Box::new(|d| reseal(&d.join("a/partial.json"), |p| p.runs[0].daily.truncate(1))),
+            Box::new(|d| reseal(&d.join("a/partial.json"), |p| p.runs[0].days = 1)),
             "daily rows, expected at least",
+        ),
+        (
+            "missing time-series part",
+            Box::new(|d| std::fs::remove_file(d.join("a/timeseries.part.csv")).unwrap()),
+            "a/timeseries.part.csv",
+        ),
+        (
+            "truncated time-series part",
+            Box::new(|d| {
+                let p = d.join("a/timeseries.part.csv");
+                let t = std::fs::read(&p).unwrap();
+                std::fs::write(&p, &t[..t.len() / 2]).unwrap();
+            }),
+            "a/timeseries.part.csv",
+        ),
+        (
+            "altered time-series part",
+            Box::new(|d| {
+                let p = d.join("a/timeseries.part.csv");
+                let t = std::fs::read_to_string(&p)
+                    .unwrap()
+                    .replacen("gmv", "GMV", 1);
+                std::fs::write(&p, t).unwrap();
+            }),
+            "a/timeseries.part.csv",
+        ),
+        (
+            "time-series parts swapped between shards",
+            Box::new(|d| {
+                let (x, y) = (
+                    d.join("a/timeseries.part.csv"),
+                    d.join("b/timeseries.part.csv"),
+                );
+                let (tx, ty) = (std::fs::read(&x).unwrap(), std::fs::read(&y).unwrap());
+                std::fs::write(&x, ty).unwrap();
+                std::fs::write(&y, tx).unwrap();
+            }),
+            "timeseries.part.csv",
         ),
         (
             "zero replications (resealed)",
@@ -510,21 +568,8 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
         } else if o.code != 2 || !o.stderr.contains(names) || o.stderr.contains("panicked") {
             missed.push(format!("{what}: expected exit 2 naming {names:?}; {o}"));
         }
-        // restore: the shard written again
-        std::fs::remove_dir_all(dir.join("a")).unwrap();
-        run_ok(
-            dir.path(),
-            &[
-                "run",
-                arg(&small(&dir)),
-                "--shard",
-                "1/2",
-                "--ledger",
-                "--out",
-                "a",
-                "-q",
-            ],
-        );
+        // restore: the shards written again
+        two_shards(&dir);
         assert_eq!(merge(&dir).code, 0, "restored after {what}");
     }
     assert!(
@@ -1009,11 +1054,12 @@ fn capped(dir: &TempDir, cap: &str, command: &[&str], out: &str) -> Output {
 fn a_sweep_is_estimated_over_all_its_arms() {
     let dir = TempDir::new("h-sweep-memory");
     let sc = small(&dir);
-    // about 113 KiB kept per replication here: 400 fit in 60 MiB, 800 do not
+    // about 41 KB kept per replication here (the arms' daily rows dropped as they arrive):
+    // one arm of 400 fits in 26 MiB, two arms of 400 do not
     let sweep = |values: &str, out: &str| {
         capped(
             &dir,
-            "62914560",
+            "27262976",
             &["sweep", arg(&sc), "--set", values, "--replications", "400"],
             out,
         )
@@ -1032,11 +1078,11 @@ fn a_sweep_is_estimated_over_all_its_arms() {
 fn a_sensitivity_is_estimated_over_all_its_arms() {
     let dir = TempDir::new("h-sens-memory");
     let sc = small(&dir);
-    // about 113 KiB kept per replication: 200 fit in 40 MiB, three arms of 200 do not
+    // about 41 KB kept per replication: 200 fit in 16 MiB, three arms of 200 do not
     let cmd = |what: &str, out: &str| {
         capped(
             &dir,
-            "41943040",
+            "16777216",
             &[what, arg(&sc), "--replications", "200"],
             out,
         )

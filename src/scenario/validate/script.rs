@@ -178,7 +178,8 @@ fn creator_actions(
     } = names;
     let cal = cx.calendar;
     let named = cx.named;
-    let acts: [(&[ActRaw], fn(CreatorId, ProductId) -> Action); 3] = [
+    type Make = fn(CreatorId, ProductId) -> Action;
+    let acts: [(&[ActRaw], Make); 3] = [
         (&raw.applications, |creator, product| Action::Apply {
             creator,
             product,
