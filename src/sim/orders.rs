@@ -5,6 +5,7 @@ use super::queue::Phase;
 use super::{Ev, World, behaviour};
 use crate::model::{ContentKind, Traffic};
 use crate::money::Money;
+use crate::rules::ids::*;
 use crate::rules::{Names2, OrderRequest};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -104,7 +105,7 @@ impl World<'_> {
             .push(t.plus_minutes(gap), Phase::Order, Ev::Demand(ci));
     }
 
-    pub(super) fn deliver(&mut self, t: SimTime, k: u32) {
+    pub(super) fn deliver(&mut self, t: SimTime, k: LineKey) {
         if let Ok(settles) = self.pf.deliver(k, t) {
             let tracked = self.pf.orders().tracked(k);
             let ob = &self.sc.behaviour.orders;

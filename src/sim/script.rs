@@ -6,6 +6,7 @@ use super::{By, Ev, World};
 use crate::model::{CreatorId, ProductId};
 use crate::rules::catalogue::RuleId;
 use crate::rules::distributor::LowerLinkChoice;
+use crate::rules::ids::*;
 use crate::rules::orders::ReturnPart;
 use crate::rules::{Names2, OrderRequest, Refusal};
 use crate::scenario::{Action, ReturnAmount};
@@ -21,9 +22,10 @@ impl World<'_> {
                 rate,
                 shop_ads,
             } => {
-                let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
+                let listings: Vec<ListingId> = (0..self.pf.books().open_listings.len())
+                    .map(ListingId::at)
                     .filter(|&l| {
-                        let x = &self.pf.books().open_listings[l as usize];
+                        let x = &self.pf.books().open_listings[l.index()];
                         x.plan == *plan && product.is_none_or(|p| p == x.product)
                     })
                     .collect();
@@ -31,7 +33,7 @@ impl World<'_> {
                     self.change_listing_rate(l, *rate, *shop_ads, t);
                 }
             }
-            Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
+            Action::ShopRate { seller, rate } => self.pf.change_shop_rate(*seller, *rate, t),
             Action::Apply { creator, product } => self.apply(t, *creator, *product, By::Script),
             Action::ShowcaseAdd { creator, product } => {
                 if let Err(r) = self
@@ -283,7 +285,7 @@ impl World<'_> {
     fn script_add_link(
         &mut self,
         t: SimTime,
-        campaign: u32,
+        campaign: CampaignId,
         creator: CreatorId,
         product: ProductId,
         choice: Option<LowerLinkChoice>,

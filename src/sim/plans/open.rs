@@ -2,6 +2,7 @@
 //! applications decided by the seller's approval model, free-sample requests.
 
 use crate::model::{CreatorId, ProductId};
+use crate::rules::ids::*;
 use crate::sim::queue::Phase;
 use crate::sim::{By, Ev, World, behaviour};
 use crate::time::SimTime;
@@ -11,7 +12,7 @@ impl World<'_> {
     /// schedules the H-4 lock warning when the rules engine asks for one.
     pub(in crate::sim) fn change_listing_rate(
         &mut self,
-        l: u32,
+        l: ListingId,
         rate: crate::money::Rate,
         shop_ads: bool,
         t: SimTime,
@@ -39,7 +40,7 @@ impl World<'_> {
     pub(in crate::sim) fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, by: By) {
         match self.pf.apply_open(&self.agents, c, p) {
             Ok(listing) => {
-                let plan = self.pf.books().open_listings[listing as usize].plan as usize;
+                let plan = self.pf.books().open_listings[listing.index()].plan.index();
                 let (approve, delay) = behaviour::decide_application(
                     &self.approvals[plan],
                     &self.agents.creators[c.idx()],
@@ -73,8 +74,8 @@ impl World<'_> {
     ) {
         match self.pf.request_sample(&self.agents, c, p) {
             Ok(s) => {
-                let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(0);
-                let plan = self.pf.books().open_listings[listing as usize].plan as usize;
+                let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(ListingId(0));
+                let plan = self.pf.books().open_listings[listing.index()].plan.index();
                 let d = self.sample_ship[plan]
                     .as_ref()
                     .map_or(0, |d| behaviour::delay(d, &mut self.rng.logistics));
