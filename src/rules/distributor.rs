@@ -14,6 +14,7 @@ use crate::model::{Agents, CreatorId, DistributorId, ProductId, SellerId};
 use crate::money::Rate;
 use crate::rules::attribution::{ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{Notice, Review};
 use crate::rules::ids::*;
 use crate::rules::{Platform, Refusal};
 use crate::time::SimTime;
@@ -261,10 +262,11 @@ impl Platform {
     pub fn review_registration(
         &mut self,
         reg: RegistrationId,
-        approve: bool,
+        review: Review,
         reason: &str,
         creator_part: Option<Rate>,
     ) -> Result<(), Refusal> {
+        let approve = review.approved();
         if let (Some(total), true) = (self.books.dist.registrations[reg.index()].total, approve) {
             // rule: H-9 — the distributor sets the creator's part (≤ total) when it makes the link
             let c = &self.books.dist.campaigns
@@ -513,8 +515,8 @@ impl Platform {
     }
 
     /// Notifications before the promotion ends and at its end (DIST-5); counts the links
-    /// concerned. `expired` is false for the advance notice.
-    pub fn campaign_notice(&mut self, campaign: CampaignId, expired: bool, t: SimTime) -> u32 {
+    /// concerned.
+    pub fn campaign_notice(&mut self, campaign: CampaignId, notice: Notice, t: SimTime) -> u32 {
         let n = self.link_holders(|r| {
             r.campaign == campaign
                 && r.status == RegStatus::Approved
@@ -522,7 +524,7 @@ impl Platform {
         });
         self.fired.insert(RuleId::Dist5);
         self.tally.add(
-            if expired {
+            if notice == Notice::Expired {
                 Metric::LinksExpired
             } else {
                 Metric::LinkNotices

@@ -8,6 +8,7 @@
 
 pub mod attribution;
 pub mod catalogue;
+pub mod choices;
 pub mod distributor;
 pub mod ids;
 pub mod ledger;
@@ -26,6 +27,7 @@ use crate::model::{Agents, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate, Rounding};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{Extension, ListingRate, Recording, Review};
 use crate::rules::ids::{LineKey, ListingId, ParticipantId, SampleId, SlotId};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{
@@ -197,7 +199,7 @@ impl Platform {
         calendar: Calendar,
         agents: &Agents,
         books: Books,
-        record: bool,
+        record: Recording,
     ) -> Platform {
         let campaigns = crate::metrics::campaigns::CampaignTally::new(
             agents.sellers.len(),
@@ -436,10 +438,10 @@ impl Platform {
         &mut self,
         c: CreatorId,
         listing: ListingId,
-        approve: bool,
+        review: Review,
         t: SimTime,
     ) {
-        if approve {
+        if review.approved() {
             let product = self.books.open_listings[listing.index()].product;
             let mine = &mut self.approvals[c.idx()];
             if !mine.iter().any(|a| a.0 == listing) {
@@ -467,9 +469,10 @@ impl Platform {
         &mut self,
         listing: ListingId,
         rate: Rate,
-        shop_ads: bool,
+        which: ListingRate,
         t: SimTime,
     ) -> Result<Option<SimTime>, Refusal> {
+        let shop_ads = which.is_shop_ads();
         if self.opts.open_raise_during_plus == OpenRaiseDuringPlus::Refuse {
             // rule: PLUS-9 — option: no Open change that would reach a running Plus's rate
             let product = self.books.open_listings[listing.index()].product;
@@ -642,9 +645,10 @@ impl Platform {
         self.samples[s.index()].deadline
     }
 
-    /// The posting deadline of a sample passes. With `extend` and no extension used yet, the
-    /// deadline moves by the extension (once); returns the new deadline in that case.
-    pub fn sample_deadline(&mut self, s: SampleId, extend: bool) -> Option<SimTime> {
+    /// The posting deadline of a sample passes. With an extension requested and none used yet,
+    /// the deadline moves by the extension (once); returns the new deadline in that case.
+    pub fn sample_deadline(&mut self, s: SampleId, extend: Extension) -> Option<SimTime> {
+        let extend = extend == Extension::Requested;
         if let Some(part) = self.samples[s.index()].plus {
             // A Plus sample's obligation is PLUS-14's (content within the period), not H-6's:
             // it does not touch the creator's H-6 fulfilment rate.
@@ -1456,9 +1460,9 @@ mod tests {
         eprintln!(
             "showcase {} B, approvals {} B",
             size_of::<ShortList<ShowcaseEntry, 5>>(),
-            size_of::<ShortList<(u32, SimTime), 4>>()
+            size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>()
         );
         assert!(size_of::<ShortList<ShowcaseEntry, 5>>() <= 88);
-        assert!(size_of::<ShortList<(u32, SimTime), 4>>() <= 40);
+        assert!(size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>() <= 40);
     }
 }

@@ -16,6 +16,7 @@ use crate::metrics::Metric;
 use crate::model::{ContentKind, Creator, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate};
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{AdsPrompt, RiskCheck};
 use crate::rules::ids::*;
 use crate::rules::ledger::{Account, EntryKind, Provenance};
 use crate::rules::plans::PlanRef;
@@ -766,8 +767,9 @@ impl Platform {
         c: PlusId,
         creator: CreatorId,
         t: SimTime,
-        authorises_ads: bool,
+        ads: AdsPrompt,
     ) -> Result<ParticipantId, Refusal> {
+        let authorises_ads = ads == AdsPrompt::Authorise;
         let camp = &self.books.plus.campaigns[c.index()];
         let st = &self.books.plus.state[c.index()];
         if st.status != PlusStatus::Ongoing || t >= camp.end {
@@ -1016,7 +1018,7 @@ impl Platform {
         &mut self,
         part: ParticipantId,
         amount: Money,
-        cancel: bool,
+        risk: RiskCheck,
         t: SimTime,
     ) -> Money {
         let (c, creator) = {
@@ -1026,7 +1028,7 @@ impl Platform {
         if amount.is_zero() {
             return Money::ZERO;
         }
-        if cancel {
+        if risk == RiskCheck::Cancel {
             let st = &mut self.books.plus.state[c.index()];
             st.rewards_cancelled += amount;
             self.books.plus.participants[part.index()].reward_cancelled = true;

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::model::{ContentKind, CreatorId, ProductId, SellerId};
 use crate::money::{Money, Rate};
+use crate::rules::choices::{Answer, Review};
 use crate::rules::ids::{InvitationId, SampleId, SlotId};
 use crate::time::SimTime;
 
@@ -379,7 +380,7 @@ impl Platform {
         &mut self,
         agents: &Agents,
         slot: SlotId,
-        accept: bool,
+        answer: Answer,
         t: SimTime,
     ) -> Result<Vec<SampleId>, Refusal> {
         let s = self.books.target.slots[slot.index()].clone();
@@ -414,7 +415,7 @@ impl Platform {
             ));
         }
         self.fired.insert(RuleId::Target2);
-        if !accept {
+        if answer == Answer::Decline {
             self.books.target.slots[slot.index()].status = SlotStatus::Declined;
             self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
             return Ok(Vec::new());
@@ -522,7 +523,7 @@ impl Platform {
     pub fn review_video(
         &mut self,
         slot: SlotId,
-        approve: bool,
+        review: Review,
         t: SimTime,
     ) -> Result<Option<SimTime>, Refusal> {
         let s = self.books.target.slots[slot.index()].clone();
@@ -533,7 +534,7 @@ impl Platform {
         let sl = &mut self.books.target.slots[slot.index()];
         sl.submitted = false;
         sl.rounds += 1;
-        if approve {
+        if review.approved() {
             if let Fee::Flat(amount) = inv.fee {
                 let prov = self.target_prov(s.invitation, RuleSet::of(&[RuleId::Target4]));
                 self.ledger.post(

@@ -8,6 +8,7 @@ use super::queue::Phase;
 use super::rng::AgentStream;
 use super::{Content, Ev, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
+use crate::rules::choices::Extension;
 use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -126,7 +127,7 @@ impl World<'_> {
             || (kind == ContentKind::Video
                 && self.pf.books().plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
-        self.note_outreach(c, p, false);
+        self.note_outreach(c, p, super::target_policy::Seen::Posted);
         if t >= self.end {
             return;
         }
@@ -205,8 +206,9 @@ impl World<'_> {
     /// A sample's posting deadline: the creator asks for an extension with some probability.
     pub(super) fn sample_deadline(&mut self, s: SampleId) {
         self.enter(AgentStream::Decision, self.pf.sample(s).creator);
-        let extend =
-            unit(&mut self.rng.agent) < self.sc.behaviour.creators.sample_extension_probability;
+        let extend = Extension::requested_if(
+            unit(&mut self.rng.agent) < self.sc.behaviour.creators.sample_extension_probability,
+        );
         if let Some(d) = self.pf.sample_deadline(s, extend) {
             self.q.push(d, Phase::Agent, Ev::SampleDeadline(s));
         }

@@ -36,6 +36,7 @@ use crate::metrics::{EndMetric, Metric};
 use crate::model::{Agents, ContentKind, CreatorId, ProductId};
 use crate::money::Money;
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{Answer, Review};
 use crate::rules::ids::{
     CampaignId, LineKey, ListingId, ParticipantId, PlusId, RegistrationId, SampleId, SlotId,
 };
@@ -62,7 +63,7 @@ enum Ev {
     Decide {
         creator: CreatorId,
         listing: ListingId,
-        approve: bool,
+        review: Review,
     },
     /// A creator posts.
     Post {
@@ -97,7 +98,7 @@ enum Ev {
     /// An invited creator answers (behaviour model).
     TargetRespond {
         slot: SlotId,
-        accept: bool,
+        answer: Answer,
     },
     /// A flat-fee invitation's acceptance window closes (H-8).
     TargetExpire(SlotId),
@@ -106,7 +107,7 @@ enum Ev {
     /// A flat-fee video is reviewed (behaviour model).
     VideoReview {
         slot: SlotId,
-        approve: bool,
+        review: Review,
     },
     /// A flat-fee video deadline.
     VideoDeadline {
@@ -121,7 +122,7 @@ enum Ev {
     /// The distributor reviews a registration (behaviour model).
     RegReview {
         reg: RegistrationId,
-        approve: bool,
+        review: Review,
     },
     /// Creators holding a campaign's links are told they will soon expire (DIST-5).
     CampaignNotice(CampaignId),

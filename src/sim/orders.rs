@@ -68,7 +68,7 @@ impl World<'_> {
                 )
             });
             if let Ok(k) = self.pf.place_order(&self.agents, &req, t, track) {
-                self.note_outreach(item.creator, item.product, true);
+                self.note_outreach(item.creator, item.product, super::target_policy::Seen::Sold);
                 let ob = &self.sc.behaviour.orders;
                 let lr = &mut self.rng.logistics;
                 if unit(lr) < ob.cancel_probability {

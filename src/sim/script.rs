@@ -5,6 +5,7 @@ use super::queue::Phase;
 use super::{By, Ev, World};
 use crate::model::{CreatorId, ProductId};
 use crate::rules::catalogue::RuleId;
+use crate::rules::choices::{Answer, ListingRate, Review};
 use crate::rules::distributor::LowerLinkChoice;
 use crate::rules::ids::*;
 use crate::rules::orders::ReturnPart;
@@ -30,7 +31,7 @@ impl World<'_> {
                     })
                     .collect();
                 for l in listings {
-                    self.change_listing_rate(l, *rate, *shop_ads, t);
+                    self.change_listing_rate(l, *rate, ListingRate::shop_ads_if(*shop_ads), t);
                 }
             }
             Action::ShopRate { seller, rate } => self.pf.change_shop_rate(*seller, *rate, t),
@@ -60,7 +61,7 @@ impl World<'_> {
                 accept,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.target_respond(t, s, *accept, By::Script);
+                    self.target_respond(t, s, Answer::accept_if(*accept), By::Script);
                 }
             }
             Action::VideoSubmission {
@@ -77,7 +78,7 @@ impl World<'_> {
                 approve,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.video_review(t, s, *approve, By::Script);
+                    self.video_review(t, s, Review::approve_if(*approve), By::Script);
                 }
             }
             Action::OpenCampaign(c) => self.open_campaign(t, *c),
@@ -164,9 +165,13 @@ impl World<'_> {
                 reason,
                 creator_part,
             } => match self.pf.registration_of(*campaign, *product) {
-                Some(reg) => {
-                    self.review_registration(reg, *approve, reason, *creator_part, By::Script)
-                }
+                Some(reg) => self.review_registration(
+                    reg,
+                    Review::approve_if(*approve),
+                    reason,
+                    *creator_part,
+                    By::Script,
+                ),
                 None => self.refuse(Refusal::new(
                     RuleId::Dist3,
                     "the product was never registered in the campaign",
@@ -248,7 +253,7 @@ impl World<'_> {
             .place_order(&self.agents, &req, t, Some((o.name.clone(), names)))
         {
             Ok(k) => {
-                self.note_outreach(o.creator, o.product, true);
+                self.note_outreach(o.creator, o.product, super::target_policy::Seen::Sold);
                 self.script_keys[oi as usize] = Some(k);
                 if let Some(c) = o.cancelled {
                     self.q.push(c, Phase::AfterSales, Ev::Cancel(k));

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::World;
 use super::queue::Phase;
 use crate::money::Rate;
+use crate::rules::choices::ListingRate;
 use crate::rules::ids::*;
 use crate::rules::plans::PlanRef;
 use crate::scenario::SellerPolicyKind;
@@ -114,7 +115,7 @@ impl World<'_> {
             };
             let new = step_toward(r, goal, p.step, p.min, p.max);
             if new != r {
-                self.change_listing_rate(l, new, false, t);
+                self.change_listing_rate(l, new, ListingRate::Standard, t);
             }
         }
         self.q.push(

@@ -2,6 +2,7 @@
 //! register products, the distributor reviews registrations, approved links become searchable.
 
 use crate::model::ProductId;
+use crate::rules::choices::Review;
 use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
@@ -85,34 +86,34 @@ impl World<'_> {
         }
         let db = &self.sc.behaviour.distributors;
         let r = &mut self.rng.sellers;
-        let approve = unit(r) < db.approve_probability;
+        let review = Review::approve_if(unit(r) < db.approve_probability);
         let d = behaviour::delay(&db.review_delay, r);
         self.q.push(
             t.plus_minutes(d),
             Phase::Agent,
-            Ev::RegReview { reg, approve },
+            Ev::RegReview { reg, review },
         );
     }
 
     pub(in crate::sim) fn review_registration(
         &mut self,
         reg: RegistrationId,
-        approve: bool,
+        review: Review,
         reason: &str,
         creator_part: Option<crate::money::Rate>,
         by: By,
     ) {
-        let reason = if reason.is_empty() && !approve {
+        let reason = if reason.is_empty() && !review.approved() {
             "not a fit for the campaign"
         } else {
             reason
         };
         match self
             .pf
-            .review_registration(reg, approve, reason, creator_part)
+            .review_registration(reg, review, reason, creator_part)
         {
             Ok(()) => {
-                if approve {
+                if review.approved() {
                     self.links.push(reg);
                 }
             }
@@ -157,9 +158,9 @@ impl World<'_> {
     }
 
     /// The behaviour model's review of a registration.
-    pub(in crate::sim) fn reg_review(&mut self, reg: RegistrationId, approve: bool) {
+    pub(in crate::sim) fn reg_review(&mut self, reg: RegistrationId, review: Review) {
         // Under the H-9 split the distributor keeps its minimum and gives the creator the rest.
         let part = self.pf.creator_part_at_minimum(reg);
-        self.review_registration(reg, approve, "", part, By::Model)
+        self.review_registration(reg, review, "", part, By::Model)
     }
 }

@@ -2,6 +2,7 @@
 //! applications decided by the seller's approval model, free-sample requests.
 
 use crate::model::{CreatorId, ProductId};
+use crate::rules::choices::{ListingRate, Review};
 use crate::rules::ids::*;
 use crate::sim::queue::Phase;
 use crate::sim::{By, Ev, World, behaviour};
@@ -14,10 +15,10 @@ impl World<'_> {
         &mut self,
         l: ListingId,
         rate: crate::money::Rate,
-        shop_ads: bool,
+        which: ListingRate,
         t: SimTime,
     ) {
-        let warn = match self.pf.change_open_rate(l, rate, shop_ads, t) {
+        let warn = match self.pf.change_open_rate(l, rate, which, t) {
             Ok(w) => w,
             Err(r) => {
                 // rule: PLUS-9 — option rules.open_raise_during_plus = "refuse"
@@ -46,8 +47,9 @@ impl World<'_> {
                     &self.agents.creators[c.idx()],
                     &mut self.rng.sellers,
                 );
+                let review = Review::approve_if(approve);
                 if delay == 0 {
-                    self.pf.decide_application(c, listing, approve, t);
+                    self.pf.decide_application(c, listing, review, t);
                 } else {
                     self.q.push(
                         t.plus_minutes(delay),
@@ -55,7 +57,7 @@ impl World<'_> {
                         Ev::Decide {
                             creator: c,
                             listing,
-                            approve,
+                            review,
                         },
                     );
                 }

@@ -5,6 +5,7 @@
 use rand::Rng as _;
 
 use crate::model::CreatorId;
+use crate::rules::choices::{AdsPrompt, RiskCheck};
 use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
@@ -98,7 +99,10 @@ impl World<'_> {
             entered
                 && unit(&mut self.rng.agent) < self.sc.behaviour.plus.prompted_authorise_probability
         });
-        match self.pf.plus_join(c, creator, t, authorises) {
+        match self
+            .pf
+            .plus_join(c, creator, t, AdsPrompt::authorise_if(authorises))
+        {
             Ok(part) => {
                 if self.inc.on
                     && !by.scripted()
@@ -145,9 +149,10 @@ impl World<'_> {
     /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
     pub(in crate::sim) fn pay_due_rewards(&mut self, t: SimTime) {
         while let Some((part, reward)) = self.pf.next_due_reward() {
-            let cancel =
-                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
-            self.pf.plus_pay_reward(part, reward, cancel, t);
+            let risk = RiskCheck::cancel_if(
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability,
+            );
+            self.pf.plus_pay_reward(part, reward, risk, t);
         }
     }
 
@@ -156,9 +161,10 @@ impl World<'_> {
     pub(in crate::sim) fn plus_end(&mut self, t: SimTime, c: PlusId) {
         let winners = self.pf.plus_ranking(c);
         for &(part, amount) in &winners {
-            let cancel =
-                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
-            self.pf.plus_pay_reward(part, amount, cancel, t);
+            let risk = RiskCheck::cancel_if(
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability,
+            );
+            self.pf.plus_pay_reward(part, amount, risk, t);
         }
         let w: Vec<ParticipantId> = winners.iter().map(|x| x.0).collect();
         if let Some(r) = self.plus_ranks.get_mut(c.index()) {

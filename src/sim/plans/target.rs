@@ -2,6 +2,7 @@
 //! submitted and reviewed (with the reviewer's settings), approved videos posted (TARGET-4).
 
 use crate::model::{ContentKind, ProductId};
+use crate::rules::choices::{Answer, Review};
 use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
@@ -47,12 +48,12 @@ impl World<'_> {
                 };
                 self.enter(AgentStream::Decision, creator);
                 let r = &mut self.rng.agent;
-                let accept = unit(r) < p_accept;
+                let answer = Answer::accept_if(unit(r) < p_accept);
                 let d = behaviour::delay(&tb.accept_delay, r);
                 self.q.push(
                     t.plus_minutes(d),
                     Phase::Agent,
-                    Ev::TargetRespond { slot: s, accept },
+                    Ev::TargetRespond { slot: s, answer },
                 );
             }
         }
@@ -62,10 +63,10 @@ impl World<'_> {
         &mut self,
         t: SimTime,
         slot: SlotId,
-        accept: bool,
+        answer: Answer,
         by: By,
     ) {
-        match self.pf.respond_target(&self.agents, slot, accept, t) {
+        match self.pf.respond_target(&self.agents, slot, answer, t) {
             Ok(samples) => {
                 for s in samples {
                     let ob = &self.sc.behaviour.orders;
@@ -75,7 +76,7 @@ impl World<'_> {
                         .push(t.plus_minutes(d), Phase::Logistics, Ev::SampleArrive(s));
                 }
                 let deadline = self.pf.books().target.slots[slot.index()].deadline;
-                if accept && deadline != SimTime::NEVER {
+                if answer.accepted() && deadline != SimTime::NEVER {
                     self.q
                         .push(deadline, Phase::Agent, Ev::VideoDeadline { slot, deadline });
                     if !self.slot_scripted(slot) {
@@ -113,12 +114,12 @@ impl World<'_> {
                     let reviewer = self.pf.books().target.invitations[inv.index()].reviewer;
                     let rv = self.sc.behaviour.target.review(reviewer);
                     let r = &mut self.rng.sellers;
-                    let approve = unit(r) < rv.approval_probability;
+                    let review = Review::approve_if(unit(r) < rv.approval_probability);
                     let d = behaviour::delay(&rv.delay, r);
                     self.q.push(
                         t.plus_minutes(d),
                         Phase::Agent,
-                        Ev::VideoReview { slot, approve },
+                        Ev::VideoReview { slot, review },
                     );
                 }
             }
@@ -127,8 +128,14 @@ impl World<'_> {
         }
     }
 
-    pub(in crate::sim) fn video_review(&mut self, t: SimTime, slot: SlotId, approve: bool, by: By) {
-        match self.pf.review_video(slot, approve, t) {
+    pub(in crate::sim) fn video_review(
+        &mut self,
+        t: SimTime,
+        slot: SlotId,
+        review: Review,
+        by: By,
+    ) {
+        match self.pf.review_video(slot, review, t) {
             Ok(Some(deadline)) => {
                 self.q
                     .push(deadline, Phase::Agent, Ev::VideoDeadline { slot, deadline });
@@ -137,7 +144,7 @@ impl World<'_> {
                 }
             }
             Ok(None) => {
-                if approve && self.sc.behaviour.target.approved_video_posts {
+                if review.approved() && self.sc.behaviour.target.approved_video_posts {
                     self.post_target_video(t, slot);
                 }
             }
