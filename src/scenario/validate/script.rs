@@ -147,7 +147,7 @@ fn rate_changes(
                     );
                 }
                 Some(Action::OpenRate {
-                    plan: pi,
+                    plan: OpenPlanId(pi),
                     product: pid.map(ProductId),
                     rate,
                     shop_ads: rc.shop_ads,
@@ -398,7 +398,7 @@ fn orders(
             quantity,
             traffic,
             authorised: o.authorised,
-            target_video,
+            target_video: target_video.map(InvitationId),
             seller_coupon,
             platform_coupon,
             shipping,
@@ -495,7 +495,7 @@ fn target_events(
     for (i, inv) in invitations.iter().enumerate() {
         script.push(Scripted {
             at: inv.sent,
-            action: Action::SendInvitation(i as u32),
+            action: Action::SendInvitation(InvitationId::at(i)),
         });
     }
     let target_ref =
@@ -560,7 +560,7 @@ fn target_events(
             None => None,
         };
         Some(Action::TargetRate {
-            invitation: i,
+            invitation: InvitationId(i),
             product,
             creator,
             rate,
@@ -598,7 +598,7 @@ fn target_events(
         let accept = answer(v, r, true)?;
         let (invitation, creator) = target_ref(v, &r.invitation, &r.creator)?;
         Some(Action::TargetResponse {
-            invitation,
+            invitation: InvitationId(invitation),
             creator,
             accept,
         })
@@ -606,7 +606,7 @@ fn target_events(
     each(v, &calendar, &raw.video_submissions, script, |v, r, _| {
         let (invitation, creator) = target_ref(v, &r.invitation, &r.creator)?;
         Some(Action::VideoSubmission {
-            invitation,
+            invitation: InvitationId(invitation),
             creator,
         })
     });
@@ -614,7 +614,7 @@ fn target_events(
         let approve = answer(v, r, false)?;
         let (invitation, creator) = target_ref(v, &r.invitation, &r.creator)?;
         Some(Action::VideoReview {
-            invitation,
+            invitation: InvitationId(invitation),
             creator,
             approve,
         })
@@ -642,7 +642,7 @@ fn distributor_events(
     for (i, c) in campaigns.iter().enumerate() {
         script.push(Scripted {
             at: c.campaign.registration.0,
-            action: Action::OpenCampaign(i as u32),
+            action: Action::OpenCampaign(CampaignId::at(i)),
         });
     }
     let camp_product =
@@ -660,7 +660,7 @@ fn distributor_events(
             };
             let total = v.rate(total);
             return Some(Action::RegisterTotal {
-                campaign,
+                campaign: CampaignId(campaign),
                 product,
                 total,
             });
@@ -713,7 +713,7 @@ fn distributor_events(
             );
         }
         Some(Action::Register {
-            campaign,
+            campaign: CampaignId(campaign),
             product,
             creator_rate,
             distributor_rate,
@@ -741,7 +741,7 @@ fn distributor_events(
             }
             let (campaign, product) = camp_product(v, &r.campaign, &r.product)?;
             Some(Action::ReviewRegistration {
-                campaign,
+                campaign: CampaignId(campaign),
                 product,
                 approve: r.approve,
                 reason: r.reason.clone(),
@@ -753,7 +753,7 @@ fn distributor_events(
         let creator = creators.get(v, &r.creator).map(CreatorId);
         let (campaign, product) = camp_product(v, &r.campaign, &r.product)?;
         Some(Action::AddLink {
-            campaign,
+            campaign: CampaignId(campaign),
             creator: creator?,
             product,
             choice: r.choice,
@@ -779,7 +779,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::Terminate {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     seller,
                     until,
                 },
@@ -788,7 +788,7 @@ fn distributor_events(
                 script.push(Scripted {
                     at: until,
                     action: Action::Resume {
-                        campaign,
+                        campaign: CampaignId(campaign),
                         seller,
                         due: true,
                     },
@@ -807,7 +807,7 @@ fn distributor_events(
             );
         }
         Some(Action::Resume {
-            campaign: campaign?,
+            campaign: CampaignId(campaign?),
             seller: seller?,
             due: false,
         })
@@ -834,7 +834,7 @@ fn distributor_events(
             );
         }
         Some(Action::EditCampaign {
-            campaign,
+            campaign: CampaignId(campaign),
             promotion_start: promotion_start.map(|x| x.0),
             min_rates: (min_c, min_d),
         })
@@ -861,21 +861,21 @@ fn plus_events(
         let i = i as u32;
         script.push(Scripted {
             at: c.confirmed,
-            action: Action::PlusConfirm(i),
+            action: Action::PlusConfirm(PlusId(i)),
         });
         if let Some(pt) = c.paid {
             script.push(Scripted {
                 at: pt,
-                action: Action::PlusPay(i),
+                action: Action::PlusPay(PlusId(i)),
             });
         }
         script.push(Scripted {
             at: c.start,
-            action: Action::PlusStart(i),
+            action: Action::PlusStart(PlusId(i)),
         });
         script.push(Scripted {
             at: c.end,
-            action: Action::PlusEnd(i),
+            action: Action::PlusEnd(PlusId(i)),
         });
     }
     for (list, which) in [
@@ -952,17 +952,17 @@ fn plus_events(
             };
             match (which, creator) {
                 (0, Some(creator)) => Some(Action::PlusJoin {
-                    campaign,
+                    campaign: PlusId(campaign),
                     creator,
                     authorises_ads,
                 }),
                 (1, Some(creator)) => Some(Action::PlusSampleRequest {
-                    campaign,
+                    campaign: PlusId(campaign),
                     creator,
                     product,
                 }),
-                (2, _) => Some(Action::PlusEdit(campaign)),
-                (3, _) => Some(Action::PlusCancel(campaign)),
+                (2, _) => Some(Action::PlusEdit(PlusId(campaign))),
+                (3, _) => Some(Action::PlusCancel(PlusId(campaign))),
                 _ => None,
             }
         });
