@@ -10,6 +10,7 @@ pub mod format;
 pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod rows;
 pub mod sweep;
 
 pub use output::Staged;
@@ -294,6 +295,12 @@ impl crate::experiment::Arrivals for Streamed {
     fn arrive(&mut self, r: &mut Replication) {
         self.add(r);
         r.daily = Vec::new();
+        // what a run's report does not read (`check` and `explain` keep them: not streamed)
+        r.refusals = Vec::new();
+        r.scripted = Vec::new();
+        r.tracked = Vec::new();
+        r.accounts = Vec::new();
+        r.plus = Vec::new();
     }
 }
 
