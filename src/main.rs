@@ -206,6 +206,15 @@ fn write_partial(
         .map_err(|e| fail(format!("cannot write the partial result: {e:#}")))
 }
 
+/// `--json`: the report's `summary.json` on stdout, as written (its rows are not held in memory).
+fn print_summary(dest: &Path) {
+    let copied = std::fs::File::open(dest.join("summary.json"))
+        .and_then(|mut f| std::io::copy(&mut f, &mut std::io::stdout().lock()));
+    if let Err(e) = copied {
+        stdio::failed_stdout(e);
+    }
+}
+
 /// A progress bar of `len` steps on stderr; hidden when quiet or stderr is not a terminal.
 fn progress_bar(quiet: bool, len: u64, template: &str) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
@@ -543,7 +552,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
     let dest = commit(staged)?;
     timing_out()?;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        print_summary(&dest);
     }
     if !quiet {
         let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
@@ -1091,7 +1100,7 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
     let default = out.is_none();
     let dest = out.unwrap_or_else(|| report::default_out(&sc, seed));
     let staged = stage(&dest, force, default)?;
-    let doc = report::write_run_merged(
+    report::write_run_merged(
         staged.path(),
         &sc,
         seed,
@@ -1103,7 +1112,7 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
     .map_err(|e| fail(format!("cannot write the report: {e:#}")))?;
     let dest = commit(staged)?;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        print_summary(&dest);
     }
     if !quiet {
         eprintln!(

@@ -335,39 +335,61 @@ pub fn figures(r: &Replication) -> Vec<(&'static str, Unit, Decimal)> {
     out
 }
 
+/// The `i`-th figure of [`figures`].
+fn figure(r: &Replication, i: usize) -> Decimal {
+    match i.checked_sub(Metric::COUNT) {
+        None => r.total(Metric::ALL[i]),
+        Some(0) => r.end_metric(EndMetric::SellerNet),
+        Some(1) => r.end_metric(EndMetric::PlatformNet),
+        Some(_) => r.end_metric(EndMetric::CommissionsPending),
+    }
+}
+
 /// The `summary.json` document as JSON (see [`summary`]).
 pub fn summary_json(sc: &Scenario, seed: u64, reps: &[Replication]) -> Value {
     serde_json::to_value(summary(sc, seed, reps)).unwrap_or_default()
 }
 
+/// Replication `r`'s row of `summary.json`'s `per_replication`.
+pub fn replication_row(r: &Replication) -> ReplicationRow {
+    ReplicationRow {
+        replication: r.index,
+        figures: figures(r)
+            .into_iter()
+            .map(|(name, unit, v)| (name.to_string(), value(unit, v)))
+            .collect(),
+        events: r.events,
+        ledger_entries: r.ledger_entries,
+        ledger_balanced: true,
+    }
+}
+
 /// The `summary.json` document.
 pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
-    let per: Vec<Vec<(&'static str, Unit, Decimal)>> = reps.iter().map(figures).collect();
+    summary_with(sc, seed, reps, true)
+}
+
+/// The `summary.json` document with every `per_replication` array empty (its statistics are
+/// of every replication): `report::write_summary` writes the rows one at a time
+/// ([`replication_row`], `campaigns::campaign_replication`, `campaigns::seller_replication`).
+pub fn summary_head(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
+    summary_with(sc, seed, reps, false)
+}
+
+fn summary_with(sc: &Scenario, seed: u64, reps: &[Replication], rows: bool) -> Summary {
     let mut metrics = Vec::new();
-    if let Some(first) = per.first() {
-        for (i, (name, unit, _)) in first.iter().enumerate() {
-            let vals: Vec<Decimal> = per.iter().map(|f| f[i].2).collect();
+    if let Some(first) = reps.first() {
+        for (i, (name, unit, _)) in figures(first).into_iter().enumerate() {
+            // one figure of every replication at a time
+            let vals: Vec<Decimal> = reps.iter().map(|r| figure(r, i)).collect();
             metrics.push((
-                (*name).to_string(),
-                metric_stats(*unit, sc.region.minor_unit, &stats(&vals)),
+                name.to_string(),
+                metric_stats(unit, sc.region.minor_unit, &stats(&vals)),
             ));
         }
     }
-    let per_rep: Vec<ReplicationRow> = reps
-        .iter()
-        .zip(&per)
-        .map(|(r, f)| ReplicationRow {
-            replication: r.index,
-            figures: f
-                .iter()
-                .map(|(name, unit, v)| ((*name).to_string(), value(*unit, *v)))
-                .collect(),
-            events: r.events,
-            ledger_entries: r.ledger_entries,
-            ledger_balanced: true,
-        })
-        .collect();
-    let (campaigns, sellers, unattributed) = crate::metrics::campaigns::summary_blocks(reps);
+    let per_rep: Vec<ReplicationRow> = reps.iter().filter(|_| rows).map(replication_row).collect();
+    let (campaigns, sellers, unattributed) = crate::metrics::campaigns::summary_blocks(reps, rows);
     let mut fired = crate::rules::catalogue::RuleSet::EMPTY;
     for r in reps {
         fired.extend(r.fired);

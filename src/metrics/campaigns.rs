@@ -559,6 +559,45 @@ pub struct Unattributed {
     pub orders: MeanCi,
 }
 
+/// Campaign `id`'s row in replication `r` (zero where it has none: a generated pool left empty).
+fn campaign_row(r: &crate::sim::Replication, id: &str) -> CampaignRow {
+    r.campaigns
+        .campaigns
+        .iter()
+        .find(|c| c.id == id)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Seller `name`'s row in replication `r` (zero where it has none).
+fn seller_row(r: &crate::sim::Replication, name: &str) -> SellerRow {
+    r.campaigns
+        .sellers
+        .iter()
+        .find(|s| s.seller == name)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Campaign `id`'s `per_replication` row of `summary.json` for replication `r`.
+pub fn campaign_replication(r: &crate::sim::Replication, id: &str) -> CampaignReplication {
+    let row = campaign_row(r, id);
+    CampaignReplication {
+        replication: r.index,
+        figures: CampaignFigures::build(|money, get| cell(money, get(&row))),
+        gmv_per_cost: per_cost(row.gmv, row.cost()),
+    }
+}
+
+/// Seller `name`'s `per_replication` row of `summary.json` for replication `r`.
+pub fn seller_replication(r: &crate::sim::Replication, name: &str) -> SellerReplication {
+    let row = seller_row(r, name);
+    SellerReplication {
+        replication: r.index,
+        figures: SellerFigures::build(|money, get| cell(money, get(&row))),
+    }
+}
+
 /// GMV per unit of cost of one replication's row (`None` without cost).
 fn per_cost(gmv: Decimal, cost: Decimal) -> Option<Figure> {
     (!cost.is_zero()).then(|| Figure::money((gmv / cost).round_dp(4)))
@@ -568,8 +607,12 @@ fn per_cost(gmv: Decimal, cost: Decimal) -> Option<Figure> {
 /// replication and aggregated (mean and t interval), with GMV per unit of cost as a ratio of
 /// means and its delta-method interval (docs/statistics.md). A row missing from a replication
 /// (a generated pool that was empty) counts as zero there.
+///
+/// `rows`: with each block's `per_replication` rows; without, they are left empty, to be
+/// written one at a time ([`campaign_replication`], [`seller_replication`]).
 pub fn summary_blocks(
     reps: &[crate::sim::Replication],
+    rows: bool,
 ) -> (Vec<CampaignBlock>, Vec<SellerBlock>, Unattributed) {
     let mut ids: Vec<&CampaignRow> = Vec::new();
     for r in reps {
@@ -582,25 +625,12 @@ pub fn summary_blocks(
     let campaigns = ids
         .iter()
         .map(|head| {
-            let rows: Vec<CampaignRow> = reps
-                .iter()
-                .map(|r| {
-                    r.campaigns
-                        .campaigns
-                        .iter()
-                        .find(|c| c.id == head.id)
-                        .cloned()
-                        .unwrap_or_default()
-                })
-                .collect();
+            let with = rows;
+            let rows: Vec<CampaignRow> = reps.iter().map(|r| campaign_row(r, &head.id)).collect();
             let per_replication = reps
                 .iter()
-                .zip(&rows)
-                .map(|(r, row)| CampaignReplication {
-                    replication: r.index,
-                    figures: CampaignFigures::build(|money, get| cell(money, get(row))),
-                    gmv_per_cost: per_cost(row.gmv, row.cost()),
-                })
+                .filter(|_| with)
+                .map(|r| campaign_replication(r, &head.id))
                 .collect();
             let mean = CampaignFigures::build(|money, get| {
                 aggregate(&rows.iter().map(get).collect::<Vec<_>>(), money)
@@ -630,27 +660,15 @@ pub fn summary_blocks(
     let sellers = names
         .iter()
         .map(|name| {
-            let rows: Vec<SellerRow> = reps
-                .iter()
-                .map(|r| {
-                    r.campaigns
-                        .sellers
-                        .iter()
-                        .find(|s| s.seller == *name)
-                        .cloned()
-                        .unwrap_or_default()
-                })
-                .collect();
+            let with = rows;
+            let rows: Vec<SellerRow> = reps.iter().map(|r| seller_row(r, name)).collect();
             let mean = SellerFigures::build(|money, get| {
                 aggregate(&rows.iter().map(get).collect::<Vec<_>>(), money)
             });
             let per_replication = reps
                 .iter()
-                .zip(&rows)
-                .map(|(r, row)| SellerReplication {
-                    replication: r.index,
-                    figures: SellerFigures::build(|money, get| cell(money, get(row))),
-                })
+                .filter(|_| with)
+                .map(|r| seller_replication(r, name))
                 .collect();
             SellerBlock {
                 seller: (*name).to_string(),

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::experiment::daily::DailyAgg;
-use crate::experiment::summary::{MetricStats, Summary, summary};
+use crate::experiment::summary::{MetricStats, Summary};
 use crate::metrics::Metric;
 use crate::scenario::Scenario;
 use crate::sim::Replication;
@@ -138,16 +138,45 @@ pub fn default_out(sc: &Scenario, seed: u64) -> PathBuf {
         .unwrap_or(base)
 }
 
-/// Writes `summary.json`.
+/// Writes `summary.json`, byte for byte the document [`crate::experiment::summary::summary`] gives, its per-replication
+/// rows written one at a time ([`rows::splice`]) so that they are never all held at once. The
+/// document returned has every `per_replication` empty (the statistics are of every
+/// replication); `summary.json` has them all.
 pub fn write_summary(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
     reps: &[Replication],
 ) -> Result<Summary> {
-    let doc = summary(sc, seed, reps);
-    output::write_json(dir, "summary.json", &doc)?;
+    use crate::metrics::campaigns::{campaign_replication, seller_replication};
+    let doc = crate::experiment::summary::summary_head(sc, seed, reps);
+    let head = serde_json::to_string_pretty(&doc)?;
+    let f = fs::File::create(dir.join("summary.json"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+    let (campaigns, sellers) = (doc.campaigns.len(), doc.sellers.len());
+    rows::splice(&mut out, &head, |k, emit| {
+        for r in reps {
+            let row = match k {
+                0 => text(&crate::experiment::summary::replication_row(r))?,
+                k if k <= campaigns => text(&campaign_replication(r, &doc.campaigns[k - 1].id))?,
+                k if k <= campaigns + sellers => text(&seller_replication(
+                    r,
+                    &doc.sellers[k - 1 - campaigns].seller,
+                ))?,
+                _ => return Ok(()),
+            };
+            emit(&row)?;
+        }
+        Ok(())
+    })?;
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(doc)
+}
+
+/// A value as `to_string_pretty` prints it.
+fn text<T: serde::Serialize>(v: &T) -> std::io::Result<String> {
+    serde_json::to_string_pretty(v).map_err(std::io::Error::other)
 }
 
 /// The metrics whose per-day p5/p50/p95 the daily charts draw (kept per replication up to
