@@ -208,7 +208,7 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
                     let was = *r;
                     *r = scale_rate(*r, k);
                     if let Some(p) = *product {
-                        hold(r, was, plus9_ceiling(sc, *plan as usize, p), true);
+                        hold(r, was, plus9_ceiling(sc, plan.index(), p), true);
                     }
                     vals.push(r.0.to_f64().unwrap_or(0.0));
                 }
