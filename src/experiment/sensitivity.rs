@@ -9,9 +9,10 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use crate::experiment::stats;
+use crate::experiment::stats::{self, MeanDoc};
+use crate::experiment::summary::Figure;
 use crate::experiment::{RunConfig, run};
 use crate::metrics::Metric;
 use crate::money::{Money, Rate};
@@ -340,12 +341,18 @@ fn response(r: &Replication, lever: SensLever, resp: SensResponse) -> f64 {
 }
 
 /// A response as `per_replication` writes it: GMV exactly, as a string; counts as numbers;
-/// the mean log earnings ratio as a number (null with the incentive model off).
-fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Value {
+/// the mean log earnings ratio as a number (0 with the incentive model off, when no earnings
+/// are scored: its elasticity then says so).
+fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Figure {
     match resp {
-        SensResponse::Gmv => json!(r.total(Metric::Gmv).normalize().to_string()),
-        SensResponse::Earnings => json!(r.activity.mean_log_earnings().map(stats::round)),
-        _ => json!(response(r, lever, resp).round() as u64),
+        SensResponse::Gmv => Figure::money(r.total(Metric::Gmv)),
+        SensResponse::Earnings => Figure::Count(
+            r.activity
+                .mean_log_earnings()
+                .and_then(|x| serde_json::Number::from_f64(stats::round(x)))
+                .unwrap_or_else(|| 0.into()),
+        ),
+        _ => Figure::count(response(r, lever, resp).round() as u64),
     }
 }
 
@@ -404,12 +411,81 @@ pub fn run_sensitivity(
     Ok(out)
 }
 
+/// The `sensitivity.json` document, typed; its fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SensitivityDoc {
+    pub scenario: String,
+    pub currency: String,
+    pub seed: u64,
+    pub replications: usize,
+    pub step: f64,
+    pub levers: Vec<LeverDoc>,
+}
+
+/// One lever: its realised change and each response's elasticity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeverDoc {
+    pub lever: String,
+    pub instances: usize,
+    pub lever_change: f64,
+    /// By response ([`SensResponse::ALL`] order).
+    #[serde(with = "crate::experiment::summary::ordered_map")]
+    pub responses: Vec<(String, ResponseDoc)>,
+    pub per_replication: Vec<LeverReplication>,
+}
+
+/// How one response moved: the arc elasticity, the configured one, both arms and their paired
+/// difference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseDoc {
+    pub elasticity: Elasticity,
+    pub configured: Option<f64>,
+    pub minus: MeanDoc,
+    pub plus: MeanDoc,
+    pub difference: MeanDoc,
+    /// The participation metric measured (the participation response only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<String>,
+    /// Actions, for a lever with a closed form: the configured d ln actions ÷ d ln E* × each
+    /// replication's measured earnings elasticity (docs/behaviour.md §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<MeanDoc>,
+    /// Actions, for a lever with a closed form: the configured d ln actions ÷ d ln E*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_per_log_earnings: Option<f64>,
+    /// Content, for a lever with a closed form: content − actions elasticity per replication
+    /// (posts per action: the showcase filling, measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posts_per_action: Option<MeanDoc>,
+}
+
+/// An arc elasticity with its interval; `mean` and `ci95` null, with a note, when the lever did
+/// not move.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Elasticity {
+    pub mean: Option<f64>,
+    pub ci95: Option<(f64, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One pair of replications: each response in the −step and +step arms
+/// (`<response>_minus`, `<response>_plus`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeverReplication {
+    pub replication: u32,
+    #[serde(flatten, with = "crate::experiment::summary::ordered_map")]
+    pub responses: Vec<(String, Figure)>,
+}
+
 /// The `sensitivity.json` document.
-pub fn sensitivity_json(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -> Value {
-    let levers: Vec<Value> = runs
+pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -> SensitivityDoc {
+    let levers = runs
         .iter()
         .map(|lr| {
-            let mut responses = serde_json::Map::new();
+            let mut responses = Vec::new();
             // Per replication, each response's elasticity (None: no change of the lever, or no
             // earnings scored).
             let per_rep = |resp: SensResponse| -> Option<Vec<f64>> {
@@ -422,191 +498,231 @@ pub fn sensitivity_json(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) 
                 (lr.change != 0.0 && e.iter().all(|x| x.is_finite())).then_some(e)
             };
             let m = crate::sim::behaviour::actions_per_log_earnings(sc);
+            let closed = configured(sc, lr.lever, SensResponse::Actions).is_some();
+            let none = |note: &str| Elasticity {
+                mean: None,
+                ci95: None,
+                warning: None,
+                note: Some(note.into()),
+            };
             for resp in SensResponse::ALL {
-                let lo: Vec<f64> = lr.minus.iter().map(|r| response(r, lr.lever, resp)).collect();
-                let hi: Vec<f64> = lr.plus.iter().map(|r| response(r, lr.lever, resp)).collect();
+                let lo: Vec<f64> = lr
+                    .minus
+                    .iter()
+                    .map(|r| response(r, lr.lever, resp))
+                    .collect();
+                let hi: Vec<f64> = lr
+                    .plus
+                    .iter()
+                    .map(|r| response(r, lr.lever, resp))
+                    .collect();
                 let elasticity = match per_rep(resp) {
                     _ if lr.change == 0.0 => {
-                        json!({ "mean": null, "ci95": null, "note": "no interval: rounding leaves the lever unchanged at this step" })
+                        none("no interval: rounding leaves the lever unchanged at this step")
                     }
-                    None => {
-                        json!({ "mean": null, "ci95": null, "note": "no expected earnings: the incentive model is off" })
+                    None => none("no expected earnings: the incentive model is off"),
+                    Some(e) => {
+                        let m = MeanDoc::of(&stats::mean_ci(&e), true);
+                        Elasticity {
+                            // a non-finite mean is written `null` either way
+                            mean: Some(m.mean).filter(|x| x.is_finite()),
+                            ci95: m.ci95,
+                            warning: m.warning,
+                            note: None,
+                        }
                     }
-                    Some(e) => stats::mean_json(&stats::mean_ci(&e), true),
                 };
-                let mut v = json!({
-                    "elasticity": elasticity,
-                    "configured": configured(sc, lr.lever, resp),
-                    "minus": stats::mean_json(&stats::mean_ci(&lo), false),
-                    "plus": stats::mean_json(&stats::mean_ci(&hi), false),
-                    "difference": stats::mean_json(&stats::paired_diff_ci(&hi, &lo), true),
-                });
-                if resp == SensResponse::Participation {
-                    v["measure"] = json!(lr.lever.participation());
-                }
+                let mut doc = ResponseDoc {
+                    elasticity,
+                    configured: configured(sc, lr.lever, resp),
+                    minus: MeanDoc::of(&stats::mean_ci(&lo), false),
+                    plus: MeanDoc::of(&stats::mean_ci(&hi), false),
+                    difference: MeanDoc::of(&stats::paired_diff_ci(&hi, &lo), true),
+                    measure: (resp == SensResponse::Participation)
+                        .then(|| lr.lever.participation().to_string()),
+                    model: None,
+                    actions_per_log_earnings: None,
+                    posts_per_action: None,
+                };
                 // The decomposition of docs/behaviour.md §6, where the lever has a closed form:
                 // actions = the closed form's d ln actions ÷ d ln E* × the measured earnings
                 // response ("model"); content = actions + posts per action (the showcase
                 // filling, measured: no closed form).
-                let closed = configured(sc, lr.lever, SensResponse::Actions).is_some();
                 match (resp, m, per_rep(SensResponse::Earnings)) {
                     (SensResponse::Actions, Some(m), Some(earn)) if closed => {
                         let model: Vec<f64> = earn.iter().map(|x| m * x).collect();
-                        v["model"] = stats::mean_json(&stats::mean_ci(&model), true);
-                        v["actions_per_log_earnings"] = json!(stats::round(m));
+                        doc.model = Some(MeanDoc::of(&stats::mean_ci(&model), true));
+                        doc.actions_per_log_earnings = Some(stats::round(m));
                     }
                     (SensResponse::Content, _, _) if closed => {
-                        if let (Some(c), Some(a)) =
-                            (per_rep(SensResponse::Content), per_rep(SensResponse::Actions))
-                        {
+                        if let (Some(c), Some(a)) = (
+                            per_rep(SensResponse::Content),
+                            per_rep(SensResponse::Actions),
+                        ) {
                             let ppa: Vec<f64> = c.iter().zip(&a).map(|(c, a)| c - a).collect();
-                            v["posts_per_action"] = stats::mean_json(&stats::mean_ci(&ppa), true);
+                            doc.posts_per_action = Some(MeanDoc::of(&stats::mean_ci(&ppa), true));
                         }
                     }
                     _ => {}
                 }
-                responses.insert(resp.name().to_string(), v);
+                responses.push((resp.name().to_string(), doc));
             }
-            let per: Vec<Value> = lr
+            let per_replication = lr
                 .minus
                 .iter()
                 .zip(&lr.plus)
-                .map(|(a, b)| {
-                    let mut row = json!({ "replication": a.index });
-                    for resp in SensResponse::ALL {
-                        row[format!("{}_minus", resp.name())] = exact(a, lr.lever, resp);
-                        row[format!("{}_plus", resp.name())] = exact(b, lr.lever, resp);
-                    }
-                    row
+                .map(|(a, b)| LeverReplication {
+                    replication: a.index,
+                    responses: SensResponse::ALL
+                        .iter()
+                        .flat_map(|&resp| {
+                            [
+                                (format!("{}_minus", resp.name()), exact(a, lr.lever, resp)),
+                                (format!("{}_plus", resp.name()), exact(b, lr.lever, resp)),
+                            ]
+                        })
+                        .collect(),
                 })
                 .collect();
-            json!({
-                "lever": lr.lever.name(),
-                "instances": lr.instances,
-                "lever_change": stats::round(lr.change),
-                "responses": Value::Object(responses),
-                "per_replication": per,
-            })
+            LeverDoc {
+                lever: lr.lever.name().to_string(),
+                instances: lr.instances,
+                lever_change: stats::round(lr.change),
+                responses,
+                per_replication,
+            }
         })
         .collect();
-    json!({
-        "scenario": sc.name,
-        "currency": sc.region.currency,
-        "seed": seed,
-        "replications": runs.first().map_or(0, |r| r.minus.len()),
-        "step": step,
-        "levers": levers,
-    })
-}
-
-fn fmt_e(v: &Value) -> String {
-    v["mean"].as_f64().map_or("—".into(), |x| format!("{x:.3}"))
-}
-
-/// A mean with its interval, "0.123 [0.100, 0.150]".
-fn fmt_ci(v: &Value) -> String {
-    match v["ci95"].as_array() {
-        Some(a) => format!(
-            "{} [{:.3}, {:.3}]",
-            fmt_e(v),
-            a[0].as_f64().unwrap_or(0.0),
-            a[1].as_f64().unwrap_or(0.0)
-        ),
-        None => fmt_e(v),
+    SensitivityDoc {
+        scenario: sc.name.clone(),
+        currency: sc.region.currency.clone(),
+        seed,
+        replications: runs.first().map_or(0, |r| r.minus.len()),
+        step,
+        levers,
     }
 }
 
+fn fmt_e(v: &Elasticity) -> String {
+    v.mean.map_or("—".into(), |x| format!("{x:.3}"))
+}
+
+/// A number as JSON writes it (`1e-5`, not `0.00001`).
+fn json_number(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_default()
+}
+
+/// A mean with its interval, "0.123 [0.100, 0.150]".
+fn fmt_ci(mean: Option<f64>, ci: Option<(f64, f64)>) -> String {
+    let m = mean.map_or("—".into(), |x| format!("{x:.3}"));
+    match ci {
+        Some((lo, hi)) => format!("{m} [{lo:.3}, {hi:.3}]"),
+        None => m,
+    }
+}
+
+fn fmt_el(e: &Elasticity) -> String {
+    fmt_ci(e.mean, e.ci95)
+}
+
+fn fmt_mean(m: Option<&MeanDoc>) -> String {
+    m.map_or("—".into(), |m| {
+        fmt_ci(Some(m.mean).filter(|x| x.is_finite()), m.ci95)
+    })
+}
+
 /// The decomposition note of a lever with a closed form (docs/behaviour.md §6).
-fn decomposition(lever: &str, l: &Value) -> Option<String> {
-    let r = &l["responses"];
-    let (content, actions, earnings) = (&r["content"], &r["actions"], &r["earnings"]);
-    let m = actions["actions_per_log_earnings"].as_f64()?;
+fn decomposition(l: &LeverDoc) -> Option<String> {
+    let get = |name: &str| l.responses.iter().find(|(n, _)| n == name).map(|(_, r)| r);
+    let (content, actions, earnings) = (get("content")?, get("actions")?, get("earnings")?);
+    let m = actions.actions_per_log_earnings?;
+    let num = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.3}"));
     Some(format!(
-        "{lever}: content {} = actions {} + posts per action {} (the showcase filling: measured, no closed form). Actions against the closed form on the earnings creators saw: {m:.3} (d ln actions / d ln E*, configured) × earnings {} = {}; the configured {} assumes the lever's share {} of the value of a search at the start.",
-        fmt_ci(&content["elasticity"]),
-        fmt_ci(&actions["elasticity"]),
-        fmt_ci(&content["posts_per_action"]),
-        fmt_ci(&earnings["elasticity"]),
-        fmt_ci(&actions["model"]),
-        actions["configured"]
-            .as_f64()
-            .map_or("—".into(), |x| format!("{x:.3}")),
-        earnings["configured"]
-            .as_f64()
-            .map_or("—".into(), |x| format!("{x:.3}")),
+        "{}: content {} = actions {} + posts per action {} (the showcase filling: measured, no closed form). Actions against the closed form on the earnings creators saw: {m:.3} (d ln actions / d ln E*, configured) × earnings {} = {}; the configured {} assumes the lever's share {} of the value of a search at the start.",
+        l.lever,
+        fmt_el(&content.elasticity),
+        fmt_el(&actions.elasticity),
+        fmt_mean(content.posts_per_action.as_ref()),
+        fmt_el(&earnings.elasticity),
+        fmt_mean(actions.model.as_ref()),
+        num(actions.configured),
+        num(earnings.configured),
     ))
 }
 
 /// The result table (stdout): one line per lever and response; and its notes (stderr).
-pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
+pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
         "{:<22} {:<34} {:>10} {:>22} {:>10} {:>28}",
         "lever", "response", "measured", "95% CI", "configured", "model (95% CI)"
     )];
     let mut notes = Vec::new();
-    for l in doc["levers"].as_array().into_iter().flatten() {
-        let lever = l["lever"].as_str().unwrap_or("");
-        for resp in SensResponse::ALL {
-            let r = &l["responses"][resp.name()];
-            let label = match r["measure"].as_str() {
-                Some(m) => format!("{} ({m})", resp.name()),
-                None => resp.name().to_string(),
+    for l in &doc.levers {
+        let lever = l.lever.as_str();
+        for (name, r) in &l.responses {
+            let label = match &r.measure {
+                Some(m) => format!("{name} ({m})"),
+                None => name.clone(),
             };
-            let e = &r["elasticity"];
-            let ci = match e["ci95"].as_array() {
-                Some(a) => format!(
-                    "[{:.3}, {:.3}]",
-                    a[0].as_f64().unwrap_or(0.0),
-                    a[1].as_f64().unwrap_or(0.0)
-                ),
+            let e = &r.elasticity;
+            let ci = match e.ci95 {
+                Some((lo, hi)) => format!("[{lo:.3}, {hi:.3}]"),
                 None => "—".into(),
             };
-            let conf = r["configured"]
-                .as_f64()
-                .map_or("—".into(), |x| format!("{x:.3}"));
-            let model = if r["model"].is_object() {
-                fmt_ci(&r["model"])
-            } else {
-                "—".into()
-            };
+            let conf = r.configured.map_or("—".into(), |x| format!("{x:.3}"));
+            let model = fmt_mean(r.model.as_ref());
             lines.push(format!(
                 "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10} {model:>28}",
                 fmt_e(e)
             ));
-            if let Some(n) = e["note"].as_str() {
-                notes.push(format!("{lever}: {}: {n}", resp.name()));
+            if let Some(n) = &e.note {
+                notes.push(format!("{lever}: {name}: {n}"));
             }
         }
-        notes.extend(decomposition(lever, l));
+        notes.extend(decomposition(l));
     }
     lines.push(String::new());
     lines.push(format!(
         "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); earnings: the change of creators' mean ln(E*/O) at their actions; model: the configured d ln actions / d ln E* × the measured earnings response; \"—\": no interval or no configured value.",
-        doc["step"],
-        doc["replications"]
+        json_number(doc.step),
+        doc.replications
     ));
     (lines, notes)
 }
 
+/// Writes a sensitivity analysis's output folder: `sensitivity.json`, `sensitivity.csv` and
+/// `report.md`.
+pub fn write_folder(dir: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
+    crate::report::output::write_json(dir, "sensitivity.json", doc)?;
+    write_csv(&dir.join("sensitivity.csv"), doc)?;
+    write_markdown(&dir.join("report.md"), doc)
+}
+
 /// Writes `sensitivity.csv`: one row per lever and replication, each response in both arms.
-pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+pub fn write_csv(path: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
     let mut header = vec!["lever".to_string(), "replication".to_string()];
     for resp in SensResponse::ALL {
         header.push(format!("{}_minus", resp.name()));
         header.push(format!("{}_plus", resp.name()));
     }
-    let levers = doc["levers"].as_array();
-    super::lift::per_replication_csv(path, &header, levers, ("lever", "lever"))
+    let rows = doc.levers.iter().flat_map(|l| {
+        l.per_replication.iter().map(|r| {
+            let mut row = vec![l.lever.clone(), r.replication.to_string()];
+            row.extend(r.responses.iter().map(|(_, v)| v.to_string()));
+            row
+        })
+    });
+    super::lift::per_replication_csv(path, &header, rows)
 }
 
 /// Writes `report.md`: the table with its method.
-pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+pub fn write_markdown(path: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
     let mut s = format!(
         "# Sensitivity: {}\n\nEach lever present in the scenario scaled by 1 − {step} and 1 + {step} (every instance together; rates kept within 1–80%, money rounded to the minor unit), {} paired replication(s) per arm, seed {}. Arc elasticities with 95% Student-t intervals; \"configured\" is the behaviour model's stated elasticity. See docs/statistics.md.\n\n```text\n",
-        doc["scenario"].as_str().unwrap_or(""),
-        doc["replications"],
-        doc["seed"],
-        step = doc["step"],
+        doc.scenario,
+        doc.replications,
+        doc.seed,
+        step = json_number(doc.step),
     );
     let (lines, notes) = table(doc);
     for l in lines.iter().chain(&notes) {

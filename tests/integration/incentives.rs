@@ -561,7 +561,7 @@ fn the_demos_measured_actions_agree_with_the_closed_form_on_the_earnings_creator
     // the configured d ln actions / d ln E* × the measured elasticity of their expected
     // earnings; the interval of that paired difference must cover zero, and the report's own
     // figures (`sensitivity.json`) must each lie in the other's interval.
-    use affsim::experiment::sensitivity::{LeverRun, SensLever, scaled, sensitivity_json};
+    use affsim::experiment::sensitivity::{LeverRun, SensLever, scaled, sensitivity_doc};
     let demo = parse(scenario::DEMO);
     let m = affsim::sim::behaviour::actions_per_log_earnings(&demo).expect("model on");
     let reps = 12;
@@ -611,7 +611,8 @@ fn the_demos_measured_actions_agree_with_the_closed_form_on_the_earnings_creator
             plus,
         });
     }
-    let doc = sensitivity_json(&demo, demo.seed, 0.1, &runs);
+    // As `sensitivity.json` writes it.
+    let doc = serde_json::to_value(sensitivity_doc(&demo, demo.seed, 0.1, &runs)).unwrap();
     for l in doc["levers"].as_array().unwrap() {
         let a = &l["responses"]["actions"];
         let (e, model) = (&a["elasticity"], &a["model"]);
