@@ -534,7 +534,7 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
                 };
                 let mut doc = ResponseDoc {
                     elasticity,
-                    configured: configured(sc, lr.lever, resp),
+                    configured: configured(sc, lr.lever, resp).map(stats::round),
                     minus: MeanDoc::of(&stats::mean_ci(&lo), false),
                     plus: MeanDoc::of(&stats::mean_ci(&hi), false),
                     difference: MeanDoc::of(&stats::paired_diff_ci(&hi, &lo), true),
