@@ -109,7 +109,7 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             Box::new(move |a| {
                 !matches!(a,
                     Action::PlusConfirm(x) | Action::PlusPay(x) | Action::PlusStart(x)
-                    | Action::PlusEnd(x) | Action::PlusEdit(x) | Action::PlusCancel(x) if *x == i)
+                    | Action::PlusEnd(x) | Action::PlusEdit { campaign: x, .. } | Action::PlusCancel(x) if *x == i)
                     && !matches!(a,
                     Action::PlusJoin { campaign, .. }
                     | Action::PlusSampleRequest { campaign, .. } if *campaign == i)
