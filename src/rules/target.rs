@@ -733,6 +733,14 @@ impl Platform {
             ));
         }
         let i = &mut self.books.target.invitations[inv as usize];
+        // a change counts once per product it reaches (as an Open plan change, issue 14)
+        let n = i
+            .products
+            .iter()
+            .filter(|tp| product.is_none_or(|p| p == tp.product))
+            .count();
+        self.tally
+            .add(crate::metrics::Metric::RateChanges, (n as u64).into());
         match creator {
             None => {
                 for tp in i.products.iter_mut() {
