@@ -251,6 +251,10 @@ pub struct CreatorPopRaw {
     pub level_weights: Option<S<Vec<f64>>>,
     pub categories_per_creator: Option<S<u32>>,
     pub live_share: Option<S<f64>>,
+    /// Relative weights of the audience age bands (TARGET-8; issue 14).
+    pub audience_age_weights: Option<S<Vec<f64>>>,
+    /// The share of female followers, a distribution over 0–1 (TARGET-8; issue 14).
+    pub audience_female: Option<S<DistRaw>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -962,4 +966,6 @@ pub struct TargetPolicyRaw {
     pub max_followers: Option<u32>,
     pub audience_age: Option<S<Vec<S<String>>>>,
     pub audience_gender: Option<crate::scenario::outreach::Gender>,
+    /// The `profile` reason's tolerance on the female share (percentage points, issue 14).
+    pub profile_tolerance: Option<S<u32>>,
 }

@@ -181,6 +181,10 @@ pub struct CreatorPop {
     pub level_weights: Vec<f64>,
     pub categories_per_creator: u32,
     pub live_share: f64,
+    /// Weights of the audience age bands (`model::AGE_BANDS`); `None`: uniform (TARGET-8).
+    pub audience_age_weights: Option<Vec<f64>>,
+    /// The share of female followers (0–1, kept in whole percent); `None`: uniform (TARGET-8).
+    pub audience_female: Option<Dist>,
 }
 
 /// How a seller decides Open applications (OPEN-2 model).
