@@ -802,40 +802,7 @@ fn distributor_events(
             },
         });
     }
-    // rule: DIST-2 — a seller edits a registration's parts (rules.registration_edit)
-    for r in &raw.registration_edits {
-        let at = time_at(v, &calendar, &r.at);
-        let rate = |v: &mut V, x: &Option<Spanned<Rate>>| x.as_ref().map(|x| v.rate(x));
-        let parts = crate::rules::changes::RegistrationParts {
-            creator_rate: rate(v, &r.creator_rate),
-            distributor_rate: rate(v, &r.distributor_rate),
-            shop_ads_rate: rate(v, &r.shop_ads_rate),
-            total: rate(v, &r.total_rate),
-        };
-        if parts == Default::default() {
-            v.err(r.at.span(), "a registration edit gives at least one of `creator_rate`, `distributor_rate`, `shop_ads_rate`, `total_rate`", Some(RuleId::Dist2));
-        }
-        if split && (parts.creator_rate.is_some() || parts.distributor_rate.is_some()) {
-            v.err(r.at.span(), "with rules.distributor_split = \"distributor\", a registration edit gives `total_rate` (and `shop_ads_rate`) only", Some(RuleId::H9));
-        }
-        if !split && let Some(x) = &r.total_rate {
-            v.err(
-                x.span(),
-                "`total_rate` belongs to rules.distributor_split = \"distributor\"",
-                Some(RuleId::H9),
-            );
-        }
-        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
-            script.push(Scripted {
-                at,
-                action: Action::EditRegistration {
-                    campaign,
-                    product,
-                    parts,
-                },
-            });
-        }
-    }
+    registration_edits(v, raw, split, cx, products, camp_names, script);
     for r in &raw.registration_reviews {
         let at = time_at(v, &calendar, &r.at);
         let creator_part = r.creator_rate.as_ref().map(|x| v.rate(x));
@@ -964,6 +931,58 @@ fn distributor_events(
                     campaign,
                     promotion_start: promotion_start.map(|x| x.0),
                     min_rates: (min_c, min_d),
+                },
+            });
+        }
+    }
+}
+
+/// `[[script.registration_edits]]`: a seller edits a registration's parts (issue 14,
+/// `rules.registration_edit`).
+fn registration_edits(
+    v: &mut V,
+    raw: &ScriptRaw,
+    split: bool,
+    cx: &Context,
+    products: &super::names::Names,
+    camp_names: &super::names::Names,
+    script: &mut Vec<Scripted>,
+) {
+    let calendar = cx.calendar;
+    let camp_product =
+        |v: &mut V, c: &Spanned<String>, p: &Spanned<String>| -> Option<(u32, ProductId)> {
+            Some((camp_names.get(v, c)?, ProductId(products.get(v, p)?)))
+        };
+    // rule: DIST-2 — a seller edits a registration's parts (rules.registration_edit)
+    for r in &raw.registration_edits {
+        let at = time_at(v, &calendar, &r.at);
+        let rate = |v: &mut V, x: &Option<Spanned<Rate>>| x.as_ref().map(|x| v.rate(x));
+        let parts = crate::rules::changes::RegistrationParts {
+            creator_rate: rate(v, &r.creator_rate),
+            distributor_rate: rate(v, &r.distributor_rate),
+            shop_ads_rate: rate(v, &r.shop_ads_rate),
+            total: rate(v, &r.total_rate),
+        };
+        if parts == Default::default() {
+            v.err(r.at.span(), "a registration edit gives at least one of `creator_rate`, `distributor_rate`, `shop_ads_rate`, `total_rate`", Some(RuleId::Dist2));
+        }
+        if split && (parts.creator_rate.is_some() || parts.distributor_rate.is_some()) {
+            v.err(r.at.span(), "with rules.distributor_split = \"distributor\", a registration edit gives `total_rate` (and `shop_ads_rate`) only", Some(RuleId::H9));
+        }
+        if !split && let Some(x) = &r.total_rate {
+            v.err(
+                x.span(),
+                "`total_rate` belongs to rules.distributor_split = \"distributor\"",
+                Some(RuleId::H9),
+            );
+        }
+        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
+            script.push(Scripted {
+                at,
+                action: Action::EditRegistration {
+                    campaign,
+                    product,
+                    parts,
                 },
             });
         }
