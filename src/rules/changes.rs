@@ -17,6 +17,7 @@ use crate::model::SellerId;
 use crate::money::Rate;
 use crate::rules::catalogue::RuleId;
 use crate::rules::distributor::RegStatus;
+use crate::rules::ids::{PlusId, RegistrationId};
 use crate::rules::plus::PlusStatus;
 use crate::rules::{Platform, Refusal};
 use crate::time::SimTime;
@@ -82,7 +83,7 @@ impl Platform {
                 "the seller has no Shop plan to change",
             ));
         }
-        self.change_shop_rate(seller.0, rate, t);
+        self.change_shop_rate(seller, rate, t);
         self.fired.insert(RuleId::Shop1);
         Ok(())
     }
@@ -95,7 +96,7 @@ impl Platform {
     // rule: DIST-3 — what the distributor reviewed is what the link pays
     pub fn edit_registration(
         &mut self,
-        reg: u32,
+        reg: RegistrationId,
         parts: RegistrationParts,
         t: SimTime,
     ) -> Result<(), Refusal> {
@@ -105,8 +106,8 @@ impl Platform {
                 "a registration's parts cannot be edited (rules.registration_edit = \"never\")",
             ));
         }
-        let r = &self.books.dist.registrations[reg as usize];
-        let c = &self.books.dist.campaigns[r.campaign as usize];
+        let r = &self.books.dist.registrations[reg.index()];
+        let c = &self.books.dist.campaigns[r.campaign.index()];
         if r.status != RegStatus::Pending {
             return Err(Refusal::new(
                 RuleId::Dist3,
@@ -172,7 +173,7 @@ impl Platform {
                 format!("the Shop Ads part {sa} and distributor part {dist} exceed 80%"),
             ));
         }
-        let r = &mut self.books.dist.registrations[reg as usize];
+        let r = &mut self.books.dist.registrations[reg.index()];
         if r.total.is_some() {
             r.total = parts.total.or(r.total);
         } else {
@@ -189,12 +190,12 @@ impl Platform {
     /// the confirmation page; none from pending payment on, PLUS-15). PLUS-9 is checked at
     /// confirmation against the edited rates.
     // rule: PLUS-15
-    pub fn plus_edit_parts(&mut self, c: u32, parts: PlusParts) -> Result<(), Refusal> {
+    pub fn plus_edit_parts(&mut self, c: PlusId, parts: PlusParts) -> Result<(), Refusal> {
         self.plus_edit(c)?;
         for x in [parts.rate, parts.shop_ads_rate].into_iter().flatten() {
             self.check_rate(x)?;
         }
-        let camp = &mut self.books.plus.campaigns[c as usize];
+        let camp = &mut self.books.plus.campaigns[c.index()];
         camp.rate = parts.rate.or(camp.rate);
         camp.shop_ads_rate = parts.shop_ads_rate.or(camp.shop_ads_rate);
         if parts.rate.is_some() || parts.shop_ads_rate.is_some() {
@@ -205,7 +206,7 @@ impl Platform {
     }
 
     /// Whether a collaboration can still be edited (before confirmation).
-    pub fn plus_editable(&self, c: u32) -> bool {
-        self.books.plus.state[c as usize].status == PlusStatus::Draft
+    pub fn plus_editable(&self, c: PlusId) -> bool {
+        self.books.plus.state[c.index()].status == PlusStatus::Draft
     }
 }

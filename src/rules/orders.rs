@@ -11,6 +11,7 @@ use crate::model::{CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate};
 use crate::rules::attribution::Resolution;
 use crate::rules::catalogue::RuleSet;
+use crate::rules::ids::LineKey;
 use crate::time::{SimTime, Stamp};
 
 /// Where a line is in its lifecycle (ORDER-2).
@@ -259,7 +260,7 @@ impl Hot {
 pub struct OrderBook {
     lines: Vec<OrderLine>,
     hot: Vec<Hot>,
-    free: Vec<u32>,
+    free: Vec<LineKey>,
     resolutions: Resolutions,
     next_no: u64,
     pub records: Vec<OrderRecord>,
@@ -297,44 +298,44 @@ impl OrderBook {
             .copied()
     }
     /// Adds a line with status `Placed`; returns its key.
-    pub fn insert(&mut self, line: OrderLine) -> u32 {
+    pub fn insert(&mut self, line: OrderLine) -> LineKey {
         let hot = Hot::new(line.record != u32::MAX);
         match self.free.pop() {
             Some(k) => {
-                self.lines[k as usize] = line;
-                self.hot[k as usize] = hot;
+                self.lines[k.index()] = line;
+                self.hot[k.index()] = hot;
                 k
             }
             None => {
                 self.lines.push(line);
                 self.hot.push(hot);
-                (self.lines.len() - 1) as u32
+                LineKey::at(self.lines.len() - 1)
             }
         }
     }
-    pub fn status(&self, k: u32) -> Status {
-        self.hot[k as usize].status()
+    pub fn status(&self, k: LineKey) -> Status {
+        self.hot[k.index()].status()
     }
-    pub fn set_status(&mut self, k: u32, s: Status) {
-        self.hot[k as usize].set_status(s);
+    pub fn set_status(&mut self, k: LineKey, s: Status) {
+        self.hot[k.index()].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
-    pub fn tracked(&self, k: u32) -> bool {
-        self.hot[k as usize].tracked()
+    pub fn tracked(&self, k: LineKey) -> bool {
+        self.hot[k.index()].tracked()
     }
-    pub fn get(&self, k: u32) -> &OrderLine {
-        &self.lines[k as usize]
+    pub fn get(&self, k: LineKey) -> &OrderLine {
+        &self.lines[k.index()]
     }
-    pub fn get_mut(&mut self, k: u32) -> &mut OrderLine {
-        &mut self.lines[k as usize]
+    pub fn get_mut(&mut self, k: LineKey) -> &mut OrderLine {
+        &mut self.lines[k.index()]
     }
-    pub fn free(&mut self, k: u32) {
-        debug_assert!(self.hot[k as usize].live());
-        self.hot[k as usize].0 &= !Hot::LIVE;
+    pub fn free(&mut self, k: LineKey) {
+        debug_assert!(self.hot[k.index()].live());
+        self.hot[k.index()].0 &= !Hot::LIVE;
         self.free.push(k);
     }
-    pub fn is_live(&self, k: u32) -> bool {
-        self.hot.get(k as usize).is_some_and(|h| h.live())
+    pub fn is_live(&self, k: LineKey) -> bool {
+        self.hot.get(k.index()).is_some_and(|h| h.live())
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub fn live_lines(&self) -> impl Iterator<Item = (Status, &OrderLine)> {
@@ -348,8 +349,8 @@ impl OrderBook {
         self.hot.iter().filter(|h| h.live()).count()
     }
     /// The line's status byte and the line (for prefetching).
-    pub fn slot_refs(&self, k: u32) -> Option<(&u8, &OrderLine)> {
-        Some((&self.hot.get(k as usize)?.0, self.lines.get(k as usize)?))
+    pub fn slot_refs(&self, k: LineKey) -> Option<(&u8, &OrderLine)> {
+        Some((&self.hot.get(k.index())?.0, self.lines.get(k.index())?))
     }
     pub fn issued(&self) -> u64 {
         self.next_no
@@ -364,7 +365,7 @@ mod tests {
     fn resolutions_are_stored_once_and_exactly() {
         use crate::rules::plans::PlanRef;
         let r = |rate: &str| Resolution {
-            plan: PlanRef::Open(3),
+            plan: PlanRef::Open(crate::rules::ids::OpenPlanId(3)),
             rate: rate.parse().unwrap(),
             distributor: None,
             shop_ads: false,

@@ -6,6 +6,8 @@
 use super::World;
 use crate::model::{ProductId, SellerId};
 use crate::money::Rate;
+use crate::rules::choices::ListingRate;
+use crate::rules::ids::{InvitationId, ListingId, OpenPlanId};
 use crate::scenario::{GeneratedKind, RateStep};
 use crate::time::SimTime;
 
@@ -23,16 +25,17 @@ impl World<'_> {
         };
         match kind {
             GeneratedKind::Open => {
-                let first = self.sc.open_plans.len() as u32;
-                let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
+                let first = OpenPlanId::at(self.sc.open_plans.len());
+                let listings: Vec<ListingId> = (0..self.pf.books().open_listings.len())
+                    .map(ListingId::at)
                     .filter(|&l| {
-                        let x = &self.pf.books().open_listings[l as usize];
+                        let x = &self.pf.books().open_listings[l.index()];
                         x.plan >= first && in_cat(self, x.product)
                     })
                     .collect();
                 for l in listings {
                     let books = self.pf.books();
-                    let standard = books.open_listings[l as usize].rate.at(t).map(|x| x.0);
+                    let standard = books.open_listings[l.index()].rate.at(t).map(|x| x.0);
                     // a Shop Ads change starts from the Shop Ads rate, or the standard one
                     let current = if shop_ads {
                         books.open_shop_ads(l, t).map(|x| x.0).or(standard)
@@ -42,7 +45,9 @@ impl World<'_> {
                     let Some(r) = current else { continue };
                     let new = change.from(r);
                     match self.pf.check_rate(new) {
-                        Ok(()) => self.change_listing_rate(l, new, shop_ads, t),
+                        Ok(()) => {
+                            self.change_listing_rate(l, new, ListingRate::shop_ads_if(shop_ads), t)
+                        }
                         Err(e) => self.refuse(e),
                     }
                 }
@@ -70,7 +75,7 @@ impl World<'_> {
             }
             GeneratedKind::Target => {
                 let first = self.sc.invitations.len();
-                let targets: Vec<(u32, ProductId, Rate)> = self
+                let targets: Vec<(InvitationId, ProductId, Rate)> = self
                     .pf
                     .books()
                     .target
@@ -83,7 +88,7 @@ impl World<'_> {
                         i.products
                             .iter()
                             .filter(|x| in_cat(self, x.product))
-                            .map(move |x| (n as u32, x.product, x.rate))
+                            .map(move |x| (InvitationId::at(n), x.product, x.rate))
                     })
                     .collect();
                 for (inv, product, r) in targets {

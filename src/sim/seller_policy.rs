@@ -12,7 +12,9 @@ use super::queue::Phase;
 use crate::model::{ProductId, SellerId};
 use crate::money::Rate;
 use crate::rules::changes::{PlusParts, RegistrationParts};
+use crate::rules::choices::ListingRate;
 use crate::rules::distributor::RegStatus;
+use crate::rules::ids::*;
 use crate::rules::plans::PlanRef;
 use crate::rules::plus::PlusStatus;
 use crate::scenario::{PolicyPlans, SellerPolicy, SellerPolicyKind};
@@ -112,7 +114,7 @@ impl World<'_> {
                 for plan in self.sc.open_plans.len()..self.pf.books().open_plans.len() {
                     if crate::scenario::dist::unit(&mut self.rng.population) < *share {
                         let mut p = rule.clone();
-                        p.plan = Some(plan as u32);
+                        p.plan = Some(OpenPlanId::at(plan));
                         p.seller = Some(self.pf.books().open_plans[plan].seller);
                         policies.push(p);
                     }
@@ -227,26 +229,28 @@ impl World<'_> {
     /// Open: each listing of the policy's Open plan (`plan`), or of all the seller's Open plans.
     fn policy_open(&mut self, p: &SellerPolicy, rv: &Review) {
         let t = rv.t;
-        let plans: Vec<u32> = match p.plan {
+        let plans: Vec<OpenPlanId> = match p.plan {
             Some(x) => vec![x],
-            None => (0..self.pf.books().open_plans.len() as u32)
-                .filter(|&x| self.pf.books().open_plans[x as usize].seller == rv.seller)
+            None => (0..self.pf.books().open_plans.len())
+                .map(OpenPlanId::at)
+                .filter(|&x| self.pf.books().open_plans[x.index()].seller == rv.seller)
                 .collect(),
         };
         for plan in plans {
-            let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
-                .filter(|&l| self.pf.books().open_listings[l as usize].plan == plan)
+            let listings: Vec<ListingId> = (0..self.pf.books().open_listings.len())
+                .map(ListingId::at)
+                .filter(|&l| self.pf.books().open_listings[l.index()].plan == plan)
                 .collect();
             let reference =
                 Self::follows_max(p).and_then(|max| self.competitors_rate(&listings, t, max));
             let mut d_plan = None;
             for l in listings {
-                let Some((r, _)) = self.pf.books().open_listings[l as usize].rate.at(t) else {
+                let Some((r, _)) = self.pf.books().open_listings[l.index()].rate.at(t) else {
                     continue;
                 };
                 let new = self.policy_step(p, rv, PlanRef::Open(plan), &mut d_plan, r, reference);
                 if new != r {
-                    self.change_listing_rate(l, new, false, t);
+                    self.change_listing_rate(l, new, ListingRate::Standard, t);
                 }
             }
         }
@@ -269,7 +273,7 @@ impl World<'_> {
                 .collect();
             reference(rates, max)
         });
-        let new = self.policy_step(p, rv, PlanRef::Shop(rv.seller.0), &mut None, r, reference);
+        let new = self.policy_step(p, rv, PlanRef::Shop(rv.seller), &mut None, r, reference);
         if new != r
             && let Err(e) = self.pf.change_shop_rate_checked(rv.seller, new, t)
         {
@@ -284,14 +288,15 @@ impl World<'_> {
     fn policy_target(&mut self, p: &SellerPolicy, rv: &Review) {
         let t = rv.t;
         let running = |i: &crate::rules::target::Invitation| i.sent <= t && t < i.ends;
-        let invs: Vec<u32> = (0..self.pf.books().target.invitations.len() as u32)
+        let invs: Vec<InvitationId> = (0..self.pf.books().target.invitations.len())
+            .map(InvitationId::at)
             .filter(|&x| {
-                let i = &self.pf.books().target.invitations[x as usize];
+                let i = &self.pf.books().target.invitations[x.index()];
                 i.seller == rv.seller && running(i)
             })
             .collect();
         for inv in invs {
-            let products: Vec<(ProductId, Rate)> = self.pf.books().target.invitations[inv as usize]
+            let products: Vec<(ProductId, Rate)> = self.pf.books().target.invitations[inv.index()]
                 .products
                 .iter()
                 .map(|x| (x.product, x.rate))
@@ -329,18 +334,19 @@ impl World<'_> {
     /// registrations of products of the same category.
     fn policy_distributor(&mut self, p: &SellerPolicy, rv: &Review) {
         let t = rv.t;
-        let regs: Vec<u32> = {
+        let regs: Vec<RegistrationId> = {
             let dist = &self.pf.books().dist;
-            (0..dist.registrations.len() as u32)
+            (0..dist.registrations.len())
+                .map(RegistrationId::at)
                 .filter(|&x| {
-                    let r = &dist.registrations[x as usize];
+                    let r = &dist.registrations[x.index()];
                     r.seller == rv.seller && reg_live(dist, r, t)
                 })
                 .collect()
         };
         for reg in regs {
             let dist = &self.pf.books().dist;
-            let x = &dist.registrations[reg as usize];
+            let x = &dist.registrations[reg.index()];
             let (r, campaign, product) = (x.total.unwrap_or(x.creator_rate), x.campaign, x.product);
             let reference = Self::follows_max(p).and_then(|max| {
                 let cat = self.agents.products[product.idx()].category;
@@ -364,7 +370,7 @@ impl World<'_> {
             if new == r {
                 continue;
             }
-            let parts = if self.pf.books().dist.registrations[reg as usize]
+            let parts = if self.pf.books().dist.registrations[reg.index()]
                 .total
                 .is_some()
             {
@@ -401,7 +407,7 @@ impl World<'_> {
                 m | 1u64 << self.agents.products[x.idx()].category
             })
         };
-        let mine: Vec<(u32, Rate, Option<Rate>)> = (0..plus.campaigns.len())
+        let mine: Vec<(PlusId, Rate, Option<Rate>)> = (0..plus.campaigns.len())
             .filter(|&c| plus.campaigns[c].seller == rv.seller && active(c))
             .filter_map(|c| {
                 let r = plus.campaigns[c].rate?;
@@ -414,7 +420,7 @@ impl World<'_> {
                         .collect();
                     reference(rates, max)
                 });
-                Some((c as u32, r, reference))
+                Some((PlusId::at(c), r, reference))
             })
             .collect();
         for (c, r, reference) in mine {
@@ -434,18 +440,18 @@ impl World<'_> {
 
     /// The median (or maximum) current Open rate of other sellers' listings in the categories of
     /// `listings`' products.
-    fn competitors_rate(&self, listings: &[u32], t: SimTime, max: bool) -> Option<Rate> {
+    fn competitors_rate(&self, listings: &[ListingId], t: SimTime, max: bool) -> Option<Rate> {
         let books = self.pf.books();
         let first = *listings.first()?;
-        let seller = books.open_plans[books.open_listings[first as usize].plan as usize].seller;
+        let seller = books.open_plans[books.open_listings[first.index()].plan.index()].seller;
         let cats: Vec<_> = listings
             .iter()
-            .map(|&l| self.agents.products[books.open_listings[l as usize].product.idx()].category)
+            .map(|&l| self.agents.products[books.open_listings[l.index()].product.idx()].category)
             .collect();
         let rates: Vec<Rate> = books
             .open_listings
             .iter()
-            .filter(|x| books.open_plans[x.plan as usize].seller != seller)
+            .filter(|x| books.open_plans[x.plan.index()].seller != seller)
             .filter(|x| cats.contains(&self.agents.products[x.product.idx()].category))
             .filter_map(|x| x.rate.at(t).map(|r| r.0))
             .collect();
@@ -459,7 +465,7 @@ fn reg_live(
     r: &crate::rules::distributor::Registration,
     t: SimTime,
 ) -> bool {
-    r.status != RegStatus::Rejected && t < dist.campaigns[r.campaign as usize].promotion.1
+    r.status != RegStatus::Rejected && t < dist.campaigns[r.campaign.index()].promotion.1
 }
 
 /// One review of one policy.

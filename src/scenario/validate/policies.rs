@@ -109,7 +109,7 @@ pub(super) fn seller_policies(
         };
         if seller.is_some() {
             out.push(SellerPolicy {
-                plan,
+                plan: plan.map(OpenPlanId),
                 seller,
                 plans,
                 kind,
