@@ -149,21 +149,7 @@ impl Platform {
                 ));
             }
         } else {
-            if creator < c.min_creator_rate || dist < c.min_distributor_rate {
-                return Err(Refusal::new(
-                    RuleId::Dist2,
-                    format!(
-                        "the parts {creator} (creator) + {dist} (distributor) do not meet the requirements of at least {} + {}",
-                        c.min_creator_rate, c.min_distributor_rate
-                    ),
-                ));
-            }
-            if creator.0 + dist.0 > eighty {
-                return Err(Refusal::new(
-                    RuleId::Rate1,
-                    format!("the parts {creator} + {dist} exceed 80%"),
-                ));
-            }
+            c.check_parts(creator, dist)?;
         }
         if let Some(sa) = parts.shop_ads_rate.or(r.shop_ads_rate)
             && sa.0 + dist.0 > eighty
