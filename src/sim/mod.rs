@@ -18,6 +18,7 @@ mod kernel;
 mod memo;
 mod orders;
 mod outcome;
+mod plan_changes;
 mod plans;
 pub mod policy;
 pub mod population;
@@ -363,7 +364,7 @@ struct World<'s> {
     /// Per creator, the next episode of each of its own streams (wake, decision, post; rng.rs).
     episodes: Vec<[u32; 3]>,
     /// Per seller policy, (seller GMV, plan Open GMV) at its last review.
-    policy_marks: Vec<(Decimal, Decimal)>,
+    policy_marks: seller_policy::Marks,
     /// The replication's seller policies: the named ones and those drawn for generated plans.
     policies: Vec<crate::scenario::SellerPolicy>,
     /// Who receives each distributor's links (DIST-7, sim/distributors.rs).

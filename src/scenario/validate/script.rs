@@ -50,9 +50,35 @@ fn rate_changes(
     let open_plans = &cx.open.plans;
     for rc in &raw.rate_changes {
         let at = time_at(v, &cal, &rc.at);
+        if let Some(g) = &rc.generated {
+            if let Some(action) = generated_change(v, rc, g, cx) {
+                script.push(Scripted { at, action });
+            }
+            continue;
+        }
+        for (x, key) in [
+            (rc.by.as_ref().map(|x| x.span()), "by"),
+            (rc.category.as_ref().map(|x| x.span()), "category"),
+        ] {
+            if let Some(sp) = x {
+                v.err(
+                    sp,
+                    format!("`{key}` belongs to a change of generated plans (`generated`)"),
+                    Some(RuleId::Open4),
+                );
+            }
+        }
+        let Some(rate_raw) = &rc.rate else {
+            v.err(
+                rc.at.span(),
+                "a rate change gives the new `rate`",
+                Some(RuleId::Rate1),
+            );
+            continue;
+        };
         match (&rc.plan, &rc.product, &rc.seller) {
             (_, _, Some(s)) if rc.plan.is_none() && rc.product.is_none() => {
-                let rate = v.rate(&rc.rate);
+                let rate = v.rate(rate_raw);
                 if let Some(sid) = sellers.get(v, s) {
                     if named.sellers[sid as usize].shop_plan_rate.is_none() {
                         v.err(s.span(), format!("seller `{}` has no Shop plan to change", s.get_ref()), Some(RuleId::Shop1));
@@ -61,7 +87,7 @@ fn rate_changes(
                 }
             }
             (plan, product, None) if plan.is_some() || product.is_some() => {
-                let rate = v.rate(&rc.rate);
+                let rate = v.rate(rate_raw);
                 let pid = product.as_ref().and_then(|p| products.get(v, p));
                 let plan_idx = match plan {
                     Some(p) => plan_names.get(v, p),
@@ -90,6 +116,84 @@ fn rate_changes(
             _ => v.err(rc.at.span(), "a rate change names either `seller` (its Shop plan) or an Open `plan` and/or `product`", Some(RuleId::Open4)),
         }
     }
+}
+
+/// A `[[script.rate_changes]]` entry with `generated`: every generated plan of a kind (issue
+/// 14), optionally only those with a product of `category`, to `rate` or `by` rate points.
+fn generated_change(
+    v: &mut V,
+    rc: &RateChangeRaw,
+    g: &Spanned<String>,
+    cx: &Context,
+) -> Option<Action> {
+    let kind = match g.get_ref().as_str() {
+        "open" => GeneratedKind::Open,
+        "shop" => GeneratedKind::Shop,
+        "target" => GeneratedKind::Target,
+        other => {
+            v.err(
+                g.span(),
+                format!("`generated` is \"open\", \"shop\" or \"target\", got \"{other}\""),
+                None,
+            );
+            return None;
+        }
+    };
+    for (x, key) in [
+        (rc.plan.as_ref().map(|x| x.span()), "plan"),
+        (rc.product.as_ref().map(|x| x.span()), "product"),
+        (rc.seller.as_ref().map(|x| x.span()), "seller"),
+    ] {
+        if let Some(sp) = x {
+            v.err(sp, format!("`{key}` names a plan in the file: a change of `generated` plans selects them by `category` only"), None);
+        }
+    }
+    if rc.shop_ads && kind != GeneratedKind::Open {
+        v.err(
+            g.span(),
+            "`shop_ads` applies to Open plans only (generated = \"open\")",
+            Some(RuleId::H5),
+        );
+    }
+    let category = match &rc.category {
+        Some(c) => match cx.categories.iter().position(|x| x == c.get_ref()) {
+            Some(i) => Some(i as u8),
+            None => {
+                v.err(
+                    c.span(),
+                    format!("unknown category `{}`: no product has it", c.get_ref()),
+                    None,
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let change = match (&rc.rate, &rc.by) {
+        (Some(r), None) => RateStep::To(v.rate(r)),
+        (None, Some(b)) => {
+            // rule: H-3 — a relative change in 0.01% steps; RATE-1 is checked per plan in the run
+            let d = *b.get_ref();
+            if d.0.round_dp(2) != d.0 || d.0.abs() > Decimal::from(79) || d.0.is_zero() {
+                v.err(b.span(), format!("`by` is a non-zero change of at most 79 rate points in 0.01% steps, got {d}"), Some(RuleId::H3));
+            }
+            RateStep::By(d)
+        }
+        _ => {
+            v.err(
+                g.span(),
+                "a change of generated plans gives either `rate` or `by`",
+                Some(RuleId::Rate1),
+            );
+            return None;
+        }
+    };
+    Some(Action::GeneratedRate {
+        kind,
+        category,
+        change,
+        shop_ads: rc.shop_ads,
+    })
 }
 
 /// Applications, showcase adds, sample requests and posts.
@@ -698,6 +802,7 @@ fn distributor_events(
             },
         });
     }
+    registration_edits(v, raw, split, cx, products, camp_names, script);
     for r in &raw.registration_reviews {
         let at = time_at(v, &calendar, &r.at);
         let creator_part = r.creator_rate.as_ref().map(|x| v.rate(x));
@@ -832,6 +937,58 @@ fn distributor_events(
     }
 }
 
+/// `[[script.registration_edits]]`: a seller edits a registration's parts (issue 14,
+/// `rules.registration_edit`).
+fn registration_edits(
+    v: &mut V,
+    raw: &ScriptRaw,
+    split: bool,
+    cx: &Context,
+    products: &super::names::Names,
+    camp_names: &super::names::Names,
+    script: &mut Vec<Scripted>,
+) {
+    let calendar = cx.calendar;
+    let camp_product =
+        |v: &mut V, c: &Spanned<String>, p: &Spanned<String>| -> Option<(u32, ProductId)> {
+            Some((camp_names.get(v, c)?, ProductId(products.get(v, p)?)))
+        };
+    // rule: DIST-2 — a seller edits a registration's parts (rules.registration_edit)
+    for r in &raw.registration_edits {
+        let at = time_at(v, &calendar, &r.at);
+        let rate = |v: &mut V, x: &Option<Spanned<Rate>>| x.as_ref().map(|x| v.rate(x));
+        let parts = crate::rules::changes::RegistrationParts {
+            creator_rate: rate(v, &r.creator_rate),
+            distributor_rate: rate(v, &r.distributor_rate),
+            shop_ads_rate: rate(v, &r.shop_ads_rate),
+            total: rate(v, &r.total_rate),
+        };
+        if parts == Default::default() {
+            v.err(r.at.span(), "a registration edit gives at least one of `creator_rate`, `distributor_rate`, `shop_ads_rate`, `total_rate`", Some(RuleId::Dist2));
+        }
+        if split && (parts.creator_rate.is_some() || parts.distributor_rate.is_some()) {
+            v.err(r.at.span(), "with rules.distributor_split = \"distributor\", a registration edit gives `total_rate` (and `shop_ads_rate`) only", Some(RuleId::H9));
+        }
+        if !split && let Some(x) = &r.total_rate {
+            v.err(
+                x.span(),
+                "`total_rate` belongs to rules.distributor_split = \"distributor\"",
+                Some(RuleId::H9),
+            );
+        }
+        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
+            script.push(Scripted {
+                at,
+                action: Action::EditRegistration {
+                    campaign: CampaignId(campaign),
+                    product,
+                    parts,
+                },
+            });
+        }
+    }
+}
+
 /// The Collaboration Plus lifecycle, and scripted joins, sample requests, edits and cancellations.
 fn plus_events(
     v: &mut V,
@@ -922,6 +1079,20 @@ fn plus_events(
                     Some(RuleId::Plus21),
                 );
             }
+            // rule: PLUS-15 — new rates only in an edit (accepted before confirmation)
+            if which != 2
+                && let Some(sp) = r
+                    .rate
+                    .as_ref()
+                    .map(|x| x.span())
+                    .or(r.shop_ads_rate.as_ref().map(|x| x.span()))
+            {
+                v.err(
+                    sp,
+                    "`rate` and `shop_ads_rate` belong to plus_edits",
+                    Some(RuleId::Plus15),
+                );
+            }
             // rule: PLUS-22 — a scripted answer to the ads prompt
             let authorises_ads = match (&r.authorises_ads, which) {
                 (Some(a), 0) => {
@@ -955,7 +1126,13 @@ fn plus_events(
                     creator,
                     product,
                 },
-                (2, _) => Action::PlusEdit(PlusId(campaign)),
+                (2, _) => Action::PlusEdit {
+                    campaign: PlusId(campaign),
+                    parts: crate::rules::changes::PlusParts {
+                        rate: r.rate.as_ref().map(|x| v.rate(x)),
+                        shop_ads_rate: r.shop_ads_rate.as_ref().map(|x| v.rate(x)),
+                    },
+                },
                 (3, _) => Action::PlusCancel(PlusId(campaign)),
                 _ => continue,
             };
