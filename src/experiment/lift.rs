@@ -102,7 +102,8 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
                     && !matches!(a,
                     Action::TargetResponse { invitation, .. }
                     | Action::VideoSubmission { invitation, .. }
-                    | Action::VideoReview { invitation, .. } if *invitation == InvitationId(i))
+                    | Action::VideoReview { invitation, .. }
+                    | Action::TargetRate { invitation, .. } if *invitation == InvitationId(i))
             })
         }
         "plus" => {
@@ -110,7 +111,7 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             Box::new(move |a| {
                 !matches!(a,
                     Action::PlusConfirm(x) | Action::PlusPay(x) | Action::PlusStart(x)
-                    | Action::PlusEnd(x) | Action::PlusEdit(x) | Action::PlusCancel(x) if *x == PlusId(i))
+                    | Action::PlusEnd(x) | Action::PlusEdit { campaign: x, .. } | Action::PlusCancel(x) if *x == PlusId(i))
                     && !matches!(a,
                     Action::PlusJoin { campaign, .. }
                     | Action::PlusSampleRequest { campaign, .. } if *campaign == PlusId(i))
@@ -133,7 +134,8 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
                     | Action::AddLink { campaign, .. }
                     | Action::Terminate { campaign, .. }
                     | Action::Resume { campaign, .. }
-                    | Action::EditCampaign { campaign, .. } if *campaign == CampaignId(i))
+                    | Action::EditCampaign { campaign, .. }
+                    | Action::EditRegistration { campaign, .. } if *campaign == CampaignId(i))
             })
         }
         _ => return Err(unknown()),

@@ -467,6 +467,7 @@ impl RepData {
             campaigns: self.campaigns,
             entries: Vec::new(),
             agents: None,
+            activity: crate::sim::Activity::default(),
         }
     }
 }

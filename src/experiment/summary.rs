@@ -233,6 +233,9 @@ pub struct RuleSettings {
     /// What the Plus service fee is charged by (PLUS-16 model).
     #[serde(default)]
     pub plus_fee_measure: crate::rules::plus::PlusFeeMeasure,
+    /// Whether a distributor registration's parts may be edited (issue 14 option).
+    #[serde(default)]
+    pub registration_edit: crate::rules::changes::RegistrationEdit,
 }
 
 /// The `summary.json` document, typed; its fields serialize in this order.
@@ -415,6 +418,7 @@ fn summary_with(sc: &Scenario, seed: u64, reps: &[Replication], rows: bool) -> S
             ended_plan_entry: sc.opts.ended_plan_entry,
             target_rate_change: sc.opts.target_rate_change,
             plus_fee_measure: sc.opts.plus_fee_measure,
+            registration_edit: sc.opts.registration_edit,
         },
         metrics,
         per_replication: per_rep,

@@ -50,6 +50,28 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// A creator and a distributor part meet the campaign's requirements (DIST-2) and add up to
+    /// at most 80% (RATE-1).
+    pub fn check_parts(&self, creator_rate: Rate, distributor_rate: Rate) -> Result<(), Refusal> {
+        if creator_rate < self.min_creator_rate || distributor_rate < self.min_distributor_rate {
+            return Err(Refusal::new(
+                RuleId::Dist2,
+                format!(
+                    "the parts {creator_rate} (creator) + {distributor_rate} (distributor) do not meet the requirements of at least {} + {}",
+                    self.min_creator_rate, self.min_distributor_rate
+                ),
+            ));
+        }
+        // rule: RATE-1
+        if creator_rate.0 + distributor_rate.0 > rust_decimal::Decimal::from(80) {
+            return Err(Refusal::new(
+                RuleId::Rate1,
+                format!("the parts {creator_rate} + {distributor_rate} exceed 80%"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The status at `t` (H-9).
     pub fn status(&self, t: SimTime) -> CampaignStatus {
         if t < self.registration.0 {
@@ -195,22 +217,7 @@ impl Platform {
                 "the product is not affiliate-eligible",
             ));
         }
-        if creator_rate < c.min_creator_rate || distributor_rate < c.min_distributor_rate {
-            return Err(Refusal::new(
-                RuleId::Dist2,
-                format!(
-                    "the parts {creator_rate} (creator) + {distributor_rate} (distributor) do not meet the requirements of at least {} + {}",
-                    c.min_creator_rate, c.min_distributor_rate
-                ),
-            ));
-        }
-        // rule: RATE-1
-        if creator_rate.0 + distributor_rate.0 > rust_decimal::Decimal::from(80) {
-            return Err(Refusal::new(
-                RuleId::Rate1,
-                format!("the parts {creator_rate} + {distributor_rate} exceed 80%"),
-            ));
-        }
+        c.check_parts(creator_rate, distributor_rate)?;
         if self
             .books
             .dist

@@ -8,6 +8,7 @@
 
 pub mod attribution;
 pub mod catalogue;
+pub mod changes;
 pub mod choices;
 pub mod distributor;
 pub mod ids;
@@ -93,6 +94,8 @@ pub struct RuleOptions {
     pub target_rate_change: target::TargetRateChange,
     /// What the Plus service fee is charged by (PLUS-16 model).
     pub plus_fee_measure: plus::PlusFeeMeasure,
+    /// Whether a distributor registration's parts may be edited (issue 14 option).
+    pub registration_edit: changes::RegistrationEdit,
 }
 
 /// A refusal by the rules: the rule and what was wrong.

@@ -624,15 +624,38 @@ pub struct Reasons {
     pub promoted: bool,
     pub bought: bool,
     pub viewed: bool,
+    /// The followers' profile matches the seller's customers' profile.
+    pub profile: bool,
+}
+
+/// A seller's customers' profile (TARGET-8, seed 001's fourth reason), as the caller observed
+/// it: the buyers' main age band (an index into `model::AGE_BANDS`) and their female share in
+/// whole percent.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CustomerProfile {
+    pub age: u8,
+    pub female: u8,
+}
+
+impl CustomerProfile {
+    /// Whether an audience matches: the same main age band and a female share at most
+    /// `tolerance` points away.
+    // rule: TARGET-8 — "Followers' profile matches customers' profile" (seed 001)
+    pub fn matches(self, a: crate::model::Audience, tolerance: u8) -> bool {
+        a.age == self.age && a.female.abs_diff(self.female) <= tolerance
+    }
 }
 
 impl Platform {
     /// The recommendation reasons for creator `c` and products of the categories `cats`: its
     /// showcase holds a product of one of them (promoted); its content sold one (`sold`, the
     /// categories its lines were placed in) or was posted about one (`viewed`), as the
-    /// simulator observed them. Pure: the caller passes what it observed.
+    /// simulator observed them; its followers' profile matches the seller's `customers`
+    /// (profile; none without a profile). Pure: the caller passes what it observed.
     // rule: TARGET-8 — recommended creators by reason: promoted similar products, followers
-    // bought similar products, followers viewed similar products
+    // bought similar products, followers viewed similar products, followers' profile matches
+    // customers' profile
+    #[allow(clippy::too_many_arguments)]
     pub fn recommend(
         &self,
         agents: &Agents,
@@ -640,6 +663,8 @@ impl Platform {
         cats: u64,
         sold: u64,
         viewed: u64,
+        customers: Option<CustomerProfile>,
+        tolerance: u8,
     ) -> Reasons {
         let promoted = self.showcase[c.idx()]
             .iter()
@@ -648,6 +673,8 @@ impl Platform {
             promoted,
             bought: sold & cats != 0,
             viewed: viewed & cats != 0,
+            profile: customers
+                .is_some_and(|p| p.matches(agents.creators[c.idx()].audience, tolerance)),
         }
     }
 
@@ -739,6 +766,14 @@ impl Platform {
             ));
         }
         let i = &mut self.books.target.invitations[inv.index()];
+        // a change counts once per product it reaches (as an Open plan change, issue 14)
+        let n = i
+            .products
+            .iter()
+            .filter(|tp| product.is_none_or(|p| p == tp.product))
+            .count();
+        self.tally
+            .add(crate::metrics::Metric::RateChanges, (n as u64).into());
         match creator {
             None => {
                 for tp in i.products.iter_mut() {

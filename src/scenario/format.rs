@@ -133,6 +133,8 @@ pub struct RulesSection {
     pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
     #[serde(default)]
     pub target_rate_change: crate::rules::target::TargetRateChange,
+    #[serde(default)]
+    pub registration_edit: crate::rules::changes::RegistrationEdit,
     // ---- end wt-rules
     /// What the Plus service fee is charged by (PLUS-16 model; wt-plus).
     #[serde(default)]
@@ -249,6 +251,10 @@ pub struct CreatorPopRaw {
     pub level_weights: Option<S<Vec<f64>>>,
     pub categories_per_creator: Option<S<u32>>,
     pub live_share: Option<S<f64>>,
+    /// Relative weights of the audience age bands (TARGET-8; issue 14).
+    pub audience_age_weights: Option<S<Vec<f64>>>,
+    /// The share of female followers, a distribution over 0–1 (TARGET-8; issue 14).
+    pub audience_female: Option<S<DistRaw>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -486,6 +492,9 @@ pub struct PlusActRaw {
     pub product: Option<S<String>>,
     /// Joins only, in a collaboration with `ads_prompt`: the creator's answer (PLUS-22).
     pub authorises_ads: Option<S<bool>>,
+    /// Edits only: new Plus rates (allowed before confirmation, PLUS-15).
+    pub rate: Option<S<Rate>>,
+    pub shop_ads_rate: Option<S<Rate>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -708,6 +717,9 @@ pub struct ScriptRaw {
     pub plus_edits: Vec<PlusActRaw>,
     #[serde(default)]
     pub plus_cancellations: Vec<PlusActRaw>,
+    /// A seller edits a registration's parts (issue 14, `rules.registration_edit`).
+    #[serde(default)]
+    pub registration_edits: Vec<RegistrationRaw>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -803,9 +815,16 @@ pub struct RateChangeRaw {
     pub plan: Option<S<String>>,
     pub product: Option<S<String>>,
     pub seller: Option<S<String>>,
-    pub rate: S<Rate>,
+    /// Required unless `by` is given.
+    pub rate: Option<S<Rate>>,
     #[serde(default)]
     pub shop_ads: bool,
+    /// Every generated plan of a kind: `"open"`, `"shop"` or `"target"` (issue 14).
+    pub generated: Option<S<String>>,
+    /// With `generated`: only plans with a product of this category.
+    pub category: Option<S<String>>,
+    /// With `generated`: a relative change in rate points (e.g. `"-1.5%"`) instead of `rate`.
+    pub by: Option<S<Rate>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -907,8 +926,13 @@ pub struct ExpectInvalidRaw {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SellerPolicyRaw {
-    /// `[[seller_policies]]` only (required there).
+    /// `[[seller_policies]]` only: the Open plan (or `seller`).
     pub plan: Option<S<String>>,
+    /// `[[seller_policies]]` only: the seller whose plans of the `plans` kinds it sets.
+    pub seller: Option<S<String>>,
+    /// The plan kinds it sets: `"open"`, `"shop"`, `"target"`, `"distributor"`, `"plus"`
+    /// (default `["open"]`; issue 14).
+    pub plans: Option<S<Vec<S<String>>>>,
     /// `[populations.sellers] rate_policy` only: the share of generated Open plans it sets.
     pub share: Option<S<f64>>,
     pub policy: S<String>,
@@ -942,4 +966,6 @@ pub struct TargetPolicyRaw {
     pub max_followers: Option<u32>,
     pub audience_age: Option<S<Vec<S<String>>>>,
     pub audience_gender: Option<crate::scenario::outreach::Gender>,
+    /// The `profile` reason's tolerance on the female share (percentage points, issue 14).
+    pub profile_tolerance: Option<S<u32>>,
 }

@@ -182,6 +182,10 @@ pub struct CreatorPop {
     pub level_weights: Vec<f64>,
     pub categories_per_creator: u32,
     pub live_share: f64,
+    /// Weights of the audience age bands (`model::AGE_BANDS`); `None`: uniform (TARGET-8).
+    pub audience_age_weights: Option<Vec<f64>>,
+    /// The share of female followers (0–1, kept in whole percent); `None`: uniform (TARGET-8).
+    pub audience_female: Option<Dist>,
 }
 
 /// How a seller decides Open applications (OPEN-2 model).
@@ -660,6 +664,35 @@ impl Default for OrderBehaviour {
     }
 }
 
+/// Which generated plans a scripted rate change addresses (`generated`, issue 14).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GeneratedKind {
+    /// Open plans of generated sellers.
+    Open,
+    /// Shop plans of generated sellers.
+    Shop,
+    /// Target invitations made during the run by a seller's invitation policy (TARGET-8).
+    Target,
+}
+
+/// A rate change: to a rate, or by rate points (a relative change, which may land outside
+/// RATE-1 and then is refused for that plan).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RateStep {
+    To(Rate),
+    By(Rate),
+}
+
+impl RateStep {
+    /// The new rate from `r`.
+    pub fn from(self, r: Rate) -> Rate {
+        match self {
+            RateStep::To(x) => x,
+            RateStep::By(d) => Rate(r.0 + d.0),
+        }
+    }
+}
+
 /// A scripted event of the timeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scripted {
@@ -778,8 +811,27 @@ pub enum Action {
         /// The product requested (PLUS-21); `None`: the first with samples left.
         product: Option<ProductId>,
     },
-    PlusEdit(PlusId),
+    /// The seller edits the collaboration (PLUS-15), with new rates if given.
+    PlusEdit {
+        campaign: PlusId,
+        parts: crate::rules::changes::PlusParts,
+    },
     PlusCancel(PlusId),
+    /// The seller edits a registration's parts (issue 14; `rules.registration_edit`).
+    EditRegistration {
+        campaign: CampaignId,
+        product: ProductId,
+        parts: crate::rules::changes::RegistrationParts,
+    },
+    /// A rate change of every generated plan of a kind (issue 14): Open plans and Shop plans of
+    /// generated sellers, Target invitations made by policies; optionally only those with a
+    /// product of `category`.
+    GeneratedRate {
+        kind: GeneratedKind,
+        category: Option<u8>,
+        change: RateStep,
+        shop_ads: bool,
+    },
     TargetResponse {
         invitation: InvitationId,
         creator: CreatorId,
@@ -1130,14 +1182,49 @@ mod tests {
 /// same rate-change path as a scripted change (OPEN-4, H-4).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SellerPolicy {
-    /// The Open plan (index into the scenario's Open plans).
-    pub plan: OpenPlanId,
+    /// The Open plan it was named by (`plan`; index into the books' Open plans), if any: then its
+    /// Open rates are that plan's only.
+    pub plan: Option<OpenPlanId>,
+    /// The seller whose plans it sets; `None` in `[populations.sellers] rate_policy` (filled in
+    /// per replication).
+    pub seller: Option<SellerId>,
+    /// The plan kinds it sets (`plans`, issue 14).
+    pub plans: PolicyPlans,
     pub kind: SellerPolicyKind,
     /// Minutes between reviews (the first one `every` after the start).
     pub every: u32,
     pub min: Rate,
     pub max: Rate,
     pub step: Rate,
+}
+
+/// The plan kinds a seller policy sets (`plans`): a bit set of [`PolicyPlans::OPEN`] ….
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolicyPlans(pub u8);
+
+impl PolicyPlans {
+    pub const OPEN: u8 = 1;
+    pub const SHOP: u8 = 2;
+    pub const TARGET: u8 = 4;
+    pub const DISTRIBUTOR: u8 = 8;
+    pub const PLUS: u8 = 16;
+    /// The kinds' names in `plans`, with their bits.
+    pub const NAMES: [(&'static str, u8); 5] = [
+        ("open", Self::OPEN),
+        ("shop", Self::SHOP),
+        ("target", Self::TARGET),
+        ("distributor", Self::DISTRIBUTOR),
+        ("plus", Self::PLUS),
+    ];
+    pub fn has(self, kind: u8) -> bool {
+        self.0 & kind != 0
+    }
+}
+
+impl Default for PolicyPlans {
+    fn default() -> PolicyPlans {
+        PolicyPlans(Self::OPEN)
+    }
 }
 
 /// What a seller policy steers by.

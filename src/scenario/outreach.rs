@@ -36,6 +36,10 @@ pub enum Reason {
     /// The creator's followers viewed similar products: it posted about a product of the
     /// category in the run.
     Viewed,
+    /// The creator's followers' profile matches the seller's customers' profile (seed 001's
+    /// fourth reason): the same main age band, and a female share within `profile_tolerance`
+    /// points of the customers' (rules::target::CustomerProfile).
+    Profile,
 }
 
 /// The follower-gender filter (TARGET-8, seed 004: 粉丝性别).
@@ -76,4 +80,7 @@ pub struct TargetPolicy {
     /// Bitmask of accepted age bands (`model::AGE_BANDS`); 0: any.
     pub ages: u8,
     pub gender: Gender,
+    /// `profile`: the largest gap, in percentage points, between the creator's and the
+    /// customers' female shares that still matches.
+    pub profile_tolerance: u8,
 }

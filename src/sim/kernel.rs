@@ -61,10 +61,11 @@ impl<'s> World<'s> {
             sink_error: None,
             inc: Incentives::default(),
             episodes: vec![[0; 3]; n_creators],
-            policy_marks: Vec::new(),
+            policy_marks: Default::default(),
             policies: Vec::new(),
             nets,
             outreach: super::target_policy::Outreach::default(),
+            activity: super::Activity::default(),
         };
         w.init_seller_policies();
         w.init_outreach(index);
@@ -85,7 +86,8 @@ impl<'s> World<'s> {
                 | Action::PlusPay(_)
                 | Action::PlusStart(_)
                 | Action::PlusEnd(_)
-                | Action::PlusEdit(_)
+                | Action::PlusEdit { .. }
+                | Action::GeneratedRate { .. }
                 | Action::PlusCancel(_) => Phase::Control,
                 Action::Order(_) => Phase::Order,
                 Action::Return { .. } => Phase::AfterSales,

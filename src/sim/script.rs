@@ -121,11 +121,33 @@ impl World<'_> {
                     Err(r) => self.refuse(r),
                 }
             }
-            Action::PlusEdit(c) => {
-                if let Err(r) = self.pf.plus_edit(*c) {
+            Action::PlusEdit { campaign, parts } => {
+                if let Err(r) = self.pf.plus_edit_parts(*campaign, *parts) {
                     self.refuse(r);
                 }
             }
+            Action::EditRegistration {
+                campaign,
+                product,
+                parts,
+            } => {
+                let res = match self.pf.registration_of(*campaign, *product) {
+                    Some(reg) => self.pf.edit_registration(reg, *parts, t),
+                    None => Err(Refusal::new(
+                        RuleId::Dist2,
+                        "the product was never registered in the campaign",
+                    )),
+                };
+                if let Err(r) = res {
+                    self.refuse(r);
+                }
+            }
+            Action::GeneratedRate {
+                kind,
+                category,
+                change,
+                shop_ads,
+            } => self.generated_rate(t, *kind, *category, *change, *shop_ads),
             Action::PlusCancel(c) => {
                 if let Err(r) = self.pf.plus_cancel(*c, t) {
                     self.refuse(r);

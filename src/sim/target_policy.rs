@@ -17,7 +17,9 @@ use super::queue::Phase;
 use super::{Ev, World};
 use crate::model::{CreatorId, ProductId, SellerId};
 use crate::money::Rate;
-use crate::rules::target::{Fee, Invitation, Reviewer, SampleOffer, TargetProduct};
+use crate::rules::target::{
+    CustomerProfile, Fee, Invitation, Reviewer, SampleOffer, TargetProduct,
+};
 use crate::scenario::outreach::{Gender, Reason, TargetPolicy};
 use crate::time::SimTime;
 
@@ -34,6 +36,10 @@ pub(super) struct Outreach {
     viewed: Vec<u64>,
     /// Per seller, its affiliate-eligible products, most popular first.
     by_seller: Vec<Vec<ProductId>>,
+    /// Per seller, the audiences of the creators whose content sold its products: lines per
+    /// age band, the sum of their female shares (percent) and the lines (the customers'
+    /// profile, seed 001's fourth reason).
+    customers: Vec<([u32; 4], u64, u32)>,
     rng: Option<ChaCha8Rng>,
 }
 
@@ -73,15 +79,26 @@ impl World<'_> {
                 }
             }
         }
-        // rule: TARGET-8 — creators carry an audience profile (age band, female share)
+        // rule: TARGET-8 — creators carry an audience profile (age band, female share), drawn
+        // by `[populations.creators] audience_age_weights` and `audience_female` (uniform by
+        // default)
+        let pop = sc.populations.creators.as_ref();
+        let ages = pop.and_then(|p| p.audience_age_weights.as_deref());
+        let female = pop.and_then(|p| p.audience_female.as_ref());
         for c in self
             .agents
             .creators
             .iter_mut()
             .skip(sc.named.creators.len())
         {
-            c.audience.age = (rng.next_u64() % crate::model::AGE_BANDS.len() as u64) as u8;
-            c.audience.female = (rng.next_u64() % 101) as u8;
+            c.audience.age = match ages {
+                None => (rng.next_u64() % crate::model::AGE_BANDS.len() as u64) as u8,
+                Some(w) => weighted_band(w, crate::scenario::dist::unit(&mut rng)),
+            };
+            c.audience.female = match female {
+                None => (rng.next_u64() % 101) as u8,
+                Some(d) => (d.sample(&mut rng).clamp(0.0, 1.0) * 100.0).round() as u8,
+            };
         }
         let mut by_seller = vec![Vec::new(); self.agents.sellers.len()];
         for (i, p) in self.agents.products.iter().enumerate() {
@@ -112,6 +129,7 @@ impl World<'_> {
             sold: vec![0; n],
             viewed: vec![0; n],
             by_seller,
+            customers: vec![([0; 4], 0, 0); self.agents.sellers.len()],
             rng: Some(rng),
         };
     }
@@ -123,6 +141,13 @@ impl World<'_> {
             return;
         }
         let bit = 1u64 << self.agents.products[p.idx()].category;
+        if seen == Seen::Sold {
+            let a = self.agents.creators[c.idx()].audience;
+            let x = &mut self.outreach.customers[self.agents.products[p.idx()].seller.idx()];
+            x.0[a.age as usize] += 1;
+            x.1 += u64::from(a.female);
+            x.2 += 1;
+        }
         let v = if seen == Seen::Sold {
             &mut self.outreach.sold
         } else {
@@ -169,7 +194,8 @@ impl World<'_> {
                     .map_or(Decimal::ZERO, |r| r.0)
             })
             .collect();
-        let chosen = self.choose_creators(run, &p, cats);
+        let customers = customer_profile(self.outreach.customers[seller.idx()]);
+        let chosen = self.choose_creators(run, &p, cats, customers);
         if chosen.is_empty() {
             return;
         }
@@ -231,7 +257,13 @@ impl World<'_> {
     /// The best `p.creators` candidates not yet invited by this run that pass the filters and
     /// match at least `min_reasons` reasons: (reasons matched, creator), most reasons first,
     /// then most followers, then lowest id.
-    fn choose_creators(&mut self, run: u32, p: &TargetPolicy, cats: u64) -> Vec<(u32, CreatorId)> {
+    fn choose_creators(
+        &mut self,
+        run: u32,
+        p: &TargetPolicy,
+        cats: u64,
+        customers: Option<CustomerProfile>,
+    ) -> Vec<(u32, CreatorId)> {
         let n = self.agents.creators.len() as u32;
         let mut cands: Vec<u32> = if n <= p.candidates {
             (0..n).collect()
@@ -270,6 +302,8 @@ impl World<'_> {
                 cats,
                 self.outreach.sold[c.idx()],
                 self.outreach.viewed[c.idx()],
+                customers,
+                p.profile_tolerance,
             );
             let score = p
                 .reasons
@@ -278,6 +312,7 @@ impl World<'_> {
                     Reason::Promoted => why.promoted,
                     Reason::Bought => why.bought,
                     Reason::Viewed => why.viewed,
+                    Reason::Profile => why.profile,
                 })
                 .count() as u32;
             if score >= p.min_reasons {
@@ -290,5 +325,73 @@ impl World<'_> {
             .take(p.creators as usize)
             .map(|(s, _, c)| (s, c))
             .collect()
+    }
+}
+
+/// The age band drawn by weights (`audience_age_weights`) from a uniform `u` in [0, 1).
+fn weighted_band(w: &[f64], u: f64) -> u8 {
+    let total: f64 = w.iter().sum();
+    let mut acc = 0.0;
+    let mut last = 0;
+    for (i, &x) in w.iter().enumerate() {
+        if x <= 0.0 {
+            continue;
+        }
+        acc += x;
+        last = i;
+        if u * total < acc {
+            return i as u8;
+        }
+    }
+    last as u8
+}
+
+/// A seller's customers' profile from the audiences of the creators whose content sold its
+/// products: the age band with the most lines (ties: the younger band) and the mean female
+/// share rounded to a whole percent (halves up); `None` before its first line.
+fn customer_profile(x: ([u32; 4], u64, u32)) -> Option<CustomerProfile> {
+    let (ages, female, lines) = x;
+    if lines == 0 {
+        return None;
+    }
+    let mut age = 0;
+    for (i, &n) in ages.iter().enumerate() {
+        if n > ages[age] {
+            age = i;
+        }
+    }
+    let n = u64::from(lines);
+    Some(CustomerProfile {
+        age: age as u8,
+        female: ((female * 2 + n) / (2 * n)) as u8,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_customers_profile_is_the_main_band_and_the_rounded_mean_share() {
+        assert_eq!(customer_profile(([0; 4], 0, 0)), None);
+        // two lines from 18-24 audiences (80%, 90%), one from 45+ (41%): band 0, 211/3 = 70.33 → 70
+        assert_eq!(
+            customer_profile(([2, 0, 0, 1], 211, 3)),
+            Some(CustomerProfile { age: 0, female: 70 })
+        );
+        // a tie between 25-34 and 35-44 goes to the younger band; 121/2 = 60.5 → 61
+        assert_eq!(
+            customer_profile(([0, 1, 1, 0], 121, 2)),
+            Some(CustomerProfile { age: 1, female: 61 })
+        );
+    }
+
+    #[test]
+    fn age_bands_are_drawn_by_weight() {
+        let w = [0.0, 3.0, 1.0, 0.0];
+        assert_eq!(weighted_band(&w, 0.0), 1);
+        assert_eq!(weighted_band(&w, 0.74), 1);
+        assert_eq!(weighted_band(&w, 0.76), 2);
+        assert_eq!(weighted_band(&w, 0.999), 2);
     }
 }

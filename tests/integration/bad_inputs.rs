@@ -1132,6 +1132,76 @@ fn cases() -> Vec<Case> {
         ),
     ]);
 
+    // ---- mid-campaign changes and audiences (issue 14, items 5 and 6)
+    v.extend([
+        case(
+            "generated-plus-rate-change",
+            format!("{m}\n[[script.rate_changes]]\nat = \"2025-10-02 00:00\"\ngenerated = $0\"plus\"\nrate = \"12%\"\n"),
+            &["`generated` is \"open\", \"shop\" or \"target\", got \"plus\""],
+            None,
+        ),
+        case(
+            "by-without-generated",
+            edit(&script(), "plan = \"open\"\nrate = \"12%\"", "plan = \"open\"\nrate = \"12%\"\nby = $0\"+1%\""),
+            &["`by` belongs to a change of generated plans"],
+            Some("OPEN-4"),
+        ),
+        case(
+            "generated-by-three-decimals",
+            format!("{m}\n[[script.rate_changes]]\nat = \"2025-10-02 00:00\"\ngenerated = \"open\"\nby = $0\"+1.005%\"\n"),
+            &["`by` is a non-zero change of at most 79 rate points in 0.01% steps"],
+            Some("H-3"),
+        ),
+        case(
+            "generated-unknown-category",
+            format!("{m}\n[[script.rate_changes]]\nat = \"2025-10-02 00:00\"\ngenerated = \"shop\"\ncategory = $0\"toys\"\nrate = \"7%\"\n"),
+            &["unknown category `toys`"],
+            None,
+        ),
+        case(
+            "seller-policy-unknown-plan-kind",
+            format!("{m}\n[[seller_policies]]\nseller = \"s\"\nplans = [\"shop\", $0\"ads\"]\npolicy = \"target-return\"\n"),
+            &["unknown plan kind `ads`"],
+            None,
+        ),
+        case(
+            "seller-policy-plan-with-other-kinds",
+            format!("{}\n[[seller_policies]]\nplan = \"open\"\nplans = $0[\"open\", \"shop\"]\npolicy = \"target-return\"\n", open()),
+            &["sets that plan's rates only: name the `seller`"],
+            None,
+        ),
+        case(
+            "registration-edit-total-without-split",
+            format!("{}\n[[script.registration_edits]]\nat = \"2025-10-02 10:00\"\ncampaign = \"camp\"\nproduct = \"p\"\ntotal_rate = $0\"12%\"\n", dist()),
+            &["`total_rate` belongs to rules.distributor_split = \"distributor\""],
+            Some("H-9"),
+        ),
+        case(
+            "plus-join-with-rate",
+            edit(&plus(), "[[script.plus_joins]]\n", "[[script.plus_joins]]\nrate = $0\"20%\"\n"),
+            &["`rate` and `shop_ads_rate` belong to plus_edits"],
+            Some("PLUS-15"),
+        ),
+        case(
+            "audience-age-weights-three",
+            format!("{m}\n[populations.creators]\ncount = 10\nfollowers = {{ dist = \"fixed\", value = 100.0 }}\naudience_age_weights = $0[1.0, 1.0, 1.0]\n"),
+            &["`audience_age_weights` gives 4 non-negative weights"],
+            Some("TARGET-8"),
+        ),
+        case(
+            "audience-female-above-one",
+            format!("{m}\n[populations.creators]\ncount = 10\nfollowers = {{ dist = \"fixed\", value = 100.0 }}\naudience_female = $0{{ dist = \"uniform\", min = 0.2, max = 1.5 }}\n"),
+            &["`audience_female` is a share of followers"],
+            Some("TARGET-8"),
+        ),
+        case(
+            "profile-tolerance-above-100",
+            format!("{m}\n[[target_policies]]\nseller = \"s\"\nprofile_tolerance = $0101\n"),
+            &["profile_tolerance"],
+            Some("TARGET-8"),
+        ),
+    ]);
+
     // Counts beyond the limit whose combination also exceeds the memory estimate: the
     // estimate is reported (at the [scenario] table) after the per-count errors.
     v.push(Case {

@@ -320,6 +320,11 @@ const PROBES: &[(&str, &str, &str)] = &[
         "[[script.registrations]]\nzz_probe = 1\n",
     ),
     (
+        "`[[script.registration_edits]]`",
+        "",
+        "[[script.registration_edits]]\nzz_probe = 1\n",
+    ),
+    (
         "`[[script.registration_reviews]]`",
         "",
         "[[script.registration_reviews]]\nzz_probe = 1\n",

@@ -98,6 +98,8 @@ struct Context<'a> {
     invitations: &'a [crate::rules::target::Invitation],
     campaigns: &'a [CampaignSpec],
     plus: &'a [crate::rules::plus::PlusCampaign],
+    /// Category names, in interned order (a generated-plan selector names one).
+    categories: &'a [String],
 }
 
 fn resolve(v: &mut V, raw: File) -> Scenario {
@@ -139,6 +141,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
         invitations: &invitations,
         campaigns: &campaigns,
         plus: &plus,
+        categories: &cats.names,
     };
     let (mut script, orders) = script::resolve(v, &raw.script, &raw.rules, &cx, &mut names);
     let mut expectations = expect::resolve(v, &raw.expect, &names);
@@ -152,7 +155,7 @@ fn resolve(v: &mut V, raw: File) -> Scenario {
 
     // Scripted events pop in time order; ties keep file order (a stable sort).
     script.sort_by_key(|s| s.at);
-    let seller_policies = policies::seller_policies(v, &raw.seller_policies, &names.open_plans);
+    let seller_policies = policies::seller_policies(v, &raw.seller_policies, &names, &open.plans);
     let networks = outreach::networks(v, &raw.distributors, &names);
     let target_policies = outreach::target_policies(v, &raw.target_policies, &names);
 

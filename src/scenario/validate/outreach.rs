@@ -155,7 +155,16 @@ pub(super) fn target_policy(
         RuleId::Target8,
     );
     let days = count(v, &p.days, "days", 14, 1, 3650, RuleId::Target1);
-    let min_reasons = count(v, &p.min_reasons, "min_reasons", 1, 0, 3, RuleId::Target8);
+    let min_reasons = count(v, &p.min_reasons, "min_reasons", 1, 0, 4, RuleId::Target8);
+    let profile_tolerance = count(
+        v,
+        &p.profile_tolerance,
+        "profile_tolerance",
+        10,
+        0,
+        100,
+        RuleId::Target8,
+    ) as u8;
     let premium =
         |v: &mut V, x: &Option<toml::Spanned<crate::money::Rate>>, key: &str, d: &str| match x {
             Some(r)
@@ -184,7 +193,13 @@ pub(super) fn target_policy(
             Vec::new()
         }
         Some(r) => r.get_ref().clone(),
-        None => vec![Reason::Promoted, Reason::Bought, Reason::Viewed],
+        // rule: TARGET-8 — the seeds' four reasons (seed 001)
+        None => vec![
+            Reason::Promoted,
+            Reason::Bought,
+            Reason::Viewed,
+            Reason::Profile,
+        ],
     };
     let mut ages = 0u8;
     for a in p.audience_age.iter().flat_map(|a| a.get_ref()) {
@@ -218,5 +233,6 @@ pub(super) fn target_policy(
         max_followers,
         ages,
         gender: p.audience_gender.unwrap_or_default(),
+        profile_tolerance,
     }
 }

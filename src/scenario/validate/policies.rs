@@ -54,23 +54,49 @@ pub(super) fn uncertainty_ranges(
 // rate-setting policies. Kept in these functions so that they can move with the validation
 // modules.
 
-/// The `[[seller_policies]]` tables: an Open plan by name and the policy's rule.
+/// The `[[seller_policies]]` tables: an Open plan or a seller by name, the plan kinds, and the
+/// policy's rule.
 pub(super) fn seller_policies(
     v: &mut V,
     raw: &[Spanned<crate::scenario::format::SellerPolicyRaw>],
-    plan_names: &super::names::Names,
+    names: &super::names::NameTable,
+    open_plans: &[OpenPlanSpec],
 ) -> Vec<crate::scenario::SellerPolicy> {
     use crate::scenario::SellerPolicy;
     let mut out = Vec::new();
     for r in raw {
         let sp = r.get_ref();
-        let plan = match &sp.plan {
-            Some(p) => plan_names.get(v, p),
-            None => {
-                v.err(r.span(), "a seller policy names its Open `plan`", None);
-                None
+        let (plan, seller) = match (&sp.plan, &sp.seller) {
+            (Some(p), None) => {
+                let plan = names.open_plans.get(v, p);
+                (plan, plan.map(|i| open_plans[i as usize].seller))
+            }
+            (None, Some(s)) => (None, names.sellers.get(v, s).map(SellerId)),
+            (Some(_), Some(s)) => {
+                v.err(
+                    s.span(),
+                    "a seller policy names its Open `plan` or its `seller`, not both",
+                    None,
+                );
+                continue;
+            }
+            (None, None) => {
+                v.err(
+                    r.span(),
+                    "a seller policy names its Open `plan` or its `seller`",
+                    None,
+                );
+                continue;
             }
         };
+        let plans = policy_plans(v, &sp.plans);
+        if plan.is_some() && plans.0 != PolicyPlans::OPEN {
+            v.err(
+                sp.plans.as_ref().map_or(r.span(), |x| x.span()),
+                "a policy named by its Open `plan` sets that plan's rates only: name the `seller` to set other plans",
+                None,
+            );
+        }
         if let Some(s) = &sp.share {
             v.err(
                 s.span(),
@@ -81,9 +107,11 @@ pub(super) fn seller_policies(
         let Some((kind, every, min, max, step)) = policy_rule(v, r) else {
             continue;
         };
-        if let Some(plan) = plan {
+        if seller.is_some() {
             out.push(SellerPolicy {
-                plan: OpenPlanId(plan),
+                plan: plan.map(OpenPlanId),
+                seller,
+                plans,
                 kind,
                 every,
                 min,
@@ -102,19 +130,22 @@ pub(super) fn generated_rate_policy(
 ) -> Option<(f64, crate::scenario::SellerPolicy)> {
     let r = raw.as_ref()?;
     let sp = r.get_ref();
-    if let Some(p) = &sp.plan {
+    for x in [&sp.plan, &sp.seller].into_iter().flatten() {
         v.err(
-            p.span(),
-            "a generated seller's policy sets its own Open plan: no `plan`",
+            x.span(),
+            "a generated seller's policy sets its own plans: no `plan` or `seller`",
             None,
         );
     }
     let share = v.prob(&sp.share, "share", 1.0);
+    let plans = policy_plans(v, &sp.plans);
     let (kind, every, min, max, step) = policy_rule(v, r)?;
     Some((
         share,
         crate::scenario::SellerPolicy {
-            plan: OpenPlanId(u32::MAX),
+            plan: None,
+            seller: None,
+            plans,
             kind,
             every,
             min,
@@ -122,6 +153,35 @@ pub(super) fn generated_rate_policy(
             step,
         },
     ))
+}
+
+/// `plans`: the plan kinds a policy sets, at least one, each once (default `["open"]`).
+fn policy_plans(v: &mut V, raw: &Option<Spanned<Vec<Spanned<String>>>>) -> PolicyPlans {
+    let Some(list) = raw else {
+        return PolicyPlans::default();
+    };
+    let mut bits = 0u8;
+    for k in list.get_ref() {
+        match PolicyPlans::NAMES.iter().find(|(n, _)| n == k.get_ref()) {
+            Some((_, b)) if bits & b != 0 => {
+                v.err(k.span(), format!("`{}` is listed twice", k.get_ref()), None)
+            }
+            Some((_, b)) => bits |= b,
+            None => v.err(
+                k.span(),
+                format!(
+                    "unknown plan kind `{}`: expected \"open\", \"shop\", \"target\", \"distributor\" or \"plus\"",
+                    k.get_ref()
+                ),
+                None,
+            ),
+        }
+    }
+    if list.get_ref().is_empty() {
+        v.err(list.span(), "`plans` names at least one plan kind", None);
+        return PolicyPlans::default();
+    }
+    PolicyPlans(bits.max(1))
 }
 
 /// A seller policy's rule: a known policy with its parameters, a cadence above 0 (days), rates

@@ -118,6 +118,23 @@ pub(super) fn resolve(v: &mut V, raw: &File, named: &Named, cats: &mut Categorie
             level_weights: weights,
             categories_per_creator: per,
             live_share: v.prob(&c.live_share, "live_share", 0.2),
+            audience_age_weights: audience_ages(v, &c.audience_age_weights),
+            audience_female: c.audience_female.as_ref().map(|d| {
+                let d = v.dist(Some(d), "audience_female", Dist::uniform(0.0, 1.0));
+                let (lo, hi) = match d {
+                    Dist::Fixed { value } => (value, value),
+                    Dist::Uniform { min, max } | Dist::Triangular { min, max, .. } => (min, max),
+                    _ => (-1.0, -1.0),
+                };
+                if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) {
+                    v.err(
+                        c.audience_female.as_ref().map_or(cp.span(), |x| x.span()),
+                        "`audience_female` is a share of followers: a fixed, uniform or triangular distribution within 0–1",
+                        Some(RuleId::Target8),
+                    );
+                }
+                d
+            }),
         });
     }
     let tmp = agent_counts(named, &populations);
@@ -139,4 +156,26 @@ fn agent_counts(named: &Named, p: &Populations) -> (u64, u64, u64) {
         named.products.len() as u64 + p.products.as_ref().map_or(0, |s| u64::from(s.count)),
         named.creators.len() as u64 + p.creators.as_ref().map_or(0, |s| u64::from(s.count)),
     )
+}
+
+/// `audience_age_weights`: one non-negative weight per age band (`model::AGE_BANDS`), with a
+/// positive sum (TARGET-8). `None` (the key absent) keeps the uniform draw.
+fn audience_ages(v: &mut V, raw: &Option<Spanned<Vec<f64>>>) -> Option<Vec<f64>> {
+    let w = raw.as_ref()?;
+    let n = crate::model::AGE_BANDS.len();
+    if w.get_ref().len() != n
+        || w.get_ref().iter().any(|x| !(x.is_finite() && *x >= 0.0))
+        || w.get_ref().iter().sum::<f64>() <= 0.0
+    {
+        v.err(
+            w.span(),
+            format!(
+                "`audience_age_weights` gives {n} non-negative weights, one per age band ({}), with a positive sum",
+                crate::model::AGE_BANDS.join(", ")
+            ),
+            Some(RuleId::Target8),
+        );
+        return None;
+    }
+    Some(w.get_ref().clone())
 }

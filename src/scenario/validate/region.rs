@@ -220,6 +220,7 @@ pub(super) fn resolve(v: &mut V, raw: &File) -> RegionPart {
         ended_plan_entry: raw.rules.ended_plan_entry,
         target_rate_change: raw.rules.target_rate_change,
         plus_fee_measure: raw.rules.plus_fee_measure,
+        registration_edit: raw.rules.registration_edit,
     };
 
     RegionPart {
