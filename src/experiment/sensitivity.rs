@@ -31,6 +31,11 @@ pub enum SensResponse {
     Gmv,
     Participation,
     Content,
+    /// Creators' actions (`Replication::activity`): what the closed form describes.
+    Actions,
+    /// Creators' expected earnings per post at their actions (mean ln E*/O): its elasticity
+    /// is the share of the lever in what creators expect to earn.
+    Earnings,
 }
 
 impl SensLever {
@@ -75,16 +80,20 @@ impl SensLever {
 }
 
 impl SensResponse {
-    pub const ALL: [SensResponse; 3] = [
+    pub const ALL: [SensResponse; 5] = [
         SensResponse::Gmv,
         SensResponse::Participation,
         SensResponse::Content,
+        SensResponse::Actions,
+        SensResponse::Earnings,
     ];
     pub fn name(self) -> &'static str {
         match self {
             SensResponse::Gmv => "gmv",
             SensResponse::Participation => "participation",
             SensResponse::Content => "content",
+            SensResponse::Actions => "actions",
+            SensResponse::Earnings => "earnings",
         }
     }
 }
@@ -97,6 +106,8 @@ fn configured(s: &Scenario, lever: SensLever, response: SensResponse) -> Option<
         SensResponse::Gmv => Response::Gmv,
         SensResponse::Participation => Response::Participants,
         SensResponse::Content => Response::Posts,
+        SensResponse::Actions => Response::Actions,
+        SensResponse::Earnings => Response::Earnings,
     };
     configured_elasticity(s, lever, response)
 }
@@ -118,9 +129,51 @@ fn scale_count(n: u32, k: f64) -> u32 {
     (f64::from(n) * k).round().max(0.0) as u32
 }
 
+/// One hundredth of a percentage point: the precision scaled rates are rounded to.
+const RATE_TICK: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+/// PLUS-9's bound on the Open rate of product `p` of Open plan `plan`: below the lowest Plus
+/// rate of the collaborations with `p` (their Shop Ads rate as well when the plan has no Open
+/// Shop Ads rate), or None.
+fn plus9_ceiling(sc: &Scenario, plan: usize, p: crate::model::ProductId) -> Option<Decimal> {
+    let no_open_ads = sc.open_plans[plan].shop_ads_rate.is_none();
+    sc.plus
+        .iter()
+        .filter(|c| c.products.contains(&p))
+        .flat_map(|c| [c.rate, c.shop_ads_rate.filter(|_| no_open_ads)])
+        .flatten()
+        .map(|r| r.0)
+        .min()
+}
+
+/// PLUS-9's bound on Plus collaboration `c`'s rate: above the highest Open rate of its products.
+fn plus9_floor(sc: &Scenario, c: usize) -> Option<Decimal> {
+    let camp = &sc.plus[c];
+    sc.open_plans
+        .iter()
+        .flat_map(|p| &p.listings)
+        .filter(|(p, _)| camp.products.contains(p))
+        .map(|(_, r)| r.0)
+        .max()
+}
+
+/// Holds a scaled rate on PLUS-9's side of `bound` when the unscaled `was` is on it: an
+/// Open rate below the Plus rate (`below`), a Plus rate above the Open rate. Crossing it would
+/// cancel the collaboration at its confirmation (a discrete change, not an elasticity).
+fn hold(r: &mut Rate, was: Rate, bound: Option<Decimal>, below: bool) {
+    let Some(b) = bound else { return };
+    if below && was.0 < b && r.0 >= b {
+        *r = Rate((b - RATE_TICK).normalize());
+    } else if !below && was.0 > b && r.0 <= b {
+        *r = Rate((b + RATE_TICK).normalize());
+    }
+}
+
 /// The scenario with every instance of `lever` scaled by `k`, and the values of the instances
 /// after scaling (in a fixed order, to measure the realised change). An empty list: the lever
-/// is not in the scenario.
+/// is not in the scenario. Open and Plus rates stay on their side of PLUS-9 (an Open rate held
+/// one hundredth of a point below the Plus rate of a collaboration with its product, a Plus
+/// rate above its products' Open rates) where the scenario has them so.
 pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
     let mut s = sc.clone();
     let mut vals: Vec<f64> = Vec::new();
@@ -131,9 +184,12 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
     };
     match lever {
         SensLever::OpenRate => {
-            for p in &mut s.open_plans {
+            for (i, p) in s.open_plans.iter_mut().enumerate() {
                 for l in &mut p.listings {
-                    rate(&mut l.1, &mut vals);
+                    let was = l.1;
+                    l.1 = scale_rate(l.1, k);
+                    hold(&mut l.1, was, plus9_ceiling(sc, i, l.0), true);
+                    vals.push(l.1.0.to_f64().unwrap_or(0.0));
                 }
             }
             if let Some(sp) = &mut s.populations.sellers
@@ -144,12 +200,18 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
             }
             for a in &mut s.script {
                 if let Action::OpenRate {
+                    plan,
+                    product,
                     rate: r,
                     shop_ads: false,
-                    ..
                 } = &mut a.action
                 {
-                    rate(r, &mut vals);
+                    let was = *r;
+                    *r = scale_rate(*r, k);
+                    if let Some(p) = *product {
+                        hold(r, was, plus9_ceiling(sc, plan.index(), p), true);
+                    }
+                    vals.push(r.0.to_f64().unwrap_or(0.0));
                 }
             }
         }
@@ -190,9 +252,12 @@ pub fn scaled(sc: &Scenario, lever: SensLever, k: f64) -> (Scenario, Vec<f64>) {
             }
         }
         SensLever::PlusRate => {
-            for c in &mut s.plus {
+            for (i, c) in s.plus.iter_mut().enumerate() {
                 if let Some(r) = &mut c.rate {
-                    rate(r, &mut vals);
+                    let was = *r;
+                    *r = scale_rate(*r, k);
+                    hold(r, was, plus9_floor(sc, i), false);
+                    vals.push(r.0.to_f64().unwrap_or(0.0));
                 }
             }
         }
@@ -270,14 +335,33 @@ fn response(r: &Replication, lever: SensLever, resp: SensResponse) -> f64 {
         SensResponse::Gmv => t(Metric::Gmv),
         SensResponse::Participation => participation(r, lever),
         SensResponse::Content => t(Metric::Posts) + t(Metric::Lives),
+        SensResponse::Actions => r.activity.actions as f64,
+        SensResponse::Earnings => r.activity.mean_log_earnings().unwrap_or(f64::NAN),
     }
 }
 
-/// A response as `per_replication` writes it: GMV exactly, as a string; counts as numbers.
+/// A response as `per_replication` writes it: GMV exactly, as a string; counts as numbers;
+/// the mean log earnings ratio as a number (0 with the incentive model off, when no earnings
+/// are scored: its elasticity then says so).
 fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Figure {
     match resp {
         SensResponse::Gmv => Figure::money(r.total(Metric::Gmv)),
+        SensResponse::Earnings => Figure::Count(
+            r.activity
+                .mean_log_earnings()
+                .and_then(|x| serde_json::Number::from_f64(stats::round(x)))
+                .unwrap_or_else(|| 0.into()),
+        ),
         _ => Figure::count(response(r, lever, resp).round() as u64),
+    }
+}
+
+/// A response's change between the arms of one replication: the arc change of a level, or the
+/// difference of the mean log earnings (already a log change).
+fn change_of(resp: SensResponse, lo: f64, hi: f64) -> f64 {
+    match resp {
+        SensResponse::Earnings => hi - lo,
+        _ => arc(lo, hi),
     }
 }
 
@@ -362,6 +446,17 @@ pub struct ResponseDoc {
     /// The participation metric measured (the participation response only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure: Option<String>,
+    /// Actions, for a lever with a closed form: the configured d ln actions ÷ d ln E* × each
+    /// replication's measured earnings elasticity (docs/behaviour.md §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<MeanDoc>,
+    /// Actions, for a lever with a closed form: the configured d ln actions ÷ d ln E*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions_per_log_earnings: Option<f64>,
+    /// Content, for a lever with a closed form: content − actions elasticity per replication
+    /// (posts per action: the showcase filling, measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posts_per_action: Option<MeanDoc>,
 }
 
 /// An arc elasticity with its interval; `mean` and `ci95` null, with a note, when the lever did
@@ -391,6 +486,25 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
         .iter()
         .map(|lr| {
             let mut responses = Vec::new();
+            // Per replication, each response's elasticity (None: no change of the lever, or no
+            // earnings scored).
+            let per_rep = |resp: SensResponse| -> Option<Vec<f64>> {
+                let lo = lr.minus.iter().map(|r| response(r, lr.lever, resp));
+                let hi = lr.plus.iter().map(|r| response(r, lr.lever, resp));
+                let e: Vec<f64> = lo
+                    .zip(hi)
+                    .map(|(a, b)| change_of(resp, a, b) / lr.change)
+                    .collect();
+                (lr.change != 0.0 && e.iter().all(|x| x.is_finite())).then_some(e)
+            };
+            let m = crate::sim::behaviour::actions_per_log_earnings(sc);
+            let closed = configured(sc, lr.lever, SensResponse::Actions).is_some();
+            let none = |note: &str| Elasticity {
+                mean: None,
+                ci95: None,
+                warning: None,
+                note: Some(note.into()),
+            };
             for resp in SensResponse::ALL {
                 let lo: Vec<f64> = lr
                     .minus
@@ -402,39 +516,56 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
                     .iter()
                     .map(|r| response(r, lr.lever, resp))
                     .collect();
-                let el: Vec<f64> = lo.iter().zip(&hi).map(|(&a, &b)| arc(a, b)).collect();
-                let elasticity = if lr.change == 0.0 {
-                    Elasticity {
-                        mean: None,
-                        ci95: None,
-                        warning: None,
-                        note: Some(
-                            "no interval: rounding leaves the lever unchanged at this step".into(),
-                        ),
+                let elasticity = match per_rep(resp) {
+                    _ if lr.change == 0.0 => {
+                        none("no interval: rounding leaves the lever unchanged at this step")
                     }
-                } else {
-                    let e: Vec<f64> = el.iter().map(|x| x / lr.change).collect();
-                    let m = MeanDoc::of(&stats::mean_ci(&e), true);
-                    Elasticity {
-                        // a non-finite mean is written `null` either way
-                        mean: Some(m.mean).filter(|x| x.is_finite()),
-                        ci95: m.ci95,
-                        warning: m.warning,
-                        note: None,
+                    None => none("no expected earnings: the incentive model is off"),
+                    Some(e) => {
+                        let m = MeanDoc::of(&stats::mean_ci(&e), true);
+                        Elasticity {
+                            // a non-finite mean is written `null` either way
+                            mean: Some(m.mean).filter(|x| x.is_finite()),
+                            ci95: m.ci95,
+                            warning: m.warning,
+                            note: None,
+                        }
                     }
                 };
-                responses.push((
-                    resp.name().to_string(),
-                    ResponseDoc {
-                        elasticity,
-                        configured: configured(sc, lr.lever, resp),
-                        minus: MeanDoc::of(&stats::mean_ci(&lo), false),
-                        plus: MeanDoc::of(&stats::mean_ci(&hi), false),
-                        difference: MeanDoc::of(&stats::paired_diff_ci(&hi, &lo), true),
-                        measure: (resp == SensResponse::Participation)
-                            .then(|| lr.lever.participation().to_string()),
-                    },
-                ));
+                let mut doc = ResponseDoc {
+                    elasticity,
+                    configured: configured(sc, lr.lever, resp).map(stats::round),
+                    minus: MeanDoc::of(&stats::mean_ci(&lo), false),
+                    plus: MeanDoc::of(&stats::mean_ci(&hi), false),
+                    difference: MeanDoc::of(&stats::paired_diff_ci(&hi, &lo), true),
+                    measure: (resp == SensResponse::Participation)
+                        .then(|| lr.lever.participation().to_string()),
+                    model: None,
+                    actions_per_log_earnings: None,
+                    posts_per_action: None,
+                };
+                // The decomposition of docs/behaviour.md §6, where the lever has a closed form:
+                // actions = the closed form's d ln actions ÷ d ln E* × the measured earnings
+                // response ("model"); content = actions + posts per action (the showcase
+                // filling, measured: no closed form).
+                match (resp, m, per_rep(SensResponse::Earnings)) {
+                    (SensResponse::Actions, Some(m), Some(earn)) if closed => {
+                        let model: Vec<f64> = earn.iter().map(|x| m * x).collect();
+                        doc.model = Some(MeanDoc::of(&stats::mean_ci(&model), true));
+                        doc.actions_per_log_earnings = Some(stats::round(m));
+                    }
+                    (SensResponse::Content, _, _) if closed => {
+                        if let (Some(c), Some(a)) = (
+                            per_rep(SensResponse::Content),
+                            per_rep(SensResponse::Actions),
+                        ) {
+                            let ppa: Vec<f64> = c.iter().zip(&a).map(|(c, a)| c - a).collect();
+                            doc.posts_per_action = Some(MeanDoc::of(&stats::mean_ci(&ppa), true));
+                        }
+                    }
+                    _ => {}
+                }
+                responses.push((resp.name().to_string(), doc));
             }
             let per_replication = lr
                 .minus
@@ -481,11 +612,49 @@ fn json_number(x: f64) -> String {
     serde_json::to_string(&x).unwrap_or_default()
 }
 
+/// A mean with its interval, "0.123 [0.100, 0.150]".
+fn fmt_ci(mean: Option<f64>, ci: Option<(f64, f64)>) -> String {
+    let m = mean.map_or("—".into(), |x| format!("{x:.3}"));
+    match ci {
+        Some((lo, hi)) => format!("{m} [{lo:.3}, {hi:.3}]"),
+        None => m,
+    }
+}
+
+fn fmt_el(e: &Elasticity) -> String {
+    fmt_ci(e.mean, e.ci95)
+}
+
+fn fmt_mean(m: Option<&MeanDoc>) -> String {
+    m.map_or("—".into(), |m| {
+        fmt_ci(Some(m.mean).filter(|x| x.is_finite()), m.ci95)
+    })
+}
+
+/// The decomposition note of a lever with a closed form (docs/behaviour.md §6).
+fn decomposition(l: &LeverDoc) -> Option<String> {
+    let get = |name: &str| l.responses.iter().find(|(n, _)| n == name).map(|(_, r)| r);
+    let (content, actions, earnings) = (get("content")?, get("actions")?, get("earnings")?);
+    let m = actions.actions_per_log_earnings?;
+    let num = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.3}"));
+    Some(format!(
+        "{}: content {} = actions {} + posts per action {} (the showcase filling: measured, no closed form). Actions against the closed form on the earnings creators saw: {m:.3} (d ln actions / d ln E*, configured) × earnings {} = {}; the configured {} assumes the lever's share {} of the value of a search at the start.",
+        l.lever,
+        fmt_el(&content.elasticity),
+        fmt_el(&actions.elasticity),
+        fmt_mean(content.posts_per_action.as_ref()),
+        fmt_el(&earnings.elasticity),
+        fmt_mean(actions.model.as_ref()),
+        num(actions.configured),
+        num(earnings.configured),
+    ))
+}
+
 /// The result table (stdout): one line per lever and response; and its notes (stderr).
 pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
-        "{:<22} {:<34} {:>10} {:>22} {:>10}",
-        "lever", "response", "measured", "95% CI", "configured"
+        "{:<22} {:<34} {:>10} {:>22} {:>10} {:>28}",
+        "lever", "response", "measured", "95% CI", "configured", "model (95% CI)"
     )];
     let mut notes = Vec::new();
     for l in &doc.levers {
@@ -501,18 +670,20 @@ pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
                 None => "—".into(),
             };
             let conf = r.configured.map_or("—".into(), |x| format!("{x:.3}"));
+            let model = fmt_mean(r.model.as_ref());
             lines.push(format!(
-                "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10}",
+                "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10} {model:>28}",
                 fmt_e(e)
             ));
             if let Some(n) = &e.note {
                 notes.push(format!("{lever}: {name}: {n}"));
             }
         }
+        notes.extend(decomposition(l));
     }
     lines.push(String::new());
     lines.push(format!(
-        "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); \"—\": no interval or no configured value.",
+        "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); earnings: the change of creators' mean ln(E*/O) at their actions; model: the configured d ln actions / d ln E* × the measured earnings response; \"—\": no interval or no configured value.",
         json_number(doc.step),
         doc.replications
     ));

@@ -401,6 +401,7 @@ impl RepData {
             campaigns: self.campaigns,
             entries: Vec::new(),
             agents: None,
+            activity: crate::sim::Activity::default(),
         }
     }
 }

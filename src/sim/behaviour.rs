@@ -346,8 +346,15 @@ pub enum Lever {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Response {
     Gmv,
+    /// Posts and LIVEs: actions × posts per action; the closed form is that of `Actions`
+    /// (posts per action rise as showcases fill, which has no closed form: docs/behaviour.md §6).
     Posts,
     Participants,
+    /// Creators' actions (wakes at which an active creator searches or posts).
+    Actions,
+    /// Creators' expected earnings per post E*, as the mean ln(E*/O) over their actions: the
+    /// elasticity is the lever's share in what creators expect to earn.
+    Earnings,
 }
 
 /// The elasticity of `response` to a small proportional change of `lever` (applied to every
@@ -366,20 +373,17 @@ pub enum Response {
 /// ln E* by share × gross ÷ net). The showcase filling is left out (docs/behaviour.md §6).
 /// GMV responds as posts do when saturation is off (`saturation_exponent = 0`; product shares
 /// are unchanged by a uniform scaling); with saturation on there is no closed form (None).
+/// `Actions` has the posts figure; `Earnings` is the share (× gross ÷ net with an effort,
+/// averaged over actions).
 pub fn configured_elasticity(
     scenario: &crate::scenario::Scenario,
     lever: Lever,
     response: Response,
 ) -> Option<f64> {
-    let ib = &scenario.behaviour.incentives;
-    if !ib.enabled {
-        return Some(0.0);
+    if !scenario.behaviour.incentives.enabled {
+        // Behaviour ignores money; creators' expected earnings are not scored at all.
+        return (response != Response::Earnings).then_some(0.0);
     }
-    let share_of = |open: f64, shop: f64, total: f64| match lever {
-        Lever::OpenRate => Some(if total > 0.0 { open / total } else { 0.0 }),
-        Lever::ShopPlanRate => Some(if total > 0.0 { shop / total } else { 0.0 }),
-        _ => None,
-    };
     if response == Response::Participants {
         return None;
     }
@@ -389,6 +393,46 @@ pub fn configured_elasticity(
     if !matches!(lever, Lever::OpenRate | Lever::ShopPlanRate) {
         return None;
     }
+    let x = closed_form(scenario)?;
+    let share = match lever {
+        Lever::OpenRate => x.open_share,
+        _ => x.shop_share,
+    };
+    Some(match response {
+        Response::Earnings => share * x.earnings_per_share,
+        _ => share * x.actions_per_share,
+    })
+}
+
+/// The elasticity of creators' actions to their expected earnings E* (d ln actions ÷ d ln E*,
+/// both margins) that the configured parameters imply at the start, or None where there is no
+/// closed form (the model off: actions ignore money). `configured_elasticity`'s actions figure
+/// is the lever's share in E* times this (without a video's effort); applied to a measured
+/// earnings response (`affsim sensitivity`) it gives the actions response the parameters imply
+/// for the earnings creators actually saw.
+pub fn actions_per_log_earnings(scenario: &crate::scenario::Scenario) -> Option<f64> {
+    if !scenario.behaviour.incentives.enabled {
+        return None;
+    }
+    closed_form(scenario).map(|x| x.actions_per_log_earnings)
+}
+
+/// The parts of the closed forms (docs/behaviour.md §6).
+struct ClosedForm {
+    /// The Open and Shop plan shares of the popularity-weighted value of a search at the start.
+    open_share: f64,
+    shop_share: f64,
+    /// d ln actions ÷ d ln s per unit of share (with effort: E[P·m·g·(ε + κ(1 − P))] ÷ E[P·m],
+    /// g = gross ÷ net).
+    actions_per_share: f64,
+    /// d ln E* ÷ d ln s per unit of share, averaged over actions: E[P·m·g] ÷ E[P·m].
+    earnings_per_share: f64,
+    /// d ln actions ÷ d ln E*: E[P·m·(ε + κ(1 − P))] ÷ E[P·m].
+    actions_per_log_earnings: f64,
+}
+
+fn closed_form(scenario: &crate::scenario::Scenario) -> Option<ClosedForm> {
+    let ib = &scenario.behaviour.incentives;
     let mut streams = crate::sim::rng::Streams::new(scenario.seed, 0);
     let built = crate::sim::population::build(scenario, &mut streams.population);
     let (open, shop, total) = crate::sim::incentives::search_value(
@@ -398,10 +442,15 @@ pub fn configured_elasticity(
         1.0,
         1.0,
     );
-    let share = share_of(open, shop, total)?;
     let outside = rate_f64(ib.reference_rate) * crate::sim::incentives::median_price(&built.agents);
     if outside.is_nan() || outside <= 0.0 || total.is_nan() || total <= 0.0 {
-        return Some(0.0);
+        return Some(ClosedForm {
+            open_share: 0.0,
+            shop_share: 0.0,
+            actions_per_share: 0.0,
+            earnings_per_share: 0.0,
+            actions_per_log_earnings: 0.0,
+        });
     }
     // A video's effort f is subtracted from E* (docs/behaviour.md §1): with f > 0, E*/O depends
     // on the creator's expected orders per post q (E* = q × total − f, O ∝ q), so the
@@ -431,7 +480,7 @@ pub fn configured_elasticity(
         vec![1.0]
     };
     // E over z ~ N(0, 1) by the trapezoid rule on [−8, 8].
-    let (mut num, mut den) = (0.0, 0.0);
+    let (mut num, mut earn, mut per_log, mut den) = (0.0, 0.0, 0.0, 0.0);
     let steps = if qs.len() > 1 { 400 } else { 1600 };
     for &q in &qs {
         let gross = q * total;
@@ -447,12 +496,26 @@ pub fn configured_elasticity(
             let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
             let p = active_probability(ib, net, o);
             let eps = if clamped { 0.0 } else { ib.post_elasticity };
-            let g = if floored { 0.0 } else { share * gross / net };
-            num += wz * p * m * g * (eps + ib.participation_weight * (1.0 - p));
+            let g = if floored { 0.0 } else { gross / net };
+            let dlog = if floored {
+                0.0
+            } else {
+                eps + ib.participation_weight * (1.0 - p)
+            };
+            num += wz * p * m * g * dlog;
+            earn += wz * p * m * g;
+            per_log += wz * p * m * dlog;
             den += wz * p * m;
         }
     }
-    Some(if den > 0.0 { num / den } else { 0.0 })
+    let ratio = |x: f64| if den > 0.0 { x / den } else { 0.0 };
+    Some(ClosedForm {
+        open_share: open / total,
+        shop_share: shop / total,
+        actions_per_share: ratio(num),
+        earnings_per_share: ratio(earn),
+        actions_per_log_earnings: ratio(per_log),
+    })
 }
 
 #[cfg(test)]

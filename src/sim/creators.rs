@@ -27,9 +27,10 @@ impl World<'_> {
             if !self.review(t, c) {
                 return;
             }
-            let k = self.intensity(c, t);
+            let k = self.note_action(c, t);
             behaviour::action_gap(b, k, gap)
         } else {
+            self.activity.actions += 1;
             behaviour::action_gap(b, 1.0, gap)
         };
         if let Some(m) = next {

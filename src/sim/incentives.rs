@@ -150,6 +150,20 @@ impl World<'_> {
         )
     }
 
+    /// An action of `c` at `t` (it is active): counts it with its ln(E*/O) in
+    /// [`super::Activity`] and returns its intensive multiplier.
+    pub(super) fn note_action(&mut self, c: CreatorId, t: SimTime) -> f64 {
+        let (best, outside) = (
+            self.best_earnings(c, t),
+            f64::from(self.inc.outside[c.idx()]),
+        );
+        let a = &mut self.activity;
+        a.actions += 1;
+        a.scored += 1;
+        a.log_earnings += behaviour::earnings_ratio(best, outside).ln();
+        behaviour::intensity(&self.sc.behaviour.incentives, best, outside)
+    }
+
     /// Asks the CPU for creator `c`'s incentive state and episode counters before its wake (a
     /// hint: no effect on results). With a million creators each of these vectors misses the
     /// cache at a wake.

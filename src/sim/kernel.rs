@@ -65,6 +65,7 @@ impl<'s> World<'s> {
             policies: Vec::new(),
             nets,
             outreach: super::target_policy::Outreach::default(),
+            activity: super::Activity::default(),
         };
         w.init_seller_policies();
         w.init_outreach(index);

@@ -252,6 +252,29 @@ pub struct Replication {
     /// Display names of the agents (for ledger.csv and explanations).
     #[serde(skip)]
     pub agents: Option<std::sync::Arc<Agents>>,
+    /// Creators' actions and, under the incentive model, their expected earnings at each
+    /// action (the quantities `configured_elasticity` describes; `affsim sensitivity`).
+    #[serde(skip)]
+    pub activity: Activity,
+}
+
+/// What creators did at their wakes: actions (wakes at which a creator searched or posted,
+/// idle wakes excluded) and, under the incentive model, the sum of ln(E*_c ÷ O_c) over those
+/// actions (docs/behaviour.md §3, §6).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Activity {
+    pub actions: u64,
+    /// Actions at which the incentive model scored expected earnings (all of them when it is on).
+    pub scored: u64,
+    /// Σ ln(E*_c ÷ O_c) over the scored actions (E* floored as in choices).
+    pub log_earnings: f64,
+}
+
+impl Activity {
+    /// The mean ln(E* ÷ O) over scored actions, if any.
+    pub fn mean_log_earnings(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.log_earnings / self.scored as f64)
+    }
 }
 
 impl Replication {
@@ -347,6 +370,8 @@ struct World<'s> {
     nets: distributors::Nets,
     /// Sellers' Target invitation policies (TARGET-8, sim/target_policy.rs).
     outreach: target_policy::Outreach,
+    /// Creators' actions and expected earnings at them (`Replication::activity`).
+    activity: Activity,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live

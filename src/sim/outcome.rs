@@ -133,6 +133,7 @@ impl World<'_> {
             plus,
             campaigns: crate::metrics::campaigns::collect(sc, &w.pf, &w.agents),
             entries: w.pf.ledger().entries().to_vec(),
+            activity: w.activity,
             agents: opts
                 .record_ledger
                 .then(|| std::sync::Arc::new(std::mem::take(&mut w.agents))),

@@ -553,3 +553,105 @@ fn a_larger_effort_cost_lowers_posts_and_lives() {
     let (m, h) = interval(&diffs(&runs, 2, 3, 1));
     assert!(m + h < 0.0, "lives with a LIVE effort: {m} ± {h}");
 }
+
+#[test]
+fn the_demos_measured_actions_agree_with_the_closed_form_on_the_earnings_creators_saw() {
+    // `affsim sensitivity`'s decomposition (docs/behaviour.md §6) on the demo, for the levers
+    // with a closed form: per replication, the measured elasticity of creators' actions minus
+    // the configured d ln actions / d ln E* × the measured elasticity of their expected
+    // earnings; the interval of that paired difference must cover zero, and the report's own
+    // figures (`sensitivity.json`) must each lie in the other's interval.
+    use affsim::experiment::sensitivity::{LeverRun, SensLever, scaled, sensitivity_doc};
+    let demo = parse(scenario::DEMO);
+    let m = affsim::sim::behaviour::actions_per_log_earnings(&demo).expect("model on");
+    let reps = 12;
+    let mut runs = Vec::new();
+    for lever in [SensLever::OpenRate, SensLever::ShopPlanRate] {
+        let (lo, lv) = scaled(&demo, lever, 0.9);
+        let (hi, hv) = scaled(&demo, lever, 1.1);
+        let ch: Vec<f64> = lv
+            .iter()
+            .zip(&hv)
+            .map(|(a, b)| (b - a) / ((a + b) / 2.0))
+            .collect();
+        let arm = |sc: &Scenario| -> Vec<_> {
+            (0..reps)
+                .map(|i| run_replication(sc, i, &RunOptions::default()).expect("balanced"))
+                .collect()
+        };
+        let (minus, plus) = (arm(&lo), arm(&hi));
+        let change = ch.iter().sum::<f64>() / ch.len() as f64;
+        let d: Vec<f64> = minus
+            .iter()
+            .zip(&plus)
+            .map(|(a, b)| {
+                let (x, y) = (a.activity.actions as f64, b.activity.actions as f64);
+                let actions = (y - x) / ((x + y) / 2.0) / change;
+                let earn = b.activity.mean_log_earnings().unwrap()
+                    - a.activity.mean_log_earnings().unwrap();
+                actions - m * earn / change
+            })
+            .collect();
+        let (mean, half) = interval(&d);
+        assert!(
+            mean.abs() <= half,
+            "{}: measured actions − closed form on measured earnings = {mean} ± {half}",
+            lever.name()
+        );
+        // PLUS-9 holds in both arms: glow's Task runs in each (the Open rates stay under 13%).
+        for r in minus.iter().chain(&plus) {
+            assert!(r.total(Metric::PlusParticipants) > 0.into());
+            assert_eq!(r.plus[0].status, "ended", "{}", lever.name());
+        }
+        runs.push(LeverRun {
+            lever,
+            change,
+            instances: ch.len(),
+            minus,
+            plus,
+        });
+    }
+    // As `sensitivity.json` writes it.
+    let doc = serde_json::to_value(sensitivity_doc(&demo, demo.seed, 0.1, &runs)).unwrap();
+    for l in doc["levers"].as_array().unwrap() {
+        let a = &l["responses"]["actions"];
+        let (e, model) = (&a["elasticity"], &a["model"]);
+        let inside = |x: &serde_json::Value, ci: &serde_json::Value| {
+            let x = x.as_f64().unwrap();
+            ci[0].as_f64().unwrap() <= x && x <= ci[1].as_f64().unwrap()
+        };
+        assert!(
+            inside(&e["mean"], &model["ci95"]) && inside(&model["mean"], &e["ci95"]),
+            "{}: actions {e} against the model {model}",
+            l["lever"]
+        );
+        assert!(a["configured"].as_f64().unwrap() > 0.0);
+        // Without an effort the configured actions figure is the configured share × the same
+        // d ln actions / d ln E*.
+        let share = l["responses"]["earnings"]["configured"].as_f64().unwrap();
+        let conf = a["configured"].as_f64().unwrap();
+        assert!((conf - share * m).abs() < 1e-9, "{conf} vs {share} × {m}");
+    }
+}
+
+#[test]
+fn sensitivity_arms_stay_on_plus9s_side() {
+    // ±10% of the demo's Open rates would put glow's serum (12%) at 13.2%, at its Plus Task's
+    // 13%: PLUS-9 would cancel the Task in one arm. The arms hold it one hundredth of a point
+    // below; a Plus rate scaled down stays above its products' Open rates.
+    use affsim::experiment::sensitivity::{SensLever, scaled};
+    use rust_decimal::Decimal;
+    let demo = parse(scenario::DEMO);
+    let plus = demo.plus[0].rate.expect("a Plus rate").0;
+    let (hi, _) = scaled(&demo, SensLever::OpenRate, 1.1);
+    let glow = hi
+        .open_plans
+        .iter()
+        .find(|p| p.name == "glow-open")
+        .unwrap();
+    let top = glow.listings.iter().map(|l| l.1.0).max().unwrap();
+    assert_eq!(top, plus - Decimal::new(1, 2));
+    assert!(glow.listings.iter().any(|l| l.1.0 == Decimal::from(11)));
+    let (lo, _) = scaled(&demo, SensLever::PlusRate, 0.9);
+    assert_eq!(lo.plus[0].rate.unwrap().0, Decimal::new(1201, 2));
+}
