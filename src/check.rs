@@ -147,6 +147,31 @@ struct Miss {
     text: String,
 }
 
+/// An expectation on a field of a scripted order that the rules refused: the field does not
+/// exist.
+#[derive(Debug, thiserror::Error)]
+#[error("the order was refused: {0}")]
+struct OrderRefused(crate::rules::Refusal);
+
+impl From<OrderRefused> for Miss {
+    fn from(e: OrderRefused) -> Miss {
+        Miss::from(e.to_string())
+    }
+}
+
+/// Why `affsim check` found no files to check (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// A folder could not be walked.
+    #[error("{}: {source}", path.display())]
+    Walk {
+        path: PathBuf,
+        source: walkdir::Error,
+    },
+    #[error("{}: no such file or folder", .0.display())]
+    Missing(PathBuf),
+}
+
 impl From<String> for Miss {
     fn from(text: String) -> Miss {
         Miss {
@@ -159,15 +184,18 @@ impl From<String> for Miss {
 }
 
 /// Finds scenario files: each path is a file, or a folder searched recursively for `*.toml`.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CollectError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+            walk(p, &mut out).map_err(|source| CollectError::Walk {
+                path: p.clone(),
+                source,
+            })?;
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(format!("{}: no such file or folder", p.display()));
+            return Err(CollectError::Missing(p.clone()));
         }
     }
     out.sort();
@@ -411,7 +439,7 @@ fn order_field(rec: &OrderRecord, f: OrderField) -> String {
 }
 
 /// The value an expectation looks at in one replication, as text and (if numeric) as a number.
-fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
+fn observe(e: &Expectation, r: &Replication) -> Result<String, OrderRefused> {
     Ok(match &e.subject {
         Subject::Metric(m) => r.total(*m).normalize().to_string(),
         Subject::End(m) => r.end_metric(*m).normalize().to_string(),
@@ -433,7 +461,7 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
             Err(refusal) => match field {
                 OrderField::Refused => refusal.rule.to_string(),
                 OrderField::Status => "refused".into(),
-                _ => return Err(format!("the order was refused: {refusal}")),
+                _ => return Err(OrderRefused(refusal.clone())),
             },
         },
         Subject::Account(a) => r

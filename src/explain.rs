@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+mod error;
 mod plans;
+pub use error::ExplainError;
 pub use plans::{
     PlusExplanation, PlusParticipantRow, TargetExplanation, TargetSlotRow, explain_plus,
     explain_target, plus_text, target_text,
@@ -164,7 +166,11 @@ fn named_entry(cal: &Calendar, agents: Option<&Agents>, e: &Entry) -> NamedEntry
 }
 
 /// Explains one order line of replication `rep`.
-pub fn explain_order(sc: &Scenario, rep: u32, sel: &OrderSel) -> Result<OrderExplanation, String> {
+pub fn explain_order(
+    sc: &Scenario,
+    rep: u32,
+    sel: &OrderSel,
+) -> Result<OrderExplanation, ExplainError> {
     let track = match sel {
         OrderSel::Number(n) => vec![*n],
         OrderSel::Scripted(_) => Vec::new(),
@@ -177,39 +183,33 @@ pub fn explain_order(sc: &Scenario, rep: u32, sel: &OrderSel) -> Result<OrderExp
             track,
             ..Default::default()
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let order = match sel {
         OrderSel::Number(n) => r
             .tracked
             .iter()
             .find(|o| o.no == *n)
             .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "replication {rep} has no order #{n} (it placed {} orders)",
-                    r.total(crate::metrics::Metric::Orders)
-                )
+            .ok_or_else(|| ExplainError::NoOrder {
+                rep,
+                n: *n,
+                placed: r.total(crate::metrics::Metric::Orders),
             })?,
         OrderSel::Scripted(name) => {
             let i = sc
                 .orders
                 .iter()
                 .position(|o| &o.name == name)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = sc.orders.iter().map(|o| o.name.as_str()).collect();
-                    format!(
-                        "no scripted order `{name}` (scripted orders: {})",
-                        if known.is_empty() {
-                            "none".into()
-                        } else {
-                            known.join(", ")
-                        }
-                    )
+                .ok_or_else(|| ExplainError::NoScriptedOrder {
+                    name: name.clone(),
+                    known: sc.orders.iter().map(|o| o.name.clone()).collect(),
                 })?;
             r.scripted[i]
                 .clone()
-                .map_err(|refusal| format!("order `{name}` was refused: {refusal}"))?
+                .map_err(|refusal| ExplainError::Refused {
+                    name: name.clone(),
+                    refusal,
+                })?
         }
     };
     let agents = r.agents.as_deref();
@@ -296,22 +296,24 @@ pub fn explain_rate(
     at: SimTime,
     traffic: Traffic,
     authorised: bool,
-) -> Result<RateExplanation, String> {
+) -> Result<RateExplanation, ExplainError> {
     let st = sim::state_at(sc, rep, at);
-    let find = |names: &[String], what: &str, n: usize, prefix: &str| -> Result<u32, String> {
+    let find = |names: &[String], what: &str, n: usize, kind: &'static str| {
         if let Some(i) = names.iter().position(|x| x == what) {
             return Ok(i as u32);
         }
         match what
-            .strip_prefix(prefix)
+            .strip_prefix(kind)
+            .and_then(|x| x.strip_prefix('#'))
             .and_then(|x| x.parse::<u32>().ok())
         {
             Some(i) if (i as usize) < n => Ok(i),
-            _ => Err(format!(
-                "no {} `{what}` in replication {rep} (named: {}; generated ones are {prefix}N)",
-                prefix.trim_end_matches('#'),
-                names.join(", ")
-            )),
+            _ => Err(ExplainError::NoAgent {
+                kind,
+                name: what.to_string(),
+                rep,
+                known: names.to_vec(),
+            }),
         }
     };
     let a = &st.agents;
@@ -319,13 +321,13 @@ pub fn explain_rate(
         &a.names.creators,
         creator,
         a.creators.len(),
-        "creator#",
+        "creator",
     )?);
     let p = crate::model::ProductId(find(
         &a.names.products,
         product,
         a.products.len(),
-        "product#",
+        "product",
     )?);
     let q = Query {
         creator: c,

@@ -1161,7 +1161,8 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
     let (src, file, sets, seed, runs) = shard::merge_sweep(partials).map_err(fail)?;
     let extra: Result<Vec<_>, _> = sets.iter().map(|s| sweep::parse_set(s)).collect();
     let arms = extra
-        .and_then(|x| sweep::arms(&file, &src, &x).map_err(|e| e.to_string()))
+        .map_err(sweep::SweepError::from)
+        .and_then(|x| sweep::arms(&file, &src, &x))
         .map_err(fail)?;
     let base = scenario::parse(&file, &src).map_err(|e| fail(&e[0]))?;
     if arms.len() != runs.len() {
@@ -1289,7 +1290,7 @@ fn cmd_lift(args: LiftCmd) -> CmdResult {
     };
     let out = match lift::run_lift(&sc, &args.campaigns, &cfg, &note) {
         Ok(o) => o,
-        Err(lift::LiftError::Campaign(m)) => return Err(fail(m)),
+        Err(e @ lift::LiftError::NoCampaign { .. }) => return Err(fail(e)),
         Err(lift::LiftError::Run(e)) => return Err(run_failed(&e)),
     };
     let doc = lift::lift_doc(&out);

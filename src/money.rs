@@ -51,12 +51,17 @@ impl fmt::Display for Money {
     }
 }
 
+/// Text that is not an amount of money.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a decimal amount (expected e.g. \"12500\" or \"19.99\")")]
+pub struct MoneyError(pub String);
+
 impl FromStr for Money {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Money, String> {
-        Decimal::from_str_exact(s.trim()).map(Money).map_err(|_| {
-            format!("`{s}` is not a decimal amount (expected e.g. \"12500\" or \"19.99\")")
-        })
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Money, MoneyError> {
+        Decimal::from_str_exact(s.trim())
+            .map(Money)
+            .map_err(|_| MoneyError(s.to_string()))
     }
 }
 
@@ -193,16 +198,14 @@ impl Rate {
     /// Checks an affiliate commission rate: 1 %–80 % inclusive (RATE-1) in 0.01 % steps (H-3).
     // rule: RATE-1
     // rule: H-3
-    pub fn check_affiliate(self) -> Result<(), String> {
+    pub fn check_affiliate(self) -> Result<(), RateError> {
         let min = Decimal::ONE;
         let max = Decimal::from(80);
         if self.0 < min || self.0 > max {
-            return Err(format!("commission rate {self} is outside 1%–80% (RATE-1)"));
+            return Err(RateError::OutOfRange(self));
         }
         if self.0.round_dp(2) != self.0 {
-            return Err(format!(
-                "commission rate {self} is not a whole number of 0.01% steps (H-3)"
-            ));
+            return Err(RateError::Step(self));
         }
         Ok(())
     }
@@ -273,18 +276,38 @@ impl Serialize for Rate {
     }
 }
 
+/// Why a rate is refused: not a percentage, or not an affiliate commission rate.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RateError {
+    #[error("`{0}` is not a rate: write a percentage such as \"10%\" or \"12.5%\"")]
+    Syntax(String),
+    #[error("commission rate {0} is outside 1%–80% (RATE-1)")]
+    OutOfRange(Rate),
+    #[error("commission rate {0} is not a whole number of 0.01% steps (H-3)")]
+    Step(Rate),
+}
+
+impl RateError {
+    /// The catalogue rule the error breaks, if any.
+    pub fn rule(&self) -> Option<crate::rules::catalogue::RuleId> {
+        use crate::rules::catalogue::RuleId;
+        match self {
+            RateError::Syntax(_) => None,
+            RateError::OutOfRange(_) => Some(RuleId::Rate1),
+            RateError::Step(_) => Some(RuleId::H3),
+        }
+    }
+}
+
 impl FromStr for Rate {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Rate, String> {
+    type Err = RateError;
+    fn from_str(s: &str) -> Result<Rate, RateError> {
         let t = s.trim();
-        let Some(num) = t.strip_suffix('%') else {
-            return Err(format!(
-                "`{s}` is not a rate: write a percentage such as \"10%\" or \"12.5%\""
-            ));
-        };
-        Decimal::from_str_exact(num.trim()).map(Rate).map_err(|_| {
-            format!("`{s}` is not a rate: write a percentage such as \"10%\" or \"12.5%\"")
-        })
+        let syntax = || RateError::Syntax(s.to_string());
+        let num = t.strip_suffix('%').ok_or_else(syntax)?;
+        Decimal::from_str_exact(num.trim())
+            .map(Rate)
+            .map_err(|_| syntax())
     }
 }
 
@@ -391,6 +414,7 @@ impl Rounding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::catalogue::RuleId;
 
     /// Decimals that reach every branch of `add_sub` and of rust_decimal's addition: zeros of
     /// either sign and any scale, 32-, 64- and 96-bit magnitudes, equal magnitudes, both signs,
@@ -510,9 +534,12 @@ mod tests {
     fn affiliate_rate_bounds_and_steps() {
         assert!(r("1%").check_affiliate().is_ok());
         assert!(r("80%").check_affiliate().is_ok());
-        assert!(r("0.99%").check_affiliate().unwrap_err().contains("RATE-1"));
-        assert!(r("85%").check_affiliate().unwrap_err().contains("RATE-1"));
-        assert!(r("10.005%").check_affiliate().unwrap_err().contains("H-3"));
+        let rule = |x: &str| r(x).check_affiliate().unwrap_err().rule();
+        assert_eq!(rule("0.99%"), Some(RuleId::Rate1));
+        assert_eq!(rule("85%"), Some(RuleId::Rate1));
+        assert_eq!(rule("10.005%"), Some(RuleId::H3));
+        let e = r("10.005%").check_affiliate().unwrap_err();
+        assert!(e.to_string().contains("H-3"), "{e}");
     }
 
     #[test]

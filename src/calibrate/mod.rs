@@ -31,6 +31,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::daily::pct;
+use crate::experiment::sweep::PathError;
 use crate::experiment::{self, RunConfig};
 use crate::metrics::Metric;
 use crate::scenario::{self, Scenario, ScenarioError};
@@ -50,12 +51,8 @@ pub struct FitParam {
 }
 
 /// Parses `path=LO..HI` from the command line.
-pub fn parse_fit(s: &str) -> Result<FitParam, String> {
-    let bad = || {
-        format!(
-            "--fit `{s}`: expected path=LO..HI, e.g. behaviour.buyers.conversion_rate=0.001..0.01"
-        )
-    };
+pub fn parse_fit(s: &str) -> Result<FitParam, FitError> {
+    let bad = || FitError::Syntax(s.to_string());
     let (path, range) = s.split_once('=').ok_or_else(bad)?;
     let (lo, hi) = range.split_once("..").ok_or_else(bad)?;
     let lo: f64 = lo.trim().parse().map_err(|_| bad())?;
@@ -65,9 +62,7 @@ pub fn parse_fit(s: &str) -> Result<FitParam, String> {
         return Err(bad());
     }
     if lo >= hi {
-        return Err(format!(
-            "--fit `{s}`: the lower bound must be below the upper bound"
-        ));
+        return Err(FitError::Bounds(s.to_string()));
     }
     Ok(FitParam {
         path: path.to_string(),
@@ -78,7 +73,7 @@ pub fn parse_fit(s: &str) -> Result<FitParam, String> {
 
 /// Sets one fitted value in the scenario table, by the key paths of `affsim sweep --set`.
 /// The one place calibration touches the path syntax (the coordinator can adapt it).
-pub fn set_value(table: &mut toml::Table, path: &str, value: f64) -> Result<(), String> {
+pub fn set_value(table: &mut toml::Table, path: &str, value: f64) -> Result<(), PathError> {
     crate::experiment::sweep::set_path(table, path, toml::Value::Float(value))
 }
 
@@ -100,39 +95,61 @@ pub struct Settings {
     pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
-/// Why a calibration could not be done.
-#[derive(Debug)]
+/// Why a calibration could not be done (exit 2; 130 when interrupted).
+#[derive(Debug, thiserror::Error)]
 pub enum CalError {
-    /// Bad arguments or files (exit 2).
-    Setup(String),
+    /// The scenario file is not TOML.
+    #[error("{file}: {message}")]
+    NotToml { file: String, message: String },
+    #[error("nothing to fit: give --fit path=LO..HI")]
+    NothingToFit,
+    #[error("--fit {0} is given twice")]
+    FitTwice(String),
+    #[error(
+        "--replications must be at least 2: the objective needs the spread across replications"
+    )]
+    TooFewReplications,
+    #[error("--block-days must be at least 1")]
+    NoBlockDays,
+    #[error("the fit window must hold between 1 and {days} observed days, not {fit_days}")]
+    FitWindow { days: u32, fit_days: u32 },
+    /// A `--fit` path leads nowhere in the scenario.
+    #[error("--fit {0}")]
+    Path(#[from] PathError),
+    #[error(transparent)]
+    Toml(#[from] toml::ser::Error),
     /// The scenario with some candidate values is invalid.
+    #[error("the scenario is not valid with {at}:{}", errors.iter().map(|e| format!("\n{e}")).collect::<String>())]
     Invalid {
         at: String,
         errors: Vec<ScenarioError>,
     },
-    Run(RunError),
+    #[error(transparent)]
+    Run(#[from] RunError),
 }
 
-impl std::fmt::Display for CalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CalError::Setup(m) => f.write_str(m),
-            CalError::Invalid { at, errors } => {
-                write!(f, "the scenario is not valid with {at}:")?;
-                for e in errors {
-                    write!(f, "\n{e}")?;
-                }
-                Ok(())
-            }
-            CalError::Run(e) => write!(f, "{e}"),
-        }
-    }
+/// A malformed `--fit path=LO..HI`.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FitError {
+    #[error("--fit `{0}`: expected path=LO..HI, e.g. behaviour.buyers.conversion_rate=0.001..0.01")]
+    Syntax(String),
+    #[error("--fit `{0}`: the lower bound must be below the upper bound")]
+    Bounds(String),
 }
 
-impl From<RunError> for CalError {
-    fn from(e: RunError) -> Self {
-        CalError::Run(e)
-    }
+/// Why the fitted values cannot be written into the scenario text.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteBackError {
+    #[error("{0}")]
+    NotToml(#[from] toml_edit::TomlError),
+    #[error("`{0}`: empty path")]
+    Empty(String),
+    #[error("`{0}`: names an array")]
+    Array(String),
+    #[error("`{path}`: no entry with id or index `{key}`")]
+    NoEntry { path: String, key: String },
+    #[error("`{path}`: `{seg}` is not a table")]
+    NotATable { path: String, seg: String },
 }
 
 /// One fitted parameter.
@@ -220,32 +237,30 @@ impl<'a> Problem<'a> {
         observed: &'a Observed,
         settings: Settings,
     ) -> Result<Problem<'a>, CalError> {
-        let mut table: toml::Table =
-            toml::from_str(src).map_err(|e| CalError::Setup(format!("{file}: {}", e.message())))?;
+        let mut table: toml::Table = toml::from_str(src).map_err(|e| CalError::NotToml {
+            file: file.to_string(),
+            message: e.message().to_string(),
+        })?;
         table.remove("sweep");
         if params.is_empty() {
-            return Err(CalError::Setup(
-                "nothing to fit: give --fit path=LO..HI".into(),
-            ));
+            return Err(CalError::NothingToFit);
         }
         for (i, p) in params.iter().enumerate() {
             if params[..i].iter().any(|q| q.path == p.path) {
-                return Err(CalError::Setup(format!("--fit {} is given twice", p.path)));
+                return Err(CalError::FitTwice(p.path.clone()));
             }
         }
         if settings.replications < 2 {
-            return Err(CalError::Setup(
-                "--replications must be at least 2: the objective needs the spread across replications".into(),
-            ));
+            return Err(CalError::TooFewReplications);
         }
         if settings.block_days == 0 {
-            return Err(CalError::Setup("--block-days must be at least 1".into()));
+            return Err(CalError::NoBlockDays);
         }
         if settings.fit_days == 0 || settings.fit_days > observed.days {
-            return Err(CalError::Setup(format!(
-                "the fit window must hold between 1 and {} observed days, not {}",
-                observed.days, settings.fit_days
-            )));
+            return Err(CalError::FitWindow {
+                days: observed.days,
+                fit_days: settings.fit_days,
+            });
         }
         let pb = Problem {
             file: file.to_string(),
@@ -284,9 +299,9 @@ impl<'a> Problem<'a> {
     pub fn scenario_at(&self, theta: &[f64]) -> Result<Scenario, CalError> {
         let mut t = self.table.clone();
         for (p, v) in self.params.iter().zip(theta) {
-            set_value(&mut t, &p.path, *v).map_err(|e| CalError::Setup(format!("--fit {e}")))?;
+            set_value(&mut t, &p.path, *v)?;
         }
-        let text = toml::to_string(&t).map_err(|e| CalError::Setup(e.to_string()))?;
+        let text = toml::to_string(&t)?;
         let label = self.label(theta);
         scenario::parse(&format!("{} [{label}]", self.file), &text)
             .map_err(|errors| CalError::Invalid { at: label, errors })
@@ -1048,8 +1063,8 @@ pub fn calibration_doc(sc: &Scenario, obs: &Observed, c: &Calibration) -> Calibr
 
 /// The scenario text with the fitted values written in, comments and layout kept (`toml_edit`);
 /// a value that had no comment gets one naming its interval.
-pub fn write_back(src: &str, estimates: &[Estimate]) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = src.parse().map_err(|e| format!("{e}"))?;
+pub fn write_back(src: &str, estimates: &[Estimate]) -> Result<String, WriteBackError> {
+    let mut doc: toml_edit::DocumentMut = src.parse()?;
     for e in estimates {
         let segs: Vec<&str> = e.param.path.split('.').collect();
         write_in(doc.as_table_mut(), &segs, e)?;
@@ -1057,11 +1072,15 @@ pub fn write_back(src: &str, estimates: &[Estimate]) -> Result<String, String> {
     Ok(doc.to_string())
 }
 
-fn write_in(t: &mut dyn toml_edit::TableLike, segs: &[&str], e: &Estimate) -> Result<(), String> {
+fn write_in(
+    t: &mut dyn toml_edit::TableLike,
+    segs: &[&str],
+    e: &Estimate,
+) -> Result<(), WriteBackError> {
     use toml_edit::Item;
     let path = &e.param.path;
     let Some((seg, rest)) = segs.split_first() else {
-        return Err(format!("`{path}`: empty path"));
+        return Err(WriteBackError::Empty(path.clone()));
     };
     if rest.is_empty() {
         set_item(t.entry(seg).or_insert(Item::None), e);
@@ -1074,22 +1093,29 @@ fn write_in(t: &mut dyn toml_edit::TableLike, segs: &[&str], e: &Estimate) -> Re
     if let Some(aot) = it.as_array_of_tables_mut() {
         let (key, rest) = rest
             .split_first()
-            .ok_or_else(|| format!("`{path}`: names an array"))?;
+            .ok_or_else(|| WriteBackError::Array(path.clone()))?;
         let idx = match key.parse::<usize>() {
             Ok(i) if i < aot.len() => i,
             _ => aot
                 .iter()
                 .position(|x| x.get("id").and_then(|v| v.as_str()) == Some(*key))
-                .ok_or_else(|| format!("`{path}`: no entry with id or index `{key}`"))?,
+                .ok_or_else(|| WriteBackError::NoEntry {
+                    path: path.clone(),
+                    key: (*key).to_string(),
+                })?,
         };
-        let tt = aot
-            .get_mut(idx)
-            .ok_or_else(|| format!("`{path}`: no entry `{key}`"))?;
+        let tt = aot.get_mut(idx).ok_or_else(|| WriteBackError::NoEntry {
+            path: path.clone(),
+            key: (*key).to_string(),
+        })?;
         return write_in(tt, rest, e);
     }
     match it.as_table_like_mut() {
         Some(tl) => write_in(tl, rest, e),
-        None => Err(format!("`{path}`: `{seg}` is not a table")),
+        None => Err(WriteBackError::NotATable {
+            path: path.clone(),
+            seg: (*seg).to_string(),
+        }),
     }
 }
 

@@ -68,15 +68,13 @@ pub fn campaign_ids(sc: &Scenario) -> Vec<String> {
 /// Open plan's listings withdrawn (its products fall back to the Shop plan), or a Target
 /// invitation, Plus or distributor campaign whose scripted lifecycle is dropped, so it is never
 /// sent, confirmed or opened. Indices of other plans are unchanged.
-pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
+pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, LiftError> {
     let mut out = sc.clone();
     let (kind, name) = id.split_once(':').unwrap_or(("", id));
-    let unknown = || {
-        format!(
-            "no campaign `{id}` in {}; campaigns: {}",
-            sc.file,
-            campaign_ids(sc).join(", ")
-        )
+    let unknown = || LiftError::NoCampaign {
+        id: id.to_string(),
+        file: sc.file.clone(),
+        known: campaign_ids(sc),
     };
     let find = |names: Vec<&str>| names.iter().position(|n| *n == name).map(|i| i as u32);
     let keep: Box<dyn Fn(&Action) -> bool> = match kind {
@@ -170,8 +168,7 @@ pub fn run_lift(
     let variants: Vec<(String, Scenario)> = ids
         .iter()
         .map(|id| without(sc, id).map(|s| (id.clone(), s)))
-        .collect::<Result<_, _>>()
-        .map_err(LiftError::Campaign)?;
+        .collect::<Result<_, _>>()?;
     progress("baseline (every campaign)");
     let base = run(sc, cfg)?;
     let mut out = Vec::new();
@@ -191,8 +188,13 @@ pub fn run_lift(
 /// Why `lift` could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum LiftError {
-    #[error("{0}")]
-    Campaign(String),
+    /// `--campaign ID` names no campaign of the scenario.
+    #[error("no campaign `{id}` in {file}; campaigns: {}", known.join(", "))]
+    NoCampaign {
+        id: String,
+        file: String,
+        known: Vec<String>,
+    },
     #[error(transparent)]
     Run(#[from] RunError),
 }
@@ -571,6 +573,7 @@ mod tests {
                 .any(|s| matches!(s.action, Action::PlusConfirm(PlusId(0))))
         );
         let e = without(&sc, "plus:nope").unwrap_err();
-        assert!(e.contains("no campaign `plus:nope`"), "{e}");
+        assert!(matches!(&e, LiftError::NoCampaign { id, .. } if id == "plus:nope"));
+        assert!(e.to_string().contains("no campaign `plus:nope`"), "{e}");
     }
 }

@@ -51,15 +51,58 @@ pub struct Arm {
     pub scenario: Scenario,
 }
 
-/// Why a sweep could not be set up.
-#[derive(Debug)]
+/// Why a sweep could not be set up (exit 2).
+#[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    /// A `--set` argument is malformed or names a setting the scenario refuses.
-    Setup(String),
+    /// A `--set` argument is malformed.
+    #[error(transparent)]
+    Set(#[from] SetError),
+    /// A `--set` argument names a setting the scenario refuses.
+    #[error("--set `{arg}`: `{path}` = {value}: {reason}")]
+    Setting {
+        arg: String,
+        path: String,
+        /// The value as TOML text.
+        value: String,
+        reason: Box<SettingRefused>,
+    },
+    /// The scenario file is not TOML.
+    #[error("{file}: {message}")]
+    NotToml { file: String, message: String },
+    /// Neither the file nor `--set` sweeps anything.
+    #[error(
+        "{file}: nothing to sweep: add [[sweep.arms]] or [[sweep.parameters]] to the file, or --set path=v1,v2"
+    )]
+    NothingToSweep { file: String },
+    /// More arms than [`MAX_ARMS`] (`arms` `None`: more than `usize` counts).
+    #[error(
+        "the sweep would have {} arms ({named} named arm(s) × a grid of {grid}); at most {MAX_ARMS} are supported",
+        arms.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string())
+    )]
+    TooManyArms {
+        arms: Option<usize>,
+        named: usize,
+        grid: String,
+    },
+    /// A named arm sets a path that `--set` also sweeps.
+    #[error(
+        "arm `{arm}` sets `{path}`, which the grid also sweeps ([[sweep.parameters]] or --set): set it in one place only"
+    )]
+    SetTwice { arm: String, path: String },
+    /// A checked setting could not be written into an arm (not expected after the checks).
+    #[error(transparent)]
+    Path(#[from] PathError),
+    #[error(transparent)]
+    Toml(#[from] toml::ser::Error),
     /// The file's `[sweep]` table is malformed or one of its settings is refused: errors at
     /// the file's line and column.
+    #[error("{}", lines(.0))]
     File(Vec<ScenarioError>),
     /// An arm's settings together make an invalid scenario.
+    #[error(
+        "arm `{arm}` ({settings}) is not a valid scenario, though each of its settings is valid alone:{}",
+        arm_errors(errors)
+    )]
     Invalid {
         arm: String,
         settings: String,
@@ -67,39 +110,89 @@ pub enum SweepError {
     },
 }
 
-impl std::fmt::Display for SweepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SweepError::Setup(m) => f.write_str(m),
-            SweepError::File(errors) => {
-                for (i, e) in errors.iter().enumerate() {
-                    if i > 0 {
-                        writeln!(f)?;
-                    }
-                    write!(f, "{e}")?;
-                }
-                Ok(())
-            }
-            SweepError::Invalid {
-                arm,
-                settings,
-                errors,
-            } => {
-                write!(
-                    f,
-                    "arm `{arm}` ({settings}) is not a valid scenario, though each of its settings is valid alone:"
-                )?;
-                for e in errors {
-                    // The location would point into the generated arm, not the user's file.
-                    write!(f, "\n  {}", e.message)?;
-                    if let Some(r) = e.rule {
-                        write!(f, " [{r}]")?;
-                    }
-                }
-                Ok(())
-            }
+/// Errors one a line.
+fn lines(errors: &[ScenarioError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An arm's errors, indented, without locations (they would point into the generated arm, not
+/// the user's file).
+fn arm_errors(errors: &[ScenarioError]) -> String {
+    let mut s = String::new();
+    for e in errors {
+        s.push_str("\n  ");
+        s.push_str(&e.message);
+        if let Some(r) = e.rule {
+            s.push_str(&format!(" [{r}]"));
         }
     }
+    s
+}
+
+/// A malformed `--set PATH=VALUE[,VALUE…]` argument.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SetError {
+    #[error("--set `{arg}`: no `=`; {}", SET_SYNTAX)]
+    NoEquals { arg: String },
+    #[error(
+        "--set `{arg}`: `{path}` is not a path (segments separated by dots); {}",
+        SET_SYNTAX
+    )]
+    NotAPath { arg: String, path: String },
+    #[error("--set `{arg}`: {reason}")]
+    Values { arg: String, reason: ValueError },
+}
+
+/// Why the values of a `--set` argument cannot be read.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("no value after `=`; {}", SET_SYNTAX)]
+    None,
+    #[error("an empty value in `{}`; {}", .0, SET_SYNTAX)]
+    Empty(String),
+    #[error("value `{item}` is not valid TOML: {message}")]
+    NotToml { item: String, message: String },
+    #[error("unbalanced quotes or brackets in `{}`; {}", .0, SET_SYNTAX)]
+    Unbalanced(String),
+}
+
+/// Why a setting's path leads nowhere in the scenario table.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PathError {
+    #[error("`{0}`: empty path")]
+    Empty(String),
+    /// An array of tables has no entry with this id or index.
+    #[error(
+        "no entry with id or index `{seg}` (ids: {}; indices 0–{})",
+        if ids.is_empty() { "none".to_string() } else { ids.join(", ") },
+        len.saturating_sub(1)
+    )]
+    NoEntry {
+        seg: String,
+        ids: Vec<String>,
+        len: usize,
+    },
+    #[error("`{0}` is inside a value that is not a table or an array of tables")]
+    NotATable(String),
+}
+
+/// Why the scenario refuses one setting alone.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingRefused {
+    #[error(transparent)]
+    Path(#[from] PathError),
+    #[error(transparent)]
+    Toml(#[from] toml::ser::Error),
+    /// The scenario with the setting is invalid: its first error's message and rule.
+    #[error("{message}{}", rule.map_or_else(String::new, |r| format!(" [{r}]")))]
+    Invalid {
+        message: String,
+        rule: Option<crate::rules::catalogue::RuleId>,
+    },
 }
 
 const SET_SYNTAX: &str =
@@ -110,17 +203,21 @@ const SET_SYNTAX: &str =
 /// — one table); otherwise each comma-separated item is read as TOML, or as a string when it is
 /// a bare word (`10%`, `budget`). Numbers need no quoting even for money: a value TOML reads as
 /// a number is written as its text when the scenario wants a string there.
-pub fn parse_set(s: &str) -> Result<Param, String> {
+pub fn parse_set(s: &str) -> Result<Param, SetError> {
     let (path, vals) = s
         .split_once('=')
-        .ok_or_else(|| format!("--set `{s}`: no `=`; {SET_SYNTAX}"))?;
+        .ok_or_else(|| SetError::NoEquals { arg: s.to_string() })?;
     let path = path.trim();
     if path.is_empty() || path.split('.').any(|seg| seg.trim().is_empty()) {
-        return Err(format!(
-            "--set `{s}`: `{path}` is not a path (segments separated by dots); {SET_SYNTAX}"
-        ));
+        return Err(SetError::NotAPath {
+            arg: s.to_string(),
+            path: path.to_string(),
+        });
     }
-    let values = parse_values(vals).map_err(|m| format!("--set `{s}`: {m}"))?;
+    let values = parse_values(vals).map_err(|reason| SetError::Values {
+        arg: s.to_string(),
+        reason,
+    })?;
     Ok(Param {
         path: path.to_string(),
         origins: vec![Origin::Arg(s.to_string()); values.len()],
@@ -128,18 +225,17 @@ pub fn parse_set(s: &str) -> Result<Param, String> {
     })
 }
 
-fn toml_value(text: &str) -> Result<toml::Value, String> {
-    toml::from_str::<toml::Table>(&format!("x = {text}"))
-        .map_err(|e| e.message().trim().to_string())
-        .and_then(|mut t| t.remove("x").ok_or_else(|| "no value".to_string()))
+/// `text` read as one TOML value (`None`: the text holds more than a value).
+fn toml_value(text: &str) -> Result<Option<toml::Value>, toml::de::Error> {
+    toml::from_str::<toml::Table>(&format!("x = {text}")).map(|mut t| t.remove("x"))
 }
 
-fn parse_values(text: &str) -> Result<Vec<toml::Value>, String> {
+fn parse_values(text: &str) -> Result<Vec<toml::Value>, ValueError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(format!("no value after `=`; {SET_SYNTAX}"));
+        return Err(ValueError::None);
     }
-    if let Ok(toml::Value::Array(a)) = toml_value(&format!("[{text}]"))
+    if let Ok(Some(toml::Value::Array(a))) = toml_value(&format!("[{text}]"))
         && !a.is_empty()
     {
         return Ok(a);
@@ -149,21 +245,22 @@ fn parse_values(text: &str) -> Result<Vec<toml::Value>, String> {
         .map(|item| {
             let item = item.trim();
             if item.is_empty() {
-                return Err(format!("an empty value in `{text}`; {SET_SYNTAX}"));
+                return Err(ValueError::Empty(text.to_string()));
             }
             match toml_value(item) {
-                Ok(v) => Ok(v),
-                Err(m) if item.starts_with(['[', '{', '"', '\'']) => {
-                    Err(format!("value `{item}` is not valid TOML: {m}"))
-                }
-                Err(_) => Ok(toml::Value::String(item.to_string())),
+                Ok(Some(v)) => Ok(v),
+                Err(e) if item.starts_with(['[', '{', '"', '\'']) => Err(ValueError::NotToml {
+                    item: item.to_string(),
+                    message: e.message().trim().to_string(),
+                }),
+                _ => Ok(toml::Value::String(item.to_string())),
             }
         })
         .collect()
 }
 
 /// Splits on commas outside quotes, brackets and braces.
-fn split_top_level(text: &str) -> Result<Vec<&str>, String> {
+fn split_top_level(text: &str) -> Result<Vec<&str>, ValueError> {
     let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0);
     let mut out = Vec::new();
     for (i, c) in text.char_indices() {
@@ -181,9 +278,7 @@ fn split_top_level(text: &str) -> Result<Vec<&str>, String> {
         }
     }
     if quote.is_some() || depth != 0 {
-        return Err(format!(
-            "unbalanced quotes or brackets in `{text}`; {SET_SYNTAX}"
-        ));
+        return Err(ValueError::Unbalanced(text.to_string()));
     }
     out.push(&text[start..]);
     Ok(out)
@@ -331,7 +426,7 @@ fn file_spec(file: &str, src: &str) -> Result<(Vec<Param>, Vec<NamedArm>), Sweep
 
 /// Sets `value` at `path` in a scenario table (see the module docs for paths); missing tables
 /// on the way are created.
-pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), String> {
+pub fn set_path(table: &mut toml::Table, path: &str, value: toml::Value) -> Result<(), PathError> {
     let segs: Vec<&str> = path.split('.').collect();
     let mut root = toml::Value::Table(std::mem::take(table));
     let res = set_in(&mut root, &segs, path, value);
@@ -346,9 +441,9 @@ fn set_in(
     segs: &[&str],
     path: &str,
     value: toml::Value,
-) -> Result<(), String> {
+) -> Result<(), PathError> {
     let Some((seg, rest)) = segs.split_first() else {
-        return Err(format!("`{path}`: empty path"));
+        return Err(PathError::Empty(path.to_string()));
     };
     match v {
         toml::Value::Table(t) => {
@@ -367,20 +462,14 @@ fn set_in(
                 _ => a
                     .iter()
                     .position(|x| x.get("id").and_then(|v| v.as_str()) == Some(*seg))
-                    .ok_or_else(|| {
-                        let ids: Vec<&str> = a
+                    .ok_or_else(|| PathError::NoEntry {
+                        seg: (*seg).to_string(),
+                        ids: a
                             .iter()
                             .filter_map(|x| x.get("id").and_then(|v| v.as_str()))
-                            .collect();
-                        format!(
-                            "no entry with id or index `{seg}` (ids: {}; indices 0–{})",
-                            if ids.is_empty() {
-                                "none".to_string()
-                            } else {
-                                ids.join(", ")
-                            },
-                            a.len().saturating_sub(1)
-                        )
+                            .map(str::to_string)
+                            .collect(),
+                        len: a.len(),
                     })?,
             };
             if rest.is_empty() {
@@ -389,9 +478,7 @@ fn set_in(
             }
             set_in(&mut a[idx], rest, path, value)
         }
-        _ => Err(format!(
-            "`{seg}` is inside a value that is not a table or an array of tables"
-        )),
+        _ => Err(PathError::NotATable((*seg).to_string())),
     }
 }
 
@@ -405,17 +492,16 @@ fn shown(v: &toml::Value) -> String {
 
 /// The base table with one setting written in, validated: `Ok` when the scenario accepts it,
 /// else the first problem's message.
-fn try_setting(base: &toml::Table, path: &str, value: &toml::Value) -> Result<(), String> {
+fn try_setting(base: &toml::Table, path: &str, value: &toml::Value) -> Result<(), SettingRefused> {
     let mut t = base.clone();
     set_path(&mut t, path, value.clone())?;
-    let text = toml::to_string(&t).map_err(|e| e.to_string())?;
-    scenario::parse("arm", &text).map(|_| ()).map_err(|errs| {
-        let e = &errs[0];
-        match e.rule {
-            Some(r) => format!("{} [{r}]", e.message),
-            None => e.message.clone(),
-        }
-    })
+    let text = toml::to_string(&t)?;
+    scenario::parse("arm", &text)
+        .map(|_| ())
+        .map_err(|errs| SettingRefused::Invalid {
+            message: errs[0].message.clone(),
+            rule: errs[0].rule,
+        })
 }
 
 /// Checks one setting on its own against the base scenario, before anything runs, and returns
@@ -439,14 +525,18 @@ fn check_setting(
             return Ok(text);
         }
     }
-    let what = format!("`{path}` = {value}: {msg}");
     Err(match origin {
-        Origin::Arg(a) => SweepError::Setup(format!("--set `{a}`: {what}")),
+        Origin::Arg(a) => SweepError::Setting {
+            arg: a.clone(),
+            path: path.to_string(),
+            value: value.to_string(),
+            reason: Box::new(msg),
+        },
         Origin::File(span) => SweepError::File(vec![ScenarioError::at(
             file,
             src,
             Some(span.clone()),
-            format!("sweep setting {what}"),
+            format!("sweep setting `{path}` = {value}: {msg}"),
             None,
         )]),
     })
@@ -463,8 +553,10 @@ pub fn arm_count(params: &[Param], named: usize) -> Option<usize> {
 /// Builds the arms of a sweep from the scenario text and extra `--set` parameters (which replace
 /// a file parameter of the same path).
 pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepError> {
-    let mut table: toml::Table =
-        toml::from_str(src).map_err(|e| SweepError::Setup(format!("{file}: {}", e.message())))?;
+    let mut table: toml::Table = toml::from_str(src).map_err(|e| SweepError::NotToml {
+        file: file.to_string(),
+        message: e.message().to_string(),
+    })?;
     let (mut params, named) = file_spec(file, src)?;
     for p in extra {
         match params.iter_mut().find(|x| x.path == p.path) {
@@ -473,9 +565,9 @@ pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepErr
         }
     }
     if params.is_empty() && named.is_empty() {
-        return Err(SweepError::Setup(format!(
-            "{file}: nothing to sweep: add [[sweep.arms]] or [[sweep.parameters]] to the file, or --set path=v1,v2"
-        )));
+        return Err(SweepError::NothingToSweep {
+            file: file.to_string(),
+        });
     }
     match arm_count(&params, named.len()) {
         Some(n) if n <= MAX_ARMS => {}
@@ -485,30 +577,30 @@ pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepErr
                 .map(|p| p.values.len().to_string())
                 .collect::<Vec<_>>()
                 .join(" × ");
-            return Err(SweepError::Setup(format!(
-                "the sweep would have {} arms ({} named arm(s) × a grid of {grid}); at most {MAX_ARMS} are supported",
-                n.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string()),
-                named.len()
-            )));
+            return Err(SweepError::TooManyArms {
+                arms: n,
+                named: named.len(),
+                grid,
+            });
         }
     }
     // A path set by a named arm and swept by the grid would silently lose one of the two.
     for a in &named {
         for (path, _, origin) in &a.settings {
             if params.iter().any(|p| &p.path == path) {
-                let m = format!(
-                    "arm `{}` sets `{path}`, which the grid also sweeps ([[sweep.parameters]] or --set): set it in one place only",
-                    a.name
-                );
+                let e = SweepError::SetTwice {
+                    arm: a.name.clone(),
+                    path: path.clone(),
+                };
                 return Err(match origin {
                     Origin::File(span) => SweepError::File(vec![ScenarioError::at(
                         file,
                         src,
                         Some(span.clone()),
-                        m,
+                        e.to_string(),
                         None,
                     )]),
-                    Origin::Arg(_) => SweepError::Setup(m),
+                    Origin::Arg(_) => e,
                 });
             }
         }
@@ -549,7 +641,7 @@ pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepErr
                 settings.push((p.path.clone(), p.values[idx[j]].clone()));
             }
             for (path, v) in &settings {
-                set_path(&mut t, path, v.clone()).map_err(SweepError::Setup)?;
+                set_path(&mut t, path, v.clone())?;
             }
             // The grid's part of the name: each setting by the last segment of its path.
             let label = settings[arm_settings.len()..]
@@ -562,7 +654,7 @@ pub fn arms(file: &str, src: &str, extra: &[Param]) -> Result<Vec<Arm>, SweepErr
                 (Some(n), false) => format!("{n} / {label}"),
                 (None, _) => label,
             };
-            let text = toml::to_string(&t).map_err(|e| SweepError::Setup(e.to_string()))?;
+            let text = toml::to_string(&t)?;
             let scenario =
                 scenario::parse(&format!("{file} [{name}]"), &text).map_err(|errors| {
                     SweepError::Invalid {
@@ -985,10 +1077,32 @@ values = ["6%", "9%"]
         .unwrap();
         assert_eq!(tables.values.len(), 2);
         assert!(tables.values[1].is_table());
-        assert!(parse_set("no-equals").is_err());
-        assert!(parse_set("a..b=1").is_err());
-        assert!(parse_set("a={ x = 1").unwrap_err().contains("unbalanced"));
-        assert!(parse_set("a=").is_err());
+        assert_eq!(
+            parse_set("no-equals"),
+            Err(SetError::NoEquals {
+                arg: "no-equals".into()
+            })
+        );
+        assert!(matches!(
+            parse_set("a..b=1"),
+            Err(SetError::NotAPath { .. })
+        ));
+        let e = parse_set("a={ x = 1").unwrap_err();
+        assert!(matches!(
+            e,
+            SetError::Values {
+                reason: ValueError::Unbalanced(_),
+                ..
+            }
+        ));
+        assert!(e.to_string().contains("unbalanced"), "{e}");
+        assert!(matches!(
+            parse_set("a="),
+            Err(SetError::Values {
+                reason: ValueError::None,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -1050,7 +1164,10 @@ values = ["6%", "9%"]
             SRC,
             &[parse_set("sellers.zz.shop_plan_rate=5%").unwrap()],
         ) {
-            Err(SweepError::Setup(m)) => {
+            Err(e @ SweepError::Setting { .. }) => {
+                assert!(matches!(&e, SweepError::Setting { reason, .. }
+                        if matches!(**reason, SettingRefused::Path(PathError::NoEntry { .. }))));
+                let m = e.to_string();
                 assert!(m.starts_with("--set `sellers.zz"), "{m}");
                 assert!(m.contains("no entry with id or index `zz`"), "{m}");
             }
@@ -1061,7 +1178,11 @@ values = ["6%", "9%"]
             SRC,
             &[parse_set("sellers.a.shop_plan_rat=5%").unwrap()],
         ) {
-            Err(SweepError::Setup(m)) => assert!(m.contains("shop_plan_rat"), "{m}"),
+            Err(e @ SweepError::Setting { .. }) => {
+                assert!(matches!(&e, SweepError::Setting { reason, .. }
+                        if matches!(**reason, SettingRefused::Invalid { .. })));
+                assert!(e.to_string().contains("shop_plan_rat"), "{e}");
+            }
             other => panic!("{other:?}"),
         }
         // a value refused in the file: at the value's line and column

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{NamedEntry, named_entry, plan_name};
+use super::{ExplainError, NamedEntry, named_entry, plan_name};
 use crate::model::{CreatorId, ProductId};
 use crate::money::Money;
 use crate::rules::ids::{InvitationId, ParticipantId, PlusId};
@@ -109,25 +109,20 @@ fn stamp(cal: &Calendar, t: SimTime) -> String {
     cal.stamp(t).to_string()
 }
 
-fn find_named(names: &[String], what: &str, kind: &str) -> Result<u32, String> {
+fn find_named(names: &[String], what: &str, kind: &'static str) -> Result<u32, ExplainError> {
     names
         .iter()
         .position(|n| n == what)
         .map(|i| i as u32)
-        .ok_or_else(|| {
-            format!(
-                "no {kind} `{what}` (the scenario's: {})",
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
-            )
+        .ok_or_else(|| ExplainError::NoPlan {
+            kind,
+            name: what.to_string(),
+            known: names.to_vec(),
         })
 }
 
 /// Explains Collaboration Plus `name` at the end of replication `rep`.
-pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanation, String> {
+pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanation, ExplainError> {
     let names: Vec<String> = sc.plus.iter().map(|c| c.name.clone()).collect();
     let c = PlusId(find_named(&names, name, "Collaboration Plus")?);
     let st = sim::final_state(sc, rep);
@@ -543,7 +538,11 @@ pub struct TargetExplanation {
 }
 
 /// Explains Target invitation `name` at the end of replication `rep`.
-pub fn explain_target(sc: &Scenario, rep: u32, name: &str) -> Result<TargetExplanation, String> {
+pub fn explain_target(
+    sc: &Scenario,
+    rep: u32,
+    name: &str,
+) -> Result<TargetExplanation, ExplainError> {
     let names: Vec<String> = sc.invitations.iter().map(|i| i.name.clone()).collect();
     let i = InvitationId(find_named(&names, name, "Target invitation")?);
     let st = sim::final_state(sc, rep);

@@ -27,6 +27,19 @@ pub enum Dist {
     Triangular { min: f64, mode: f64, max: f64 },
 }
 
+/// A distribution's parameters that make no distribution.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum DistError {
+    #[error("`{param}` must be a finite number ≥ 0, not {value}")]
+    Negative { param: &'static str, value: f64 },
+    #[error("`{param}` must be > 0, not {value}")]
+    NotPositive { param: &'static str, value: f64 },
+    #[error("`max` ({max}) is below `min` ({min})")]
+    MaxBelowMin { min: f64, max: f64 },
+    #[error("need min ≤ mode ≤ max and min < max, got {min}, {mode}, {max}")]
+    Triangle { min: f64, mode: f64, max: f64 },
+}
+
 impl Dist {
     pub fn fixed(value: f64) -> Dist {
         Dist::Fixed { value }
@@ -35,13 +48,13 @@ impl Dist {
         Dist::Uniform { min, max }
     }
 
-    /// Checks the parameters; the message says what is wrong.
-    pub fn check(&self) -> Result<(), String> {
-        let finite_nonneg = |v: f64, what: &str| {
-            if v.is_finite() && v >= 0.0 {
+    /// Checks the parameters; the error says what is wrong.
+    pub fn check(&self) -> Result<(), DistError> {
+        let finite_nonneg = |value: f64, param: &'static str| {
+            if value.is_finite() && value >= 0.0 {
                 Ok(())
             } else {
-                Err(format!("`{what}` must be a finite number ≥ 0, not {v}"))
+                Err(DistError::Negative { param, value })
             }
         };
         match *self {
@@ -50,7 +63,7 @@ impl Dist {
                 finite_nonneg(min, "min")?;
                 finite_nonneg(max, "max")?;
                 if max < min {
-                    Err(format!("`max` ({max}) is below `min` ({min})"))
+                    Err(DistError::MaxBelowMin { min, max })
                 } else {
                     Ok(())
                 }
@@ -61,7 +74,10 @@ impl Dist {
             }
             Dist::Lognormal { median, sigma } => {
                 if !(median.is_finite() && median > 0.0) {
-                    return Err(format!("`median` must be > 0, not {median}"));
+                    return Err(DistError::NotPositive {
+                        param: "median",
+                        value: median,
+                    });
                 }
                 finite_nonneg(sigma, "sigma")
             }
@@ -69,15 +85,16 @@ impl Dist {
                 if mean.is_finite() && mean > 0.0 {
                     Ok(())
                 } else {
-                    Err(format!("`mean` must be > 0, not {mean}"))
+                    Err(DistError::NotPositive {
+                        param: "mean",
+                        value: mean,
+                    })
                 }
             }
             Dist::Triangular { min, mode, max } => {
                 finite_nonneg(min, "min")?;
                 if !(min <= mode && mode <= max && min < max) {
-                    return Err(format!(
-                        "need min ≤ mode ≤ max and min < max, got {min}, {mode}, {max}"
-                    ));
+                    return Err(DistError::Triangle { min, mode, max });
                 }
                 Ok(())
             }

@@ -12,7 +12,7 @@ pub const DEFAULT_MAX_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_BYTES_ENV: &str = "AFFSIM_MAX_SCENARIO_BYTES";
 
 /// The cap in force: [`MAX_BYTES_ENV`] when set, else [`DEFAULT_MAX_BYTES`].
-pub fn max_bytes() -> Result<u64, String> {
+pub fn max_bytes() -> Result<u64, MaxBytesError> {
     match std::env::var(MAX_BYTES_ENV) {
         Err(_) => Ok(DEFAULT_MAX_BYTES),
         Ok(v) => v
@@ -20,17 +20,20 @@ pub fn max_bytes() -> Result<u64, String> {
             .parse::<u64>()
             .ok()
             .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                format!("{MAX_BYTES_ENV}=`{v}`: expected a number of bytes, at least 1")
-            }),
+            .ok_or(MaxBytesError(v)),
     }
 }
+
+/// The size cap's environment variable holds no number of bytes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}=`{}`: expected a number of bytes, at least 1", MAX_BYTES_ENV, .0)]
+pub struct MaxBytesError(pub String);
 
 /// Reads a scenario file as UTF-8 text, at most [`max_bytes`] of it (a larger file, or an
 /// endless one such as `/dev/zero`, is refused once the cap is passed, without reading on).
 pub fn read(path: &Path) -> Result<String, ScenarioError> {
     let file = path.display().to_string();
-    let cap = max_bytes().map_err(|m| ScenarioError::whole(&file, m))?;
+    let cap = max_bytes().map_err(|e| ScenarioError::whole(&file, e.to_string()))?;
     let f = std::fs::File::open(path)
         .map_err(|e| ScenarioError::whole(&file, format!("cannot read the scenario file: {e}")))?;
     let mut bytes = Vec::new();

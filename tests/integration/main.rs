@@ -24,6 +24,7 @@
 //! - `hardening`: issue 13 — nothing deleted that affsim did not write, signals, merge checks, limits, outputs.
 //! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
 //! - `seller_policies`: `[[seller_policies]]` move rates in the direction their rule says.
+//! - `snapshots_cli`: insta snapshots of rendered errors (stderr, exit code) and of the demo's report.md.
 //! - `tidy`: docs/rules.md and docs/scenario-format.md's key tables match the code; role comments; rule tags and scenarios.
 //! - `typed_reports`: summary, sweep, lift and sensitivity documents read back into their typed structs, byte for byte.
 //! - `walk`: `affsim check` walks a folder with symbolic-link loops once (walkdir).
@@ -53,6 +54,7 @@ mod report_charts;
 mod scenarios;
 mod schema;
 mod seller_policies;
+mod snapshots_cli;
 mod sweeps;
 mod tidy;
 mod typed_reports;

@@ -162,13 +162,8 @@ impl V<'_> {
         }
     }
     pub(super) fn rate(&mut self, r: &Spanned<Rate>) -> Rate {
-        if let Err(m) = r.get_ref().check_affiliate() {
-            let rule = if m.contains("H-3") {
-                RuleId::H3
-            } else {
-                RuleId::Rate1
-            };
-            self.err(r.span(), m, Some(rule));
+        if let Err(e) = r.get_ref().check_affiliate() {
+            self.err(r.span(), e.to_string(), e.rule());
         }
         *r.get_ref()
     }
