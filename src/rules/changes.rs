@@ -57,14 +57,8 @@ impl Platform {
     /// (RATE-1) in 0.01% steps (H-3).
     // rule: RATE-1
     pub fn check_rate(&self, rate: Rate) -> Result<(), Refusal> {
-        rate.check_affiliate().map_err(|m| {
-            let rule = if rate.0.round_dp(2) != rate.0 {
-                RuleId::H3
-            } else {
-                RuleId::Rate1
-            };
-            Refusal::new(rule, m)
-        })
+        rate.check_affiliate()
+            .map_err(|e| Refusal::new(e.rule().unwrap_or(RuleId::Rate1), e.to_string()))
     }
 
     /// A seller's Shop plan rate changes from `t` (SHOP-1; later orders, as OPEN-4): refused
