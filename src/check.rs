@@ -398,7 +398,7 @@ fn observe(e: &Expectation, r: &Replication) -> Result<String, String> {
             field,
         } => {
             use crate::scenario::PlusField as F;
-            let p = &r.plus[*campaign as usize];
+            let p = &r.plus[campaign.index()];
             let part = creator.map(|c| p.creators.iter().find(|x| x.0 == c));
             match (field, part) {
                 (F::Status, _) => p.status.clone(),
@@ -777,7 +777,7 @@ fn describe(sc: &Scenario, s: &Subject) -> String {
                 .unwrap_or(0);
             format!(
                 "plus {}{} {}",
-                sc.plus[*campaign as usize].name,
+                sc.plus[campaign.index()].name,
                 c.map(|c| format!(" creator {}", creator(c)))
                     .unwrap_or_default(),
                 PlusField::NAMES[idx]

@@ -87,7 +87,7 @@ fn messages(
 
 fn target_index(p: PlanRef) -> Option<usize> {
     match p {
-        PlanRef::Target(i) => Some(i as usize),
+        PlanRef::Target(i) => Some(i.index()),
         _ => None,
     }
 }
@@ -119,33 +119,30 @@ pub fn plan_name(sc: &Scenario, agents: Option<&Agents>, p: PlanRef) -> String {
         PlanRef::None => "none".into(),
         PlanRef::Shop(s) => format!(
             "shop plan of {}",
-            agents.map_or_else(
-                || format!("seller#{s}"),
-                |a| a.names.seller(crate::model::SellerId(s))
-            )
+            agents.map_or_else(|| format!("seller#{}", s.0), |a| a.names.seller(s))
         ),
         PlanRef::Open(i) => format!(
             "open plan {}",
             sc.open_plans
-                .get(i as usize)
+                .get(i.index())
                 .map_or_else(|| format!("#{i} (generated)"), |o| o.name.clone())
         ),
         PlanRef::Target(i) => format!(
             "target invitation {}",
             sc.invitations
-                .get(i as usize)
+                .get(i.index())
                 .map_or_else(|| format!("#{i}"), |o| o.name.clone())
         ),
         PlanRef::Plus(i) => format!(
             "collaboration plus {}",
             sc.plus
-                .get(i as usize)
+                .get(i.index())
                 .map_or_else(|| format!("#{i}"), |c| c.name.clone())
         ),
         PlanRef::Distributor(i) => format!(
             "distributor campaign {}",
             sc.campaigns
-                .get(i as usize)
+                .get(i.index())
                 .map_or_else(|| format!("#{i}"), |c| c.campaign.name.clone())
         ),
     }

@@ -11,7 +11,8 @@
 //! - [`model`]: sellers, products, creators, distributors — flat vectors indexed by dense ids.
 //! - [`rules`]: the rules engine, pure (no randomness, clock or I/O): plan books, attribution
 //!   (which rate applies, with provenance), order lines and settlement, the double-entry ledger,
-//!   and the rule catalogue that every enforcing line names (`// rule: ID`).
+//!   the rule catalogue that every enforcing line names (`// rule: ID`), and the plan-level id
+//!   newtypes ([`rules::ids`]) that index its books as the agent ids index the agents.
 //! - [`sim`]: the event queue (time, phase, sequence), per-replication ChaCha streams,
 //!   population generation and behaviour models; the run loop asks `rules` what is allowed and
 //!   what is paid.

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::experiment::stats::{self, MeanCi};
 use crate::experiment::{RunConfig, run};
 use crate::metrics::Metric;
+use crate::rules::ids::{CampaignId, InvitationId, OpenPlanId, PlusId};
 use crate::scenario::{Action, Scenario};
 use crate::sim::{Replication, RunError};
 
@@ -90,18 +91,18 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             let p = find(sc.open_plans.iter().map(|p| p.name.as_str()).collect())
                 .ok_or_else(unknown)?;
             out.open_plans[p as usize].listings.clear();
-            Box::new(move |a| !matches!(a, Action::OpenRate { plan, .. } if *plan == p))
+            Box::new(move |a| !matches!(a, Action::OpenRate { plan, .. } if *plan == OpenPlanId(p)))
         }
         "target" => {
             let i = find(sc.invitations.iter().map(|i| i.name.as_str()).collect())
                 .ok_or_else(unknown)?;
             Box::new(move |a| {
                 !matches!(a,
-                    Action::SendInvitation(x) if *x == i)
+                    Action::SendInvitation(x) if *x == InvitationId(i))
                     && !matches!(a,
                     Action::TargetResponse { invitation, .. }
                     | Action::VideoSubmission { invitation, .. }
-                    | Action::VideoReview { invitation, .. } if *invitation == i)
+                    | Action::VideoReview { invitation, .. } if *invitation == InvitationId(i))
             })
         }
         "plus" => {
@@ -109,10 +110,10 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             Box::new(move |a| {
                 !matches!(a,
                     Action::PlusConfirm(x) | Action::PlusPay(x) | Action::PlusStart(x)
-                    | Action::PlusEnd(x) | Action::PlusEdit(x) | Action::PlusCancel(x) if *x == i)
+                    | Action::PlusEnd(x) | Action::PlusEdit(x) | Action::PlusCancel(x) if *x == PlusId(i))
                     && !matches!(a,
                     Action::PlusJoin { campaign, .. }
-                    | Action::PlusSampleRequest { campaign, .. } if *campaign == i)
+                    | Action::PlusSampleRequest { campaign, .. } if *campaign == PlusId(i))
             })
         }
         "distributor" => {
@@ -124,7 +125,7 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
             )
             .ok_or_else(unknown)?;
             Box::new(move |a| {
-                !matches!(a, Action::OpenCampaign(x) if *x == i)
+                !matches!(a, Action::OpenCampaign(x) if *x == CampaignId(i))
                     && !matches!(a,
                     Action::Register { campaign, .. }
                     | Action::RegisterTotal { campaign, .. }
@@ -132,7 +133,7 @@ pub fn without(sc: &Scenario, id: &str) -> Result<Scenario, String> {
                     | Action::AddLink { campaign, .. }
                     | Action::Terminate { campaign, .. }
                     | Action::Resume { campaign, .. }
-                    | Action::EditCampaign { campaign, .. } if *campaign == i)
+                    | Action::EditCampaign { campaign, .. } if *campaign == CampaignId(i))
             })
         }
         _ => return Err(unknown()),
@@ -502,7 +503,7 @@ mod tests {
         assert!(
             !w.script
                 .iter()
-                .any(|s| matches!(s.action, Action::PlusConfirm(0)))
+                .any(|s| matches!(s.action, Action::PlusConfirm(PlusId(0))))
         );
         let e = without(&sc, "plus:nope").unwrap_err();
         assert!(e.contains("no campaign `plus:nope`"), "{e}");

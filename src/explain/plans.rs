@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{NamedEntry, named_entry, plan_name};
 use crate::model::{CreatorId, ProductId};
 use crate::money::Money;
+use crate::rules::ids::{InvitationId, ParticipantId, PlusId};
 use crate::rules::ledger::EntryKind;
 use crate::rules::plans::PlanRef;
 use crate::rules::plus::{Achievement, ContentFilter, Objective, PlusKind, PolicySpec, Standing};
@@ -128,13 +129,13 @@ fn find_named(names: &[String], what: &str, kind: &str) -> Result<u32, String> {
 /// Explains Collaboration Plus `name` at the end of replication `rep`.
 pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanation, String> {
     let names: Vec<String> = sc.plus.iter().map(|c| c.name.clone()).collect();
-    let c = find_named(&names, name, "Collaboration Plus")?;
+    let c = PlusId(find_named(&names, name, "Collaboration Plus")?);
     let st = sim::final_state(sc, rep);
     let (pf, a) = (&st.platform, &st.agents);
     let cal = &sc.calendar;
     let book = &pf.books().plus;
-    let camp = &book.campaigns[c as usize];
-    let state = &book.state[c as usize];
+    let camp = &book.campaigns[c.index()];
+    let state = &book.state[c.index()];
     let creator = |id: CreatorId| a.names.creator(id);
     let entries: Vec<_> = pf
         .ledger()
@@ -177,8 +178,8 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
             }
         )],
     };
-    let row = |i: u32| {
-        let p = &book.participants[i as usize];
+    let row = |i: ParticipantId| {
+        let p = &book.participants[i.index()];
         PlusParticipantRow {
             creator: creator(p.creator),
             joined: stamp(cal, p.joined),
@@ -198,7 +199,7 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
             .participants
             .iter()
             .map(|&i| {
-                let p = &book.participants[i as usize];
+                let p = &book.participants[i.index()];
                 let mut r = row(i);
                 r.progress = tasks
                     .iter()
@@ -217,7 +218,7 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
         .filter_map(|&p| {
             let l = pf.books().open_by_product.get(p.idx()).copied().flatten()?;
             let (rate, _, _) = pf.books().open_rate(l, camp.end, camp.end)?;
-            let plan = PlanRef::Open(pf.books().open_listings[l as usize].plan);
+            let plan = PlanRef::Open(pf.books().open_listings[l.index()].plan);
             Some((
                 a.names.product(p),
                 plan_name(sc, Some(a), plan),
@@ -289,7 +290,7 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
 fn leaderboard_rows(
     board: &[Standing],
     min_value: Decimal,
-    row: &dyn Fn(u32) -> PlusParticipantRow,
+    row: &dyn Fn(ParticipantId) -> PlusParticipantRow,
     creator: &dyn Fn(CreatorId) -> String,
     cal: &Calendar,
 ) -> Vec<PlusParticipantRow> {
@@ -544,12 +545,12 @@ pub struct TargetExplanation {
 /// Explains Target invitation `name` at the end of replication `rep`.
 pub fn explain_target(sc: &Scenario, rep: u32, name: &str) -> Result<TargetExplanation, String> {
     let names: Vec<String> = sc.invitations.iter().map(|i| i.name.clone()).collect();
-    let i = find_named(&names, name, "Target invitation")?;
+    let i = InvitationId(find_named(&names, name, "Target invitation")?);
     let st = sim::final_state(sc, rep);
     let (pf, a) = (&st.platform, &st.agents);
     let cal = &sc.calendar;
     let tb = &pf.books().target;
-    let inv = &tb.invitations[i as usize];
+    let inv = &tb.invitations[i.index()];
     let flat = match inv.fee {
         Fee::Flat(m) => Some(m),
         Fee::CommissionOnly => None,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Agents, CreatorId, SellerId};
 use crate::money::{Money, add_exact};
 use crate::rules::Platform;
+use crate::rules::ids::{InvitationId, OpenPlanId};
 use crate::rules::ledger::Account;
 use crate::rules::plans::PlanRef;
 use crate::rules::plus::PlusKind;
@@ -59,11 +60,11 @@ pub struct CampaignTally {
 fn kind_index(plan: PlanRef) -> Option<(usize, u32)> {
     match plan {
         PlanRef::None => None,
-        PlanRef::Shop(i) => Some((0, i)),
-        PlanRef::Open(i) => Some((1, i)),
-        PlanRef::Target(i) => Some((2, i)),
-        PlanRef::Plus(i) => Some((3, i)),
-        PlanRef::Distributor(i) => Some((4, i)),
+        PlanRef::Shop(i) => Some((0, i.0)),
+        PlanRef::Open(i) => Some((1, i.0)),
+        PlanRef::Target(i) => Some((2, i.0)),
+        PlanRef::Plus(i) => Some((3, i.0)),
+        PlanRef::Distributor(i) => Some((4, i.0)),
     }
 }
 
@@ -311,15 +312,15 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
     }
     // Open plans: participants are the creators approved for any of the plan's listings
     let mut approved = vec![0u64; books.open_plans.len()];
-    let mut seen: Vec<u32> = Vec::new();
+    let mut seen: Vec<OpenPlanId> = Vec::new();
     for c in 0..agents.creators.len() {
         if let Some(list) = pf.approvals_ref(CreatorId(c as u32)) {
             seen.clear();
             for &(l, _) in list {
-                let p = books.open_listings[l as usize].plan;
+                let p = books.open_listings[l.index()].plan;
                 if !seen.contains(&p) {
                     seen.push(p);
-                    approved[p as usize] += 1;
+                    approved[p.index()] += 1;
                 }
             }
         }
@@ -346,7 +347,7 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
             .target
             .slots
             .iter()
-            .filter(|s| s.invitation == v as u32)
+            .filter(|s| s.invitation == InvitationId::at(v))
         {
             if s.status == SlotStatus::Accepted {
                 rows[i].participants += 1;

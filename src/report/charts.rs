@@ -265,7 +265,7 @@ impl Timeline {
                 } => {
                     let plan = sc
                         .open_plans
-                        .get(*plan as usize)
+                        .get(plan.index())
                         .map_or("Open plan", |o| o.name.as_str());
                     let what = p.map(|p| format!(" {}", product(p))).unwrap_or_default();
                     let ads = if *shop_ads { " Shop Ads" } else { "" };
@@ -281,7 +281,7 @@ impl Timeline {
                 } => {
                     let c = sc
                         .campaigns
-                        .get(*campaign as usize)
+                        .get(campaign.index())
                         .map_or("campaign", |c| c.campaign.name.as_str());
                     format!("{} leaves {c}", seller(*s))
                 }

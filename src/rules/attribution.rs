@@ -11,6 +11,7 @@ use crate::model::{CreatorId, DistributorId, ProductId, SellerId, Traffic};
 use crate::money::Rate;
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::distributor::{Campaign, Registration};
+use crate::rules::ids::*;
 use crate::rules::plans::{Books, PlanRef};
 use crate::rules::plus::PlusCampaign;
 use crate::rules::target::TargetProduct;
@@ -52,15 +53,15 @@ pub enum AdPrecedence {
 #[serde(tag = "via", content = "index", rename_all = "kebab-case")]
 pub enum Via {
     /// Approved for the product's Open listing (OPEN-2).
-    Open(u32),
+    Open(ListingId),
     /// Added under the seller's Shop plan (SHOP-1).
     Shop,
     /// Added through a distributor link (DIST-4).
-    Link(u32),
+    Link(RegistrationId),
     /// Promoted under an accepted Target invitation (no Open approval implied).
-    Target(u32),
+    Target(InvitationId),
     /// Promoted as a Collaboration Plus participant (no Open approval implied).
-    Plus(u32),
+    Plus(PlusId),
 }
 
 /// One product in a creator's showcase.
@@ -234,14 +235,14 @@ pub fn resolve_with(
 /// What [`resolve_with`] looks up once about a query before walking the candidates.
 struct Found<'b> {
     /// Target terms that apply now (ATTR-2 needs an accepted invitation, TARGET-2).
-    target: Option<(u32, TargetProduct, SimTime)>,
+    target: Option<(SlotId, TargetProduct, SimTime)>,
     /// The product's Open listing.
-    listing: Option<u32>,
+    listing: Option<ListingId>,
     /// Since when the creator may earn on the Open listing: its approval, or its joining of a
     /// Plus with no Plus rate (PLUS-12, without an application).
     open_joined: Option<SimTime>,
     /// Plus terms that apply now: a participant in the period (ATTR-3), with the campaign index.
-    plus: Option<(u32, &'b PlusCampaign, u32)>,
+    plus: Option<(ParticipantId, &'b PlusCampaign, PlusId)>,
     /// An entry from an ended Target or Plus carried over to Open (`rules.ended_plan_entry =
     /// "open-rate"`): the plan's end and the rule that carries it.
     ended_entry: Option<(SimTime, RuleId)>,
@@ -249,7 +250,7 @@ struct Found<'b> {
     /// carried-over entry's.
     carried: bool,
     /// The creator's distributor link for this product, if its showcase entry is one.
-    link: Option<u32>,
+    link: Option<RegistrationId>,
     /// The link, if it pays now (DIST-5).
     dist: Option<(&'b Registration, &'b Campaign, PlanRef)>,
     /// An order from an ad on a creator-authorised video (PLUS-10).
@@ -269,16 +270,16 @@ impl<'b> Found<'b> {
             .copied()
             .flatten();
         let plus_pre = books.plus.active(q.creator, q.product, q.at);
-        let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i as usize].joined);
+        let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i.index()].joined);
         // rule: PLUS-12 — option rules.ended_plan_entry: an entry from an ended Target (ATTR-2
         // no longer applies) or Plus carries over to Open from the plan's end with "open-rate"
         let ended_entry = match (books.ended_plan_entry, q.entry.map(|e| e.via)) {
             (EndedPlanEntry::OpenRate, Some(Via::Target(i))) => {
-                let end = books.target.invitations[i as usize].ends;
+                let end = books.target.invitations[i.index()].ends;
                 (q.at >= end).then_some((end, RuleId::Attr2))
             }
             (EndedPlanEntry::OpenRate, Some(Via::Plus(c))) => {
-                let end = books.plus.campaigns[c as usize].end;
+                let end = books.plus.campaigns[c.index()].end;
                 (q.at >= end).then_some((end, RuleId::Plus12))
             }
             _ => None,
@@ -289,8 +290,7 @@ impl<'b> Found<'b> {
                 .or(ended_entry.map(|e| e.0)),
         );
         let carried = q.open_since.is_none() && plus_pre.is_none();
-        let plus =
-            plus_pre.map(|(i, camp)| (i, camp, books.plus.participants[i as usize].campaign));
+        let plus = plus_pre.map(|(i, camp)| (i, camp, books.plus.participants[i.index()].campaign));
         let link = match q.entry {
             Some(ShowcaseEntry {
                 via: Via::Link(r), ..
@@ -298,8 +298,8 @@ impl<'b> Found<'b> {
             _ => None,
         };
         let dist = link.filter(|&r| books.dist.valid(r, q.at)).map(|r| {
-            let reg = &books.dist.registrations[r as usize];
-            let c = &books.dist.campaigns[reg.campaign as usize];
+            let reg = &books.dist.registrations[r.index()];
+            let c = &books.dist.campaigns[reg.campaign.index()];
             (reg, c, PlanRef::Distributor(reg.campaign))
         });
         // rule: PLUS-10
@@ -323,13 +323,13 @@ impl<'b> Found<'b> {
     }
 }
 
-fn target_plan(books: &Books, s: u32) -> PlanRef {
-    PlanRef::Target(books.target.slots[s as usize].invitation)
+fn target_plan(books: &Books, s: SlotId) -> PlanRef {
+    PlanRef::Target(books.target.slots[s.index()].invitation)
 }
 
 /// A Plus collaboration's Shop Ads rate (PLUS-9, PLUS-10), in either precedence.
 #[inline(always)]
-fn plus_shop_ads(camp: &PlusCampaign, c: u32, rate: Rate) -> Resolution {
+fn plus_shop_ads(camp: &PlusCampaign, c: PlusId, rate: Rate) -> Resolution {
     Resolution {
         plan: PlanRef::Plus(c),
         rate,
@@ -397,7 +397,7 @@ fn offer_shop_ads_first(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<
         && let Some((rate, since)) = books.open_shop_ads(l, q.at)
     {
         o.offer(open_shop_ads(
-            PlanRef::Open(books.open_listings[l as usize].plan),
+            PlanRef::Open(books.open_listings[l.index()].plan),
             rate,
             since,
         ));
@@ -410,7 +410,7 @@ fn offer_shop_ads_first(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<
 fn offer_target(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
     if let Some((s, tp, since)) = f.target {
         let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
-        let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
+        let inv = &books.target.invitations[books.target.slots[s.index()].invitation.index()];
         if inv.creator_rates.iter().any(|x| x.0 == q.creator) {
             // rule: TARGET-9 — the creator's own rate (Invitation::rate_for)
             rules.insert(RuleId::Target9);
@@ -432,7 +432,7 @@ fn offer_target(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
         });
     }
     for (s, why) in books.target.inactive(q.creator, q.product, q.at) {
-        let inv = &books.target.invitations[books.target.slots[s as usize].invitation as usize];
+        let inv = &books.target.invitations[books.target.slots[s.index()].invitation.index()];
         let rate = inv.terms_for(q.creator, q.product).map(|p| p.rate);
         o.inactive(
             target_plan(books, s),
@@ -503,7 +503,7 @@ fn offer_link(o: &mut Offers<'_>, books: &Books, f: &Found<'_>) {
         });
     } else if let Some(r) = f.link {
         // rule: DIST-5
-        let reg = &books.dist.registrations[r as usize];
+        let reg = &books.dist.registrations[r.index()];
         o.inactive(PlanRef::Distributor(reg.campaign), Some(reg.creator_rate), "the distributor link is not valid now: outside the promotion window or terminated (DIST-5)", RuleSet::of(&[RuleId::Dist5]));
     }
 }
@@ -513,7 +513,7 @@ fn offer_link(o: &mut Offers<'_>, books: &Books, f: &Found<'_>) {
 #[inline(always)]
 fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
     if let Some(l) = f.listing {
-        let plan = PlanRef::Open(books.open_listings[l as usize].plan);
+        let plan = PlanRef::Open(books.open_listings[l.index()].plan);
         match f.open_joined {
             Some(_) if f.ad_plan && books.open_shop_ads(l, q.at).is_some() => {
                 if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
@@ -551,7 +551,7 @@ fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_
     } else if let Some((rate, since)) = books.shop_rate(q.seller, q.at) {
         // rule: SHOP-1
         o.offer(Resolution {
-            plan: PlanRef::Shop(q.seller.0),
+            plan: PlanRef::Shop(q.seller),
             rate,
             distributor: None,
             shop_ads: false,
@@ -611,7 +611,7 @@ mod tests {
         let mut b = Books {
             ad_precedence,
             shop: vec![h.shop.then(|| RateHistory::new(T0, pct(5)))],
-            open_by_product: vec![h.open.then_some(0)],
+            open_by_product: vec![h.open.then_some(ListingId(0))],
             ..Books::default()
         };
         if h.open {
@@ -620,7 +620,7 @@ mod tests {
                 samples: None,
             });
             b.open_listings.push(OpenListing {
-                plan: 0,
+                plan: OpenPlanId(0),
                 product: P,
                 rate: RateHistory::new(T0, pct(10)),
                 shop_ads: Some(RateHistory::new(T0, pct(12))),
@@ -658,7 +658,7 @@ mod tests {
             b.plus.add(PlusCampaign {
                 name: "plus".into(),
                 seller: S,
-                group: 0,
+                group: GroupId(0),
                 products: vec![P],
                 confirmed: T0,
                 paid: Some(T0),
@@ -680,9 +680,9 @@ mod tests {
                 scripted: true,
             });
             b.plus.state[0].status = PlusStatus::Ongoing;
-            b.plus.state[0].participants.push(0);
+            b.plus.state[0].participants.push(ParticipantId(0));
             b.plus.participants.push(Participant {
-                campaign: 0,
+                campaign: PlusId(0),
                 creator: C,
                 joined: T1,
                 posts: [0; 3],
@@ -697,7 +697,7 @@ mod tests {
                 ads_authorised: false,
                 final_status: None,
             });
-            b.plus.by_pair.push(C.0, P.0, 0);
+            b.plus.by_pair.push(C.0, P.0, ParticipantId(0));
         }
         if h.link {
             b.dist.campaigns.push(Campaign {
@@ -711,7 +711,7 @@ mod tests {
                 notice_days: 0,
             });
             b.dist.registrations.push(Registration {
-                campaign: 0,
+                campaign: CampaignId(0),
                 seller: S,
                 product: P,
                 creator_rate: pct(8),
@@ -723,7 +723,9 @@ mod tests {
                 terminated: SimTime::NEVER,
                 resumes: SimTime::NEVER,
             });
-            b.dist.by_product.insert((0, P.0), 0);
+            b.dist
+                .by_product
+                .insert((CampaignId(0), P.0), RegistrationId(0));
         }
         b
     }
@@ -738,7 +740,7 @@ mod tests {
             authorised: true,
             entry: h.link.then_some(ShowcaseEntry {
                 product: P,
-                via: Via::Link(0),
+                via: Via::Link(RegistrationId(0)),
                 since: T1,
             }),
             open_since: h.approved.then_some(T1),
@@ -832,7 +834,7 @@ mod tests {
                 ALL,
                 Seeds,
                 Video,
-                PlanRef::Target(0),
+                PlanRef::Target(InvitationId(0)),
                 20,
                 false,
                 &[RuleId::Target1, RuleId::Target2, RuleId::Attr2],
@@ -842,7 +844,7 @@ mod tests {
                 NO_TARGET,
                 Seeds,
                 Video,
-                PlanRef::Plus(0),
+                PlanRef::Plus(PlusId(0)),
                 15,
                 false,
                 &[RuleId::Plus11, RuleId::Attr3],
@@ -852,7 +854,7 @@ mod tests {
                 LINK_OPEN,
                 Seeds,
                 Video,
-                PlanRef::Distributor(0),
+                PlanRef::Distributor(CampaignId(0)),
                 8,
                 false,
                 &[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6],
@@ -862,7 +864,7 @@ mod tests {
                 OPEN,
                 Seeds,
                 Video,
-                PlanRef::Open(0),
+                PlanRef::Open(OpenPlanId(0)),
                 10,
                 false,
                 &[RuleId::Open1],
@@ -872,7 +874,7 @@ mod tests {
                 SHOP,
                 Seeds,
                 Video,
-                PlanRef::Shop(0),
+                PlanRef::Shop(SellerId(0)),
                 5,
                 false,
                 &[RuleId::Shop1],
@@ -888,7 +890,7 @@ mod tests {
                 ALL,
                 Seeds,
                 Ad,
-                PlanRef::Target(0),
+                PlanRef::Target(InvitationId(0)),
                 22,
                 true,
                 &[
@@ -904,7 +906,7 @@ mod tests {
                 NO_TARGET,
                 Seeds,
                 Ad,
-                PlanRef::Plus(0),
+                PlanRef::Plus(PlusId(0)),
                 17,
                 true,
                 &[
@@ -920,7 +922,7 @@ mod tests {
                 LINK_OPEN,
                 Seeds,
                 Ad,
-                PlanRef::Distributor(0),
+                PlanRef::Distributor(CampaignId(0)),
                 9,
                 true,
                 &[
@@ -936,7 +938,7 @@ mod tests {
                 OPEN,
                 Seeds,
                 Ad,
-                PlanRef::Open(0),
+                PlanRef::Open(OpenPlanId(0)),
                 12,
                 true,
                 &[RuleId::Open1, RuleId::H5, RuleId::Plus10],
@@ -946,7 +948,7 @@ mod tests {
                 SHOP,
                 Seeds,
                 Ad,
-                PlanRef::Shop(0),
+                PlanRef::Shop(SellerId(0)),
                 5,
                 false,
                 &[RuleId::Shop1],
@@ -971,7 +973,7 @@ mod tests {
                 ALL,
                 ShopAdsFirst,
                 Ad,
-                PlanRef::Distributor(0),
+                PlanRef::Distributor(CampaignId(0)),
                 9,
                 true,
                 &[RuleId::H5, RuleId::Plus10, RuleId::Dist6],
@@ -981,7 +983,7 @@ mod tests {
                 target_plus_open,
                 ShopAdsFirst,
                 Ad,
-                PlanRef::Target(0),
+                PlanRef::Target(InvitationId(0)),
                 22,
                 true,
                 &[RuleId::H5, RuleId::Plus10, RuleId::Target1, RuleId::Attr2],
@@ -991,7 +993,7 @@ mod tests {
                 plus_open,
                 ShopAdsFirst,
                 Ad,
-                PlanRef::Plus(0),
+                PlanRef::Plus(PlusId(0)),
                 17,
                 true,
                 &[
@@ -1007,7 +1009,7 @@ mod tests {
                 OPEN,
                 ShopAdsFirst,
                 Ad,
-                PlanRef::Open(0),
+                PlanRef::Open(OpenPlanId(0)),
                 12,
                 true,
                 &[RuleId::H5, RuleId::Plus10, RuleId::Open1],
@@ -1017,7 +1019,7 @@ mod tests {
                 SHOP,
                 ShopAdsFirst,
                 Ad,
-                PlanRef::Shop(0),
+                PlanRef::Shop(SellerId(0)),
                 5,
                 false,
                 &[RuleId::Shop1],
@@ -1041,7 +1043,7 @@ mod tests {
             plus_no_rate,
             Seeds,
             Video,
-            PlanRef::Open(0),
+            PlanRef::Open(OpenPlanId(0)),
             10,
             false,
             &[RuleId::Plus12, RuleId::Open1],
@@ -1061,13 +1063,13 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert_eq!(
             (seen[0].outcome, seen[0].plan),
-            (Outcome::Inactive, PlanRef::Open(0))
+            (Outcome::Inactive, PlanRef::Open(OpenPlanId(0)))
         );
         // A link outside its promotion window is inactive and the Open rate applies (DIST-5).
         let mut b = books(LINK_OPEN, Seeds);
         b.dist.campaigns[0].promotion = (T0, T1);
         let r = resolve(&b, &query(LINK_OPEN, Video)).expect("Open applies");
-        assert_eq!((r.plan, r.rate), (PlanRef::Open(0), pct(10)));
+        assert_eq!((r.plan, r.rate), (PlanRef::Open(OpenPlanId(0)), pct(10)));
         // An ineligible product resolves to no plan (SHOP-1).
         let q = Query {
             eligible: false,

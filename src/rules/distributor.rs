@@ -14,6 +14,8 @@ use crate::model::{Agents, CreatorId, DistributorId, ProductId, SellerId};
 use crate::money::Rate;
 use crate::rules::attribution::{ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{Notice, Review};
+use crate::rules::ids::*;
 use crate::rules::{Platform, Refusal};
 use crate::time::SimTime;
 
@@ -74,7 +76,7 @@ pub enum RegStatus {
 /// A product registered in a campaign; once approved, a link.
 #[derive(Clone, Debug, Serialize)]
 pub struct Registration {
-    pub campaign: u32,
+    pub campaign: CampaignId,
     pub seller: SellerId,
     pub product: ProductId,
     pub creator_rate: Rate,
@@ -122,15 +124,15 @@ pub struct DistBook {
     pub registrations: Vec<Registration>,
     /// (campaign, product) → its registration (at most one: a second one is refused). Looked up,
     /// never iterated.
-    pub by_product: std::collections::HashMap<(u32, u32), u32>,
+    pub by_product: std::collections::HashMap<(CampaignId, u32), RegistrationId>,
 }
 
 impl DistBook {
     /// The window in which a link pays: the promotion window, cut short by a permanent
     /// termination (a temporary one, DIST-8, only pauses it: see [`DistBook::paused`]).
-    pub fn valid_until(&self, reg: u32) -> SimTime {
-        let r = &self.registrations[reg as usize];
-        let c = &self.campaigns[r.campaign as usize];
+    pub fn valid_until(&self, reg: RegistrationId) -> SimTime {
+        let r = &self.registrations[reg.index()];
+        let c = &self.campaigns[r.campaign.index()];
         if r.resumes == SimTime::NEVER {
             c.promotion.1.min(r.terminated)
         } else {
@@ -140,14 +142,14 @@ impl DistBook {
     /// The link is inside a termination at `t`: from the termination until it is lifted
     /// (DIST-8), or for good (DIST-5).
     // rule: DIST-8 — a temporarily terminated link shows as invalid until the termination ends
-    pub fn paused(&self, reg: u32, t: SimTime) -> bool {
-        let r = &self.registrations[reg as usize];
+    pub fn paused(&self, reg: RegistrationId, t: SimTime) -> bool {
+        let r = &self.registrations[reg.index()];
         r.terminated <= t && t < r.resumes
     }
     /// A link pays at `t` (DIST-5, DIST-8).
-    pub fn valid(&self, reg: u32, t: SimTime) -> bool {
-        let r = &self.registrations[reg as usize];
-        let c = &self.campaigns[r.campaign as usize];
+    pub fn valid(&self, reg: RegistrationId, t: SimTime) -> bool {
+        let r = &self.registrations[reg.index()];
+        let c = &self.campaigns[r.campaign.index()];
         r.status == RegStatus::Approved
             && t >= c.promotion.0
             && t < self.valid_until(reg)
@@ -164,14 +166,14 @@ impl Platform {
     pub fn register_product(
         &mut self,
         agents: &Agents,
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
         creator_rate: Rate,
         distributor_rate: Rate,
         shop_ads_rate: Option<Rate>,
         t: SimTime,
-    ) -> Result<u32, Refusal> {
-        let c = &self.books.dist.campaigns[campaign as usize];
+    ) -> Result<RegistrationId, Refusal> {
+        let c = &self.books.dist.campaigns[campaign.index()];
         let p = &agents.products[product.idx()];
         if let Some(s) = &c.sellers
             && !s.contains(&p.seller)
@@ -236,7 +238,7 @@ impl Platform {
             terminated: SimTime::NEVER,
             resumes: SimTime::NEVER,
         });
-        let reg = (self.books.dist.registrations.len() - 1) as u32;
+        let reg = RegistrationId::at(self.books.dist.registrations.len() - 1);
         self.books
             .dist
             .by_product
@@ -247,9 +249,9 @@ impl Platform {
     /// Under the H-9 split, the creator's part when the distributor keeps the campaign's minimum
     /// distributor rate and gives the creator the rest of the total; `None` for a registration
     /// made with fixed rates.
-    pub fn creator_part_at_minimum(&self, reg: u32) -> Option<Rate> {
-        let r = &self.books.dist.registrations[reg as usize];
-        let c = &self.books.dist.campaigns[r.campaign as usize];
+    pub fn creator_part_at_minimum(&self, reg: RegistrationId) -> Option<Rate> {
+        let r = &self.books.dist.registrations[reg.index()];
+        let c = &self.books.dist.campaigns[r.campaign.index()];
         r.total
             .map(|total| Rate(total.0 - c.min_distributor_rate.0))
     }
@@ -259,15 +261,16 @@ impl Platform {
     // rule: DIST-3
     pub fn review_registration(
         &mut self,
-        reg: u32,
-        approve: bool,
+        reg: RegistrationId,
+        review: Review,
         reason: &str,
         creator_part: Option<Rate>,
     ) -> Result<(), Refusal> {
-        if let (Some(total), true) = (self.books.dist.registrations[reg as usize].total, approve) {
+        let approve = review.approved();
+        if let (Some(total), true) = (self.books.dist.registrations[reg.index()].total, approve) {
             // rule: H-9 — the distributor sets the creator's part (≤ total) when it makes the link
             let c = &self.books.dist.campaigns
-                [self.books.dist.registrations[reg as usize].campaign as usize];
+                [self.books.dist.registrations[reg.index()].campaign.index()];
             let Some(part) = creator_part else {
                 return Err(Refusal::new(
                     RuleId::H9,
@@ -284,11 +287,11 @@ impl Platform {
                     ),
                 ));
             }
-            let r = &mut self.books.dist.registrations[reg as usize];
+            let r = &mut self.books.dist.registrations[reg.index()];
             r.creator_rate = part;
             r.distributor_rate = rest;
         }
-        let r = &mut self.books.dist.registrations[reg as usize];
+        let r = &mut self.books.dist.registrations[reg.index()];
         if r.status != RegStatus::Pending {
             return Err(Refusal::new(
                 RuleId::Dist3,
@@ -316,11 +319,11 @@ impl Platform {
         &mut self,
         agents: &Agents,
         c: CreatorId,
-        reg: u32,
+        reg: RegistrationId,
         choice: LowerLinkChoice,
         t: SimTime,
     ) -> Result<LinkAdd, Refusal> {
-        let r = self.books.dist.registrations[reg as usize].clone();
+        let r = self.books.dist.registrations[reg.index()].clone();
         if r.status != RegStatus::Approved {
             return Err(Refusal::new(
                 RuleId::Dist3,
@@ -349,7 +352,7 @@ impl Platform {
                 // that pays orders: the line with the link as the entry against the line as it
                 // is (a Target or Plus that supersedes the link keeps paying, so the link would
                 // not pay more; issue 14).
-                let at = t.max(self.books.dist.campaigns[r.campaign as usize].promotion.0);
+                let at = t.max(self.books.dist.campaigns[r.campaign.index()].promotion.0);
                 let link = ShowcaseEntry {
                     product: r.product,
                     via: Via::Link(reg),
@@ -395,13 +398,13 @@ impl Platform {
     // rule: DIST-5
     pub fn terminate_campaign(
         &mut self,
-        campaign: u32,
+        campaign: CampaignId,
         seller: SellerId,
         resumes: SimTime,
         t: SimTime,
     ) -> Result<u32, Refusal> {
         if resumes != SimTime::NEVER
-            && resumes >= self.books.dist.campaigns[campaign as usize].promotion.1
+            && resumes >= self.books.dist.campaigns[campaign.index()].promotion.1
         {
             // rule: DIST-8 — a temporary termination ends before the promotion does
             return Err(Refusal::new(
@@ -446,11 +449,11 @@ impl Platform {
     // rule: DIST-8
     pub fn resume_campaign(
         &mut self,
-        campaign: u32,
+        campaign: CampaignId,
         seller: SellerId,
         t: SimTime,
     ) -> Result<u32, Refusal> {
-        if t >= self.books.dist.campaigns[campaign as usize].promotion.1 {
+        if t >= self.books.dist.campaigns[campaign.index()].promotion.1 {
             return Err(Refusal::new(
                 RuleId::Dist8,
                 "the promotion has ended: there is nothing to resume",
@@ -475,11 +478,11 @@ impl Platform {
     /// A temporary termination reaches its end time (`until`, DIST-8): the links pay again and
     /// creators holding them are notified. Nothing happens when the seller already lifted it by
     /// script, or terminated again since.
-    pub fn resume_due(&mut self, campaign: u32, seller: SellerId, t: SimTime) -> u32 {
+    pub fn resume_due(&mut self, campaign: CampaignId, seller: SellerId, t: SimTime) -> u32 {
         let due = self.books.dist.registrations.iter().any(|r| {
             r.campaign == campaign && r.seller == seller && r.resumes == t && r.terminated < t
         });
-        if due && t < self.books.dist.campaigns[campaign as usize].promotion.1 {
+        if due && t < self.books.dist.campaigns[campaign.index()].promotion.1 {
             self.note_resumed(campaign, seller)
         } else {
             0
@@ -494,7 +497,7 @@ impl Platform {
     }
 
     /// Notices for links whose temporary termination ended (by script or at its time, DIST-8).
-    fn note_resumed(&mut self, campaign: u32, seller: SellerId) -> u32 {
+    fn note_resumed(&mut self, campaign: CampaignId, seller: SellerId) -> u32 {
         self.fired.insert(RuleId::Dist8);
         let n = self.link_holders(|r| {
             r.campaign == campaign && r.seller == seller && r.status == RegStatus::Approved
@@ -507,13 +510,13 @@ impl Platform {
     fn link_holders(&self, f: impl Fn(&Registration) -> bool) -> u32 {
         self.showcase
             .iter()
-            .map(|s| s.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r as usize]))).count() as u32)
+            .map(|s| s.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r.index()]))).count() as u32)
             .sum()
     }
 
     /// Notifications before the promotion ends and at its end (DIST-5); counts the links
-    /// concerned. `expired` is false for the advance notice.
-    pub fn campaign_notice(&mut self, campaign: u32, expired: bool, t: SimTime) -> u32 {
+    /// concerned.
+    pub fn campaign_notice(&mut self, campaign: CampaignId, notice: Notice, t: SimTime) -> u32 {
         let n = self.link_holders(|r| {
             r.campaign == campaign
                 && r.status == RegStatus::Approved
@@ -521,7 +524,7 @@ impl Platform {
         });
         self.fired.insert(RuleId::Dist5);
         self.tally.add(
-            if expired {
+            if notice == Notice::Expired {
                 Metric::LinksExpired
             } else {
                 Metric::LinkNotices
@@ -541,12 +544,12 @@ impl Platform {
     // rule: H-9
     pub fn edit_campaign(
         &mut self,
-        campaign: u32,
+        campaign: CampaignId,
         promotion_start: Option<SimTime>,
         min_rates: (Option<Rate>, Option<Rate>),
         t: SimTime,
     ) -> Result<(), Refusal> {
-        let c = &mut self.books.dist.campaigns[campaign as usize];
+        let c = &mut self.books.dist.campaigns[campaign.index()];
         match c.status(t) {
             CampaignStatus::Ongoing | CampaignStatus::Closed => Err(Refusal::new(
                 RuleId::H9,
@@ -581,12 +584,12 @@ impl Platform {
     pub fn register_total(
         &mut self,
         agents: &Agents,
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
         total: Rate,
         t: SimTime,
-    ) -> Result<u32, Refusal> {
-        let c = &self.books.dist.campaigns[campaign as usize];
+    ) -> Result<RegistrationId, Refusal> {
+        let c = &self.books.dist.campaigns[campaign.index()];
         let (min_c, min_d) = (c.min_creator_rate, c.min_distributor_rate);
         if total.0 < min_c.0 + min_d.0 {
             return Err(Refusal::new(
@@ -606,13 +609,17 @@ impl Platform {
             None,
             t,
         )?;
-        self.books.dist.registrations[reg as usize].total = Some(total);
+        self.books.dist.registrations[reg.index()].total = Some(total);
         self.fired.insert(RuleId::H9);
         Ok(reg)
     }
 
     /// The registration of `product` in `campaign`, if any.
-    pub fn registration_of(&self, campaign: u32, product: ProductId) -> Option<u32> {
+    pub fn registration_of(
+        &self,
+        campaign: CampaignId,
+        product: ProductId,
+    ) -> Option<RegistrationId> {
         self.books
             .dist
             .by_product

@@ -271,7 +271,13 @@ impl fmt::Display for LedgerError {
 impl Ledger {
     /// A ledger for `sellers`, `creators` and `distributors` accounts. With `record`, every entry
     /// is kept for `ledger.csv` and `affsim explain`.
-    pub fn new(sellers: u32, creators: u32, distributors: u32, record: bool) -> Ledger {
+    pub fn new(
+        sellers: u32,
+        creators: u32,
+        distributors: u32,
+        record: crate::rules::choices::Recording,
+    ) -> Ledger {
+        let record = record.is_on();
         let n = FIXED_ACCOUNTS + sellers as usize + creators as usize + distributors as usize;
         Ledger {
             sellers,
@@ -421,7 +427,7 @@ mod tests {
 
     #[test]
     fn entries_move_money_and_balances_sum_to_zero() {
-        let mut l = Ledger::new(1, 1, 0, true);
+        let mut l = Ledger::new(1, 1, 0, crate::rules::choices::Recording::On);
         let p = Provenance::rules(RuleSet::EMPTY);
         l.post(
             SimTime(0),
@@ -457,7 +463,7 @@ mod tests {
 
     #[test]
     fn overdrawn_holding_account_fails_the_check() {
-        let mut l = Ledger::new(1, 1, 0, false);
+        let mut l = Ledger::new(1, 1, 0, crate::rules::choices::Recording::Off);
         let p = Provenance::rules(RuleSet::EMPTY);
         l.post(
             SimTime(0),
@@ -474,7 +480,7 @@ mod tests {
 
     #[test]
     fn holdings_must_match_the_books() {
-        let mut l = Ledger::new(0, 0, 0, false);
+        let mut l = Ledger::new(0, 0, 0, crate::rules::choices::Recording::Off);
         let p = Provenance::rules(RuleSet::EMPTY);
         l.post(
             SimTime(0),

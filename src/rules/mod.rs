@@ -8,7 +8,9 @@
 
 pub mod attribution;
 pub mod catalogue;
+pub mod choices;
 pub mod distributor;
+pub mod ids;
 pub mod ledger;
 pub mod orders;
 pub mod packed;
@@ -22,10 +24,12 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::metrics::{Metric, Tally};
-use crate::model::{Agents, CreatorId, ProductId, Traffic};
+use crate::model::{Agents, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate, Rounding};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{Extension, ListingRate, Recording, Review};
+use crate::rules::ids::{LineKey, ListingId, ParticipantId, SampleId, SlotId};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{
     Authorisation, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
@@ -127,7 +131,7 @@ pub struct OrderRequest {
     pub authorised: bool,
     /// The Target slot whose flat-fee video the line comes from, if it does: the video is also
     /// authorised once approved when the seller asked for it (TARGET-4).
-    pub target_video: Option<u32>,
+    pub target_video: Option<SlotId>,
     pub seller_coupon: Money,
     pub platform_coupon: Money,
     pub shipping: Money,
@@ -154,7 +158,7 @@ pub struct Sample {
     pub extended: bool,
     pub posted: bool,
     /// The Plus participant it was sent to, for Plus samples (PLUS-14).
-    pub plus: Option<u32>,
+    pub plus: Option<ParticipantId>,
 }
 
 /// The platform's books and the operations that change them.
@@ -173,11 +177,11 @@ pub struct Platform {
     samples: Vec<Sample>,
     /// Open approvals: per creator, (listing, when approved) (OPEN-2), apart from the showcase.
     /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
-    approvals: Vec<ShortList<(u32, SimTime), 4>>,
+    approvals: Vec<ShortList<(ListingId, SimTime), 4>>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
     /// Inline up to four, so that a delivered sample does not allocate (a creator who keeps
     /// searching keeps receiving samples: ARCHITECTURE invariant 11).
-    open_samples: HashMap<u32, ShortList<u32, 4>>,
+    open_samples: HashMap<u32, ShortList<SampleId, 4>>,
     /// Per creator: samples received and samples fulfilled (H-6 fulfilment rate).
     fulfilment: Vec<(u16, u16)>,
     tally: Tally,
@@ -187,7 +191,7 @@ pub struct Platform {
     fired: RuleSet,
     /// Plus participants whose tasks just completed: their rewards are due (PLUS-3). The
     /// simulator drains this after each event and asks the risk policy (PLUS-18).
-    plus_done: Vec<u32>,
+    plus_done: Vec<ParticipantId>,
 }
 
 impl Platform {
@@ -196,7 +200,7 @@ impl Platform {
         calendar: Calendar,
         agents: &Agents,
         books: Books,
-        record: bool,
+        record: Recording,
     ) -> Platform {
         let campaigns = crate::metrics::campaigns::CampaignTally::new(
             agents.sellers.len(),
@@ -241,7 +245,7 @@ impl Platform {
     }
 
     /// The creator's Open approvals (for prefetching).
-    pub fn approvals_ref(&self, c: CreatorId) -> Option<&ShortList<(u32, SimTime), 4>> {
+    pub fn approvals_ref(&self, c: CreatorId) -> Option<&ShortList<(ListingId, SimTime), 4>> {
         self.approvals.get(c.idx())
     }
 
@@ -256,8 +260,8 @@ impl Platform {
     /// pays then is `rules.ended_plan_entry`; whether the creator keeps it is behaviour).
     pub fn plan_ended(&self, e: ShowcaseEntry, t: SimTime) -> bool {
         match e.via {
-            Via::Target(i) => t >= self.books.target.invitations[i as usize].ends,
-            Via::Plus(c) => t >= self.books.plus.campaigns[c as usize].end,
+            Via::Target(i) => t >= self.books.target.invitations[i.index()].ends,
+            Via::Plus(c) => t >= self.books.plus.campaigns[c.index()].end,
             _ => false,
         }
     }
@@ -412,7 +416,7 @@ impl Platform {
         agents: &Agents,
         _c: CreatorId,
         p: ProductId,
-    ) -> Result<u32, Refusal> {
+    ) -> Result<ListingId, Refusal> {
         let Some(l) = self.books.open_by_product[p.idx()] else {
             return Err(Refusal::new(
                 RuleId::Open2,
@@ -431,9 +435,15 @@ impl Platform {
     }
 
     /// The seller decides an application; approved creators may start promoting (OPEN-2).
-    pub fn decide_application(&mut self, c: CreatorId, listing: u32, approve: bool, t: SimTime) {
-        if approve {
-            let product = self.books.open_listings[listing as usize].product;
+    pub fn decide_application(
+        &mut self,
+        c: CreatorId,
+        listing: ListingId,
+        review: Review,
+        t: SimTime,
+    ) {
+        if review.approved() {
+            let product = self.books.open_listings[listing.index()].product;
             let mine = &mut self.approvals[c.idx()];
             if !mine.iter().any(|a| a.0 == listing) {
                 mine.push((listing, t));
@@ -458,21 +468,20 @@ impl Platform {
     // rule: OPEN-4
     pub fn change_open_rate(
         &mut self,
-        listing: u32,
+        listing: ListingId,
         rate: Rate,
-        shop_ads: bool,
+        which: ListingRate,
         t: SimTime,
     ) -> Result<Option<SimTime>, Refusal> {
+        let shop_ads = which.is_shop_ads();
         if self.opts.open_raise_during_plus == OpenRaiseDuringPlus::Refuse {
             // rule: PLUS-9 — option: no Open change that would reach a running Plus's rate
-            let product = self.books.open_listings[listing as usize].product;
-            let open = self.books.open_listings[listing as usize]
+            let product = self.books.open_listings[listing.index()].product;
+            let open = self.books.open_listings[listing.index()]
                 .rate
                 .at(t)
                 .map(|r| r.0);
-            let has_ads = self.books.open_listings[listing as usize]
-                .shop_ads
-                .is_some();
+            let has_ads = self.books.open_listings[listing.index()].shop_ads.is_some();
             for (i, camp) in self.books.plus.campaigns.iter().enumerate() {
                 let live = matches!(
                     self.books.plus.state[i].status,
@@ -501,7 +510,7 @@ impl Platform {
                 }
             }
         }
-        let l = &mut self.books.open_listings[listing as usize];
+        let l = &mut self.books.open_listings[listing.index()];
         let before = l.rate.at(t).map(|r| r.0);
         if shop_ads {
             match &mut l.shop_ads {
@@ -523,8 +532,8 @@ impl Platform {
     }
 
     /// Changes a seller's Shop plan rate from `t` on.
-    pub fn change_shop_rate(&mut self, seller: u32, rate: Rate, t: SimTime) {
-        if let Some(h) = &mut self.books.shop[seller as usize] {
+    pub fn change_shop_rate(&mut self, seller: SellerId, rate: Rate, t: SimTime) {
+        if let Some(h) = &mut self.books.shop[seller.idx()] {
             h.change(t, rate);
             self.tally.count(Metric::RateChanges);
         }
@@ -533,7 +542,7 @@ impl Platform {
     /// The warning two days before an H-4 lock ends: counts the creators who were promoting
     /// the product before the decrease at `changed`.
     // rule: H-4
-    pub fn lock_warning(&mut self, listing: u32, changed: SimTime) -> u32 {
+    pub fn lock_warning(&mut self, listing: ListingId, changed: SimTime) -> u32 {
         let n = self
             .approvals
             .iter()
@@ -552,7 +561,7 @@ impl Platform {
         agents: &Agents,
         c: CreatorId,
         p: ProductId,
-    ) -> Result<u32, Refusal> {
+    ) -> Result<SampleId, Refusal> {
         self.tally.count(Metric::SamplesRequested);
         let refuse = |me: &mut Platform, msg: &'static str| {
             me.tally.count(Metric::SamplesRefused);
@@ -562,8 +571,8 @@ impl Platform {
         let Some(l) = self.books.open_by_product[p.idx()] else {
             return refuse(self, "the product is not in an Open plan");
         };
-        let plan = self.books.open_listings[l as usize].plan;
-        let Some(terms) = self.books.open_plans[plan as usize].samples.clone() else {
+        let plan = self.books.open_listings[l.index()].plan;
+        let Some(terms) = self.books.open_plans[plan.index()].samples.clone() else {
             return refuse(self, "the Open plan offers no free samples");
         };
         let cr = &agents.creators[c.idx()];
@@ -589,16 +598,16 @@ impl Platform {
                 ),
             ));
         }
-        if self.books.open_listings[l as usize].samples_left == 0 {
+        if self.books.open_listings[l.index()].samples_left == 0 {
             return refuse(self, "no free samples left");
         }
-        self.books.open_listings[l as usize].samples_left -= 1;
+        self.books.open_listings[l.index()].samples_left -= 1;
         self.fired.insert(RuleId::Open3);
         Ok(self.ship_sample(c, p))
     }
 
     /// Ships a free sample to a creator; returns its index.
-    pub fn ship_sample(&mut self, c: CreatorId, p: ProductId) -> u32 {
+    pub fn ship_sample(&mut self, c: CreatorId, p: ProductId) -> SampleId {
         self.samples.push(Sample {
             creator: c,
             product: p,
@@ -610,44 +619,45 @@ impl Platform {
             plus: None,
         });
         self.tally.count(Metric::SamplesShipped);
-        (self.samples.len() - 1) as u32
+        SampleId::at(self.samples.len() - 1)
     }
 
     /// A sample arrives: the creator must post within the H-6 period. Returns the deadline.
     // rule: H-6
-    pub fn sample_delivered(&mut self, s: u32, t: SimTime) -> SimTime {
+    pub fn sample_delivered(&mut self, s: SampleId, t: SimTime) -> SimTime {
         let days = self.opts.sample_post_days;
-        let smp = &mut self.samples[s as usize];
+        let smp = &mut self.samples[s.index()];
         smp.status = SampleStatus::Delivered;
         smp.delivered = t;
         smp.deadline = t.plus_days(days);
         if let Some(part) = smp.plus {
             // rule: PLUS-14 — content is due within the period; a late delivery does not extend it
-            let c = self.books.plus.participants[part as usize].campaign;
-            let end = self.books.plus.campaigns[c as usize].end;
-            let smp = &mut self.samples[s as usize];
+            let c = self.books.plus.participants[part.index()].campaign;
+            let end = self.books.plus.campaigns[c.index()].end;
+            let smp = &mut self.samples[s.index()];
             smp.deadline = end.max(t);
-            self.books.plus.participants[part as usize].sample_received = true;
+            self.books.plus.participants[part.index()].sample_received = true;
             self.fired.insert(RuleId::Plus14);
-            return self.samples[s as usize].deadline;
+            return self.samples[s.index()].deadline;
         }
         let c = smp.creator;
         self.open_samples.entry(c.0).or_default().push(s);
         self.fired.insert(RuleId::H6);
-        self.samples[s as usize].deadline
+        self.samples[s.index()].deadline
     }
 
-    /// The posting deadline of a sample passes. With `extend` and no extension used yet, the
-    /// deadline moves by the extension (once); returns the new deadline in that case.
-    pub fn sample_deadline(&mut self, s: u32, extend: bool) -> Option<SimTime> {
-        if let Some(part) = self.samples[s as usize].plus {
+    /// The posting deadline of a sample passes. With an extension requested and none used yet,
+    /// the deadline moves by the extension (once); returns the new deadline in that case.
+    pub fn sample_deadline(&mut self, s: SampleId, extend: Extension) -> Option<SimTime> {
+        let extend = extend == Extension::Requested;
+        if let Some(part) = self.samples[s.index()].plus {
             // A Plus sample's obligation is PLUS-14's (content within the period), not H-6's:
             // it does not touch the creator's H-6 fulfilment rate.
-            if self.samples[s as usize].status != SampleStatus::Delivered {
+            if self.samples[s.index()].status != SampleStatus::Delivered {
                 return None;
             }
-            let posted = self.books.plus.participants[part as usize].posted;
-            self.samples[s as usize].status = if posted {
+            let posted = self.books.plus.participants[part.index()].posted;
+            self.samples[s.index()].status = if posted {
                 SampleStatus::Fulfilled
             } else {
                 SampleStatus::Unfulfilled
@@ -660,7 +670,7 @@ impl Platform {
             return None;
         }
         let ext = self.opts.sample_extension_days;
-        let smp = &mut self.samples[s as usize];
+        let smp = &mut self.samples[s.index()];
         if smp.status != SampleStatus::Delivered {
             return None;
         }
@@ -711,7 +721,7 @@ impl Platform {
             });
         if let Some(list) = self.open_samples.get(&c.0) {
             for &s in list {
-                let smp = &mut self.samples[s as usize];
+                let smp = &mut self.samples[s.index()];
                 if smp.product == p && t >= smp.delivered && t <= smp.deadline {
                     smp.posted = true;
                 }
@@ -738,7 +748,7 @@ impl Platform {
         req: &OrderRequest,
         t: SimTime,
         record: Option<(String, Names2)>,
-    ) -> Result<u32, Refusal> {
+    ) -> Result<LineKey, Refusal> {
         let prod = &agents.products[req.product.idx()];
         let stock = &mut self.stock[req.product.idx()];
         if *stock != crate::model::UNLIMITED {
@@ -873,8 +883,8 @@ impl Platform {
                 shop_ads: resolution.is_some_and(|r| r.shop_ads),
                 authorised: authorisation,
                 target_video: req.target_video.map(|s| {
-                    let inv = self.books.target.slots[s as usize].invitation;
-                    self.books.target.invitations[inv as usize].name.clone()
+                    let inv = self.books.target.slots[s.index()].invitation;
+                    self.books.target.invitations[inv.index()].name.clone()
                 }),
                 refused: None,
                 candidates,
@@ -902,13 +912,13 @@ impl Platform {
         }))
     }
 
-    fn record_mut(&mut self, k: u32) -> Option<&mut OrderRecord> {
+    fn record_mut(&mut self, k: LineKey) -> Option<&mut OrderRecord> {
         let r = self.orders.record_of(k);
         self.orders.records.get_mut(r as usize)
     }
 
     /// Ships a placed line.
-    pub fn ship(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
+    pub fn ship(&mut self, k: LineKey, t: SimTime) -> Result<(), Refusal> {
         let status = self.orders.status(k);
         if status != Status::Placed {
             return Err(Refusal::new(
@@ -931,7 +941,7 @@ impl Platform {
     /// after-sales period (SETTLE-2: delivered on day D, period N days → paid on day D+N+1).
     // rule: SETTLE-2
     // rule: H-10
-    pub fn deliver(&mut self, k: u32, t: SimTime) -> Result<SimTime, Refusal> {
+    pub fn deliver(&mut self, k: LineKey, t: SimTime) -> Result<SimTime, Refusal> {
         let days = self.opts.after_sales_days;
         let status = self.orders.status(k);
         if status != Status::Shipped {
@@ -965,7 +975,7 @@ impl Platform {
     /// SETTLE-3). The line is freed unless tracked.
     // rule: ORDER-2
     // rule: SETTLE-3
-    pub fn cancel(&mut self, k: u32, t: SimTime) -> Result<(), Refusal> {
+    pub fn cancel(&mut self, k: LineKey, t: SimTime) -> Result<(), Refusal> {
         let status = self.orders.status(k);
         if status != Status::Placed {
             return Err(Refusal::new(
@@ -1035,7 +1045,7 @@ impl Platform {
     /// quantity's or a percentage's share of what was paid; a percentage is capped at what is
     /// left, and a percentage that comes to nothing refunds nothing), then refunded as by
     /// [`Platform::refund`]. A refusal is also kept on the line's record, if it has one.
-    pub fn return_part(&mut self, k: u32, part: ReturnPart, t: SimTime) -> Result<(), Refusal> {
+    pub fn return_part(&mut self, k: LineKey, part: ReturnPart, t: SimTime) -> Result<(), Refusal> {
         let line = self.orders.get(k);
         let (record, left) = (line.record, line.paid - line.refunded);
         let amount = match part {
@@ -1065,7 +1075,7 @@ impl Platform {
         res
     }
 
-    pub fn refund(&mut self, k: u32, amount: Money, t: SimTime) -> Result<(), Refusal> {
+    pub fn refund(&mut self, k: LineKey, amount: Money, t: SimTime) -> Result<(), Refusal> {
         let line = self.orders.get(k);
         let left = line.paid - line.refunded;
         if amount.is_negative() || amount.is_zero() {
@@ -1217,7 +1227,7 @@ impl Platform {
     /// Settles a delivered line on its settlement day: pays the commission (pro rata to what
     /// was not refunded) and releases the rest to the seller (SETTLE-1..3, PLUS-13, DIST-6).
     // rule: SETTLE-1
-    pub fn settle(&mut self, k: u32, t: SimTime) -> Result<Payout, Refusal> {
+    pub fn settle(&mut self, k: LineKey, t: SimTime) -> Result<Payout, Refusal> {
         // The fields settlement needs, copied out (not the whole line).
         let status = self.orders.status(k);
         if !matches!(status, Status::Delivered | Status::Refunded) {
@@ -1448,9 +1458,9 @@ mod tests {
         eprintln!(
             "showcase {} B, approvals {} B",
             size_of::<ShortList<ShowcaseEntry, 5>>(),
-            size_of::<ShortList<(u32, SimTime), 4>>()
+            size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>()
         );
         assert!(size_of::<ShortList<ShowcaseEntry, 5>>() <= 88);
-        assert!(size_of::<ShortList<(u32, SimTime), 4>>() <= 40);
+        assert!(size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>() <= 40);
     }
 }

@@ -11,6 +11,7 @@ use crate::model::{CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate};
 use crate::rules::attribution::Resolution;
 use crate::rules::catalogue::RuleSet;
+use crate::rules::ids::LineKey;
 use crate::rules::packed::Packed;
 use crate::time::{SimTime, Stamp};
 
@@ -302,9 +303,9 @@ impl Hot {
 pub struct OrderBook {
     lines: Vec<Stored>,
     hot: Vec<Hot>,
-    free: Vec<u32>,
+    free: Vec<LineKey>,
     /// The amounts of the lines whose amounts do not all pack (by slot); in practice none.
-    wide: std::collections::HashMap<u32, [Money; 5], rustc_hash::FxBuildHasher>,
+    wide: std::collections::HashMap<LineKey, [Money; 5], rustc_hash::FxBuildHasher>,
     resolutions: Resolutions,
     next_no: u64,
     pub records: Vec<OrderRecord>,
@@ -342,7 +343,7 @@ impl OrderBook {
             .copied()
     }
     /// Adds a line with status `Placed`; returns its key.
-    pub fn insert(&mut self, line: OrderLine) -> u32 {
+    pub fn insert(&mut self, line: OrderLine) -> LineKey {
         let hot = Hot::new(line.record != u32::MAX);
         let stored = Stored {
             no: line.no,
@@ -360,14 +361,14 @@ impl OrderBook {
         };
         let k = match self.free.pop() {
             Some(k) => {
-                self.lines[k as usize] = stored;
-                self.hot[k as usize] = hot;
+                self.lines[k.index()] = stored;
+                self.hot[k.index()] = hot;
                 k
             }
             None => {
                 self.lines.push(stored);
                 self.hot.push(hot);
-                (self.lines.len() - 1) as u32
+                LineKey::at(self.lines.len() - 1)
             }
         };
         self.store_amounts(k, amounts_of(&line));
@@ -376,8 +377,8 @@ impl OrderBook {
 
     /// Packs a line's amounts into its slot, or, if one does not pack, keeps them all whole in
     /// the side table.
-    fn store_amounts(&mut self, k: u32, a: [Money; 5]) {
-        let slot = &mut self.lines[k as usize].amounts;
+    fn store_amounts(&mut self, k: LineKey, a: [Money; 5]) {
+        let slot = &mut self.lines[k.index()].amounts;
         let was_wide = slot[0] == Packed::WIDE;
         let mut fits = true;
         for (p, m) in slot.iter_mut().zip(a) {
@@ -396,8 +397,8 @@ impl OrderBook {
         }
     }
 
-    fn amounts(&self, k: u32) -> [Money; 5] {
-        let slot = &self.lines[k as usize].amounts;
+    fn amounts(&self, k: LineKey) -> [Money; 5] {
+        let slot = &self.lines[k.index()].amounts;
         if slot[0] == Packed::WIDE {
             self.wide[&k]
         } else {
@@ -405,8 +406,8 @@ impl OrderBook {
         }
     }
 
-    fn unpack(&self, k: u32) -> OrderLine {
-        let s = &self.lines[k as usize];
+    fn unpack(&self, k: LineKey) -> OrderLine {
+        let s = &self.lines[k.index()];
         let [paid, shipping, platform_coupon, refunded, held] = self.amounts(k);
         OrderLine {
             no: s.no,
@@ -427,43 +428,43 @@ impl OrderBook {
             record: s.record,
         }
     }
-    pub fn status(&self, k: u32) -> Status {
-        self.hot[k as usize].status()
+    pub fn status(&self, k: LineKey) -> Status {
+        self.hot[k.index()].status()
     }
-    pub fn set_status(&mut self, k: u32, s: Status) {
-        self.hot[k as usize].set_status(s);
+    pub fn set_status(&mut self, k: LineKey, s: Status) {
+        self.hot[k.index()].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
-    pub fn tracked(&self, k: u32) -> bool {
-        self.hot[k as usize].tracked()
+    pub fn tracked(&self, k: LineKey) -> bool {
+        self.hot[k.index()].tracked()
     }
     /// A copy of line `k`.
-    pub fn get(&self, k: u32) -> OrderLine {
+    pub fn get(&self, k: LineKey) -> OrderLine {
         self.unpack(k)
     }
     /// Line `k`'s record index (`u32::MAX`: none).
-    pub fn record_of(&self, k: u32) -> u32 {
-        self.lines[k as usize].record
+    pub fn record_of(&self, k: LineKey) -> u32 {
+        self.lines[k.index()].record
     }
     /// Changes line `k` through `f` (on a copy, stored back).
-    pub fn update<R>(&mut self, k: u32, f: impl FnOnce(&mut OrderLine) -> R) -> R {
+    pub fn update<R>(&mut self, k: LineKey, f: impl FnOnce(&mut OrderLine) -> R) -> R {
         let mut line = self.unpack(k);
         let r = f(&mut line);
-        let s = &mut self.lines[k as usize];
+        let s = &mut self.lines[k.index()];
         (s.delivered, s.settles) = (line.delivered, line.settles);
         self.store_amounts(k, amounts_of(&line));
         r
     }
     /// Records a delivery: when, and when the line settles.
-    pub fn set_delivered(&mut self, k: u32, delivered: SimTime, settles: SimTime) {
-        let s = &mut self.lines[k as usize];
+    pub fn set_delivered(&mut self, k: LineKey, delivered: SimTime, settles: SimTime) {
+        let s = &mut self.lines[k.index()];
         (s.delivered, s.settles) = (delivered, settles);
     }
     /// Sets what escrow holds for line `k`.
-    pub fn set_held(&mut self, k: u32, held: Money) {
+    pub fn set_held(&mut self, k: LineKey, held: Money) {
         match Packed::pack(held) {
-            Some(p) if self.lines[k as usize].amounts[0] != Packed::WIDE => {
-                self.lines[k as usize].amounts[4] = p;
+            Some(p) if self.lines[k.index()].amounts[0] != Packed::WIDE => {
+                self.lines[k.index()].amounts[4] = p;
             }
             _ => {
                 let mut a = self.amounts(k);
@@ -472,16 +473,16 @@ impl OrderBook {
             }
         }
     }
-    pub fn free(&mut self, k: u32) {
-        debug_assert!(self.hot[k as usize].live());
-        self.hot[k as usize].0 &= !Hot::LIVE;
-        if self.lines[k as usize].amounts[0] == Packed::WIDE {
+    pub fn free(&mut self, k: LineKey) {
+        debug_assert!(self.hot[k.index()].live());
+        self.hot[k.index()].0 &= !Hot::LIVE;
+        if self.lines[k.index()].amounts[0] == Packed::WIDE {
             self.wide.remove(&k);
         }
         self.free.push(k);
     }
-    pub fn is_live(&self, k: u32) -> bool {
-        self.hot.get(k as usize).is_some_and(|h| h.live())
+    pub fn is_live(&self, k: LineKey) -> bool {
+        self.hot.get(k.index()).is_some_and(|h| h.live())
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub fn live_lines(&self) -> impl Iterator<Item = (Status, OrderLine)> + '_ {
@@ -489,14 +490,14 @@ impl OrderBook {
             .iter()
             .enumerate()
             .filter(|(_, h)| h.live())
-            .map(|(k, h)| (h.status(), self.unpack(k as u32)))
+            .map(|(k, h)| (h.status(), self.unpack(LineKey::at(k))))
     }
     pub fn live_count(&self) -> usize {
         self.hot.iter().filter(|h| h.live()).count()
     }
     /// The line's status byte and the line (for prefetching).
-    pub fn slot_refs(&self, k: u32) -> Option<(&u8, &Stored)> {
-        Some((&self.hot.get(k as usize)?.0, self.lines.get(k as usize)?))
+    pub fn slot_refs(&self, k: LineKey) -> Option<(&u8, &Stored)> {
+        Some((&self.hot.get(k.index())?.0, self.lines.get(k.index())?))
     }
     pub fn issued(&self) -> u64 {
         self.next_no
@@ -511,7 +512,7 @@ mod tests {
     fn resolutions_are_stored_once_and_exactly() {
         use crate::rules::plans::PlanRef;
         let r = |rate: &str| Resolution {
-            plan: PlanRef::Open(3),
+            plan: PlanRef::Open(crate::rules::ids::OpenPlanId(3)),
             rate: rate.parse().unwrap(),
             distributor: None,
             shop_ads: false,

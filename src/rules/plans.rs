@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::model::{ProductId, SellerId};
 use crate::money::Rate;
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::ids::{CampaignId, InvitationId, ListingId, OpenPlanId, PlusId};
 use crate::time::{DAY, SimTime};
 
 /// Which plan an amount or a rate came from.
@@ -19,15 +20,15 @@ pub enum PlanRef {
     #[default]
     None,
     /// A seller's Shop plan (the index is the seller).
-    Shop(u32),
+    Shop(SellerId),
     /// An Open collaboration plan (the index is the plan).
-    Open(u32),
+    Open(OpenPlanId),
     /// A Target collaboration invitation.
-    Target(u32),
+    Target(InvitationId),
     /// A Collaboration Plus campaign.
-    Plus(u32),
+    Plus(PlusId),
     /// A distributor campaign.
-    Distributor(u32),
+    Distributor(CampaignId),
 }
 
 impl PlanRef {
@@ -126,7 +127,7 @@ impl DecreaseLock {
 /// One product's entry in an Open plan.
 #[derive(Clone, Debug)]
 pub struct OpenListing {
-    pub plan: u32,
+    pub plan: OpenPlanId,
     pub product: ProductId,
     pub rate: RateHistory,
     /// The optional Open Shop Ads rate (H-5).
@@ -156,15 +157,24 @@ pub struct OpenPlan {
 /// Plan memberships by (creator, product) — Target slots, Plus participants — with a bit per
 /// creator that has any. Most creators have none, and most lookups come from order lines and
 /// product searches of those creators: the bit answers them without hashing.
-#[derive(Clone, Debug, Default)]
-pub struct PairIndex {
-    map: std::collections::HashMap<(u32, u32), Vec<u32>>,
+#[derive(Clone, Debug)]
+pub struct PairIndex<V> {
+    map: std::collections::HashMap<(u32, u32), Vec<V>>,
     creators: Vec<u64>,
 }
 
-impl PairIndex {
+impl<V> Default for PairIndex<V> {
+    fn default() -> Self {
+        PairIndex {
+            map: Default::default(),
+            creators: Vec::new(),
+        }
+    }
+}
+
+impl<V> PairIndex<V> {
     /// Appends `v` to the list of (creator, product).
-    pub fn push(&mut self, creator: u32, product: u32, v: u32) {
+    pub fn push(&mut self, creator: u32, product: u32, v: V) {
         let w = (creator / 64) as usize;
         if self.creators.len() <= w {
             self.creators.resize(w + 1, 0);
@@ -174,7 +184,7 @@ impl PairIndex {
     }
     /// The list of (creator, product), in the order pushed.
     #[inline]
-    pub fn get(&self, creator: u32, product: u32) -> Option<&Vec<u32>> {
+    pub fn get(&self, creator: u32, product: u32) -> Option<&Vec<V>> {
         let w = self.creators.get((creator / 64) as usize)?;
         if w & (1 << (creator % 64)) == 0 {
             return None;
@@ -191,7 +201,7 @@ pub struct Books {
     pub open_plans: Vec<OpenPlan>,
     pub open_listings: Vec<OpenListing>,
     /// Per product, its Open listing (a product is in at most one Open plan).
-    pub open_by_product: Vec<Option<u32>>,
+    pub open_by_product: Vec<Option<ListingId>>,
     /// The H-4 lock, when the rule-set option is on.
     pub decrease_lock: Option<DecreaseLock>,
     /// Which rate an authorised-ad order earns (`rules.ad_precedence`: ATTR-2 / H-5 option).
@@ -208,18 +218,18 @@ pub struct Books {
 
 impl Books {
     pub fn open_listing(&self, p: ProductId) -> Option<&OpenListing> {
-        self.open_by_product[p.idx()].map(|i| &self.open_listings[i as usize])
+        self.open_by_product[p.idx()].map(|i| &self.open_listings[i.index()])
     }
 
     /// The Open rate for a creator promoting `p` since `joined`, at `t`, and the rules that
     /// decided it.
     pub fn open_rate(
         &self,
-        listing: u32,
+        listing: ListingId,
         t: SimTime,
         joined: SimTime,
     ) -> Option<(Rate, SimTime, RuleSet)> {
-        let l = &self.open_listings[listing as usize];
+        let l = &self.open_listings[listing.index()];
         let mut rules = RuleSet::of(&[RuleId::Open1]);
         if l.rate.changes().len() > 1 {
             rules.insert(RuleId::Open4);
@@ -237,11 +247,8 @@ impl Books {
     }
 
     /// The Open Shop Ads rate for a listing at `t`, if one is set (H-5).
-    pub fn open_shop_ads(&self, listing: u32, t: SimTime) -> Option<(Rate, SimTime)> {
-        self.open_listings[listing as usize]
-            .shop_ads
-            .as_ref()?
-            .at(t)
+    pub fn open_shop_ads(&self, listing: ListingId, t: SimTime) -> Option<(Rate, SimTime)> {
+        self.open_listings[listing.index()].shop_ads.as_ref()?.at(t)
     }
 
     /// The Shop plan rate of `seller` at `t` (SHOP-1).

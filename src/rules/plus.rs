@@ -16,6 +16,8 @@ use crate::metrics::Metric;
 use crate::model::{ContentKind, Creator, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate};
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{AdsPrompt, RiskCheck};
+use crate::rules::ids::*;
 use crate::rules::ledger::{Account, EntryKind, Provenance};
 use crate::rules::plans::PlanRef;
 use crate::rules::{Platform, Refusal};
@@ -105,7 +107,7 @@ pub enum PolicySpec {
 pub struct PlusCampaign {
     pub name: String,
     pub seller: SellerId,
-    pub group: u32,
+    pub group: GroupId,
     pub products: Vec<ProductId>,
     pub confirmed: SimTime,
     /// When the seller pays, if at all.
@@ -170,7 +172,7 @@ impl CreatorStatus {
 /// A creator taking part.
 #[derive(Clone, Debug, Serialize)]
 pub struct Participant {
-    pub campaign: u32,
+    pub campaign: PlusId,
     pub creator: CreatorId,
     pub joined: SimTime,
     /// Posts, orders and GMV during the period, by content: [video, live, other].
@@ -241,7 +243,7 @@ pub struct Achievement {
 /// value last changed (the tie-break).
 #[derive(Copy, Clone, Debug, PartialEq, Serialize)]
 pub struct Standing {
-    pub participant: u32,
+    pub participant: ParticipantId,
     pub creator: CreatorId,
     pub value: Decimal,
     pub last_change: SimTime,
@@ -268,7 +270,7 @@ pub struct PlusState {
     /// Free samples left per product, parallel to the collaboration's `products` (PLUS-21).
     pub samples_left: Vec<u32>,
     pub tax_document: Option<NaiveDate>,
-    pub participants: Vec<u32>,
+    pub participants: Vec<ParticipantId>,
 }
 
 /// The Plus book.
@@ -279,7 +281,7 @@ pub struct PlusBook {
     pub state: Vec<PlusState>,
     pub participants: Vec<Participant>,
     /// Participants by (creator, product): looked up, never iterated.
-    pub by_pair: crate::rules::plans::PairIndex,
+    pub by_pair: crate::rules::plans::PairIndex<ParticipantId>,
 }
 
 impl PlusBook {
@@ -304,22 +306,27 @@ impl PlusBook {
     }
 
     /// The participant of `creator` in `campaign`.
-    pub fn participant_of(&self, campaign: u32, c: CreatorId) -> Option<u32> {
-        self.state[campaign as usize]
+    pub fn participant_of(&self, campaign: PlusId, c: CreatorId) -> Option<ParticipantId> {
+        self.state[campaign.index()]
             .participants
             .iter()
             .copied()
-            .find(|&p| self.participants[p as usize].creator == c)
+            .find(|&p| self.participants[p.index()].creator == c)
     }
 
     /// The Plus terms for (creator, product) at `t`: a participant of an ongoing collaboration
     /// in its period (ATTR-3, PLUS-11). Returns the participant and campaign.
-    pub fn active(&self, c: CreatorId, p: ProductId, t: SimTime) -> Option<(u32, &PlusCampaign)> {
+    pub fn active(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<(ParticipantId, &PlusCampaign)> {
         let parts = self.by_pair.get(c.0, p.0)?;
         parts.iter().rev().find_map(|&i| {
-            let part = &self.participants[i as usize];
-            let camp = &self.campaigns[part.campaign as usize];
-            let st = &self.state[part.campaign as usize];
+            let part = &self.participants[i.index()];
+            let camp = &self.campaigns[part.campaign.index()];
+            let st = &self.state[part.campaign.index()];
             (st.status == PlusStatus::Ongoing
                 && part.joined <= t
                 && t >= camp.start
@@ -331,14 +338,19 @@ impl PlusBook {
     /// The participant of an ongoing collaboration with product `p`, in its period at `t`, that
     /// prompted for ads authorisation and whose creator authorised (PLUS-22): ads on `creator`'s
     /// videos of `p` are then authorised.
-    pub fn prompt_authorised(&self, c: CreatorId, p: ProductId, t: SimTime) -> Option<u32> {
+    pub fn prompt_authorised(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<ParticipantId> {
         let parts = self.by_pair.get(c.0, p.0)?;
         parts.iter().rev().copied().find(|&i| {
-            let part = &self.participants[i as usize];
-            let camp = &self.campaigns[part.campaign as usize];
+            let part = &self.participants[i.index()];
+            let camp = &self.campaigns[part.campaign.index()];
             part.ads_authorised
                 && camp.ads_prompt
-                && self.state[part.campaign as usize].status == PlusStatus::Ongoing
+                && self.state[part.campaign.index()].status == PlusStatus::Ongoing
                 && part.joined <= t
                 && t >= camp.start
                 && t < camp.end
@@ -351,21 +363,21 @@ impl PlusBook {
     /// who are not eligible (a value of 0 or below `min_value`) come last, in the same order.
     /// Empty for a Task.
     // rule: PLUS-5
-    pub fn leaderboard(&self, c: u32) -> Vec<Standing> {
+    pub fn leaderboard(&self, c: PlusId) -> Vec<Standing> {
         let PlusKind::Challenge {
             objective,
             content,
             min_value,
             ..
-        } = &self.campaigns[c as usize].kind
+        } = &self.campaigns[c.index()].kind
         else {
             return Vec::new();
         };
-        let mut rows: Vec<Standing> = self.state[c as usize]
+        let mut rows: Vec<Standing> = self.state[c.index()]
             .participants
             .iter()
             .map(|&i| {
-                let p = &self.participants[i as usize];
+                let p = &self.participants[i.index()];
                 let value = p.value(*objective, *content);
                 Standing {
                     participant: i,
@@ -388,9 +400,9 @@ impl PlusBook {
 
     /// How much of a collaboration's objective was achieved, by `measure` (PLUS-16).
     // rule: PLUS-16
-    pub fn achievement(&self, c: u32, measure: PlusFeeMeasure) -> Achievement {
-        let camp = &self.campaigns[c as usize];
-        let st = &self.state[c as usize];
+    pub fn achievement(&self, c: PlusId, measure: PlusFeeMeasure) -> Achievement {
+        let camp = &self.campaigns[c.index()];
+        let st = &self.state[c.index()];
         let (achieved, full) = match (measure, &camp.kind) {
             (PlusFeeMeasure::Rewards, PlusKind::Task { .. }) => (
                 st.rewards_paid.0 + st.rewards_cancelled.0,
@@ -406,7 +418,7 @@ impl PlusBook {
                     .participants
                     .iter()
                     .map(|&i| {
-                        let p = &self.participants[i as usize];
+                        let p = &self.participants[i.index()];
                         let sum: Decimal = tasks
                             .iter()
                             .map(|task| {
@@ -468,8 +480,8 @@ impl PlusBook {
 
     /// A participant's status (PLUS-17).
     // rule: PLUS-17
-    pub fn creator_status(&self, part: u32) -> CreatorStatus {
-        let p = &self.participants[part as usize];
+    pub fn creator_status(&self, part: ParticipantId) -> CreatorStatus {
+        let p = &self.participants[part.index()];
         if let Some(s) = p.final_status {
             return s;
         }
@@ -508,7 +520,7 @@ fn slot(traffic: Traffic) -> usize {
 }
 
 impl Platform {
-    fn plus_prov(&self, c: u32, rules: RuleSet) -> Provenance {
+    fn plus_prov(&self, c: PlusId, rules: RuleSet) -> Provenance {
         Provenance {
             plan: PlanRef::Plus(c),
             rules,
@@ -525,17 +537,17 @@ impl Platform {
     /// PLUS-9 is checked here, against the Open rates in force at `t` (a scripted change before
     /// confirmation counts): a Plus rate not above them is refused and the collaboration is
     /// cancelled before it reaches pending payment (it never starts).
-    pub fn plus_confirm(&mut self, c: u32, t: SimTime) -> Result<(), Refusal> {
+    pub fn plus_confirm(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
         // A collaboration cancelled (or otherwise moved on) before confirmation stays so.
-        if self.books.plus.state[c as usize].status != PlusStatus::Draft {
+        if self.books.plus.state[c.index()].status != PlusStatus::Draft {
             return Ok(());
         }
         if let Some(msg) = self.plus9_conflict(c, t) {
             self.fired.insert(RuleId::Plus9);
-            self.books.plus.state[c as usize].status = PlusStatus::Cancelled;
+            self.books.plus.state[c.index()].status = PlusStatus::Cancelled;
             return Err(Refusal::new(RuleId::Plus9, msg));
         }
-        self.books.plus.state[c as usize].status = PlusStatus::PendingPayment;
+        self.books.plus.state[c.index()].status = PlusStatus::PendingPayment;
         self.fired
             .extend(RuleSet::of(&[RuleId::Plus1, RuleId::Plus2, RuleId::Plus15]));
         Ok(())
@@ -544,8 +556,8 @@ impl Platform {
     /// PLUS-9 against the Open rates in force at `t`: the first product whose Plus standard or
     /// Shop Ads rate is not above its Open rate (Shop Ads like for like where Open sets one).
     // rule: PLUS-9
-    pub fn plus9_conflict(&self, c: u32, t: SimTime) -> Option<String> {
-        let camp = &self.books.plus.campaigns[c as usize];
+    pub fn plus9_conflict(&self, c: PlusId, t: SimTime) -> Option<String> {
+        let camp = &self.books.plus.campaigns[c.index()];
         for &p in &camp.products {
             let Some(l) = self.books.open_by_product.get(p.idx()).copied().flatten() else {
                 continue;
@@ -584,9 +596,9 @@ impl Platform {
     /// window.
     // rule: PLUS-16
     // rule: PLUS-20
-    pub fn plus_pay(&mut self, c: u32, t: SimTime) -> Result<(), Refusal> {
-        let camp = self.books.plus.campaigns[c as usize].clone();
-        let st = &self.books.plus.state[c as usize];
+    pub fn plus_pay(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
+        let camp = self.books.plus.campaigns[c.index()].clone();
+        let st = &self.books.plus.state[c.index()];
         if st.status != PlusStatus::PendingPayment {
             return Err(Refusal::new(
                 RuleId::Plus15,
@@ -624,7 +636,7 @@ impl Platform {
             prov,
         );
         let tax = self.calendar.seventh_of_next_month(t);
-        let st = &mut self.books.plus.state[c as usize];
+        let st = &mut self.books.plus.state[c.index()];
         st.status = PlusStatus::Paid;
         st.budget_left = camp.budget;
         st.fee_held = camp.service_fee;
@@ -638,8 +650,8 @@ impl Platform {
     }
 
     /// The payment window closes: an unpaid collaboration never starts (PLUS-15).
-    pub fn plus_payment_deadline(&mut self, c: u32) {
-        let st = &mut self.books.plus.state[c as usize];
+    pub fn plus_payment_deadline(&mut self, c: PlusId) {
+        let st = &mut self.books.plus.state[c.index()];
         if st.status == PlusStatus::PendingPayment {
             st.status = PlusStatus::Unpaid;
             self.fired.insert(RuleId::Plus15);
@@ -647,8 +659,8 @@ impl Platform {
     }
 
     /// An edit of the details: refused from pending payment on (PLUS-15).
-    pub fn plus_edit(&mut self, c: u32) -> Result<(), Refusal> {
-        let st = &self.books.plus.state[c as usize];
+    pub fn plus_edit(&mut self, c: PlusId) -> Result<(), Refusal> {
+        let st = &self.books.plus.state[c.index()];
         if st.status == PlusStatus::Draft {
             return Ok(());
         }
@@ -660,8 +672,8 @@ impl Platform {
     }
 
     /// A cancellation: refused once ongoing (PLUS-15); before the start it returns the deposits.
-    pub fn plus_cancel(&mut self, c: u32, t: SimTime) -> Result<(), Refusal> {
-        let st = self.books.plus.state[c as usize].clone();
+    pub fn plus_cancel(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
+        let st = self.books.plus.state[c.index()].clone();
         self.fired.insert(RuleId::Plus15);
         match st.status {
             PlusStatus::Ongoing | PlusStatus::Ended => Err(Refusal::new(
@@ -673,7 +685,7 @@ impl Platform {
                 "the collaboration is not active",
             )),
             _ => {
-                let seller = Account::seller(self.books.plus.campaigns[c as usize].seller);
+                let seller = Account::seller(self.books.plus.campaigns[c.index()].seller);
                 let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus15]));
                 self.ledger.post(
                     t,
@@ -692,7 +704,7 @@ impl Platform {
                     prov,
                 );
                 self.tally.add(Metric::ServiceFeesRefunded, st.fee_held.0);
-                let s = &mut self.books.plus.state[c as usize];
+                let s = &mut self.books.plus.state[c.index()];
                 s.budget_returned += s.budget_left;
                 s.fee_refunded += s.fee_held;
                 s.budget_left = Money::ZERO;
@@ -709,19 +721,19 @@ impl Platform {
     // rule: PLUS-19
     pub fn plus_start(
         &mut self,
-        c: u32,
+        c: PlusId,
         selected: Vec<CreatorId>,
         reward: Money,
         rank_rewards: Vec<Money>,
     ) -> bool {
-        if self.books.plus.state[c as usize].status != PlusStatus::Paid {
+        if self.books.plus.state[c.index()].status != PlusStatus::Paid {
             return false;
         }
         // Concurrent: another paid collaboration of the seller whose period overlaps this one's.
-        let me = &self.books.plus.campaigns[c as usize];
+        let me = &self.books.plus.campaigns[c.index()];
         let concurrent = (0..self.books.plus.campaigns.len()).any(|o| {
             let other = &self.books.plus.campaigns[o];
-            o != c as usize
+            o != c.index()
                 && other.seller == me.seller
                 && matches!(
                     self.books.plus.state[o].status,
@@ -733,7 +745,7 @@ impl Platform {
         if concurrent {
             self.fired.insert(RuleId::Plus19);
         }
-        let st = &mut self.books.plus.state[c as usize];
+        let st = &mut self.books.plus.state[c.index()];
         st.status = PlusStatus::Ongoing;
         st.selected = selected;
         st.reward = reward;
@@ -752,13 +764,14 @@ impl Platform {
     /// answer (a behaviour draw or the script); otherwise it is ignored.
     pub fn plus_join(
         &mut self,
-        c: u32,
+        c: PlusId,
         creator: CreatorId,
         t: SimTime,
-        authorises_ads: bool,
-    ) -> Result<u32, Refusal> {
-        let camp = &self.books.plus.campaigns[c as usize];
-        let st = &self.books.plus.state[c as usize];
+        ads: AdsPrompt,
+    ) -> Result<ParticipantId, Refusal> {
+        let authorises_ads = ads == AdsPrompt::Authorise;
+        let camp = &self.books.plus.campaigns[c.index()];
+        let st = &self.books.plus.state[c.index()];
         if st.status != PlusStatus::Ongoing || t >= camp.end {
             return Err(Refusal::new(
                 RuleId::Plus15,
@@ -783,7 +796,7 @@ impl Platform {
         if camp.ads_prompt {
             self.fired.insert(RuleId::Plus22);
         }
-        let i = self.books.plus.participants.len() as u32;
+        let i = ParticipantId::at(self.books.plus.participants.len());
         self.books.plus.participants.push(Participant {
             campaign: c,
             creator,
@@ -800,7 +813,7 @@ impl Platform {
             ads_authorised,
             final_status: None,
         });
-        self.books.plus.state[c as usize].participants.push(i);
+        self.books.plus.state[c.index()].participants.push(i);
         for p in products {
             self.books.plus.by_pair.push(creator.0, p.0, i);
             if self.showcase_entry(creator, p).is_none() {
@@ -824,24 +837,24 @@ impl Platform {
     // rule: PLUS-21
     pub fn plus_request_sample(
         &mut self,
-        part: u32,
+        part: ParticipantId,
         product: Option<ProductId>,
         t: SimTime,
-    ) -> Result<u32, Refusal> {
+    ) -> Result<SampleId, Refusal> {
         let (c, creator) = {
-            let p = &self.books.plus.participants[part as usize];
+            let p = &self.books.plus.participants[part.index()];
             (p.campaign, p.creator)
         };
-        if self.books.plus.state[c as usize].status != PlusStatus::Ongoing
-            || t >= self.books.plus.campaigns[c as usize].end
+        if self.books.plus.state[c.index()].status != PlusStatus::Ongoing
+            || t >= self.books.plus.campaigns[c.index()].end
         {
             return Err(Refusal::new(
                 RuleId::Plus14,
                 "samples can be requested only while the collaboration is ongoing",
             ));
         }
-        let camp = &self.books.plus.campaigns[c as usize];
-        let st = &self.books.plus.state[c as usize];
+        let camp = &self.books.plus.campaigns[c.index()];
+        let st = &self.books.plus.state[c.index()];
         let k = match product {
             Some(p) => {
                 let Some(k) = camp.products.iter().position(|&x| x == p) else {
@@ -870,19 +883,19 @@ impl Platform {
             },
         };
         let product = camp.products[k];
-        self.books.plus.state[c as usize].samples_left[k] -= 1;
+        self.books.plus.state[c.index()].samples_left[k] -= 1;
         self.fired
             .extend(RuleSet::of(&[RuleId::Plus14, RuleId::Plus21]));
         let s = self.ship_sample(creator, product);
-        self.samples[s as usize].plus = Some(part);
+        self.samples[s.index()].plus = Some(part);
         Ok(s)
     }
 
     /// The free samples shipped for collaboration `c`, in request order: (creator, product)
     /// (PLUS-21).
-    pub fn plus_samples(&self, c: u32) -> impl Iterator<Item = (CreatorId, ProductId)> + '_ {
+    pub fn plus_samples(&self, c: PlusId) -> impl Iterator<Item = (CreatorId, ProductId)> + '_ {
         self.samples.iter().filter_map(move |s| {
-            let part = &self.books.plus.participants[s.plus? as usize];
+            let part = &self.books.plus.participants[s.plus?.index()];
             (part.campaign == c).then_some((part.creator, s.product))
         })
     }
@@ -895,7 +908,7 @@ impl Platform {
         p: ProductId,
         kind: ContentKind,
         t: SimTime,
-        done: &mut Vec<u32>,
+        done: &mut Vec<ParticipantId>,
     ) {
         self.plus_progress(creator, p, t, done, Progress::Post(kind));
     }
@@ -908,7 +921,7 @@ impl Platform {
         traffic: Traffic,
         gross: Money,
         t: SimTime,
-        done: &mut Vec<u32>,
+        done: &mut Vec<ParticipantId>,
     ) {
         self.plus_progress(creator, p, t, done, Progress::Order(traffic, gross));
     }
@@ -920,7 +933,7 @@ impl Platform {
         creator: CreatorId,
         p: ProductId,
         t: SimTime,
-        done: &mut Vec<u32>,
+        done: &mut Vec<ParticipantId>,
         what: Progress,
     ) {
         // Index, not clone: no allocation per event (the list does not change here).
@@ -937,10 +950,10 @@ impl Platform {
                 .plus
                 .by_pair
                 .get(key.0, key.1)
-                .map_or(0, |l| l[k]);
-            let part = &self.books.plus.participants[i as usize];
-            let camp = &self.books.plus.campaigns[part.campaign as usize];
-            if self.books.plus.state[part.campaign as usize].status != PlusStatus::Ongoing
+                .map_or(ParticipantId(0), |l| l[k]);
+            let part = &self.books.plus.participants[i.index()];
+            let camp = &self.books.plus.campaigns[part.campaign.index()];
+            if self.books.plus.state[part.campaign.index()].status != PlusStatus::Ongoing
                 || t < camp.start
                 || t >= camp.end
                 || t < part.joined
@@ -957,7 +970,7 @@ impl Platform {
                 },
                 _ => false,
             };
-            let part = &mut self.books.plus.participants[i as usize];
+            let part = &mut self.books.plus.participants[i.index()];
             match what {
                 Progress::Post(kind) => {
                     part.posts[if kind == ContentKind::Live { 1 } else { 0 }] += 1;
@@ -977,12 +990,12 @@ impl Platform {
 
     // rule: PLUS-3
     // rule: PLUS-4
-    fn plus_check_tasks(&mut self, i: u32, done: &mut Vec<u32>) {
-        let part = &self.books.plus.participants[i as usize];
+    fn plus_check_tasks(&mut self, i: ParticipantId, done: &mut Vec<ParticipantId>) {
+        let part = &self.books.plus.participants[i.index()];
         if part.finished {
             return;
         }
-        let PlusKind::Task { tasks, .. } = &self.books.plus.campaigns[part.campaign as usize].kind
+        let PlusKind::Task { tasks, .. } = &self.books.plus.campaigns[part.campaign.index()].kind
         else {
             return;
         };
@@ -990,7 +1003,7 @@ impl Platform {
             .iter()
             .all(|task| part.value(task.objective, task.content) >= task.target)
         {
-            self.books.plus.participants[i as usize].finished = true;
+            self.books.plus.participants[i.index()].finished = true;
             self.fired
                 .extend(RuleSet::of(&[RuleId::Plus3, RuleId::Plus4]));
             done.push(i);
@@ -1001,23 +1014,29 @@ impl Platform {
     /// (PLUS-18). A reward the remaining budget cannot cover is not paid: budgets are never
     /// overdrawn. Returns the amount paid.
     // rule: PLUS-18
-    pub fn plus_pay_reward(&mut self, part: u32, amount: Money, cancel: bool, t: SimTime) -> Money {
+    pub fn plus_pay_reward(
+        &mut self,
+        part: ParticipantId,
+        amount: Money,
+        risk: RiskCheck,
+        t: SimTime,
+    ) -> Money {
         let (c, creator) = {
-            let p = &self.books.plus.participants[part as usize];
+            let p = &self.books.plus.participants[part.index()];
             (p.campaign, p.creator)
         };
         if amount.is_zero() {
             return Money::ZERO;
         }
-        if cancel {
-            let st = &mut self.books.plus.state[c as usize];
+        if risk == RiskCheck::Cancel {
+            let st = &mut self.books.plus.state[c.index()];
             st.rewards_cancelled += amount;
-            self.books.plus.participants[part as usize].reward_cancelled = true;
+            self.books.plus.participants[part.index()].reward_cancelled = true;
             self.tally.add(Metric::RewardsCancelled, amount.0);
             self.fired.insert(RuleId::Plus18);
             return Money::ZERO;
         }
-        let st = &self.books.plus.state[c as usize];
+        let st = &self.books.plus.state[c.index()];
         if st.budget_left < amount {
             self.fired.insert(RuleId::Plus16);
             return Money::ZERO;
@@ -1034,10 +1053,10 @@ impl Platform {
             amount,
             prov,
         );
-        let st = &mut self.books.plus.state[c as usize];
+        let st = &mut self.books.plus.state[c.index()];
         st.budget_left -= amount;
         st.rewards_paid += amount;
-        self.books.plus.participants[part as usize].reward = amount;
+        self.books.plus.participants[part.index()].reward = amount;
         self.tally.add(Metric::RewardsPaid, amount.0);
         self.fired.insert(RuleId::Plus13);
         amount
@@ -1047,9 +1066,9 @@ impl Platform {
     /// ([`PlusBook::leaderboard`]) matched with the rank rewards. Returns (participant, reward)
     /// for the rewarded ranks.
     // rule: PLUS-5
-    pub fn plus_ranking(&mut self, c: u32) -> Vec<(u32, Money)> {
+    pub fn plus_ranking(&mut self, c: PlusId) -> Vec<(ParticipantId, Money)> {
         if !matches!(
-            self.books.plus.campaigns[c as usize].kind,
+            self.books.plus.campaigns[c.index()].kind,
             PlusKind::Challenge { .. }
         ) {
             return Vec::new();
@@ -1059,7 +1078,7 @@ impl Platform {
         board
             .iter()
             .filter(|r| r.eligible)
-            .zip(self.books.plus.state[c as usize].rank_rewards.iter())
+            .zip(self.books.plus.state[c.index()].rank_rewards.iter())
             .map(|(r, m)| (r.participant, *m))
             .collect()
     }
@@ -1067,15 +1086,20 @@ impl Platform {
     /// The period ends: winners are marked finished, the service fee is charged by how much of
     /// the objective was achieved (PLUS-16), and the unspent budget returns to the seller.
     /// Returns the time the excess fee is refunded, if any.
-    pub fn plus_end(&mut self, c: u32, winners: &[u32], t: SimTime) -> Option<SimTime> {
-        if self.books.plus.state[c as usize].status != PlusStatus::Ongoing {
+    pub fn plus_end(
+        &mut self,
+        c: PlusId,
+        winners: &[ParticipantId],
+        t: SimTime,
+    ) -> Option<SimTime> {
+        if self.books.plus.state[c.index()].status != PlusStatus::Ongoing {
             return None;
         }
         for &w in winners {
-            self.books.plus.participants[w as usize].finished = true;
+            self.books.plus.participants[w.index()].finished = true;
         }
-        let camp = self.books.plus.campaigns[c as usize].clone();
-        let st = self.books.plus.state[c as usize].clone();
+        let camp = self.books.plus.campaigns[c.index()].clone();
+        let st = self.books.plus.state[c.index()].clone();
         // Achievement by the rule set's measure (rules.plus_fee_measure); with nothing to achieve
         // (no creator selected, a full reward of 0) nothing was achieved and nothing is charged.
         let share = self
@@ -1103,7 +1127,7 @@ impl Platform {
             prov,
         );
         self.tally.add(Metric::ServiceFeesCharged, charged.0);
-        let s = &mut self.books.plus.state[c as usize];
+        let s = &mut self.books.plus.state[c.index()];
         s.fee_charged = charged;
         s.fee_held -= charged;
         s.budget_returned += s.budget_left;
@@ -1114,7 +1138,7 @@ impl Platform {
         let parts = s.participants.clone();
         for p in parts {
             let status = self.books.plus.creator_status(p);
-            self.books.plus.participants[p as usize].final_status = Some(status);
+            self.books.plus.participants[p.index()].final_status = Some(status);
             let m = match status {
                 CreatorStatus::Finished => Metric::PlusFinished,
                 CreatorStatus::HaventFulfilled => Metric::PlusNotFulfilled,
@@ -1123,15 +1147,15 @@ impl Platform {
             self.tally.count(m);
         }
         self.fired.insert(RuleId::Plus17);
-        let left = self.books.plus.state[c as usize].fee_held;
+        let left = self.books.plus.state[c.index()].fee_held;
         (!left.is_zero()).then(|| t.plus_days(camp.refund_days))
     }
 
     /// Refunds the excess service fee to the seller's original payment (PLUS-16).
-    pub fn plus_refund_fee(&mut self, c: u32, t: SimTime) {
-        let s = &self.books.plus.state[c as usize];
+    pub fn plus_refund_fee(&mut self, c: PlusId, t: SimTime) {
+        let s = &self.books.plus.state[c.index()];
         let amount = s.fee_held;
-        let seller = Account::seller(self.books.plus.campaigns[c as usize].seller);
+        let seller = Account::seller(self.books.plus.campaigns[c.index()].seller);
         let prov = self.plus_prov(c, RuleSet::of(&[RuleId::Plus16]));
         self.ledger.post(
             t,
@@ -1142,15 +1166,15 @@ impl Platform {
             prov,
         );
         self.tally.add(Metric::ServiceFeesRefunded, amount.0);
-        let s = &mut self.books.plus.state[c as usize];
+        let s = &mut self.books.plus.state[c.index()];
         s.fee_refunded += amount;
         s.fee_held = Money::ZERO;
     }
 
     /// A Plus sample arrived; the creator must post within the period — a late delivery does
     /// not extend it (PLUS-14).
-    pub fn plus_sample_arrived(&mut self, part: u32) {
-        self.books.plus.participants[part as usize].sample_received = true;
+    pub fn plus_sample_arrived(&mut self, part: ParticipantId) {
+        self.books.plus.participants[part.index()].sample_received = true;
     }
 }
 

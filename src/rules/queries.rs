@@ -14,6 +14,7 @@ use crate::metrics::campaigns::CampaignTally;
 use crate::metrics::{Metric, Tally};
 use crate::model::CreatorId;
 use crate::money::Money;
+use crate::rules::ids::{ParticipantId, SampleId};
 
 impl Platform {
     /// The plan books: Shop, Open, Target, distributor and Plus terms and their state.
@@ -71,8 +72,8 @@ impl Platform {
 
     /// Free sample `s`.
     #[inline]
-    pub fn sample(&self, s: u32) -> Sample {
-        self.samples[s as usize]
+    pub fn sample(&self, s: SampleId) -> Sample {
+        self.samples[s.index()]
     }
     // ------------------------------------------------------------ bookkeeping
 
@@ -102,9 +103,9 @@ impl Platform {
 
     /// The next participant whose Task reward fell due, with the reward its collaboration pays
     /// (most recent first); the simulator asks risk control and calls `plus_pay_reward`.
-    pub fn next_due_reward(&mut self) -> Option<(u32, Money)> {
+    pub fn next_due_reward(&mut self) -> Option<(ParticipantId, Money)> {
         let part = self.plus_done.pop()?;
-        let c = self.books.plus.participants[part as usize].campaign;
-        Some((part, self.books.plus.state[c as usize].reward))
+        let c = self.books.plus.participants[part.index()].campaign;
+        Some((part, self.books.plus.state[c.index()].reward))
     }
 }

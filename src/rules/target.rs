@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use crate::model::{ContentKind, CreatorId, ProductId, SellerId};
 use crate::money::{Money, Rate};
+use crate::rules::choices::{Answer, Review};
+use crate::rules::ids::{InvitationId, SampleId, SlotId};
 use crate::time::SimTime;
 
 /// What a seller offers a creator per product besides the rate (TARGET-5).
@@ -149,7 +151,7 @@ pub enum FeeStatus {
 /// One creator's part of an invitation.
 #[derive(Clone, Debug, Serialize)]
 pub struct Slot {
-    pub invitation: u32,
+    pub invitation: InvitationId,
     pub creator: CreatorId,
     pub status: SlotStatus,
     pub accepted: SimTime,
@@ -172,15 +174,15 @@ pub struct TargetBook {
     pub invitations: Vec<Invitation>,
     pub slots: Vec<Slot>,
     /// Slots by (creator, product): looked up, never iterated.
-    pub by_pair: crate::rules::plans::PairIndex,
+    pub by_pair: crate::rules::plans::PairIndex<SlotId>,
 }
 
 impl TargetBook {
     /// Adds an invitation and its slots.
-    pub fn add(&mut self, inv: Invitation) -> u32 {
-        let i = self.invitations.len() as u32;
+    pub fn add(&mut self, inv: Invitation) -> InvitationId {
+        let i = InvitationId::at(self.invitations.len());
         for &c in &inv.creators {
-            let s = self.slots.len() as u32;
+            let s = SlotId::at(self.slots.len());
             self.slots.push(Slot {
                 invitation: i,
                 creator: c,
@@ -202,11 +204,11 @@ impl TargetBook {
     }
 
     /// The slot of `creator` in invitation `inv`.
-    pub fn slot_of(&self, inv: u32, c: CreatorId) -> Option<u32> {
+    pub fn slot_of(&self, inv: InvitationId, c: CreatorId) -> Option<SlotId> {
         self.slots
             .iter()
             .position(|s| s.invitation == inv && s.creator == c)
-            .map(|i| i as u32)
+            .map(SlotId::at)
     }
 
     /// The Target terms that apply to (creator, product) at `t`: the slot accepted most recently
@@ -216,12 +218,12 @@ impl TargetBook {
         c: CreatorId,
         p: ProductId,
         t: SimTime,
-    ) -> Option<(u32, TargetProduct, SimTime)> {
+    ) -> Option<(SlotId, TargetProduct, SimTime)> {
         let slots = self.by_pair.get(c.0, p.0)?;
-        let mut best: Option<(u32, TargetProduct, SimTime)> = None;
+        let mut best: Option<(SlotId, TargetProduct, SimTime)> = None;
         for &s in slots {
-            let slot = &self.slots[s as usize];
-            let inv = &self.invitations[slot.invitation as usize];
+            let slot = &self.slots[s.index()];
+            let inv = &self.invitations[slot.invitation.index()];
             if slot.status == SlotStatus::Accepted && slot.accepted <= t && t < inv.ends {
                 let tp = inv.terms_for(c, p)?;
                 if best.is_none_or(|(_, _, a)| slot.accepted >= a) {
@@ -238,14 +240,14 @@ impl TargetBook {
         c: CreatorId,
         p: ProductId,
         t: SimTime,
-    ) -> impl Iterator<Item = (u32, &'static str)> + '_ {
+    ) -> impl Iterator<Item = (SlotId, &'static str)> + '_ {
         self.by_pair
             .get(c.0, p.0)
             .into_iter()
             .flatten()
             .filter_map(move |&s| {
-                let slot = &self.slots[s as usize];
-                let inv = &self.invitations[slot.invitation as usize];
+                let slot = &self.slots[s.index()];
+                let inv = &self.invitations[slot.invitation.index()];
                 let why = match slot.status {
                     SlotStatus::Pending => "invitation not accepted (TARGET-2)",
                     SlotStatus::Declined => "invitation declined",
@@ -264,9 +266,9 @@ impl TargetBook {
     /// (decided by the caller).
     // rule: TARGET-4 — if the seller asks, the creator's videos are authorised for ads
     // rule: PLUS-10 — a Shop Ads rate needs an ad on a creator-authorised video
-    pub fn video_authorised(&self, slot: u32, t: SimTime) -> bool {
-        let s = &self.slots[slot as usize];
-        s.approved <= t && self.invitations[s.invitation as usize].authorise_ads
+    pub fn video_authorised(&self, slot: SlotId, t: SimTime) -> bool {
+        let s = &self.slots[slot.index()];
+        s.approved <= t && self.invitations[s.invitation.index()].authorise_ads
     }
 
     /// Flat fees the platform holds now.
@@ -274,7 +276,7 @@ impl TargetBook {
         self.slots
             .iter()
             .filter(|s| s.fee == FeeStatus::Held)
-            .map(|s| match self.invitations[s.invitation as usize].fee {
+            .map(|s| match self.invitations[s.invitation.index()].fee {
                 Fee::Flat(m) => m,
                 Fee::CommissionOnly => Money::ZERO,
             })
@@ -300,7 +302,7 @@ pub const MAX_ROUNDS: u32 = 3;
 pub const REFUNDABLE_DAYS: u32 = 90;
 
 impl Platform {
-    fn target_prov(&self, inv: u32, rules: RuleSet) -> Provenance {
+    fn target_prov(&self, inv: InvitationId, rules: RuleSet) -> Provenance {
         Provenance {
             plan: PlanRef::Target(inv),
             rules,
@@ -314,14 +316,14 @@ impl Platform {
     /// (TARGET-4).
     // rule: TARGET-1
     // rule: TARGET-3
-    pub fn send_invitation(&mut self, inv: u32, t: SimTime) {
+    pub fn send_invitation(&mut self, inv: InvitationId, t: SimTime) {
         let (seller, fee) = {
-            let i = &self.books.target.invitations[inv as usize];
+            let i = &self.books.target.invitations[inv.index()];
             (i.seller, i.fee)
         };
         self.fired
             .extend(RuleSet::of(&[RuleId::Target1, RuleId::Target3]));
-        if self.books.target.invitations[inv as usize].flash_sale {
+        if self.books.target.invitations[inv.index()].flash_sale {
             // rule: TARGET-6 — validated at set-up: a single LIVE-capable creator
             self.fired.insert(RuleId::Target6);
         }
@@ -346,12 +348,12 @@ impl Platform {
         }
     }
 
-    fn refund_flat_fee(&mut self, slot: u32, t: SimTime, rules: RuleSet) {
-        let s = &self.books.target.slots[slot as usize];
+    fn refund_flat_fee(&mut self, slot: SlotId, t: SimTime, rules: RuleSet) {
+        let s = &self.books.target.slots[slot.index()];
         if s.fee != FeeStatus::Held {
             return;
         }
-        let inv = &self.books.target.invitations[s.invitation as usize];
+        let inv = &self.books.target.invitations[s.invitation.index()];
         let (seller, Fee::Flat(amount)) = (inv.seller, inv.fee) else {
             return;
         };
@@ -365,7 +367,7 @@ impl Platform {
             prov,
         );
         self.tally.add(Metric::FlatFeesRefunded, amount.0);
-        self.books.target.slots[slot as usize].fee = FeeStatus::Refunded;
+        self.books.target.slots[slot.index()].fee = FeeStatus::Refunded;
         self.fired.extend(rules);
     }
 
@@ -377,12 +379,12 @@ impl Platform {
     pub fn respond_target(
         &mut self,
         agents: &Agents,
-        slot: u32,
-        accept: bool,
+        slot: SlotId,
+        answer: Answer,
         t: SimTime,
-    ) -> Result<Vec<u32>, Refusal> {
-        let s = self.books.target.slots[slot as usize].clone();
-        let inv = self.books.target.invitations[s.invitation as usize].clone();
+    ) -> Result<Vec<SampleId>, Refusal> {
+        let s = self.books.target.slots[slot.index()].clone();
+        let inv = self.books.target.invitations[s.invitation.index()].clone();
         if t < inv.sent {
             return Err(Refusal::new(
                 RuleId::Target2,
@@ -413,13 +415,13 @@ impl Platform {
             ));
         }
         self.fired.insert(RuleId::Target2);
-        if !accept {
-            self.books.target.slots[slot as usize].status = SlotStatus::Declined;
+        if answer == Answer::Decline {
+            self.books.target.slots[slot.index()].status = SlotStatus::Declined;
             self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
             return Ok(Vec::new());
         }
         {
-            let sl = &mut self.books.target.slots[slot as usize];
+            let sl = &mut self.books.target.slots[slot.index()];
             sl.status = SlotStatus::Accepted;
             sl.accepted = t;
             self.tally.count(Metric::TargetsAccepted);
@@ -462,7 +464,7 @@ impl Platform {
                         price,
                         prov,
                     );
-                    self.books.target.slots[slot as usize]
+                    self.books.target.slots[slot.index()]
                         .refundables
                         .push((tp.product, t, price, 0, false));
                     self.fired
@@ -475,17 +477,17 @@ impl Platform {
 
     /// The acceptance window of a flat-fee invitation closes: an unanswered slot expires and
     /// the fee is refunded (H-8).
-    pub fn expire_target(&mut self, slot: u32, t: SimTime) {
-        if self.books.target.slots[slot as usize].status == SlotStatus::Pending {
-            self.books.target.slots[slot as usize].status = SlotStatus::Expired;
+    pub fn expire_target(&mut self, slot: SlotId, t: SimTime) {
+        if self.books.target.slots[slot.index()].status == SlotStatus::Pending {
+            self.books.target.slots[slot.index()].status = SlotStatus::Expired;
             self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
         }
     }
 
     /// A creator submits a flat-fee video for review (TARGET-4: video only, within the time).
-    pub fn submit_video(&mut self, slot: u32, t: SimTime) -> Result<(), Refusal> {
-        let s = &self.books.target.slots[slot as usize];
-        let inv = &self.books.target.invitations[s.invitation as usize];
+    pub fn submit_video(&mut self, slot: SlotId, t: SimTime) -> Result<(), Refusal> {
+        let s = &self.books.target.slots[slot.index()];
+        let inv = &self.books.target.invitations[s.invitation.index()];
         if !matches!(inv.fee, Fee::Flat(_)) {
             return Err(Refusal::new(
                 RuleId::Target3,
@@ -507,7 +509,7 @@ impl Platform {
                 "a video is already under review",
             ));
         }
-        self.books.target.slots[slot as usize].submitted = true;
+        self.books.target.slots[slot.index()].submitted = true;
         self.fired.insert(RuleId::Target4);
         Ok(())
     }
@@ -520,19 +522,19 @@ impl Platform {
     // rule: TARGET-4
     pub fn review_video(
         &mut self,
-        slot: u32,
-        approve: bool,
+        slot: SlotId,
+        review: Review,
         t: SimTime,
     ) -> Result<Option<SimTime>, Refusal> {
-        let s = self.books.target.slots[slot as usize].clone();
+        let s = self.books.target.slots[slot.index()].clone();
         if !s.submitted {
             return Err(Refusal::new(RuleId::Target4, "no video awaits review"));
         }
-        let inv = self.books.target.invitations[s.invitation as usize].clone();
-        let sl = &mut self.books.target.slots[slot as usize];
+        let inv = self.books.target.invitations[s.invitation.index()].clone();
+        let sl = &mut self.books.target.slots[slot.index()];
         sl.submitted = false;
         sl.rounds += 1;
-        if approve {
+        if review.approved() {
             if let Fee::Flat(amount) = inv.fee {
                 let prov = self.target_prov(s.invitation, RuleSet::of(&[RuleId::Target4]));
                 self.ledger.post(
@@ -544,9 +546,9 @@ impl Platform {
                     prov,
                 );
                 self.tally.add(Metric::FlatFeesPaid, amount.0);
-                self.books.target.slots[slot as usize].fee = FeeStatus::Paid;
+                self.books.target.slots[slot.index()].fee = FeeStatus::Paid;
             }
-            self.books.target.slots[slot as usize].approved = t;
+            self.books.target.slots[slot.index()].approved = t;
             self.fired.insert(RuleId::Target4);
             return Ok(None);
         }
@@ -561,8 +563,8 @@ impl Platform {
 
     /// A video deadline passes: with no approved video and none under review, the creator is
     /// not paid and the seller's fee is refunded (TARGET-4 model).
-    pub fn video_deadline(&mut self, slot: u32, deadline: SimTime, t: SimTime) {
-        let s = &self.books.target.slots[slot as usize];
+    pub fn video_deadline(&mut self, slot: SlotId, deadline: SimTime, t: SimTime) {
+        let s = &self.books.target.slots[slot.index()];
         if s.deadline == deadline && s.fee == FeeStatus::Held && !s.submitted {
             self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::Target4]));
         }
@@ -572,22 +574,22 @@ impl Platform {
     /// sample's goal, refunding the sample once met within 90 days of purchase (H-7).
     pub(crate) fn target_sale_settled(
         &mut self,
-        slot: u32,
+        slot: SlotId,
         product: ProductId,
         placed: SimTime,
         t: SimTime,
     ) {
-        let inv_i = self.books.target.slots[slot as usize].invitation;
-        let inv = &self.books.target.invitations[inv_i as usize];
+        let inv_i = self.books.target.slots[slot.index()].invitation;
+        let inv = &self.books.target.invitations[inv_i.index()];
         let goal = inv
             .products
             .iter()
             .find(|p| p.product == product)
             .map_or(1, |p| p.sales_goal);
         let seller = inv.seller;
-        let creator = self.books.target.slots[slot as usize].creator;
+        let creator = self.books.target.slots[slot.index()].creator;
         let mut refund = None;
-        for r in &mut self.books.target.slots[slot as usize].refundables {
+        for r in &mut self.books.target.slots[slot.index()].refundables {
             if r.0 == product && !r.4 && placed >= r.1 && placed.since(r.1) < REFUNDABLE_DAYS * DAY
             {
                 r.3 += 1;
@@ -652,7 +654,11 @@ impl Platform {
     /// Adds an invitation made during the run (a seller's invitation policy, TARGET-8): at most
     /// 50 creators and 100 products (H-8), each rate within RATE-1, products of the seller and
     /// affiliate-eligible (TARGET-1). Returns its index; the caller sends it.
-    pub fn create_invitation(&mut self, agents: &Agents, inv: Invitation) -> Result<u32, Refusal> {
+    pub fn create_invitation(
+        &mut self,
+        agents: &Agents,
+        inv: Invitation,
+    ) -> Result<InvitationId, Refusal> {
         if inv.creators.is_empty() || inv.creators.len() > 50 || inv.products.len() > 100 {
             // rule: H-8
             return Err(Refusal::new(
@@ -700,13 +706,13 @@ impl Platform {
     // rule: TARGET-9 — the change may name one creator: its own rate (Invitation::rate_for)
     pub fn change_target_rate(
         &mut self,
-        inv: u32,
+        inv: InvitationId,
         product: Option<ProductId>,
         creator: Option<CreatorId>,
         rate: Rate,
         t: SimTime,
     ) -> Result<(), Refusal> {
-        let i = &self.books.target.invitations[inv as usize];
+        let i = &self.books.target.invitations[inv.index()];
         if t >= i.ends {
             return Err(Refusal::new(
                 RuleId::Target1,
@@ -721,7 +727,7 @@ impl Platform {
             self.books
                 .target
                 .slot_of(inv, c)
-                .is_some_and(|s| self.books.target.slots[s as usize].status == SlotStatus::Accepted)
+                .is_some_and(|s| self.books.target.slots[s.index()].status == SlotStatus::Accepted)
         };
         if self.opts.target_rate_change == TargetRateChange::PendingOnly
             && named.iter().any(|&c| accepted(c))
@@ -732,7 +738,7 @@ impl Platform {
                 "a creator has accepted these terms: the rate cannot change for them (rules.target_rate_change = \"pending-only\")",
             ));
         }
-        let i = &mut self.books.target.invitations[inv as usize];
+        let i = &mut self.books.target.invitations[inv.index()];
         match creator {
             None => {
                 for tp in i.products.iter_mut() {

@@ -21,6 +21,7 @@ use crate::model::{ContentKind, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate};
 use crate::rules::RuleOptions;
 use crate::rules::catalogue::RuleId;
+use crate::rules::ids::{CampaignId, InvitationId, OpenPlanId, PlusId};
 use crate::rules::plans::SampleTerms;
 use crate::time::{Calendar, SimTime};
 
@@ -669,7 +670,7 @@ pub struct Scripted {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     OpenRate {
-        plan: u32,
+        plan: OpenPlanId,
         product: Option<ProductId>,
         rate: Rate,
         shop_ads: bool,
@@ -703,11 +704,11 @@ pub enum Action {
         amount: ReturnAmount,
     },
     /// Sends Target invitation `i` (scheduled at its `sent` time).
-    SendInvitation(u32),
+    SendInvitation(InvitationId),
     /// Opens registration of distributor campaign `i` (scheduled at its registration start).
-    OpenCampaign(u32),
+    OpenCampaign(CampaignId),
     Register {
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
         creator_rate: Rate,
         distributor_rate: Rate,
@@ -715,25 +716,25 @@ pub enum Action {
     },
     /// H-9 split: the seller registers a total.
     RegisterTotal {
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
         total: Rate,
     },
     ReviewRegistration {
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
         approve: bool,
         reason: String,
         creator_part: Option<Rate>,
     },
     AddLink {
-        campaign: u32,
+        campaign: CampaignId,
         creator: CreatorId,
         product: ProductId,
         choice: Option<crate::rules::distributor::LowerLinkChoice>,
     },
     Terminate {
-        campaign: u32,
+        campaign: CampaignId,
         seller: SellerId,
         /// A temporary termination ends then (DIST-8); `None`: for good (DIST-5).
         until: Option<SimTime>,
@@ -741,55 +742,55 @@ pub enum Action {
     /// The seller lifts its temporary termination (DIST-8); `due`: scheduled at a termination's
     /// `until`, not a scripted resumption.
     Resume {
-        campaign: u32,
+        campaign: CampaignId,
         seller: SellerId,
         due: bool,
     },
     /// A seller changes a Target invitation's rate (issue 14): `product`/`creator` `None` for
     /// all of the invitation's.
     TargetRate {
-        invitation: u32,
+        invitation: InvitationId,
         product: Option<ProductId>,
         creator: Option<CreatorId>,
         rate: Rate,
     },
     EditCampaign {
-        campaign: u32,
+        campaign: CampaignId,
         promotion_start: Option<SimTime>,
         /// New minimum creator and distributor parts (DIST-2), if changed.
         min_rates: (Option<Rate>, Option<Rate>),
     },
     /// Collaboration Plus lifecycle (scheduled from the campaign's own times).
-    PlusConfirm(u32),
-    PlusPay(u32),
-    PlusStart(u32),
-    PlusEnd(u32),
+    PlusConfirm(PlusId),
+    PlusPay(PlusId),
+    PlusStart(PlusId),
+    PlusEnd(PlusId),
     PlusJoin {
-        campaign: u32,
+        campaign: PlusId,
         creator: CreatorId,
         /// The answer to the collaboration's ads prompt (PLUS-22); `None`: drawn from
         /// `behaviour.plus.prompted_authorise_probability`.
         authorises_ads: Option<bool>,
     },
     PlusSampleRequest {
-        campaign: u32,
+        campaign: PlusId,
         creator: CreatorId,
         /// The product requested (PLUS-21); `None`: the first with samples left.
         product: Option<ProductId>,
     },
-    PlusEdit(u32),
-    PlusCancel(u32),
+    PlusEdit(PlusId),
+    PlusCancel(PlusId),
     TargetResponse {
-        invitation: u32,
+        invitation: InvitationId,
         creator: CreatorId,
         accept: bool,
     },
     VideoSubmission {
-        invitation: u32,
+        invitation: InvitationId,
         creator: CreatorId,
     },
     VideoReview {
-        invitation: u32,
+        invitation: InvitationId,
         creator: CreatorId,
         approve: bool,
     },
@@ -813,7 +814,7 @@ pub struct ScriptOrder {
     pub traffic: Traffic,
     pub authorised: bool,
     /// The Target invitation whose flat-fee video (by this order's creator) the order comes from.
-    pub target_video: Option<u32>,
+    pub target_video: Option<InvitationId>,
     pub seller_coupon: Money,
     pub platform_coupon: Money,
     pub shipping: Money,
@@ -878,7 +879,7 @@ pub enum Subject {
     Fired(RuleId),
     /// A Collaboration Plus figure, or a participant's (with `creator`).
     Plus {
-        campaign: u32,
+        campaign: PlusId,
         creator: Option<CreatorId>,
         field: PlusField,
     },
@@ -1130,7 +1131,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SellerPolicy {
     /// The Open plan (index into the scenario's Open plans).
-    pub plan: u32,
+    pub plan: OpenPlanId,
     pub kind: SellerPolicyKind,
     /// Minutes between reviews (the first one `every` after the start).
     pub every: u32,

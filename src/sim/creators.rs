@@ -8,6 +8,8 @@ use super::queue::Phase;
 use super::rng::AgentStream;
 use super::{Content, Ev, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
+use crate::rules::choices::Extension;
+use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
 
@@ -80,7 +82,7 @@ impl World<'_> {
             // The link's creator part × price × expected orders against the outside option.
             let u = unit(&mut self.rng.agent);
             let reg = self.pick_link(c);
-            let r = &self.pf.books().dist.registrations[reg as usize];
+            let r = &self.pf.books().dist.registrations[reg.index()];
             let e = self.commission_per_post(c, r.product, r.creator_rate)
                 - self.effort(ContentKind::Video);
             let p = behaviour::choice_probability(
@@ -117,7 +119,7 @@ impl World<'_> {
         p: ProductId,
         kind: ContentKind,
         authorised: bool,
-        video: Option<u32>,
+        video: Option<SlotId>,
     ) {
         // rule: PLUS-22 — a participant who authorised at the collaboration's prompt has its
         // videos of the collaboration's products authorised for ads during the period
@@ -125,7 +127,7 @@ impl World<'_> {
             || (kind == ContentKind::Video
                 && self.pf.books().plus.prompt_authorised(c, p, t).is_some());
         self.pf.note_post(c, p, kind, t);
-        self.note_outreach(c, p, false);
+        self.note_outreach(c, p, super::target_policy::Seen::Posted);
         if t >= self.end {
             return;
         }
@@ -179,7 +181,7 @@ impl World<'_> {
 impl World<'_> {
     /// A free sample arrives: the creator posts about it with some probability before its
     /// deadline (OPEN-3), and answers the deadline when it comes.
-    pub(super) fn sample_arrive(&mut self, t: SimTime, s: u32) {
+    pub(super) fn sample_arrive(&mut self, t: SimTime, s: SampleId) {
         let deadline = self.pf.sample_delivered(s, t);
         let smp = self.pf.sample(s);
         self.enter(AgentStream::Decision, smp.creator);
@@ -202,10 +204,11 @@ impl World<'_> {
     }
 
     /// A sample's posting deadline: the creator asks for an extension with some probability.
-    pub(super) fn sample_deadline(&mut self, s: u32) {
+    pub(super) fn sample_deadline(&mut self, s: SampleId) {
         self.enter(AgentStream::Decision, self.pf.sample(s).creator);
-        let extend =
-            unit(&mut self.rng.agent) < self.sc.behaviour.creators.sample_extension_probability;
+        let extend = Extension::requested_if(
+            unit(&mut self.rng.agent) < self.sc.behaviour.creators.sample_extension_probability,
+        );
         if let Some(d) = self.pf.sample_deadline(s, extend) {
             self.q.push(d, Phase::Agent, Ev::SampleDeadline(s));
         }

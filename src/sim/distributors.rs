@@ -2,6 +2,7 @@
 
 use super::World;
 use crate::model::{CreatorId, SellerId};
+use crate::rules::ids::*;
 use crate::time::SimTime;
 use rand::Rng;
 
@@ -9,7 +10,7 @@ impl World<'_> {
     /// A seller's temporary termination ends: by script (`due` false: refused when there is
     /// nothing to lift) or at the termination's `until` (`due`: notices only if it is still
     /// the termination in force).
-    pub(super) fn resume(&mut self, t: SimTime, campaign: u32, seller: SellerId, due: bool) {
+    pub(super) fn resume(&mut self, t: SimTime, campaign: CampaignId, seller: SellerId, due: bool) {
         if due {
             self.pf.resume_due(campaign, seller, t);
         } else if let Err(r) = self.pf.resume_campaign(campaign, seller, t) {
@@ -66,9 +67,9 @@ impl Nets {
 }
 
 impl World<'_> {
-    fn link_reaches(&self, reg: u32, c: CreatorId) -> bool {
-        let r = &self.pf.books().dist.registrations[reg as usize];
-        let d = self.pf.books().dist.campaigns[r.campaign as usize].distributor;
+    fn link_reaches(&self, reg: RegistrationId, c: CreatorId) -> bool {
+        let r = &self.pf.books().dist.registrations[reg.index()];
+        let d = self.pf.books().dist.campaigns[r.campaign.index()].distributor;
         self.nets.reaches(d, c)
     }
 
@@ -84,7 +85,7 @@ impl World<'_> {
     /// [`World::has_links`] is true.
     // rule: DIST-7 — distributors hand links offline only to the creators they work with; the
     // creator needs no binding (the platform checks none, DIST-4)
-    pub(super) fn pick_link(&mut self, c: CreatorId) -> u32 {
+    pub(super) fn pick_link(&mut self, c: CreatorId) -> RegistrationId {
         if !self.nets.on {
             return self.links[(self.rng.agent.next_u64() % self.links.len() as u64) as usize];
         }

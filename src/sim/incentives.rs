@@ -5,6 +5,7 @@ use rand_distr::Distribution;
 
 use super::{By, EARNED_WEIGHT, Incentives, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
+use crate::rules::ids::*;
 use crate::rules::plus::{Objective, PlusKind};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -47,7 +48,7 @@ pub(crate) fn search_value(
         wsum += p.popularity;
         let price: f64 = p.price.0.try_into().unwrap_or(0.0);
         if let Some(l) = books.open_by_product.get(i).copied().flatten()
-            && let Some((r, _)) = books.open_listings[l as usize].rate.at(t)
+            && let Some((r, _)) = books.open_listings[l.index()].rate.at(t)
         {
             open += p.popularity * price * behaviour::rate_f64(r) * open_scale;
             continue;
@@ -226,14 +227,14 @@ impl World<'_> {
     pub(super) fn plus_join_earnings(
         &self,
         c: CreatorId,
-        camp: u32,
+        camp: PlusId,
         t: SimTime,
         reward: crate::money::Money,
         rank_rewards: &[crate::money::Money],
         selected: usize,
     ) -> (f64, f64) {
         let ib = &self.sc.behaviour.incentives;
-        let cp = &self.pf.books().plus.campaigns[camp as usize];
+        let cp = &self.pf.books().plus.campaigns[camp.index()];
         let n = cp.products.len().max(1) as f64;
         let (mut comm, mut q, mut price) = (0.0, 0.0, 0.0);
         for &p in &cp.products {
@@ -288,11 +289,11 @@ impl World<'_> {
     /// count in its expected earnings until the end, it stays active through the period, and it
     /// takes up the collaboration's products (applying to their Open plans, or adding them
     /// under the Shop plan) so that its posts can earn the Plus terms.
-    pub(super) fn commit_to_plus(&mut self, t: SimTime, camp: u32, c: CreatorId) {
-        let st = &self.pf.books().plus.state[camp as usize];
+    pub(super) fn commit_to_plus(&mut self, t: SimTime, camp: PlusId, c: CreatorId) {
+        let st = &self.pf.books().plus.state[camp.index()];
         let (reward, ranks, selected) = (st.reward, st.rank_rewards.clone(), st.selected.len());
         let (_, extra) = self.plus_join_earnings(c, camp, t, reward, &ranks, selected);
-        let end = self.pf.books().plus.campaigns[camp as usize].end;
+        let end = self.pf.books().plus.campaigns[camp.index()].end;
         let i = c.idx();
         self.inc.bonus[i] = extra as f32;
         self.inc.bonus_until[i] = end;
@@ -300,7 +301,7 @@ impl World<'_> {
         if self.inc.review_at[i] < end {
             self.inc.review_at[i] = end;
         }
-        let products = self.pf.books().plus.campaigns[camp as usize]
+        let products = self.pf.books().plus.campaigns[camp.index()]
             .products
             .clone();
         for p in products {
@@ -318,9 +319,9 @@ impl World<'_> {
     /// Expected earnings per post of accepting Target invitation `inv`: the mean commission
     /// per post over its products at the invited rates, plus the flat fee (one video is asked
     /// for) and the value of free samples, less a video's effort.
-    pub(super) fn target_earnings(&self, c: CreatorId, inv: u32, _t: SimTime) -> f64 {
+    pub(super) fn target_earnings(&self, c: CreatorId, inv: InvitationId, _t: SimTime) -> f64 {
         let ib = &self.sc.behaviour.incentives;
-        let i = &self.pf.books().target.invitations[inv as usize];
+        let i = &self.pf.books().target.invitations[inv.index()];
         let n = i.products.len().max(1) as f64;
         let mut e = 0.0;
         for tp in &i.products {

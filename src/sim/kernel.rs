@@ -8,6 +8,7 @@ use super::rng::{self, AgentStream, Streams};
 use super::{By, Ev, Incentives, RunOptions, World, behaviour, population};
 use crate::metrics::Metric;
 use crate::model::CreatorId;
+use crate::rules::choices::{Notice, Recording};
 use crate::rules::ledger::Account;
 use crate::rules::orders::ReturnPart;
 use crate::rules::{Platform, Refusal};
@@ -23,7 +24,7 @@ impl<'s> World<'s> {
             sc.calendar,
             &built.agents,
             built.books,
-            opts.record_ledger || opts.ledger_sink.is_some(),
+            Recording::on_if(opts.record_ledger || opts.ledger_sink.is_some()),
         );
         let weights: Vec<f64> = built
             .agents
@@ -305,8 +306,8 @@ impl World<'_> {
             Ev::Decide {
                 creator,
                 listing,
-                approve,
-            } => self.pf.decide_application(creator, listing, approve, t),
+                review,
+            } => self.pf.decide_application(creator, listing, review, t),
             Ev::Post {
                 creator,
                 product,
@@ -342,20 +343,20 @@ impl World<'_> {
             Ev::LockWarning { listing, changed } => {
                 self.pf.lock_warning(listing, changed);
             }
-            Ev::TargetRespond { slot, accept } => self.target_respond(t, slot, accept, By::Model),
+            Ev::TargetRespond { slot, answer } => self.target_respond(t, slot, answer, By::Model),
             Ev::TargetExpire(slot) => self.pf.expire_target(slot, t),
             Ev::VideoSubmit(slot) => self.video_submit(t, slot, By::Model),
-            Ev::VideoReview { slot, approve } => self.video_review(t, slot, approve, By::Model),
+            Ev::VideoReview { slot, review } => self.video_review(t, slot, review, By::Model),
             Ev::VideoDeadline { slot, deadline } => self.pf.video_deadline(slot, deadline, t),
             Ev::CampaignRegister { campaign, product } => {
                 self.campaign_register(t, campaign, product)
             }
-            Ev::RegReview { reg, approve } => self.reg_review(reg, approve),
+            Ev::RegReview { reg, review } => self.reg_review(reg, review),
             Ev::CampaignNotice(c) => {
-                self.pf.campaign_notice(c, false, t);
+                self.pf.campaign_notice(c, Notice::Advance, t);
             }
             Ev::CampaignExpire(c) => {
-                self.pf.campaign_notice(c, true, t);
+                self.pf.campaign_notice(c, Notice::Expired, t);
             }
             Ev::PlusPayDeadline(c) => self.pf.plus_payment_deadline(c),
             Ev::PlusJoin { campaign, creator } => {

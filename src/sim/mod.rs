@@ -36,6 +36,10 @@ use crate::metrics::{EndMetric, Metric};
 use crate::model::{Agents, ContentKind, CreatorId, ProductId};
 use crate::money::Money;
 use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::choices::{Answer, Review};
+use crate::rules::ids::{
+    CampaignId, LineKey, ListingId, ParticipantId, PlusId, RegistrationId, SampleId, SlotId,
+};
 use crate::rules::ledger::{Entry, LedgerError};
 use crate::rules::orders::OrderRecord;
 use crate::rules::{Platform, Refusal};
@@ -58,8 +62,8 @@ enum Ev {
     /// A seller's decision on an Open application.
     Decide {
         creator: CreatorId,
-        listing: u32,
-        approve: bool,
+        listing: ListingId,
+        review: Review,
     },
     /// A creator posts.
     Post {
@@ -73,66 +77,66 @@ enum Ev {
     /// Ships a line; it is delivered at `deliver` or, when that is `SimTime::NEVER`, after the
     /// logistics model's delay.
     Ship {
-        key: u32,
+        key: LineKey,
         deliver: SimTime,
     },
-    Deliver(u32),
-    Settle(u32),
-    Cancel(u32),
+    Deliver(LineKey),
+    Settle(LineKey),
+    Cancel(LineKey),
     /// A buyer returns `percent` of a line.
     Return {
-        key: u32,
+        key: LineKey,
         percent: u8,
     },
-    SampleArrive(u32),
-    SampleDeadline(u32),
+    SampleArrive(SampleId),
+    SampleDeadline(SampleId),
     /// Warning before an H-4 lock ends.
     LockWarning {
-        listing: u32,
+        listing: ListingId,
         changed: SimTime,
     },
     /// An invited creator answers (behaviour model).
     TargetRespond {
-        slot: u32,
-        accept: bool,
+        slot: SlotId,
+        answer: Answer,
     },
     /// A flat-fee invitation's acceptance window closes (H-8).
-    TargetExpire(u32),
+    TargetExpire(SlotId),
     /// A creator submits a flat-fee video (behaviour model).
-    VideoSubmit(u32),
+    VideoSubmit(SlotId),
     /// A flat-fee video is reviewed (behaviour model).
     VideoReview {
-        slot: u32,
-        approve: bool,
+        slot: SlotId,
+        review: Review,
     },
     /// A flat-fee video deadline.
     VideoDeadline {
-        slot: u32,
+        slot: SlotId,
         deadline: SimTime,
     },
     /// A seller registers a product in a campaign (behaviour model).
     CampaignRegister {
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
     },
     /// The distributor reviews a registration (behaviour model).
     RegReview {
-        reg: u32,
-        approve: bool,
+        reg: RegistrationId,
+        review: Review,
     },
     /// Creators holding a campaign's links are told they will soon expire (DIST-5).
-    CampaignNotice(u32),
+    CampaignNotice(CampaignId),
     /// A campaign's promotion window ends (DIST-5).
-    CampaignExpire(u32),
+    CampaignExpire(CampaignId),
     /// The 24-hour payment window of a Plus collaboration closes (PLUS-15).
-    PlusPayDeadline(u32),
+    PlusPayDeadline(PlusId),
     /// A selected creator joins a Plus collaboration (behaviour model).
     PlusJoin {
-        campaign: u32,
+        campaign: PlusId,
         creator: CreatorId,
     },
     /// The excess Plus service fee is refunded (PLUS-16).
-    PlusRefund(u32),
+    PlusRefund(PlusId),
 }
 
 /// Who asks for a plan action: the scenario's script (a refusal is reported, and no behaviour
@@ -159,7 +163,7 @@ struct Content {
     posted: SimTime,
     remaining: u32,
     /// The Target slot whose approved flat-fee video this is, if it is one (TARGET-4).
-    video: Option<u32>,
+    video: Option<SlotId>,
 }
 
 /// Receives a replication's ledger entries while it runs, in batches and in posting order, so
@@ -310,20 +314,20 @@ struct World<'s> {
     approvals: Vec<crate::scenario::Approval>,
     /// Per Collaboration Plus: the rewarded participants in rank order (PLUS-5), for `rank`
     /// expectations.
-    plus_ranks: Vec<Vec<u32>>,
+    plus_ranks: Vec<Vec<ParticipantId>>,
     sample_ship: Vec<Option<crate::scenario::Dist>>,
     content: Vec<Content>,
     content_free: Vec<u32>,
     product_pick: Option<rand_distr::weighted::WeightedAliasIndex<f64>>,
     end: SimTime,
-    script_keys: Vec<Option<u32>>,
+    script_keys: Vec<Option<LineKey>>,
     script_refused: Vec<Option<Refusal>>,
     refusals: Vec<(RuleId, String)>,
     track: Vec<u64>,
     events: u64,
     last_time: SimTime,
     /// Approved distributor links, for creators' searches.
-    links: Vec<u32>,
+    links: Vec<RegistrationId>,
     interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// The run stopped on an interrupt.
     stopped: bool,

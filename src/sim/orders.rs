@@ -5,6 +5,7 @@ use super::queue::Phase;
 use super::{Ev, World, behaviour};
 use crate::model::{ContentKind, Traffic};
 use crate::money::Money;
+use crate::rules::ids::*;
 use crate::rules::{Names2, OrderRequest};
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -67,7 +68,7 @@ impl World<'_> {
                 )
             });
             if let Ok(k) = self.pf.place_order(&self.agents, &req, t, track) {
-                self.note_outreach(item.creator, item.product, true);
+                self.note_outreach(item.creator, item.product, super::target_policy::Seen::Sold);
                 let ob = &self.sc.behaviour.orders;
                 let lr = &mut self.rng.logistics;
                 if unit(lr) < ob.cancel_probability {
@@ -104,7 +105,7 @@ impl World<'_> {
             .push(t.plus_minutes(gap), Phase::Order, Ev::Demand(ci));
     }
 
-    pub(super) fn deliver(&mut self, t: SimTime, k: u32) {
+    pub(super) fn deliver(&mut self, t: SimTime, k: LineKey) {
         if let Ok(settles) = self.pf.deliver(k, t) {
             let tracked = self.pf.orders().tracked(k);
             let ob = &self.sc.behaviour.orders;

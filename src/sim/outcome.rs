@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::{PlusRecord, Replication, RunError, RunOptions, World};
 use crate::rules::Refusal;
 use crate::rules::catalogue::RuleId;
+use crate::rules::ids::*;
 use crate::rules::ledger::Account;
 use crate::scenario::AccountRef;
 
@@ -82,7 +83,7 @@ impl World<'_> {
                 budget_returned: st.budget_returned,
                 tax_document: st.tax_document.map(|d| d.to_string()),
                 achievement: book
-                    .achievement(i as u32, w.pf.opts().plus_fee_measure)
+                    .achievement(PlusId::at(i), w.pf.opts().plus_fee_measure)
                     .share,
                 participants: st.participants.len() as u32,
                 selected: st.selected.len() as u32,
@@ -90,7 +91,7 @@ impl World<'_> {
                     .participants
                     .iter()
                     .map(|&p| {
-                        let part = &book.participants[p as usize];
+                        let part = &book.participants[p.index()];
                         (part.creator, part.reward, book.creator_status(p).as_str())
                     })
                     .collect(),
@@ -99,13 +100,13 @@ impl World<'_> {
                     .get(i)
                     .map(|r| {
                         r.iter()
-                            .map(|&p| book.participants[p as usize].creator)
+                            .map(|&p| book.participants[p.index()].creator)
                             .collect()
                     })
                     .unwrap_or_default(),
                 samples: w
                     .pf
-                    .plus_samples(i as u32)
+                    .plus_samples(PlusId::at(i))
                     .map(|(c, p)| (c, w.agents.names.product(p)))
                     .collect(),
             })

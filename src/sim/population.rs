@@ -10,6 +10,7 @@ use rust_decimal::prelude::FromPrimitive;
 
 use crate::model::{Agents, Creator, Distributor, Product, ProductId, Seller, SellerId};
 use crate::money::{Money, Rate};
+use crate::rules::ids::*;
 use crate::rules::plans::{Books, OpenListing, OpenPlan, RateHistory};
 use crate::scenario::dist::unit;
 use crate::scenario::{Approval, Dist, Scenario};
@@ -150,7 +151,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
         for &(p, rate) in &op.listings {
             add_listing(
                 &mut books,
-                i as u32,
+                OpenPlanId::at(i),
                 p,
                 rate,
                 op.shop_ads_rate,
@@ -170,7 +171,8 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
                 books.open_plans.push(OpenPlan { seller, samples });
                 approvals.push(sp.approval.clone());
                 sample_shipping.push((sp.open_samples > 0).then(|| Dist::uniform(2.0, 5.0)));
-                plan_of_seller[seller.idx()] = Some(((books.open_plans.len() - 1) as u32, *rate));
+                plan_of_seller[seller.idx()] =
+                    Some((OpenPlanId::at(books.open_plans.len() - 1), *rate));
             }
         }
         let first_gen_product = sc.named.products.len();
@@ -208,7 +210,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
 
 fn add_listing(
     books: &mut Books,
-    plan: u32,
+    plan: OpenPlanId,
     p: ProductId,
     rate: Rate,
     shop_ads: Option<Rate>,
@@ -221,5 +223,5 @@ fn add_listing(
         shop_ads: shop_ads.map(|r| RateHistory::new(SimTime::ZERO, r)),
         samples_left: samples,
     });
-    books.open_by_product[p.idx()] = Some((books.open_listings.len() - 1) as u32);
+    books.open_by_product[p.idx()] = Some(ListingId::at(books.open_listings.len() - 1));
 }

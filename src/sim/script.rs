@@ -5,7 +5,9 @@ use super::queue::Phase;
 use super::{By, Ev, World};
 use crate::model::{CreatorId, ProductId};
 use crate::rules::catalogue::RuleId;
+use crate::rules::choices::{Answer, ListingRate, Review};
 use crate::rules::distributor::LowerLinkChoice;
+use crate::rules::ids::*;
 use crate::rules::orders::ReturnPart;
 use crate::rules::{Names2, OrderRequest, Refusal};
 use crate::scenario::{Action, ReturnAmount};
@@ -21,17 +23,18 @@ impl World<'_> {
                 rate,
                 shop_ads,
             } => {
-                let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
+                let listings: Vec<ListingId> = (0..self.pf.books().open_listings.len())
+                    .map(ListingId::at)
                     .filter(|&l| {
-                        let x = &self.pf.books().open_listings[l as usize];
+                        let x = &self.pf.books().open_listings[l.index()];
                         x.plan == *plan && product.is_none_or(|p| p == x.product)
                     })
                     .collect();
                 for l in listings {
-                    self.change_listing_rate(l, *rate, *shop_ads, t);
+                    self.change_listing_rate(l, *rate, ListingRate::shop_ads_if(*shop_ads), t);
                 }
             }
-            Action::ShopRate { seller, rate } => self.pf.change_shop_rate(seller.0, *rate, t),
+            Action::ShopRate { seller, rate } => self.pf.change_shop_rate(*seller, *rate, t),
             Action::Apply { creator, product } => self.apply(t, *creator, *product, By::Script),
             Action::ShowcaseAdd { creator, product } => {
                 if let Err(r) = self
@@ -58,7 +61,7 @@ impl World<'_> {
                 accept,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.target_respond(t, s, *accept, By::Script);
+                    self.target_respond(t, s, Answer::accept_if(*accept), By::Script);
                 }
             }
             Action::VideoSubmission {
@@ -75,7 +78,7 @@ impl World<'_> {
                 approve,
             } => {
                 if let Some(s) = self.pf.books().target.slot_of(*invitation, *creator) {
-                    self.video_review(t, s, *approve, By::Script);
+                    self.video_review(t, s, Review::approve_if(*approve), By::Script);
                 }
             }
             Action::OpenCampaign(c) => self.open_campaign(t, *c),
@@ -162,9 +165,13 @@ impl World<'_> {
                 reason,
                 creator_part,
             } => match self.pf.registration_of(*campaign, *product) {
-                Some(reg) => {
-                    self.review_registration(reg, *approve, reason, *creator_part, By::Script)
-                }
+                Some(reg) => self.review_registration(
+                    reg,
+                    Review::approve_if(*approve),
+                    reason,
+                    *creator_part,
+                    By::Script,
+                ),
                 None => self.refuse(Refusal::new(
                     RuleId::Dist3,
                     "the product was never registered in the campaign",
@@ -246,7 +253,7 @@ impl World<'_> {
             .place_order(&self.agents, &req, t, Some((o.name.clone(), names)))
         {
             Ok(k) => {
-                self.note_outreach(o.creator, o.product, true);
+                self.note_outreach(o.creator, o.product, super::target_policy::Seen::Sold);
                 self.script_keys[oi as usize] = Some(k);
                 if let Some(c) = o.cancelled {
                     self.q.push(c, Phase::AfterSales, Ev::Cancel(k));
@@ -283,7 +290,7 @@ impl World<'_> {
     fn script_add_link(
         &mut self,
         t: SimTime,
-        campaign: u32,
+        campaign: CampaignId,
         creator: CreatorId,
         product: ProductId,
         choice: Option<LowerLinkChoice>,

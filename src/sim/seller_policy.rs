@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 use super::World;
 use super::queue::Phase;
 use crate::money::Rate;
+use crate::rules::choices::ListingRate;
+use crate::rules::ids::*;
 use crate::rules::plans::PlanRef;
 use crate::scenario::SellerPolicyKind;
 use crate::time::SimTime;
@@ -62,7 +64,7 @@ impl World<'_> {
             for plan in self.sc.open_plans.len()..self.pf.books().open_plans.len() {
                 if crate::scenario::dist::unit(&mut self.rng.population) < *share {
                     let mut p = rule.clone();
-                    p.plan = plan as u32;
+                    p.plan = OpenPlanId::at(plan);
                     policies.push(p);
                 }
             }
@@ -84,21 +86,22 @@ impl World<'_> {
             return;
         }
         let p = self.policies[i as usize].clone();
-        let seller = self.pf.books().open_plans[p.plan as usize].seller;
+        let seller = self.pf.books().open_plans[p.plan.index()].seller;
         let seller_gmv = self.pf.campaign_tally().seller_gmv(seller);
         let open_gmv = self.pf.campaign_tally().plan_gmv(PlanRef::Open(p.plan));
         let mark = &mut self.policy_marks[i as usize];
         let (d_seller, d_open) = (seller_gmv - mark.0, open_gmv - mark.1);
         *mark = (seller_gmv, open_gmv);
-        let listings: Vec<u32> = (0..self.pf.books().open_listings.len() as u32)
-            .filter(|&l| self.pf.books().open_listings[l as usize].plan == p.plan)
+        let listings: Vec<ListingId> = (0..self.pf.books().open_listings.len())
+            .map(ListingId::at)
+            .filter(|&l| self.pf.books().open_listings[l.index()].plan == p.plan)
             .collect();
         let reference = match p.kind {
             SellerPolicyKind::MatchCompetitors { max } => self.competitors_rate(&listings, t, max),
             SellerPolicyKind::TargetReturn { .. } => None,
         };
         for l in listings {
-            let Some((r, _)) = self.pf.books().open_listings[l as usize].rate.at(t) else {
+            let Some((r, _)) = self.pf.books().open_listings[l.index()].rate.at(t) else {
                 continue;
             };
             let goal = match p.kind {
@@ -112,7 +115,7 @@ impl World<'_> {
             };
             let new = step_toward(r, goal, p.step, p.min, p.max);
             if new != r {
-                self.change_listing_rate(l, new, false, t);
+                self.change_listing_rate(l, new, ListingRate::Standard, t);
             }
         }
         self.q.push(
@@ -124,18 +127,18 @@ impl World<'_> {
 
     /// The median (or maximum) current Open rate of other sellers' listings in the categories of
     /// `listings`' products.
-    fn competitors_rate(&self, listings: &[u32], t: SimTime, max: bool) -> Option<Rate> {
+    fn competitors_rate(&self, listings: &[ListingId], t: SimTime, max: bool) -> Option<Rate> {
         let books = self.pf.books();
         let first = *listings.first()?;
-        let seller = books.open_plans[books.open_listings[first as usize].plan as usize].seller;
+        let seller = books.open_plans[books.open_listings[first.index()].plan.index()].seller;
         let cats: Vec<_> = listings
             .iter()
-            .map(|&l| self.agents.products[books.open_listings[l as usize].product.idx()].category)
+            .map(|&l| self.agents.products[books.open_listings[l.index()].product.idx()].category)
             .collect();
         let mut rates: Vec<Rate> = books
             .open_listings
             .iter()
-            .filter(|x| books.open_plans[x.plan as usize].seller != seller)
+            .filter(|x| books.open_plans[x.plan.index()].seller != seller)
             .filter(|x| cats.contains(&self.agents.products[x.product.idx()].category))
             .filter_map(|x| x.rate.at(t).map(|r| r.0))
             .collect();

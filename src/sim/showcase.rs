@@ -90,7 +90,7 @@ impl World<'_> {
         self.apply(t, c, p, By::Model);
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
-        let plan = self.pf.books().open_listings[listing as usize].plan as usize;
+        let plan = self.pf.books().open_listings[listing.index()].plan.index();
         let p_sample = if self.inc.on {
             // A free sample adds its value (a share of the price) to one post's earnings.
             let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);

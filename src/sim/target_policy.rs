@@ -37,6 +37,15 @@ pub(super) struct Outreach {
     rng: Option<ChaCha8Rng>,
 }
 
+/// What the simulator observed of a creator and a product, for the TARGET-8 reasons.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Seen {
+    /// A post about the product (its followers viewed it).
+    Posted,
+    /// A line of the product placed from the creator's content (its followers bought it).
+    Sold,
+}
+
 impl World<'_> {
     /// Sets up the policies of the named sellers and of a `share` of the generated ones, draws
     /// the generated creators' audience profiles, and schedules the first reviews.
@@ -109,12 +118,12 @@ impl World<'_> {
 
     /// Records what a recommendation reason observes: a post about `p` (viewed) or a line of
     /// `p` placed from the creator's content (bought).
-    pub(super) fn note_outreach(&mut self, c: CreatorId, p: ProductId, sold: bool) {
+    pub(super) fn note_outreach(&mut self, c: CreatorId, p: ProductId, seen: Seen) {
         if !self.outreach.on {
             return;
         }
         let bit = 1u64 << self.agents.products[p.idx()].category;
-        let v = if sold {
+        let v = if seen == Seen::Sold {
             &mut self.outreach.sold
         } else {
             &mut self.outreach.viewed

@@ -22,7 +22,7 @@ fn end_rate(sc: &Scenario, plan: u32) -> f64 {
         .books()
         .open_listings
         .iter()
-        .find(|l| l.plan == plan)
+        .find(|l| l.plan == affsim::rules::ids::OpenPlanId(plan))
         .expect("a listing of the plan");
     l.rate.at(end).expect("a rate").0.percent_f64()
 }
@@ -100,7 +100,7 @@ fn generated_sellers_follow_their_rate_policy() {
             .books()
             .open_listings
             .iter()
-            .filter(|l| l.plan >= named)
+            .filter(|l| l.plan >= affsim::rules::ids::OpenPlanId(named))
             .map(|l| {
                 let a = l.rate.at(SimTime::ZERO).expect("a rate").0.percent_f64();
                 let b = l.rate.at(end).expect("a rate").0.percent_f64();

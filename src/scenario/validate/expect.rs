@@ -191,7 +191,7 @@ fn subject(v: &mut V, x: &ExpectRaw, names: &NameTable) -> Option<Subject> {
             return None;
         }
         Subject::Plus {
-            campaign,
+            campaign: PlusId(campaign),
             creator,
             field,
         }

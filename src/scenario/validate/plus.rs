@@ -10,6 +10,7 @@ use super::context::{V, money_checked, time_at};
 use super::names::{Categories, NameTable};
 use super::open::OpenPart;
 use super::region::RegionPart;
+use crate::rules::ids::*;
 use crate::rules::plus::{CreatorGroup, PlusCampaign, PlusKind, PolicySpec, Task};
 
 /// Resolves the creator groups in file order.
@@ -245,7 +246,7 @@ pub(super) fn resolve(
         plus.push(PlusCampaign {
             name: p.id.get_ref().clone(),
             seller,
-            group,
+            group: GroupId(group),
             products: prods,
             confirmed,
             paid: paid.map(|x| x.0),

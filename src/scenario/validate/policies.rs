@@ -83,7 +83,7 @@ pub(super) fn seller_policies(
         };
         if let Some(plan) = plan {
             out.push(SellerPolicy {
-                plan,
+                plan: OpenPlanId(plan),
                 kind,
                 every,
                 min,
@@ -114,7 +114,7 @@ pub(super) fn generated_rate_policy(
     Some((
         share,
         crate::scenario::SellerPolicy {
-            plan: u32::MAX,
+            plan: OpenPlanId(u32::MAX),
             kind,
             every,
             min,

@@ -77,7 +77,7 @@ fn rate_changes(
                                 let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
                                 v.err(sp, "the product is not in that Open plan", Some(RuleId::Open4));
                             }
-                        script.push(Scripted { at, action: Action::OpenRate { plan: pi, product: pid.map(ProductId), rate, shop_ads: rc.shop_ads } });
+                        script.push(Scripted { at, action: Action::OpenRate { plan: OpenPlanId(pi), product: pid.map(ProductId), rate, shop_ads: rc.shop_ads } });
                     }
                     None => {
                         if plan.is_none() {
@@ -332,7 +332,7 @@ fn orders(
             quantity,
             traffic,
             authorised: o.authorised,
-            target_video,
+            target_video: target_video.map(InvitationId),
             seller_coupon,
             platform_coupon,
             shipping,
@@ -438,7 +438,7 @@ fn target_events(
     for (i, inv) in invitations.iter().enumerate() {
         script.push(Scripted {
             at: inv.sent,
-            action: Action::SendInvitation(i as u32),
+            action: Action::SendInvitation(InvitationId::at(i)),
         });
     }
     let target_ref =
@@ -512,7 +512,7 @@ fn target_events(
         script.push(Scripted {
             at,
             action: Action::TargetRate {
-                invitation: i,
+                invitation: InvitationId(i),
                 product,
                 creator,
                 rate,
@@ -540,7 +540,7 @@ fn target_events(
             script.push(Scripted {
                 at,
                 action: Action::TargetResponse {
-                    invitation,
+                    invitation: InvitationId(invitation),
                     creator,
                     accept,
                 },
@@ -553,7 +553,7 @@ fn target_events(
             script.push(Scripted {
                 at,
                 action: Action::VideoSubmission {
-                    invitation,
+                    invitation: InvitationId(invitation),
                     creator,
                 },
             });
@@ -580,7 +580,7 @@ fn target_events(
             script.push(Scripted {
                 at,
                 action: Action::VideoReview {
-                    invitation,
+                    invitation: InvitationId(invitation),
                     creator,
                     approve,
                 },
@@ -610,7 +610,7 @@ fn distributor_events(
     for (i, c) in campaigns.iter().enumerate() {
         script.push(Scripted {
             at: c.campaign.registration.0,
-            action: Action::OpenCampaign(i as u32),
+            action: Action::OpenCampaign(CampaignId::at(i)),
         });
     }
     let camp_product =
@@ -633,7 +633,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::RegisterTotal {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     product,
                     total,
                 },
@@ -690,7 +690,7 @@ fn distributor_events(
         script.push(Scripted {
             at,
             action: Action::Register {
-                campaign,
+                campaign: CampaignId(campaign),
                 product,
                 creator_rate,
                 distributor_rate,
@@ -717,7 +717,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::ReviewRegistration {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     product,
                     approve: r.approve,
                     reason: r.reason.clone(),
@@ -735,7 +735,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::AddLink {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     creator,
                     product,
                     choice: r.choice,
@@ -763,7 +763,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::Terminate {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     seller,
                     until,
                 },
@@ -772,7 +772,7 @@ fn distributor_events(
                 script.push(Scripted {
                     at: until,
                     action: Action::Resume {
-                        campaign,
+                        campaign: CampaignId(campaign),
                         seller,
                         due: true,
                     },
@@ -795,7 +795,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::Resume {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     seller,
                     due: false,
                 },
@@ -823,7 +823,7 @@ fn distributor_events(
             script.push(Scripted {
                 at,
                 action: Action::EditCampaign {
-                    campaign,
+                    campaign: CampaignId(campaign),
                     promotion_start: promotion_start.map(|x| x.0),
                     min_rates: (min_c, min_d),
                 },
@@ -852,21 +852,21 @@ fn plus_events(
         let i = i as u32;
         script.push(Scripted {
             at: c.confirmed,
-            action: Action::PlusConfirm(i),
+            action: Action::PlusConfirm(PlusId(i)),
         });
         if let Some(pt) = c.paid {
             script.push(Scripted {
                 at: pt,
-                action: Action::PlusPay(i),
+                action: Action::PlusPay(PlusId(i)),
             });
         }
         script.push(Scripted {
             at: c.start,
-            action: Action::PlusStart(i),
+            action: Action::PlusStart(PlusId(i)),
         });
         script.push(Scripted {
             at: c.end,
-            action: Action::PlusEnd(i),
+            action: Action::PlusEnd(PlusId(i)),
         });
     }
     for (list, which) in [
@@ -946,17 +946,17 @@ fn plus_events(
             };
             let action = match (which, creator) {
                 (0, Some(creator)) => Action::PlusJoin {
-                    campaign,
+                    campaign: PlusId(campaign),
                     creator,
                     authorises_ads,
                 },
                 (1, Some(creator)) => Action::PlusSampleRequest {
-                    campaign,
+                    campaign: PlusId(campaign),
                     creator,
                     product,
                 },
-                (2, _) => Action::PlusEdit(campaign),
-                (3, _) => Action::PlusCancel(campaign),
+                (2, _) => Action::PlusEdit(PlusId(campaign)),
+                (3, _) => Action::PlusCancel(PlusId(campaign)),
                 _ => continue,
             };
             script.push(Scripted { at, action });

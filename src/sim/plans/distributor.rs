@@ -2,14 +2,16 @@
 //! register products, the distributor reviews registrations, approved links become searchable.
 
 use crate::model::ProductId;
+use crate::rules::choices::Review;
+use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
 use crate::sim::{By, Ev, World, behaviour};
 use crate::time::{DAY, SimTime};
 
 impl World<'_> {
-    pub(in crate::sim) fn open_campaign(&mut self, t: SimTime, campaign: u32) {
-        let c = self.pf.books().dist.campaigns[campaign as usize].clone();
+    pub(in crate::sim) fn open_campaign(&mut self, t: SimTime, campaign: CampaignId) {
+        let c = self.pf.books().dist.campaigns[campaign.index()].clone();
         let end = c.promotion.1;
         let notice = SimTime(end.0.saturating_sub(c.notice_days * DAY));
         if notice > t && c.notice_days > 0 {
@@ -18,7 +20,7 @@ impl World<'_> {
         }
         self.q
             .push(end, Phase::Control, Ev::CampaignExpire(campaign));
-        if self.sc.campaigns[campaign as usize].scripted {
+        if self.sc.campaigns[campaign.index()].scripted {
             return;
         }
         let db = &self.sc.behaviour.distributors;
@@ -46,7 +48,7 @@ impl World<'_> {
     pub(in crate::sim) fn register(
         &mut self,
         t: SimTime,
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
         creator_rate: crate::money::Rate,
         dist_rate: crate::money::Rate,
@@ -73,40 +75,45 @@ impl World<'_> {
     }
 
     /// The behaviour model: the distributor reviews a registration after a delay.
-    pub(in crate::sim) fn schedule_review(&mut self, t: SimTime, campaign: u32, reg: u32) {
-        if self.sc.campaigns[campaign as usize].scripted {
+    pub(in crate::sim) fn schedule_review(
+        &mut self,
+        t: SimTime,
+        campaign: CampaignId,
+        reg: RegistrationId,
+    ) {
+        if self.sc.campaigns[campaign.index()].scripted {
             return;
         }
         let db = &self.sc.behaviour.distributors;
         let r = &mut self.rng.sellers;
-        let approve = unit(r) < db.approve_probability;
+        let review = Review::approve_if(unit(r) < db.approve_probability);
         let d = behaviour::delay(&db.review_delay, r);
         self.q.push(
             t.plus_minutes(d),
             Phase::Agent,
-            Ev::RegReview { reg, approve },
+            Ev::RegReview { reg, review },
         );
     }
 
     pub(in crate::sim) fn review_registration(
         &mut self,
-        reg: u32,
-        approve: bool,
+        reg: RegistrationId,
+        review: Review,
         reason: &str,
         creator_part: Option<crate::money::Rate>,
         by: By,
     ) {
-        let reason = if reason.is_empty() && !approve {
+        let reason = if reason.is_empty() && !review.approved() {
             "not a fit for the campaign"
         } else {
             reason
         };
         match self
             .pf
-            .review_registration(reg, approve, reason, creator_part)
+            .review_registration(reg, review, reason, creator_part)
         {
             Ok(()) => {
-                if approve {
+                if review.approved() {
                     self.links.push(reg);
                 }
             }
@@ -122,10 +129,10 @@ impl World<'_> {
     pub(in crate::sim) fn campaign_register(
         &mut self,
         t: SimTime,
-        campaign: u32,
+        campaign: CampaignId,
         product: ProductId,
     ) {
-        let c = &self.pf.books().dist.campaigns[campaign as usize];
+        let c = &self.pf.books().dist.campaigns[campaign.index()];
         let db = &self.sc.behaviour.distributors;
         let creator_rate = crate::money::Rate(c.min_creator_rate.0 + db.extra_creator_rate.0);
         let dist_rate = c.min_distributor_rate;
@@ -151,9 +158,9 @@ impl World<'_> {
     }
 
     /// The behaviour model's review of a registration.
-    pub(in crate::sim) fn reg_review(&mut self, reg: u32, approve: bool) {
+    pub(in crate::sim) fn reg_review(&mut self, reg: RegistrationId, review: Review) {
         // Under the H-9 split the distributor keeps its minimum and gives the creator the rest.
         let part = self.pf.creator_part_at_minimum(reg);
-        self.review_registration(reg, approve, "", part, By::Model)
+        self.review_registration(reg, review, "", part, By::Model)
     }
 }

@@ -2,6 +2,8 @@
 //! applications decided by the seller's approval model, free-sample requests.
 
 use crate::model::{CreatorId, ProductId};
+use crate::rules::choices::{ListingRate, Review};
+use crate::rules::ids::*;
 use crate::sim::queue::Phase;
 use crate::sim::{By, Ev, World, behaviour};
 use crate::time::SimTime;
@@ -11,12 +13,12 @@ impl World<'_> {
     /// schedules the H-4 lock warning when the rules engine asks for one.
     pub(in crate::sim) fn change_listing_rate(
         &mut self,
-        l: u32,
+        l: ListingId,
         rate: crate::money::Rate,
-        shop_ads: bool,
+        which: ListingRate,
         t: SimTime,
     ) {
-        let warn = match self.pf.change_open_rate(l, rate, shop_ads, t) {
+        let warn = match self.pf.change_open_rate(l, rate, which, t) {
             Ok(w) => w,
             Err(r) => {
                 // rule: PLUS-9 — option rules.open_raise_during_plus = "refuse"
@@ -39,14 +41,15 @@ impl World<'_> {
     pub(in crate::sim) fn apply(&mut self, t: SimTime, c: CreatorId, p: ProductId, by: By) {
         match self.pf.apply_open(&self.agents, c, p) {
             Ok(listing) => {
-                let plan = self.pf.books().open_listings[listing as usize].plan as usize;
+                let plan = self.pf.books().open_listings[listing.index()].plan.index();
                 let (approve, delay) = behaviour::decide_application(
                     &self.approvals[plan],
                     &self.agents.creators[c.idx()],
                     &mut self.rng.sellers,
                 );
+                let review = Review::approve_if(approve);
                 if delay == 0 {
-                    self.pf.decide_application(c, listing, approve, t);
+                    self.pf.decide_application(c, listing, review, t);
                 } else {
                     self.q.push(
                         t.plus_minutes(delay),
@@ -54,7 +57,7 @@ impl World<'_> {
                         Ev::Decide {
                             creator: c,
                             listing,
-                            approve,
+                            review,
                         },
                     );
                 }
@@ -73,8 +76,8 @@ impl World<'_> {
     ) {
         match self.pf.request_sample(&self.agents, c, p) {
             Ok(s) => {
-                let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(0);
-                let plan = self.pf.books().open_listings[listing as usize].plan as usize;
+                let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(ListingId(0));
+                let plan = self.pf.books().open_listings[listing.index()].plan.index();
                 let d = self.sample_ship[plan]
                     .as_ref()
                     .map_or(0, |d| behaviour::delay(d, &mut self.rng.logistics));

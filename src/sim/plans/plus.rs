@@ -5,6 +5,8 @@
 use rand::Rng as _;
 
 use crate::model::CreatorId;
+use crate::rules::choices::{AdsPrompt, RiskCheck};
+use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::sim::queue::Phase;
 use crate::sim::rng::AgentStream;
@@ -12,7 +14,7 @@ use crate::sim::{By, Ev, World, behaviour, policy};
 use crate::time::SimTime;
 
 impl World<'_> {
-    pub(in crate::sim) fn ship_plus_sample(&mut self, t: SimTime, s: u32) {
+    pub(in crate::sim) fn ship_plus_sample(&mut self, t: SimTime, s: SampleId) {
         let ob = &self.sc.behaviour.orders;
         let d = behaviour::delay(&ob.ship_delay, &mut self.rng.logistics)
             + behaviour::delay(&ob.delivery_delay, &mut self.rng.logistics);
@@ -22,9 +24,9 @@ impl World<'_> {
 
     /// The period starts: the platform policy selects creators (PLUS-7); with the behaviour
     /// model, selected creators join with some probability after a delay.
-    pub(in crate::sim) fn plus_start(&mut self, t: SimTime, c: u32) {
-        let camp = self.pf.books().plus.campaigns[c as usize].clone();
-        let group = &self.pf.books().plus.groups[camp.group as usize];
+    pub(in crate::sim) fn plus_start(&mut self, t: SimTime, c: PlusId) {
+        let camp = self.pf.books().plus.campaigns[c.index()].clone();
+        let group = &self.pf.books().plus.groups[camp.group.index()];
         let members: Vec<CreatorId> = (0..self.agents.creators.len() as u32)
             .map(CreatorId)
             .filter(|id| group.matches(&self.agents.creators[id.idx()]))
@@ -82,13 +84,13 @@ impl World<'_> {
     pub(in crate::sim) fn plus_join(
         &mut self,
         t: SimTime,
-        c: u32,
+        c: PlusId,
         creator: CreatorId,
         by: By,
         answer: Option<bool>,
     ) {
         // rule: PLUS-22 — the answer to the ads prompt, drawn from the creator's decision stream
-        let prompt = self.pf.books().plus.campaigns[c as usize].ads_prompt;
+        let prompt = self.pf.books().plus.campaigns[c.index()].ads_prompt;
         let entered = prompt && answer.is_none();
         if entered {
             self.enter(AgentStream::Decision, creator);
@@ -97,18 +99,21 @@ impl World<'_> {
             entered
                 && unit(&mut self.rng.agent) < self.sc.behaviour.plus.prompted_authorise_probability
         });
-        match self.pf.plus_join(c, creator, t, authorises) {
+        match self
+            .pf
+            .plus_join(c, creator, t, AdsPrompt::authorise_if(authorises))
+        {
             Ok(part) => {
                 if self.inc.on
                     && !by.scripted()
-                    && !self.pf.books().plus.campaigns[c as usize].scripted
+                    && !self.pf.books().plus.campaigns[c.index()].scripted
                 {
                     self.commit_to_plus(t, c, creator);
                 }
                 if !entered {
                     self.enter(AgentStream::Decision, creator);
                 }
-                let camp = &self.pf.books().plus.campaigns[c as usize];
+                let camp = &self.pf.books().plus.campaigns[c.index()];
                 if !by.scripted()
                     && !camp.scripted
                     && camp.samples.iter().any(|&n| n > 0)
@@ -116,7 +121,7 @@ impl World<'_> {
                 {
                     // rule: PLUS-21 — the creator asks for the product it will promote: one of
                     // the collaboration's products with samples left, drawn uniformly
-                    let left = &self.pf.books().plus.state[c as usize].samples_left;
+                    let left = &self.pf.books().plus.state[c.index()].samples_left;
                     let n = left.iter().filter(|&&k| k > 0).count();
                     let pick = if n > 1 {
                         (self.rng.agent.next_u64() % n as u64) as usize
@@ -144,23 +149,25 @@ impl World<'_> {
     /// Pays Task rewards that fell due, asking risk control first (PLUS-3, PLUS-18).
     pub(in crate::sim) fn pay_due_rewards(&mut self, t: SimTime) {
         while let Some((part, reward)) = self.pf.next_due_reward() {
-            let cancel =
-                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
-            self.pf.plus_pay_reward(part, reward, cancel, t);
+            let risk = RiskCheck::cancel_if(
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability,
+            );
+            self.pf.plus_pay_reward(part, reward, risk, t);
         }
     }
 
     /// The period ends: Challenge ranks are final and paid (PLUS-5), the service fee is settled
     /// (PLUS-16), statuses are fixed (PLUS-17).
-    pub(in crate::sim) fn plus_end(&mut self, t: SimTime, c: u32) {
+    pub(in crate::sim) fn plus_end(&mut self, t: SimTime, c: PlusId) {
         let winners = self.pf.plus_ranking(c);
         for &(part, amount) in &winners {
-            let cancel =
-                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability;
-            self.pf.plus_pay_reward(part, amount, cancel, t);
+            let risk = RiskCheck::cancel_if(
+                unit(&mut self.rng.platform) < self.sc.behaviour.plus.risk_cancel_probability,
+            );
+            self.pf.plus_pay_reward(part, amount, risk, t);
         }
-        let w: Vec<u32> = winners.iter().map(|x| x.0).collect();
-        if let Some(r) = self.plus_ranks.get_mut(c as usize) {
+        let w: Vec<ParticipantId> = winners.iter().map(|x| x.0).collect();
+        if let Some(r) = self.plus_ranks.get_mut(c.index()) {
             r.clone_from(&w);
         }
         if let Some(at) = self.pf.plus_end(c, &w, t) {
