@@ -377,6 +377,7 @@ impl OrderBook {
 
     /// Packs a line's amounts into its slot, or, if one does not pack, keeps them all whole in
     /// the side table.
+    #[inline]
     fn store_amounts(&mut self, k: LineKey, a: [Money; 5]) {
         let slot = &mut self.lines[k.index()].amounts;
         let was_wide = slot[0] == Packed::WIDE;
@@ -397,6 +398,7 @@ impl OrderBook {
         }
     }
 
+    #[inline]
     fn amounts(&self, k: LineKey) -> [Money; 5] {
         let slot = &self.lines[k.index()].amounts;
         if slot[0] == Packed::WIDE {

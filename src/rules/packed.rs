@@ -28,16 +28,13 @@ impl Packed {
     /// The packed form of `m`, if its magnitude is below 2^56.
     #[inline]
     pub fn pack(m: Money) -> Option<Packed> {
-        let b = m.0.serialize();
-        let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-        let (flags, lo, mid, hi) = (word(0), word(4), word(8), word(12));
-        if hi != 0 || mid >> (MAGNITUDE_BITS - 32) != 0 {
+        let u = m.0.unpack();
+        if u.hi != 0 || u.mid >> (MAGNITUDE_BITS - 32) != 0 {
             return None;
         }
-        let scale = u64::from((flags >> 16) & 0xff);
-        let sign = if flags >> 31 != 0 { SIGN_BIT } else { 0 };
+        let sign = if u.negative { SIGN_BIT } else { 0 };
         Some(Packed(
-            (u64::from(mid) << 32) | u64::from(lo) | (scale << SCALE_SHIFT) | sign,
+            (u64::from(u.mid) << 32) | u64::from(u.lo) | (u64::from(u.scale) << SCALE_SHIFT) | sign,
         ))
     }
 
@@ -46,15 +43,15 @@ impl Packed {
     pub fn unpack(self) -> Money {
         debug_assert!(self != Packed::WIDE);
         let v = self.0;
-        let flags =
-            (((v >> SCALE_SHIFT) & 0x1f) as u32) << 16 | (((v & SIGN_BIT) >> 61) as u32) << 31;
-        let lo = v as u32;
+        let scale = ((v >> SCALE_SHIFT) & 0x1f) as u32;
         let mid = ((v >> 32) as u32) & ((1 << (MAGNITUDE_BITS - 32)) - 1);
-        let mut b = [0u8; 16];
-        b[0..4].copy_from_slice(&flags.to_le_bytes());
-        b[4..8].copy_from_slice(&lo.to_le_bytes());
-        b[8..12].copy_from_slice(&mid.to_le_bytes());
-        Money(Decimal::deserialize(b))
+        // `from_parts` drops the sign of a zero; setting the sign bit afterwards keeps it, so a
+        // negative zero comes back as one.
+        let mut d = Decimal::from_parts(v as u32, mid, 0, false, scale);
+        if v & SIGN_BIT != 0 {
+            d.set_sign_negative(true);
+        }
+        Money(d)
     }
 }
 
