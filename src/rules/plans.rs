@@ -110,7 +110,7 @@ impl RateHistory {
 }
 
 /// Options of the H-4 decrease lock.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DecreaseLock {
     /// Days before a decrease reaches creators already promoting (30).
     pub days: u32,
