@@ -98,10 +98,24 @@ impl<'de> Deserialize<'de> for Money {
 /// `rust_decimal`'s own fast paths (`ops/add.rs`: `fast_add` for 32-bit operands, the aligned
 /// 128-bit path for 64-bit ones) give the sum or difference of the magnitudes with the first
 /// operand's scale and the sign that follows, built by `from_parts` (a zero is positive); this
-/// does the same without their general set-up. Anything else goes to `rust_decimal`. The
-/// property test `exact_add_and_sub_match_rust_decimal` compares the bytes.
+/// does the same without their general set-up. A zero operand is `rust_decimal`'s zero rule,
+/// the same on each of its paths (`ops/add.rs`): `0 ± b` is `b` itself (its scale and sign
+/// bits), its sign flipped for a subtraction of a non-zero `b`, and `a ± 0` (a non-zero) is `a`
+/// itself — the tallies' first additions, an unrefunded line's `paid − refunded`, a fee of zero.
+/// Anything else goes to `rust_decimal`. The property test
+/// `exact_add_and_sub_match_rust_decimal` compares the bytes.
 #[inline(always)]
 fn add_sub(a: Decimal, b: Decimal, subtract: bool) -> Decimal {
+    if a.is_zero() {
+        let mut r = b;
+        if subtract && !b.is_zero() {
+            r.set_sign_negative(b.is_sign_positive());
+        }
+        return r;
+    }
+    if b.is_zero() {
+        return a;
+    }
     let (x, y) = (a.unpack(), b.unpack());
     if x.hi == 0 && y.hi == 0 && x.scale == y.scale {
         let m1 = u64::from(x.lo) | (u64::from(x.mid) << 32);
@@ -479,6 +493,45 @@ mod tests {
                     want.serialize(),
                     "{a:?} - {b:?}"
                 );
+            }
+        }
+    }
+
+    /// The zero short cut of `add_sub`: zeros of both signs and several scales on either side,
+    /// against zeros and non-zero amounts of both signs, as `rust_decimal` computes them.
+    #[test]
+    fn exact_add_and_sub_of_zeros_match_rust_decimal() {
+        let mut vals = Vec::new();
+        for scale in [0, 2, 4, 28] {
+            let zero = Decimal::new(0, scale);
+            vals.extend([
+                zero,
+                -zero,
+                Decimal::new(1234, scale),
+                Decimal::new(-1234, scale),
+            ]);
+        }
+        vals.push(Decimal::MAX);
+        vals.push(Decimal::MIN);
+        let zeros = vals.iter().filter(|d| d.is_zero()).count();
+        assert_eq!(zeros, 8);
+        assert!(vals.iter().any(|d| d.is_zero() && d.is_sign_negative()));
+        for &a in &vals {
+            for &b in &vals {
+                if let Some(want) = a.checked_add(b) {
+                    assert_eq!(
+                        add_exact(a, b).serialize(),
+                        want.serialize(),
+                        "{a:?} + {b:?}"
+                    );
+                }
+                if let Some(want) = a.checked_sub(b) {
+                    assert_eq!(
+                        sub_exact(a, b).serialize(),
+                        want.serialize(),
+                        "{a:?} - {b:?}"
+                    );
+                }
             }
         }
     }

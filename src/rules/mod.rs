@@ -14,6 +14,7 @@ pub mod distributor;
 pub mod ids;
 pub mod ledger;
 pub mod orders;
+pub mod packed;
 pub mod plans;
 pub mod plus;
 mod queries;
@@ -907,7 +908,6 @@ impl Platform {
             paid: base,
             shipping: req.shipping,
             platform_coupon: req.platform_coupon,
-            base,
             refunded: Money::ZERO,
             held: base + req.shipping + req.platform_coupon,
             resolution,
@@ -916,7 +916,7 @@ impl Platform {
     }
 
     fn record_mut(&mut self, k: LineKey) -> Option<&mut OrderRecord> {
-        let r = self.orders.get(k).record;
+        let r = self.orders.record_of(k);
         self.orders.records.get_mut(r as usize)
     }
 
@@ -959,9 +959,7 @@ impl Platform {
         self.orders.set_status(k, Status::Delivered);
         let tracked = self.orders.tracked(k);
         let settles = SimTime::start_of_day(t.day() + days + 1);
-        let line = self.orders.get_mut(k);
-        line.delivered = t;
-        line.settles = settles;
+        self.orders.set_delivered(k, t, settles);
         self.fired.insert(RuleId::Settle2);
         if self.opts.help_centre_region {
             self.fired.insert(RuleId::H10);
@@ -991,7 +989,7 @@ impl Platform {
                 ),
             ));
         }
-        let line = self.orders.get(k).clone();
+        let line = self.orders.get(k);
         let prov = self.order_prov(&line);
         self.ledger.post(
             t,
@@ -1018,7 +1016,7 @@ impl Platform {
         self.fired
             .extend(RuleSet::of(&[RuleId::Order2, RuleId::Settle3, RuleId::H2]));
         self.orders.set_status(k, Status::Cancelled);
-        self.orders.get_mut(k).held = Money::ZERO;
+        self.orders.set_held(k, Money::ZERO);
         let tracked = self.orders.tracked(k);
         if tracked {
             let stamp = self.calendar.stamp(t);
@@ -1081,7 +1079,7 @@ impl Platform {
     }
 
     pub fn refund(&mut self, k: LineKey, amount: Money, t: SimTime) -> Result<(), Refusal> {
-        let line = self.orders.get(k).clone();
+        let line = self.orders.get(k);
         let left = line.paid - line.refunded;
         if amount.is_negative() || amount.is_zero() {
             return Err(Refusal::new(
@@ -1125,10 +1123,11 @@ impl Platform {
                     coupon_back,
                     prov,
                 );
-                let l = self.orders.get_mut(k);
-                l.refunded += amount;
-                l.held -= amount + coupon_back;
-                let full = l.refunded == l.paid;
+                let full = self.orders.update(k, |l| {
+                    l.refunded += amount;
+                    l.held -= amount + coupon_back;
+                    l.refunded == l.paid
+                });
                 if full {
                     self.orders.set_status(k, Status::Refunded);
                 }
@@ -1168,15 +1167,15 @@ impl Platform {
                             && let Some(res) = self.orders.resolution(&line)
                         {
                             let rd = self.rounding();
-                            let before = rd.commission(line.base, res.rate, left, line.paid);
+                            let before = rd.commission(line.base(), res.rate, left, line.paid);
                             let after =
-                                rd.commission(line.base, res.rate, left - amount, line.paid);
+                                rd.commission(line.base(), res.rate, left - amount, line.paid);
                             clawed = before - after;
                             if let Some((d, drate)) = res.distributor {
                                 // the distributor part settles like any commission (DIST-6)
-                                let dbefore = rd.commission(line.base, drate, left, line.paid);
+                                let dbefore = rd.commission(line.base(), drate, left, line.paid);
                                 let dafter =
-                                    rd.commission(line.base, drate, left - amount, line.paid);
+                                    rd.commission(line.base(), drate, left - amount, line.paid);
                                 self.ledger.post(
                                     t,
                                     EntryKind::CommissionClawback,
@@ -1204,8 +1203,7 @@ impl Platform {
                             self.tally.add(Metric::CommissionsClawedBack, clawed.0);
                             self.campaigns.clawed_back(res.plan, line.seller, clawed);
                         }
-                        let l = self.orders.get_mut(k);
-                        l.refunded += amount;
+                        self.orders.update(k, |l| l.refunded += amount);
                         if let Some(r) = self.record_mut(k) {
                             r.refunded += amount;
                             r.commission -= clawed;
@@ -1242,18 +1240,18 @@ impl Platform {
             ));
         }
         let line = self.orders.get(k);
-        let prov = self.order_prov(line);
+        let prov = self.order_prov(&line);
         let line = Settling {
             creator: line.creator,
             product: line.product,
             seller: line.seller,
             placed: line.placed,
             paid: line.paid,
-            base: line.base,
+            base: line.base(),
             refunded: line.refunded,
             held: line.held,
-            resolution: self.orders.resolution(line),
-            fractions: self.orders.fractions(line),
+            resolution: self.orders.resolution(&line),
+            fractions: self.orders.fractions(&line),
         };
         let rd = self.rounding();
         let kept = line.paid - line.refunded;
@@ -1321,7 +1319,7 @@ impl Platform {
             rules.insert(RuleId::H2);
         }
         self.fired.extend(rules);
-        self.orders.get_mut(k).held = Money::ZERO;
+        self.orders.set_held(k, Money::ZERO);
         self.orders.set_status(k, Status::Settled);
         let tracked = self.orders.tracked(k);
         if tracked {
@@ -1348,8 +1346,8 @@ impl Platform {
             })
             .filter_map(|(_, l)| {
                 self.orders
-                    .resolution(l)
-                    .map(|r| rd.commission(l.base, r.rate, l.paid - l.refunded, l.paid))
+                    .resolution(&l)
+                    .map(|r| rd.commission(l.base(), r.rate, l.paid - l.refunded, l.paid))
             })
             .sum()
     }

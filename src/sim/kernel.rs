@@ -118,11 +118,10 @@ impl<'s> World<'s> {
         let sc = w.sc;
         let mut last = vec![Decimal::ZERO; Metric::COUNT];
         let mut day = 0u32;
-        while let Some(t) = w.q.peek_time() {
-            if (!sc.drain && t >= w.end) || stop.is_some_and(|s| t > s) {
-                break;
-            }
-            let Some((t, ev)) = w.q.pop() else { break };
+        let end = w.end;
+        while let Some((t, ev)) =
+            w.q.pop_if(|t| (sc.drain || t < end) && stop.is_none_or(|s| t <= s))
+        {
             if w.events > 0 && t == w.last_time {
                 // rule: TIME-1 — same-minute events pop in (phase, sequence) order
                 w.pf.note_same_minute();
@@ -258,7 +257,7 @@ impl World<'_> {
             }
             Ev::Settle(k) => {
                 if let Some((_, l)) = self.pf.orders().slot_refs(k)
-                    && let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator))
+                    && let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator()))
                 {
                     prefetch(b);
                 }

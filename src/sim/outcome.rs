@@ -57,7 +57,7 @@ impl World<'_> {
             .map(|i| match (&w.script_refused[i], w.script_keys[i]) {
                 (Some(r), _) => Err(r.clone()),
                 (None, Some(k)) => {
-                    let rec = w.pf.orders().get(k).record;
+                    let rec = w.pf.orders().record_of(k);
                     Ok(w.pf.orders().records[rec as usize].clone())
                 }
                 (None, None) => Err(Refusal::new(

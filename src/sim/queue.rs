@@ -197,6 +197,9 @@ pub struct EventQueue<E: Copy> {
     fine: Vec<List>,
     /// One bit per minute of the current block that holds fine events.
     fine_occupied: u64,
+    /// Per minute of the current block, one bit per phase whose fine bucket holds events (the
+    /// first phase with events is a `trailing_zeros`, not a search of six lists).
+    fine_phases: [u8; BLOCK as usize],
     fine_len: usize,
     fine_pool: Pool<E>,
     /// Per block (block number mod `BLOCKS`): its events with their minute in the block and phase.
@@ -223,6 +226,7 @@ impl<E: Copy> EventQueue<E> {
             cur: 0,
             fine: vec![List::default(); BLOCK as usize * PHASES],
             fine_occupied: 0,
+            fine_phases: [0; BLOCK as usize],
             fine_len: 0,
             fine_pool: Pool::new(),
             coarse: vec![List::default(); BLOCKS as usize],
@@ -240,6 +244,7 @@ impl<E: Copy> EventQueue<E> {
         let li = minute as usize * PHASES + phase;
         self.fine_pool.append(&mut self.fine[li], event);
         self.fine_occupied |= 1 << minute;
+        self.fine_phases[minute as usize] |= 1 << phase;
         self.fine_len += 1;
     }
 
@@ -275,9 +280,11 @@ impl<E: Copy> EventQueue<E> {
                 let from = self.cur & (BLOCK - 1);
                 let minute = (self.fine_occupied & (!0u64 << from)).trailing_zeros();
                 self.cur = (self.cur & !(BLOCK - 1)) | minute;
-                let base = minute as usize * PHASES;
-                let p = (0..PHASES).find(|&p| self.fine[base + p].head != 0)?;
-                return Some((self.cur, p));
+                let phases = *self.fine_phases.get(minute as usize)?;
+                if phases == 0 {
+                    return None;
+                }
+                return Some((self.cur, phases.trailing_zeros() as usize));
             }
             if self.coarse_len == 0 {
                 return None;
@@ -327,13 +334,37 @@ impl<E: Copy> EventQueue<E> {
 
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.pop_if(|_| true)
+    }
+
+    /// Pops the next event if `due` accepts its time; otherwise leaves it (and returns `None`).
+    /// One look for the head where `peek_time` then `pop` take two.
+    #[inline]
+    pub fn pop_if(&mut self, due: impl FnOnce(SimTime) -> bool) -> Option<(SimTime, E)> {
         let head = self.bucket_head();
         let from_overflow = match (head, self.overflow.peek()) {
             (None, None) => return None,
-            (None, Some(_)) => true,
-            (Some(_), None) => false,
+            (None, Some(o)) => {
+                if !due(SimTime((o.key >> 8) as u32)) {
+                    return None;
+                }
+                true
+            }
+            (Some((t, _)), None) => {
+                if !due(SimTime(t)) {
+                    return None;
+                }
+                false
+            }
             // On equal (time, phase) the overflow event was pushed first (see the module doc).
-            (Some((t, p)), Some(o)) => o.key <= key(t, p),
+            (Some((t, p)), Some(o)) => {
+                let over = o.key <= key(t, p);
+                let at = if over { (o.key >> 8) as u32 } else { t };
+                if !due(SimTime(at)) {
+                    return None;
+                }
+                over
+            }
         };
         if from_overflow {
             let i = self.overflow.pop()?;
@@ -350,8 +381,9 @@ impl<E: Copy> EventQueue<E> {
         self.fine_len -= 1;
         self.last = li;
         if self.fine[li].head == 0 {
-            let base = minute as usize * PHASES;
-            if self.fine[base..base + PHASES].iter().all(|l| l.head == 0) {
+            let phases = &mut self.fine_phases[minute as usize];
+            *phases &= !(1 << p);
+            if *phases == 0 {
                 self.fine_occupied &= !(1 << minute);
             }
         }
@@ -493,8 +525,24 @@ mod tests {
                 push(&mut q, &mut r, now, &mut rng);
             }
             for _ in 0..20_000 {
-                if rng.next_u32() % 100 < 48 {
+                let roll = rng.next_u32() % 100;
+                if roll < 48 {
                     push(&mut q, &mut r, now, &mut rng);
+                } else if roll < 58 {
+                    // `pop_if` with a limit before, at or after the next event's time.
+                    let next = r.heap.peek().map(|i| (i.key >> 8) as u32);
+                    let limit = next.map_or(now, |n| {
+                        n.saturating_add(rng.next_u32() % 3).saturating_sub(1)
+                    });
+                    let want = match next {
+                        Some(n) if n <= limit => r.pop(),
+                        _ => None,
+                    };
+                    let got = q.pop_if(|t| t.0 <= limit).map(|(t, e)| (t.0, e));
+                    assert_eq!(got, want, "seed {seed}, limit {limit}");
+                    if let Some((t, _)) = got {
+                        now = t;
+                    }
                 } else {
                     let want = r.pop();
                     assert_eq!(q.peek_time().map(|t| t.0), want.map(|w| w.0));
