@@ -68,14 +68,14 @@ pub struct OrderLine {
     pub held: Money,
     /// The rate decided at placement: an index into [`OrderBook::resolution`]'s table, or
     /// [`NO_RESOLUTION`] when no plan applied.
-    pub resolution: u32,
+    pub(crate) resolution: u32,
     /// Index into the tracked records, or `u32::MAX`.
     pub record: u32,
 }
 
 /// How much of a line a buyer returns ([`crate::rules::Platform::return_part`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ReturnPart {
+pub(crate) enum ReturnPart {
     /// Everything not yet refunded.
     All,
     /// An exact goods amount.
@@ -87,7 +87,7 @@ pub enum ReturnPart {
 }
 
 /// `OrderLine::resolution` when no plan applied.
-pub const NO_RESOLUTION: u32 = u32::MAX;
+pub(crate) const NO_RESOLUTION: u32 = u32::MAX;
 
 /// The exact representation of a resolution (decimals by their bytes, so that `10%` and `10.0%`
 /// stay apart as they do in the arithmetic).
@@ -140,7 +140,7 @@ impl Resolutions {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Payout {
     pub commission: Money,
-    pub distributor_fee: Money,
+    pub(crate) distributor_fee: Money,
     pub seller_revenue: Money,
 }
 
@@ -161,7 +161,7 @@ pub enum Authorisation {
 }
 
 impl Authorisation {
-    pub fn yes(self) -> bool {
+    pub(crate) fn yes(self) -> bool {
         self != Authorisation::No
     }
 }
@@ -204,9 +204,9 @@ pub struct OrderRecord {
     pub rate: Option<Rate>,
     pub plan: String,
     pub rules: RuleSet,
-    pub rate_since: Option<Stamp>,
+    pub(crate) rate_since: Option<Stamp>,
     pub commission: Money,
-    pub distributor_fee: Money,
+    pub(crate) distributor_fee: Money,
     pub shop_ads: bool,
     /// Whether the line's video was authorised for Shop Ads at placement (PLUS-10).
     #[serde(flatten)]
@@ -275,23 +275,23 @@ impl OrderBook {
         }
     }
     /// The next order number to be issued.
-    pub fn next_no(&mut self) -> u64 {
+    pub(crate) fn next_no(&mut self) -> u64 {
         self.next_no += 1;
         self.next_no
     }
     /// The index to store in `OrderLine::resolution` for `r`.
-    pub fn intern(&mut self, r: Option<Resolution>) -> u32 {
+    pub(crate) fn intern(&mut self, r: Option<Resolution>) -> u32 {
         self.resolutions.intern(r)
     }
     /// A line's resolution: the plan and rate decided at placement, if any.
     #[inline]
-    pub fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
+    pub(crate) fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
         self.resolutions.list.get(line.resolution as usize).copied()
     }
     /// A line's rate and distributor rate as fractions ([`crate::money::Rate::fraction`]),
     /// beside [`OrderBook::resolution`].
     #[inline]
-    pub fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
+    pub(crate) fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
         self.resolutions
             .fractions
             .get(line.resolution as usize)
@@ -316,17 +316,17 @@ impl OrderBook {
     pub fn status(&self, k: LineKey) -> Status {
         self.hot[k.index()].status()
     }
-    pub fn set_status(&mut self, k: LineKey, s: Status) {
+    pub(crate) fn set_status(&mut self, k: LineKey, s: Status) {
         self.hot[k.index()].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
-    pub fn tracked(&self, k: LineKey) -> bool {
+    pub(crate) fn tracked(&self, k: LineKey) -> bool {
         self.hot[k.index()].tracked()
     }
     pub fn get(&self, k: LineKey) -> &OrderLine {
         &self.lines[k.index()]
     }
-    pub fn get_mut(&mut self, k: LineKey) -> &mut OrderLine {
+    pub(crate) fn get_mut(&mut self, k: LineKey) -> &mut OrderLine {
         &mut self.lines[k.index()]
     }
     pub fn free(&mut self, k: LineKey) {
@@ -334,25 +334,19 @@ impl OrderBook {
         self.hot[k.index()].0 &= !Hot::LIVE;
         self.free.push(k);
     }
-    pub fn is_live(&self, k: LineKey) -> bool {
-        self.hot.get(k.index()).is_some_and(|h| h.live())
-    }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
-    pub fn live_lines(&self) -> impl Iterator<Item = (Status, &OrderLine)> {
+    pub(crate) fn live_lines(&self) -> impl Iterator<Item = (Status, &OrderLine)> {
         self.lines
             .iter()
             .zip(&self.hot)
             .filter(|(_, h)| h.live())
             .map(|(o, h)| (h.status(), o))
     }
-    pub fn live_count(&self) -> usize {
-        self.hot.iter().filter(|h| h.live()).count()
-    }
     /// The line's status byte and the line (for prefetching).
-    pub fn slot_refs(&self, k: LineKey) -> Option<(&u8, &OrderLine)> {
+    pub(crate) fn slot_refs(&self, k: LineKey) -> Option<(&u8, &OrderLine)> {
         Some((&self.hot.get(k.index())?.0, self.lines.get(k.index())?))
     }
-    pub fn issued(&self) -> u64 {
+    pub(crate) fn issued(&self) -> u64 {
         self.next_no
     }
 }
