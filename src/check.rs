@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::experiment::{self, RunConfig};
 use crate::report::format::{Currency, fmt_decimal};
-use crate::rules::catalogue::RuleSet;
+use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::orders::OrderRecord;
 use crate::scenario::{self, Check, Expectation, OrderField, Scenario, Subject};
 use crate::sim::Replication;
@@ -25,6 +25,75 @@ pub struct Verdict {
     pub replications: u32,
     /// Rules that fired in the run, or the rule of an expected rejection.
     pub fired: RuleSet,
+}
+
+/// Which passing scenarios exercise a rule (`check --coverage`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleCoverage<'a> {
+    pub rule: RuleId,
+    pub scenarios: Vec<&'a str>,
+}
+
+/// Per rule of the catalogue, in catalogue order, the passing scenarios whose runs fired it.
+pub fn coverage(verdicts: &[Verdict]) -> Vec<RuleCoverage<'_>> {
+    let mut out: Vec<RuleCoverage> = RuleId::ALL
+        .iter()
+        .map(|&rule| RuleCoverage {
+            rule,
+            scenarios: Vec::new(),
+        })
+        .collect();
+    for v in verdicts.iter().filter(|v| v.passed) {
+        for r in v.fired.iter() {
+            out[r.index()].scenarios.push(&v.file);
+        }
+    }
+    out
+}
+
+/// The `affsim check --json` document (docs/schema/check.schema.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckDoc<'a> {
+    pub passed: usize,
+    pub failed: usize,
+    pub scenarios: Vec<ScenarioVerdict<'a>>,
+    /// With `--coverage`: every rule and the passing scenarios that exercise it.
+    pub coverage: Option<&'a [RuleCoverage<'a>]>,
+}
+
+/// One scenario's verdict in a [`CheckDoc`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioVerdict<'a> {
+    pub file: &'a str,
+    pub name: &'a str,
+    pub passed: bool,
+    pub failures: &'a [Failure],
+    pub expectations: usize,
+    pub replications: u32,
+    pub rules_fired: RuleSet,
+}
+
+impl<'a> CheckDoc<'a> {
+    pub fn new(verdicts: &'a [Verdict], coverage: Option<&'a [RuleCoverage<'a>]>) -> CheckDoc<'a> {
+        let passed = verdicts.iter().filter(|v| v.passed).count();
+        CheckDoc {
+            passed,
+            failed: verdicts.len() - passed,
+            scenarios: verdicts
+                .iter()
+                .map(|v| ScenarioVerdict {
+                    file: &v.file,
+                    name: &v.name,
+                    passed: v.passed,
+                    failures: &v.failures,
+                    expectations: v.checked,
+                    replications: v.replications,
+                    rules_fired: v.fired,
+                })
+                .collect(),
+            coverage,
+        }
+    }
 }
 
 /// One failed expectation (or a scenario that could not be checked), for people (`message`)

@@ -201,9 +201,7 @@ fn write_partial(
     file: &str,
     partial: &impl serde::Serialize,
 ) -> Result<(), ExitCode> {
-    serde_json::to_string(partial)
-        .map_err(anyhow::Error::from)
-        .and_then(|t| std::fs::write(staged.path().join(file), t).map_err(anyhow::Error::from))
+    report::output::write_json_compact(staged.path(), file, partial)
         .map_err(|e| fail(format!("cannot write the partial result: {e:#}")))
 }
 
@@ -254,10 +252,7 @@ fn check_timing_path(file: &Path, scenario: Option<&Path>) -> CmdResult {
     // a device or FIFO is never read (`--timing /dev/full`); timing files are small
     let earlier = affsim::input::read_text(file, 64 << 20, "timing files")
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|d| {
-            d.get("per_replication").is_some() && d.get("events_per_second").is_some()
-        });
+        .is_some_and(|t| serde_json::from_str::<report::Timing>(&t).is_ok());
     if !earlier {
         return Err(fail(format_args!(
             "--timing {} exists and is not an earlier timing file; affsim replaces only its own timing files: choose another file",
@@ -305,17 +300,8 @@ fn write_timing(
         report_started.elapsed().as_secs_f64(),
     );
     let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-    let tmp = file.with_file_name(format!(
-        ".{}.affsim-{}.tmp",
-        file.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, file))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            fail(format!("cannot write {}: {e}", file.display()))
-        })
+    report::output::replace_file(file, &text)
+        .map_err(|e| fail(format!("cannot write {}: {e}", file.display())))
 }
 
 // ---- the commands ----
@@ -622,28 +608,18 @@ fn cmd_check(args: CheckCmd) -> CmdResult {
             }
         }
     }
-    let mut exercised: Vec<(RuleId, Vec<&str>)> =
-        RuleId::ALL.iter().map(|&r| (r, Vec::new())).collect();
-    for v in verdicts.iter().filter(|v| v.passed) {
-        for r in v.fired.iter() {
-            exercised[r.index()].1.push(&v.file);
-        }
-    }
+    let exercised = check::coverage(&verdicts);
     if json {
-        let doc = serde_json::json!({
-            "passed": passed,
-            "failed": failed,
-            "scenarios": verdicts.iter().map(|v| serde_json::json!({
-                "file": v.file, "name": v.name, "passed": v.passed, "failures": v.failures,
-                "expectations": v.checked, "replications": v.replications, "rules_fired": v.fired,
-            })).collect::<Vec<_>>(),
-            "coverage": coverage.then(|| exercised.iter().map(|(r, f)| serde_json::json!({"rule": r, "scenarios": f})).collect::<Vec<_>>()),
-        });
+        let doc = check::CheckDoc::new(&verdicts, coverage.then_some(&exercised[..]));
         outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else if coverage {
         outln!();
         let mut missing = RuleSet::EMPTY;
-        for (r, f) in &exercised {
+        for check::RuleCoverage {
+            rule: r,
+            scenarios: f,
+        } in &exercised
+        {
             if f.is_empty() {
                 missing.insert(*r);
                 outln!("{:<10} —  not exercised", r.as_str());
@@ -820,44 +796,18 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         ..Default::default()
     };
     if let Some((k, shards)) = shard {
-        use affsim::experiment::shard as sh;
-        let idx = sh::sweep_shard_indices(n_arms as u32, n, k, shards);
-        let mut runs = Vec::new();
-        for (a, arm) in arms.iter().enumerate() {
-            match experiment::run_indices(&arm.scenario, &cfg, &idx[a]) {
-                Ok(o) => runs.extend(
-                    o.replications
-                        .iter()
-                        .map(|r| (a as u32, sh::RepData::of(r))),
-                ),
-                Err(e) => {
-                    bar.abandon();
-                    eprintln!("error: {e}");
-                    return Err(ExitCode::from(
-                        if matches!(e, RunError::Interrupted { .. }) {
-                            130
-                        } else {
-                            2
-                        },
-                    ));
-                }
-            }
-        }
+        let runs = sweep::run_shard(&arms, &cfg, n, (k, shards)).map_err(|e| {
+            bar.abandon();
+            run_failed(&e)
+        })?;
         bar.finish_and_clear();
-        let mut partial = sh::SweepPartial {
-            format: sh::FORMAT,
-            scenario_file: file,
-            scenario_source: src,
-            sets: set,
-            seed,
-            replications: n,
-            arms: n_arms as u32,
-            shard: (k, shards),
+        let partial = affsim::experiment::shard::SweepPartial::new(
+            (file, src),
+            set,
+            (seed, n, n_arms as u32),
+            (k, shards),
             runs,
-            engine: String::new(),
-            checksum: String::new(),
-        };
-        partial.seal();
+        );
         write_partial(&staged, "sweep-partial.json", &partial)?;
         let dest = commit(staged)?;
         if !quiet {
@@ -888,7 +838,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         }
     };
     bar.finish_and_clear();
-    let doc = sweep::sweep_json(&base, &outcome);
+    let doc = sweep::sweep_doc(&base, &outcome);
     report::sweep::write_sweep(staged.path(), &base, &doc)
         .map_err(|e| fail(format!("cannot write the sweep report: {e:#}")))?;
     let dest = commit(staged)?;
@@ -901,7 +851,7 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
 
 /// A sweep's answer: the table on stdout (or sweep.json with `--json`, the table then on
 /// stderr), its notes on stderr.
-fn print_sweep(doc: &serde_json::Value, json: bool, quiet: bool) {
+fn print_sweep(doc: &affsim::experiment::sweep::SweepDoc, json: bool, quiet: bool) {
     use report::sweep::{heading, notes, table};
     let lines = std::iter::once(heading(doc)).chain(table(doc));
     if json {
@@ -1000,7 +950,7 @@ fn cmd_calibrate(args: CalibrateCmd) -> CmdResult {
     let result = cal::calibrate(&pb, &start);
     bar.finish_and_clear();
     let result = result.map_err(failed)?;
-    let doc = cal::calibration_json(&sc, &obs, &result);
+    let doc = cal::calibration_doc(&sc, &obs, &result);
     let fitted = cal::write_back(&src, &result.estimates).map_err(fail)?;
     let stem = path
         .file_stem()
@@ -1205,7 +1155,7 @@ fn merge_sweep(dirs: Vec<PathBuf>, output: OutputArgs) -> CmdResult {
         seed,
         arms: arms.into_iter().zip(runs).collect(),
     };
-    let doc = sweep::sweep_json(&base, &outcome);
+    let doc = sweep::sweep_doc(&base, &outcome);
     let default = out.is_none();
     let dest = out.unwrap_or_else(|| {
         let mut sc = base.clone();
@@ -1261,7 +1211,7 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
 /// Prints the table (or the JSON) on stdout and writes the report folder when asked.
 fn paired_output(
     output: &OutputArgs,
-    doc: &serde_json::Value,
+    doc: &impl serde::Serialize,
     (table, notes): (Vec<String>, Vec<String>),
     write: &dyn Fn(&Path) -> anyhow::Result<()>,
 ) -> CmdResult {
@@ -1319,14 +1269,9 @@ fn cmd_lift(args: LiftCmd) -> CmdResult {
         Err(lift::LiftError::Campaign(m)) => return Err(fail(m)),
         Err(lift::LiftError::Run(e)) => return Err(run_failed(&e)),
     };
-    let doc = lift::lift_json(&out);
+    let doc = lift::lift_doc(&out);
     paired_output(&args.output, &doc, lift::table(&doc), &|dir| {
-        std::fs::write(
-            dir.join("lift.json"),
-            serde_json::to_string_pretty(&doc)? + "\n",
-        )?;
-        lift::write_csv(&dir.join("lift.csv"), &doc)?;
-        lift::write_markdown(&dir.join("report.md"), &doc)
+        lift::write_folder(dir, &doc)
     })
 }
 
@@ -1352,13 +1297,8 @@ fn cmd_sensitivity(args: SensitivityCmd) -> CmdResult {
         }
     };
     let runs = sens::run_sensitivity(&sc, args.step, &cfg, &note).map_err(|e| run_failed(&e))?;
-    let doc = sens::sensitivity_json(&sc, seed, args.step, &runs);
+    let doc = sens::sensitivity_doc(&sc, seed, args.step, &runs);
     paired_output(&args.output, &doc, sens::table(&doc), &|dir| {
-        std::fs::write(
-            dir.join("sensitivity.json"),
-            serde_json::to_string_pretty(&doc)? + "\n",
-        )?;
-        sens::write_csv(&dir.join("sensitivity.csv"), &doc)?;
-        sens::write_markdown(&dir.join("report.md"), &doc)
+        sens::write_folder(dir, &doc)
     })
 }

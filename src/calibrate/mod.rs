@@ -28,7 +28,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use rust_decimal::prelude::ToPrimitive;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::experiment::daily::pct;
 use crate::experiment::{self, RunConfig};
@@ -867,84 +867,183 @@ pub fn start_values(table: &toml::Table, params: &[FitParam]) -> Vec<f64> {
         .collect()
 }
 
-fn window_json(sc: &Scenario, w: &WindowFit) -> Value {
+/// The `calibration.json` document (docs/schema/calibration.schema.json), typed; its fields
+/// serialize in this order. Statistics are floats to six significant digits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationDoc {
+    pub scenario: String,
+    pub scenario_file: String,
+    pub observed_file: String,
+    pub metrics: Vec<String>,
+    pub seed: u64,
+    pub replications: u32,
+    pub common_random_numbers: bool,
+    pub method: MethodDoc,
+    /// By scenario path, in the order fitted.
+    #[serde(with = "crate::experiment::summary::ordered_map")]
+    pub parameters: Vec<(String, ParameterDoc)>,
+    pub objective: ObjectiveDoc,
+    pub fit: WindowDoc,
+    pub holdout: Option<WindowDoc>,
+    pub warnings: Vec<String>,
+}
+
+/// How the fit was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MethodDoc {
+    pub objective: String,
+    pub block_days: u32,
+    pub shrinkage: f64,
+    pub optimiser: String,
+    pub interval: String,
+}
+
+/// One fitted parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParameterDoc {
+    pub estimate: f64,
+    pub ci95: (f64, f64),
+    pub std_error: Option<f64>,
+    pub bounds: (f64, f64),
+    pub start: f64,
+    pub identifiable: bool,
+    pub profile: Vec<ProfilePoint>,
+}
+
+/// A point of a parameter's likelihood profile: the value and the objective's rise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfilePoint {
+    pub value: f64,
+    pub rise: f64,
+}
+
+/// The objective at the estimate and the optimiser's effort.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveDoc {
+    pub value: f64,
+    pub summaries: usize,
+    pub evaluations: usize,
+    pub evaluations_fit: usize,
+    pub overdispersion: f64,
+    pub profile_threshold: f64,
+    pub optimiser_status: String,
+}
+
+/// The fit of one window (the fit window or the hold-out).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowDoc {
+    pub first_date: String,
+    pub last_date: String,
+    pub days: u32,
+    pub objective: f64,
+    pub discrepancy: f64,
+    pub summaries: usize,
+    pub discrepancy_per_summary: f64,
+    /// By metric, in the observed file's order.
+    #[serde(with = "crate::experiment::summary::ordered_map")]
+    pub metrics: Vec<(String, WindowMetric)>,
+}
+
+/// One metric of a window: observed against simulated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowMetric {
+    pub observed_total: f64,
+    pub simulated_median: f64,
+    pub simulated_p5: f64,
+    pub simulated_p95: f64,
+    pub relative_error: Option<f64>,
+    pub days_in_band: f64,
+}
+
+fn window_doc(sc: &Scenario, w: &WindowFit) -> WindowDoc {
     let date = |d: u32| {
         sc.calendar
             .date(crate::time::SimTime::start_of_day(d))
             .to_string()
     };
-    let mut metrics = Map::new();
-    for m in &w.metrics {
-        metrics.insert(
-            m.metric.name().to_string(),
-            json!({
-                "observed_total": sig(m.observed_total),
-                "simulated_median": sig(m.simulated_median),
-                "simulated_p5": sig(m.simulated_p5),
-                "simulated_p95": sig(m.simulated_p95),
-                "relative_error": m.relative_error.map(sig),
-                "days_in_band": sig(m.days_in_band),
-            }),
-        );
+    WindowDoc {
+        first_date: date(w.first_day),
+        last_date: date(w.first_day + w.days - 1),
+        days: w.days,
+        objective: sig(w.objective),
+        discrepancy: sig(w.discrepancy),
+        summaries: w.summaries,
+        discrepancy_per_summary: sig(w.discrepancy / (w.summaries.max(1) as f64)),
+        metrics: w
+            .metrics
+            .iter()
+            .map(|m| {
+                (
+                    m.metric.name().to_string(),
+                    WindowMetric {
+                        observed_total: sig(m.observed_total),
+                        simulated_median: sig(m.simulated_median),
+                        simulated_p5: sig(m.simulated_p5),
+                        simulated_p95: sig(m.simulated_p95),
+                        relative_error: m.relative_error.map(sig),
+                        days_in_band: sig(m.days_in_band),
+                    },
+                )
+            })
+            .collect(),
     }
-    json!({
-        "first_date": date(w.first_day),
-        "last_date": date(w.first_day + w.days - 1),
-        "days": w.days,
-        "objective": sig(w.objective),
-        "discrepancy": sig(w.discrepancy),
-        "summaries": w.summaries,
-        "discrepancy_per_summary": sig(w.discrepancy / (w.summaries.max(1) as f64)),
-        "metrics": Value::Object(metrics),
-    })
 }
 
 /// The `calibration.json` document (docs/schema/calibration.schema.json).
-pub fn calibration_json(sc: &Scenario, obs: &Observed, c: &Calibration) -> Value {
-    let mut params = Map::new();
-    for e in &c.estimates {
-        params.insert(
-            e.param.path.clone(),
-            json!({
-                "estimate": sig(e.estimate),
-                "ci95": [sig(e.ci95.0), sig(e.ci95.1)],
-                "std_error": e.std_error.map(sig),
-                "bounds": [e.param.lo, e.param.hi],
-                "start": sig(e.start),
-                "identifiable": e.identifiable,
-                "profile": e.profile.iter().map(|(x, r)| json!({"value": sig(*x), "rise": sig(*r)})).collect::<Vec<_>>(),
-            }),
-        );
+pub fn calibration_doc(sc: &Scenario, obs: &Observed, c: &Calibration) -> CalibrationDoc {
+    CalibrationDoc {
+        scenario: sc.name.clone(),
+        scenario_file: sc.file.clone(),
+        observed_file: obs.file.clone(),
+        metrics: obs.metrics.iter().map(|m| m.name().to_string()).collect(),
+        seed: c.seed,
+        replications: c.settings_replications,
+        common_random_numbers: true,
+        method: MethodDoc {
+            objective: "gaussian-synthetic-likelihood".into(),
+            block_days: c.block_days,
+            shrinkage: sig(c.shrinkage),
+            optimiser: "cobyla".into(),
+            interval: "profile-likelihood".into(),
+        },
+        parameters: c
+            .estimates
+            .iter()
+            .map(|e| {
+                (
+                    e.param.path.clone(),
+                    ParameterDoc {
+                        estimate: sig(e.estimate),
+                        ci95: (sig(e.ci95.0), sig(e.ci95.1)),
+                        std_error: e.std_error.map(sig),
+                        bounds: (e.param.lo, e.param.hi),
+                        start: sig(e.start),
+                        identifiable: e.identifiable,
+                        profile: e
+                            .profile
+                            .iter()
+                            .map(|(x, r)| ProfilePoint {
+                                value: sig(*x),
+                                rise: sig(*r),
+                            })
+                            .collect(),
+                    },
+                )
+            })
+            .collect(),
+        objective: ObjectiveDoc {
+            value: sig(c.objective),
+            summaries: c.summaries,
+            evaluations: c.evaluations,
+            evaluations_fit: c.evaluations_fit,
+            overdispersion: sig(c.overdispersion),
+            profile_threshold: sig(CHI2_95 * c.overdispersion),
+            optimiser_status: c.optimiser_status.clone(),
+        },
+        fit: window_doc(sc, &c.fit),
+        holdout: c.holdout.as_ref().map(|w| window_doc(sc, w)),
+        warnings: c.warnings.clone(),
     }
-    json!({
-        "scenario": sc.name,
-        "scenario_file": sc.file,
-        "observed_file": obs.file,
-        "metrics": obs.metrics.iter().map(|m| m.name()).collect::<Vec<_>>(),
-        "seed": c.seed,
-        "replications": c.settings_replications,
-        "common_random_numbers": true,
-        "method": {
-            "objective": "gaussian-synthetic-likelihood",
-            "block_days": c.block_days,
-            "shrinkage": sig(c.shrinkage),
-            "optimiser": "cobyla",
-            "interval": "profile-likelihood",
-        },
-        "parameters": Value::Object(params),
-        "objective": {
-            "value": sig(c.objective),
-            "summaries": c.summaries,
-            "evaluations": c.evaluations,
-            "evaluations_fit": c.evaluations_fit,
-            "overdispersion": sig(c.overdispersion),
-            "profile_threshold": sig(CHI2_95 * c.overdispersion),
-            "optimiser_status": c.optimiser_status,
-        },
-        "fit": window_json(sc, &c.fit),
-        "holdout": c.holdout.as_ref().map(|w| window_json(sc, w)),
-        "warnings": c.warnings,
-    })
 }
 
 /// The scenario text with the fitted values written in, comments and layout kept (`toml_edit`);

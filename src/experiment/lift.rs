@@ -8,9 +8,9 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use crate::experiment::stats::{self, MeanCi};
+use crate::experiment::stats::{self, RatioDoc};
 use crate::experiment::{RunConfig, run};
 use crate::metrics::Metric;
 use crate::rules::ids::{CampaignId, InvitationId, OpenPlanId, PlusId};
@@ -199,19 +199,101 @@ fn f(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-/// A money statistic over replications: exact mean as a string, t interval (floats) or `null`,
-/// and the warning when `diff` and the interval includes zero.
-pub fn money_stat(vals: &[Decimal], diff: bool) -> (Value, MeanCi) {
+/// A money statistic over replications: the exact mean (a decimal string), the t interval
+/// (floats) or `null`, and the warning for a difference whose interval includes zero.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MoneyStat {
+    pub mean: Decimal,
+    pub ci95: Option<(f64, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// The [`MoneyStat`] of `vals`; `diff`: they are differences (warn when the interval includes
+/// zero).
+pub fn money_stat(vals: &[Decimal], diff: bool) -> MoneyStat {
     let n = vals.len().max(1);
     let mean = (vals.iter().copied().sum::<Decimal>() / Decimal::from(n as u64))
         .round_dp(6)
         .normalize();
     let m = stats::mean_ci(&vals.iter().map(|&v| f(v)).collect::<Vec<_>>());
-    let mut v = json!({ "mean": mean.to_string(), "ci95": stats::ci_json(m.ci) });
-    if diff && m.spans_zero() {
-        v["warning"] = json!(stats::SPANS_ZERO);
+    MoneyStat {
+        mean,
+        ci95: stats::ci_doc(m.ci),
+        warning: (diff && m.spans_zero()).then(|| stats::SPANS_ZERO.to_string()),
     }
-    (v, m)
+}
+
+/// The `lift.json` document, typed; its fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiftDoc {
+    pub scenario: String,
+    pub currency: String,
+    pub seed: u64,
+    pub replications: usize,
+    /// How the arms are paired, in words.
+    pub pairing: String,
+    pub campaigns: Vec<CampaignLift>,
+}
+
+/// One campaign's lift: its own figures, the paired differences with and without it, and the
+/// GMV of each plan type both ways.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignLift {
+    pub id: String,
+    pub kind: String,
+    pub seller: Option<String>,
+    pub own_gmv: MoneyStat,
+    pub own_cost: MoneyStat,
+    pub incremental_gmv: MoneyStat,
+    pub incremental_cost: MoneyStat,
+    pub incremental_gmv_per_incremental_cost: RatioDoc,
+    pub cost_per_incremental_gmv: RatioDoc,
+    pub cannibalised_gmv: MoneyStat,
+    /// By plan type ([`PLAN_GMV`] order).
+    #[serde(with = "crate::experiment::summary::ordered_map")]
+    pub gmv_by_plan: Vec<(String, PlanGmv)>,
+    pub per_replication: Vec<LiftReplication>,
+}
+
+/// A plan type's GMV with and without the campaign, and the difference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanGmv {
+    pub with: MoneyStat,
+    pub without: MoneyStat,
+    pub difference: MoneyStat,
+}
+
+/// One pair of replications: the figures with and without the campaign (decimal strings).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiftReplication {
+    pub replication: u32,
+    pub gmv_with: Decimal,
+    pub gmv_without: Decimal,
+    pub cost_with: Decimal,
+    pub cost_without: Decimal,
+    pub own_gmv: Decimal,
+    pub own_cost: Decimal,
+    /// `gmv_<plan>_with`, `gmv_<plan>_without` per plan type ([`PLAN_GMV`] order).
+    #[serde(flatten, with = "crate::experiment::summary::ordered_map")]
+    pub gmv_by_plan: Vec<(String, Decimal)>,
+}
+
+impl LiftReplication {
+    /// The row's cells in `lift.csv`'s column order (after the campaign).
+    fn cells(&self) -> Vec<String> {
+        let mut v = vec![
+            self.replication.to_string(),
+            self.gmv_with.to_string(),
+            self.gmv_without.to_string(),
+            self.cost_with.to_string(),
+            self.cost_without.to_string(),
+            self.own_gmv.to_string(),
+            self.own_cost.to_string(),
+        ];
+        v.extend(self.gmv_by_plan.iter().map(|(_, d)| d.to_string()));
+        v
+    }
 }
 
 fn own(r: &Replication, id: &str) -> (Decimal, Decimal) {
@@ -223,8 +305,8 @@ fn own(r: &Replication, id: &str) -> (Decimal, Decimal) {
 }
 
 /// The `lift.json` document.
-pub fn lift_json(o: &LiftOutcome) -> Value {
-    let campaigns: Vec<Value> = o
+pub fn lift_doc(o: &LiftOutcome) -> LiftDoc {
+    let campaigns = o
         .without
         .iter()
         .map(|(id, wo)| {
@@ -244,19 +326,19 @@ pub fn lift_json(o: &LiftOutcome) -> Value {
             let fl = |v: &[Decimal]| v.iter().map(|&x| f(x)).collect::<Vec<f64>>();
             let per_cost = stats::ratio_ci(&fl(&d_gmv), &fl(&d_cost));
             let cost_per = stats::ratio_ci(&fl(&d_cost), &fl(&d_gmv));
-            let mut by_plan = serde_json::Map::new();
+            let mut by_plan = Vec::new();
             for (name, m) in PLAN_GMV {
                 let with: Vec<Decimal> = pairs.iter().map(|(a, _)| a.total(m)).collect();
                 let wo: Vec<Decimal> = pairs.iter().map(|(_, b)| b.total(m)).collect();
                 let diff: Vec<Decimal> = with.iter().zip(&wo).map(|(a, b)| a - b).collect();
-                by_plan.insert(
+                by_plan.push((
                     name.to_string(),
-                    json!({
-                        "with": money_stat(&with, false).0,
-                        "without": money_stat(&wo, false).0,
-                        "difference": money_stat(&diff, true).0,
-                    }),
-                );
+                    PlanGmv {
+                        with: money_stat(&with, false),
+                        without: money_stat(&wo, false),
+                        difference: money_stat(&diff, true),
+                    },
+                ));
             }
             let head = o.baseline.first().and_then(|r| {
                 r.campaigns
@@ -271,91 +353,75 @@ pub fn lift_json(o: &LiftOutcome) -> Value {
                     None::<String>,
                 )
             });
-            let per: Vec<Value> = pairs
+            let per = pairs
                 .iter()
                 .enumerate()
-                .map(|(i, (a, b))| {
-                    let mut row = json!({
-                        "replication": a.index,
-                        "gmv_with": a.total(Metric::Gmv).normalize().to_string(),
-                        "gmv_without": b.total(Metric::Gmv).normalize().to_string(),
-                        "cost_with": marketing_cost(a).normalize().to_string(),
-                        "cost_without": marketing_cost(b).normalize().to_string(),
-                        "own_gmv": own_gmv[i].normalize().to_string(),
-                        "own_cost": own_cost[i].normalize().to_string(),
-                    });
-                    for (name, m) in PLAN_GMV {
-                        row[format!("gmv_{name}_with")] = json!(a.total(m).normalize().to_string());
-                        row[format!("gmv_{name}_without")] =
-                            json!(b.total(m).normalize().to_string());
-                    }
-                    row
+                .map(|(i, (a, b))| LiftReplication {
+                    replication: a.index,
+                    gmv_with: a.total(Metric::Gmv).normalize(),
+                    gmv_without: b.total(Metric::Gmv).normalize(),
+                    cost_with: marketing_cost(a).normalize(),
+                    cost_without: marketing_cost(b).normalize(),
+                    own_gmv: own_gmv[i].normalize(),
+                    own_cost: own_cost[i].normalize(),
+                    gmv_by_plan: PLAN_GMV
+                        .iter()
+                        .flat_map(|(name, m)| {
+                            [
+                                (format!("gmv_{name}_with"), a.total(*m).normalize()),
+                                (format!("gmv_{name}_without"), b.total(*m).normalize()),
+                            ]
+                        })
+                        .collect(),
                 })
                 .collect();
-            json!({
-                "id": id,
-                "kind": kind,
-                "seller": seller,
-                "own_gmv": money_stat(&own_gmv, false).0,
-                "own_cost": money_stat(&own_cost, false).0,
-                "incremental_gmv": money_stat(&d_gmv, true).0,
-                "incremental_cost": money_stat(&d_cost, true).0,
-                "incremental_gmv_per_incremental_cost": stats::ratio_json(&per_cost),
-                "cost_per_incremental_gmv": stats::ratio_json(&cost_per),
-                "cannibalised_gmv": money_stat(&cannibalised, true).0,
-                "gmv_by_plan": Value::Object(by_plan),
-                "per_replication": per,
-            })
+            CampaignLift {
+                id: id.clone(),
+                kind,
+                seller,
+                own_gmv: money_stat(&own_gmv, false),
+                own_cost: money_stat(&own_cost, false),
+                incremental_gmv: money_stat(&d_gmv, true),
+                incremental_cost: money_stat(&d_cost, true),
+                incremental_gmv_per_incremental_cost: RatioDoc::of(&per_cost),
+                cost_per_incremental_gmv: RatioDoc::of(&cost_per),
+                cannibalised_gmv: money_stat(&cannibalised, true),
+                gmv_by_plan: by_plan,
+                per_replication: per,
+            }
         })
         .collect();
-    json!({
-        "scenario": o.scenario,
-        "currency": o.currency,
-        "seed": o.seed,
-        "replications": o.baseline.len(),
-        "pairing": "common random numbers: replication i of the baseline and of each counterfactual use the same random streams (seed, i)",
-        "campaigns": campaigns,
-    })
-}
-
-fn num(v: &Value) -> Option<f64> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        v => v.as_f64(),
+    LiftDoc {
+        scenario: o.scenario.clone(),
+        currency: o.currency.clone(),
+        seed: o.seed,
+        replications: o.baseline.len(),
+        pairing: "common random numbers: replication i of the baseline and of each counterfactual use the same random streams (seed, i)".to_string(),
+        campaigns,
     }
 }
 
-fn stat_text(v: &Value) -> String {
-    let h = |x: f64| crate::report::charts::human(x);
-    let mean = num(&v["mean"]).map_or("—".into(), h);
-    let ci = match (&v["ci95"][0], &v["ci95"][1]) {
-        (a, b) if a.is_number() => format!(
-            "[{}, {}]",
-            h(a.as_f64().unwrap_or(0.0)),
-            h(b.as_f64().unwrap_or(0.0))
-        ),
-        _ => "—".into(),
+fn stat_text(v: &MoneyStat) -> String {
+    let h = crate::report::charts::human;
+    let mean = h(v.mean.to_string().parse().unwrap_or(0.0));
+    let ci = match v.ci95 {
+        Some((lo, hi)) => format!("[{}, {}]", h(lo), h(hi)),
+        None => "—".into(),
     };
     format!("{mean} {ci}")
 }
 
-fn ratio_text(v: &Value) -> String {
-    let val = v["value"]
-        .as_f64()
-        .map_or("—".into(), |x| format!("{x:.2}"));
-    let ci = match v["ci95"].as_array() {
-        Some(a) => format!(
-            "[{:.2}, {:.2}]",
-            a[0].as_f64().unwrap_or(0.0),
-            a[1].as_f64().unwrap_or(0.0)
-        ),
+fn ratio_text(v: &RatioDoc) -> String {
+    let val = v.value.map_or("—".into(), |x| format!("{x:.2}"));
+    let ci = match v.ci95 {
+        Some((lo, hi)) => format!("[{lo:.2}, {hi:.2}]"),
         None => "—".into(),
     };
     format!("{val} {ci}")
 }
 
 /// The result table (stdout) and the warnings and notes that go with it (stderr).
-pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
+pub fn table(doc: &LiftDoc) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
         "{:<28} {:>10} {:>24} {:>24} {:>20} {:>24}",
         "campaign",
@@ -366,37 +432,43 @@ pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
         "cannibalised [95% CI]"
     )];
     let mut notes = Vec::new();
-    for c in doc["campaigns"].as_array().into_iter().flatten() {
-        let id = c["id"].as_str().unwrap_or("");
+    for c in &doc.campaigns {
+        let id = c.id.as_str();
         lines.push(format!(
             "{:<28} {:>10} {:>24} {:>24} {:>20} {:>24}",
             id.chars().take(28).collect::<String>(),
-            num(&c["own_gmv"]["mean"]).map_or("—".into(), crate::report::charts::human),
-            stat_text(&c["incremental_gmv"]),
-            stat_text(&c["incremental_cost"]),
-            ratio_text(&c["incremental_gmv_per_incremental_cost"]),
-            stat_text(&c["cannibalised_gmv"]),
+            crate::report::charts::human(c.own_gmv.mean.to_string().parse().unwrap_or(0.0)),
+            stat_text(&c.incremental_gmv),
+            stat_text(&c.incremental_cost),
+            ratio_text(&c.incremental_gmv_per_incremental_cost),
+            stat_text(&c.cannibalised_gmv),
         ));
-        for (k, label) in [("incremental_gmv", "ΔGMV"), ("incremental_cost", "Δcost")] {
-            if let Some(w) = c[k]["warning"].as_str() {
+        for (stat, label) in [(&c.incremental_gmv, "ΔGMV"), (&c.incremental_cost, "Δcost")] {
+            if let Some(w) = &stat.warning {
                 notes.push(format!("{id}: {label}: {w}"));
             }
         }
-        if let Some(n) = c["incremental_gmv_per_incremental_cost"]["note"].as_str() {
+        if let Some(n) = &c.incremental_gmv_per_incremental_cost.note {
             notes.push(format!("{id}: ΔGMV/Δcost: {n}"));
         }
     }
     lines.push(String::new());
     lines.push(format!(
         "{} replication(s), paired by common random numbers; money in {}. \"—\": no interval.",
-        doc["replications"],
-        doc["currency"].as_str().unwrap_or("")
+        doc.replications, doc.currency
     ));
     (lines, notes)
 }
 
+/// Writes a lift's output folder: `lift.json`, `lift.csv` and `report.md`.
+pub fn write_folder(dir: &std::path::Path, doc: &LiftDoc) -> anyhow::Result<()> {
+    crate::report::output::write_json(dir, "lift.json", doc)?;
+    write_csv(&dir.join("lift.csv"), doc)?;
+    write_markdown(&dir.join("report.md"), doc)
+}
+
 /// Writes `lift.csv`: one row per campaign and replication, every figure the statistics use.
-pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+pub fn write_csv(path: &std::path::Path, doc: &LiftDoc) -> anyhow::Result<()> {
     let mut header: Vec<String> = [
         "campaign",
         "replication",
@@ -417,47 +489,37 @@ pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
     per_replication_csv(
         path,
         &header,
-        doc["campaigns"].as_array(),
-        ("campaign", "id"),
+        doc.campaigns.iter().flat_map(|c| {
+            c.per_replication.iter().map(|r| {
+                let mut row = vec![c.id.clone()];
+                row.extend(r.cells());
+                row
+            })
+        }),
     )
 }
 
-/// Writes one CSV row per group (a campaign, a lever) and replication: `key` names the first
-/// column and the group field it comes from; the other columns are the `per_replication` fields
-/// named by `header` (strings unquoted). Shared by `lift.csv` and `sensitivity.csv`.
+/// Writes a CSV: `header`, then `rows` (one per group — a campaign, a lever — and
+/// replication). Shared by `lift.csv` and `sensitivity.csv`.
 pub(crate) fn per_replication_csv(
     path: &std::path::Path,
     header: &[String],
-    groups: Option<&Vec<Value>>,
-    (column, field): (&str, &str),
+    rows: impl Iterator<Item = Vec<String>>,
 ) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(header)?;
-    for g in groups.into_iter().flatten() {
-        for r in g["per_replication"].as_array().into_iter().flatten() {
-            let row: Vec<String> = header
-                .iter()
-                .map(|h| match &r[h.as_str()] {
-                    _ if h == column => g[field].as_str().unwrap_or("").to_string(),
-                    Value::String(s) => s.clone(),
-                    v => v.to_string(),
-                })
-                .collect();
-            w.write_record(&row)?;
-        }
+    for row in rows {
+        w.write_record(&row)?;
     }
     w.flush()?;
     Ok(())
 }
 
 /// Writes `report.md`: the table and, per campaign, GMV by plan type with and without it.
-pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+pub fn write_markdown(path: &std::path::Path, doc: &LiftDoc) -> anyhow::Result<()> {
     let mut s = format!(
         "# Lift: {}\n\nEach campaign against the same scenario without it, {} paired replication(s) (common random numbers), seed {}. Money in {}; 95% Student-t intervals; \"—\" means no interval. See docs/statistics.md.\n\n```text\n",
-        doc["scenario"].as_str().unwrap_or(""),
-        doc["replications"],
-        doc["seed"],
-        doc["currency"].as_str().unwrap_or("")
+        doc.scenario, doc.replications, doc.seed, doc.currency
     );
     let (lines, notes) = table(doc);
     for l in lines.iter().chain(&notes) {
@@ -465,19 +527,20 @@ pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()>
         s.push('\n');
     }
     s.push_str("```\n");
-    for c in doc["campaigns"].as_array().into_iter().flatten() {
+    for c in &doc.campaigns {
         s.push_str(&format!(
             "\n## {}\n\nGMV by the plan type that paid commission, with and without it (cannibalisation: other plans' GMV falls when it is present).\n\n| plan | with | without | difference [95% CI] |\n|---|---:|---:|---:|\n",
-            c["id"].as_str().unwrap_or("")
+            c.id
         ));
-        for (name, _) in PLAN_GMV {
-            let p = &c["gmv_by_plan"][name];
-            let h = |v: &Value| num(&v["mean"]).map_or("—".into(), crate::report::charts::human);
+        for (name, p) in &c.gmv_by_plan {
+            let h = |v: &MoneyStat| {
+                crate::report::charts::human(v.mean.to_string().parse().unwrap_or(0.0))
+            };
             s.push_str(&format!(
                 "| {name} | {} | {} | {} |\n",
-                h(&p["with"]),
-                h(&p["without"]),
-                stat_text(&p["difference"])
+                h(&p.with),
+                h(&p.without),
+                stat_text(&p.difference)
             ));
         }
     }

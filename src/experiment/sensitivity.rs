@@ -9,9 +9,10 @@
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use crate::experiment::stats;
+use crate::experiment::stats::{self, MeanDoc};
+use crate::experiment::summary::Figure;
 use crate::experiment::{RunConfig, run};
 use crate::metrics::Metric;
 use crate::money::{Money, Rate};
@@ -273,10 +274,10 @@ fn response(r: &Replication, lever: SensLever, resp: SensResponse) -> f64 {
 }
 
 /// A response as `per_replication` writes it: GMV exactly, as a string; counts as numbers.
-fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Value {
+fn exact(r: &Replication, lever: SensLever, resp: SensResponse) -> Figure {
     match resp {
-        SensResponse::Gmv => json!(r.total(Metric::Gmv).normalize().to_string()),
-        _ => json!(response(r, lever, resp).round() as u64),
+        SensResponse::Gmv => Figure::money(r.total(Metric::Gmv)),
+        _ => Figure::count(response(r, lever, resp).round() as u64),
     }
 }
 
@@ -326,134 +327,231 @@ pub fn run_sensitivity(
     Ok(out)
 }
 
+/// The `sensitivity.json` document, typed; its fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SensitivityDoc {
+    pub scenario: String,
+    pub currency: String,
+    pub seed: u64,
+    pub replications: usize,
+    pub step: f64,
+    pub levers: Vec<LeverDoc>,
+}
+
+/// One lever: its realised change and each response's elasticity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeverDoc {
+    pub lever: String,
+    pub instances: usize,
+    pub lever_change: f64,
+    /// By response ([`SensResponse::ALL`] order).
+    #[serde(with = "crate::experiment::summary::ordered_map")]
+    pub responses: Vec<(String, ResponseDoc)>,
+    pub per_replication: Vec<LeverReplication>,
+}
+
+/// How one response moved: the arc elasticity, the configured one, both arms and their paired
+/// difference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseDoc {
+    pub elasticity: Elasticity,
+    pub configured: Option<f64>,
+    pub minus: MeanDoc,
+    pub plus: MeanDoc,
+    pub difference: MeanDoc,
+    /// The participation metric measured (the participation response only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<String>,
+}
+
+/// An arc elasticity with its interval; `mean` and `ci95` null, with a note, when the lever did
+/// not move.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Elasticity {
+    pub mean: Option<f64>,
+    pub ci95: Option<(f64, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One pair of replications: each response in the −step and +step arms
+/// (`<response>_minus`, `<response>_plus`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LeverReplication {
+    pub replication: u32,
+    #[serde(flatten, with = "crate::experiment::summary::ordered_map")]
+    pub responses: Vec<(String, Figure)>,
+}
+
 /// The `sensitivity.json` document.
-pub fn sensitivity_json(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -> Value {
-    let levers: Vec<Value> = runs
+pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -> SensitivityDoc {
+    let levers = runs
         .iter()
         .map(|lr| {
-            let mut responses = serde_json::Map::new();
+            let mut responses = Vec::new();
             for resp in SensResponse::ALL {
-                let lo: Vec<f64> = lr.minus.iter().map(|r| response(r, lr.lever, resp)).collect();
-                let hi: Vec<f64> = lr.plus.iter().map(|r| response(r, lr.lever, resp)).collect();
+                let lo: Vec<f64> = lr
+                    .minus
+                    .iter()
+                    .map(|r| response(r, lr.lever, resp))
+                    .collect();
+                let hi: Vec<f64> = lr
+                    .plus
+                    .iter()
+                    .map(|r| response(r, lr.lever, resp))
+                    .collect();
                 let el: Vec<f64> = lo.iter().zip(&hi).map(|(&a, &b)| arc(a, b)).collect();
                 let elasticity = if lr.change == 0.0 {
-                    json!({ "mean": null, "ci95": null, "note": "no interval: rounding leaves the lever unchanged at this step" })
+                    Elasticity {
+                        mean: None,
+                        ci95: None,
+                        warning: None,
+                        note: Some(
+                            "no interval: rounding leaves the lever unchanged at this step".into(),
+                        ),
+                    }
                 } else {
                     let e: Vec<f64> = el.iter().map(|x| x / lr.change).collect();
-                    stats::mean_json(&stats::mean_ci(&e), true)
+                    let m = MeanDoc::of(&stats::mean_ci(&e), true);
+                    Elasticity {
+                        // a non-finite mean is written `null` either way
+                        mean: Some(m.mean).filter(|x| x.is_finite()),
+                        ci95: m.ci95,
+                        warning: m.warning,
+                        note: None,
+                    }
                 };
-                let mut v = json!({
-                    "elasticity": elasticity,
-                    "configured": configured(sc, lr.lever, resp),
-                    "minus": stats::mean_json(&stats::mean_ci(&lo), false),
-                    "plus": stats::mean_json(&stats::mean_ci(&hi), false),
-                    "difference": stats::mean_json(&stats::paired_diff_ci(&hi, &lo), true),
-                });
-                if resp == SensResponse::Participation {
-                    v["measure"] = json!(lr.lever.participation());
-                }
-                responses.insert(resp.name().to_string(), v);
+                responses.push((
+                    resp.name().to_string(),
+                    ResponseDoc {
+                        elasticity,
+                        configured: configured(sc, lr.lever, resp),
+                        minus: MeanDoc::of(&stats::mean_ci(&lo), false),
+                        plus: MeanDoc::of(&stats::mean_ci(&hi), false),
+                        difference: MeanDoc::of(&stats::paired_diff_ci(&hi, &lo), true),
+                        measure: (resp == SensResponse::Participation)
+                            .then(|| lr.lever.participation().to_string()),
+                    },
+                ));
             }
-            let per: Vec<Value> = lr
+            let per_replication = lr
                 .minus
                 .iter()
                 .zip(&lr.plus)
-                .map(|(a, b)| {
-                    let mut row = json!({ "replication": a.index });
-                    for resp in SensResponse::ALL {
-                        row[format!("{}_minus", resp.name())] = exact(a, lr.lever, resp);
-                        row[format!("{}_plus", resp.name())] = exact(b, lr.lever, resp);
-                    }
-                    row
+                .map(|(a, b)| LeverReplication {
+                    replication: a.index,
+                    responses: SensResponse::ALL
+                        .iter()
+                        .flat_map(|&resp| {
+                            [
+                                (format!("{}_minus", resp.name()), exact(a, lr.lever, resp)),
+                                (format!("{}_plus", resp.name()), exact(b, lr.lever, resp)),
+                            ]
+                        })
+                        .collect(),
                 })
                 .collect();
-            json!({
-                "lever": lr.lever.name(),
-                "instances": lr.instances,
-                "lever_change": stats::round(lr.change),
-                "responses": Value::Object(responses),
-                "per_replication": per,
-            })
+            LeverDoc {
+                lever: lr.lever.name().to_string(),
+                instances: lr.instances,
+                lever_change: stats::round(lr.change),
+                responses,
+                per_replication,
+            }
         })
         .collect();
-    json!({
-        "scenario": sc.name,
-        "currency": sc.region.currency,
-        "seed": seed,
-        "replications": runs.first().map_or(0, |r| r.minus.len()),
-        "step": step,
-        "levers": levers,
-    })
+    SensitivityDoc {
+        scenario: sc.name.clone(),
+        currency: sc.region.currency.clone(),
+        seed,
+        replications: runs.first().map_or(0, |r| r.minus.len()),
+        step,
+        levers,
+    }
 }
 
-fn fmt_e(v: &Value) -> String {
-    v["mean"].as_f64().map_or("—".into(), |x| format!("{x:.3}"))
+fn fmt_e(v: &Elasticity) -> String {
+    v.mean.map_or("—".into(), |x| format!("{x:.3}"))
+}
+
+/// A number as JSON writes it (`1e-5`, not `0.00001`).
+fn json_number(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_default()
 }
 
 /// The result table (stdout): one line per lever and response; and its notes (stderr).
-pub fn table(doc: &Value) -> (Vec<String>, Vec<String>) {
+pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
         "{:<22} {:<34} {:>10} {:>22} {:>10}",
         "lever", "response", "measured", "95% CI", "configured"
     )];
     let mut notes = Vec::new();
-    for l in doc["levers"].as_array().into_iter().flatten() {
-        let lever = l["lever"].as_str().unwrap_or("");
-        for resp in SensResponse::ALL {
-            let r = &l["responses"][resp.name()];
-            let label = match r["measure"].as_str() {
-                Some(m) => format!("{} ({m})", resp.name()),
-                None => resp.name().to_string(),
+    for l in &doc.levers {
+        let lever = l.lever.as_str();
+        for (name, r) in &l.responses {
+            let label = match &r.measure {
+                Some(m) => format!("{name} ({m})"),
+                None => name.clone(),
             };
-            let e = &r["elasticity"];
-            let ci = match e["ci95"].as_array() {
-                Some(a) => format!(
-                    "[{:.3}, {:.3}]",
-                    a[0].as_f64().unwrap_or(0.0),
-                    a[1].as_f64().unwrap_or(0.0)
-                ),
+            let e = &r.elasticity;
+            let ci = match e.ci95 {
+                Some((lo, hi)) => format!("[{lo:.3}, {hi:.3}]"),
                 None => "—".into(),
             };
-            let conf = r["configured"]
-                .as_f64()
-                .map_or("—".into(), |x| format!("{x:.3}"));
+            let conf = r.configured.map_or("—".into(), |x| format!("{x:.3}"));
             lines.push(format!(
                 "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10}",
                 fmt_e(e)
             ));
-            if let Some(n) = e["note"].as_str() {
-                notes.push(format!("{lever}: {}: {n}", resp.name()));
+            if let Some(n) = &e.note {
+                notes.push(format!("{lever}: {name}: {n}"));
             }
         }
     }
     lines.push(String::new());
     lines.push(format!(
         "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); \"—\": no interval or no configured value.",
-        doc["step"],
-        doc["replications"]
+        json_number(doc.step),
+        doc.replications
     ));
     (lines, notes)
 }
 
+/// Writes a sensitivity analysis's output folder: `sensitivity.json`, `sensitivity.csv` and
+/// `report.md`.
+pub fn write_folder(dir: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
+    crate::report::output::write_json(dir, "sensitivity.json", doc)?;
+    write_csv(&dir.join("sensitivity.csv"), doc)?;
+    write_markdown(&dir.join("report.md"), doc)
+}
+
 /// Writes `sensitivity.csv`: one row per lever and replication, each response in both arms.
-pub fn write_csv(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+pub fn write_csv(path: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
     let mut header = vec!["lever".to_string(), "replication".to_string()];
     for resp in SensResponse::ALL {
         header.push(format!("{}_minus", resp.name()));
         header.push(format!("{}_plus", resp.name()));
     }
-    let levers = doc["levers"].as_array();
-    super::lift::per_replication_csv(path, &header, levers, ("lever", "lever"))
+    let rows = doc.levers.iter().flat_map(|l| {
+        l.per_replication.iter().map(|r| {
+            let mut row = vec![l.lever.clone(), r.replication.to_string()];
+            row.extend(r.responses.iter().map(|(_, v)| v.to_string()));
+            row
+        })
+    });
+    super::lift::per_replication_csv(path, &header, rows)
 }
 
 /// Writes `report.md`: the table with its method.
-pub fn write_markdown(path: &std::path::Path, doc: &Value) -> anyhow::Result<()> {
+pub fn write_markdown(path: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
     let mut s = format!(
         "# Sensitivity: {}\n\nEach lever present in the scenario scaled by 1 − {step} and 1 + {step} (every instance together; rates kept within 1–80%, money rounded to the minor unit), {} paired replication(s) per arm, seed {}. Arc elasticities with 95% Student-t intervals; \"configured\" is the behaviour model's stated elasticity. See docs/statistics.md.\n\n```text\n",
-        doc["scenario"].as_str().unwrap_or(""),
-        doc["replications"],
-        doc["seed"],
-        step = doc["step"],
+        doc.scenario,
+        doc.replications,
+        doc.seed,
+        step = json_number(doc.step),
     );
     let (lines, notes) = table(doc);
     for l in lines.iter().chain(&notes) {

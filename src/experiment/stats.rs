@@ -4,7 +4,7 @@
 //! with one, the functions return the estimate with `ci: None`, never a zero-width interval.
 //! docs/statistics.md explains the methods and the warnings.
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// The confidence level of every interval affsim reports.
@@ -151,31 +151,49 @@ pub fn round(x: f64) -> f64 {
     (x * k).round() / k
 }
 
-/// An interval as JSON: `[lo, hi]` or `null`.
-pub fn ci_json(ci: Option<(f64, f64)>) -> Value {
-    match ci {
-        Some((lo, hi)) => json!([round(lo), round(hi)]),
-        None => Value::Null,
+/// An interval as documents write it: its bounds rounded ([`round`]), or `None`.
+pub fn ci_doc(ci: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    ci.map(|(lo, hi)| (round(lo), round(hi)))
+}
+
+/// A mean with its interval, as documents write it: `{ "mean", "ci95" }`, and `"warning"` for
+/// a difference whose interval includes zero.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeanDoc {
+    pub mean: f64,
+    pub ci95: Option<(f64, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl MeanDoc {
+    /// `m` rounded; the warning only for a difference (`diff`) whose interval includes zero.
+    pub fn of(m: &MeanCi, diff: bool) -> MeanDoc {
+        MeanDoc {
+            mean: round(m.mean),
+            ci95: ci_doc(m.ci),
+            warning: (diff && m.spans_zero()).then(|| SPANS_ZERO.to_string()),
+        }
     }
 }
 
-/// A mean with its interval as JSON: `{ "mean", "ci95" }`, and `"warning"` for a difference
-/// (`diff`) whose interval includes zero.
-pub fn mean_json(m: &MeanCi, diff: bool) -> Value {
-    let mut v = json!({ "mean": round(m.mean), "ci95": ci_json(m.ci) });
-    if diff && m.spans_zero() {
-        v["warning"] = json!(SPANS_ZERO);
-    }
-    v
+/// A ratio as documents write it: `{ "value", "ci95", "note" }` (value `null` when undefined).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RatioDoc {
+    pub value: Option<f64>,
+    pub ci95: Option<(f64, f64)>,
+    pub note: Option<String>,
 }
 
-/// A ratio as JSON: `{ "value", "ci95", "note" }` (value `null` when undefined).
-pub fn ratio_json(r: &RatioCi) -> Value {
-    json!({
-        "value": r.ratio.map(round),
-        "ci95": ci_json(r.ci),
-        "note": r.note,
-    })
+impl RatioDoc {
+    pub fn of(r: &RatioCi) -> RatioDoc {
+        RatioDoc {
+            // a non-finite value is written `null` either way
+            value: r.ratio.map(round).filter(|x| x.is_finite()),
+            ci95: ci_doc(r.ci),
+            note: r.note.clone(),
+        }
+    }
 }
 
 /// An interval as table text: `[lo, hi]` with `fmt`, or "—" when there is none.
@@ -204,7 +222,7 @@ mod tests {
         let m = mean_ci(&[5.0]);
         assert_eq!((m.mean, m.ci), (5.0, None));
         assert!(!m.spans_zero());
-        assert_eq!(mean_json(&m, true)["ci95"], Value::Null);
+        assert_eq!(MeanDoc::of(&m, true).ci95, None);
         assert_eq!(ratio_ci(&[2.0], &[4.0]).ci, None);
     }
 
@@ -227,7 +245,7 @@ mod tests {
         assert!(!d.spans_zero());
         let z = paired_diff_ci(&[1.0, -1.0, 2.0], &[0.0, 0.0, 0.0]);
         assert!(z.spans_zero());
-        assert!(mean_json(&z, true)["warning"].is_string());
+        assert_eq!(MeanDoc::of(&z, true).warning.as_deref(), Some(SPANS_ZERO));
     }
 
     #[test]

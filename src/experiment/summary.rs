@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::metrics::{EndMetric, Metric, Unit};
 use crate::scenario::Scenario;
@@ -75,60 +75,128 @@ pub fn stats(values: &[Decimal]) -> Stats {
     }
 }
 
-/// A figure in JSON: money as a decimal string, a count as a number (a whole count as an
-/// integer, a statistic of counts such as an interpolated percentile as a decimal number).
-pub(crate) fn value(unit: Unit, d: Decimal) -> Value {
+/// A figure of a report document: money (and rates) as an exact decimal string, a count as a
+/// JSON number (a whole count as an integer, a statistic of counts as a decimal number).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Count(serde_json::Number),
+    Money(#[serde(with = "rust_decimal::serde::str")] Decimal),
+}
+
+impl Figure {
+    /// The figure as an exact decimal (a count through its number).
+    pub fn decimal(&self) -> Option<Decimal> {
+        match self {
+            Figure::Money(d) => Some(*d),
+            Figure::Count(n) => n
+                .as_i64()
+                .map(Decimal::from)
+                .or_else(|| n.as_f64().and_then(Decimal::from_f64)),
+        }
+    }
+
+    /// The figure as a number (charts and short tables).
+    pub fn f64(&self) -> f64 {
+        match self {
+            // through the text, as a reader of the JSON would (correctly rounded)
+            Figure::Money(d) => d.to_string().parse().unwrap_or(0.0),
+            Figure::Count(n) => n.as_f64().unwrap_or(0.0),
+        }
+    }
+
+    /// A count as a whole number (0 for money or a fraction).
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Figure::Count(n) => n.as_u64(),
+            Figure::Money(_) => None,
+        }
+    }
+
+    /// A whole count.
+    pub fn count(n: u64) -> Figure {
+        Figure::Count(n.into())
+    }
+
+    /// A number (non-finite: 0, which JSON cannot hold otherwise).
+    pub fn number(x: f64) -> Figure {
+        Figure::Count(serde_json::Number::from_f64(x).unwrap_or_else(|| 0.into()))
+    }
+
+    /// An amount, normalised (`1.50` is written `1.5`).
+    pub fn money(d: Decimal) -> Figure {
+        Figure::Money(d.normalize())
+    }
+}
+
+impl std::fmt::Display for Figure {
+    /// The exact text of the figure, as JSON writes it (strings unquoted).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Figure::Count(n) => write!(f, "{n}"),
+            Figure::Money(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+/// A figure: money as a decimal string, a count as a number (a whole count as an integer, a
+/// statistic of counts such as an interpolated percentile as a decimal number).
+pub(crate) fn value(unit: Unit, d: Decimal) -> Figure {
     match unit {
-        Unit::Money => Value::String(d.normalize().to_string()),
+        Unit::Money => Figure::money(d),
         Unit::Count => d
             .to_i64()
             .filter(|_| d.fract().is_zero())
-            .map(Value::from)
-            .unwrap_or_else(|| Value::from(d.round_dp(6).to_f64().unwrap_or(0.0))),
+            .map(|i| Figure::Count(i.into()))
+            .unwrap_or_else(|| Figure::number(d.round_dp(6).to_f64().unwrap_or(0.0))),
     }
 }
 
 /// An estimate computed in floating point (sd, interval bounds): money as a decimal string at
 /// the currency's minor unit, a count as a number with `dp` decimals.
-pub(crate) fn estimate(unit: Unit, minor: u32, dp: i32, x: f64) -> Value {
+pub(crate) fn estimate(unit: Unit, minor: u32, dp: i32, x: f64) -> Figure {
     match unit {
-        Unit::Money => Value::String(
+        Unit::Money => Figure::money(
             Decimal::from_f64(x)
-                .map(|d| d.round_dp(minor).normalize().to_string())
+                .map(|d| d.round_dp(minor))
                 .unwrap_or_default(),
         ),
         Unit::Count => {
             let k = 10f64.powi(dp);
-            Value::from((x * k).round() / k)
+            Figure::number((x * k).round() / k)
         }
     }
 }
 
+/// A unit as the documents name it.
+pub fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Money => "money",
+        Unit::Count => "count",
+    }
+}
+
 /// One metric's statistics as `summary.json` gives them: money as decimal strings, counts as
-/// numbers (each figure a JSON value for that reason); `ci95` null for one replication.
+/// numbers; `ci95` null for one replication.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricStats {
     /// `money` or `count`.
     pub unit: String,
-    pub mean: Value,
-    pub sd: Value,
-    pub min: Value,
-    pub ci95: Option<(Value, Value)>,
-    pub p5: Value,
-    pub p25: Value,
-    pub p50: Value,
-    pub p75: Value,
-    pub p95: Value,
-    pub max: Value,
+    pub mean: Figure,
+    pub sd: Figure,
+    pub min: Figure,
+    pub ci95: Option<(Figure, Figure)>,
+    pub p5: Figure,
+    pub p25: Figure,
+    pub p50: Figure,
+    pub p75: Figure,
+    pub p95: Figure,
+    pub max: Figure,
 }
 
 fn metric_stats(unit: Unit, minor: u32, s: &Stats) -> MetricStats {
     MetricStats {
-        unit: match unit {
-            Unit::Money => "money",
-            Unit::Count => "count",
-        }
-        .to_string(),
+        unit: unit_name(unit).to_string(),
         mean: value(unit, s.mean),
         sd: estimate(unit, minor, 6, s.sd),
         min: value(unit, s.min),
@@ -151,7 +219,7 @@ pub struct RuleSettings {
     pub after_sales_days: u32,
     pub refund_after_settlement: crate::rules::LateRefund,
     /// The H-4 decrease lock's options, or null.
-    pub open_decrease_lock: Value,
+    pub open_decrease_lock: Option<crate::rules::plans::DecreaseLock>,
     pub sample_post_days: u32,
     pub sample_extension_days: u32,
     /// Which rate an authorised-ad order earns (ATTR-2 / H-5 option).
@@ -183,12 +251,24 @@ pub struct Summary {
     #[serde(with = "ordered_map")]
     pub metrics: Vec<(String, MetricStats)>,
     /// One row per replication: its index, every figure, events and ledger entries.
-    pub per_replication: Vec<Value>,
-    pub campaigns: Value,
-    pub unattributed: Value,
-    pub sellers: Value,
+    pub per_replication: Vec<ReplicationRow>,
+    pub campaigns: Vec<crate::metrics::campaigns::CampaignBlock>,
+    pub unattributed: crate::metrics::campaigns::Unattributed,
+    pub sellers: Vec<crate::metrics::campaigns::SellerBlock>,
     /// The IDs of the rules that fired in any replication, in catalogue order.
     pub rules_fired: Vec<String>,
+}
+
+/// One replication's row of `summary.json`: its index, every figure by name, events and ledger
+/// entries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationRow {
+    pub replication: u32,
+    #[serde(flatten, with = "ordered_map")]
+    pub figures: Vec<(String, Figure)>,
+    pub events: u64,
+    pub ledger_entries: u64,
+    pub ledger_balanced: bool,
 }
 
 impl Summary {
@@ -199,7 +279,7 @@ impl Summary {
 }
 
 /// A list of (name, value) pairs as a JSON object, in list order.
-mod ordered_map {
+pub(crate) mod ordered_map {
     use serde::de::{Deserializer, MapAccess, Visitor};
     use serde::{Deserialize, Serialize, Serializer};
 
@@ -273,19 +353,18 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             ));
         }
     }
-    let per_rep: Vec<Value> = reps
+    let per_rep: Vec<ReplicationRow> = reps
         .iter()
         .zip(&per)
-        .map(|(r, f)| {
-            let mut m = Map::new();
-            m.insert("replication".into(), json!(r.index));
-            for (name, unit, v) in f {
-                m.insert((*name).to_string(), value(*unit, *v));
-            }
-            m.insert("events".into(), json!(r.events));
-            m.insert("ledger_entries".into(), json!(r.ledger_entries));
-            m.insert("ledger_balanced".into(), json!(true));
-            Value::Object(m)
+        .map(|(r, f)| ReplicationRow {
+            replication: r.index,
+            figures: f
+                .iter()
+                .map(|(name, unit, v)| ((*name).to_string(), value(*unit, *v)))
+                .collect(),
+            events: r.events,
+            ledger_entries: r.ledger_entries,
+            ledger_balanced: true,
         })
         .collect();
     let (campaigns, sellers, unattributed) = crate::metrics::campaigns::summary_blocks(reps);
@@ -306,7 +385,7 @@ pub fn summary(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
             rounding: sc.opts.rounding.mode,
             after_sales_days: sc.opts.after_sales_days,
             refund_after_settlement: sc.opts.late_refund,
-            open_decrease_lock: serde_json::to_value(sc.opts.decrease_lock).unwrap_or_default(),
+            open_decrease_lock: sc.opts.decrease_lock,
             sample_post_days: sc.opts.sample_post_days,
             sample_extension_days: sc.opts.sample_extension_days,
             ad_precedence: sc.opts.ad_precedence,

@@ -15,11 +15,10 @@ use std::ops::Range;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
-use crate::experiment::summary::{estimate, figures, value};
-use crate::experiment::{self, RunConfig};
+use crate::experiment::summary::{Figure, estimate, figures, unit_name, value};
+use crate::experiment::{self, RunConfig, shard};
 use crate::metrics::Unit;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sim::{Replication, RunError};
@@ -617,6 +616,55 @@ pub fn run(
     Ok(SweepOutcome { seed, arms: out })
 }
 
+/// Runs shard `k` of `n` of a sweep of `replications` per arm: its share of the (arm,
+/// replication) pairs ([`shard::sweep_shard_indices`]), with the arm of each replication.
+pub fn run_shard(
+    arms: &[Arm],
+    cfg: &RunConfig,
+    replications: u32,
+    (k, n): (u32, u32),
+) -> Result<Vec<(u32, shard::RepData)>, RunError> {
+    let idx = shard::sweep_shard_indices(arms.len() as u32, replications, k, n);
+    let mut runs = Vec::new();
+    for (a, arm) in arms.iter().enumerate() {
+        let o = experiment::run_indices(&arm.scenario, cfg, &idx[a])?;
+        runs.extend(
+            o.replications
+                .iter()
+                .map(|r| (a as u32, shard::RepData::of(r))),
+        );
+    }
+    Ok(runs)
+}
+
+impl shard::SweepPartial {
+    /// The sealed partial result of sweep shard `shard`: the scenario's file name and text as
+    /// read, the `--set` arguments, and the replications it ran ([`run_shard`]).
+    pub fn new(
+        (scenario_file, scenario_source): (String, String),
+        sets: Vec<String>,
+        (seed, replications, arms): (u64, u32, u32),
+        shard: (u32, u32),
+        runs: Vec<(u32, shard::RepData)>,
+    ) -> shard::SweepPartial {
+        let mut p = shard::SweepPartial {
+            format: shard::FORMAT,
+            scenario_file,
+            scenario_source,
+            sets,
+            seed,
+            replications,
+            arms,
+            shard,
+            runs,
+            engine: String::new(),
+            checksum: String::new(),
+        };
+        p.seal();
+        p
+    }
+}
+
 /// The outlay of sellers for affiliate marketing: commissions, Shop Ads commissions, distributor
 /// fees, flat fees paid, Plus rewards paid and service fees charged.
 pub const COST: [&str; 6] = [
@@ -670,26 +718,26 @@ pub fn mean_interval(xs: &[Decimal]) -> (Decimal, Option<(f64, f64)>) {
 }
 
 /// A figure in JSON: money as a decimal string, a count as a number (6 decimals at most).
-fn exact(unit: Unit, d: Decimal) -> Value {
+fn exact(unit: Unit, d: Decimal) -> Figure {
     value(unit, d.round_dp(6))
 }
 
-fn interval_json(unit: Unit, minor: u32, ci: Option<(f64, f64)>) -> Value {
-    ci.map_or(Value::Null, |(lo, hi)| {
-        json!([estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi)])
-    })
+fn interval(unit: Unit, minor: u32, ci: Option<(f64, f64)>) -> Option<(Figure, Figure)> {
+    ci.map(|(lo, hi)| (estimate(unit, minor, 4, lo), estimate(unit, minor, 4, hi)))
 }
 
 /// Δcost ÷ ΔGMV of an arm against the baseline, with a plain note when it is not a reliable
 /// figure (no GMV difference, no interval, or ΔGMV's interval spans zero).
-fn cost_per_gmv(d_cost: Decimal, d_gmv: Decimal, gmv_ci: Option<(f64, f64)>) -> Value {
+fn cost_per_gmv(d_cost: Decimal, d_gmv: Decimal, gmv_ci: Option<(f64, f64)>) -> CostPerGmv {
     if d_gmv.is_zero() {
-        return json!({
-            "estimate": null,
-            "note": "no GMV difference against the baseline: there is no incremental GMV to divide by",
-        });
+        return CostPerGmv {
+            estimate: None,
+            note: Some(
+                "no GMV difference against the baseline: there is no incremental GMV to divide by"
+                    .to_string(),
+            ),
+        };
     }
-    let est = (d_cost / d_gmv).round_dp(4).normalize().to_string();
     let note = match gmv_ci {
         None => Some("one replication: ΔGMV has no interval, so this ratio is a single draw".to_string()),
         Some((lo, hi)) if lo <= 0.0 && hi >= 0.0 => Some(
@@ -697,7 +745,89 @@ fn cost_per_gmv(d_cost: Decimal, d_gmv: Decimal, gmv_ci: Option<(f64, f64)>) -> 
         ),
         _ => None,
     };
-    json!({ "estimate": est, "note": note })
+    CostPerGmv {
+        estimate: Some(Figure::money((d_cost / d_gmv).round_dp(4))),
+        note,
+    }
+}
+
+/// The sweep document (`sweep.json`), typed; its fields serialize in this order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepDoc {
+    pub scenario: String,
+    pub region: String,
+    pub currency: String,
+    pub seed: u64,
+    pub replications: usize,
+    pub common_random_numbers: bool,
+    /// How intervals are computed, in words.
+    pub interval: String,
+    pub baseline_arm: usize,
+    /// The metrics that make up `marketing_cost`.
+    pub marketing_cost: Vec<String>,
+    pub arms: Vec<SweepArm>,
+}
+
+/// One arm of [`SweepDoc`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepArm {
+    pub arm: usize,
+    pub name: String,
+    pub baseline: bool,
+    pub settings: Vec<Setting>,
+    /// Δcost ÷ ΔGMV against the baseline; `null` for the baseline.
+    pub cost_per_incremental_gmv: Option<CostPerGmv>,
+    /// Every metric by name, in report order.
+    #[serde(with = "crate::experiment::summary::ordered_map")]
+    pub metrics: Vec<(String, ArmMetric)>,
+    pub per_replication: Vec<ArmReplication>,
+}
+
+/// A setting of an arm: the scenario path and its value as TOML text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    pub path: String,
+    pub value: String,
+}
+
+/// Δcost ÷ ΔGMV (a decimal string, `null` without a GMV difference) and why it is unreliable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostPerGmv {
+    pub estimate: Option<Figure>,
+    pub note: Option<String>,
+}
+
+/// One metric of an arm: mean and interval, and the paired difference against the baseline
+/// (`null` for the baseline).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArmMetric {
+    /// `money` or `count`.
+    pub unit: String,
+    pub mean: Figure,
+    pub ci95: Option<(Figure, Figure)>,
+    pub diff_vs_baseline: Option<Diff>,
+}
+
+/// A paired difference against the baseline: its mean and interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diff {
+    pub mean: Figure,
+    pub ci95: Option<(Figure, Figure)>,
+}
+
+/// One replication of an arm: its index and every figure by name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArmReplication {
+    pub replication: u32,
+    #[serde(flatten, with = "crate::experiment::summary::ordered_map")]
+    pub figures: Vec<(String, Figure)>,
+}
+
+impl SweepArm {
+    /// A metric by name.
+    pub fn metric(&self, name: &str) -> Option<&ArmMetric> {
+        self.metrics.iter().find(|(k, _)| k == name).map(|(_, m)| m)
+    }
 }
 
 /// The sweep document: scenario, region and currency; per arm its name and settings, every
@@ -705,7 +835,7 @@ fn cost_per_gmv(d_cost: Decimal, d_gmv: Decimal, gmv_ci: Option<(f64, f64)>) -> 
 /// with its interval, Δcost ÷ ΔGMV with a note when unreliable, and every replication's figures.
 /// Money is written as decimal strings, counts as numbers; an interval is `null` for one
 /// replication.
-pub fn sweep_json(sc: &Scenario, out: &SweepOutcome) -> Value {
+pub fn sweep_doc(sc: &Scenario, out: &SweepOutcome) -> SweepDoc {
     let base = 0;
     let minor = sc.region.minor_unit;
     let figs: Vec<Vec<Figures>> = out
@@ -720,37 +850,36 @@ pub fn sweep_json(sc: &Scenario, out: &SweepOutcome) -> Value {
     };
     let mut arms = Vec::new();
     for (a, (arm, reps)) in out.arms.iter().enumerate() {
-        let mut metrics = Map::new();
+        let mut metrics = Vec::new();
         let Some(first) = figs[a].first() else {
             continue;
         };
         for (m, (name, unit, _)) in first.iter().enumerate() {
             let vals: Vec<Decimal> = figs[a].iter().map(|r| r[m].2).collect();
             let (mean, ci) = mean_interval(&vals);
-            let diff = if a == base {
-                Value::Null
-            } else {
+            let diff = (a != base).then(|| {
                 let diffs: Vec<Decimal> = figs[a]
                     .iter()
                     .zip(&figs[base])
                     .map(|(x, b)| x[m].2 - b[m].2)
                     .collect();
                 let (dm, dci) = mean_interval(&diffs);
-                json!({ "mean": exact(*unit, dm), "ci95": interval_json(*unit, minor, dci) })
-            };
-            metrics.insert(
+                Diff {
+                    mean: exact(*unit, dm),
+                    ci95: interval(*unit, minor, dci),
+                }
+            });
+            metrics.push((
                 (*name).to_string(),
-                json!({
-                    "unit": match unit { Unit::Money => "money", Unit::Count => "count" },
-                    "mean": exact(*unit, mean),
-                    "ci95": interval_json(*unit, minor, ci),
-                    "diff_vs_baseline": diff,
-                }),
-            );
+                ArmMetric {
+                    unit: unit_name(*unit).to_string(),
+                    mean: exact(*unit, mean),
+                    ci95: interval(*unit, minor, ci),
+                    diff_vs_baseline: diff,
+                },
+            ));
         }
-        let per = if a == base {
-            Value::Null
-        } else {
+        let per = (a != base).then(|| {
             let d = |name: &str| -> Vec<Decimal> {
                 figs[a]
                     .iter()
@@ -761,41 +890,47 @@ pub fn sweep_json(sc: &Scenario, out: &SweepOutcome) -> Value {
             let (dg, gci) = mean_interval(&d("gmv"));
             let (dc, _) = mean_interval(&d("marketing_cost"));
             cost_per_gmv(dc, dg, gci)
-        };
-        let per_rep: Vec<Value> = reps
+        });
+        let per_replication = reps
             .iter()
             .zip(&figs[a])
-            .map(|(r, f)| {
-                let mut m = Map::new();
-                m.insert("replication".into(), json!(r.index));
-                for (name, unit, v) in f {
-                    m.insert((*name).to_string(), exact(*unit, *v));
-                }
-                Value::Object(m)
+            .map(|(r, f)| ArmReplication {
+                replication: r.index,
+                figures: f
+                    .iter()
+                    .map(|(name, unit, v)| ((*name).to_string(), exact(*unit, *v)))
+                    .collect(),
             })
             .collect();
-        arms.push(json!({
-            "arm": a,
-            "name": arm.name,
-            "baseline": a == base,
-            "settings": arm.settings.iter().map(|(p, v)| json!({"path": p, "value": v.to_string()})).collect::<Vec<_>>(),
-            "cost_per_incremental_gmv": per,
-            "metrics": Value::Object(metrics),
-            "per_replication": per_rep,
-        }));
+        arms.push(SweepArm {
+            arm: a,
+            name: arm.name.clone(),
+            baseline: a == base,
+            settings: arm
+                .settings
+                .iter()
+                .map(|(p, v)| Setting {
+                    path: p.clone(),
+                    value: v.to_string(),
+                })
+                .collect(),
+            cost_per_incremental_gmv: per,
+            metrics,
+            per_replication,
+        });
     }
-    json!({
-        "scenario": sc.name,
-        "region": sc.region.code,
-        "currency": sc.region.currency,
-        "seed": out.seed,
-        "replications": out.arms.first().map_or(0, |a| a.1.len()),
-        "common_random_numbers": true,
-        "interval": "student-t 95% of the mean; null for one replication",
-        "baseline_arm": base,
-        "marketing_cost": COST,
-        "arms": arms,
-    })
+    SweepDoc {
+        scenario: sc.name.clone(),
+        region: sc.region.code.clone(),
+        currency: sc.region.currency.clone(),
+        seed: out.seed,
+        replications: out.arms.first().map_or(0, |a| a.1.len()),
+        common_random_numbers: true,
+        interval: "student-t 95% of the mean; null for one replication".to_string(),
+        baseline_arm: base,
+        marketing_cost: COST.iter().map(|c| (*c).to_string()).collect(),
+        arms,
+    }
 }
 
 #[cfg(test)]
@@ -1025,15 +1160,19 @@ values = ["6%", "9%"]
             ..Default::default()
         };
         let out = run(arms, &cfg, |_| {}).unwrap();
-        let doc = sweep_json(&sc, &out);
-        let d = &doc["arms"][1]["metrics"]["gmv"]["diff_vs_baseline"];
-        assert_eq!(d["mean"], "0");
-        assert_eq!(d["ci95"][0], "0");
-        assert_eq!(
-            doc["arms"][1]["per_replication"].as_array().unwrap().len(),
-            2
-        );
-        assert!(doc["arms"][0]["metrics"]["orders"]["mean"].is_number());
-        assert_eq!(doc["currency"], "IDR");
+        let doc = sweep_doc(&sc, &out);
+        let d = doc.arms[1].metric("gmv").unwrap();
+        let d = d.diff_vs_baseline.as_ref().unwrap();
+        assert_eq!(d.mean, Figure::Money(Decimal::ZERO));
+        assert_eq!(d.ci95.as_ref().unwrap().0.to_string(), "0");
+        assert_eq!(doc.arms[1].per_replication.len(), 2);
+        let orders = &doc.arms[0].metric("orders").unwrap().mean;
+        assert!(matches!(orders, Figure::Count(_)));
+        assert_eq!(doc.currency, "IDR");
+        // sweep.json reads back into the same document, byte for byte
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let back: SweepDoc = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, doc);
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
     }
 }

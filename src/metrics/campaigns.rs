@@ -13,6 +13,8 @@ use std::collections::HashSet;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::experiment::stats::RatioDoc;
+use crate::experiment::summary::Figure;
 use crate::model::{Agents, CreatorId, SellerId};
 use crate::money::{Money, add_exact};
 use crate::rules::Platform;
@@ -422,72 +424,144 @@ fn f(d: Decimal) -> f64 {
     rust_decimal::prelude::ToPrimitive::to_f64(&d).unwrap_or(0.0)
 }
 
-fn money(d: Decimal) -> serde_json::Value {
-    serde_json::Value::String(d.normalize().to_string())
+/// Mean (exact; money as a string, a count as a number) and Student-t 95% interval (`null` for
+/// one replication) of one field over replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeanCi {
+    pub mean: Figure,
+    pub ci95: Option<(f64, f64)>,
 }
 
-/// Mean (exact, as a string for money) and Student-t 95% interval (`null` for one replication).
-fn aggregate(vals: &[Decimal], is_money: bool) -> serde_json::Value {
+fn aggregate(vals: &[Decimal], is_money: bool) -> MeanCi {
     let n = vals.len().max(1);
     let mean = (vals.iter().copied().sum::<Decimal>() / Decimal::from(n as u64))
         .round_dp(6)
         .normalize();
     let xs: Vec<f64> = vals.iter().map(|&v| f(v)).collect();
     let ci = crate::experiment::stats::mean_ci(&xs).ci;
-    serde_json::json!({
-        "mean": if is_money { money(mean) } else { serde_json::json!(f(mean)) },
-        "ci95": crate::experiment::stats::ci_json(ci),
-    })
-}
-
-type Field<T> = (&'static str, bool, fn(&T) -> Decimal);
-
-const CAMPAIGN_FIELDS: [Field<CampaignRow>; 11] = [
-    ("gmv", true, |r| r.gmv),
-    ("orders", false, |r| Decimal::from(r.orders)),
-    ("commissions", true, |r| r.commissions),
-    ("shop_ads_commissions", true, |r| r.shop_ads_commissions),
-    ("distributor_fees", true, |r| r.distributor_fees),
-    ("commissions_clawed_back", true, |r| {
-        r.commissions_clawed_back
-    }),
-    ("flat_fees", true, |r| r.flat_fees),
-    ("rewards", true, |r| r.rewards),
-    ("service_fees", true, |r| r.service_fees),
-    ("cost", true, |r| r.cost()),
-    ("participants", false, |r| Decimal::from(r.participants)),
-];
-
-const SELLER_FIELDS: [Field<SellerRow>; 4] = [
-    ("gmv", true, |r| r.gmv),
-    ("orders", false, |r| Decimal::from(r.orders)),
-    ("cost", true, |r| r.cost),
-    ("net", true, |r| r.net),
-];
-
-fn row_json<T>(fields: &[Field<T>], r: &T) -> serde_json::Map<String, serde_json::Value> {
-    let mut m = serde_json::Map::new();
-    for (name, is_money, get) in fields {
-        let v = get(r);
-        m.insert(
-            (*name).to_string(),
-            if *is_money {
-                money(v)
-            } else {
-                serde_json::json!(rust_decimal::prelude::ToPrimitive::to_u64(&v).unwrap_or(0))
-            },
-        );
+    MeanCi {
+        mean: if is_money {
+            Figure::money(mean)
+        } else {
+            Figure::number(f(mean))
+        },
+        ci95: crate::experiment::stats::ci_doc(ci),
     }
-    m
 }
 
-/// GMV per unit of cost of one replication's row, as a string (`null` without cost).
-fn per_cost(gmv: Decimal, cost: Decimal) -> serde_json::Value {
-    if cost.is_zero() {
-        serde_json::Value::Null
+/// One figure of a row: money as a string, a count as a whole number.
+fn cell(is_money: bool, v: Decimal) -> Figure {
+    if is_money {
+        Figure::money(v)
     } else {
-        money((gmv / cost).round_dp(4))
+        Figure::count(rust_decimal::prelude::ToPrimitive::to_u64(&v).unwrap_or(0))
     }
+}
+
+/// A campaign's figures, each a `T` (a replication's [`Figure`] or a [`MeanCi`]), in the order
+/// `summary.json` writes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignFigures<T> {
+    pub gmv: T,
+    pub orders: T,
+    pub commissions: T,
+    pub shop_ads_commissions: T,
+    pub distributor_fees: T,
+    pub commissions_clawed_back: T,
+    pub flat_fees: T,
+    pub rewards: T,
+    pub service_fees: T,
+    pub cost: T,
+    pub participants: T,
+}
+
+impl<T> CampaignFigures<T> {
+    /// Each field from `of(is_money, value of the field in a row)`.
+    fn build(mut of: impl FnMut(bool, fn(&CampaignRow) -> Decimal) -> T) -> CampaignFigures<T> {
+        CampaignFigures {
+            gmv: of(true, |r| r.gmv),
+            orders: of(false, |r| Decimal::from(r.orders)),
+            commissions: of(true, |r| r.commissions),
+            shop_ads_commissions: of(true, |r| r.shop_ads_commissions),
+            distributor_fees: of(true, |r| r.distributor_fees),
+            commissions_clawed_back: of(true, |r| r.commissions_clawed_back),
+            flat_fees: of(true, |r| r.flat_fees),
+            rewards: of(true, |r| r.rewards),
+            service_fees: of(true, |r| r.service_fees),
+            cost: of(true, |r| r.cost()),
+            participants: of(false, |r| Decimal::from(r.participants)),
+        }
+    }
+}
+
+/// A seller's figures, each a `T`, in the order `summary.json` writes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SellerFigures<T> {
+    pub gmv: T,
+    pub orders: T,
+    pub cost: T,
+    pub net: T,
+}
+
+impl<T> SellerFigures<T> {
+    fn build(mut of: impl FnMut(bool, fn(&SellerRow) -> Decimal) -> T) -> SellerFigures<T> {
+        SellerFigures {
+            gmv: of(true, |r| r.gmv),
+            orders: of(false, |r| Decimal::from(r.orders)),
+            cost: of(true, |r| r.cost),
+            net: of(true, |r| r.net),
+        }
+    }
+}
+
+/// One replication's row of a campaign: its figures and GMV per unit of cost (a string, `null`
+/// without cost).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignReplication {
+    pub replication: u32,
+    #[serde(flatten)]
+    pub figures: CampaignFigures<Figure>,
+    pub gmv_per_cost: Option<Figure>,
+}
+
+/// A campaign in `summary.json`'s `campaigns` block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignBlock {
+    pub id: String,
+    pub kind: String,
+    pub seller: Option<String>,
+    pub distributor: Option<String>,
+    pub mean: CampaignFigures<MeanCi>,
+    pub gmv_per_cost: RatioDoc,
+    pub per_replication: Vec<CampaignReplication>,
+}
+
+/// One replication's row of a seller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SellerReplication {
+    pub replication: u32,
+    #[serde(flatten)]
+    pub figures: SellerFigures<Figure>,
+}
+
+/// A seller in `summary.json`'s `sellers` block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SellerBlock {
+    pub seller: String,
+    pub mean: SellerFigures<MeanCi>,
+    pub per_replication: Vec<SellerReplication>,
+}
+
+/// `summary.json`'s `unattributed` block: GMV and orders no plan paid for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unattributed {
+    pub gmv: MeanCi,
+    pub orders: MeanCi,
+}
+
+/// GMV per unit of cost of one replication's row (`None` without cost).
+fn per_cost(gmv: Decimal, cost: Decimal) -> Option<Figure> {
+    (!cost.is_zero()).then(|| Figure::money((gmv / cost).round_dp(4)))
 }
 
 /// The `campaigns`, `sellers` and `unattributed` blocks of `summary.json`: each row per
@@ -496,8 +570,7 @@ fn per_cost(gmv: Decimal, cost: Decimal) -> serde_json::Value {
 /// (a generated pool that was empty) counts as zero there.
 pub fn summary_blocks(
     reps: &[crate::sim::Replication],
-) -> (serde_json::Value, serde_json::Value, serde_json::Value) {
-    use serde_json::{Value, json};
+) -> (Vec<CampaignBlock>, Vec<SellerBlock>, Unattributed) {
     let mut ids: Vec<&CampaignRow> = Vec::new();
     for r in reps {
         for c in &r.campaigns.campaigns {
@@ -506,7 +579,7 @@ pub fn summary_blocks(
             }
         }
     }
-    let campaigns: Vec<Value> = ids
+    let campaigns = ids
         .iter()
         .map(|head| {
             let rows: Vec<CampaignRow> = reps
@@ -520,35 +593,30 @@ pub fn summary_blocks(
                         .unwrap_or_default()
                 })
                 .collect();
-            let per: Vec<Value> = reps
+            let per_replication = reps
                 .iter()
                 .zip(&rows)
-                .map(|(r, row)| {
-                    let mut m = row_json(&CAMPAIGN_FIELDS, row);
-                    m.insert("gmv_per_cost".into(), per_cost(row.gmv, row.cost()));
-                    let mut o = serde_json::Map::new();
-                    o.insert("replication".into(), json!(r.index));
-                    o.extend(m);
-                    Value::Object(o)
+                .map(|(r, row)| CampaignReplication {
+                    replication: r.index,
+                    figures: CampaignFigures::build(|money, get| cell(money, get(row))),
+                    gmv_per_cost: per_cost(row.gmv, row.cost()),
                 })
                 .collect();
-            let mut mean = serde_json::Map::new();
-            for (name, is_money, get) in &CAMPAIGN_FIELDS {
-                let vals: Vec<Decimal> = rows.iter().map(get).collect();
-                mean.insert((*name).to_string(), aggregate(&vals, *is_money));
-            }
+            let mean = CampaignFigures::build(|money, get| {
+                aggregate(&rows.iter().map(get).collect::<Vec<_>>(), money)
+            });
             let gmv: Vec<f64> = rows.iter().map(|r| f(r.gmv)).collect();
             let cost: Vec<f64> = rows.iter().map(|r| f(r.cost())).collect();
             let ratio = crate::experiment::stats::ratio_ci(&gmv, &cost);
-            json!({
-                "id": head.id,
-                "kind": head.kind,
-                "seller": head.seller,
-                "distributor": head.distributor,
-                "mean": Value::Object(mean),
-                "gmv_per_cost": crate::experiment::stats::ratio_json(&ratio),
-                "per_replication": per,
-            })
+            CampaignBlock {
+                id: head.id.clone(),
+                kind: head.kind.clone(),
+                seller: head.seller.clone(),
+                distributor: head.distributor.clone(),
+                mean,
+                gmv_per_cost: RatioDoc::of(&ratio),
+                per_replication,
+            }
         })
         .collect();
     let mut names: Vec<&str> = Vec::new();
@@ -559,7 +627,7 @@ pub fn summary_blocks(
             }
         }
     }
-    let sellers: Vec<Value> = names
+    let sellers = names
         .iter()
         .map(|name| {
             let rows: Vec<SellerRow> = reps
@@ -573,22 +641,22 @@ pub fn summary_blocks(
                         .unwrap_or_default()
                 })
                 .collect();
-            let mut mean = serde_json::Map::new();
-            for (field, is_money, get) in &SELLER_FIELDS {
-                let vals: Vec<Decimal> = rows.iter().map(get).collect();
-                mean.insert((*field).to_string(), aggregate(&vals, *is_money));
-            }
-            let per: Vec<Value> = reps
+            let mean = SellerFigures::build(|money, get| {
+                aggregate(&rows.iter().map(get).collect::<Vec<_>>(), money)
+            });
+            let per_replication = reps
                 .iter()
                 .zip(&rows)
-                .map(|(r, row)| {
-                    let mut o = serde_json::Map::new();
-                    o.insert("replication".into(), json!(r.index));
-                    o.extend(row_json(&SELLER_FIELDS, row));
-                    Value::Object(o)
+                .map(|(r, row)| SellerReplication {
+                    replication: r.index,
+                    figures: SellerFigures::build(|money, get| cell(money, get(row))),
                 })
                 .collect();
-            json!({ "seller": name, "mean": Value::Object(mean), "per_replication": per })
+            SellerBlock {
+                seller: (*name).to_string(),
+                mean,
+                per_replication,
+            }
         })
         .collect();
     let ugmv: Vec<Decimal> = reps.iter().map(|r| r.campaigns.unattributed_gmv).collect();
@@ -596,9 +664,9 @@ pub fn summary_blocks(
         .iter()
         .map(|r| Decimal::from(r.campaigns.unattributed_orders))
         .collect();
-    let unattributed = json!({
-        "gmv": aggregate(&ugmv, true),
-        "orders": aggregate(&uord, false),
-    });
-    (Value::Array(campaigns), Value::Array(sellers), unattributed)
+    let unattributed = Unattributed {
+        gmv: aggregate(&ugmv, true),
+        orders: aggregate(&uord, false),
+    };
+    (campaigns, sellers, unattributed)
 }

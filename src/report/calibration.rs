@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::charts::{both, e, human, register_font};
-use crate::calibrate::{Calibration, Observed};
+use crate::calibrate::{Calibration, CalibrationDoc, Observed};
 use crate::metrics::{Metric, Unit};
 use crate::scenario::Scenario;
 
@@ -133,100 +133,96 @@ fn unit_label(sc: &Scenario, m: Metric) -> String {
     }
 }
 
-fn num(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "—".into(),
-        serde_json::Value::Number(n) => {
-            let x = n.as_f64().unwrap_or(0.0);
-            if x.abs() >= 1e4 {
-                format!("{x:.0}")
-            } else {
-                n.to_string()
-            }
-        }
-        other => other.to_string(),
+/// A statistic as the tables show it: as JSON writes it, whole above 10⁴; `—` when it is not
+/// a number.
+fn num(x: f64) -> String {
+    match serde_json::Number::from_f64(x) {
+        None => "—".into(),
+        Some(_) if x.abs() >= 1e4 => format!("{x:.0}"),
+        Some(n) => n.to_string(),
     }
 }
 
+fn opt(x: Option<f64>) -> String {
+    x.map_or("—".into(), num)
+}
+
 /// The parameter table, the fit table and the hold-out table as Markdown.
-fn tables(doc: &serde_json::Value) -> String {
+fn tables(doc: &CalibrationDoc) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "| parameter | estimate | 95% interval | std. error | range | identifiable |\n|---|---:|---:|---:|---:|---|"
     );
-    for (path, p) in doc["parameters"].as_object().into_iter().flatten() {
+    for (path, p) in &doc.parameters {
         let _ = writeln!(
             s,
             "| `{path}` | {} | {} – {} | {} | {} – {} | {} |",
-            num(&p["estimate"]),
-            num(&p["ci95"][0]),
-            num(&p["ci95"][1]),
-            num(&p["std_error"]),
-            num(&p["bounds"][0]),
-            num(&p["bounds"][1]),
-            if p["identifiable"].as_bool() == Some(true) {
-                "yes"
-            } else {
-                "**no**"
-            }
+            num(p.estimate),
+            num(p.ci95.0),
+            num(p.ci95.1),
+            opt(p.std_error),
+            num(p.bounds.0),
+            num(p.bounds.1),
+            if p.identifiable { "yes" } else { "**no**" }
         );
     }
-    for (title, key) in [("Fit window", "fit"), ("Hold-out", "holdout")] {
-        let w = &doc[key];
-        if w.is_null() {
+    for (title, w) in [
+        ("Fit window", Some(&doc.fit)),
+        ("Hold-out", doc.holdout.as_ref()),
+    ] {
+        let Some(w) = w else {
             continue;
-        }
+        };
         let _ = writeln!(
             s,
             "\n### {title}: {} to {} ({} days)\n\nObjective (−2 log synthetic likelihood) {}; discrepancy {} over {} summaries, {} per summary (about 1 when the model fits, much more when it does not).\n",
-            w["first_date"].as_str().unwrap_or(""),
-            w["last_date"].as_str().unwrap_or(""),
-            w["days"],
-            num(&w["objective"]),
-            num(&w["discrepancy"]),
-            w["summaries"],
-            num(&w["discrepancy_per_summary"]),
+            w.first_date,
+            w.last_date,
+            w.days,
+            num(w.objective),
+            num(w.discrepancy),
+            w.summaries,
+            num(w.discrepancy_per_summary),
         );
         let _ = writeln!(
             s,
             "| metric | observed total | simulated median | simulated p5 – p95 | relative error | days in the p5–p95 band |\n|---|---:|---:|---:|---:|---:|"
         );
-        for (m, v) in w["metrics"].as_object().into_iter().flatten() {
-            let rel = v["relative_error"]
-                .as_f64()
+        for (m, v) in &w.metrics {
+            let rel = v
+                .relative_error
+                .filter(|r| r.is_finite())
                 .map_or("—".to_string(), |r| format!("{:+.1}%", r * 100.0));
+            let band = if v.days_in_band.is_finite() {
+                v.days_in_band
+            } else {
+                0.0
+            };
             let _ = writeln!(
                 s,
                 "| {m} | {} | {} | {} – {} | {rel} | {:.0}% |",
-                num(&v["observed_total"]),
-                num(&v["simulated_median"]),
-                num(&v["simulated_p5"]),
-                num(&v["simulated_p95"]),
-                v["days_in_band"].as_f64().unwrap_or(0.0) * 100.0
+                num(v.observed_total),
+                num(v.simulated_median),
+                num(v.simulated_p5),
+                num(v.simulated_p95),
+                band * 100.0
             );
         }
     }
     s
 }
 
-fn intro(doc: &serde_json::Value) -> String {
+fn intro(doc: &CalibrationDoc) -> String {
     format!(
         "Scenario `{}` fitted to `{}` ({}) by Gaussian synthetic likelihood on {}-day sums, {} replications per candidate with common random numbers (seed {}), COBYLA, {} evaluations. Intervals: Wald from the curvature at the estimate, widened to any bound the data cannot reject. See docs/calibration.md.",
-        doc["scenario_file"].as_str().unwrap_or(""),
-        doc["observed_file"].as_str().unwrap_or(""),
-        doc["metrics"]
-            .as_array()
-            .map(|a| a
-                .iter()
-                .filter_map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join(", "))
-            .unwrap_or_default(),
-        doc["method"]["block_days"],
-        doc["replications"],
-        doc["seed"],
-        doc["objective"]["evaluations"],
+        doc.scenario_file,
+        doc.observed_file,
+        doc.metrics.join(", "),
+        doc.method.block_days,
+        doc.replications,
+        doc.seed,
+        doc.objective.evaluations,
     )
 }
 
@@ -234,16 +230,11 @@ fn intro(doc: &serde_json::Value) -> String {
 pub fn write_reports(
     dir: &Path,
     sc: &Scenario,
-    doc: &serde_json::Value,
+    doc: &CalibrationDoc,
     charts: &[(String, String)],
     fitted_file: &str,
 ) -> Result<()> {
-    let warnings: Vec<&str> = doc["warnings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|w| w.as_str())
-        .collect();
+    let warnings: Vec<&str> = doc.warnings.iter().map(String::as_str).collect();
     let mut md = format!("# Calibration: {}\n\n{}\n\n", sc.name, intro(doc));
     for w in &warnings {
         let _ = writeln!(md, "> **Warning:** {w}\n");
@@ -330,13 +321,10 @@ pub fn write_calibration(
     sc: &Scenario,
     obs: &Observed,
     cal: &Calibration,
-    doc: &serde_json::Value,
+    doc: &CalibrationDoc,
     fitted: (&str, &str),
 ) -> Result<()> {
-    fs::write(
-        dir.join("calibration.json"),
-        serde_json::to_string_pretty(doc)? + "\n",
-    )?;
+    super::output::write_json(dir, "calibration.json", doc)?;
     fs::write(dir.join(fitted.0), fitted.1)?;
     let charts = write_fit_charts(dir, sc, obs, cal)?;
     write_reports(dir, sc, doc, &charts, fitted.0)

@@ -7,10 +7,10 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde_json::Value;
 
 use super::charts::{both, human, register_font};
 use crate::experiment::summary::Summary;
+use crate::metrics::campaigns::MeanCi;
 
 /// A campaign on the chart: its id, its ratio (if defined) and the ratio's interval (if any).
 type Point = (String, Option<f64>, Option<(f64, f64)>);
@@ -18,25 +18,14 @@ type Point = (String, Option<f64>, Option<(f64, f64)>);
 /// The chart's file name (without extension) in the report folder.
 pub const CHART: &str = "campaign_gmv_per_cost";
 
-fn num(v: &Value) -> Option<f64> {
+fn mean(v: &MeanCi) -> String {
+    human(v.mean.f64())
+}
+
+fn ci(v: Option<(f64, f64)>, fmt: &dyn Fn(f64) -> String) -> String {
     match v {
-        Value::String(s) => s.parse().ok(),
-        v => v.as_f64(),
-    }
-}
-
-fn mean(v: &Value) -> String {
-    num(&v["mean"]).map_or("—".into(), human)
-}
-
-fn ci(v: &Value, fmt: &dyn Fn(f64) -> String) -> String {
-    match v.as_array() {
-        Some(a) if a.len() == 2 => format!(
-            "[{}, {}]",
-            fmt(a[0].as_f64().unwrap_or(0.0)),
-            fmt(a[1].as_f64().unwrap_or(0.0))
-        ),
-        _ => "—".into(),
+        Some((lo, hi)) => format!("[{}, {}]", fmt(lo), fmt(hi)),
+        None => "—".into(),
     }
 }
 
@@ -48,27 +37,25 @@ fn ratio(x: f64) -> String {
 /// unit of cost, its interval, participants.
 fn campaign_rows(doc: &Summary) -> Vec<[String; 10]> {
     doc.campaigns
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .map(|c| {
-            let m = &c["mean"];
-            let r = &c["gmv_per_cost"];
+            let m = &c.mean;
+            let r = &c.gmv_per_cost;
             [
-                c["id"].as_str().unwrap_or("").to_string(),
-                c["kind"].as_str().unwrap_or("").to_string(),
-                c["seller"]
-                    .as_str()
-                    .or(c["distributor"].as_str())
+                c.id.clone(),
+                c.kind.clone(),
+                c.seller
+                    .as_deref()
+                    .or(c.distributor.as_deref())
                     .unwrap_or("")
                     .to_string(),
-                mean(&m["gmv"]),
-                ci(&m["gmv"]["ci95"], &human),
-                mean(&m["orders"]),
-                mean(&m["cost"]),
-                r["value"].as_f64().map_or("—".into(), ratio),
-                ci(&r["ci95"], &ratio),
-                mean(&m["participants"]),
+                mean(&m.gmv),
+                ci(m.gmv.ci95, &human),
+                mean(&m.orders),
+                mean(&m.cost),
+                r.value.map_or("—".into(), ratio),
+                ci(r.ci95, &ratio),
+                mean(&m.participants),
             ]
         })
         .collect()
@@ -76,18 +63,16 @@ fn campaign_rows(doc: &Summary) -> Vec<[String; 10]> {
 
 fn seller_rows(doc: &Summary) -> Vec<[String; 6]> {
     doc.sellers
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .map(|s| {
-            let m = &s["mean"];
+            let m = &s.mean;
             [
-                s["seller"].as_str().unwrap_or("").to_string(),
-                mean(&m["gmv"]),
-                ci(&m["gmv"]["ci95"], &human),
-                mean(&m["orders"]),
-                mean(&m["cost"]),
-                mean(&m["net"]),
+                s.seller.clone(),
+                mean(&m.gmv),
+                ci(m.gmv.ci95, &human),
+                mean(&m.orders),
+                mean(&m.cost),
+                mean(&m.net),
             ]
         })
         .collect()
@@ -153,20 +138,8 @@ pub fn append(dir: &Path, doc: &Summary) -> Result<()> {
     let sellers = seller_rows(doc);
     let pts: Vec<Point> = doc
         .campaigns
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            let r = &c["gmv_per_cost"];
-            let ci = r["ci95"]
-                .as_array()
-                .map(|a| (a[0].as_f64().unwrap_or(0.0), a[1].as_f64().unwrap_or(0.0)));
-            (
-                c["id"].as_str().unwrap_or("").to_string(),
-                r["value"].as_f64(),
-                ci,
-            )
-        })
+        .iter()
+        .map(|c| (c.id.clone(), c.gmv_per_cost.value, c.gmv_per_cost.ci95))
         .collect();
     register_font();
     let title = "GMV per unit of marketing cost, by campaign (mean, 95% CI; hollow: no interval)";

@@ -24,6 +24,8 @@ use std::borrow::Cow;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::experiment::summary::Figure;
+
 /// A currency as reports show it: its ISO code and its minor unit (decimals).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Currency {
@@ -356,25 +358,10 @@ pub fn metric_label(name: &str) -> Cow<'static, str> {
     Cow::Borrowed(known)
 }
 
-/// A number from `summary.json`: an exact string (`"12161093366.25"`) or a JSON number.
-pub fn json_decimal(v: &serde_json::Value) -> Option<Decimal> {
-    match v {
-        serde_json::Value::String(s) => s
-            .parse::<Decimal>()
-            .ok()
-            .or_else(|| Decimal::from_scientific(s).ok()),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map(Decimal::from)
-            .or_else(|| n.as_f64().and_then(Decimal::from_f64)),
-        _ => None,
-    }
-}
-
 /// A figure of `summary.json` formatted by its `unit` (`money`, `count`, `rate` as a
-/// fraction, `ratio`); `null` or a missing figure is `—`.
-pub fn fmt_stat(v: &serde_json::Value, unit: &str, cur: &Currency) -> String {
-    let Some(d) = json_decimal(v) else {
+/// fraction, `ratio`); a figure that is not a number is `—`.
+pub fn fmt_stat(v: &Figure, unit: &str, cur: &Currency) -> String {
+    let Some(d) = v.decimal() else {
         return "—".into();
     };
     match unit {
@@ -388,9 +375,9 @@ pub fn fmt_stat(v: &serde_json::Value, unit: &str, cur: &Currency) -> String {
 
 /// An interval of `summary.json` (`[low, high]`) as `low – high`; `—` when there is none
 /// (e.g. one replication).
-pub fn fmt_interval(v: &serde_json::Value, unit: &str, cur: &Currency) -> String {
-    match v.as_array().map(Vec::as_slice) {
-        Some([lo, hi]) if json_decimal(lo).is_some() && json_decimal(hi).is_some() => {
+pub fn fmt_interval(v: Option<&(Figure, Figure)>, unit: &str, cur: &Currency) -> String {
+    match v {
+        Some((lo, hi)) if lo.decimal().is_some() && hi.decimal().is_some() => {
             format!("{} – {}", fmt_stat(lo, unit, cur), fmt_stat(hi, unit, cur))
         }
         _ => "—".into(),
@@ -518,24 +505,23 @@ mod tests {
     }
 
     #[test]
-    fn json_numbers() {
-        use serde_json::json;
-        assert_eq!(
-            json_decimal(&json!("12161093366.25")),
-            Some(Decimal::new(1216109336625, 2))
-        );
-        assert_eq!(json_decimal(&json!(3)), Some(Decimal::from(3)));
-        assert_eq!(json_decimal(&json!(null)), None);
+    fn figures() {
+        let money = |s: &str| Figure::Money(s.parse().unwrap());
         let idr = Currency::new("IDR", 0);
         assert_eq!(
+            money("12161093366.25").decimal(),
+            Some(Decimal::new(1216109336625, 2))
+        );
+        assert_eq!(Figure::count(3).decimal(), Some(Decimal::from(3)));
+        assert_eq!(
             fmt_interval(
-                &json!([10512993248.6855, "12139790631.9812"]),
+                Some(&(Figure::number(10512993248.6855), money("12139790631.9812"))),
                 "money",
                 &idr
             ),
             "10,512,993,249 – 12,139,790,632"
         );
-        assert_eq!(fmt_interval(&json!(null), "money", &idr), "—");
-        assert_eq!(fmt_stat(&json!("85087.333333"), "count", &idr), "85,087.3");
+        assert_eq!(fmt_interval(None, "money", &idr), "—");
+        assert_eq!(fmt_stat(&money("85087.333333"), "count", &idr), "85,087.3");
     }
 }

@@ -38,7 +38,7 @@ pub fn timing_json(
     outcome: &crate::experiment::Outcome,
     simulation_seconds: f64,
     report_seconds: f64,
-) -> serde_json::Value {
+) -> Timing {
     let per_second = |events: u64, secs: f64| {
         if secs > 0.0 {
             (events as f64 / secs).round() as u64
@@ -46,32 +46,54 @@ pub fn timing_json(
             0
         }
     };
-    let per: Vec<serde_json::Value> = outcome
+    let per = outcome
         .replications
         .iter()
         .zip(&outcome.seconds)
-        .map(|(r, &secs)| {
-            serde_json::json!({
-                "replication": r.index,
-                "events": r.events,
-                "seconds": secs,
-                "events_per_second": per_second(r.events, secs),
-            })
+        .map(|(r, &secs)| ReplicationTiming {
+            replication: r.index,
+            events: r.events,
+            seconds: secs,
+            events_per_second: per_second(r.events, secs),
         })
         .collect();
     let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
-    serde_json::json!({
-        "scenario": sc.name,
-        "seed": seed,
-        "replications": outcome.replications.len(),
-        "threads": threads,
-        "events": events,
-        "simulation_seconds": simulation_seconds,
-        "events_per_second": per_second(events, simulation_seconds),
-        "report_seconds": report_seconds,
-        "peak_rss_bytes": peak_rss_bytes(),
-        "per_replication": per,
-    })
+    Timing {
+        scenario: sc.name.clone(),
+        seed,
+        replications: outcome.replications.len(),
+        threads,
+        events,
+        simulation_seconds,
+        events_per_second: per_second(events, simulation_seconds),
+        report_seconds,
+        peak_rss_bytes: peak_rss_bytes(),
+        per_replication: per,
+    }
+}
+
+/// The timing file of `affsim run --timing FILE` (see [`timing_json`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Timing {
+    pub scenario: String,
+    pub seed: u64,
+    pub replications: usize,
+    pub threads: usize,
+    pub events: u64,
+    pub simulation_seconds: f64,
+    pub events_per_second: u64,
+    pub report_seconds: f64,
+    pub peak_rss_bytes: Option<u64>,
+    pub per_replication: Vec<ReplicationTiming>,
+}
+
+/// One replication's throughput in a [`Timing`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReplicationTiming {
+    pub replication: u32,
+    pub events: u64,
+    pub seconds: f64,
+    pub events_per_second: u64,
 }
 
 /// The process's peak resident memory so far (Linux `/proc/self/status` `VmHWM`), in bytes;
@@ -123,9 +145,7 @@ pub fn write_summary(
     reps: &[Replication],
 ) -> Result<Summary> {
     let doc = summary(sc, seed, reps);
-    let mut text = serde_json::to_string_pretty(&doc)?;
-    text.push('\n');
-    fs::write(dir.join("summary.json"), text)?;
+    output::write_json(dir, "summary.json", &doc)?;
     Ok(doc)
 }
 
@@ -405,7 +425,7 @@ fn run_line(sc: &Scenario, seed: u64, doc: &Summary) -> String {
 /// The stderr line after a run: the headline means in the currency's format.
 pub fn summary_line(sc: &Scenario, replications: usize, seed: u64, doc: &Summary) -> String {
     let cur = format::Currency::of(&sc.region);
-    let mean = |k: &str| doc.metric(k).and_then(|s| format::json_decimal(&s.mean));
+    let mean = |k: &str| doc.metric(k).and_then(|s| s.mean.decimal());
     let money = |k: &str| mean(k).map_or("?".into(), |d| format::fmt_money(d, &cur));
     let count = |k: &str| mean(k).map_or("?".into(), format::fmt_count);
     format!(
@@ -468,16 +488,13 @@ fn metric_rows(doc: &Summary, cur: &format::Currency) -> Vec<MetricRow> {
                 "money" => format!("{label} ({})", cur.code),
                 _ => label.into_owned(),
             };
-            let f = |v: &serde_json::Value| format::fmt_stat(v, unit, cur);
-            let ci95 = s.ci95.as_ref().map_or(serde_json::Value::Null, |(lo, hi)| {
-                serde_json::Value::Array(vec![lo.clone(), hi.clone()])
-            });
+            let f = |v| format::fmt_stat(v, unit, cur);
             MetricRow {
                 label,
                 key: k.clone(),
                 cells: [
                     f(&s.mean),
-                    format::fmt_interval(&ci95, unit, cur),
+                    format::fmt_interval(s.ci95.as_ref(), unit, cur),
                     f(&s.sd),
                     f(&s.p5),
                     f(&s.p50),

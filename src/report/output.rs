@@ -15,6 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
 
 /// The manifest every output folder carries.
 pub const MANIFEST: &str = "affsim-manifest.json";
@@ -248,6 +249,37 @@ fn walk(dir: &Path) -> Result<(Vec<String>, Vec<String>)> {
     Ok((files, empty_dirs))
 }
 
+/// Writes `value` as pretty JSON with a final newline to `dir/name`: every JSON document of an
+/// output folder (summary, sweep, lift, sensitivity, calibration) is written through here.
+pub fn write_json(dir: &Path, name: &str, value: &impl Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    fs::write(dir.join(name), text)?;
+    Ok(())
+}
+
+/// Writes `value` as compact JSON to `dir/name` (a shard's partial result).
+pub fn write_json_compact(dir: &Path, name: &str, value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string(value)?;
+    fs::write(dir.join(name), text)?;
+    Ok(())
+}
+
+/// Writes a single file outside an output folder (`--timing FILE`): through a temporary
+/// sibling renamed into place, so a reader never sees it half-written.
+pub fn replace_file(file: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = file.with_file_name(format!(
+        ".{}.affsim-{}.tmp",
+        file.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    fs::write(&tmp, text)
+        .and_then(|()| fs::rename(&tmp, file))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+}
+
 /// What kind of output a folder holds, from its files.
 fn kind_of(files: &[String]) -> &'static str {
     let has = |f: &str| files.iter().any(|x| x == f);
@@ -262,14 +294,26 @@ fn kind_of(files: &[String]) -> &'static str {
     }
 }
 
+/// The manifest (`affsim-manifest.json`): affsim's version, the manifest format, what the
+/// folder holds and every file affsim wrote in it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    pub affsim: String,
+    pub format: u64,
+    /// `report`, `shard`, `sweep` or `sweep-shard`.
+    #[serde(default)]
+    pub kind: String,
+    pub files: Vec<String>,
+}
+
 fn write_manifest(dir: &Path) -> Result<()> {
     let (files, _) = walk(dir)?;
-    let doc = serde_json::json!({
-        "affsim": env!("CARGO_PKG_VERSION"),
-        "format": MANIFEST_FORMAT,
-        "kind": kind_of(&files),
-        "files": files,
-    });
+    let doc = Manifest {
+        affsim: env!("CARGO_PKG_VERSION").to_string(),
+        format: MANIFEST_FORMAT.into(),
+        kind: kind_of(&files).to_string(),
+        files,
+    };
     fs::write(
         dir.join(MANIFEST),
         serde_json::to_string_pretty(&doc)? + "\n",
@@ -296,18 +340,16 @@ fn read_manifest(dir: &Path) -> Result<Vec<String>> {
             dir.display()
         )
     })?;
-    let files = doc["files"]
-        .as_array()
-        .filter(|_| doc["format"].as_u64().is_some() && doc["affsim"].is_string())
-        .ok_or_else(|| {
+    let files = serde_json::from_value::<Manifest>(doc)
+        .map(|m| m.files)
+        .map_err(|_| {
             anyhow::anyhow!(
                 "refusing to replace {}: {MANIFEST} is not an affsim manifest",
                 dir.display()
             )
         })?;
     let mut out = Vec::new();
-    for f in files {
-        let s = f.as_str().unwrap_or_default();
+    for s in &files {
         let plain = !s.is_empty()
             && s != MANIFEST
             && Path::new(s)
@@ -319,7 +361,7 @@ fn read_manifest(dir: &Path) -> Result<Vec<String>> {
                 dir.display()
             );
         }
-        out.push(s.to_string());
+        out.push(s.clone());
     }
     Ok(out)
 }

@@ -8,10 +8,11 @@ use std::path::Path;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde_json::Value;
 
 use super::charts::{both, e, human, register_font};
 use super::{esc, figure_html};
+use crate::experiment::summary::Figure;
+use crate::experiment::sweep::{Diff, SweepArm, SweepDoc};
 use crate::scenario::Scenario;
 
 /// The metrics the table, notes and charts show, with their titles.
@@ -22,43 +23,36 @@ const SHOWN: [(&str, &str); 4] = [
     ("seller_net", "Seller net"),
 ];
 
-/// A figure of sweep.json (a decimal string or a number) as a number.
-fn num(v: &Value) -> Option<f64> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        v => v.as_f64(),
-    }
-}
-
-/// A figure of sweep.json as its exact text (strings unquoted).
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        v => v.to_string(),
-    }
-}
-
-fn arms(doc: &Value) -> &[Value] {
-    doc["arms"].as_array().map_or(&[], Vec::as_slice)
+/// An interval's bounds as exact text; empty cells where there is none.
+fn bounds(ci: &Option<(Figure, Figure)>) -> [String; 2] {
+    ci.as_ref()
+        .map_or([String::new(), String::new()], |(lo, hi)| {
+            [lo.to_string(), hi.to_string()]
+        })
 }
 
 /// `mean [lo, hi]` of a difference, short (B/M/k); `mean (no CI)` for one replication.
-fn diff_cell(d: &Value) -> String {
-    let m = human(num(&d["mean"]).unwrap_or(0.0));
-    match (num(&d["ci95"][0]), num(&d["ci95"][1])) {
-        (Some(lo), Some(hi)) => format!("{m} [{}, {}]", human(lo), human(hi)),
-        _ => format!("{m} (no CI)"),
+fn diff_cell(d: Option<&Diff>) -> String {
+    let m = human(d.map_or(0.0, |d| d.mean.f64()));
+    match d.and_then(|d| d.ci95.as_ref()) {
+        Some((lo, hi)) => format!("{m} [{}, {}]", human(lo.f64()), human(hi.f64())),
+        None => format!("{m} (no CI)"),
     }
+}
+
+/// An arm's metric's paired difference, if the arm has the metric and is not the baseline.
+fn diff<'a>(a: &'a SweepArm, metric: &str) -> Option<&'a Diff> {
+    a.metric(metric).and_then(|m| m.diff_vs_baseline.as_ref())
 }
 
 /// The sweep's headline table, one line per arm (names in full): GMV, the paired differences of GMV and
 /// marketing cost against the baseline with their 95% intervals, and Δcost ÷ ΔGMV (`*` when a
 /// note below qualifies it).
-pub fn table(doc: &Value) -> Vec<String> {
-    let w = arms(doc)
+pub fn table(doc: &SweepDoc) -> Vec<String> {
+    let w = doc
+        .arms
         .iter()
-        .map(|a| a["name"].as_str().unwrap_or("").chars().count())
+        .map(|a| a.name.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
@@ -66,29 +60,27 @@ pub fn table(doc: &Value) -> Vec<String> {
         "{:<4} {:<w$} {:>12} {:>28} {:>28} {:>12}",
         "arm", "name", "GMV (mean)", "ΔGMV [95% CI]", "Δcost [95% CI]", "Δcost/ΔGMV"
     )];
-    for a in arms(doc) {
-        let m = &a["metrics"];
-        let name = a["name"].as_str().unwrap_or("");
-        let (dg, dc, per) = if a["baseline"].as_bool() == Some(true) {
+    for a in &doc.arms {
+        let (dg, dc, per) = if a.baseline {
             ("baseline".into(), "baseline".into(), "—".into())
         } else {
-            let c = &a["cost_per_incremental_gmv"];
-            let per = match (c["estimate"].as_str(), c["note"].is_string()) {
-                (Some(x), true) => format!("{x}*"),
-                (Some(x), false) => x.to_string(),
-                (None, _) => "—".to_string(),
+            let c = a.cost_per_incremental_gmv.as_ref();
+            let per = match c.map(|c| (&c.estimate, c.note.is_some())) {
+                Some((Some(x), true)) => format!("{x}*"),
+                Some((Some(x), false)) => x.to_string(),
+                _ => "—".to_string(),
             };
             (
-                diff_cell(&m["gmv"]["diff_vs_baseline"]),
-                diff_cell(&m["marketing_cost"]["diff_vs_baseline"]),
+                diff_cell(diff(a, "gmv")),
+                diff_cell(diff(a, "marketing_cost")),
                 per,
             )
         };
         lines.push(format!(
             "{:<4} {:<w$} {:>12} {:>28} {:>28} {:>12}",
-            a["arm"].as_u64().unwrap_or(0),
-            name,
-            human(num(&m["gmv"]["mean"]).unwrap_or(0.0)),
+            a.arm,
+            a.name,
+            human(a.metric("gmv").map_or(0.0, |m| m.mean.f64())),
             dg,
             dc,
             per
@@ -98,36 +90,33 @@ pub fn table(doc: &Value) -> Vec<String> {
 }
 
 /// The title line above the table.
-pub fn heading(doc: &Value) -> String {
+pub fn heading(doc: &SweepDoc) -> String {
     format!(
         "{} — sweep of {} arm(s) × {} replication(s), seed {}, common random numbers; differences are paired against arm 0 ({}), 95% Student-t intervals",
-        text(&doc["scenario"]),
-        arms(doc).len(),
-        doc["replications"],
-        doc["seed"],
-        arms(doc)
-            .first()
-            .and_then(|a| a["name"].as_str())
-            .unwrap_or("baseline")
+        doc.scenario,
+        doc.arms.len(),
+        doc.replications,
+        doc.seed,
+        doc.arms.first().map_or("baseline", |a| a.name.as_str())
     )
 }
 
 /// Plain notes that qualify the table: no intervals for one replication, Δcost ÷ ΔGMV where
 /// ΔGMV's interval spans zero or there is no GMV difference.
-pub fn notes(doc: &Value) -> Vec<String> {
+pub fn notes(doc: &SweepDoc) -> Vec<String> {
     let mut out = Vec::new();
-    if doc["replications"].as_u64() == Some(1) {
+    if doc.replications == 1 {
         out.push(
             "one replication: no intervals (an interval needs at least two replications)".into(),
         );
     }
-    for a in arms(doc) {
-        if let Some(n) = a["cost_per_incremental_gmv"]["note"].as_str() {
-            out.push(format!(
-                "arm {} ({}): Δcost/ΔGMV — {n}",
-                a["arm"],
-                a["name"].as_str().unwrap_or("")
-            ));
+    for a in &doc.arms {
+        if let Some(n) = a
+            .cost_per_incremental_gmv
+            .as_ref()
+            .and_then(|c| c.note.as_ref())
+        {
+            out.push(format!("arm {} ({}): Δcost/ΔGMV — {n}", a.arm, a.name));
         }
     }
     out
@@ -135,22 +124,18 @@ pub fn notes(doc: &Value) -> Vec<String> {
 
 /// Writes `sweep.csv`: one row per arm × replication × metric, the replication's value, so any
 /// statistic can be recomputed.
-fn write_rows(path: &Path, doc: &Value) -> Result<()> {
+fn write_rows(path: &Path, doc: &SweepDoc) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(["arm", "arm_name", "replication", "metric", "value"])?;
-    for a in arms(doc) {
-        let name = a["name"].as_str().unwrap_or("");
-        for r in a["per_replication"].as_array().into_iter().flatten() {
-            let Some(fields) = r.as_object() else {
-                continue;
-            };
-            for (metric, v) in fields.iter().filter(|(k, _)| *k != "replication") {
+    for a in &doc.arms {
+        for r in &a.per_replication {
+            for (metric, v) in &r.figures {
                 w.write_record([
-                    a["arm"].to_string(),
-                    name.to_string(),
-                    r["replication"].to_string(),
+                    a.arm.to_string(),
+                    a.name.clone(),
+                    r.replication.to_string(),
                     metric.clone(),
-                    text(v),
+                    v.to_string(),
                 ])?;
             }
         }
@@ -161,7 +146,7 @@ fn write_rows(path: &Path, doc: &Value) -> Result<()> {
 
 /// Writes `sweep-summary.csv`: one row per arm × metric: mean, interval, paired difference and
 /// its interval (empty cells where there is none).
-fn write_summary(path: &Path, doc: &Value) -> Result<()> {
+fn write_summary(path: &Path, doc: &SweepDoc) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record([
         "arm",
@@ -175,20 +160,22 @@ fn write_summary(path: &Path, doc: &Value) -> Result<()> {
         "diff_ci95_low",
         "diff_ci95_high",
     ])?;
-    for a in arms(doc) {
-        for (name, m) in a["metrics"].as_object().into_iter().flatten() {
-            let d = &m["diff_vs_baseline"];
+    for a in &doc.arms {
+        for (name, m) in &a.metrics {
+            let d = m.diff_vs_baseline.as_ref();
+            let [lo, hi] = bounds(&m.ci95);
+            let [dlo, dhi] = d.map_or([String::new(), String::new()], |d| bounds(&d.ci95));
             w.write_record([
-                a["arm"].to_string(),
-                a["name"].as_str().unwrap_or("").to_string(),
+                a.arm.to_string(),
+                a.name.clone(),
                 name.clone(),
-                text(&m["unit"]),
-                text(&m["mean"]),
-                text(&m["ci95"][0]),
-                text(&m["ci95"][1]),
-                text(&d["mean"]),
-                text(&d["ci95"][0]),
-                text(&d["ci95"][1]),
+                m.unit.clone(),
+                m.mean.to_string(),
+                lo,
+                hi,
+                d.map_or(String::new(), |d| d.mean.to_string()),
+                dlo,
+                dhi,
             ])?;
         }
     }
@@ -201,27 +188,29 @@ type DiffPoint = (String, f64, Option<(f64, f64)>);
 
 /// Charts of the paired differences against the baseline: per non-baseline arm the mean
 /// difference with its 95% interval as an error bar, around a line at zero.
-fn write_charts(dir: &Path, doc: &Value, currency: &str) -> Result<Vec<(String, String)>> {
+fn write_charts(dir: &Path, doc: &SweepDoc, currency: &str) -> Result<Vec<(String, String)>> {
     register_font();
     let mut out = Vec::new();
-    if arms(doc).len() < 2 {
+    if doc.arms.len() < 2 {
         return Ok(out);
     }
     for (metric, title) in SHOWN {
-        let pts: Vec<DiffPoint> = arms(doc)
+        let pts: Vec<DiffPoint> = doc
+            .arms
             .iter()
             .skip(1)
             .map(|a| {
-                let d = &a["metrics"][metric]["diff_vs_baseline"];
-                let ci = num(&d["ci95"][0]).zip(num(&d["ci95"][1]));
+                let d = diff(a, metric);
+                let ci = d
+                    .and_then(|d| d.ci95.as_ref())
+                    .map(|(lo, hi)| (lo.f64(), hi.f64()));
                 // the arm's name where it fits under its bar, else its number
-                let name = a["name"].as_str().unwrap_or("");
-                let label = if name.chars().count() <= 24 {
-                    name.to_string()
+                let label = if a.name.chars().count() <= 24 {
+                    a.name.clone()
                 } else {
-                    format!("arm {}", a["arm"])
+                    format!("arm {}", a.arm)
                 };
-                (label, num(&d["mean"]).unwrap_or(0.0), ci)
+                (label, d.map_or(0.0, |d| d.mean.f64()), ci)
             })
             .collect();
         let title = format!("Δ {title} against the baseline");
@@ -303,53 +292,41 @@ where
 }
 
 /// The arms with their settings, as (arm, name, settings) text.
-fn arm_rows(doc: &Value) -> Vec<(String, String, String)> {
-    arms(doc)
+fn arm_rows(doc: &SweepDoc) -> Vec<(String, String, String)> {
+    doc.arms
         .iter()
         .map(|a| {
-            let settings = a["settings"]
-                .as_array()
-                .filter(|s| !s.is_empty())
-                .map_or_else(
-                    || "the file as written".to_string(),
-                    |s| {
-                        s.iter()
-                            .map(|x| format!("{} = {}", text(&x["path"]), text(&x["value"])))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
-                );
-            (
-                a["arm"].to_string(),
-                a["name"].as_str().unwrap_or("").to_string(),
-                settings,
-            )
+            let settings = if a.settings.is_empty() {
+                "the file as written".to_string()
+            } else {
+                a.settings
+                    .iter()
+                    .map(|x| format!("{} = {}", x.path, x.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            (a.arm.to_string(), a.name.clone(), settings)
         })
         .collect()
 }
 
 /// Per metric of [`SHOWN`], one row per arm: mean [CI] and paired difference [CI], exact.
-fn detail_rows(doc: &Value, metric: &str) -> Vec<[String; 4]> {
-    let cell = |v: &Value| {
-        let m = text(&v["mean"]);
-        match (v["ci95"][0].is_null(), v["ci95"].is_array()) {
-            (false, true) => format!("{m} [{}, {}]", text(&v["ci95"][0]), text(&v["ci95"][1])),
-            _ => m,
-        }
+fn detail_rows(doc: &SweepDoc, metric: &str) -> Vec<[String; 4]> {
+    let cell = |mean: &Figure, ci: &Option<(Figure, Figure)>| match ci {
+        Some((lo, hi)) => format!("{mean} [{lo}, {hi}]"),
+        None => mean.to_string(),
     };
-    arms(doc)
+    doc.arms
         .iter()
         .map(|a| {
-            let m = &a["metrics"][metric];
-            let d = &m["diff_vs_baseline"];
+            let m = a.metric(metric);
             [
-                a["arm"].to_string(),
-                a["name"].as_str().unwrap_or("").to_string(),
-                cell(m),
-                if d.is_null() {
-                    "baseline".into()
-                } else {
-                    cell(d)
+                a.arm.to_string(),
+                a.name.clone(),
+                m.map_or(String::new(), |m| cell(&m.mean, &m.ci95)),
+                match m.and_then(|m| m.diff_vs_baseline.as_ref()) {
+                    None => "baseline".into(),
+                    Some(d) => cell(&d.mean, &d.ci95),
                 },
             ]
         })
@@ -362,7 +339,7 @@ const INTRO: &str = "Every arm uses the same random streams per replication (com
 fn write_markdown(
     dir: &Path,
     sc: &Scenario,
-    doc: &Value,
+    doc: &SweepDoc,
     charts: &[(String, String)],
 ) -> Result<()> {
     let mut f = String::new();
@@ -375,9 +352,9 @@ fn write_markdown(
         "Region {} ({}), {} arm(s) × {} replication(s), seed {}. {INTRO}\n",
         sc.region.code,
         sc.region.currency,
-        arms(doc).len(),
-        doc["replications"],
-        doc["seed"]
+        doc.arms.len(),
+        doc.replications,
+        doc.seed
     )?;
     writeln!(f, "## Arms\n\n| arm | name | settings |\n|---:|---|---|")?;
     for (a, n, s) in arm_rows(doc) {
@@ -416,7 +393,12 @@ fn write_markdown(
 }
 
 /// Writes the sweep's `report.html`: one self-contained page (charts inlined as SVG).
-fn write_html(dir: &Path, sc: &Scenario, doc: &Value, charts: &[(String, String)]) -> Result<()> {
+fn write_html(
+    dir: &Path,
+    sc: &Scenario,
+    doc: &SweepDoc,
+    charts: &[(String, String)],
+) -> Result<()> {
     let mut h = String::new();
     h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
     h.push_str(&format!(
@@ -432,9 +414,9 @@ fn write_html(dir: &Path, sc: &Scenario, doc: &Value, charts: &[(String, String)
         "<p>Region {} ({}), {} arm(s) × {} replication(s), seed <code>{}</code>. {}</p>\n",
         esc(&sc.region.code),
         esc(&sc.region.currency),
-        arms(doc).len(),
-        doc["replications"],
-        doc["seed"],
+        doc.arms.len(),
+        doc.replications,
+        doc.seed,
         esc(INTRO)
     ));
     h.push_str("<h2>Arms</h2>\n<table><tr><th>arm</th><th>name</th><th>settings</th></tr>\n");
@@ -490,11 +472,8 @@ fn write_html(dir: &Path, sc: &Scenario, doc: &Value, charts: &[(String, String)
 /// Writes a sweep's report folder: sweep.json, sweep.csv (per replication), sweep-summary.csv,
 /// charts of paired differences, report.md and report.html. `affsim sweep` and `affsim merge`
 /// both write through here.
-pub fn write_sweep(dir: &Path, sc: &Scenario, doc: &Value) -> Result<()> {
-    fs::write(
-        dir.join("sweep.json"),
-        serde_json::to_string_pretty(doc)? + "\n",
-    )?;
+pub fn write_sweep(dir: &Path, sc: &Scenario, doc: &SweepDoc) -> Result<()> {
+    super::output::write_json(dir, "sweep.json", doc)?;
     write_rows(&dir.join("sweep.csv"), doc)?;
     write_summary(&dir.join("sweep-summary.csv"), doc)?;
     let charts = write_charts(dir, doc, &sc.region.currency)?;

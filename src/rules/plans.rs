@@ -110,8 +110,8 @@ impl RateHistory {
 }
 
 /// Options of the H-4 decrease lock.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct DecreaseLock {
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DecreaseLock {
     /// Days before a decrease reaches creators already promoting (30).
     pub days: u32,
     /// Days before the end of the lock that creators are warned (2).

@@ -25,6 +25,7 @@
 //! - `incentives`: paired-replication tests of the incentive model (issue 15's done-when).
 //! - `seller_policies`: `[[seller_policies]]` move rates in the direction their rule says.
 //! - `tidy`: docs/rules.md and docs/scenario-format.md's key tables match the code; role comments; rule tags and scenarios.
+//! - `typed_reports`: summary, sweep, lift and sensitivity documents read back into their typed structs, byte for byte.
 //! - `walk`: `affsim check` walks a folder with symbolic-link loops once (walkdir).
 
 mod util;
@@ -54,4 +55,5 @@ mod schema;
 mod seller_policies;
 mod sweeps;
 mod tidy;
+mod typed_reports;
 mod walk;
