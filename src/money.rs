@@ -25,7 +25,7 @@ impl Money {
     pub fn is_zero(self) -> bool {
         self.0.is_zero()
     }
-    pub fn is_negative(self) -> bool {
+    pub(crate) fn is_negative(self) -> bool {
         self.0.is_sign_negative() && !self.0.is_zero()
     }
     /// `self × n` for a whole quantity.
@@ -144,13 +144,13 @@ fn add_sub(a: Decimal, b: Decimal, subtract: bool) -> Decimal {
 
 /// `a + b`, bit for bit as `rust_decimal`'s, faster in the event loop's common case.
 #[inline(always)]
-pub fn add_exact(a: Decimal, b: Decimal) -> Decimal {
+pub(crate) fn add_exact(a: Decimal, b: Decimal) -> Decimal {
     add_sub(a, b, false)
 }
 
 /// `a − b`, bit for bit as `rust_decimal`'s, faster in the event loop's common case.
 #[inline(always)]
-pub fn sub_exact(a: Decimal, b: Decimal) -> Decimal {
+pub(crate) fn sub_exact(a: Decimal, b: Decimal) -> Decimal {
     add_sub(a, b, true)
 }
 
@@ -398,7 +398,13 @@ impl Rounding {
 
     /// [`Rounding::commission`] given the rate's [`Rate::fraction`] (computed once per distinct
     /// rate by the caller).
-    pub fn commission_at(self, base: Money, fraction: Decimal, kept: Money, total: Money) -> Money {
+    pub(crate) fn commission_at(
+        self,
+        base: Money,
+        fraction: Decimal,
+        kept: Money,
+        total: Money,
+    ) -> Money {
         if total.is_zero() || kept.is_zero() {
             return Money::ZERO;
         }
@@ -420,7 +426,7 @@ impl Rounding {
     }
 
     /// True when `m` has no digits below the minor unit.
-    pub fn is_whole(self, m: Money) -> bool {
+    pub(crate) fn is_whole(self, m: Money) -> bool {
         m.0.round_dp(self.minor_unit) == m.0
     }
 }

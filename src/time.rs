@@ -8,7 +8,7 @@ use serde::Serialize;
 /// Minutes per day.
 pub const DAY: u32 = 24 * 60;
 /// Minutes per hour.
-pub const HOUR: u32 = 60;
+pub(crate) const HOUR: u32 = 60;
 
 /// A point in simulated time: whole minutes since 00:00 of the scenario's start date (TIME-1).
 ///
@@ -19,7 +19,7 @@ pub struct SimTime(pub u32);
 
 impl SimTime {
     pub const ZERO: SimTime = SimTime(0);
-    pub const NEVER: SimTime = SimTime(u32::MAX);
+    pub(crate) const NEVER: SimTime = SimTime(u32::MAX);
 
     pub fn minutes(self) -> u32 {
         self.0
@@ -32,14 +32,14 @@ impl SimTime {
     pub fn start_of_day(d: u32) -> SimTime {
         SimTime(d.saturating_mul(DAY))
     }
-    pub fn plus_minutes(self, m: u32) -> SimTime {
+    pub(crate) fn plus_minutes(self, m: u32) -> SimTime {
         SimTime(self.0.saturating_add(m))
     }
-    pub fn plus_days(self, d: u32) -> SimTime {
+    pub(crate) fn plus_days(self, d: u32) -> SimTime {
         self.plus_minutes(d.saturating_mul(DAY))
     }
     /// `self − other` in minutes, or zero if `other` is later.
-    pub fn since(self, other: SimTime) -> u32 {
+    pub(crate) fn since(self, other: SimTime) -> u32 {
         self.0.saturating_sub(other.0)
     }
 }
@@ -57,7 +57,7 @@ impl Calendar {
     pub fn date(&self, t: SimTime) -> NaiveDate {
         self.start + Duration::days(i64::from(t.day()))
     }
-    pub fn datetime(&self, t: SimTime) -> NaiveDateTime {
+    pub(crate) fn datetime(&self, t: SimTime) -> NaiveDateTime {
         self.start.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(t.0))
     }
     /// The simulated time of a calendar moment, if it is not before the start.
@@ -66,7 +66,7 @@ impl Calendar {
         u32::try_from(mins).ok().map(SimTime)
     }
     /// The day index of a date, if it is not before the start.
-    pub fn day_of(&self, d: NaiveDate) -> Option<u32> {
+    pub(crate) fn day_of(&self, d: NaiveDate) -> Option<u32> {
         u32::try_from((d - self.start).num_days()).ok()
     }
     /// A displayable stamp, `2025-10-03 14:05`.
@@ -74,7 +74,7 @@ impl Calendar {
         Stamp(self.datetime(t))
     }
     /// The 7th of the month after `t`'s month (PLUS-20's tax-document date).
-    pub fn seventh_of_next_month(&self, t: SimTime) -> NaiveDate {
+    pub(crate) fn seventh_of_next_month(&self, t: SimTime) -> NaiveDate {
         let d = self.date(t);
         let (y, m) = if d.month() == 12 {
             (d.year() + 1, 1)

@@ -18,7 +18,7 @@ macro_rules! dense_id {
                 self.0 as usize
             }
             /// The name a generated agent gets when it has none of its own.
-            pub fn generated_name(self) -> String {
+            pub(crate) fn generated_name(self) -> String {
                 format!(concat!($prefix, "#{}"), self.0)
             }
         }
@@ -49,7 +49,7 @@ pub struct Seller {
 }
 
 /// Unlimited stock.
-pub const UNLIMITED: u32 = u32::MAX;
+pub(crate) const UNLIMITED: u32 = u32::MAX;
 
 /// A product.
 #[derive(Clone, Debug)]
@@ -60,7 +60,7 @@ pub struct Product {
     /// Eligible for affiliate marketing (SHOP-1, PLUS-8).
     pub eligible: bool,
     /// Units in stock at the start, or [`UNLIMITED`].
-    pub stock: u32,
+    pub(crate) stock: u32,
     /// Relative popularity: the weight with which creators come across this product.
     pub popularity: f64,
 }
@@ -76,20 +76,20 @@ pub struct Creator {
     /// Can go LIVE.
     pub live: bool,
     /// Who the creator's followers are (TARGET-8 filters).
-    pub audience: Audience,
+    pub(crate) audience: Audience,
 }
 
 /// A creator's audience profile (TARGET-8: sellers filter by follower age and gender).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Audience {
     /// The followers' main age band: an index into [`AGE_BANDS`].
-    pub age: u8,
+    pub(crate) age: u8,
     /// Share of female followers, in percent (0–100).
-    pub female: u8,
+    pub(crate) female: u8,
 }
 
 /// The follower age bands a seller filters by (seed 004: 粉丝年龄).
-pub const AGE_BANDS: [&str; 4] = ["18-24", "25-34", "35-44", "45+"];
+pub(crate) const AGE_BANDS: [&str; 4] = ["18-24", "25-34", "35-44", "45+"];
 
 impl Default for Audience {
     /// 25–34, half female.
@@ -99,7 +99,7 @@ impl Default for Audience {
 }
 
 impl Creator {
-    pub fn has_category(&self, c: CategoryId) -> bool {
+    pub(crate) fn has_category(&self, c: CategoryId) -> bool {
         self.categories & (1u64 << c) != 0
     }
 }

@@ -51,7 +51,7 @@ pub enum AdPrecedence {
 /// How a product came to be in a creator's showcase.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "via", content = "index", rename_all = "kebab-case")]
-pub enum Via {
+pub(crate) enum Via {
     /// Approved for the product's Open listing (OPEN-2).
     Open(ListingId),
     /// Added under the seller's Shop plan (SHOP-1).
@@ -68,10 +68,10 @@ pub enum Via {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ShowcaseEntry {
     pub product: ProductId,
-    pub via: Via,
+    pub(crate) via: Via,
     /// When the creator started promoting it (H-4 lock applies to creators promoting before a
     /// decrease).
-    pub since: SimTime,
+    pub(crate) since: SimTime,
 }
 
 /// The question: what does `creator` earn on an order of `product` at `at` via `traffic`?
@@ -103,7 +103,7 @@ pub struct Resolution {
     /// True when the rate is a Shop Ads rate (H-5).
     pub shop_ads: bool,
     /// When the rate took effect.
-    pub since: SimTime,
+    pub(crate) since: SimTime,
     pub rules: RuleSet,
 }
 
@@ -186,7 +186,7 @@ impl Offers<'_> {
 /// an approved application (OPEN-2).
 // rule: ATTR-1
 // rule: ATTR-5
-pub fn resolve_with(
+pub(crate) fn resolve_with(
     books: &Books,
     q: &Query,
     seen: &mut dyn FnMut(Candidate),

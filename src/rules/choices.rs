@@ -7,14 +7,14 @@
 /// A decision on something submitted for review: an Open application (OPEN-2), a Target
 /// flat-fee video (TARGET-4), a distributor registration (DIST-3).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Review {
+pub(crate) enum Review {
     Approve,
     Reject,
 }
 
 impl Review {
     /// `Approve` when `approve` holds.
-    pub fn approve_if(approve: bool) -> Review {
+    pub(crate) fn approve_if(approve: bool) -> Review {
         if approve {
             Review::Approve
         } else {
@@ -28,14 +28,14 @@ impl Review {
 
 /// A creator's answer to a Target invitation (TARGET-2).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
+pub(crate) enum Answer {
     Accept,
     Decline,
 }
 
 impl Answer {
     /// `Accept` when `accept` holds.
-    pub fn accept_if(accept: bool) -> Answer {
+    pub(crate) fn accept_if(accept: bool) -> Answer {
         if accept {
             Answer::Accept
         } else {
@@ -50,35 +50,35 @@ impl Answer {
 /// Which rate of an Open listing a change sets: its standard rate or its Open Shop Ads rate
 /// (OPEN-4, H-5).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ListingRate {
+pub(crate) enum ListingRate {
     Standard,
     ShopAds,
 }
 
 impl ListingRate {
     /// `ShopAds` when `shop_ads` holds.
-    pub fn shop_ads_if(shop_ads: bool) -> ListingRate {
+    pub(crate) fn shop_ads_if(shop_ads: bool) -> ListingRate {
         if shop_ads {
             ListingRate::ShopAds
         } else {
             ListingRate::Standard
         }
     }
-    pub fn is_shop_ads(self) -> bool {
+    pub(crate) fn is_shop_ads(self) -> bool {
         self == ListingRate::ShopAds
     }
 }
 
 /// Whether a creator asks to extend a sample's posting deadline when it passes (H-6).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Extension {
+pub(crate) enum Extension {
     Requested,
     NotRequested,
 }
 
 impl Extension {
     /// `Requested` when `requested` holds.
-    pub fn requested_if(requested: bool) -> Extension {
+    pub(crate) fn requested_if(requested: bool) -> Extension {
         if requested {
             Extension::Requested
         } else {
@@ -90,14 +90,14 @@ impl Extension {
 /// A creator's answer to a Collaboration Plus's prompt to authorise its videos for ads
 /// (PLUS-22); ignored when the collaboration does not prompt.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum AdsPrompt {
+pub(crate) enum AdsPrompt {
     Authorise,
     Decline,
 }
 
 impl AdsPrompt {
     /// `Authorise` when `authorise` holds.
-    pub fn authorise_if(authorise: bool) -> AdsPrompt {
+    pub(crate) fn authorise_if(authorise: bool) -> AdsPrompt {
         if authorise {
             AdsPrompt::Authorise
         } else {
@@ -108,14 +108,14 @@ impl AdsPrompt {
 
 /// Risk control's decision on a Collaboration Plus reward (PLUS-18).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RiskCheck {
+pub(crate) enum RiskCheck {
     Pay,
     Cancel,
 }
 
 impl RiskCheck {
     /// `Cancel` when `cancel` holds.
-    pub fn cancel_if(cancel: bool) -> RiskCheck {
+    pub(crate) fn cancel_if(cancel: bool) -> RiskCheck {
         if cancel {
             RiskCheck::Cancel
         } else {
@@ -127,7 +127,7 @@ impl RiskCheck {
 /// Which DIST-5 notification creators holding a campaign's links receive: the advance notice
 /// before the promotion ends, or the expiry at its end.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Notice {
+pub(crate) enum Notice {
     Advance,
     Expired,
 }
@@ -142,10 +142,10 @@ pub enum Recording {
 
 impl Recording {
     /// `On` when `on` holds.
-    pub fn on_if(on: bool) -> Recording {
+    pub(crate) fn on_if(on: bool) -> Recording {
         if on { Recording::On } else { Recording::Off }
     }
-    pub fn is_on(self) -> bool {
+    pub(crate) fn is_on(self) -> bool {
         self == Recording::On
     }
 }

@@ -46,7 +46,7 @@ pub struct Campaign {
     /// Minimum distributor part (DIST-2).
     pub min_distributor_rate: Rate,
     /// Days before the promotion ends that creators are notified (DIST-5).
-    pub notice_days: u32,
+    pub(crate) notice_days: u32,
 }
 
 impl Campaign {
@@ -111,9 +111,9 @@ pub struct Registration {
     pub total: Option<Rate>,
     pub reason: String,
     /// When the seller terminated it early (DIST-5), or never.
-    pub terminated: SimTime,
+    pub(crate) terminated: SimTime,
     /// When a temporary termination is lifted (DIST-8), or never: a permanent termination.
-    pub resumes: SimTime,
+    pub(crate) resumes: SimTime,
 }
 
 /// What a creator does when a link pays less than what the showcase has (DIST-4 model).
@@ -130,7 +130,7 @@ pub enum LowerLinkChoice {
 /// The outcome of adding a link (DIST-4).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum LinkAdd {
+pub(crate) enum LinkAdd {
     /// New product, or the link pays more: added.
     Added,
     /// The existing commission is higher: the creator was warned and kept the existing one.
@@ -146,13 +146,13 @@ pub struct DistBook {
     pub registrations: Vec<Registration>,
     /// (campaign, product) → its registration (at most one: a second one is refused). Looked up,
     /// never iterated.
-    pub by_product: std::collections::HashMap<(CampaignId, u32), RegistrationId>,
+    pub(crate) by_product: std::collections::HashMap<(CampaignId, u32), RegistrationId>,
 }
 
 impl DistBook {
     /// The window in which a link pays: the promotion window, cut short by a permanent
     /// termination (a temporary one, DIST-8, only pauses it: see [`DistBook::paused`]).
-    pub fn valid_until(&self, reg: RegistrationId) -> SimTime {
+    pub(crate) fn valid_until(&self, reg: RegistrationId) -> SimTime {
         let r = &self.registrations[reg.index()];
         let c = &self.campaigns[r.campaign.index()];
         if r.resumes == SimTime::NEVER {
@@ -164,7 +164,7 @@ impl DistBook {
     /// The link is inside a termination at `t`: from the termination until it is lifted
     /// (DIST-8), or for good (DIST-5).
     // rule: DIST-8 — a temporarily terminated link shows as invalid until the termination ends
-    pub fn paused(&self, reg: RegistrationId, t: SimTime) -> bool {
+    pub(crate) fn paused(&self, reg: RegistrationId, t: SimTime) -> bool {
         let r = &self.registrations[reg.index()];
         r.terminated <= t && t < r.resumes
     }
@@ -185,7 +185,7 @@ impl Platform {
     // rule: DIST-1
     // rule: DIST-2
     #[allow(clippy::too_many_arguments)]
-    pub fn register_product(
+    pub(crate) fn register_product(
         &mut self,
         agents: &Agents,
         campaign: CampaignId,
@@ -256,7 +256,7 @@ impl Platform {
     /// Under the H-9 split, the creator's part when the distributor keeps the campaign's minimum
     /// distributor rate and gives the creator the rest of the total; `None` for a registration
     /// made with fixed rates.
-    pub fn creator_part_at_minimum(&self, reg: RegistrationId) -> Option<Rate> {
+    pub(crate) fn creator_part_at_minimum(&self, reg: RegistrationId) -> Option<Rate> {
         let r = &self.books.dist.registrations[reg.index()];
         let c = &self.books.dist.campaigns[r.campaign.index()];
         r.total
@@ -266,7 +266,7 @@ impl Platform {
     /// The distributor approves (a link is issued) or rejects a registration, with a reason
     /// (DIST-3, H-9).
     // rule: DIST-3
-    pub fn review_registration(
+    pub(crate) fn review_registration(
         &mut self,
         reg: RegistrationId,
         review: Review,
@@ -322,7 +322,7 @@ impl Platform {
     /// A creator adds a link to the showcase or a LIVE product set (DIST-4): added when new or
     /// paying more; otherwise the creator is warned and `choice` decides.
     // rule: DIST-4
-    pub fn add_link(
+    pub(crate) fn add_link(
         &mut self,
         agents: &Agents,
         c: CreatorId,
@@ -403,7 +403,7 @@ impl Platform {
     /// `resumes` when it is a temporary termination (DIST-8; `SimTime::NEVER`: for good).
     /// Returns the creators notified (those holding one of the links).
     // rule: DIST-5
-    pub fn terminate_campaign(
+    pub(crate) fn terminate_campaign(
         &mut self,
         campaign: CampaignId,
         seller: SellerId,
@@ -454,7 +454,7 @@ impl Platform {
     /// Refused when nothing of the seller's is terminated, or after the promotion. A termination
     /// given for good (DIST-5) may be lifted the same way while the promotion runs.
     // rule: DIST-8
-    pub fn resume_campaign(
+    pub(crate) fn resume_campaign(
         &mut self,
         campaign: CampaignId,
         seller: SellerId,
@@ -485,7 +485,7 @@ impl Platform {
     /// A temporary termination reaches its end time (`until`, DIST-8): the links pay again and
     /// creators holding them are notified. Nothing happens when the seller already lifted it by
     /// script, or terminated again since.
-    pub fn resume_due(&mut self, campaign: CampaignId, seller: SellerId, t: SimTime) -> u32 {
+    pub(crate) fn resume_due(&mut self, campaign: CampaignId, seller: SellerId, t: SimTime) -> u32 {
         let due = self.books.dist.registrations.iter().any(|r| {
             r.campaign == campaign && r.seller == seller && r.resumes == t && r.terminated < t
         });
@@ -499,7 +499,7 @@ impl Platform {
     /// A creator received a link from a distributor that works with it (DIST-7; the choice of
     /// who receives links is the simulator's, the platform records that the rule applied).
     // rule: DIST-7 — links reach creators offline, without a binding (none is checked here)
-    pub fn note_network_link(&mut self) {
+    pub(crate) fn note_network_link(&mut self) {
         self.fired.insert(RuleId::Dist7);
     }
 
@@ -523,7 +523,12 @@ impl Platform {
 
     /// Notifications before the promotion ends and at its end (DIST-5); counts the links
     /// concerned.
-    pub fn campaign_notice(&mut self, campaign: CampaignId, notice: Notice, t: SimTime) -> u32 {
+    pub(crate) fn campaign_notice(
+        &mut self,
+        campaign: CampaignId,
+        notice: Notice,
+        t: SimTime,
+    ) -> u32 {
         let n = self.link_holders(|r| {
             r.campaign == campaign
                 && r.status == RegStatus::Approved
@@ -549,7 +554,7 @@ impl Platform {
     /// silent). New minimums apply to later registrations; registrations already made keep
     /// their parts.
     // rule: H-9
-    pub fn edit_campaign(
+    pub(crate) fn edit_campaign(
         &mut self,
         campaign: CampaignId,
         promotion_start: Option<SimTime>,
@@ -588,7 +593,7 @@ impl Platform {
     /// Under the H-9 split option: the seller registers a total rate (distributor + creator);
     /// the distributor sets the creator's part on approval (see `review_registration`).
     // rule: H-9
-    pub fn register_total(
+    pub(crate) fn register_total(
         &mut self,
         agents: &Agents,
         campaign: CampaignId,
@@ -622,7 +627,7 @@ impl Platform {
     }
 
     /// The registration of `product` in `campaign`, if any.
-    pub fn registration_of(
+    pub(crate) fn registration_of(
         &self,
         campaign: CampaignId,
         product: ProductId,

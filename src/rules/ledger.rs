@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::model::{CreatorId, DistributorId, SellerId};
 use crate::money::{Money, Rate, add_exact, sub_exact};
-use crate::rules::catalogue::{RuleId, RuleSet};
+use crate::rules::catalogue::RuleSet;
 use crate::rules::plans::PlanRef;
 use crate::time::SimTime;
 
@@ -58,7 +58,7 @@ impl Account {
         }
     }
     /// True for the platform's holding accounts, which must never go below zero.
-    pub fn is_holding(self) -> bool {
+    pub(crate) fn is_holding(self) -> bool {
         matches!(
             self,
             Account::Escrow
@@ -196,7 +196,7 @@ pub struct Provenance {
     /// The order number, for entries that belong to an order line.
     pub order: Option<u64>,
     /// When the applied rate took effect, for commission entries.
-    pub rate_since: Option<SimTime>,
+    pub(crate) rate_since: Option<SimTime>,
 }
 
 impl Provenance {
@@ -352,7 +352,7 @@ impl Ledger {
     }
 
     /// Where an account's balance is kept (for prefetching).
-    pub fn balance_ref(&self, a: Account) -> Option<&Decimal> {
+    pub(crate) fn balance_ref(&self, a: Account) -> Option<&Decimal> {
         self.balances.get(self.slot(a))
     }
     pub fn balance(&self, a: Account) -> Money {
@@ -371,7 +371,7 @@ impl Ledger {
     }
     /// Forgets the recorded entries (after they were streamed out); balances, totals and the
     /// entry count are kept, so the end-of-run check is unaffected.
-    pub fn clear_entries(&mut self) {
+    pub(crate) fn clear_entries(&mut self) {
         self.entries.clear();
     }
     pub fn records(&self) -> bool {
@@ -412,9 +412,6 @@ impl Ledger {
             })
         }
     }
-
-    /// Rules this ledger enforces, for coverage.
-    pub const RULES: RuleSet = RuleSet::of(&[RuleId::Money2]);
 }
 
 #[cfg(test)]

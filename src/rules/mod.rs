@@ -36,7 +36,7 @@ use crate::rules::orders::{
     Authorisation, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
 };
 use crate::rules::plans::{Books, DecreaseLock, PlanRef};
-use crate::time::{Calendar, DAY, SimTime};
+use crate::time::{Calendar, SimTime};
 
 /// What happens to a refund after settlement (SETTLE-3 model).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -73,30 +73,30 @@ pub struct RuleOptions {
     pub rounding: Rounding,
     /// After-sales period in days after delivery (SETTLE-2, H-10).
     pub after_sales_days: u32,
-    pub late_refund: LateRefund,
+    pub(crate) late_refund: LateRefund,
     /// The H-4 decrease lock, when on.
-    pub decrease_lock: Option<DecreaseLock>,
+    pub(crate) decrease_lock: Option<DecreaseLock>,
     /// Days to post after receiving a free sample outside Plus (H-6).
-    pub sample_post_days: u32,
+    pub(crate) sample_post_days: u32,
     /// Length of the one extension of that deadline (H-6).
-    pub sample_extension_days: u32,
+    pub(crate) sample_extension_days: u32,
     /// The region's settlement period comes from the help centre's table (US, VN: H-10).
-    pub help_centre_region: bool,
+    pub(crate) help_centre_region: bool,
     /// Distributor campaigns use the help centre's split: the seller registers a total and the
     /// distributor sets the creator's part (H-9 option; default: the seller sets both, DIST-2).
-    pub distributor_sets_split: bool,
+    pub(crate) distributor_sets_split: bool,
     /// Which rate an authorised-ad order earns (ATTR-2 by default; H-5 option).
-    pub ad_precedence: attribution::AdPrecedence,
+    pub(crate) ad_precedence: attribution::AdPrecedence,
     /// An Open raise over a running Plus (PLUS-9 model).
-    pub open_raise_during_plus: OpenRaiseDuringPlus,
+    pub(crate) open_raise_during_plus: OpenRaiseDuringPlus,
     /// What a showcase entry from an ended Target or Plus pays (PLUS-12 option).
-    pub ended_plan_entry: attribution::EndedPlanEntry,
+    pub(crate) ended_plan_entry: attribution::EndedPlanEntry,
     /// Whether Target rates may change for creators who accepted (issue 14 option).
-    pub target_rate_change: target::TargetRateChange,
+    pub(crate) target_rate_change: target::TargetRateChange,
     /// What the Plus service fee is charged by (PLUS-16 model).
-    pub plus_fee_measure: plus::PlusFeeMeasure,
+    pub(crate) plus_fee_measure: plus::PlusFeeMeasure,
     /// Whether a distributor registration's parts may be edited (issue 14 option).
-    pub registration_edit: changes::RegistrationEdit,
+    pub(crate) registration_edit: changes::RegistrationEdit,
 }
 
 /// A refusal by the rules: the rule and what was wrong.
@@ -125,7 +125,7 @@ impl std::fmt::Display for Refusal {
 
 /// An order line as the buyer places it.
 #[derive(Copy, Clone, Debug)]
-pub struct OrderRequest {
+pub(crate) struct OrderRequest {
     pub creator: CreatorId,
     pub product: ProductId,
     pub quantity: u32,
@@ -158,7 +158,7 @@ pub struct Sample {
     pub status: SampleStatus,
     pub delivered: SimTime,
     pub deadline: SimTime,
-    pub extended: bool,
+    pub(crate) extended: bool,
     pub posted: bool,
     /// The Plus participant it was sent to, for Plus samples (PLUS-14).
     pub plus: Option<ParticipantId>,
@@ -248,11 +248,14 @@ impl Platform {
     }
 
     /// The creator's Open approvals (for prefetching).
-    pub fn approvals_ref(&self, c: CreatorId) -> Option<&ShortList<(ListingId, SimTime), 4>> {
+    pub(crate) fn approvals_ref(
+        &self,
+        c: CreatorId,
+    ) -> Option<&ShortList<(ListingId, SimTime), 4>> {
         self.approvals.get(c.idx())
     }
 
-    pub fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
+    pub(crate) fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
         self.showcase[c.idx()]
             .iter()
             .find(|e| e.product == p)
@@ -261,7 +264,7 @@ impl Platform {
 
     /// Whether `e` came from a Target or Plus that has ended by `t` (issue 14: what the entry
     /// pays then is `rules.ended_plan_entry`; whether the creator keeps it is behaviour).
-    pub fn plan_ended(&self, e: ShowcaseEntry, t: SimTime) -> bool {
+    pub(crate) fn plan_ended(&self, e: ShowcaseEntry, t: SimTime) -> bool {
         match e.via {
             Via::Target(i) => t >= self.books.target.invitations[i.index()].ends,
             Via::Plus(c) => t >= self.books.plus.campaigns[c.index()].end,
@@ -271,7 +274,7 @@ impl Platform {
 
     /// The creator removes `p` from its showcase (its own choice; an Open approval is kept
     /// apart and stays, docs/attribution.md).
-    pub fn remove_from_showcase(&mut self, c: CreatorId, p: ProductId, _t: SimTime) {
+    pub(crate) fn remove_from_showcase(&mut self, c: CreatorId, p: ProductId, _t: SimTime) {
         self.showcase[c.idx()].retain(|e| e.product != p);
     }
 
@@ -285,7 +288,7 @@ impl Platform {
 
     /// The rate `creator` would earn on `product` at `t` once approved (what a creator weighs
     /// when choosing a product).
-    pub fn offered_rate(
+    pub(crate) fn offered_rate(
         &self,
         agents: &Agents,
         c: CreatorId,
@@ -296,7 +299,7 @@ impl Platform {
     }
 
     /// The rate `creator` earns on `product` at `t` now (DIST-4 compares a link with it).
-    pub fn current_rate(
+    pub(crate) fn current_rate(
         &self,
         agents: &Agents,
         c: CreatorId,
@@ -323,7 +326,7 @@ impl Platform {
 
     /// The attribution question for a (video) line of `p` by `c` at `t`, with the creator's
     /// showcase entry and Open approval as they are: what [`Platform::place_order`] asks.
-    pub fn query(&self, agents: &Agents, c: CreatorId, p: ProductId, t: SimTime) -> Query {
+    pub(crate) fn query(&self, agents: &Agents, c: CreatorId, p: ProductId, t: SimTime) -> Query {
         Query {
             creator: c,
             product: p,
@@ -340,7 +343,7 @@ impl Platform {
     /// What a line of `p` by `c` at `t` would pay if the showcase entry were `entry`, by the
     /// same resolution that pays orders (DIST-4 decides the showcase with it, so the decision
     /// and the payment agree).
-    pub fn rate_with_entry(
+    pub(crate) fn rate_with_entry(
         &self,
         agents: &Agents,
         c: CreatorId,
@@ -360,7 +363,7 @@ impl Platform {
     /// A creator adds a Shop-plan product to the showcase (SHOP-1: open to every eligible
     /// creator, no application).
     // rule: SHOP-1
-    pub fn add_shop_product(
+    pub(crate) fn add_shop_product(
         &mut self,
         agents: &Agents,
         c: CreatorId,
@@ -403,7 +406,11 @@ impl Platform {
     /// distributor link no longer pays (the link was the entry, DIST-4, DIST-5); Target and
     /// Plus terms follow the invitation and the participation, not the showcase (ATTR-2,
     /// ATTR-3). Adding the product again is the ordinary add (SHOP-1, OPEN-2, DIST-4).
-    pub fn remove_showcase_product(&mut self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
+    pub(crate) fn remove_showcase_product(
+        &mut self,
+        c: CreatorId,
+        p: ProductId,
+    ) -> Option<ShowcaseEntry> {
         let list = &mut self.showcase[c.idx()];
         let i = list.iter().position(|e| e.product == p)?;
         let entry = list.remove(i);
@@ -414,7 +421,7 @@ impl Platform {
     /// A creator applies to promote an Open product (OPEN-2). Returns the listing; the seller's
     /// decision comes later through [`Platform::decide_application`].
     // rule: OPEN-2
-    pub fn apply_open(
+    pub(crate) fn apply_open(
         &mut self,
         agents: &Agents,
         _c: CreatorId,
@@ -438,7 +445,7 @@ impl Platform {
     }
 
     /// The seller decides an application; approved creators may start promoting (OPEN-2).
-    pub fn decide_application(
+    pub(crate) fn decide_application(
         &mut self,
         c: CreatorId,
         listing: ListingId,
@@ -469,7 +476,7 @@ impl Platform {
     /// Changes the Open rate of a listing from `t` on (OPEN-4). Returns, when the H-4 lock is on
     /// and this is a decrease, when creators already promoting must be warned.
     // rule: OPEN-4
-    pub fn change_open_rate(
+    pub(crate) fn change_open_rate(
         &mut self,
         listing: ListingId,
         rate: Rate,
@@ -535,7 +542,7 @@ impl Platform {
     }
 
     /// Changes a seller's Shop plan rate from `t` on.
-    pub fn change_shop_rate(&mut self, seller: SellerId, rate: Rate, t: SimTime) {
+    pub(crate) fn change_shop_rate(&mut self, seller: SellerId, rate: Rate, t: SimTime) {
         if let Some(h) = &mut self.books.shop[seller.idx()] {
             h.change(t, rate);
             self.tally.count(Metric::RateChanges);
@@ -545,7 +552,7 @@ impl Platform {
     /// The warning two days before an H-4 lock ends: counts the creators who were promoting
     /// the product before the decrease at `changed`.
     // rule: H-4
-    pub fn lock_warning(&mut self, listing: ListingId, changed: SimTime) -> u32 {
+    pub(crate) fn lock_warning(&mut self, listing: ListingId, changed: SimTime) -> u32 {
         let n = self
             .approvals
             .iter()
@@ -559,7 +566,7 @@ impl Platform {
     /// A creator requests a free sample from an Open listing (OPEN-3): refused beyond the
     /// quantity or when the creator does not meet the requirements.
     // rule: OPEN-3
-    pub fn request_sample(
+    pub(crate) fn request_sample(
         &mut self,
         agents: &Agents,
         c: CreatorId,
@@ -610,7 +617,7 @@ impl Platform {
     }
 
     /// Ships a free sample to a creator; returns its index.
-    pub fn ship_sample(&mut self, c: CreatorId, p: ProductId) -> SampleId {
+    pub(crate) fn ship_sample(&mut self, c: CreatorId, p: ProductId) -> SampleId {
         self.samples.push(Sample {
             creator: c,
             product: p,
@@ -627,7 +634,7 @@ impl Platform {
 
     /// A sample arrives: the creator must post within the H-6 period. Returns the deadline.
     // rule: H-6
-    pub fn sample_delivered(&mut self, s: SampleId, t: SimTime) -> SimTime {
+    pub(crate) fn sample_delivered(&mut self, s: SampleId, t: SimTime) -> SimTime {
         let days = self.opts.sample_post_days;
         let smp = &mut self.samples[s.index()];
         smp.status = SampleStatus::Delivered;
@@ -651,7 +658,7 @@ impl Platform {
 
     /// The posting deadline of a sample passes. With an extension requested and none used yet,
     /// the deadline moves by the extension (once); returns the new deadline in that case.
-    pub fn sample_deadline(&mut self, s: SampleId, extend: Extension) -> Option<SimTime> {
+    pub(crate) fn sample_deadline(&mut self, s: SampleId, extend: Extension) -> Option<SimTime> {
         let extend = extend == Extension::Requested;
         if let Some(part) = self.samples[s.index()].plus {
             // A Plus sample's obligation is PLUS-14's (content within the period), not H-6's:
@@ -706,7 +713,7 @@ impl Platform {
     }
 
     /// A creator posted content about `p` at `t`: meets any sample obligation for it.
-    pub fn note_post(
+    pub(crate) fn note_post(
         &mut self,
         c: CreatorId,
         p: ProductId,
@@ -736,7 +743,7 @@ impl Platform {
 
     /// The value of a percentage coupon on `price`, rounded by the run's rounding rule (MONEY-1).
     #[inline]
-    pub fn coupon_value(&self, price: Money, coupon: Rate) -> Money {
+    pub(crate) fn coupon_value(&self, price: Money, coupon: Rate) -> Money {
         self.rounding().apply(price.0 * coupon.fraction())
     }
 
@@ -745,7 +752,7 @@ impl Platform {
     /// (TARGET-4, PLUS-10).
     // rule: ORDER-1
     // rule: H-1
-    pub fn place_order(
+    pub(crate) fn place_order(
         &mut self,
         agents: &Agents,
         req: &OrderRequest,
@@ -1048,7 +1055,12 @@ impl Platform {
     /// quantity's or a percentage's share of what was paid; a percentage is capped at what is
     /// left, and a percentage that comes to nothing refunds nothing), then refunded as by
     /// [`Platform::refund`]. A refusal is also kept on the line's record, if it has one.
-    pub fn return_part(&mut self, k: LineKey, part: ReturnPart, t: SimTime) -> Result<(), Refusal> {
+    pub(crate) fn return_part(
+        &mut self,
+        k: LineKey,
+        part: ReturnPart,
+        t: SimTime,
+    ) -> Result<(), Refusal> {
         let line = self.orders.get(k);
         let (record, left) = (line.record, line.paid - line.refunded);
         let amount = match part {
@@ -1353,7 +1365,7 @@ impl Platform {
     }
 
     /// The end-of-run ledger check (MONEY-2), with escrow checked against the open lines.
-    pub fn check_ledger(&mut self) -> Result<(), LedgerError> {
+    pub(crate) fn check_ledger(&mut self) -> Result<(), LedgerError> {
         let escrow: Money = self.orders.live_lines().map(|(_, l)| l.held).sum();
         self.fired.insert(RuleId::Money2);
         let res = self.ledger.check(&[
@@ -1397,17 +1409,12 @@ impl Platform {
             }
         }
     }
-
-    /// Days in the after-sales window, in minutes.
-    pub fn after_sales_minutes(&self) -> u32 {
-        self.opts.after_sales_days * DAY
-    }
 }
 
 /// A short list kept inline up to `N` items and on the heap beyond (`smallvec` with its `union`
 /// layout): per-creator lists (the showcase, Open approvals) cost one memory access for the
 /// usual few items, not a pointer chase into a separate allocation. Reads as a slice.
-pub type ShortList<T, const N: usize> = smallvec::SmallVec<[T; N]>;
+pub(crate) type ShortList<T, const N: usize> = smallvec::SmallVec<[T; N]>;
 
 /// The fields of a line that settlement reads.
 struct Settling {
@@ -1426,7 +1433,7 @@ struct Settling {
 
 /// Display names for a tracked order's record.
 #[derive(Clone, Debug)]
-pub struct Names2 {
+pub(crate) struct Names2 {
     pub creator: String,
     pub product: String,
 }

@@ -69,7 +69,7 @@ pub struct OrderLine {
     pub held: Money,
     /// The rate decided at placement: an index into [`OrderBook::resolution`]'s table, or
     /// [`NO_RESOLUTION`] when no plan applied.
-    pub resolution: u32,
+    pub(crate) resolution: u32,
     /// Index into the tracked records, or `u32::MAX`.
     pub record: u32,
 }
@@ -118,7 +118,7 @@ fn amounts_of(l: &OrderLine) -> [Money; 5] {
 
 /// How much of a line a buyer returns ([`crate::rules::Platform::return_part`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ReturnPart {
+pub(crate) enum ReturnPart {
     /// Everything not yet refunded.
     All,
     /// An exact goods amount.
@@ -130,7 +130,7 @@ pub enum ReturnPart {
 }
 
 /// `OrderLine::resolution` when no plan applied.
-pub const NO_RESOLUTION: u32 = u32::MAX;
+pub(crate) const NO_RESOLUTION: u32 = u32::MAX;
 
 /// The exact representation of a resolution (decimals by their bytes, so that `10%` and `10.0%`
 /// stay apart as they do in the arithmetic).
@@ -183,7 +183,7 @@ impl Resolutions {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Payout {
     pub commission: Money,
-    pub distributor_fee: Money,
+    pub(crate) distributor_fee: Money,
     pub seller_revenue: Money,
 }
 
@@ -204,7 +204,7 @@ pub enum Authorisation {
 }
 
 impl Authorisation {
-    pub fn yes(self) -> bool {
+    pub(crate) fn yes(self) -> bool {
         self != Authorisation::No
     }
 }
@@ -247,9 +247,9 @@ pub struct OrderRecord {
     pub rate: Option<Rate>,
     pub plan: String,
     pub rules: RuleSet,
-    pub rate_since: Option<Stamp>,
+    pub(crate) rate_since: Option<Stamp>,
     pub commission: Money,
-    pub distributor_fee: Money,
+    pub(crate) distributor_fee: Money,
     pub shop_ads: bool,
     /// Whether the line's video was authorised for Shop Ads at placement (PLUS-10).
     #[serde(flatten)]
@@ -320,23 +320,23 @@ impl OrderBook {
         }
     }
     /// The next order number to be issued.
-    pub fn next_no(&mut self) -> u64 {
+    pub(crate) fn next_no(&mut self) -> u64 {
         self.next_no += 1;
         self.next_no
     }
     /// The index to store in `OrderLine::resolution` for `r`.
-    pub fn intern(&mut self, r: Option<Resolution>) -> u32 {
+    pub(crate) fn intern(&mut self, r: Option<Resolution>) -> u32 {
         self.resolutions.intern(r)
     }
     /// A line's resolution: the plan and rate decided at placement, if any.
     #[inline]
-    pub fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
+    pub(crate) fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
         self.resolutions.list.get(line.resolution as usize).copied()
     }
     /// A line's rate and distributor rate as fractions ([`crate::money::Rate::fraction`]),
     /// beside [`OrderBook::resolution`].
     #[inline]
-    pub fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
+    pub(crate) fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
         self.resolutions
             .fractions
             .get(line.resolution as usize)
@@ -433,11 +433,11 @@ impl OrderBook {
     pub fn status(&self, k: LineKey) -> Status {
         self.hot[k.index()].status()
     }
-    pub fn set_status(&mut self, k: LineKey, s: Status) {
+    pub(crate) fn set_status(&mut self, k: LineKey, s: Status) {
         self.hot[k.index()].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
-    pub fn tracked(&self, k: LineKey) -> bool {
+    pub(crate) fn tracked(&self, k: LineKey) -> bool {
         self.hot[k.index()].tracked()
     }
     /// A copy of line `k`.
@@ -445,11 +445,11 @@ impl OrderBook {
         self.unpack(k)
     }
     /// Line `k`'s record index (`u32::MAX`: none).
-    pub fn record_of(&self, k: LineKey) -> u32 {
+    pub(crate) fn record_of(&self, k: LineKey) -> u32 {
         self.lines[k.index()].record
     }
     /// Changes line `k` through `f` (on a copy, stored back).
-    pub fn update<R>(&mut self, k: LineKey, f: impl FnOnce(&mut OrderLine) -> R) -> R {
+    pub(crate) fn update<R>(&mut self, k: LineKey, f: impl FnOnce(&mut OrderLine) -> R) -> R {
         let mut line = self.unpack(k);
         let r = f(&mut line);
         let s = &mut self.lines[k.index()];
@@ -458,12 +458,12 @@ impl OrderBook {
         r
     }
     /// Records a delivery: when, and when the line settles.
-    pub fn set_delivered(&mut self, k: LineKey, delivered: SimTime, settles: SimTime) {
+    pub(crate) fn set_delivered(&mut self, k: LineKey, delivered: SimTime, settles: SimTime) {
         let s = &mut self.lines[k.index()];
         (s.delivered, s.settles) = (delivered, settles);
     }
     /// Sets what escrow holds for line `k`.
-    pub fn set_held(&mut self, k: LineKey, held: Money) {
+    pub(crate) fn set_held(&mut self, k: LineKey, held: Money) {
         match Packed::pack(held) {
             Some(p) if self.lines[k.index()].amounts[0] != Packed::WIDE => {
                 self.lines[k.index()].amounts[4] = p;
@@ -483,25 +483,19 @@ impl OrderBook {
         }
         self.free.push(k);
     }
-    pub fn is_live(&self, k: LineKey) -> bool {
-        self.hot.get(k.index()).is_some_and(|h| h.live())
-    }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
-    pub fn live_lines(&self) -> impl Iterator<Item = (Status, OrderLine)> + '_ {
+    pub(crate) fn live_lines(&self) -> impl Iterator<Item = (Status, OrderLine)> + '_ {
         self.hot
             .iter()
             .enumerate()
             .filter(|(_, h)| h.live())
             .map(|(k, h)| (h.status(), self.unpack(LineKey::at(k))))
     }
-    pub fn live_count(&self) -> usize {
-        self.hot.iter().filter(|h| h.live()).count()
-    }
     /// The line's status byte and the line (for prefetching).
-    pub fn slot_refs(&self, k: LineKey) -> Option<(&u8, &Stored)> {
+    pub(crate) fn slot_refs(&self, k: LineKey) -> Option<(&u8, &Stored)> {
         Some((&self.hot.get(k.index())?.0, self.lines.get(k.index())?))
     }
-    pub fn issued(&self) -> u64 {
+    pub(crate) fn issued(&self) -> u64 {
         self.next_no
     }
 }

@@ -77,7 +77,7 @@ impl RateHistory {
     /// change that lowers the creator's rate reaches a creator already promoting only `lock`
     /// minutes after it; increases, and creators joining after the change, get it at once.
     // rule: H-4
-    pub fn at_locked(
+    pub(crate) fn at_locked(
         &self,
         t: SimTime,
         joined: SimTime,
@@ -115,7 +115,7 @@ pub struct DecreaseLock {
     /// Days before a decrease reaches creators already promoting (30).
     pub days: u32,
     /// Days before the end of the lock that creators are warned (2).
-    pub warn_days: u32,
+    pub(crate) warn_days: u32,
 }
 
 impl DecreaseLock {
@@ -133,7 +133,7 @@ pub struct OpenListing {
     /// The optional Open Shop Ads rate (H-5).
     pub shop_ads: Option<RateHistory>,
     /// Free samples left (OPEN-3).
-    pub samples_left: u32,
+    pub(crate) samples_left: u32,
 }
 
 /// The sample terms of an Open plan (OPEN-3).
@@ -142,9 +142,9 @@ pub struct SampleTerms {
     /// Samples available per product.
     pub quantity: u32,
     pub min_followers: u32,
-    pub min_level: u8,
+    pub(crate) min_level: u8,
     /// Minimum fulfilment rate (share of earlier samples the creator posted about, H-6).
-    pub min_fulfilment: f64,
+    pub(crate) min_fulfilment: f64,
 }
 
 /// An Open collaboration plan (OPEN-1).
@@ -158,7 +158,7 @@ pub struct OpenPlan {
 /// creator that has any. Most creators have none, and most lookups come from order lines and
 /// product searches of those creators: the bit answers them without hashing.
 #[derive(Clone, Debug)]
-pub struct PairIndex<V> {
+pub(crate) struct PairIndex<V> {
     map: std::collections::HashMap<(u32, u32), Vec<V>>,
     creators: Vec<u64>,
 }
@@ -201,13 +201,13 @@ pub struct Books {
     pub open_plans: Vec<OpenPlan>,
     pub open_listings: Vec<OpenListing>,
     /// Per product, its Open listing (a product is in at most one Open plan).
-    pub open_by_product: Vec<Option<ListingId>>,
+    pub(crate) open_by_product: Vec<Option<ListingId>>,
     /// The H-4 lock, when the rule-set option is on.
-    pub decrease_lock: Option<DecreaseLock>,
+    pub(crate) decrease_lock: Option<DecreaseLock>,
     /// Which rate an authorised-ad order earns (`rules.ad_precedence`: ATTR-2 / H-5 option).
-    pub ad_precedence: crate::rules::attribution::AdPrecedence,
+    pub(crate) ad_precedence: crate::rules::attribution::AdPrecedence,
     /// What an entry from an ended Target or Plus pays (`rules.ended_plan_entry`, PLUS-12 option).
-    pub ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
+    pub(crate) ended_plan_entry: crate::rules::attribution::EndedPlanEntry,
     /// Target invitations and their per-creator slots.
     pub target: crate::rules::target::TargetBook,
     /// Distributor campaigns and their registrations (links).
@@ -217,10 +217,6 @@ pub struct Books {
 }
 
 impl Books {
-    pub fn open_listing(&self, p: ProductId) -> Option<&OpenListing> {
-        self.open_by_product[p.idx()].map(|i| &self.open_listings[i.index()])
-    }
-
     /// The Open rate for a creator promoting `p` since `joined`, at `t`, and the rules that
     /// decided it.
     pub fn open_rate(
@@ -247,12 +243,12 @@ impl Books {
     }
 
     /// The Open Shop Ads rate for a listing at `t`, if one is set (H-5).
-    pub fn open_shop_ads(&self, listing: ListingId, t: SimTime) -> Option<(Rate, SimTime)> {
+    pub(crate) fn open_shop_ads(&self, listing: ListingId, t: SimTime) -> Option<(Rate, SimTime)> {
         self.open_listings[listing.index()].shop_ads.as_ref()?.at(t)
     }
 
     /// The Shop plan rate of `seller` at `t` (SHOP-1).
-    pub fn shop_rate(&self, seller: SellerId, t: SimTime) -> Option<(Rate, SimTime)> {
+    pub(crate) fn shop_rate(&self, seller: SellerId, t: SimTime) -> Option<(Rate, SimTime)> {
         self.shop[seller.idx()].as_ref()?.at(t)
     }
 }

@@ -21,10 +21,10 @@ use crate::rules::ids::*;
 use crate::rules::ledger::{Account, EntryKind, Provenance};
 use crate::rules::plans::PlanRef;
 use crate::rules::{Platform, Refusal};
-use crate::time::{DAY, HOUR, SimTime};
+use crate::time::{HOUR, SimTime};
 
 /// Minutes a seller has to pay after confirming (PLUS-15).
-pub const PAY_WINDOW: u32 = 24 * HOUR;
+pub(crate) const PAY_WINDOW: u32 = 24 * HOUR;
 
 /// A creator group: creators defined by attributes (PLUS-6).
 #[derive(Clone, Debug, PartialEq)]
@@ -33,12 +33,12 @@ pub struct CreatorGroup {
     pub seller: SellerId,
     /// Category bitmask; a creator matches if it shares one (0 = any).
     pub categories: u64,
-    pub min_level: u8,
-    pub max_level: u8,
+    pub(crate) min_level: u8,
+    pub(crate) max_level: u8,
     pub min_followers: u32,
-    pub max_followers: u32,
+    pub(crate) max_followers: u32,
     /// Only LIVE-capable creators.
-    pub live_only: bool,
+    pub(crate) live_only: bool,
 }
 
 impl CreatorGroup {
@@ -124,13 +124,13 @@ pub struct PlusCampaign {
     pub samples: Vec<u32>,
     /// The Step 1 toggle: joining creators are prompted to authorise their videos for ads
     /// (PLUS-22).
-    pub ads_prompt: bool,
+    pub(crate) ads_prompt: bool,
     pub kind: PlusKind,
     pub policy: PolicySpec,
     /// At most this many creators (a policy parameter), if set.
     pub max_creators: Option<u32>,
     /// Days after the end that the excess service fee is refunded (PLUS-16: within 7).
-    pub refund_days: u32,
+    pub(crate) refund_days: u32,
     pub scripted: bool,
 }
 
@@ -150,7 +150,7 @@ pub enum PlusStatus {
 
 /// A creator's status in a collaboration (PLUS-17).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum CreatorStatus {
+pub(crate) enum CreatorStatus {
     #[serde(rename = "unfinished")]
     Unfinished,
     #[serde(rename = "haven't fulfilled")]
@@ -180,21 +180,21 @@ pub struct Participant {
     pub orders: [u32; 3],
     pub gmv: [Money; 3],
     /// When the measured value last changed (Challenge tie-break).
-    pub last_change: SimTime,
-    pub sample_received: bool,
+    pub(crate) last_change: SimTime,
+    pub(crate) sample_received: bool,
     pub posted: bool,
     pub finished: bool,
     pub reward: Money,
-    pub reward_cancelled: bool,
+    pub(crate) reward_cancelled: bool,
     /// Authorised its videos for ads when the collaboration prompted it on joining (PLUS-22).
-    pub ads_authorised: bool,
+    pub(crate) ads_authorised: bool,
     /// The status fixed when the collaboration ended (PLUS-17).
-    pub final_status: Option<CreatorStatus>,
+    pub(crate) final_status: Option<CreatorStatus>,
 }
 
 impl Participant {
     /// The participant's measured value of `objective` for `content` (PLUS-4, PLUS-5).
-    pub fn value_of(&self, objective: Objective, content: ContentFilter) -> Decimal {
+    pub(crate) fn value_of(&self, objective: Objective, content: ContentFilter) -> Decimal {
         self.value(objective, content)
     }
 
@@ -243,10 +243,10 @@ pub struct Achievement {
 /// value last changed (the tie-break).
 #[derive(Copy, Clone, Debug, PartialEq, Serialize)]
 pub struct Standing {
-    pub participant: ParticipantId,
+    pub(crate) participant: ParticipantId,
     pub creator: CreatorId,
     pub value: Decimal,
-    pub last_change: SimTime,
+    pub(crate) last_change: SimTime,
     /// Ranked: the value is above 0 and at least `min_value`.
     pub eligible: bool,
 }
@@ -258,18 +258,18 @@ pub struct PlusState {
     /// The reward per finishing creator (Task) as the policy set it.
     pub reward: Money,
     /// Rank rewards as the policy set them (Challenge).
-    pub rank_rewards: Vec<Money>,
+    pub(crate) rank_rewards: Vec<Money>,
     pub selected: Vec<CreatorId>,
-    pub budget_left: Money,
-    pub fee_held: Money,
+    pub(crate) budget_left: Money,
+    pub(crate) fee_held: Money,
     pub fee_charged: Money,
     pub fee_refunded: Money,
     pub rewards_paid: Money,
-    pub rewards_cancelled: Money,
-    pub budget_returned: Money,
+    pub(crate) rewards_cancelled: Money,
+    pub(crate) budget_returned: Money,
     /// Free samples left per product, parallel to the collaboration's `products` (PLUS-21).
-    pub samples_left: Vec<u32>,
-    pub tax_document: Option<NaiveDate>,
+    pub(crate) samples_left: Vec<u32>,
+    pub(crate) tax_document: Option<NaiveDate>,
     pub participants: Vec<ParticipantId>,
 }
 
@@ -281,7 +281,7 @@ pub struct PlusBook {
     pub state: Vec<PlusState>,
     pub participants: Vec<Participant>,
     /// Participants by (creator, product): looked up, never iterated.
-    pub by_pair: crate::rules::plans::PairIndex<ParticipantId>,
+    pub(crate) by_pair: crate::rules::plans::PairIndex<ParticipantId>,
 }
 
 impl PlusBook {
@@ -306,7 +306,7 @@ impl PlusBook {
     }
 
     /// The participant of `creator` in `campaign`.
-    pub fn participant_of(&self, campaign: PlusId, c: CreatorId) -> Option<ParticipantId> {
+    pub(crate) fn participant_of(&self, campaign: PlusId, c: CreatorId) -> Option<ParticipantId> {
         self.state[campaign.index()]
             .participants
             .iter()
@@ -316,7 +316,7 @@ impl PlusBook {
 
     /// The Plus terms for (creator, product) at `t`: a participant of an ongoing collaboration
     /// in its period (ATTR-3, PLUS-11). Returns the participant and campaign.
-    pub fn active(
+    pub(crate) fn active(
         &self,
         c: CreatorId,
         p: ProductId,
@@ -338,7 +338,7 @@ impl PlusBook {
     /// The participant of an ongoing collaboration with product `p`, in its period at `t`, that
     /// prompted for ads authorisation and whose creator authorised (PLUS-22): ads on `creator`'s
     /// videos of `p` are then authorised.
-    pub fn prompt_authorised(
+    pub(crate) fn prompt_authorised(
         &self,
         c: CreatorId,
         p: ProductId,
@@ -480,7 +480,7 @@ impl PlusBook {
 
     /// A participant's status (PLUS-17).
     // rule: PLUS-17
-    pub fn creator_status(&self, part: ParticipantId) -> CreatorStatus {
+    pub(crate) fn creator_status(&self, part: ParticipantId) -> CreatorStatus {
         let p = &self.participants[part.index()];
         if let Some(s) = p.final_status {
             return s;
@@ -537,7 +537,7 @@ impl Platform {
     /// PLUS-9 is checked here, against the Open rates in force at `t` (a scripted change before
     /// confirmation counts): a Plus rate not above them is refused and the collaboration is
     /// cancelled before it reaches pending payment (it never starts).
-    pub fn plus_confirm(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
+    pub(crate) fn plus_confirm(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
         // A collaboration cancelled (or otherwise moved on) before confirmation stays so.
         if self.books.plus.state[c.index()].status != PlusStatus::Draft {
             return Ok(());
@@ -556,7 +556,7 @@ impl Platform {
     /// PLUS-9 against the Open rates in force at `t`: the first product whose Plus standard or
     /// Shop Ads rate is not above its Open rate (Shop Ads like for like where Open sets one).
     // rule: PLUS-9
-    pub fn plus9_conflict(&self, c: PlusId, t: SimTime) -> Option<String> {
+    pub(crate) fn plus9_conflict(&self, c: PlusId, t: SimTime) -> Option<String> {
         let camp = &self.books.plus.campaigns[c.index()];
         for &p in &camp.products {
             let Some(l) = self.books.open_by_product.get(p.idx()).copied().flatten() else {
@@ -596,7 +596,7 @@ impl Platform {
     /// window.
     // rule: PLUS-16
     // rule: PLUS-20
-    pub fn plus_pay(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
+    pub(crate) fn plus_pay(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
         let camp = self.books.plus.campaigns[c.index()].clone();
         let st = &self.books.plus.state[c.index()];
         if st.status != PlusStatus::PendingPayment {
@@ -650,7 +650,7 @@ impl Platform {
     }
 
     /// The payment window closes: an unpaid collaboration never starts (PLUS-15).
-    pub fn plus_payment_deadline(&mut self, c: PlusId) {
+    pub(crate) fn plus_payment_deadline(&mut self, c: PlusId) {
         let st = &mut self.books.plus.state[c.index()];
         if st.status == PlusStatus::PendingPayment {
             st.status = PlusStatus::Unpaid;
@@ -659,7 +659,7 @@ impl Platform {
     }
 
     /// An edit of the details: refused from pending payment on (PLUS-15).
-    pub fn plus_edit(&mut self, c: PlusId) -> Result<(), Refusal> {
+    pub(crate) fn plus_edit(&mut self, c: PlusId) -> Result<(), Refusal> {
         let st = &self.books.plus.state[c.index()];
         if st.status == PlusStatus::Draft {
             return Ok(());
@@ -672,7 +672,7 @@ impl Platform {
     }
 
     /// A cancellation: refused once ongoing (PLUS-15); before the start it returns the deposits.
-    pub fn plus_cancel(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
+    pub(crate) fn plus_cancel(&mut self, c: PlusId, t: SimTime) -> Result<(), Refusal> {
         let st = self.books.plus.state[c.index()].clone();
         self.fired.insert(RuleId::Plus15);
         match st.status {
@@ -719,7 +719,7 @@ impl Platform {
     /// (PLUS-7). Returns false if it never started (unpaid, cancelled).
     // rule: PLUS-7
     // rule: PLUS-19
-    pub fn plus_start(
+    pub(crate) fn plus_start(
         &mut self,
         c: PlusId,
         selected: Vec<CreatorId>,
@@ -762,7 +762,7 @@ impl Platform {
     /// A selected creator joins (PLUS-7: only creators the platform selected). When the
     /// collaboration prompts for ads authorisation (PLUS-22), `authorises_ads` is the creator's
     /// answer (a behaviour draw or the script); otherwise it is ignored.
-    pub fn plus_join(
+    pub(crate) fn plus_join(
         &mut self,
         c: PlusId,
         creator: CreatorId,
@@ -835,7 +835,7 @@ impl Platform {
     /// collaboration (PLUS-21). Returns the sample.
     // rule: PLUS-14
     // rule: PLUS-21
-    pub fn plus_request_sample(
+    pub(crate) fn plus_request_sample(
         &mut self,
         part: ParticipantId,
         product: Option<ProductId>,
@@ -893,7 +893,10 @@ impl Platform {
 
     /// The free samples shipped for collaboration `c`, in request order: (creator, product)
     /// (PLUS-21).
-    pub fn plus_samples(&self, c: PlusId) -> impl Iterator<Item = (CreatorId, ProductId)> + '_ {
+    pub(crate) fn plus_samples(
+        &self,
+        c: PlusId,
+    ) -> impl Iterator<Item = (CreatorId, ProductId)> + '_ {
         self.samples.iter().filter_map(move |s| {
             let part = &self.books.plus.participants[s.plus?.index()];
             (part.campaign == c).then_some((part.creator, s.product))
@@ -902,7 +905,7 @@ impl Platform {
 
     /// Records a post for Plus progress (PLUS-4) and sample fulfilment (PLUS-14, PLUS-17).
     /// Participants whose tasks just completed are pushed to `done`.
-    pub fn plus_note_post(
+    pub(crate) fn plus_note_post(
         &mut self,
         creator: CreatorId,
         p: ProductId,
@@ -1014,7 +1017,7 @@ impl Platform {
     /// (PLUS-18). A reward the remaining budget cannot cover is not paid: budgets are never
     /// overdrawn. Returns the amount paid.
     // rule: PLUS-18
-    pub fn plus_pay_reward(
+    pub(crate) fn plus_pay_reward(
         &mut self,
         part: ParticipantId,
         amount: Money,
@@ -1066,7 +1069,7 @@ impl Platform {
     /// ([`PlusBook::leaderboard`]) matched with the rank rewards. Returns (participant, reward)
     /// for the rewarded ranks.
     // rule: PLUS-5
-    pub fn plus_ranking(&mut self, c: PlusId) -> Vec<(ParticipantId, Money)> {
+    pub(crate) fn plus_ranking(&mut self, c: PlusId) -> Vec<(ParticipantId, Money)> {
         if !matches!(
             self.books.plus.campaigns[c.index()].kind,
             PlusKind::Challenge { .. }
@@ -1086,7 +1089,7 @@ impl Platform {
     /// The period ends: winners are marked finished, the service fee is charged by how much of
     /// the objective was achieved (PLUS-16), and the unspent budget returns to the seller.
     /// Returns the time the excess fee is refunded, if any.
-    pub fn plus_end(
+    pub(crate) fn plus_end(
         &mut self,
         c: PlusId,
         winners: &[ParticipantId],
@@ -1152,7 +1155,7 @@ impl Platform {
     }
 
     /// Refunds the excess service fee to the seller's original payment (PLUS-16).
-    pub fn plus_refund_fee(&mut self, c: PlusId, t: SimTime) {
+    pub(crate) fn plus_refund_fee(&mut self, c: PlusId, t: SimTime) {
         let s = &self.books.plus.state[c.index()];
         let amount = s.fee_held;
         let seller = Account::seller(self.books.plus.campaigns[c.index()].seller);
@@ -1170,15 +1173,4 @@ impl Platform {
         s.fee_refunded += amount;
         s.fee_held = Money::ZERO;
     }
-
-    /// A Plus sample arrived; the creator must post within the period — a late delivery does
-    /// not extend it (PLUS-14).
-    pub fn plus_sample_arrived(&mut self, part: ParticipantId) {
-        self.books.plus.participants[part.index()].sample_received = true;
-    }
-}
-
-/// Days in a Plus period, for display.
-pub fn period_days(c: &PlusCampaign) -> u32 {
-    c.end.since(c.start) / DAY
 }

@@ -37,13 +37,13 @@ impl Platform {
 
     /// The running metric tally.
     #[inline]
-    pub fn tally(&self) -> &Tally {
+    pub(crate) fn tally(&self) -> &Tally {
         &self.tally
     }
 
     /// GMV, orders and order costs by plan and seller so far.
     #[inline]
-    pub fn campaign_tally(&self) -> &CampaignTally {
+    pub(crate) fn campaign_tally(&self) -> &CampaignTally {
         &self.campaigns
     }
 
@@ -66,7 +66,7 @@ impl Platform {
 
     /// The creator's showcase storage (for prefetching).
     #[inline]
-    pub fn showcase_ref(&self, c: CreatorId) -> Option<&ShortList<ShowcaseEntry, 5>> {
+    pub(crate) fn showcase_ref(&self, c: CreatorId) -> Option<&ShortList<ShowcaseEntry, 5>> {
         self.showcase.get(c.idx())
     }
 
@@ -79,31 +79,31 @@ impl Platform {
 
     /// Two events popped in the same minute, in (phase, sequence) order (TIME-1).
     #[inline]
-    pub fn note_same_minute(&mut self) {
+    pub(crate) fn note_same_minute(&mut self) {
         self.fired.insert(RuleId::Time1);
     }
 
     /// A refusal the simulator reports (a scripted action the rules refused): counted in the
     /// `refusals` metric, and its rule fired.
-    pub fn note_refusal(&mut self, rule: RuleId) {
+    pub(crate) fn note_refusal(&mut self, rule: RuleId) {
         self.tally.count(Metric::Refusals);
         self.fired.insert(rule);
     }
 
     /// Forgets the ledger entries recorded so far (after they were streamed to a sink).
-    pub fn clear_recorded_entries(&mut self) {
+    pub(crate) fn clear_recorded_entries(&mut self) {
         self.ledger.clear_entries();
     }
 
     /// Whether Task rewards fell due (PLUS-3) and wait for [`Platform::next_due_reward`].
     #[inline]
-    pub fn rewards_due(&self) -> bool {
+    pub(crate) fn rewards_due(&self) -> bool {
         !self.plus_done.is_empty()
     }
 
     /// The next participant whose Task reward fell due, with the reward its collaboration pays
     /// (most recent first); the simulator asks risk control and calls `plus_pay_reward`.
-    pub fn next_due_reward(&mut self) -> Option<(ParticipantId, Money)> {
+    pub(crate) fn next_due_reward(&mut self) -> Option<(ParticipantId, Money)> {
         let part = self.plus_done.pop()?;
         let c = self.books.plus.participants[part.index()].campaign;
         Some((part, self.books.plus.state[c.index()].reward))

@@ -34,7 +34,7 @@ pub struct TargetProduct {
     pub shop_ads_rate: Option<Rate>,
     pub sample: SampleOffer,
     /// Sales needed for the refundable sample's refund, 1–3 (H-7).
-    pub sales_goal: u32,
+    pub(crate) sales_goal: u32,
 }
 
 /// The fee structure (TARGET-3).
@@ -83,10 +83,10 @@ pub struct Invitation {
     /// The seller's message (TARGET-1): informational, shown by `affsim explain`.
     pub message: String,
     pub fee: Fee,
-    pub reviewer: Reviewer,
+    pub(crate) reviewer: Reviewer,
     /// Days after acceptance to submit the video (flat fee).
-    pub submit_days: u32,
-    pub flash_sale: bool,
+    pub(crate) submit_days: u32,
+    pub(crate) flash_sale: bool,
     /// The seller asks for the creators' flat-fee videos to be authorised for ads: each is from
     /// its approval (TARGET-4, PLUS-10).
     pub authorise_ads: bool,
@@ -102,7 +102,7 @@ impl Invitation {
     /// The rate creator `c` is offered on `tp` (TARGET-9: per creator as well as per product).
     // rule: TARGET-9 — the creator's own rate on the product, else on all products, else the
     // product's rate
-    pub fn rate_for(&self, c: CreatorId, tp: &TargetProduct) -> Rate {
+    pub(crate) fn rate_for(&self, c: CreatorId, tp: &TargetProduct) -> Rate {
         let mut all = None;
         for &(rc, rp, rate) in &self.creator_rates {
             if rc != c {
@@ -118,7 +118,7 @@ impl Invitation {
     }
 
     /// The invitation's terms on `p` for creator `c`, with the creator's rate (TARGET-9).
-    pub fn terms_for(&self, c: CreatorId, p: ProductId) -> Option<TargetProduct> {
+    pub(crate) fn terms_for(&self, c: CreatorId, p: ProductId) -> Option<TargetProduct> {
         let tp = self.products.iter().find(|x| x.product == p)?;
         Some(TargetProduct {
             rate: self.rate_for(c, tp),
@@ -130,7 +130,7 @@ impl Invitation {
 /// Where a slot is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum SlotStatus {
+pub(crate) enum SlotStatus {
     Pending,
     Accepted,
     Declined,
@@ -141,7 +141,7 @@ pub enum SlotStatus {
 /// Where a flat fee is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FeeStatus {
+pub(crate) enum FeeStatus {
     None,
     Held,
     Paid,
@@ -150,31 +150,31 @@ pub enum FeeStatus {
 
 /// One creator's part of an invitation.
 #[derive(Clone, Debug, Serialize)]
-pub struct Slot {
+pub(crate) struct Slot {
     pub invitation: InvitationId,
     pub creator: CreatorId,
     pub status: SlotStatus,
     pub accepted: SimTime,
     pub fee: FeeStatus,
     /// A video awaits review.
-    pub submitted: bool,
+    pub(crate) submitted: bool,
     /// Review rounds used (H-8: at most 3).
-    pub rounds: u32,
+    pub(crate) rounds: u32,
     /// The video must be (re)submitted by then.
     pub deadline: SimTime,
     /// When the flat-fee video was approved, or `SimTime::NEVER`.
     pub approved: SimTime,
     /// Refundable samples bought: (product, when, price paid, qualifying sales so far, refunded).
-    pub refundables: Vec<(ProductId, SimTime, Money, u32, bool)>,
+    pub(crate) refundables: Vec<(ProductId, SimTime, Money, u32, bool)>,
 }
 
 /// The Target book.
 #[derive(Clone, Debug, Default)]
 pub struct TargetBook {
     pub invitations: Vec<Invitation>,
-    pub slots: Vec<Slot>,
+    pub(crate) slots: Vec<Slot>,
     /// Slots by (creator, product): looked up, never iterated.
-    pub by_pair: crate::rules::plans::PairIndex<SlotId>,
+    pub(crate) by_pair: crate::rules::plans::PairIndex<SlotId>,
 }
 
 impl TargetBook {
@@ -204,7 +204,7 @@ impl TargetBook {
     }
 
     /// The slot of `creator` in invitation `inv`.
-    pub fn slot_of(&self, inv: InvitationId, c: CreatorId) -> Option<SlotId> {
+    pub(crate) fn slot_of(&self, inv: InvitationId, c: CreatorId) -> Option<SlotId> {
         self.slots
             .iter()
             .position(|s| s.invitation == inv && s.creator == c)
@@ -213,7 +213,7 @@ impl TargetBook {
 
     /// The Target terms that apply to (creator, product) at `t`: the slot accepted most recently
     /// among those whose collaboration is running (ATTR-2 needs acceptance, TARGET-2).
-    pub fn active(
+    pub(crate) fn active(
         &self,
         c: CreatorId,
         p: ProductId,
@@ -235,7 +235,7 @@ impl TargetBook {
     }
 
     /// Slots for (creator, product) that exist but do not apply at `t`, for explanations.
-    pub fn inactive(
+    pub(crate) fn inactive(
         &self,
         c: CreatorId,
         p: ProductId,
@@ -266,13 +266,13 @@ impl TargetBook {
     /// (decided by the caller).
     // rule: TARGET-4 — if the seller asks, the creator's videos are authorised for ads
     // rule: PLUS-10 — a Shop Ads rate needs an ad on a creator-authorised video
-    pub fn video_authorised(&self, slot: SlotId, t: SimTime) -> bool {
+    pub(crate) fn video_authorised(&self, slot: SlotId, t: SimTime) -> bool {
         let s = &self.slots[slot.index()];
         s.approved <= t && self.invitations[s.invitation.index()].authorise_ads
     }
 
     /// Flat fees the platform holds now.
-    pub fn fees_held(&self) -> Money {
+    pub(crate) fn fees_held(&self) -> Money {
         self.slots
             .iter()
             .filter(|s| s.fee == FeeStatus::Held)
@@ -293,13 +293,13 @@ use crate::rules::{Platform, Refusal};
 use crate::time::DAY;
 
 /// Days a flat-fee invitation may wait for acceptance (H-8).
-pub const ACCEPT_DAYS: u32 = 7;
+pub(crate) const ACCEPT_DAYS: u32 = 7;
 /// Days to revise a rejected video (H-8).
-pub const REVISE_DAYS: u32 = 7;
+pub(crate) const REVISE_DAYS: u32 = 7;
 /// Review rounds at most (H-8).
-pub const MAX_ROUNDS: u32 = 3;
+pub(crate) const MAX_ROUNDS: u32 = 3;
 /// Days within which a refundable sample's sales goal must be met (H-7).
-pub const REFUNDABLE_DAYS: u32 = 90;
+pub(crate) const REFUNDABLE_DAYS: u32 = 90;
 
 impl Platform {
     fn target_prov(&self, inv: InvitationId, rules: RuleSet) -> Provenance {
@@ -316,7 +316,7 @@ impl Platform {
     /// (TARGET-4).
     // rule: TARGET-1
     // rule: TARGET-3
-    pub fn send_invitation(&mut self, inv: InvitationId, t: SimTime) {
+    pub(crate) fn send_invitation(&mut self, inv: InvitationId, t: SimTime) {
         let (seller, fee) = {
             let i = &self.books.target.invitations[inv.index()];
             (i.seller, i.fee)
@@ -376,7 +376,7 @@ impl Platform {
     /// declined flat-fee invitation refunds the fee (H-8).
     // rule: TARGET-2
     // rule: TARGET-5
-    pub fn respond_target(
+    pub(crate) fn respond_target(
         &mut self,
         agents: &Agents,
         slot: SlotId,
@@ -477,7 +477,7 @@ impl Platform {
 
     /// The acceptance window of a flat-fee invitation closes: an unanswered slot expires and
     /// the fee is refunded (H-8).
-    pub fn expire_target(&mut self, slot: SlotId, t: SimTime) {
+    pub(crate) fn expire_target(&mut self, slot: SlotId, t: SimTime) {
         if self.books.target.slots[slot.index()].status == SlotStatus::Pending {
             self.books.target.slots[slot.index()].status = SlotStatus::Expired;
             self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::H8, RuleId::Target4]));
@@ -485,7 +485,7 @@ impl Platform {
     }
 
     /// A creator submits a flat-fee video for review (TARGET-4: video only, within the time).
-    pub fn submit_video(&mut self, slot: SlotId, t: SimTime) -> Result<(), Refusal> {
+    pub(crate) fn submit_video(&mut self, slot: SlotId, t: SimTime) -> Result<(), Refusal> {
         let s = &self.books.target.slots[slot.index()];
         let inv = &self.books.target.invitations[s.invitation.index()];
         if !matches!(inv.fee, Fee::Flat(_)) {
@@ -520,7 +520,7 @@ impl Platform {
     /// revision, and the third rejection refunds the seller (H-8). Returns the new deadline after
     /// a rejection that leaves a round.
     // rule: TARGET-4
-    pub fn review_video(
+    pub(crate) fn review_video(
         &mut self,
         slot: SlotId,
         review: Review,
@@ -563,7 +563,7 @@ impl Platform {
 
     /// A video deadline passes: with no approved video and none under review, the creator is
     /// not paid and the seller's fee is refunded (TARGET-4 model).
-    pub fn video_deadline(&mut self, slot: SlotId, deadline: SimTime, t: SimTime) {
+    pub(crate) fn video_deadline(&mut self, slot: SlotId, deadline: SimTime, t: SimTime) {
         let s = &self.books.target.slots[slot.index()];
         if s.deadline == deadline && s.fee == FeeStatus::Held && !s.submitted {
             self.refund_flat_fee(slot, t, RuleSet::of(&[RuleId::Target4]));
@@ -620,12 +620,12 @@ impl Platform {
 /// `[promoted similar products, followers bought similar products, followers viewed similar
 /// products]`, for the categories in `cats` (a bitmask of `CategoryId`s).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct Reasons {
-    pub promoted: bool,
+pub(crate) struct Reasons {
+    pub(crate) promoted: bool,
     pub bought: bool,
-    pub viewed: bool,
+    pub(crate) viewed: bool,
     /// The followers' profile matches the seller's customers' profile.
-    pub profile: bool,
+    pub(crate) profile: bool,
 }
 
 /// A seller's customers' profile (TARGET-8, seed 001's fourth reason), as the caller observed
@@ -656,7 +656,7 @@ impl Platform {
     // bought similar products, followers viewed similar products, followers' profile matches
     // customers' profile
     #[allow(clippy::too_many_arguments)]
-    pub fn recommend(
+    pub(crate) fn recommend(
         &self,
         agents: &Agents,
         c: CreatorId,
@@ -681,7 +681,7 @@ impl Platform {
     /// Adds an invitation made during the run (a seller's invitation policy, TARGET-8): at most
     /// 50 creators and 100 products (H-8), each rate within RATE-1, products of the seller and
     /// affiliate-eligible (TARGET-1). Returns its index; the caller sends it.
-    pub fn create_invitation(
+    pub(crate) fn create_invitation(
         &mut self,
         agents: &Agents,
         inv: Invitation,
@@ -731,7 +731,7 @@ impl Platform {
     /// collaboration has ended (TARGET-1), and under `rules.target_rate_change = "pending-only"`
     /// for creators who already accepted (TARGET-2).
     // rule: TARGET-9 — the change may name one creator: its own rate (Invitation::rate_for)
-    pub fn change_target_rate(
+    pub(crate) fn change_target_rate(
         &mut self,
         inv: InvitationId,
         product: Option<ProductId>,

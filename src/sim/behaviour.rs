@@ -14,7 +14,7 @@ use crate::scenario::{
 use crate::time::DAY;
 
 /// Converts a delay in days to whole minutes (at least `min`).
-pub fn days_to_minutes(days: f64, min: u32) -> u32 {
+pub(crate) fn days_to_minutes(days: f64, min: u32) -> u32 {
     let m = (days * f64::from(DAY)).round();
     if m.is_finite() && m < f64::from(u32::MAX / 2) {
         (m as u32).max(min)
@@ -24,7 +24,7 @@ pub fn days_to_minutes(days: f64, min: u32) -> u32 {
 }
 
 /// Minutes until a creator's next action (exponential with `actions_per_day`).
-pub fn next_action<R: Rng + ?Sized>(b: &CreatorBehaviour, rng: &mut R) -> Option<u32> {
+pub(crate) fn next_action<R: Rng + ?Sized>(b: &CreatorBehaviour, rng: &mut R) -> Option<u32> {
     if b.actions_per_day <= 0.0 {
         return None;
     }
@@ -34,7 +34,7 @@ pub fn next_action<R: Rng + ?Sized>(b: &CreatorBehaviour, rng: &mut R) -> Option
 
 /// Minutes until a creator's next action, from a standard exponential draw `e`: the rate is
 /// `actions_per_day` × `intensity`; None when it is not positive.
-pub fn action_gap(b: &CreatorBehaviour, intensity: f64, e: f64) -> Option<u32> {
+pub(crate) fn action_gap(b: &CreatorBehaviour, intensity: f64, e: f64) -> Option<u32> {
     let rate = b.actions_per_day * intensity;
     if rate <= 0.0 || !rate.is_finite() {
         return None;
@@ -44,7 +44,7 @@ pub fn action_gap(b: &CreatorBehaviour, intensity: f64, e: f64) -> Option<u32> {
 
 /// A creator's score for a product: commission (percentage points × weight) plus category fit,
 /// plus Gumbel noise, so that the best-scoring candidate is a logit choice.
-pub fn product_score<R: Rng + ?Sized>(
+pub(crate) fn product_score<R: Rng + ?Sized>(
     b: &CreatorBehaviour,
     c: &Creator,
     p: &Product,
@@ -58,7 +58,11 @@ pub fn product_score<R: Rng + ?Sized>(
 
 /// The seller's decision on an Open application (OPEN-2 model): approve?, and after how many
 /// minutes.
-pub fn decide_application<R: Rng + ?Sized>(a: &Approval, c: &Creator, rng: &mut R) -> (bool, u32) {
+pub(crate) fn decide_application<R: Rng + ?Sized>(
+    a: &Approval,
+    c: &Creator,
+    rng: &mut R,
+) -> (bool, u32) {
     let approve = match a.policy {
         ApprovalPolicy::Auto => true,
         ApprovalPolicy::Probability(p) => unit(rng) < p,
@@ -75,7 +79,7 @@ pub fn decide_application<R: Rng + ?Sized>(a: &Approval, c: &Creator, rng: &mut 
 /// the buyer responses of the incentive model (docs/behaviour.md): views grow as followers^η,
 /// orders per post fall as (1 + live items on the product ÷ K)^−σ, and coupons raise demand
 /// through the price elasticity. Off, it is followers × views × conversion × fit, as before.
-pub fn mean_orders(
+pub(crate) fn mean_orders(
     b: &BuyerBehaviour,
     response: bool,
     followers: f64,
@@ -108,7 +112,7 @@ fn per_view(b: &BuyerBehaviour, kind: ContentKind) -> (f64, f64) {
 
 /// [`mean_orders`] with the buyer responses on, from its parts: [`reach`], [`saturation`] and
 /// [`coupon_demand`] (the simulator keeps the parts that do not change per post precomputed).
-pub fn mean_orders_of(
+pub(crate) fn mean_orders_of(
     b: &BuyerBehaviour,
     kind: ContentKind,
     fit: bool,
@@ -121,7 +125,7 @@ pub fn mean_orders_of(
     reach * per_follower * conv * fit * saturation * coupon_demand
 }
 
-/// The followers a post reaches, as followers^η scaled to be neutral at [`REACH_UNIT`].
+/// The followers a post reaches, as followers^η scaled to be neutral at `REACH_UNIT`.
 pub fn reach(b: &BuyerBehaviour, followers: f64) -> f64 {
     REACH_UNIT * (followers.max(0.0) / REACH_UNIT).powf(b.follower_exponent)
 }
@@ -133,11 +137,11 @@ pub fn saturation(b: &BuyerBehaviour, live_on_product: u32) -> f64 {
 
 /// Followers at which the follower-size effect is neutral (views = followers × views per
 /// follower at exactly this size).
-pub const REACH_UNIT: f64 = 1000.0;
+pub(crate) const REACH_UNIT: f64 = 1000.0;
 
 /// The demand multiplier of coupons: E[(price paid ÷ list price)^elasticity] over the coupon
 /// draws (seller coupon, then platform coupon, independently).
-pub fn coupon_demand(b: &BuyerBehaviour) -> f64 {
+pub(crate) fn coupon_demand(b: &BuyerBehaviour) -> f64 {
     let e = b.price_elasticity;
     let ds = rate_f64(b.seller_coupon);
     let dp = rate_f64(b.platform_coupon);
@@ -150,13 +154,13 @@ pub fn coupon_demand(b: &BuyerBehaviour) -> f64 {
 }
 
 /// A rate as a fraction (behaviour scoring only: money becomes f64 nowhere else).
-pub fn rate_f64(r: crate::money::Rate) -> f64 {
+pub(crate) fn rate_f64(r: crate::money::Rate) -> f64 {
     r.percent_f64() / 100.0
 }
 
 /// How many orders a piece of content brings: Poisson around [`mean_orders`] × lognormal views
 /// noise (mean 1).
-pub fn orders_for_content<R: Rng + ?Sized>(
+pub(crate) fn orders_for_content<R: Rng + ?Sized>(
     b: &BuyerBehaviour,
     response: bool,
     c: &Creator,
@@ -178,7 +182,7 @@ pub fn orders_for_content<R: Rng + ?Sized>(
 
 /// How many orders a piece of content with mean `mean` ([`mean_orders`]) brings: Poisson
 /// around it × lognormal views noise (mean 1).
-pub fn orders_around<R: Rng + ?Sized>(b: &BuyerBehaviour, mean: f64, rng: &mut R) -> u32 {
+pub(crate) fn orders_around<R: Rng + ?Sized>(b: &BuyerBehaviour, mean: f64, rng: &mut R) -> u32 {
     let noise = if b.views_sigma > 0.0 {
         let z: f64 = rand_distr::StandardNormal.sample(rng);
         (b.views_sigma * z - b.views_sigma * b.views_sigma / 2.0).exp()
@@ -196,22 +200,22 @@ pub fn orders_around<R: Rng + ?Sized>(b: &BuyerBehaviour, mean: f64, rng: &mut R
 }
 
 /// The logistic function.
-pub fn logistic(x: f64) -> f64 {
+pub(crate) fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
 /// The log-odds of `p` (±∞ at 0 and 1, so certain choices stay certain).
-pub fn logit(p: f64) -> f64 {
+pub(crate) fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
 /// The smallest earnings ratio a choice considers (log earnings need a floor).
-pub const EARNINGS_FLOOR: f64 = 1e-3;
+pub(crate) const EARNINGS_FLOOR: f64 = 1e-3;
 
 /// The probability of a yes/no choice whose base probability `p0` applies when the opportunity's
 /// expected earnings per post `e` equal the outside option `o`: logistic(logit(p0) + β·ln(e/o)).
 /// `p0` of 0 or 1 stays 0 or 1 (scripted certainties stay certain).
-pub fn choice_probability(p0: f64, beta: f64, e: f64, o: f64) -> f64 {
+pub(crate) fn choice_probability(p0: f64, beta: f64, e: f64, o: f64) -> f64 {
     if p0 <= 0.0 || p0 >= 1.0 || o.is_nan() || o <= 0.0 {
         return p0.clamp(0.0, 1.0);
     }
@@ -219,7 +223,7 @@ pub fn choice_probability(p0: f64, beta: f64, e: f64, o: f64) -> f64 {
 }
 
 /// e/o, floored at [`EARNINGS_FLOOR`].
-pub fn earnings_ratio(e: f64, o: f64) -> f64 {
+pub(crate) fn earnings_ratio(e: f64, o: f64) -> f64 {
     if o > 0.0 && e.is_finite() {
         (e / o).max(EARNINGS_FLOOR)
     } else {
@@ -228,18 +232,18 @@ pub fn earnings_ratio(e: f64, o: f64) -> f64 {
 }
 
 /// The intensive margin: actions per day × (E*/O)^ε, the multiplier bounded to [1/max, max].
-pub fn intensity(ib: &IncentiveBehaviour, best: f64, outside: f64) -> f64 {
+pub(crate) fn intensity(ib: &IncentiveBehaviour, best: f64, outside: f64) -> f64 {
     let m = earnings_ratio(best, outside).powf(ib.post_elasticity);
     m.clamp(1.0 / ib.max_intensity, ib.max_intensity)
 }
 
 /// The extensive margin: P(active) = logistic(logit(active share) + κ·ln(E*/O)).
-pub fn active_probability(ib: &IncentiveBehaviour, best: f64, outside: f64) -> f64 {
+pub(crate) fn active_probability(ib: &IncentiveBehaviour, best: f64, outside: f64) -> f64 {
     choice_probability(ib.active_share, ib.participation_weight, best, outside)
 }
 
 /// P(X ≥ k) for X ~ Poisson(λ).
-pub fn poisson_at_least(lambda: f64, k: u32) -> f64 {
+pub(crate) fn poisson_at_least(lambda: f64, k: u32) -> f64 {
     if k == 0 {
         return 1.0;
     }
@@ -256,7 +260,7 @@ pub fn poisson_at_least(lambda: f64, k: u32) -> f64 {
 }
 
 /// Minutes until a creator's next action: exponential with `actions_per_day` × `intensity`.
-pub fn next_action_scaled<R: Rng + ?Sized>(
+pub(crate) fn next_action_scaled<R: Rng + ?Sized>(
     b: &CreatorBehaviour,
     intensity: f64,
     rng: &mut R,
@@ -270,7 +274,7 @@ pub fn next_action_scaled<R: Rng + ?Sized>(
 }
 
 /// A creator's utility for a product by expected earnings: β·ln(E/O) + fit + Gumbel noise.
-pub fn earnings_score<R: Rng + ?Sized>(
+pub(crate) fn earnings_score<R: Rng + ?Sized>(
     ib: &IncentiveBehaviour,
     b: &CreatorBehaviour,
     e: f64,
@@ -286,7 +290,7 @@ pub fn earnings_score<R: Rng + ?Sized>(
 /// Minutes until the next of `remaining` orders of a content item, given `elapsed` minutes since
 /// it was posted: video orders decay exponentially (half-life), LIVE orders fall uniformly within
 /// the LIVE.
-pub fn next_order_gap<R: Rng + ?Sized>(
+pub(crate) fn next_order_gap<R: Rng + ?Sized>(
     b: &BuyerBehaviour,
     kind: ContentKind,
     remaining: u32,

@@ -20,15 +20,15 @@ mod orders;
 mod outcome;
 mod plan_changes;
 mod plans;
-pub mod policy;
-pub mod population;
+pub(crate) mod policy;
+pub(crate) mod population;
 pub mod queue;
-pub mod rng;
+pub(crate) mod rng;
 mod script;
-pub mod seller_policy;
+pub(crate) mod seller_policy;
 mod showcase;
 mod target_policy;
-pub mod uncertainty;
+pub(crate) mod uncertainty;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -45,7 +45,7 @@ use crate::rules::ledger::{Entry, LedgerError};
 use crate::rules::orders::OrderRecord;
 use crate::rules::{Platform, Refusal};
 use crate::scenario::{AccountRef, Scenario};
-use crate::time::{DAY, SimTime};
+use crate::time::SimTime;
 use queue::EventQueue;
 use rng::Streams;
 
@@ -178,7 +178,7 @@ pub trait LedgerSink: Send {
 }
 
 /// Opens the ledger sink of replication `index` (called on the worker thread running it).
-pub type LedgerSinks =
+pub(crate) type LedgerSinks =
     std::sync::Arc<dyn Fn(u32) -> std::io::Result<Box<dyn LedgerSink>> + Send + Sync>;
 
 /// Options of one replication run.
@@ -237,7 +237,7 @@ pub struct Replication {
     pub scripted: Vec<Result<OrderRecord, Refusal>>,
     /// Tracked (explained) orders by number.
     #[serde(skip)]
-    pub tracked: Vec<OrderRecord>,
+    pub(crate) tracked: Vec<OrderRecord>,
     /// Balances of the accounts that expectations ask about.
     #[serde(skip)]
     pub accounts: Vec<(AccountRef, Money)>,
@@ -296,11 +296,11 @@ impl Replication {
 pub struct PlusRecord {
     pub status: String,
     pub rewards_paid: Money,
-    pub rewards_cancelled: Money,
-    pub service_fee_charged: Money,
-    pub service_fee_refunded: Money,
-    pub budget_returned: Money,
-    pub tax_document: Option<String>,
+    pub(crate) rewards_cancelled: Money,
+    pub(crate) service_fee_charged: Money,
+    pub(crate) service_fee_refunded: Money,
+    pub(crate) budget_returned: Money,
+    pub(crate) tax_document: Option<String>,
     /// The share of the objective achieved, by `rules.plus_fee_measure` (PLUS-16).
     pub achievement: Decimal,
     pub participants: u32,
@@ -423,7 +423,7 @@ pub fn state_at(sc: &Scenario, index: u32, at: SimTime) -> State {
 /// Runs replication `index` to its end with the ledger recorded, and returns its final state
 /// (for explanations of plans: Plus rankings, rewards and fees, Target flat fees). The ledger
 /// check is not run here; `run_replication` runs it.
-pub fn final_state(sc: &Scenario, index: u32) -> State {
+pub(crate) fn final_state(sc: &Scenario, index: u32) -> State {
     let drawn = uncertainty::draw(sc, index);
     let sc = drawn.as_ref().unwrap_or(sc);
     let opts = RunOptions {
@@ -478,6 +478,3 @@ pub fn run_replication(
     }
     w.finish(index, daily, opts)
 }
-
-/// Minutes per day, for callers converting report days.
-pub const MINUTES_PER_DAY: u32 = DAY;

@@ -11,19 +11,18 @@ use crate::rules::plus::{PlusCampaign, PlusKind, PolicySpec};
 
 /// What the platform decided for a collaboration.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Creators selected (they may then join).
     pub creators: Vec<CreatorId>,
     /// Task reward per finishing creator.
     pub reward: Money,
     /// Challenge rewards by rank.
-    pub rank_rewards: Vec<Money>,
+    pub(crate) rank_rewards: Vec<Money>,
 }
 
 /// A platform policy: decides from the campaign, the group's members (in id order) and the
 /// agents. Deterministic policies need no random stream.
-pub trait PlusPolicy {
-    fn name(&self) -> &'static str;
+pub(crate) trait PlusPolicy {
     fn decide(
         &self,
         camp: &PlusCampaign,
@@ -35,11 +34,11 @@ pub trait PlusPolicy {
 
 /// Takes the seller's preferences as given: every member (up to `max_creators`), the preferred
 /// rewards. Rewards beyond the budget are not paid (budgets are never overdrawn).
-pub struct AsGiven;
+pub(crate) struct AsGiven;
 
 /// Fits the budget: a Task selects the most-followed members the budget can pay in full; a
 /// Challenge scales its rank rewards down (never up) so that they add up to the budget at most.
-pub struct BudgetDriven;
+pub(crate) struct BudgetDriven;
 
 fn preferred(camp: &PlusCampaign) -> (Money, Vec<Money>) {
     match &camp.kind {
@@ -56,9 +55,6 @@ fn cap(mut v: Vec<CreatorId>, max: Option<u32>) -> Vec<CreatorId> {
 }
 
 impl PlusPolicy for AsGiven {
-    fn name(&self) -> &'static str {
-        "as-given"
-    }
     fn decide(&self, camp: &PlusCampaign, members: &[CreatorId], _: &Agents, _: u32) -> Decision {
         let (reward, rank_rewards) = preferred(camp);
         Decision {
@@ -70,9 +66,6 @@ impl PlusPolicy for AsGiven {
 }
 
 impl PlusPolicy for BudgetDriven {
-    fn name(&self) -> &'static str {
-        "budget"
-    }
     fn decide(
         &self,
         camp: &PlusCampaign,
@@ -125,7 +118,7 @@ impl PlusPolicy for BudgetDriven {
 }
 
 /// The policy a campaign names.
-pub fn policy_for(spec: &PolicySpec) -> &'static dyn PlusPolicy {
+pub(crate) fn policy_for(spec: &PolicySpec) -> &'static dyn PlusPolicy {
     match spec {
         PolicySpec::AsGiven => &AsGiven,
         PolicySpec::Budget => &BudgetDriven,

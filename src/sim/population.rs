@@ -21,9 +21,9 @@ pub struct Built {
     pub agents: Agents,
     pub books: Books,
     /// Per Open plan: how its seller decides applications.
-    pub approvals: Vec<Approval>,
+    pub(crate) approvals: Vec<Approval>,
     /// Per Open plan: the sample shipping delay (days), if it offers samples.
-    pub sample_shipping: Vec<Option<Dist>>,
+    pub(crate) sample_shipping: Vec<Option<Dist>>,
 }
 
 fn draw_rate<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (Rate, Rate)) -> Rate {

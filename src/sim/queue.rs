@@ -2,8 +2,8 @@
 //! fixed order (TIME-1).
 //!
 //! It is a two-level calendar queue over whole minutes (a "ladder"). Events due in the current
-//! block of [`BLOCK`] minutes sit in fine buckets, one FIFO list per (minute, phase). Events due
-//! in a later block, up to [`WINDOW`] minutes ahead, are appended to that block's coarse bucket
+//! block of `BLOCK` minutes sit in fine buckets, one FIFO list per (minute, phase). Events due
+//! in a later block, up to `WINDOW` minutes ahead, are appended to that block's coarse bucket
 //! with their minute and phase; when the queue reaches the block, the coarse bucket is
 //! distributed, in order, into the fine buckets. Events outside the window (far ahead, or earlier
 //! than the queue's position) go to an overflow binary heap keyed by (time, phase, sequence). A
@@ -62,12 +62,13 @@ pub enum Phase {
 const PHASES: usize = 6;
 
 /// Minutes per block (one fine bucket per minute and phase of the current block).
-pub const BLOCK: u32 = 64;
+pub(crate) const BLOCK: u32 = 64;
 const BLOCK_BITS: u32 = 6;
 /// Blocks in the coarse ring.
 const BLOCKS: u32 = 1024;
-/// Minutes covered by the buckets (64 × 1024 minutes ≈ 45.5 days).
-pub const WINDOW: u32 = BLOCK * BLOCKS;
+/// Minutes covered by the buckets (64 × 1024 minutes ≈ 45.5 days); the tests schedule around it.
+#[cfg(test)]
+const WINDOW: u32 = BLOCK * BLOCKS;
 /// Items per storage chunk.
 const CHUNK: u32 = 32;
 
@@ -413,8 +414,9 @@ impl<E: Copy> EventQueue<E> {
         Some(self.fine_pool.items[(chunk * CHUNK + i) as usize])
     }
 
-    /// The time of the next event.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
+    /// The time of the next event (the differential test's; the loop uses `pop_if`).
+    #[cfg(test)]
+    pub(crate) fn peek_time(&mut self) -> Option<SimTime> {
         let head = self.bucket_head().map(|(t, _)| t);
         let over = self.overflow.peek().map(|i| (i.key >> 8) as u32);
         match (head, over) {
@@ -427,10 +429,6 @@ impl<E: Copy> EventQueue<E> {
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-    /// Events scheduled so far.
-    pub fn scheduled(&self) -> u64 {
-        self.seq
     }
 }
 

@@ -11,9 +11,10 @@ use rand_chacha::ChaCha8Rng;
 /// What a stream is for. Separate streams keep one model's draws from shifting another's.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[repr(u64)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     Population = 0,
-    Creators = 1,
+    // 1 was a shared creators' stream, replaced by the per-agent streams ([`seek`]); the
+    // numbers of the others stay as they were.
     Buyers = 2,
     Logistics = 3,
     Sellers = 4,
@@ -31,7 +32,7 @@ pub enum Purpose {
 
 /// The stream of `purpose` for replication `rep` under `seed`, for purposes drawn apart from
 /// [`Streams`] (its own stream: drawing from it shifts no other purpose's draws).
-pub fn purpose_stream(seed: u64, rep: u64, purpose: Purpose) -> ChaCha8Rng {
+pub(crate) fn purpose_stream(seed: u64, rep: u64, purpose: Purpose) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::from_seed(replication_key(seed, rep));
     r.set_stream(purpose as u64);
     r
@@ -44,7 +45,7 @@ pub fn purpose_stream(seed: u64, rep: u64, purpose: Purpose) -> ChaCha8Rng {
 /// (synchronised common random numbers).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[repr(u64)]
-pub enum AgentStream {
+pub(crate) enum AgentStream {
     /// A creator's wakes: its next action, its active/idle review, its search and post choice.
     Wake = 1 << 32,
     /// A creator's answers to the platform and sellers (joining a Plus, a Target invitation, a
@@ -56,7 +57,7 @@ pub enum AgentStream {
 
 /// The 32-bit words of an agent stream each episode may read (2^24; an episode reading more
 /// continues into the next episode's window: still random, only less synchronised).
-pub const EPISODE_WORDS: u128 = 1 << 24;
+pub(crate) const EPISODE_WORDS: u128 = 1 << 24;
 
 /// Positions `rng` (keyed by the replication) at episode `episode` of agent `id`'s stream `tag`.
 ///
@@ -65,27 +66,26 @@ pub const EPISODE_WORDS: u128 = 1 << 24;
 /// `set_word_pos` throws away — so the buffer is emptied first (`set_word_pos(0)` at a block
 /// boundary refills lazily). The numbers drawn are the same either way (a test checks them).
 #[inline]
-pub fn seek(rng: &mut ChaCha8Rng, tag: AgentStream, id: u32, episode: u32) {
+pub(crate) fn seek(rng: &mut ChaCha8Rng, tag: AgentStream, id: u32, episode: u32) {
     rng.set_word_pos(0);
     rng.set_stream(tag as u64 | u64::from(id));
     rng.set_word_pos(u128::from(episode) * EPISODE_WORDS);
 }
 
 /// The random streams of one replication.
-pub struct Streams {
+pub(crate) struct Streams {
     pub population: ChaCha8Rng,
-    pub creators: ChaCha8Rng,
     pub buyers: ChaCha8Rng,
     pub logistics: ChaCha8Rng,
     pub sellers: ChaCha8Rng,
     pub platform: ChaCha8Rng,
     pub incentives: ChaCha8Rng,
     /// The per-agent streams, repositioned by [`seek`] at each episode.
-    pub agent: ChaCha8Rng,
+    pub(crate) agent: ChaCha8Rng,
 }
 
 /// The 32-byte key of replication `rep` under `seed`.
-pub fn replication_key(seed: u64, rep: u64) -> [u8; 32] {
+pub(crate) fn replication_key(seed: u64, rep: u64) -> [u8; 32] {
     let mut root = ChaCha8Rng::seed_from_u64(seed);
     root.set_stream(rep);
     let mut key = [0u8; 32];
@@ -103,7 +103,6 @@ impl Streams {
         };
         Streams {
             population: s(Purpose::Population),
-            creators: s(Purpose::Creators),
             buyers: s(Purpose::Buyers),
             logistics: s(Purpose::Logistics),
             sellers: s(Purpose::Sellers),
@@ -124,7 +123,7 @@ mod tests {
         let b = Streams::new(7, 3).buyers.next_u64();
         let c = Streams::new(7, 4).buyers.next_u64();
         let d = Streams::new(8, 3).buyers.next_u64();
-        let e = Streams::new(7, 3).creators.next_u64();
+        let e = Streams::new(7, 3).sellers.next_u64();
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);

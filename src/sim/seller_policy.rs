@@ -22,7 +22,7 @@ use crate::time::SimTime;
 
 /// The new rate of a listing at `r`: one `step` toward `goal` (never past it), within the
 /// policy's bounds. Pure, for the tests.
-pub fn step_toward(r: Rate, goal: Rate, step: Rate, min: Rate, max: Rate) -> Rate {
+pub(crate) fn step_toward(r: Rate, goal: Rate, step: Rate, min: Rate, max: Rate) -> Rate {
     let d = goal.0 - r.0;
     let moved = if d.abs() <= step.0 {
         goal.0
@@ -37,7 +37,7 @@ pub fn step_toward(r: Rate, goal: Rate, step: Rate, min: Rate, max: Rate) -> Rat
 /// The goal of a target-return policy: one step up when the period's return (the seller's GMV ÷
 /// the Open commission it implies) is above the target, or the plan sold nothing through Open;
 /// one step down when below.
-pub fn return_goal(
+pub(crate) fn return_goal(
     r: Rate,
     step: Rate,
     seller_gmv: Decimal,
