@@ -30,6 +30,54 @@ pub(super) fn resolve(
     (script, orders)
 }
 
+/// A scripted action of the file: where its time (`at`) is.
+trait Timed {
+    fn at(&self) -> &Spanned<String>;
+}
+
+macro_rules! timed {
+    ($($t:ty),*) => {
+        $(impl Timed for $t {
+            fn at(&self) -> &Spanned<String> {
+                &self.at
+            }
+        })*
+    };
+}
+
+timed!(
+    RateChangeRaw,
+    ActRaw,
+    PostRaw,
+    ReturnRaw,
+    TargetResponseRaw,
+    TargetActRaw,
+    TargetRateChangeRaw,
+    RegistrationRaw,
+    RegistrationReviewRaw,
+    LinkAddRaw,
+    TerminationRaw,
+    CampaignEditRaw,
+    PlusActRaw
+);
+
+/// Resolves each scripted action of `list` in file order: its time, then `resolve`, which reports
+/// what is wrong and gives the action to schedule at that time, or `None` to drop it.
+fn each<R: Timed>(
+    v: &mut V,
+    cal: &Calendar,
+    list: &[R],
+    script: &mut Vec<Scripted>,
+    mut resolve: impl FnMut(&mut V, &R, SimTime) -> Option<Action>,
+) {
+    for r in list {
+        let at = time_at(v, cal, r.at());
+        if let Some(action) = resolve(v, r, at) {
+            script.push(Scripted { at, action });
+        }
+    }
+}
+
 /// `[[script.rate_changes]]`: a seller's Shop plan rate or an Open plan's (OPEN-4).
 fn rate_changes(
     v: &mut V,
@@ -48,13 +96,9 @@ fn rate_changes(
     let named = cx.named;
     let product_plan = &cx.open.product_plan;
     let open_plans = &cx.open.plans;
-    for rc in &raw.rate_changes {
-        let at = time_at(v, &cal, &rc.at);
+    each(v, &cal, &raw.rate_changes, script, |v, rc, _| {
         if let Some(g) = &rc.generated {
-            if let Some(action) = generated_change(v, rc, g, cx) {
-                script.push(Scripted { at, action });
-            }
-            continue;
+            return generated_change(v, rc, g, cx);
         }
         for (x, key) in [
             (rc.by.as_ref().map(|x| x.span()), "by"),
@@ -74,17 +118,23 @@ fn rate_changes(
                 "a rate change gives the new `rate`",
                 Some(RuleId::Rate1),
             );
-            continue;
+            return None;
         };
         match (&rc.plan, &rc.product, &rc.seller) {
             (_, _, Some(s)) if rc.plan.is_none() && rc.product.is_none() => {
                 let rate = v.rate(rate_raw);
-                if let Some(sid) = sellers.get(v, s) {
-                    if named.sellers[sid as usize].shop_plan_rate.is_none() {
-                        v.err(s.span(), format!("seller `{}` has no Shop plan to change", s.get_ref()), Some(RuleId::Shop1));
-                    }
-                    script.push(Scripted { at, action: Action::ShopRate { seller: SellerId(sid), rate } });
+                let sid = sellers.get(v, s)?;
+                if named.sellers[sid as usize].shop_plan_rate.is_none() {
+                    v.err(
+                        s.span(),
+                        format!("seller `{}` has no Shop plan to change", s.get_ref()),
+                        Some(RuleId::Shop1),
+                    );
                 }
+                Some(Action::ShopRate {
+                    seller: SellerId(sid),
+                    rate,
+                })
             }
             (plan, product, None) if plan.is_some() || product.is_some() => {
                 let rate = v.rate(rate_raw);
@@ -96,26 +146,46 @@ fn rate_changes(
                         plan_names.map.get(name).map(|x| x.0)
                     }),
                 };
-                match plan_idx {
-                    Some(pi) => {
-                        if let Some(pid) = pid
-                            && !open_plans[pi as usize].listings.iter().any(|(p, _)| p.0 == pid) {
-                                let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
-                                v.err(sp, "the product is not in that Open plan", Some(RuleId::Open4));
-                            }
-                        script.push(Scripted { at, action: Action::OpenRate { plan: OpenPlanId(pi), product: pid.map(ProductId), rate, shop_ads: rc.shop_ads } });
+                let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
+                let Some(pi) = plan_idx else {
+                    if plan.is_none() {
+                        v.err(
+                            sp,
+                            "the product is not in any Open plan",
+                            Some(RuleId::Open4),
+                        );
                     }
-                    None => {
-                        if plan.is_none() {
-                            let sp = product.as_ref().map(|p| p.span()).unwrap_or(rc.at.span());
-                            v.err(sp, "the product is not in any Open plan", Some(RuleId::Open4));
-                        }
-                    }
+                    return None;
+                };
+                if let Some(pid) = pid
+                    && !open_plans[pi as usize]
+                        .listings
+                        .iter()
+                        .any(|(p, _)| p.0 == pid)
+                {
+                    v.err(
+                        sp,
+                        "the product is not in that Open plan",
+                        Some(RuleId::Open4),
+                    );
                 }
+                Some(Action::OpenRate {
+                    plan: OpenPlanId(pi),
+                    product: pid.map(ProductId),
+                    rate,
+                    shop_ads: rc.shop_ads,
+                })
             }
-            _ => v.err(rc.at.span(), "a rate change names either `seller` (its Shop plan) or an Open `plan` and/or `product`", Some(RuleId::Open4)),
+            _ => {
+                v.err(
+                    rc.at.span(),
+                    "a rate change names either `seller` (its Shop plan) or an Open `plan` and/or `product`",
+                    Some(RuleId::Open4),
+                );
+                None
+            }
         }
-    }
+    });
 }
 
 /// A `[[script.rate_changes]]` entry with `generated`: every generated plan of a kind (issue
@@ -196,6 +266,9 @@ fn generated_change(
     })
 }
 
+/// Builds a creator's action on a product (an application, showcase add or sample request).
+type MakeAct = fn(CreatorId, ProductId) -> Action;
+
 /// Applications, showcase adds, sample requests and posts.
 fn creator_actions(
     v: &mut V,
@@ -209,53 +282,45 @@ fn creator_actions(
     } = names;
     let cal = cx.calendar;
     let named = cx.named;
-    let mut act = |v: &mut V, list: &[ActRaw], mk: fn(CreatorId, ProductId) -> Action| {
-        for a in list {
-            let at = time_at(v, &cal, &a.at);
+    let acts: [(&[ActRaw], MakeAct); 3] = [
+        (&raw.applications, |creator, product| Action::Apply {
+            creator,
+            product,
+        }),
+        (&raw.showcase_adds, |creator, product| Action::ShowcaseAdd {
+            creator,
+            product,
+        }),
+        (&raw.sample_requests, |creator, product| {
+            Action::SampleRequest { creator, product }
+        }),
+    ];
+    for (list, mk) in acts {
+        each(v, &cal, list, script, |v, a, _| {
             let c = creators.get(v, &a.creator);
             let p = products.get(v, &a.product);
-            if let (Some(c), Some(p)) = (c, p) {
-                script.push(Scripted {
-                    at,
-                    action: mk(CreatorId(c), ProductId(p)),
-                });
-            }
-        }
-    };
-    act(v, &raw.applications, |creator, product| Action::Apply {
-        creator,
-        product,
-    });
-    act(v, &raw.showcase_adds, |creator, product| {
-        Action::ShowcaseAdd { creator, product }
-    });
-    act(v, &raw.sample_requests, |creator, product| {
-        Action::SampleRequest { creator, product }
-    });
-    for p in &raw.posts {
-        let at = time_at(v, &cal, &p.at);
+            Some(mk(CreatorId(c?), ProductId(p?)))
+        });
+    }
+    each(v, &cal, &raw.posts, script, |v, p, _| {
         let c = creators.get(v, &p.creator);
         let pr = products.get(v, &p.product);
         let kind = p.kind.unwrap_or(ContentKind::Video);
-        if let (Some(c), Some(pr)) = (c, pr) {
-            if kind == ContentKind::Live && !named.creators[c as usize].live {
-                v.err(
-                    p.creator.span(),
-                    format!("creator `{}` cannot go LIVE", p.creator.get_ref()),
-                    None,
-                );
-            }
-            script.push(Scripted {
-                at,
-                action: Action::Post {
-                    creator: CreatorId(c),
-                    product: ProductId(pr),
-                    kind,
-                    authorised: p.authorised,
-                },
-            });
+        let (c, pr) = (c?, pr?);
+        if kind == ContentKind::Live && !named.creators[c as usize].live {
+            v.err(
+                p.creator.span(),
+                format!("creator `{}` cannot go LIVE", p.creator.get_ref()),
+                None,
+            );
         }
-    }
+        Some(Action::Post {
+            creator: CreatorId(c),
+            product: ProductId(pr),
+            kind,
+            authorised: p.authorised,
+        })
+    });
 }
 
 /// `[[script.orders]]`: scripted order lines and their lifecycle (ORDER-1, ORDER-2, TARGET-4).
@@ -467,11 +532,8 @@ fn returns(
     } = names;
     let cal = cx.calendar;
     let minor_unit = cx.minor_unit;
-    for r in &raw.returns {
-        let at = time_at(v, &cal, &r.at);
-        let Some(oi) = order_names.get(v, &r.order) else {
-            continue;
-        };
+    each(v, &cal, &raw.returns, script, |v, r, at| {
+        let oi = order_names.get(v, &r.order)?;
         let o = &orders[oi as usize];
         let amount = match (&r.quantity, &r.amount) {
             (Some(q), None) => {
@@ -502,25 +564,19 @@ fn returns(
                 Some(RuleId::Order2),
             );
         }
-        {
-            let placed = o.at;
-            if at < placed {
-                v.err(
-                    r.at.span(),
-                    format!(
-                        "the return is dated before order `{}` is placed ({})",
-                        r.order.get_ref(),
-                        cal.datetime(placed).format("%Y-%m-%d %H:%M")
-                    ),
-                    Some(RuleId::Order2),
-                );
-            }
+        if at < o.at {
+            v.err(
+                r.at.span(),
+                format!(
+                    "the return is dated before order `{}` is placed ({})",
+                    r.order.get_ref(),
+                    cal.datetime(o.at).format("%Y-%m-%d %H:%M")
+                ),
+                Some(RuleId::Order2),
+            );
         }
-        script.push(Scripted {
-            at,
-            action: Action::Return { order: oi, amount },
-        });
-    }
+        Some(Action::Return { order: oi, amount })
+    });
 }
 
 /// Target invitations sent, and scripted responses, submissions and reviews.
@@ -564,18 +620,13 @@ fn target_events(
             Some((i, cid))
         };
     // rule: TARGET-9 — a rate change for one creator, one product, or all
-    for r in &raw.target_rate_changes {
-        let at = time_at(v, &calendar, &r.at);
+    each(v, &calendar, &raw.target_rate_changes, script, |v, r, _| {
         let rate = v.rate(&r.rate);
-        let Some(i) = inv_names.get(v, &r.invitation) else {
-            continue;
-        };
+        let i = inv_names.get(v, &r.invitation)?;
         let inv = &invitations[i as usize];
         let creator = match &r.creator {
             Some(c) => {
-                let Some(cid) = creators.get(v, c).map(CreatorId) else {
-                    continue;
-                };
+                let cid = CreatorId(creators.get(v, c)?);
                 if !inv.creators.contains(&cid) {
                     v.err(
                         c.span(),
@@ -586,7 +637,7 @@ fn target_events(
                         ),
                         Some(RuleId::Target1),
                     );
-                    continue;
+                    return None;
                 }
                 Some(cid)
             }
@@ -594,9 +645,7 @@ fn target_events(
         };
         let product = match &r.product {
             Some(p) => {
-                let Some(pid) = products.get(v, p).map(ProductId) else {
-                    continue;
-                };
+                let pid = ProductId(products.get(v, p)?);
                 if !inv.products.iter().any(|x| x.product == pid) {
                     v.err(
                         p.span(),
@@ -607,90 +656,72 @@ fn target_events(
                         ),
                         Some(RuleId::Target1),
                     );
-                    continue;
+                    return None;
                 }
                 Some(pid)
             }
             None => None,
         };
-        script.push(Scripted {
-            at,
-            action: Action::TargetRate {
-                invitation: InvitationId(i),
-                product,
-                creator,
-                rate,
-            },
-        });
-    }
-    for r in &raw.target_responses {
-        let at = time_at(v, &calendar, &r.at);
-        let Some(accept) = r.accept else {
-            v.err(
-                r.at.span(),
+        Some(Action::TargetRate {
+            invitation: InvitationId(i),
+            product,
+            creator,
+            rate,
+        })
+    });
+    // a response needs `accept`, a review `approve`; each refuses the other's key
+    let answer = |v: &mut V, r: &TargetResponseRaw, response: bool| -> Option<bool> {
+        let (given, other, needs, misplaced, rule) = if response {
+            (
+                r.accept,
+                r.approve,
                 "a Target response needs `accept = true` or `accept = false`",
-                Some(RuleId::Target2),
-            );
-            continue;
-        };
-        if r.approve.is_some() {
-            v.err(
-                r.at.span(),
                 "`approve` belongs to a video review, not a response",
-                Some(RuleId::Target2),
-            );
-        }
-        if let Some((invitation, creator)) = target_ref(v, &r.invitation, &r.creator) {
-            script.push(Scripted {
-                at,
-                action: Action::TargetResponse {
-                    invitation: InvitationId(invitation),
-                    creator,
-                    accept,
-                },
-            });
-        }
-    }
-    for r in &raw.video_submissions {
-        let at = time_at(v, &calendar, &r.at);
-        if let Some((invitation, creator)) = target_ref(v, &r.invitation, &r.creator) {
-            script.push(Scripted {
-                at,
-                action: Action::VideoSubmission {
-                    invitation: InvitationId(invitation),
-                    creator,
-                },
-            });
-        }
-    }
-    for r in &raw.video_reviews {
-        let at = time_at(v, &calendar, &r.at);
-        let Some(approve) = r.approve else {
-            v.err(
-                r.at.span(),
+                RuleId::Target2,
+            )
+        } else {
+            (
+                r.approve,
+                r.accept,
                 "a video review needs `approve = true` or `approve = false`",
-                Some(RuleId::Target4),
-            );
-            continue;
-        };
-        if r.accept.is_some() {
-            v.err(
-                r.at.span(),
                 "`accept` belongs to a Target response, not a review",
-                Some(RuleId::Target4),
-            );
+                RuleId::Target4,
+            )
+        };
+        let Some(given) = given else {
+            v.err(r.at.span(), needs, Some(rule));
+            return None;
+        };
+        if other.is_some() {
+            v.err(r.at.span(), misplaced, Some(rule));
         }
-        if let Some((invitation, creator)) = target_ref(v, &r.invitation, &r.creator) {
-            script.push(Scripted {
-                at,
-                action: Action::VideoReview {
-                    invitation: InvitationId(invitation),
-                    creator,
-                    approve,
-                },
-            });
-        }
-    }
+        Some(given)
+    };
+    each(v, &calendar, &raw.target_responses, script, |v, r, _| {
+        let accept = answer(v, r, true)?;
+        let (invitation, creator) = target_ref(v, &r.invitation, &r.creator)?;
+        Some(Action::TargetResponse {
+            invitation: InvitationId(invitation),
+            creator,
+            accept,
+        })
+    });
+    each(v, &calendar, &raw.video_submissions, script, |v, r, _| {
+        let (invitation, creator) = target_ref(v, &r.invitation, &r.creator)?;
+        Some(Action::VideoSubmission {
+            invitation: InvitationId(invitation),
+            creator,
+        })
+    });
+    each(v, &calendar, &raw.video_reviews, script, |v, r, _| {
+        let approve = answer(v, r, false)?;
+        let (invitation, creator) = target_ref(v, &r.invitation, &r.creator)?;
+        Some(Action::VideoReview {
+            invitation: InvitationId(invitation),
+            creator,
+            approve,
+        })
+    });
 }
 
 /// Distributor campaigns opened, and scripted registrations, reviews, links, terminations and edits.
@@ -721,33 +752,26 @@ fn distributor_events(
         |v: &mut V, c: &Spanned<String>, p: &Spanned<String>| -> Option<(u32, ProductId)> {
             Some((camp_names.get(v, c)?, ProductId(products.get(v, p)?)))
         };
-    for r in &raw.registrations {
-        let at = time_at(v, &calendar, &r.at);
-        let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) else {
-            continue;
-        };
+    each(v, &calendar, &raw.registrations, script, |v, r, _| {
+        let (campaign, product) = camp_product(v, &r.campaign, &r.product)?;
         if split {
             // rule: H-9 — the seller registers a total; the distributor sets the creator's part
             let (Some(total), None, None) = (&r.total_rate, &r.creator_rate, &r.distributor_rate)
             else {
                 v.err(r.at.span(), "with rules.distributor_split = \"distributor\", a registration gives `total_rate` only", Some(RuleId::H9));
-                continue;
+                return None;
             };
             let total = v.rate(total);
-            script.push(Scripted {
-                at,
-                action: Action::RegisterTotal {
-                    campaign: CampaignId(campaign),
-                    product,
-                    total,
-                },
+            return Some(Action::RegisterTotal {
+                campaign: CampaignId(campaign),
+                product,
+                total,
             });
-            continue;
         }
         let (Some(cr), Some(dr), None) = (&r.creator_rate, &r.distributor_rate, &r.total_rate)
         else {
             v.err(r.at.span(), "a registration gives `creator_rate` and `distributor_rate` (DIST-2; `total_rate` only with rules.distributor_split = \"distributor\")", Some(RuleId::Dist2));
-            continue;
+            return None;
         };
         // rule: RATE-1
         let creator_rate = v.rate(cr);
@@ -791,63 +815,54 @@ fn distributor_events(
                 Some(RuleId::Rate1),
             );
         }
-        script.push(Scripted {
-            at,
-            action: Action::Register {
-                campaign: CampaignId(campaign),
-                product,
-                creator_rate,
-                distributor_rate,
-                shop_ads_rate,
-            },
-        });
-    }
+        Some(Action::Register {
+            campaign: CampaignId(campaign),
+            product,
+            creator_rate,
+            distributor_rate,
+            shop_ads_rate,
+        })
+    });
     registration_edits(v, raw, split, cx, products, camp_names, script);
-    for r in &raw.registration_reviews {
-        let at = time_at(v, &calendar, &r.at);
-        let creator_part = r.creator_rate.as_ref().map(|x| v.rate(x));
-        if creator_part.is_some() && !split {
-            let sp = r
-                .creator_rate
-                .as_ref()
-                .map(|x| x.span())
-                .unwrap_or(r.at.span());
-            v.err(
+    each(
+        v,
+        &calendar,
+        &raw.registration_reviews,
+        script,
+        |v, r, _| {
+            let creator_part = r.creator_rate.as_ref().map(|x| v.rate(x));
+            if creator_part.is_some() && !split {
+                let sp = r
+                    .creator_rate
+                    .as_ref()
+                    .map(|x| x.span())
+                    .unwrap_or(r.at.span());
+                v.err(
                 sp,
                 "`creator_rate` on a review belongs to rules.distributor_split = \"distributor\"",
                 Some(RuleId::H9),
             );
-        }
-        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
-            script.push(Scripted {
-                at,
-                action: Action::ReviewRegistration {
-                    campaign: CampaignId(campaign),
-                    product,
-                    approve: r.approve,
-                    reason: r.reason.clone(),
-                    creator_part,
-                },
-            });
-        }
-    }
-    for r in &raw.link_adds {
-        let at = time_at(v, &calendar, &r.at);
+            }
+            let (campaign, product) = camp_product(v, &r.campaign, &r.product)?;
+            Some(Action::ReviewRegistration {
+                campaign: CampaignId(campaign),
+                product,
+                approve: r.approve,
+                reason: r.reason.clone(),
+                creator_part,
+            })
+        },
+    );
+    each(v, &calendar, &raw.link_adds, script, |v, r, _| {
         let creator = creators.get(v, &r.creator).map(CreatorId);
-        if let (Some((campaign, product)), Some(creator)) =
-            (camp_product(v, &r.campaign, &r.product), creator)
-        {
-            script.push(Scripted {
-                at,
-                action: Action::AddLink {
-                    campaign: CampaignId(campaign),
-                    creator,
-                    product,
-                    choice: r.choice,
-                },
-            });
-        }
-    }
+        let (campaign, product) = camp_product(v, &r.campaign, &r.product)?;
+        Some(Action::AddLink {
+            campaign: CampaignId(campaign),
+            creator: creator?,
+            product,
+            choice: r.choice,
+        })
+    });
     for r in &raw.terminations {
         let at = time_at(v, &calendar, &r.at);
         let campaign = camp_names.get(v, &r.campaign);
@@ -885,8 +900,7 @@ fn distributor_events(
             }
         }
     }
-    for r in &raw.resumptions {
-        let at = time_at(v, &calendar, &r.at);
+    each(v, &calendar, &raw.resumptions, script, |v, r, _| {
         let campaign = camp_names.get(v, &r.campaign);
         let seller = sellers.get(v, &r.seller).map(SellerId);
         if let Some(u) = &r.until {
@@ -896,19 +910,13 @@ fn distributor_events(
                 Some(RuleId::Dist8),
             );
         }
-        if let (Some(campaign), Some(seller)) = (campaign, seller) {
-            script.push(Scripted {
-                at,
-                action: Action::Resume {
-                    campaign: CampaignId(campaign),
-                    seller,
-                    due: false,
-                },
-            });
-        }
-    }
-    for r in &raw.campaign_edits {
-        let at = time_at(v, &calendar, &r.at);
+        Some(Action::Resume {
+            campaign: CampaignId(campaign?),
+            seller: seller?,
+            due: false,
+        })
+    });
+    each(v, &calendar, &raw.campaign_edits, script, |v, r, _| {
         let promotion_start = r
             .promotion_start
             .as_ref()
@@ -918,23 +926,23 @@ fn distributor_events(
         if promotion_start.is_none() && min_c.is_none() && min_d.is_none() {
             v.err(r.at.span(), "a campaign edit changes `promotion_start`, `min_creator_rate` or `min_distributor_rate`", Some(RuleId::H9));
         }
-        if let Some(campaign) = camp_names.get(v, &r.campaign) {
-            let c = &campaigns[campaign as usize].campaign;
-            if let Some((ps, span)) = &promotion_start
-                && (*ps >= c.promotion.1 || *ps < c.registration.0)
-            {
-                v.err(span.clone(), "the new promotion start must fall between registration start and promotion end", Some(RuleId::H9));
-            }
-            script.push(Scripted {
-                at,
-                action: Action::EditCampaign {
-                    campaign: CampaignId(campaign),
-                    promotion_start: promotion_start.map(|x| x.0),
-                    min_rates: (min_c, min_d),
-                },
-            });
+        let campaign = camp_names.get(v, &r.campaign)?;
+        let c = &campaigns[campaign as usize].campaign;
+        if let Some((ps, span)) = &promotion_start
+            && (*ps >= c.promotion.1 || *ps < c.registration.0)
+        {
+            v.err(
+                span.clone(),
+                "the new promotion start must fall between registration start and promotion end",
+                Some(RuleId::H9),
+            );
         }
-    }
+        Some(Action::EditCampaign {
+            campaign: CampaignId(campaign),
+            promotion_start: promotion_start.map(|x| x.0),
+            min_rates: (min_c, min_d),
+        })
+    });
 }
 
 /// `[[script.registration_edits]]`: a seller edits a registration's parts (issue 14,
@@ -954,8 +962,7 @@ fn registration_edits(
             Some((camp_names.get(v, c)?, ProductId(products.get(v, p)?)))
         };
     // rule: DIST-2 — a seller edits a registration's parts (rules.registration_edit)
-    for r in &raw.registration_edits {
-        let at = time_at(v, &calendar, &r.at);
+    each(v, &calendar, &raw.registration_edits, script, |v, r, _| {
         let rate = |v: &mut V, x: &Option<Spanned<Rate>>| x.as_ref().map(|x| v.rate(x));
         let parts = crate::rules::changes::RegistrationParts {
             creator_rate: rate(v, &r.creator_rate),
@@ -976,17 +983,13 @@ fn registration_edits(
                 Some(RuleId::H9),
             );
         }
-        if let Some((campaign, product)) = camp_product(v, &r.campaign, &r.product) {
-            script.push(Scripted {
-                at,
-                action: Action::EditRegistration {
-                    campaign: CampaignId(campaign),
-                    product,
-                    parts,
-                },
-            });
-        }
-    }
+        let (campaign, product) = camp_product(v, &r.campaign, &r.product)?;
+        Some(Action::EditRegistration {
+            campaign: CampaignId(campaign),
+            product,
+            parts,
+        })
+    });
 }
 
 /// The Collaboration Plus lifecycle, and scripted joins, sample requests, edits and cancellations.
@@ -1032,11 +1035,8 @@ fn plus_events(
         (&raw.plus_edits, 2),
         (&raw.plus_cancellations, 3),
     ] {
-        for r in list {
-            let at = time_at(v, &calendar, &r.at);
-            let Some(campaign) = plus_names.get(v, &r.campaign) else {
-                continue;
-            };
+        each(v, &calendar, list, script, |v, r, _| {
+            let campaign = plus_names.get(v, &r.campaign)?;
             let creator = match (&r.creator, which) {
                 (Some(c), 0 | 1) => creators.get(v, c).map(CreatorId),
                 (None, 0 | 1) => {
@@ -1115,28 +1115,27 @@ fn plus_events(
                 }
                 (None, _) => None,
             };
-            let action = match (which, creator) {
-                (0, Some(creator)) => Action::PlusJoin {
+            match (which, creator) {
+                (0, Some(creator)) => Some(Action::PlusJoin {
                     campaign: PlusId(campaign),
                     creator,
                     authorises_ads,
-                },
-                (1, Some(creator)) => Action::PlusSampleRequest {
+                }),
+                (1, Some(creator)) => Some(Action::PlusSampleRequest {
                     campaign: PlusId(campaign),
                     creator,
                     product,
-                },
-                (2, _) => Action::PlusEdit {
+                }),
+                (2, _) => Some(Action::PlusEdit {
                     campaign: PlusId(campaign),
                     parts: crate::rules::changes::PlusParts {
                         rate: r.rate.as_ref().map(|x| v.rate(x)),
                         shop_ads_rate: r.shop_ads_rate.as_ref().map(|x| v.rate(x)),
                     },
-                },
-                (3, _) => Action::PlusCancel(PlusId(campaign)),
-                _ => continue,
-            };
-            script.push(Scripted { at, action });
-        }
+                }),
+                (3, _) => Some(Action::PlusCancel(PlusId(campaign))),
+                _ => None,
+            }
+        });
     }
 }
