@@ -63,7 +63,8 @@ pub enum Command {
     /// common random numbers, with the sales it takes from other plans.
     Lift(LiftCmd),
     /// For each policy lever in the scenario, paired −step/+step arms: the model's implied arc
-    /// elasticities of GMV, participation and content, beside the configured ones.
+    /// elasticities of GMV, participation, content, creators' actions and their expected
+    /// earnings, beside the configured ones and the model's figure on the earnings creators saw.
     Sensitivity(SensitivityCmd),
     /// List the built-in scenarios (run one by name: `affsim run demo`), or print one to start
     /// from (`--print demo > mine.toml`).

@@ -1,4 +1,4 @@
-//! `affsim sensitivity`: paired −step/+step arms per policy lever, measuring the model's implied arc elasticities of GMV, participation and content.
+//! `affsim sensitivity`: paired −step/+step arms per policy lever, measuring the model's implied arc elasticities of GMV, participation, content, actions and expected earnings.
 //!
 //! For each lever present in the scenario, every instance of it is scaled by (1 − step) in one
 //! arm and (1 + step) in the other (rates kept within 1–80%, money rounded to the currency's
