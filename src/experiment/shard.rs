@@ -13,7 +13,7 @@
 //! parts and merges the aggregates. A partial's size, and the memory of a shard and of a merge,
 //! do not grow by the daily rows × replications.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,183 @@ use crate::experiment::daily::DailyAgg;
 use crate::metrics::Metric;
 
 use crate::rules::catalogue::{RuleId, RuleSet};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sim::Replication;
+
+/// Why partials cannot be merged: each names the file (partial, part or folder) and what
+/// differs. The messages are the ones `affsim merge` prints (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge")]
+    Nothing,
+    #[error(
+        "{with_ledger} of {shards} shard(s) ran with --ledger; run every shard with it, or none"
+    )]
+    MixedLedger { with_ledger: usize, shards: usize },
+    #[error(
+        "{file}: partial format {format}, this affsim reads {FORMAT} (re-run the shard with this affsim)"
+    )]
+    Format { file: String, format: u32 },
+    #[error(
+        "{file}: written by affsim {engine:?}, this is affsim {ENGINE} (re-run the shard with this affsim)"
+    )]
+    Engine { file: String, engine: String },
+    #[error("{file}: the checksum does not match the content (the partial was edited or damaged)")]
+    Checksum { file: String },
+    #[error("{file}: a run of 0 replications")]
+    NoReplications { file: String },
+    #[error("{file}: a sweep of 0 arms")]
+    NoArms { file: String },
+    /// The first partial's scenario no longer validates.
+    #[error("{file}: the partial's scenario does not validate: {error}")]
+    Scenario {
+        file: String,
+        error: Box<ScenarioError>,
+    },
+    /// The merged partials' scenario no longer validates.
+    #[error("the partials' scenario no longer validates: {0}")]
+    MergedScenario(Box<ScenarioError>),
+    #[error("{file}: shard {}/{} is not a shard", shard.0, shard.1)]
+    NotAShard { file: String, shard: (u32, u32) },
+    #[error("{file}: shard {}/{} is given twice", shard.0, shard.1)]
+    ShardTwice { file: String, shard: (u32, u32) },
+    /// A partial is not of the same run (or sweep) as the first: `what` differs.
+    #[error(
+        "{file}: {}shard {}/{} does not belong with {first_file} (shard {}/{}): the {what} differs",
+        if *sweep { "sweep " } else { "" }, shard.0, shard.1, first_shard.0, first_shard.1
+    )]
+    Foreign {
+        file: String,
+        sweep: bool,
+        shard: (u32, u32),
+        first_file: String,
+        first_shard: (u32, u32),
+        what: &'static str,
+    },
+    /// A run's shard holds other replications than its own (the first ten of each).
+    #[error("{file}: shard {}/{} holds replications {got:?}, expected {want:?}", shard.0, shard.1)]
+    WrongReplications {
+        file: String,
+        shard: (u32, u32),
+        got: Vec<u32>,
+        want: Vec<u32>,
+    },
+    /// A sweep's shard holds other (arm, replication) pairs than its own.
+    #[error(
+        "{file}: sweep shard {}/{} does not hold exactly its replications (missing, duplicated or foreign indices)",
+        shard.0, shard.1
+    )]
+    WrongSweepReplications { file: String, shard: (u32, u32) },
+    #[error("{file}: arm {arm} is out of range (the sweep has {arms} arms)")]
+    ArmOutOfRange { file: String, arm: u32, arms: u32 },
+    #[error(
+        "{file}: replication {index}: index out of range (the run has {replications} replications)"
+    )]
+    IndexOutOfRange {
+        file: String,
+        index: u32,
+        replications: u32,
+    },
+    #[error(
+        "{file}: replication {index}: {totals} totals, expected {}",
+        Metric::COUNT
+    )]
+    Totals {
+        file: String,
+        index: u32,
+        totals: usize,
+    },
+    #[error(
+        "{file}: replication {index}: {days} daily rows, expected at least {scenario_days} (the scenario's days)"
+    )]
+    Days {
+        file: String,
+        index: u32,
+        days: u32,
+        scenario_days: u32,
+    },
+    #[error("{file}: replication {index}: an unknown rule `{rule}` fired")]
+    UnknownRule {
+        file: String,
+        index: u32,
+        rule: String,
+    },
+    /// The partial's daily aggregate does not fit its replications.
+    #[error("{file}: {problem}")]
+    Daily { file: String, problem: String },
+    #[error("{file}: the time-series part's sum says {sum_rows} rows, its replications ran {rows}")]
+    TimeseriesRows {
+        file: String,
+        sum_rows: u64,
+        rows: u64,
+    },
+    /// Shards missing from a run (the first ten) and the replications they hold.
+    #[error(
+        "the partials do not cover the run: missing shard(s) {shards:?} ({replications} replication(s) missing)"
+    )]
+    Incomplete {
+        shards: Vec<u32>,
+        replications: usize,
+    },
+    /// Shards missing from a sweep (the first ten).
+    #[error("the partials do not cover the sweep: missing shard(s) {0:?}")]
+    SweepIncomplete(Vec<u32>),
+    #[error("{}: a ledger part of replication {index}, which this shard did not run", path.display())]
+    ForeignLedgerPart { path: PathBuf, index: u32 },
+    #[error("{file}: no ledger part sum for replication {index}")]
+    NoPartSum { file: String, index: u32 },
+    #[error(
+        "{file}: replication {index} has {entries} ledger entries but its part sum says {rows} rows"
+    )]
+    PartSumRows {
+        file: String,
+        index: u32,
+        entries: u64,
+        rows: u64,
+    },
+    /// A shard's part (its time series or a ledger part) cannot be read.
+    #[error("{}: {part} cannot be read: {source}", path.display())]
+    PartUnreadable {
+        path: PathBuf,
+        part: Part,
+        source: std::io::Error,
+    },
+    /// A shard's part is not what the shard wrote.
+    #[error(
+        "{}: {part} differs from what the shard wrote ({} bytes and {} rows, expected {} bytes and \
+         {} rows{}): truncated, edited or swapped",
+        path.display(), found.bytes, found.rows, expected.bytes, expected.rows,
+        if found.sha256 != expected.sha256 { ", another SHA-256" } else { "" }
+    )]
+    PartDiffers {
+        path: PathBuf,
+        part: Part,
+        found: Box<FileSum>,
+        expected: Box<FileSum>,
+    },
+}
+
+/// Which of a shard's parts a [`MergeError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    TimeSeries,
+    /// The ledger part of a replication.
+    Ledger(u32),
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Part::TimeSeries => f.write_str("the shard's time series"),
+            Part::Ledger(i) => write!(f, "the ledger part of replication {i}"),
+        }
+    }
+}
+
+/// A `--shard` argument that is not `K/N` with 1 ≤ K ≤ N.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("--shard `{0}`: expected K/N with 1 ≤ K ≤ N, e.g. 2/4")]
+pub struct ShardArgError(pub String);
 
 /// The partial-result format version (2: engine version, checksums, ledger part sums; 3: the
 /// daily rows as an aggregate and a time-series part instead of every replication's rows).
@@ -128,30 +303,25 @@ impl PartCheck {
 
     /// Checks the time-series part in the shard's folder `dir` against its sum (present, with
     /// the recorded size, rows and SHA-256); its path.
-    pub fn verify_timeseries(&self, dir: &Path) -> Result<std::path::PathBuf, String> {
+    pub fn verify_timeseries(&self, dir: &Path) -> Result<PathBuf, MergeError> {
         let part = dir.join(crate::report::TIMESERIES_PART);
-        let sum = FileSum::of(&part).map_err(|e| {
-            format!(
-                "{}: the shard's time series cannot be read: {e}",
-                part.display()
-            )
-        })?;
+        let sum = match FileSum::of(&part) {
+            Ok(sum) => sum,
+            Err(source) => {
+                return Err(MergeError::PartUnreadable {
+                    path: part,
+                    part: Part::TimeSeries,
+                    source,
+                });
+            }
+        };
         if sum != self.timeseries {
-            let t = &self.timeseries;
-            return Err(format!(
-                "{}: the shard's time series differs from what the shard wrote ({} bytes and {} \
-                 rows, expected {} bytes and {} rows{}): truncated, edited or swapped",
-                part.display(),
-                sum.bytes,
-                sum.rows,
-                t.bytes,
-                t.rows,
-                if sum.sha256 != t.sha256 {
-                    ", another SHA-256"
-                } else {
-                    ""
-                }
-            ));
+            return Err(MergeError::PartDiffers {
+                path: part,
+                part: Part::TimeSeries,
+                found: Box::new(sum),
+                expected: Box::new(self.timeseries.clone()),
+            });
         }
         Ok(part)
     }
@@ -159,7 +329,7 @@ impl PartCheck {
     /// Checks the ledger parts in the shard's folder `dir` against the sums: each one present,
     /// with the recorded size, rows (the replication's ledger entries) and SHA-256, and no part
     /// of a replication the shard did not run (it would be joined in place of the right one).
-    pub fn verify(&self, dir: &Path) -> Result<(), String> {
+    pub fn verify(&self, dir: &Path) -> Result<(), MergeError> {
         let file = &self.file;
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
@@ -168,49 +338,49 @@ impl PartCheck {
                     .strip_prefix("ledger.part-")
                     .and_then(|n| n.strip_suffix(".csv"))
                     .and_then(|n| n.parse::<u32>().ok());
-                if let Some(i) = index
-                    && !self.runs.iter().any(|r| r.0 == i)
+                if let Some(index) = index
+                    && !self.runs.iter().any(|r| r.0 == index)
                 {
-                    return Err(format!(
-                        "{}: a ledger part of replication {i}, which this shard did not run",
-                        e.path().display()
-                    ));
+                    return Err(MergeError::ForeignLedgerPart {
+                        path: e.path(),
+                        index,
+                    });
                 }
             }
         }
         for &(index, entries) in &self.runs {
             let Some(sum) = self.sums.iter().find(|s| s.index == index) else {
-                return Err(format!(
-                    "{file}: no ledger part sum for replication {index}"
-                ));
+                return Err(MergeError::NoPartSum {
+                    file: file.clone(),
+                    index,
+                });
             };
             if sum.rows != entries {
-                return Err(format!(
-                    "{file}: replication {index} has {entries} ledger entries but its part sum says {} rows",
-                    sum.rows
-                ));
+                return Err(MergeError::PartSumRows {
+                    file: file.clone(),
+                    index,
+                    entries,
+                    rows: sum.rows,
+                });
             }
-            let part = crate::report::ledger_part(dir, index);
-            let (bytes, rows, sha) = file_sum(&part).map_err(|e| {
-                format!(
-                    "{}: the ledger part of replication {index} cannot be read: {e}",
-                    part.display()
-                )
-            })?;
-            if (bytes, rows) != (sum.bytes, sum.rows) || sha != sum.sha256 {
-                return Err(format!(
-                    "{}: the ledger part of replication {index} differs from what the shard wrote \
-                     ({bytes} bytes and {rows} rows, expected {} bytes and {} rows{}): truncated, \
-                     edited or swapped",
-                    part.display(),
-                    sum.bytes,
-                    sum.rows,
-                    if sha != sum.sha256 {
-                        ", another SHA-256"
-                    } else {
-                        ""
-                    }
-                ));
+            let path = crate::report::ledger_part(dir, index);
+            let part = Part::Ledger(index);
+            let found = match FileSum::of(&path) {
+                Ok(found) => found,
+                Err(source) => return Err(MergeError::PartUnreadable { path, part, source }),
+            };
+            let expected = FileSum {
+                rows: sum.rows,
+                bytes: sum.bytes,
+                sha256: sum.sha256.clone(),
+            };
+            if found != expected {
+                return Err(MergeError::PartDiffers {
+                    path,
+                    part,
+                    found: Box::new(found),
+                    expected: Box::new(expected),
+                });
             }
         }
         Ok(())
@@ -220,30 +390,43 @@ impl PartCheck {
 /// Checks one replication's figures: arrays of the right lengths, the index in range and in the
 /// shard, every fired rule known, and (a run's partial: `days`) its days at least the
 /// scenario's.
-fn check_rep(file: &str, r: &RepData, replications: u32, days: Option<u32>) -> Result<(), String> {
-    let at = |what: String| format!("{file}: replication {}: {what}", r.index);
-    if r.index >= replications {
-        return Err(at(format!(
-            "index out of range (the run has {replications} replications)"
-        )));
+fn check_rep(
+    file: &str,
+    r: &RepData,
+    replications: u32,
+    days: Option<u32>,
+) -> Result<(), MergeError> {
+    let (file, index) = (file.to_string(), r.index);
+    if index >= replications {
+        return Err(MergeError::IndexOutOfRange {
+            file,
+            index,
+            replications,
+        });
     }
     if r.totals.len() != Metric::COUNT {
-        return Err(at(format!(
-            "{} totals, expected {}",
-            r.totals.len(),
-            Metric::COUNT
-        )));
+        return Err(MergeError::Totals {
+            file,
+            index,
+            totals: r.totals.len(),
+        });
     }
-    if let Some(days) = days
-        && r.days < days
+    if let Some(scenario_days) = days
+        && r.days < scenario_days
     {
-        return Err(at(format!(
-            "{} daily rows, expected at least {days} (the scenario's days)",
-            r.days
-        )));
+        return Err(MergeError::Days {
+            file,
+            index,
+            days: r.days,
+            scenario_days,
+        });
     }
     if let Some(f) = r.fired.iter().find(|f| RuleId::parse(f).is_none()) {
-        return Err(at(format!("an unknown rule `{f}` fired")));
+        return Err(MergeError::UnknownRule {
+            file,
+            index,
+            rule: f.clone(),
+        });
     }
     Ok(())
 }
@@ -287,7 +470,7 @@ trait Sealed {
 
 /// Checks a sealed partial read from `file` (see [`check_header`]); the first one also gives
 /// the scenario's days (its scenario must validate).
-fn check_sealed(file: &str, p: &impl Sealed) -> Result<(), String> {
+fn check_sealed(file: &str, p: &impl Sealed) -> Result<(), MergeError> {
     let (format, engine, replications, checksum) = p.header();
     check_header(
         file,
@@ -300,11 +483,23 @@ fn check_sealed(file: &str, p: &impl Sealed) -> Result<(), String> {
 }
 
 /// The days of the partials' scenario (which must still validate).
-fn scenario_days(file: &str, p: &impl Sealed) -> Result<u32, String> {
+fn scenario_days(file: &str, p: &impl Sealed) -> Result<u32, MergeError> {
     let (name, source) = p.scenario();
     scenario::parse(name, source)
         .map(|sc| sc.days)
-        .map_err(|e| format!("{file}: the partial's scenario does not validate: {}", e[0]))
+        .map_err(|e| MergeError::Scenario {
+            file: file.to_string(),
+            error: first_error(e),
+        })
+}
+
+/// The first of a scenario's errors (there is at least one).
+fn first_error(e: Vec<ScenarioError>) -> Box<ScenarioError> {
+    Box::new(
+        e.into_iter()
+            .next()
+            .expect("a refused scenario has an error"),
+    )
 }
 
 /// Checks a partial's header against this affsim: format, engine, checksum, a non-empty run.
@@ -315,24 +510,22 @@ fn check_header(
     replications: u32,
     checksum: &str,
     recomputed: String,
-) -> Result<(), String> {
+) -> Result<(), MergeError> {
+    let file = file.to_string();
     if format != FORMAT {
-        return Err(format!(
-            "{file}: partial format {format}, this affsim reads {FORMAT} (re-run the shard with this affsim)"
-        ));
+        return Err(MergeError::Format { file, format });
     }
     if engine != ENGINE {
-        return Err(format!(
-            "{file}: written by affsim {engine:?}, this is affsim {ENGINE} (re-run the shard with this affsim)"
-        ));
+        return Err(MergeError::Engine {
+            file,
+            engine: engine.to_string(),
+        });
     }
     if checksum != recomputed {
-        return Err(format!(
-            "{file}: the checksum does not match the content (the partial was edited or damaged)"
-        ));
+        return Err(MergeError::Checksum { file });
     }
     if replications == 0 {
-        return Err(format!("{file}: a run of 0 replications"));
+        return Err(MergeError::NoReplications { file });
     }
     Ok(())
 }
@@ -515,8 +708,8 @@ mod by_unit {
 }
 
 /// Parses `K/N` (1 ≤ K ≤ N).
-pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("--shard `{s}`: expected K/N with 1 ≤ K ≤ N, e.g. 2/4");
+pub fn parse_shard(s: &str) -> Result<(u32, u32), ShardArgError> {
+    let bad = || ShardArgError(s.to_string());
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
     let (k, n): (u32, u32) = (
         k.trim().parse().map_err(|_| bad())?,
@@ -529,18 +722,13 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 }
 
 /// The checks every partial passes, of a run or a sweep: no shard twice.
-fn admit(file: &str, shard: (u32, u32), seen: &mut Vec<u32>) -> Result<(), String> {
+fn admit(file: &str, shard: (u32, u32), seen: &mut Vec<u32>) -> Result<(), MergeError> {
+    let file = file.to_string();
     if shard.0 == 0 || shard.0 > shard.1 {
-        return Err(format!(
-            "{file}: shard {}/{} is not a shard",
-            shard.0, shard.1
-        ));
+        return Err(MergeError::NotAShard { file, shard });
     }
     if seen.contains(&shard.0) {
-        return Err(format!(
-            "{file}: shard {}/{} is given twice",
-            shard.0, shard.1
-        ));
+        return Err(MergeError::ShardTwice { file, shard });
     }
     seen.push(shard.0);
     Ok(())
@@ -571,16 +759,16 @@ pub struct Merged {
 /// checksum, figures, indices) and that they come from one run (same scenario text, seed,
 /// replication count, shard count and `--ledger`; no shard twice; every replication present).
 /// The ledger parts are checked separately ([`PartCheck::verify`]), against the shards' folders.
-pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
+pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, MergeError> {
     if partials.is_empty() {
-        return Err("nothing to merge".into());
+        return Err(MergeError::Nothing);
     }
     let with_ledger = partials.iter().filter(|(_, p)| p.ledger).count();
     if with_ledger != 0 && with_ledger != partials.len() {
-        return Err(format!(
-            "{with_ledger} of {} shard(s) ran with --ledger; run every shard with it, or none",
-            partials.len()
-        ));
+        return Err(MergeError::MixedLedger {
+            with_ledger,
+            shards: partials.len(),
+        });
     }
     let days = {
         let (file, first) = &partials[0];
@@ -602,10 +790,14 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
             (p.shard.1 != first.shard.1, "shard count"),
         ];
         if let Some((_, what)) = differs.iter().find(|(d, _)| *d) {
-            return Err(format!(
-                "{file}: shard {}/{} does not belong with {ffile} (shard {}/{}): the {what} differs",
-                p.shard.0, p.shard.1, first.shard.0, first.shard.1
-            ));
+            return Err(MergeError::Foreign {
+                file: file.clone(),
+                sweep: false,
+                shard: p.shard,
+                first_file: ffile.clone(),
+                first_shard: first.shard,
+                what,
+            });
         }
         let want = super::shard_indices(p.replications, p.shard.0, p.shard.1);
         let got: Vec<u32> = p.runs.iter().map(|r| r.index).collect();
@@ -613,25 +805,28 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
             check_rep(file, r, p.replications, Some(days))?;
         }
         if got != want {
-            return Err(format!(
-                "{file}: shard {}/{} holds replications {:?}, expected {:?}",
-                p.shard.0,
-                p.shard.1,
-                &got[..got.len().min(10)],
-                &want[..want.len().min(10)]
-            ));
+            return Err(MergeError::WrongReplications {
+                file: file.clone(),
+                shard: p.shard,
+                got: got[..got.len().min(10)].to_vec(),
+                want: want[..want.len().min(10)].to_vec(),
+            });
         }
         let ran = p.runs.iter().map(|r| r.days).max().unwrap_or(0);
         p.daily
             .check(&crate::report::BANDED, p.runs.len() as u64, ran as usize)
-            .map_err(|e| format!("{file}: {e}"))?;
+            .map_err(|problem| MergeError::Daily {
+                file: file.clone(),
+                problem,
+            })?;
         let rows: u64 =
             p.runs.iter().map(|r| u64::from(r.days)).sum::<u64>() * Metric::COUNT as u64;
         if p.timeseries.rows != rows {
-            return Err(format!(
-                "{file}: the time-series part's sum says {} rows, its replications ran {rows}",
-                p.timeseries.rows
-            ));
+            return Err(MergeError::TimeseriesRows {
+                file: file.clone(),
+                sum_rows: p.timeseries.rows,
+                rows,
+            });
         }
         daily.merge(&p.daily);
         let runs = std::mem::take(&mut partials[i].1.runs);
@@ -645,14 +840,13 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, String> {
         && reps.iter().enumerate().all(|(i, r)| r.index as usize == i);
     if !complete {
         let present = reps.iter().filter(|r| r.index < first.replications).count();
-        return Err(format!(
-            "the partials do not cover the run: missing shard(s) {:?} ({} replication(s) missing)",
-            missing_shards(first.shard.1, &seen),
-            (first.replications as usize).saturating_sub(present)
-        ));
+        return Err(MergeError::Incomplete {
+            shards: missing_shards(first.shard.1, &seen),
+            replications: (first.replications as usize).saturating_sub(present),
+        });
     }
     let scenario = scenario::parse(&first.scenario_file, &first.scenario_source)
-        .map_err(|e| format!("the partials' scenario no longer validates: {}", e[0]))?;
+        .map_err(|e| MergeError::MergedScenario(first_error(e)))?;
     Ok(Merged {
         scenario,
         seed: first.seed,
@@ -710,15 +904,15 @@ pub fn sweep_shard_indices(arms: u32, replications: u32, k: u32, n: u32) -> Vec<
 #[allow(clippy::type_complexity)]
 pub fn merge_sweep(
     mut partials: Vec<(String, SweepPartial)>,
-) -> Result<(String, String, Vec<String>, u64, Vec<Vec<Replication>>), String> {
+) -> Result<(String, String, Vec<String>, u64, Vec<Vec<Replication>>), MergeError> {
     if partials.is_empty() {
-        return Err("nothing to merge".into());
+        return Err(MergeError::Nothing);
     }
     {
         let (file, first) = &partials[0];
         check_sealed(file, first)?;
         if first.arms == 0 {
-            return Err(format!("{file}: a sweep of 0 arms"));
+            return Err(MergeError::NoArms { file: file.clone() });
         }
         // its scenario must still validate
         scenario_days(file, first)?;
@@ -738,28 +932,33 @@ pub fn merge_sweep(
             (p.shard.1 != first.shard.1, "shard count"),
         ];
         if let Some((_, what)) = differs.iter().find(|(d, _)| *d) {
-            return Err(format!(
-                "{file}: sweep shard {}/{} does not belong with {ffile} (shard {}/{}): the {what} differs",
-                p.shard.0, p.shard.1, first.shard.0, first.shard.1
-            ));
+            return Err(MergeError::Foreign {
+                file: file.clone(),
+                sweep: true,
+                shard: p.shard,
+                first_file: ffile.clone(),
+                first_shard: first.shard,
+                what,
+            });
         }
         let want = sweep_shard_indices(p.arms, p.replications, p.shard.0, p.shard.1);
         let mut got: Vec<Vec<u32>> = vec![Vec::new(); p.arms as usize];
         for (a, r) in &p.runs {
-            let slot = got.get_mut(*a as usize).ok_or_else(|| {
-                format!(
-                    "{file}: arm {a} is out of range (the sweep has {} arms)",
-                    p.arms
-                )
-            })?;
+            let slot = got
+                .get_mut(*a as usize)
+                .ok_or_else(|| MergeError::ArmOutOfRange {
+                    file: file.clone(),
+                    arm: *a,
+                    arms: p.arms,
+                })?;
             check_rep(file, r, p.replications, None)?;
             slot.push(r.index);
         }
         if got != want {
-            return Err(format!(
-                "{file}: sweep shard {}/{} does not hold exactly its replications (missing, duplicated or foreign indices)",
-                p.shard.0, p.shard.1
-            ));
+            return Err(MergeError::WrongSweepReplications {
+                file: file.clone(),
+                shard: p.shard,
+            });
         }
         for (a, r) in std::mem::take(&mut partials[i].1.runs) {
             arms[a as usize].push(r.into_replication());
@@ -771,10 +970,10 @@ pub fn merge_sweep(
         let complete = arm.len() == first.replications as usize
             && arm.iter().enumerate().all(|(i, r)| r.index as usize == i);
         if !complete {
-            return Err(format!(
-                "the partials do not cover the sweep: missing shard(s) {:?}",
-                missing_shards(first.shard.1, &seen)
-            ));
+            return Err(MergeError::SweepIncomplete(missing_shards(
+                first.shard.1,
+                &seen,
+            )));
         }
     }
     Ok((
@@ -784,4 +983,89 @@ pub fn merge_sweep(
         first.seed,
         arms,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed errors print the messages `affsim merge` printed when they were strings.
+    #[test]
+    fn merge_errors_keep_their_messages() {
+        let sum = |bytes, rows, sha: &str| {
+            Box::new(FileSum {
+                rows,
+                bytes,
+                sha256: sha.into(),
+            })
+        };
+        let cases = [
+            (
+                MergeError::PartDiffers {
+                    path: "d/ledger.part-3.csv".into(),
+                    part: Part::Ledger(3),
+                    found: sum(10, 2, "a"),
+                    expected: sum(12, 2, "b"),
+                },
+                "d/ledger.part-3.csv: the ledger part of replication 3 differs from what the shard \
+                 wrote (10 bytes and 2 rows, expected 12 bytes and 2 rows, another SHA-256): \
+                 truncated, edited or swapped",
+            ),
+            (
+                MergeError::PartDiffers {
+                    path: "d/t.csv".into(),
+                    part: Part::TimeSeries,
+                    found: sum(10, 2, "a"),
+                    expected: sum(10, 3, "a"),
+                },
+                "d/t.csv: the shard's time series differs from what the shard wrote (10 bytes and \
+                 2 rows, expected 10 bytes and 3 rows): truncated, edited or swapped",
+            ),
+            (
+                MergeError::Foreign {
+                    file: "b".into(),
+                    sweep: true,
+                    shard: (2, 3),
+                    first_file: "a".into(),
+                    first_shard: (1, 3),
+                    what: "seed",
+                },
+                "b: sweep shard 2/3 does not belong with a (shard 1/3): the seed differs",
+            ),
+            (
+                MergeError::Foreign {
+                    file: "b".into(),
+                    sweep: false,
+                    shard: (2, 3),
+                    first_file: "a".into(),
+                    first_shard: (1, 3),
+                    what: "scenario",
+                },
+                "b: shard 2/3 does not belong with a (shard 1/3): the scenario differs",
+            ),
+            (
+                MergeError::WrongReplications {
+                    file: "p".into(),
+                    shard: (1, 2),
+                    got: vec![0, 1],
+                    want: vec![0, 2],
+                },
+                "p: shard 1/2 holds replications [0, 1], expected [0, 2]",
+            ),
+            (
+                MergeError::Incomplete {
+                    shards: vec![2],
+                    replications: 3,
+                },
+                "the partials do not cover the run: missing shard(s) [2] (3 replication(s) missing)",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want);
+        }
+        assert_eq!(
+            parse_shard("3/2").unwrap_err().to_string(),
+            "--shard `3/2`: expected K/N with 1 ≤ K ≤ N, e.g. 2/4"
+        );
+    }
 }
