@@ -9,6 +9,7 @@ use super::{By, Ev, Incentives, RunOptions, World, behaviour, population};
 use crate::metrics::Metric;
 use crate::model::CreatorId;
 use crate::rules::choices::{Notice, Recording};
+use crate::rules::ids::LineKey;
 use crate::rules::ledger::Account;
 use crate::rules::orders::ReturnPart;
 use crate::rules::{Platform, Refusal};
@@ -66,6 +67,7 @@ impl<'s> World<'s> {
             nets,
             outreach: super::target_policy::Outreach::default(),
             activity: super::Activity::default(),
+            settlements: Default::default(),
         };
         w.init_seller_policies();
         w.init_outreach(index);
@@ -122,30 +124,34 @@ impl<'s> World<'s> {
         while let Some((t, ev)) =
             w.q.pop_if(|t| (sc.drain || t < end) && stop.is_none_or(|s| t <= s))
         {
-            if w.events > 0 && t == w.last_time {
-                // rule: TIME-1 — same-minute events pop in (phase, sequence) order
-                w.pf.note_same_minute();
-            }
-            w.last_time = t;
-            while t.day() > day {
-                snapshot(&w.pf, &mut last, daily);
-                day += 1;
-            }
-            w.events += 1;
-            if w.events & 0xFFFF == 0 {
-                if w.sink.is_some() {
-                    w.flush_ledger();
-                    if w.sink_error.is_some() {
-                        w.stopped = true;
+            if let Ev::SettleBatch(b) = ev {
+                // Each line of the batch is one event, as if it had its own (settlements.rs).
+                let keys = w.settlements.take(b);
+                let mut go_on = true;
+                for (i, &k) in keys.iter().enumerate() {
+                    if !w.begin_event(t, &mut day, &mut last, daily) {
+                        go_on = false;
                         break;
                     }
+                    if let Some(&n) = keys.get(i + PREFETCH_FAR as usize) {
+                        w.prefetch_line(n);
+                    }
+                    if let Some(&n) = keys.get(i + PREFETCH_NEAR as usize) {
+                        w.prefetch_settle(n);
+                    }
+                    let _ = w.pf.settle(k, t);
+                    if w.pf.rewards_due() {
+                        w.pay_due_rewards(t);
+                    }
                 }
-                if let Some(f) = &w.interrupt
-                    && f.load(std::sync::atomic::Ordering::Relaxed)
-                {
-                    w.stopped = true;
-                    break;
+                w.settlements.recycle(b, keys);
+                if go_on {
+                    continue;
                 }
+                break;
+            }
+            if !w.begin_event(t, &mut day, &mut last, daily) {
+                break;
             }
             if let Some(next) = w.q.ahead(PREFETCH_FAR) {
                 w.prefetch_far(next);
@@ -161,6 +167,45 @@ impl<'s> World<'s> {
         while daily.len() < sc.days.max(day + 1) as usize {
             snapshot(&w.pf, &mut last, daily);
         }
+    }
+
+    /// What the loop does for every event before handling it: the same-minute note (TIME-1),
+    /// the day snapshots, the event count and, every 65,536 events, the ledger flush and the
+    /// interrupt check. False: stop now.
+    #[inline(always)]
+    fn begin_event(
+        &mut self,
+        t: SimTime,
+        day: &mut u32,
+        last: &mut [Decimal],
+        daily: &mut Vec<Vec<Decimal>>,
+    ) -> bool {
+        if self.events > 0 && t == self.last_time {
+            // rule: TIME-1 — same-minute events pop in (phase, sequence) order
+            self.pf.note_same_minute();
+        }
+        self.last_time = t;
+        while t.day() > *day {
+            snapshot(&self.pf, last, daily);
+            *day += 1;
+        }
+        self.events += 1;
+        if self.events & 0xFFFF == 0 {
+            if self.sink.is_some() {
+                self.flush_ledger();
+                if self.sink_error.is_some() {
+                    self.stopped = true;
+                    return false;
+                }
+            }
+            if let Some(f) = &self.interrupt
+                && f.load(std::sync::atomic::Ordering::Relaxed)
+            {
+                self.stopped = true;
+                return false;
+            }
+        }
+        true
     }
 
     /// Hands the entries recorded so far to the sink (if any) and forgets them; at the end of the
@@ -223,12 +268,7 @@ impl World<'_> {
                     prefetch(h);
                 }
             }
-            Ev::Deliver(k) | Ev::Settle(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => {
-                if let Some((h, l)) = self.pf.orders().slot_refs(k) {
-                    prefetch(h);
-                    prefetch(l);
-                }
-            }
+            Ev::Deliver(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => self.prefetch_line(k),
             Ev::Wake(c) => {
                 if let Some(s) = self.pf.showcase_ref(c) {
                     prefetch(s);
@@ -236,6 +276,25 @@ impl World<'_> {
                 self.prefetch_creator(c);
             }
             _ => {}
+        }
+    }
+
+    /// A line's status byte and the line.
+    #[inline]
+    fn prefetch_line(&self, k: LineKey) {
+        if let Some((h, l)) = self.pf.orders().slot_refs(k) {
+            prefetch(h);
+            prefetch(l);
+        }
+    }
+
+    /// What settling a line touches once the line is in cache: its creator's ledger balance.
+    #[inline]
+    fn prefetch_settle(&self, k: LineKey) {
+        if let Some((_, l)) = self.pf.orders().slot_refs(k)
+            && let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator()))
+        {
+            prefetch(b);
         }
     }
 
@@ -253,13 +312,6 @@ impl World<'_> {
                     if let Some(a) = self.pf.approvals_ref(c.creator) {
                         prefetch(a);
                     }
-                }
-            }
-            Ev::Settle(k) => {
-                if let Some((_, l)) = self.pf.orders().slot_refs(k)
-                    && let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator()))
-                {
-                    prefetch(b);
                 }
             }
             Ev::Wake(c) => {
@@ -331,9 +383,8 @@ impl World<'_> {
                 }
             }
             Ev::Deliver(k) => self.deliver(t, k),
-            Ev::Settle(k) => {
-                let _ = self.pf.settle(k, t);
-            }
+            // Settled line by line by the loop (`run`), never dispatched.
+            Ev::SettleBatch(_) => {}
             Ev::Cancel(k) => {
                 let _ = self.pf.cancel(k, t);
             }

@@ -26,6 +26,7 @@ pub mod queue;
 pub(crate) mod rng;
 mod script;
 pub(crate) mod seller_policy;
+mod settlements;
 mod showcase;
 mod target_policy;
 pub(crate) mod uncertainty;
@@ -82,7 +83,8 @@ enum Ev {
         deliver: SimTime,
     },
     Deliver(LineKey),
-    Settle(LineKey),
+    /// The lines of a settlement batch settle, in order (`settlements.rs`; the loop runs them).
+    SettleBatch(u32),
     Cancel(LineKey),
     /// A buyer returns `percent` of a line.
     Return {
@@ -373,6 +375,8 @@ struct World<'s> {
     outreach: target_policy::Outreach,
     /// Creators' actions and expected earnings at them (`Replication::activity`).
     activity: Activity,
+    /// Lines waiting to settle, batched per settlement time (`settlements.rs`).
+    settlements: settlements::Settlements,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live

@@ -117,7 +117,9 @@ impl World<'_> {
                 self.q
                     .push(at, Phase::AfterSales, Ev::Return { key: k, percent });
             }
-            self.q.push(settles, Phase::Settlement, Ev::Settle(k));
+            if let Some(b) = self.settlements.add(settles, k) {
+                self.q.push(settles, Phase::Settlement, Ev::SettleBatch(b));
+            }
         }
     }
 }

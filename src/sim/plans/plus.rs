@@ -171,6 +171,8 @@ impl World<'_> {
             r.clone_from(&w);
         }
         if let Some(at) = self.pf.plus_end(c, &w, t) {
+            // Lines due to settle at `at` from now on pop after this refund (settlements.rs).
+            self.settlements.seal(at);
             self.q.push(at, Phase::Settlement, Ev::PlusRefund(c));
         }
     }

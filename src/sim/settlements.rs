@@ -1,0 +1,96 @@
+//! Settlement batches: the lines due to settle at one time wait in a list behind one queue event
+//! instead of one queue event each (the same order, fewer queue copies).
+//!
+//! Every line settles at 00:00 of a day (SETTLE-2), so hundreds of thousands of `Settle` events
+//! of the large scenario share one (time, phase). The queue would copy each of them twice (into
+//! a coarse bucket, then into the day's fine bucket) and read it back; here the first line due
+//! at a time pushes one [`super::Ev::SettleBatch`] event — at that line's place in the push
+//! sequence — and the lines that follow for the same time are appended to its list, 4 bytes
+//! each. The loop (`kernel.rs`) settles the list in order, counting and checking each line as
+//! the event it used to be.
+//!
+//! Why the order is the same: events of one (time, phase) pop in push order, and the only
+//! other event of the `Settlement` phase, a Plus service-fee refund, seals the open batch of its
+//! time when it is pushed ([`Settlements::seal`]), so lines due later than it at the same time go
+//! to a new batch behind it, as their events would have. A batch is sealed too when it pops:
+//! a line scheduled for that time while it is being settled goes to a new batch, after it.
+
+use crate::rules::ids::LineKey;
+use crate::time::SimTime;
+
+/// The pending batches: a slab of lists reused through a free list (no allocation per line once
+/// the lists have grown to a day's volume).
+#[derive(Default)]
+pub(super) struct Settlements {
+    batches: Vec<Vec<LineKey>>,
+    free: Vec<u32>,
+    /// The batch still taking lines, per settlement time (a few pending days).
+    open: Vec<(SimTime, u32)>,
+}
+
+impl Settlements {
+    /// Adds line `k` to the open batch of time `at`; returns the batch's index when it is new
+    /// (the caller pushes its event now, at the line's place in the sequence).
+    pub(super) fn add(&mut self, at: SimTime, k: LineKey) -> Option<u32> {
+        if let Some(&(_, b)) = self.open.iter().find(|(t, _)| *t == at) {
+            self.batches[b as usize].push(k);
+            return None;
+        }
+        let b = match self.free.pop() {
+            Some(b) => b,
+            None => {
+                self.batches.push(Vec::new());
+                (self.batches.len() - 1) as u32
+            }
+        };
+        self.batches[b as usize].push(k);
+        self.open.push((at, b));
+        Some(b)
+    }
+
+    /// Closes the open batch of time `at`, if any: lines due at `at` from now on go to a new
+    /// batch (another `Settlement` event of that time was pushed after them).
+    pub(super) fn seal(&mut self, at: SimTime) {
+        self.open.retain(|(t, _)| *t != at);
+    }
+
+    /// Takes batch `b`'s lines to settle (sealing it); hand the list back with
+    /// [`Settlements::recycle`].
+    pub(super) fn take(&mut self, b: u32) -> Vec<LineKey> {
+        self.open.retain(|(_, x)| *x != b);
+        std::mem::take(&mut self.batches[b as usize])
+    }
+
+    /// Returns a settled batch's list (its capacity is kept for a later batch).
+    pub(super) fn recycle(&mut self, b: u32, mut keys: Vec<LineKey>) {
+        keys.clear();
+        self.batches[b as usize] = keys;
+        self.free.push(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_one_time_share_a_batch_until_it_is_sealed_or_taken() {
+        let mut s = Settlements::default();
+        let (d1, d2) = (SimTime(1440), SimTime(2880));
+        let b1 = s.add(d1, LineKey::at(0)).unwrap();
+        assert_eq!(s.add(d1, LineKey::at(1)), None);
+        let b2 = s.add(d2, LineKey::at(2)).unwrap();
+        assert_ne!(b1, b2);
+        s.seal(d1);
+        let b3 = s.add(d1, LineKey::at(3)).unwrap();
+        assert_ne!(b3, b1);
+        assert_eq!(s.take(b1), vec![LineKey::at(0), LineKey::at(1)]);
+        let keys = s.take(b3);
+        assert_eq!(keys, vec![LineKey::at(3)]);
+        s.recycle(b3, keys);
+        // Taken: a later line of d1 opens a new batch (reusing the freed list).
+        assert_eq!(s.add(d1, LineKey::at(4)), Some(b3));
+        assert_eq!(s.add(d2, LineKey::at(5)), None);
+        assert_eq!(s.take(b2), vec![LineKey::at(2), LineKey::at(5)]);
+    }
+}
