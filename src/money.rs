@@ -30,7 +30,7 @@ impl Money {
     }
     /// `self × n` for a whole quantity.
     pub fn times(self, n: u32) -> Money {
-        Money(self.0 * Decimal::from(n))
+        Money(mul_exact(self.0, Decimal::from(n)))
     }
     pub fn min(self, other: Money) -> Money {
         if self <= other { self } else { other }
@@ -152,6 +152,63 @@ pub(crate) fn add_exact(a: Decimal, b: Decimal) -> Decimal {
 #[inline(always)]
 pub(crate) fn sub_exact(a: Decimal, b: Decimal) -> Decimal {
     add_sub(a, b, true)
+}
+
+/// `a × b` exactly as `rust_decimal` computes it — the same value, scale and sign bits — with a
+/// short cut for the event loop's case: both mantissas below 2^32 and the scales summing to at
+/// most 28 (a price times a quantity, an amount times a rate's fraction). There `rust_decimal`'s
+/// own first path (`ops/mul.rs`, 32-bit operands) gives the 64-bit product of the mantissas with
+/// the summed scale and the sign that follows, built by `from_parts`; this does the same without
+/// its general set-up. A zero operand gives `Decimal::ZERO`, as there. Anything else goes to
+/// `rust_decimal`. The property test `exact_mul_and_round_match_rust_decimal` compares the bytes.
+#[inline(always)]
+pub(crate) fn mul_exact(a: Decimal, b: Decimal) -> Decimal {
+    let (x, y) = (a.unpack(), b.unpack());
+    if x.hi == 0 && y.hi == 0 && x.mid == 0 && y.mid == 0 && x.scale + y.scale <= Decimal::MAX_SCALE
+    {
+        if x.lo == 0 || y.lo == 0 {
+            return Decimal::ZERO;
+        }
+        let m = u64::from(x.lo) * u64::from(y.lo);
+        return Decimal::from_parts(
+            m as u32,
+            (m >> 32) as u32,
+            0,
+            x.negative != y.negative,
+            x.scale + y.scale,
+        );
+    }
+    a * b
+}
+
+/// `d.round_dp_with_strategy(dp, strategy)` exactly as `rust_decimal` computes it, with a short
+/// cut for a non-zero mantissa below 2^64 that loses at most 19 digits: `rust_decimal` divides
+/// the mantissa by 10^(scale − dp) (in steps of 10^9, which truncate to the same quotient),
+/// compares the remainder with half of that power and adds one by the strategy, then builds the
+/// result with `from_parts` at scale `dp`; this does the same in one 64-bit division. Values
+/// with no more than `dp` decimals come back unchanged and zeros keep their sign at scale `dp`,
+/// as there (both left to `rust_decimal`). The property test compares the bytes.
+#[inline(always)]
+pub(crate) fn round_exact(d: Decimal, dp: u32, strategy: RoundingStrategy) -> Decimal {
+    let x = d.unpack();
+    if x.hi == 0 && x.scale > dp && x.scale - dp <= 19 && (x.lo | x.mid) != 0 {
+        let m = u64::from(x.lo) | (u64::from(x.mid) << 32);
+        let pow = 10u64.pow(x.scale - dp);
+        let (mut q, rem) = (m / pow, m % pow);
+        let half = pow / 2;
+        let up = match strategy {
+            RoundingStrategy::MidpointNearestEven => rem > half || (rem == half && (q & 1) == 1),
+            RoundingStrategy::MidpointAwayFromZero => rem >= half,
+            RoundingStrategy::ToZero => false,
+            RoundingStrategy::AwayFromZero => rem != 0,
+            _ => return d.round_dp_with_strategy(dp, strategy),
+        };
+        if up {
+            q += 1;
+        }
+        return Decimal::from_parts(q as u32, (q >> 32) as u32, 0, x.negative, dp);
+    }
+    d.round_dp_with_strategy(dp, strategy)
 }
 
 impl Add for Money {
@@ -382,7 +439,7 @@ impl Rounding {
             RoundingMode::Down => RoundingStrategy::ToZero,
             RoundingMode::Up => RoundingStrategy::AwayFromZero,
         };
-        Money(d.round_dp_with_strategy(self.minor_unit, strategy))
+        Money(round_exact(d, self.minor_unit, strategy))
     }
 
     /// Commission on `base` at `rate`, keeping `kept/total` of it (pro-rata after a partial
@@ -408,7 +465,7 @@ impl Rounding {
         if total.is_zero() || kept.is_zero() {
             return Money::ZERO;
         }
-        let raw = base.0 * fraction;
+        let raw = mul_exact(base.0, fraction);
         let raw = if kept == total {
             raw
         } else {
@@ -487,6 +544,62 @@ mod tests {
                 b
             };
             assert_add_sub_match(a, b);
+        }
+    }
+
+    /// `mul_exact` and `round_exact` against `rust_decimal`, byte for byte: zeros of both signs,
+    /// 32-, 64- and 96-bit mantissas, both signs, every scale, every rounding strategy the
+    /// rounding rule uses, at several `dp`s (midpoints included: mantissas ending in 5…0).
+    #[test]
+    fn exact_mul_and_round_match_rust_decimal() {
+        use rand::{Rng, RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+        let pick = |rng: &mut rand_chacha::ChaCha8Rng| {
+            let m: u128 = match rng.random_range(0..6) {
+                0 => [0u128, 1, 5, 15, 25, 50, 500, 1 << 32, u32::MAX as u128]
+                    [rng.random_range(0..9)],
+                1 => u128::from(rng.next_u32() % 1_000_000) * 10u128.pow(rng.random_range(0..4)),
+                2 => u128::from(rng.next_u32()),
+                3 => u128::from(rng.next_u64()),
+                4 => u128::from(rng.next_u32() / 10 * 10 + 5),
+                _ => u128::from(rng.next_u64()) | (u128::from(rng.next_u32()) << 64),
+            };
+            let scale = if rng.random_bool(0.5) {
+                rng.random_range(0..=4)
+            } else {
+                rng.random_range(0..=28)
+            };
+            Decimal::from_parts(
+                m as u32,
+                (m >> 32) as u32,
+                (m >> 64) as u32,
+                rng.random_bool(0.3),
+                scale,
+            )
+        };
+        let strategies = [
+            RoundingStrategy::MidpointNearestEven,
+            RoundingStrategy::MidpointAwayFromZero,
+            RoundingStrategy::ToZero,
+            RoundingStrategy::AwayFromZero,
+        ];
+        for _ in 0..200_000 {
+            let (a, b) = (pick(&mut rng), pick(&mut rng));
+            if let Some(want) = a.checked_mul(b) {
+                assert_eq!(
+                    mul_exact(a, b).serialize(),
+                    want.serialize(),
+                    "{a:?} * {b:?}"
+                );
+            }
+            for s in strategies {
+                let dp = rng.random_range(0..=6);
+                assert_eq!(
+                    round_exact(a, dp, s).serialize(),
+                    a.round_dp_with_strategy(dp, s).serialize(),
+                    "{a:?} to {dp} by {s:?}"
+                );
+            }
         }
     }
 

@@ -744,7 +744,8 @@ impl Platform {
     /// The value of a percentage coupon on `price`, rounded by the run's rounding rule (MONEY-1).
     #[inline]
     pub(crate) fn coupon_value(&self, price: Money, coupon: Rate) -> Money {
-        self.rounding().apply(price.0 * coupon.fraction())
+        self.rounding()
+            .apply(crate::money::mul_exact(price.0, coupon.fraction()))
     }
 
     /// Places an order line: resolves the rate, takes the buyer's payment into escrow. A line from
