@@ -21,10 +21,11 @@ awk -F, 'NR > 1 && $2 < 28 && ($4 == "posts" || $4 == "orders") { print $3 "," $
 "$bin" scenarios --print demo | sed 's/^actions_per_day = 0\.4\b/actions_per_day = 0.25/' \
   > "$tmp/demo-guess.toml"
 grep -q '^actions_per_day = 0.25' "$tmp/demo-guess.toml"
-/usr/bin/time -v "$bin" calibrate "$tmp/demo-guess.toml" --observed "$tmp/demo-obs.csv" \
+/usr/bin/time -v -o "$tmp/time" "$bin" calibrate "$tmp/demo-guess.toml" \
+  --observed "$tmp/demo-obs.csv" \
   --fit behaviour.creators.actions_per_day=0.1..1.0 \
   --fit behaviour.buyers.conversion_rate=0.001..0.01 \
-  --threads "$threads" --out "$tmp/cal" --force 2> "$tmp/time" | grep -v '^report:'
+  --threads "$threads" --out "$tmp/cal" --force 2>&1 | { grep -v '^report:' || true; }
 for k in 'Elapsed (wall clock) time (h:mm:ss or m:ss)' 'User time (seconds)' \
   'System time (seconds)' 'Maximum resident set size (kbytes)'; do
   sed -n "s/.*$k: /$k: /p" "$tmp/time"
