@@ -534,7 +534,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             (k, shards),
             &outcome.replications,
             (daily, stream.days(), timeseries),
-            totals.agg().clone(),
+            totals.into_agg(),
             ledger_parts,
         );
         write_partial(&staged, "partial.json", &partial)?;

@@ -126,6 +126,16 @@ impl Sketch {
     }
 }
 
+/// `a + b`, saturating at the largest decimal instead of panicking: no real run comes near
+/// it (7.9e28), but a partial's figures are read from a file.
+pub(crate) fn sat_add(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_add(b).unwrap_or(if b.is_sign_negative() {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
+}
+
 /// The `p` quantile of sorted values, interpolated linearly between ranks.
 pub fn pct(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -297,7 +307,7 @@ impl DailyAgg {
         }
         for (sum, row) in self.sums.iter_mut().zip(daily) {
             for (s, v) in sum.iter_mut().zip(row) {
-                *s += *v;
+                *s = sat_add(*s, *v);
             }
         }
         for (k, m) in self.quantiled.iter().enumerate() {
@@ -335,7 +345,7 @@ impl DailyAgg {
         o.pad(days);
         for (sum, row) in self.sums.iter_mut().zip(&o.sums) {
             for (s, v) in sum.iter_mut().zip(row) {
-                *s += *v;
+                *s = sat_add(*s, *v);
             }
         }
         for (qs, oq) in self.quants.iter_mut().zip(&o.quants) {

@@ -581,6 +581,7 @@ impl Partial {
     /// and text, as read), from the replications it ran, their daily rows as they were streamed
     /// (the aggregate, each replication's (index, days), the time-series part's sum) and, with
     /// `--ledger`, the sums of their ledger parts ([`part_sums`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         scenario: (&str, String),
         seed: u64,

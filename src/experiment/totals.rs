@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde::{Deserialize, Serialize};
 
-use super::daily::{EXACT_LIMIT, Sketch};
+use super::daily::{EXACT_LIMIT, Sketch, sat_add};
 use super::stats::{self, MeanCi};
 use crate::metrics::campaigns::{
     CampaignBlock, CampaignFigures, CampaignRow, SellerBlock, SellerFigures, SellerRow,
@@ -64,11 +64,17 @@ impl ExactSum {
         self.carry(k);
     }
 
-    /// Carries from limb `from` up: every limb but the top one in [0, 2^32).
+    /// Carries from limb `from` up: every limb but the top one in [0, 2^32) (limbs above
+    /// `from + 2` unchanged unless a carry reaches them: an addition touched three limbs).
     fn carry(&mut self, from: usize) {
+        self.carry_upto(from, from + 2);
+    }
+
+    /// Carries from limb `from` up, through at least limb `through`.
+    fn carry_upto(&mut self, from: usize, through: usize) {
         for i in from..LIMBS - 1 {
             let c = self.0[i] >> 32;
-            if c == 0 && i > from + 2 {
+            if c == 0 && i > through {
                 break;
             }
             self.0[i] -= c << 32;
@@ -81,7 +87,7 @@ impl ExactSum {
         for (a, b) in self.0.iter_mut().zip(&o.0) {
             *a += b;
         }
-        self.carry(0);
+        self.carry_upto(0, LIMBS);
     }
 
     /// The sum, rounded to `f64` (limbs added from the most significant).
@@ -138,13 +144,13 @@ pub struct Moments {
 
 impl Moments {
     fn add(&mut self, x: Decimal) {
-        self.sum += x;
+        self.sum = sat_add(self.sum, x);
         let y = f(x);
         self.squares.add(y * y);
     }
 
     fn merge(&mut self, o: &Moments) {
-        self.sum += o.sum;
+        self.sum = sat_add(self.sum, o.sum);
         self.squares.merge(&o.squares);
     }
 
@@ -252,31 +258,39 @@ fn seller_values(row: &SellerRow) -> Vec<Decimal> {
 }
 
 /// Folds `vals` of the replication `first` into the entry of `named` whose head `is` it,
-/// adding the entry (zero so far) when it is new.
+/// adding the entry (zero so far) when it is new, and `also` into its head; the list stays
+/// ordered by first appearance whatever the order replications are folded in.
 fn fold<H>(
     named: &mut Vec<Named<H>>,
     is: impl Fn(&H) -> bool,
     head: impl FnOnce() -> H,
     first: (u32, u32),
     vals: &[Decimal],
-) -> usize {
-    let k = match named.iter().position(|n| is(&n.head)) {
-        Some(k) => k,
+    also: impl FnOnce(&mut H),
+) {
+    let (k, moved) = match named.iter().position(|n| is(&n.head)) {
+        Some(k) => {
+            let moved = first < named[k].first;
+            named[k].first = named[k].first.min(first);
+            (k, moved)
+        }
         None => {
             named.push(Named {
                 head: head(),
                 first,
                 figures: vec![Moments::default(); vals.len()],
             });
-            named.len() - 1
+            (named.len() - 1, true)
         }
     };
     let n = &mut named[k];
-    n.first = n.first.min(first);
     for (m, v) in n.figures.iter_mut().zip(vals) {
         m.add(*v);
     }
-    k
+    also(&mut n.head);
+    if moved {
+        named.sort_by_key(|n| n.first);
+    }
 }
 
 /// Merges `theirs` into `mine`: the same head (`same`) adds its figures (and `also` merges
@@ -299,6 +313,8 @@ fn merge_named<H: Clone>(
             None => mine.push(t.clone()),
         }
     }
+    // the state does not depend on the order of the merges: by first appearance
+    mine.sort_by_key(|n| n.first);
 }
 
 impl TotalsAgg {
@@ -332,7 +348,7 @@ impl TotalsAgg {
         }
         // ids are unique within a replication (generated plans are pooled into one row)
         for (place, row) in r.campaigns.campaigns.iter().enumerate() {
-            let k = fold(
+            fold(
                 &mut self.campaigns,
                 |h| h.id == row.id,
                 || CampaignHead {
@@ -344,11 +360,8 @@ impl TotalsAgg {
                 },
                 (r.index, place as u32),
                 &campaign_values(row),
+                |h| h.gmv_cost.add(f(row.gmv) * f(row.cost())),
             );
-            self.campaigns[k]
-                .head
-                .gmv_cost
-                .add(f(row.gmv) * f(row.cost()));
         }
         for (place, row) in r.campaigns.sellers.iter().enumerate() {
             fold(
@@ -357,6 +370,7 @@ impl TotalsAgg {
                 || row.seller.clone(),
                 (r.index, place as u32),
                 &seller_values(row),
+                |_| {},
             );
         }
         self.unattributed[0].add(r.campaigns.unattributed_gmv);
@@ -588,6 +602,11 @@ impl Totals {
     /// The aggregate.
     pub fn agg(&self) -> &TotalsAgg {
         &self.agg
+    }
+
+    /// The aggregate, taken (a shard's partial carries it).
+    pub fn into_agg(self) -> TotalsAgg {
+        self.agg
     }
 
     /// Replications folded in.

@@ -61,6 +61,9 @@ pub struct RowSpill {
     sellers: Vec<List>,
 }
 
+/// The zero row of a replication without the list's campaign or seller.
+type ZeroRow<'a> = Box<dyn Fn(u32) -> std::io::Result<String> + 'a>;
+
 fn text<T: serde::Serialize>(v: &T) -> std::io::Result<String> {
     serde_json::to_string_pretty(v).map_err(std::io::Error::other)
 }
@@ -133,7 +136,7 @@ impl RowSpill {
         emit: &mut dyn FnMut(&str) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let missing = || std::io::Error::other("a list of rows was not set aside");
-        let (list, zero): (&mut List, Box<dyn Fn(u32) -> std::io::Result<String>>) = match k {
+        let (list, zero): (&mut List, ZeroRow<'_>) = match k {
             0 => (&mut self.run, Box::new(|_| Err(missing()))),
             k if k <= campaigns.len() => {
                 let key = campaigns[k - 1];
