@@ -145,9 +145,13 @@ struct Plan {
 }
 
 impl Plan {
-    /// Every command streams its replications' daily rows as they arrive, so the estimate is
-    /// the streamed one (see `memory::estimate`).
-    fn resolve(args: &RunArgs, sc: &Scenario) -> Result<Plan, ExitCode> {
+    /// Every command streams its replications' daily rows as they arrive; `kept` says what it
+    /// keeps of each replication (see `memory::estimate`).
+    fn resolve(
+        args: &RunArgs,
+        sc: &Scenario,
+        kept: experiment::memory::Kept,
+    ) -> Result<Plan, ExitCode> {
         if args.replications == Some(0) {
             return Err(fail("--replications must be at least 1"));
         }
@@ -162,7 +166,7 @@ impl Plan {
             sc,
             u64::from(replications),
             args.threads.unwrap_or_else(rayon::current_num_threads),
-            true,
+            kept,
         )
         .map_err(fail)?;
         Ok(Plan {
@@ -402,7 +406,15 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &sc)?;
+    } = Plan::resolve(
+        &run,
+        &sc,
+        // a shard keeps its replications' totals for its partial; a whole run aggregates them
+        match shard {
+            Some(_) => experiment::memory::Kept::Totals,
+            None => experiment::memory::Kept::Aggregated,
+        },
+    )?;
     if let Some(t) = &timing {
         check_timing_path(t, path.as_deref())?;
     }
@@ -514,6 +526,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         let part = staged.path().join(report::TIMESERIES_PART);
         let timeseries = experiment::shard::FileSum::of(&part)
             .map_err(|e| fail(format!("cannot read the time series just written: {e}")))?;
+        let totals = stream.take_totals();
         let partial = experiment::shard::Partial::new(
             (&sc.file, source),
             seed,
@@ -521,6 +534,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             (k, shards),
             &outcome.replications,
             (daily, stream.days(), timeseries),
+            totals.into_agg(),
             ledger_parts,
         );
         write_partial(&staged, "partial.json", &partial)?;
@@ -540,7 +554,6 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         staged.path(),
         &sc,
         seed,
-        &outcome.replications,
         &mut stream.lock().unwrap_or_else(|e| e.into_inner()),
         ledger.then_some(&parts[..]),
     )
@@ -555,11 +568,11 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         print_summary(&dest);
     }
     if !quiet {
-        let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
+        let events: u64 = outcome.ran.iter().map(|r| r.1).sum();
         let secs = simulated;
         eprintln!(
             "{}",
-            report::summary_line(&sc, outcome.replications.len(), seed, &doc)
+            report::summary_line(&sc, outcome.ran.len(), seed, &doc)
         );
         eprintln!(
             "{} events in {secs:.2} s ({} events/s); report: {}",
@@ -779,14 +792,14 @@ fn cmd_sweep(args: SweepCmd) -> CmdResult {
         seed,
         replications: n,
         threads,
-    } = Plan::resolve(&run, &base)?;
+    } = Plan::resolve(&run, &base, experiment::memory::Kept::Totals)?;
     // a sweep keeps every arm's replications (without their daily rows) until its report is
     // written
     experiment::memory::check(
         &base,
         u64::from(n).saturating_mul(arms.len() as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
-        true,
+        experiment::memory::Kept::Totals,
     )
     .map_err(fail)?;
     let default = out.is_none();
@@ -1094,6 +1107,7 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         replications: reps,
         ledger,
         daily,
+        totals,
         days,
         shards: (shards, count),
     } = shard::merge(partials).map_err(fail)?;
@@ -1112,7 +1126,7 @@ fn cmd_merge(args: MergeCmd) -> CmdResult {
         staged.path(),
         &sc,
         seed,
-        &reps,
+        (&reps, totals),
         (daily, &series, &days),
         // shards run with --ledger left their replications' ledger parts in their folders
         ledger.then_some(&dirs[..]),
@@ -1217,12 +1231,12 @@ fn paired_config(run: &RunArgs, sc: &Scenario, arms: usize) -> Result<(RunConfig
         seed,
         replications,
         threads,
-    } = Plan::resolve(run, sc)?;
+    } = Plan::resolve(run, sc, experiment::memory::Kept::Totals)?;
     experiment::memory::check(
         sc,
         u64::from(replications).saturating_mul(arms.max(1) as u64),
         threads.unwrap_or_else(rayon::current_num_threads),
-        true,
+        experiment::memory::Kept::Totals,
     )
     .map_err(fail)?;
     let cfg = RunConfig {

@@ -91,6 +91,29 @@ impl Sketch {
         0.0
     }
 
+    /// Every bin's counts add up to the count (a sketch read from a partial).
+    pub(crate) fn consistent(&self) -> bool {
+        let sum = |m: &BTreeMap<i32, u64>| m.values().try_fold(0u64, |a, c| a.checked_add(*c));
+        let held = sum(&self.pos)
+            .zip(sum(&self.neg))
+            .and_then(|(p, n)| p.checked_add(n)?.checked_add(self.zero));
+        held == Some(self.count)
+    }
+
+    /// The values as the sketch holds them, ascending: each bin's representative as often as it
+    /// counts.
+    pub fn values(&self) -> Vec<f64> {
+        let mut v = Vec::new();
+        for (k, c) in self.neg.iter().rev() {
+            v.extend(std::iter::repeat_n(-Self::value(*k), *c as usize));
+        }
+        v.extend(std::iter::repeat_n(0.0, self.zero as usize));
+        for (k, c) in &self.pos {
+            v.extend(std::iter::repeat_n(Self::value(*k), *c as usize));
+        }
+        v
+    }
+
     /// The `p` quantile, interpolated between ranks as [`pct`] does on exact values.
     pub fn quantile(&self, p: f64) -> f64 {
         if self.count == 0 {
@@ -101,6 +124,16 @@ impl Sketch {
         let (a, b) = (self.at_rank(lo), self.at_rank(hi));
         a + (b - a) * (pos - lo as f64)
     }
+}
+
+/// `a + b`, saturating at the largest decimal instead of panicking: no real run comes near
+/// it (7.9e28), but a partial's figures are read from a file.
+pub(crate) fn sat_add(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_add(b).unwrap_or(if b.is_sign_negative() {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
 }
 
 /// The `p` quantile of sorted values, interpolated linearly between ranks.
@@ -172,6 +205,28 @@ impl Quant {
             Quant::Sketched(s) => ps.map(|p| s.quantile(p)),
         }
     }
+}
+
+/// Why a daily aggregate read from a partial does not fit its replications.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum DailyError {
+    #[error("the daily aggregate quantiles other metrics")]
+    Metrics,
+    #[error("the daily aggregate counts {found} replication(s), the partial holds {count}")]
+    Count { found: u64, count: u64 },
+    #[error("the daily aggregate has {found} day(s), its replications ran {days}")]
+    Days { found: usize, days: usize },
+    #[error(
+        "day {day} of the daily aggregate has {found} figures, expected {}",
+        Metric::COUNT
+    )]
+    Figures { day: usize, found: usize },
+    #[error("the daily aggregate's quantile days are incomplete")]
+    QuantileDays,
+    #[error(
+        "the daily aggregate's quantiles do not hold one value per replication ({found} for {count})"
+    )]
+    Quantiles { found: u64, count: u64 },
 }
 
 /// One metric's daily values across replications: median and the p5–p95 band.
@@ -252,7 +307,7 @@ impl DailyAgg {
         }
         for (sum, row) in self.sums.iter_mut().zip(daily) {
             for (s, v) in sum.iter_mut().zip(row) {
-                *s += *v;
+                *s = sat_add(*s, *v);
             }
         }
         for (k, m) in self.quantiled.iter().enumerate() {
@@ -290,7 +345,7 @@ impl DailyAgg {
         o.pad(days);
         for (sum, row) in self.sums.iter_mut().zip(&o.sums) {
             for (s, v) in sum.iter_mut().zip(row) {
-                *s += *v;
+                *s = sat_add(*s, *v);
             }
         }
         for (qs, oq) in self.quants.iter_mut().zip(&o.quants) {
@@ -307,52 +362,47 @@ impl DailyAgg {
     /// Checks an aggregate read from a partial: `quantiled` as expected, `count` replications
     /// over `days` days, every row and day complete, exact values up to [`EXACT_LIMIT`]
     /// replications and a sketch beyond, each holding one value per replication.
-    pub fn check(&self, quantiled: &[Metric], count: u64, days: usize) -> Result<(), String> {
+    pub fn check(&self, quantiled: &[Metric], count: u64, days: usize) -> Result<(), DailyError> {
         if self.quantiled != quantiled {
-            return Err("the daily aggregate quantiles other metrics".into());
+            return Err(DailyError::Metrics);
         }
         if self.count != count {
-            return Err(format!(
-                "the daily aggregate counts {} replication(s), the partial holds {count}",
-                self.count
-            ));
+            return Err(DailyError::Count {
+                found: self.count,
+                count,
+            });
         }
         if self.sums.len() != days {
-            return Err(format!(
-                "the daily aggregate has {} day(s), its replications ran {days}",
-                self.sums.len()
-            ));
+            return Err(DailyError::Days {
+                found: self.sums.len(),
+                days,
+            });
         }
-        if let Some((d, row)) = self
+        if let Some((day, row)) = self
             .sums
             .iter()
             .enumerate()
             .find(|(_, r)| r.len() != Metric::COUNT)
         {
-            return Err(format!(
-                "day {d} of the daily aggregate has {} figures, expected {}",
-                row.len(),
-                Metric::COUNT
-            ));
+            return Err(DailyError::Figures {
+                day,
+                found: row.len(),
+            });
         }
         if self.quants.len() != quantiled.len() || self.quants.iter().any(|q| q.len() != days) {
-            return Err("the daily aggregate's quantile days are incomplete".into());
+            return Err(DailyError::QuantileDays);
         }
         let sketched = count > EXACT_LIMIT;
         for q in self.quants.iter().flatten() {
             let consistent = match q {
                 Quant::Exact(_) => !sketched,
-                Quant::Sketched(s) => {
-                    sketched
-                        && s.zero + s.pos.values().sum::<u64>() + s.neg.values().sum::<u64>()
-                            == s.count
-                }
+                Quant::Sketched(s) => sketched && s.consistent(),
             };
             if !consistent || q.len() != count {
-                return Err(format!(
-                    "the daily aggregate's quantiles do not hold one value per replication ({} for {count})",
-                    q.len()
-                ));
+                return Err(DailyError::Quantiles {
+                    found: q.len(),
+                    count,
+                });
             }
         }
         Ok(())

@@ -11,6 +11,7 @@ pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod sweep;
+pub mod totals;
 
 use rayon::prelude::*;
 
@@ -36,17 +37,21 @@ pub struct RunConfig {
 }
 
 /// What takes replications as they arrive, in index order (e.g. writes their daily rows and
-/// folds them into a [`daily::DailyAgg`], then drops the rows).
+/// folds them into a [`daily::DailyAgg`], then drops the rows): the replication to keep in the
+/// [`Outcome`], or `None` when the sink keeps what it needs (a whole run's report).
 pub trait Arrivals: Send {
-    fn arrive(&mut self, r: &mut Replication);
+    fn arrive(&mut self, r: Replication) -> Option<Replication>;
 }
 
 /// The replications of one run, in index order.
 pub struct Outcome {
     pub seed: u64,
+    /// The replications kept (none when an [`Arrivals`] sink took them all).
     pub replications: Vec<Replication>,
-    /// Wall-clock seconds each replication took, in index order. Timings vary from run to run:
-    /// they are for throughput figures (`--timing`), never part of `summary.json`.
+    /// Every replication that ran, kept or not: its index and events, in index order.
+    pub ran: Vec<(u32, u64)>,
+    /// Wall-clock seconds each replication took, in index order (as `ran`). Timings vary from
+    /// run to run: they are for throughput figures (`--timing`), never part of `summary.json`.
     pub seconds: Vec<f64>,
 }
 
@@ -71,9 +76,10 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
     if let Some(sink) = &cfg.arrivals {
         let sink = sink.clone();
         return pooled(cfg, || ordered(&sc, cfg, indices, &*sink)).map(
-            |(replications, seconds)| Outcome {
+            |(replications, (ran, seconds))| Outcome {
                 seed: sc.seed,
                 replications,
+                ran,
                 seconds,
             },
         );
@@ -99,6 +105,7 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
     })?;
     Ok(Outcome {
         seed: sc.seed,
+        ran: replications.iter().map(|r| (r.index, r.events)).collect(),
         replications,
         seconds,
     })
@@ -130,7 +137,8 @@ fn pooled<T: Send>(
     })
 }
 
-type Finished = (Vec<Replication>, Vec<f64>);
+/// The replications kept, and every one's (index, events) and seconds.
+type Finished = (Vec<Replication>, (Vec<(u32, u64)>, Vec<f64>));
 
 /// Runs `indices` with one worker per thread, each taking the next index in order, and hands
 /// each replication to `sink` in index order. A worker does not start a replication more than
@@ -147,7 +155,8 @@ fn ordered(
         taken: usize,
         flushed: usize,
         early: BTreeMap<usize, (Replication, f64)>,
-        done: Vec<Option<(Replication, f64)>>,
+        done: Vec<Replication>,
+        ran: (Vec<(u32, u64)>, Vec<f64>),
         failed: Option<(usize, RunError)>,
     }
     let workers = rayon::current_num_threads().clamp(1, indices.len().max(1));
@@ -156,7 +165,8 @@ fn ordered(
         taken: 0,
         flushed: 0,
         early: BTreeMap::new(),
-        done: (0..indices.len()).map(|_| None).collect(),
+        done: Vec::new(),
+        ran: (Vec::new(), Vec::new()),
         failed: None,
     });
     let turn = Condvar::new();
@@ -192,13 +202,15 @@ fn ordered(
                             }
                             st.early.insert(pos, (r, secs));
                             let mut sink = lock(sink);
-                            while let Some(mut next) = {
+                            while let Some((next, secs)) = {
                                 let f = st.flushed;
                                 st.early.remove(&f)
                             } {
-                                sink.arrive(&mut next.0);
-                                let f = st.flushed;
-                                st.done[f] = Some(next);
+                                st.ran.0.push((next.index, next.events));
+                                st.ran.1.push(secs);
+                                if let Some(kept) = sink.arrive(next) {
+                                    st.done.push(kept);
+                                }
                                 st.flushed += 1;
                             }
                         }
@@ -218,5 +230,5 @@ fn ordered(
     if let Some((_, e)) = st.failed {
         return Err(e);
     }
-    Ok(st.done.into_iter().flatten().unzip())
+    Ok((st.done, st.ran))
 }

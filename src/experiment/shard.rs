@@ -126,7 +126,15 @@ pub enum MergeError {
     },
     /// The partial's daily aggregate does not fit its replications.
     #[error("{file}: {problem}")]
-    Daily { file: String, problem: String },
+    Daily {
+        file: String,
+        problem: crate::experiment::daily::DailyError,
+    },
+    /// The partial's aggregate of totals is not the one its replications give.
+    #[error(
+        "{file}: the aggregate of totals is not the one its replications give (the partial was edited or damaged)"
+    )]
+    TotalsAgg { file: String },
     #[error("{file}: the time-series part's sum says {sum_rows} rows, its replications ran {rows}")]
     TimeseriesRows {
         file: String,
@@ -203,7 +211,7 @@ pub struct ShardArgError(pub String);
 
 /// The partial-result format version (2: engine version, checksums, ledger part sums; 3: the
 /// daily rows as an aggregate and a time-series part instead of every replication's rows).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 /// The engine that wrote a partial: a merge accepts only partials of this same version.
 pub const ENGINE: &str = env!("CARGO_PKG_VERSION");
 
@@ -495,11 +503,10 @@ fn scenario_days(file: &str, p: &impl Sealed) -> Result<u32, MergeError> {
 
 /// The first of a scenario's errors (there is at least one).
 fn first_error(e: Vec<ScenarioError>) -> Box<ScenarioError> {
-    Box::new(
-        e.into_iter()
-            .next()
-            .expect("a refused scenario has an error"),
-    )
+    Box::new(e.into_iter().next().unwrap_or_else(|| {
+        // validation always says why; should it not, the refusal still is one
+        ScenarioError::whole("the partial's scenario", "refused without a reason")
+    }))
 }
 
 /// Checks a partial's header against this affsim: format, engine, checksum, a non-empty run.
@@ -548,6 +555,10 @@ pub struct Partial {
     pub daily: DailyAgg,
     /// The shard's time-series part: its rows, size and SHA-256.
     pub timeseries: FileSum,
+    /// The totals of `runs`, aggregated as they arrived (format 4): what a merge's statistics
+    /// are computed from beyond the exact limit; checked against `runs`.
+    #[serde(default)]
+    pub totals: crate::experiment::totals::TotalsAgg,
     /// The shard ran with `--ledger`: its folder holds each replication's ledger part, which
     /// `affsim merge` joins into `ledger.csv`.
     #[serde(default)]
@@ -570,6 +581,7 @@ impl Partial {
     /// and text, as read), from the replications it ran, their daily rows as they were streamed
     /// (the aggregate, each replication's (index, days), the time-series part's sum) and, with
     /// `--ledger`, the sums of their ledger parts ([`part_sums`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         scenario: (&str, String),
         seed: u64,
@@ -577,6 +589,7 @@ impl Partial {
         shard: (u32, u32),
         runs: &[crate::sim::Replication],
         (daily, days, timeseries): (DailyAgg, &[(u32, u32)], FileSum),
+        totals: crate::experiment::totals::TotalsAgg,
         ledger_parts: Option<Vec<PartSum>>,
     ) -> Partial {
         let days_of = |i: u32| days.iter().find(|d| d.0 == i).map_or(0, |d| d.1);
@@ -594,6 +607,7 @@ impl Partial {
                 .collect(),
             daily,
             timeseries,
+            totals,
             engine: String::new(),
             ledger_parts: ledger_parts.unwrap_or_default(),
             checksum: String::new(),
@@ -749,6 +763,8 @@ pub struct Merged {
     pub ledger: bool,
     /// The partials' daily aggregates merged.
     pub daily: DailyAgg,
+    /// The partials' aggregates of totals merged.
+    pub totals: crate::experiment::totals::TotalsAgg,
     /// Each replication's days, in index order (its rows in its shard's time-series part).
     pub days: Vec<u32>,
     /// The shard (`k`, 1-based) of each partial, in the order given, and the shard count.
@@ -779,6 +795,7 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, MergeError>
     let mut reps: Vec<Replication> = Vec::new();
     let mut days_of: Vec<(u32, u32)> = Vec::new();
     let mut daily = DailyAgg::new(&crate::report::BANDED);
+    let mut totals = crate::experiment::totals::TotalsAgg::default();
     for i in 0..partials.len() {
         let ((file, p), (ffile, first)) = (&partials[i], &partials[0]);
         check_sealed(file, p)?;
@@ -831,7 +848,15 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, MergeError>
         daily.merge(&p.daily);
         let runs = std::mem::take(&mut partials[i].1.runs);
         days_of.extend(runs.iter().map(|r| (r.index, r.days)));
+        let from = reps.len();
         reps.extend(runs.into_iter().map(RepData::into_replication));
+        let p = &partials[i].1;
+        if crate::experiment::totals::TotalsAgg::of(&reps[from..]) != p.totals {
+            return Err(MergeError::TotalsAgg {
+                file: partials[i].0.clone(),
+            });
+        }
+        totals.merge(&p.totals);
     }
     days_of.sort_unstable();
     let first = &partials[0].1;
@@ -853,6 +878,7 @@ pub fn merge(mut partials: Vec<(String, Partial)>) -> Result<Merged, MergeError>
         replications: reps,
         ledger: with_ledger != 0,
         daily,
+        totals,
         days: days_of.into_iter().map(|d| d.1).collect(),
         shards: (
             partials.iter().map(|(_, p)| p.shard.0).collect(),

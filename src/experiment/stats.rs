@@ -93,6 +93,22 @@ pub fn ratio_ci(num: &[f64], den: &[f64]) -> RatioCi {
     let (mx, sx) = mean_sd(x);
     let my_ci = mean_ci(y);
     let my = my_ci.mean;
+    let sxy = if n >= 2 {
+        x.iter()
+            .zip(y)
+            .map(|(a, b)| (a - mx) * (b - my))
+            .sum::<f64>()
+            / (n - 1) as f64
+    } else {
+        0.0
+    };
+    ratio_from(n, mx, sx, my_ci, sxy)
+}
+
+/// [`ratio_ci`] from the moments of `n` pairs: the numerator's mean and standard deviation,
+/// the denominator's mean with its interval, and their covariance (n − 1).
+pub fn ratio_from(n: usize, mx: f64, sx: f64, my_ci: MeanCi, sxy: f64) -> RatioCi {
+    let my = my_ci.mean;
     if n == 0 || my == 0.0 {
         return RatioCi {
             ratio: None,
@@ -119,12 +135,6 @@ pub fn ratio_ci(num: &[f64], den: &[f64]) -> RatioCi {
         };
     }
     let sy = my_ci.sd;
-    let sxy = x
-        .iter()
-        .zip(y)
-        .map(|(a, b)| (a - mx) * (b - my))
-        .sum::<f64>()
-        / (n - 1) as f64;
     let var = ((sx * sx - 2.0 * r * sxy + r * r * sy * sy) / (n as f64 * my * my)).max(0.0);
     let ci = t_quantile(n - 1).map(|t| {
         let half = t * var.sqrt();

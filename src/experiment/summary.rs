@@ -338,8 +338,11 @@ pub fn figures(r: &Replication) -> Vec<(&'static str, Unit, Decimal)> {
     out
 }
 
+/// How many figures [`figures`] gives: every metric and the three end figures.
+pub const FIGURES: usize = Metric::COUNT + 3;
+
 /// The `i`-th figure of [`figures`].
-fn figure(r: &Replication, i: usize) -> Decimal {
+pub(crate) fn figure(r: &Replication, i: usize) -> Decimal {
     match i.checked_sub(Metric::COUNT) {
         None => r.total(Metric::ALL[i]),
         Some(0) => r.end_metric(EndMetric::SellerNet),
@@ -379,6 +382,60 @@ pub fn summary_head(sc: &Scenario, seed: u64, reps: &[Replication]) -> Summary {
     summary_with(sc, seed, reps, false)
 }
 
+/// [`summary_head`] of a run's totals: exact statistics of the replications kept (up to the
+/// exact limit, the same document), else the aggregate's (see `experiment::totals`).
+pub fn summary_head_of(sc: &Scenario, seed: u64, totals: &super::totals::Totals) -> Summary {
+    if let Some(reps) = totals.exact() {
+        return summary_head(sc, seed, reps);
+    }
+    let agg = totals.agg();
+    let names = figure_names();
+    let metrics = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, unit))| {
+            let s = agg.stats(i, unit, sc.region.minor_unit);
+            (
+                name.to_string(),
+                metric_stats(unit, sc.region.minor_unit, &s),
+            )
+        })
+        .collect();
+    let head = Head {
+        count: agg.count() as usize,
+        metrics,
+        per_rep: Vec::new(),
+        blocks: agg.blocks(),
+        fired: agg.fired(),
+    };
+    document(sc, seed, head)
+}
+
+/// The name and unit of each figure of [`figures`], without a replication.
+fn figure_names() -> Vec<(&'static str, Unit)> {
+    let mut v: Vec<(&'static str, Unit)> =
+        Metric::ALL.iter().map(|m| (m.name(), m.unit())).collect();
+    v.extend([
+        ("seller_net", Unit::Money),
+        ("platform_net", Unit::Money),
+        ("commissions_pending", Unit::Money),
+    ]);
+    v
+}
+
+/// What a summary document is made of besides the scenario's settings.
+struct Head {
+    count: usize,
+    metrics: Vec<(String, MetricStats)>,
+    per_rep: Vec<ReplicationRow>,
+    blocks: (
+        Vec<crate::metrics::campaigns::CampaignBlock>,
+        Vec<crate::metrics::campaigns::SellerBlock>,
+        crate::metrics::campaigns::Unattributed,
+    ),
+    fired: crate::rules::catalogue::RuleSet,
+}
+
 fn summary_with(sc: &Scenario, seed: u64, reps: &[Replication], rows: bool) -> Summary {
     let mut metrics = Vec::new();
     if let Some(first) = reps.first() {
@@ -392,11 +449,29 @@ fn summary_with(sc: &Scenario, seed: u64, reps: &[Replication], rows: bool) -> S
         }
     }
     let per_rep: Vec<ReplicationRow> = reps.iter().filter(|_| rows).map(replication_row).collect();
-    let (campaigns, sellers, unattributed) = crate::metrics::campaigns::summary_blocks(reps, rows);
+    let blocks = crate::metrics::campaigns::summary_blocks(reps, rows);
     let mut fired = crate::rules::catalogue::RuleSet::EMPTY;
     for r in reps {
         fired.extend(r.fired);
     }
+    let head = Head {
+        count: reps.len(),
+        metrics,
+        per_rep,
+        blocks,
+        fired,
+    };
+    document(sc, seed, head)
+}
+
+fn document(sc: &Scenario, seed: u64, head: Head) -> Summary {
+    let Head {
+        count,
+        metrics,
+        per_rep,
+        blocks: (campaigns, sellers, unattributed),
+        fired,
+    } = head;
     Summary {
         scenario: sc.name.clone(),
         region: sc.region.code.clone(),
@@ -404,7 +479,7 @@ fn summary_with(sc: &Scenario, seed: u64, reps: &[Replication], rows: bool) -> S
         start: sc.calendar.start.to_string(),
         days: sc.days,
         seed,
-        replications: reps.len(),
+        replications: count,
         ledger_balanced: true,
         rules: RuleSettings {
             rounding: sc.opts.rounding.mode,

@@ -434,11 +434,15 @@ pub struct MeanCi {
 
 fn aggregate(vals: &[Decimal], is_money: bool) -> MeanCi {
     let n = vals.len().max(1);
-    let mean = (vals.iter().copied().sum::<Decimal>() / Decimal::from(n as u64))
-        .round_dp(6)
-        .normalize();
+    let mean = vals.iter().copied().sum::<Decimal>() / Decimal::from(n as u64);
     let xs: Vec<f64> = vals.iter().map(|&v| f(v)).collect();
-    let ci = crate::experiment::stats::mean_ci(&xs).ci;
+    aggregate_of(mean, crate::experiment::stats::mean_ci(&xs).ci, is_money)
+}
+
+/// A block's mean (exact, rounded to six decimals) and interval as `summary.json` writes them
+/// (from every replication's values, or from their sums beyond the exact limit).
+pub(crate) fn aggregate_of(mean: Decimal, ci: Option<(f64, f64)>, is_money: bool) -> MeanCi {
+    let mean = mean.round_dp(6).normalize();
     MeanCi {
         mean: if is_money {
             Figure::money(mean)
@@ -477,7 +481,9 @@ pub struct CampaignFigures<T> {
 
 impl<T> CampaignFigures<T> {
     /// Each field from `of(is_money, value of the field in a row)`.
-    fn build(mut of: impl FnMut(bool, fn(&CampaignRow) -> Decimal) -> T) -> CampaignFigures<T> {
+    pub(crate) fn build(
+        mut of: impl FnMut(bool, fn(&CampaignRow) -> Decimal) -> T,
+    ) -> CampaignFigures<T> {
         CampaignFigures {
             gmv: of(true, |r| r.gmv),
             orders: of(false, |r| Decimal::from(r.orders)),
@@ -504,7 +510,9 @@ pub struct SellerFigures<T> {
 }
 
 impl<T> SellerFigures<T> {
-    fn build(mut of: impl FnMut(bool, fn(&SellerRow) -> Decimal) -> T) -> SellerFigures<T> {
+    pub(crate) fn build(
+        mut of: impl FnMut(bool, fn(&SellerRow) -> Decimal) -> T,
+    ) -> SellerFigures<T> {
         SellerFigures {
             gmv: of(true, |r| r.gmv),
             orders: of(false, |r| Decimal::from(r.orders)),
@@ -581,20 +589,29 @@ fn seller_row(r: &crate::sim::Replication, name: &str) -> SellerRow {
 
 /// Campaign `id`'s `per_replication` row of `summary.json` for replication `r`.
 pub fn campaign_replication(r: &crate::sim::Replication, id: &str) -> CampaignReplication {
-    let row = campaign_row(r, id);
+    campaign_replication_of(r.index, &campaign_row(r, id))
+}
+
+/// A campaign's `per_replication` row for replication `index` with figures `row` (a default
+/// row: the campaign had none in that replication).
+pub fn campaign_replication_of(index: u32, row: &CampaignRow) -> CampaignReplication {
     CampaignReplication {
-        replication: r.index,
-        figures: CampaignFigures::build(|money, get| cell(money, get(&row))),
+        replication: index,
+        figures: CampaignFigures::build(|money, get| cell(money, get(row))),
         gmv_per_cost: per_cost(row.gmv, row.cost()),
     }
 }
 
 /// Seller `name`'s `per_replication` row of `summary.json` for replication `r`.
 pub fn seller_replication(r: &crate::sim::Replication, name: &str) -> SellerReplication {
-    let row = seller_row(r, name);
+    seller_replication_of(r.index, &seller_row(r, name))
+}
+
+/// A seller's `per_replication` row for replication `index` with figures `row`.
+pub fn seller_replication_of(index: u32, row: &SellerRow) -> SellerReplication {
     SellerReplication {
-        replication: r.index,
-        figures: SellerFigures::build(|money, get| cell(money, get(&row))),
+        replication: index,
+        figures: SellerFigures::build(|money, get| cell(money, get(row))),
     }
 }
 

@@ -19,6 +19,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::format::{Currency, Ticks, fmt_money_short, fmt_rate, metric_label};
 use crate::experiment::daily::DailyAgg;
+use crate::experiment::totals::{Totals, TotalsAgg};
 use crate::metrics::{EndMetric, Metric};
 use crate::scenario::{Action, Scenario};
 use crate::sim::Replication;
@@ -940,17 +941,30 @@ pub fn gmv_by_plan(reps: &[Replication], cur: &Currency) -> Vec<HBar> {
         v.sort_by(f64::total_cmp);
         v
     };
-    let gmv = total(Metric::Gmv).iter().sum::<f64>() / n;
+    hbars(reps.len(), cur, |m| {
+        let v = total(m);
+        (v.iter().sum::<f64>() / n, pct(&v, 0.05), pct(&v, 0.95))
+    })
+}
+
+/// [`gmv_by_plan`] from the totals' aggregate (beyond the exact limit): means from the exact
+/// sums, p5–p95 from the sketches.
+pub fn gmv_by_plan_of(agg: &TotalsAgg, cur: &Currency) -> Vec<HBar> {
+    hbars(agg.count() as usize, cur, |m| agg.mean_band(m))
+}
+
+/// The GMV-by-plan bars of `n` replications whose metric `m` has (mean, p5, p95) `of(m)`.
+fn hbars(n: usize, cur: &Currency, of: impl Fn(Metric) -> (f64, f64, f64)) -> Vec<HBar> {
+    let gmv = of(Metric::Gmv).0;
     GMV_BY_PLAN
         .iter()
         .map(|(m, label)| {
-            let v = total(*m);
-            let mean = v.iter().sum::<f64>() / n;
+            let (mean, p5, p95) = of(*m);
             let share = if gmv > 0.0 { mean / gmv } else { 0.0 };
             HBar {
                 label: (*label).to_string(),
                 value: mean,
-                interval: (reps.len() > 1).then(|| (pct(&v, 0.05), pct(&v, 0.95))),
+                interval: (n > 1).then_some((p5, p95)),
                 note: format!("{} ({})", fmt_money_short(mean, cur), fmt_rate(share)),
             }
         })
@@ -1065,12 +1079,12 @@ pub fn seller_nets(reps: &[Replication]) -> Vec<f64> {
 pub fn write_charts(
     dir: &Path,
     sc: &Scenario,
-    reps: &[Replication],
+    totals: &Totals,
     daily: &DailyAgg,
 ) -> Result<Vec<(String, String)>> {
     let cur = Currency::of(&sc.region);
     let code = &cur.code;
-    let n = reps.len();
+    let n = totals.count() as usize;
     let timeline = Timeline::of(sc);
     let mut out = Vec::new();
     for (name, chart) in daily_charts(sc, daily, &timeline) {
@@ -1080,7 +1094,10 @@ pub fn write_charts(
         out.push((name.to_string(), chart.title.clone()));
     }
 
-    let bars = gmv_by_plan(reps, &cur);
+    let bars = match totals.exact() {
+        Some(reps) => gmv_by_plan(reps, &cur),
+        None => gmv_by_plan_of(totals.agg(), &cur),
+    };
     let title = format!("GMV by plan type ({code}, {})", mean_of(n));
     let x_desc = format!("GMV over the run ({code})");
     let wl = (n > 1).then_some("p5–p95 across replications");
@@ -1092,7 +1109,11 @@ pub fn write_charts(
     )?;
     out.push(("gmv_by_plan".into(), title.clone()));
 
-    let nets = seller_nets(reps);
+    let nets = match totals.exact() {
+        Some(reps) => seller_nets(reps),
+        // seller net: the first figure after the metrics
+        None => totals.agg().sketched_values(Metric::COUNT),
+    };
     let title = format!("Seller net at the end, across {n} replication(s) ({code})");
     let xl = format!("sellers' net position at the end ({code})");
     both(

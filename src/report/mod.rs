@@ -11,6 +11,7 @@ pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod rows;
+pub mod spill;
 pub mod sweep;
 
 pub use output::Staged;
@@ -23,6 +24,7 @@ use anyhow::{Context, Result};
 
 use crate::experiment::daily::DailyAgg;
 use crate::experiment::summary::{MetricStats, Summary};
+use crate::experiment::totals::Totals;
 use crate::metrics::Metric;
 use crate::scenario::Scenario;
 use crate::sim::Replication;
@@ -48,21 +50,21 @@ pub fn timing_json(
         }
     };
     let per = outcome
-        .replications
+        .ran
         .iter()
         .zip(&outcome.seconds)
-        .map(|(r, &secs)| ReplicationTiming {
-            replication: r.index,
-            events: r.events,
+        .map(|(&(index, events), &secs)| ReplicationTiming {
+            replication: index,
+            events,
             seconds: secs,
-            events_per_second: per_second(r.events, secs),
+            events_per_second: per_second(events, secs),
         })
         .collect();
-    let events: u64 = outcome.replications.iter().map(|r| r.events).sum();
+    let events: u64 = outcome.ran.iter().map(|r| r.1).sum();
     Timing {
         scenario: sc.name.clone(),
         seed,
-        replications: outcome.replications.len(),
+        replications: outcome.ran.len(),
         threads,
         events,
         simulation_seconds,
@@ -148,27 +150,57 @@ pub fn write_summary(
     seed: u64,
     reps: &[Replication],
 ) -> Result<Summary> {
+    write_summary_of(dir, sc, seed, &Totals::of(reps.to_vec()), Rows::Of(reps))
+}
+
+/// Where the per-replication rows of `summary.json` come from.
+pub enum Rows<'a> {
+    /// The replications themselves (a merge's; a test's), in index order.
+    Of(&'a [Replication]),
+    /// Set aside as a whole run's replications arrived ([`spill::RowSpill`]).
+    Spilled(spill::RowSpill),
+}
+
+/// [`write_summary`] of a run's totals (exact statistics up to the exact limit, the
+/// aggregate's beyond: see `experiment::totals`), its rows from `rows`.
+pub fn write_summary_of(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    totals: &Totals,
+    rows: Rows,
+) -> Result<Summary> {
     use crate::metrics::campaigns::{campaign_replication, seller_replication};
-    let doc = crate::experiment::summary::summary_head(sc, seed, reps);
+    let doc = crate::experiment::summary::summary_head_of(sc, seed, totals);
     let head = serde_json::to_string_pretty(&doc)?;
     let f = fs::File::create(dir.join("summary.json"))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
     let (campaigns, sellers) = (doc.campaigns.len(), doc.sellers.len());
-    rows::splice(&mut out, &head, |k, emit| {
-        for r in reps {
-            let row = match k {
-                0 => text(&crate::experiment::summary::replication_row(r))?,
-                k if k <= campaigns => text(&campaign_replication(r, &doc.campaigns[k - 1].id))?,
-                k if k <= campaigns + sellers => text(&seller_replication(
-                    r,
-                    &doc.sellers[k - 1 - campaigns].seller,
-                ))?,
-                _ => return Ok(()),
-            };
-            emit(&row)?;
+    match rows {
+        Rows::Of(reps) => rows::splice(&mut out, &head, |k, emit| {
+            for r in reps {
+                let row = match k {
+                    0 => text(&crate::experiment::summary::replication_row(r))?,
+                    k if k <= campaigns => {
+                        text(&campaign_replication(r, &doc.campaigns[k - 1].id))?
+                    }
+                    k if k <= campaigns + sellers => text(&seller_replication(
+                        r,
+                        &doc.sellers[k - 1 - campaigns].seller,
+                    ))?,
+                    _ => return Ok(()),
+                };
+                emit(&row)?;
+            }
+            Ok(())
+        })?,
+        Rows::Spilled(mut spill) => {
+            let ids: Vec<&str> = doc.campaigns.iter().map(|c| c.id.as_str()).collect();
+            let names: Vec<&str> = doc.sellers.iter().map(|s| s.seller.as_str()).collect();
+            rows::splice(&mut out, &head, |k, emit| spill.emit(k, &ids, &names, emit))?;
+            spill.remove()?;
         }
-        Ok(())
-    })?;
+    }
     out.write_all(b"\n")?;
     out.flush()?;
     Ok(doc)
@@ -200,6 +232,12 @@ pub struct Streamed {
     daily: DailyAgg,
     /// (replication index, days) of each replication written, in order.
     days: Vec<(u32, u32)>,
+    /// The replications' totals: a whole run's kept while exact, then aggregated (the run
+    /// keeps no replication); a shard's aggregated only (it keeps its replications for its
+    /// partial).
+    totals: Totals,
+    /// A whole run's rows of `summary.json`, set aside as replications arrive.
+    spill: Option<spill::RowSpill>,
     err: Option<anyhow::Error>,
 }
 
@@ -213,12 +251,19 @@ pub const TIMESERIES_PART: &str = "timeseries.part.csv";
 impl Streamed {
     /// Starts `timeseries.csv` in `dir`.
     pub fn new(dir: &Path, sc: &Scenario) -> Result<Streamed> {
-        Streamed::to(dir.join("timeseries.csv"), sc, true)
+        let mut s = Streamed::to(dir.join("timeseries.csv"), sc, true)?;
+        s.spill = Some(spill::RowSpill::new(dir)?);
+        Ok(s)
     }
 
     /// Starts a shard's [`TIMESERIES_PART`] in `dir`.
     pub fn part(dir: &Path, sc: &Scenario) -> Result<Streamed> {
         Streamed::to(dir.join(TIMESERIES_PART), sc, false)
+    }
+
+    /// The replications' totals (taken: a second call has none).
+    pub fn take_totals(&mut self) -> Totals {
+        std::mem::take(&mut self.totals)
     }
 
     fn to(file: PathBuf, sc: &Scenario, header: bool) -> Result<Streamed> {
@@ -235,6 +280,8 @@ impl Streamed {
             dates: Vec::new(),
             daily: DailyAgg::new(&BANDED),
             days: Vec::new(),
+            totals: Totals::new(),
+            spill: None,
             err: None,
         })
     }
@@ -335,14 +382,17 @@ pub fn splice_timeseries(dir: &Path, parts: &[PathBuf], days: &[u32]) -> Result<
 pub struct DropDaily;
 
 impl crate::experiment::Arrivals for DropDaily {
-    fn arrive(&mut self, r: &mut Replication) {
+    fn arrive(&mut self, mut r: Replication) -> Option<Replication> {
         r.daily = Vec::new();
+        Some(r)
     }
 }
 
 impl crate::experiment::Arrivals for Streamed {
-    fn arrive(&mut self, r: &mut Replication) {
-        self.add(r);
+    /// A whole run keeps nothing of the replication here: its rows are written or set aside,
+    /// its totals folded in. A shard keeps it (without its daily rows) for its partial.
+    fn arrive(&mut self, mut r: Replication) -> Option<Replication> {
+        self.add(&r);
         r.daily = Vec::new();
         // what a run's report does not read (`check` and `explain` keep them: not streamed)
         r.refusals = Vec::new();
@@ -350,6 +400,19 @@ impl crate::experiment::Arrivals for Streamed {
         r.tracked = Vec::new();
         r.accounts = Vec::new();
         r.plus = Vec::new();
+        match &mut self.spill {
+            Some(spill) => {
+                if let (None, Err(e)) = (&self.err, spill.add(&r)) {
+                    self.err = Some(e);
+                }
+                self.totals.push(r);
+                None
+            }
+            None => {
+                self.totals.fold(&r);
+                Some(r)
+            }
+        }
     }
 }
 
@@ -449,6 +512,18 @@ pub fn write_ledger(
     reps: &[Replication],
     parts: &[PathBuf],
 ) -> Result<()> {
+    write_ledger_of(dir, sc, reps.iter().map(|r| r.index), reps, parts)
+}
+
+/// [`write_ledger`] of the replications `indices` (a whole run's, which it did not keep: their
+/// parts are in `parts`; `reps` holds those whose entries were recorded).
+fn write_ledger_of(
+    dir: &Path,
+    sc: &Scenario,
+    indices: impl Iterator<Item = u32>,
+    reps: &[Replication],
+    parts: &[PathBuf],
+) -> Result<()> {
     let f = fs::File::create(dir.join("ledger.csv"))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
     {
@@ -456,10 +531,10 @@ pub fn write_ledger(
         w.write_record(LEDGER_HEADER)?;
         w.flush()?;
     }
-    for r in reps {
+    for index in indices {
         let part = parts
             .iter()
-            .map(|d| ledger_part(d, r.index))
+            .map(|d| ledger_part(d, index))
             .find(|p| p.is_file());
         if let Some(part) = part {
             let mut src =
@@ -470,6 +545,10 @@ pub fn write_ledger(
             }
             continue;
         }
+        let found = reps.get(index as usize).filter(|r| r.index == index);
+        let Some(r) = found.or_else(|| reps.iter().find(|r| r.index == index)) else {
+            anyhow::bail!("the ledger of replication {index} was neither recorded nor streamed");
+        };
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(&mut out);
@@ -716,10 +795,9 @@ pub fn write_html(
     Ok(())
 }
 
-/// Writes a run's report folder: summary, time series, charts, report.md and report.html, and
-/// `ledger.csv` when `ledger` says where the replications' streamed parts are (see
-/// [`write_ledger`]). `affsim run` and `affsim merge` both write through here, so a merge
-/// of shards gives the same files as one run.
+/// Writes a run's report folder from its replications (kept whole): summary, time series,
+/// charts, report.md and report.html, and `ledger.csv` when `ledger` says where the
+/// replications' streamed parts are (see [`write_ledger`]).
 pub fn write_run(
     dir: &Path,
     sc: &Scenario,
@@ -727,57 +805,93 @@ pub fn write_run(
     reps: &[Replication],
     ledger: Option<&[PathBuf]>,
 ) -> Result<Summary> {
-    let mut ts = Streamed::new(dir, sc)?;
+    let mut ts = Streamed::to(dir.join("timeseries.csv"), sc, true)?;
     for r in reps {
         ts.add(r);
     }
-    write_run_streamed(dir, sc, seed, reps, &mut ts, ledger)
+    let daily = ts.finish()?;
+    let totals = Totals::of(reps.to_vec());
+    write_run_with(
+        dir,
+        sc,
+        seed,
+        (&totals, Rows::Of(reps)),
+        daily,
+        ledger,
+        reps,
+    )
 }
 
 /// [`write_run`] for a merge: `timeseries.csv` spliced from the shards' parts (`parts`, `days`:
-/// see [`splice_timeseries`]), the daily charts from the shards' aggregates merged (`daily`).
+/// see [`splice_timeseries`]), the daily charts from the shards' aggregates merged (`daily`),
+/// the statistics from their totals' aggregates merged (`totals`; exact statistics from
+/// `reps` up to the exact limit), the rows of `summary.json` from `reps`.
 pub fn write_run_merged(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
-    reps: &[Replication],
+    (reps, totals): (&[Replication], crate::experiment::totals::TotalsAgg),
     (daily, parts, days): (DailyAgg, &[PathBuf], &[u32]),
     ledger: Option<&[PathBuf]>,
 ) -> Result<Summary> {
     splice_timeseries(dir, parts, days)?;
-    write_run_with(dir, sc, seed, reps, daily, ledger)
+    let totals = Totals::merged(totals, reps);
+    write_run_with(
+        dir,
+        sc,
+        seed,
+        (&totals, Rows::Of(reps)),
+        daily,
+        ledger,
+        reps,
+    )
 }
 
-/// [`write_run`] for a run whose replications were handed to `ts` as they arrived (their
-/// daily rows written to `timeseries.csv` and dropped).
+/// [`write_run`] for a whole run whose replications were handed to `ts` as they arrived (their
+/// daily rows written to `timeseries.csv`, their rows of `summary.json` set aside, their totals
+/// folded in: the run kept none of them).
 pub fn write_run_streamed(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
-    reps: &[Replication],
     ts: &mut Streamed,
     ledger: Option<&[PathBuf]>,
 ) -> Result<Summary> {
     let daily = ts.finish()?;
-    write_run_with(dir, sc, seed, reps, daily, ledger)
+    let totals = ts.take_totals();
+    let spill = ts
+        .spill
+        .take()
+        .context("the rows of summary.json were not set aside")?;
+    write_run_with(
+        dir,
+        sc,
+        seed,
+        (&totals, Rows::Spilled(spill)),
+        daily,
+        ledger,
+        &[],
+    )
 }
 
-/// The rest of a run's report once `timeseries.csv` is written and its rows aggregated.
+/// The rest of a run's report once `timeseries.csv` is written and its rows aggregated
+/// (`reps`: the replications kept whole, for ledger entries recorded rather than streamed).
 fn write_run_with(
     dir: &Path,
     sc: &Scenario,
     seed: u64,
-    reps: &[Replication],
+    (totals, rows): (&Totals, Rows),
     daily: DailyAgg,
     ledger: Option<&[PathBuf]>,
+    reps: &[Replication],
 ) -> Result<Summary> {
-    let doc = write_summary(dir, sc, seed, reps)?;
-    let charts = charts::write_charts(dir, sc, reps, &daily)?;
+    let doc = write_summary_of(dir, sc, seed, totals, rows)?;
+    let charts = charts::write_charts(dir, sc, totals, &daily)?;
     write_markdown(dir, sc, seed, &doc, &charts)?;
     write_html(dir, sc, seed, &doc, &charts)?;
     campaigns::append(dir, &doc)?;
     if let Some(parts) = ledger {
-        write_ledger(dir, sc, reps, parts)?;
+        write_ledger_of(dir, sc, 0..totals.count() as u32, reps, parts)?;
     }
     Ok(doc)
 }

@@ -413,6 +413,34 @@ fn merge_refuses_every_tampered_partial_naming_the_file() {
             "a/partial.json: the daily aggregate counts 0 replication(s)",
         ),
         (
+            "an edited aggregate of totals (resealed)",
+            Box::new(|d| {
+                reseal_json(&d.join("a/partial.json"), |j| {
+                    j["totals"]["figures"][0]["moments"]["sum"] = "123456".into()
+                });
+            }),
+            "a/partial.json: the aggregate of totals is not the one its replications give",
+        ),
+        (
+            "a replication's total edited, its aggregate left (resealed)",
+            Box::new(|d| {
+                reseal(&d.join("a/partial.json"), |p| {
+                    p.runs[0].totals[0] += rust_decimal::Decimal::ONE
+                });
+            }),
+            "a/partial.json: the aggregate of totals is not the one its replications give",
+        ),
+        (
+            // refused as it is read, before its checksum (a malformed limb cannot be typed)
+            "a malformed aggregate of totals",
+            Box::new(|d| {
+                edit_json(&d.join("a/partial.json"), |j| {
+                    j["totals"]["figures"][0]["moments"]["squares"] = serde_json::json!([[0, -5]])
+                });
+            }),
+            "a/partial.json: not a partial result",
+        ),
+        (
             "missing totals (resealed)",
             Box::new(|d| {
                 reseal(&d.join("a/partial.json"), |p| p.runs[0].totals.truncate(2));
@@ -1177,4 +1205,7 @@ fn summary_json_written_row_by_row_is_the_whole_document() {
     assert_eq!(o.code, 0, "{o}");
     let file = std::fs::read_to_string(dir.join("r/summary.json")).unwrap();
     assert_eq!(o.stdout, file);
+    // the binary sets each replication's rows aside as it arrives and splices them back: the
+    // same document
+    assert_eq!(file, serde_json::to_string_pretty(&whole).unwrap() + "\n");
 }

@@ -27,10 +27,12 @@
 //! - `snapshots_cli`: insta snapshots of rendered errors (stderr, exit code) and of the demo's report.md.
 //! - `tidy`: docs/rules.md and docs/scenario-format.md's key tables match the code; role comments; rule tags and scenarios.
 //! - `typed_reports`: summary, sweep, lift and sensitivity documents read back into their typed structs, byte for byte.
+//! - `aggregate`: beyond the exact limit of 1 000 replications, a whole run's memory stays flat, its statistics hold their stated accuracy and shards merged equal one run.
 //! - `walk`: `affsim check` walks a folder with symbolic-link loops once (walkdir).
 
 mod util;
 
+mod aggregate;
 mod allocations;
 mod answers;
 mod bad_inputs;
