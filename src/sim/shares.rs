@@ -232,10 +232,10 @@ impl World<'_> {
         ];
         let sat = f64::from(parts.sat[i]) / best;
         let l = (best / outside).ln();
-        for k in 0..2 {
-            x.share[k] += s[k];
-            x.a_share[k] += a * s[k];
-            x.a_share_log[k] += a * s[k] * l;
+        for (k, &s) in s.iter().enumerate() {
+            x.share[k] += s;
+            x.a_share[k] += a * s;
+            x.a_share_log[k] += a * s * l;
         }
         x.sat += sat;
         x.a_sat += a * sat;
