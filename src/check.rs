@@ -184,14 +184,32 @@ impl From<String> for Miss {
 }
 
 /// Finds scenario files: each path is a file, or a folder searched recursively for `*.toml`.
+/// A file found in a folder whose `[scenario]` says `manual = true` (a reference load run by
+/// hand, e.g. scenarios/bench/country.toml) is left out; see [`collect_with_skipped`].
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CollectError> {
-    let mut out = Vec::new();
+    collect_with_skipped(paths).map(|(files, _)| files)
+}
+
+/// [`collect`], and the `manual = true` files it left out of the folders it walked (a file named
+/// on its own is always checked).
+pub fn collect_with_skipped(
+    paths: &[PathBuf],
+) -> Result<(Vec<PathBuf>, Vec<PathBuf>), CollectError> {
+    let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).map_err(|source| CollectError::Walk {
+            let mut found = Vec::new();
+            walk(p, &mut found).map_err(|source| CollectError::Walk {
                 path: p.clone(),
                 source,
             })?;
+            for f in found {
+                if is_manual(&f) {
+                    skipped.push(f);
+                } else {
+                    out.push(f);
+                }
+            }
         } else if p.is_file() {
             out.push(p.clone());
         } else {
@@ -199,7 +217,23 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CollectError> {
         }
     }
     out.sort();
-    Ok(out)
+    skipped.sort();
+    Ok((out, skipped))
+}
+
+/// The file's `[scenario]` table says `manual = true`. A file that cannot be read or parsed is
+/// not manual: checking it reports why.
+fn is_manual(path: &Path) -> bool {
+    let Ok(src) = scenario::source::read(path) else {
+        return false;
+    };
+    let Ok(doc) = src.parse::<toml::Table>() else {
+        return false;
+    };
+    doc.get("scenario")
+        .and_then(|s| s.get("manual"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(false)
 }
 
 /// Every `*.toml` file under `dir`. Symbolic links to folders are not followed (walkdir), so a

@@ -584,7 +584,15 @@ fn cmd_check(args: CheckCmd) -> CmdResult {
             "--threads must be at least 1 (leave it out to use every core)",
         ));
     }
-    let files = check::collect(&paths).map_err(fail)?;
+    let (files, manual) = check::collect_with_skipped(&paths).map_err(fail)?;
+    if !json {
+        for f in &manual {
+            outln!(
+                "SKIP  {}  (manual = true: name the file to check it)",
+                f.display()
+            );
+        }
+    }
     if files.is_empty() {
         return Err(fail(format_args!(
             "no scenario files found in {}",

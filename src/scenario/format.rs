@@ -99,6 +99,9 @@ pub struct ScenarioSection {
     #[serde(default = "one_u64")]
     pub seed: u64,
     pub replications: Option<S<u32>>,
+    /// A reference load run by hand: `affsim check` skips it when walking a folder.
+    #[serde(default)]
+    pub manual: bool,
 }
 
 fn one_u64() -> u64 {
