@@ -470,6 +470,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
             ledger_sink: ledger.then(|| report::ledger_sinks(staged.path(), &sc)),
             track: Vec::new(),
             interrupt: Some(interrupt),
+            ..Default::default()
         },
         on_done: Some(Arc::new(move || {
             counter.fetch_add(1, Ordering::Relaxed);

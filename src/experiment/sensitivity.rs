@@ -19,6 +19,7 @@ use crate::money::{Money, Rate};
 use crate::rules::plus::PlusKind;
 use crate::rules::target::Fee;
 use crate::scenario::{Action, Scenario};
+use crate::sim::shares::{LeverShares, ShareResponse};
 use crate::sim::{Replication, RunError};
 
 /// A policy lever the sensitivity report can move: the behaviour model's own lever type, so the
@@ -378,6 +379,60 @@ pub struct LeverRun {
     pub instances: usize,
     pub minus: Vec<Replication>,
     pub plus: Vec<Replication>,
+    /// The base arm's state per replication (same seeds), for a lever whose elasticities have
+    /// a closed form on it (Open and Shop plan rates under the incentive model); else empty.
+    pub base: Vec<BaseState>,
+}
+
+/// What the closed forms of docs/behaviour.md §6 need from one replication of the unscaled
+/// scenario: its lever shares and its content (posts and LIVEs).
+#[derive(Copy, Clone, Debug)]
+pub struct BaseState {
+    pub shares: LeverShares,
+    pub content: f64,
+}
+
+impl BaseState {
+    /// The base state of a replication run with `RunOptions::lever_shares`, if recorded.
+    pub fn of(r: &Replication) -> Option<BaseState> {
+        let t = |m: Metric| r.total(m).to_f64().unwrap_or(0.0);
+        r.activity.shares.map(|shares| BaseState {
+            shares,
+            content: t(Metric::Posts) + t(Metric::Lives),
+        })
+    }
+}
+
+/// The lever's index in [`LeverShares`] (0: Open rates, 1: Shop plan rates), if it has one.
+fn share_index(lever: SensLever) -> Option<usize> {
+    match lever {
+        SensLever::OpenRate => Some(0),
+        SensLever::ShopPlanRate => Some(1),
+        _ => None,
+    }
+}
+
+/// Per replication, the elasticity of `resp` to `lever` that the parameters imply on the base
+/// arm's state (docs/behaviour.md §6), or None where there is no closed form. GMV has the
+/// content figure when saturation is off (as `configured_elasticity` says), none with it on.
+fn configured_on_base(sc: &Scenario, lr: &LeverRun, resp: SensResponse) -> Option<Vec<f64>> {
+    let k = share_index(lr.lever)?;
+    if lr.base.is_empty() || !sc.behaviour.incentives.enabled {
+        return None;
+    }
+    let r = match resp {
+        SensResponse::Actions => ShareResponse::Actions,
+        SensResponse::Content => ShareResponse::Content,
+        SensResponse::Earnings => ShareResponse::Earnings,
+        SensResponse::Gmv if sc.behaviour.buyers.saturation_exponent == 0.0 => {
+            ShareResponse::Content
+        }
+        _ => return None,
+    };
+    lr.base
+        .iter()
+        .map(|b| b.shares.configured(k, r, b.content))
+        .collect()
 }
 
 /// Runs the −step and +step arms of every lever present in `sc`.
@@ -406,7 +461,23 @@ pub fn run_sensitivity(
             instances: lo.len(),
             minus: run(&lo_sc, cfg)?.replications,
             plus: run(&hi_sc, cfg)?.replications,
+            base: Vec::new(),
         });
+    }
+    // The base arm (the scenario as given, the same seeds), recording the state the closed
+    // forms of the rate levers need; only when one of them is present and the model is on.
+    if sc.behaviour.incentives.enabled && present.iter().any(|&l| share_index(l).is_some()) {
+        progress("base arm (the state behind the configured figures)");
+        let mut base_cfg = cfg.clone();
+        base_cfg.options.lever_shares = true;
+        let base: Vec<BaseState> = run(sc, &base_cfg)?
+            .replications
+            .iter()
+            .filter_map(BaseState::of)
+            .collect();
+        for lr in out.iter_mut().filter(|lr| share_index(lr.lever).is_some()) {
+            lr.base = base.clone();
+        }
     }
     Ok(out)
 }
@@ -431,7 +502,45 @@ pub struct LeverDoc {
     /// By response ([`SensResponse::ALL`] order).
     #[serde(with = "crate::experiment::summary::ordered_map")]
     pub responses: Vec<(String, ResponseDoc)>,
+    /// The terms of the closed form on the base arm's state (means over replications), for a
+    /// lever that has one (docs/behaviour.md §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_form: Option<ClosedFormDoc>,
     pub per_replication: Vec<LeverReplication>,
+}
+
+/// The terms of docs/behaviour.md §6's closed form on the base arm's state, means over
+/// replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClosedFormDoc {
+    /// S: the lever's share of creators' expected earnings E*, mean over their actions.
+    pub share: f64,
+    /// Sσ: the saturation part of E* (σ·L/(K + L) × commission ÷ E*), mean over actions.
+    pub saturation: f64,
+    /// d ln actions ÷ d ln E*, mean over actions (a).
+    pub actions_per_log_earnings: f64,
+    /// A = mean of a × share; Aσ = mean of a × saturation part.
+    pub a_share: f64,
+    pub a_saturation: f64,
+    /// d ln content ÷ d ln actions: π (1 + f).
+    pub content_per_action: f64,
+}
+
+fn closed_form_doc(lr: &LeverRun) -> Option<ClosedFormDoc> {
+    let k = share_index(lr.lever)?;
+    if lr.base.is_empty() {
+        return None;
+    }
+    let n = lr.base.len() as f64;
+    let mean = |f: &dyn Fn(&BaseState) -> f64| stats::round(lr.base.iter().map(f).sum::<f64>() / n);
+    Some(ClosedFormDoc {
+        share: mean(&|b| b.shares.terms(k)[0]),
+        saturation: mean(&|b| b.shares.terms(k)[1]),
+        actions_per_log_earnings: mean(&|b| b.shares.actions_per_log_earnings().unwrap_or(0.0)),
+        a_share: mean(&|b| b.shares.terms(k)[2]),
+        a_saturation: mean(&|b| b.shares.terms(k)[3]),
+        content_per_action: mean(&|b| b.shares.content_per_action_elasticity(b.content)),
+    })
 }
 
 /// How one response moved: the arc elasticity, the configured one, both arms and their paired
@@ -439,7 +548,20 @@ pub struct LeverDoc {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResponseDoc {
     pub elasticity: Elasticity,
+    /// The elasticity the parameters imply: for the Open and Shop plan rates under the
+    /// incentive model, the closed form on the base arm's state (mean over replications,
+    /// docs/behaviour.md §6); 0 with the model off; null where there is no closed form.
     pub configured: Option<f64>,
+    /// The closed form on the base arm's state, per replication: its mean and interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_interval: Option<MeanDoc>,
+    /// Measured − configured, paired by replication (the arms and the base arm share seeds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus_configured: Option<MeanDoc>,
+    /// The closed form on the market at the start (`configured_elasticity`: the lever's share
+    /// of the value of a search, without saturation or the posting margin), for comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_at_start: Option<f64>,
     pub minus: MeanDoc,
     pub plus: MeanDoc,
     pub difference: MeanDoc,
@@ -532,9 +654,26 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
                         }
                     }
                 };
+                let at_start = configured(sc, lr.lever, resp);
+                let on_base = configured_on_base(sc, lr, resp);
+                let versus = match (&on_base, per_rep(resp)) {
+                    (Some(c), Some(e)) if c.len() == e.len() => {
+                        let d: Vec<f64> = e.iter().zip(c).map(|(e, c)| e - c).collect();
+                        Some(MeanDoc::of(&stats::mean_ci(&d), true))
+                    }
+                    _ => None,
+                };
+                let on_base = on_base.map(|c| MeanDoc::of(&stats::mean_ci(&c), true));
                 let mut doc = ResponseDoc {
                     elasticity,
-                    configured: configured(sc, lr.lever, resp).map(stats::round),
+                    configured: on_base
+                        .as_ref()
+                        .map(|m| m.mean)
+                        .or(at_start)
+                        .map(stats::round),
+                    configured_at_start: at_start.filter(|_| on_base.is_some()).map(stats::round),
+                    configured_interval: on_base,
+                    versus_configured: versus,
                     minus: MeanDoc::of(&stats::mean_ci(&lo), false),
                     plus: MeanDoc::of(&stats::mean_ci(&hi), false),
                     difference: MeanDoc::of(&stats::paired_diff_ci(&hi, &lo), true),
@@ -589,6 +728,7 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
                 instances: lr.instances,
                 lever_change: stats::round(lr.change),
                 responses,
+                closed_form: closed_form_doc(lr),
                 per_replication,
             }
         })
@@ -637,24 +777,32 @@ fn decomposition(l: &LeverDoc) -> Option<String> {
     let (content, actions, earnings) = (get("content")?, get("actions")?, get("earnings")?);
     let m = actions.actions_per_log_earnings?;
     let num = |x: Option<f64>| x.map_or("—".into(), |x| format!("{x:.3}"));
+    let configured = match (&actions.configured_interval, &content.configured_interval) {
+        (Some(a), Some(c)) => format!(
+            " Configured on the base arm's state (docs/behaviour.md §6): actions {}, content {}, earnings {}; at the start (the lever's share of the value of a search, without saturation or the posting margin) actions would be {}.",
+            fmt_mean(Some(a)),
+            fmt_mean(Some(c)),
+            fmt_mean(earnings.configured_interval.as_ref()),
+            num(actions.configured_at_start),
+        ),
+        _ => String::new(),
+    };
     Some(format!(
-        "{}: content {} = actions {} + posts per action {} (the showcase filling: measured, no closed form). Actions against the closed form on the earnings creators saw: {m:.3} (d ln actions / d ln E*, configured) × earnings {} = {}; the configured {} assumes the lever's share {} of the value of a search at the start.",
+        "{}: content {} = actions {} + posts per action {} (measured). Actions on the earnings creators saw: {m:.3} (d ln actions / d ln E*, configured at the start) × earnings {} = {}.{configured}",
         l.lever,
         fmt_el(&content.elasticity),
         fmt_el(&actions.elasticity),
         fmt_mean(content.posts_per_action.as_ref()),
         fmt_el(&earnings.elasticity),
         fmt_mean(actions.model.as_ref()),
-        num(actions.configured),
-        num(earnings.configured),
     ))
 }
 
 /// The result table (stdout): one line per lever and response; and its notes (stderr).
 pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
-        "{:<22} {:<34} {:>10} {:>22} {:>10} {:>28}",
-        "lever", "response", "measured", "95% CI", "configured", "model (95% CI)"
+        "{:<22} {:<34} {:>10} {:>22} {:>10} {:>30}",
+        "lever", "response", "measured", "95% CI", "configured", "measured − configured (CI)"
     )];
     let mut notes = Vec::new();
     for l in &doc.levers {
@@ -670,9 +818,9 @@ pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
                 None => "—".into(),
             };
             let conf = r.configured.map_or("—".into(), |x| format!("{x:.3}"));
-            let model = fmt_mean(r.model.as_ref());
+            let versus = fmt_mean(r.versus_configured.as_ref());
             lines.push(format!(
-                "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10} {model:>28}",
+                "{lever:<22} {label:<34} {:>10} {ci:>22} {conf:>10} {versus:>30}",
                 fmt_e(e)
             ));
             if let Some(n) = &e.note {
@@ -683,7 +831,7 @@ pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
     }
     lines.push(String::new());
     lines.push(format!(
-        "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); earnings: the change of creators' mean ln(E*/O) at their actions; model: the configured d ln actions / d ln E* × the measured earnings response; \"—\": no interval or no configured value.",
+        "Arc elasticities over paired ±{} arms, {} replication(s) each (common random numbers); earnings: the change of creators' mean ln(E*/O) at their actions; configured: the closed form the parameters imply (for the Open and Shop plan rates, on the base arm's state: docs/behaviour.md §6), paired with the measured figure by replication; \"—\": no interval, or no closed form for that lever and response.",
         json_number(doc.step),
         doc.replications
     ));

@@ -309,6 +309,29 @@ impl Platform {
         self.rate_for(agents, c, p, t, false)
     }
 
+    /// [`Platform::offered_rate`] with the plan it comes from (the behaviour model's lever
+    /// shares, `sim/shares.rs`).
+    pub(crate) fn offered_resolution(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<attribution::Resolution> {
+        self.resolution_for(agents, c, p, t, true)
+    }
+
+    /// [`Platform::current_rate`] with the plan it comes from.
+    pub(crate) fn current_resolution(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+    ) -> Option<attribution::Resolution> {
+        self.resolution_for(agents, c, p, t, false)
+    }
+
     fn rate_for(
         &self,
         agents: &Agents,
@@ -317,11 +340,23 @@ impl Platform {
         t: SimTime,
         as_if_approved: bool,
     ) -> Option<Rate> {
+        self.resolution_for(agents, c, p, t, as_if_approved)
+            .map(|r| r.rate)
+    }
+
+    fn resolution_for(
+        &self,
+        agents: &Agents,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        as_if_approved: bool,
+    ) -> Option<attribution::Resolution> {
         let mut q = self.query(agents, c, p, t);
         if as_if_approved {
             q.open_since = q.open_since.or(Some(t));
         }
-        attribution::resolve(&self.books, &q).map(|r| r.rate)
+        attribution::resolve(&self.books, &q)
     }
 
     /// The attribution question for a (video) line of `p` by `c` at `t`, with the creator's

@@ -6,6 +6,7 @@ use rand::Rng as _;
 
 use super::queue::Phase;
 use super::rng::AgentStream;
+use super::shares::{LeverPart, ShareEvent};
 use super::{Content, Ev, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::rules::choices::Extension;
@@ -44,11 +45,13 @@ impl World<'_> {
                 && unit(&mut self.rng.agent) < b.explore_probability);
         if explore && n < b.max_products {
             self.explore(t, c);
-        } else if !(explore && self.replace_worst(t, c)) {
+        } else if !(explore && self.replace_full(t, c)) {
             let e = self.pf.showcase(c)[(self.rng.agent.next_u64() % u64::from(n)) as usize];
+            self.count_shares(ShareEvent::PostTry);
             if b.ended_entries == crate::scenario::EndedEntries::Drop && self.pf.plan_ended(e, t) {
                 // The creator stops promoting a product whose Target or Plus has ended.
                 self.pf.remove_from_showcase(c, e.product, t);
+                self.count_shares(ShareEvent::Dropped);
                 self.explore(t, c);
                 return;
             }
@@ -63,16 +66,18 @@ impl World<'_> {
             if self.inc.on {
                 // What the posted product pays now (a rate cut or an ended plan shows here);
                 // terms that fell since it was added may make the creator drop it and search.
-                let rate = self.pf.current_rate(&self.agents, c, e.product, t);
+                let res = self.pf.current_resolution(&self.agents, c, e.product, t);
+                let rate = res.map(|r| r.rate);
                 if self.drops(c, e, rate) {
+                    self.count_shares(ShareEvent::Dropped);
                     self.explore(t, c);
                     return;
                 }
-                let e = rate.map_or(-self.effort(kind), |r| {
-                    self.net_earnings(c, e.product, r, kind)
-                });
-                self.observe_earnings(c, e);
+                let gross = rate.map_or(0.0, |r| self.gross_earnings(c, e.product, r, kind));
+                self.observe_earnings(c, gross - self.effort(kind));
+                self.observe_parts(c, gross, LeverPart::of(res.as_ref()), Some(e.product));
             }
+            self.count_shares(ShareEvent::Posted);
             self.post(t, c, e.product, kind, authorised, None);
         }
     }
@@ -96,6 +101,7 @@ impl World<'_> {
                 let _ = self
                     .pf
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
+                self.note_terms(c, t);
                 return;
             }
         } else if self.has_links(c) && unit(&mut self.rng.agent) < db.link_probability {
@@ -104,11 +110,12 @@ impl World<'_> {
                 let _ = self
                     .pf
                     .add_link(&self.agents, c, reg, db.lower_link_choice, t);
+                self.note_terms(c, t);
                 return;
             }
         }
-        if let Some((p, e)) = self.search(t, c) {
-            self.take_up(t, c, p, e);
+        if let Some(found) = self.search(t, c) {
+            self.take_up(t, c, found);
         }
     }
 

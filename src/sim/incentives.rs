@@ -84,6 +84,8 @@ impl World<'_> {
             live_on: vec![0; self.agents.products.len()],
             memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
             effort: [ib.video_effort, ib.live_effort].map(|m| m.0.try_into().unwrap_or(0.0)),
+            kept: vec![Default::default(); n],
+            parts: None,
         };
         for c in 0..n {
             let q = self.base_orders(CreatorId(c as u32));
@@ -96,7 +98,7 @@ impl World<'_> {
     }
 
     /// Expected orders of a video by `c` with no category fit and no saturation.
-    fn base_orders(&self, c: CreatorId) -> f64 {
+    pub(super) fn base_orders(&self, c: CreatorId) -> f64 {
         behaviour::mean_orders(
             &self.sc.behaviour.buyers,
             true,
@@ -161,6 +163,9 @@ impl World<'_> {
         a.actions += 1;
         a.scored += 1;
         a.log_earnings += behaviour::earnings_ratio(best, outside).ln();
+        if self.inc.parts.is_some() {
+            self.action_shares(c, t, best, outside);
+        }
         behaviour::intensity(&self.sc.behaviour.incentives, best, outside)
     }
 

@@ -73,6 +73,9 @@ impl<'s> World<'s> {
         w.init_outreach(index);
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
+            if opts.lever_shares {
+                w.init_shares();
+            }
         }
         for (i, s) in sc.script.iter().enumerate() {
             let phase = match s.action {
@@ -361,7 +364,10 @@ impl World<'_> {
                 creator,
                 listing,
                 review,
-            } => self.pf.decide_application(creator, listing, review, t),
+            } => {
+                self.pf.decide_application(creator, listing, review, t);
+                self.note_terms(creator, t);
+            }
             Ev::Post {
                 creator,
                 product,

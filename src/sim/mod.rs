@@ -27,6 +27,7 @@ pub(crate) mod rng;
 mod script;
 pub(crate) mod seller_policy;
 mod settlements;
+pub mod shares;
 mod showcase;
 mod target_policy;
 pub(crate) mod uncertainty;
@@ -195,6 +196,9 @@ pub struct RunOptions {
     pub track: Vec<u64>,
     /// Set from outside (Ctrl-C) to stop: the replication ends with [`RunError::Interrupted`].
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Under the incentive model, record the state the closed-form elasticities need
+    /// ([`Activity::shares`]; `affsim sensitivity`'s base arm). No effect on results.
+    pub lever_shares: bool,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -204,6 +208,7 @@ impl std::fmt::Debug for RunOptions {
             .field("ledger_sink", &self.ledger_sink.is_some())
             .field("track", &self.track)
             .field("interrupt", &self.interrupt.is_some())
+            .field("lever_shares", &self.lever_shares)
             .finish()
     }
 }
@@ -271,6 +276,9 @@ pub struct Activity {
     pub scored: u64,
     /// Σ ln(E*_c ÷ O_c) over the scored actions (E* floored as in choices).
     pub log_earnings: f64,
+    /// The state behind the closed-form elasticities of the rate levers, when asked for
+    /// ([`RunOptions::lever_shares`]; `sim/shares.rs`, docs/behaviour.md §6).
+    pub shares: Option<shares::LeverShares>,
 }
 
 impl Activity {
@@ -400,6 +408,12 @@ struct Incentives {
     memo: memo::EarningsMemo,
     /// The effort of a video and of a LIVE, money per post (sim/showcase.rs).
     effort: [f64; 2],
+    /// Per creator: the rate each showcase entry paid when it was added, or when the creator
+    /// last re-evaluated it after its terms changed (sim/showcase.rs, `drops`).
+    kept: Vec<crate::rules::ShortList<showcase::Kept, 5>>,
+    /// The parts of creators' smoothed expected earnings per rate lever, when recorded
+    /// (`sim/shares.rs`).
+    parts: Option<Box<shares::Parts>>,
 }
 
 /// Weight of a new observation in a creator's smoothed expected earnings.

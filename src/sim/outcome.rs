@@ -21,6 +21,7 @@ impl World<'_> {
     ) -> Result<Replication, RunError> {
         let w = &mut self;
         let sc = w.sc;
+        w.activity.shares = w.finish_shares();
 
         w.pf.check_ledger().map_err(|error| RunError::Ledger {
             replication: index,

@@ -43,6 +43,7 @@ impl World<'_> {
                 {
                     self.refuse(r);
                 }
+                self.note_terms(*creator, t);
             }
             Action::SampleRequest { creator, product } => {
                 self.request_sample(t, *creator, *product, By::Script)
@@ -322,7 +323,7 @@ impl World<'_> {
             Some(reg) => self
                 .pf
                 .add_link(&self.agents, creator, reg, choice, t)
-                .map(|_| ()),
+                .map(|_| self.note_terms(creator, t)),
             None => Err(Refusal::new(
                 RuleId::Dist3,
                 "the product has no link in this campaign",

@@ -7,6 +7,7 @@
 
 use rand_distr::Distribution;
 
+use super::shares::LeverPart;
 use super::{By, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::money::Rate;
@@ -23,8 +24,8 @@ impl World<'_> {
         }
     }
 
-    /// Expected earnings per post of `c` posting `kind` about `p` at `rate`, net of the effort.
-    pub(super) fn net_earnings(
+    /// Expected commission per post of `c` posting `kind` about `p` at `rate` (before effort).
+    pub(super) fn gross_earnings(
         &self,
         c: CreatorId,
         p: ProductId,
@@ -32,25 +33,27 @@ impl World<'_> {
         kind: ContentKind,
     ) -> f64 {
         let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
-        price * behaviour::rate_f64(rate) * self.expected_orders(c, p, kind) - self.effort(kind)
+        price * behaviour::rate_f64(rate) * self.expected_orders(c, p, kind)
     }
 
     /// A search: `candidates` products drawn by popularity, those already in the showcase or
     /// paying nothing skipped, the best by score kept. Returns the product and, with the
-    /// incentive model on, its expected earnings per video net of effort (0 off).
-    pub(super) fn search(&mut self, t: SimTime, c: CreatorId) -> Option<(ProductId, f64)> {
+    /// incentive model on, its expected earnings per video net of effort (0 off) and the
+    /// plan whose rate pays it.
+    pub(super) fn search(&mut self, t: SimTime, c: CreatorId) -> Option<Found> {
         let pick = self.product_pick.as_ref()?;
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
-        let mut best: Option<(f64, ProductId, f64)> = None;
+        let mut best: Option<(f64, Found)> = None;
         for _ in 0..b.candidates {
             let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
             if self.pf.showcase_entry(c, p).is_some() {
                 continue;
             }
-            let Some(rate) = self.pf.offered_rate(&self.agents, c, p, t) else {
+            let Some(res) = self.pf.offered_resolution(&self.agents, c, p, t) else {
                 continue;
             };
+            let rate = res.rate;
             let (s, e) = if self.inc.on {
                 let e = self.candidate_earnings(c, p, rate) - self.effort(ContentKind::Video);
                 let fit = self.agents.creators[c.idx()]
@@ -70,21 +73,33 @@ impl World<'_> {
                 );
                 (s, 0.0)
             };
-            if best.is_none_or(|(bs, _, _)| s > bs) {
-                best = Some((s, p, e));
+            if best.as_ref().is_none_or(|(bs, _)| s > *bs) {
+                let lever = LeverPart::of(Some(&res));
+                best = Some((
+                    s,
+                    Found {
+                        product: p,
+                        earnings: e,
+                        lever,
+                    },
+                ));
             }
         }
-        best.map(|(_, p, e)| (p, e))
+        best.map(|(_, f)| f)
     }
 
-    /// Takes up the product a search found (`e`: its net expected earnings per post): applies
-    /// to its Open plan (and perhaps requests a free sample), or adds it under the Shop plan.
-    pub(super) fn take_up(&mut self, t: SimTime, c: CreatorId, p: ProductId, e: f64) {
+    /// Takes up the product a search found: applies to its Open plan (and perhaps requests a
+    /// free sample), or adds it under the Shop plan.
+    pub(super) fn take_up(&mut self, t: SimTime, c: CreatorId, found: Found) {
+        let (p, e) = (found.product, found.earnings);
         if self.inc.on {
             self.observe_earnings(c, e);
+            let gross = e + self.effort(ContentKind::Video);
+            self.observe_parts(c, gross, found.lever, Some(p));
         }
         let Some(listing) = self.pf.books().open_by_product[p.idx()] else {
             let _ = self.pf.add_shop_product(&self.agents, c, p, t);
+            self.note_terms(c, t);
             return;
         };
         self.apply(t, c, p, By::Model);
@@ -110,28 +125,107 @@ impl World<'_> {
         }
     }
 
-    /// At a post of showcase entry `entry`, whose product pays `now` (None: nothing): whether
-    /// the creator drops it instead. ρ = the rate now ÷ the rate when it was added (the same
-    /// resolution that pays, at the entry's `since`); the product is kept with probability
-    /// ρ^δ (`drop_weight`), so terms that did not fall are always kept and a plan that ended
-    /// with nothing in its place is always dropped. One uniform is drawn whatever the terms,
-    /// so the episode's later draws do not depend on them. A dropped product is removed through
-    /// the rules engine.
-    pub(super) fn drops(&mut self, c: CreatorId, entry: ShowcaseEntry, now: Option<Rate>) -> bool {
-        let u = unit(&mut self.rng.agent);
-        let Some(then) = self
+    /// The rate the creator holds showcase entry `entry` at: the rate it paid when it was
+    /// added ([`World::note_terms`]), or when the creator last re-evaluated it after its terms
+    /// changed. An entry added where no note was taken gets the rate the rules engine
+    /// resolves at the entry's `since`.
+    fn kept_rate(&mut self, c: CreatorId, entry: ShowcaseEntry) -> f32 {
+        let key = (entry.product, entry.since);
+        if let Some(k) = self.inc.kept[c.idx()].iter().find(|k| k.key() == key) {
+            return k.rate;
+        }
+        let then = self
             .pf
             .rate_with_entry(&self.agents, c, entry.product, entry.since, Some(entry))
-            .map(|r| behaviour::rate_f64(r.rate))
-            .filter(|r| *r > 0.0)
-        else {
+            .map_or(0.0, |r| behaviour::rate_f64(r.rate) as f32);
+        self.keep(c, entry, then);
+        then
+    }
+
+    /// Sets the rate creator `c` holds `entry` at, forgetting entries no longer in its showcase.
+    fn keep(&mut self, c: CreatorId, entry: ShowcaseEntry, rate: f32) {
+        let kept = &mut self.inc.kept[c.idx()];
+        match kept
+            .iter_mut()
+            .find(|k| k.key() == (entry.product, entry.since))
+        {
+            Some(k) => k.rate = rate,
+            None => {
+                let showcase = self.pf.showcase(c);
+                kept.retain(|k| {
+                    showcase
+                        .iter()
+                        .any(|e| (e.product, e.since) == (k.product, k.since))
+                });
+                kept.push(Kept {
+                    product: entry.product,
+                    since: entry.since,
+                    rate,
+                });
+            }
+        }
+    }
+
+    /// Notes the rate each entry added to `c`'s showcase at `t` pays now: the terms the
+    /// creator took it up at (called after every showcase addition the simulator makes).
+    pub(super) fn note_terms(&mut self, c: CreatorId, t: SimTime) {
+        if !self.inc.on {
+            return;
+        }
+        let added: crate::rules::ShortList<ShowcaseEntry, 5> = self
+            .pf
+            .showcase(c)
+            .iter()
+            .filter(|e| e.since == t)
+            .copied()
+            .collect();
+        for e in added {
+            let rate = self
+                .pf
+                .current_rate(&self.agents, c, e.product, t)
+                .map_or(0.0, |r| behaviour::rate_f64(r) as f32);
+            self.keep(c, e, rate);
+        }
+    }
+
+    /// At a post of showcase entry `entry`, whose product pays `now` (None: nothing): whether
+    /// the creator drops it instead. ρ = the rate now ÷ the rate the creator holds the entry
+    /// at ([`World::kept_rate`]: the rate at its addition, or at the creator's last
+    /// re-evaluation). Where the terms fell the product is kept with probability ρ^δ
+    /// (`drop_weight`) and, if kept, held at the new rate from then on: one decision per change
+    /// of terms, not one per post. Terms that rose are held at the new rate (a later return to
+    /// the old terms is a fall); a plan that ended with nothing in its place (ρ = 0) is always
+    /// dropped. One uniform is drawn whatever the terms, so the episode's later draws do not
+    /// depend on them. A dropped product is removed through the rules engine.
+    pub(super) fn drops(&mut self, c: CreatorId, entry: ShowcaseEntry, now: Option<Rate>) -> bool {
+        let u = unit(&mut self.rng.agent);
+        let then = self.kept_rate(c, entry);
+        // in f32 as kept, so that unchanged terms give ρ = 1 exactly
+        let now = now.map_or(0.0, |r| behaviour::rate_f64(r) as f32);
+        if now == then {
             return false;
+        }
+        let rho = if then > 0.0 {
+            f64::from(now) / f64::from(then)
+        } else {
+            1.0
         };
-        let rho = now.map_or(0.0, behaviour::rate_f64) / then;
         if rho >= 1.0 || u < rho.powf(self.sc.behaviour.incentives.drop_weight) {
+            self.keep(c, entry, now);
             return false;
         }
         self.pf.remove_showcase_product(c, entry.product).is_some()
+    }
+
+    /// A search by a creator whose showcase is full ([`World::replace_worst`]), counted for
+    /// the lever shares.
+    pub(super) fn replace_full(&mut self, t: SimTime, c: CreatorId) -> bool {
+        self.count_shares(super::shares::ShareEvent::FullSearch);
+        let replaced = self.replace_worst(t, c);
+        if replaced {
+            self.count_shares(super::shares::ShareEvent::Replaced);
+        }
+        replaced
     }
 
     /// A search by a creator whose showcase is full: the product found replaces the entry
@@ -139,9 +233,10 @@ impl World<'_> {
     /// (expected commission per video; the effort is the same for both). Returns whether it
     /// did; if not, the creator posts instead.
     pub(super) fn replace_worst(&mut self, t: SimTime, c: CreatorId) -> bool {
-        let Some((p, e)) = self.search(t, c) else {
+        let Some(found) = self.search(t, c) else {
             return false;
         };
+        let e = found.earnings;
         let mut worst: Option<(f64, ProductId)> = None;
         for entry in self.pf.showcase(c) {
             let w = self
@@ -153,14 +248,36 @@ impl World<'_> {
             }
         }
         let Some((w, wp)) = worst else { return false };
-        let found = e + self.effort(ContentKind::Video);
-        if found <= (1.0 + self.sc.behaviour.incentives.replace_margin) * w {
+        let gross = e + self.effort(ContentKind::Video);
+        if gross <= (1.0 + self.sc.behaviour.incentives.replace_margin) * w {
             return false;
         }
         if self.pf.remove_showcase_product(c, wp).is_none() {
             return false;
         }
-        self.take_up(t, c, p, e);
+        self.take_up(t, c, found);
         true
+    }
+}
+
+/// What a search found: the product, its expected earnings per video net of effort (0 with the
+/// incentive model off) and the lever whose rate pays it.
+pub(super) struct Found {
+    pub(super) product: ProductId,
+    pub(super) earnings: f64,
+    pub(super) lever: LeverPart,
+}
+
+/// The rate a creator holds a showcase entry at (the entry is its product and `since`).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Kept {
+    product: ProductId,
+    since: SimTime,
+    rate: f32,
+}
+
+impl Kept {
+    fn key(&self) -> (ProductId, SimTime) {
+        (self.product, self.since)
     }
 }

@@ -555,16 +555,30 @@ fn a_larger_effort_cost_lowers_posts_and_lives() {
 }
 
 #[test]
-fn the_demos_measured_actions_agree_with_the_closed_form_on_the_earnings_creators_saw() {
-    // `affsim sensitivity`'s decomposition (docs/behaviour.md §6) on the demo, for the levers
-    // with a closed form: per replication, the measured elasticity of creators' actions minus
-    // the configured d ln actions / d ln E* × the measured elasticity of their expected
-    // earnings; the interval of that paired difference must cover zero, and the report's own
-    // figures (`sensitivity.json`) must each lie in the other's interval.
-    use affsim::experiment::sensitivity::{LeverRun, SensLever, scaled, sensitivity_doc};
+fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
+    // `affsim sensitivity` on the demo (docs/behaviour.md §6), for the levers with a closed
+    // form: per replication, the measured arc elasticity minus the configured one (the closed
+    // form on the base arm's state, the same seeds); the paired interval must cover zero and be
+    // narrow enough that a noisier model could not pass by noise. The configured figure of the
+    // market at the start (`configured_elasticity`, 0.600 for Open-rate actions, share 0.865)
+    // fails this (0.600 against 0.43 measured). The Shop plan rate's actions and earnings are
+    // held to within 30% only: the gap left (§6).
+    use affsim::experiment::sensitivity::{
+        BaseState, LeverRun, SensLever, scaled, sensitivity_doc,
+    };
     let demo = parse(scenario::DEMO);
     let m = affsim::sim::behaviour::actions_per_log_earnings(&demo).expect("model on");
     let reps = 12;
+    let opts = RunOptions {
+        lever_shares: true,
+        ..RunOptions::default()
+    };
+    let base: Vec<BaseState> = (0..reps)
+        .map(|i| {
+            let r = run_replication(&demo, i, &opts).expect("balanced");
+            BaseState::of(&r).expect("recorded")
+        })
+        .collect();
     let mut runs = Vec::new();
     for lever in [SensLever::OpenRate, SensLever::ShopPlanRate] {
         let (lo, lv) = scaled(&demo, lever, 0.9);
@@ -581,23 +595,6 @@ fn the_demos_measured_actions_agree_with_the_closed_form_on_the_earnings_creator
         };
         let (minus, plus) = (arm(&lo), arm(&hi));
         let change = ch.iter().sum::<f64>() / ch.len() as f64;
-        let d: Vec<f64> = minus
-            .iter()
-            .zip(&plus)
-            .map(|(a, b)| {
-                let (x, y) = (a.activity.actions as f64, b.activity.actions as f64);
-                let actions = (y - x) / ((x + y) / 2.0) / change;
-                let earn = b.activity.mean_log_earnings().unwrap()
-                    - a.activity.mean_log_earnings().unwrap();
-                actions - m * earn / change
-            })
-            .collect();
-        let (mean, half) = interval(&d);
-        assert!(
-            mean.abs() <= half,
-            "{}: measured actions − closed form on measured earnings = {mean} ± {half}",
-            lever.name()
-        );
         // PLUS-9 holds in both arms: glow's Task runs in each (the Open rates stay under 13%).
         for r in minus.iter().chain(&plus) {
             assert!(r.total(Metric::PlusParticipants) > 0.into());
@@ -609,28 +606,52 @@ fn the_demos_measured_actions_agree_with_the_closed_form_on_the_earnings_creator
             instances: ch.len(),
             minus,
             plus,
+            base: base.clone(),
         });
     }
     // As `sensitivity.json` writes it.
     let doc = serde_json::to_value(sensitivity_doc(&demo, demo.seed, 0.1, &runs)).unwrap();
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("a number: {v}"));
     for l in doc["levers"].as_array().unwrap() {
+        let lever = l["lever"].as_str().unwrap();
+        for (name, width) in [("actions", 0.10), ("content", 0.14), ("earnings", 0.16)] {
+            let r = &l["responses"][name];
+            let (measured, conf) = (f(&r["elasticity"]["mean"]), f(&r["configured"]));
+            let v = &r["versus_configured"];
+            let (mean, lo, hi) = (f(&v["mean"]), f(&v["ci95"][0]), f(&v["ci95"][1]));
+            assert!(
+                hi - lo <= width,
+                "{lever}: {name} measured − configured {mean} [{lo}, {hi}]: too wide to tell"
+            );
+            if lever == "shop_plan_rate" && name != "content" {
+                // the gap left (docs/behaviour.md §6): the closed form overstates the Shop plan
+                // rate's actions and earnings by about a sixth
+                assert!(
+                    measured > 0.0 && (measured - conf).abs() <= 0.3 * conf,
+                    "{lever}: {name} measured {measured} against configured {conf}"
+                );
+                continue;
+            }
+            assert!(
+                lo <= 0.0 && 0.0 <= hi,
+                "{lever}: {name} measured {measured} − configured {conf} = {mean} [{lo}, {hi}]"
+            );
+        }
+        // the decomposition: actions against M × the earnings creators saw
         let a = &l["responses"]["actions"];
         let (e, model) = (&a["elasticity"], &a["model"]);
         let inside = |x: &serde_json::Value, ci: &serde_json::Value| {
-            let x = x.as_f64().unwrap();
-            ci[0].as_f64().unwrap() <= x && x <= ci[1].as_f64().unwrap()
+            let x = f(x);
+            f(&ci[0]) <= x && x <= f(&ci[1])
         };
         assert!(
             inside(&e["mean"], &model["ci95"]) && inside(&model["mean"], &e["ci95"]),
-            "{}: actions {e} against the model {model}",
-            l["lever"]
+            "{lever}: actions {e} against the model {model}"
         );
-        assert!(a["configured"].as_f64().unwrap() > 0.0);
-        // Without an effort the configured actions figure is the configured share × the same
-        // d ln actions / d ln E*.
-        let share = l["responses"]["earnings"]["configured"].as_f64().unwrap();
-        let conf = a["configured"].as_f64().unwrap();
-        assert!((conf - share * m).abs() < 1e-9, "{conf} vs {share} × {m}");
+        assert_eq!(
+            f(&a["actions_per_log_earnings"]),
+            affsim::experiment::stats::round(m)
+        );
     }
 }
 

@@ -50,6 +50,7 @@ impl World<'_> {
                 let review = Review::approve_if(approve);
                 if delay == 0 {
                     self.pf.decide_application(c, listing, review, t);
+                    self.note_terms(c, t);
                 } else {
                     self.q.push(
                         t.plus_minutes(delay),

@@ -110,6 +110,7 @@ impl World<'_> {
                 {
                     self.commit_to_plus(t, c, creator);
                 }
+                self.note_terms(creator, t);
                 if !entered {
                     self.enter(AgentStream::Decision, creator);
                 }

@@ -68,6 +68,8 @@ impl World<'_> {
     ) {
         match self.pf.respond_target(&self.agents, slot, answer, t) {
             Ok(samples) => {
+                let creator = self.pf.books().target.slots[slot.index()].creator;
+                self.note_terms(creator, t);
                 for s in samples {
                     let ob = &self.sc.behaviour.orders;
                     let d = behaviour::delay(&ob.ship_delay, &mut self.rng.logistics)

@@ -1,0 +1,335 @@
+//! The state behind the closed-form elasticities of the rate levers: each creator's expected earnings split by the plan whose rate pays them, saturation, and the showcase's posting margin (docs/behaviour.md §6).
+//!
+//! Recorded only when a run asks for it ([`super::RunOptions::lever_shares`]: `affsim
+//! sensitivity`'s base arm); it draws nothing and changes no decision, so results are the same
+//! with and without it.
+
+use super::{EARNED_WEIGHT, World, behaviour};
+use crate::model::{CreatorId, ProductId};
+use crate::rules::attribution::Resolution;
+use crate::rules::plans::PlanRef;
+use crate::time::SimTime;
+
+/// Which rate lever moves an observed expected earnings: the Open listing rates, the Shop plan
+/// rates, or neither (Target, Plus, distributor links, Shop Ads rates, nothing).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LeverPart {
+    Open,
+    Shop,
+    Other,
+}
+
+impl LeverPart {
+    /// The lever behind the rate the resolution pays.
+    pub(crate) fn of(r: Option<&Resolution>) -> LeverPart {
+        match r {
+            Some(r) if r.shop_ads => LeverPart::Other,
+            Some(Resolution {
+                plan: PlanRef::Open(_),
+                ..
+            }) => LeverPart::Open,
+            Some(Resolution {
+                plan: PlanRef::Shop(_),
+                ..
+            }) => LeverPart::Shop,
+            _ => LeverPart::Other,
+        }
+    }
+}
+
+/// Per creator, the parts of its smoothed expected earnings E* (smoothed with the same weight
+/// as E* itself): the gross commission paid at Open rates, at Shop plan rates, and the
+/// commission × the saturation elasticity σ·L ÷ (K + L) of the product when observed; and
+/// its actions.
+pub(super) struct Parts {
+    open: Vec<f32>,
+    shop: Vec<f32>,
+    sat: Vec<f32>,
+
+    actions: Vec<u32>,
+    sums: LeverShares,
+}
+
+/// Sums over a replication's scored actions (docs/behaviour.md §6). For action i of creator c,
+/// with E* its expected earnings and O its outside option: s = the lever's part of E* ÷ E*,
+/// σ̄ = the saturation part ÷ E*, a = d ln actions ÷ d ln E* at that E* (ε where the intensive
+/// multiplier is not clamped, plus κ(1 − P(active)) where the creator is not held active by a
+/// Plus it joined); s and σ̄ are 0 where E*/O is at the floor.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct LeverShares {
+    pub actions: u64,
+    /// Σ s, per lever (Open, Shop plan).
+    pub share: [f64; 2],
+    /// Σ a·s, per lever.
+    pub a_share: [f64; 2],
+    /// Σ σ̄ and Σ a·σ̄.
+    pub sat: f64,
+    pub a_sat: f64,
+    /// Σ a.
+    pub a: f64,
+
+    /// Σ ℓ = ln(E*/O), Σ a·s·ℓ per lever and Σ a·σ̄·ℓ: the reweighting of the earnings
+    /// measure (a mean over actions) as actions respond unevenly.
+    pub log_earnings: f64,
+    pub a_share_log: [f64; 2],
+    pub a_sat_log: f64,
+
+    /// Posts and LIVEs made at actions.
+    pub action_posts: u64,
+    /// Searches by a creator whose showcase was full, and those that replaced an entry.
+    pub full_searches: u64,
+    pub replaced: u64,
+    /// Posts about to be made and those dropped instead (terms fell, or an ended plan).
+    pub post_tries: u64,
+    pub dropped: u64,
+    /// Σ over creators of actions × the probability that the next action would not be a post
+    /// (at the showcase the creator holds at the end): the posting margin of more actions.
+    pub marginal_non_posts: f64,
+}
+
+/// A response of [`LeverShares::configured`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ShareResponse {
+    Actions,
+    Content,
+    Earnings,
+}
+
+impl LeverShares {
+    /// The elasticity of `response` to every rate of `lever` (0: Open, 1: Shop plan) that the
+    /// parameters imply on this replication's state (docs/behaviour.md §6), given its content
+    /// (posts and LIVEs, all of them). With means over actions A = a·s, Aσ = a·σ̄, S = s, Sσ = σ̄,
+    /// the share π of content made at actions and the posting margin f = (non-post actions −
+    /// Σ actions × marginal non-post probability) ÷ posts at actions:
+    ///   actions  e_A = A ÷ (1 + Aσ·π·(1 + f)),
+    ///   content  e_C = π·(1 + f)·e_A,
+    ///   earnings e_E = S − Sσ·e_C + cov(a·s, ℓ) − cov(a·σ̄, ℓ)·e_C,
+    /// the covariances over actions with ℓ = ln(E*/O): the earnings measure is a mean over
+    /// actions, and creators whose actions respond more carry more weight in it.
+    pub fn configured(&self, lever: usize, response: ShareResponse, content: f64) -> Option<f64> {
+        if self.actions == 0 || content <= 0.0 || self.action_posts == 0 {
+            return None;
+        }
+        let n = self.actions as f64;
+        let (a, a_sat) = (self.a_share[lever] / n, self.a_sat / n);
+        let (s, s_sat) = (self.share[lever] / n, self.sat / n);
+        let k = self.content_per_action_elasticity(content);
+        let e_a = a / (1.0 + a_sat * k);
+        let l = self.log_earnings / n;
+        let cov_s = self.a_share_log[lever] / n - a * l;
+        let cov_sat = self.a_sat_log / n - a_sat * l;
+        Some(match response {
+            ShareResponse::Actions => e_a,
+            ShareResponse::Content => k * e_a,
+            ShareResponse::Earnings => s - s_sat * k * e_a + cov_s - cov_sat * k * e_a,
+        })
+    }
+
+    /// d ln content ÷ d ln actions: π·(1 + f).
+    pub fn content_per_action_elasticity(&self, content: f64) -> f64 {
+        let posts = self.action_posts as f64;
+        let non_posts = self.actions as f64 - posts;
+        let f = (non_posts - self.marginal_non_posts) / posts;
+        (posts / content).min(1.0) * (1.0 + f)
+    }
+
+    /// The mean of a over actions (the configured d ln actions ÷ d ln E* on this state).
+    pub fn actions_per_log_earnings(&self) -> Option<f64> {
+        (self.actions > 0).then(|| self.a / self.actions as f64)
+    }
+
+    /// The terms of the closed form for lever `lever`: [S, Sσ, A, Aσ] (means over actions).
+    pub fn terms(&self, lever: usize) -> [f64; 4] {
+        let n = (self.actions as f64).max(1.0);
+        [
+            self.share[lever] / n,
+            self.sat / n,
+            self.a_share[lever] / n,
+            self.a_sat / n,
+        ]
+    }
+}
+
+impl World<'_> {
+    /// Starts recording (after `init_incentives`): a creator's first E* is the value of a
+    /// search, whose Open and Shop plan parts are those of the search value.
+    pub(super) fn init_shares(&mut self) {
+        let (open, shop, _) = crate::sim::incentives::search_value(
+            &self.agents,
+            self.pf.books(),
+            SimTime::ZERO,
+            1.0,
+            1.0,
+        );
+        let n = self.agents.creators.len();
+        let mut p = Parts {
+            open: Vec::with_capacity(n),
+            shop: Vec::with_capacity(n),
+            sat: vec![0.0; n],
+            actions: vec![0; n],
+            sums: LeverShares::default(),
+        };
+        for c in 0..n {
+            let q = self.base_orders(CreatorId(c as u32));
+            p.open.push((q * open) as f32);
+            p.shop.push((q * shop) as f32);
+        }
+        self.inc.parts = Some(Box::new(p));
+    }
+
+    /// Folds an observation's parts into the creator's (as `observe_earnings` folds E*):
+    /// `gross` commission per post on product `p` paid by `lever`.
+    pub(super) fn observe_parts(
+        &mut self,
+        c: CreatorId,
+        gross: f64,
+        lever: LeverPart,
+        p: Option<ProductId>,
+    ) {
+        let Some(parts) = self.inc.parts.as_deref_mut() else {
+            return;
+        };
+        let b = &self.sc.behaviour.buyers;
+        let sat = p.map_or(0.0, |p| {
+            let l = f64::from(self.inc.live_on.get(p.idx()).copied().unwrap_or(0));
+            b.saturation_exponent * l / (b.saturation_k + l)
+        });
+        let i = c.idx();
+        let (o, s) = match lever {
+            LeverPart::Open => (gross, 0.0),
+            LeverPart::Shop => (0.0, gross),
+            LeverPart::Other => (0.0, 0.0),
+        };
+        let w = EARNED_WEIGHT;
+        parts.open[i] += w * (o as f32 - parts.open[i]);
+        parts.shop[i] += w * (s as f32 - parts.shop[i]);
+        parts.sat[i] += w * ((gross * sat) as f32 - parts.sat[i]);
+    }
+
+    /// An action of `c` at `t` with expected earnings `best` and outside option `outside`.
+    pub(super) fn action_shares(&mut self, c: CreatorId, t: SimTime, best: f64, outside: f64) {
+        let ib = &self.sc.behaviour.incentives;
+        let i = c.idx();
+        let held = t < self.inc.bonus_until[i];
+        let Some(parts) = self.inc.parts.as_deref_mut() else {
+            return;
+        };
+        parts.actions[i] += 1;
+        let x = &mut parts.sums;
+        x.actions += 1;
+        if outside <= 0.0 || best / outside <= behaviour::EARNINGS_FLOOR || best <= 0.0 {
+            return;
+        }
+        let a = actions_per_log_earnings(
+            ib,
+            self.sc.behaviour.creators.actions_per_day,
+            best / outside,
+            held,
+        );
+        let s = [
+            f64::from(parts.open[i]) / best,
+            f64::from(parts.shop[i]) / best,
+        ];
+        let sat = f64::from(parts.sat[i]) / best;
+        let l = (best / outside).ln();
+        for (k, &s) in s.iter().enumerate() {
+            x.share[k] += s;
+            x.a_share[k] += a * s;
+            x.a_share_log[k] += a * s * l;
+        }
+        x.sat += sat;
+        x.a_sat += a * sat;
+        x.a_sat_log += a * sat * l;
+        x.log_earnings += l;
+        x.a += a;
+    }
+
+    /// Counts a post made at an action, a post attempt and whether it was dropped, a full
+    /// showcase's search and whether it replaced an entry.
+    pub(super) fn count_shares(&mut self, what: ShareEvent) {
+        let Some(parts) = self.inc.parts.as_deref_mut() else {
+            return;
+        };
+        let x = &mut parts.sums;
+        match what {
+            ShareEvent::Posted => x.action_posts += 1,
+            ShareEvent::PostTry => x.post_tries += 1,
+            ShareEvent::Dropped => x.dropped += 1,
+            ShareEvent::FullSearch => x.full_searches += 1,
+            ShareEvent::Replaced => x.replaced += 1,
+        }
+    }
+
+    /// The sums at the end: adds the posting margin, Σ actions × P(the next action is not a
+    /// post) at each creator's final showcase (n = 0: a search; n below `max_products`:
+    /// `explore_probability` x, else a post that may be dropped; full: a search that replaces
+    /// at the replication's rate r, else a post that may be dropped).
+    pub(super) fn finish_shares(&mut self) -> Option<LeverShares> {
+        let parts = self.inc.parts.take()?;
+        let mut x = parts.sums;
+        let b = &self.sc.behaviour.creators;
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+        let (r, d) = (
+            ratio(x.replaced, x.full_searches),
+            ratio(x.dropped, x.post_tries),
+        );
+        let explore = b.explore_probability;
+        for (c, &a) in parts.actions.iter().enumerate() {
+            if a == 0 {
+                continue;
+            }
+            let n = self.pf.showcase(CreatorId(c as u32)).len() as u32;
+            let search = if n == 0 {
+                1.0
+            } else if n < b.max_products {
+                explore
+            } else {
+                explore * r
+            };
+            x.marginal_non_posts += f64::from(a) * (search + (1.0 - search) * d);
+        }
+        Some(x)
+    }
+}
+
+/// d ln actions ÷ d ln E* of a creator at E*/O = `ratio` (docs/behaviour.md §6): the
+/// intensive margin ε where the multiplier m is not clamped, and, unless a Plus holds the
+/// creator active, the extensive margin. A creator reviewed active stays active until its
+/// first wake after `review_days` R (a wait g = 1 ÷ (actions per day × m) on average, the
+/// gaps being exponential) while an idle one is reviewed again after exactly R, so the share
+/// of time active is P(R + g) ÷ (R + P·g), P = P(active); its elasticity is
+///   κ(1 − P)·R ÷ (R + P·g) − ε·g·R(1 − P) ÷ ((R + g)(R + P·g)),
+/// the second term because a higher m also shortens the wait that prolongs an active spell.
+pub(crate) fn actions_per_log_earnings(
+    ib: &crate::scenario::IncentiveBehaviour,
+    actions_per_day: f64,
+    ratio: f64,
+    held: bool,
+) -> f64 {
+    let raw = ratio.powf(ib.post_elasticity);
+    let clamped = raw > ib.max_intensity || raw < 1.0 / ib.max_intensity;
+    let eps = if clamped { 0.0 } else { ib.post_elasticity };
+    if held {
+        return eps;
+    }
+    let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
+    let p = behaviour::choice_probability(ib.active_share, ib.participation_weight, ratio, 1.0);
+    let r = ib.review_days;
+    let g = 1.0 / (actions_per_day * m);
+    if !(g.is_finite() && r > 0.0) {
+        return eps + ib.participation_weight * (1.0 - p);
+    }
+    let spell = r + p * g;
+    eps + ib.participation_weight * (1.0 - p) * r / spell
+        - eps * g * r * (1.0 - p) / ((r + g) * spell)
+}
+
+/// What [`World::count_shares`] counts.
+#[derive(Copy, Clone, Debug)]
+pub(super) enum ShareEvent {
+    Posted,
+    PostTry,
+    Dropped,
+    FullSearch,
+    Replaced,
+}
