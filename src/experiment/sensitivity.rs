@@ -798,6 +798,20 @@ fn decomposition(l: &LeverDoc) -> Option<String> {
     ))
 }
 
+/// Why a Plus reward lever's participation can fall as the reward rises: the platform's
+/// selection, not the creators (a `budget` policy picks fewer creators when each costs more,
+/// PLUS-7), so the table is not read as creators shunning money.
+fn selection_note(lever: &str, response: &str, e: &Elasticity) -> Option<&'static str> {
+    let reward = [
+        SensLever::PlusTaskReward.name(),
+        SensLever::PlusChallengePrizes.name(),
+    ];
+    (reward.contains(&lever) && response == "participation" && e.mean.is_some_and(|m| m < 0.0))
+        .then_some(
+            "participation falls as the reward rises because the Plus selection policy works to a budget (`budget`: fewer creators fit the same budget when each costs more, PLUS-7); creators' willingness to join rises with the reward (docs/behaviour.md).",
+        )
+}
+
 /// The result table (stdout): one line per lever and response; and its notes (stderr).
 pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
     let mut lines = vec![format!(
@@ -824,6 +838,9 @@ pub fn table(doc: &SensitivityDoc) -> (Vec<String>, Vec<String>) {
                 fmt_e(e)
             ));
             if let Some(n) = &e.note {
+                notes.push(format!("{lever}: {name}: {n}"));
+            }
+            if let Some(n) = selection_note(lever, name, e) {
                 notes.push(format!("{lever}: {name}: {n}"));
             }
         }
@@ -866,7 +883,7 @@ pub fn write_csv(path: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result
 /// Writes `report.md`: the table with its method.
 pub fn write_markdown(path: &std::path::Path, doc: &SensitivityDoc) -> anyhow::Result<()> {
     let mut s = format!(
-        "# Sensitivity: {}\n\nEach lever present in the scenario scaled by 1 − {step} and 1 + {step} (every instance together; rates kept within 1–80%, money rounded to the minor unit), {} paired replication(s) per arm, seed {}. Arc elasticities with 95% Student-t intervals; \"configured\" is the behaviour model's stated elasticity. See docs/statistics.md.\n\n```text\n",
+        "# Sensitivity: {}\n\nEach lever present in the scenario scaled by 1 − {step} and 1 + {step} (every instance together; rates kept within 1–80%, money rounded to the minor unit), {} paired replication(s) per arm, seed {}. Arc elasticities with 95% Student-t intervals; \"configured\" is the elasticity the behaviour model's parameters imply (for the Open and Shop plan rates, its closed form on the base arm's state: docs/behaviour.md §6), \"—\" where it has none. See docs/statistics.md.\n\n```text\n",
         doc.scenario,
         doc.replications,
         doc.seed,

@@ -337,6 +337,18 @@ fn sensitivity_lists_the_demo_levers() {
         "{open}"
     );
     assert!(out.join("sensitivity.csv").is_file() && out.join("report.md").is_file());
+    // the demo's `budget` Plus policy selects fewer creators at a higher Task reward: a negative
+    // participation figure is explained in the report, not left to read as creators shunning money
+    let task = levers
+        .iter()
+        .find(|l| l["lever"] == "plus_task_reward")
+        .expect("plus_task_reward lever");
+    let part = task["responses"]["participation"]["elasticity"]["mean"]
+        .as_f64()
+        .expect("a participation elasticity");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let explained = md.contains("plus_task_reward: participation: participation falls");
+    assert_eq!(part < 0.0, explained, "participation {part}\n{md}");
     let bad = affsim(&["sensitivity", "--step", "1.5"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
