@@ -130,16 +130,22 @@ fn add_sub(a: Decimal, b: Decimal, subtract: bool) -> Decimal {
             } else {
                 (u128::from(m1) + u128::from(m2), x.negative)
             };
-            return Decimal::from_parts(
-                m as u32,
-                (m >> 32) as u32,
-                (m >> 64) as u32,
-                negative,
-                x.scale,
-            );
+            return from_mantissa(m, negative, x.scale);
         }
     }
     if subtract { a - b } else { a + b }
+}
+
+/// The decimal of a 96-bit mantissa `m` (its upper 32 bits ignored), sign and scale.
+#[inline]
+fn from_mantissa(m: u128, negative: bool, scale: u32) -> Decimal {
+    Decimal::from_parts(
+        m as u32,
+        (m >> 32) as u32,
+        (m >> 64) as u32,
+        negative,
+        scale,
+    )
 }
 
 /// `a + b`, bit for bit as `rust_decimal`'s, faster in the event loop's common case.
@@ -170,13 +176,7 @@ pub(crate) fn mul_exact(a: Decimal, b: Decimal) -> Decimal {
             return Decimal::ZERO;
         }
         let m = u64::from(x.lo) * u64::from(y.lo);
-        return Decimal::from_parts(
-            m as u32,
-            (m >> 32) as u32,
-            0,
-            x.negative != y.negative,
-            x.scale + y.scale,
-        );
+        return from_mantissa(u128::from(m), x.negative != y.negative, x.scale + y.scale);
     }
     a * b
 }
@@ -522,13 +522,7 @@ mod tests {
             } else {
                 rng.random_range(0..=28)
             };
-            Decimal::from_parts(
-                m as u32,
-                (m >> 32) as u32,
-                (m >> 64) as u32,
-                rng.random_bool(0.4),
-                scale,
-            )
+            from_mantissa(m, rng.random_bool(0.4), scale)
         };
         let neg_zero = -Decimal::new(0, 3);
         for i in 0..200_000 {
@@ -569,13 +563,7 @@ mod tests {
             } else {
                 rng.random_range(0..=28)
             };
-            Decimal::from_parts(
-                m as u32,
-                (m >> 32) as u32,
-                (m >> 64) as u32,
-                rng.random_bool(0.3),
-                scale,
-            )
+            from_mantissa(m, rng.random_bool(0.3), scale)
         };
         let strategies = [
             RoundingStrategy::MidpointNearestEven,
