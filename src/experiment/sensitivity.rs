@@ -568,11 +568,13 @@ pub struct ResponseDoc {
     /// The participation metric measured (the participation response only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure: Option<String>,
-    /// Actions, for a lever with a closed form: the configured d ln actions ÷ d ln E* × each
-    /// replication's measured earnings elasticity (docs/behaviour.md §6).
+    /// Actions, for a lever with a closed form: per replication, the closed form's actions ÷
+    /// earnings elasticity on its base arm × its measured earnings elasticity: the actions
+    /// response the closed form implies for the earnings creators saw (docs/behaviour.md §6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<MeanDoc>,
-    /// Actions, for a lever with a closed form: the configured d ln actions ÷ d ln E*.
+    /// Actions, for a lever with a closed form: the closed form's actions ÷ earnings
+    /// elasticity on the base arm's state (mean over replications), the factor of `model`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions_per_log_earnings: Option<f64>,
     /// Content, for a lever with a closed form: content − actions elasticity per replication
@@ -619,7 +621,21 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
                     .collect();
                 (lr.change != 0.0 && e.iter().all(|x| x.is_finite())).then_some(e)
             };
-            let m = crate::sim::behaviour::actions_per_log_earnings(sc);
+            // The actions response per unit of the earnings response per replication: the
+            // closed form's actions ÷ its earnings on the base arm's state (the lever's
+            // share-weighted a, with saturation), else d ln actions ÷ d ln E* at the start.
+            let a_per_rep: Option<Vec<f64>> = match (
+                configured_on_base(sc, lr, SensResponse::Actions),
+                configured_on_base(sc, lr, SensResponse::Earnings),
+            ) {
+                (Some(a), Some(e)) => a
+                    .iter()
+                    .zip(&e)
+                    .map(|(a, e)| (*e != 0.0).then(|| a / e))
+                    .collect(),
+                _ => crate::sim::behaviour::actions_per_log_earnings(sc)
+                    .map(|m| vec![m; lr.minus.len()]),
+            };
             let closed = configured(sc, lr.lever, SensResponse::Actions).is_some();
             let none = |note: &str| Elasticity {
                 mean: None,
@@ -684,13 +700,16 @@ pub fn sensitivity_doc(sc: &Scenario, seed: u64, step: f64, runs: &[LeverRun]) -
                     posts_per_action: None,
                 };
                 // The decomposition of docs/behaviour.md §6, where the lever has a closed form:
-                // actions = the closed form's d ln actions ÷ d ln E* × the measured earnings
-                // response ("model"); content = actions + posts per action (the showcase
-                // filling, measured: no closed form).
-                match (resp, m, per_rep(SensResponse::Earnings)) {
-                    (SensResponse::Actions, Some(m), Some(earn)) if closed => {
-                        let model: Vec<f64> = earn.iter().map(|x| m * x).collect();
+                // actions = the closed form's d ln actions ÷ d ln E* (on the base arm's state,
+                // by replication) × the measured earnings response ("model"); content =
+                // actions + posts per action (the showcase filling, measured: no closed form).
+                match (resp, &a_per_rep, per_rep(SensResponse::Earnings)) {
+                    (SensResponse::Actions, Some(a), Some(earn))
+                        if closed && a.len() == earn.len() =>
+                    {
+                        let model: Vec<f64> = earn.iter().zip(a).map(|(x, a)| a * x).collect();
                         doc.model = Some(MeanDoc::of(&stats::mean_ci(&model), true));
+                        let m = a.iter().sum::<f64>() / a.len().max(1) as f64;
                         doc.actions_per_log_earnings = Some(stats::round(m));
                     }
                     (SensResponse::Content, _, _) if closed => {
@@ -788,7 +807,7 @@ fn decomposition(l: &LeverDoc) -> Option<String> {
         _ => String::new(),
     };
     Some(format!(
-        "{}: content {} = actions {} + posts per action {} (measured). Actions on the earnings creators saw: {m:.3} (d ln actions / d ln E*, configured at the start) × earnings {} = {}.{configured}",
+        "{}: content {} = actions {} + posts per action {} (measured). Actions on the earnings creators saw: {m:.3} (configured actions / configured earnings, on the base arm's state) × earnings {} = {}.{configured}",
         l.lever,
         fmt_el(&content.elasticity),
         fmt_el(&actions.elasticity),

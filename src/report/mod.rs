@@ -810,15 +810,14 @@ pub fn write_run(
         ts.add(r);
     }
     let daily = ts.finish()?;
-    let totals = Totals::of(reps.to_vec());
-    write_run_with(
+    write_run_kept(
         dir,
         sc,
         seed,
-        (&totals, Rows::Of(reps)),
+        reps,
+        Totals::of(reps.to_vec()),
         daily,
         ledger,
-        reps,
     )
 }
 
@@ -836,15 +835,7 @@ pub fn write_run_merged(
 ) -> Result<Summary> {
     splice_timeseries(dir, parts, days)?;
     let totals = Totals::merged(totals, reps);
-    write_run_with(
-        dir,
-        sc,
-        seed,
-        (&totals, Rows::Of(reps)),
-        daily,
-        ledger,
-        reps,
-    )
+    write_run_kept(dir, sc, seed, reps, totals, daily, ledger)
 }
 
 /// [`write_run`] for a whole run whose replications were handed to `ts` as they arrived (their
@@ -871,6 +862,28 @@ pub fn write_run_streamed(
         daily,
         ledger,
         &[],
+    )
+}
+
+/// [`write_run_with`] for replications kept whole: `reps` give the rows of `summary.json` and
+/// the ledger entries they recorded ([`write_run`] and [`write_run_merged`]).
+fn write_run_kept(
+    dir: &Path,
+    sc: &Scenario,
+    seed: u64,
+    reps: &[Replication],
+    totals: Totals,
+    daily: DailyAgg,
+    ledger: Option<&[PathBuf]>,
+) -> Result<Summary> {
+    write_run_with(
+        dir,
+        sc,
+        seed,
+        (&totals, Rows::Of(reps)),
+        daily,
+        ledger,
+        reps,
     )
 }
 

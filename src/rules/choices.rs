@@ -149,3 +149,12 @@ impl Recording {
         self == Recording::On
     }
 }
+
+/// Whose Open approval a rate question takes (the resolution behind
+/// `Platform::offered_rate` and `Platform::current_rate`): the creator's as it stands, or one
+/// assumed granted at the question's time (what a creator weighs before applying, OPEN-2).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum OpenApproval {
+    AsItStands,
+    Assumed,
+}

@@ -29,7 +29,7 @@ use crate::model::{Agents, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate, Rounding};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
-use crate::rules::choices::{Extension, ListingRate, Recording, Review};
+use crate::rules::choices::{Extension, ListingRate, OpenApproval, Recording, Review};
 use crate::rules::ids::{LineKey, ListingId, ParticipantId, SampleId, SlotId};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{
@@ -295,7 +295,7 @@ impl Platform {
         p: ProductId,
         t: SimTime,
     ) -> Option<Rate> {
-        self.rate_for(agents, c, p, t, true)
+        self.offered_resolution(agents, c, p, t).map(|r| r.rate)
     }
 
     /// The rate `creator` earns on `product` at `t` now (DIST-4 compares a link with it).
@@ -306,7 +306,7 @@ impl Platform {
         p: ProductId,
         t: SimTime,
     ) -> Option<Rate> {
-        self.rate_for(agents, c, p, t, false)
+        self.current_resolution(agents, c, p, t).map(|r| r.rate)
     }
 
     /// [`Platform::offered_rate`] with the plan it comes from (the behaviour model's lever
@@ -318,7 +318,7 @@ impl Platform {
         p: ProductId,
         t: SimTime,
     ) -> Option<attribution::Resolution> {
-        self.resolution_for(agents, c, p, t, true)
+        self.resolution_for(agents, c, p, t, OpenApproval::Assumed)
     }
 
     /// [`Platform::current_rate`] with the plan it comes from.
@@ -329,19 +329,7 @@ impl Platform {
         p: ProductId,
         t: SimTime,
     ) -> Option<attribution::Resolution> {
-        self.resolution_for(agents, c, p, t, false)
-    }
-
-    fn rate_for(
-        &self,
-        agents: &Agents,
-        c: CreatorId,
-        p: ProductId,
-        t: SimTime,
-        as_if_approved: bool,
-    ) -> Option<Rate> {
-        self.resolution_for(agents, c, p, t, as_if_approved)
-            .map(|r| r.rate)
+        self.resolution_for(agents, c, p, t, OpenApproval::AsItStands)
     }
 
     fn resolution_for(
@@ -350,10 +338,10 @@ impl Platform {
         c: CreatorId,
         p: ProductId,
         t: SimTime,
-        as_if_approved: bool,
+        approval: OpenApproval,
     ) -> Option<attribution::Resolution> {
         let mut q = self.query(agents, c, p, t);
-        if as_if_approved {
+        if approval == OpenApproval::Assumed {
             q.open_since = q.open_since.or(Some(t));
         }
         attribution::resolve(&self.books, &q)
