@@ -149,3 +149,11 @@ impl Recording {
         self == Recording::On
     }
 }
+
+/// Whose Open approval a rate question assumes: the creator's as it is `Now`, or as if it were
+/// approved at that moment (`OnceApproved`: what a creator weighs before applying; OPEN-2).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Standing {
+    Now,
+    OnceApproved,
+}
