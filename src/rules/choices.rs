@@ -150,11 +150,10 @@ impl Recording {
     }
 }
 
-/// Whose Open approval a rate question takes (the resolution behind
-/// `Platform::offered_rate` and `Platform::current_rate`): the creator's as it stands, or one
-/// assumed granted at the question's time (what a creator weighs before applying, OPEN-2).
+/// Whose Open approval a rate question assumes: the creator's as it is `Now`, or as if it were
+/// approved at that moment (`OnceApproved`: what a creator weighs before applying; OPEN-2).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum OpenApproval {
-    AsItStands,
-    Assumed,
+pub(crate) enum Standing {
+    Now,
+    OnceApproved,
 }

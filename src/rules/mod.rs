@@ -29,7 +29,7 @@ use crate::model::{Agents, CreatorId, ProductId, SellerId, Traffic};
 use crate::money::{Money, Rate, Rounding};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
-use crate::rules::choices::{Extension, ListingRate, OpenApproval, Recording, Review};
+use crate::rules::choices::{Extension, ListingRate, Recording, Review, Standing};
 use crate::rules::ids::{LineKey, ListingId, ParticipantId, SampleId, SlotId};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{
@@ -286,62 +286,33 @@ impl Platform {
         }
     }
 
-    /// The rate `creator` would earn on `product` at `t` once approved (what a creator weighs
+    /// The rate `c` earns on `p` at `t` with its Open approval as `standing` says: `Now` (DIST-4
+    /// compares a link with it; a showcase entry's terms), `OnceApproved` (what a creator weighs
     /// when choosing a product).
-    pub(crate) fn offered_rate(
+    pub(crate) fn rate_as(
         &self,
         agents: &Agents,
         c: CreatorId,
         p: ProductId,
         t: SimTime,
+        standing: Standing,
     ) -> Option<Rate> {
-        self.offered_resolution(agents, c, p, t).map(|r| r.rate)
+        self.resolution_as(agents, c, p, t, standing)
+            .map(|r| r.rate)
     }
 
-    /// The rate `creator` earns on `product` at `t` now (DIST-4 compares a link with it).
-    pub(crate) fn current_rate(
+    /// [`Platform::rate_as`] with the plan it comes from (the behaviour model's lever shares,
+    /// `sim/shares.rs`).
+    pub(crate) fn resolution_as(
         &self,
         agents: &Agents,
         c: CreatorId,
         p: ProductId,
         t: SimTime,
-    ) -> Option<Rate> {
-        self.current_resolution(agents, c, p, t).map(|r| r.rate)
-    }
-
-    /// [`Platform::offered_rate`] with the plan it comes from (the behaviour model's lever
-    /// shares, `sim/shares.rs`).
-    pub(crate) fn offered_resolution(
-        &self,
-        agents: &Agents,
-        c: CreatorId,
-        p: ProductId,
-        t: SimTime,
-    ) -> Option<attribution::Resolution> {
-        self.resolution_for(agents, c, p, t, OpenApproval::Assumed)
-    }
-
-    /// [`Platform::current_rate`] with the plan it comes from.
-    pub(crate) fn current_resolution(
-        &self,
-        agents: &Agents,
-        c: CreatorId,
-        p: ProductId,
-        t: SimTime,
-    ) -> Option<attribution::Resolution> {
-        self.resolution_for(agents, c, p, t, OpenApproval::AsItStands)
-    }
-
-    fn resolution_for(
-        &self,
-        agents: &Agents,
-        c: CreatorId,
-        p: ProductId,
-        t: SimTime,
-        approval: OpenApproval,
+        standing: Standing,
     ) -> Option<attribution::Resolution> {
         let mut q = self.query(agents, c, p, t);
-        if approval == OpenApproval::Assumed {
+        if standing == Standing::OnceApproved {
             q.open_since = q.open_since.or(Some(t));
         }
         attribution::resolve(&self.books, &q)

@@ -44,34 +44,43 @@ impl PlanRef {
     }
 }
 
-/// A rate and the times from which it applies. The first change is the initial rate.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A rate and the times from which it applies. The first change is the initial rate, kept
+/// inline: most rates never change, and a lookup of one then reads no second cache line (the
+/// Open and Shop plan rates are read at every order line and every search).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateHistory {
-    changes: Vec<(SimTime, Rate)>,
+    first: (SimTime, Rate),
+    later: Vec<(SimTime, Rate)>,
 }
 
 impl RateHistory {
     pub fn new(at: SimTime, rate: Rate) -> RateHistory {
         RateHistory {
-            changes: vec![(at, rate)],
+            first: (at, rate),
+            later: Vec::new(),
         }
     }
     /// Records a change at `at` (changes arrive in time order).
     pub fn change(&mut self, at: SimTime, rate: Rate) {
-        self.changes.push((at, rate));
+        self.later.push((at, rate));
     }
     /// The rate in force at `t` and when it took effect (OPEN-4: a change applies to orders
     /// placed after it).
     // rule: OPEN-4
+    #[inline]
     pub fn at(&self, t: SimTime) -> Option<(Rate, SimTime)> {
-        let mut cur = None;
-        for &(c, r) in &self.changes {
+        let (c, r) = self.first;
+        if c > t {
+            return None;
+        }
+        let mut cur = (r, c);
+        for &(c, r) in &self.later {
             if c > t {
                 break;
             }
-            cur = Some((r, c));
+            cur = (r, c);
         }
-        cur
+        Some(cur)
     }
     /// The rate at `t` for a creator promoting since `joined`, under the H-4 decrease lock: a
     /// change that lowers the creator's rate reaches a creator already promoting only `lock`
@@ -85,7 +94,7 @@ impl RateHistory {
     ) -> Option<(Rate, SimTime, bool)> {
         let mut cur: Option<(Rate, SimTime)> = None;
         let mut locked = false;
-        for &(c, r) in &self.changes {
+        for &(c, r) in self.changes() {
             if c > t {
                 break;
             }
@@ -101,11 +110,16 @@ impl RateHistory {
         }
         cur.map(|(r, c)| (r, c, locked))
     }
-    pub fn changes(&self) -> &[(SimTime, Rate)] {
-        &self.changes
+    /// The changes in time order, the initial rate first.
+    pub fn changes(&self) -> impl Iterator<Item = &(SimTime, Rate)> {
+        std::iter::once(&self.first).chain(&self.later)
+    }
+    /// Whether the rate was ever changed after it was set.
+    pub fn changed(&self) -> bool {
+        !self.later.is_empty()
     }
     pub fn initial(&self) -> Rate {
-        self.changes[0].1
+        self.first.1
     }
 }
 
@@ -227,7 +241,7 @@ impl Books {
     ) -> Option<(Rate, SimTime, RuleSet)> {
         let l = &self.open_listings[listing.index()];
         let mut rules = RuleSet::of(&[RuleId::Open1]);
-        if l.rate.changes().len() > 1 {
+        if l.rate.changed() {
             rules.insert(RuleId::Open4);
         }
         match self.decrease_lock {

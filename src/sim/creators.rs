@@ -9,7 +9,7 @@ use super::rng::AgentStream;
 use super::shares::{LeverPart, ShareEvent};
 use super::{Content, Ev, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
-use crate::rules::choices::Extension;
+use crate::rules::choices::{Extension, Standing};
 use crate::rules::ids::*;
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
@@ -66,7 +66,9 @@ impl World<'_> {
             if self.inc.on {
                 // What the posted product pays now (a rate cut or an ended plan shows here);
                 // terms that fell since it was added may make the creator drop it and search.
-                let res = self.pf.current_resolution(&self.agents, c, e.product, t);
+                let res = self
+                    .pf
+                    .resolution_as(&self.agents, c, e.product, t, Standing::Now);
                 let rate = res.map(|r| r.rate);
                 if self.drops(c, e, rate) {
                     self.count_shares(ShareEvent::Dropped);

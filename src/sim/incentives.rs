@@ -5,6 +5,7 @@ use rand_distr::Distribution;
 
 use super::{By, EARNED_WEIGHT, Incentives, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
+use crate::rules::choices::Standing;
 use crate::rules::ids::*;
 use crate::rules::plus::{Objective, PlusKind};
 use crate::scenario::dist::unit;
@@ -259,7 +260,10 @@ impl World<'_> {
         for &p in &cp.products {
             let rate = cp
                 .rate
-                .or_else(|| self.pf.offered_rate(&self.agents, c, p, t))
+                .or_else(|| {
+                    self.pf
+                        .rate_as(&self.agents, c, p, t, Standing::OnceApproved)
+                })
                 .unwrap_or_default();
             comm += self.commission_per_post(c, p, rate) / n;
             q += self.expected_orders(c, p, ContentKind::Video) / n;

@@ -12,6 +12,7 @@ use super::{By, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
 use crate::money::Rate;
 use crate::rules::attribution::ShowcaseEntry;
+use crate::rules::choices::Standing;
 use crate::scenario::dist::unit;
 use crate::time::SimTime;
 
@@ -50,7 +51,10 @@ impl World<'_> {
             if self.pf.showcase_entry(c, p).is_some() {
                 continue;
             }
-            let Some(res) = self.pf.offered_resolution(&self.agents, c, p, t) else {
+            let Some(res) = self
+                .pf
+                .resolution_as(&self.agents, c, p, t, Standing::OnceApproved)
+            else {
                 continue;
             };
             let rate = res.rate;
@@ -182,7 +186,7 @@ impl World<'_> {
         for e in added {
             let rate = self
                 .pf
-                .current_rate(&self.agents, c, e.product, t)
+                .rate_as(&self.agents, c, e.product, t, Standing::Now)
                 .map_or(0.0, |r| behaviour::rate_f64(r) as f32);
             self.keep(c, e, rate);
         }
@@ -241,7 +245,7 @@ impl World<'_> {
         for entry in self.pf.showcase(c) {
             let w = self
                 .pf
-                .current_rate(&self.agents, c, entry.product, t)
+                .rate_as(&self.agents, c, entry.product, t, Standing::Now)
                 .map_or(0.0, |r| self.commission_per_post(c, entry.product, r));
             if worst.is_none_or(|(x, _)| w < x) {
                 worst = Some((w, entry.product));
