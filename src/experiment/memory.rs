@@ -79,6 +79,7 @@ pub fn working_per_replication(sc: &Scenario) -> u64 {
 /// 0.003 placed 10,692,787 lines under the fixed-probability model). The larger figure, rounded
 /// up: the estimate should err high.
 const LINES_PER_UNIT: f64 = 0.25;
+/// [`LINES_PER_UNIT`] with the incentive model off (fixed probabilities).
 const LINES_PER_UNIT_FIXED: f64 = 0.6;
 
 /// Bytes a line in flight holds until it settles: its record and status byte in the line book,
