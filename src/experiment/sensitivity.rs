@@ -522,6 +522,14 @@ pub struct ClosedFormDoc {
     /// A = mean of a × share; Aσ = mean of a × saturation part.
     pub a_share: f64,
     pub a_saturation: f64,
+    /// U: the substitution part of E* (creators' choices at searches shifting toward the
+    /// lever's products), mean over actions; S and A above leave it out.
+    #[serde(default)]
+    pub substitution: f64,
+    /// P: the time path of the earnings measure (added actions come at the end of each
+    /// creator's sequence), before saturation.
+    #[serde(default)]
+    pub time_path: f64,
     /// d ln content ÷ d ln actions: π (1 + f).
     pub content_per_action: f64,
 }
@@ -539,6 +547,8 @@ fn closed_form_doc(lr: &LeverRun) -> Option<ClosedFormDoc> {
         actions_per_log_earnings: mean(&|b| b.shares.actions_per_log_earnings().unwrap_or(0.0)),
         a_share: mean(&|b| b.shares.terms(k)[2]),
         a_saturation: mean(&|b| b.shares.terms(k)[3]),
+        substitution: mean(&|b| b.shares.terms(k)[4]),
+        time_path: mean(&|b| b.shares.terms(k)[5]),
         content_per_action: mean(&|b| b.shares.content_per_action_elasticity(b.content)),
     })
 }

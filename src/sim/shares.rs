@@ -1,4 +1,4 @@
-//! The state behind the closed-form elasticities of the rate levers: each creator's expected earnings split by the plan whose rate pays them, saturation, and the showcase's posting margin (docs/behaviour.md §6).
+//! The state behind the closed-form elasticities of the rate levers: each creator's expected earnings split by the plan whose rate pays them, the substitution of products at searches, saturation, the showcase's posting margin and the earnings measure's time path (docs/behaviour.md §6a).
 //!
 //! Recorded only when a run asks for it ([`super::RunOptions::lever_shares`]: `affsim
 //! sensitivity`'s base arm); it draws nothing and changes no decision, so results are the same
@@ -38,13 +38,24 @@ impl LeverPart {
 }
 
 /// Per creator, the parts of its smoothed expected earnings E* (smoothed with the same weight
-/// as E* itself): the gross commission paid at Open rates, at Shop plan rates, and the
-/// commission × the saturation elasticity σ·L ÷ (K + L) of the product when observed; and
-/// its actions.
+/// as E* itself): the gross commission paid at Open rates, at Shop plan rates, the commission
+/// × the score of the search that chose the observed product (per lever), and the commission
+/// × the saturation elasticity σ·L ÷ (K + L) of the product when observed; its actions; and
+/// what the time path of the earnings measure needs (per creator and per day).
 pub(super) struct Parts {
     open: Vec<f32>,
     shop: Vec<f32>,
     sat: Vec<f32>,
+    sub: Vec<[f32; 2]>,
+    /// The score of the search that put each showcase entry there, by (creator, product).
+    scores: std::collections::HashMap<(u32, u32), [f32; 2]>,
+    /// A search's candidates (one buffer for every search).
+    candidates: Vec<Candidate>,
+    /// Per creator: Σ over its scored actions of a·(s + u) per lever and of a·σ̄; ℓ and the
+    /// day at its last action.
+    path: Vec<[f64; 5]>,
+    /// Per day: actions, Σ ℓ, Σ a·(s + u) per lever, Σ a·σ̄.
+    days: Vec<[f64; 5]>,
 
     actions: Vec<u32>,
     sums: LeverShares,
@@ -60,6 +71,17 @@ pub struct LeverShares {
     pub actions: u64,
     /// Σ s, per lever (Open, Shop plan).
     pub share: [f64; 2],
+    /// Σ u, Σ a·u and Σ a·u·ℓ per lever: the substitution part of E*, u = the smoothed
+    /// commission × the score of the search that chose the observed product, ÷ E* (a higher
+    /// rate of the lever makes its products likelier choices).
+    pub sub: [f64; 2],
+    pub a_sub: [f64; 2],
+    pub a_sub_log: [f64; 2],
+    /// The time path of the earnings measure, per lever and for saturation: Σ over creators of
+    /// (Σ a·(s + u) over its actions) × its ℓ at its last action net of the day's mean ℓ, plus
+    /// Σ over actions of a·(s + u) × the day's mean ℓ, minus Σ a·(s + u)·ℓ; likewise with a·σ̄.
+    pub path: [f64; 2],
+    pub path_sat: f64,
     /// Σ a·s, per lever.
     pub a_share: [f64; 2],
     /// Σ σ̄ and Σ a·σ̄.
@@ -97,31 +119,38 @@ pub enum ShareResponse {
 
 impl LeverShares {
     /// The elasticity of `response` to every rate of `lever` (0: Open, 1: Shop plan) that the
-    /// parameters imply on this replication's state (docs/behaviour.md §6), given its content
-    /// (posts and LIVEs, all of them). With means over actions A = a·s, Aσ = a·σ̄, S = s, Sσ = σ̄,
-    /// the share π of content made at actions and the posting margin f = (non-post actions −
-    /// Σ actions × marginal non-post probability) ÷ posts at actions:
+    /// parameters imply on this replication's state (docs/behaviour.md §6a), given its content
+    /// (posts and LIVEs, all of them). With means over actions S = s + u (u the substitution
+    /// part), A = a·(s + u), Sσ = σ̄, Aσ = a·σ̄, the share π of content made at actions and the
+    /// posting margin f = (non-post actions − Σ actions × marginal non-post probability) ÷
+    /// posts at actions:
     ///   actions  e_A = A ÷ (1 + Aσ·π·(1 + f)),
     ///   content  e_C = π·(1 + f)·e_A,
-    ///   earnings e_E = S − Sσ·e_C + cov(a·s, ℓ) − cov(a·σ̄, ℓ)·e_C,
+    ///   earnings e_E = S − Sσ·e_C + cov(a·(s + u), ℓ) − cov(a·σ̄, ℓ)·e_C + P − Pσ·e_C,
     /// the covariances over actions with ℓ = ln(E*/O): the earnings measure is a mean over
-    /// actions, and creators whose actions respond more carry more weight in it.
+    /// actions, and creators whose actions respond more carry more weight in it; P and Pσ its
+    /// time path (the added actions come at the end of each creator's sequence, `path`).
     pub fn configured(&self, lever: usize, response: ShareResponse, content: f64) -> Option<f64> {
         if self.actions == 0 || content <= 0.0 || self.action_posts == 0 {
             return None;
         }
         let n = self.actions as f64;
-        let (a, a_sat) = (self.a_share[lever] / n, self.a_sat / n);
-        let (s, s_sat) = (self.share[lever] / n, self.sat / n);
+        let a = (self.a_share[lever] + self.a_sub[lever]) / n;
+        let s = (self.share[lever] + self.sub[lever]) / n;
+        let (a_sat, s_sat) = (self.a_sat / n, self.sat / n);
         let k = self.content_per_action_elasticity(content);
         let e_a = a / (1.0 + a_sat * k);
         let l = self.log_earnings / n;
-        let cov_s = self.a_share_log[lever] / n - a * l;
+        let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
         let cov_sat = self.a_sat_log / n - a_sat * l;
+        let (path, path_sat) = (self.path[lever] / n, self.path_sat / n);
+        let e_c = k * e_a;
         Some(match response {
             ShareResponse::Actions => e_a,
-            ShareResponse::Content => k * e_a,
-            ShareResponse::Earnings => s - s_sat * k * e_a + cov_s - cov_sat * k * e_a,
+            ShareResponse::Content => e_c,
+            ShareResponse::Earnings => {
+                s - s_sat * e_c + cov_s - cov_sat * e_c + path - path_sat * e_c
+            }
         })
     }
 
@@ -138,14 +167,17 @@ impl LeverShares {
         (self.actions > 0).then(|| self.a / self.actions as f64)
     }
 
-    /// The terms of the closed form for lever `lever`: [S, Sσ, A, Aσ] (means over actions).
-    pub fn terms(&self, lever: usize) -> [f64; 4] {
+    /// The terms of the closed form for lever `lever` (means over actions): [S, Sσ, A, Aσ, U,
+    /// P], S and A without the substitution part U, P the time path.
+    pub fn terms(&self, lever: usize) -> [f64; 6] {
         let n = (self.actions as f64).max(1.0);
         [
             self.share[lever] / n,
             self.sat / n,
             self.a_share[lever] / n,
             self.a_sat / n,
+            self.sub[lever] / n,
+            self.path[lever] / n,
         ]
     }
 }
@@ -166,6 +198,11 @@ impl World<'_> {
             open: Vec::with_capacity(n),
             shop: Vec::with_capacity(n),
             sat: vec![0.0; n],
+            sub: vec![[0.0; 2]; n],
+            scores: Default::default(),
+            candidates: Vec::new(),
+            path: vec![[0.0; 5]; n],
+            days: Vec::new(),
             actions: vec![0; n],
             sums: LeverShares::default(),
         };
@@ -200,10 +237,25 @@ impl World<'_> {
             LeverPart::Shop => (0.0, gross),
             LeverPart::Other => (0.0, 0.0),
         };
+        let score = p
+            .and_then(|p| parts.scores.get(&(c.0, p.0)))
+            .copied()
+            .unwrap_or_default();
         let w = EARNED_WEIGHT;
         parts.open[i] += w * (o as f32 - parts.open[i]);
         parts.shop[i] += w * (s as f32 - parts.shop[i]);
         parts.sat[i] += w * ((gross * sat) as f32 - parts.sat[i]);
+        for (u, r) in parts.sub[i].iter_mut().zip(score) {
+            *u += w * (gross as f32 * r - *u);
+        }
+    }
+
+    /// Notes the score of the search that put `p` in `c`'s showcase (`take_up`): the entry's
+    /// observations carry it from then on.
+    pub(super) fn choose_parts(&mut self, c: CreatorId, p: ProductId, score: [f64; 2]) {
+        if let Some(parts) = self.inc.parts.as_deref_mut() {
+            parts.scores.insert((c.0, p.0), score.map(|r| r as f32));
+        }
     }
 
     /// An action of `c` at `t` with expected earnings `best` and outside option `outside`.
@@ -217,6 +269,17 @@ impl World<'_> {
         parts.actions[i] += 1;
         let x = &mut parts.sums;
         x.actions += 1;
+        // The earnings measure's ℓ at every action (at the floor too), by day and as the
+        // creator's last.
+        let l_any = behaviour::earnings_ratio(best, outside).ln();
+        let day = t.day() as usize;
+        if parts.days.len() <= day {
+            parts.days.resize(day + 1, [0.0; 5]);
+        }
+        parts.days[day][0] += 1.0;
+        parts.days[day][1] += l_any;
+        parts.path[i][3] = l_any;
+        parts.path[i][4] = day as f64;
         if outside <= 0.0 || best / outside <= behaviour::EARNINGS_FLOOR || best <= 0.0 {
             return;
         }
@@ -230,13 +293,22 @@ impl World<'_> {
             f64::from(parts.open[i]) / best,
             f64::from(parts.shop[i]) / best,
         ];
+        let u = parts.sub[i].map(|u| f64::from(u) / best);
         let sat = f64::from(parts.sat[i]) / best;
         let l = (best / outside).ln();
+        let (path, today) = (&mut parts.path[i], &mut parts.days[day]);
         for (k, &s) in s.iter().enumerate() {
             x.share[k] += s;
             x.a_share[k] += a * s;
             x.a_share_log[k] += a * s * l;
+            x.sub[k] += u[k];
+            x.a_sub[k] += a * u[k];
+            x.a_sub_log[k] += a * u[k] * l;
+            path[k] += a * (s + u[k]);
+            today[2 + k] += a * (s + u[k]);
         }
+        path[2] += a * sat;
+        today[4] += a * sat;
         x.sat += sat;
         x.a_sat += a * sat;
         x.a_sat_log += a * sat * l;
@@ -288,6 +360,30 @@ impl World<'_> {
             };
             x.marginal_non_posts += f64::from(a) * (search + (1.0 - search) * d);
         }
+        // The time path: more actions add actions at the end of each creator's own sequence
+        // (its showcase, its smoothed E*: ℓ at its last action net of that day's mean), spread
+        // over the calendar like its other actions (the day's mean ℓ: saturation building up,
+        // a Plus period), in place of ℓ at the actions that respond.
+        let mean: Vec<f64> = parts
+            .days
+            .iter()
+            .map(|d| if d[0] > 0.0 { d[1] / d[0] } else { 0.0 })
+            .collect();
+        for p in &parts.path {
+            let end = p[3] - mean.get(p[4] as usize).copied().unwrap_or(0.0);
+            x.path[0] += p[0] * end;
+            x.path[1] += p[1] * end;
+            x.path_sat += p[2] * end;
+        }
+        for (d, m) in parts.days.iter().zip(&mean) {
+            x.path[0] += d[2] * m;
+            x.path[1] += d[3] * m;
+            x.path_sat += d[4] * m;
+        }
+        for k in 0..2 {
+            x.path[k] -= x.a_share_log[k] + x.a_sub_log[k];
+        }
+        x.path_sat -= x.a_sat_log;
         Some(x)
     }
 }
@@ -322,6 +418,79 @@ pub(crate) fn actions_per_log_earnings(
     let spell = r + p * g;
     eps + ib.participation_weight * (1.0 - p) * r / spell
         - eps * g * r * (1.0 - p) / ((r + g) * spell)
+}
+
+/// A search's candidate as the recorder sees it: its utility v = β ln(E/O) + fit (the Gumbel
+/// noise aside) and dv ÷ d ln(every rate of a lever), per lever.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Candidate {
+    v: f64,
+    dv: [f64; 2],
+}
+
+impl Candidate {
+    /// A candidate paying `gross` per post (`net` after effort) through `lever`, for a creator
+    /// with outside option `outside`.
+    pub(super) fn new(
+        ib: &crate::scenario::IncentiveBehaviour,
+        b: &crate::scenario::CreatorBehaviour,
+        net: f64,
+        gross: f64,
+        outside: f64,
+        fit: bool,
+        lever: LeverPart,
+    ) -> Candidate {
+        let ratio = behaviour::earnings_ratio(net, outside);
+        let v = ib.earnings_weight * ratio.ln() + if fit { b.fit_weight } else { 0.0 };
+        // d ln E ÷ d ln rate = gross ÷ net above the floor; nothing at the floor.
+        let d = if ratio > behaviour::EARNINGS_FLOOR && net > 0.0 {
+            ib.earnings_weight * gross / net
+        } else {
+            0.0
+        };
+        let dv = match lever {
+            LeverPart::Open => [d, 0.0],
+            LeverPart::Shop => [0.0, d],
+            LeverPart::Other => [0.0, 0.0],
+        };
+        Candidate { v, dv }
+    }
+}
+
+/// The score of a search's choice, per lever: d ln P(candidate `chosen`) ÷ d ln(every rate of
+/// the lever) = dv_chosen − Σ_j P_j dv_j, P the multinomial logit over the candidates'
+/// utilities (the best of utility + Gumbel noise is a logit choice). The change of the
+/// expected value of anything that follows the choice is the expected value of it × this
+/// score (the likelihood-ratio identity), so an entry's observations × its score add up to
+/// the substitution part of E*.
+pub(super) fn choice_score(cands: &[Candidate], chosen: usize) -> [f64; 2] {
+    let Some(ch) = cands.get(chosen) else {
+        return [0.0; 2];
+    };
+    let top = cands.iter().map(|x| x.v).fold(f64::NEG_INFINITY, f64::max);
+    let (mut z, mut mean) = (0.0, [0.0; 2]);
+    for x in cands {
+        let w = (x.v - top).exp();
+        z += w;
+        for (m, d) in mean.iter_mut().zip(x.dv) {
+            *m += w * d;
+        }
+    }
+    [ch.dv[0] - mean[0] / z, ch.dv[1] - mean[1] / z]
+}
+
+impl Parts {
+    /// The candidate buffer, emptied, for a search to fill.
+    pub(super) fn take_candidates(&mut self) -> Vec<Candidate> {
+        let mut v = std::mem::take(&mut self.candidates);
+        v.clear();
+        v
+    }
+
+    /// Gives the buffer back.
+    pub(super) fn put_candidates(&mut self, v: Vec<Candidate>) {
+        self.candidates = v;
+    }
 }
 
 /// What [`World::count_shares`] counts.

@@ -46,6 +46,9 @@ impl World<'_> {
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
         let mut best: Option<(f64, Found)> = None;
+        // The recorder's candidates (sim/shares.rs; only in a run that records lever shares).
+        let mut seen = self.inc.parts.as_deref_mut().map(|x| x.take_candidates());
+        let mut chosen = 0;
         for _ in 0..b.candidates {
             let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
             if self.pf.showcase_entry(c, p).is_some() {
@@ -63,6 +66,18 @@ impl World<'_> {
                 let fit = self.agents.creators[c.idx()]
                     .has_category(self.agents.products[p.idx()].category);
                 let o = f64::from(self.inc.outside[c.idx()]);
+                if let Some(seen) = &mut seen {
+                    let gross = e + self.effort(ContentKind::Video);
+                    seen.push(super::shares::Candidate::new(
+                        ib,
+                        b,
+                        e,
+                        gross,
+                        o,
+                        fit,
+                        LeverPart::of(Some(&res)),
+                    ));
+                }
                 (
                     behaviour::earnings_score(ib, b, e, o, fit, &mut self.rng.agent),
                     e,
@@ -79,17 +94,28 @@ impl World<'_> {
             };
             if best.as_ref().is_none_or(|(bs, _)| s > *bs) {
                 let lever = LeverPart::of(Some(&res));
+                chosen = seen.as_ref().map_or(0, |x| x.len().saturating_sub(1));
                 best = Some((
                     s,
                     Found {
                         product: p,
                         earnings: e,
                         lever,
+                        score: [0.0; 2],
                     },
                 ));
             }
         }
-        best.map(|(_, f)| f)
+        let mut found = best.map(|(_, f)| f);
+        if let Some(seen) = seen {
+            if let Some(f) = &mut found {
+                f.score = super::shares::choice_score(&seen, chosen);
+            }
+            if let Some(x) = self.inc.parts.as_deref_mut() {
+                x.put_candidates(seen);
+            }
+        }
+        found
     }
 
     /// Takes up the product a search found: applies to its Open plan (and perhaps requests a
@@ -99,6 +125,7 @@ impl World<'_> {
         if self.inc.on {
             self.observe_earnings(c, e);
             let gross = e + self.effort(ContentKind::Video);
+            self.choose_parts(c, p, found.score);
             self.observe_parts(c, gross, found.lever, Some(p));
         }
         let Some(listing) = self.pf.books().open_by_product[p.idx()] else {
@@ -270,6 +297,9 @@ pub(super) struct Found {
     pub(super) product: ProductId,
     pub(super) earnings: f64,
     pub(super) lever: LeverPart,
+    /// The choice's score per lever (Open, Shop plan): d ln P(this product chosen) ÷ d ln
+    /// every rate of the lever, when lever shares are recorded (sim/shares.rs), else 0.
+    pub(super) score: [f64; 2],
 }
 
 /// The rate a creator holds a showcase entry at (the entry is its product and `since`).
