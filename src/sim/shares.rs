@@ -502,3 +502,51 @@ pub(super) enum ShareEvent {
     FullSearch,
     Replaced,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{CreatorBehaviour, IncentiveBehaviour};
+
+    fn cands(list: &[(f64, bool, LeverPart)]) -> Vec<Candidate> {
+        let (ib, b) = (IncentiveBehaviour::default(), CreatorBehaviour::default());
+        list.iter()
+            .map(|&(e, fit, lever)| Candidate::new(&ib, &b, e, e, 100.0, fit, lever))
+            .collect()
+    }
+
+    #[test]
+    fn a_choice_score_has_mean_zero_and_favours_the_levers_products() {
+        // Expected earnings 150, 90 (Shop plan, with fit), 60, 30 (Open) and 0.01 (at the
+        // floor: the rate does not move it) against an outside option of 100.
+        let c = cands(&[
+            (150.0, false, LeverPart::Open),
+            (90.0, true, LeverPart::Shop),
+            (60.0, false, LeverPart::Other),
+            (30.0, false, LeverPart::Open),
+            (0.01, false, LeverPart::Shop),
+        ]);
+        let top = c.iter().map(|x| x.v).fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = c.iter().map(|x| (x.v - top).exp()).collect();
+        let z: f64 = w.iter().sum();
+        let scores: Vec<[f64; 2]> = (0..c.len()).map(|j| choice_score(&c, j)).collect();
+        for k in 0..2 {
+            // the likelihood-ratio identity: E[score] = 0 under the logit
+            let mean: f64 = scores.iter().zip(&w).map(|(s, w)| s[k] * w / z).sum();
+            assert!(mean.abs() < 1e-12, "lever {k}: {mean}");
+        }
+        // A higher Shop plan rate makes the Shop plan product likelier (by 1 − its
+        // probability), every other candidate less likely.
+        let p_shop = w[1] / z;
+        assert!((scores[1][1] - (1.0 - p_shop)).abs() < 1e-12);
+        for j in [0, 2, 3, 4] {
+            assert!(
+                (scores[j][1] + p_shop).abs() < 1e-12,
+                "{j}: {:?}",
+                scores[j]
+            );
+        }
+        assert!(scores[0][0] > 0.0 && scores[3][0] > 0.0 && scores[1][0] < 0.0);
+        assert_eq!(choice_score(&c, 9), [0.0; 2]);
+    }
+}
