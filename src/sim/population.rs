@@ -27,10 +27,16 @@ pub struct Built {
 }
 
 fn draw_rate<R: Rng + ?Sized>(rng: &mut R, (lo, hi): (Rate, Rate)) -> Rate {
-    // uniform over the 0.01% steps in [lo, hi]
+    // uniform over the 0.01% steps in [lo, hi], as a fraction of the range (the draw × the
+    // number of steps ÷ 2^64, exact): a seller keeps its position in a scaled range, so the
+    // arms of a sweep or of `affsim sensitivity` that scale it scale each seller's rate alike
     let steps = ((hi.0 - lo.0) * Decimal::ONE_HUNDRED).trunc();
     let n: u64 = steps.try_into().unwrap_or(0);
-    let k = if n == 0 { 0 } else { rng.next_u64() % (n + 1) };
+    let k = if n == 0 {
+        0
+    } else {
+        ((u128::from(rng.next_u64()) * u128::from(n + 1)) >> 64) as u64
+    };
     Rate(lo.0 + Decimal::from(k) / Decimal::ONE_HUNDRED)
 }
 
