@@ -561,9 +561,12 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     // form on the base arm's state, the same seeds); the paired interval must cover zero and be
     // narrow enough that a noisier model could not pass by noise. The configured figure of the
     // market at the start (`configured_elasticity`, 0.600 for Open-rate actions, share 0.865)
-    // fails this (0.600 against 0.43 measured). The Shop plan rate's actions and earnings are
-    // held to within 30% only: the gap left (§6a; measured − configured −0.014 and −0.015 at
-    // 30 replications, intervals just short of zero).
+    // fails this (0.600 against 0.43 measured), and so does the closed form without its
+    // substitution and time-path terms (Open-rate actions 0.0135 [0.0022, 0.0249]). The widths
+    // hold since the generated sellers' rates are paired across the arms (unpaired, they were
+    // two to three times as wide). The Shop plan rate's actions and earnings are held to
+    // within 20% only: the gap left (§6a; measured − configured −0.016 [−0.021, −0.010] and
+    // −0.016 [−0.027, −0.005] at 30 replications).
     use affsim::experiment::sensitivity::{
         BaseState, LeverRun, SensLever, scaled, sensitivity_doc,
     };
@@ -625,7 +628,7 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     let f = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("a number: {v}"));
     for l in doc["levers"].as_array().unwrap() {
         let lever = l["lever"].as_str().unwrap();
-        for (name, width) in [("actions", 0.10), ("content", 0.14), ("earnings", 0.16)] {
+        for (name, width) in [("actions", 0.04), ("content", 0.07), ("earnings", 0.07)] {
             let r = &l["responses"][name];
             let (measured, conf) = (f(&r["elasticity"]["mean"]), f(&r["configured"]));
             let v = &r["versus_configured"];
@@ -638,7 +641,7 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
                 // the gap left (docs/behaviour.md §6a): the closed form overstates the Shop plan
                 // rate's actions and earnings by about a seventh
                 assert!(
-                    measured > 0.0 && (measured - conf).abs() <= 0.3 * conf,
+                    measured > 0.0 && (measured - conf).abs() <= 0.2 * conf,
                     "{lever}: {name} measured {measured} against configured {conf}"
                 );
                 continue;
