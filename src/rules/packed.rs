@@ -1,41 +1,42 @@
-//! `Packed`: a decimal amount in 8 bytes, exactly — for the amounts of the millions of order
+//! `Packed`: a decimal amount in 4 bytes, exactly — for the amounts of the millions of order
 //! lines in flight (16 bytes each as `rust_decimal::Decimal`).
 //!
-//! A `Decimal` is a sign bit, a scale (0–28) and a 96-bit magnitude. Amounts of money have small
-//! magnitudes, so the sign, the scale and a magnitude below 2^56 fit in a `u64`: the magnitude in
-//! bits 0–55, the scale in bits 56–60, the sign in bit 61. The sign bit and the scale are kept as
-//! they are — a negative zero stays a negative zero, `10.50` stays `10.50` and not `10.5` — so
-//! unpacking gives back the very same `Decimal` (its bytes), and every result computed from it is
-//! unchanged. An amount that does not fit (a magnitude of 2^56 or more) is not packed: `pack`
-//! says so and the caller keeps it elsewhere (`OrderBook` keeps such a line's amounts whole).
+//! A `Decimal` is a sign bit, a scale (0–28) and a 96-bit magnitude. The amounts of an order
+//! line are small magnitudes (a price times a quantity, in minor units), so the sign, the scale
+//! and a magnitude below 2^26 fit in a `u32`: the magnitude in bits 0–25, the scale in bits
+//! 26–30, the sign in bit 31. That is 671,088.63 at two decimals, 67,108,863 at none. The sign
+//! bit and the scale are kept as they are — a negative zero stays a negative zero, `10.50` stays
+//! `10.50` and not `10.5` — so unpacking gives back the very same `Decimal` (its bytes), and
+//! every result computed from it is unchanged. An amount that does not fit (a magnitude of 2^26
+//! or more) is not packed: `pack` says so and the caller keeps it elsewhere (`OrderBook` keeps
+//! such a line's amounts whole in a side table).
 
 use rust_decimal::Decimal;
 
 use crate::money::Money;
 
-/// An amount packed into 8 bytes (see the module documentation).
+/// An amount packed into 4 bytes (see the module documentation).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Packed(u64);
+pub struct Packed(u32);
 
-const MAGNITUDE_BITS: u32 = 56;
-const SCALE_SHIFT: u32 = 56;
-const SIGN_BIT: u64 = 1 << 61;
+const MAGNITUDE_BITS: u32 = 26;
+const SCALE_SHIFT: u32 = 26;
+const SIGN_BIT: u32 = 1 << 31;
 
 impl Packed {
-    /// Stands for an amount kept elsewhere (bit 63 is never set by `pack`).
-    pub const WIDE: Packed = Packed(u64::MAX);
+    /// Stands for an amount kept elsewhere (scale 31, which `pack` never writes: scales are
+    /// 0–28).
+    pub const WIDE: Packed = Packed(u32::MAX);
 
-    /// The packed form of `m`, if its magnitude is below 2^56.
+    /// The packed form of `m`, if its magnitude is below 2^26.
     #[inline]
     pub fn pack(m: Money) -> Option<Packed> {
         let u = m.0.unpack();
-        if u.hi != 0 || u.mid >> (MAGNITUDE_BITS - 32) != 0 {
+        if u.hi != 0 || u.mid != 0 || u.lo >> MAGNITUDE_BITS != 0 {
             return None;
         }
         let sign = if u.negative { SIGN_BIT } else { 0 };
-        Some(Packed(
-            (u64::from(u.mid) << 32) | u64::from(u.lo) | (u64::from(u.scale) << SCALE_SHIFT) | sign,
-        ))
+        Some(Packed(u.lo | (u.scale << SCALE_SHIFT) | sign))
     }
 
     /// The amount, bit for bit as it was packed. Not for [`Packed::WIDE`].
@@ -43,11 +44,11 @@ impl Packed {
     pub fn unpack(self) -> Money {
         debug_assert!(self != Packed::WIDE);
         let v = self.0;
-        let scale = ((v >> SCALE_SHIFT) & 0x1f) as u32;
-        let mid = ((v >> 32) as u32) & ((1 << (MAGNITUDE_BITS - 32)) - 1);
+        let scale = (v >> SCALE_SHIFT) & 0x1f;
+        let lo = v & ((1 << MAGNITUDE_BITS) - 1);
         // `from_parts` drops the sign of a zero; setting the sign bit afterwards keeps it, so a
         // negative zero comes back as one.
-        let mut d = Decimal::from_parts(v as u32, mid, 0, false, scale);
+        let mut d = Decimal::from_parts(lo, 0, 0, false, scale);
         if v & SIGN_BIT != 0 {
             d.set_sign_negative(true);
         }
@@ -66,16 +67,7 @@ mod tests {
     fn packing_keeps_the_exact_decimal() {
         let mut tried = 0;
         for scale in 0..=28u32 {
-            for m in [
-                0u64,
-                1,
-                7,
-                99,
-                1999,
-                u32::MAX as u64,
-                1 << 32,
-                (1 << 56) - 1,
-            ] {
+            for m in [0u64, 1, 7, 99, 1999, 65_535, 1 << 25, (1 << 26) - 1] {
                 for negative in [false, true] {
                     let mut d = Decimal::from_parts(m as u32, (m >> 32) as u32, 0, negative, scale);
                     if m == 0 && negative {
@@ -90,8 +82,10 @@ mod tests {
             }
         }
         assert_eq!(tried, 29 * 8 * 2);
-        let big = Decimal::from_parts(0, 1 << 24, 0, false, 2);
+        let big = Decimal::from_parts(1 << 26, 0, 0, false, 2);
         assert!(Packed::pack(Money(big)).is_none());
+        let bigger = Decimal::from_parts(0, 1, 0, false, 2);
+        assert!(Packed::pack(Money(bigger)).is_none());
         assert!(Packed::pack(Money(Decimal::MAX)).is_none());
         let s: Money = "12.30".parse().unwrap();
         assert_eq!(Packed::pack(s).unwrap().unpack().0.to_string(), "12.30");
