@@ -220,7 +220,10 @@ impl Platform {
                 agents.distributors.len() as u32,
                 record,
             ),
-            orders: OrderBook::with_capacity(1024),
+            orders: OrderBook::new(
+                agents.products.iter().map(|p| p.seller).collect(),
+                opts.after_sales_days,
+            ),
             showcase: vec![ShortList::new(); agents.creators.len()],
             stock: agents.products.iter().map(|p| p.stock).collect(),
             samples: Vec::new(),
@@ -947,7 +950,6 @@ impl Platform {
     // rule: SETTLE-2
     // rule: H-10
     pub fn deliver(&mut self, k: LineKey, t: SimTime) -> Result<SimTime, Refusal> {
-        let days = self.opts.after_sales_days;
         let status = self.orders.status(k);
         if status != Status::Shipped {
             return Err(Refusal::new(
@@ -960,8 +962,8 @@ impl Platform {
         }
         self.orders.set_status(k, Status::Delivered);
         let tracked = self.orders.tracked(k);
-        let settles = SimTime::start_of_day(t.day() + days + 1);
-        self.orders.set_delivered(k, t, settles);
+        let settles = self.orders.settles_after(t);
+        self.orders.set_delivered(k, t);
         self.fired.insert(RuleId::Settle2);
         if self.opts.help_centre_region {
             self.fired.insert(RuleId::H10);

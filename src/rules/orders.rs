@@ -84,27 +84,58 @@ impl OrderLine {
     }
 }
 
-/// An order line as the slab stores it: the fields of [`OrderLine`] but its record index (kept
-/// in [`OrderBook`]'s side table for the few tracked lines), its five amounts packed into 4 bytes
-/// each ([`Packed`], exact) — 64 bytes, aligned to a cache line, so that every step of a line's
-/// life touches one cache line (the 88-byte layout before it straddled two or three). A line with
-/// an amount too large to pack has [`Packed::WIDE`] here and its amounts whole in
-/// [`OrderBook`]'s side table.
+/// An order line as the slab stores it, in 48 bytes: the fields of [`OrderLine`] less what the
+/// book can give back — the seller (its product's, [`OrderBook`]'s table), the settlement time
+/// (from the delivery, SETTLE-2), the record index (a side table for the few tracked lines) — with
+/// the quantity and the traffic in one word and the five amounts packed into 4 bytes each
+/// ([`Packed`], exact). A line in flight is most of a large run's memory (issue 18, target 3:
+/// 88 bytes before). The rare line that does not fit — an order number from 2^32 − 1 on, a
+/// quantity from 2^30 on, a seller other than its product's — has `no == ODD` and those fields
+/// in the side table `odd`; one with an amount too large to pack has [`Packed::WIDE`] and its
+/// amounts whole in `wide`.
 #[derive(Clone, Debug)]
-#[repr(align(64))]
+#[repr(align(16))]
 pub struct Stored {
-    no: u64,
+    no: u32,
     creator: CreatorId,
     product: ProductId,
-    seller: SellerId,
-    quantity: u32,
-    traffic: Traffic,
+    /// The quantity in bits 0–29, the traffic in bits 30–31.
+    quantity_traffic: u32,
     placed: SimTime,
     delivered: SimTime,
-    settles: SimTime,
     /// paid, shipping, platform coupon, refunded, held.
     amounts: [Packed; 5],
     resolution: u32,
+}
+
+/// `Stored::no` of a line whose number, quantity and seller are in `OrderBook::odd`.
+const ODD: u32 = u32::MAX;
+const QUANTITY_BITS: u32 = 30;
+
+fn traffic_bits(t: Traffic) -> u32 {
+    match t {
+        Traffic::Video => 0,
+        Traffic::Live => 1,
+        Traffic::Showcase => 2,
+        Traffic::Ad => 3,
+    }
+}
+
+fn traffic_of(bits: u32) -> Traffic {
+    match bits & 3 {
+        0 => Traffic::Video,
+        1 => Traffic::Live,
+        2 => Traffic::Showcase,
+        _ => Traffic::Ad,
+    }
+}
+
+/// The fields of a line that does not fit [`Stored`]'s compact form.
+#[derive(Clone, Copy, Debug)]
+struct Odd {
+    no: u64,
+    quantity: u32,
+    seller: SellerId,
 }
 
 impl Stored {
@@ -357,6 +388,12 @@ pub struct OrderBook {
     free: Vec<LineKey>,
     /// The amounts of the lines whose amounts do not all pack (by slot); in practice none.
     wide: std::collections::HashMap<LineKey, [Money; 5], rustc_hash::FxBuildHasher>,
+    /// Number, quantity and seller of the lines with `Stored::no == ODD`; in practice none.
+    odd: std::collections::HashMap<LineKey, Odd, rustc_hash::FxBuildHasher>,
+    /// Each product's seller (a line's seller is its product's).
+    seller_of: Vec<SellerId>,
+    /// The after-sales period in days (SETTLE-2: a line settles at 00:00 of the day after it).
+    after_sales_days: u32,
     /// The record index of each tracked line (`Hot::TRACKED`; such lines are never freed).
     record_of: std::collections::HashMap<LineKey, u32, rustc_hash::FxBuildHasher>,
     resolutions: Resolutions,
@@ -365,11 +402,25 @@ pub struct OrderBook {
 }
 
 impl OrderBook {
-    pub fn with_capacity(n: usize) -> OrderBook {
+    /// A book for lines of products whose sellers are `seller_of` (by product), settling
+    /// `after_sales_days` after delivery.
+    pub fn new(seller_of: Vec<SellerId>, after_sales_days: u32) -> OrderBook {
         OrderBook {
-            lines: Lines::default(),
-            hot: Vec::with_capacity(n),
+            seller_of,
+            after_sales_days,
             ..Default::default()
+        }
+    }
+    /// When a line delivered at `delivered` settles: 00:00 of the day after the after-sales
+    /// period (SETTLE-2: delivered on day D, period N days → paid on day D+N+1); never if it
+    /// is not delivered.
+    // rule: SETTLE-2
+    #[inline]
+    pub(crate) fn settles_after(&self, delivered: SimTime) -> SimTime {
+        if delivered == SimTime::NEVER {
+            SimTime::NEVER
+        } else {
+            SimTime::start_of_day(delivered.day() + self.after_sales_days + 1)
         }
     }
     /// The next order number to be issued.
@@ -397,17 +448,19 @@ impl OrderBook {
     }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> LineKey {
+        debug_assert_eq!(line.settles, self.settles_after(line.delivered));
         let hot = Hot::new(line.record != u32::MAX);
+        let odd = line.no >= u64::from(ODD)
+            || line.quantity >> QUANTITY_BITS != 0
+            || self.seller_of.get(line.product.idx()) != Some(&line.seller);
         let stored = Stored {
-            no: line.no,
+            no: if odd { ODD } else { line.no as u32 },
             creator: line.creator,
             product: line.product,
-            seller: line.seller,
-            quantity: line.quantity,
-            traffic: line.traffic,
+            quantity_traffic: (line.quantity & ((1 << QUANTITY_BITS) - 1))
+                | (traffic_bits(line.traffic) << QUANTITY_BITS),
             placed: line.placed,
             delivered: line.delivered,
-            settles: line.settles,
             amounts: [Packed::WIDE; 5],
             resolution: line.resolution,
         };
@@ -426,6 +479,16 @@ impl OrderBook {
         self.store_amounts(k, amounts_of(&line));
         if line.record != u32::MAX {
             self.record_of.insert(k, line.record);
+        }
+        if odd {
+            self.odd.insert(
+                k,
+                Odd {
+                    no: line.no,
+                    quantity: line.quantity,
+                    seller: line.seller,
+                },
+            );
         }
         k
     }
@@ -466,16 +529,27 @@ impl OrderBook {
     fn unpack(&self, k: LineKey) -> OrderLine {
         let s = &self.lines[k.index()];
         let [paid, shipping, platform_coupon, refunded, held] = self.amounts(k);
+        let (no, quantity, seller) = match self.odd.get(&k) {
+            Some(o) if s.no == ODD => (o.no, o.quantity, o.seller),
+            _ => (
+                u64::from(s.no),
+                s.quantity_traffic & ((1 << QUANTITY_BITS) - 1),
+                self.seller_of
+                    .get(s.product.idx())
+                    .copied()
+                    .unwrap_or_default(),
+            ),
+        };
         OrderLine {
-            no: s.no,
+            no,
             creator: s.creator,
             product: s.product,
-            seller: s.seller,
-            quantity: s.quantity,
-            traffic: s.traffic,
+            seller,
+            quantity,
+            traffic: traffic_of(s.quantity_traffic >> QUANTITY_BITS),
             placed: s.placed,
             delivered: s.delivered,
-            settles: s.settles,
+            settles: self.settles_after(s.delivered),
             paid,
             shipping,
             platform_coupon,
@@ -511,15 +585,14 @@ impl OrderBook {
     pub(crate) fn update<R>(&mut self, k: LineKey, f: impl FnOnce(&mut OrderLine) -> R) -> R {
         let mut line = self.unpack(k);
         let r = f(&mut line);
-        let s = &mut self.lines[k.index()];
-        (s.delivered, s.settles) = (line.delivered, line.settles);
+        debug_assert_eq!(line.settles, self.settles_after(line.delivered));
+        self.lines[k.index()].delivered = line.delivered;
         self.store_amounts(k, amounts_of(&line));
         r
     }
-    /// Records a delivery: when, and when the line settles.
-    pub(crate) fn set_delivered(&mut self, k: LineKey, delivered: SimTime, settles: SimTime) {
-        let s = &mut self.lines[k.index()];
-        (s.delivered, s.settles) = (delivered, settles);
+    /// Records a delivery (the line settles `settles_after` it).
+    pub(crate) fn set_delivered(&mut self, k: LineKey, delivered: SimTime) {
+        self.lines[k.index()].delivered = delivered;
     }
     /// Sets what escrow holds for line `k`.
     pub(crate) fn set_held(&mut self, k: LineKey, held: Money) {
@@ -542,6 +615,9 @@ impl OrderBook {
         }
         if self.hot[k.index()].tracked() {
             self.record_of.remove(&k);
+        }
+        if self.lines[k.index()].no == ODD {
+            self.odd.remove(&k);
         }
         self.free.push(k);
     }
@@ -608,9 +684,79 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_line_is_one_cache_line() {
-        assert_eq!(size_of::<Stored>(), 64);
-        assert_eq!(align_of::<Stored>(), 64);
+    fn a_stored_line_is_48_bytes() {
+        assert_eq!(size_of::<Stored>(), 48);
+    }
+
+    /// What the slot does not hold — the seller, the settlement time, an order number, quantity
+    /// or seller out of its compact range, amounts too large to pack, a record index — comes
+    /// back exactly, and a freed slot reused by an ordinary line forgets it.
+    #[test]
+    fn every_line_round_trips_through_the_book() {
+        let mut book = OrderBook::new(vec![SellerId(4), SellerId(7)], 7);
+        let line = |no: u64, quantity: u32, seller: u32, paid: &str, record: u32| OrderLine {
+            no,
+            creator: CreatorId(3),
+            product: ProductId(1),
+            seller: SellerId(seller),
+            quantity,
+            traffic: Traffic::Ad,
+            placed: SimTime(90),
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: paid.parse().unwrap(),
+            shipping: "1.50".parse().unwrap(),
+            platform_coupon: Money::ZERO,
+            refunded: Money::ZERO,
+            held: paid.parse().unwrap(),
+            resolution: NO_RESOLUTION,
+            record,
+        };
+        let same = |a: &OrderLine, b: &OrderLine| {
+            assert_eq!(
+                (a.no, a.creator, a.product, a.seller, a.quantity, a.traffic),
+                (b.no, b.creator, b.product, b.seller, b.quantity, b.traffic)
+            );
+            assert_eq!(
+                (a.placed, a.delivered, a.settles),
+                (b.placed, b.delivered, b.settles)
+            );
+            assert_eq!(
+                amounts_of(a).map(|m| m.0.serialize()),
+                amounts_of(b).map(|m| m.0.serialize())
+            );
+            assert_eq!((a.resolution, a.record), (b.resolution, b.record));
+        };
+        for l in [
+            line(1, 2, 7, "10.00", u32::MAX),
+            line(u64::from(u32::MAX), 2, 7, "10.00", u32::MAX),
+            line(5_000_000_000, 1 << 30, 7, "10.00", 0),
+            line(2, 3, 9, "10.00", u32::MAX),
+            line(3, 1, 7, "99999999.99", 2),
+        ] {
+            let k = book.insert(l);
+            same(&book.get(k), &l);
+            let at = SimTime(3 * 1440 + 5);
+            book.set_delivered(k, at);
+            let got = book.get(k);
+            assert_eq!(got.settles, SimTime::start_of_day(3 + 7 + 1));
+            same(
+                &got,
+                &OrderLine {
+                    delivered: at,
+                    settles: got.settles,
+                    ..l
+                },
+            );
+            if l.record == u32::MAX {
+                book.free(k);
+                let plain = line(8, 1, 7, "2.00", u32::MAX);
+                let again = book.insert(plain);
+                assert_eq!(again, k);
+                same(&book.get(again), &plain);
+                book.free(again);
+            }
+        }
     }
 
     #[test]
