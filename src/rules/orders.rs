@@ -529,9 +529,10 @@ impl OrderBook {
     fn unpack(&self, k: LineKey) -> OrderLine {
         let s = &self.lines[k.index()];
         let [paid, shipping, platform_coupon, refunded, held] = self.amounts(k);
-        let (no, quantity, seller) = match self.odd.get(&k) {
-            Some(o) if s.no == ODD => (o.no, o.quantity, o.seller),
-            _ => (
+        let odd = if s.no == ODD { self.odd.get(&k) } else { None };
+        let (no, quantity, seller) = match odd {
+            Some(o) => (o.no, o.quantity, o.seller),
+            None => (
                 u64::from(s.no),
                 s.quantity_traffic & ((1 << QUANTITY_BITS) - 1),
                 self.seller_of
