@@ -82,12 +82,13 @@ const LINES_PER_UNIT: f64 = 0.25;
 /// [`LINES_PER_UNIT`] with the incentive model off (fixed probabilities).
 const LINES_PER_UNIT_FIXED: f64 = 0.6;
 
-/// Bytes a line in flight holds until it settles: its record and status byte in the line book,
-/// its queue events or place in a settlement batch, its share of the content item that sold it
-/// and of the vectors' doubling slack. Measured (peak RSS by `/usr/bin/time -v`, 2026-11-28,
-/// fat LTO, less the agents this estimate counts, over [`lines_in_flight`]): 147 bytes on the
-/// country scenario (11.07 GB), 126 on large (967 MB); rounded up.
-const LINE_BYTES: u64 = 150;
+/// Bytes a line in flight holds until it settles: its 48-byte record and status byte in the line
+/// book, its queue events or place in a settlement batch, its share of the content item that
+/// sold it and of the vectors' doubling slack. Measured (peak RSS by `/usr/bin/time -v`,
+/// 2026-11-28, fat LTO, less the agents this estimate counts, over [`lines_in_flight`]): 87
+/// bytes on the country scenario (8.18 GB), 72 on large (725 MB); rounded up. (150 when a line
+/// was 88 bytes.)
+const LINE_BYTES: u64 = 100;
 
 /// The order lines a replication holds at its peak: lines placed per day (creators × actions
 /// per day × views per follower × mean followers × conversion rate × [`LINES_PER_UNIT`]) times
@@ -335,11 +336,11 @@ mod tests {
         );
         let mid = bench(include_str!("../../scenarios/bench/mid.toml"), "mid.toml");
         for (sc, measured) in [
-            // peak RSS: large 944,032 KiB; country 10.31 GiB (benches/README.md); mid 108,684 KiB
-            // (8 replications, one thread)
-            (&large, 944_032u64 << 10),
-            (&country, 11_070_000_000),
-            (&mid, 108_684 << 10),
+            // peak RSS with 48-byte lines (benches/README.md, session 9): large 708,132 KiB;
+            // country 8,177,201,152 bytes; mid 80,044 KiB (8 replications, one thread)
+            (&large, 708_132u64 << 10),
+            (&country, 8_177_201_152),
+            (&mid, 80_044 << 10),
         ] {
             let est = estimate(sc, 1, 1, Kept::Aggregated);
             assert!(est >= measured, "{}: {est} < {measured}", sc.name);
