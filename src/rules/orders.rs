@@ -93,6 +93,11 @@ impl OrderLine {
 /// quantity from 2^30 on, a seller other than its product's — has `no == ODD` and those fields
 /// in the side table `odd`; one with an amount too large to pack has [`Packed::WIDE`] and its
 /// amounts whole in `wide`.
+///
+/// Aligned to 16 bytes: a line then never spans three cache lines, and 16 is still the
+/// allocator's own alignment, so the slab's `Vec` grows by `realloc` (pages moved, not copied —
+/// an over-aligned block would be copied whole at every doubling, the old and the new together
+/// the peak of a large run).
 #[derive(Clone, Debug)]
 #[repr(align(16))]
 pub struct Stored {
@@ -297,7 +302,7 @@ pub struct OrderRecord {
 
 /// What the lifecycle steps check per line, in one byte: the status (low bits), whether the
 /// slot is live, and whether the line has a record (`OrderLine::record` is set). A dense array of
-/// these stays in cache where the lines themselves (64 bytes each, millions live) do not.
+/// these stays in cache where the lines themselves (48 bytes each, millions live) do not.
 #[derive(Copy, Clone, Debug)]
 struct Hot(u8);
 
@@ -331,59 +336,10 @@ impl Hot {
     }
 }
 
-/// Lines per page of [`Lines`] (2 MiB of lines).
-const PAGE_BITS: u32 = 15;
-const PAGE: usize = 1 << PAGE_BITS;
-
-/// The slab's storage: pages of `PAGE` lines, each allocated once at its full capacity, so that
-/// growing never moves a line. (A `Vec` of 64-byte-aligned lines would copy itself at every
-/// doubling — the allocator cannot `mremap` an over-aligned block — and hold the old and the new
-/// block at once, the peak of a large run.) A page's memory becomes resident as lines are
-/// written into it.
-#[derive(Clone, Debug, Default)]
-struct Lines {
-    pages: Vec<Vec<Stored>>,
-    len: usize,
-}
-
-impl Lines {
-    fn len(&self) -> usize {
-        self.len
-    }
-    fn push(&mut self, s: Stored) {
-        if self.len == self.pages.len() * PAGE {
-            self.pages.push(Vec::with_capacity(PAGE));
-        }
-        if let Some(page) = self.pages.last_mut() {
-            page.push(s);
-            self.len += 1;
-        }
-    }
-    #[inline]
-    fn get(&self, i: usize) -> Option<&Stored> {
-        self.pages.get(i >> PAGE_BITS)?.get(i & (PAGE - 1))
-    }
-}
-
-impl std::ops::Index<usize> for Lines {
-    type Output = Stored;
-    #[inline]
-    fn index(&self, i: usize) -> &Stored {
-        &self.pages[i >> PAGE_BITS][i & (PAGE - 1)]
-    }
-}
-
-impl std::ops::IndexMut<usize> for Lines {
-    #[inline]
-    fn index_mut(&mut self, i: usize) -> &mut Stored {
-        &mut self.pages[i >> PAGE_BITS][i & (PAGE - 1)]
-    }
-}
-
 /// The slab of live lines.
 #[derive(Clone, Debug, Default)]
 pub struct OrderBook {
-    lines: Lines,
+    lines: Vec<Stored>,
     hot: Vec<Hot>,
     free: Vec<LineKey>,
     /// The amounts of the lines whose amounts do not all pack (by slot); in practice none.
@@ -395,7 +351,7 @@ pub struct OrderBook {
     /// The after-sales period in days (SETTLE-2: a line settles at 00:00 of the day after it).
     after_sales_days: u32,
     /// The record index of each tracked line (`Hot::TRACKED`; such lines are never freed).
-    record_of: std::collections::HashMap<LineKey, u32, rustc_hash::FxBuildHasher>,
+    tracked_records: std::collections::HashMap<LineKey, u32, rustc_hash::FxBuildHasher>,
     resolutions: Resolutions,
     next_no: u64,
     pub records: Vec<OrderRecord>,
@@ -478,7 +434,7 @@ impl OrderBook {
         };
         self.store_amounts(k, amounts_of(&line));
         if line.record != u32::MAX {
-            self.record_of.insert(k, line.record);
+            self.tracked_records.insert(k, line.record);
         }
         if odd {
             self.odd.insert(
@@ -577,7 +533,7 @@ impl OrderBook {
     /// Line `k`'s record index (`u32::MAX`: none).
     pub(crate) fn record_of(&self, k: LineKey) -> u32 {
         if self.hot[k.index()].tracked() {
-            self.record_of.get(&k).copied().unwrap_or(u32::MAX)
+            self.tracked_records.get(&k).copied().unwrap_or(u32::MAX)
         } else {
             u32::MAX
         }
@@ -614,9 +570,7 @@ impl OrderBook {
         if self.lines[k.index()].amounts[0] == Packed::WIDE {
             self.wide.remove(&k);
         }
-        if self.hot[k.index()].tracked() {
-            self.record_of.remove(&k);
-        }
+        debug_assert!(!self.hot[k.index()].tracked(), "a tracked line is kept");
         if self.lines[k.index()].no == ODD {
             self.odd.remove(&k);
         }

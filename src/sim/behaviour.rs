@@ -283,8 +283,18 @@ pub(crate) fn earnings_score<R: Rng + ?Sized>(
     rng: &mut R,
 ) -> f64 {
     let u = unit(rng).max(1e-12);
+    earnings_utility(ib, b, e, outside, fit) - (-u.ln()).ln()
+}
+
+/// The deterministic part of [`earnings_score`]: β ln(E/O) + the category fit's weight.
+pub(crate) fn earnings_utility(
+    ib: &IncentiveBehaviour,
+    b: &CreatorBehaviour,
+    e: f64,
+    outside: f64,
+    fit: bool,
+) -> f64 {
     ib.earnings_weight * earnings_ratio(e, outside).ln() + if fit { b.fit_weight } else { 0.0 }
-        - (-u.ln()).ln()
 }
 
 /// Minutes until the next of `remaining` orders of a content item, given `elapsed` minutes since

@@ -441,7 +441,7 @@ impl Candidate {
         lever: LeverPart,
     ) -> Candidate {
         let ratio = behaviour::earnings_ratio(net, outside);
-        let v = ib.earnings_weight * ratio.ln() + if fit { b.fit_weight } else { 0.0 };
+        let v = behaviour::earnings_utility(ib, b, net, outside, fit);
         // d ln E ÷ d ln rate = gross ÷ net above the floor; nothing at the floor.
         let d = if ratio > behaviour::EARNINGS_FLOOR && net > 0.0 {
             ib.earnings_weight * gross / net
