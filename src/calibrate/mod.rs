@@ -16,9 +16,21 @@
 //!
 //! **Intervals.** Profile likelihood: each parameter at [`PROFILE_POINTS`] values over its
 //! range, the others re-optimised briefly; the interval is where the rise over the minimum stays
-//! below 3.84 φ (φ = max(1, discrepancy per summary at the estimate), a quasi-likelihood
-//! correction), interpolated in √rise. A parameter whose profile stays below that at both
-//! bounds is reported as not identifiable.
+//! below `t² · φ · cᵢ`, interpolated in √rise. φ = max(1, discrepancy per summary at the
+//! estimate) is a quasi-likelihood correction. cᵢ, the *variance ratio*, checks the profile's
+//! width against worlds the fit never saw: the weighting Σ comes from the same R simulated
+//! worlds for every candidate, and its inverse is noisy (too large on average), so the profile's
+//! curvature alone makes the interval depend on which R worlds the seed drew. The estimate is
+//! linearised, `θ̂ − θ ≈ A (y − μ̂(θ))` with `A = (Gᵀ W G)⁻¹ Gᵀ W`, G the derivative of the
+//! simulated mean at the estimate (a forward difference of [`DERIVATIVE_STEP`] under common
+//! random numbers) and W = Σ⁻¹; its variance is the simulated-method-of-moments sandwich
+//! `V = A Ω Aᵀ`, Ω = (1 + 1/R) × the covariance of the summaries over R *fresh* worlds at the
+//! estimate (replications R..2R−1, drawn as the history was), plus the floor (McFadden 1989;
+//! Pakes & Pollard 1989; Gouriéroux, Monfort & Renault 1993). `cᵢ = Vᵢᵢ / [(Gᵀ W G)⁻¹]ᵢᵢ` scales
+//! the profile's threshold (an adjusted profile likelihood, Chandler & Bate 2007), and t is the
+//! 97.5% Student-t point on R − 1 degrees of freedom, as Ω is estimated from R worlds. A
+//! parameter whose profile stays below the threshold at both bounds is reported as not
+//! identifiable.
 //!
 //! Parameters are addressed like `affsim sweep --set` (see [`set_value`]).
 
@@ -38,9 +50,6 @@ use crate::scenario::{self, Scenario, ScenarioError};
 use crate::sim::{Replication, RunError, RunOptions};
 
 pub use observed::Observed;
-
-/// The 95% point of χ² with one degree of freedom.
-pub const CHI2_95: f64 = 3.841_458_820_694_124;
 
 /// A parameter to fit: a scenario key path and its bounds.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,6 +172,11 @@ pub struct Estimate {
     pub identifiable: bool,
     /// The profile's rise D − D̂ at the lower and upper bound.
     pub rise_at_bounds: (f64, f64),
+    /// The estimate's variance over fresh simulated worlds against the variance the profile's
+    /// curvature implies (the sandwich over the naive; 1 when the weighting is right).
+    pub variance_ratio: f64,
+    /// The rise that bounds the interval: `t² · overdispersion · variance_ratio`.
+    pub threshold: f64,
     /// The profile: (value, D − D̂ with the other parameters re-optimised).
     pub profile: Vec<(f64, f64)>,
 }
@@ -209,8 +223,13 @@ pub struct Calibration {
     pub settings_replications: u32,
     pub block_days: u32,
     pub shrinkage: f64,
-    /// max(1, discrepancy per summary) in the fit window; the profile threshold is 3.84 × this.
+    /// max(1, discrepancy per summary) in the fit window.
     pub overdispersion: f64,
+    /// Fresh simulated worlds at the estimate (the variance of the interval; `replications`).
+    pub fresh_worlds: usize,
+    /// The profile threshold before each parameter's variance ratio: `t² · overdispersion`,
+    /// with t the 97.5% Student-t point on `fresh_worlds − 1` degrees of freedom.
+    pub base_threshold: f64,
     /// Evaluations spent by the grid and the optimiser (the rest went to the profiles).
     pub evaluations_fit: usize,
 }
@@ -310,6 +329,17 @@ impl<'a> Problem<'a> {
     /// Runs the replications at `theta` (common random numbers: the same seed and indices for
     /// every candidate).
     pub fn simulate(&self, theta: &[f64]) -> Result<Vec<Replication>, CalError> {
+        let indices: Vec<u32> = (0..self.settings.replications).collect();
+        self.simulate_indices(theta, &indices)
+    }
+
+    /// Runs the replications `indices` (streams (seed, i)) at `theta`: indices from
+    /// `replications` on are worlds the candidates never saw (the fresh worlds of the interval).
+    pub fn simulate_indices(
+        &self,
+        theta: &[f64],
+        indices: &[u32],
+    ) -> Result<Vec<Replication>, CalError> {
         let sc = self.scenario_at(theta)?;
         let cfg = RunConfig {
             replications: Some(self.settings.replications),
@@ -322,7 +352,7 @@ impl<'a> Problem<'a> {
             on_done: self.settings.on_done.clone(),
             ..Default::default()
         };
-        Ok(experiment::run(&sc, &cfg)?.replications)
+        Ok(experiment::run_indices(&sc, &cfg, indices)?.replications)
     }
 
     fn sims(&self, reps: &[Replication]) -> Sims {
@@ -603,12 +633,127 @@ impl Memo<'_, '_> {
             *v = nv;
         }
     }
+    /// The simulated summaries of the fit window's first `days` days at `u` (evaluated
+    /// already), per replication; empty if `u` was not evaluated.
+    fn summaries_at(&self, u: &[f64], days: u32) -> Vec<Vec<f64>> {
+        self.sims
+            .borrow()
+            .iter()
+            .find(|(k, _)| k == u)
+            .map(|(_, s)| self.pb.summaries(s, 0, days).1)
+            .unwrap_or_default()
+    }
     fn check(&self) -> Result<(), CalError> {
         match self.error.borrow_mut().take() {
             Some(e) => Err(e),
             None => Ok(()),
         }
     }
+}
+
+/// The step, as a share of each parameter's range, of the finite difference that gives the
+/// derivative of the simulated summaries at the estimate (for the interval's variance ratio).
+pub const DERIVATIVE_STEP: f64 = 0.05;
+
+/// Per parameter, the sandwich variance of the estimate over its naive variance (see the
+/// module docs, "Intervals"): `x0` the summaries per replication at the estimate, `xs[i]` at
+/// the estimate moved by `steps[i]` in parameter `i` (common random numbers), `fresh` the
+/// summaries of fresh worlds at the estimate and `l` the Cholesky factor of the weighting's
+/// covariance. `None` when the summaries do not move with the parameters (no curvature).
+pub fn sandwich_ratios(
+    x0: &[Vec<f64>],
+    xs: &[Vec<Vec<f64>>],
+    steps: &[f64],
+    fresh: &[Vec<f64>],
+    l: &[Vec<f64>],
+) -> Option<Vec<f64>> {
+    let n = l.len();
+    let d = xs.len();
+    let r = x0.len();
+    if d == 0 || r < 2 || fresh.len() < 2 || x0[0].len() != n {
+        return None;
+    }
+    let mean = |x: &[Vec<f64>]| -> Vec<f64> {
+        (0..n)
+            .map(|j| x.iter().map(|s| s[j]).sum::<f64>() / x.len() as f64)
+            .collect()
+    };
+    let mu0 = mean(x0);
+    // G: the derivative of the simulated mean, per parameter (scaled units); WG = Σ⁻¹ G.
+    let g: Vec<Vec<f64>> = xs
+        .iter()
+        .zip(steps)
+        .map(|(x, h)| mean(x).iter().zip(&mu0).map(|(a, b)| (a - b) / h).collect())
+        .collect();
+    let wg: Vec<Vec<f64>> = g.iter().map(|gi| solve_spd(l, gi)).collect();
+    // H = Gᵀ Σ⁻¹ G and its inverse, the naive covariance of the estimate.
+    let h: Vec<Vec<f64>> = (0..d)
+        .map(|a| (0..d).map(|b| dot(&g[a], &wg[b])).collect())
+        .collect();
+    let lh = cholesky(&h)?;
+    let hinv: Vec<Vec<f64>> = (0..d)
+        .map(|b| {
+            let mut e = vec![0.0; d];
+            e[b] = 1.0;
+            solve_spd(&lh, &e)
+        })
+        .collect();
+    // A = H⁻¹ Gᵀ Σ⁻¹ (rows per parameter): the estimate's linear response to the summaries.
+    let a: Vec<Vec<f64>> = (0..d)
+        .map(|i| {
+            (0..n)
+                .map(|j| (0..d).map(|b| hinv[i][b] * wg[b][j]).sum())
+                .collect()
+        })
+        .collect();
+    // Ω: the observed summaries' variance from the fresh worlds, with the simulation noise of
+    // the mean (1 + 1/R) and the same floor as the weighting.
+    let muf = mean(fresh);
+    let bf = fresh.len() as f64;
+    let rf = r as f64;
+    let mut omega = vec![vec![0.0; n]; n];
+    for i in 0..n {
+        for j in 0..=i {
+            let c = fresh
+                .iter()
+                .map(|s| (s[i] - muf[i]) * (s[j] - muf[j]))
+                .sum::<f64>()
+                / (bf - 1.0);
+            omega[i][j] = (1.0 + 1.0 / rf) * c;
+            omega[j][i] = omega[i][j];
+        }
+        omega[i][i] += 1.0 + (0.02 * muf[i]).powi(2);
+    }
+    let ratios: Vec<f64> = (0..d)
+        .map(|i| {
+            let oa: Vec<f64> = (0..n).map(|j| dot(&omega[j], &a[i])).collect();
+            dot(&a[i], &oa) / hinv[i][i]
+        })
+        .collect();
+    ratios
+        .iter()
+        .all(|c| c.is_finite() && *c > 0.0)
+        .then_some(ratios)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `Σ⁻¹ b` from the Cholesky factor `L` of Σ.
+fn solve_spd(l: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
+    let n = b.len();
+    let mut z = vec![0.0; n];
+    for i in 0..n {
+        let s: f64 = (0..i).map(|k| l[i][k] * z[k]).sum();
+        z[i] = (b[i] - s) / l[i][i];
+    }
+    let mut x = vec![0.0; n];
+    for i in (0..n).rev() {
+        let s: f64 = (i + 1..n).map(|k| l[k][i] * x[k]).sum();
+        x[i] = (z[i] - s) / l[i][i];
+    }
+    x
 }
 
 /// An interval that keeps this share of a parameter's range or more marks it as not identifiable.
@@ -776,18 +921,63 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
     let (u_best, f_best) = best(&memo);
     let theta = pb.theta(&u_best);
     memo.check()?;
-    let reps = pb.simulate(&theta)?;
+    // The derivative of the simulated summaries at the estimate (common random numbers): one
+    // step of DERIVATIVE_STEP per parameter, towards the inside of the box.
+    let steps: Vec<f64> = (0..d)
+        .map(|i| {
+            if u_best[i] + DERIVATIVE_STEP <= 1.0 {
+                DERIVATIVE_STEP
+            } else {
+                -DERIVATIVE_STEP
+            }
+        })
+        .collect();
+    let stepped: Vec<Vec<f64>> = (0..d)
+        .map(|i| {
+            let mut u = u_best.clone();
+            u[i] += steps[i];
+            u
+        })
+        .collect();
+    for u in std::iter::once(&u_best).chain(&stepped) {
+        memo.eval(u);
+    }
+    memo.check()?;
+    // The replications at the estimate (the diagnostics and charts) and as many fresh worlds,
+    // replications the candidates never saw, in one run.
+    let r = pb.settings.replications;
+    let mut reps = pb.simulate_indices(&theta, &(0..2 * r).collect::<Vec<u32>>())?;
+    let fresh = reps.split_off(r as usize);
     let sims = pb.sims(&reps);
     let fit = pb.fit_window(&sims, 0, pb.settings.fit_days);
     let holdout = (pb.settings.fit_days < pb.observed.days)
         .then(|| pb.fit_window(&sims, pb.settings.fit_days, pb.observed.days));
     // Quasi-likelihood: a discrepancy above one per summary widens the intervals in proportion.
     let overdispersion = (fit.discrepancy / fit.summaries.max(1) as f64).max(1.0);
-    let threshold = CHI2_95 * overdispersion;
+    let df = fresh.len().saturating_sub(1);
+    let t = crate::experiment::stats::t_quantile(df).unwrap_or(f64::INFINITY);
+    let base_threshold = t * t * overdispersion;
+    let variance_ratios = {
+        let days = pb.settings.fit_days;
+        let at = |u: &[f64]| memo.summaries_at(u, days);
+        let x0 = at(&u_best);
+        let xs: Vec<Vec<Vec<f64>>> = stepped.iter().map(|u| at(u)).collect();
+        let xf = pb.summaries(&pb.sims(&fresh), 0, days).1;
+        let l = memo.weight.borrow().clone();
+        l.or_else(|| cholesky(&moments(&x0).1))
+            .and_then(|l| sandwich_ratios(&x0, &xs, &steps, &xf, &l))
+    };
     let mut warnings = Vec::new();
+    if variance_ratios.is_none() {
+        warnings.push(
+            "the simulated summaries do not move with the fitted keys at the estimate: the intervals are the profile's alone, not checked against fresh simulated worlds".to_string(),
+        );
+    }
     let mut estimates = Vec::with_capacity(d);
     for (i, p) in pb.params.iter().enumerate() {
         let span = p.hi - p.lo;
+        let variance_ratio = variance_ratios.as_ref().map_or(1.0, |c| c[i]);
+        let threshold = base_threshold * variance_ratio;
         let rise: Vec<(f64, f64)> = profiles[i].iter().map(|&(x, v)| (x, v - f_best)).collect();
         let below: Vec<(f64, f64)> = rise
             .iter()
@@ -825,10 +1015,12 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
             param: p.clone(),
             start: start[i],
             estimate: theta[i],
-            std_error: interior.then(|| (ci95.1 - ci95.0) / (2.0 * 1.96)),
+            std_error: interior.then(|| (ci95.1 - ci95.0) / (2.0 * t)),
             ci95,
             identifiable,
             rise_at_bounds: at_bounds,
+            variance_ratio,
+            threshold,
             profile: profiles[i]
                 .iter()
                 .map(|&(x, v)| (p.lo + x * span, v - f_best))
@@ -840,7 +1032,8 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
             "the fit window's discrepancy is {overdispersion:.1} per summary (about 1 when the model fits): the model misses something the data show; the intervals are widened by that factor, but check the fit charts"
         ));
     }
-    let evaluations = memo.cache.borrow().len();
+    // The fresh worlds count as one evaluation.
+    let evaluations = memo.cache.borrow().len() + 1;
     let n = fit.summaries;
     Ok(Calibration {
         estimates,
@@ -858,6 +1051,8 @@ pub fn calibrate(pb: &Problem<'_>, start: &[f64]) -> Result<Calibration, CalErro
         shrinkage: shrinkage(n, pb.settings.replications as usize),
         overdispersion,
         evaluations_fit,
+        fresh_worlds: fresh.len(),
+        base_threshold,
     })
 }
 
@@ -911,6 +1106,8 @@ pub struct MethodDoc {
     pub shrinkage: f64,
     pub optimiser: String,
     pub interval: String,
+    /// Fresh simulated worlds at the estimate whose spread sets the intervals' variance.
+    pub fresh_worlds: usize,
 }
 
 /// One fitted parameter.
@@ -922,6 +1119,10 @@ pub struct ParameterDoc {
     pub bounds: (f64, f64),
     pub start: f64,
     pub identifiable: bool,
+    /// The estimate's variance over fresh worlds against the one the profile implies.
+    pub variance_ratio: f64,
+    /// The profile's rise at the interval's ends: `t² · overdispersion · variance_ratio`.
+    pub profile_threshold: f64,
     pub profile: Vec<ProfilePoint>,
 }
 
@@ -1019,7 +1220,8 @@ pub fn calibration_doc(sc: &Scenario, obs: &Observed, c: &Calibration) -> Calibr
             block_days: c.block_days,
             shrinkage: sig(c.shrinkage),
             optimiser: "cobyla".into(),
-            interval: "profile-likelihood".into(),
+            interval: "profile-likelihood-sandwich".into(),
+            fresh_worlds: c.fresh_worlds,
         },
         parameters: c
             .estimates
@@ -1034,6 +1236,8 @@ pub fn calibration_doc(sc: &Scenario, obs: &Observed, c: &Calibration) -> Calibr
                         bounds: (e.param.lo, e.param.hi),
                         start: sig(e.start),
                         identifiable: e.identifiable,
+                        variance_ratio: sig(e.variance_ratio),
+                        profile_threshold: sig(e.threshold),
                         profile: e
                             .profile
                             .iter()
@@ -1052,7 +1256,7 @@ pub fn calibration_doc(sc: &Scenario, obs: &Observed, c: &Calibration) -> Calibr
             evaluations: c.evaluations,
             evaluations_fit: c.evaluations_fit,
             overdispersion: sig(c.overdispersion),
-            profile_threshold: sig(CHI2_95 * c.overdispersion),
+            profile_threshold: sig(c.base_threshold),
             optimiser_status: c.optimiser_status.clone(),
         },
         fit: window_doc(sc, &c.fit),
@@ -1166,6 +1370,40 @@ mod tests {
         assert!(off > at_mean + 10.0, "{at_mean} {off}");
     }
 
+    /// Simulated summaries: `r` worlds, each a level `1 + a·z` (z ∈ ±1, alternating) times
+    /// `base`, plus a small wobble so that the covariance is not singular.
+    fn worlds(r: usize, a: f64, base: &[f64], shift: usize) -> Vec<Vec<f64>> {
+        (0..r)
+            .map(|k| {
+                let z = if (k + shift) % 2 == 0 { 1.0 } else { -1.0 };
+                base.iter()
+                    .enumerate()
+                    .map(|(j, b)| b * (1.0 + a * z) + ((k * 7 + j * 3) % 5) as f64)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_variance_ratio_is_one_when_fresh_worlds_spread_as_the_shared_ones() {
+        let base = [300.0, 320.0, 90.0, 95.0];
+        let x0 = worlds(10, 0.2, &base, 0);
+        // One parameter scales every summary by 10% per unit step.
+        let up: Vec<f64> = base.iter().map(|b| b * 1.1).collect();
+        let xs = vec![worlds(10, 0.2, &up, 0)];
+        let (_, sigma) = moments(&x0);
+        let l = cholesky(&sigma).unwrap();
+        let same = sandwich_ratios(&x0, &xs, &[1.0], &worlds(10, 0.2, &base, 1), &l).unwrap();
+        assert!((same[0] - 1.0).abs() < 0.1, "{same:?}");
+        // Fresh worlds twice as spread: the estimate's variance is about four times the
+        // profile's.
+        let wide = sandwich_ratios(&x0, &xs, &[1.0], &worlds(10, 0.4, &base, 1), &l).unwrap();
+        assert!(wide[0] > 3.0 && wide[0] < 4.5, "{wide:?}");
+        // Summaries that do not move with the parameter: no ratio.
+        let flat = sandwich_ratios(&x0, &[x0.clone()], &[1.0], &x0, &l);
+        assert!(flat.is_none());
+    }
+
     #[test]
     fn write_back_keeps_comments_and_adds_missing_keys() {
         let src = "# top\n[behaviour.creators]\nactions_per_day = 0.4 # per day\n\n[[sellers]]\nid = \"a\"\n";
@@ -1181,6 +1419,8 @@ mod tests {
             ci95: (0.1, 0.9),
             identifiable: true,
             rise_at_bounds: (9.0, 9.0),
+            variance_ratio: 1.0,
+            threshold: 4.5,
             profile: Vec::new(),
         };
         let out = write_back(
