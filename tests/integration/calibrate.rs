@@ -19,7 +19,9 @@ const SMALL: &str = include_str!("../../scenarios/examples/calibrate-small.toml"
 /// are drawn as a fraction of their range (the draw changed every world), the one-parameter
 /// estimate of `actions_per_day` from seeds 99–108 ranges 0.23–0.63 (mean 0.46, truth 0.4);
 /// seed 99, this test's world before, gives 0.55. Seed 108 gives 0.415 alone and 0.418 jointly:
-/// a world near the truth, so the tests check the machinery, not the identification.
+/// a world near the truth, so the tests on this history check the machinery (the CLI, the
+/// report folder, the hold-out, the write-back, the JSON and its schema), not the
+/// identification; `the_interval_covers_the_truth_across_histories` checks that over 20 worlds.
 fn history(dir: &TempDir, metrics: &[&str]) -> std::path::PathBuf {
     let truth = dir.write("truth.toml", SMALL);
     let out = dir.join("truth");
@@ -101,7 +103,10 @@ fn estimate(doc: &serde_json::Value, path: &str) -> (f64, f64, f64) {
     )
 }
 
-/// Within `tol` (relative) of the truth, and the interval covers it without being the whole range.
+/// Within `tol` (relative) of the truth, and the interval covers it without keeping most of the
+/// range (the share, 75%, above which the calibration itself calls a key not identifiable: on
+/// this small market one history's world moves the activity's estimate by about a quarter, and
+/// the interval says so); its threshold is the objective's times the key's variance ratio.
 fn recovered(doc: &serde_json::Value, path: &str, truth: f64, tol: f64, range: (f64, f64)) {
     let (est, lo, hi) = estimate(doc, path);
     assert!(
@@ -117,10 +122,20 @@ fn recovered(doc: &serde_json::Value, path: &str, truth: f64, tol: f64, range: (
         "{path}: [{lo}, {hi}] misses the estimate {est}"
     );
     assert!(
-        hi - lo < 0.6 * (range.1 - range.0),
+        hi - lo < 0.75 * (range.1 - range.0),
         "{path}: [{lo}, {hi}] is hardly an estimate"
     );
     assert_eq!(doc["parameters"][path]["identifiable"], true);
+    let p = &doc["parameters"][path];
+    let ratio = p["variance_ratio"].as_f64().unwrap();
+    let base = doc["objective"]["profile_threshold"].as_f64().unwrap();
+    let threshold = p["profile_threshold"].as_f64().unwrap();
+    assert!(ratio > 0.0, "{doc:#}");
+    assert!(
+        (threshold - base * ratio).abs() <= 1e-4 * threshold,
+        "{path}: threshold {threshold}, objective's {base} × ratio {ratio}"
+    );
+    assert_eq!(doc["method"]["fresh_worlds"], doc["replications"]);
 }
 
 #[test]
