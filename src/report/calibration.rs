@@ -152,16 +152,17 @@ fn tables(doc: &CalibrationDoc) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| parameter | estimate | 95% interval | std. error | range | identifiable |\n|---|---:|---:|---:|---:|---|"
+        "| parameter | estimate | 95% interval | std. error | variance ratio | range | identifiable |\n|---|---:|---:|---:|---:|---:|---|"
     );
     for (path, p) in &doc.parameters {
         let _ = writeln!(
             s,
-            "| `{path}` | {} | {} – {} | {} | {} – {} | {} |",
+            "| `{path}` | {} | {} – {} | {} | {} | {} – {} | {} |",
             num(p.estimate),
             num(p.ci95.0),
             num(p.ci95.1),
             opt(p.std_error),
+            num(p.variance_ratio),
             num(p.bounds.0),
             num(p.bounds.1),
             if p.identifiable { "yes" } else { "**no**" }
@@ -215,7 +216,7 @@ fn tables(doc: &CalibrationDoc) -> String {
 
 fn intro(doc: &CalibrationDoc) -> String {
     format!(
-        "Scenario `{}` fitted to `{}` ({}) by Gaussian synthetic likelihood on {}-day sums, {} replications per candidate with common random numbers (seed {}), COBYLA, {} evaluations. Intervals: Wald from the curvature at the estimate, widened to any bound the data cannot reject. See docs/calibration.md.",
+        "Scenario `{}` fitted to `{}` ({}) by Gaussian synthetic likelihood on {}-day sums, {} replications per candidate with common random numbers (seed {}), COBYLA, {} evaluations. Intervals: profile likelihood, each key's threshold scaled by its variance ratio (the estimate's variance over {} fresh simulated worlds against the profile's curvature; Student-t), widened to any bound the data cannot reject. See docs/calibration.md.",
         doc.scenario_file,
         doc.observed_file,
         doc.metrics.join(", "),
@@ -223,6 +224,7 @@ fn intro(doc: &CalibrationDoc) -> String {
         doc.replications,
         doc.seed,
         doc.objective.evaluations,
+        doc.method.fresh_worlds,
     )
 }
 

@@ -1,6 +1,7 @@
 //! `affsim calibrate` end to end: parameters recovered from one simulated history (one and two
-//! jointly) with intervals that cover the truth, a flat parameter flagged, the report folder, and
-//! bad observed files rejected with exit 2 and the line.
+//! jointly) with intervals that cover the truth, coverage and bias over 20 histories (each its
+//! own world), a flat parameter flagged, the report folder, and bad observed files rejected with
+//! exit 2 and the line.
 
 use affsim::calibrate::{self as cal, Observed};
 use affsim::experiment::RunConfig;

@@ -11,7 +11,7 @@
 //! - `golden`: an insta snapshot of the demo's summary.json at a fixed seed.
 //! - `bad_inputs`: the catalogue of invalid scenarios and the exact errors they must produce.
 //! - `allocations`: a counting allocator shows the event loop does not allocate per event.
-//! - `calibrate`: `affsim calibrate` recovers known parameters from one history; bad observed files.
+//! - `calibrate`: `affsim calibrate` recovers known parameters from one history; its intervals cover the truth across 20 histories; bad observed files.
 //! - `check_precision`: ledger expectations, refusal messages, Plus ranks, money in failures, `check --json`.
 //! - `explain`: what `affsim explain` shows of Target invitations (messages, video authorisation).
 //! - `schema`: summary.json and sweep.json from the binary validate against docs/schema/.
