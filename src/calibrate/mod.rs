@@ -774,7 +774,8 @@ pub fn planned_evaluations(params: usize, max_evals: usize) -> usize {
     } else {
         0
     };
-    grid + max_evals + params * PROFILE_POINTS * inner_evals(params) + 1
+    // the derivative points, and the estimate with its fresh worlds (two evaluations' worth)
+    grid + max_evals + params * PROFILE_POINTS * inner_evals(params) + params + 2
 }
 
 /// Runs COBYLA on the memoised objective over the free coordinates `free`, the others fixed
