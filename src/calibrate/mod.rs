@@ -1376,7 +1376,11 @@ mod tests {
     fn worlds(r: usize, a: f64, base: &[f64], shift: usize) -> Vec<Vec<f64>> {
         (0..r)
             .map(|k| {
-                let z = if (k + shift) % 2 == 0 { 1.0 } else { -1.0 };
+                let z = if (k + shift).is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                };
                 base.iter()
                     .enumerate()
                     .map(|(j, b)| b * (1.0 + a * z) + ((k * 7 + j * 3) % 5) as f64)
@@ -1401,7 +1405,7 @@ mod tests {
         let wide = sandwich_ratios(&x0, &xs, &[1.0], &worlds(10, 0.4, &base, 1), &l).unwrap();
         assert!(wide[0] > 3.0 && wide[0] < 4.5, "{wide:?}");
         // Summaries that do not move with the parameter: no ratio.
-        let flat = sandwich_ratios(&x0, &[x0.clone()], &[1.0], &x0, &l);
+        let flat = sandwich_ratios(&x0, std::slice::from_ref(&x0), &[1.0], &x0, &l);
         assert!(flat.is_none());
     }
 
