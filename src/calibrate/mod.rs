@@ -496,11 +496,17 @@ fn quad(l: &[Vec<f64>], resid: &[f64]) -> f64 {
 fn moments(x: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
     let r = x.len();
     let n = x.first().map_or(0, Vec::len);
-    let rf = r as f64;
+    covariance(x, shrinkage(n, r), 1.0 + 1.0 / r as f64)
+}
+
+/// The mean of summaries `x[r][j]` and their covariance, its off-diagonal shrunk by `lambda`,
+/// multiplied by `inflate`, plus the floor `1 + (0.02 μ)²` on the diagonal.
+fn covariance(x: &[Vec<f64>], lambda: f64, inflate: f64) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let n = x.first().map_or(0, Vec::len);
+    let rf = x.len() as f64;
     let mu: Vec<f64> = (0..n)
         .map(|j| x.iter().map(|s| s[j]).sum::<f64>() / rf)
         .collect();
-    let lambda = shrinkage(n, r);
     let mut sigma = vec![vec![0.0; n]; n];
     for i in 0..n {
         for j in 0..=i {
@@ -510,7 +516,7 @@ fn moments(x: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
                 .sum::<f64>()
                 / (rf - 1.0);
             let shrunk = if i == j { c } else { (1.0 - lambda) * c };
-            let v = (1.0 + 1.0 / rf) * shrunk;
+            let v = inflate * shrunk;
             sigma[i][j] = v;
             sigma[j][i] = v;
         }
@@ -706,24 +712,9 @@ pub fn sandwich_ratios(
                 .collect()
         })
         .collect();
-    // Ω: the observed summaries' variance from the fresh worlds, with the simulation noise of
-    // the mean (1 + 1/R) and the same floor as the weighting.
-    let muf = mean(fresh);
-    let bf = fresh.len() as f64;
-    let rf = r as f64;
-    let mut omega = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let c = fresh
-                .iter()
-                .map(|s| (s[i] - muf[i]) * (s[j] - muf[j]))
-                .sum::<f64>()
-                / (bf - 1.0);
-            omega[i][j] = (1.0 + 1.0 / rf) * c;
-            omega[j][i] = omega[i][j];
-        }
-        omega[i][i] += 1.0 + (0.02 * muf[i]).powi(2);
-    }
+    // Ω: the observed summaries' variance from the fresh worlds (not shrunk), with the
+    // simulation noise of the mean over R (1 + 1/R) and the same floor as the weighting.
+    let (_, omega) = covariance(fresh, 0.0, 1.0 + 1.0 / r as f64);
     let ratios: Vec<f64> = (0..d)
         .map(|i| {
             let oa: Vec<f64> = (0..n).map(|j| dot(&omega[j], &a[i])).collect();
