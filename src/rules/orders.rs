@@ -446,7 +446,10 @@ type SideTable<T> = std::collections::HashMap<LineKey, T, rustc_hash::FxBuildHas
 pub struct OrderBook {
     lines: Lines,
     hot: Vec<Hot>,
-    free: Vec<LineKey>,
+    /// The freed slots, last freed first: the index + 1 of the first (0: none), each freed
+    /// slot's `no` holding the next one's (a list through the slots themselves: no memory of its
+    /// own, where a `Vec` of keys grew to every slot by the end of a run).
+    free_head: u32,
     /// The five amounts of the lines with `Stored::paid == Packed::WIDE` (an amount that does not
     /// pack, or a fifth distinct shipping amount); in practice none.
     wide: SideTable<[Money; 5]>,
@@ -531,7 +534,7 @@ impl OrderBook {
             paid: Packed::WIDE,
             resolution: line.resolution,
         };
-        let k = match self.free.pop() {
+        let k = match self.pop_free() {
             Some(k) => {
                 self.lines[k.index()] = stored;
                 self.hot[k.index()] = hot;
@@ -558,6 +561,14 @@ impl OrderBook {
             );
         }
         k
+    }
+
+    /// The most recently freed slot, taken off the free list.
+    #[inline]
+    fn pop_free(&mut self) -> Option<LineKey> {
+        let i = self.free_head.checked_sub(1)? as usize;
+        self.free_head = self.lines[i].no;
+        Some(LineKey::at(i))
     }
 
     /// The index of a shipping amount among the book's distinct ones (added if there is room).
@@ -760,7 +771,8 @@ impl OrderBook {
         if odd {
             self.odd.remove(&k);
         }
-        self.free.push(k);
+        self.lines[k.index()].no = self.free_head;
+        self.free_head = k.index() as u32 + 1;
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub(crate) fn live_lines(&self) -> impl Iterator<Item = (Status, OrderLine)> + '_ {
