@@ -914,7 +914,7 @@ impl Platform {
             shipping: req.shipping,
             platform_coupon: req.platform_coupon,
             refunded: Money::ZERO,
-            held: base + req.shipping + req.platform_coupon,
+            held: crate::rules::orders::held_at_placement(base, req.shipping, req.platform_coupon),
             resolution,
             record: rec.unwrap_or(u32::MAX),
         }))

@@ -84,38 +84,92 @@ impl OrderLine {
     }
 }
 
-/// An order line as the slab stores it, in 48 bytes: the fields of [`OrderLine`] less what the
+/// An order line as the slab stores it, in 32 bytes: the fields of [`OrderLine`] less what the
 /// book can give back — the seller (its product's, [`OrderBook`]'s table), the settlement time
-/// (from the delivery, SETTLE-2), the record index (a side table for the few tracked lines) — with
-/// the quantity and the traffic in one word and the five amounts packed into 4 bytes each
-/// ([`Packed`], exact). A line in flight is most of a large run's memory (issue 18, target 3:
-/// 88 bytes before). The rare line that does not fit — an order number from 2^32 − 1 on, a
-/// quantity from 2^30 on, a seller other than its product's — has `no == ODD` and those fields
-/// in the side table `odd`; one with an amount too large to pack has [`Packed::WIDE`] and its
-/// amounts whole in `wide`.
+/// (from the delivery, SETTLE-2), the record index (a side table for the few tracked lines), the
+/// shipping amount (an index into the book's few distinct amounts), the platform coupon (zero, or
+/// in a side table: most lines have none), the refunded and held amounts (two bits: nothing
+/// refunded and escrow holding paid + shipping + coupon, as at placement, or nothing refunded and
+/// nothing held, as after settlement; anything else in a side table) — with the quantity, the
+/// traffic and those bits in one word and the paid amount packed into 4 bytes ([`Packed`],
+/// exact). A line in flight is most of a large run's memory (issue 18, target 3: 88 bytes, then
+/// 48, before). The rare line that does not fit — an order number from 2^32 − 1 on, a quantity
+/// from 2^25 on, a seller other than its product's — has `no == ODD` and those fields in the side
+/// table `odd`; one with an amount too large to pack, or a fifth distinct shipping amount, has
+/// `paid == Packed::WIDE` and its five amounts whole in `wide`.
 ///
-/// Aligned to 16 bytes: a line then never spans three cache lines, and 16 is still the
-/// allocator's own alignment, so the slab's `Vec` grows by `realloc` (pages moved, not copied —
-/// an over-aligned block would be copied whole at every doubling, the old and the new together
-/// the peak of a large run).
+/// Aligned to 32 bytes, two lines to a cache line: a line never spans two. The slab keeps lines
+/// in fixed pages ([`Lines`]) since a `Vec` of over-aligned lines would copy itself at every
+/// doubling (the allocator cannot `mremap` an over-aligned block).
 #[derive(Clone, Debug)]
-#[repr(align(16))]
+#[repr(align(32))]
 pub struct Stored {
     no: u32,
     creator: CreatorId,
     product: ProductId,
-    /// The quantity in bits 0–29, the traffic in bits 30–31.
-    quantity_traffic: u32,
+    /// The quantity (bits 0–24), the shipping index (25–26), whether a coupon is in the side
+    /// table (27), the held state (28–29), the traffic (30–31).
+    bits: u32,
     placed: SimTime,
     delivered: SimTime,
-    /// paid, shipping, platform coupon, refunded, held.
-    amounts: [Packed; 5],
+    paid: Packed,
     resolution: u32,
 }
 
 /// `Stored::no` of a line whose number, quantity and seller are in `OrderBook::odd`.
 const ODD: u32 = u32::MAX;
-const QUANTITY_BITS: u32 = 30;
+const QUANTITY_BITS: u32 = 25;
+const QUANTITY_MASK: u32 = (1 << QUANTITY_BITS) - 1;
+const SHIPPING_SHIFT: u32 = 25;
+/// Distinct shipping amounts the book indexes (2 bits); a line with another one is wide.
+const SHIPPINGS: usize = 4;
+const COUPON_BIT: u32 = 1 << 27;
+const HELD_SHIFT: u32 = 28;
+/// Nothing refunded; escrow holds paid + shipping + coupon (as placed).
+const HELD_FULL: u32 = 0;
+/// Nothing refunded; escrow holds nothing (settled or cancelled).
+const HELD_ZERO: u32 = 1;
+/// The refunded and held amounts are in `OrderBook::adjusted`.
+const HELD_ADJUSTED: u32 = 2;
+const TRAFFIC_SHIFT: u32 = 30;
+
+/// Whether two amounts are the same decimal, scale and sign included (not only equal in value).
+#[inline]
+fn same(a: Money, b: Money) -> bool {
+    a.0.serialize() == b.0.serialize()
+}
+
+/// What escrow holds for a line at placement (`Platform::place_order` computes it so).
+#[inline]
+pub(crate) fn held_at_placement(paid: Money, shipping: Money, coupon: Money) -> Money {
+    paid + shipping + coupon
+}
+
+/// [`held_at_placement`] of packed amounts in the packed form, for the usual line: no coupon,
+/// and no shipping or a shipping of the paid amount's scale (`None` otherwise, or for a zero sum:
+/// `Decimal`'s zeros keep or drop scales their own way). Adding `Money::ZERO` to a non-zero
+/// amount gives back its bytes, and the same-scale sum is `Decimal`'s (packed.rs's test).
+#[inline]
+fn held_fast(paid: Packed, shipping: Packed, coupon: Packed) -> Option<Packed> {
+    if coupon != Packed::ZERO {
+        None
+    } else if shipping == Packed::ZERO {
+        paid.nonzero_with_zero()
+    } else {
+        paid.add_same_scale(shipping)
+    }
+}
+
+/// [`held_at_placement`] of packed amounts: [`held_fast`], else by `Decimal` addition. The book
+/// derives a `HELD_FULL` line's held amount with it and stores a line as `HELD_FULL` only when it
+/// gives the held amount's exact bytes, so the two ways never disagree.
+#[inline]
+fn held_derived(paid: Packed, shipping: Packed, coupon: Packed) -> Money {
+    match held_fast(paid, shipping, coupon) {
+        Some(p) => p.unpack(),
+        None => held_at_placement(paid.unpack(), shipping.unpack(), coupon.unpack()),
+    }
+}
 
 fn traffic_bits(t: Traffic) -> u32 {
     match t {
@@ -302,7 +356,7 @@ pub struct OrderRecord {
 
 /// What the lifecycle steps check per line, in one byte: the status (low bits), whether the
 /// slot is live, and whether the line has a record (`OrderLine::record` is set). A dense array of
-/// these stays in cache where the lines themselves (48 bytes each, millions live) do not.
+/// these stays in cache where the lines themselves (32 bytes each, millions live) do not.
 #[derive(Copy, Clone, Debug)]
 struct Hot(u8);
 
@@ -336,22 +390,83 @@ impl Hot {
     }
 }
 
+/// Lines per page of [`Lines`] (2 MiB of lines).
+const PAGE_BITS: u32 = 16;
+const PAGE: usize = 1 << PAGE_BITS;
+
+/// The slab's storage: pages of `PAGE` lines, each allocated once at its full capacity, so that
+/// growing never moves a line. (A `Vec` of 32-byte-aligned lines would copy itself at every
+/// doubling — the allocator cannot `mremap` an over-aligned block — and hold the old and the new
+/// block at once, the peak of a large run.) A page's memory becomes resident as lines are
+/// written into it.
+#[derive(Clone, Debug, Default)]
+struct Lines {
+    pages: Vec<Vec<Stored>>,
+    len: usize,
+}
+
+impl Lines {
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn push(&mut self, s: Stored) {
+        if self.len == self.pages.len() * PAGE {
+            self.pages.push(Vec::with_capacity(PAGE));
+        }
+        if let Some(page) = self.pages.last_mut() {
+            page.push(s);
+            self.len += 1;
+        }
+    }
+    #[inline]
+    fn get(&self, i: usize) -> Option<&Stored> {
+        self.pages.get(i >> PAGE_BITS)?.get(i & (PAGE - 1))
+    }
+}
+
+impl std::ops::Index<usize> for Lines {
+    type Output = Stored;
+    #[inline]
+    fn index(&self, i: usize) -> &Stored {
+        &self.pages[i >> PAGE_BITS][i & (PAGE - 1)]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Lines {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut Stored {
+        &mut self.pages[i >> PAGE_BITS][i & (PAGE - 1)]
+    }
+}
+
+type SideTable<T> = std::collections::HashMap<LineKey, T, rustc_hash::FxBuildHasher>;
+
 /// The slab of live lines.
 #[derive(Clone, Debug, Default)]
 pub struct OrderBook {
-    lines: Vec<Stored>,
+    lines: Lines,
     hot: Vec<Hot>,
-    free: Vec<LineKey>,
-    /// The amounts of the lines whose amounts do not all pack (by slot); in practice none.
-    wide: std::collections::HashMap<LineKey, [Money; 5], rustc_hash::FxBuildHasher>,
+    /// The freed slots, last freed first: the index + 1 of the first (0: none), each freed
+    /// slot's `no` holding the next one's (a list through the slots themselves: no memory of its
+    /// own, where a `Vec` of keys grew to every slot by the end of a run).
+    free_head: u32,
+    /// The five amounts of the lines with `Stored::paid == Packed::WIDE` (an amount that does not
+    /// pack, or a fifth distinct shipping amount); in practice none.
+    wide: SideTable<[Money; 5]>,
+    /// The platform coupon of the lines with one (`COUPON_BIT`).
+    coupons: SideTable<Packed>,
+    /// The refunded and held amounts of the lines with `HELD_ADJUSTED` (a refund, in practice).
+    adjusted: SideTable<[Money; 2]>,
+    /// The distinct shipping amounts, in the order lines first brought them (at most `SHIPPINGS`).
+    shippings: Vec<Packed>,
     /// Number, quantity and seller of the lines with `Stored::no == ODD`; in practice none.
-    odd: std::collections::HashMap<LineKey, Odd, rustc_hash::FxBuildHasher>,
+    odd: SideTable<Odd>,
     /// Each product's seller (a line's seller is its product's).
     seller_of: Vec<SellerId>,
     /// The after-sales period in days (SETTLE-2: a line settles at 00:00 of the day after it).
     after_sales_days: u32,
     /// The record index of each tracked line (`Hot::TRACKED`; such lines are never freed).
-    tracked_records: std::collections::HashMap<LineKey, u32, rustc_hash::FxBuildHasher>,
+    tracked_records: SideTable<u32>,
     resolutions: Resolutions,
     next_no: u64,
     pub records: Vec<OrderRecord>,
@@ -413,14 +528,13 @@ impl OrderBook {
             no: if odd { ODD } else { line.no as u32 },
             creator: line.creator,
             product: line.product,
-            quantity_traffic: (line.quantity & ((1 << QUANTITY_BITS) - 1))
-                | (traffic_bits(line.traffic) << QUANTITY_BITS),
+            bits: (line.quantity & QUANTITY_MASK) | (traffic_bits(line.traffic) << TRAFFIC_SHIFT),
             placed: line.placed,
             delivered: line.delivered,
-            amounts: [Packed::WIDE; 5],
+            paid: Packed::WIDE,
             resolution: line.resolution,
         };
-        let k = match self.free.pop() {
+        let k = match self.pop_free() {
             Some(k) => {
                 self.lines[k.index()] = stored;
                 self.hot[k.index()] = hot;
@@ -432,7 +546,7 @@ impl OrderBook {
                 LineKey::at(self.lines.len() - 1)
             }
         };
-        self.store_amounts(k, amounts_of(&line));
+        self.store_amounts(k, amounts_of(&line), true);
         if line.record != u32::MAX {
             self.tracked_records.insert(k, line.record);
         }
@@ -449,37 +563,113 @@ impl OrderBook {
         k
     }
 
-    /// Packs a line's amounts into its slot, or, if one does not pack, keeps them all whole in
-    /// the side table.
+    /// The most recently freed slot, taken off the free list.
     #[inline]
-    fn store_amounts(&mut self, k: LineKey, a: [Money; 5]) {
-        let slot = &mut self.lines[k.index()].amounts;
-        let was_wide = slot[0] == Packed::WIDE;
-        let mut fits = true;
-        for (p, m) in slot.iter_mut().zip(a) {
-            match Packed::pack(m) {
-                Some(x) => *p = x,
-                None => fits = false,
-            }
+    fn pop_free(&mut self) -> Option<LineKey> {
+        let i = self.free_head.checked_sub(1)? as usize;
+        self.free_head = self.lines[i].no;
+        Some(LineKey::at(i))
+    }
+
+    /// The index of a shipping amount among the book's distinct ones (added if there is room).
+    #[inline]
+    fn shipping_index(&mut self, shipping: Money) -> Option<u32> {
+        let p = Packed::pack(shipping)?;
+        if let Some(i) = self.shippings.iter().position(|&x| x == p) {
+            return Some(i as u32);
         }
-        if fits {
-            if was_wide {
-                self.wide.remove(&k);
+        if self.shippings.len() < SHIPPINGS {
+            self.shippings.push(p);
+            return Some((self.shippings.len() - 1) as u32);
+        }
+        None
+    }
+
+    /// Removes line `k`'s entries in the coupon and adjusted side tables, if its bits say it has
+    /// them (`Stored::bits` of a compact line).
+    #[inline]
+    fn forget_extras(&mut self, k: LineKey, bits: u32) {
+        if bits & COUPON_BIT != 0 {
+            self.coupons.remove(&k);
+        }
+        if (bits >> HELD_SHIFT) & 3 == HELD_ADJUSTED {
+            self.adjusted.remove(&k);
+        }
+    }
+
+    /// Stores a line's five amounts: compact in its slot and bits (with the coupon and adjusted
+    /// side tables) or, if the paid amount, the shipping or the coupon does not fit, all whole in
+    /// `wide`. `fresh`: the slot has just been written and has no side entries yet.
+    #[inline]
+    fn store_amounts(&mut self, k: LineKey, a: [Money; 5], fresh: bool) {
+        let [paid, shipping, coupon, refunded, held] = a;
+        let i = k.index();
+        let old = self.lines[i].bits;
+        let was_wide = !fresh && self.lines[i].paid == Packed::WIDE;
+        let had_extras = !fresh && !was_wide;
+        let parts = match (Packed::pack(paid), Packed::pack(coupon)) {
+            (Some(p), Some(c)) => self.shipping_index(shipping).map(|s| (p, s, c)),
+            _ => None,
+        };
+        let Some((p, ship, c)) = parts else {
+            if had_extras {
+                self.forget_extras(k, old);
+            }
+            self.lines[i].paid = Packed::WIDE;
+            self.wide.insert(k, a);
+            return;
+        };
+        if was_wide {
+            self.wide.remove(&k);
+        }
+        let mut bits = (old & (QUANTITY_MASK | (3 << TRAFFIC_SHIFT))) | (ship << SHIPPING_SHIFT);
+        if c == Packed::ZERO {
+            if had_extras && old & COUPON_BIT != 0 {
+                self.coupons.remove(&k);
             }
         } else {
-            *slot = [Packed::WIDE; 5];
-            self.wide.insert(k, a);
+            bits |= COUPON_BIT;
+            self.coupons.insert(k, c);
         }
+        let nothing_refunded = Packed::pack(refunded) == Some(Packed::ZERO);
+        let state =
+            if nothing_refunded && same(held, held_derived(p, self.shippings[ship as usize], c)) {
+                HELD_FULL
+            } else if nothing_refunded && Packed::pack(held) == Some(Packed::ZERO) {
+                HELD_ZERO
+            } else {
+                HELD_ADJUSTED
+            };
+        if state == HELD_ADJUSTED {
+            self.adjusted.insert(k, [refunded, held]);
+        } else if had_extras && (old >> HELD_SHIFT) & 3 == HELD_ADJUSTED {
+            self.adjusted.remove(&k);
+        }
+        bits |= state << HELD_SHIFT;
+        let s = &mut self.lines[i];
+        s.paid = p;
+        s.bits = bits;
     }
 
     #[inline]
     fn amounts(&self, k: LineKey) -> [Money; 5] {
-        let slot = &self.lines[k.index()].amounts;
-        if slot[0] == Packed::WIDE {
-            self.wide[&k]
-        } else {
-            slot.map(Packed::unpack)
+        let s = &self.lines[k.index()];
+        if s.paid == Packed::WIDE {
+            return self.wide[&k];
         }
+        let ship = self.shippings[((s.bits >> SHIPPING_SHIFT) & 3) as usize];
+        let coupon = if s.bits & COUPON_BIT != 0 {
+            self.coupons[&k]
+        } else {
+            Packed::ZERO
+        };
+        let (paid, shipping) = (s.paid.unpack(), ship.unpack());
+        let [refunded, held] = match (s.bits >> HELD_SHIFT) & 3 {
+            HELD_FULL => [Money::ZERO, held_derived(s.paid, ship, coupon)],
+            HELD_ZERO => [Money::ZERO, Money::ZERO],
+            _ => self.adjusted[&k],
+        };
+        [paid, shipping, coupon.unpack(), refunded, held]
     }
 
     fn unpack(&self, k: LineKey) -> OrderLine {
@@ -490,7 +680,7 @@ impl OrderBook {
             Some(o) => (o.no, o.quantity, o.seller),
             None => (
                 u64::from(s.no),
-                s.quantity_traffic & ((1 << QUANTITY_BITS) - 1),
+                s.bits & QUANTITY_MASK,
                 self.seller_of
                     .get(s.product.idx())
                     .copied()
@@ -503,7 +693,7 @@ impl OrderBook {
             product: s.product,
             seller,
             quantity,
-            traffic: traffic_of(s.quantity_traffic >> QUANTITY_BITS),
+            traffic: traffic_of(s.bits >> TRAFFIC_SHIFT),
             placed: s.placed,
             delivered: s.delivered,
             settles: self.settles_after(s.delivered),
@@ -544,7 +734,7 @@ impl OrderBook {
         let r = f(&mut line);
         debug_assert_eq!(line.settles, self.settles_after(line.delivered));
         self.lines[k.index()].delivered = line.delivered;
-        self.store_amounts(k, amounts_of(&line));
+        self.store_amounts(k, amounts_of(&line), false);
         r
     }
     /// Records a delivery (the line settles `settles_after` it).
@@ -553,28 +743,36 @@ impl OrderBook {
     }
     /// Sets what escrow holds for line `k`.
     pub(crate) fn set_held(&mut self, k: LineKey, held: Money) {
-        match Packed::pack(held) {
-            Some(p) if self.lines[k.index()].amounts[0] != Packed::WIDE => {
-                self.lines[k.index()].amounts[4] = p;
-            }
-            _ => {
-                let mut a = self.amounts(k);
-                a[4] = held;
-                self.store_amounts(k, a);
-            }
+        let s = &mut self.lines[k.index()];
+        let state = (s.bits >> HELD_SHIFT) & 3;
+        if s.paid != Packed::WIDE
+            && state != HELD_ADJUSTED
+            && Packed::pack(held) == Some(Packed::ZERO)
+        {
+            // Nothing refunded, nothing held: the bits say it (settlement, cancellation).
+            s.bits = (s.bits & !(3 << HELD_SHIFT)) | (HELD_ZERO << HELD_SHIFT);
+            return;
         }
+        let mut a = self.amounts(k);
+        a[4] = held;
+        self.store_amounts(k, a, false);
     }
     pub fn free(&mut self, k: LineKey) {
         debug_assert!(self.hot[k.index()].live());
         self.hot[k.index()].0 &= !Hot::LIVE;
-        if self.lines[k.index()].amounts[0] == Packed::WIDE {
+        let s = &self.lines[k.index()];
+        let (bits, wide, odd) = (s.bits, s.paid == Packed::WIDE, s.no == ODD);
+        if wide {
             self.wide.remove(&k);
+        } else {
+            self.forget_extras(k, bits);
         }
         debug_assert!(!self.hot[k.index()].tracked(), "a tracked line is kept");
-        if self.lines[k.index()].no == ODD {
+        if odd {
             self.odd.remove(&k);
         }
-        self.free.push(k);
+        self.lines[k.index()].no = self.free_head;
+        self.free_head = k.index() as u32 + 1;
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub(crate) fn live_lines(&self) -> impl Iterator<Item = (Status, OrderLine)> + '_ {
@@ -639,8 +837,103 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_line_is_48_bytes() {
-        assert_eq!(size_of::<Stored>(), 48);
+    fn a_stored_line_is_32_bytes() {
+        assert_eq!(size_of::<Stored>(), 32);
+        assert_eq!(align_of::<Stored>(), 32);
+    }
+
+    /// The amounts a slot does not hold as such — the shipping (an index into the book's
+    /// distinct amounts; a fifth one makes the line wide), a coupon, a refund, the held amount
+    /// (derived from the others, or zero) — come back with their exact bytes through every
+    /// change a line goes through, and freeing every line empties the side tables.
+    #[test]
+    fn every_amount_round_trips_through_the_book() {
+        let m = |x: &str| -> Money { x.parse().unwrap() };
+        let mut book = OrderBook::new(vec![SellerId(4)], 7);
+        let line = |shipping: &str, coupon: &str| OrderLine {
+            no: 1,
+            creator: CreatorId(3),
+            product: ProductId(0),
+            seller: SellerId(4),
+            quantity: 2,
+            traffic: Traffic::Live,
+            placed: SimTime(90),
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: m("20.00"),
+            shipping: m(shipping),
+            platform_coupon: m(coupon),
+            refunded: Money::ZERO,
+            held: held_at_placement(m("20.00"), m(shipping), m(coupon)),
+            resolution: NO_RESOLUTION,
+            record: u32::MAX,
+        };
+        let bytes = |l: &OrderLine| amounts_of(l).map(|a| a.0.serialize());
+        let mut keys = Vec::new();
+        // Five distinct shipping amounts ("1.5" and "1.50" differ): the fifth is wide.
+        for (shipping, coupon) in [
+            ("1.50", "0"),
+            ("1.5", "2.00"),
+            ("0", "0.00"),
+            ("3.00", "-0"),
+            ("4.00", "1.00"),
+            ("1.50", "0.50"),
+        ] {
+            let l = line(shipping, coupon);
+            let k = book.insert(l);
+            assert_eq!(bytes(&book.get(k)), bytes(&l), "{shipping} {coupon}");
+            if coupon == "0" {
+                // The usual line: nothing in a side table, the held amount derived.
+                assert_eq!((book.lines[k.index()].bits >> HELD_SHIFT) & 3, HELD_FULL);
+                assert!(book.adjusted.is_empty());
+            }
+            keys.push((k, l));
+        }
+        assert_eq!(book.shippings.len(), SHIPPINGS);
+        assert_eq!(book.wide.len(), 1);
+        for (k, l) in keys.clone() {
+            // A refund (held and refunded adjusted), a second one, then settlement (held zero).
+            let a = book.update(k, |x| {
+                x.refunded += m("5.00");
+                x.held -= m("5.25");
+                *x
+            });
+            assert_eq!(bytes(&book.get(k)), bytes(&a));
+            book.set_held(k, Money::ZERO);
+            let z = OrderLine {
+                held: Money::ZERO,
+                ..a
+            };
+            assert_eq!(bytes(&book.get(k)), bytes(&z));
+            // Back to the state at placement, then to a zero of another scale.
+            book.update(k, |x| *x = l);
+            assert_eq!(bytes(&book.get(k)), bytes(&l));
+            book.set_held(k, Money::ZERO);
+            assert_eq!(
+                bytes(&book.get(k)),
+                bytes(&OrderLine {
+                    held: Money::ZERO,
+                    ..l
+                })
+            );
+            book.set_held(k, m("0.00"));
+            assert_eq!(
+                bytes(&book.get(k)),
+                bytes(&OrderLine {
+                    held: m("0.00"),
+                    ..l
+                })
+            );
+        }
+        for (k, _) in keys {
+            book.free(k);
+        }
+        assert!(book.wide.is_empty() && book.coupons.is_empty() && book.adjusted.is_empty());
+        // A freed slot reused by a plain line has no side entries.
+        let plain = line("1.50", "0");
+        let k = book.insert(plain);
+        assert_eq!(bytes(&book.get(k)), bytes(&plain));
+        assert!(book.coupons.is_empty() && book.adjusted.is_empty());
     }
 
     /// What the slot does not hold — the seller, the settlement time, an order number, quantity

@@ -104,7 +104,7 @@ fn key(t: u32, phase: usize) -> u64 {
 
 /// A FIFO list of items in a [`Pool`]'s chunks.
 #[derive(Copy, Clone, Debug, Default)]
-struct List {
+pub(super) struct List {
     /// First chunk + 1 (0: the list is empty).
     head: u32,
     tail: u32,
@@ -114,8 +114,14 @@ struct List {
     write: u32,
 }
 
+impl List {
+    pub(super) fn is_empty(&self) -> bool {
+        self.head == 0
+    }
+}
+
 /// Chunks of `CHUNK` items, reused through a free list.
-struct Pool<T: Copy> {
+pub(super) struct Pool<T: Copy> {
     /// Chunk `k` is `items[k * CHUNK .. (k + 1) * CHUNK]`.
     items: Vec<T>,
     /// The next chunk of chunk `k`'s list + 1 (0: none).
@@ -124,7 +130,7 @@ struct Pool<T: Copy> {
 }
 
 impl<T: Copy> Pool<T> {
-    fn new() -> Pool<T> {
+    pub(super) fn new() -> Pool<T> {
         Pool {
             items: Vec::new(),
             next: Vec::new(),
@@ -149,7 +155,7 @@ impl<T: Copy> Pool<T> {
 
     /// Appends `x`; returns whether the list was empty.
     #[inline]
-    fn append(&mut self, l: &mut List, x: T) -> bool {
+    pub(super) fn append(&mut self, l: &mut List, x: T) -> bool {
         let was_empty = l.head == 0;
         if was_empty {
             let k = self.alloc(x);
@@ -172,7 +178,7 @@ impl<T: Copy> Pool<T> {
 
     /// Takes the first item of a non-empty list; the list is reset when it empties.
     #[inline]
-    fn pop_front(&mut self, l: &mut List) -> T {
+    pub(super) fn pop_front(&mut self, l: &mut List) -> T {
         let head = l.head - 1;
         let x = self.items[(head * CHUNK + l.read) as usize];
         l.read += 1;

@@ -15,17 +15,34 @@
 //! to a new batch behind it, as their events would have. A batch is sealed too when it pops:
 //! a line scheduled for that time while it is being settled goes to a new batch, after it.
 
+use super::queue::{List, Pool};
 use crate::rules::ids::LineKey;
 use crate::time::SimTime;
 
-/// The pending batches: a slab of lists reused through a free list (no allocation per line once
-/// the lists have grown to a day's volume).
-#[derive(Default)]
+/// The pending batches: FIFO lists of line keys in one pool of fixed-size chunks, reused through a
+/// free list, so their memory follows the lines waiting to settle (a `Vec` per batch kept the
+/// largest day's capacity in every recycled batch: twice the lines waiting, on a long run).
 pub(super) struct Settlements {
-    batches: Vec<Vec<LineKey>>,
+    pool: Pool<LineKey>,
+    batches: Vec<List>,
     free: Vec<u32>,
     /// The batch still taking lines, per settlement time (a few pending days).
     open: Vec<(SimTime, u32)>,
+    /// The keys of the batch being settled, handed out by [`Settlements::take`] and back by
+    /// [`Settlements::recycle`] (its capacity kept: one day's lines).
+    scratch: Vec<LineKey>,
+}
+
+impl Default for Settlements {
+    fn default() -> Settlements {
+        Settlements {
+            pool: Pool::new(),
+            batches: Vec::new(),
+            free: Vec::new(),
+            open: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
 }
 
 impl Settlements {
@@ -33,17 +50,17 @@ impl Settlements {
     /// (the caller pushes its event now, at the line's place in the sequence).
     pub(super) fn add(&mut self, at: SimTime, k: LineKey) -> Option<u32> {
         if let Some(&(_, b)) = self.open.iter().find(|(t, _)| *t == at) {
-            self.batches[b as usize].push(k);
+            self.pool.append(&mut self.batches[b as usize], k);
             return None;
         }
         let b = match self.free.pop() {
             Some(b) => b,
             None => {
-                self.batches.push(Vec::new());
+                self.batches.push(List::default());
                 (self.batches.len() - 1) as u32
             }
         };
-        self.batches[b as usize].push(k);
+        self.pool.append(&mut self.batches[b as usize], k);
         self.open.push((at, b));
         Some(b)
     }
@@ -54,17 +71,23 @@ impl Settlements {
         self.open.retain(|(t, _)| *t != at);
     }
 
-    /// Takes batch `b`'s lines to settle (sealing it); hand the list back with
-    /// [`Settlements::recycle`].
+    /// Takes batch `b`'s lines to settle, in order (sealing it; its chunks go back to the pool);
+    /// hand the list back with [`Settlements::recycle`].
     pub(super) fn take(&mut self, b: u32) -> Vec<LineKey> {
         self.open.retain(|(_, x)| *x != b);
-        std::mem::take(&mut self.batches[b as usize])
+        let mut keys = std::mem::take(&mut self.scratch);
+        keys.clear();
+        let list = &mut self.batches[b as usize];
+        while !list.is_empty() {
+            keys.push(self.pool.pop_front(list));
+        }
+        keys
     }
 
-    /// Returns a settled batch's list (its capacity is kept for a later batch).
-    pub(super) fn recycle(&mut self, b: u32, mut keys: Vec<LineKey>) {
-        keys.clear();
-        self.batches[b as usize] = keys;
+    /// Returns a settled batch's key list (its capacity is kept for the next batch) and frees
+    /// the batch's index.
+    pub(super) fn recycle(&mut self, b: u32, keys: Vec<LineKey>) {
+        self.scratch = keys;
         self.free.push(b);
     }
 }
