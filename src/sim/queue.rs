@@ -114,12 +114,6 @@ pub(super) struct List {
     write: u32,
 }
 
-impl List {
-    pub(super) fn is_empty(&self) -> bool {
-        self.head == 0
-    }
-}
-
 /// Chunks of `CHUNK` items, reused through a free list.
 pub(super) struct Pool<T: Copy> {
     /// Chunk `k` is `items[k * CHUNK .. (k + 1) * CHUNK]`.
@@ -174,6 +168,27 @@ impl<T: Copy> Pool<T> {
         self.items[(l.tail * CHUNK + l.write) as usize] = x;
         l.write += 1;
         was_empty
+    }
+
+    /// Moves every item of a list, in order, to the end of `out`, a chunk at a time; the list's
+    /// chunks go back to the free list (in the order `pop_front` would free them) and the list
+    /// is reset.
+    pub(super) fn drain_into(&mut self, l: &mut List, out: &mut Vec<T>) {
+        let (mut head, mut read) = (l.head, l.read);
+        while head != 0 {
+            let c = head - 1;
+            let last = c == l.tail;
+            let end = if last { l.write } else { CHUNK };
+            let base = (c * CHUNK) as usize;
+            out.extend_from_slice(&self.items[base + read as usize..base + end as usize]);
+            self.free.push(c);
+            if last {
+                break;
+            }
+            head = self.next[c as usize];
+            read = 0;
+        }
+        *l = List::default();
     }
 
     /// Takes the first item of a non-empty list; the list is reset when it empties.
@@ -496,6 +511,29 @@ mod tests {
 
     /// Random pushes — same minute at earlier and later phases, near, far beyond the window, in
     /// the past, at the very end of time — interleaved with pops, against the reference heap.
+    /// Draining a list gives its items in order, after some were popped, across chunks; its
+    /// chunks are free again and reused.
+    #[test]
+    fn a_drained_list_gives_its_items_in_order() {
+        let mut pool = Pool::new();
+        let mut l = List::default();
+        for n in [1u32, CHUNK, CHUNK + 1, 3 * CHUNK + 5] {
+            for x in 0..n {
+                pool.append(&mut l, x);
+            }
+            let popped = (n / 2).min(CHUNK + 2);
+            for x in 0..popped {
+                assert_eq!(pool.pop_front(&mut l), x);
+            }
+            let mut out = vec![99];
+            pool.drain_into(&mut l, &mut out);
+            let want: Vec<u32> = std::iter::once(99).chain(popped..n).collect();
+            assert_eq!(out, want, "{n}");
+            assert_eq!(l.head, 0);
+            assert_eq!(pool.free.len(), pool.next.len(), "every chunk free again");
+        }
+    }
+
     #[test]
     fn matches_a_binary_heap() {
         for seed in 0..40u64 {

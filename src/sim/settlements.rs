@@ -77,10 +77,8 @@ impl Settlements {
         self.open.retain(|(_, x)| *x != b);
         let mut keys = std::mem::take(&mut self.scratch);
         keys.clear();
-        let list = &mut self.batches[b as usize];
-        while !list.is_empty() {
-            keys.push(self.pool.pop_front(list));
-        }
+        self.pool
+            .drain_into(&mut self.batches[b as usize], &mut keys);
         keys
     }
 
