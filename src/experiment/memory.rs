@@ -82,13 +82,16 @@ const LINES_PER_UNIT: f64 = 0.25;
 /// [`LINES_PER_UNIT`] with the incentive model off (fixed probabilities).
 const LINES_PER_UNIT_FIXED: f64 = 0.6;
 
-/// Bytes a line in flight holds until it settles: its 48-byte record and status byte in the line
-/// book, its queue events or place in a settlement batch, its share of the content item that
-/// sold it and of the vectors' doubling slack. Measured (peak RSS by `/usr/bin/time -v`,
-/// 2026-11-28, fat LTO, less the agents this estimate counts, over [`lines_in_flight`]): 87
-/// bytes on the country scenario (8.18 GB), 72 on large (725 MB); rounded up. (150 when a line
-/// was 88 bytes.)
-const LINE_BYTES: u64 = 100;
+/// Bytes a line in flight holds until it settles: its 32-byte record and status byte in the line
+/// book, its queue events or place in a settlement batch, its share of the side tables (coupons,
+/// refunds), of the content item that sold it and of the structures that grow with the run.
+/// Measured (peak RSS by `/usr/bin/time -v`, 2026-11-29, fat LTO, less the agents this estimate
+/// counts, over [`lines_in_flight`]): 75 bytes on the country scenario (6.88 GB), 65 on large
+/// (627 MB), 93 on mid's eight replications on one thread (79 MB, where a replication's results
+/// weigh more, partly counted elsewhere in the estimate). 90 keeps every reference load's
+/// estimate between 1× and 1.5× of its measured peak (the unit test; 100 puts large's at 1.51×).
+/// (150 when a line was 88 bytes, 100 at 48.)
+const LINE_BYTES: u64 = 90;
 
 /// The order lines a replication holds at its peak: lines placed per day (creators × actions
 /// per day × views per follower × mean followers × conversion rate × [`LINES_PER_UNIT`]) times
@@ -336,11 +339,11 @@ mod tests {
         );
         let mid = bench(include_str!("../../scenarios/bench/mid.toml"), "mid.toml");
         for (sc, measured) in [
-            // peak RSS with 48-byte lines (benches/README.md, session 9): large 708,132 KiB;
-            // country 8,177,201,152 bytes; mid 80,044 KiB (8 replications, one thread)
-            (&large, 708_132u64 << 10),
-            (&country, 8_177_201_152),
-            (&mid, 80_044 << 10),
+            // peak RSS with 32-byte lines (benches/README.md, session 10): large 612,560 KiB;
+            // country 6,718,240 KiB; mid 77,256 KiB (8 replications, one thread)
+            (&large, 612_560u64 << 10),
+            (&country, 6_718_240 << 10),
+            (&mid, 77_256 << 10),
         ] {
             let est = estimate(sc, 1, 1, Kept::Aggregated);
             assert!(est >= measured, "{}: {est} < {measured}", sc.name);
