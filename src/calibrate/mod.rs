@@ -483,13 +483,25 @@ pub fn synthetic_parts(y: &[f64], x: &[Vec<f64>]) -> (f64, f64) {
 
 /// `rᵀ Σ⁻¹ r` from the Cholesky factor `L` of Σ.
 fn quad(l: &[Vec<f64>], resid: &[f64]) -> f64 {
-    let n = resid.len();
-    let mut z = vec![0.0; n];
-    for i in 0..n {
+    forward(l, resid).iter().map(|v| v * v).sum()
+}
+
+/// `L⁻¹ b` for a lower-triangular `L` (forward substitution).
+fn forward(l: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
+    let mut z = vec![0.0; b.len()];
+    for i in 0..b.len() {
         let s: f64 = (0..i).map(|k| l[i][k] * z[k]).sum();
-        z[i] = (resid[i] - s) / l[i][i];
+        z[i] = (b[i] - s) / l[i][i];
     }
-    z.iter().map(|v| v * v).sum()
+    z
+}
+
+/// The mean of summaries `x[r][j]` over the replications `r`.
+fn mean(x: &[Vec<f64>]) -> Vec<f64> {
+    let n = x.first().map_or(0, Vec::len);
+    (0..n)
+        .map(|j| x.iter().map(|s| s[j]).sum::<f64>() / x.len() as f64)
+        .collect()
 }
 
 /// The summaries' simulated mean and their covariance Σ (see the module docs).
@@ -504,9 +516,7 @@ fn moments(x: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
 fn covariance(x: &[Vec<f64>], lambda: f64, inflate: f64) -> (Vec<f64>, Vec<Vec<f64>>) {
     let n = x.first().map_or(0, Vec::len);
     let rf = x.len() as f64;
-    let mu: Vec<f64> = (0..n)
-        .map(|j| x.iter().map(|s| s[j]).sum::<f64>() / rf)
-        .collect();
+    let mu = mean(x);
     let mut sigma = vec![vec![0.0; n]; n];
     for i in 0..n {
         for j in 0..=i {
@@ -679,11 +689,6 @@ pub fn sandwich_ratios(
     if d == 0 || r < 2 || fresh.len() < 2 || x0[0].len() != n {
         return None;
     }
-    let mean = |x: &[Vec<f64>]| -> Vec<f64> {
-        (0..n)
-            .map(|j| x.iter().map(|s| s[j]).sum::<f64>() / x.len() as f64)
-            .collect()
-    };
     let mu0 = mean(x0);
     // G: the derivative of the simulated mean, per parameter (scaled units); WG = Σ⁻¹ G.
     let g: Vec<Vec<f64>> = xs
@@ -734,11 +739,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// `Σ⁻¹ b` from the Cholesky factor `L` of Σ.
 fn solve_spd(l: &[Vec<f64>], b: &[f64]) -> Vec<f64> {
     let n = b.len();
-    let mut z = vec![0.0; n];
-    for i in 0..n {
-        let s: f64 = (0..i).map(|k| l[i][k] * z[k]).sum();
-        z[i] = (b[i] - s) / l[i][i];
-    }
+    let z = forward(l, b);
     let mut x = vec![0.0; n];
     for i in (0..n).rev() {
         let s: f64 = (i + 1..n).map(|k| l[k][i] * x[k]).sum();
