@@ -636,6 +636,7 @@ pub struct CreatorBehaviourRaw {
     pub sample_post_probability: Option<S<f64>>,
     pub sample_extension_probability: Option<S<f64>>,
     pub ended_entries: Option<crate::scenario::EndedEntries>,
+    pub refused_applications: Option<crate::scenario::RefusedApplications>,
 }
 
 #[derive(Debug, Default, Deserialize)]

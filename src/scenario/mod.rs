@@ -531,6 +531,8 @@ pub struct CreatorBehaviour {
     pub sample_extension_probability: f64,
     /// Whether creators keep promoting a product whose Target or Plus has ended (issue 14).
     pub ended_entries: EndedEntries,
+    /// What a creator does with an Open product whose seller's criteria refused it (OPEN-2).
+    pub refused_applications: RefusedApplications,
 }
 
 /// What a creator does with a showcase entry whose Target or Plus has ended (behaviour; what
@@ -543,6 +545,20 @@ pub enum EndedEntries {
     Keep,
     /// Drops it from the showcase the next time it would post about it, and searches instead.
     Drop,
+}
+
+/// What a creator does after a seller's approval criteria (followers, level) refused its Open
+/// application (OPEN-2 model; docs/behaviour.md §3). A criterion reads the creator's followers
+/// and level, which do not change within a run, so applying again is refused again.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusedApplications {
+    /// Remembers the refusal: its searches pass over that product from then on (default).
+    #[default]
+    Avoid,
+    /// Forgets it: a search weighs the product as if the creator would be approved, and the
+    /// creator may apply again and be refused again (the behaviour before session 11).
+    Retry,
 }
 
 /// `[behaviour.creators]` when a key is absent.
@@ -561,6 +577,7 @@ impl Default for CreatorBehaviour {
             sample_post_probability: 0.8,
             sample_extension_probability: 0.3,
             ended_entries: EndedEntries::Keep,
+            refused_applications: RefusedApplications::Avoid,
         }
     }
 }

@@ -68,6 +68,7 @@ impl<'s> World<'s> {
             outreach: super::target_policy::Outreach::default(),
             activity: super::Activity::default(),
             settlements: Default::default(),
+            refused: Default::default(),
         };
         w.init_seller_policies();
         w.init_outreach(index);
@@ -372,10 +373,7 @@ impl World<'_> {
                 creator,
                 listing,
                 review,
-            } => {
-                self.pf.decide_application(creator, listing, review, t);
-                self.note_terms(creator, t);
-            }
+            } => self.decided(t, creator, listing, review),
             Ev::Post {
                 creator,
                 product,

@@ -385,6 +385,10 @@ struct World<'s> {
     activity: Activity,
     /// Lines waiting to settle, batched per settlement time (`settlements.rs`).
     settlements: settlements::Settlements,
+    /// (creator, Open listing) pairs whose application the seller's criteria refused, as
+    /// `creator << 32 | listing`: what `refused_applications = "avoid"` remembers
+    /// (sim/plans/open.rs). Only looked up, never iterated, so its order does not matter.
+    refused: std::collections::HashSet<u64>,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live

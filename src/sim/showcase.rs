@@ -51,7 +51,7 @@ impl World<'_> {
         let mut chosen = 0;
         for _ in 0..b.candidates {
             let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
-            if self.pf.showcase_entry(c, p).is_some() {
+            if self.pf.showcase_entry(c, p).is_some() || self.refused_before(c, p) {
                 continue;
             }
             let Some(res) = self

@@ -710,3 +710,95 @@ fn sensitivity_arms_stay_on_plus9s_side() {
     let (lo, _) = scaled(&demo, SensLever::PlusRate, 0.9);
     assert_eq!(lo.plus[0].rate.unwrap().0, Decimal::new(1201, 2));
 }
+
+/// One seller: `open` in an Open plan at 20% whose criteria refuse every creator (nobody has
+/// a billion followers) or, with `probability`, a seller that refuses every application by
+/// chance; `shop` under the Shop plan at 5%. 200 creators act once a day for 20 days.
+fn refusing_market(policy: &str, remember: &str) -> String {
+    format!(
+        r#"[scenario]
+name = "refusing"
+region = "ID"
+start = "2025-10-01"
+days = 20
+seed = 11
+
+[[sellers]]
+id = "s"
+shop_plan_rate = "5%"
+
+[[products]]
+id = "open"
+seller = "s"
+price = "100000"
+category = "beauty"
+popularity = 10.0
+
+[[products]]
+id = "shop"
+seller = "s"
+price = "100000"
+category = "beauty"
+popularity = 10.0
+
+[[open_plans]]
+id = "o"
+seller = "s"
+products = ["open"]
+rate = "20%"
+approval = {policy}
+
+[populations.creators]
+count = 200
+followers = {{ dist = "lognormal", median = 3000.0, sigma = 1.0 }}
+
+[behaviour.creators]
+actions_per_day = 1.0
+refused_applications = "{remember}"
+"#
+    )
+}
+
+#[test]
+fn a_creator_refused_by_criteria_stops_applying() {
+    // docs/behaviour.md §3, "Refused applications": the criteria read followers, which do not
+    // change, so under "avoid" a creator applies at most once (the decision is immediate: no
+    // delay) and takes up the Shop plan product; under "retry" it keeps finding the 20%
+    // product, applying and being refused. A refusal by chance is never remembered.
+    let criteria = r#"{ policy = "criteria", min_followers = 1000000000 }"#;
+    let chance = r#"{ policy = "probability", probability = 0.0 }"#;
+    let metrics = [Metric::Applications, Metric::Approvals, Metric::Posts];
+    let runs = run_arms(
+        &[
+            parse(&refusing_market(criteria, "avoid")),
+            parse(&refusing_market(criteria, "retry")),
+            parse(&refusing_market(chance, "avoid")),
+        ],
+        4,
+        &metrics,
+    );
+    for i in 0..4 {
+        let (avoid, retry, chance) = (&runs[0][i], &runs[1][i], &runs[2][i]);
+        assert_eq!(avoid[1], 0.0, "nobody is approved");
+        assert!(
+            avoid[0] > 50.0 && avoid[0] <= 200.0,
+            "avoid: {} applications from 200 creators",
+            avoid[0]
+        );
+        assert!(
+            retry[0] > 3.0 * avoid[0],
+            "retry: {} applications against {} under avoid",
+            retry[0],
+            avoid[0]
+        );
+        assert!(
+            chance[0] > 3.0 * avoid[0],
+            "a refusal by chance is remembered: {} applications",
+            chance[0]
+        );
+        // Both post the Shop plan product. (Under "retry" they post more: every find of the
+        // 20% product counts in their expected earnings, which they never earn, so they act
+        // more — the overrating "avoid" removes.)
+        assert!(avoid[2] > 0.0 && retry[2] > 0.0);
+    }
+}

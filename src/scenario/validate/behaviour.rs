@@ -138,6 +138,7 @@ fn creators(v: &mut V, cb: &CreatorBehaviourRaw) -> CreatorBehaviour {
         sample_post_probability: key!(v.prob(cb.sample_post_probability, d)),
         sample_extension_probability: key!(v.prob(cb.sample_extension_probability, d)),
         ended_entries: cb.ended_entries.unwrap_or(d.ended_entries),
+        refused_applications: cb.refused_applications.unwrap_or(d.refused_applications),
     }
 }
 

@@ -49,8 +49,7 @@ impl World<'_> {
                 );
                 let review = Review::approve_if(approve);
                 if delay == 0 {
-                    self.pf.decide_application(c, listing, review, t);
-                    self.note_terms(c, t);
+                    self.decided(t, c, listing, review);
                 } else {
                     self.q.push(
                         t.plus_minutes(delay),
@@ -66,6 +65,38 @@ impl World<'_> {
             Err(r) if by.scripted() => self.refuse(r),
             Err(_) => {}
         }
+    }
+
+    /// The seller's decision on `c`'s application reaches the rules engine (OPEN-2). A refusal
+    /// by criteria is remembered when `refused_applications = "avoid"`: the creator's searches
+    /// pass over the product from then on ([`World::refused_before`]).
+    pub(in crate::sim) fn decided(
+        &mut self,
+        t: SimTime,
+        c: CreatorId,
+        listing: ListingId,
+        review: Review,
+    ) {
+        self.pf.decide_application(c, listing, review, t);
+        self.note_terms(c, t);
+        let plan = self.pf.books().open_listings[listing.index()].plan.index();
+        if !review.approved()
+            && matches!(
+                self.approvals[plan].policy,
+                crate::scenario::ApprovalPolicy::Criteria { .. }
+            )
+            && self.sc.behaviour.creators.refused_applications
+                == crate::scenario::RefusedApplications::Avoid
+        {
+            self.refused.insert(refusal_key(c, listing));
+        }
+    }
+
+    /// Whether `c` was refused by the criteria of the Open plan listing `p` and remembers it.
+    pub(in crate::sim) fn refused_before(&self, c: CreatorId, p: ProductId) -> bool {
+        !self.refused.is_empty()
+            && self.pf.books().open_by_product[p.idx()]
+                .is_some_and(|l| self.refused.contains(&refusal_key(c, l)))
     }
 
     pub(in crate::sim) fn request_sample(
@@ -89,4 +120,9 @@ impl World<'_> {
             Err(_) => {}
         }
     }
+}
+
+/// The key of a remembered refusal: creator and listing in one `u64`.
+fn refusal_key(c: CreatorId, l: ListingId) -> u64 {
+    (u64::from(c.0) << 32) | l.index() as u64
 }
