@@ -388,7 +388,7 @@ struct World<'s> {
     /// (creator, Open listing) pairs whose application the seller's criteria refused, as
     /// `creator << 32 | listing`: what `refused_applications = "avoid"` remembers
     /// (sim/plans/open.rs). Only looked up, never iterated, so its order does not matter.
-    refused: std::collections::HashSet<u64>,
+    refused: std::collections::HashSet<u64, std::hash::BuildHasherDefault<plans::open::KeyHasher>>,
 }
 
 /// Per-creator state of the incentive model, in flat vectors indexed by creator (and live

@@ -777,8 +777,7 @@ fn a_creator_refused_by_criteria_stops_applying() {
         4,
         &metrics,
     );
-    for i in 0..4 {
-        let (avoid, retry, chance) = (&runs[0][i], &runs[1][i], &runs[2][i]);
+    for ((avoid, retry), chance) in runs[0].iter().zip(&runs[1]).zip(&runs[2]) {
         assert_eq!(avoid[1], 0.0, "nobody is approved");
         assert!(
             avoid[0] > 50.0 && avoid[0] <= 200.0,
