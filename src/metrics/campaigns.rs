@@ -139,6 +139,19 @@ impl CampaignTally {
         &mut self.sellers[s.idx()]
     }
 
+    /// Prefetches the sums of `plan` and of `seller` (a hint: no effect on results).
+    #[inline]
+    pub(crate) fn prefetch(&self, plan: PlanRef, seller: SellerId) {
+        if let Some((k, i)) = kind_index(plan)
+            && let Some(p) = self.by_kind[k].get(i as usize)
+        {
+            crate::hint::prefetch(p);
+        }
+        if let Some(s) = self.sellers.get(seller.idx()) {
+            crate::hint::prefetch(s);
+        }
+    }
+
     /// GMV placed so far on lines attributed to `plan`.
     pub fn plan_gmv(&self, plan: PlanRef) -> Decimal {
         match kind_index(plan) {

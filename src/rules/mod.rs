@@ -903,7 +903,7 @@ impl Platform {
             (self.orders.records.len() - 1) as u32
         });
         let resolution = self.orders.intern(resolution, req.product);
-        Ok(self.orders.insert(OrderLine {
+        Ok(self.orders.insert_products_seller(OrderLine {
             no,
             creator: req.creator,
             product: req.product,

@@ -84,13 +84,22 @@ impl Platform {
         )
     }
 
-    /// The rate history of Open listing `l` (for prefetching, once its id is in cache).
+    /// Open listing `l` (for prefetching, once its id is in cache).
     #[inline]
-    pub(crate) fn listing_rate_ref(
+    pub(crate) fn listing_ref(
         &self,
         l: crate::rules::ids::ListingId,
-    ) -> Option<&crate::rules::plans::RateHistory> {
-        self.books.open_listings.get(l.index()).map(|x| &x.rate)
+    ) -> Option<&crate::rules::plans::OpenListing> {
+        self.books.open_listings.get(l.index())
+    }
+
+    /// Seller `s`'s Shop plan rates (for prefetching).
+    #[inline]
+    pub(crate) fn shop_ref(
+        &self,
+        s: crate::model::SellerId,
+    ) -> Option<&Option<crate::rules::plans::RateHistory>> {
+        self.books.shop.get(s.idx())
     }
 
     /// Free sample `s`.

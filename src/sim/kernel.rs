@@ -142,6 +142,9 @@ impl<'s> World<'s> {
                     if let Some(&n) = keys.get(i + PREFETCH_NEAR as usize) {
                         w.prefetch_settle(n);
                     }
+                    if let Some(&n) = keys.get(i + PREFETCH_NEXT as usize) {
+                        w.prefetch_settle_sums(n);
+                    }
                     let _ = w.pf.settle(k, t);
                     if w.pf.rewards_due() {
                         w.pay_due_rewards(t);
@@ -164,6 +167,9 @@ impl<'s> World<'s> {
             }
             if let Some(next) = w.q.ahead(PREFETCH_NEXT) {
                 w.prefetch_next(next);
+            }
+            if let Some(next) = w.q.ahead(PREFETCH_LAST) {
+                w.prefetch_last(next);
             }
             w.dispatch(t, ev);
             if w.pf.rewards_due() {
@@ -238,6 +244,8 @@ const PREFETCH_FAR: u32 = 10;
 const PREFETCH_NEAR: u32 = 4;
 /// And a third step for what the second brought: a content item's Open listing.
 const PREFETCH_NEXT: u32 = 2;
+/// And a fourth for what the third brought: the campaign sums of the plan a line resolves to.
+const PREFETCH_LAST: u32 = 1;
 
 pub(super) use crate::hint::prefetch;
 
@@ -287,6 +295,9 @@ impl World<'_> {
                 prefetch(b);
             }
             self.pf.orders().prefetch_resolution(l.resolution());
+            if let Some(s) = self.pf.orders().seller_of_ref(l.product()) {
+                prefetch(s);
+            }
         }
     }
 
@@ -312,6 +323,9 @@ impl World<'_> {
                         prefetch(l);
                     }
                     self.pf.orders().prefetch_memo(c.product);
+                    if let Some(s) = self.pf.orders().seller_of_ref(c.product) {
+                        prefetch(s);
+                    }
                 }
             }
             Ev::Wake(c) => {
@@ -337,11 +351,49 @@ impl World<'_> {
             && let Some(c) = self.content.get(ci as usize)
         {
             if let (_, Some(Some(l))) = self.pf.order_refs(c.creator, c.product)
-                && let Some(r) = self.pf.listing_rate_ref(*l)
+                && let Some(r) = self.pf.listing_ref(*l)
             {
                 prefetch(r);
             }
             self.pf.orders().prefetch_memoed(c.product);
+            if let Some(p) = self.agents.products.get(c.product.idx())
+                && let Some(s) = self.pf.shop_ref(p.seller)
+            {
+                prefetch(s);
+            }
+        }
+    }
+
+    /// The campaign sums a content item's next line will add to: its seller's and those of the
+    /// plan its product's last line resolved to (that resolution was prefetched by
+    /// [`World::prefetch_next`]).
+    #[inline]
+    fn prefetch_last(&self, ev: Ev) {
+        if let Ev::Demand(ci) = ev
+            && let Some(c) = self.content.get(ci as usize)
+            && let Some(p) = self.agents.products.get(c.product.idx())
+        {
+            let plan = self.pf.orders().memoed_plan(c.product).unwrap_or_default();
+            self.pf.campaign_tally().prefetch(plan, p.seller);
+        }
+    }
+
+    /// What settling a line touches once its resolution and seller are in cache: the plan's and
+    /// the seller's campaign sums and the seller's ledger balance.
+    #[inline]
+    fn prefetch_settle_sums(&self, k: LineKey) {
+        if let Some((_, l)) = self.pf.orders().slot_refs(k)
+            && let Some(&s) = self.pf.orders().seller_of_ref(l.product())
+        {
+            let plan = self
+                .pf
+                .orders()
+                .resolution_plan(l.resolution())
+                .unwrap_or_default();
+            self.pf.campaign_tally().prefetch(plan, s);
+            if let Some(b) = self.pf.ledger().balance_ref(Account::seller(s)) {
+                prefetch(b);
+            }
         }
     }
 }
