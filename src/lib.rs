@@ -27,6 +27,7 @@ pub mod calibrate;
 pub mod check;
 pub mod experiment;
 pub mod explain;
+pub(crate) mod hint;
 pub mod input;
 pub mod metrics;
 pub mod model;

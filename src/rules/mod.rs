@@ -758,8 +758,11 @@ impl Platform {
         record: Option<(String, Names2)>,
     ) -> Result<LineKey, Refusal> {
         let prod = &agents.products[req.product.idx()];
+        // A product's running stock is unlimited exactly when its initial stock is (a limited
+        // stock only falls, and a cancellation gives back no more than was taken): the product,
+        // in cache already, answers for most lines without touching `self.stock`.
         let stock = &mut self.stock[req.product.idx()];
-        if *stock != crate::model::UNLIMITED {
+        if prod.stock != crate::model::UNLIMITED && *stock != crate::model::UNLIMITED {
             if *stock < req.quantity {
                 self.tally.count(Metric::OrdersRefusedStock);
                 self.fired.insert(RuleId::Target7);
@@ -899,8 +902,8 @@ impl Platform {
             });
             (self.orders.records.len() - 1) as u32
         });
-        let resolution = self.orders.intern(resolution);
-        Ok(self.orders.insert(OrderLine {
+        let resolution = self.orders.intern(resolution, req.product);
+        Ok(self.orders.insert_products_seller(OrderLine {
             no,
             creator: req.creator,
             product: req.product,

@@ -202,6 +202,14 @@ impl Stored {
     pub fn creator(&self) -> CreatorId {
         self.creator
     }
+    /// The line's interned resolution index (the loop prefetches the entry before settling).
+    pub(crate) fn resolution(&self) -> u32 {
+        self.resolution
+    }
+    /// The line's product (the loop prefetches its seller before settling).
+    pub(crate) fn product(&self) -> ProductId {
+        self.product
+    }
 }
 
 fn amounts_of(l: &OrderLine) -> [Money; 5] {
@@ -235,39 +243,126 @@ type ResolutionKey = (
     RuleSet,
 );
 
+/// The exact key of a resolution.
+#[inline]
+fn key_of(r: &Resolution) -> ResolutionKey {
+    (
+        r.plan,
+        r.rate.0.serialize(),
+        r.distributor.map(|(d, rate)| (d, rate.0.serialize())),
+        r.shop_ads,
+        r.since,
+        r.rules,
+    )
+}
+
+/// One interned resolution with its rate's and its distributor rate's `Rate::fraction` (a
+/// decimal division), computed once here instead of at every settlement of its lines. Aligned
+/// to a cache line, with everything a line without a distributor reads in the first 64 bytes
+/// (`repr(C)` keeps the order): interning and settling such a line read one line, not two to
+/// four; the distributor part (a few lines in a hundred) is in the second.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct Interned {
+    rules: RuleSet,
+    rate: Rate,
+    rate_fraction: Decimal,
+    plan: crate::rules::plans::PlanRef,
+    since: SimTime,
+    shop_ads: bool,
+    /// `distributor` is `Some` (then `distributor_fraction` is too).
+    has_distributor: bool,
+    distributor: Option<(crate::model::DistributorId, Rate)>,
+    distributor_fraction: Option<Decimal>,
+}
+
+impl Interned {
+    fn new(r: &Resolution) -> Interned {
+        Interned {
+            rules: r.rules,
+            rate: r.rate,
+            rate_fraction: r.rate.fraction(),
+            plan: r.plan,
+            since: r.since,
+            shop_ads: r.shop_ads,
+            has_distributor: r.distributor.is_some(),
+            distributor: r.distributor,
+            distributor_fraction: r.distributor.map(|(_, d)| d.fraction()),
+        }
+    }
+    /// The resolution, reading the second cache line only when there is a distributor.
+    #[inline]
+    fn res(&self) -> Resolution {
+        Resolution {
+            plan: self.plan,
+            rate: self.rate,
+            distributor: if self.has_distributor {
+                self.distributor
+            } else {
+                None
+            },
+            shop_ads: self.shop_ads,
+            since: self.since,
+            rules: self.rules,
+        }
+    }
+    #[inline]
+    fn fractions(&self) -> (Decimal, Option<Decimal>) {
+        (
+            self.rate_fraction,
+            if self.has_distributor {
+                self.distributor_fraction
+            } else {
+                None
+            },
+        )
+    }
+    /// Whether `key` is this entry's exact key ([`key_of`] of [`Interned::res`]).
+    #[inline]
+    fn has_key(&self, key: &ResolutionKey) -> bool {
+        key_of(&self.res()) == *key
+    }
+}
+
 /// The distinct resolutions of a replication's lines, each stored once: most lines share one
 /// of a few thousand (plan, rate, since, rules) combinations, and a line keeps a 4-byte index
 /// instead of an 80-byte copy.
 #[derive(Clone, Debug, Default)]
 struct Resolutions {
-    list: Vec<Resolution>,
-    /// Per entry of `list`: its rate's and its distributor rate's `Rate::fraction` (a decimal
-    /// division), computed once here instead of at every settlement of its lines.
-    fractions: Vec<(Decimal, Option<Decimal>)>,
+    list: Vec<Interned>,
     /// Fx hashing (rustc-hash): fast for these small keys; the table is never iterated, so its
     /// order does not matter.
     ids: std::collections::HashMap<ResolutionKey, u32, rustc_hash::FxBuildHasher>,
+    /// Per product, the index last interned for a line of it ([`NO_RESOLUTION`]: none). Most
+    /// lines of a product resolve alike, so comparing with that entry answers without hashing:
+    /// a key equal to entry `i`'s is the table's key for `i` (every entry went in with its own
+    /// key, and keys are unique), so the index is the table's.
+    by_product: Vec<u32>,
 }
 
 impl Resolutions {
-    fn intern(&mut self, r: Option<Resolution>) -> u32 {
+    fn intern(&mut self, r: Option<Resolution>, product: ProductId) -> u32 {
         let Some(r) = r else {
             return NO_RESOLUTION;
         };
-        let key = (
-            r.plan,
-            r.rate.0.serialize(),
-            r.distributor.map(|(d, rate)| (d, rate.0.serialize())),
-            r.shop_ads,
-            r.since,
-            r.rules,
-        );
-        let (list, fractions) = (&mut self.list, &mut self.fractions);
-        *self.ids.entry(key).or_insert_with(|| {
-            list.push(r);
-            fractions.push((r.rate.fraction(), r.distributor.map(|(_, d)| d.fraction())));
+        let key = key_of(&r);
+        let p = product.idx();
+        if let Some(&m) = self.by_product.get(p)
+            && let Some(e) = self.list.get(m as usize)
+            && e.has_key(&key)
+        {
+            return m;
+        }
+        let list = &mut self.list;
+        let id = *self.ids.entry(key).or_insert_with(|| {
+            list.push(Interned::new(&r));
             (list.len() - 1) as u32
-        })
+        });
+        if self.by_product.len() <= p {
+            self.by_product.resize(p + 1, NO_RESOLUTION);
+        }
+        self.by_product[p] = id;
+        id
     }
 }
 
@@ -500,30 +595,88 @@ impl OrderBook {
         self.next_no
     }
     /// The index to store in `OrderLine::resolution` for `r`.
-    pub(crate) fn intern(&mut self, r: Option<Resolution>) -> u32 {
-        self.resolutions.intern(r)
+    pub(crate) fn intern(&mut self, r: Option<Resolution>, product: ProductId) -> u32 {
+        self.resolutions.intern(r, product)
+    }
+    /// Prefetches what interning a resolution for a line of `p` reads first: the product's
+    /// last index (a hint: no effect on results).
+    #[inline]
+    pub(crate) fn prefetch_memo(&self, p: ProductId) {
+        if let Some(m) = self.resolutions.by_product.get(p.idx()) {
+            crate::hint::prefetch(m);
+        }
+    }
+    /// Prefetches the entry the product's last index names (once that index is in cache).
+    #[inline]
+    pub(crate) fn prefetch_memoed(&self, p: ProductId) {
+        if let Some(&m) = self.resolutions.by_product.get(p.idx()) {
+            self.prefetch_resolution(m);
+        }
+    }
+    /// The plan of interned resolution `i`, if there is one (for prefetching the plan's sums).
+    #[inline]
+    pub(crate) fn resolution_plan(&self, i: u32) -> Option<crate::rules::plans::PlanRef> {
+        self.resolutions.list.get(i as usize).map(|e| e.plan)
+    }
+    /// The plan of the resolution last interned for a line of `p` (for prefetching).
+    #[inline]
+    pub(crate) fn memoed_plan(&self, p: ProductId) -> Option<crate::rules::plans::PlanRef> {
+        let &m = self.resolutions.by_product.get(p.idx())?;
+        self.resolution_plan(m)
+    }
+    /// Where the seller of product `p` is kept (for prefetching: placing and settling a line
+    /// read it).
+    #[inline]
+    pub(crate) fn seller_of_ref(&self, p: ProductId) -> Option<&SellerId> {
+        self.seller_of.get(p.idx())
+    }
+    /// Prefetches interned resolution `i` (what settling a line that has it reads).
+    #[inline]
+    pub(crate) fn prefetch_resolution(&self, i: u32) {
+        if let Some(e) = self.resolutions.list.get(i as usize) {
+            // The first cache line: all that a line without a distributor reads.
+            crate::hint::prefetch(&e.rules);
+        }
     }
     /// A line's resolution: the plan and rate decided at placement, if any.
     #[inline]
     pub(crate) fn resolution(&self, line: &OrderLine) -> Option<Resolution> {
-        self.resolutions.list.get(line.resolution as usize).copied()
+        self.resolutions
+            .list
+            .get(line.resolution as usize)
+            .map(Interned::res)
     }
     /// A line's rate and distributor rate as fractions ([`crate::money::Rate::fraction`]),
     /// beside [`OrderBook::resolution`].
     #[inline]
     pub(crate) fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
         self.resolutions
-            .fractions
+            .list
             .get(line.resolution as usize)
-            .copied()
+            .map(Interned::fractions)
     }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> LineKey {
+        let products = self.seller_of.get(line.product.idx()) == Some(&line.seller);
+        self.insert_checked(line, products)
+    }
+    /// [`OrderBook::insert`] of a line whose seller is its product's, as the book was given
+    /// them (`Platform::place_order`: the product's own seller, from the agents the book's
+    /// sellers came from): the per-product seller table is not read (one cache line less per
+    /// placement).
+    pub(crate) fn insert_products_seller(&mut self, line: OrderLine) -> LineKey {
+        debug_assert_eq!(
+            self.seller_of.get(line.product.idx()),
+            Some(&line.seller),
+            "not the product's seller"
+        );
+        self.insert_checked(line, true)
+    }
+    fn insert_checked(&mut self, line: OrderLine, products_seller: bool) -> LineKey {
         debug_assert_eq!(line.settles, self.settles_after(line.delivered));
         let hot = Hot::new(line.record != u32::MAX);
-        let odd = line.no >= u64::from(ODD)
-            || line.quantity >> QUANTITY_BITS != 0
-            || self.seller_of.get(line.product.idx()) != Some(&line.seller);
+        let odd =
+            line.no >= u64::from(ODD) || line.quantity >> QUANTITY_BITS != 0 || !products_seller;
         let stored = Stored {
             no: if odd { ODD } else { line.no as u32 },
             creator: line.creator,
@@ -563,11 +716,19 @@ impl OrderBook {
         k
     }
 
-    /// The most recently freed slot, taken off the free list.
+    /// The most recently freed slot, taken off the free list. The slot after it, which the next
+    /// line will take, is prefetched now (its line and status byte): the free list runs through
+    /// slots freed at settlement, long out of cache, and the next placement would wait for it.
     #[inline]
     fn pop_free(&mut self) -> Option<LineKey> {
         let i = self.free_head.checked_sub(1)? as usize;
         self.free_head = self.lines[i].no;
+        if let Some(j) = self.free_head.checked_sub(1)
+            && let Some((h, l)) = self.slot_refs(LineKey::at(j as usize))
+        {
+            crate::hint::prefetch(h);
+            crate::hint::prefetch(l);
+        }
         Some(LineKey::at(i))
     }
 
@@ -796,6 +957,73 @@ mod tests {
     use super::*;
 
     #[test]
+    fn interned_distributor_parts_round_trip_and_stay_apart() {
+        use crate::model::DistributorId;
+        use crate::rules::plans::PlanRef;
+        let r = |d: Option<(u32, &str)>| Resolution {
+            plan: PlanRef::Distributor(crate::rules::ids::CampaignId(1)),
+            rate: "8%".parse().unwrap(),
+            distributor: d.map(|(i, x)| (DistributorId(i), x.parse().unwrap())),
+            shop_ads: false,
+            since: SimTime(5),
+            rules: RuleSet::EMPTY,
+        };
+        let mut book = OrderBook::default();
+        let p = ProductId(3);
+        let none = book.intern(Some(r(None)), p);
+        let two = book.intern(Some(r(Some((0, "2%")))), p);
+        let two0 = book.intern(Some(r(Some((0, "2.0%")))), p);
+        let other = book.intern(Some(r(Some((1, "2%")))), p);
+        assert_eq!(
+            [none, two, two0, other]
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            4
+        );
+        // Again, through the product's memo and through the table.
+        assert_eq!(book.intern(Some(r(Some((1, "2%")))), p), other);
+        assert_eq!(book.intern(Some(r(Some((0, "2%")))), p), two);
+        assert_eq!(book.intern(Some(r(None)), p), none);
+        assert_eq!(book.intern(Some(r(None)), p), none);
+        let line = |res| OrderLine {
+            no: 1,
+            creator: CreatorId(0),
+            product: p,
+            seller: SellerId(0),
+            quantity: 1,
+            traffic: Traffic::Video,
+            placed: SimTime(0),
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: Money::ZERO,
+            shipping: Money::ZERO,
+            platform_coupon: Money::ZERO,
+            refunded: Money::ZERO,
+            held: Money::ZERO,
+            resolution: res,
+            record: u32::MAX,
+        };
+        for (i, d) in [
+            (none, None),
+            (two, Some((0, "2%"))),
+            (two0, Some((0, "2.0%"))),
+        ] {
+            let want = r(d);
+            let got = book.resolution(&line(i)).unwrap();
+            assert_eq!(key_of(&got), key_of(&want));
+            let (f, df) = book.fractions(&line(i)).unwrap();
+            assert_eq!(f.serialize(), want.rate.fraction().serialize());
+            assert_eq!(
+                df.map(|x| x.serialize()),
+                want.distributor.map(|(_, x)| x.fraction().serialize())
+            );
+        }
+        assert_eq!(size_of::<Interned>(), 128);
+        assert_eq!(std::mem::offset_of!(Interned, distributor), 64);
+    }
+
+    #[test]
     fn resolutions_are_stored_once_and_exactly() {
         use crate::rules::plans::PlanRef;
         let r = |rate: &str| Resolution {
@@ -807,12 +1035,18 @@ mod tests {
             rules: RuleSet::EMPTY,
         };
         let mut book = OrderBook::default();
-        let a = book.intern(Some(r("10%")));
-        assert_eq!(book.intern(Some(r("10%"))), a);
+        let p0 = ProductId(0);
+        let a = book.intern(Some(r("10%")), p0);
+        assert_eq!(book.intern(Some(r("10%")), p0), a);
         // Equal in value, not in representation: kept apart, as the arithmetic keeps them.
-        let b = book.intern(Some(r("10.0%")));
+        let b = book.intern(Some(r("10.0%")), p0);
         assert_ne!(a, b);
-        assert_eq!(book.intern(None), NO_RESOLUTION);
+        assert_eq!(book.intern(None, p0), NO_RESOLUTION);
+        // Through another product, and back: the product's memo never changes the index.
+        assert_eq!(book.intern(Some(r("10%")), ProductId(7)), a);
+        assert_eq!(book.intern(Some(r("10.0%")), ProductId(7)), b);
+        assert_eq!(book.intern(Some(r("10%")), p0), a);
+        assert_eq!(book.intern(Some(r("10%")), ProductId(7)), a);
         let line = |res| OrderLine {
             no: 1,
             creator: CreatorId(0),

@@ -196,6 +196,11 @@ impl<V> PairIndex<V> {
         self.creators[w] |= 1 << (creator % 64);
         self.map.entry((creator, product)).or_default().push(v);
     }
+    /// The bitset word that holds `creator`'s bit (for prefetching).
+    #[inline]
+    pub fn creator_word(&self, creator: u32) -> Option<&u64> {
+        self.creators.get((creator / 64) as usize)
+    }
     /// The list of (creator, product), in the order pushed.
     #[inline]
     pub fn get(&self, creator: u32, product: u32) -> Option<&Vec<V>> {

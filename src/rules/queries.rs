@@ -70,6 +70,38 @@ impl Platform {
         self.showcase.get(c.idx())
     }
 
+    /// What placing a line of `p` by `c` reads first, for prefetching: the word of the Plus
+    /// participants' creator bitset that holds `c` and the product's Open listing entry.
+    #[inline]
+    pub(crate) fn order_refs(
+        &self,
+        c: CreatorId,
+        p: crate::model::ProductId,
+    ) -> (Option<&u64>, Option<&Option<crate::rules::ids::ListingId>>) {
+        (
+            self.books.plus.by_pair.creator_word(c.0),
+            self.books.open_by_product.get(p.idx()),
+        )
+    }
+
+    /// Open listing `l` (for prefetching, once its id is in cache).
+    #[inline]
+    pub(crate) fn listing_ref(
+        &self,
+        l: crate::rules::ids::ListingId,
+    ) -> Option<&crate::rules::plans::OpenListing> {
+        self.books.open_listings.get(l.index())
+    }
+
+    /// Seller `s`'s Shop plan rates (for prefetching).
+    #[inline]
+    pub(crate) fn shop_ref(
+        &self,
+        s: crate::model::SellerId,
+    ) -> Option<&Option<crate::rules::plans::RateHistory>> {
+        self.books.shop.get(s.idx())
+    }
+
     /// Free sample `s`.
     #[inline]
     pub fn sample(&self, s: SampleId) -> Sample {

@@ -143,6 +143,9 @@ impl<'s> World<'s> {
                     if let Some(&n) = keys.get(i + PREFETCH_NEAR as usize) {
                         w.prefetch_settle(n);
                     }
+                    if let Some(&n) = keys.get(i + PREFETCH_NEXT as usize) {
+                        w.prefetch_settle_sums(n);
+                    }
                     let _ = w.pf.settle(k, t);
                     if w.pf.rewards_due() {
                         w.pay_due_rewards(t);
@@ -162,6 +165,12 @@ impl<'s> World<'s> {
             }
             if let Some(next) = w.q.ahead(PREFETCH_NEAR) {
                 w.prefetch_near(next);
+            }
+            if let Some(next) = w.q.ahead(PREFETCH_NEXT) {
+                w.prefetch_next(next);
+            }
+            if let Some(next) = w.q.ahead(PREFETCH_LAST) {
+                w.prefetch_last(next);
             }
             w.dispatch(t, ev);
             if w.pf.rewards_due() {
@@ -234,33 +243,12 @@ impl<'s> World<'s> {
 /// product, the creator's showcase and approvals, the creator's ledger account).
 const PREFETCH_FAR: u32 = 10;
 const PREFETCH_NEAR: u32 = 4;
+/// And a third step for what the second brought: a content item's Open listing.
+const PREFETCH_NEXT: u32 = 2;
+/// And a fourth for what the third brought: the campaign sums of the plan a line resolves to.
+const PREFETCH_LAST: u32 = 1;
 
-/// Asks the CPU to start loading the cache lines of `r`, every line it overlaps (a hint: no
-/// effect on results). One hint every 64 bytes from its start and one at its last byte, a fixed
-/// count for the type (the loop unrolls): an object that straddles a line boundary gets both.
-#[inline(always)]
-pub(super) fn prefetch<T>(r: &T) {
-    let start = (r as *const T).cast::<i8>();
-    let size = size_of::<T>().max(1);
-    let mut off = 0;
-    while off < size {
-        hint(start.wrapping_add(off));
-        off += 64;
-    }
-    hint(start.wrapping_add(size - 1));
-}
-
-#[inline(always)]
-fn hint(p: *const i8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint that never faults and changes no memory.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(p);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
+pub(super) use crate::hint::prefetch;
 
 /// Event processing is bound by memory latency: each event first touches state of one agent or
 /// order line among millions. The queue knows the next events of the current minute, so the loop
@@ -303,10 +291,14 @@ impl World<'_> {
     /// What settling a line touches once the line is in cache: its creator's ledger balance.
     #[inline]
     fn prefetch_settle(&self, k: LineKey) {
-        if let Some((_, l)) = self.pf.orders().slot_refs(k)
-            && let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator()))
-        {
-            prefetch(b);
+        if let Some((_, l)) = self.pf.orders().slot_refs(k) {
+            if let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator())) {
+                prefetch(b);
+            }
+            self.pf.orders().prefetch_resolution(l.resolution());
+            if let Some(s) = self.pf.orders().seller_of_ref(l.product()) {
+                prefetch(s);
+            }
         }
     }
 
@@ -324,6 +316,17 @@ impl World<'_> {
                     if let Some(a) = self.pf.approvals_ref(c.creator) {
                         prefetch(a);
                     }
+                    let (plus, listing) = self.pf.order_refs(c.creator, c.product);
+                    if let Some(w) = plus {
+                        prefetch(w);
+                    }
+                    if let Some(l) = listing {
+                        prefetch(l);
+                    }
+                    self.pf.orders().prefetch_memo(c.product);
+                    if let Some(s) = self.pf.orders().seller_of_ref(c.product) {
+                        prefetch(s);
+                    }
                 }
             }
             Ev::Wake(c) => {
@@ -335,6 +338,63 @@ impl World<'_> {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+impl World<'_> {
+    /// The Open listing's rate of a content item's product and the resolution its last line
+    /// was given (the listing id and that resolution's index were prefetched by
+    /// [`World::prefetch_near`]).
+    #[inline]
+    fn prefetch_next(&self, ev: Ev) {
+        if let Ev::Demand(ci) = ev
+            && let Some(c) = self.content.get(ci as usize)
+        {
+            if let (_, Some(Some(l))) = self.pf.order_refs(c.creator, c.product)
+                && let Some(r) = self.pf.listing_ref(*l)
+            {
+                prefetch(r);
+            }
+            self.pf.orders().prefetch_memoed(c.product);
+            if let Some(p) = self.agents.products.get(c.product.idx())
+                && let Some(s) = self.pf.shop_ref(p.seller)
+            {
+                prefetch(s);
+            }
+        }
+    }
+
+    /// The campaign sums a content item's next line will add to: its seller's and those of the
+    /// plan its product's last line resolved to (that resolution was prefetched by
+    /// [`World::prefetch_next`]).
+    #[inline]
+    fn prefetch_last(&self, ev: Ev) {
+        if let Ev::Demand(ci) = ev
+            && let Some(c) = self.content.get(ci as usize)
+            && let Some(p) = self.agents.products.get(c.product.idx())
+        {
+            let plan = self.pf.orders().memoed_plan(c.product).unwrap_or_default();
+            self.pf.campaign_tally().prefetch(plan, p.seller);
+        }
+    }
+
+    /// What settling a line touches once its resolution and seller are in cache: the plan's and
+    /// the seller's campaign sums and the seller's ledger balance.
+    #[inline]
+    fn prefetch_settle_sums(&self, k: LineKey) {
+        if let Some((_, l)) = self.pf.orders().slot_refs(k)
+            && let Some(&s) = self.pf.orders().seller_of_ref(l.product())
+        {
+            let plan = self
+                .pf
+                .orders()
+                .resolution_plan(l.resolution())
+                .unwrap_or_default();
+            self.pf.campaign_tally().prefetch(plan, s);
+            if let Some(b) = self.pf.ledger().balance_ref(Account::seller(s)) {
+                prefetch(b);
+            }
         }
     }
 }
