@@ -75,7 +75,7 @@ impl<'s> World<'s> {
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
             if opts.lever_shares {
-                w.init_shares();
+                w.init_shares(opts.lever_weights.clone());
             }
         }
         for (i, s) in sc.script.iter().enumerate() {

@@ -568,12 +568,13 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     // within 20% only: the gap left (§6a; measured − configured −0.016 [−0.021, −0.010] and
     // −0.016 [−0.027, −0.005] at 30 replications).
     use affsim::experiment::sensitivity::{
-        BaseState, LeverRun, SensLever, scaled, sensitivity_doc,
+        BaseState, LeverRun, SensLever, base_weights, scaled, sensitivity_doc,
     };
     let demo = parse(scenario::DEMO);
     let reps = 12;
     let opts = RunOptions {
         lever_shares: true,
+        lever_weights: Some(base_weights(&demo, 0.1)),
         ..RunOptions::default()
     };
     let base: Vec<BaseState> = (0..reps)
