@@ -379,7 +379,10 @@ impl World<'_> {
                 product,
                 kind,
                 authorised,
-            } => self.post(t, creator, product, kind, authorised, None),
+            } => {
+                self.sample_post_parts(creator, product);
+                self.post(t, creator, product, kind, authorised, None)
+            }
             Ev::Demand(ci) => self.demand(t, ci),
             Ev::Ship { key, deliver } => {
                 if self.pf.ship(key, t).is_ok() {

@@ -84,6 +84,9 @@ pub(super) struct Parts {
     /// Per creator: the score of a choice whose Open application was refused, carried to the
     /// product that next fills the showcase slot it left empty.
     pending: Vec<[f32; 2]>,
+    /// The score of a free sample's request by (creator, product): the choice that found the
+    /// product plus the request's own (its probability rises with the product's earnings).
+    samples: std::collections::HashMap<(u32, u32), [f32; 2]>,
     sums: LeverShares,
 }
 
@@ -137,6 +140,9 @@ pub struct LeverShares {
     /// (1 − explore_probability) × the refused choice's score, per lever: the posts the
     /// refusals cost.
     pub refused_non_posts: [f64; 2],
+    /// Σ over the videos made about free samples of the score of the sample's request, per
+    /// lever: the change of this content outside actions.
+    pub sample_posts: [f64; 2],
 }
 
 /// A response of [`LeverShares::configured`].
@@ -153,9 +159,10 @@ impl LeverShares {
     /// (posts and LIVEs, all of them). With means over actions S = s + u (u the substitution
     /// part), A = a·(s + u), Sσ = σ̄, Aσ = a·σ̄, the share π of content made at actions and the
     /// posting margin f = (non-post actions − Σ actions × marginal non-post probability) ÷
-    /// posts at actions:
-    ///   actions  e_A = A ÷ (1 + Aσ·π·(1 + f)),
-    ///   content  e_C = π·(1 + f)·e_A,
+    /// posts at actions, and R = (the sample videos' scores − the posts refusals cost) ÷
+    /// content (steps 1b, 1c):
+    ///   actions  e_A = (A − Aσ·R) ÷ (1 + Aσ·π·(1 + f)),
+    ///   content  e_C = π·(1 + f)·e_A + R,
     ///   earnings e_E = S − Sσ·e_C + cov(a·(s + u), ℓ) − cov(a·σ̄, ℓ)·e_C + P − Pσ·e_C,
     /// the covariances over actions with ℓ = ln(E*/O): the earnings measure is a mean over
     /// actions, and creators whose actions respond more carry more weight in it; P and Pσ its
@@ -169,7 +176,8 @@ impl LeverShares {
         let s = (self.share[lever] + self.sub[lever]) / n;
         let (a_sat, s_sat) = (self.a_sat / n, self.sat / n);
         let k = self.content_per_action_elasticity(content);
-        let r = -self.refused_non_posts[lever] / content;
+        // content outside the posting margin: the posts refusals cost, the sample videos
+        let r = (self.sample_posts[lever] - self.refused_non_posts[lever]) / content;
         let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
         let l = self.log_earnings / n;
         let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
@@ -258,6 +266,7 @@ impl World<'_> {
             actions: vec![0; n],
             weights,
             pending: vec![[0.0; 2]; n],
+            samples: Default::default(),
             sums: LeverShares::default(),
         };
         for c in 0..n {
@@ -324,17 +333,57 @@ impl World<'_> {
         }
     }
 
+    /// `c` requests a free sample of `p` with probability `prob`, the product earning `net` per
+    /// post (`gross` before effort, paid through `lever`) and the sample worth `value`: the
+    /// request's score, the choice's plus d ln P(request) = (1 − P)·β·d ln(net + value).
+    pub(super) fn sample_parts(
+        &mut self,
+        c: CreatorId,
+        p: ProductId,
+        (prob, net, gross, value): (f64, f64, f64, f64),
+        lever: LeverPart,
+        rate: Rate,
+    ) {
+        let beta = self.sc.behaviour.incentives.earnings_weight;
+        let Some(parts) = self.inc.parts.as_deref_mut() else {
+            return;
+        };
+        let moved = parts.weight(lever, p, rate);
+        let d = if net + value > 0.0 {
+            (1.0 - prob) * beta * moved * gross / (net + value)
+        } else {
+            0.0
+        };
+        let mut score = parts.scores.get(&(c.0, p.0)).copied().unwrap_or_default();
+        match lever {
+            LeverPart::Open => score[0] += d as f32,
+            LeverPart::Shop => score[1] += d as f32,
+            LeverPart::Other => {}
+        }
+        parts.samples.insert((c.0, p.0), score);
+    }
+
+    /// A video about a free sample of `p` by `c`.
+    pub(super) fn sample_post_parts(&mut self, c: CreatorId, p: ProductId) {
+        if let Some(parts) = self.inc.parts.as_deref_mut()
+            && let Some(r) = parts.samples.get(&(c.0, p.0))
+        {
+            parts.sums.sample_posts[0] += f64::from(r[0]);
+            parts.sums.sample_posts[1] += f64::from(r[1]);
+        }
+    }
+
     /// An Open application of `c` for `p` was refused: the score of the choice that found it
     /// passes to the next product the creator takes up.
     pub(super) fn refused_parts(&mut self, c: CreatorId, p: ProductId) {
-        if let Some(parts) = self.inc.parts.as_deref_mut() {
-            if let (Some(r), Some(q)) = (
+        if let Some(parts) = self.inc.parts.as_deref_mut()
+            && let (Some(r), Some(q)) = (
                 parts.scores.get(&(c.0, p.0)),
                 parts.pending.get_mut(c.idx()),
-            ) {
-                q[0] += r[0];
-                q[1] += r[1];
-            }
+            )
+        {
+            q[0] += r[0];
+            q[1] += r[1];
         }
     }
 
@@ -516,8 +565,9 @@ pub(super) struct Candidate {
 }
 
 impl Candidate {
-    /// A candidate paying `gross` per post (`net` after effort) through `lever`, for a creator
-    /// with outside option `outside`.
+    /// A candidate paying `gross` per post (`net` after effort) through `lever`, whose rate
+    /// moves `moved` times the lever's mean change, for a creator with outside option
+    /// `outside`.
     pub(super) fn new(
         ib: &crate::scenario::IncentiveBehaviour,
         b: &crate::scenario::CreatorBehaviour,
@@ -525,8 +575,7 @@ impl Candidate {
         gross: f64,
         outside: f64,
         fit: bool,
-        lever: LeverPart,
-        moved: f64,
+        (lever, moved): (LeverPart, f64),
     ) -> Candidate {
         let ratio = behaviour::earnings_ratio(net, outside);
         let v = behaviour::earnings_utility(ib, b, net, outside, fit);
@@ -610,7 +659,7 @@ mod tests {
     fn cands(list: &[(f64, bool, LeverPart)]) -> Vec<Candidate> {
         let (ib, b) = (IncentiveBehaviour::default(), CreatorBehaviour::default());
         list.iter()
-            .map(|&(e, fit, lever)| Candidate::new(&ib, &b, e, e, 100.0, fit, lever, 1.0))
+            .map(|&(e, fit, lever)| Candidate::new(&ib, &b, e, e, 100.0, fit, (lever, 1.0)))
             .collect()
     }
 

@@ -75,7 +75,13 @@ impl World<'_> {
                         .as_deref()
                         .map_or(1.0, |x| x.weight(lever, p, rate));
                     seen.push(super::shares::Candidate::new(
-                        ib, b, e, gross, o, fit, lever, moved,
+                        ib,
+                        b,
+                        e,
+                        gross,
+                        o,
+                        fit,
+                        (lever, moved),
                     ));
                 }
                 (
@@ -153,6 +159,12 @@ impl World<'_> {
         if self.pf.books().open_plans[plan].samples.is_some()
             && unit(&mut self.rng.agent) < p_sample
         {
+            if self.inc.on {
+                let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
+                let gross = e + self.effort(ContentKind::Video);
+                let value = price * ib.sample_value;
+                self.sample_parts(c, p, (p_sample, e, gross, value), found.lever, found.rate);
+            }
             self.request_sample(t, c, p, By::Model);
         }
     }
