@@ -19,6 +19,7 @@ use crate::money::{Money, Rate};
 use crate::rules::plus::PlusKind;
 use crate::rules::target::Fee;
 use crate::scenario::{Action, Scenario};
+use crate::sim::shares::LeverWeights;
 use crate::sim::shares::{LeverShares, ShareResponse};
 use crate::sim::{Replication, RunError};
 
@@ -435,6 +436,80 @@ fn configured_on_base(sc: &Scenario, lr: &LeverRun, resp: SensResponse) -> Optio
         .collect()
 }
 
+/// What the base arm's recorder needs to know of the arms (`RunOptions::lever_weights`): per
+/// rate lever (Open, Shop plan), how far each of its rates moves relative to the lever's mean
+/// realised change at ±`step`.
+pub fn base_weights(sc: &Scenario, step: f64) -> std::sync::Arc<[LeverWeights; 2]> {
+    let weights = |lever: SensLever| {
+        let (_, lo) = scaled(sc, lever, 1.0 - step);
+        let (_, hi) = scaled(sc, lever, 1.0 + step);
+        if lo.is_empty() {
+            return LeverWeights::default();
+        }
+        let change = lo.iter().zip(&hi).map(|(&a, &b)| arc(a, b)).sum::<f64>() / lo.len() as f64;
+        lever_weights(sc, lever, step, change)
+    };
+    std::sync::Arc::new([
+        weights(SensLever::OpenRate),
+        weights(SensLever::ShopPlanRate),
+    ])
+}
+
+/// How far each rate of `lever` moves in its arms relative to the lever's mean realised change
+/// `change` (docs/behaviour.md §6a, step 0): a named Open plan's listing rates and scripted
+/// Open rate changes, each by its own realised change (PLUS-9 holds some below a Plus rate);
+/// every other rate by the nominal change.
+fn lever_weights(sc: &Scenario, lever: SensLever, step: f64, change: f64) -> LeverWeights {
+    if change <= 0.0 {
+        return LeverWeights::default();
+    }
+    let (lo, _) = scaled(sc, lever, 1.0 - step);
+    let (hi, _) = scaled(sc, lever, 1.0 + step);
+    let of =
+        |a: Rate, b: Rate| arc(a.0.to_f64().unwrap_or(0.0), b.0.to_f64().unwrap_or(0.0)) / change;
+    let mut by_rate = Vec::new();
+    if lever == SensLever::OpenRate {
+        for (i, plan) in sc.open_plans.iter().enumerate() {
+            for (j, &(p, r)) in plan.listings.iter().enumerate() {
+                by_rate.push((
+                    p,
+                    r,
+                    of(
+                        lo.open_plans[i].listings[j].1,
+                        hi.open_plans[i].listings[j].1,
+                    ),
+                ));
+            }
+        }
+        for ((a, l), h) in sc.script.iter().zip(&lo.script).zip(&hi.script) {
+            if let (
+                Action::OpenRate {
+                    plan,
+                    product,
+                    rate,
+                    shop_ads: false,
+                },
+                Action::OpenRate { rate: rl, .. },
+                Action::OpenRate { rate: rh, .. },
+            ) = (&a.action, &l.action, &h.action)
+            {
+                let w = of(*rl, *rh);
+                let listings = &sc.open_plans[plan.index()].listings;
+                for &(p, _) in listings
+                    .iter()
+                    .filter(|(p, _)| product.is_none_or(|q| q == *p))
+                {
+                    by_rate.push((p, *rate, w));
+                }
+            }
+        }
+    }
+    LeverWeights {
+        by_rate,
+        other: arc(1.0 - step, 1.0 + step) / change,
+    }
+}
+
 /// Runs the −step and +step arms of every lever present in `sc`.
 pub fn run_sensitivity(
     sc: &Scenario,
@@ -470,6 +545,7 @@ pub fn run_sensitivity(
         progress("base arm (the state behind the configured figures)");
         let mut base_cfg = cfg.clone();
         base_cfg.options.lever_shares = true;
+        base_cfg.options.lever_weights = Some(base_weights(sc, step));
         let base: Vec<BaseState> = run(sc, &base_cfg)?
             .replications
             .iter()

@@ -77,7 +77,7 @@ impl World<'_> {
                 }
                 let gross = rate.map_or(0.0, |r| self.gross_earnings(c, e.product, r, kind));
                 self.observe_earnings(c, gross - self.effort(kind));
-                self.observe_parts(c, gross, LeverPart::of(res.as_ref()), Some(e.product));
+                self.observe_parts(c, gross, LeverPart::of(res.as_ref()), Some(e.product), rate);
             }
             self.count_shares(ShareEvent::Posted);
             self.post(t, c, e.product, kind, authorised, None);

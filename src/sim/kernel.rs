@@ -75,7 +75,7 @@ impl<'s> World<'s> {
         if sc.behaviour.incentives.enabled {
             w.init_incentives();
             if opts.lever_shares {
-                w.init_shares();
+                w.init_shares(opts.lever_weights.clone());
             }
         }
         for (i, s) in sc.script.iter().enumerate() {
@@ -439,7 +439,10 @@ impl World<'_> {
                 product,
                 kind,
                 authorised,
-            } => self.post(t, creator, product, kind, authorised, None),
+            } => {
+                self.sample_post_parts(creator, product);
+                self.post(t, creator, product, kind, authorised, None)
+            }
             Ev::Demand(ci) => self.demand(t, ci),
             Ev::Ship { key, deliver } => {
                 if self.pf.ship(key, t).is_ok() {

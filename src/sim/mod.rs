@@ -199,6 +199,10 @@ pub struct RunOptions {
     /// Under the incentive model, record the state the closed-form elasticities need
     /// ([`Activity::shares`]; `affsim sensitivity`'s base arm). No effect on results.
     pub lever_shares: bool,
+    /// With `lever_shares`: how far each rate of the Open and the Shop plan lever moves in the
+    /// arms the closed form is compared with, relative to the lever's mean change (None: every
+    /// rate alike). No effect on results.
+    pub lever_weights: Option<std::sync::Arc<[shares::LeverWeights; 2]>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -209,6 +213,7 @@ impl std::fmt::Debug for RunOptions {
             .field("track", &self.track)
             .field("interrupt", &self.interrupt.is_some())
             .field("lever_shares", &self.lever_shares)
+            .field("lever_weights", &self.lever_weights)
             .finish()
     }
 }

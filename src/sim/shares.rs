@@ -6,6 +6,7 @@
 
 use super::{EARNED_WEIGHT, World, behaviour};
 use crate::model::{CreatorId, ProductId};
+use crate::money::Rate;
 use crate::rules::attribution::Resolution;
 use crate::rules::plans::PlanRef;
 use crate::time::SimTime;
@@ -37,6 +38,27 @@ impl LeverPart {
     }
 }
 
+/// How far the rates of one lever move in the arms of a sensitivity, relative to the lever's
+/// mean change (docs/behaviour.md §6a, step 0): an Open rate held below a Plus rate by PLUS-9
+/// moves less than the others, and the measured elasticity divides by the mean change.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeverWeights {
+    /// (product, rate in force, its arc change ÷ the lever's mean change).
+    pub by_rate: Vec<(ProductId, Rate, f64)>,
+    /// The weight of every other rate of the lever (the nominal change ÷ the mean change).
+    pub other: f64,
+}
+
+impl LeverWeights {
+    /// The weight of `rate` paid on `p`.
+    fn of(&self, p: ProductId, rate: Rate) -> f64 {
+        self.by_rate
+            .iter()
+            .find(|(q, r, _)| *q == p && r.0 == rate.0)
+            .map_or(self.other, |x| x.2)
+    }
+}
+
 /// Per creator, the parts of its smoothed expected earnings E* (smoothed with the same weight
 /// as E* itself): the gross commission paid at Open rates, at Shop plan rates, the commission
 /// × the score of the search that chose the observed product (per lever), and the commission
@@ -58,6 +80,13 @@ pub(super) struct Parts {
     days: Vec<[f64; 5]>,
 
     actions: Vec<u32>,
+    weights: Option<std::sync::Arc<[LeverWeights; 2]>>,
+    /// Per creator: the score of a choice whose Open application was refused, carried to the
+    /// product that next fills the showcase slot it left empty.
+    pending: Vec<[f32; 2]>,
+    /// The score of a free sample's request by (creator, product): the choice that found the
+    /// product plus the request's own (its probability rises with the product's earnings).
+    samples: std::collections::HashMap<(u32, u32), [f32; 2]>,
     sums: LeverShares,
 }
 
@@ -107,6 +136,13 @@ pub struct LeverShares {
     /// Σ over creators of actions × the probability that the next action would not be a post
     /// (at the showcase the creator holds at the end): the posting margin of more actions.
     pub marginal_non_posts: f64,
+    /// Σ over actions of a creator whose showcase a refused application left empty of
+    /// (1 − explore_probability) × the refused choice's score, per lever: the posts the
+    /// refusals cost.
+    pub refused_non_posts: [f64; 2],
+    /// Σ over the videos made about free samples of the score of the sample's request, per
+    /// lever: the change of this content outside actions.
+    pub sample_posts: [f64; 2],
 }
 
 /// A response of [`LeverShares::configured`].
@@ -123,9 +159,10 @@ impl LeverShares {
     /// (posts and LIVEs, all of them). With means over actions S = s + u (u the substitution
     /// part), A = a·(s + u), Sσ = σ̄, Aσ = a·σ̄, the share π of content made at actions and the
     /// posting margin f = (non-post actions − Σ actions × marginal non-post probability) ÷
-    /// posts at actions:
-    ///   actions  e_A = A ÷ (1 + Aσ·π·(1 + f)),
-    ///   content  e_C = π·(1 + f)·e_A,
+    /// posts at actions, and R = (the sample videos' scores − the posts refusals cost) ÷
+    /// content (steps 1b, 1c):
+    ///   actions  e_A = (A − Aσ·R) ÷ (1 + Aσ·π·(1 + f)),
+    ///   content  e_C = π·(1 + f)·e_A + R,
     ///   earnings e_E = S − Sσ·e_C + cov(a·(s + u), ℓ) − cov(a·σ̄, ℓ)·e_C + P − Pσ·e_C,
     /// the covariances over actions with ℓ = ln(E*/O): the earnings measure is a mean over
     /// actions, and creators whose actions respond more carry more weight in it; P and Pσ its
@@ -139,12 +176,14 @@ impl LeverShares {
         let s = (self.share[lever] + self.sub[lever]) / n;
         let (a_sat, s_sat) = (self.a_sat / n, self.sat / n);
         let k = self.content_per_action_elasticity(content);
-        let e_a = a / (1.0 + a_sat * k);
+        // content outside the posting margin: the posts refusals cost, the sample videos
+        let r = (self.sample_posts[lever] - self.refused_non_posts[lever]) / content;
+        let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
         let l = self.log_earnings / n;
         let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
         let cov_sat = self.a_sat_log / n - a_sat * l;
         let (path, path_sat) = (self.path[lever] / n, self.path_sat / n);
-        let e_c = k * e_a;
+        let e_c = k * e_a + r;
         Some(match response {
             ShareResponse::Actions => e_a,
             ShareResponse::Content => e_c,
@@ -185,14 +224,35 @@ impl LeverShares {
 impl World<'_> {
     /// Starts recording (after `init_incentives`): a creator's first E* is the value of a
     /// search, whose Open and Shop plan parts are those of the search value.
-    pub(super) fn init_shares(&mut self) {
-        let (open, shop, _) = crate::sim::incentives::search_value(
-            &self.agents,
-            self.pf.books(),
-            SimTime::ZERO,
-            1.0,
-            1.0,
-        );
+    pub(super) fn init_shares(&mut self, weights: Option<std::sync::Arc<[LeverWeights; 2]>>) {
+        // The Open and Shop plan parts of the value of a search (`search_value`), each rate
+        // weighted by how far it moves.
+        let books = self.pf.books();
+        let w = |k: usize, p: ProductId, r: Rate| weights.as_ref().map_or(1.0, |x| x[k].of(p, r));
+        let (mut open, mut shop, mut wsum) = (0.0, 0.0, 0.0);
+        for (i, x) in self.agents.products.iter().enumerate() {
+            if !x.eligible {
+                continue;
+            }
+            wsum += x.popularity;
+            let price: f64 = x.price.0.try_into().unwrap_or(0.0);
+            let p = ProductId(i as u32);
+            if let Some(l) = books.open_by_product.get(i).copied().flatten()
+                && let Some((r, _)) = books.open_listings[l.index()].rate.at(SimTime::ZERO)
+            {
+                open += x.popularity * price * behaviour::rate_f64(r) * w(0, p, r);
+                continue;
+            }
+            if let Some(Some(h)) = books.shop.get(x.seller.idx())
+                && let Some((r, _)) = h.at(SimTime::ZERO)
+            {
+                shop += x.popularity * price * behaviour::rate_f64(r) * w(1, p, r);
+            }
+        }
+        if wsum > 0.0 {
+            open /= wsum;
+            shop /= wsum;
+        }
         let n = self.agents.creators.len();
         let mut p = Parts {
             open: Vec::with_capacity(n),
@@ -204,6 +264,9 @@ impl World<'_> {
             path: vec![[0.0; 5]; n],
             days: Vec::new(),
             actions: vec![0; n],
+            weights,
+            pending: vec![[0.0; 2]; n],
+            samples: Default::default(),
             sums: LeverShares::default(),
         };
         for c in 0..n {
@@ -222,9 +285,15 @@ impl World<'_> {
         gross: f64,
         lever: LeverPart,
         p: Option<ProductId>,
+        rate: Option<Rate>,
     ) {
         let Some(parts) = self.inc.parts.as_deref_mut() else {
             return;
+        };
+        // The lever's part moves by its rate's own change (LeverWeights).
+        let moved = match (p, rate) {
+            (Some(p), Some(r)) => parts.weight(lever, p, r),
+            _ => 1.0,
         };
         let b = &self.sc.behaviour.buyers;
         let sat = p.map_or(0.0, |p| {
@@ -233,8 +302,8 @@ impl World<'_> {
         });
         let i = c.idx();
         let (o, s) = match lever {
-            LeverPart::Open => (gross, 0.0),
-            LeverPart::Shop => (0.0, gross),
+            LeverPart::Open => (gross * moved, 0.0),
+            LeverPart::Shop => (0.0, gross * moved),
             LeverPart::Other => (0.0, 0.0),
         };
         let score = p
@@ -254,7 +323,67 @@ impl World<'_> {
     /// observations carry it from then on.
     pub(super) fn choose_parts(&mut self, c: CreatorId, p: ProductId, score: [f64; 2]) {
         if let Some(parts) = self.inc.parts.as_deref_mut() {
-            parts.scores.insert((c.0, p.0), score.map(|r| r as f32));
+            let mut score = score.map(|r| r as f32);
+            if let Some(q) = parts.pending.get_mut(c.idx()) {
+                score[0] += q[0];
+                score[1] += q[1];
+                *q = [0.0; 2];
+            }
+            parts.scores.insert((c.0, p.0), score);
+        }
+    }
+
+    /// `c` requests a free sample of `p` with probability `prob`, the product earning `net` per
+    /// post (`gross` before effort, paid through `lever`) and the sample worth `value`: the
+    /// request's score, the choice's plus d ln P(request) = (1 − P)·β·d ln(net + value).
+    pub(super) fn sample_parts(
+        &mut self,
+        c: CreatorId,
+        p: ProductId,
+        (prob, net, gross, value): (f64, f64, f64, f64),
+        lever: LeverPart,
+        rate: Rate,
+    ) {
+        let beta = self.sc.behaviour.incentives.earnings_weight;
+        let Some(parts) = self.inc.parts.as_deref_mut() else {
+            return;
+        };
+        let moved = parts.weight(lever, p, rate);
+        let d = if net + value > 0.0 {
+            (1.0 - prob) * beta * moved * gross / (net + value)
+        } else {
+            0.0
+        };
+        let mut score = parts.scores.get(&(c.0, p.0)).copied().unwrap_or_default();
+        match lever {
+            LeverPart::Open => score[0] += d as f32,
+            LeverPart::Shop => score[1] += d as f32,
+            LeverPart::Other => {}
+        }
+        parts.samples.insert((c.0, p.0), score);
+    }
+
+    /// A video about a free sample of `p` by `c`.
+    pub(super) fn sample_post_parts(&mut self, c: CreatorId, p: ProductId) {
+        if let Some(parts) = self.inc.parts.as_deref_mut()
+            && let Some(r) = parts.samples.get(&(c.0, p.0))
+        {
+            parts.sums.sample_posts[0] += f64::from(r[0]);
+            parts.sums.sample_posts[1] += f64::from(r[1]);
+        }
+    }
+
+    /// An Open application of `c` for `p` was refused: the score of the choice that found it
+    /// passes to the next product the creator takes up.
+    pub(super) fn refused_parts(&mut self, c: CreatorId, p: ProductId) {
+        if let Some(parts) = self.inc.parts.as_deref_mut()
+            && let (Some(r), Some(q)) = (
+                parts.scores.get(&(c.0, p.0)),
+                parts.pending.get_mut(c.idx()),
+            )
+        {
+            q[0] += r[0];
+            q[1] += r[1];
         }
     }
 
@@ -263,12 +392,19 @@ impl World<'_> {
         let ib = &self.sc.behaviour.incentives;
         let i = c.idx();
         let held = t < self.inc.bonus_until[i];
+        let empty = self.pf.showcase(c).is_empty();
+        let explore = self.sc.behaviour.creators.explore_probability;
         let Some(parts) = self.inc.parts.as_deref_mut() else {
             return;
         };
         parts.actions[i] += 1;
         let x = &mut parts.sums;
         x.actions += 1;
+        if empty {
+            for (n, q) in x.refused_non_posts.iter_mut().zip(parts.pending[i]) {
+                *n += (1.0 - explore) * f64::from(q);
+            }
+        }
         // The earnings measure's ℓ at every action (at the floor too), by day and as the
         // creator's last.
         let l_any = behaviour::earnings_ratio(best, outside).ln();
@@ -429,8 +565,9 @@ pub(super) struct Candidate {
 }
 
 impl Candidate {
-    /// A candidate paying `gross` per post (`net` after effort) through `lever`, for a creator
-    /// with outside option `outside`.
+    /// A candidate paying `gross` per post (`net` after effort) through `lever`, whose rate
+    /// moves `moved` times the lever's mean change, for a creator with outside option
+    /// `outside`.
     pub(super) fn new(
         ib: &crate::scenario::IncentiveBehaviour,
         b: &crate::scenario::CreatorBehaviour,
@@ -438,13 +575,13 @@ impl Candidate {
         gross: f64,
         outside: f64,
         fit: bool,
-        lever: LeverPart,
+        (lever, moved): (LeverPart, f64),
     ) -> Candidate {
         let ratio = behaviour::earnings_ratio(net, outside);
         let v = behaviour::earnings_utility(ib, b, net, outside, fit);
         // d ln E ÷ d ln rate = gross ÷ net above the floor; nothing at the floor.
         let d = if ratio > behaviour::EARNINGS_FLOOR && net > 0.0 {
-            ib.earnings_weight * gross / net
+            ib.earnings_weight * moved * gross / net
         } else {
             0.0
         };
@@ -480,6 +617,17 @@ pub(super) fn choice_score(cands: &[Candidate], chosen: usize) -> [f64; 2] {
 }
 
 impl Parts {
+    /// How far the rate `rate` paid on `p` through `lever` moves relative to the lever's mean
+    /// change (1 without weights or outside the two levers).
+    pub(super) fn weight(&self, lever: LeverPart, p: ProductId, rate: Rate) -> f64 {
+        let k = match lever {
+            LeverPart::Open => 0,
+            LeverPart::Shop => 1,
+            LeverPart::Other => return 1.0,
+        };
+        self.weights.as_ref().map_or(1.0, |w| w[k].of(p, rate))
+    }
+
     /// The candidate buffer, emptied, for a search to fill.
     pub(super) fn take_candidates(&mut self) -> Vec<Candidate> {
         let mut v = std::mem::take(&mut self.candidates);
@@ -511,7 +659,7 @@ mod tests {
     fn cands(list: &[(f64, bool, LeverPart)]) -> Vec<Candidate> {
         let (ib, b) = (IncentiveBehaviour::default(), CreatorBehaviour::default());
         list.iter()
-            .map(|&(e, fit, lever)| Candidate::new(&ib, &b, e, e, 100.0, fit, lever))
+            .map(|&(e, fit, lever)| Candidate::new(&ib, &b, e, e, 100.0, fit, (lever, 1.0)))
             .collect()
     }
 

@@ -68,6 +68,12 @@ impl World<'_> {
                 let o = f64::from(self.inc.outside[c.idx()]);
                 if let Some(seen) = &mut seen {
                     let gross = e + self.effort(ContentKind::Video);
+                    let lever = LeverPart::of(Some(&res));
+                    let moved = self
+                        .inc
+                        .parts
+                        .as_deref()
+                        .map_or(1.0, |x| x.weight(lever, p, rate));
                     seen.push(super::shares::Candidate::new(
                         ib,
                         b,
@@ -75,7 +81,7 @@ impl World<'_> {
                         gross,
                         o,
                         fit,
-                        LeverPart::of(Some(&res)),
+                        (lever, moved),
                     ));
                 }
                 (
@@ -101,6 +107,7 @@ impl World<'_> {
                         product: p,
                         earnings: e,
                         lever,
+                        rate,
                         score: [0.0; 2],
                     },
                 ));
@@ -126,7 +133,7 @@ impl World<'_> {
             self.observe_earnings(c, e);
             let gross = e + self.effort(ContentKind::Video);
             self.choose_parts(c, p, found.score);
-            self.observe_parts(c, gross, found.lever, Some(p));
+            self.observe_parts(c, gross, found.lever, Some(p), Some(found.rate));
         }
         let Some(listing) = self.pf.books().open_by_product[p.idx()] else {
             let _ = self.pf.add_shop_product(&self.agents, c, p, t);
@@ -152,6 +159,12 @@ impl World<'_> {
         if self.pf.books().open_plans[plan].samples.is_some()
             && unit(&mut self.rng.agent) < p_sample
         {
+            if self.inc.on {
+                let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
+                let gross = e + self.effort(ContentKind::Video);
+                let value = price * ib.sample_value;
+                self.sample_parts(c, p, (p_sample, e, gross, value), found.lever, found.rate);
+            }
             self.request_sample(t, c, p, By::Model);
         }
     }
@@ -297,6 +310,8 @@ pub(super) struct Found {
     pub(super) product: ProductId,
     pub(super) earnings: f64,
     pub(super) lever: LeverPart,
+    /// The rate that pays it (the recorder's weight, sim/shares.rs).
+    pub(super) rate: Rate,
     /// The choice's score per lever (Open, Shop plan): d ln P(this product chosen) ÷ d ln
     /// every rate of the lever, when lever shares are recorded (sim/shares.rs), else 0.
     pub(super) score: [f64; 2],

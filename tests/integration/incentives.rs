@@ -564,16 +564,18 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     // fails this (0.600 against 0.43 measured), and so does the closed form without its
     // substitution and time-path terms (Open-rate actions 0.0135 [0.0022, 0.0249]). The widths
     // hold since the generated sellers' rates are paired across the arms (unpaired, they were
-    // two to three times as wide). The Shop plan rate's actions and earnings are held to
-    // within 20% only: the gap left (§6a; measured − configured −0.016 [−0.021, −0.010] and
-    // −0.016 [−0.027, −0.005] at 30 replications).
+    // two to three times as wide). The base arm's recorder is told how far each rate moves
+    // in the arms (`base_weights`: PLUS-9 holds glow's serum). The Shop plan rate's earnings,
+    // and its actions against the model, are held to within 20% only: the gap left (§6a;
+    // earnings 0.009 [−0.003, 0.020] at 30 replications, 0.017 [0.003, 0.032] at 12).
     use affsim::experiment::sensitivity::{
-        BaseState, LeverRun, SensLever, scaled, sensitivity_doc,
+        BaseState, LeverRun, SensLever, base_weights, scaled, sensitivity_doc,
     };
     let demo = parse(scenario::DEMO);
     let reps = 12;
     let opts = RunOptions {
         lever_shares: true,
+        lever_weights: Some(base_weights(&demo, 0.1)),
         ..RunOptions::default()
     };
     let base: Vec<BaseState> = (0..reps)
@@ -637,10 +639,10 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
                 hi - lo <= width,
                 "{lever}: {name} measured − configured {mean} [{lo}, {hi}]: too wide to tell"
             );
-            if lever == "shop_plan_rate" && name != "content" {
-                // the gap left (docs/behaviour.md §6a): the closed form overstates the Shop plan
-                // rate's actions and earnings by about a seventh — glow-open's refused
-                // applications, whose choices step 1a's score does not follow
+            if lever == "shop_plan_rate" && name == "earnings" {
+                // the gap left (docs/behaviour.md §6a): with the refused choices' scores carried
+                // (step 1b) the Shop plan actions agree, and the closed form understates the
+                // Shop plan earnings by about 0.01 (0.017 [0.003, 0.032] at 12 replications)
                 assert!(
                     measured > 0.0 && (measured - conf).abs() <= 0.2 * conf,
                     "{lever}: {name} measured {measured} against configured {conf}"
@@ -659,10 +661,19 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
             let x = f(x);
             f(&ci[0]) <= x && x <= f(&ci[1])
         };
-        assert!(
-            inside(&e["mean"], &model["ci95"]) && inside(&model["mean"], &e["ci95"]),
-            "{lever}: actions {e} against the model {model}"
-        );
+        if lever == "shop_plan_rate" {
+            // the same gap: actions ÷ earnings 0.69 measured against 0.78 configured
+            let (x, y) = (f(&e["mean"]), f(&model["mean"]));
+            assert!(
+                (x - y).abs() <= 0.2 * y,
+                "{lever}: actions {e} against the model {model}"
+            );
+        } else {
+            assert!(
+                inside(&e["mean"], &model["ci95"]) && inside(&model["mean"], &e["ci95"]),
+                "{lever}: actions {e} against the model {model}"
+            );
+        }
         let m = factor(usize::from(lever == "shop_plan_rate"));
         assert_eq!(
             f(&a["actions_per_log_earnings"]),

@@ -79,6 +79,10 @@ impl World<'_> {
     ) {
         self.pf.decide_application(c, listing, review, t);
         self.note_terms(c, t);
+        if !review.approved() {
+            let p = self.pf.books().open_listings[listing.index()].product;
+            self.refused_parts(c, p);
+        }
         let plan = self.pf.books().open_listings[listing.index()].plan.index();
         if !review.approved()
             && matches!(
