@@ -441,13 +441,13 @@ fn configured_on_base(sc: &Scenario, lr: &LeverRun, resp: SensResponse) -> Optio
 /// realised change at ±`step`.
 pub fn base_weights(sc: &Scenario, step: f64) -> std::sync::Arc<[LeverWeights; 2]> {
     let weights = |lever: SensLever| {
-        let (_, lo) = scaled(sc, lever, 1.0 - step);
-        let (_, hi) = scaled(sc, lever, 1.0 + step);
-        if lo.is_empty() {
+        let (lo, lv) = scaled(sc, lever, 1.0 - step);
+        let (hi, hv) = scaled(sc, lever, 1.0 + step);
+        if lv.is_empty() {
             return LeverWeights::default();
         }
-        let change = lo.iter().zip(&hi).map(|(&a, &b)| arc(a, b)).sum::<f64>() / lo.len() as f64;
-        lever_weights(sc, lever, step, change)
+        let change = lv.iter().zip(&hv).map(|(&a, &b)| arc(a, b)).sum::<f64>() / lv.len() as f64;
+        lever_weights(sc, (&lo, &hi), lever, step, change)
     };
     std::sync::Arc::new([
         weights(SensLever::OpenRate),
@@ -459,12 +459,16 @@ pub fn base_weights(sc: &Scenario, step: f64) -> std::sync::Arc<[LeverWeights; 2
 /// `change` (docs/behaviour.md §6a, step 0): a named Open plan's listing rates and scripted
 /// Open rate changes, each by its own realised change (PLUS-9 holds some below a Plus rate);
 /// every other rate by the nominal change.
-fn lever_weights(sc: &Scenario, lever: SensLever, step: f64, change: f64) -> LeverWeights {
+fn lever_weights(
+    sc: &Scenario,
+    (lo, hi): (&Scenario, &Scenario),
+    lever: SensLever,
+    step: f64,
+    change: f64,
+) -> LeverWeights {
     if change <= 0.0 {
         return LeverWeights::default();
     }
-    let (lo, _) = scaled(sc, lever, 1.0 - step);
-    let (hi, _) = scaled(sc, lever, 1.0 + step);
     let of =
         |a: Rate, b: Rate| arc(a.0.to_f64().unwrap_or(0.0), b.0.to_f64().unwrap_or(0.0)) / change;
     let mut by_rate = Vec::new();

@@ -956,6 +956,29 @@ impl OrderBook {
 mod tests {
     use super::*;
 
+    /// A one-unit line of `product` with resolution index `res`, placed at time 0 and nothing
+    /// paid: what the resolution tests read back through the book.
+    fn placed_line(product: ProductId, res: u32) -> OrderLine {
+        OrderLine {
+            no: 1,
+            creator: CreatorId(0),
+            product,
+            seller: SellerId(0),
+            quantity: 1,
+            traffic: Traffic::Video,
+            placed: SimTime(0),
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: Money::ZERO,
+            shipping: Money::ZERO,
+            platform_coupon: Money::ZERO,
+            refunded: Money::ZERO,
+            held: Money::ZERO,
+            resolution: res,
+            record: u32::MAX,
+        }
+    }
+
     #[test]
     fn interned_distributor_parts_round_trip_and_stay_apart() {
         use crate::model::DistributorId;
@@ -986,24 +1009,7 @@ mod tests {
         assert_eq!(book.intern(Some(r(Some((0, "2%")))), p), two);
         assert_eq!(book.intern(Some(r(None)), p), none);
         assert_eq!(book.intern(Some(r(None)), p), none);
-        let line = |res| OrderLine {
-            no: 1,
-            creator: CreatorId(0),
-            product: p,
-            seller: SellerId(0),
-            quantity: 1,
-            traffic: Traffic::Video,
-            placed: SimTime(0),
-            delivered: SimTime::NEVER,
-            settles: SimTime::NEVER,
-            paid: Money::ZERO,
-            shipping: Money::ZERO,
-            platform_coupon: Money::ZERO,
-            refunded: Money::ZERO,
-            held: Money::ZERO,
-            resolution: res,
-            record: u32::MAX,
-        };
+        let line = |res| placed_line(p, res);
         for (i, d) in [
             (none, None),
             (two, Some((0, "2%"))),
@@ -1047,24 +1053,7 @@ mod tests {
         assert_eq!(book.intern(Some(r("10.0%")), ProductId(7)), b);
         assert_eq!(book.intern(Some(r("10%")), p0), a);
         assert_eq!(book.intern(Some(r("10%")), ProductId(7)), a);
-        let line = |res| OrderLine {
-            no: 1,
-            creator: CreatorId(0),
-            product: ProductId(0),
-            seller: SellerId(0),
-            quantity: 1,
-            traffic: Traffic::Video,
-            placed: SimTime(0),
-            delivered: SimTime::NEVER,
-            settles: SimTime::NEVER,
-            paid: Money::ZERO,
-            shipping: Money::ZERO,
-            platform_coupon: Money::ZERO,
-            refunded: Money::ZERO,
-            held: Money::ZERO,
-            resolution: res,
-            record: u32::MAX,
-        };
+        let line = |res| placed_line(ProductId(0), res);
         assert_eq!(book.resolution(&line(b)).unwrap().rate.0.scale(), 1);
         assert_eq!(book.resolution(&line(a)).unwrap().rate.0.scale(), 0);
         assert!(book.resolution(&line(NO_RESOLUTION)).is_none());

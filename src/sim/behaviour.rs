@@ -453,8 +453,7 @@ fn closed_form(scenario: &crate::scenario::Scenario) -> Option<ClosedForm> {
         &built.agents,
         &built.books,
         crate::time::SimTime::ZERO,
-        1.0,
-        1.0,
+        |_, _, _| 1.0,
     );
     let outside = rate_f64(ib.reference_rate) * crate::sim::incentives::median_price(&built.agents);
     if outside.is_nan() || outside <= 0.0 || total.is_nan() || total <= 0.0 {

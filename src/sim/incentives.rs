@@ -33,13 +33,14 @@ pub(crate) fn median_price(agents: &crate::model::Agents) -> f64 {
 
 /// The value per order of a product search: Σ popularity × price × rate ÷ Σ popularity over
 /// eligible products, where the rate is the product's Open rate at `t`, else its seller's Shop
-/// plan rate, else nothing. Also used by `configured_elasticity`.
+/// plan rate, else nothing; each term times `weight(lever, product, rate)` (lever 0: Open, 1:
+/// Shop plan; the sensitivity recorder's `LeverWeights`, else 1). Returns the Open part, the
+/// Shop plan part and their sum. Also used by `configured_elasticity`.
 pub(crate) fn search_value(
     agents: &crate::model::Agents,
     books: &crate::rules::plans::Books,
     t: SimTime,
-    open_scale: f64,
-    shop_scale: f64,
+    weight: impl Fn(usize, crate::model::ProductId, crate::money::Rate) -> f64,
 ) -> (f64, f64, f64) {
     let (mut open, mut shop, mut wsum) = (0.0, 0.0, 0.0);
     for (i, p) in agents.products.iter().enumerate() {
@@ -48,16 +49,17 @@ pub(crate) fn search_value(
         }
         wsum += p.popularity;
         let price: f64 = p.price.0.try_into().unwrap_or(0.0);
+        let id = crate::model::ProductId(i as u32);
         if let Some(l) = books.open_by_product.get(i).copied().flatten()
             && let Some((r, _)) = books.open_listings[l.index()].rate.at(t)
         {
-            open += p.popularity * price * behaviour::rate_f64(r) * open_scale;
+            open += p.popularity * price * behaviour::rate_f64(r) * weight(0, id, r);
             continue;
         }
         if let Some(Some(h)) = books.shop.get(p.seller.idx())
             && let Some((r, _)) = h.at(t)
         {
-            shop += p.popularity * price * behaviour::rate_f64(r) * shop_scale;
+            shop += p.popularity * price * behaviour::rate_f64(r) * weight(1, id, r);
         }
     }
     if wsum > 0.0 {
@@ -72,7 +74,7 @@ impl World<'_> {
     pub(super) fn init_incentives(&mut self) {
         let ib = &self.sc.behaviour.incentives;
         let n = self.agents.creators.len();
-        let (_, _, sv) = search_value(&self.agents, self.pf.books(), SimTime::ZERO, 1.0, 1.0);
+        let (_, _, sv) = search_value(&self.agents, self.pf.books(), SimTime::ZERO, |_, _, _| 1.0);
         let scale = behaviour::rate_f64(ib.reference_rate) * median_price(&self.agents);
         let mut inc = Incentives {
             on: true,

@@ -225,34 +225,14 @@ impl World<'_> {
     /// Starts recording (after `init_incentives`): a creator's first E* is the value of a
     /// search, whose Open and Shop plan parts are those of the search value.
     pub(super) fn init_shares(&mut self, weights: Option<std::sync::Arc<[LeverWeights; 2]>>) {
-        // The Open and Shop plan parts of the value of a search (`search_value`), each rate
-        // weighted by how far it moves.
-        let books = self.pf.books();
-        let w = |k: usize, p: ProductId, r: Rate| weights.as_ref().map_or(1.0, |x| x[k].of(p, r));
-        let (mut open, mut shop, mut wsum) = (0.0, 0.0, 0.0);
-        for (i, x) in self.agents.products.iter().enumerate() {
-            if !x.eligible {
-                continue;
-            }
-            wsum += x.popularity;
-            let price: f64 = x.price.0.try_into().unwrap_or(0.0);
-            let p = ProductId(i as u32);
-            if let Some(l) = books.open_by_product.get(i).copied().flatten()
-                && let Some((r, _)) = books.open_listings[l.index()].rate.at(SimTime::ZERO)
-            {
-                open += x.popularity * price * behaviour::rate_f64(r) * w(0, p, r);
-                continue;
-            }
-            if let Some(Some(h)) = books.shop.get(x.seller.idx())
-                && let Some((r, _)) = h.at(SimTime::ZERO)
-            {
-                shop += x.popularity * price * behaviour::rate_f64(r) * w(1, p, r);
-            }
-        }
-        if wsum > 0.0 {
-            open /= wsum;
-            shop /= wsum;
-        }
+        // The Open and Shop plan parts of the value of a search, each rate weighted by how far
+        // it moves.
+        let (open, shop, _) = crate::sim::incentives::search_value(
+            &self.agents,
+            self.pf.books(),
+            SimTime::ZERO,
+            |k, p, r| weights.as_ref().map_or(1.0, |x| x[k].of(p, r)),
+        );
         let n = self.agents.creators.len();
         let mut p = Parts {
             open: Vec::with_capacity(n),

@@ -144,13 +144,17 @@ impl World<'_> {
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
         let plan = self.pf.books().open_listings[listing.index()].plan.index();
+        // A free sample adds its value (a share of the price) to one post's earnings.
+        let value = if self.inc.on {
+            self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]) * ib.sample_value
+        } else {
+            0.0
+        };
         let p_sample = if self.inc.on {
-            // A free sample adds its value (a share of the price) to one post's earnings.
-            let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
             behaviour::choice_probability(
                 b.sample_request_probability,
                 ib.earnings_weight,
-                e + price * ib.sample_value,
+                e + value,
                 f64::from(self.inc.outside[c.idx()]),
             )
         } else {
@@ -159,10 +163,8 @@ impl World<'_> {
         if self.pf.books().open_plans[plan].samples.is_some()
             && unit(&mut self.rng.agent) < p_sample
         {
-            if self.inc.on {
-                let price = self.inc.memo.price(p.idx(), &self.agents.products[p.idx()]);
+            if self.inc.parts.is_some() {
                 let gross = e + self.effort(ContentKind::Video);
-                let value = price * ib.sample_value;
                 self.sample_parts(c, p, (p_sample, e, gross, value), found.lever, found.rate);
             }
             self.request_sample(t, c, p, By::Model);

@@ -79,18 +79,17 @@ impl World<'_> {
     ) {
         self.pf.decide_application(c, listing, review, t);
         self.note_terms(c, t);
-        if !review.approved() {
-            let p = self.pf.books().open_listings[listing.index()].product;
-            self.refused_parts(c, p);
+        if review.approved() {
+            return;
         }
-        let plan = self.pf.books().open_listings[listing.index()].plan.index();
-        if !review.approved()
-            && matches!(
-                self.approvals[plan].policy,
-                crate::scenario::ApprovalPolicy::Criteria { .. }
-            )
-            && self.sc.behaviour.creators.refused_applications
-                == crate::scenario::RefusedApplications::Avoid
+        let l = &self.pf.books().open_listings[listing.index()];
+        let (product, plan) = (l.product, l.plan.index());
+        self.refused_parts(c, product);
+        if matches!(
+            self.approvals[plan].policy,
+            crate::scenario::ApprovalPolicy::Criteria { .. }
+        ) && self.sc.behaviour.creators.refused_applications
+            == crate::scenario::RefusedApplications::Avoid
         {
             self.refused.insert(refusal_key(c, listing));
         }
