@@ -310,11 +310,9 @@ impl World<'_> {
                     if let Some(p) = self.agents.products.get(c.product.idx()) {
                         prefetch(p);
                     }
+                    // The creator's approvals and showcase: one record.
                     if let Some(s) = self.pf.showcase_ref(c.creator) {
                         prefetch(s);
-                    }
-                    if let Some(a) = self.pf.approvals_ref(c.creator) {
-                        prefetch(a);
                     }
                     let (plus, listing) = self.pf.order_refs(c.creator, c.product);
                     if let Some(w) = plus {
@@ -330,9 +328,7 @@ impl World<'_> {
                 }
             }
             Ev::Wake(c) => {
-                if let Some(a) = self.pf.approvals_ref(c) {
-                    prefetch(a);
-                }
+                // (The approvals came with the showcase, `prefetch_far`.)
                 if let Some(cr) = self.agents.creators.get(c.idx()) {
                     prefetch(cr);
                 }
