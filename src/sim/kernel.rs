@@ -61,7 +61,7 @@ impl<'s> World<'s> {
             sink: None,
             sink_error: None,
             inc: Incentives::default(),
-            episodes: vec![[0; 3]; n_creators],
+            cs: vec![super::CreatorState::default(); n_creators],
             policy_marks: Default::default(),
             policies: Vec::new(),
             nets,
@@ -409,7 +409,7 @@ impl World<'_> {
             AgentStream::Decision => 1,
             AgentStream::Post => 2,
         };
-        let e = &mut self.episodes[c.idx()][k];
+        let e = &mut self.cs[c.idx()].episodes[k];
         rng::seek(&mut self.rng.agent, tag, c.0, *e);
         *e = e.wrapping_add(1);
     }
