@@ -95,6 +95,8 @@ impl World<'_> {
             cs.bonus_until = SimTime::ZERO;
             cs.active = true;
             cs.review_at = SimTime::ZERO;
+            let followers = f64::from(self.agents.creators[c].followers);
+            cs.reach = Some(behaviour::reach(&self.sc.behaviour.buyers, followers));
         }
         self.inc = inc;
     }
@@ -115,7 +117,7 @@ impl World<'_> {
     pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
         self.inc.memo.mean_orders(
             &self.sc.behaviour.buyers,
-            c.idx(),
+            self.cs.get(c.idx()).and_then(|s| s.reach),
             &self.agents.creators[c.idx()],
             &self.agents.products[p.idx()],
             kind,
@@ -172,19 +174,13 @@ impl World<'_> {
     }
 
     /// Asks the CPU for creator `c`'s incentive state and episode counters before its wake (a
-    /// hint: no effect on results): its [`super::CreatorState`] line and its reach. With a
-    /// million creators each misses the cache at a wake.
+    /// hint: no effect on results): its [`super::CreatorState`] line. With a million creators
+    /// it misses the cache at a wake.
     #[inline]
     pub(super) fn prefetch_creator(&self, c: CreatorId) {
         let i = c.idx();
         if let Some(e) = self.cs.get(i) {
             super::kernel::prefetch(e);
-        }
-        if !self.inc.on {
-            return;
-        }
-        if let Some(r) = self.inc.memo.reach_ref(i) {
-            super::kernel::prefetch(r);
         }
     }
 

@@ -417,7 +417,12 @@ struct CreatorState {
     bonus_until: SimTime,
     review_at: SimTime,
     active: bool,
+    /// [`behaviour::reach`] of its followers, set with the incentive model (expected orders).
+    reach: Option<f64>,
 }
+
+// One cache line per creator: a field added beyond it would add a line to every wake.
+const _: () = assert!(size_of::<CreatorState>() == 64);
 
 /// Per-creator and per-product state of the incentive model, in flat vectors (the per-creator
 /// scalars live in [`CreatorState`]). Empty when the model is off.
