@@ -4,6 +4,8 @@
 /// Asks the CPU to start loading the cache lines of `r`, every line it overlaps (a hint: no
 /// effect on results). One hint every 64 bytes from its start and one at its last byte, a fixed
 /// count for the type (the loop unrolls): an object that straddles a line boundary gets both.
+/// A type whose alignment keeps it from straddling (aligned to a cache line, or no larger than
+/// its alignment, which divides 64) gets no last-byte hint: it would repeat one already given.
 #[inline(always)]
 pub(crate) fn prefetch<T>(r: &T) {
     let start = (r as *const T).cast::<i8>();
@@ -13,7 +15,34 @@ pub(crate) fn prefetch<T>(r: &T) {
         hint(start.wrapping_add(off));
         off += 64;
     }
+    if !lines_fixed::<T>() {
+        hint(start.wrapping_add(size - 1));
+    }
+}
+
+/// Asks the CPU to start loading every cache line of the slice `s` (a hint: no effect on
+/// results).
+#[inline(always)]
+pub(crate) fn prefetch_slice<T>(s: &[T]) {
+    let start = s.as_ptr().cast::<i8>();
+    let size = size_of_val(s);
+    if size == 0 {
+        return;
+    }
+    let mut off = 0;
+    while off < size {
+        hint(start.wrapping_add(off));
+        off += 64;
+    }
     hint(start.wrapping_add(size - 1));
+}
+
+/// Whether every value of `T` starts where its cache lines start or lies within one line, so
+/// that hints every 64 bytes from its start cover it.
+#[inline(always)]
+const fn lines_fixed<T>() -> bool {
+    let (size, align) = (size_of::<T>(), align_of::<T>());
+    align % 64 == 0 || (size <= align && 64 % align == 0)
 }
 
 #[inline(always)]
@@ -26,4 +55,23 @@ fn hint(p: *const i8) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = p;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lines_fixed;
+
+    #[repr(C, align(32))]
+    struct Half([u8; 32]);
+    #[repr(C, align(64))]
+    struct Two([u8; 128]);
+
+    #[test]
+    fn only_types_that_cannot_straddle_skip_the_last_byte() {
+        assert!(lines_fixed::<Half>());
+        assert!(lines_fixed::<Two>());
+        assert!(lines_fixed::<u64>());
+        assert!(!lines_fixed::<[u32; 7]>());
+        assert!(!lines_fixed::<[u64; 11]>());
+    }
 }

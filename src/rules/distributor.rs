@@ -389,7 +389,7 @@ impl Platform {
                 via: Via::Link(reg),
                 since: t,
             };
-            let list = &mut self.showcase[c.idx()];
+            let list = &mut self.lists[c.idx()].showcase;
             match list.iter_mut().find(|e| e.product == r.product) {
                 Some(e) => *e = entry,
                 None => list.push(entry),
@@ -515,9 +515,9 @@ impl Platform {
 
     /// Creators holding a link matching `f` in their showcase.
     fn link_holders(&self, f: impl Fn(&Registration) -> bool) -> u32 {
-        self.showcase
+        self.lists
             .iter()
-            .map(|s| s.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r.index()]))).count() as u32)
+            .map(|s| s.showcase.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r.index()]))).count() as u32)
             .sum()
     }
 

@@ -172,15 +172,12 @@ pub struct Platform {
     books: Books,
     ledger: Ledger,
     orders: OrderBook,
-    /// Per creator, the products in the showcase (inline up to the default `max_products`, so
-    /// that looking one up costs one memory access, not two).
-    showcase: Vec<ShortList<ShowcaseEntry, 5>>,
+    /// Per creator, the Open approvals and the showcase in one record of two cache lines
+    /// ([`CreatorLists`]).
+    lists: Vec<CreatorLists>,
     /// Units left per product.
     stock: Vec<u32>,
     samples: Vec<Sample>,
-    /// Open approvals: per creator, (listing, when approved) (OPEN-2), apart from the showcase.
-    /// Looked up by (creator, listing); iterated only to count (H-4 warnings).
-    approvals: Vec<ShortList<(ListingId, SimTime), 4>>,
     /// Samples awaiting a post, by creator (looked up, never iterated).
     /// Inline up to four, so that a delivered sample does not allocate (a creator who keeps
     /// searching keeps receiving samples: ARCHITECTURE invariant 11).
@@ -195,6 +192,21 @@ pub struct Platform {
     /// Plus participants whose tasks just completed: their rewards are due (PLUS-3). The
     /// simulator drains this after each event and asks the risk policy (PLUS-18).
     plus_done: Vec<ParticipantId>,
+}
+
+/// A creator's Open approvals and showcase, together: placing a line reads both (OPEN-2's
+/// approval, the showcase entry), and so does a wake's choice. Two cache lines, aligned: the
+/// approvals (40 bytes) first, then the showcase's length and first entry fill the first line,
+/// its other four entries the second; two separate vectors touched about four lines.
+#[derive(Clone, Debug, Default)]
+#[repr(C, align(64))]
+pub(crate) struct CreatorLists {
+    /// (listing, when approved) (OPEN-2), apart from the showcase. Looked up by (creator,
+    /// listing); iterated only to count (H-4 warnings).
+    pub(crate) approvals: ShortList<(ListingId, SimTime), 4>,
+    /// The products in the showcase (inline up to the default `max_products`, so that looking
+    /// one up costs no second memory access).
+    pub(crate) showcase: ShortList<ShowcaseEntry, 5>,
 }
 
 impl Platform {
@@ -224,11 +236,10 @@ impl Platform {
                 agents.products.iter().map(|p| p.seller).collect(),
                 opts.after_sales_days,
             ),
-            showcase: vec![ShortList::new(); agents.creators.len()],
+            lists: vec![CreatorLists::default(); agents.creators.len()],
             stock: agents.products.iter().map(|p| p.stock).collect(),
             samples: Vec::new(),
             open_samples: HashMap::new(),
-            approvals: vec![ShortList::new(); agents.creators.len()],
             fulfilment: vec![(0, 0); agents.creators.len()],
             tally: Tally::default(),
             campaigns,
@@ -244,22 +255,24 @@ impl Platform {
     /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
     pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
         let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
-        self.approvals[c.idx()]
+        self.lists[c.idx()]
+            .approvals
             .iter()
             .find(|a| a.0 == l)
             .map(|a| a.1)
     }
 
-    /// The creator's Open approvals (for prefetching).
+    /// The creator's Open approvals.
     pub(crate) fn approvals_ref(
         &self,
         c: CreatorId,
     ) -> Option<&ShortList<(ListingId, SimTime), 4>> {
-        self.approvals.get(c.idx())
+        self.lists.get(c.idx()).map(|l| &l.approvals)
     }
 
     pub(crate) fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
-        self.showcase[c.idx()]
+        self.lists[c.idx()]
+            .showcase
             .iter()
             .find(|e| e.product == p)
             .copied()
@@ -278,11 +291,11 @@ impl Platform {
     /// The creator removes `p` from its showcase (its own choice; an Open approval is kept
     /// apart and stays, docs/attribution.md).
     pub(crate) fn remove_from_showcase(&mut self, c: CreatorId, p: ProductId, _t: SimTime) {
-        self.showcase[c.idx()].retain(|e| e.product != p);
+        self.lists[c.idx()].showcase.retain(|e| e.product != p);
     }
 
     fn set_showcase(&mut self, c: CreatorId, entry: ShowcaseEntry) {
-        let list = &mut self.showcase[c.idx()];
+        let list = &mut self.lists[c.idx()].showcase;
         match list.iter_mut().find(|e| e.product == entry.product) {
             Some(e) => *e = entry,
             None => list.push(entry),
@@ -408,7 +421,7 @@ impl Platform {
         c: CreatorId,
         p: ProductId,
     ) -> Option<ShowcaseEntry> {
-        let list = &mut self.showcase[c.idx()];
+        let list = &mut self.lists[c.idx()].showcase;
         let i = list.iter().position(|e| e.product == p)?;
         let entry = list.remove(i);
         self.tally.count(Metric::ShowcaseDrops);
@@ -451,7 +464,7 @@ impl Platform {
     ) {
         if review.approved() {
             let product = self.books.open_listings[listing.index()].product;
-            let mine = &mut self.approvals[c.idx()];
+            let mine = &mut self.lists[c.idx()].approvals;
             if !mine.iter().any(|a| a.0 == listing) {
                 mine.push((listing, t));
             }
@@ -551,9 +564,9 @@ impl Platform {
     // rule: H-4
     pub(crate) fn lock_warning(&mut self, listing: ListingId, changed: SimTime) -> u32 {
         let n = self
-            .approvals
+            .lists
             .iter()
-            .flat_map(|mine| mine.iter())
+            .flat_map(|mine| mine.approvals.iter())
             .filter(|(l, since)| *l == listing && *since < changed)
             .count() as u32;
         self.tally.add(Metric::LockWarnings, n.into());
@@ -1472,5 +1485,7 @@ mod tests {
         );
         assert!(size_of::<ShortList<ShowcaseEntry, 5>>() <= 88);
         assert!(size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>() <= 40);
+        assert_eq!(size_of::<super::CreatorLists>(), 128);
+        assert_eq!(align_of::<super::CreatorLists>(), 64);
     }
 }

@@ -9,7 +9,7 @@ use super::catalogue::{RuleId, RuleSet};
 use super::ledger::Ledger;
 use super::orders::OrderBook;
 use super::plans::Books;
-use super::{Platform, RuleOptions, Sample, ShortList};
+use super::{Platform, RuleOptions, Sample};
 use crate::metrics::campaigns::CampaignTally;
 use crate::metrics::{Metric, Tally};
 use crate::model::CreatorId;
@@ -61,13 +61,13 @@ impl Platform {
     /// The products in creator `c`'s showcase, in the order they were added.
     #[inline]
     pub fn showcase(&self, c: CreatorId) -> &[ShowcaseEntry] {
-        &self.showcase[c.idx()]
+        &self.lists[c.idx()].showcase
     }
 
-    /// The creator's showcase storage (for prefetching).
+    /// The creator's Open approvals and showcase, one record (for prefetching).
     #[inline]
-    pub(crate) fn showcase_ref(&self, c: CreatorId) -> Option<&ShortList<ShowcaseEntry, 5>> {
-        self.showcase.get(c.idx())
+    pub(crate) fn showcase_ref(&self, c: CreatorId) -> Option<&super::CreatorLists> {
+        self.lists.get(c.idx())
     }
 
     /// What placing a line of `p` by `c` reads first, for prefetching: the word of the Plus

@@ -97,7 +97,7 @@ impl World<'_> {
                 db.link_probability,
                 self.sc.behaviour.incentives.earnings_weight,
                 e,
-                f64::from(self.inc.outside[c.idx()]),
+                f64::from(self.cs[c.idx()].outside),
             );
             if u < p && self.pf.books().dist.valid(reg, t) {
                 let _ = self

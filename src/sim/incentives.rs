@@ -76,14 +76,8 @@ impl World<'_> {
         let n = self.agents.creators.len();
         let (_, _, sv) = search_value(&self.agents, self.pf.books(), SimTime::ZERO, |_, _, _| 1.0);
         let scale = behaviour::rate_f64(ib.reference_rate) * median_price(&self.agents);
-        let mut inc = Incentives {
+        let inc = Incentives {
             on: true,
-            outside: Vec::with_capacity(n),
-            earned: Vec::with_capacity(n),
-            bonus: vec![0.0; n],
-            bonus_until: vec![SimTime::ZERO; n],
-            active: vec![true; n],
-            review_at: vec![SimTime::ZERO; n],
             live_on: vec![0; self.agents.products.len()],
             memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
             effort: [ib.video_effort, ib.live_effort].map(|m| m.0.try_into().unwrap_or(0.0)),
@@ -94,8 +88,15 @@ impl World<'_> {
             let q = self.base_orders(CreatorId(c as u32));
             let z: f64 = rand_distr::StandardNormal.sample(&mut self.rng.incentives);
             let noise = (ib.outside_sigma * z).exp();
-            inc.outside.push((scale * q * noise).max(1e-9) as f32);
-            inc.earned.push((q * sv - inc.effort[0]) as f32);
+            let cs = &mut self.cs[c];
+            cs.outside = (scale * q * noise).max(1e-9) as f32;
+            cs.earned = (q * sv - inc.effort[0]) as f32;
+            cs.bonus = 0.0;
+            cs.bonus_until = SimTime::ZERO;
+            cs.active = true;
+            cs.review_at = SimTime::ZERO;
+            let followers = f64::from(self.agents.creators[c].followers);
+            cs.reach = Some(behaviour::reach(&self.sc.behaviour.buyers, followers));
         }
         self.inc = inc;
     }
@@ -116,7 +117,7 @@ impl World<'_> {
     pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
         self.inc.memo.mean_orders(
             &self.sc.behaviour.buyers,
-            c.idx(),
+            self.cs.get(c.idx()).and_then(|s| s.reach),
             &self.agents.creators[c.idx()],
             &self.agents.products[p.idx()],
             kind,
@@ -138,12 +139,12 @@ impl World<'_> {
     /// E*_c: what the creator expects to earn per post now.
     pub(super) fn best_earnings(&self, c: CreatorId, t: SimTime) -> f64 {
         let i = c.idx();
-        let bonus = if t < self.inc.bonus_until[i] {
-            f64::from(self.inc.bonus[i])
+        let bonus = if t < self.cs[i].bonus_until {
+            f64::from(self.cs[i].bonus)
         } else {
             0.0
         };
-        f64::from(self.inc.earned[i]) + bonus
+        f64::from(self.cs[i].earned) + bonus
     }
 
     /// The intensive multiplier of `c`'s actions per day.
@@ -151,7 +152,7 @@ impl World<'_> {
         behaviour::intensity(
             &self.sc.behaviour.incentives,
             self.best_earnings(c, t),
-            f64::from(self.inc.outside[c.idx()]),
+            f64::from(self.cs[c.idx()].outside),
         )
     }
 
@@ -160,7 +161,7 @@ impl World<'_> {
     pub(super) fn note_action(&mut self, c: CreatorId, t: SimTime) -> f64 {
         let (best, outside) = (
             self.best_earnings(c, t),
-            f64::from(self.inc.outside[c.idx()]),
+            f64::from(self.cs[c.idx()].outside),
         );
         let a = &mut self.activity;
         a.actions += 1;
@@ -173,39 +174,19 @@ impl World<'_> {
     }
 
     /// Asks the CPU for creator `c`'s incentive state and episode counters before its wake (a
-    /// hint: no effect on results). With a million creators each of these vectors misses the
-    /// cache at a wake.
+    /// hint: no effect on results): its [`super::CreatorState`] line. With a million creators
+    /// it misses the cache at a wake.
     #[inline]
     pub(super) fn prefetch_creator(&self, c: CreatorId) {
         let i = c.idx();
-        if let Some(e) = self.episodes.get(i) {
+        if let Some(e) = self.cs.get(i) {
             super::kernel::prefetch(e);
-        }
-        if !self.inc.on {
-            return;
-        }
-        let inc = &self.inc;
-        if let (Some(o), Some(e), Some(u), Some(r), Some(a)) = (
-            inc.outside.get(i),
-            inc.earned.get(i),
-            inc.bonus_until.get(i),
-            inc.review_at.get(i),
-            inc.active.get(i),
-        ) {
-            super::kernel::prefetch(o);
-            super::kernel::prefetch(e);
-            super::kernel::prefetch(u);
-            super::kernel::prefetch(r);
-            super::kernel::prefetch(a);
-        }
-        if let Some(r) = inc.memo.reach_ref(i) {
-            super::kernel::prefetch(r);
         }
     }
 
     /// Folds an observed expected earnings per post into the creator's smoothed value.
     pub(super) fn observe_earnings(&mut self, c: CreatorId, e: f64) {
-        let x = &mut self.inc.earned[c.idx()];
+        let x = &mut self.cs[c.idx()].earned;
         *x += EARNED_WEIGHT * (e as f32 - *x);
     }
 
@@ -213,22 +194,22 @@ impl World<'_> {
     /// creator acts now; an idle creator's next wake is its next review.
     pub(super) fn review(&mut self, t: SimTime, c: CreatorId) -> bool {
         let i = c.idx();
-        if t >= self.inc.review_at[i] {
+        if t >= self.cs[i].review_at {
             let ib = &self.sc.behaviour.incentives;
             let p = behaviour::active_probability(
                 ib,
                 self.best_earnings(c, t),
-                f64::from(self.inc.outside[i]),
+                f64::from(self.cs[i].outside),
             );
-            self.inc.active[i] = unit(&mut self.rng.agent) < p;
-            self.inc.review_at[i] = t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
+            self.cs[i].active = unit(&mut self.rng.agent) < p;
+            self.cs[i].review_at = t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         }
-        if !self.inc.active[i] {
-            let at = self.inc.review_at[i];
+        if !self.cs[i].active {
+            let at = self.cs[i].review_at;
             self.q
                 .push(at, super::queue::Phase::Agent, super::Ev::Wake(c));
         }
-        self.inc.active[i]
+        self.cs[i].active
     }
 
     /// Utility-scored value of a candidate product for `c`, or None when it pays nothing.
@@ -320,11 +301,11 @@ impl World<'_> {
         let (_, extra) = self.plus_join_earnings(c, camp, t, reward, &ranks, selected);
         let end = self.pf.books().plus.campaigns[camp.index()].end;
         let i = c.idx();
-        self.inc.bonus[i] = extra as f32;
-        self.inc.bonus_until[i] = end;
-        self.inc.active[i] = true;
-        if self.inc.review_at[i] < end {
-            self.inc.review_at[i] = end;
+        self.cs[i].bonus = extra as f32;
+        self.cs[i].bonus_until = end;
+        self.cs[i].active = true;
+        if self.cs[i].review_at < end {
+            self.cs[i].review_at = end;
         }
         let products = self.pf.books().plus.campaigns[camp.index()]
             .products

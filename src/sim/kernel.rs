@@ -61,7 +61,7 @@ impl<'s> World<'s> {
             sink: None,
             sink_error: None,
             inc: Incentives::default(),
-            episodes: vec![[0; 3]; n_creators],
+            cs: vec![super::CreatorState::default(); n_creators],
             policy_marks: Default::default(),
             policies: Vec::new(),
             nets,
@@ -310,11 +310,9 @@ impl World<'_> {
                     if let Some(p) = self.agents.products.get(c.product.idx()) {
                         prefetch(p);
                     }
+                    // The creator's approvals and showcase: one record.
                     if let Some(s) = self.pf.showcase_ref(c.creator) {
                         prefetch(s);
-                    }
-                    if let Some(a) = self.pf.approvals_ref(c.creator) {
-                        prefetch(a);
                     }
                     let (plus, listing) = self.pf.order_refs(c.creator, c.product);
                     if let Some(w) = plus {
@@ -330,9 +328,7 @@ impl World<'_> {
                 }
             }
             Ev::Wake(c) => {
-                if let Some(a) = self.pf.approvals_ref(c) {
-                    prefetch(a);
-                }
+                // (The approvals came with the showcase, `prefetch_far`.)
                 if let Some(cr) = self.agents.creators.get(c.idx()) {
                     prefetch(cr);
                 }
@@ -413,7 +409,7 @@ impl World<'_> {
             AgentStream::Decision => 1,
             AgentStream::Post => 2,
         };
-        let e = &mut self.episodes[c.idx()][k];
+        let e = &mut self.cs[c.idx()].episodes[k];
         rng::seek(&mut self.rng.agent, tag, c.0, *e);
         *e = e.wrapping_add(1);
     }

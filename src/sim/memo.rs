@@ -18,8 +18,6 @@ const SATURATION_TABLE: usize = 4096;
 /// and each product's price as `f64`.
 #[derive(Default)]
 pub(super) struct EarningsMemo {
-    /// Per creator: [`behaviour::reach`] of its followers.
-    reach: Vec<f64>,
     /// Per live-item count: [`behaviour::saturation`].
     saturation: Vec<f64>,
     /// [`behaviour::coupon_demand`].
@@ -31,11 +29,6 @@ pub(super) struct EarningsMemo {
 impl EarningsMemo {
     pub(super) fn new(b: &BuyerBehaviour, agents: &Agents) -> EarningsMemo {
         EarningsMemo {
-            reach: agents
-                .creators
-                .iter()
-                .map(|c| behaviour::reach(b, f64::from(c.followers)))
-                .collect(),
             saturation: (0..SATURATION_TABLE as u32)
                 .map(|n| behaviour::saturation(b, n))
                 .collect(),
@@ -44,12 +37,13 @@ impl EarningsMemo {
         }
     }
 
-    /// [`behaviour::mean_orders`] with buyer responses on, for creator index `c`.
+    /// [`behaviour::mean_orders`] with buyer responses on, for `creator`, whose
+    /// [`behaviour::reach`] is `reach` (kept per creator in `CreatorState`, or computed).
     #[inline]
     pub(super) fn mean_orders(
         &self,
         b: &BuyerBehaviour,
-        c: usize,
+        reach: Option<f64>,
         creator: &Creator,
         product: &Product,
         kind: ContentKind,
@@ -59,8 +53,8 @@ impl EarningsMemo {
             Some(&s) => s,
             None => behaviour::saturation(b, live_on_product),
         };
-        let reach = match self.reach.get(c) {
-            Some(&r) => r,
+        let reach = match reach {
+            Some(r) => r,
             None => behaviour::reach(b, f64::from(creator.followers)),
         };
         behaviour::mean_orders_of(
@@ -75,11 +69,6 @@ impl EarningsMemo {
 
     /// Product index `p`'s price as `f64`.
     #[inline]
-    /// Where creator `c`'s reach is kept (for prefetching).
-    pub(super) fn reach_ref(&self, c: usize) -> Option<&f64> {
-        self.reach.get(c)
-    }
-
     pub(super) fn price(&self, p: usize, product: &Product) -> f64 {
         match self.price.get(p) {
             Some(&x) => x,
@@ -120,7 +109,10 @@ mod tests {
                             kind,
                             live,
                         );
-                        let got = memo.mean_orders(&b, c, cr, pr, kind, live);
+                        let reach = behaviour::reach(&b, f64::from(cr.followers));
+                        let got = memo.mean_orders(&b, Some(reach), cr, pr, kind, live);
+                        assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
+                        let got = memo.mean_orders(&b, None, cr, pr, kind, live);
                         assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
                     }
                 }

@@ -157,8 +157,10 @@ impl By {
     }
 }
 
-/// A content item still bringing orders.
+/// A content item still bringing orders. Aligned to 32 bytes (28 would do) so that none
+/// straddles two cache lines: a `Demand` reads one line, not two.
 #[derive(Copy, Clone, Debug)]
+#[repr(align(32))]
 struct Content {
     creator: CreatorId,
     product: ProductId,
@@ -376,8 +378,9 @@ struct World<'s> {
     sink_error: Option<std::io::Error>,
     /// The incentive-response model's per-creator and per-product state (docs/behaviour.md).
     inc: Incentives,
-    /// Per creator, the next episode of each of its own streams (wake, decision, post; rng.rs).
-    episodes: Vec<[u32; 3]>,
+    /// Per creator: its streams' episode counters and the incentive model's state, one cache
+    /// line ([`CreatorState`]).
+    cs: Vec<CreatorState>,
     /// Per seller policy, (seller GMV, plan Open GMV) at its last review.
     policy_marks: seller_policy::Marks,
     /// The replication's seller policies: the named ones and those drawn for generated plans.
@@ -396,21 +399,36 @@ struct World<'s> {
     refused: std::collections::HashSet<u64, std::hash::BuildHasherDefault<plans::open::KeyHasher>>,
 }
 
-/// Per-creator state of the incentive model, in flat vectors indexed by creator (and live
-/// content counts by product). Empty when the model is off.
+/// What a creator's wake reads and writes of its own, in one cache line (a wake used to touch
+/// one line in each of six vectors): the episode counters of its streams and, under the
+/// incentive model, its outside option, expectations, Plus bonus and review state.
+#[derive(Copy, Clone, Debug, Default)]
+#[repr(C, align(64))]
+struct CreatorState {
+    /// The next episode of each of the creator's own streams (wake, decision, post; rng.rs).
+    episodes: [u32; 3],
+    /// O_c: outside option per post (money as f64, behaviour scoring only).
+    outside: f32,
+    /// Smoothed expected earnings per post of what the creator posts (its showcase), or the
+    /// value of a search while its showcase is empty.
+    earned: f32,
+    /// Extra expected earnings per post from a Plus it joined, until `bonus_until`.
+    bonus: f32,
+    bonus_until: SimTime,
+    review_at: SimTime,
+    active: bool,
+    /// [`behaviour::reach`] of its followers, set with the incentive model (expected orders).
+    reach: Option<f64>,
+}
+
+// One cache line per creator: a field added beyond it would add a line to every wake.
+const _: () = assert!(size_of::<CreatorState>() == 64);
+
+/// Per-creator and per-product state of the incentive model, in flat vectors (the per-creator
+/// scalars live in [`CreatorState`]). Empty when the model is off.
 #[derive(Default)]
 struct Incentives {
     on: bool,
-    /// O_c: outside option per post (money as f64, behaviour scoring only).
-    outside: Vec<f32>,
-    /// Smoothed expected earnings per post of what the creator posts (its showcase), or the
-    /// value of a search while its showcase is empty.
-    earned: Vec<f32>,
-    /// Extra expected earnings per post from a Plus it joined, until `bonus_until`.
-    bonus: Vec<f32>,
-    bonus_until: Vec<SimTime>,
-    active: Vec<bool>,
-    review_at: Vec<SimTime>,
     /// Live content items (still bringing orders) per product: saturation.
     live_on: Vec<u32>,
     /// The parts of expected orders and earnings that do not change per post.

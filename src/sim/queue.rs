@@ -191,6 +191,23 @@ impl<T: Copy> Pool<T> {
         *l = List::default();
     }
 
+    /// Hints every cache line of the chunk after a non-empty list's head chunk, if any.
+    #[inline]
+    fn prefetch_next_chunk(&self, l: &List) {
+        let head = (l.head - 1) as usize;
+        if head as u32 == l.tail {
+            return;
+        }
+        if let Some(&n) = self.next.get(head)
+            && let Some(chunk) = n.checked_sub(1).and_then(|k| {
+                self.items
+                    .get((k * CHUNK) as usize..((k + 1) * CHUNK) as usize)
+            })
+        {
+            crate::hint::prefetch_slice(chunk);
+        }
+    }
+
     /// Takes the first item of a non-empty list; the list is reset when it empties.
     #[inline]
     pub(super) fn pop_front(&mut self, l: &mut List) -> T {
@@ -322,10 +339,15 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Moves a coarse bucket's events, in order, into the fine buckets of the current block.
+    /// The bucket's chunks were written long ago and lie anywhere in the pool: entering a
+    /// chunk hints the one after it (a hint only).
     fn distribute(&mut self, b: usize) {
         let mut list = std::mem::take(&mut self.coarse[b]);
         self.coarse_occupied[b >> 6] &= !(1 << (b & 63));
         while list.head != 0 {
+            if list.read == 0 {
+                self.coarse_pool.prefetch_next_chunk(&list);
+            }
             let (minute, phase, event) = self.coarse_pool.pop_front(&mut list);
             self.coarse_len -= 1;
             self.push_fine(u32::from(minute), usize::from(phase), event);
@@ -402,6 +424,10 @@ impl<E: Copy> EventQueue<E> {
         let event = self.fine_pool.pop_front(&mut self.fine[li]);
         self.fine_len -= 1;
         self.last = li;
+        if self.fine[li].read == 1 {
+            // The first pop from a chunk: its successor is the next one written long ago.
+            self.fine_pool.prefetch_next_chunk(&self.fine[li]);
+        }
         if self.fine[li].head == 0 {
             let phases = &mut self.fine_phases[minute as usize];
             *phases &= !(1 << p);

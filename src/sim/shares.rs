@@ -371,7 +371,7 @@ impl World<'_> {
     pub(super) fn action_shares(&mut self, c: CreatorId, t: SimTime, best: f64, outside: f64) {
         let ib = &self.sc.behaviour.incentives;
         let i = c.idx();
-        let held = t < self.inc.bonus_until[i];
+        let held = t < self.cs[i].bonus_until;
         let empty = self.pf.showcase(c).is_empty();
         let explore = self.sc.behaviour.creators.explore_probability;
         let Some(parts) = self.inc.parts.as_deref_mut() else {

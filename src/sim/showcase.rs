@@ -65,7 +65,7 @@ impl World<'_> {
                 let e = self.candidate_earnings(c, p, rate) - self.effort(ContentKind::Video);
                 let fit = self.agents.creators[c.idx()]
                     .has_category(self.agents.products[p.idx()].category);
-                let o = f64::from(self.inc.outside[c.idx()]);
+                let o = f64::from(self.cs[c.idx()].outside);
                 if let Some(seen) = &mut seen {
                     let gross = e + self.effort(ContentKind::Video);
                     let lever = LeverPart::of(Some(&res));
@@ -155,7 +155,7 @@ impl World<'_> {
                 b.sample_request_probability,
                 ib.earnings_weight,
                 e + value,
-                f64::from(self.inc.outside[c.idx()]),
+                f64::from(self.cs[c.idx()].outside),
             )
         } else {
             b.sample_request_probability

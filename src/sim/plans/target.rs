@@ -41,7 +41,7 @@ impl World<'_> {
                         tb.accept_probability,
                         self.sc.behaviour.incentives.earnings_weight,
                         e,
-                        f64::from(self.inc.outside[creator.idx()]),
+                        f64::from(self.cs[creator.idx()].outside),
                     )
                 } else {
                     tb.accept_probability
