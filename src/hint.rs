@@ -8,33 +8,35 @@
 /// its alignment, which divides 64) gets no last-byte hint: it would repeat one already given.
 #[inline(always)]
 pub(crate) fn prefetch<T>(r: &T) {
-    let start = (r as *const T).cast::<i8>();
-    let size = size_of::<T>().max(1);
-    let mut off = 0;
-    while off < size {
-        hint(start.wrapping_add(off));
-        off += 64;
-    }
-    if !lines_fixed::<T>() {
-        hint(start.wrapping_add(size - 1));
-    }
+    hint_bytes(
+        (r as *const T).cast::<i8>(),
+        size_of::<T>().max(1),
+        !lines_fixed::<T>(),
+    );
 }
 
 /// Asks the CPU to start loading every cache line of the slice `s` (a hint: no effect on
 /// results).
 #[inline(always)]
 pub(crate) fn prefetch_slice<T>(s: &[T]) {
-    let start = s.as_ptr().cast::<i8>();
     let size = size_of_val(s);
-    if size == 0 {
-        return;
+    if size > 0 {
+        hint_bytes(s.as_ptr().cast::<i8>(), size, true);
     }
+}
+
+/// One hint every 64 bytes of `size > 0` bytes from `start`, and one at the last byte when
+/// `last` (the bytes may straddle one more line than the 64-byte steps reach).
+#[inline(always)]
+fn hint_bytes(start: *const i8, size: usize, last: bool) {
     let mut off = 0;
     while off < size {
         hint(start.wrapping_add(off));
         off += 64;
     }
-    hint(start.wrapping_add(size - 1));
+    if last {
+        hint(start.wrapping_add(size - 1));
+    }
 }
 
 /// Whether every value of `T` starts where its cache lines start or lies within one line, so
