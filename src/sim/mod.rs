@@ -396,7 +396,8 @@ struct World<'s> {
     /// (creator, Open listing) pairs whose application the seller's criteria refused, as
     /// `creator << 32 | listing`: what `refused_applications = "avoid"` remembers
     /// (sim/plans/open.rs). Only looked up, never iterated, so its order does not matter.
-    refused: std::collections::HashSet<u64, std::hash::BuildHasherDefault<plans::open::KeyHasher>>,
+    /// Fx-hashed (one multiply per key: a search asks for every Open candidate).
+    refused: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
 }
 
 /// What a creator's wake reads and writes of its own, in one cache line (a wake used to touch

@@ -129,24 +129,3 @@ impl World<'_> {
 fn refusal_key(c: CreatorId, l: ListingId) -> u64 {
     (u64::from(c.0) << 32) | l.index() as u64
 }
-
-/// A hasher for the one `u64` key of a remembered refusal: a multiply and a fold (a search
-/// asks for every Open candidate, so SipHash's cost would show). Only looked up, never iterated:
-/// the order of the set does not matter.
-#[derive(Default)]
-pub(in crate::sim) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-    fn write_u64(&mut self, k: u64) {
-        let h = (self.0 ^ k ^ (k >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 32);
-    }
-}
