@@ -263,11 +263,7 @@ impl World<'_> {
                     prefetch(c);
                 }
             }
-            Ev::Ship { key: k, .. } => {
-                if let Some((h, _)) = self.pf.orders().slot_refs(k) {
-                    prefetch(h);
-                }
-            }
+            Ev::Ship { key: k, .. } => self.prefetch_line(k),
             Ev::Deliver(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => self.prefetch_line(k),
             Ev::Wake(c) => {
                 if let Some(s) = self.pf.showcase_ref(c) {
@@ -279,11 +275,10 @@ impl World<'_> {
         }
     }
 
-    /// A line's status byte and the line.
+    /// An order line (its status is in it).
     #[inline]
     fn prefetch_line(&self, k: LineKey) {
-        if let Some((h, l)) = self.pf.orders().slot_refs(k) {
-            prefetch(h);
+        if let Some(l) = self.pf.orders().slot_ref(k) {
             prefetch(l);
         }
     }
@@ -291,7 +286,7 @@ impl World<'_> {
     /// What settling a line touches once the line is in cache: its creator's ledger balance.
     #[inline]
     fn prefetch_settle(&self, k: LineKey) {
-        if let Some((_, l)) = self.pf.orders().slot_refs(k) {
+        if let Some(l) = self.pf.orders().slot_ref(k) {
             if let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator())) {
                 prefetch(b);
             }
@@ -323,6 +318,7 @@ impl World<'_> {
                     }
                     // (Not the book's per-product seller: placement takes the product's own.)
                     self.pf.orders().prefetch_memo(c.product);
+                    self.pf.campaign_tally().prefetch_creator(c.creator);
                 }
             }
             Ev::Wake(c) => {
@@ -377,7 +373,7 @@ impl World<'_> {
     /// the seller's campaign sums and the seller's ledger balance.
     #[inline]
     fn prefetch_settle_sums(&self, k: LineKey) {
-        if let Some((_, l)) = self.pf.orders().slot_refs(k)
+        if let Some(l) = self.pf.orders().slot_ref(k)
             && let Some(&s) = self.pf.orders().seller_of_ref(l.product())
         {
             let plan = self
