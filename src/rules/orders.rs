@@ -94,7 +94,7 @@ impl OrderLine {
 /// traffic and those bits in one word and the paid amount packed into 4 bytes ([`Packed`],
 /// exact). A line in flight is most of a large run's memory (issue 18, target 3: 88 bytes, then
 /// 48, before). The rare line that does not fit — an order number from 2^32 − 1 on, a quantity
-/// from 2^20 on, a seller other than its product's — has `no == ODD` and those fields in the side
+/// from 2^25 on, a seller other than its product's — has `no == ODD` and those fields in the side
 /// table `odd`; one with an amount too large to pack, or a fifth distinct shipping amount, has
 /// `paid == Packed::WIDE` and its five amounts whole in `wide`.
 ///
@@ -107,9 +107,8 @@ pub struct Stored {
     no: u32,
     creator: CreatorId,
     product: ProductId,
-    /// The quantity (bits 0–19), the line's [`Hot`] bits (status, live, tracked: 20–24), the
-    /// shipping index (25–26), whether a coupon is in the side table (27), the held state
-    /// (28–29), the traffic (30–31).
+    /// The quantity (bits 0–24), the shipping index (25–26), whether a coupon is in the side
+    /// table (27), the held state (28–29), the traffic (30–31).
     bits: u32,
     placed: SimTime,
     delivered: SimTime,
@@ -119,11 +118,8 @@ pub struct Stored {
 
 /// `Stored::no` of a line whose number, quantity and seller are in `OrderBook::odd`.
 const ODD: u32 = u32::MAX;
-const QUANTITY_BITS: u32 = 20;
+const QUANTITY_BITS: u32 = 25;
 const QUANTITY_MASK: u32 = (1 << QUANTITY_BITS) - 1;
-/// Where a line's [`Hot`] bits sit in `Stored::bits`.
-const HOT_SHIFT: u32 = 20;
-const HOT_MASK: u32 = 0x1f << HOT_SHIFT;
 const SHIPPING_SHIFT: u32 = 25;
 /// Distinct shipping amounts the book indexes (2 bits); a line with another one is wide.
 const SHIPPINGS: usize = 4;
@@ -453,18 +449,16 @@ pub struct OrderRecord {
     pub candidates: Vec<crate::rules::attribution::Candidate>,
 }
 
-/// What the lifecycle steps check per line, in five bits of `Stored::bits`: the status (low
-/// three bits), whether the slot is live, and whether the line has a record
-/// (`OrderLine::record` is set). Kept in the line itself, so that delivering or settling a line
-/// touches one record (a dense array of status bytes beside the lines was a second random
-/// cache line for each).
+/// What the lifecycle steps check per line, in one byte: the status (low bits), whether the
+/// slot is live, and whether the line has a record (`OrderLine::record` is set). A dense array of
+/// these stays in cache where the lines themselves (32 bytes each, millions live) do not.
 #[derive(Copy, Clone, Debug)]
 struct Hot(u8);
 
 impl Hot {
-    const STATUS: u8 = 0x07;
-    const LIVE: u8 = 0x08;
-    const TRACKED: u8 = 0x10;
+    const STATUS: u8 = 0x0f;
+    const LIVE: u8 = 0x10;
+    const TRACKED: u8 = 0x20;
 
     fn new(tracked: bool) -> Hot {
         let t = if tracked { Hot::TRACKED } else { 0 };
@@ -488,17 +482,6 @@ impl Hot {
     }
     fn tracked(self) -> bool {
         self.0 & Hot::TRACKED != 0
-    }
-}
-
-impl Stored {
-    #[inline]
-    fn hot(&self) -> Hot {
-        Hot(((self.bits & HOT_MASK) >> HOT_SHIFT) as u8)
-    }
-    #[inline]
-    fn set_hot(&mut self, h: Hot) {
-        self.bits = (self.bits & !HOT_MASK) | (u32::from(h.0) << HOT_SHIFT);
     }
 }
 
@@ -557,6 +540,7 @@ type SideTable<T> = std::collections::HashMap<LineKey, T, rustc_hash::FxBuildHas
 #[derive(Clone, Debug, Default)]
 pub struct OrderBook {
     lines: Lines,
+    hot: Vec<Hot>,
     /// The freed slots, last freed first: the index + 1 of the first (0: none), each freed
     /// slot's `no` holding the next one's (a list through the slots themselves: no memory of its
     /// own, where a `Vec` of keys grew to every slot by the end of a run).
@@ -697,9 +681,7 @@ impl OrderBook {
             no: if odd { ODD } else { line.no as u32 },
             creator: line.creator,
             product: line.product,
-            bits: (line.quantity & QUANTITY_MASK)
-                | (u32::from(hot.0) << HOT_SHIFT)
-                | (traffic_bits(line.traffic) << TRAFFIC_SHIFT),
+            bits: (line.quantity & QUANTITY_MASK) | (traffic_bits(line.traffic) << TRAFFIC_SHIFT),
             placed: line.placed,
             delivered: line.delivered,
             paid: Packed::WIDE,
@@ -708,10 +690,12 @@ impl OrderBook {
         let k = match self.pop_free() {
             Some(k) => {
                 self.lines[k.index()] = stored;
+                self.hot[k.index()] = hot;
                 k
             }
             None => {
                 self.lines.push(stored);
+                self.hot.push(hot);
                 LineKey::at(self.lines.len() - 1)
             }
         };
@@ -733,15 +717,16 @@ impl OrderBook {
     }
 
     /// The most recently freed slot, taken off the free list. The slot after it, which the next
-    /// line will take, is prefetched now: the free list runs through slots freed at settlement,
-    /// long out of cache, and the next placement would wait for it.
+    /// line will take, is prefetched now (its line and status byte): the free list runs through
+    /// slots freed at settlement, long out of cache, and the next placement would wait for it.
     #[inline]
     fn pop_free(&mut self) -> Option<LineKey> {
         let i = self.free_head.checked_sub(1)? as usize;
         self.free_head = self.lines[i].no;
         if let Some(j) = self.free_head.checked_sub(1)
-            && let Some(l) = self.slot_ref(LineKey::at(j as usize))
+            && let Some((h, l)) = self.slot_refs(LineKey::at(j as usize))
         {
+            crate::hint::prefetch(h);
             crate::hint::prefetch(l);
         }
         Some(LineKey::at(i))
@@ -798,8 +783,7 @@ impl OrderBook {
         if was_wide {
             self.wide.remove(&k);
         }
-        let mut bits =
-            (old & (QUANTITY_MASK | HOT_MASK | (3 << TRAFFIC_SHIFT))) | (ship << SHIPPING_SHIFT);
+        let mut bits = (old & (QUANTITY_MASK | (3 << TRAFFIC_SHIFT))) | (ship << SHIPPING_SHIFT);
         if c == Packed::ZERO {
             if had_extras && old & COUPON_BIT != 0 {
                 self.coupons.remove(&k);
@@ -884,17 +868,14 @@ impl OrderBook {
         }
     }
     pub fn status(&self, k: LineKey) -> Status {
-        self.lines[k.index()].hot().status()
+        self.hot[k.index()].status()
     }
     pub(crate) fn set_status(&mut self, k: LineKey, s: Status) {
-        let l = &mut self.lines[k.index()];
-        let mut h = l.hot();
-        h.set_status(s);
-        l.set_hot(h);
+        self.hot[k.index()].set_status(s);
     }
     /// The line keeps a record (a scripted or explained order).
     pub(crate) fn tracked(&self, k: LineKey) -> bool {
-        self.lines[k.index()].hot().tracked()
+        self.hot[k.index()].tracked()
     }
     /// A copy of line `k`.
     pub fn get(&self, k: LineKey) -> OrderLine {
@@ -902,7 +883,7 @@ impl OrderBook {
     }
     /// Line `k`'s record index (`u32::MAX`: none).
     pub(crate) fn record_of(&self, k: LineKey) -> u32 {
-        if self.tracked(k) {
+        if self.hot[k.index()].tracked() {
             self.tracked_records.get(&k).copied().unwrap_or(u32::MAX)
         } else {
             u32::MAX
@@ -938,16 +919,16 @@ impl OrderBook {
         self.store_amounts(k, a, false);
     }
     pub fn free(&mut self, k: LineKey) {
-        let s = &mut self.lines[k.index()];
-        debug_assert!(s.hot().live());
-        s.set_hot(Hot(s.hot().0 & !Hot::LIVE));
+        debug_assert!(self.hot[k.index()].live());
+        self.hot[k.index()].0 &= !Hot::LIVE;
+        let s = &self.lines[k.index()];
         let (bits, wide, odd) = (s.bits, s.paid == Packed::WIDE, s.no == ODD);
         if wide {
             self.wide.remove(&k);
         } else {
             self.forget_extras(k, bits);
         }
-        debug_assert!(!self.tracked(k), "a tracked line is kept");
+        debug_assert!(!self.hot[k.index()].tracked(), "a tracked line is kept");
         if odd {
             self.odd.remove(&k);
         }
@@ -956,14 +937,15 @@ impl OrderBook {
     }
     /// Live lines (not settled or cancelled, or tracked and kept), with their status.
     pub(crate) fn live_lines(&self) -> impl Iterator<Item = (Status, OrderLine)> + '_ {
-        (0..self.lines.len())
-            .map(|k| (k, self.lines[k].hot()))
+        self.hot
+            .iter()
+            .enumerate()
             .filter(|(_, h)| h.live())
             .map(|(k, h)| (h.status(), self.unpack(LineKey::at(k))))
     }
-    /// The line, status included (for prefetching).
-    pub(crate) fn slot_ref(&self, k: LineKey) -> Option<&Stored> {
-        self.lines.get(k.index())
+    /// The line's status byte and the line (for prefetching).
+    pub(crate) fn slot_refs(&self, k: LineKey) -> Option<(&u8, &Stored)> {
+        Some((&self.hot.get(k.index())?.0, self.lines.get(k.index())?))
     }
     pub(crate) fn issued(&self) -> u64 {
         self.next_no
@@ -1249,7 +1231,7 @@ mod tests {
     }
 
     #[test]
-    fn the_status_bits_round_trip() {
+    fn the_status_byte_round_trips() {
         for tracked in [false, true] {
             let mut h = Hot::new(tracked);
             for s in [
@@ -1262,21 +1244,6 @@ mod tests {
             ] {
                 h.set_status(s);
                 assert_eq!((h.status(), h.live(), h.tracked()), (s, true, tracked));
-                // In a line, beside the quantity and the other bits, which keep their values.
-                let mut l = Stored {
-                    no: 1,
-                    creator: CreatorId(2),
-                    product: ProductId(3),
-                    bits: !HOT_MASK,
-                    placed: SimTime(4),
-                    delivered: SimTime(5),
-                    paid: Packed::ZERO,
-                    resolution: 6,
-                };
-                l.set_hot(h);
-                assert_eq!(l.bits & !HOT_MASK, !HOT_MASK);
-                let g = l.hot();
-                assert_eq!((g.status(), g.live(), g.tracked()), (s, true, tracked));
             }
         }
     }

@@ -263,7 +263,11 @@ impl World<'_> {
                     prefetch(c);
                 }
             }
-            Ev::Ship { key: k, .. } => self.prefetch_line(k),
+            Ev::Ship { key: k, .. } => {
+                if let Some((h, _)) = self.pf.orders().slot_refs(k) {
+                    prefetch(h);
+                }
+            }
             Ev::Deliver(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => self.prefetch_line(k),
             Ev::Wake(c) => {
                 if let Some(s) = self.pf.showcase_ref(c) {
@@ -275,10 +279,11 @@ impl World<'_> {
         }
     }
 
-    /// An order line (its status is in it).
+    /// A line's status byte and the line.
     #[inline]
     fn prefetch_line(&self, k: LineKey) {
-        if let Some(l) = self.pf.orders().slot_ref(k) {
+        if let Some((h, l)) = self.pf.orders().slot_refs(k) {
+            prefetch(h);
             prefetch(l);
         }
     }
@@ -286,7 +291,7 @@ impl World<'_> {
     /// What settling a line touches once the line is in cache: its creator's ledger balance.
     #[inline]
     fn prefetch_settle(&self, k: LineKey) {
-        if let Some(l) = self.pf.orders().slot_ref(k) {
+        if let Some((_, l)) = self.pf.orders().slot_refs(k) {
             if let Some(b) = self.pf.ledger().balance_ref(Account::creator(l.creator())) {
                 prefetch(b);
             }
@@ -373,7 +378,7 @@ impl World<'_> {
     /// the seller's campaign sums and the seller's ledger balance.
     #[inline]
     fn prefetch_settle_sums(&self, k: LineKey) {
-        if let Some(l) = self.pf.orders().slot_ref(k)
+        if let Some((_, l)) = self.pf.orders().slot_refs(k)
             && let Some(&s) = self.pf.orders().seller_of_ref(l.product())
         {
             let plan = self
