@@ -145,10 +145,20 @@ impl CampaignTally {
         if let Some((k, i)) = kind_index(plan)
             && let Some(p) = self.by_kind[k].get(i as usize)
         {
-            crate::hint::prefetch(p);
+            // The first line only: what a placement and a settlement without Shop Ads add to.
+            crate::hint::prefetch(&p.gmv);
         }
         if let Some(s) = self.sellers.get(seller.idx()) {
             crate::hint::prefetch(s);
+        }
+    }
+
+    /// Prefetches creator `c`'s memo of the last (plan kind, plan) it sold through, which
+    /// placing a Shop or distributor line reads (a hint: no effect on results).
+    #[inline]
+    pub(crate) fn prefetch_creator(&self, c: CreatorId) {
+        if let Some(m) = self.last.get(c.idx()) {
+            crate::hint::prefetch(m);
         }
     }
 

@@ -33,7 +33,7 @@ impl<'s> World<'s> {
             .iter()
             .map(|p| if p.eligible { p.popularity } else { 0.0 })
             .collect();
-        let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
+        let product_pick = super::alias::AliasTable::new(weights);
         let n_creators = built.agents.creators.len();
         let nets = super::distributors::Nets::draw(sc, index, n_creators);
         let mut w = World {
@@ -321,10 +321,9 @@ impl World<'_> {
                     if let Some(l) = listing {
                         prefetch(l);
                     }
+                    // (Not the book's per-product seller: placement takes the product's own.)
                     self.pf.orders().prefetch_memo(c.product);
-                    if let Some(s) = self.pf.orders().seller_of_ref(c.product) {
-                        prefetch(s);
-                    }
+                    self.pf.campaign_tally().prefetch_creator(c.creator);
                 }
             }
             Ev::Wake(c) => {

@@ -10,6 +10,7 @@
 //! and `orders.rs` (creators' and buyers' behaviour around posts and orders), and one file per plan
 //! type's orchestration under `plans/`.
 
+mod alias;
 pub mod behaviour;
 mod creators;
 mod distributors;
@@ -359,7 +360,7 @@ struct World<'s> {
     sample_ship: Vec<Option<crate::scenario::Dist>>,
     content: Vec<Content>,
     content_free: Vec<u32>,
-    product_pick: Option<rand_distr::weighted::WeightedAliasIndex<f64>>,
+    product_pick: Option<alias::AliasTable>,
     end: SimTime,
     script_keys: Vec<Option<LineKey>>,
     script_refused: Vec<Option<Refusal>>,
