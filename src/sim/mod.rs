@@ -10,7 +10,6 @@
 //! and `orders.rs` (creators' and buyers' behaviour around posts and orders), and one file per plan
 //! type's orchestration under `plans/`.
 
-mod alias;
 pub mod behaviour;
 mod creators;
 mod distributors;
@@ -360,7 +359,7 @@ struct World<'s> {
     sample_ship: Vec<Option<crate::scenario::Dist>>,
     content: Vec<Content>,
     content_free: Vec<u32>,
-    product_pick: Option<alias::AliasTable>,
+    product_pick: Option<rand_distr::weighted::WeightedAliasIndex<f64>>,
     end: SimTime,
     script_keys: Vec<Option<LineKey>>,
     script_refused: Vec<Option<Refusal>>,

@@ -5,6 +5,8 @@
 //! what it pays (docs/behaviour.md §3). Every draw here comes from the creator's own wake
 //! episode (`rng.rs`, `seek`), so the arms of a sweep stay synchronised.
 
+use rand_distr::Distribution;
+
 use super::shares::LeverPart;
 use super::{By, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
