@@ -87,6 +87,9 @@ pub(super) struct Parts {
     /// The score of a free sample's request by (creator, product): the choice that found the
     /// product plus the request's own (its probability rises with the product's earnings).
     samples: std::collections::HashMap<(u32, u32), [f32; 2]>,
+    /// Per creator: posts made at actions, and videos made about free samples (step 1d).
+    posts_at: Vec<u32>,
+    sample_videos: Vec<u32>,
     sums: LeverShares,
 }
 
@@ -143,6 +146,11 @@ pub struct LeverShares {
     /// Σ over the videos made about free samples of the score of the sample's request, per
     /// lever: the change of this content outside actions.
     pub sample_posts: [f64; 2],
+    /// Σ over creators of (videos made about free samples ÷ non-post actions) × P(the next
+    /// action is not a post) × Σ a·(s + u) over its actions, per lever, and the same with
+    /// a·σ̄: the sample videos that more actions bring, as more of them are searches (step 1d).
+    pub sample_searches: [f64; 2],
+    pub sample_searches_sat: f64,
 }
 
 /// A response of [`LeverShares::configured`].
@@ -160,9 +168,10 @@ impl LeverShares {
     /// part), A = a·(s + u), Sσ = σ̄, Aσ = a·σ̄, the share π of content made at actions and the
     /// posting margin f = (non-post actions − Σ actions × marginal non-post probability) ÷
     /// posts at actions, and R = (the sample videos' scores − the posts refusals cost) ÷
-    /// content (steps 1b, 1c):
-    ///   actions  e_A = (A − Aσ·R) ÷ (1 + Aσ·π·(1 + f)),
-    ///   content  e_C = π·(1 + f)·e_A + R,
+    /// content (steps 1b, 1c), V and Vσ the sample videos that added searches bring ÷ content
+    /// (step 1d), K = π·(1 + f) ÷ (1 + Vσ) and R′ = (R + V) ÷ (1 + Vσ):
+    ///   actions  e_A = (A − Aσ·R′) ÷ (1 + Aσ·K),
+    ///   content  e_C = K·e_A + R′,
     ///   earnings e_E = S − Sσ·e_C + cov(a·(s + u), ℓ) − cov(a·σ̄, ℓ)·e_C + P − Pσ·e_C,
     /// the covariances over actions with ℓ = ln(E*/O): the earnings measure is a mean over
     /// actions, and creators whose actions respond more carry more weight in it; P and Pσ its
@@ -175,9 +184,15 @@ impl LeverShares {
         let a = (self.a_share[lever] + self.a_sub[lever]) / n;
         let s = (self.share[lever] + self.sub[lever]) / n;
         let (a_sat, s_sat) = (self.a_sat / n, self.sat / n);
-        let k = self.content_per_action_elasticity(content);
-        // content outside the posting margin: the posts refusals cost, the sample videos
-        let r = (self.sample_posts[lever] - self.refused_non_posts[lever]) / content;
+        // content outside the posting margin: the posts refusals cost, the sample videos (their
+        // requests' scores, and those added searches request: e_C = π(1 + f)·e_A + R + V − Vσ·e_C)
+        let (v, v_sat) = (
+            self.sample_searches[lever] / content,
+            self.sample_searches_sat / content,
+        );
+        let k = self.content_per_action_elasticity(content) / (1.0 + v_sat);
+        let r = ((self.sample_posts[lever] - self.refused_non_posts[lever]) / content + v)
+            / (1.0 + v_sat);
         let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
         let l = self.log_earnings / n;
         let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
@@ -247,6 +262,8 @@ impl World<'_> {
             weights,
             pending: vec![[0.0; 2]; n],
             samples: Default::default(),
+            posts_at: vec![0; n],
+            sample_videos: vec![0; n],
             sums: LeverShares::default(),
         };
         for c in 0..n {
@@ -345,6 +362,14 @@ impl World<'_> {
 
     /// A video about a free sample of `p` by `c`.
     pub(super) fn sample_post_parts(&mut self, c: CreatorId, p: ProductId) {
+        if let Some(n) = self
+            .inc
+            .parts
+            .as_deref_mut()
+            .and_then(|x| x.sample_videos.get_mut(c.idx()))
+        {
+            *n += 1;
+        }
         if let Some(parts) = self.inc.parts.as_deref_mut()
             && let Some(r) = parts.samples.get(&(c.0, p.0))
         {
@@ -440,7 +465,12 @@ impl World<'_> {
         };
         let x = &mut parts.sums;
         match what {
-            ShareEvent::Posted => x.action_posts += 1,
+            ShareEvent::Posted(c) => {
+                x.action_posts += 1;
+                if let Some(n) = parts.posts_at.get_mut(c.idx()) {
+                    *n += 1;
+                }
+            }
             ShareEvent::PostTry => x.post_tries += 1,
             ShareEvent::Dropped => x.dropped += 1,
             ShareEvent::FullSearch => x.full_searches += 1,
@@ -474,7 +504,18 @@ impl World<'_> {
             } else {
                 explore * r
             };
-            x.marginal_non_posts += f64::from(a) * (search + (1.0 - search) * d);
+            let next = search + (1.0 - search) * d;
+            x.marginal_non_posts += f64::from(a) * next;
+            // step 1d: the sample videos of the searches more actions add
+            let non_posts = a.saturating_sub(parts.posts_at[c]);
+            let videos = parts.sample_videos[c];
+            if videos > 0 && non_posts > 0 {
+                let per = f64::from(videos) / f64::from(non_posts) * next;
+                let p = &parts.path[c];
+                x.sample_searches[0] += per * p[0];
+                x.sample_searches[1] += per * p[1];
+                x.sample_searches_sat += per * p[2];
+            }
         }
         // The time path: more actions add actions at the end of each creator's own sequence
         // (its showcase, its smoothed E*: ℓ at its last action net of that day's mean), spread
@@ -624,7 +665,8 @@ impl Parts {
 /// What [`World::count_shares`] counts.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum ShareEvent {
-    Posted,
+    /// A post or LIVE made at an action of the creator.
+    Posted(CreatorId),
     PostTry,
     Dropped,
     FullSearch,
