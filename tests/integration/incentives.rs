@@ -567,7 +567,9 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     // two to three times as wide). The base arm's recorder is told how far each rate moves
     // in the arms (`base_weights`: PLUS-9 holds glow's serum). The Shop plan rate's earnings,
     // and its actions against the model, are held to within 20% only: the gap left (§6a;
-    // earnings 0.009 [−0.003, 0.020] at 30 replications, 0.017 [0.003, 0.032] at 12).
+    // earnings 0.009 [−0.003, 0.020] at 30 replications, 0.017 [0.003, 0.032] at 12). Since
+    // session 13 (step 1d: the sample videos that added searches bring) every row covers zero
+    // at 30 replications, the Open earnings only just (−0.0135 [−0.0272, +0.0002]).
     use affsim::experiment::sensitivity::{
         BaseState, LeverRun, SensLever, base_weights, scaled, sensitivity_doc,
     };
@@ -595,6 +597,21 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
             / base.len() as f64
     };
     let start = affsim::sim::behaviour::actions_per_log_earnings(&demo).expect("model on");
+    // Step 1d (docs/behaviour.md §6a): the sample videos the added searches bring, ÷ content.
+    // glow-open and the generated Open plans give free samples, so the Open rate's V is about
+    // 0.008 (an Open content elasticity 0.006 higher); the Shop plan rate's is a seventh of it.
+    let v = |k: usize| {
+        base.iter()
+            .map(|b| b.shares.sample_searches[k] / b.content)
+            .sum::<f64>()
+            / base.len() as f64
+    };
+    assert!(
+        v(0) > 0.004 && v(0) < 0.015 && v(1).abs() < v(0) / 4.0,
+        "sample searches: Open {}, Shop plan {}",
+        v(0),
+        v(1)
+    );
     let mut runs = Vec::new();
     for lever in [SensLever::OpenRate, SensLever::ShopPlanRate] {
         let (lo, lv) = scaled(&demo, lever, 0.9);
@@ -630,7 +647,7 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     let f = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("a number: {v}"));
     for l in doc["levers"].as_array().unwrap() {
         let lever = l["lever"].as_str().unwrap();
-        for (name, width) in [("actions", 0.04), ("content", 0.07), ("earnings", 0.07)] {
+        for (name, width) in [("actions", 0.04), ("content", 0.04), ("earnings", 0.06)] {
             let r = &l["responses"][name];
             let (measured, conf) = (f(&r["elasticity"]["mean"]), f(&r["configured"]));
             let v = &r["versus_configured"];
