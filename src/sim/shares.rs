@@ -90,6 +90,9 @@ pub(super) struct Parts {
     /// Per creator: posts made at actions, and videos made about free samples (step 1d).
     posts_at: Vec<u32>,
     sample_videos: Vec<u32>,
+    /// Per creator: s (Open, Shop plan), u (Open, Shop plan) and σ̄ at the review that opened
+    /// its active spell (step 2a: the extensive margin responds to E* there).
+    at_review: Vec<[f32; 5]>,
     sums: LeverShares,
 }
 
@@ -114,7 +117,9 @@ pub struct LeverShares {
     /// Σ over actions of a·(s + u) × the day's mean ℓ, minus Σ a·(s + u)·ℓ; likewise with a·σ̄.
     pub path: [f64; 2],
     pub path_sat: f64,
-    /// Σ a·s, per lever.
+    /// Σ a·s, per lever; here and in every a-weighted sum the extensive part of a multiplies
+    /// s (u, σ̄) at the review that opened the creator's active spell, the intensive part s
+    /// at the action (step 2a).
     pub a_share: [f64; 2],
     /// Σ σ̄ and Σ a·σ̄.
     pub sat: f64,
@@ -264,6 +269,7 @@ impl World<'_> {
             samples: Default::default(),
             posts_at: vec![0; n],
             sample_videos: vec![0; n],
+            at_review: vec![[0.0; 5]; n],
             sums: LeverShares::default(),
         };
         for c in 0..n {
@@ -397,6 +403,10 @@ impl World<'_> {
         let ib = &self.sc.behaviour.incentives;
         let i = c.idx();
         let held = t < self.cs[i].bonus_until;
+        // This wake reviewed the creator (`review` set its next review R days from now): the
+        // action opens an active spell.
+        let reviewed =
+            self.cs[i].review_at == t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         let empty = self.pf.showcase(c).is_empty();
         let explore = self.sc.behaviour.creators.explore_probability;
         let Some(parts) = self.inc.parts.as_deref_mut() else {
@@ -422,14 +432,18 @@ impl World<'_> {
         parts.path[i][3] = l_any;
         parts.path[i][4] = day as f64;
         if outside <= 0.0 || best / outside <= behaviour::EARNINGS_FLOOR || best <= 0.0 {
+            if reviewed {
+                parts.at_review[i] = [0.0; 5];
+            }
             return;
         }
-        let a = actions_per_log_earnings(
+        let (a_int, a_ext) = actions_per_log_earnings_parts(
             ib,
             self.sc.behaviour.creators.actions_per_day,
             best / outside,
             held,
         );
+        let a = a_int + a_ext;
         let s = [
             f64::from(parts.open[i]) / best,
             f64::from(parts.shop[i]) / best,
@@ -437,22 +451,30 @@ impl World<'_> {
         let u = parts.sub[i].map(|u| f64::from(u) / best);
         let sat = f64::from(parts.sat[i]) / best;
         let l = (best / outside).ln();
+        // Step 2a: the intensive margin responds to E* at this action, the extensive one to E*
+        // at the review that opened the spell (this action, if this wake reviewed).
+        if reviewed {
+            parts.at_review[i] = [s[0], s[1], u[0], u[1], sat].map(|v| v as f32);
+        }
+        let r = parts.at_review[i].map(f64::from);
         let (path, today) = (&mut parts.path[i], &mut parts.days[day]);
         for (k, &s) in s.iter().enumerate() {
+            let (a_s, a_u) = (a_int * s + a_ext * r[k], a_int * u[k] + a_ext * r[2 + k]);
             x.share[k] += s;
-            x.a_share[k] += a * s;
-            x.a_share_log[k] += a * s * l;
+            x.a_share[k] += a_s;
+            x.a_share_log[k] += a_s * l;
             x.sub[k] += u[k];
-            x.a_sub[k] += a * u[k];
-            x.a_sub_log[k] += a * u[k] * l;
-            path[k] += a * (s + u[k]);
-            today[2 + k] += a * (s + u[k]);
+            x.a_sub[k] += a_u;
+            x.a_sub_log[k] += a_u * l;
+            path[k] += a_s + a_u;
+            today[2 + k] += a_s + a_u;
         }
-        path[2] += a * sat;
-        today[4] += a * sat;
+        let a_sat = a_int * sat + a_ext * r[4];
+        path[2] += a_sat;
+        today[4] += a_sat;
         x.sat += sat;
-        x.a_sat += a * sat;
-        x.a_sat_log += a * sat * l;
+        x.a_sat += a_sat;
+        x.a_sat_log += a_sat * l;
         x.log_earnings += l;
         x.a += a;
     }
@@ -553,28 +575,35 @@ impl World<'_> {
 /// of time active is P(R + g) ÷ (R + P·g), P = P(active); its elasticity is
 ///   κ(1 − P)·R ÷ (R + P·g) − ε·g·R(1 − P) ÷ ((R + g)(R + P·g)),
 /// the second term because a higher m also shortens the wait that prolongs an active spell.
-pub(crate) fn actions_per_log_earnings(
+///
+/// Returned split: the intensive margin (ε where m is not clamped: it responds to E* at every
+/// action) and the rest, the share of time active (it responds to E* at the review that opened
+/// the active spell; docs/behaviour.md §6a, step 2a).
+pub(crate) fn actions_per_log_earnings_parts(
     ib: &crate::scenario::IncentiveBehaviour,
     actions_per_day: f64,
     ratio: f64,
     held: bool,
-) -> f64 {
+) -> (f64, f64) {
     let raw = ratio.powf(ib.post_elasticity);
     let clamped = raw > ib.max_intensity || raw < 1.0 / ib.max_intensity;
     let eps = if clamped { 0.0 } else { ib.post_elasticity };
     if held {
-        return eps;
+        return (eps, 0.0);
     }
     let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
     let p = behaviour::choice_probability(ib.active_share, ib.participation_weight, ratio, 1.0);
     let r = ib.review_days;
     let g = 1.0 / (actions_per_day * m);
     if !(g.is_finite() && r > 0.0) {
-        return eps + ib.participation_weight * (1.0 - p);
+        return (eps, ib.participation_weight * (1.0 - p));
     }
     let spell = r + p * g;
-    eps + ib.participation_weight * (1.0 - p) * r / spell
-        - eps * g * r * (1.0 - p) / ((r + g) * spell)
+    (
+        eps,
+        ib.participation_weight * (1.0 - p) * r / spell
+            - eps * g * r * (1.0 - p) / ((r + g) * spell),
+    )
 }
 
 /// A search's candidate as the recorder sees it: its utility v = β ln(E/O) + fit (the Gumbel
@@ -718,5 +747,23 @@ mod tests {
         }
         assert!(scores[0][0] > 0.0 && scores[3][0] > 0.0 && scores[1][0] < 0.0);
         assert_eq!(choice_score(&c, 9), [0.0; 2]);
+    }
+
+    #[test]
+    fn the_margins_split_into_the_intensive_and_the_share_of_time_active() {
+        // ε 0.5, κ 1, active share 0.8, 7-day reviews, 0.5 actions a day; at E* = O the wait
+        // is g = 2 days and P = 0.8: (1 − P)·R ÷ (R + P·g) − ε·g·R(1 − P) ÷ ((R + g)(R + P·g))
+        let ib = IncentiveBehaviour::default();
+        let (int, ext) = actions_per_log_earnings_parts(&ib, 0.5, 1.0, false);
+        assert_eq!(int, 0.5);
+        let want = 0.2 * 7.0 / 8.6 - 0.5 * 2.0 * 7.0 * 0.2 / (9.0 * 8.6);
+        assert!((ext - want).abs() < 1e-12, "{ext} against {want}");
+        // a Plus holds the creator active: no extensive part
+        assert_eq!(
+            actions_per_log_earnings_parts(&ib, 0.5, 1.0, true),
+            (0.5, 0.0)
+        );
+        // the intensive multiplier clamped (E*/O above max_intensity^(1/ε)): no intensive part
+        assert_eq!(actions_per_log_earnings_parts(&ib, 0.5, 1e9, false).0, 0.0);
     }
 }

@@ -568,8 +568,10 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     // in the arms (`base_weights`: PLUS-9 holds glow's serum). The Shop plan rate's earnings,
     // and its actions against the model, are held to within 20% only: the gap left (§6a;
     // earnings 0.009 [−0.003, 0.020] at 30 replications, 0.017 [0.003, 0.032] at 12). Since
-    // session 13 (step 1d: the sample videos that added searches bring) every row covers zero
-    // at 30 replications, the Open earnings only just (−0.0135 [−0.0272, +0.0002]).
+    // session 13 (step 1d: the sample videos that added searches bring; step 2a: the
+    // extensive margin answers to E* at the review that opened the spell) every row covers
+    // zero at 30 replications (Open earnings −0.011 [−0.025, +0.003], Shop plan earnings
+    // +0.007 [−0.005, +0.018]).
     use affsim::experiment::sensitivity::{
         BaseState, LeverRun, SensLever, base_weights, scaled, sensitivity_doc,
     };
