@@ -21,6 +21,15 @@ pub(crate) enum LeverPart {
 }
 
 impl LeverPart {
+    /// The index of the group of products the lever pays (0: Open, 1: Shop plan, 2: other).
+    pub(crate) fn group(self) -> usize {
+        match self {
+            LeverPart::Open => 0,
+            LeverPart::Shop => 1,
+            LeverPart::Other => 2,
+        }
+    }
+
     /// The lever behind the rate the resolution pays.
     pub(crate) fn of(r: Option<&Resolution>) -> LeverPart {
         match r {
@@ -67,7 +76,8 @@ impl LeverWeights {
 pub(super) struct Parts {
     open: Vec<f32>,
     shop: Vec<f32>,
-    sat: Vec<f32>,
+    /// The saturation part by the group of the product observed (Open, Shop plan, other).
+    sat: Vec<[f32; 3]>,
     sub: Vec<[f32; 2]>,
     /// The score of the search that put each showcase entry there, by (creator, product).
     scores: std::collections::HashMap<(u32, u32), [f32; 2]>,
@@ -92,7 +102,12 @@ pub(super) struct Parts {
     sample_videos: Vec<u32>,
     /// Per creator: s (Open, Shop plan), u (Open, Shop plan) and σ̄ at the review that opened
     /// its active spell (step 2a: the extensive margin responds to E* there).
-    at_review: Vec<[f32; 5]>,
+    at_review: Vec<[f32; 7]>,
+    /// Per creator and per day: Σ a·σ̄_g by group (the time path of each group's part).
+    path_by: Vec<[f64; 3]>,
+    days_by: Vec<[f64; 3]>,
+    /// The group and the entry's score of the last observation (a post's, when it is posted).
+    last_obs: (usize, [f32; 2]),
     sums: LeverShares,
 }
 
@@ -156,6 +171,22 @@ pub struct LeverShares {
     /// a·σ̄: the sample videos that more actions bring, as more of them are searches (step 1d).
     pub sample_searches: [f64; 2],
     pub sample_searches_sat: f64,
+    /// Saturation by the group of products carrying it (0: Open, 1: Shop plan, 2: other):
+    /// Σ σ̄_g, Σ a·σ̄_g, Σ a·σ̄_g·ℓ and its time path over actions; step 1d's Vσ by group.
+    pub sat_by: [f64; 3],
+    pub a_sat_by: [f64; 3],
+    pub a_sat_log_by: [f64; 3],
+    pub path_sat_by: [f64; 3],
+    pub sample_searches_sat_by: [f64; 3],
+    /// Posts made at actions about each group's products, and Σ over them of the posted
+    /// entry's choice score per lever.
+    pub posts_by: [f64; 3],
+    pub post_score_by: [[f64; 2]; 3],
+    /// Σ over creators of (1 − P(the next action is not a post)) × the share of the group in
+    /// its final showcase × Σ a·(s + u) per lever (and × Σ a·σ̄_h): the posts more actions add
+    /// to each group's products.
+    pub mix_a: [[f64; 2]; 3],
+    pub mix_sat: [[f64; 3]; 3],
 }
 
 /// A response of [`LeverShares::configured`].
@@ -198,9 +229,30 @@ impl LeverShares {
         let k = self.content_per_action_elasticity(content) / (1.0 + v_sat);
         let r = ((self.sample_posts[lever] - self.refused_non_posts[lever]) / content + v)
             / (1.0 + v_sat);
-        let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
         let l = self.log_earnings / n;
         let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
+        // Saturation by group (step 3a): each group's live items respond by their own e_g.
+        if let Some(e_g) = self.live_by_group(lever) {
+            let mut e_a = a;
+            let mut e_e = s + cov_s + self.path[lever] / n;
+            let mut videos = self.sample_searches[lever];
+            for (g, e) in e_g.iter().enumerate() {
+                let a_sat_g = self.a_sat_by[g] / n;
+                let cov_g = self.a_sat_log_by[g] / n - a_sat_g * l;
+                e_a -= a_sat_g * e;
+                e_e -= (self.sat_by[g] / n + cov_g + self.path_sat_by[g] / n) * e;
+                videos -= self.sample_searches_sat_by[g] * e;
+            }
+            let pi_f = self.content_per_action_elasticity(content);
+            let e_c = pi_f * e_a
+                + (self.sample_posts[lever] - self.refused_non_posts[lever] + videos) / content;
+            return Some(match response {
+                ShareResponse::Actions => e_a,
+                ShareResponse::Content => e_c,
+                ShareResponse::Earnings => e_e,
+            });
+        }
+        let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
         let cov_sat = self.a_sat_log / n - a_sat * l;
         let (path, path_sat) = (self.path[lever] / n, self.path_sat / n);
         let e_c = k * e_a + r;
@@ -211,6 +263,49 @@ impl LeverShares {
                 s - s_sat * e_c + cov_s - cov_sat * e_c + path - path_sat * e_c
             }
         })
+    }
+
+    /// d ln (live items) of the Open, Shop plan and other products ÷ d ln(every rate of
+    /// `lever`) (docs/behaviour.md §6a, step 3a): the posts more actions add to group g are
+    /// each creator's added actions Σ a·(s + u − Σ_h σ̄_h·e_h) × (1 − P(the next action is not
+    /// a post)) × the group's share of its final showcase, plus the posted entries' choice
+    /// scores, plus (Open products) the sample videos of step 1d:
+    ///   posts_g·e_g = X_g − Σ_h Xσ_gh·e_h + score_g [+ V − Σ_h Vσ_h·e_h],
+    /// a 3 × 3 linear system. None when a group has no posts or the system is singular.
+    pub fn live_by_group(&self, lever: usize) -> Option<[f64; 3]> {
+        let mut m = [[0.0f64; 4]; 3];
+        for (g, row) in m.iter_mut().enumerate() {
+            let posts = self.posts_by[g];
+            if posts <= 0.0 {
+                return None;
+            }
+            for (h, v) in row.iter_mut().take(3).enumerate() {
+                *v = self.mix_sat[g][h] + if g == h { posts } else { 0.0 };
+            }
+            row[3] = self.mix_a[g][lever] + self.post_score_by[g][lever];
+        }
+        for (v, s) in m[0].iter_mut().zip(self.sample_searches_sat_by) {
+            *v += s;
+        }
+        m[0][3] += self.sample_searches[lever];
+        // Gauss–Jordan elimination with partial pivoting
+        for col in 0..3 {
+            let piv = (col..3).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+            m.swap(col, piv);
+            if m[col][col].abs() < 1e-12 {
+                return None;
+            }
+            let pivot = m[col];
+            for (r, row) in m.iter_mut().enumerate() {
+                if r != col {
+                    let q = row[col] / pivot[col];
+                    for (v, p) in row.iter_mut().zip(pivot).skip(col) {
+                        *v -= q * p;
+                    }
+                }
+            }
+        }
+        Some(std::array::from_fn(|g| m[g][3] / m[g][g]))
     }
 
     /// d ln content ÷ d ln actions: π·(1 + f).
@@ -257,7 +352,7 @@ impl World<'_> {
         let mut p = Parts {
             open: Vec::with_capacity(n),
             shop: Vec::with_capacity(n),
-            sat: vec![0.0; n],
+            sat: vec![[0.0; 3]; n],
             sub: vec![[0.0; 2]; n],
             scores: Default::default(),
             candidates: Vec::new(),
@@ -269,7 +364,10 @@ impl World<'_> {
             samples: Default::default(),
             posts_at: vec![0; n],
             sample_videos: vec![0; n],
-            at_review: vec![[0.0; 5]; n],
+            at_review: vec![[0.0; 7]; n],
+            path_by: vec![[0.0; 3]; n],
+            days_by: Vec::new(),
+            last_obs: (2, [0.0; 2]),
             sums: LeverShares::default(),
         };
         for c in 0..n {
@@ -316,7 +414,16 @@ impl World<'_> {
         let w = EARNED_WEIGHT;
         parts.open[i] += w * (o as f32 - parts.open[i]);
         parts.shop[i] += w * (s as f32 - parts.shop[i]);
-        parts.sat[i] += w * ((gross * sat) as f32 - parts.sat[i]);
+        let group = lever.group();
+        for (g, x) in parts.sat[i].iter_mut().enumerate() {
+            let v = if g == group {
+                (gross * sat) as f32
+            } else {
+                0.0
+            };
+            *x += w * (v - *x);
+        }
+        parts.last_obs = (group, score);
         for (u, r) in parts.sub[i].iter_mut().zip(score) {
             *u += w * (gross as f32 * r - *u);
         }
@@ -433,7 +540,7 @@ impl World<'_> {
         parts.path[i][4] = day as f64;
         if outside <= 0.0 || best / outside <= behaviour::EARNINGS_FLOOR || best <= 0.0 {
             if reviewed {
-                parts.at_review[i] = [0.0; 5];
+                parts.at_review[i] = [0.0; 7];
             }
             return;
         }
@@ -449,12 +556,14 @@ impl World<'_> {
             f64::from(parts.shop[i]) / best,
         ];
         let u = parts.sub[i].map(|u| f64::from(u) / best);
-        let sat = f64::from(parts.sat[i]) / best;
+        let sat_by = parts.sat[i].map(|v| f64::from(v) / best);
+        let sat = sat_by.iter().sum::<f64>();
         let l = (best / outside).ln();
         // Step 2a: the intensive margin responds to E* at this action, the extensive one to E*
         // at the review that opened the spell (this action, if this wake reviewed).
         if reviewed {
-            parts.at_review[i] = [s[0], s[1], u[0], u[1], sat].map(|v| v as f32);
+            parts.at_review[i] =
+                [s[0], s[1], u[0], u[1], sat_by[0], sat_by[1], sat_by[2]].map(|v| v as f32);
         }
         let r = parts.at_review[i].map(f64::from);
         let (path, today) = (&mut parts.path[i], &mut parts.days[day]);
@@ -469,9 +578,21 @@ impl World<'_> {
             path[k] += a_s + a_u;
             today[2 + k] += a_s + a_u;
         }
-        let a_sat = a_int * sat + a_ext * r[4];
+        let a_sat_by: [f64; 3] = std::array::from_fn(|g| a_int * sat_by[g] + a_ext * r[4 + g]);
+        let a_sat = a_sat_by.iter().sum::<f64>();
         path[2] += a_sat;
         today[4] += a_sat;
+        if parts.days_by.len() <= day {
+            parts.days_by.resize(day + 1, [0.0; 3]);
+        }
+        let (path_by, day_by) = (&mut parts.path_by[i], &mut parts.days_by[day]);
+        for (g, (&sg, &ag)) in sat_by.iter().zip(&a_sat_by).enumerate() {
+            x.sat_by[g] += sg;
+            x.a_sat_by[g] += ag;
+            x.a_sat_log_by[g] += ag * l;
+            path_by[g] += ag;
+            day_by[g] += ag;
+        }
         x.sat += sat;
         x.a_sat += a_sat;
         x.a_sat_log += a_sat * l;
@@ -489,6 +610,10 @@ impl World<'_> {
         match what {
             ShareEvent::Posted(c) => {
                 x.action_posts += 1;
+                let (g, score) = parts.last_obs;
+                x.posts_by[g] += 1.0;
+                x.post_score_by[g][0] += f64::from(score[0]);
+                x.post_score_by[g][1] += f64::from(score[1]);
                 if let Some(n) = parts.posts_at.get_mut(c.idx()) {
                     *n += 1;
                 }
@@ -537,6 +662,36 @@ impl World<'_> {
                 x.sample_searches[0] += per * p[0];
                 x.sample_searches[1] += per * p[1];
                 x.sample_searches_sat += per * p[2];
+                for (v, q) in x.sample_searches_sat_by.iter_mut().zip(parts.path_by[c]) {
+                    *v += per * q;
+                }
+            }
+            // saturation by group: the creator's added posts, 1 − P(non-post) of its added
+            // actions, spread over its final showcase's products by group
+            let cid = CreatorId(c as u32);
+            let mut mix = [0.0f64; 3];
+            for e in self.pf.showcase(cid) {
+                let res = self.pf.resolution_as(
+                    &self.agents,
+                    cid,
+                    e.product,
+                    self.end,
+                    crate::rules::choices::Standing::Now,
+                );
+                mix[LeverPart::of(res.as_ref()).group()] += 1.0;
+            }
+            let n_mix = mix.iter().sum::<f64>();
+            if n_mix > 0.0 {
+                let post = 1.0 - next;
+                for ((a, sat), share) in x.mix_a.iter_mut().zip(&mut x.mix_sat).zip(mix) {
+                    let w = post * share / n_mix;
+                    for (v, p) in a.iter_mut().zip(parts.path[c]) {
+                        *v += w * p;
+                    }
+                    for (v, p) in sat.iter_mut().zip(parts.path_by[c]) {
+                        *v += w * p;
+                    }
+                }
             }
         }
         // The time path: more actions add actions at the end of each creator's own sequence
@@ -548,11 +703,19 @@ impl World<'_> {
             .iter()
             .map(|d| if d[0] > 0.0 { d[1] / d[0] } else { 0.0 })
             .collect();
-        for p in &parts.path {
+        for (p, pb) in parts.path.iter().zip(&parts.path_by) {
             let end = p[3] - mean.get(p[4] as usize).copied().unwrap_or(0.0);
             x.path[0] += p[0] * end;
             x.path[1] += p[1] * end;
             x.path_sat += p[2] * end;
+            for (v, q) in x.path_sat_by.iter_mut().zip(pb) {
+                *v += q * end;
+            }
+        }
+        for (d, m) in parts.days_by.iter().zip(&mean) {
+            for (v, q) in x.path_sat_by.iter_mut().zip(d) {
+                *v += q * m;
+            }
         }
         for (d, m) in parts.days.iter().zip(&mean) {
             x.path[0] += d[2] * m;
@@ -563,6 +726,9 @@ impl World<'_> {
             x.path[k] -= x.a_share_log[k] + x.a_sub_log[k];
         }
         x.path_sat -= x.a_sat_log;
+        for g in 0..3 {
+            x.path_sat_by[g] -= x.a_sat_log_by[g];
+        }
         Some(x)
     }
 }
@@ -747,6 +913,44 @@ mod tests {
         }
         assert!(scores[0][0] > 0.0 && scores[3][0] > 0.0 && scores[1][0] < 0.0);
         assert_eq!(choice_score(&c, 9), [0.0; 2]);
+    }
+
+    #[test]
+    fn the_groups_live_items_solve_their_saturation_system() {
+        // 100 posts on each group's products; the added actions bring 50, 20, 10 posts (Open
+        // lever) and the groups' saturation feeds back: posts_g·e_g = X_g − Σ_h Xσ_gh·e_h.
+        let mut x = LeverShares {
+            posts_by: [100.0; 3],
+            mix_a: [[50.0, 0.0], [20.0, 0.0], [10.0, 0.0]],
+            ..LeverShares::default()
+        };
+        let e = x.live_by_group(0).expect("solvable");
+        assert!(
+            (e[0] - 0.5).abs() < 1e-12 && (e[1] - 0.2).abs() < 1e-12 && (e[2] - 0.1).abs() < 1e-12
+        );
+        x.mix_sat = [[10.0, 2.0, 0.0], [3.0, 8.0, 1.0], [0.0, 0.0, 5.0]];
+        x.post_score_by = [[4.0, 0.0], [-4.0, 0.0], [0.0, 0.0]];
+        x.sample_searches = [6.0, 0.0];
+        x.sample_searches_sat_by = [1.0, 0.0, 0.0];
+        let e = x.live_by_group(0).expect("solvable");
+        for g in 0..3 {
+            let mut lhs = x.posts_by[g] * e[g];
+            lhs += x.mix_sat[g].iter().zip(e).map(|(v, e)| v * e).sum::<f64>();
+            let mut rhs = x.mix_a[g][0] + x.post_score_by[g][0];
+            if g == 0 {
+                rhs += x.sample_searches[0];
+                lhs += x
+                    .sample_searches_sat_by
+                    .iter()
+                    .zip(e)
+                    .map(|(v, e)| v * e)
+                    .sum::<f64>();
+            }
+            assert!((lhs - rhs).abs() < 1e-9, "group {g}: {lhs} against {rhs}");
+        }
+        // a group without posts: no group figures (the aggregate form applies)
+        x.posts_by[2] = 0.0;
+        assert_eq!(x.live_by_group(0), None);
     }
 
     #[test]
