@@ -79,7 +79,7 @@ impl World<'_> {
                 self.observe_earnings(c, gross - self.effort(kind));
                 self.observe_parts(c, gross, LeverPart::of(res.as_ref()), Some(e.product), rate);
             }
-            self.count_shares(ShareEvent::Posted);
+            self.count_shares(ShareEvent::Posted(c));
             self.post(t, c, e.product, kind, authorised, None);
         }
     }

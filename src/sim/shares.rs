@@ -21,6 +21,15 @@ pub(crate) enum LeverPart {
 }
 
 impl LeverPart {
+    /// The index of the group of products the lever pays (0: Open, 1: Shop plan, 2: other).
+    pub(crate) fn group(self) -> usize {
+        match self {
+            LeverPart::Open => 0,
+            LeverPart::Shop => 1,
+            LeverPart::Other => 2,
+        }
+    }
+
     /// The lever behind the rate the resolution pays.
     pub(crate) fn of(r: Option<&Resolution>) -> LeverPart {
         match r {
@@ -67,7 +76,8 @@ impl LeverWeights {
 pub(super) struct Parts {
     open: Vec<f32>,
     shop: Vec<f32>,
-    sat: Vec<f32>,
+    /// The saturation part by the group of the product observed (Open, Shop plan, other).
+    sat: Vec<[f32; 3]>,
     sub: Vec<[f32; 2]>,
     /// The score of the search that put each showcase entry there, by (creator, product).
     scores: std::collections::HashMap<(u32, u32), [f32; 2]>,
@@ -87,6 +97,17 @@ pub(super) struct Parts {
     /// The score of a free sample's request by (creator, product): the choice that found the
     /// product plus the request's own (its probability rises with the product's earnings).
     samples: std::collections::HashMap<(u32, u32), [f32; 2]>,
+    /// Per creator: posts made at actions, and videos made about free samples (step 1d).
+    posts_at: Vec<u32>,
+    sample_videos: Vec<u32>,
+    /// Per creator: s (Open, Shop plan), u (Open, Shop plan) and σ̄ at the review that opened
+    /// its active spell (step 2a: the extensive margin responds to E* there).
+    at_review: Vec<[f32; 7]>,
+    /// Per creator and per day: Σ a·σ̄_g by group (the time path of each group's part).
+    path_by: Vec<[f64; 3]>,
+    days_by: Vec<[f64; 3]>,
+    /// The group and the entry's score of the last observation (a post's, when it is posted).
+    last_obs: (usize, [f32; 2]),
     sums: LeverShares,
 }
 
@@ -111,7 +132,9 @@ pub struct LeverShares {
     /// Σ over actions of a·(s + u) × the day's mean ℓ, minus Σ a·(s + u)·ℓ; likewise with a·σ̄.
     pub path: [f64; 2],
     pub path_sat: f64,
-    /// Σ a·s, per lever.
+    /// Σ a·s, per lever; here and in every a-weighted sum the extensive part of a multiplies
+    /// s (u, σ̄) at the review that opened the creator's active spell, the intensive part s
+    /// at the action (step 2a).
     pub a_share: [f64; 2],
     /// Σ σ̄ and Σ a·σ̄.
     pub sat: f64,
@@ -143,6 +166,27 @@ pub struct LeverShares {
     /// Σ over the videos made about free samples of the score of the sample's request, per
     /// lever: the change of this content outside actions.
     pub sample_posts: [f64; 2],
+    /// Σ over creators of (videos made about free samples ÷ non-post actions) × P(the next
+    /// action is not a post) × Σ a·(s + u) over its actions, per lever, and the same with
+    /// a·σ̄: the sample videos that more actions bring, as more of them are searches (step 1d).
+    pub sample_searches: [f64; 2],
+    pub sample_searches_sat: f64,
+    /// Saturation by the group of products carrying it (0: Open, 1: Shop plan, 2: other):
+    /// Σ σ̄_g, Σ a·σ̄_g, Σ a·σ̄_g·ℓ and its time path over actions; step 1d's Vσ by group.
+    pub sat_by: [f64; 3],
+    pub a_sat_by: [f64; 3],
+    pub a_sat_log_by: [f64; 3],
+    pub path_sat_by: [f64; 3],
+    pub sample_searches_sat_by: [f64; 3],
+    /// Posts made at actions about each group's products, and Σ over them of the posted
+    /// entry's choice score per lever.
+    pub posts_by: [f64; 3],
+    pub post_score_by: [[f64; 2]; 3],
+    /// Σ over creators of (1 − P(the next action is not a post)) × the share of the group in
+    /// its final showcase × Σ a·(s + u) per lever (and × Σ a·σ̄_h): the posts more actions add
+    /// to each group's products.
+    pub mix_a: [[f64; 2]; 3],
+    pub mix_sat: [[f64; 3]; 3],
 }
 
 /// A response of [`LeverShares::configured`].
@@ -160,9 +204,10 @@ impl LeverShares {
     /// part), A = a·(s + u), Sσ = σ̄, Aσ = a·σ̄, the share π of content made at actions and the
     /// posting margin f = (non-post actions − Σ actions × marginal non-post probability) ÷
     /// posts at actions, and R = (the sample videos' scores − the posts refusals cost) ÷
-    /// content (steps 1b, 1c):
-    ///   actions  e_A = (A − Aσ·R) ÷ (1 + Aσ·π·(1 + f)),
-    ///   content  e_C = π·(1 + f)·e_A + R,
+    /// content (steps 1b, 1c), V and Vσ the sample videos that added searches bring ÷ content
+    /// (step 1d), K = π·(1 + f) ÷ (1 + Vσ) and R′ = (R + V) ÷ (1 + Vσ):
+    ///   actions  e_A = (A − Aσ·R′) ÷ (1 + Aσ·K),
+    ///   content  e_C = K·e_A + R′,
     ///   earnings e_E = S − Sσ·e_C + cov(a·(s + u), ℓ) − cov(a·σ̄, ℓ)·e_C + P − Pσ·e_C,
     /// the covariances over actions with ℓ = ln(E*/O): the earnings measure is a mean over
     /// actions, and creators whose actions respond more carry more weight in it; P and Pσ its
@@ -175,12 +220,39 @@ impl LeverShares {
         let a = (self.a_share[lever] + self.a_sub[lever]) / n;
         let s = (self.share[lever] + self.sub[lever]) / n;
         let (a_sat, s_sat) = (self.a_sat / n, self.sat / n);
-        let k = self.content_per_action_elasticity(content);
-        // content outside the posting margin: the posts refusals cost, the sample videos
-        let r = (self.sample_posts[lever] - self.refused_non_posts[lever]) / content;
-        let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
+        // content outside the posting margin: the posts refusals cost, the sample videos (their
+        // requests' scores, and those added searches request: e_C = π(1 + f)·e_A + R + V − Vσ·e_C)
+        let (v, v_sat) = (
+            self.sample_searches[lever] / content,
+            self.sample_searches_sat / content,
+        );
+        let k = self.content_per_action_elasticity(content) / (1.0 + v_sat);
+        let r = ((self.sample_posts[lever] - self.refused_non_posts[lever]) / content + v)
+            / (1.0 + v_sat);
         let l = self.log_earnings / n;
         let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
+        // Saturation by group (step 3a): each group's live items respond by their own e_g.
+        if let Some(e_g) = self.live_by_group(lever) {
+            let mut e_a = a;
+            let mut e_e = s + cov_s + self.path[lever] / n;
+            let mut videos = self.sample_searches[lever];
+            for (g, e) in e_g.iter().enumerate() {
+                let a_sat_g = self.a_sat_by[g] / n;
+                let cov_g = self.a_sat_log_by[g] / n - a_sat_g * l;
+                e_a -= a_sat_g * e;
+                e_e -= (self.sat_by[g] / n + cov_g + self.path_sat_by[g] / n) * e;
+                videos -= self.sample_searches_sat_by[g] * e;
+            }
+            let pi_f = self.content_per_action_elasticity(content);
+            let e_c = pi_f * e_a
+                + (self.sample_posts[lever] - self.refused_non_posts[lever] + videos) / content;
+            return Some(match response {
+                ShareResponse::Actions => e_a,
+                ShareResponse::Content => e_c,
+                ShareResponse::Earnings => e_e,
+            });
+        }
+        let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
         let cov_sat = self.a_sat_log / n - a_sat * l;
         let (path, path_sat) = (self.path[lever] / n, self.path_sat / n);
         let e_c = k * e_a + r;
@@ -191,6 +263,49 @@ impl LeverShares {
                 s - s_sat * e_c + cov_s - cov_sat * e_c + path - path_sat * e_c
             }
         })
+    }
+
+    /// d ln (live items) of the Open, Shop plan and other products ÷ d ln(every rate of
+    /// `lever`) (docs/behaviour.md §6a, step 3a): the posts more actions add to group g are
+    /// each creator's added actions Σ a·(s + u − Σ_h σ̄_h·e_h) × (1 − P(the next action is not
+    /// a post)) × the group's share of its final showcase, plus the posted entries' choice
+    /// scores, plus (Open products) the sample videos of step 1d:
+    ///   posts_g·e_g = X_g − Σ_h Xσ_gh·e_h + score_g [+ V − Σ_h Vσ_h·e_h],
+    /// a 3 × 3 linear system. None when a group has no posts or the system is singular.
+    pub fn live_by_group(&self, lever: usize) -> Option<[f64; 3]> {
+        let mut m = [[0.0f64; 4]; 3];
+        for (g, row) in m.iter_mut().enumerate() {
+            let posts = self.posts_by[g];
+            if posts <= 0.0 {
+                return None;
+            }
+            for (h, v) in row.iter_mut().take(3).enumerate() {
+                *v = self.mix_sat[g][h] + if g == h { posts } else { 0.0 };
+            }
+            row[3] = self.mix_a[g][lever] + self.post_score_by[g][lever];
+        }
+        for (v, s) in m[0].iter_mut().zip(self.sample_searches_sat_by) {
+            *v += s;
+        }
+        m[0][3] += self.sample_searches[lever];
+        // Gauss–Jordan elimination with partial pivoting
+        for col in 0..3 {
+            let piv = (col..3).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+            m.swap(col, piv);
+            if m[col][col].abs() < 1e-12 {
+                return None;
+            }
+            let pivot = m[col];
+            for (r, row) in m.iter_mut().enumerate() {
+                if r != col {
+                    let q = row[col] / pivot[col];
+                    for (v, p) in row.iter_mut().zip(pivot).skip(col) {
+                        *v -= q * p;
+                    }
+                }
+            }
+        }
+        Some(std::array::from_fn(|g| m[g][3] / m[g][g]))
     }
 
     /// d ln content ÷ d ln actions: π·(1 + f).
@@ -237,7 +352,7 @@ impl World<'_> {
         let mut p = Parts {
             open: Vec::with_capacity(n),
             shop: Vec::with_capacity(n),
-            sat: vec![0.0; n],
+            sat: vec![[0.0; 3]; n],
             sub: vec![[0.0; 2]; n],
             scores: Default::default(),
             candidates: Vec::new(),
@@ -247,6 +362,12 @@ impl World<'_> {
             weights,
             pending: vec![[0.0; 2]; n],
             samples: Default::default(),
+            posts_at: vec![0; n],
+            sample_videos: vec![0; n],
+            at_review: vec![[0.0; 7]; n],
+            path_by: vec![[0.0; 3]; n],
+            days_by: Vec::new(),
+            last_obs: (2, [0.0; 2]),
             sums: LeverShares::default(),
         };
         for c in 0..n {
@@ -293,7 +414,16 @@ impl World<'_> {
         let w = EARNED_WEIGHT;
         parts.open[i] += w * (o as f32 - parts.open[i]);
         parts.shop[i] += w * (s as f32 - parts.shop[i]);
-        parts.sat[i] += w * ((gross * sat) as f32 - parts.sat[i]);
+        let group = lever.group();
+        for (g, x) in parts.sat[i].iter_mut().enumerate() {
+            let v = if g == group {
+                (gross * sat) as f32
+            } else {
+                0.0
+            };
+            *x += w * (v - *x);
+        }
+        parts.last_obs = (group, score);
         for (u, r) in parts.sub[i].iter_mut().zip(score) {
             *u += w * (gross as f32 * r - *u);
         }
@@ -345,6 +475,14 @@ impl World<'_> {
 
     /// A video about a free sample of `p` by `c`.
     pub(super) fn sample_post_parts(&mut self, c: CreatorId, p: ProductId) {
+        if let Some(n) = self
+            .inc
+            .parts
+            .as_deref_mut()
+            .and_then(|x| x.sample_videos.get_mut(c.idx()))
+        {
+            *n += 1;
+        }
         if let Some(parts) = self.inc.parts.as_deref_mut()
             && let Some(r) = parts.samples.get(&(c.0, p.0))
         {
@@ -372,6 +510,10 @@ impl World<'_> {
         let ib = &self.sc.behaviour.incentives;
         let i = c.idx();
         let held = t < self.cs[i].bonus_until;
+        // This wake reviewed the creator (`review` set its next review R days from now): the
+        // action opens an active spell.
+        let reviewed =
+            self.cs[i].review_at == t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         let empty = self.pf.showcase(c).is_empty();
         let explore = self.sc.behaviour.creators.explore_probability;
         let Some(parts) = self.inc.parts.as_deref_mut() else {
@@ -397,37 +539,63 @@ impl World<'_> {
         parts.path[i][3] = l_any;
         parts.path[i][4] = day as f64;
         if outside <= 0.0 || best / outside <= behaviour::EARNINGS_FLOOR || best <= 0.0 {
+            if reviewed {
+                parts.at_review[i] = [0.0; 7];
+            }
             return;
         }
-        let a = actions_per_log_earnings(
+        let (a_int, a_ext) = actions_per_log_earnings_parts(
             ib,
             self.sc.behaviour.creators.actions_per_day,
             best / outside,
             held,
         );
+        let a = a_int + a_ext;
         let s = [
             f64::from(parts.open[i]) / best,
             f64::from(parts.shop[i]) / best,
         ];
         let u = parts.sub[i].map(|u| f64::from(u) / best);
-        let sat = f64::from(parts.sat[i]) / best;
+        let sat_by = parts.sat[i].map(|v| f64::from(v) / best);
+        let sat = sat_by.iter().sum::<f64>();
         let l = (best / outside).ln();
+        // Step 2a: the intensive margin responds to E* at this action, the extensive one to E*
+        // at the review that opened the spell (this action, if this wake reviewed).
+        if reviewed {
+            parts.at_review[i] =
+                [s[0], s[1], u[0], u[1], sat_by[0], sat_by[1], sat_by[2]].map(|v| v as f32);
+        }
+        let r = parts.at_review[i].map(f64::from);
         let (path, today) = (&mut parts.path[i], &mut parts.days[day]);
         for (k, &s) in s.iter().enumerate() {
+            let (a_s, a_u) = (a_int * s + a_ext * r[k], a_int * u[k] + a_ext * r[2 + k]);
             x.share[k] += s;
-            x.a_share[k] += a * s;
-            x.a_share_log[k] += a * s * l;
+            x.a_share[k] += a_s;
+            x.a_share_log[k] += a_s * l;
             x.sub[k] += u[k];
-            x.a_sub[k] += a * u[k];
-            x.a_sub_log[k] += a * u[k] * l;
-            path[k] += a * (s + u[k]);
-            today[2 + k] += a * (s + u[k]);
+            x.a_sub[k] += a_u;
+            x.a_sub_log[k] += a_u * l;
+            path[k] += a_s + a_u;
+            today[2 + k] += a_s + a_u;
         }
-        path[2] += a * sat;
-        today[4] += a * sat;
+        let a_sat_by: [f64; 3] = std::array::from_fn(|g| a_int * sat_by[g] + a_ext * r[4 + g]);
+        let a_sat = a_sat_by.iter().sum::<f64>();
+        path[2] += a_sat;
+        today[4] += a_sat;
+        if parts.days_by.len() <= day {
+            parts.days_by.resize(day + 1, [0.0; 3]);
+        }
+        let (path_by, day_by) = (&mut parts.path_by[i], &mut parts.days_by[day]);
+        for (g, (&sg, &ag)) in sat_by.iter().zip(&a_sat_by).enumerate() {
+            x.sat_by[g] += sg;
+            x.a_sat_by[g] += ag;
+            x.a_sat_log_by[g] += ag * l;
+            path_by[g] += ag;
+            day_by[g] += ag;
+        }
         x.sat += sat;
-        x.a_sat += a * sat;
-        x.a_sat_log += a * sat * l;
+        x.a_sat += a_sat;
+        x.a_sat_log += a_sat * l;
         x.log_earnings += l;
         x.a += a;
     }
@@ -440,7 +608,16 @@ impl World<'_> {
         };
         let x = &mut parts.sums;
         match what {
-            ShareEvent::Posted => x.action_posts += 1,
+            ShareEvent::Posted(c) => {
+                x.action_posts += 1;
+                let (g, score) = parts.last_obs;
+                x.posts_by[g] += 1.0;
+                x.post_score_by[g][0] += f64::from(score[0]);
+                x.post_score_by[g][1] += f64::from(score[1]);
+                if let Some(n) = parts.posts_at.get_mut(c.idx()) {
+                    *n += 1;
+                }
+            }
             ShareEvent::PostTry => x.post_tries += 1,
             ShareEvent::Dropped => x.dropped += 1,
             ShareEvent::FullSearch => x.full_searches += 1,
@@ -474,7 +651,48 @@ impl World<'_> {
             } else {
                 explore * r
             };
-            x.marginal_non_posts += f64::from(a) * (search + (1.0 - search) * d);
+            let next = search + (1.0 - search) * d;
+            x.marginal_non_posts += f64::from(a) * next;
+            // step 1d: the sample videos of the searches more actions add
+            let non_posts = a.saturating_sub(parts.posts_at[c]);
+            let videos = parts.sample_videos[c];
+            if videos > 0 && non_posts > 0 {
+                let per = f64::from(videos) / f64::from(non_posts) * next;
+                let p = &parts.path[c];
+                x.sample_searches[0] += per * p[0];
+                x.sample_searches[1] += per * p[1];
+                x.sample_searches_sat += per * p[2];
+                for (v, q) in x.sample_searches_sat_by.iter_mut().zip(parts.path_by[c]) {
+                    *v += per * q;
+                }
+            }
+            // saturation by group: the creator's added posts, 1 − P(non-post) of its added
+            // actions, spread over its final showcase's products by group
+            let cid = CreatorId(c as u32);
+            let mut mix = [0.0f64; 3];
+            for e in self.pf.showcase(cid) {
+                let res = self.pf.resolution_as(
+                    &self.agents,
+                    cid,
+                    e.product,
+                    self.end,
+                    crate::rules::choices::Standing::Now,
+                );
+                mix[LeverPart::of(res.as_ref()).group()] += 1.0;
+            }
+            let n_mix = mix.iter().sum::<f64>();
+            if n_mix > 0.0 {
+                let post = 1.0 - next;
+                for ((a, sat), share) in x.mix_a.iter_mut().zip(&mut x.mix_sat).zip(mix) {
+                    let w = post * share / n_mix;
+                    for (v, p) in a.iter_mut().zip(parts.path[c]) {
+                        *v += w * p;
+                    }
+                    for (v, p) in sat.iter_mut().zip(parts.path_by[c]) {
+                        *v += w * p;
+                    }
+                }
+            }
         }
         // The time path: more actions add actions at the end of each creator's own sequence
         // (its showcase, its smoothed E*: ℓ at its last action net of that day's mean), spread
@@ -485,11 +703,19 @@ impl World<'_> {
             .iter()
             .map(|d| if d[0] > 0.0 { d[1] / d[0] } else { 0.0 })
             .collect();
-        for p in &parts.path {
+        for (p, pb) in parts.path.iter().zip(&parts.path_by) {
             let end = p[3] - mean.get(p[4] as usize).copied().unwrap_or(0.0);
             x.path[0] += p[0] * end;
             x.path[1] += p[1] * end;
             x.path_sat += p[2] * end;
+            for (v, q) in x.path_sat_by.iter_mut().zip(pb) {
+                *v += q * end;
+            }
+        }
+        for (d, m) in parts.days_by.iter().zip(&mean) {
+            for (v, q) in x.path_sat_by.iter_mut().zip(d) {
+                *v += q * m;
+            }
         }
         for (d, m) in parts.days.iter().zip(&mean) {
             x.path[0] += d[2] * m;
@@ -500,6 +726,9 @@ impl World<'_> {
             x.path[k] -= x.a_share_log[k] + x.a_sub_log[k];
         }
         x.path_sat -= x.a_sat_log;
+        for g in 0..3 {
+            x.path_sat_by[g] -= x.a_sat_log_by[g];
+        }
         Some(x)
     }
 }
@@ -512,28 +741,35 @@ impl World<'_> {
 /// of time active is P(R + g) ÷ (R + P·g), P = P(active); its elasticity is
 ///   κ(1 − P)·R ÷ (R + P·g) − ε·g·R(1 − P) ÷ ((R + g)(R + P·g)),
 /// the second term because a higher m also shortens the wait that prolongs an active spell.
-pub(crate) fn actions_per_log_earnings(
+///
+/// Returned split: the intensive margin (ε where m is not clamped: it responds to E* at every
+/// action) and the rest, the share of time active (it responds to E* at the review that opened
+/// the active spell; docs/behaviour.md §6a, step 2a).
+pub(crate) fn actions_per_log_earnings_parts(
     ib: &crate::scenario::IncentiveBehaviour,
     actions_per_day: f64,
     ratio: f64,
     held: bool,
-) -> f64 {
+) -> (f64, f64) {
     let raw = ratio.powf(ib.post_elasticity);
     let clamped = raw > ib.max_intensity || raw < 1.0 / ib.max_intensity;
     let eps = if clamped { 0.0 } else { ib.post_elasticity };
     if held {
-        return eps;
+        return (eps, 0.0);
     }
     let m = raw.clamp(1.0 / ib.max_intensity, ib.max_intensity);
     let p = behaviour::choice_probability(ib.active_share, ib.participation_weight, ratio, 1.0);
     let r = ib.review_days;
     let g = 1.0 / (actions_per_day * m);
     if !(g.is_finite() && r > 0.0) {
-        return eps + ib.participation_weight * (1.0 - p);
+        return (eps, ib.participation_weight * (1.0 - p));
     }
     let spell = r + p * g;
-    eps + ib.participation_weight * (1.0 - p) * r / spell
-        - eps * g * r * (1.0 - p) / ((r + g) * spell)
+    (
+        eps,
+        ib.participation_weight * (1.0 - p) * r / spell
+            - eps * g * r * (1.0 - p) / ((r + g) * spell),
+    )
 }
 
 /// A search's candidate as the recorder sees it: its utility v = β ln(E/O) + fit (the Gumbel
@@ -624,7 +860,8 @@ impl Parts {
 /// What [`World::count_shares`] counts.
 #[derive(Copy, Clone, Debug)]
 pub(super) enum ShareEvent {
-    Posted,
+    /// A post or LIVE made at an action of the creator.
+    Posted(CreatorId),
     PostTry,
     Dropped,
     FullSearch,
@@ -676,5 +913,61 @@ mod tests {
         }
         assert!(scores[0][0] > 0.0 && scores[3][0] > 0.0 && scores[1][0] < 0.0);
         assert_eq!(choice_score(&c, 9), [0.0; 2]);
+    }
+
+    #[test]
+    fn the_groups_live_items_solve_their_saturation_system() {
+        // 100 posts on each group's products; the added actions bring 50, 20, 10 posts (Open
+        // lever) and the groups' saturation feeds back: posts_g·e_g = X_g − Σ_h Xσ_gh·e_h.
+        let mut x = LeverShares {
+            posts_by: [100.0; 3],
+            mix_a: [[50.0, 0.0], [20.0, 0.0], [10.0, 0.0]],
+            ..LeverShares::default()
+        };
+        let e = x.live_by_group(0).expect("solvable");
+        assert!(
+            (e[0] - 0.5).abs() < 1e-12 && (e[1] - 0.2).abs() < 1e-12 && (e[2] - 0.1).abs() < 1e-12
+        );
+        x.mix_sat = [[10.0, 2.0, 0.0], [3.0, 8.0, 1.0], [0.0, 0.0, 5.0]];
+        x.post_score_by = [[4.0, 0.0], [-4.0, 0.0], [0.0, 0.0]];
+        x.sample_searches = [6.0, 0.0];
+        x.sample_searches_sat_by = [1.0, 0.0, 0.0];
+        let e = x.live_by_group(0).expect("solvable");
+        for g in 0..3 {
+            let mut lhs = x.posts_by[g] * e[g];
+            lhs += x.mix_sat[g].iter().zip(e).map(|(v, e)| v * e).sum::<f64>();
+            let mut rhs = x.mix_a[g][0] + x.post_score_by[g][0];
+            if g == 0 {
+                rhs += x.sample_searches[0];
+                lhs += x
+                    .sample_searches_sat_by
+                    .iter()
+                    .zip(e)
+                    .map(|(v, e)| v * e)
+                    .sum::<f64>();
+            }
+            assert!((lhs - rhs).abs() < 1e-9, "group {g}: {lhs} against {rhs}");
+        }
+        // a group without posts: no group figures (the aggregate form applies)
+        x.posts_by[2] = 0.0;
+        assert_eq!(x.live_by_group(0), None);
+    }
+
+    #[test]
+    fn the_margins_split_into_the_intensive_and_the_share_of_time_active() {
+        // ε 0.5, κ 1, active share 0.8, 7-day reviews, 0.5 actions a day; at E* = O the wait
+        // is g = 2 days and P = 0.8: (1 − P)·R ÷ (R + P·g) − ε·g·R(1 − P) ÷ ((R + g)(R + P·g))
+        let ib = IncentiveBehaviour::default();
+        let (int, ext) = actions_per_log_earnings_parts(&ib, 0.5, 1.0, false);
+        assert_eq!(int, 0.5);
+        let want = 0.2 * 7.0 / 8.6 - 0.5 * 2.0 * 7.0 * 0.2 / (9.0 * 8.6);
+        assert!((ext - want).abs() < 1e-12, "{ext} against {want}");
+        // a Plus holds the creator active: no extensive part
+        assert_eq!(
+            actions_per_log_earnings_parts(&ib, 0.5, 1.0, true),
+            (0.5, 0.0)
+        );
+        // the intensive multiplier clamped (E*/O above max_intensity^(1/ε)): no intensive part
+        assert_eq!(actions_per_log_earnings_parts(&ib, 0.5, 1e9, false).0, 0.0);
     }
 }

@@ -565,9 +565,12 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     // substitution and time-path terms (Open-rate actions 0.0135 [0.0022, 0.0249]). The widths
     // hold since the generated sellers' rates are paired across the arms (unpaired, they were
     // two to three times as wide). The base arm's recorder is told how far each rate moves
-    // in the arms (`base_weights`: PLUS-9 holds glow's serum). The Shop plan rate's earnings,
-    // and its actions against the model, are held to within 20% only: the gap left (§6a;
-    // earnings 0.009 [−0.003, 0.020] at 30 replications, 0.017 [0.003, 0.032] at 12).
+    // in the arms (`base_weights`: PLUS-9 holds glow's serum). Since session 13 (step 1d: the
+    // sample videos that added searches bring; step 2a: the extensive margin answers to E* at
+    // the review that opened the spell; step 3a: saturation by product group) every row
+    // covers zero, at 30 replications and at 12, the Shop plan earnings too (before: within
+    // 20% only, 0.017 [0.003, 0.032] at 12 replications); the Shop plan actions against the
+    // model are still held to within 20% (actions ÷ earnings 0.74 configured, 0.69 measured).
     use affsim::experiment::sensitivity::{
         BaseState, LeverRun, SensLever, base_weights, scaled, sensitivity_doc,
     };
@@ -595,6 +598,31 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
             / base.len() as f64
     };
     let start = affsim::sim::behaviour::actions_per_log_earnings(&demo).expect("model on");
+    // Step 1d (docs/behaviour.md §6a): the sample videos the added searches bring, ÷ content.
+    // glow-open and the generated Open plans give free samples, so the Open rate's V is about
+    // 0.008 (an Open content elasticity 0.006 higher); the Shop plan rate's is a seventh of it.
+    let v = |k: usize| {
+        base.iter()
+            .map(|b| b.shares.sample_searches[k] / b.content)
+            .sum::<f64>()
+            / base.len() as f64
+    };
+    assert!(
+        v(0) > 0.004 && v(0) < 0.015 && v(1).abs() < v(0) / 4.0,
+        "sample searches: Open {}, Shop plan {}",
+        v(0),
+        v(1)
+    );
+    // Step 3a: each lever's content goes to its own products, whose live items respond more
+    // than the other group's (docs/behaviour.md §6a; on the demo Open products ≈ 0.65 and
+    // Shop plan products ≈ 0.34 for the Open rate, ≈ −0.06 and ≈ 0.47 for the Shop plan rate).
+    for b in &base {
+        let (open, shop) = (
+            b.shares.live_by_group(0).expect("posts in every group"),
+            b.shares.live_by_group(1).expect("posts in every group"),
+        );
+        assert!(open[0] > open[1] && shop[1] > shop[0], "{open:?} {shop:?}");
+    }
     let mut runs = Vec::new();
     for lever in [SensLever::OpenRate, SensLever::ShopPlanRate] {
         let (lo, lv) = scaled(&demo, lever, 0.9);
@@ -630,7 +658,7 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
     let f = |v: &serde_json::Value| v.as_f64().unwrap_or_else(|| panic!("a number: {v}"));
     for l in doc["levers"].as_array().unwrap() {
         let lever = l["lever"].as_str().unwrap();
-        for (name, width) in [("actions", 0.04), ("content", 0.07), ("earnings", 0.07)] {
+        for (name, width) in [("actions", 0.04), ("content", 0.04), ("earnings", 0.06)] {
             let r = &l["responses"][name];
             let (measured, conf) = (f(&r["elasticity"]["mean"]), f(&r["configured"]));
             let v = &r["versus_configured"];
@@ -639,16 +667,6 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
                 hi - lo <= width,
                 "{lever}: {name} measured − configured {mean} [{lo}, {hi}]: too wide to tell"
             );
-            if lever == "shop_plan_rate" && name == "earnings" {
-                // the gap left (docs/behaviour.md §6a): with the refused choices' scores carried
-                // (step 1b) the Shop plan actions agree, and the closed form understates the
-                // Shop plan earnings by about 0.01 (0.017 [0.003, 0.032] at 12 replications)
-                assert!(
-                    measured > 0.0 && (measured - conf).abs() <= 0.2 * conf,
-                    "{lever}: {name} measured {measured} against configured {conf}"
-                );
-                continue;
-            }
             assert!(
                 lo <= 0.0 && 0.0 <= hi,
                 "{lever}: {name} measured {measured} − configured {conf} = {mean} [{lo}, {hi}]"
