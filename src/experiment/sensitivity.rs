@@ -612,6 +612,15 @@ pub struct ClosedFormDoc {
     pub time_path: f64,
     /// d ln content ÷ d ln actions: π (1 + f).
     pub content_per_action: f64,
+    /// V: the sample videos the added actions' searches bring, ÷ content, before saturation
+    /// (step 1d).
+    #[serde(default)]
+    pub sample_searches: f64,
+    /// d ln (live items) of the Open, Shop plan and other products' content (step 3a:
+    /// saturation by product group), mean over the replications where the group system has a
+    /// solution; null when none has (the aggregate form is used then).
+    #[serde(default)]
+    pub live_by_group: Option<[f64; 3]>,
 }
 
 fn closed_form_doc(lr: &LeverRun) -> Option<ClosedFormDoc> {
@@ -630,6 +639,18 @@ fn closed_form_doc(lr: &LeverRun) -> Option<ClosedFormDoc> {
         substitution: mean(&|b| b.shares.terms(k)[4]),
         time_path: mean(&|b| b.shares.terms(k)[5]),
         content_per_action: mean(&|b| b.shares.content_per_action_elasticity(b.content)),
+        sample_searches: mean(&|b| b.shares.sample_searches[k] / b.content),
+        live_by_group: {
+            let solved: Vec<[f64; 3]> = lr
+                .base
+                .iter()
+                .filter_map(|b| b.shares.live_by_group(k))
+                .collect();
+            (!solved.is_empty()).then(|| {
+                let m = solved.len() as f64;
+                std::array::from_fn(|g| stats::round(solved.iter().map(|e| e[g]).sum::<f64>() / m))
+            })
+        },
     })
 }
 

@@ -715,6 +715,20 @@ fn the_demos_measured_elasticities_agree_with_the_configured_ones() {
             "open_rate" => assert!(u > 0.002 && p < -0.01, "{lever}: U {u}, P {p}"),
             _ => assert!(u < -0.002 && p.abs() < 0.01, "{lever}: U {u}, P {p}"),
         }
+        // sensitivity.json carries steps 1d and 3a: V, and the live items by product group,
+        // the lever's own group responding most
+        let (v, own) = (f(&cf["sample_searches"]), usize::from(lever != "open_rate"));
+        assert!(v > 0.0, "{lever}: V {v}");
+        let g: Vec<f64> = cf["live_by_group"]
+            .as_array()
+            .expect("live_by_group solved on the demo")
+            .iter()
+            .map(f)
+            .collect();
+        assert!(
+            g.len() == 3 && g.iter().all(|&x| x <= g[own]),
+            "{lever}: live items by group {g:?}"
+        );
     }
 }
 
