@@ -20,6 +20,13 @@ pub(crate) enum LeverPart {
     Other,
 }
 
+/// Where `Parts::path` keeps a creator's a·σ̄_g (three groups from here), its last ℓ and the
+/// day of its last action; its length.
+const SAT: usize = 2;
+const L_END: usize = 5;
+const DAY: usize = 6;
+const PATH: usize = 7;
+
 impl LeverPart {
     /// The index of the group of products the lever pays (0: Open, 1: Shop plan, 2: other).
     pub(crate) fn group(self) -> usize {
@@ -83,11 +90,11 @@ pub(super) struct Parts {
     scores: std::collections::HashMap<(u32, u32), [f32; 2]>,
     /// A search's candidates (one buffer for every search).
     candidates: Vec<Candidate>,
-    /// Per creator: Σ over its scored actions of a·(s + u) per lever and of a·σ̄; ℓ and the
-    /// day at its last action.
-    path: Vec<[f64; 5]>,
-    /// Per day: actions, Σ ℓ, Σ a·(s + u) per lever, Σ a·σ̄.
-    days: Vec<[f64; 5]>,
+    /// Per creator: Σ over its scored actions of a·(s + u) per lever (0, 1) and of a·σ̄_g per
+    /// product group (`SAT + g`); ℓ (`L_END`) and the day (`DAY`) at its last action.
+    path: Vec<[f64; PATH]>,
+    /// Per day: actions, Σ ℓ, Σ a·(s + u) per lever (2, 3), Σ a·σ̄_g per group (4 + g).
+    days: Vec<[f64; 7]>,
 
     actions: Vec<u32>,
     weights: Option<std::sync::Arc<[LeverWeights; 2]>>,
@@ -103,9 +110,6 @@ pub(super) struct Parts {
     /// Per creator: s (Open, Shop plan), u (Open, Shop plan) and σ̄ at the review that opened
     /// its active spell (step 2a: the extensive margin responds to E* there).
     at_review: Vec<[f32; 7]>,
-    /// Per creator and per day: Σ a·σ̄_g by group (the time path of each group's part).
-    path_by: Vec<[f64; 3]>,
-    days_by: Vec<[f64; 3]>,
     /// The group and the entry's score of the last observation (a post's, when it is posted).
     last_obs: (usize, [f32; 2]),
     sums: LeverShares,
@@ -131,22 +135,17 @@ pub struct LeverShares {
     /// (Σ a·(s + u) over its actions) × its ℓ at its last action net of the day's mean ℓ, plus
     /// Σ over actions of a·(s + u) × the day's mean ℓ, minus Σ a·(s + u)·ℓ; likewise with a·σ̄.
     pub path: [f64; 2],
-    pub path_sat: f64,
     /// Σ a·s, per lever; here and in every a-weighted sum the extensive part of a multiplies
     /// s (u, σ̄) at the review that opened the creator's active spell, the intensive part s
     /// at the action (step 2a).
     pub a_share: [f64; 2],
-    /// Σ σ̄ and Σ a·σ̄.
-    pub sat: f64,
-    pub a_sat: f64,
     /// Σ a.
     pub a: f64,
 
-    /// Σ ℓ = ln(E*/O), Σ a·s·ℓ per lever and Σ a·σ̄·ℓ: the reweighting of the earnings
-    /// measure (a mean over actions) as actions respond unevenly.
+    /// Σ ℓ = ln(E*/O) and Σ a·s·ℓ per lever: the reweighting of the earnings measure (a mean
+    /// over actions) as actions respond unevenly.
     pub log_earnings: f64,
     pub a_share_log: [f64; 2],
-    pub a_sat_log: f64,
 
     /// Posts and LIVEs made at actions.
     pub action_posts: u64,
@@ -167,12 +166,12 @@ pub struct LeverShares {
     /// lever: the change of this content outside actions.
     pub sample_posts: [f64; 2],
     /// Σ over creators of (videos made about free samples ÷ non-post actions) × P(the next
-    /// action is not a post) × Σ a·(s + u) over its actions, per lever, and the same with
-    /// a·σ̄: the sample videos that more actions bring, as more of them are searches (step 1d).
+    /// action is not a post) × Σ a·(s + u) over its actions, per lever: the sample videos that
+    /// more actions bring, as more of them are searches (step 1d).
     pub sample_searches: [f64; 2],
-    pub sample_searches_sat: f64,
     /// Saturation by the group of products carrying it (0: Open, 1: Shop plan, 2: other):
-    /// Σ σ̄_g, Σ a·σ̄_g, Σ a·σ̄_g·ℓ and its time path over actions; step 1d's Vσ by group.
+    /// Σ σ̄_g, Σ a·σ̄_g, Σ a·σ̄_g·ℓ and its time path over actions (as `path`), step 1d's Vσ
+    /// by group. The aggregate saturation terms (σ̄, a·σ̄, …) are their sums over groups.
     pub sat_by: [f64; 3],
     pub a_sat_by: [f64; 3],
     pub a_sat_log_by: [f64; 3],
@@ -219,16 +218,6 @@ impl LeverShares {
         let n = self.actions as f64;
         let a = (self.a_share[lever] + self.a_sub[lever]) / n;
         let s = (self.share[lever] + self.sub[lever]) / n;
-        let (a_sat, s_sat) = (self.a_sat / n, self.sat / n);
-        // content outside the posting margin: the posts refusals cost, the sample videos (their
-        // requests' scores, and those added searches request: e_C = π(1 + f)·e_A + R + V − Vσ·e_C)
-        let (v, v_sat) = (
-            self.sample_searches[lever] / content,
-            self.sample_searches_sat / content,
-        );
-        let k = self.content_per_action_elasticity(content) / (1.0 + v_sat);
-        let r = ((self.sample_posts[lever] - self.refused_non_posts[lever]) / content + v)
-            / (1.0 + v_sat);
         let l = self.log_earnings / n;
         let cov_s = (self.a_share_log[lever] + self.a_sub_log[lever]) / n - a * l;
         // Saturation by group (step 3a): each group's live items respond by their own e_g.
@@ -252,9 +241,21 @@ impl LeverShares {
                 ShareResponse::Earnings => e_e,
             });
         }
+        // One saturation term for all products (a group without posts): content outside the
+        // posting margin — the posts refusals cost, the sample videos (their requests' scores,
+        // and those added searches request: e_C = π(1 + f)·e_A + R + V − Vσ·e_C)
+        let total = |x: [f64; 3]| x.iter().sum::<f64>();
+        let (a_sat, s_sat) = (total(self.a_sat_by) / n, total(self.sat_by) / n);
+        let (v, v_sat) = (
+            self.sample_searches[lever] / content,
+            total(self.sample_searches_sat_by) / content,
+        );
+        let k = self.content_per_action_elasticity(content) / (1.0 + v_sat);
+        let r = ((self.sample_posts[lever] - self.refused_non_posts[lever]) / content + v)
+            / (1.0 + v_sat);
         let e_a = (a - a_sat * r) / (1.0 + a_sat * k);
-        let cov_sat = self.a_sat_log / n - a_sat * l;
-        let (path, path_sat) = (self.path[lever] / n, self.path_sat / n);
+        let cov_sat = total(self.a_sat_log_by) / n - a_sat * l;
+        let (path, path_sat) = (self.path[lever] / n, total(self.path_sat_by) / n);
         let e_c = k * e_a + r;
         Some(match response {
             ShareResponse::Actions => e_a,
@@ -327,9 +328,9 @@ impl LeverShares {
         let n = (self.actions as f64).max(1.0);
         [
             self.share[lever] / n,
-            self.sat / n,
+            self.sat_by.iter().sum::<f64>() / n,
             self.a_share[lever] / n,
-            self.a_sat / n,
+            self.a_sat_by.iter().sum::<f64>() / n,
             self.sub[lever] / n,
             self.path[lever] / n,
         ]
@@ -356,7 +357,7 @@ impl World<'_> {
             sub: vec![[0.0; 2]; n],
             scores: Default::default(),
             candidates: Vec::new(),
-            path: vec![[0.0; 5]; n],
+            path: vec![[0.0; PATH]; n],
             days: Vec::new(),
             actions: vec![0; n],
             weights,
@@ -365,8 +366,6 @@ impl World<'_> {
             posts_at: vec![0; n],
             sample_videos: vec![0; n],
             at_review: vec![[0.0; 7]; n],
-            path_by: vec![[0.0; 3]; n],
-            days_by: Vec::new(),
             last_obs: (2, [0.0; 2]),
             sums: LeverShares::default(),
         };
@@ -475,17 +474,13 @@ impl World<'_> {
 
     /// A video about a free sample of `p` by `c`.
     pub(super) fn sample_post_parts(&mut self, c: CreatorId, p: ProductId) {
-        if let Some(n) = self
-            .inc
-            .parts
-            .as_deref_mut()
-            .and_then(|x| x.sample_videos.get_mut(c.idx()))
-        {
+        let Some(parts) = self.inc.parts.as_deref_mut() else {
+            return;
+        };
+        if let Some(n) = parts.sample_videos.get_mut(c.idx()) {
             *n += 1;
         }
-        if let Some(parts) = self.inc.parts.as_deref_mut()
-            && let Some(r) = parts.samples.get(&(c.0, p.0))
-        {
+        if let Some(r) = parts.samples.get(&(c.0, p.0)) {
             parts.sums.sample_posts[0] += f64::from(r[0]);
             parts.sums.sample_posts[1] += f64::from(r[1]);
         }
@@ -532,12 +527,12 @@ impl World<'_> {
         let l_any = behaviour::earnings_ratio(best, outside).ln();
         let day = t.day() as usize;
         if parts.days.len() <= day {
-            parts.days.resize(day + 1, [0.0; 5]);
+            parts.days.resize(day + 1, [0.0; 7]);
         }
         parts.days[day][0] += 1.0;
         parts.days[day][1] += l_any;
-        parts.path[i][3] = l_any;
-        parts.path[i][4] = day as f64;
+        parts.path[i][L_END] = l_any;
+        parts.path[i][DAY] = day as f64;
         if outside <= 0.0 || best / outside <= behaviour::EARNINGS_FLOOR || best <= 0.0 {
             if reviewed {
                 parts.at_review[i] = [0.0; 7];
@@ -557,7 +552,6 @@ impl World<'_> {
         ];
         let u = parts.sub[i].map(|u| f64::from(u) / best);
         let sat_by = parts.sat[i].map(|v| f64::from(v) / best);
-        let sat = sat_by.iter().sum::<f64>();
         let l = (best / outside).ln();
         // Step 2a: the intensive margin responds to E* at this action, the extensive one to E*
         // at the review that opened the spell (this action, if this wake reviewed).
@@ -578,24 +572,14 @@ impl World<'_> {
             path[k] += a_s + a_u;
             today[2 + k] += a_s + a_u;
         }
-        let a_sat_by: [f64; 3] = std::array::from_fn(|g| a_int * sat_by[g] + a_ext * r[4 + g]);
-        let a_sat = a_sat_by.iter().sum::<f64>();
-        path[2] += a_sat;
-        today[4] += a_sat;
-        if parts.days_by.len() <= day {
-            parts.days_by.resize(day + 1, [0.0; 3]);
-        }
-        let (path_by, day_by) = (&mut parts.path_by[i], &mut parts.days_by[day]);
-        for (g, (&sg, &ag)) in sat_by.iter().zip(&a_sat_by).enumerate() {
+        for (g, &sg) in sat_by.iter().enumerate() {
+            let ag = a_int * sg + a_ext * r[4 + g];
             x.sat_by[g] += sg;
             x.a_sat_by[g] += ag;
             x.a_sat_log_by[g] += ag * l;
-            path_by[g] += ag;
-            day_by[g] += ag;
+            path[SAT + g] += ag;
+            today[4 + g] += ag;
         }
-        x.sat += sat;
-        x.a_sat += a_sat;
-        x.a_sat_log += a_sat * l;
         x.log_earnings += l;
         x.a += a;
     }
@@ -661,8 +645,7 @@ impl World<'_> {
                 let p = &parts.path[c];
                 x.sample_searches[0] += per * p[0];
                 x.sample_searches[1] += per * p[1];
-                x.sample_searches_sat += per * p[2];
-                for (v, q) in x.sample_searches_sat_by.iter_mut().zip(parts.path_by[c]) {
+                for (v, q) in x.sample_searches_sat_by.iter_mut().zip(&p[SAT..SAT + 3]) {
                     *v += per * q;
                 }
             }
@@ -688,7 +671,7 @@ impl World<'_> {
                     for (v, p) in a.iter_mut().zip(parts.path[c]) {
                         *v += w * p;
                     }
-                    for (v, p) in sat.iter_mut().zip(parts.path_by[c]) {
+                    for (v, p) in sat.iter_mut().zip(&parts.path[c][SAT..SAT + 3]) {
                         *v += w * p;
                     }
                 }
@@ -703,29 +686,24 @@ impl World<'_> {
             .iter()
             .map(|d| if d[0] > 0.0 { d[1] / d[0] } else { 0.0 })
             .collect();
-        for (p, pb) in parts.path.iter().zip(&parts.path_by) {
-            let end = p[3] - mean.get(p[4] as usize).copied().unwrap_or(0.0);
+        for p in &parts.path {
+            let end = p[L_END] - mean.get(p[DAY] as usize).copied().unwrap_or(0.0);
             x.path[0] += p[0] * end;
             x.path[1] += p[1] * end;
-            x.path_sat += p[2] * end;
-            for (v, q) in x.path_sat_by.iter_mut().zip(pb) {
+            for (v, q) in x.path_sat_by.iter_mut().zip(&p[SAT..SAT + 3]) {
                 *v += q * end;
-            }
-        }
-        for (d, m) in parts.days_by.iter().zip(&mean) {
-            for (v, q) in x.path_sat_by.iter_mut().zip(d) {
-                *v += q * m;
             }
         }
         for (d, m) in parts.days.iter().zip(&mean) {
             x.path[0] += d[2] * m;
             x.path[1] += d[3] * m;
-            x.path_sat += d[4] * m;
+            for (v, q) in x.path_sat_by.iter_mut().zip(&d[4..]) {
+                *v += q * m;
+            }
         }
         for k in 0..2 {
             x.path[k] -= x.a_share_log[k] + x.a_sub_log[k];
         }
-        x.path_sat -= x.a_sat_log;
         for g in 0..3 {
             x.path_sat_by[g] -= x.a_sat_log_by[g];
         }
