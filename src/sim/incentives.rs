@@ -182,6 +182,10 @@ impl World<'_> {
         if let Some(e) = self.cs.get(i) {
             super::kernel::prefetch(e);
         }
+        // The rates its showcase entries are held at, read when it posts (`drops`).
+        if let Some(k) = self.inc.kept.get(i) {
+            super::kernel::prefetch(k);
+        }
     }
 
     /// Folds an observed expected earnings per post into the creator's smoothed value.

@@ -438,7 +438,7 @@ struct Incentives {
     effort: [f64; 2],
     /// Per creator: the rate each showcase entry paid when it was added, or when the creator
     /// last re-evaluated it after its terms changed (sim/showcase.rs, `drops`).
-    kept: Vec<crate::rules::ShortList<showcase::Kept, 5>>,
+    kept: Vec<showcase::KeptRates>,
     /// The parts of creators' smoothed expected earnings per rate lever, when recorded
     /// (`sim/shares.rs`).
     parts: Option<Box<shares::Parts>>,
