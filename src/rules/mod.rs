@@ -1478,8 +1478,10 @@ fn wrong_status(rule: RuleId, what: &'static str, status: Status) -> Refusal {
 }
 
 /// A short list kept inline up to `N` items and on the heap beyond (`smallvec` with its `union`
-/// layout): per-creator lists (the showcase, Open approvals) cost one memory access for the
-/// usual few items, not a pointer chase into a separate allocation. Reads as a slice.
+/// layout): a creator's samples awaiting a post and a search's added entries cost one memory
+/// access for the usual few items, not a pointer chase into a separate allocation. Reads as a
+/// slice. (The per-creator records read on the hot path, where the length's place matters,
+/// use [`HeadList`], which keeps it before the items.)
 pub(crate) type ShortList<T, const N: usize> = smallvec::SmallVec<[T; N]>;
 
 /// The fields of a line that settlement reads.
