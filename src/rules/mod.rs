@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod changes;
 pub mod choices;
 pub mod distributor;
+mod headlist;
 pub mod ids;
 pub mod ledger;
 pub mod orders;
@@ -37,6 +38,7 @@ use crate::rules::orders::{
 };
 use crate::rules::plans::{Books, DecreaseLock, PlanRef};
 use crate::time::{Calendar, SimTime};
+pub(crate) use headlist::HeadList;
 
 /// What happens to a refund after settlement (SETTLE-3 model).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -196,17 +198,20 @@ pub struct Platform {
 
 /// A creator's Open approvals and showcase, together: placing a line reads both (OPEN-2's
 /// approval, the showcase entry), and so does a wake's choice. Two cache lines, aligned: the
-/// approvals (40 bytes) first, then the showcase's length and first entry fill the first line,
-/// its other four entries the second; two separate vectors touched about four lines.
+/// approvals (40 bytes: their length, then four inline) first, then the showcase's length and
+/// first entry fill the first line, its other four entries the second. A `Demand` for the
+/// first entry's product and a wake's read of the showcase's length touch the first line only
+/// ([`HeadList`] keeps its length before its items; `smallvec` kept it after them, at byte 120).
+/// Two separate vectors touched about four lines.
 #[derive(Clone, Debug, Default)]
 #[repr(C, align(64))]
 pub(crate) struct CreatorLists {
     /// (listing, when approved) (OPEN-2), apart from the showcase. Looked up by (creator,
     /// listing); iterated only to count (H-4 warnings).
-    pub(crate) approvals: ShortList<(ListingId, SimTime), 4>,
+    pub(crate) approvals: HeadList<(ListingId, SimTime), 4>,
     /// The products in the showcase (inline up to the default `max_products`, so that looking
     /// one up costs no second memory access).
-    pub(crate) showcase: ShortList<ShowcaseEntry, 5>,
+    pub(crate) showcase: HeadList<ShowcaseEntry, 5>,
 }
 
 impl Platform {
@@ -263,10 +268,7 @@ impl Platform {
     }
 
     /// The creator's Open approvals.
-    pub(crate) fn approvals_ref(
-        &self,
-        c: CreatorId,
-    ) -> Option<&ShortList<(ListingId, SimTime), 4>> {
+    pub(crate) fn approvals_ref(&self, c: CreatorId) -> Option<&HeadList<(ListingId, SimTime), 4>> {
         self.lists.get(c.idx()).map(|l| &l.approvals)
     }
 
@@ -1476,8 +1478,10 @@ fn wrong_status(rule: RuleId, what: &'static str, status: Status) -> Refusal {
 }
 
 /// A short list kept inline up to `N` items and on the heap beyond (`smallvec` with its `union`
-/// layout): per-creator lists (the showcase, Open approvals) cost one memory access for the
-/// usual few items, not a pointer chase into a separate allocation. Reads as a slice.
+/// layout): a creator's samples awaiting a post and a search's added entries cost one memory
+/// access for the usual few items, not a pointer chase into a separate allocation. Reads as a
+/// slice. (The per-creator records read on the hot path, where the length's place matters,
+/// use [`HeadList`], which keeps it before the items.)
 pub(crate) type ShortList<T, const N: usize> = smallvec::SmallVec<[T; N]>;
 
 /// The fields of a line that settlement reads.
@@ -1540,16 +1544,29 @@ mod tests {
 
     #[test]
     fn per_creator_lists_stay_small() {
+        use super::HeadList;
         use crate::rules::attribution::ShowcaseEntry;
         use crate::time::SimTime;
         eprintln!(
             "showcase {} B, approvals {} B",
-            size_of::<ShortList<ShowcaseEntry, 5>>(),
-            size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>()
+            size_of::<HeadList<ShowcaseEntry, 5>>(),
+            size_of::<HeadList<(crate::rules::ids::ListingId, SimTime), 4>>()
         );
-        assert!(size_of::<ShortList<ShowcaseEntry, 5>>() <= 88);
-        assert!(size_of::<ShortList<(crate::rules::ids::ListingId, SimTime), 4>>() <= 40);
+        assert!(size_of::<HeadList<ShowcaseEntry, 5>>() <= 88);
+        assert!(size_of::<HeadList<(crate::rules::ids::ListingId, SimTime), 4>>() <= 40);
         assert_eq!(size_of::<super::CreatorLists>(), 128);
         assert_eq!(align_of::<super::CreatorLists>(), 64);
+        // The showcase's length (its tag and length lead it) and first entry in the first line.
+        let mut l = super::CreatorLists::default();
+        let e = ShowcaseEntry {
+            product: crate::model::ProductId(0),
+            via: crate::rules::attribution::Via::Shop,
+            since: SimTime::ZERO,
+        };
+        l.showcase.push(e);
+        let base = (&l as *const super::CreatorLists) as usize;
+        let first = l.showcase.as_ptr() as usize;
+        assert!(first + size_of::<ShowcaseEntry>() - base <= 64);
+        assert!((&l.showcase as *const HeadList<ShowcaseEntry, 5>) as usize - base < 64);
     }
 }

@@ -159,7 +159,7 @@ impl World<'_> {
         if n == 0 {
             return;
         }
-        if let Some(x) = self.inc.live_on.get_mut(p.idx()) {
+        if let Some(x) = self.inc.memo.live_on_mut(p.idx()) {
             *x += 1;
         }
         let item = Content {

@@ -78,7 +78,6 @@ impl World<'_> {
         let scale = behaviour::rate_f64(ib.reference_rate) * median_price(&self.agents);
         let inc = Incentives {
             on: true,
-            live_on: vec![0; self.agents.products.len()],
             memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
             effort: [ib.video_effort, ib.live_effort].map(|m| m.0.try_into().unwrap_or(0.0)),
             kept: vec![Default::default(); n],
@@ -121,7 +120,7 @@ impl World<'_> {
             &self.agents.creators[c.idx()],
             &self.agents.products[p.idx()],
             kind,
-            self.inc.live_on.get(p.idx()).copied().unwrap_or(0),
+            self.inc.memo.live_on(p.idx()),
         )
     }
 
@@ -181,6 +180,10 @@ impl World<'_> {
         let i = c.idx();
         if let Some(e) = self.cs.get(i) {
             super::kernel::prefetch(e);
+        }
+        // The rates its showcase entries are held at, read when it posts (`drops`).
+        if let Some(k) = self.inc.kept.get(i) {
+            super::kernel::prefetch(k);
         }
     }
 

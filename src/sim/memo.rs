@@ -15,15 +15,27 @@ use super::behaviour;
 const SATURATION_TABLE: usize = 4096;
 
 /// The parts of [`behaviour::mean_orders`] (buyer responses on) that do not change per post,
-/// and each product's price as `f64`.
+/// and per product its price as `f64` and its live content items.
 #[derive(Default)]
 pub(super) struct EarningsMemo {
     /// Per live-item count: [`behaviour::saturation`].
     saturation: Vec<f64>,
     /// [`behaviour::coupon_demand`].
     coupon: f64,
-    /// Per product: its price as `f64` (behaviour scoring only).
-    price: Vec<f64>,
+    /// Per product: what a search candidate's expected earnings read of it.
+    products: Vec<ProductMemo>,
+}
+
+/// A product's price as `f64` (fixed) and its live content items (changing), together: a
+/// search candidate's expected earnings read both (two arrays were two random lines per
+/// candidate). 16 bytes, aligned: one line.
+#[derive(Copy, Clone, Debug, Default)]
+#[repr(C, align(16))]
+struct ProductMemo {
+    /// [`price_f64`] (behaviour scoring only).
+    price: f64,
+    /// Content items still bringing orders (saturation).
+    live_on: u32,
 }
 
 impl EarningsMemo {
@@ -33,7 +45,14 @@ impl EarningsMemo {
                 .map(|n| behaviour::saturation(b, n))
                 .collect(),
             coupon: behaviour::coupon_demand(b),
-            price: agents.products.iter().map(price_f64).collect(),
+            products: agents
+                .products
+                .iter()
+                .map(|p| ProductMemo {
+                    price: price_f64(p),
+                    live_on: 0,
+                })
+                .collect(),
         }
     }
 
@@ -70,10 +89,22 @@ impl EarningsMemo {
     /// Product index `p`'s price as `f64`.
     #[inline]
     pub(super) fn price(&self, p: usize, product: &Product) -> f64 {
-        match self.price.get(p) {
-            Some(&x) => x,
+        match self.products.get(p) {
+            Some(m) => m.price,
             None => price_f64(product),
         }
+    }
+
+    /// Product index `p`'s live content items (0 out of range).
+    #[inline]
+    pub(super) fn live_on(&self, p: usize) -> u32 {
+        self.products.get(p).map_or(0, |m| m.live_on)
+    }
+
+    /// Product index `p`'s live content items, to count one posted or run out.
+    #[inline]
+    pub(super) fn live_on_mut(&mut self, p: usize) -> Option<&mut u32> {
+        self.products.get_mut(p).map(|m| &mut m.live_on)
     }
 }
 
@@ -117,6 +148,7 @@ mod tests {
                     }
                 }
                 assert_eq!(memo.price(p, pr).to_bits(), price_f64(pr).to_bits());
+                assert_eq!(memo.live_on(p), 0);
             }
         }
     }

@@ -430,15 +430,14 @@ const _: () = assert!(size_of::<CreatorState>() == 64);
 #[derive(Default)]
 struct Incentives {
     on: bool,
-    /// Live content items (still bringing orders) per product: saturation.
-    live_on: Vec<u32>,
-    /// The parts of expected orders and earnings that do not change per post.
+    /// The parts of expected orders and earnings that do not change per post, and per
+    /// product its live content items (saturation) beside its price.
     memo: memo::EarningsMemo,
     /// The effort of a video and of a LIVE, money per post (sim/showcase.rs).
     effort: [f64; 2],
     /// Per creator: the rate each showcase entry paid when it was added, or when the creator
     /// last re-evaluated it after its terms changed (sim/showcase.rs, `drops`).
-    kept: Vec<crate::rules::ShortList<showcase::Kept, 5>>,
+    kept: Vec<showcase::KeptRates>,
     /// The parts of creators' smoothed expected earnings per rate lever, when recorded
     /// (`sim/shares.rs`).
     parts: Option<Box<shares::Parts>>,

@@ -92,7 +92,7 @@ impl World<'_> {
         c.remaining -= 1;
         if c.remaining == 0 || t >= self.end {
             if c.remaining == 0
-                && let Some(x) = self.inc.live_on.get_mut(c.product.idx())
+                && let Some(x) = self.inc.memo.live_on_mut(c.product.idx())
             {
                 *x = x.saturating_sub(1);
             }

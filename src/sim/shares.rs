@@ -397,7 +397,7 @@ impl World<'_> {
         };
         let b = &self.sc.behaviour.buyers;
         let sat = p.map_or(0.0, |p| {
-            let l = f64::from(self.inc.live_on.get(p.idx()).copied().unwrap_or(0));
+            let l = f64::from(self.inc.memo.live_on(p.idx()));
             b.saturation_exponent * l / (b.saturation_k + l)
         });
         let i = c.idx();
