@@ -528,11 +528,13 @@ impl Rate {
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
         ];
-        let m = self.0.mantissa();
-        let scale = self.0.scale() as usize;
-        if m != 0 && m.unsigned_abs() <= 1u128 << 53 && scale < POW10.len() {
-            let v = m.unsigned_abs() as f64 / POW10[scale];
-            return if m < 0 { -v } else { v };
+        // The mantissa's words as they are (no 128-bit mantissa, no 128-bit conversion to f64).
+        let u = self.0.unpack();
+        let m = u64::from(u.lo) | (u64::from(u.mid) << 32);
+        let scale = u.scale as usize;
+        if u.hi == 0 && m != 0 && m <= 1u64 << 53 && scale < POW10.len() {
+            let v = m as f64 / POW10[scale];
+            return if u.negative { -v } else { v };
         }
         self.percent_f64_text()
     }
