@@ -220,9 +220,9 @@ pub(crate) fn round_exact(d: Decimal, dp: u32, strategy: RoundingStrategy) -> De
 /// 18: the ledger's postings were ~290 instructions each, most of it `Decimal` flags and zero
 /// tests). There `rust_decimal` gives the exact sum at that scale, a zero sum positive (`ops/
 /// add.rs`: `fast_add` and the 64-bit path build the result with `from_parts`/`from_parts_raw`,
-/// which clear a zero's sign), which is what the integer holds. A zero amount and an amount of
-/// another scale take a second integer path (`add_slow`); every other step — the first amount
-/// into a zero sum, a 64-bit overflow, a sum or amount beyond 63 bits — goes through `Decimal`
+/// which clear a zero's sign), which is what the integer holds. A zero sum, a zero amount and an
+/// amount of another scale take a second integer path (`add_slow`); every other step — a 64-bit
+/// overflow, a sum or amount beyond 63 bits — goes through `Decimal`
 /// ([`add_exact`]) and stores the result back, so the two never disagree; a sum whose mantissa
 /// does not fit 63 bits is kept as the `Decimal`'s own bytes ("wide"). 16 bytes, as a
 /// `Decimal`. The property test `exact_sum_matches_rust_decimal` compares the bytes.
@@ -268,6 +268,9 @@ pub(crate) struct Term {
     /// `FAST | scale << 8` when the amount is non-zero and its mantissa fits 63 bits,
     /// `ZERO_TERM` for a zero of any scale or sign, else 0 (neither ever equals a sum's `meta`).
     key: u32,
+    /// For a zero amount (`ZERO_TERM`): the `meta` of a sum holding that very zero (its scale
+    /// and sign bits), what `0 ± 0` gives.
+    zero_meta: u32,
     /// The signed mantissa (when `key` is not 0).
     m: i64,
     d: Decimal,
@@ -291,7 +294,27 @@ impl Term {
         } else {
             FAST | (u.scale << 8)
         };
-        Term { key, m, d }
+        let zero_meta = FAST | (u.scale << 8) | if u.negative { NEG_ZERO } else { 0 };
+        Term {
+            key,
+            zero_meta,
+            m,
+            d,
+        }
+    }
+    /// True for a zero amount (of any scale or sign).
+    #[inline(always)]
+    pub(crate) fn is_zero(&self) -> bool {
+        self.key == ZERO_TERM
+    }
+    /// True for an amount below zero (a negative zero is not).
+    #[inline(always)]
+    pub(crate) fn is_negative(&self) -> bool {
+        if self.key & FAST != 0 {
+            self.m < 0
+        } else {
+            self.d.is_sign_negative() && !self.d.is_zero()
+        }
     }
 }
 
@@ -381,12 +404,19 @@ impl ExactSum {
                 self.m = m;
                 return;
             }
+        } else if t.key == ZERO_TERM && self.meta & FAST != 0 {
+            // `a ± 0` is `a` for a non-zero `a`; `0 ± 0` is the amount's zero itself
+            if self.m == 0 {
+                self.meta = t.zero_meta;
+            }
+            return;
         }
         self.add_slow(t, subtract);
     }
 
-    /// [`ExactSum::add_term`] off its first path. A zero amount leaves a non-zero sum as it is
-    /// (`rust_decimal`: `a ± 0` is `a`). Amounts of another scale, both sides non-zero: the
+    /// [`ExactSum::add_term`] off its first path. A zero sum becomes the amount (negated for a
+    /// subtraction); a zero amount leaves a non-zero sum as it is (`rust_decimal`: `a ± 0` is
+    /// `a`). Amounts of another scale, both sides non-zero: the
     /// exact sum at the larger scale, a zero sum positive — what `rust_decimal` gives whenever
     /// that sum fits 96 bits (`ops/add.rs`: the 32-bit path rescales one side and adds, the
     /// 64-bit path aligns the scales within 128 bits, `unaligned_add` scales the lower-scale side
@@ -394,6 +424,23 @@ impl ExactSum {
     /// else goes through `Decimal`.
     #[inline(never)]
     fn add_slow(&mut self, t: &Term, subtract: bool) {
+        if self.meta & FAST != 0 && self.m == 0 {
+            // `0 ± b` is `b` itself, negated for a subtraction of a non-zero `b` (`rust_decimal`'s
+            // zero rule, the same on each of its paths): a zero amount keeps its scale and sign
+            // bits, a non-zero one its scale.
+            if t.key == ZERO_TERM {
+                *self = ExactSum::of(t.d);
+                return;
+            }
+            if t.key & FAST != 0 {
+                *self = ExactSum {
+                    meta: t.key,
+                    lo: 0,
+                    m: if subtract { -t.m } else { t.m },
+                };
+                return;
+            }
+        }
         if self.meta & FAST != 0 && self.m != 0 {
             if t.key == ZERO_TERM {
                 return;
@@ -881,6 +928,8 @@ mod tests {
                 };
                 let Some(next) = next else { break };
                 let t = Term::of(d);
+                assert_eq!(t.is_zero(), d.is_zero());
+                assert_eq!(t.is_negative(), d.is_sign_negative() && !d.is_zero());
                 if sum.meta == t.key && sum.m != 0 {
                     fast_steps += 1;
                 } else if sum.meta & FAST != 0 && sum.m != 0 && t.key & FAST != 0 {

@@ -216,15 +216,21 @@ impl CampaignTally {
         distributor_fee: Money,
     ) {
         let p = self.sums(plan);
+        let c = Term::of(commission.0);
         if shop_ads {
-            p.shop_ads_commissions.add(commission.0);
+            p.shop_ads_commissions.add_term(&c, false);
         } else {
-            p.commissions.add(commission.0);
+            p.commissions.add_term(&c, false);
         }
         p.distributor_fees.add(distributor_fee.0);
         let s = self.seller(seller);
-        s.order_costs
-            .add(add_exact(commission.0, distributor_fee.0));
+        if distributor_fee.is_zero() && !commission.is_zero() {
+            // commission + 0 is the commission itself (its bytes): the prepared term serves
+            s.order_costs.add_term(&c, false);
+        } else {
+            s.order_costs
+                .add(add_exact(commission.0, distributor_fee.0));
+        }
     }
 
     /// Commission (creator's or distributor's part) taken back after a late refund.

@@ -315,7 +315,7 @@ impl Ledger {
     /// Inlined into its callers (the balances' and total's integer additions are a few
     /// instructions; a call cost as much); the entry is built out of line, only when kept.
     // rule: MONEY-2
-    #[inline]
+    #[inline(always)]
     pub fn post(
         &mut self,
         at: SimTime,
@@ -325,17 +325,17 @@ impl Ledger {
         amount: Money,
         prov: Provenance,
     ) {
-        if amount.is_zero() {
+        let term = Term::of(amount.0);
+        if term.is_zero() {
             return;
         }
         self.posted += 1;
         let (fs, ts) = (self.slot(from), self.slot(to));
-        let term = Term::of(amount.0);
         self.balances[fs].add_term(&term, true);
         self.balances[ts].add_term(&term, false);
         self.totals[kind as usize].add_term(&term, false);
         let violation =
-            amount.is_negative() || (from.is_holding() && self.balances[fs].is_negative());
+            term.is_negative() || (from.is_holding() && self.balances[fs].is_negative());
         if violation || self.record {
             // The entry itself is built only when something keeps it.
             self.keep(
