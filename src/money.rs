@@ -272,7 +272,7 @@ pub(crate) struct Term {
     /// `ZERO_TERM` for a zero of any scale or sign, else `WIDE_TERM` (neither of which ever
     /// equals a sum's `meta`: not 0, which a wide sum of scale 0 has).
     key: u32,
-    /// The signed mantissa (when `key` is not 0).
+    /// The signed mantissa (when `key` has `FAST`).
     m: i64,
     d: Decimal,
 }
