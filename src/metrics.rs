@@ -177,17 +177,19 @@ pub enum EndMetric {
 /// A running tally of every metric. Counts are kept as integers (a count is most of the
 /// updates per order line, and an integer increment is far cheaper than a decimal addition);
 /// [`Tally::get`] and [`Tally::values`] add them back to the decimal part, which gives exactly
-/// the decimal sum (both are whole numbers of scale 0).
+/// the decimal sum (both are whole numbers of scale 0). The amounts are
+/// [`crate::money::ExactSum`]s: an integer addition per update in the usual case, read back as
+/// exactly the `Decimal` the additions give.
 #[derive(Clone, Debug)]
 pub struct Tally {
-    amounts: [Decimal; Metric::COUNT],
+    amounts: [crate::money::ExactSum; Metric::COUNT],
     counts: [u64; Metric::COUNT],
 }
 
 impl Default for Tally {
     fn default() -> Tally {
         Tally {
-            amounts: [Decimal::ZERO; Metric::COUNT],
+            amounts: [crate::money::ExactSum::ZERO; Metric::COUNT],
             counts: [0; Metric::COUNT],
         }
     }
@@ -196,8 +198,7 @@ impl Default for Tally {
 impl Tally {
     #[inline]
     pub fn add(&mut self, m: Metric, v: Decimal) {
-        let x = &mut self.amounts[m as usize];
-        *x = crate::money::add_exact(*x, v);
+        self.amounts[m as usize].add(v);
     }
     #[inline]
     pub fn count(&mut self, m: Metric) {
@@ -206,15 +207,15 @@ impl Tally {
     pub fn get(&self, m: Metric) -> Decimal {
         let i = m as usize;
         match self.counts[i] {
-            0 => self.amounts[i],
-            n => self.amounts[i] + Decimal::from(n),
+            0 => self.amounts[i].get(),
+            n => self.amounts[i].get() + Decimal::from(n),
         }
     }
     /// Every metric's value, indexed like [`Metric::ALL`].
     pub fn values(&self) -> [Decimal; Metric::COUNT] {
         std::array::from_fn(|i| match self.counts[i] {
-            0 => self.amounts[i],
-            n => self.amounts[i] + Decimal::from(n),
+            0 => self.amounts[i].get(),
+            n => self.amounts[i].get() + Decimal::from(n),
         })
     }
 }

@@ -211,6 +211,275 @@ pub(crate) fn round_exact(d: Decimal, dp: u32, strategy: RoundingStrategy) -> De
     d.round_dp_with_strategy(dp, strategy)
 }
 
+/// A running sum of decimals — an account balance, a total by kind, a metric's tally — that
+/// hands back, whenever it is read, exactly the `Decimal` that adding the same amounts one by
+/// one with [`add_exact`]/[`sub_exact`] (that is, `rust_decimal`) gives: the value, the scale and
+/// the sign bits. It keeps the sum as a signed 64-bit mantissa and its scale, so that the event
+/// loop's usual step — a non-zero sum plus or minus a non-zero amount of the same scale, the
+/// result within 64 bits — is one checked integer addition with no `Decimal` bookkeeping (issue
+/// 18: the ledger's postings were ~290 instructions each, most of it `Decimal` flags and zero
+/// tests). There `rust_decimal` gives the exact sum at that scale, a zero sum positive (`ops/
+/// add.rs`: `fast_add` and the 64-bit path build the result with `from_parts`/`from_parts_raw`,
+/// which clear a zero's sign), which is what the integer holds. A zero sum, a zero amount and an
+/// amount of another scale take a second integer path (`add_slow`); every other step — a 64-bit
+/// overflow, a sum or amount beyond 63 bits — goes through `Decimal`
+/// ([`add_exact`]) and stores the result back, so the two never disagree; a sum whose mantissa
+/// does not fit 63 bits is kept as the `Decimal`'s own bytes ("wide"). 16 bytes, as a
+/// `Decimal`. The property test `exact_sum_matches_rust_decimal` compares the bytes.
+#[derive(Copy, Clone, Debug)]
+#[repr(C, align(8))]
+pub(crate) struct ExactSum {
+    /// `FAST | scale << 8` (with `NEG_ZERO` for a negative zero) when `m` holds the sum; else the
+    /// `Decimal`'s flags (whose low 16 bits are always zero, so `FAST` is clear).
+    meta: u32,
+    /// Wide: the `Decimal`'s `lo` word.
+    lo: u32,
+    /// Fast: the signed mantissa. Wide: the `Decimal`'s `mid | hi << 32`.
+    m: i64,
+}
+
+impl Default for ExactSum {
+    fn default() -> ExactSum {
+        ExactSum::ZERO
+    }
+}
+
+/// `ExactSum::meta`'s tag of the integer form (bit 0, never set in a `Decimal`'s flags).
+const FAST: u32 = 1;
+/// `ExactSum::meta`: the integer form's zero is a negative zero.
+const NEG_ZERO: u32 = 2;
+/// `Term::key` of a zero amount (bit 2, never set in a sum's `meta`).
+const ZERO_TERM: u32 = 4;
+/// `Term::key` of an amount beyond 63 bits: `NEG_ZERO` alone, which no sum's `meta` is (an
+/// integer sum's has `FAST`, a wide sum's — a `Decimal`'s flags — has its low 16 bits clear).
+const WIDE_TERM: u32 = NEG_ZERO;
+/// 10^0 ..= 10^18, every power of ten an `i64` holds.
+const POW10_I64: [i64; 19] = {
+    let mut p = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// An amount prepared for adding to [`ExactSum`]s (once, for several sums: a posting moves it
+/// out of one balance, into another and into a total by kind).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Term {
+    /// `FAST | scale << 8` when the amount is non-zero and its mantissa fits 63 bits,
+    /// `ZERO_TERM` for a zero of any scale or sign, else `WIDE_TERM` (neither of which ever
+    /// equals a sum's `meta`: not 0, which a wide sum of scale 0 has).
+    key: u32,
+    /// The signed mantissa (when `key` has `FAST`).
+    m: i64,
+    d: Decimal,
+}
+
+impl Term {
+    #[inline(always)]
+    pub(crate) fn of(d: Decimal) -> Term {
+        let u = d.unpack();
+        let mag = u64::from(u.lo) | (u64::from(u.mid) << 32);
+        let fits = u.hi == 0 && mag >> 63 == 0;
+        let m = if u.negative {
+            (mag as i64).wrapping_neg()
+        } else {
+            mag as i64
+        };
+        let key = if !fits {
+            WIDE_TERM
+        } else if mag == 0 {
+            ZERO_TERM
+        } else {
+            FAST | (u.scale << 8)
+        };
+        Term { key, m, d }
+    }
+    /// True for a zero amount (of any scale or sign).
+    #[inline(always)]
+    pub(crate) fn is_zero(&self) -> bool {
+        self.key == ZERO_TERM
+    }
+    /// True for an amount below zero (a negative zero is not).
+    #[inline(always)]
+    pub(crate) fn is_negative(&self) -> bool {
+        if self.key & FAST != 0 {
+            self.m < 0
+        } else {
+            self.d.is_sign_negative() && !self.d.is_zero()
+        }
+    }
+}
+
+impl ExactSum {
+    /// `Decimal::ZERO` (positive, scale 0).
+    pub(crate) const ZERO: ExactSum = ExactSum {
+        meta: FAST,
+        lo: 0,
+        m: 0,
+    };
+
+    /// The sum holding `d`, bytes and all.
+    pub(crate) fn of(d: Decimal) -> ExactSum {
+        let u = d.unpack();
+        let mag = u64::from(u.lo) | (u64::from(u.mid) << 32);
+        if u.hi == 0 && mag >> 63 == 0 {
+            let neg_zero = mag == 0 && u.negative;
+            ExactSum {
+                meta: FAST | (u.scale << 8) | if neg_zero { NEG_ZERO } else { 0 },
+                lo: 0,
+                m: if u.negative {
+                    -(mag as i64)
+                } else {
+                    mag as i64
+                },
+            }
+        } else {
+            let b = d.serialize();
+            let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            ExactSum {
+                meta: word(0),
+                lo: word(4),
+                m: (u64::from(word(8)) | (u64::from(word(12)) << 32)) as i64,
+            }
+        }
+    }
+
+    /// The sum as `rust_decimal` would have it.
+    #[inline]
+    pub(crate) fn get(&self) -> Decimal {
+        if self.meta & FAST != 0 {
+            let mag = self.m.unsigned_abs();
+            let mut d = Decimal::from_parts(
+                mag as u32,
+                (mag >> 32) as u32,
+                0,
+                self.m < 0,
+                (self.meta >> 8) & 0xff,
+            );
+            if self.meta & NEG_ZERO != 0 {
+                // `from_parts` drops a zero's sign; setting it afterwards keeps it.
+                d.set_sign_negative(true);
+            }
+            d
+        } else {
+            let mut b = [0u8; 16];
+            let m = self.m as u64;
+            b[0..4].copy_from_slice(&self.meta.to_le_bytes());
+            b[4..8].copy_from_slice(&self.lo.to_le_bytes());
+            b[8..12].copy_from_slice(&(m as u32).to_le_bytes());
+            b[12..16].copy_from_slice(&((m >> 32) as u32).to_le_bytes());
+            Decimal::deserialize(b)
+        }
+    }
+
+    /// True when the sum is below zero (a negative zero is not).
+    #[inline]
+    pub(crate) fn is_negative(&self) -> bool {
+        if self.meta & FAST != 0 {
+            self.m < 0
+        } else {
+            let d = self.get();
+            d.is_sign_negative() && !d.is_zero()
+        }
+    }
+
+    /// `self + t` (`subtract`: `self − t`), as [`add_exact`]/[`sub_exact`] give it.
+    #[inline(always)]
+    pub(crate) fn add_term(&mut self, t: &Term, subtract: bool) {
+        if self.meta == t.key && self.m != 0 {
+            let m = if subtract {
+                self.m.checked_sub(t.m)
+            } else {
+                self.m.checked_add(t.m)
+            };
+            if let Some(m) = m {
+                self.m = m;
+                return;
+            }
+        }
+        self.add_slow(t, subtract);
+    }
+
+    /// [`ExactSum::add_term`] off its first path. A zero sum becomes the amount (negated for a
+    /// subtraction); a zero amount leaves a non-zero sum as it is (`rust_decimal`: `a ± 0` is
+    /// `a`). Amounts of another scale, both sides non-zero: the
+    /// exact sum at the larger scale, a zero sum positive — what `rust_decimal` gives whenever
+    /// that sum fits 96 bits (`ops/add.rs`: the 32-bit path rescales one side and adds, the
+    /// 64-bit path aligns the scales within 128 bits, `unaligned_add` scales the lower-scale side
+    /// up; none rounds unless the aligned value overflows 96 bits, and here it fits 63). Anything
+    /// else goes through `Decimal`.
+    #[inline(never)]
+    fn add_slow(&mut self, t: &Term, subtract: bool) {
+        if self.meta & FAST != 0 && self.m == 0 {
+            // `0 ± b` is `b` itself, negated for a subtraction of a non-zero `b` (`rust_decimal`'s
+            // zero rule, the same on each of its paths): a zero amount keeps its scale and sign
+            // bits, a non-zero one its scale.
+            if t.key == ZERO_TERM {
+                *self = ExactSum::of(t.d);
+                return;
+            }
+            if t.key & FAST != 0 {
+                *self = ExactSum {
+                    meta: t.key,
+                    lo: 0,
+                    m: if subtract { -t.m } else { t.m },
+                };
+                return;
+            }
+        }
+        if self.meta & FAST != 0 && self.m != 0 {
+            if t.key == ZERO_TERM {
+                return;
+            }
+            if t.key & FAST != 0 {
+                let (sa, sb) = ((self.meta >> 8) & 0xff, (t.key >> 8) & 0xff);
+                let tm = if subtract {
+                    t.m.checked_neg()
+                } else {
+                    Some(t.m)
+                };
+                let aligned = if sb < sa {
+                    POW10_I64
+                        .get((sa - sb) as usize)
+                        .and_then(|&p| tm?.checked_mul(p))
+                        .map(|b| (self.m, b, sa))
+                } else {
+                    POW10_I64
+                        .get((sb - sa) as usize)
+                        .and_then(|&p| self.m.checked_mul(p))
+                        .and_then(|a| Some((a, tm?, sb)))
+                };
+                if let Some((a, b, scale)) = aligned
+                    && let Some(m) = a.checked_add(b)
+                {
+                    *self = ExactSum {
+                        meta: FAST | (scale << 8),
+                        lo: 0,
+                        m,
+                    };
+                    return;
+                }
+            }
+        }
+        let d = t.d;
+        let s = self.get();
+        *self = ExactSum::of(if subtract {
+            sub_exact(s, d)
+        } else {
+            add_exact(s, d)
+        });
+    }
+
+    /// `self + d`.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, d: Decimal) {
+        self.add_term(&Term::of(d), false);
+    }
+}
+
 impl Add for Money {
     type Output = Money;
     #[inline]
@@ -295,11 +564,13 @@ impl Rate {
             1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
         ];
-        let m = self.0.mantissa();
-        let scale = self.0.scale() as usize;
-        if m != 0 && m.unsigned_abs() <= 1u128 << 53 && scale < POW10.len() {
-            let v = m.unsigned_abs() as f64 / POW10[scale];
-            return if m < 0 { -v } else { v };
+        // The mantissa's words as they are (no 128-bit mantissa, no 128-bit conversion to f64).
+        let u = self.0.unpack();
+        let m = u64::from(u.lo) | (u64::from(u.mid) << 32);
+        let scale = u.scale as usize;
+        if u.hi == 0 && m != 0 && m <= 1u64 << 53 && scale < POW10.len() {
+            let v = m as f64 / POW10[scale];
+            return if u.negative { -v } else { v };
         }
         self.percent_f64_text()
     }
@@ -588,6 +859,110 @@ mod tests {
                     "{a:?} to {dp} by {s:?}"
                 );
             }
+        }
+    }
+
+    /// An [`ExactSum`] fed a run of additions and subtractions reads back, after every step, as
+    /// the very `Decimal` (its bytes) that `rust_decimal` gives adding the same amounts one by
+    /// one: amounts of one scale most of the time (the integer step), others now and then,
+    /// zeros of both signs and several scales, 32-, 64- and 96-bit magnitudes, sums that cancel
+    /// to zero, cross 2^63 and go wide and come back.
+    #[test]
+    fn exact_sum_matches_rust_decimal() {
+        use rand::{Rng, RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20);
+        let mut wide = 0;
+        let mut fast_steps = 0;
+        let mut other_scale = 0;
+        for run in 0..3_000 {
+            let mut want = if run % 5 == 0 {
+                -Decimal::new(0, rng.random_range(0..4))
+            } else {
+                Decimal::ZERO
+            };
+            let mut sum = ExactSum::of(want);
+            assert_eq!(sum.get().serialize(), want.serialize());
+            let mut last: Vec<Decimal> = Vec::new();
+            for _ in 0..200 {
+                let m: u128 = match rng.random_range(0..10) {
+                    0 => 0,
+                    1 => u128::from(rng.next_u64()),
+                    2 => u128::from(rng.next_u64()) | (u128::from(rng.next_u32()) << 64),
+                    3 => (1u128 << 63) - u128::from(rng.random_range(0..3u32)),
+                    _ => u128::from(rng.next_u32() % 100_000),
+                };
+                let scale = match rng.random_range(0..10) {
+                    0 => rng.random_range(0..=28),
+                    1 => 0,
+                    _ => 2,
+                };
+                let mut d = from_mantissa(m, rng.random_bool(0.3), scale);
+                if m == 0 && rng.random_bool(0.5) {
+                    d.set_sign_negative(true);
+                }
+                // now and then the amount that cancels the sum, or repeats one
+                if rng.random_bool(0.05) {
+                    d = want;
+                } else if rng.random_bool(0.05)
+                    && let Some(&p) = last.last()
+                {
+                    d = p;
+                }
+                last.push(d);
+                let subtract = rng.random_bool(0.4);
+                let next = if subtract {
+                    want.checked_sub(d)
+                } else {
+                    want.checked_add(d)
+                };
+                let Some(next) = next else { break };
+                let t = Term::of(d);
+                let before = sum;
+                assert_eq!(t.is_zero(), d.is_zero());
+                assert_eq!(t.is_negative(), d.is_sign_negative() && !d.is_zero());
+                if sum.meta == t.key && sum.m != 0 {
+                    fast_steps += 1;
+                } else if sum.meta & FAST != 0 && sum.m != 0 && t.key & FAST != 0 {
+                    other_scale += 1;
+                }
+                if subtract || rng.random_bool(0.5) {
+                    sum.add_term(&t, subtract);
+                } else {
+                    sum.add(d);
+                }
+                want = next;
+                assert_eq!(
+                    sum.get().serialize(),
+                    want.serialize(),
+                    "{want:?} after {} {d:?} from {before:?} with {t:?}",
+                    if subtract { "-" } else { "+" }
+                );
+                assert_eq!(
+                    sum.is_negative(),
+                    want.is_sign_negative() && !want.is_zero()
+                );
+                if sum.meta & FAST == 0 {
+                    wide += 1;
+                }
+            }
+        }
+        assert!(
+            wide > 1000 && fast_steps > 10_000 && other_scale > 5_000,
+            "{wide} {fast_steps} {other_scale}"
+        );
+    }
+
+    /// A wide sum of scale 0 (its `meta` is a positive `Decimal`'s flags: 0) plus an amount
+    /// beyond 63 bits: `Decimal` addition, not the integer step (the case the run above found).
+    #[test]
+    fn wide_sum_and_wide_amount_go_through_decimal() {
+        let a = Decimal::from_parts(4_033_514_329, 2_015_314_551, 0x781F_93E2, false, 0);
+        let b = Decimal::from_parts(0, 1 << 31, 0, false, 2);
+        for subtract in [false, true] {
+            let mut s = ExactSum::of(a);
+            s.add_term(&Term::of(b), subtract);
+            let want = if subtract { a - b } else { a + b };
+            assert_eq!(s.get().serialize(), want.serialize(), "{subtract}");
         }
     }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::stats::RatioDoc;
 use crate::experiment::summary::Figure;
 use crate::model::{Agents, CreatorId, SellerId};
-use crate::money::{Money, add_exact};
+use crate::money::{ExactSum, Money, Term, add_exact};
 use crate::rules::Platform;
 use crate::rules::ids::{InvitationId, OpenPlanId};
 use crate::rules::ledger::Account;
@@ -31,12 +31,12 @@ use crate::scenario::Scenario;
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, align(64))]
 pub struct PlanSums {
-    pub gmv: Decimal,
-    pub commissions: Decimal,
-    pub distributor_fees: Decimal,
+    pub(crate) gmv: ExactSum,
+    pub(crate) commissions: ExactSum,
+    pub(crate) distributor_fees: ExactSum,
     pub orders: u64,
-    pub shop_ads_commissions: Decimal,
-    pub clawed_back: Decimal,
+    pub(crate) shop_ads_commissions: ExactSum,
+    pub(crate) clawed_back: ExactSum,
 }
 
 /// Order-line figures of one seller, in one cache line (aligned: a 40-byte record would
@@ -44,10 +44,10 @@ pub struct PlanSums {
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(align(64))]
 pub struct SellerSums {
-    pub gmv: Decimal,
+    pub(crate) gmv: ExactSum,
     pub orders: u64,
     /// Commissions, Shop Ads commissions and distributor fees on its lines, less claw-backs.
-    pub order_costs: Decimal,
+    pub(crate) order_costs: ExactSum,
 }
 
 /// The running tally by plan (kept by [`Platform`]).
@@ -165,26 +165,29 @@ impl CampaignTally {
     /// GMV placed so far on lines attributed to `plan`.
     pub fn plan_gmv(&self, plan: PlanRef) -> Decimal {
         match kind_index(plan) {
-            None => self.none.gmv,
+            None => self.none.gmv.get(),
             Some((k, i)) => self.by_kind[k]
                 .get(i as usize)
-                .map_or(Decimal::ZERO, |p| p.gmv),
+                .map_or(Decimal::ZERO, |p| p.gmv.get()),
         }
     }
 
     /// GMV placed so far on `seller`'s products, whatever the plan.
     pub fn seller_gmv(&self, s: SellerId) -> Decimal {
-        self.sellers.get(s.idx()).map_or(Decimal::ZERO, |x| x.gmv)
+        self.sellers
+            .get(s.idx())
+            .map_or(Decimal::ZERO, |x| x.gmv.get())
     }
 
     /// An order line was placed, attributed to `plan`.
     #[inline]
     pub fn order(&mut self, plan: PlanRef, seller: SellerId, creator: CreatorId, gross: Money) {
         let p = self.sums(plan);
-        p.gmv = add_exact(p.gmv, gross.0);
+        let gross = Term::of(gross.0);
+        p.gmv.add_term(&gross, false);
         p.orders += 1;
         let s = self.seller(seller);
-        s.gmv = add_exact(s.gmv, gross.0);
+        s.gmv.add_term(&gross, false);
         s.orders += 1;
         if let Some((k @ (0 | 4), i)) = kind_index(plan) {
             let key = ((k as u64) << 60) | ((i as u64) << 32) | u64::from(creator.0);
@@ -213,20 +216,28 @@ impl CampaignTally {
         distributor_fee: Money,
     ) {
         let p = self.sums(plan);
+        let c = Term::of(commission.0);
         if shop_ads {
-            p.shop_ads_commissions = add_exact(p.shop_ads_commissions, commission.0);
+            p.shop_ads_commissions.add_term(&c, false);
         } else {
-            p.commissions = add_exact(p.commissions, commission.0);
+            p.commissions.add_term(&c, false);
         }
-        p.distributor_fees = add_exact(p.distributor_fees, distributor_fee.0);
+        p.distributor_fees.add(distributor_fee.0);
         let s = self.seller(seller);
-        s.order_costs = add_exact(s.order_costs, add_exact(commission.0, distributor_fee.0));
+        if distributor_fee.is_zero() && !commission.is_zero() {
+            // commission + 0 is the commission itself (its bytes): the prepared term serves
+            s.order_costs.add_term(&c, false);
+        } else {
+            s.order_costs
+                .add(add_exact(commission.0, distributor_fee.0));
+        }
     }
 
     /// Commission (creator's or distributor's part) taken back after a late refund.
     pub fn clawed_back(&mut self, plan: PlanRef, seller: SellerId, amount: Money) {
-        self.sums(plan).clawed_back += amount.0;
-        self.seller(seller).order_costs -= amount.0;
+        let amount = Term::of(amount.0);
+        self.sums(plan).clawed_back.add_term(&amount, false);
+        self.seller(seller).order_costs.add_term(&amount, true);
     }
 
     fn plan(&self, k: usize, i: usize) -> PlanSums {
@@ -284,12 +295,12 @@ impl CampaignRow {
             - self.commissions_clawed_back
     }
     fn add(&mut self, p: &PlanSums) {
-        self.gmv += p.gmv;
+        self.gmv += p.gmv.get();
         self.orders += p.orders;
-        self.commissions += p.commissions;
-        self.shop_ads_commissions += p.shop_ads_commissions;
-        self.distributor_fees += p.distributor_fees;
-        self.commissions_clawed_back += p.clawed_back;
+        self.commissions += p.commissions.get();
+        self.shop_ads_commissions += p.shop_ads_commissions.get();
+        self.distributor_fees += p.distributor_fees.get();
+        self.commissions_clawed_back += p.clawed_back.get();
     }
 }
 
@@ -451,9 +462,9 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
             });
         }
         let row = &mut sellers[k];
-        row.gmv += sums.gmv;
+        row.gmv += sums.gmv.get();
         row.orders += sums.orders;
-        row.cost += sums.order_costs;
+        row.cost += sums.order_costs.get();
         row.net += pf.ledger().balance(Account::Seller(s as u32)).0;
     }
     for (k, row) in sellers.iter_mut().enumerate() {
@@ -461,7 +472,7 @@ pub fn collect(sc: &Scenario, pf: &Platform, agents: &Agents) -> CampaignResults
     }
     CampaignResults {
         campaigns: rows,
-        unattributed_gmv: t.none.gmv,
+        unattributed_gmv: t.none.gmv.get(),
         unattributed_orders: t.none.orders,
         sellers,
     }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::model::{CreatorId, DistributorId, SellerId};
-use crate::money::{Money, Rate, add_exact, sub_exact};
+use crate::money::{ExactSum, Money, Rate, Term};
 use crate::rules::catalogue::RuleSet;
 use crate::rules::plans::PlanRef;
 use crate::time::SimTime;
@@ -224,12 +224,15 @@ pub struct Entry {
 }
 
 /// The ledger: account balances in a flat vector, totals by kind, and (on request) the entries.
+/// Balances and totals are [`ExactSum`]s: each reads back as exactly the `Decimal` that adding
+/// the postings one by one gives (value, scale and sign), at the cost of an integer addition per
+/// posting in the usual case.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     sellers: u32,
     creators: u32,
-    balances: Vec<Decimal>,
-    totals: [Money; EntryKind::COUNT],
+    balances: Vec<ExactSum>,
+    totals: [ExactSum; EntryKind::COUNT],
     posted: u64,
     record: bool,
     entries: Vec<Entry>,
@@ -282,8 +285,8 @@ impl Ledger {
         Ledger {
             sellers,
             creators,
-            balances: vec![Decimal::ZERO; n],
-            totals: [Money::ZERO; EntryKind::COUNT],
+            balances: vec![ExactSum::ZERO; n],
+            totals: [ExactSum::ZERO; EntryKind::COUNT],
             posted: 0,
             record,
             entries: Vec::new(),
@@ -309,7 +312,10 @@ impl Ledger {
 
     /// Posts one entry. A zero amount posts nothing; a negative amount, or one that takes a
     /// holding account below zero, is recorded as a violation and fails the end-of-run check.
+    /// Inlined into its callers (the balances' and total's integer additions are a few
+    /// instructions; a call cost as much); the entry is built out of line, only when kept.
     // rule: MONEY-2
+    #[inline(always)]
     pub fn post(
         &mut self,
         at: SimTime,
@@ -319,48 +325,56 @@ impl Ledger {
         amount: Money,
         prov: Provenance,
     ) {
-        if amount.is_zero() {
+        let term = Term::of(amount.0);
+        if term.is_zero() {
             return;
         }
         self.posted += 1;
         let (fs, ts) = (self.slot(from), self.slot(to));
-        self.balances[fs] = sub_exact(self.balances[fs], amount.0);
-        self.balances[ts] = add_exact(self.balances[ts], amount.0);
-        self.totals[kind as usize] += amount;
-        let violation = amount.is_negative()
-            || (from.is_holding()
-                && self.balances[fs].is_sign_negative()
-                && !self.balances[fs].is_zero());
+        self.balances[fs].add_term(&term, true);
+        self.balances[ts].add_term(&term, false);
+        self.totals[kind as usize].add_term(&term, false);
+        let violation =
+            term.is_negative() || (from.is_holding() && self.balances[fs].is_negative());
         if violation || self.record {
             // The entry itself is built only when something keeps it.
-            let e = Entry {
-                seq: self.posted,
-                at,
-                kind,
-                from,
-                to,
-                amount,
-                prov,
-            };
-            if violation {
-                self.violations.push(e);
-            }
-            if self.record {
-                self.entries.push(e);
-            }
+            self.keep(
+                Entry {
+                    seq: self.posted,
+                    at,
+                    kind,
+                    from,
+                    to,
+                    amount,
+                    prov,
+                },
+                violation,
+            );
+        }
+    }
+
+    /// Keeps a posted entry: among the violations, and among the recorded entries if the ledger
+    /// records.
+    #[inline(never)]
+    fn keep(&mut self, e: Entry, violation: bool) {
+        if violation {
+            self.violations.push(e);
+        }
+        if self.record {
+            self.entries.push(e);
         }
     }
 
     /// Where an account's balance is kept (for prefetching).
-    pub(crate) fn balance_ref(&self, a: Account) -> Option<&Decimal> {
+    pub(crate) fn balance_ref(&self, a: Account) -> Option<&ExactSum> {
         self.balances.get(self.slot(a))
     }
     pub fn balance(&self, a: Account) -> Money {
-        Money(self.balances[self.slot(a)])
+        Money(self.balances[self.slot(a)].get())
     }
     /// Total posted of one kind.
     pub fn total(&self, kind: EntryKind) -> Money {
-        self.totals[kind as usize]
+        Money(self.totals[kind as usize].get())
     }
     pub fn posted(&self) -> u64 {
         self.posted
@@ -382,7 +396,7 @@ impl Ledger {
     /// overdrew a holding account, and each holding account equals what the books say it holds.
     pub fn check(&self, expected_holdings: &[(Account, Money)]) -> Result<(), LedgerError> {
         let mut problems = Vec::new();
-        let sum: Decimal = self.balances.iter().copied().sum();
+        let sum: Decimal = self.balances.iter().map(ExactSum::get).sum();
         if !sum.is_zero() {
             problems.push(format!("account balances sum to {sum}, not zero"));
         }
