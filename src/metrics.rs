@@ -178,18 +178,18 @@ pub enum EndMetric {
 /// updates per order line, and an integer increment is far cheaper than a decimal addition);
 /// [`Tally::get`] and [`Tally::values`] add them back to the decimal part, which gives exactly
 /// the decimal sum (both are whole numbers of scale 0). The amounts are
-/// [`crate::money::ExactSum`]s: an integer addition per update in the usual case, read back as
+/// [`crate::money::DecimalSum`]s: an integer addition per update in the usual case, read back as
 /// exactly the `Decimal` the additions give.
 #[derive(Clone, Debug)]
 pub struct Tally {
-    amounts: [crate::money::ExactSum; Metric::COUNT],
+    amounts: [crate::money::DecimalSum; Metric::COUNT],
     counts: [u64; Metric::COUNT],
 }
 
 impl Default for Tally {
     fn default() -> Tally {
         Tally {
-            amounts: [crate::money::ExactSum::ZERO; Metric::COUNT],
+            amounts: [crate::money::DecimalSum::ZERO; Metric::COUNT],
             counts: [0; Metric::COUNT],
         }
     }

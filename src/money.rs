@@ -225,10 +225,10 @@ pub(crate) fn round_exact(d: Decimal, dp: u32, strategy: RoundingStrategy) -> De
 /// overflow, a sum or amount beyond 63 bits — goes through `Decimal`
 /// ([`add_exact`]) and stores the result back, so the two never disagree; a sum whose mantissa
 /// does not fit 63 bits is kept as the `Decimal`'s own bytes ("wide"). 16 bytes, as a
-/// `Decimal`. The property test `exact_sum_matches_rust_decimal` compares the bytes.
+/// `Decimal`. The property test `decimal_sum_matches_rust_decimal` compares the bytes.
 #[derive(Copy, Clone, Debug)]
 #[repr(C, align(8))]
-pub(crate) struct ExactSum {
+pub(crate) struct DecimalSum {
     /// `FAST | scale << 8` (with `NEG_ZERO` for a negative zero) when `m` holds the sum; else the
     /// `Decimal`'s flags (whose low 16 bits are always zero, so `FAST` is clear).
     meta: u32,
@@ -238,15 +238,15 @@ pub(crate) struct ExactSum {
     m: i64,
 }
 
-impl Default for ExactSum {
-    fn default() -> ExactSum {
-        ExactSum::ZERO
+impl Default for DecimalSum {
+    fn default() -> DecimalSum {
+        DecimalSum::ZERO
     }
 }
 
-/// `ExactSum::meta`'s tag of the integer form (bit 0, never set in a `Decimal`'s flags).
+/// `DecimalSum::meta`'s tag of the integer form (bit 0, never set in a `Decimal`'s flags).
 const FAST: u32 = 1;
-/// `ExactSum::meta`: the integer form's zero is a negative zero.
+/// `DecimalSum::meta`: the integer form's zero is a negative zero.
 const NEG_ZERO: u32 = 2;
 /// `Term::key` of a zero amount (bit 2, never set in a sum's `meta`).
 const ZERO_TERM: u32 = 4;
@@ -264,7 +264,7 @@ const POW10_I64: [i64; 19] = {
     p
 };
 
-/// An amount prepared for adding to [`ExactSum`]s (once, for several sums: a posting moves it
+/// An amount prepared for adding to [`DecimalSum`]s (once, for several sums: a posting moves it
 /// out of one balance, into another and into a total by kind).
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Term {
@@ -313,21 +313,21 @@ impl Term {
     }
 }
 
-impl ExactSum {
+impl DecimalSum {
     /// `Decimal::ZERO` (positive, scale 0).
-    pub(crate) const ZERO: ExactSum = ExactSum {
+    pub(crate) const ZERO: DecimalSum = DecimalSum {
         meta: FAST,
         lo: 0,
         m: 0,
     };
 
     /// The sum holding `d`, bytes and all.
-    pub(crate) fn of(d: Decimal) -> ExactSum {
+    pub(crate) fn of(d: Decimal) -> DecimalSum {
         let u = d.unpack();
         let mag = u64::from(u.lo) | (u64::from(u.mid) << 32);
         if u.hi == 0 && mag >> 63 == 0 {
             let neg_zero = mag == 0 && u.negative;
-            ExactSum {
+            DecimalSum {
                 meta: FAST | (u.scale << 8) | if neg_zero { NEG_ZERO } else { 0 },
                 lo: 0,
                 m: if u.negative {
@@ -339,7 +339,7 @@ impl ExactSum {
         } else {
             let b = d.serialize();
             let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-            ExactSum {
+            DecimalSum {
                 meta: word(0),
                 lo: word(4),
                 m: (u64::from(word(8)) | (u64::from(word(12)) << 32)) as i64,
@@ -403,7 +403,7 @@ impl ExactSum {
         self.add_slow(t, subtract);
     }
 
-    /// [`ExactSum::add_term`] off its first path. A zero sum becomes the amount (negated for a
+    /// [`DecimalSum::add_term`] off its first path. A zero sum becomes the amount (negated for a
     /// subtraction); a zero amount leaves a non-zero sum as it is (`rust_decimal`: `a ± 0` is
     /// `a`). Amounts of another scale, both sides non-zero: the
     /// exact sum at the larger scale, a zero sum positive — what `rust_decimal` gives whenever
@@ -418,11 +418,11 @@ impl ExactSum {
             // zero rule, the same on each of its paths): a zero amount keeps its scale and sign
             // bits, a non-zero one its scale.
             if t.key == ZERO_TERM {
-                *self = ExactSum::of(t.d);
+                *self = DecimalSum::of(t.d);
                 return;
             }
             if t.key & FAST != 0 {
-                *self = ExactSum {
+                *self = DecimalSum {
                     meta: t.key,
                     lo: 0,
                     m: if subtract { -t.m } else { t.m },
@@ -455,7 +455,7 @@ impl ExactSum {
                 if let Some((a, b, scale)) = aligned
                     && let Some(m) = a.checked_add(b)
                 {
-                    *self = ExactSum {
+                    *self = DecimalSum {
                         meta: FAST | (scale << 8),
                         lo: 0,
                         m,
@@ -466,7 +466,7 @@ impl ExactSum {
         }
         let d = t.d;
         let s = self.get();
-        *self = ExactSum::of(if subtract {
+        *self = DecimalSum::of(if subtract {
             sub_exact(s, d)
         } else {
             add_exact(s, d)
@@ -862,13 +862,13 @@ mod tests {
         }
     }
 
-    /// An [`ExactSum`] fed a run of additions and subtractions reads back, after every step, as
+    /// An [`DecimalSum`] fed a run of additions and subtractions reads back, after every step, as
     /// the very `Decimal` (its bytes) that `rust_decimal` gives adding the same amounts one by
     /// one: amounts of one scale most of the time (the integer step), others now and then,
     /// zeros of both signs and several scales, 32-, 64- and 96-bit magnitudes, sums that cancel
     /// to zero, cross 2^63 and go wide and come back.
     #[test]
-    fn exact_sum_matches_rust_decimal() {
+    fn decimal_sum_matches_rust_decimal() {
         use rand::{Rng, RngExt, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20);
         let mut wide = 0;
@@ -880,7 +880,7 @@ mod tests {
             } else {
                 Decimal::ZERO
             };
-            let mut sum = ExactSum::of(want);
+            let mut sum = DecimalSum::of(want);
             assert_eq!(sum.get().serialize(), want.serialize());
             let mut last: Vec<Decimal> = Vec::new();
             for _ in 0..200 {
@@ -959,7 +959,7 @@ mod tests {
         let a = Decimal::from_parts(4_033_514_329, 2_015_314_551, 0x781F_93E2, false, 0);
         let b = Decimal::from_parts(0, 1 << 31, 0, false, 2);
         for subtract in [false, true] {
-            let mut s = ExactSum::of(a);
+            let mut s = DecimalSum::of(a);
             s.add_term(&Term::of(b), subtract);
             let want = if subtract { a - b } else { a + b };
             assert_eq!(s.get().serialize(), want.serialize(), "{subtract}");

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::stats::RatioDoc;
 use crate::experiment::summary::Figure;
 use crate::model::{Agents, CreatorId, SellerId};
-use crate::money::{ExactSum, Money, Term, add_exact};
+use crate::money::{DecimalSum, Money, Term, add_exact};
 use crate::rules::Platform;
 use crate::rules::ids::{InvitationId, OpenPlanId};
 use crate::rules::ledger::Account;
@@ -31,12 +31,12 @@ use crate::scenario::Scenario;
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, align(64))]
 pub struct PlanSums {
-    pub(crate) gmv: ExactSum,
-    pub(crate) commissions: ExactSum,
-    pub(crate) distributor_fees: ExactSum,
+    pub(crate) gmv: DecimalSum,
+    pub(crate) commissions: DecimalSum,
+    pub(crate) distributor_fees: DecimalSum,
     pub orders: u64,
-    pub(crate) shop_ads_commissions: ExactSum,
-    pub(crate) clawed_back: ExactSum,
+    pub(crate) shop_ads_commissions: DecimalSum,
+    pub(crate) clawed_back: DecimalSum,
 }
 
 /// Order-line figures of one seller, in one cache line (aligned: a 40-byte record would
@@ -44,10 +44,10 @@ pub struct PlanSums {
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(align(64))]
 pub struct SellerSums {
-    pub(crate) gmv: ExactSum,
+    pub(crate) gmv: DecimalSum,
     pub orders: u64,
     /// Commissions, Shop Ads commissions and distributor fees on its lines, less claw-backs.
-    pub(crate) order_costs: ExactSum,
+    pub(crate) order_costs: DecimalSum,
 }
 
 /// The running tally by plan (kept by [`Platform`]).

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::model::{CreatorId, DistributorId, SellerId};
-use crate::money::{ExactSum, Money, Rate, Term};
+use crate::money::{DecimalSum, Money, Rate, Term};
 use crate::rules::catalogue::RuleSet;
 use crate::rules::plans::PlanRef;
 use crate::time::SimTime;
@@ -224,15 +224,15 @@ pub struct Entry {
 }
 
 /// The ledger: account balances in a flat vector, totals by kind, and (on request) the entries.
-/// Balances and totals are [`ExactSum`]s: each reads back as exactly the `Decimal` that adding
+/// Balances and totals are [`DecimalSum`]s: each reads back as exactly the `Decimal` that adding
 /// the postings one by one gives (value, scale and sign), at the cost of an integer addition per
 /// posting in the usual case.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     sellers: u32,
     creators: u32,
-    balances: Vec<ExactSum>,
-    totals: [ExactSum; EntryKind::COUNT],
+    balances: Vec<DecimalSum>,
+    totals: [DecimalSum; EntryKind::COUNT],
     posted: u64,
     record: bool,
     entries: Vec<Entry>,
@@ -285,8 +285,8 @@ impl Ledger {
         Ledger {
             sellers,
             creators,
-            balances: vec![ExactSum::ZERO; n],
-            totals: [ExactSum::ZERO; EntryKind::COUNT],
+            balances: vec![DecimalSum::ZERO; n],
+            totals: [DecimalSum::ZERO; EntryKind::COUNT],
             posted: 0,
             record,
             entries: Vec::new(),
@@ -366,7 +366,7 @@ impl Ledger {
     }
 
     /// Where an account's balance is kept (for prefetching).
-    pub(crate) fn balance_ref(&self, a: Account) -> Option<&ExactSum> {
+    pub(crate) fn balance_ref(&self, a: Account) -> Option<&DecimalSum> {
         self.balances.get(self.slot(a))
     }
     pub fn balance(&self, a: Account) -> Money {
@@ -396,7 +396,7 @@ impl Ledger {
     /// overdrew a holding account, and each holding account equals what the books say it holds.
     pub fn check(&self, expected_holdings: &[(Account, Money)]) -> Result<(), LedgerError> {
         let mut problems = Vec::new();
-        let sum: Decimal = self.balances.iter().map(ExactSum::get).sum();
+        let sum: Decimal = self.balances.iter().map(DecimalSum::get).sum();
         if !sum.is_zero() {
             problems.push(format!("account balances sum to {sum}, not zero"));
         }
