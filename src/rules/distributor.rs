@@ -389,7 +389,7 @@ impl Platform {
                 via: Via::Link(reg),
                 since: t,
             };
-            let list = &mut self.lists[c.idx()].showcase;
+            let list = &mut self.creators[c.idx()].lists.showcase;
             match list.iter_mut().find(|e| e.product == r.product) {
                 Some(e) => *e = entry,
                 None => list.push(entry),
@@ -515,9 +515,9 @@ impl Platform {
 
     /// Creators holding a link matching `f` in their showcase.
     fn link_holders(&self, f: impl Fn(&Registration) -> bool) -> u32 {
-        self.lists
+        self.creators
             .iter()
-            .map(|s| s.showcase.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r.index()]))).count() as u32)
+            .map(|s| s.lists.showcase.iter().filter(|e| matches!(e.via, Via::Link(r) if f(&self.books.dist.registrations[r.index()]))).count() as u32)
             .sum()
     }
 

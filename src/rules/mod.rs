@@ -174,9 +174,10 @@ pub struct Platform {
     books: Books,
     ledger: Ledger,
     orders: OrderBook,
-    /// Per creator, the Open approvals and the showcase in one record of two cache lines
-    /// ([`CreatorLists`]).
-    lists: Vec<CreatorLists>,
+    /// Per creator, one record of four cache lines on one page ([`CreatorRecord`]): the Open
+    /// approvals and the showcase ([`CreatorLists`]), then the simulator's state of the
+    /// creator, which the rules engine stores but never reads.
+    creators: Vec<CreatorRecord>,
     /// Units left per product.
     stock: Vec<u32>,
     samples: Vec<Sample>,
@@ -214,6 +215,24 @@ pub(crate) struct CreatorLists {
     pub(crate) showcase: HeadList<ShowcaseEntry, 5>,
 }
 
+/// Everything a creator's wake or a `Demand` for its content touches of its own, in one record
+/// of four cache lines aligned to 256 bytes, so that it never straddles a page: its
+/// [`CreatorLists`] (the first two lines) and the simulator's per-creator state
+/// ([`crate::sim::CreatorSim`]: episode counters, incentive state, kept rates; the last two
+/// lines). Three vectors indexed by creator put a wake's lines on three pages: three page walks
+/// and three misses where the loop waited on the first (session 15).
+///
+/// The rules engine stores `sim` and never reads or writes it (ARCHITECTURE invariant 1): what
+/// the rules decide does not depend on it; the simulator reaches it through
+/// [`Platform::creator_sim`] and [`Platform::creator_sim_mut`].
+#[derive(Clone, Debug, Default)]
+#[repr(C, align(256))]
+pub(crate) struct CreatorRecord {
+    pub(crate) lists: CreatorLists,
+    /// The simulator's part (opaque to the rules).
+    sim: crate::sim::CreatorSim,
+}
+
 impl Platform {
     pub fn new(
         opts: RuleOptions,
@@ -241,7 +260,7 @@ impl Platform {
                 agents.products.iter().map(|p| p.seller).collect(),
                 opts.after_sales_days,
             ),
-            lists: vec![CreatorLists::default(); agents.creators.len()],
+            creators: vec![CreatorRecord::default(); agents.creators.len()],
             stock: agents.products.iter().map(|p| p.stock).collect(),
             samples: Vec::new(),
             open_samples: HashMap::new(),
@@ -257,10 +276,35 @@ impl Platform {
         self.opts.rounding
     }
 
+    /// The simulator's state of creator `i` (stored here, never read by the rules:
+    /// [`CreatorRecord`]).
+    #[inline]
+    pub(crate) fn creator_sim(&self, i: usize) -> &crate::sim::CreatorSim {
+        &self.creators[i].sim
+    }
+
+    /// The simulator's state of creator `i`, to change ([`CreatorRecord`]).
+    #[inline]
+    pub(crate) fn creator_sim_mut(&mut self, i: usize) -> &mut crate::sim::CreatorSim {
+        &mut self.creators[i].sim
+    }
+
+    /// Creator `i`'s showcase and the simulator's state of it, the latter to change (one
+    /// record: the simulator's kept rates follow the showcase).
+    #[inline]
+    pub(crate) fn creator_sim_with_showcase(
+        &mut self,
+        i: usize,
+    ) -> (&[ShowcaseEntry], &mut crate::sim::CreatorSim) {
+        let r = &mut self.creators[i];
+        (&r.lists.showcase, &mut r.sim)
+    }
+
     /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
     pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
         let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
-        self.lists[c.idx()]
+        self.creators[c.idx()]
+            .lists
             .approvals
             .iter()
             .find(|a| a.0 == l)
@@ -269,11 +313,12 @@ impl Platform {
 
     /// The creator's Open approvals.
     pub(crate) fn approvals_ref(&self, c: CreatorId) -> Option<&HeadList<(ListingId, SimTime), 4>> {
-        self.lists.get(c.idx()).map(|l| &l.approvals)
+        self.creators.get(c.idx()).map(|r| &r.lists.approvals)
     }
 
     pub(crate) fn showcase_entry(&self, c: CreatorId, p: ProductId) -> Option<ShowcaseEntry> {
-        self.lists[c.idx()]
+        self.creators[c.idx()]
+            .lists
             .showcase
             .iter()
             .find(|e| e.product == p)
@@ -293,11 +338,14 @@ impl Platform {
     /// The creator removes `p` from its showcase (its own choice; an Open approval is kept
     /// apart and stays, docs/attribution.md).
     pub(crate) fn remove_from_showcase(&mut self, c: CreatorId, p: ProductId, _t: SimTime) {
-        self.lists[c.idx()].showcase.retain(|e| e.product != p);
+        self.creators[c.idx()]
+            .lists
+            .showcase
+            .retain(|e| e.product != p);
     }
 
     fn set_showcase(&mut self, c: CreatorId, entry: ShowcaseEntry) {
-        let list = &mut self.lists[c.idx()].showcase;
+        let list = &mut self.creators[c.idx()].lists.showcase;
         match list.iter_mut().find(|e| e.product == entry.product) {
             Some(e) => *e = entry,
             None => list.push(entry),
@@ -423,7 +471,7 @@ impl Platform {
         c: CreatorId,
         p: ProductId,
     ) -> Option<ShowcaseEntry> {
-        let list = &mut self.lists[c.idx()].showcase;
+        let list = &mut self.creators[c.idx()].lists.showcase;
         let i = list.iter().position(|e| e.product == p)?;
         let entry = list.remove(i);
         self.tally.count(Metric::ShowcaseDrops);
@@ -466,7 +514,7 @@ impl Platform {
     ) {
         if review.approved() {
             let product = self.books.open_listings[listing.index()].product;
-            let mine = &mut self.lists[c.idx()].approvals;
+            let mine = &mut self.creators[c.idx()].lists.approvals;
             if !mine.iter().any(|a| a.0 == listing) {
                 mine.push((listing, t));
             }
@@ -566,9 +614,9 @@ impl Platform {
     // rule: H-4
     pub(crate) fn lock_warning(&mut self, listing: ListingId, changed: SimTime) -> u32 {
         let n = self
-            .lists
+            .creators
             .iter()
-            .flat_map(|mine| mine.approvals.iter())
+            .flat_map(|mine| mine.lists.approvals.iter())
             .filter(|(l, since)| *l == listing && *since < changed)
             .count() as u32;
         self.tally.add(Metric::LockWarnings, n.into());
@@ -1556,6 +1604,11 @@ mod tests {
         assert!(size_of::<HeadList<(crate::rules::ids::ListingId, SimTime), 4>>() <= 40);
         assert_eq!(size_of::<super::CreatorLists>(), 128);
         assert_eq!(align_of::<super::CreatorLists>(), 64);
+        // One record per creator, four lines on one page: the lists first, the simulator's
+        // part in the other two lines.
+        assert_eq!(size_of::<super::CreatorRecord>(), 256);
+        assert_eq!(align_of::<super::CreatorRecord>(), 256);
+        assert_eq!(std::mem::offset_of!(super::CreatorRecord, sim), 128);
         // The showcase's length (its tag and length lead it) and first entry in the first line.
         let mut l = super::CreatorLists::default();
         let e = ShowcaseEntry {

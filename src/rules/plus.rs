@@ -822,7 +822,7 @@ impl Platform {
                     via: crate::rules::attribution::Via::Plus(c),
                     since: t,
                 };
-                self.lists[creator.idx()].showcase.push(e);
+                self.creators[creator.idx()].lists.showcase.push(e);
             }
         }
         self.tally.count(Metric::PlusParticipants);

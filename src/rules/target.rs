@@ -438,7 +438,7 @@ impl Platform {
                     via: crate::rules::attribution::Via::Target(s.invitation),
                     since: t,
                 };
-                self.lists[s.creator.idx()].showcase.push(e);
+                self.creators[s.creator.idx()].lists.showcase.push(e);
             }
             match tp.sample {
                 SampleOffer::None => {}
@@ -666,7 +666,8 @@ impl Platform {
         customers: Option<CustomerProfile>,
         tolerance: u8,
     ) -> Reasons {
-        let promoted = self.lists[c.idx()]
+        let promoted = self.creators[c.idx()]
+            .lists
             .showcase
             .iter()
             .any(|e| cats & (1u64 << agents.products[e.product.idx()].category) != 0);

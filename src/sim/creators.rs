@@ -97,7 +97,7 @@ impl World<'_> {
                 db.link_probability,
                 self.sc.behaviour.incentives.earnings_weight,
                 e,
-                f64::from(self.cs[c.idx()].outside),
+                f64::from(self.pf.creator_sim(c.idx()).state.outside),
             );
             if u < p && self.pf.books().dist.valid(reg, t) {
                 let _ = self

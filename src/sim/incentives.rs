@@ -80,14 +80,13 @@ impl World<'_> {
             on: true,
             memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
             effort: [ib.video_effort, ib.live_effort].map(|m| m.0.try_into().unwrap_or(0.0)),
-            kept: vec![Default::default(); n],
             parts: None,
         };
         for c in 0..n {
             let q = self.base_orders(CreatorId(c as u32));
             let z: f64 = rand_distr::StandardNormal.sample(&mut self.rng.incentives);
             let noise = (ib.outside_sigma * z).exp();
-            let cs = &mut self.cs[c];
+            let cs = &mut self.pf.creator_sim_mut(c).state;
             cs.outside = (scale * q * noise).max(1e-9) as f32;
             cs.earned = (q * sv - inc.effort[0]) as f32;
             cs.bonus = 0.0;
@@ -116,7 +115,7 @@ impl World<'_> {
     pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
         self.inc.memo.mean_orders(
             &self.sc.behaviour.buyers,
-            self.cs.get(c.idx()).and_then(|s| s.reach),
+            self.pf.creator_sim(c.idx()).state.reach,
             &self.agents.creators[c.idx()],
             &self.agents.products[p.idx()],
             kind,
@@ -138,12 +137,12 @@ impl World<'_> {
     /// E*_c: what the creator expects to earn per post now.
     pub(super) fn best_earnings(&self, c: CreatorId, t: SimTime) -> f64 {
         let i = c.idx();
-        let bonus = if t < self.cs[i].bonus_until {
-            f64::from(self.cs[i].bonus)
+        let bonus = if t < self.pf.creator_sim(i).state.bonus_until {
+            f64::from(self.pf.creator_sim(i).state.bonus)
         } else {
             0.0
         };
-        f64::from(self.cs[i].earned) + bonus
+        f64::from(self.pf.creator_sim(i).state.earned) + bonus
     }
 
     /// The intensive multiplier of `c`'s actions per day.
@@ -151,7 +150,7 @@ impl World<'_> {
         behaviour::intensity(
             &self.sc.behaviour.incentives,
             self.best_earnings(c, t),
-            f64::from(self.cs[c.idx()].outside),
+            f64::from(self.pf.creator_sim(c.idx()).state.outside),
         )
     }
 
@@ -160,7 +159,7 @@ impl World<'_> {
     pub(super) fn note_action(&mut self, c: CreatorId, t: SimTime) -> f64 {
         let (best, outside) = (
             self.best_earnings(c, t),
-            f64::from(self.cs[c.idx()].outside),
+            f64::from(self.pf.creator_sim(c.idx()).state.outside),
         );
         let a = &mut self.activity;
         a.actions += 1;
@@ -172,24 +171,9 @@ impl World<'_> {
         behaviour::intensity(&self.sc.behaviour.incentives, best, outside)
     }
 
-    /// Asks the CPU for creator `c`'s incentive state and episode counters before its wake (a
-    /// hint: no effect on results): its [`super::CreatorState`] line. With a million creators
-    /// it misses the cache at a wake.
-    #[inline]
-    pub(super) fn prefetch_creator(&self, c: CreatorId) {
-        let i = c.idx();
-        if let Some(e) = self.cs.get(i) {
-            super::kernel::prefetch(e);
-        }
-        // The rates its showcase entries are held at, read when it posts (`drops`).
-        if let Some(k) = self.inc.kept.get(i) {
-            super::kernel::prefetch(k);
-        }
-    }
-
     /// Folds an observed expected earnings per post into the creator's smoothed value.
     pub(super) fn observe_earnings(&mut self, c: CreatorId, e: f64) {
-        let x = &mut self.cs[c.idx()].earned;
+        let x = &mut self.pf.creator_sim_mut(c.idx()).state.earned;
         *x += EARNED_WEIGHT * (e as f32 - *x);
     }
 
@@ -197,22 +181,23 @@ impl World<'_> {
     /// creator acts now; an idle creator's next wake is its next review.
     pub(super) fn review(&mut self, t: SimTime, c: CreatorId) -> bool {
         let i = c.idx();
-        if t >= self.cs[i].review_at {
+        if t >= self.pf.creator_sim(i).state.review_at {
             let ib = &self.sc.behaviour.incentives;
             let p = behaviour::active_probability(
                 ib,
                 self.best_earnings(c, t),
-                f64::from(self.cs[i].outside),
+                f64::from(self.pf.creator_sim(i).state.outside),
             );
-            self.cs[i].active = unit(&mut self.rng.agent) < p;
-            self.cs[i].review_at = t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
+            self.pf.creator_sim_mut(i).state.active = unit(&mut self.rng.agent) < p;
+            self.pf.creator_sim_mut(i).state.review_at =
+                t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         }
-        if !self.cs[i].active {
-            let at = self.cs[i].review_at;
+        if !self.pf.creator_sim(i).state.active {
+            let at = self.pf.creator_sim(i).state.review_at;
             self.q
                 .push(at, super::queue::Phase::Agent, super::Ev::Wake(c));
         }
-        self.cs[i].active
+        self.pf.creator_sim(i).state.active
     }
 
     /// Utility-scored value of a candidate product for `c`, or None when it pays nothing.
@@ -304,11 +289,11 @@ impl World<'_> {
         let (_, extra) = self.plus_join_earnings(c, camp, t, reward, &ranks, selected);
         let end = self.pf.books().plus.campaigns[camp.index()].end;
         let i = c.idx();
-        self.cs[i].bonus = extra as f32;
-        self.cs[i].bonus_until = end;
-        self.cs[i].active = true;
-        if self.cs[i].review_at < end {
-            self.cs[i].review_at = end;
+        self.pf.creator_sim_mut(i).state.bonus = extra as f32;
+        self.pf.creator_sim_mut(i).state.bonus_until = end;
+        self.pf.creator_sim_mut(i).state.active = true;
+        if self.pf.creator_sim(i).state.review_at < end {
+            self.pf.creator_sim_mut(i).state.review_at = end;
         }
         let products = self.pf.books().plus.campaigns[camp.index()]
             .products

@@ -61,7 +61,6 @@ impl<'s> World<'s> {
             sink: None,
             sink_error: None,
             inc: Incentives::default(),
-            cs: vec![super::CreatorState::default(); n_creators],
             policy_marks: Default::default(),
             policies: Vec::new(),
             nets,
@@ -270,10 +269,11 @@ impl World<'_> {
             }
             Ev::Deliver(k) | Ev::Cancel(k) | Ev::Return { key: k, .. } => self.prefetch_line(k),
             Ev::Wake(c) => {
-                if let Some(s) = self.pf.showcase_ref(c) {
-                    prefetch(s);
+                // Its whole record, one page: approvals and showcase, episode counters and
+                // incentive state, kept rates (rules::CreatorRecord).
+                if let Some(r) = self.pf.creator_ref(c) {
+                    prefetch(r);
                 }
-                self.prefetch_creator(c);
             }
             _ => {}
         }
@@ -408,7 +408,7 @@ impl World<'_> {
             AgentStream::Decision => 1,
             AgentStream::Post => 2,
         };
-        let e = &mut self.cs[c.idx()].episodes[k];
+        let e = &mut self.pf.creator_sim_mut(c.idx()).state.episodes[k];
         rng::seek(&mut self.rng.agent, tag, c.0, *e);
         *e = e.wrapping_add(1);
     }

@@ -378,9 +378,6 @@ struct World<'s> {
     sink_error: Option<std::io::Error>,
     /// The incentive-response model's per-creator and per-product state (docs/behaviour.md).
     inc: Incentives,
-    /// Per creator: its streams' episode counters and the incentive model's state, one cache
-    /// line ([`CreatorState`]).
-    cs: Vec<CreatorState>,
     /// Per seller policy, (seller GMV, plan Open GMV) at its last review.
     policy_marks: seller_policy::Marks,
     /// The replication's seller policies: the named ones and those drawn for generated plans.
@@ -399,6 +396,22 @@ struct World<'s> {
     /// Fx-hashed (one multiply per key: a search asks for every Open candidate).
     refused: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
 }
+
+/// The simulator's per-creator state, two cache lines kept in the rules engine's per-creator
+/// record beside the creator's showcase and approvals (`rules::CreatorRecord`: one record, one
+/// page, for all a wake touches of its own). The rules engine stores it and never reads it;
+/// the simulator reaches it through `Platform::creator_sim` / `creator_sim_mut`.
+#[derive(Clone, Debug, Default)]
+#[repr(C, align(64))]
+pub(crate) struct CreatorSim {
+    /// Episode counters and incentive state: what every wake reads.
+    state: CreatorState,
+    /// The rates its showcase entries are held at (the incentive model, sim/showcase.rs):
+    /// read at each post. Empty while the model is off.
+    kept: showcase::KeptRates,
+}
+
+const _: () = assert!(size_of::<CreatorSim>() == 128);
 
 /// What a creator's wake reads and writes of its own, in one cache line (a wake used to touch
 /// one line in each of six vectors): the episode counters of its streams and, under the
@@ -425,8 +438,8 @@ struct CreatorState {
 // One cache line per creator: a field added beyond it would add a line to every wake.
 const _: () = assert!(size_of::<CreatorState>() == 64);
 
-/// Per-creator and per-product state of the incentive model, in flat vectors (the per-creator
-/// scalars live in [`CreatorState`]). Empty when the model is off.
+/// Per-product state of the incentive model (the per-creator state lives in [`CreatorSim`]).
+/// Empty when the model is off.
 #[derive(Default)]
 struct Incentives {
     on: bool,
@@ -435,9 +448,6 @@ struct Incentives {
     memo: memo::EarningsMemo,
     /// The effort of a video and of a LIVE, money per post (sim/showcase.rs).
     effort: [f64; 2],
-    /// Per creator: the rate each showcase entry paid when it was added, or when the creator
-    /// last re-evaluated it after its terms changed (sim/showcase.rs, `drops`).
-    kept: Vec<showcase::KeptRates>,
     /// The parts of creators' smoothed expected earnings per rate lever, when recorded
     /// (`sim/shares.rs`).
     parts: Option<Box<shares::Parts>>,

@@ -504,11 +504,11 @@ impl World<'_> {
     pub(super) fn action_shares(&mut self, c: CreatorId, t: SimTime, best: f64, outside: f64) {
         let ib = &self.sc.behaviour.incentives;
         let i = c.idx();
-        let held = t < self.cs[i].bonus_until;
+        let held = t < self.pf.creator_sim(i).state.bonus_until;
         // This wake reviewed the creator (`review` set its next review R days from now): the
         // action opens an active spell.
-        let reviewed =
-            self.cs[i].review_at == t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
+        let reviewed = self.pf.creator_sim(i).state.review_at
+            == t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         let empty = self.pf.showcase(c).is_empty();
         let explore = self.sc.behaviour.creators.explore_probability;
         let Some(parts) = self.inc.parts.as_deref_mut() else {

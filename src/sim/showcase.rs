@@ -65,7 +65,7 @@ impl World<'_> {
                 let e = self.candidate_earnings(c, p, rate) - self.effort(ContentKind::Video);
                 let fit = self.agents.creators[c.idx()]
                     .has_category(self.agents.products[p.idx()].category);
-                let o = f64::from(self.cs[c.idx()].outside);
+                let o = f64::from(self.pf.creator_sim(c.idx()).state.outside);
                 if let Some(seen) = &mut seen {
                     let gross = e + self.effort(ContentKind::Video);
                     let lever = LeverPart::of(Some(&res));
@@ -155,7 +155,7 @@ impl World<'_> {
                 b.sample_request_probability,
                 ib.earnings_weight,
                 e + value,
-                f64::from(self.cs[c.idx()].outside),
+                f64::from(self.pf.creator_sim(c.idx()).state.outside),
             )
         } else {
             b.sample_request_probability
@@ -177,7 +177,14 @@ impl World<'_> {
     /// resolves at the entry's `since`.
     fn kept_rate(&mut self, c: CreatorId, entry: ShowcaseEntry) -> f32 {
         let key = (entry.product, entry.since);
-        if let Some(k) = self.inc.kept[c.idx()].0.iter().find(|k| k.key() == key) {
+        if let Some(k) = self
+            .pf
+            .creator_sim(c.idx())
+            .kept
+            .0
+            .iter()
+            .find(|k| k.key() == key)
+        {
             return k.rate;
         }
         let then = self
@@ -190,14 +197,14 @@ impl World<'_> {
 
     /// Sets the rate creator `c` holds `entry` at, forgetting entries no longer in its showcase.
     fn keep(&mut self, c: CreatorId, entry: ShowcaseEntry, rate: f32) {
-        let kept = &mut self.inc.kept[c.idx()].0;
+        let (showcase, sim) = self.pf.creator_sim_with_showcase(c.idx());
+        let kept = &mut sim.kept.0;
         match kept
             .iter_mut()
             .find(|k| k.key() == (entry.product, entry.since))
         {
             Some(k) => k.rate = rate,
             None => {
-                let showcase = self.pf.showcase(c);
                 kept.retain(|k| {
                     showcase
                         .iter()

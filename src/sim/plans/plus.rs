@@ -56,7 +56,7 @@ impl World<'_> {
                     pb.join_probability,
                     self.sc.behaviour.incentives.earnings_weight,
                     e,
-                    f64::from(self.cs[creator.idx()].outside),
+                    f64::from(self.pf.creator_sim(creator.idx()).state.outside),
                 )
             } else {
                 pb.join_probability

@@ -41,7 +41,7 @@ impl World<'_> {
                         tb.accept_probability,
                         self.sc.behaviour.incentives.earnings_weight,
                         e,
-                        f64::from(self.cs[creator.idx()].outside),
+                        f64::from(self.pf.creator_sim(creator.idx()).state.outside),
                     )
                 } else {
                     tb.accept_probability
