@@ -137,12 +137,13 @@ impl World<'_> {
     /// E*_c: what the creator expects to earn per post now.
     pub(super) fn best_earnings(&self, c: CreatorId, t: SimTime) -> f64 {
         let i = c.idx();
-        let bonus = if t < self.pf.creator_sim(i).state.bonus_until {
-            f64::from(self.pf.creator_sim(i).state.bonus)
+        let s = &self.pf.creator_sim(i).state;
+        let bonus = if t < s.bonus_until {
+            f64::from(s.bonus)
         } else {
             0.0
         };
-        f64::from(self.pf.creator_sim(i).state.earned) + bonus
+        f64::from(s.earned) + bonus
     }
 
     /// The intensive multiplier of `c`'s actions per day.
@@ -188,16 +189,18 @@ impl World<'_> {
                 self.best_earnings(c, t),
                 f64::from(self.pf.creator_sim(i).state.outside),
             );
-            self.pf.creator_sim_mut(i).state.active = unit(&mut self.rng.agent) < p;
-            self.pf.creator_sim_mut(i).state.review_at =
-                t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
+            let active = unit(&mut self.rng.agent) < p;
+            let s = &mut self.pf.creator_sim_mut(i).state;
+            s.active = active;
+            s.review_at = t.plus_minutes(behaviour::days_to_minutes(ib.review_days, 1));
         }
-        if !self.pf.creator_sim(i).state.active {
-            let at = self.pf.creator_sim(i).state.review_at;
+        let s = &self.pf.creator_sim(i).state;
+        let (active, at) = (s.active, s.review_at);
+        if !active {
             self.q
                 .push(at, super::queue::Phase::Agent, super::Ev::Wake(c));
         }
-        self.pf.creator_sim(i).state.active
+        active
     }
 
     /// Utility-scored value of a candidate product for `c`, or None when it pays nothing.
@@ -289,11 +292,12 @@ impl World<'_> {
         let (_, extra) = self.plus_join_earnings(c, camp, t, reward, &ranks, selected);
         let end = self.pf.books().plus.campaigns[camp.index()].end;
         let i = c.idx();
-        self.pf.creator_sim_mut(i).state.bonus = extra as f32;
-        self.pf.creator_sim_mut(i).state.bonus_until = end;
-        self.pf.creator_sim_mut(i).state.active = true;
-        if self.pf.creator_sim(i).state.review_at < end {
-            self.pf.creator_sim_mut(i).state.review_at = end;
+        let s = &mut self.pf.creator_sim_mut(i).state;
+        s.bonus = extra as f32;
+        s.bonus_until = end;
+        s.active = true;
+        if s.review_at < end {
+            s.review_at = end;
         }
         let products = self.pf.books().plus.campaigns[camp.index()]
             .products
