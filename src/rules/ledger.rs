@@ -325,7 +325,22 @@ impl Ledger {
         amount: Money,
         prov: Provenance,
     ) {
-        let term = Term::of(amount.0);
+        self.post_term(at, kind, from, to, &Term::of(amount.0), prov);
+    }
+
+    /// [`Ledger::post`] of an amount already prepared for the sums ([`Term::of`]), when the
+    /// caller adds it to a tally or campaign sum too: prepared once (session 15).
+    // rule: MONEY-2
+    #[inline(always)]
+    pub(crate) fn post_term(
+        &mut self,
+        at: SimTime,
+        kind: EntryKind,
+        from: Account,
+        to: Account,
+        term: &Term,
+        prov: Provenance,
+    ) {
         if term.is_zero() {
             return;
         }
@@ -345,7 +360,7 @@ impl Ledger {
                     kind,
                     from,
                     to,
-                    amount,
+                    amount: Money(term.amount()),
                     prov,
                 },
                 violation,

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::metrics::{Metric, Tally};
 use crate::model::{Agents, CreatorId, ProductId, SellerId, Traffic};
-use crate::money::{Money, Rate, Rounding};
+use crate::money::{Money, Rate, Rounding, Term};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::choices::{Extension, ListingRate, Recording, Review, Standing};
@@ -852,15 +852,18 @@ impl Platform {
             base + req.shipping,
             prov,
         );
-        self.ledger.post(
+        // Each amount is prepared once for all the sums it goes to (session 15).
+        let coupon = Term::of(req.platform_coupon.0);
+        self.ledger.post_term(
             t,
             EntryKind::PlatformCoupon,
             Account::Platform,
             Account::Escrow,
-            req.platform_coupon,
+            &coupon,
             prov,
         );
-        self.tally.add(Metric::Gmv, gross.0);
+        let gross_term = Term::of(gross.0);
+        self.tally.add_term(Metric::Gmv, &gross_term);
         let (gm, om) = match resolution.map(|r| r.plan) {
             Some(PlanRef::Shop(_)) => (Metric::GmvShop, Metric::OrdersShop),
             Some(PlanRef::Open(_)) => (Metric::GmvOpen, Metric::OrdersOpen),
@@ -869,17 +872,19 @@ impl Platform {
             Some(PlanRef::Distributor(_)) => (Metric::GmvDistributor, Metric::OrdersDistributor),
             Some(PlanRef::None) | None => (Metric::GmvUnattributed, Metric::OrdersUnattributed),
         };
-        self.tally.add(gm, gross.0);
+        self.tally.add_term(gm, &gross_term);
         self.tally.count(om);
         let plan = resolution.map(|r| r.plan).unwrap_or_default();
-        self.campaigns.order(plan, prod.seller, req.creator, gross);
+        self.campaigns
+            .order_term(plan, prod.seller, req.creator, &gross_term);
         let mut done = std::mem::take(&mut self.plus_done);
         self.plus_note_order(req.creator, req.product, req.traffic, gross, t, &mut done);
         self.plus_done = done;
         self.tally.count(Metric::Orders);
-        self.tally.add(Metric::Units, req.quantity.into());
-        self.tally
-            .add(Metric::PlatformCoupons, req.platform_coupon.0);
+        // Units are whole: counted as an integer (the tally reads a count back as the same
+        // `Decimal` as the sum of the quantities, scale 0).
+        self.tally.count_n(Metric::Units, req.quantity.into());
+        self.tally.add_term(Metric::PlatformCoupons, &coupon);
         let rec = record.map(|(name, names)| {
             self.record_placed(
                 req,
@@ -1333,45 +1338,48 @@ impl Platform {
             pay.commission = rd.commission_at(line.base, rate, kept, line.paid);
             if let (Some((d, _)), Some(drate)) = (res.distributor, drate) {
                 pay.distributor_fee = rd.commission_at(line.base, drate, kept, line.paid);
-                self.ledger.post(
+                let fee = Term::of(pay.distributor_fee.0);
+                self.ledger.post_term(
                     t,
                     EntryKind::DistributorFee,
                     Account::Escrow,
                     Account::distributor(d),
-                    pay.distributor_fee,
+                    &fee,
                     prov,
                 );
-                self.tally
-                    .add(Metric::DistributorFees, pay.distributor_fee.0);
+                self.tally.add_term(Metric::DistributorFees, &fee);
             }
             let (kind, metric) = if res.shop_ads {
                 (EntryKind::ShopAdsCommission, Metric::ShopAdsCommissions)
             } else {
                 (EntryKind::Commission, Metric::Commissions)
             };
-            self.ledger.post(
+            // Prepared once for the ledger, the tally and the campaign sums (session 15).
+            let commission = Term::of(pay.commission.0);
+            self.ledger.post_term(
                 t,
                 kind,
                 Account::Escrow,
                 Account::creator(line.creator),
-                pay.commission,
+                &commission,
                 prov,
             );
-            self.tally.add(metric, pay.commission.0);
+            self.tally.add_term(metric, &commission);
             let fee = pay.distributor_fee;
             self.campaigns
-                .settled(res.plan, line.seller, res.shop_ads, pay.commission, fee);
+                .settled_term(res.plan, line.seller, res.shop_ads, &commission, fee);
         }
         pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
-        self.ledger.post(
+        let revenue = Term::of(pay.seller_revenue.0);
+        self.ledger.post_term(
             t,
             EntryKind::SellerRevenue,
             Account::Escrow,
             Account::seller(line.seller),
-            pay.seller_revenue,
+            &revenue,
             prov,
         );
-        self.tally.add(Metric::SellerRevenue, pay.seller_revenue.0);
+        self.tally.add_term(Metric::SellerRevenue, &revenue);
         self.tally.count(Metric::OrdersSettled);
         if let (Some(res), false) = (line.resolution, kept.is_zero()) {
             if let PlanRef::Plus(_) = res.plan {
