@@ -405,6 +405,10 @@ impl DecimalSum {
                 return;
             }
         }
+        if t.key == ZERO_TERM && self.meta & FAST != 0 && self.m != 0 {
+            // `a ± 0` is `a` (a zero coupon or fee added to a non-zero tally): no call
+            return;
+        }
         self.add_slow(t.d, subtract);
     }
 
@@ -751,6 +755,17 @@ impl Rounding {
             raw * kept.0 / total.0
         };
         self.apply(raw)
+    }
+
+    /// [`Rounding::commission_at`] with nothing refunded (`kept` = `total` = `base`): the same
+    /// amount, without comparing `kept` and `total`.
+    // rule: SETTLE-1
+    #[inline]
+    pub(crate) fn commission_whole(self, base: Money, fraction: Decimal) -> Money {
+        if base.is_zero() {
+            return Money::ZERO;
+        }
+        self.apply(mul_exact(base.0, fraction))
     }
 
     /// `amount × num / den`, rounded: the share of an amount refunded with part of a line.

@@ -1315,29 +1315,48 @@ impl Platform {
                 status,
             ));
         }
-        let line = self.orders.get(k);
-        let prov = self.order_prov(&line);
+        // Only the fields settlement needs, read straight from the slot (session 15).
+        let line = self.orders.settling(k);
+        let resolution = self.orders.resolution_at(line.resolution);
+        let prov = Provenance {
+            plan: resolution.map(|r| r.plan).unwrap_or_default(),
+            rules: resolution.map(|r| r.rules).unwrap_or_default(),
+            rate: resolution.map(|r| r.rate),
+            order: Some(line.no),
+            rate_since: resolution.map(|r| r.since),
+        };
         let line = Settling {
             creator: line.creator,
             product: line.product,
             seller: line.seller,
             placed: line.placed,
             paid: line.paid,
-            base: line.base(),
+            base: line.paid,
             refunded: line.refunded,
             held: line.held,
-            resolution: self.orders.resolution(&line),
-            fractions: self.orders.fractions(&line),
+            resolution,
+            fractions: self.orders.fractions_at(line.resolution),
         };
         let rd = self.rounding();
         let kept = line.paid - line.refunded;
+        // Nothing refunded: the commission on the whole base (`commission_at` with
+        // kept = total, without comparing them).
+        let whole = line.refunded.is_zero();
         let mut pay = Payout::default();
         if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
-            pay.commission = rd.commission_at(line.base, rate, kept, line.paid);
+            pay.commission = if whole {
+                rd.commission_whole(line.base, rate)
+            } else {
+                rd.commission_at(line.base, rate, kept, line.paid)
+            };
             if let (Some((d, _)), Some(drate)) = (res.distributor, drate) {
-                pay.distributor_fee = rd.commission_at(line.base, drate, kept, line.paid);
+                pay.distributor_fee = if whole {
+                    rd.commission_whole(line.base, drate)
+                } else {
+                    rd.commission_at(line.base, drate, kept, line.paid)
+                };
                 let fee = Term::of(pay.distributor_fee.0);
                 self.ledger.post_term(
                     t,
@@ -1503,7 +1522,7 @@ struct Settling {
     refunded: Money,
     held: Money,
     resolution: Option<attribution::Resolution>,
-    /// The resolution's rates as fractions (`OrderBook::fractions`).
+    /// The resolution's rates as fractions (`OrderBook::fractions_at`).
     fractions: Option<(rust_decimal::Decimal, Option<rust_decimal::Decimal>)>,
 }
 
