@@ -346,9 +346,9 @@ impl Ledger {
         }
         self.posted += 1;
         let (fs, ts) = (self.slot(from), self.slot(to));
-        self.balances[fs].add_term(&term, true);
-        self.balances[ts].add_term(&term, false);
-        self.totals[kind as usize].add_term(&term, false);
+        self.balances[fs].add_term(term, true);
+        self.balances[ts].add_term(term, false);
+        self.totals[kind as usize].add_term(term, false);
         let violation =
             term.is_negative() || (from.is_holding() && self.balances[fs].is_negative());
         if violation || self.record {
