@@ -200,6 +200,16 @@ impl Tally {
     pub fn add(&mut self, m: Metric, v: Decimal) {
         self.amounts[m as usize].add(v);
     }
+    /// [`Tally::add`] of an amount already prepared ([`crate::money::Term::of`]) for other sums.
+    #[inline]
+    pub(crate) fn add_term(&mut self, m: Metric, t: &crate::money::Term) {
+        self.amounts[m as usize].add_term(t, false);
+    }
+    /// Adds `n` to a count metric (as `n` calls of [`Tally::count`]).
+    #[inline]
+    pub fn count_n(&mut self, m: Metric, n: u64) {
+        self.counts[m as usize] += n;
+    }
     #[inline]
     pub fn count(&mut self, m: Metric) {
         self.counts[m as usize] += 1;

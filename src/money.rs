@@ -297,6 +297,11 @@ impl Term {
         };
         Term { key, m, d }
     }
+    /// The amount itself.
+    #[inline(always)]
+    pub(crate) fn amount(&self) -> Decimal {
+        self.d
+    }
     /// True for a zero amount (of any scale or sign).
     #[inline(always)]
     pub(crate) fn is_zero(&self) -> bool {
@@ -400,7 +405,11 @@ impl DecimalSum {
                 return;
             }
         }
-        self.add_slow(t, subtract);
+        if t.key == ZERO_TERM && self.meta & FAST != 0 && self.m != 0 {
+            // `a ± 0` is `a` (a zero coupon or fee added to a non-zero tally): no call
+            return;
+        }
+        self.add_slow(t.d, subtract);
     }
 
     /// [`DecimalSum::add_term`] off its first path. A zero sum becomes the amount (negated for a
@@ -410,9 +419,12 @@ impl DecimalSum {
     /// that sum fits 96 bits (`ops/add.rs`: the 32-bit path rescales one side and adds, the
     /// 64-bit path aligns the scales within 128 bits, `unaligned_add` scales the lower-scale side
     /// up; none rounds unless the aligned value overflows 96 bits, and here it fits 63). Anything
-    /// else goes through `Decimal`.
+    /// else goes through `Decimal`. Given the amount itself (prepared again here, off the first
+    /// path): a `Term` handed by reference would have to be written out to memory at every
+    /// posting, where by value it stays in registers (issue 18, session 15).
     #[inline(never)]
-    fn add_slow(&mut self, t: &Term, subtract: bool) {
+    fn add_slow(&mut self, d: Decimal, subtract: bool) {
+        let t = &Term::of(d);
         if self.meta & FAST != 0 && self.m == 0 {
             // `0 ± b` is `b` itself, negated for a subtraction of a non-zero `b` (`rust_decimal`'s
             // zero rule, the same on each of its paths): a zero amount keeps its scale and sign
@@ -743,6 +755,17 @@ impl Rounding {
             raw * kept.0 / total.0
         };
         self.apply(raw)
+    }
+
+    /// [`Rounding::commission_at`] with nothing refunded (`kept` = `total` = `base`): the same
+    /// amount, without comparing `kept` and `total`.
+    // rule: SETTLE-1
+    #[inline]
+    pub(crate) fn commission_whole(self, base: Money, fraction: Decimal) -> Money {
+        if base.is_zero() {
+            return Money::ZERO;
+        }
+        self.apply(mul_exact(base.0, fraction))
     }
 
     /// `amount × num / den`, rounded: the share of an amount refunded with part of a line.

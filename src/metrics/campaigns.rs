@@ -182,12 +182,24 @@ impl CampaignTally {
     /// An order line was placed, attributed to `plan`.
     #[inline]
     pub fn order(&mut self, plan: PlanRef, seller: SellerId, creator: CreatorId, gross: Money) {
+        self.order_term(plan, seller, creator, &Term::of(gross.0));
+    }
+
+    /// [`CampaignTally::order`] of a gross amount already prepared ([`Term::of`]) for the
+    /// tallies (`Platform::place_order` prepares it once for all its sums).
+    #[inline]
+    pub(crate) fn order_term(
+        &mut self,
+        plan: PlanRef,
+        seller: SellerId,
+        creator: CreatorId,
+        gross: &Term,
+    ) {
         let p = self.sums(plan);
-        let gross = Term::of(gross.0);
-        p.gmv.add_term(&gross, false);
+        p.gmv.add_term(gross, false);
         p.orders += 1;
         let s = self.seller(seller);
-        s.gmv.add_term(&gross, false);
+        s.gmv.add_term(gross, false);
         s.orders += 1;
         if let Some((k @ (0 | 4), i)) = kind_index(plan) {
             let key = ((k as u64) << 60) | ((i as u64) << 32) | u64::from(creator.0);
@@ -215,18 +227,38 @@ impl CampaignTally {
         commission: Money,
         distributor_fee: Money,
     ) {
+        self.settled_term(
+            plan,
+            seller,
+            shop_ads,
+            &Term::of(commission.0),
+            distributor_fee,
+        );
+    }
+
+    /// [`CampaignTally::settled`] of a commission already prepared ([`Term::of`]) for the
+    /// ledger and the tally (`Platform::settle` prepares it once for all its sums).
+    #[inline]
+    pub(crate) fn settled_term(
+        &mut self,
+        plan: PlanRef,
+        seller: SellerId,
+        shop_ads: bool,
+        c: &Term,
+        distributor_fee: Money,
+    ) {
+        let commission = Money(c.amount());
         let p = self.sums(plan);
-        let c = Term::of(commission.0);
         if shop_ads {
-            p.shop_ads_commissions.add_term(&c, false);
+            p.shop_ads_commissions.add_term(c, false);
         } else {
-            p.commissions.add_term(&c, false);
+            p.commissions.add_term(c, false);
         }
         p.distributor_fees.add(distributor_fee.0);
         let s = self.seller(seller);
         if distributor_fee.is_zero() && !commission.is_zero() {
             // commission + 0 is the commission itself (its bytes): the prepared term serves
-            s.order_costs.add_term(&c, false);
+            s.order_costs.add_term(c, false);
         } else {
             s.order_costs
                 .add(add_exact(commission.0, distributor_fee.0));

@@ -325,15 +325,30 @@ impl Ledger {
         amount: Money,
         prov: Provenance,
     ) {
-        let term = Term::of(amount.0);
+        self.post_term(at, kind, from, to, &Term::of(amount.0), prov);
+    }
+
+    /// [`Ledger::post`] of an amount already prepared for the sums ([`Term::of`]), when the
+    /// caller adds it to a tally or campaign sum too: prepared once (session 15).
+    // rule: MONEY-2
+    #[inline(always)]
+    pub(crate) fn post_term(
+        &mut self,
+        at: SimTime,
+        kind: EntryKind,
+        from: Account,
+        to: Account,
+        term: &Term,
+        prov: Provenance,
+    ) {
         if term.is_zero() {
             return;
         }
         self.posted += 1;
         let (fs, ts) = (self.slot(from), self.slot(to));
-        self.balances[fs].add_term(&term, true);
-        self.balances[ts].add_term(&term, false);
-        self.totals[kind as usize].add_term(&term, false);
+        self.balances[fs].add_term(term, true);
+        self.balances[ts].add_term(term, false);
+        self.totals[kind as usize].add_term(term, false);
         let violation =
             term.is_negative() || (from.is_holding() && self.balances[fs].is_negative());
         if violation || self.record {
@@ -345,7 +360,7 @@ impl Ledger {
                     kind,
                     from,
                     to,
-                    amount,
+                    amount: Money(term.amount()),
                     prov,
                 },
                 violation,

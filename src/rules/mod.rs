@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::metrics::{Metric, Tally};
 use crate::model::{Agents, CreatorId, ProductId, SellerId, Traffic};
-use crate::money::{Money, Rate, Rounding};
+use crate::money::{Money, Rate, Rounding, Term};
 use crate::rules::attribution::{Query, ShowcaseEntry, Via};
 use crate::rules::catalogue::{RuleId, RuleSet};
 use crate::rules::choices::{Extension, ListingRate, Recording, Review, Standing};
@@ -900,15 +900,18 @@ impl Platform {
             base + req.shipping,
             prov,
         );
-        self.ledger.post(
+        // Each amount is prepared once for all the sums it goes to (session 15).
+        let coupon = Term::of(req.platform_coupon.0);
+        self.ledger.post_term(
             t,
             EntryKind::PlatformCoupon,
             Account::Platform,
             Account::Escrow,
-            req.platform_coupon,
+            &coupon,
             prov,
         );
-        self.tally.add(Metric::Gmv, gross.0);
+        let gross_term = Term::of(gross.0);
+        self.tally.add_term(Metric::Gmv, &gross_term);
         let (gm, om) = match resolution.map(|r| r.plan) {
             Some(PlanRef::Shop(_)) => (Metric::GmvShop, Metric::OrdersShop),
             Some(PlanRef::Open(_)) => (Metric::GmvOpen, Metric::OrdersOpen),
@@ -917,17 +920,19 @@ impl Platform {
             Some(PlanRef::Distributor(_)) => (Metric::GmvDistributor, Metric::OrdersDistributor),
             Some(PlanRef::None) | None => (Metric::GmvUnattributed, Metric::OrdersUnattributed),
         };
-        self.tally.add(gm, gross.0);
+        self.tally.add_term(gm, &gross_term);
         self.tally.count(om);
         let plan = resolution.map(|r| r.plan).unwrap_or_default();
-        self.campaigns.order(plan, prod.seller, req.creator, gross);
+        self.campaigns
+            .order_term(plan, prod.seller, req.creator, &gross_term);
         let mut done = std::mem::take(&mut self.plus_done);
         self.plus_note_order(req.creator, req.product, req.traffic, gross, t, &mut done);
         self.plus_done = done;
         self.tally.count(Metric::Orders);
-        self.tally.add(Metric::Units, req.quantity.into());
-        self.tally
-            .add(Metric::PlatformCoupons, req.platform_coupon.0);
+        // Units are whole: counted as an integer (the tally reads a count back as the same
+        // `Decimal` as the sum of the quantities, scale 0).
+        self.tally.count_n(Metric::Units, req.quantity.into());
+        self.tally.add_term(Metric::PlatformCoupons, &coupon);
         let rec = record.map(|(name, names)| {
             self.record_placed(
                 req,
@@ -1358,68 +1363,90 @@ impl Platform {
                 status,
             ));
         }
-        let line = self.orders.get(k);
-        let prov = self.order_prov(&line);
+        // Only the fields settlement needs, read straight from the slot (session 15).
+        let line = self.orders.settling(k);
+        let resolution = self.orders.resolution_at(line.resolution);
+        let prov = Provenance {
+            plan: resolution.map(|r| r.plan).unwrap_or_default(),
+            rules: resolution.map(|r| r.rules).unwrap_or_default(),
+            rate: resolution.map(|r| r.rate),
+            order: Some(line.no),
+            rate_since: resolution.map(|r| r.since),
+        };
         let line = Settling {
             creator: line.creator,
             product: line.product,
             seller: line.seller,
             placed: line.placed,
             paid: line.paid,
-            base: line.base(),
+            base: line.paid,
             refunded: line.refunded,
             held: line.held,
-            resolution: self.orders.resolution(&line),
-            fractions: self.orders.fractions(&line),
+            resolution,
+            fractions: self.orders.fractions_at(line.resolution),
         };
         let rd = self.rounding();
         let kept = line.paid - line.refunded;
+        // Nothing refunded: the commission on the whole base (`commission_at` with
+        // kept = total, without comparing them).
+        let whole = line.refunded.is_zero();
         let mut pay = Payout::default();
         if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
-            pay.commission = rd.commission_at(line.base, rate, kept, line.paid);
+            pay.commission = if whole {
+                rd.commission_whole(line.base, rate)
+            } else {
+                rd.commission_at(line.base, rate, kept, line.paid)
+            };
             if let (Some((d, _)), Some(drate)) = (res.distributor, drate) {
-                pay.distributor_fee = rd.commission_at(line.base, drate, kept, line.paid);
-                self.ledger.post(
+                pay.distributor_fee = if whole {
+                    rd.commission_whole(line.base, drate)
+                } else {
+                    rd.commission_at(line.base, drate, kept, line.paid)
+                };
+                let fee = Term::of(pay.distributor_fee.0);
+                self.ledger.post_term(
                     t,
                     EntryKind::DistributorFee,
                     Account::Escrow,
                     Account::distributor(d),
-                    pay.distributor_fee,
+                    &fee,
                     prov,
                 );
-                self.tally
-                    .add(Metric::DistributorFees, pay.distributor_fee.0);
+                self.tally.add_term(Metric::DistributorFees, &fee);
             }
             let (kind, metric) = if res.shop_ads {
                 (EntryKind::ShopAdsCommission, Metric::ShopAdsCommissions)
             } else {
                 (EntryKind::Commission, Metric::Commissions)
             };
-            self.ledger.post(
+            // Prepared once for the ledger, the tally and the campaign sums (session 15).
+            let commission = Term::of(pay.commission.0);
+            self.ledger.post_term(
                 t,
                 kind,
                 Account::Escrow,
                 Account::creator(line.creator),
-                pay.commission,
+                &commission,
                 prov,
             );
-            self.tally.add(metric, pay.commission.0);
+            self.tally.add_term(metric, &commission);
             let fee = pay.distributor_fee;
             self.campaigns
-                .settled(res.plan, line.seller, res.shop_ads, pay.commission, fee);
+                .settled_term(res.plan, line.seller, res.shop_ads, &commission, fee);
         }
         pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
-        self.ledger.post(
+        let revenue = Term::of(pay.seller_revenue.0);
+        self.ledger.post_term(
             t,
             EntryKind::SellerRevenue,
             Account::Escrow,
             Account::seller(line.seller),
-            pay.seller_revenue,
+            &revenue,
             prov,
         );
-        self.tally.add(Metric::SellerRevenue, pay.seller_revenue.0);
+        self.tally.add_term(Metric::SellerRevenue, &revenue);
         self.tally.count(Metric::OrdersSettled);
         if let (Some(res), false) = (line.resolution, kept.is_zero()) {
             if let PlanRef::Plus(_) = res.plan {
@@ -1543,7 +1570,7 @@ struct Settling {
     refunded: Money,
     held: Money,
     resolution: Option<attribution::Resolution>,
-    /// The resolution's rates as fractions (`OrderBook::fractions`).
+    /// The resolution's rates as fractions (`OrderBook::fractions_at`).
     fractions: Option<(rust_decimal::Decimal, Option<rust_decimal::Decimal>)>,
 }
 

@@ -366,6 +366,21 @@ impl Resolutions {
     }
 }
 
+/// The fields of a line that settlement reads ([`OrderBook::settling`]).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct SettlingLine {
+    pub no: u64,
+    pub creator: CreatorId,
+    pub product: ProductId,
+    pub seller: SellerId,
+    pub placed: SimTime,
+    /// Also the commissionable amount (`OrderLine::base`, H-1).
+    pub paid: Money,
+    pub refunded: Money,
+    pub held: Money,
+    pub resolution: u32,
+}
+
 /// What was paid at settlement.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Payout {
@@ -646,15 +661,6 @@ impl OrderBook {
             .get(line.resolution as usize)
             .map(Interned::res)
     }
-    /// A line's rate and distributor rate as fractions ([`crate::money::Rate::fraction`]),
-    /// beside [`OrderBook::resolution`].
-    #[inline]
-    pub(crate) fn fractions(&self, line: &OrderLine) -> Option<(Decimal, Option<Decimal>)> {
-        self.resolutions
-            .list
-            .get(line.resolution as usize)
-            .map(Interned::fractions)
-    }
     /// Adds a line with status `Placed`; returns its key.
     pub fn insert(&mut self, line: OrderLine) -> LineKey {
         let products = self.seller_of.get(line.product.idx()) == Some(&line.seller);
@@ -867,6 +873,66 @@ impl OrderBook {
             record: self.record_of(k),
         }
     }
+    /// What settlement reads of line `k` (`Platform::settle`): [`OrderBook::get`]'s fields less
+    /// the settlement time, the record index, the traffic, the quantity, the shipping and the
+    /// coupon. The usual line — compact, no coupon, nothing refunded — is read straight from its
+    /// slot (the same amounts `get` gives: the same `held_derived`), any other through `get`.
+    #[inline]
+    pub(crate) fn settling(&self, k: LineKey) -> SettlingLine {
+        let s = &self.lines[k.index()];
+        if s.paid != Packed::WIDE
+            && s.no != ODD
+            && s.bits & COUPON_BIT == 0
+            && (s.bits >> HELD_SHIFT) & 3 == HELD_FULL
+        {
+            let ship = self.shippings[((s.bits >> SHIPPING_SHIFT) & 3) as usize];
+            return SettlingLine {
+                no: u64::from(s.no),
+                creator: s.creator,
+                product: s.product,
+                seller: self
+                    .seller_of
+                    .get(s.product.idx())
+                    .copied()
+                    .unwrap_or_default(),
+                placed: s.placed,
+                paid: s.paid.unpack(),
+                refunded: Money::ZERO,
+                held: held_derived(s.paid, ship, Packed::ZERO),
+                resolution: s.resolution,
+            };
+        }
+        self.settling_slow(k)
+    }
+    #[inline(never)]
+    fn settling_slow(&self, k: LineKey) -> SettlingLine {
+        let l = self.unpack(k);
+        SettlingLine {
+            no: l.no,
+            creator: l.creator,
+            product: l.product,
+            seller: l.seller,
+            placed: l.placed,
+            paid: l.paid,
+            refunded: l.refunded,
+            held: l.held,
+            resolution: l.resolution,
+        }
+    }
+    /// Interned resolution `i` (`OrderLine::resolution`), if any.
+    #[inline]
+    pub(crate) fn resolution_at(&self, i: u32) -> Option<Resolution> {
+        self.resolutions.list.get(i as usize).map(Interned::res)
+    }
+    /// Interned resolution `i`'s rate and distributor rate as fractions
+    /// ([`crate::money::Rate::fraction`]), beside [`OrderBook::resolution_at`].
+    #[inline]
+    pub(crate) fn fractions_at(&self, i: u32) -> Option<(Decimal, Option<Decimal>)> {
+        self.resolutions
+            .list
+            .get(i as usize)
+            .map(Interned::fractions)
+    }
     pub fn status(&self, k: LineKey) -> Status {
         self.hot[k.index()].status()
     }
@@ -956,6 +1022,20 @@ impl OrderBook {
 mod tests {
     use super::*;
 
+    /// `OrderBook::settling` reads line `k` as `get` does, amounts to the bytes.
+    fn settling_agrees(book: &OrderBook, k: LineKey) {
+        let (l, s) = (book.get(k), book.settling(k));
+        let b = |m: Money| m.0.serialize();
+        assert_eq!(
+            (l.no, l.creator, l.product, l.seller, l.placed, l.resolution),
+            (s.no, s.creator, s.product, s.seller, s.placed, s.resolution)
+        );
+        assert_eq!(
+            [b(l.paid), b(l.refunded), b(l.held)],
+            [b(s.paid), b(s.refunded), b(s.held)]
+        );
+    }
+
     /// A one-unit line of `product` with resolution index `res`, placed at time 0 and nothing
     /// paid: what the resolution tests read back through the book.
     fn placed_line(product: ProductId, res: u32) -> OrderLine {
@@ -1018,7 +1098,7 @@ mod tests {
             let want = r(d);
             let got = book.resolution(&line(i)).unwrap();
             assert_eq!(key_of(&got), key_of(&want));
-            let (f, df) = book.fractions(&line(i)).unwrap();
+            let (f, df) = book.fractions_at(i).unwrap();
             assert_eq!(f.serialize(), want.rate.fraction().serialize());
             assert_eq!(
                 df.map(|x| x.serialize()),
@@ -1105,6 +1185,7 @@ mod tests {
             let l = line(shipping, coupon);
             let k = book.insert(l);
             assert_eq!(bytes(&book.get(k)), bytes(&l), "{shipping} {coupon}");
+            settling_agrees(&book, k);
             if coupon == "0" {
                 // The usual line: nothing in a side table, the held amount derived.
                 assert_eq!((book.lines[k.index()].bits >> HELD_SHIFT) & 3, HELD_FULL);
@@ -1122,7 +1203,9 @@ mod tests {
                 *x
             });
             assert_eq!(bytes(&book.get(k)), bytes(&a));
+            settling_agrees(&book, k);
             book.set_held(k, Money::ZERO);
+            settling_agrees(&book, k);
             let z = OrderLine {
                 held: Money::ZERO,
                 ..a
@@ -1206,6 +1289,7 @@ mod tests {
             line(3, 1, 7, "99999999.99", 2),
         ] {
             let k = book.insert(l);
+            settling_agrees(&book, k);
             same(&book.get(k), &l);
             let at = SimTime(3 * 1440 + 5);
             book.set_delivered(k, at);
