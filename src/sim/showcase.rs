@@ -47,9 +47,12 @@ impl World<'_> {
         // The recorder's candidates (sim/shares.rs; only in a run that records lever shares).
         let mut seen = self.inc.parts.as_deref_mut().map(|x| x.take_candidates());
         let mut chosen = 0;
-        for _ in 0..b.candidates {
+        for i in 1..=b.candidates {
             let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
             self.prefetch_candidate(p);
+            if i < b.candidates {
+                pick.prefetch_next(&self.rng.agent);
+            }
             if self.pf.showcase_entry(c, p).is_some() || self.refused_before(c, p) {
                 continue;
             }

@@ -125,24 +125,37 @@ impl World<'_> {
 }
 
 /// The (creator, Open listing) pairs whose application the seller's criteria refused, as
-/// `creator << 32 | listing`, and a bit per listing with at least one: a search asks for every
-/// Open candidate, and the bit (a few kilobytes, in cache) spares the set's probe (a cache
-/// miss in a large set) for the listings nobody was refused (in `scenarios/bench/large.toml`,
-/// all but the named criteria plan's two). Only looked up, never iterated, so the set's order
-/// does not matter; Fx-hashed (one multiply per key).
+/// `creator << 32 | listing`, with a bit per creator and a bit per listing that has at least
+/// one: a search asks for every Open candidate, and the bits (the creator's word is read once
+/// per search and stays in cache; the listings' words are a few kilobytes) spare the set's
+/// probe, a cache miss in a large set, for creators never refused and listings nobody was
+/// refused. Only looked up, never iterated, so the set's order does not matter; Fx-hashed
+/// (one multiply per key).
 #[derive(Default)]
 pub(in crate::sim) struct Refusals {
     pairs: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
+    creators: Vec<u64>,
     listings: Vec<u64>,
+}
+
+/// Sets bit `i` of `bits`, growing it as needed.
+fn set_bit(bits: &mut Vec<u64>, i: usize) {
+    let w = i / 64;
+    if bits.len() <= w {
+        bits.resize(w + 1, 0);
+    }
+    bits[w] |= 1 << (i % 64);
+}
+
+/// Bit `i` of `bits` (unset beyond its end).
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
 
 impl Refusals {
     fn insert(&mut self, c: CreatorId, l: ListingId) {
-        let (w, bit) = (l.index() / 64, l.index() % 64);
-        if self.listings.len() <= w {
-            self.listings.resize(w + 1, 0);
-        }
-        self.listings[w] |= 1 << bit;
+        set_bit(&mut self.creators, c.idx());
+        set_bit(&mut self.listings, l.index());
         self.pairs.insert(refusal_key(c, l));
     }
 
@@ -151,9 +164,8 @@ impl Refusals {
     }
 
     fn contains(&self, c: CreatorId, l: ListingId) -> bool {
-        self.listings
-            .get(l.index() / 64)
-            .is_some_and(|w| w & (1 << (l.index() % 64)) != 0)
+        bit(&self.creators, c.idx())
+            && bit(&self.listings, l.index())
             && self.pairs.contains(&refusal_key(c, l))
     }
 }
@@ -174,10 +186,11 @@ mod tests {
         assert!(!r.contains(CreatorId(1), ListingId(2)));
         r.insert(CreatorId(1), ListingId(2));
         r.insert(CreatorId(7), ListingId(130));
+        r.insert(CreatorId(300), ListingId(2));
         assert!(!r.is_empty());
-        for c in 0..10 {
+        for c in 0..400 {
             for l in 0..200 {
-                let want = (c, l) == (1, 2) || (c, l) == (7, 130);
+                let want = [(1, 2), (7, 130), (300, 2)].contains(&(c, l));
                 assert_eq!(r.contains(CreatorId(c), ListingId(l)), want, "{c} {l}");
             }
         }
