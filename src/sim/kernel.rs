@@ -33,7 +33,7 @@ impl<'s> World<'s> {
             .iter()
             .map(|p| if p.eligible { p.popularity } else { 0.0 })
             .collect();
-        let product_pick = rand_distr::weighted::WeightedAliasIndex::new(weights).ok();
+        let product_pick = super::alias::AliasPick::new(&weights);
         let n_creators = built.agents.creators.len();
         let nets = super::distributors::Nets::draw(sc, index, n_creators);
         let mut w = World {

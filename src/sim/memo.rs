@@ -95,6 +95,14 @@ impl EarningsMemo {
         }
     }
 
+    /// Asks the CPU for product index `p`'s line (a hint; nothing when the model is off).
+    #[inline]
+    pub(super) fn prefetch(&self, p: usize) {
+        if let Some(m) = self.products.get(p) {
+            crate::hint::prefetch(m);
+        }
+    }
+
     /// Product index `p`'s live content items (0 out of range).
     #[inline]
     pub(super) fn live_on(&self, p: usize) -> u32 {

@@ -10,6 +10,7 @@
 //! and `orders.rs` (creators' and buyers' behaviour around posts and orders), and one file per plan
 //! type's orchestration under `plans/`.
 
+mod alias;
 pub mod behaviour;
 mod creators;
 mod distributors;
@@ -359,7 +360,7 @@ struct World<'s> {
     sample_ship: Vec<Option<crate::scenario::Dist>>,
     content: Vec<Content>,
     content_free: Vec<u32>,
-    product_pick: Option<rand_distr::weighted::WeightedAliasIndex<f64>>,
+    product_pick: Option<alias::AliasPick>,
     end: SimTime,
     script_keys: Vec<Option<LineKey>>,
     script_refused: Vec<Option<Refusal>>,
@@ -390,11 +391,9 @@ struct World<'s> {
     activity: Activity,
     /// Lines waiting to settle, batched per settlement time (`settlements.rs`).
     settlements: settlements::Settlements,
-    /// (creator, Open listing) pairs whose application the seller's criteria refused, as
-    /// `creator << 32 | listing`: what `refused_applications = "avoid"` remembers
-    /// (sim/plans/open.rs). Only looked up, never iterated, so its order does not matter.
-    /// Fx-hashed (one multiply per key: a search asks for every Open candidate).
-    refused: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
+    /// (creator, Open listing) pairs whose application the seller's criteria refused: what
+    /// `refused_applications = "avoid"` remembers (sim/plans/open.rs).
+    refused: plans::open::Refusals,
 }
 
 /// The simulator's per-creator state, two cache lines kept in the rules engine's per-creator

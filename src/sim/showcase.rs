@@ -5,8 +5,6 @@
 //! what it pays (docs/behaviour.md §3). Every draw here comes from the creator's own wake
 //! episode (`rng.rs`, `seek`), so the arms of a sweep stay synchronised.
 
-use rand_distr::Distribution;
-
 use super::shares::LeverPart;
 use super::{By, World, behaviour};
 use crate::model::{ContentKind, CreatorId, ProductId};
@@ -49,8 +47,12 @@ impl World<'_> {
         // The recorder's candidates (sim/shares.rs; only in a run that records lever shares).
         let mut seen = self.inc.parts.as_deref_mut().map(|x| x.take_candidates());
         let mut chosen = 0;
-        for _ in 0..b.candidates {
+        for i in 1..=b.candidates {
             let p = ProductId(pick.sample(&mut self.rng.agent) as u32);
+            self.prefetch_candidate(p);
+            if i < b.candidates {
+                pick.prefetch_next(&self.rng.agent);
+            }
             if self.pf.showcase_entry(c, p).is_some() || self.refused_before(c, p) {
                 continue;
             }
@@ -123,6 +125,21 @@ impl World<'_> {
             }
         }
         found
+    }
+
+    /// Asks the CPU for what a search reads of candidate `p` (a hint: no effect on results):
+    /// its Open listing, its record and its earnings memo. With 100,000 products each misses
+    /// the cache, and read in turn (the listing by `refused_before`, the record by the rules
+    /// engine's query, the memo by the earnings) each miss waited for the one before.
+    #[inline]
+    fn prefetch_candidate(&self, p: ProductId) {
+        if let Some(l) = self.pf.books().open_by_product.get(p.idx()) {
+            crate::hint::prefetch(l);
+        }
+        if let Some(x) = self.agents.products.get(p.idx()) {
+            crate::hint::prefetch(x);
+        }
+        self.inc.memo.prefetch(p.idx());
     }
 
     /// Takes up the product a search found: applies to its Open plan (and perhaps requests a

@@ -3,6 +3,6 @@
 //! The Shop plan has no lifecycle of its own: creators add its products in `creators.rs`.
 
 mod distributor;
-mod open;
+pub(super) mod open;
 mod plus;
 mod target;

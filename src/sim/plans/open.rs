@@ -91,15 +91,14 @@ impl World<'_> {
         ) && self.sc.behaviour.creators.refused_applications
             == crate::scenario::RefusedApplications::Avoid
         {
-            self.refused.insert(refusal_key(c, listing));
+            self.refused.insert(c, listing);
         }
     }
 
     /// Whether `c` was refused by the criteria of the Open plan listing `p` and remembers it.
     pub(in crate::sim) fn refused_before(&self, c: CreatorId, p: ProductId) -> bool {
         !self.refused.is_empty()
-            && self.pf.books().open_by_product[p.idx()]
-                .is_some_and(|l| self.refused.contains(&refusal_key(c, l)))
+            && self.pf.books().open_by_product[p.idx()].is_some_and(|l| self.refused.contains(c, l))
     }
 
     pub(in crate::sim) fn request_sample(
@@ -125,7 +124,75 @@ impl World<'_> {
     }
 }
 
+/// The (creator, Open listing) pairs whose application the seller's criteria refused, as
+/// `creator << 32 | listing`, with a bit per creator and a bit per listing that has at least
+/// one: a search asks for every Open candidate, and the bits (the creator's word is read once
+/// per search and stays in cache; the listings' words are a few kilobytes) spare the set's
+/// probe, a cache miss in a large set, for creators never refused and listings nobody was
+/// refused. Only looked up, never iterated, so the set's order does not matter; Fx-hashed
+/// (one multiply per key).
+#[derive(Default)]
+pub(in crate::sim) struct Refusals {
+    pairs: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
+    creators: Vec<u64>,
+    listings: Vec<u64>,
+}
+
+/// Sets bit `i` of `bits`, growing it as needed.
+fn set_bit(bits: &mut Vec<u64>, i: usize) {
+    let w = i / 64;
+    if bits.len() <= w {
+        bits.resize(w + 1, 0);
+    }
+    bits[w] |= 1 << (i % 64);
+}
+
+/// Bit `i` of `bits` (unset beyond its end).
+fn bit(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+impl Refusals {
+    fn insert(&mut self, c: CreatorId, l: ListingId) {
+        set_bit(&mut self.creators, c.idx());
+        set_bit(&mut self.listings, l.index());
+        self.pairs.insert(refusal_key(c, l));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    fn contains(&self, c: CreatorId, l: ListingId) -> bool {
+        bit(&self.creators, c.idx())
+            && bit(&self.listings, l.index())
+            && self.pairs.contains(&refusal_key(c, l))
+    }
+}
+
 /// The key of a remembered refusal: creator and listing in one `u64`.
 fn refusal_key(c: CreatorId, l: ListingId) -> u64 {
     (u64::from(c.0) << 32) | l.index() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_hold_exactly_the_pairs_inserted() {
+        let mut r = Refusals::default();
+        assert!(r.is_empty());
+        assert!(!r.contains(CreatorId(1), ListingId(2)));
+        r.insert(CreatorId(1), ListingId(2));
+        r.insert(CreatorId(7), ListingId(130));
+        r.insert(CreatorId(300), ListingId(2));
+        assert!(!r.is_empty());
+        for c in 0..400 {
+            for l in 0..200 {
+                let want = [(1, 2), (7, 130), (300, 2)].contains(&(c, l));
+                assert_eq!(r.contains(CreatorId(c), ListingId(l)), want, "{c} {l}");
+            }
+        }
+    }
 }
