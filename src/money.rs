@@ -1080,6 +1080,37 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Settlement's shortcut for a line with nothing refunded gives the bytes of the general
+        /// commission with kept = total = base, for any base (zero and signed zeros included),
+        /// rate, rounding mode and minor unit.
+        #[test]
+        fn commission_whole_is_commission_at_with_nothing_refunded(
+            m in proptest::prop_oneof![0i64..10_000_000, proptest::num::i64::ANY],
+            scale in 0u32..=6,
+            rate in 0i64..=8_000,
+            mode in 0usize..4,
+            minor_unit in 0u32..=3,
+        ) {
+            let base = Money(Decimal::new(m, scale));
+            let fraction = Rate(Decimal::new(rate, 2)).fraction();
+            let rd = Rounding {
+                mode: [
+                    RoundingMode::HalfUp,
+                    RoundingMode::HalfEven,
+                    RoundingMode::Down,
+                    RoundingMode::Up,
+                ][mode],
+                minor_unit,
+            };
+            proptest::prop_assert_eq!(
+                rd.commission_whole(base, fraction).0.serialize(),
+                rd.commission_at(base, fraction, base, base).0.serialize(),
+                "{} at {}", base.0, fraction
+            );
+        }
+    }
+
     #[test]
     fn affiliate_rate_bounds_and_steps() {
         assert!(r("1%").check_affiliate().is_ok());

@@ -1379,7 +1379,7 @@ impl Platform {
             seller: line.seller,
             placed: line.placed,
             paid: line.paid,
-            base: line.paid,
+            base: line.paid, // the commissionable amount (H-1, `SettlingLine::paid`)
             refunded: line.refunded,
             held: line.held,
             resolution,

@@ -1,11 +1,14 @@
 //! The product pick's alias table: rand_distr's `WeightedAliasIndex<f64>` rebuilt with each
-//! index's odds and alias side by side, so that a draw reads one cache line instead of two.
+//! index's odds and alias side by side (a draw reads one cache line), and with a prefetch of
+//! the next candidate's entry.
 //!
 //! Why hand-written code replaces the crate here: a creator's search draws `candidates`
-//! products by popularity, and with 100,000 products (`scenarios/bench/large.toml`) the
-//! crate's two tables (`no_alias_odds: Box<[f64]>`, `aliases: Box<[u32]>`, private fields)
-//! cost two cache misses per candidate; `WeightedAliasIndex::sample` was 4.2% of large's
-//! samples (benches/README.md, session 15). This table gives exactly the crate's indices for
+//! products by popularity, and with 100,000 products (`scenarios/bench/large.toml`) each draw
+//! misses the cache; `WeightedAliasIndex::sample` was 4.2% of large's samples. The crate's
+//! tables are private fields, so nothing can fetch the next candidate's entry ahead of its
+//! draw; [`AliasPick::prefetch_next`] does, and that — not the one line instead of two, which
+//! alone measured no gain — is what took the search from 7.9% to 4.4% of large's samples
+//! (benches/README.md, session 15). This table gives exactly the crate's indices for
 //! the same random draws: its construction is the crate's (rand_distr 0.6.0,
 //! `weighted/weighted_alias.rs`) step for step, with the same float operations in the same
 //! order, and a draw uses the same two `rand::distr::Uniform` samplers the crate builds.
@@ -15,6 +18,16 @@
 
 use rand::Rng;
 use rand::distr::{Distribution, Uniform};
+
+/// The product pick's weights: each product's popularity, 0 for a product that cannot be
+/// picked (not eligible). `World::new` builds the pick from them; the tests compare with the
+/// crate on the same weights.
+pub(super) fn pick_weights(products: &[crate::model::Product]) -> Vec<f64> {
+    products
+        .iter()
+        .map(|p| if p.eligible { p.popularity } else { 0.0 })
+        .collect()
+}
 
 /// Indices per [`Block`].
 const LANES: usize = 5;
@@ -314,12 +327,7 @@ mod tests {
         let sc = crate::scenario::parse(path, &text).unwrap();
         let mut streams = crate::sim::rng::Streams::new(sc.seed, 0);
         let built = crate::sim::population::build(&sc, &mut streams.population);
-        built
-            .agents
-            .products
-            .iter()
-            .map(|p| if p.eligible { p.popularity } else { 0.0 })
-            .collect()
+        pick_weights(&built.agents.products)
     }
 
     #[test]
@@ -327,12 +335,7 @@ mod tests {
         let sc = crate::scenario::parse("demo", crate::scenario::DEMO).unwrap();
         let mut streams = crate::sim::rng::Streams::new(sc.seed, 0);
         let built = crate::sim::population::build(&sc, &mut streams.population);
-        let demo: Vec<f64> = built
-            .agents
-            .products
-            .iter()
-            .map(|p| if p.eligible { p.popularity } else { 0.0 })
-            .collect();
+        let demo = pick_weights(&built.agents.products);
         same_as_crate(&demo, 20_000, 1);
         for path in ["scenarios/bench/mid.toml", "scenarios/bench/large.toml"] {
             let w = scenario_weights(path);

@@ -27,13 +27,8 @@ impl<'s> World<'s> {
             built.books,
             Recording::on_if(opts.record_ledger || opts.ledger_sink.is_some()),
         );
-        let weights: Vec<f64> = built
-            .agents
-            .products
-            .iter()
-            .map(|p| if p.eligible { p.popularity } else { 0.0 })
-            .collect();
-        let product_pick = super::alias::AliasPick::new(&weights);
+        let product_pick =
+            super::alias::AliasPick::new(&super::alias::pick_weights(&built.agents.products));
         let n_creators = built.agents.creators.len();
         let nets = super::distributors::Nets::draw(sc, index, n_creators);
         let mut w = World {
