@@ -885,7 +885,7 @@ mod tests {
         }
     }
 
-    /// An [`DecimalSum`] fed a run of additions and subtractions reads back, after every step, as
+    /// A [`DecimalSum`] fed a run of additions and subtractions reads back, after every step, as
     /// the very `Decimal` (its bytes) that `rust_decimal` gives adding the same amounts one by
     /// one: amounts of one scale most of the time (the integer step), others now and then,
     /// zeros of both signs and several scales, 32-, 64- and 96-bit magnitudes, sums that cancel

@@ -179,16 +179,10 @@ impl CampaignTally {
             .map_or(Decimal::ZERO, |x| x.gmv.get())
     }
 
-    /// An order line was placed, attributed to `plan`.
+    /// An order line was placed, attributed to `plan`, its gross amount prepared ([`Term::of`])
+    /// once for all its sums by `Platform::place_order`.
     #[inline]
-    pub fn order(&mut self, plan: PlanRef, seller: SellerId, creator: CreatorId, gross: Money) {
-        self.order_term(plan, seller, creator, &Term::of(gross.0));
-    }
-
-    /// [`CampaignTally::order`] of a gross amount already prepared ([`Term::of`]) for the
-    /// tallies (`Platform::place_order` prepares it once for all its sums).
-    #[inline]
-    pub(crate) fn order_term(
+    pub(crate) fn order(
         &mut self,
         plan: PlanRef,
         seller: SellerId,
@@ -217,29 +211,10 @@ impl CampaignTally {
         }
     }
 
-    /// A line attributed to `plan` settled with these payouts.
+    /// A line attributed to `plan` settled with these payouts, the commission prepared
+    /// ([`Term::of`]) once for the ledger, the tally and these sums by `Platform::settle`.
     #[inline]
-    pub fn settled(
-        &mut self,
-        plan: PlanRef,
-        seller: SellerId,
-        shop_ads: bool,
-        commission: Money,
-        distributor_fee: Money,
-    ) {
-        self.settled_term(
-            plan,
-            seller,
-            shop_ads,
-            &Term::of(commission.0),
-            distributor_fee,
-        );
-    }
-
-    /// [`CampaignTally::settled`] of a commission already prepared ([`Term::of`]) for the
-    /// ledger and the tally (`Platform::settle` prepares it once for all its sums).
-    #[inline]
-    pub(crate) fn settled_term(
+    pub(crate) fn settled(
         &mut self,
         plan: PlanRef,
         seller: SellerId,

@@ -924,7 +924,7 @@ impl Platform {
         self.tally.count(om);
         let plan = resolution.map(|r| r.plan).unwrap_or_default();
         self.campaigns
-            .order_term(plan, prod.seller, req.creator, &gross_term);
+            .order(plan, prod.seller, req.creator, &gross_term);
         let mut done = std::mem::take(&mut self.plus_done);
         self.plus_note_order(req.creator, req.product, req.traffic, gross, t, &mut done);
         self.plus_done = done;
@@ -1434,7 +1434,7 @@ impl Platform {
             self.tally.add_term(metric, &commission);
             let fee = pay.distributor_fee;
             self.campaigns
-                .settled_term(res.plan, line.seller, res.shop_ads, &commission, fee);
+                .settled(res.plan, line.seller, res.shop_ads, &commission, fee);
         }
         pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
         let revenue = Term::of(pay.seller_revenue.0);

@@ -171,15 +171,22 @@ impl AliasPick {
     /// one 32-bit word (rarely more: `Uniform<u32>` rejects a sliver of the words).
     #[inline]
     pub(super) fn prefetch_next<R: Rng + Clone>(&self, rng: &R) {
-        let mut r = rng.clone();
-        let skipped = self.uniform_index.sample(&mut r) as usize;
-        let _ = r.next_u32();
-        let scored = self.uniform_index.sample(&mut r) as usize;
-        for i in [skipped, scored] {
+        for i in self.next_guesses(rng) {
             if let Some(b) = self.blocks.get(i / LANES) {
                 crate::hint::prefetch(b);
             }
         }
+    }
+
+    /// The two indices [`AliasPick::prefetch_next`] asks for: the next draw's candidate index
+    /// after `rng`'s next 0 words (this candidate skipped) and after 2 (scored), from a clone.
+    #[inline(always)]
+    fn next_guesses<R: Rng + Clone>(&self, rng: &R) -> [usize; 2] {
+        let mut r = rng.clone();
+        let skipped = self.uniform_index.sample(&mut r) as usize;
+        let _ = r.next_u32();
+        let scored = self.uniform_index.sample(&mut r) as usize;
+        [skipped, scored]
     }
 
     /// The table of `n` indices printed as the crate's `Debug` prints its
@@ -286,14 +293,11 @@ mod tests {
         let t = AliasPick::new(&w).unwrap();
         let mut g = ChaCha8Rng::seed_from_u64(4);
         for skip in [false, true, false, false, true] {
-            let mut r = g.clone();
-            let guess_skip = t.uniform_index.sample(&mut r);
-            let _ = r.next_u32();
-            let guess_scored = t.uniform_index.sample(&mut r);
+            let [guess_skip, guess_scored] = t.next_guesses(&g);
             if !skip {
                 let _ = crate::scenario::dist::unit(&mut g);
             }
-            let got = t.uniform_index.sample(&mut g);
+            let got = t.uniform_index.sample(&mut g) as usize;
             assert_eq!(got, if skip { guess_skip } else { guess_scored });
             let _ = t.uniform_within_weight_sum.sample(&mut g);
         }
