@@ -41,16 +41,23 @@ fn hold_times(n: usize, working_set: usize) -> (Vec<u32>, Vec<u32>) {
 }
 
 fn event_queue(c: &mut Criterion) {
+    hold(c, "event_loop", 100_000, 20);
+    // The large scenario's mean number of pending events (`--timing`'s pending_events_mean:
+    // 4,963,187 on large, seed 8), to compare its events per second with a bare heap's.
+    hold(c, "event_loop_large", 5_000_000, 10);
+}
+
+/// 1,000,000 hold operations on `working_set` pending events: affsim's queue and a bare heap.
+fn hold(c: &mut Criterion, group: &str, working_set: usize, samples: usize) {
     const N: usize = 1_000_000;
-    const WORKING_SET: usize = 100_000;
-    let (initial, delays) = hold_times(N, WORKING_SET);
-    let mut g = c.benchmark_group("event_loop");
+    let (initial, delays) = hold_times(N, working_set);
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(N as u64));
-    g.sample_size(20);
+    g.sample_size(samples);
     g.bench_function("affsim EventQueue (time, phase, seq)", |b| {
         b.iter_batched(
             || {
-                let mut q = EventQueue::with_capacity(WORKING_SET + 1);
+                let mut q = EventQueue::with_capacity(working_set + 1);
                 for (i, &t) in initial.iter().enumerate() {
                     q.push(
                         SimTime(t),
@@ -85,7 +92,7 @@ fn event_queue(c: &mut Criterion) {
     g.bench_function("bare BinaryHeap<Reverse<(time, seq, event)>>", |b| {
         b.iter_batched(
             || {
-                let mut h = BinaryHeap::with_capacity(WORKING_SET + 1);
+                let mut h = BinaryHeap::with_capacity(working_set + 1);
                 for (i, &t) in initial.iter().enumerate() {
                     h.push(Reverse((
                         t,
@@ -97,7 +104,7 @@ fn event_queue(c: &mut Criterion) {
                         },
                     )));
                 }
-                (h, WORKING_SET as u64)
+                (h, working_set as u64)
             },
             |(mut h, mut seq)| {
                 for &d in &delays {

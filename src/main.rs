@@ -569,7 +569,7 @@ fn cmd_run(args: RunCmd) -> CmdResult {
         print_summary(&dest);
     }
     if !quiet {
-        let events: u64 = outcome.ran.iter().map(|r| r.1).sum();
+        let events: u64 = outcome.ran.iter().map(|r| r.events).sum();
         let secs = simulated;
         eprintln!(
             "{}",

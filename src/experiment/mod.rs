@@ -48,11 +48,30 @@ pub struct Outcome {
     pub seed: u64,
     /// The replications kept (none when an [`Arrivals`] sink took them all).
     pub replications: Vec<Replication>,
-    /// Every replication that ran, kept or not: its index and events, in index order.
-    pub ran: Vec<(u32, u64)>,
+    /// Every replication that ran, kept or not, in index order.
+    pub ran: Vec<Ran>,
     /// Wall-clock seconds each replication took, in index order (as `ran`). Timings vary from
     /// run to run: they are for throughput figures (`--timing`), never part of `summary.json`.
     pub seconds: Vec<f64>,
+}
+
+/// What is known of every replication that ran, kept or not (for `--timing` and the progress
+/// line): its index, events and the events it had waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ran {
+    pub index: u32,
+    pub events: u64,
+    pub pending: crate::sim::Pending,
+}
+
+impl Ran {
+    fn of(r: &Replication) -> Ran {
+        Ran {
+            index: r.index,
+            events: r.events,
+            pending: r.pending,
+        }
+    }
 }
 
 /// Runs every replication of `sc` in parallel; the first failing replication's error is returned.
@@ -105,7 +124,7 @@ pub fn run_indices(sc: &Scenario, cfg: &RunConfig, indices: &[u32]) -> Result<Ou
     })?;
     Ok(Outcome {
         seed: sc.seed,
-        ran: replications.iter().map(|r| (r.index, r.events)).collect(),
+        ran: replications.iter().map(Ran::of).collect(),
         replications,
         seconds,
     })
@@ -138,7 +157,7 @@ fn pooled<T: Send>(
 }
 
 /// The replications kept, and every one's (index, events) and seconds.
-type Finished = (Vec<Replication>, (Vec<(u32, u64)>, Vec<f64>));
+type Finished = (Vec<Replication>, (Vec<Ran>, Vec<f64>));
 
 /// Runs `indices` with one worker per thread, each taking the next index in order, and hands
 /// each replication to `sink` in index order. A worker does not start a replication more than
@@ -156,7 +175,7 @@ fn ordered(
         flushed: usize,
         early: BTreeMap<usize, (Replication, f64)>,
         done: Vec<Replication>,
-        ran: (Vec<(u32, u64)>, Vec<f64>),
+        ran: (Vec<Ran>, Vec<f64>),
         failed: Option<(usize, RunError)>,
     }
     let workers = rayon::current_num_threads().clamp(1, indices.len().max(1));
@@ -206,7 +225,7 @@ fn ordered(
                                 let f = st.flushed;
                                 st.early.remove(&f)
                             } {
-                                st.ran.0.push((next.index, next.events));
+                                st.ran.0.push(Ran::of(&next));
                                 st.ran.1.push(secs);
                                 if let Some(kept) = sink.arrive(next) {
                                     st.done.push(kept);

@@ -664,6 +664,7 @@ impl RepData {
             end: self.end,
             daily: Vec::new(),
             events: self.events,
+            pending: crate::sim::Pending::default(),
             ledger_entries: self.ledger_entries,
             fired,
             refusals: Vec::new(),

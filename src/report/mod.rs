@@ -30,7 +30,7 @@ use crate::scenario::Scenario;
 use crate::sim::Replication;
 
 /// The throughput of a run, for `affsim run --timing FILE`: per replication its events, the
-/// wall-clock seconds it took and events per second; for the run, the simulation's wall-clock
+/// wall-clock seconds it took, events per second and the events it had waiting; for the run, the simulation's wall-clock
 /// time (replications in parallel) and the report's, and the peak resident memory. Wall-clock figures differ from run to run,
 /// which is why they are kept out of the report folder, whose files depend on the scenario and
 /// seed only.
@@ -53,14 +53,16 @@ pub fn timing_json(
         .ran
         .iter()
         .zip(&outcome.seconds)
-        .map(|(&(index, events), &secs)| ReplicationTiming {
-            replication: index,
-            events,
+        .map(|(r, &secs)| ReplicationTiming {
+            replication: r.index,
+            events: r.events,
             seconds: secs,
-            events_per_second: per_second(events, secs),
+            events_per_second: per_second(r.events, secs),
+            pending_events_mean: r.pending.mean,
+            pending_events_peak: r.pending.peak,
         })
         .collect();
-    let events: u64 = outcome.ran.iter().map(|r| r.1).sum();
+    let events: u64 = outcome.ran.iter().map(|r| r.events).sum();
     Timing {
         scenario: sc.name.clone(),
         seed,
@@ -97,6 +99,13 @@ pub struct ReplicationTiming {
     pub events: u64,
     pub seconds: f64,
     pub events_per_second: u64,
+    /// Events waiting (in the queue, and settlement lines behind their batch event), sampled
+    /// every 65,536 events: the mean and the largest sample (0 when the run had fewer events).
+    /// What a bare heap must hold to be compared with the run (benches/README.md).
+    #[serde(default)]
+    pub pending_events_mean: u64,
+    #[serde(default)]
+    pub pending_events_peak: u64,
 }
 
 /// The process's peak resident memory so far (Linux `/proc/self/status` `VmHWM`), in bytes;

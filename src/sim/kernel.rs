@@ -49,6 +49,7 @@ impl<'s> World<'s> {
             refusals: Vec::new(),
             track: opts.track.clone(),
             events: 0,
+            pending: (0, 0, 0),
             last_time: SimTime::ZERO,
             links: Vec::new(),
             interrupt: None,
@@ -198,6 +199,7 @@ impl<'s> World<'s> {
         }
         self.events += 1;
         if self.events & 0xFFFF == 0 {
+            self.sample_pending();
             if self.sink.is_some() {
                 self.flush_ledger();
                 if self.sink_error.is_some() {
@@ -213,6 +215,15 @@ impl<'s> World<'s> {
             }
         }
         true
+    }
+
+    /// Adds one sample to the pending-events figure ([`super::Pending`]; `--timing` only).
+    #[cold]
+    fn sample_pending(&mut self) {
+        let n = (self.q.len() as i64 + self.settlements.events_beyond_queue()).max(0) as u64;
+        self.pending.0 += n;
+        self.pending.1 += 1;
+        self.pending.2 = self.pending.2.max(n);
     }
 
     /// Hands the entries recorded so far to the sink (if any) and forgets them; at the end of the

@@ -229,6 +229,16 @@ impl RunOptions {
     }
 }
 
+/// How many events a replication had waiting — in the queue, and the settlement lines behind
+/// their batch events, each counted as the event it stands for — sampled every 65,536 events:
+/// the mean and the largest sample. For throughput figures (`--timing`, and comparing the event
+/// loop with a bare heap holding as many events); never part of the results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pending {
+    pub mean: u64,
+    pub peak: u64,
+}
+
 /// Everything a replication reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct Replication {
@@ -243,6 +253,9 @@ pub struct Replication {
     #[serde(skip)]
     pub daily: Vec<Vec<Decimal>>,
     pub events: u64,
+    /// The events waiting, sampled every 65,536 events (for `--timing`; not in shard files).
+    #[serde(skip)]
+    pub pending: Pending,
     pub ledger_entries: u64,
     pub fired: RuleSet,
     /// Scripted refusals by rule, and their messages.
@@ -367,6 +380,8 @@ struct World<'s> {
     refusals: Vec<(RuleId, String)>,
     track: Vec<u64>,
     events: u64,
+    /// Sum, count and largest of the pending-events samples ([`Pending`]).
+    pending: (u64, u64, u64),
     last_time: SimTime,
     /// Approved distributor links, for creators' searches.
     links: Vec<RegistrationId>,

@@ -125,6 +125,10 @@ impl World<'_> {
             end,
             daily,
             events: w.events,
+            pending: super::Pending {
+                mean: w.pending.0.checked_div(w.pending.1).unwrap_or(0),
+                peak: w.pending.2,
+            },
             ledger_entries: w.pf.ledger().posted(),
             fired: w.pf.fired(),
             refusals: std::mem::take(&mut w.refusals),

@@ -31,6 +31,8 @@ pub(super) struct Settlements {
     /// The keys of the batch being settled, handed out by [`Settlements::take`] and back by
     /// [`Settlements::recycle`] (its capacity kept: one day's lines).
     scratch: Vec<LineKey>,
+    /// Lines in the pending batches (each the event it stands for: `World::sample_pending`).
+    waiting: u64,
 }
 
 impl Default for Settlements {
@@ -41,6 +43,7 @@ impl Default for Settlements {
             free: Vec::new(),
             open: Vec::new(),
             scratch: Vec::new(),
+            waiting: 0,
         }
     }
 }
@@ -49,6 +52,7 @@ impl Settlements {
     /// Adds line `k` to the open batch of time `at`; returns the batch's index when it is new
     /// (the caller pushes its event now, at the line's place in the sequence).
     pub(super) fn add(&mut self, at: SimTime, k: LineKey) -> Option<u32> {
+        self.waiting += 1;
         if let Some(&(_, b)) = self.open.iter().find(|(t, _)| *t == at) {
             self.pool.append(&mut self.batches[b as usize], k);
             return None;
@@ -79,7 +83,15 @@ impl Settlements {
         keys.clear();
         self.pool
             .drain_into(&mut self.batches[b as usize], &mut keys);
+        self.waiting -= keys.len() as u64;
         keys
+    }
+
+    /// The events the pending batches stand for: their lines, less the one queue event each
+    /// batch has (for the pending-events figure of `--timing`, never for results).
+    pub(super) fn events_beyond_queue(&self) -> i64 {
+        let batches = (self.batches.len() - self.free.len()) as i64;
+        self.waiting as i64 - batches
     }
 
     /// Returns a settled batch's key list (its capacity is kept for the next batch) and frees
