@@ -31,8 +31,10 @@ pub(super) struct Settlements {
     /// The keys of the batch being settled, handed out by [`Settlements::take`] and back by
     /// [`Settlements::recycle`] (its capacity kept: one day's lines).
     scratch: Vec<LineKey>,
-    /// Lines in the pending batches (each the event it stands for: `World::sample_pending`).
+    /// Lines in the batches not yet taken (each the event it stands for), and those batches
+    /// (each one queue event): the pending-events figure of `--timing` only.
     waiting: u64,
+    queued: u64,
 }
 
 impl Default for Settlements {
@@ -44,6 +46,7 @@ impl Default for Settlements {
             open: Vec::new(),
             scratch: Vec::new(),
             waiting: 0,
+            queued: 0,
         }
     }
 }
@@ -66,6 +69,7 @@ impl Settlements {
         };
         self.pool.append(&mut self.batches[b as usize], k);
         self.open.push((at, b));
+        self.queued += 1;
         Some(b)
     }
 
@@ -84,14 +88,14 @@ impl Settlements {
         self.pool
             .drain_into(&mut self.batches[b as usize], &mut keys);
         self.waiting -= keys.len() as u64;
+        self.queued -= 1;
         keys
     }
 
     /// The events the pending batches stand for: their lines, less the one queue event each
     /// batch has (for the pending-events figure of `--timing`, never for results).
     pub(super) fn events_beyond_queue(&self) -> i64 {
-        let batches = (self.batches.len() - self.free.len()) as i64;
-        self.waiting as i64 - batches
+        self.waiting as i64 - self.queued as i64
     }
 
     /// Returns a settled batch's key list (its capacity is kept for the next batch) and frees
@@ -114,12 +118,16 @@ mod tests {
         assert_eq!(s.add(d1, LineKey::at(1)), None);
         let b2 = s.add(d2, LineKey::at(2)).unwrap();
         assert_ne!(b1, b2);
+        // three lines behind two queue events: one event more than the queue holds
+        assert_eq!(s.events_beyond_queue(), 1);
         s.seal(d1);
         let b3 = s.add(d1, LineKey::at(3)).unwrap();
         assert_ne!(b3, b1);
         assert_eq!(s.take(b1), vec![LineKey::at(0), LineKey::at(1)]);
         let keys = s.take(b3);
         assert_eq!(keys, vec![LineKey::at(3)]);
+        // d2's batch with its line waits; the taken ones count no more
+        assert_eq!(s.events_beyond_queue(), 0);
         s.recycle(b3, keys);
         // Taken: a later line of d1 opens a new batch (reusing the freed list).
         assert_eq!(s.add(d1, LineKey::at(4)), Some(b3));

@@ -423,6 +423,12 @@ fn timing_file_reports_events_per_second() {
         assert_eq!(r["replication"], i);
         assert_eq!(r["events"], s["per_replication"][i]["events"]);
         assert!(r["events_per_second"].as_f64().unwrap() > 0.0, "{t}");
+        // the demo's ~390,000 events give five samples of the events waiting
+        let (mean, peak) = (
+            r["pending_events_mean"].as_u64().unwrap(),
+            r["pending_events_peak"].as_u64().unwrap(),
+        );
+        assert!(mean > 0 && peak >= mean, "{t}");
         total += r["events"].as_u64().unwrap();
     }
     assert!(total > 0);
