@@ -34,7 +34,7 @@ use crate::rules::choices::{Extension, ListingRate, Recording, Review, Standing}
 use crate::rules::ids::{LineKey, ListingId, ParticipantId, SampleId, SlotId};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{
-    Authorisation, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
+    Authorisation, NewLine, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
 };
 use crate::rules::plans::{Books, DecreaseLock, PlanRef};
 use crate::time::{Calendar, SimTime};
@@ -951,7 +951,9 @@ impl Platform {
             )
         });
         let resolution = self.orders.intern(resolution, req.product);
-        Ok(self.orders.insert_products_seller(OrderLine {
+        // Nothing refunded, escrow holding `held_at_placement(base, shipping, coupon)`: the book
+        // derives that amount when it is read (session 16).
+        Ok(self.orders.insert_placed(NewLine {
             no,
             creator: req.creator,
             product: req.product,
@@ -959,13 +961,9 @@ impl Platform {
             quantity: req.quantity,
             traffic: req.traffic,
             placed: t,
-            delivered: SimTime::NEVER,
-            settles: SimTime::NEVER,
             paid: base,
             shipping: req.shipping,
             platform_coupon: req.platform_coupon,
-            refunded: Money::ZERO,
-            held: crate::rules::orders::held_at_placement(base, req.shipping, req.platform_coupon),
             resolution,
             record: rec.unwrap_or(u32::MAX),
         }))
