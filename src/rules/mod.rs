@@ -834,7 +834,14 @@ impl Platform {
             *stock -= req.quantity;
         }
         let gross = prod.price.times(req.quantity);
-        let base = gross - req.seller_coupon - req.platform_coupon;
+        // `g − 0 − 0` is `g` itself for a non-zero `g` (`sub_exact`'s zero rule): most lines
+        // have no coupon (session 16).
+        let base =
+            if req.seller_coupon.is_zero() && req.platform_coupon.is_zero() && !gross.is_zero() {
+                gross
+            } else {
+                gross - req.seller_coupon - req.platform_coupon
+            };
         if base.is_negative() {
             return Err(Refusal::new(
                 RuleId::Order1,
@@ -892,12 +899,13 @@ impl Platform {
             order: Some(no),
             rate_since: None,
         };
-        self.ledger.post(
+        // base + shipping prepared for the sums in the same step (session 16).
+        self.ledger.post_term(
             t,
             EntryKind::OrderPayment,
             Account::Buyers,
             Account::Escrow,
-            base + req.shipping,
+            &Term::of_sum(base.0, req.shipping.0, false),
             prov,
         );
         // Each amount is prepared once for all the sums it goes to (session 15).
@@ -1384,11 +1392,19 @@ impl Platform {
             fractions: self.orders.fractions_at(line.resolution),
         };
         let rd = self.rounding();
-        let kept = line.paid - line.refunded;
         // Nothing refunded: the commission on the whole base (`commission_at` with
         // kept = total, without comparing them).
         let whole = line.refunded.is_zero();
+        // With nothing refunded only whether `kept` is zero is read, and `paid − 0` is zero
+        // exactly when `paid` is: the subtraction is skipped (session 16).
+        let kept = if whole {
+            line.paid
+        } else {
+            line.paid - line.refunded
+        };
         let mut pay = Payout::default();
+        // The distributor fee prepared for the sums (zero without a distributor).
+        let mut fee = Term::ZERO;
         if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
@@ -1403,7 +1419,7 @@ impl Platform {
                 } else {
                     rd.commission_at(line.base, drate, kept, line.paid)
                 };
-                let fee = Term::of(pay.distributor_fee.0);
+                fee = Term::of(pay.distributor_fee.0);
                 self.ledger.post_term(
                     t,
                     EntryKind::DistributorFee,
@@ -1430,12 +1446,16 @@ impl Platform {
                 prov,
             );
             self.tally.add_term(metric, &commission);
-            let fee = pay.distributor_fee;
             self.campaigns
-                .settled(res.plan, line.seller, res.shop_ads, &commission, fee);
+                .settled(res.plan, line.seller, res.shop_ads, &commission, &fee);
         }
-        pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
-        let revenue = Term::of(pay.seller_revenue.0);
+        // held − commission − fee, prepared for the sums in the same step when there is no
+        // fee and held − commission is not zero (session 16): `x − 0` is `x` itself then.
+        let revenue = match Term::of_sum(line.held.0, pay.commission.0, true) {
+            r if fee.is_zero() && !r.is_zero() => r,
+            _ => Term::of((line.held - pay.commission - pay.distributor_fee).0),
+        };
+        pay.seller_revenue = Money(revenue.amount());
         self.ledger.post_term(
             t,
             EntryKind::SellerRevenue,
