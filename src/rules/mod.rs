@@ -1483,10 +1483,12 @@ impl Platform {
             rules.insert(RuleId::H2);
         }
         self.fired.extend(rules);
-        self.orders.set_held(k, Money::ZERO);
         self.orders.set_status(k, Status::Settled);
         let tracked = self.orders.tracked(k);
         if tracked {
+            // Escrow holds nothing for it now. (An untracked line is freed instead: what a freed
+            // slot held is never read, and freeing drops its side entries either way.)
+            self.orders.set_held(k, Money::ZERO);
             self.stamp_record(k, t, |r, stamp| {
                 r.status = Status::Settled;
                 r.settled = Some(stamp);
