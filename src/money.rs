@@ -278,6 +278,13 @@ pub(crate) struct Term {
 }
 
 impl Term {
+    /// `Term::of(Decimal::ZERO)`, ready made (a settlement's distributor fee when there is no
+    /// distributor; test `the_zero_term_is_term_of_zero`).
+    pub(crate) const ZERO: Term = Term {
+        key: ZERO_TERM,
+        m: 0,
+        d: Decimal::ZERO,
+    };
     #[inline(always)]
     pub(crate) fn of(d: Decimal) -> Term {
         let u = d.unpack();
@@ -296,6 +303,41 @@ impl Term {
             FAST | (u.scale << 8)
         };
         Term { key, m, d }
+    }
+    /// `Term::of(a + b)` (`subtract`: `Term::of(a − b)`), the sum as [`add_exact`]/[`sub_exact`]
+    /// give it, in one step in their common case — both non-zero, of one scale, below 2^64, the
+    /// result non-zero and within 63 bits: `add_sub`'s mantissa is the term's, so the result is
+    /// not unpacked and checked again (issue 18, session 16: a line's payment into escrow and
+    /// its seller's revenue). Anything else: `Term::of` of `add_sub`'s result. The test
+    /// `exact_add_and_sub_match_rust_decimal` compares the two, field by field.
+    #[inline(always)]
+    pub(crate) fn of_sum(a: Decimal, b: Decimal, subtract: bool) -> Term {
+        let (x, y) = (a.unpack(), b.unpack());
+        if x.hi == 0 && y.hi == 0 && x.scale == y.scale {
+            let m1 = u64::from(x.lo) | (u64::from(x.mid) << 32);
+            let m2 = u64::from(y.lo) | (u64::from(y.mid) << 32);
+            if m1 != 0 && m2 != 0 {
+                // `add_sub`'s path for two non-zero amounts of one scale below 2^64.
+                let (m, negative) = if subtract ^ (x.negative != y.negative) {
+                    if m1 >= m2 {
+                        (u128::from(m1 - m2), x.negative)
+                    } else {
+                        (u128::from(m2 - m1), !x.negative)
+                    }
+                } else {
+                    (u128::from(m1) + u128::from(m2), x.negative)
+                };
+                if m != 0 && m >> 63 == 0 {
+                    let mag = m as i64;
+                    return Term {
+                        key: FAST | (x.scale << 8),
+                        m: if negative { -mag } else { mag },
+                        d: from_mantissa(m, negative, x.scale),
+                    };
+                }
+            }
+        }
+        Term::of(add_sub(a, b, subtract))
     }
     /// The amount itself.
     #[inline(always)]
@@ -990,11 +1032,27 @@ mod tests {
     }
 
     /// `add_exact`/`sub_exact` give rust_decimal's result bit for bit wherever it has one.
+    #[test]
+    fn the_zero_term_is_term_of_zero() {
+        let (z, of) = (Term::ZERO, Term::of(Decimal::ZERO));
+        assert_eq!(
+            (z.key, z.m, z.d.serialize()),
+            (of.key, of.m, of.d.serialize())
+        );
+    }
+
     fn assert_add_sub_match(a: Decimal, b: Decimal) {
+        // `Term::of_sum` is `Term::of` of the exact sum, field by field.
+        let fields = |t: Term| (t.key, t.m, t.d.serialize());
         if let Some(want) = a.checked_add(b) {
             assert_eq!(
                 add_exact(a, b).serialize(),
                 want.serialize(),
+                "{a:?} + {b:?}"
+            );
+            assert_eq!(
+                fields(Term::of_sum(a, b, false)),
+                fields(Term::of(want)),
                 "{a:?} + {b:?}"
             );
         }
@@ -1002,6 +1060,11 @@ mod tests {
             assert_eq!(
                 sub_exact(a, b).serialize(),
                 want.serialize(),
+                "{a:?} - {b:?}"
+            );
+            assert_eq!(
+                fields(Term::of_sum(a, b, true)),
+                fields(Term::of(want)),
                 "{a:?} - {b:?}"
             );
         }

@@ -211,8 +211,9 @@ impl CampaignTally {
         }
     }
 
-    /// A line attributed to `plan` settled with these payouts, the commission prepared
-    /// ([`Term::of`]) once for the ledger, the tally and these sums by `Platform::settle`.
+    /// A line attributed to `plan` settled with these payouts, the commission and the
+    /// distributor fee prepared ([`Term::of`]; [`Term::ZERO`] for no fee) once for the ledger,
+    /// the tally and these sums by `Platform::settle`.
     #[inline]
     pub(crate) fn settled(
         &mut self,
@@ -220,23 +221,21 @@ impl CampaignTally {
         seller: SellerId,
         shop_ads: bool,
         c: &Term,
-        distributor_fee: Money,
+        fee: &Term,
     ) {
-        let commission = Money(c.amount());
         let p = self.sums(plan);
         if shop_ads {
             p.shop_ads_commissions.add_term(c, false);
         } else {
             p.commissions.add_term(c, false);
         }
-        p.distributor_fees.add(distributor_fee.0);
+        p.distributor_fees.add_term(fee, false);
         let s = self.seller(seller);
-        if distributor_fee.is_zero() && !commission.is_zero() {
+        if fee.is_zero() && !c.is_zero() {
             // commission + 0 is the commission itself (its bytes): the prepared term serves
             s.order_costs.add_term(c, false);
         } else {
-            s.order_costs
-                .add(add_exact(commission.0, distributor_fee.0));
+            s.order_costs.add(add_exact(c.amount(), fee.amount()));
         }
     }
 

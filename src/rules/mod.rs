@@ -34,7 +34,7 @@ use crate::rules::choices::{Extension, ListingRate, Recording, Review, Standing}
 use crate::rules::ids::{LineKey, ListingId, ParticipantId, SampleId, SlotId};
 use crate::rules::ledger::{Account, EntryKind, Ledger, LedgerError, Provenance};
 use crate::rules::orders::{
-    Authorisation, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
+    Authorisation, NewLine, OrderBook, OrderLine, OrderRecord, Payout, ReturnPart, Status,
 };
 use crate::rules::plans::{Books, DecreaseLock, PlanRef};
 use crate::time::{Calendar, SimTime};
@@ -834,7 +834,14 @@ impl Platform {
             *stock -= req.quantity;
         }
         let gross = prod.price.times(req.quantity);
-        let base = gross - req.seller_coupon - req.platform_coupon;
+        // `g − 0 − 0` is `g` itself for a non-zero `g` (`sub_exact`'s zero rule): most lines
+        // have no coupon (session 16).
+        let base =
+            if req.seller_coupon.is_zero() && req.platform_coupon.is_zero() && !gross.is_zero() {
+                gross
+            } else {
+                gross - req.seller_coupon - req.platform_coupon
+            };
         if base.is_negative() {
             return Err(Refusal::new(
                 RuleId::Order1,
@@ -892,12 +899,13 @@ impl Platform {
             order: Some(no),
             rate_since: None,
         };
-        self.ledger.post(
+        // base + shipping prepared for the sums in the same step (session 16).
+        self.ledger.post_term(
             t,
             EntryKind::OrderPayment,
             Account::Buyers,
             Account::Escrow,
-            base + req.shipping,
+            &Term::of_sum(base.0, req.shipping.0, false),
             prov,
         );
         // Each amount is prepared once for all the sums it goes to (session 15).
@@ -951,7 +959,9 @@ impl Platform {
             )
         });
         let resolution = self.orders.intern(resolution, req.product);
-        Ok(self.orders.insert_products_seller(OrderLine {
+        // Nothing refunded, escrow holding `held_at_placement(base, shipping, coupon)`: the book
+        // derives that amount when it is read (session 16).
+        Ok(self.orders.insert_placed(NewLine {
             no,
             creator: req.creator,
             product: req.product,
@@ -959,13 +969,9 @@ impl Platform {
             quantity: req.quantity,
             traffic: req.traffic,
             placed: t,
-            delivered: SimTime::NEVER,
-            settles: SimTime::NEVER,
             paid: base,
             shipping: req.shipping,
             platform_coupon: req.platform_coupon,
-            refunded: Money::ZERO,
-            held: crate::rules::orders::held_at_placement(base, req.shipping, req.platform_coupon),
             resolution,
             record: rec.unwrap_or(u32::MAX),
         }))
@@ -1386,11 +1392,19 @@ impl Platform {
             fractions: self.orders.fractions_at(line.resolution),
         };
         let rd = self.rounding();
-        let kept = line.paid - line.refunded;
         // Nothing refunded: the commission on the whole base (`commission_at` with
         // kept = total, without comparing them).
         let whole = line.refunded.is_zero();
+        // With nothing refunded only whether `kept` is zero is read, and `paid − 0` is zero
+        // exactly when `paid` is: the subtraction is skipped (session 16).
+        let kept = if whole {
+            line.paid
+        } else {
+            line.paid - line.refunded
+        };
         let mut pay = Payout::default();
+        // The distributor fee prepared for the sums (zero without a distributor).
+        let mut fee = Term::ZERO;
         if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
@@ -1405,7 +1419,7 @@ impl Platform {
                 } else {
                     rd.commission_at(line.base, drate, kept, line.paid)
                 };
-                let fee = Term::of(pay.distributor_fee.0);
+                fee = Term::of(pay.distributor_fee.0);
                 self.ledger.post_term(
                     t,
                     EntryKind::DistributorFee,
@@ -1432,12 +1446,16 @@ impl Platform {
                 prov,
             );
             self.tally.add_term(metric, &commission);
-            let fee = pay.distributor_fee;
             self.campaigns
-                .settled(res.plan, line.seller, res.shop_ads, &commission, fee);
+                .settled(res.plan, line.seller, res.shop_ads, &commission, &fee);
         }
-        pay.seller_revenue = line.held - pay.commission - pay.distributor_fee;
-        let revenue = Term::of(pay.seller_revenue.0);
+        // held − commission − fee, prepared for the sums in the same step when there is no
+        // fee and held − commission is not zero (session 16): `x − 0` is `x` itself then.
+        let revenue = match Term::of_sum(line.held.0, pay.commission.0, true) {
+            r if fee.is_zero() && !r.is_zero() => r,
+            _ => Term::of((line.held - pay.commission - pay.distributor_fee).0),
+        };
+        pay.seller_revenue = Money(revenue.amount());
         self.ledger.post_term(
             t,
             EntryKind::SellerRevenue,
@@ -1465,10 +1483,12 @@ impl Platform {
             rules.insert(RuleId::H2);
         }
         self.fired.extend(rules);
-        self.orders.set_held(k, Money::ZERO);
         self.orders.set_status(k, Status::Settled);
         let tracked = self.orders.tracked(k);
         if tracked {
+            // Escrow holds nothing for it now. (An untracked line is freed instead: what a freed
+            // slot held is never read, and freeing drops its side entries either way.)
+            self.orders.set_held(k, Money::ZERO);
             self.stamp_record(k, t, |r, stamp| {
                 r.status = Status::Settled;
                 r.settled = Some(stamp);

@@ -84,6 +84,52 @@ impl OrderLine {
     }
 }
 
+/// A line as `Platform::place_order` makes it, for [`OrderBook::insert_placed`]: status
+/// `Placed`, not delivered, nothing refunded, escrow holding [`held_at_placement`] of its
+/// amounts, and its seller its product's, as the book was given them (the product's own
+/// seller, from the agents the book's sellers came from: the per-product seller table is not
+/// read, one cache line less per placement). The held amount is not computed at placement: the
+/// book derives it when it is read (issue 18, session 16).
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct NewLine {
+    pub no: u64,
+    pub creator: CreatorId,
+    pub product: ProductId,
+    pub seller: SellerId,
+    pub quantity: u32,
+    pub traffic: Traffic,
+    pub placed: SimTime,
+    pub paid: Money,
+    pub shipping: Money,
+    pub platform_coupon: Money,
+    pub resolution: u32,
+    pub record: u32,
+}
+
+impl NewLine {
+    /// The whole line, its held amount computed ([`held_at_placement`]).
+    pub(crate) fn line(&self) -> OrderLine {
+        OrderLine {
+            no: self.no,
+            creator: self.creator,
+            product: self.product,
+            seller: self.seller,
+            quantity: self.quantity,
+            traffic: self.traffic,
+            placed: self.placed,
+            delivered: SimTime::NEVER,
+            settles: SimTime::NEVER,
+            paid: self.paid,
+            shipping: self.shipping,
+            platform_coupon: self.platform_coupon,
+            refunded: Money::ZERO,
+            held: held_at_placement(self.paid, self.shipping, self.platform_coupon),
+            resolution: self.resolution,
+            record: self.record,
+        }
+    }
+}
+
 /// An order line as the slab stores it, in 32 bytes: the fields of [`OrderLine`] less what the
 /// book can give back — the seller (its product's, [`OrderBook`]'s table), the settlement time
 /// (from the delivery, SETTLE-2), the record index (a side table for the few tracked lines), the
@@ -666,32 +712,102 @@ impl OrderBook {
         let products = self.seller_of.get(line.product.idx()) == Some(&line.seller);
         self.insert_checked(line, products)
     }
-    /// [`OrderBook::insert`] of a line whose seller is its product's, as the book was given
-    /// them (`Platform::place_order`: the product's own seller, from the agents the book's
-    /// sellers came from): the per-product seller table is not read (one cache line less per
-    /// placement).
-    pub(crate) fn insert_products_seller(&mut self, line: OrderLine) -> LineKey {
+    fn insert_checked(&mut self, line: OrderLine, products_seller: bool) -> LineKey {
+        debug_assert_eq!(line.settles, self.settles_after(line.delivered));
+        let k = self.insert_slot(
+            line.no,
+            line.creator,
+            line.product,
+            line.seller,
+            line.quantity,
+            line.traffic,
+            line.placed,
+            line.delivered,
+            line.resolution,
+            line.record,
+            products_seller,
+        );
+        self.store_amounts(k, amounts_of(&line), true);
+        k
+    }
+    /// Adds a line as `Platform::place_order` makes it ([`NewLine`]: status `Placed`, not
+    /// delivered, nothing refunded, escrow holding [`held_at_placement`], the seller its
+    /// product's); returns its key. The same slot and side entries as [`OrderBook::insert`] of
+    /// [`NewLine::line`] (test `a_new_line_is_stored_as_insert_stores_it`), without computing the
+    /// held amount or checking that it is the one derived: by construction it is (session 16).
+    pub(crate) fn insert_placed(&mut self, line: NewLine) -> LineKey {
         debug_assert_eq!(
             self.seller_of.get(line.product.idx()),
             Some(&line.seller),
             "not the product's seller"
         );
-        self.insert_checked(line, true)
+        let k = self.insert_slot(
+            line.no,
+            line.creator,
+            line.product,
+            line.seller,
+            line.quantity,
+            line.traffic,
+            line.placed,
+            SimTime::NEVER,
+            line.resolution,
+            line.record,
+            true,
+        );
+        let parts = match (Packed::pack(line.paid), Packed::pack(line.platform_coupon)) {
+            (Some(p), Some(c)) => self.shipping_index(line.shipping).map(|s| (p, s, c)),
+            _ => None,
+        };
+        let Some((p, ship, c)) = parts else {
+            self.lines[k.index()].paid = Packed::WIDE;
+            self.wide.insert(k, amounts_of(&line.line()));
+            return k;
+        };
+        // HELD_FULL (0): nothing refunded, escrow holding what `held_derived` gives, which is
+        // `held_at_placement` of these amounts to the bytes (their packed forms unpack to the
+        // same bytes).
+        let s = &mut self.lines[k.index()];
+        let mut bits = s.bits | (ship << SHIPPING_SHIFT) | (HELD_FULL << HELD_SHIFT);
+        s.paid = p;
+        if c != Packed::ZERO {
+            bits |= COUPON_BIT;
+            s.bits = bits;
+            self.coupons.insert(k, c);
+        } else {
+            s.bits = bits;
+        }
+        k
     }
-    fn insert_checked(&mut self, line: OrderLine, products_seller: bool) -> LineKey {
-        debug_assert_eq!(line.settles, self.settles_after(line.delivered));
-        let hot = Hot::new(line.record != u32::MAX);
-        let odd =
-            line.no >= u64::from(ODD) || line.quantity >> QUANTITY_BITS != 0 || !products_seller;
+    /// Takes a slot (a freed one first) for a line and writes its fields other than the amounts
+    /// (`paid` is `Packed::WIDE` until `store_amounts` or `insert_placed` sets it), its status
+    /// byte and its record and odd entries.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn insert_slot(
+        &mut self,
+        no: u64,
+        creator: CreatorId,
+        product: ProductId,
+        seller: SellerId,
+        quantity: u32,
+        traffic: Traffic,
+        placed: SimTime,
+        delivered: SimTime,
+        resolution: u32,
+        record: u32,
+        products_seller: bool,
+    ) -> LineKey {
+        let hot = Hot::new(record != u32::MAX);
+        let odd = no >= u64::from(ODD) || quantity >> QUANTITY_BITS != 0 || !products_seller;
         let stored = Stored {
-            no: if odd { ODD } else { line.no as u32 },
-            creator: line.creator,
-            product: line.product,
-            bits: (line.quantity & QUANTITY_MASK) | (traffic_bits(line.traffic) << TRAFFIC_SHIFT),
-            placed: line.placed,
-            delivered: line.delivered,
+            no: if odd { ODD } else { no as u32 },
+            creator,
+            product,
+            bits: (quantity & QUANTITY_MASK) | (traffic_bits(traffic) << TRAFFIC_SHIFT),
+            placed,
+            delivered,
             paid: Packed::WIDE,
-            resolution: line.resolution,
+            resolution,
         };
         let k = match self.pop_free() {
             Some(k) => {
@@ -705,17 +821,16 @@ impl OrderBook {
                 LineKey::at(self.lines.len() - 1)
             }
         };
-        self.store_amounts(k, amounts_of(&line), true);
-        if line.record != u32::MAX {
-            self.tracked_records.insert(k, line.record);
+        if record != u32::MAX {
+            self.tracked_records.insert(k, record);
         }
         if odd {
             self.odd.insert(
                 k,
                 Odd {
-                    no: line.no,
-                    quantity: line.quantity,
-                    seller: line.seller,
+                    no,
+                    quantity,
+                    seller,
                 },
             );
         }
@@ -1240,6 +1355,98 @@ mod tests {
         let k = book.insert(plain);
         assert_eq!(bytes(&book.get(k)), bytes(&plain));
         assert!(book.coupons.is_empty() && book.adjusted.is_empty());
+    }
+
+    /// `insert_placed` stores a new line as `insert` stores the whole line, its held amount
+    /// computed: the same slot fields and bits, the same side entries, the same amounts to the
+    /// bytes — for amounts of every kind (zeros of other scales and signs, coupons, scales that
+    /// differ, amounts too large to pack, a fifth shipping amount, a sum that is zero). A
+    /// mutation of the shortcut (a wrong state, a lost coupon) fails it.
+    #[test]
+    fn a_new_line_is_stored_as_insert_stores_it() {
+        let m = |x: &str| -> Money { x.parse().unwrap() };
+        let amounts = [
+            "0",
+            "0.00",
+            "-0",
+            "20.00",
+            "20.5",
+            "1.50",
+            "1.5",
+            "-1.50",
+            "3",
+            "99999999.99",
+        ];
+        let mut tried = 0;
+        for shippings in [
+            ["0", "1.50", "1.5", "3"],
+            ["0.00", "-0", "2.00", "99999999.99"],
+        ] {
+            let (mut a, mut b) = (
+                OrderBook::new(vec![SellerId(4)], 7),
+                OrderBook::new(vec![SellerId(4)], 7),
+            );
+            for (n, paid) in amounts.iter().enumerate() {
+                for shipping in shippings.iter().chain(["7.00"].iter()) {
+                    for coupon in amounts {
+                        let new = NewLine {
+                            no: 1 + n as u64,
+                            creator: CreatorId(3),
+                            product: ProductId(0),
+                            seller: SellerId(4),
+                            quantity: 2,
+                            traffic: Traffic::Showcase,
+                            placed: SimTime(90),
+                            paid: m(paid),
+                            shipping: m(shipping),
+                            platform_coupon: m(coupon),
+                            resolution: 5,
+                            record: u32::MAX,
+                        };
+                        let (ka, kb) = (a.insert_placed(new), b.insert(new.line()));
+                        assert_eq!(ka, kb);
+                        let (sa, sb) = (&a.lines[ka.index()], &b.lines[kb.index()]);
+                        assert_eq!(
+                            (
+                                sa.no,
+                                sa.bits,
+                                sa.paid,
+                                sa.placed,
+                                sa.delivered,
+                                sa.resolution
+                            ),
+                            (
+                                sb.no,
+                                sb.bits,
+                                sb.paid,
+                                sb.placed,
+                                sb.delivered,
+                                sb.resolution
+                            ),
+                            "{paid} {shipping} {coupon}"
+                        );
+                        let bytes = |l: &OrderLine| amounts_of(l).map(|x| x.0.serialize());
+                        assert_eq!(bytes(&a.get(ka)), bytes(&new.line()));
+                        assert_eq!(bytes(&b.get(kb)), bytes(&new.line()));
+                        settling_agrees(&a, ka);
+                        assert_eq!(a.coupons.get(&ka), b.coupons.get(&kb));
+                        assert_eq!(
+                            a.wide.get(&ka).map(|w| w.map(|x| x.0.serialize())),
+                            b.wide.get(&kb).map(|w| w.map(|x| x.0.serialize()))
+                        );
+                        assert_eq!(a.adjusted.len(), b.adjusted.len());
+                        assert_eq!(a.shippings, b.shippings);
+                        tried += 1;
+                        if tried % 2 == 0 {
+                            // Freed, so the next line reuses the slot (over old bits).
+                            a.free(ka);
+                            b.free(kb);
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(tried, 2 * 10 * 5 * 10);
     }
 
     /// What the slot does not hold — the seller, the settlement time, an order number, quantity
