@@ -780,6 +780,65 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any sequence of pushes and limited pops gives the reference heap's pops. The pushes
+        /// aim at what the fast path of `pop_if` must notice: the current minute at an earlier,
+        /// the same or a later phase, the past (overflow), the next minutes and blocks, beyond
+        /// the window; the pops' limits fall before, at and after the head.
+        #[test]
+        fn pop_order_matches_the_reference(
+            ops in proptest::collection::vec((0u8..10, 0u32..100_000, 0usize..6), 1..400),
+        ) {
+            let mut q = EventQueue::with_capacity(4);
+            let mut r = Reference { heap: BinaryHeap::new(), seq: 0 };
+            let mut now = 0u32;
+            for (id, &(op, x, p)) in ops.iter().enumerate() {
+                let id = id as u32;
+                let t = match op {
+                    0 | 1 => Some(now),
+                    2 => Some(now + x % 3),
+                    3 => Some(now.saturating_sub(x % 100)),
+                    4 => Some(now + x % (2 * BLOCK)),
+                    5 => Some(now + WINDOW - 2 + x % 4),
+                    6 => Some(now + x),
+                    7 => None,
+                    _ => {
+                        let limit = now + x % 3;
+                        let want = match r.heap.peek() {
+                            Some(i) if (i.key >> 8) as u32 <= limit => r.pop(),
+                            _ => None,
+                        };
+                        let got = q.pop_if(|t| t.0 <= limit).map(|(t, e)| (t.0, e));
+                        proptest::prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            now = t;
+                        }
+                        continue;
+                    }
+                };
+                match t {
+                    Some(t) => {
+                        q.push(SimTime(t), ALL[p], id);
+                        r.push(t, ALL[p], id);
+                    }
+                    None => {
+                        let want = r.pop();
+                        let got = q.pop().map(|(t, e)| (t.0, e));
+                        proptest::prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            now = t;
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(q.len(), r.heap.len());
+            }
+            while let Some(want) = r.pop() {
+                proptest::prop_assert_eq!(q.pop().map(|(t, e)| (t.0, e)), Some(want));
+            }
+            proptest::prop_assert!(q.pop().is_none());
+        }
+    }
+
     /// `ahead` shows the events that will pop next from the same bucket, across chunks.
     #[test]
     fn ahead_looks_into_the_current_bucket() {
