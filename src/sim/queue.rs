@@ -209,7 +209,7 @@ impl<T: Copy> Pool<T> {
     }
 
     /// Takes the first item of a non-empty list; the list is reset when it empties.
-    #[inline]
+    #[inline(always)]
     pub(super) fn pop_front(&mut self, l: &mut List) -> T {
         let head = l.head - 1;
         let x = self.items[(head * CHUNK + l.read) as usize];
@@ -321,7 +321,8 @@ impl<E: Copy> EventQueue<E> {
         self.fine_len += 1;
     }
 
-    #[inline]
+    /// Inlined at every call: a call would cost as much as the coarse append it makes.
+    #[inline(always)]
     pub fn push(&mut self, at: SimTime, phase: Phase, event: E) {
         self.seq += 1;
         let t = at.0;
