@@ -321,8 +321,7 @@ impl<E: Copy> EventQueue<E> {
         self.fine_len += 1;
     }
 
-    /// Inlined at every call: a call would cost as much as the coarse append it makes.
-    #[inline(always)]
+    #[inline]
     pub fn push(&mut self, at: SimTime, phase: Phase, event: E) {
         self.seq += 1;
         let t = at.0;
