@@ -7,7 +7,9 @@
 //! with their minute and phase; when the queue reaches the block, the coarse bucket is
 //! distributed, in order, into the fine buckets. Events outside the window (far ahead, or earlier
 //! than the queue's position) go to an overflow binary heap keyed by (time, phase, sequence). A
-//! pop takes the smaller of the fine head and the overflow head.
+//! pop takes the smaller of the fine head and the overflow head; while nothing that sorts before
+//! the bucket of the last pop has been pushed since (`guard`), it takes that bucket's next event
+//! without looking (`pop_if`'s fast path).
 //!
 //! Every list keeps push order, which is sequence order, so no sequence number is stored for the
 //! buckets, and the pop order is exactly that of one binary heap keyed by
