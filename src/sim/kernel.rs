@@ -155,16 +155,17 @@ impl<'s> World<'s> {
             if !w.begin_event(t, &mut day, &mut last, daily) {
                 break;
             }
-            if let Some(next) = w.q.ahead(PREFETCH_FAR) {
+            let ahead = w.q.lookahead();
+            if let Some(next) = ahead.get(PREFETCH_FAR) {
                 w.prefetch_far(next);
             }
-            if let Some(next) = w.q.ahead(PREFETCH_NEAR) {
+            if let Some(next) = ahead.get(PREFETCH_NEAR) {
                 w.prefetch_near(next);
             }
-            if let Some(next) = w.q.ahead(PREFETCH_NEXT) {
+            if let Some(next) = ahead.get(PREFETCH_NEXT) {
                 w.prefetch_next(next);
             }
-            if let Some(next) = w.q.ahead(PREFETCH_LAST) {
+            if let Some(next) = ahead.get(PREFETCH_LAST) {
                 w.prefetch_last(next);
             }
             w.dispatch(t, ev);

@@ -7,7 +7,9 @@
 //! with their minute and phase; when the queue reaches the block, the coarse bucket is
 //! distributed, in order, into the fine buckets. Events outside the window (far ahead, or earlier
 //! than the queue's position) go to an overflow binary heap keyed by (time, phase, sequence). A
-//! pop takes the smaller of the fine head and the overflow head.
+//! pop takes the smaller of the fine head and the overflow head; while nothing that sorts before
+//! the bucket of the last pop has been pushed since (`guard`), it takes that bucket's next event
+//! without looking (`pop_if`'s fast path).
 //!
 //! Every list keeps push order, which is sequence order, so no sequence number is stored for the
 //! buckets, and the pop order is exactly that of one binary heap keyed by
@@ -209,7 +211,7 @@ impl<T: Copy> Pool<T> {
     }
 
     /// Takes the first item of a non-empty list; the list is reset when it empties.
-    #[inline]
+    #[inline(always)]
     pub(super) fn pop_front(&mut self, l: &mut List) -> T {
         let head = l.head - 1;
         let x = self.items[(head * CHUNK + l.read) as usize];
@@ -223,6 +225,26 @@ impl<T: Copy> Pool<T> {
             l.read = 0;
         }
         x
+    }
+}
+
+/// The events that follow the last one popped in its bucket: the rest of its chunk, then the
+/// next chunk ([`EventQueue::lookahead`]).
+#[derive(Copy, Clone)]
+pub struct Ahead<'a, E> {
+    rest: &'a [E],
+    next: &'a [E],
+}
+
+impl<E: Copy> Ahead<'_, E> {
+    /// The `d`-th of them (1: the next), if there is one.
+    #[inline]
+    pub fn get(&self, d: u32) -> Option<E> {
+        let i = (d as usize).checked_sub(1)?;
+        match self.rest.get(i) {
+            Some(&e) => Some(e),
+            None => self.next.get(i - self.rest.len()).copied(),
+        }
     }
 }
 
@@ -250,8 +272,16 @@ pub struct EventQueue<E: Copy> {
     /// Events outside the window, by (time, phase, sequence).
     overflow: BinaryHeap<Item<E>>,
     seq: u64,
-    /// The fine bucket of the last pop (for [`EventQueue::ahead`]).
+    /// The fine bucket of the last pop (for [`EventQueue::ahead`]); after a pop that looked
+    /// for the head, the first fine bucket with events, if any.
     last: usize,
+    /// `key(cur, phase of last)`.
+    last_key: u64,
+    /// No event with a key below this was pushed since the last full look at the head: the
+    /// overflow's first key then, lowered by every later push to the overflow or to a fine bucket
+    /// that sorts before `last` (`u64::MAX`: none). While `fine[last]` holds events and
+    /// `guard > last_key`, `fine[last]`'s head is the queue's head (the fast path of `pop_if`).
+    guard: u64,
 }
 
 impl<E: Copy> EventQueue<E> {
@@ -275,12 +305,18 @@ impl<E: Copy> EventQueue<E> {
             overflow: BinaryHeap::new(),
             seq: 0,
             last: 0,
+            last_key: 0,
+            guard: 0,
         }
     }
 
     #[inline]
     fn push_fine(&mut self, minute: u32, phase: usize, event: E) {
         let li = minute as usize * PHASES + phase;
+        if li < self.last {
+            // Before the fast path's bucket (the same minute, an earlier phase): look again.
+            self.guard = 0;
+        }
         self.fine_pool.append(&mut self.fine[li], event);
         self.fine_occupied |= 1 << minute;
         self.fine_phases[minute as usize] |= 1 << phase;
@@ -293,11 +329,7 @@ impl<E: Copy> EventQueue<E> {
         let t = at.0;
         let blocks_ahead = (t >> BLOCK_BITS).wrapping_sub(self.cur >> BLOCK_BITS);
         if t < self.cur || blocks_ahead >= BLOCKS {
-            self.overflow.push(Item {
-                key: key(t, phase as usize),
-                seq: self.seq,
-                event,
-            });
+            self.push_overflow(key(t, phase as usize), event);
         } else if blocks_ahead == 0 {
             self.push_fine(t & (BLOCK - 1), phase as usize, event);
         } else {
@@ -308,6 +340,18 @@ impl<E: Copy> EventQueue<E> {
             }
             self.coarse_len += 1;
         }
+    }
+
+    /// An event outside the window (rare: far ahead, or earlier than `cur`).
+    #[cold]
+    #[inline(never)]
+    fn push_overflow(&mut self, k: u64, event: E) {
+        self.guard = self.guard.min(k);
+        self.overflow.push(Item {
+            key: k,
+            seq: self.seq,
+            event,
+        });
     }
 
     /// The first (time, phase) in the buckets, moving `cur` up to its time (and distributing the
@@ -338,20 +382,60 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// Moves a coarse bucket's events, in order, into the fine buckets of the current block.
-    /// The bucket's chunks were written long ago and lie anywhere in the pool: entering a
-    /// chunk hints the one after it (a hint only).
+    /// Moves a coarse bucket's events, in order, into the fine buckets of the current block, a
+    /// chunk at a time; the chunks go back to the free list. The bucket's chunks were written
+    /// long ago and lie anywhere in the pool: entering a chunk hints the one after it (a hint
+    /// only). Called only while looking for the head (`look` resets `guard` after).
     fn distribute(&mut self, b: usize) {
-        let mut list = std::mem::take(&mut self.coarse[b]);
+        let list = std::mem::take(&mut self.coarse[b]);
         self.coarse_occupied[b >> 6] &= !(1 << (b & 63));
-        while list.head != 0 {
-            if list.read == 0 {
-                self.coarse_pool.prefetch_next_chunk(&list);
+        let Self {
+            fine,
+            fine_occupied,
+            fine_phases,
+            fine_pool,
+            coarse_pool,
+            ..
+        } = self;
+        let (mut head, mut read) = (list.head, list.read);
+        let (mut moved, mut taken) = (0usize, 0usize);
+        while head != 0 {
+            let c = head - 1;
+            let last = c == list.tail;
+            if !last {
+                coarse_pool.prefetch_next_chunk(&List {
+                    head,
+                    tail: list.tail,
+                    read: 0,
+                    write: 0,
+                });
             }
-            let (minute, phase, event) = self.coarse_pool.pop_front(&mut list);
-            self.coarse_len -= 1;
-            self.push_fine(u32::from(minute), usize::from(phase), event);
+            let end = if last { list.write } else { CHUNK };
+            let base = (c * CHUNK) as usize;
+            if let Some(chunk) = coarse_pool
+                .items
+                .get(base + read as usize..base + end as usize)
+            {
+                taken += chunk.len();
+                for &(minute, phase, event) in chunk {
+                    let li = usize::from(minute) * PHASES + usize::from(phase);
+                    if let Some(l) = fine.get_mut(li) {
+                        fine_pool.append(l, event);
+                        *fine_occupied |= 1 << minute;
+                        fine_phases[usize::from(minute)] |= 1 << phase;
+                        moved += 1;
+                    }
+                }
+            }
+            coarse_pool.free.push(c);
+            if last {
+                break;
+            }
+            head = coarse_pool.next.get(c as usize).copied().unwrap_or(0);
+            read = 0;
         }
+        self.coarse_len -= taken;
+        self.fine_len += moved;
     }
 
     /// The first occupied coarse bucket after `b`, circularly (there is one).
@@ -383,13 +467,48 @@ impl<E: Copy> EventQueue<E> {
 
     /// Pops the next event if `due` accepts its time; otherwise leaves it (and returns `None`).
     /// One look for the head where `peek_time` then `pop` take two.
+    ///
+    /// Fast path: while the bucket of the last pop still holds events and nothing that sorts
+    /// before it was pushed since the head was last looked for (`guard`), its next event is the
+    /// head — no search of the buckets, no look at the overflow.
     #[inline]
     pub fn pop_if(&mut self, due: impl FnOnce(SimTime) -> bool) -> Option<(SimTime, E)> {
+        let li = self.last;
+        if self.guard > self.last_key && self.fine[li].head != 0 {
+            let t = self.cur;
+            if !due(SimTime(t)) {
+                return None;
+            }
+            return Some((SimTime(t), self.pop_fine(li)));
+        }
+        self.pop_slow(due)
+    }
+
+    /// Looks for the head: the first fine bucket (which becomes `last`) and the overflow's
+    /// first event; resets `guard`.
+    fn look(&mut self) -> (Option<(u32, usize)>, Option<u64>) {
         let head = self.bucket_head();
-        let from_overflow = match (head, self.overflow.peek()) {
+        let over = self.overflow.peek().map(|o| o.key);
+        match head {
+            Some((t, p)) => {
+                self.last = (t & (BLOCK - 1)) as usize * PHASES + p;
+                self.last_key = key(t, p);
+                self.guard = over.unwrap_or(u64::MAX);
+            }
+            // No fine events: `last` may be stale (the next pop looks again).
+            None => self.guard = 0,
+        }
+        (head, over)
+    }
+
+    /// `pop_if` after a full look at the head.
+    #[inline(never)]
+    fn pop_slow(&mut self, due: impl FnOnce(SimTime) -> bool) -> Option<(SimTime, E)> {
+        let (head, over) = self.look();
+        let from_overflow = match (head, over) {
             (None, None) => return None,
             (None, Some(o)) => {
-                if !due(SimTime((o.key >> 8) as u32)) {
+                if !due(SimTime((o >> 8) as u32)) {
                     return None;
                 }
                 true
@@ -402,8 +521,8 @@ impl<E: Copy> EventQueue<E> {
             }
             // On equal (time, phase) the overflow event was pushed first (see the module doc).
             (Some((t, p)), Some(o)) => {
-                let over = o.key <= key(t, p);
-                let at = if over { (o.key >> 8) as u32 } else { t };
+                let over = o <= key(t, p);
+                let at = if over { (o >> 8) as u32 } else { t };
                 if !due(SimTime(at)) {
                     return None;
                 }
@@ -416,56 +535,90 @@ impl<E: Copy> EventQueue<E> {
             if self.fine_len + self.coarse_len == 0 && t > self.cur {
                 self.cur = t;
             }
+            // The overflow's next event may come before the fine head: look again next time.
+            self.guard = 0;
             return Some((SimTime(t), i.event));
         }
-        let (t, p) = head?;
-        let minute = t & (BLOCK - 1);
-        let li = minute as usize * PHASES + p;
+        let (t, _) = head?;
+        Some((SimTime(t), self.pop_fine(self.last)))
+    }
+
+    /// Takes the next event of fine bucket `li` (non-empty, the head's).
+    #[inline(always)]
+    fn pop_fine(&mut self, li: usize) -> E {
         let event = self.fine_pool.pop_front(&mut self.fine[li]);
         self.fine_len -= 1;
-        self.last = li;
         if self.fine[li].read == 1 {
             // The first pop from a chunk: its successor is the next one written long ago.
             self.fine_pool.prefetch_next_chunk(&self.fine[li]);
         }
         if self.fine[li].head == 0 {
-            let phases = &mut self.fine_phases[minute as usize];
-            *phases &= !(1 << p);
+            let minute = li / PHASES;
+            let phases = &mut self.fine_phases[minute];
+            *phases &= !(1 << (li % PHASES));
             if *phases == 0 {
                 self.fine_occupied &= !(1 << minute);
             }
         }
-        Some((SimTime(t), event))
+        event
+    }
+
+    /// The events after the last one popped in its bucket, as far as the next chunk — a hint
+    /// for prefetching what they will touch; not necessarily the events that pop next (an
+    /// overflow or newly pushed event may come first). One look at the bucket for all the
+    /// distances the loop asks for.
+    #[inline]
+    pub fn lookahead(&self) -> Ahead<'_, E> {
+        let l = self.fine[self.last];
+        if l.head == 0 {
+            return Ahead {
+                rest: &[],
+                next: &[],
+            };
+        }
+        let items = &self.fine_pool.items;
+        let chunk = (l.head - 1) as usize;
+        let base = chunk * CHUNK as usize;
+        if chunk as u32 == l.tail {
+            return Ahead {
+                rest: items
+                    .get(base + l.read as usize..base + l.write as usize)
+                    .unwrap_or(&[]),
+                next: &[],
+            };
+        }
+        let rest = items
+            .get(base + l.read as usize..base + CHUNK as usize)
+            .unwrap_or(&[]);
+        let next = match self
+            .fine_pool
+            .next
+            .get(chunk)
+            .and_then(|n| n.checked_sub(1))
+        {
+            Some(n) => {
+                let end = if n == l.tail { l.write } else { CHUNK };
+                let nb = (n * CHUNK) as usize;
+                items.get(nb..nb + end as usize).unwrap_or(&[])
+            }
+            None => &[],
+        };
+        Ahead { rest, next }
     }
 
     /// The `d`-th event after the last one popped in its bucket (1 ≤ `d` ≤ `CHUNK`), if there is
-    /// one — a hint for prefetching what it will touch; not necessarily the event that pops `d`
-    /// pops later (an overflow or newly pushed event may come first).
-    #[inline]
+    /// one (see [`EventQueue::lookahead`]).
+    #[cfg(test)]
     pub fn ahead(&self, d: u32) -> Option<E> {
-        let l = self.fine[self.last];
-        if l.head == 0 || d == 0 {
-            return None;
-        }
-        let (mut chunk, mut i) = (l.head - 1, l.read + d - 1);
-        if i >= CHUNK {
-            if chunk == l.tail {
-                return None;
-            }
-            chunk = self.fine_pool.next[chunk as usize].checked_sub(1)?;
-            i -= CHUNK;
-        }
-        if chunk == l.tail && i >= l.write {
-            return None;
-        }
-        Some(self.fine_pool.items[(chunk * CHUNK + i) as usize])
+        self.lookahead().get(d)
     }
 
     /// The time of the next event (the differential test's; the loop uses `pop_if`).
     #[cfg(test)]
     pub(crate) fn peek_time(&mut self) -> Option<SimTime> {
-        let head = self.bucket_head().map(|(t, _)| t);
-        let over = self.overflow.peek().map(|i| (i.key >> 8) as u32);
+        let (head, over) = self.look();
+        let head = head.map(|(t, _)| t);
+        let over = over.map(|k| (k >> 8) as u32);
         match (head, over) {
             (Some(a), Some(b)) => Some(SimTime(a.min(b))),
             (a, b) => a.or(b).map(SimTime),
@@ -626,6 +779,65 @@ mod tests {
                 assert_eq!(q.pop().map(|(t, e)| (t.0, e)), Some(want));
             }
             assert!(q.pop().is_none() && q.is_empty());
+        }
+    }
+
+    proptest::proptest! {
+        /// Any sequence of pushes and limited pops gives the reference heap's pops. The pushes
+        /// aim at what the fast path of `pop_if` must notice: the current minute at an earlier,
+        /// the same or a later phase, the past (overflow), the next minutes and blocks, beyond
+        /// the window; the pops' limits fall before, at and after the head.
+        #[test]
+        fn pop_order_matches_the_reference(
+            ops in proptest::collection::vec((0u8..10, 0u32..100_000, 0usize..6), 1..400),
+        ) {
+            let mut q = EventQueue::with_capacity(4);
+            let mut r = Reference { heap: BinaryHeap::new(), seq: 0 };
+            let mut now = 0u32;
+            for (id, &(op, x, p)) in ops.iter().enumerate() {
+                let id = id as u32;
+                let t = match op {
+                    0 | 1 => Some(now),
+                    2 => Some(now + x % 3),
+                    3 => Some(now.saturating_sub(x % 100)),
+                    4 => Some(now + x % (2 * BLOCK)),
+                    5 => Some(now + WINDOW - 2 + x % 4),
+                    6 => Some(now + x),
+                    7 => None,
+                    _ => {
+                        let limit = now + x % 3;
+                        let want = match r.heap.peek() {
+                            Some(i) if (i.key >> 8) as u32 <= limit => r.pop(),
+                            _ => None,
+                        };
+                        let got = q.pop_if(|t| t.0 <= limit).map(|(t, e)| (t.0, e));
+                        proptest::prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            now = t;
+                        }
+                        continue;
+                    }
+                };
+                match t {
+                    Some(t) => {
+                        q.push(SimTime(t), ALL[p], id);
+                        r.push(t, ALL[p], id);
+                    }
+                    None => {
+                        let want = r.pop();
+                        let got = q.pop().map(|(t, e)| (t.0, e));
+                        proptest::prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            now = t;
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(q.len(), r.heap.len());
+            }
+            while let Some(want) = r.pop() {
+                proptest::prop_assert_eq!(q.pop().map(|(t, e)| (t.0, e)), Some(want));
+            }
+            proptest::prop_assert!(q.pop().is_none());
         }
     }
 
