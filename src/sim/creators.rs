@@ -55,8 +55,8 @@ impl World<'_> {
                 self.explore(t, c);
                 return;
             }
-            let cr = &self.agents.creators[c.idx()];
-            let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
+            let live = self.pf.creator_sim(c.idx()).state.live;
+            let kind = if live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
             } else {
                 ContentKind::Video

@@ -113,11 +113,17 @@ impl World<'_> {
 
     /// Expected orders per post of `c` about `p` (the same mean the draw uses).
     pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
+        let b = &self.sc.behaviour.buyers;
+        let s = &self.pf.creator_sim(c.idx()).state;
+        // (`reach` is set for every creator when the model starts; computed otherwise.)
+        let reach = match s.reach {
+            Some(r) => r,
+            None => behaviour::reach(b, f64::from(self.agents.creators[c.idx()].followers)),
+        };
         self.inc.memo.mean_orders(
-            &self.sc.behaviour.buyers,
-            self.pf.creator_sim(c.idx()).state.reach,
-            &self.agents.creators[c.idx()],
-            &self.agents.products[p.idx()],
+            b,
+            reach,
+            s.has_category(self.agents.products[p.idx()].category),
             kind,
             self.inc.memo.live_on(p.idx()),
         )

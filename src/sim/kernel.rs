@@ -64,6 +64,13 @@ impl<'s> World<'s> {
             settlements: Default::default(),
             refused: Default::default(),
         };
+        // What a wake reads of its creator's model data, copied into the record it reads anyway
+        // (`CreatorState`'s `live` and `categories`).
+        for (i, cr) in w.agents.creators.iter().enumerate() {
+            let s = &mut w.pf.creator_sim_mut(i).state;
+            s.live = cr.live;
+            s.categories = cr.categories;
+        }
         w.init_seller_policies();
         w.init_outreach(index);
         if sc.behaviour.incentives.enabled {
@@ -322,8 +329,12 @@ impl World<'_> {
                 }
             }
             Ev::Wake(c) => {
-                // (The approvals came with the showcase, `prefetch_far`.)
-                if let Some(cr) = self.agents.creators.get(c.idx()) {
+                // (The approvals came with the showcase, `prefetch_far`.) With the incentive
+                // model a wake reads nothing of `agents.creators` (its `live` and `categories`
+                // are in the record); without, the post's orders and the search's scores do.
+                if !self.inc.on
+                    && let Some(cr) = self.agents.creators.get(c.idx())
+                {
                     prefetch(cr);
                 }
             }

@@ -5,7 +5,7 @@
 //! price as `f64`), computed once per replication instead of once per post or candidate; a
 //! test checks the cached mean against [`behaviour::mean_orders`] bit for bit.
 
-use crate::model::{Agents, ContentKind, Creator, Product};
+use crate::model::{Agents, ContentKind, Product};
 use crate::scenario::BuyerBehaviour;
 
 use super::behaviour;
@@ -56,15 +56,15 @@ impl EarningsMemo {
         }
     }
 
-    /// [`behaviour::mean_orders`] with buyer responses on, for `creator`, whose
-    /// [`behaviour::reach`] is `reach` (kept per creator in `CreatorState`, or computed).
+    /// [`behaviour::mean_orders`] with buyer responses on, for a creator whose
+    /// [`behaviour::reach`] is `reach` (kept per creator in `CreatorState`) and whose audience
+    /// cares about the product's category when `fit`.
     #[inline]
     pub(super) fn mean_orders(
         &self,
         b: &BuyerBehaviour,
-        reach: Option<f64>,
-        creator: &Creator,
-        product: &Product,
+        reach: f64,
+        fit: bool,
         kind: ContentKind,
         live_on_product: u32,
     ) -> f64 {
@@ -72,18 +72,7 @@ impl EarningsMemo {
             Some(&s) => s,
             None => behaviour::saturation(b, live_on_product),
         };
-        let reach = match reach {
-            Some(r) => r,
-            None => behaviour::reach(b, f64::from(creator.followers)),
-        };
-        behaviour::mean_orders_of(
-            b,
-            kind,
-            creator.has_category(product.category),
-            reach,
-            saturation,
-            self.coupon,
-        )
+        behaviour::mean_orders_of(b, kind, fit, reach, saturation, self.coupon)
     }
 
     /// Product index `p`'s price as `f64`.
@@ -149,9 +138,8 @@ mod tests {
                             live,
                         );
                         let reach = behaviour::reach(&b, f64::from(cr.followers));
-                        let got = memo.mean_orders(&b, Some(reach), cr, pr, kind, live);
-                        assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
-                        let got = memo.mean_orders(&b, None, cr, pr, kind, live);
+                        let fit = cr.has_category(pr.category);
+                        let got = memo.mean_orders(&b, reach, fit, kind, live);
                         assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
                     }
                 }

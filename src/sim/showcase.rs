@@ -65,9 +65,9 @@ impl World<'_> {
             let rate = res.rate;
             let (s, e) = if self.inc.on {
                 let e = self.candidate_earnings(c, p, rate) - self.effort(ContentKind::Video);
-                let fit = self.agents.creators[c.idx()]
-                    .has_category(self.agents.products[p.idx()].category);
-                let o = f64::from(self.pf.creator_sim(c.idx()).state.outside);
+                let s = &self.pf.creator_sim(c.idx()).state;
+                let fit = s.has_category(self.agents.products[p.idx()].category);
+                let o = f64::from(s.outside);
                 if let Some(seen) = &mut seen {
                     let gross = e + self.effort(ContentKind::Video);
                     let lever = LeverPart::of(Some(&res));
