@@ -377,7 +377,22 @@ impl Platform {
         t: SimTime,
         standing: Standing,
     ) -> Option<attribution::Resolution> {
-        let mut q = self.query(agents, c, p, t);
+        let prod = &agents.products[p.idx()];
+        self.resolution_of(c, p, (prod.seller, prod.eligible), t, standing)
+    }
+
+    /// [`Platform::resolution_as`] with the product's seller and eligibility given (the
+    /// simulator keeps copies of them beside what else a search reads of the product,
+    /// `sim/memo.rs`: the same values as `agents.products`, fixed for the run).
+    pub(crate) fn resolution_of(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        (seller, eligible): (SellerId, bool),
+        t: SimTime,
+        standing: Standing,
+    ) -> Option<attribution::Resolution> {
+        let mut q = self.query_of(c, p, seller, eligible, t);
         if standing == Standing::OnceApproved {
             q.open_since = q.open_since.or(Some(t));
         }
@@ -387,14 +402,28 @@ impl Platform {
     /// The attribution question for a (video) line of `p` by `c` at `t`, with the creator's
     /// showcase entry and Open approval as they are: what [`Platform::place_order`] asks.
     pub(crate) fn query(&self, agents: &Agents, c: CreatorId, p: ProductId, t: SimTime) -> Query {
+        let prod = &agents.products[p.idx()];
+        self.query_of(c, p, prod.seller, prod.eligible, t)
+    }
+
+    /// [`Platform::query`] with the product's seller and eligibility given.
+    #[inline]
+    fn query_of(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        seller: SellerId,
+        eligible: bool,
+        t: SimTime,
+    ) -> Query {
         Query {
             creator: c,
             product: p,
-            seller: agents.products[p.idx()].seller,
+            seller,
             at: t,
             traffic: Traffic::Video,
             authorised: false,
-            eligible: agents.products[p.idx()].eligible,
+            eligible,
             entry: self.showcase_entry(c, p),
             open_since: self.open_since(c, p),
         }

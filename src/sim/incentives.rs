@@ -123,10 +123,32 @@ impl World<'_> {
         self.inc.memo.mean_orders(
             b,
             reach,
-            s.has_category(self.agents.products[p.idx()].category),
+            s.has_category(self.product_terms(p).2),
             kind,
             self.inc.memo.live_on(p.idx()),
         )
+    }
+
+    /// Product `p`'s seller, eligibility and category: from the incentive model's per-product
+    /// line when it is on (what a search and a post read of the product, one line), else from
+    /// `agents.products` (the same values).
+    #[inline]
+    pub(super) fn product_terms(&self, p: ProductId) -> (crate::model::SellerId, bool, u8) {
+        self.inc.memo.terms(p.idx(), &self.agents.products[p.idx()])
+    }
+
+    /// [`Platform::resolution_as`] with the product's terms from [`World::product_terms`]:
+    /// a search's and a post's question to the rules engine.
+    #[inline]
+    pub(super) fn resolution_as(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        standing: crate::rules::choices::Standing,
+    ) -> Option<crate::rules::attribution::Resolution> {
+        let (seller, eligible, _) = self.product_terms(p);
+        self.pf.resolution_of(c, p, (seller, eligible), t, standing)
     }
 
     /// E(c, p): price × the rate the rules engine would pay `c` on `p` at `t` × expected orders.

@@ -5,7 +5,7 @@
 //! price as `f64`), computed once per replication instead of once per post or candidate; a
 //! test checks the cached mean against [`behaviour::mean_orders`] bit for bit.
 
-use crate::model::{Agents, ContentKind, Product};
+use crate::model::{Agents, CategoryId, ContentKind, Product, SellerId};
 use crate::scenario::BuyerBehaviour;
 
 use super::behaviour;
@@ -26,17 +26,26 @@ pub(super) struct EarningsMemo {
     products: Vec<ProductMemo>,
 }
 
-/// A product's price as `f64` (fixed) and its live content items (changing), together: a
-/// search candidate's expected earnings read both (two arrays were two random lines per
-/// candidate). 16 bytes, aligned: one line.
+/// What a search candidate and a post read of a product, together: its price as `f64` (fixed),
+/// its live content items (changing), and copies of its seller, eligibility and category (the
+/// model's, fixed for the run), so that neither reads `agents.products` — one line on one page
+/// per candidate where there were two of each (session 16). 32 bytes, aligned: one line.
 #[derive(Copy, Clone, Debug, Default)]
-#[repr(C, align(16))]
+#[repr(C, align(32))]
 struct ProductMemo {
     /// [`price_f64`] (behaviour scoring only).
     price: f64,
     /// Content items still bringing orders (saturation).
     live_on: u32,
+    /// `Product::seller`.
+    seller: SellerId,
+    /// `Product::category`.
+    category: CategoryId,
+    /// `Product::eligible`.
+    eligible: bool,
 }
+
+const _: () = assert!(size_of::<ProductMemo>() == 32);
 
 impl EarningsMemo {
     pub(super) fn new(b: &BuyerBehaviour, agents: &Agents) -> EarningsMemo {
@@ -51,6 +60,9 @@ impl EarningsMemo {
                 .map(|p| ProductMemo {
                     price: price_f64(p),
                     live_on: 0,
+                    seller: p.seller,
+                    category: p.category,
+                    eligible: p.eligible,
                 })
                 .collect(),
         }
@@ -81,6 +93,16 @@ impl EarningsMemo {
         match self.products.get(p) {
             Some(m) => m.price,
             None => price_f64(product),
+        }
+    }
+
+    /// Product index `p`'s seller and eligibility (what the rules engine's attribution query
+    /// reads of it) and category, or `product`'s own when out of range.
+    #[inline]
+    pub(super) fn terms(&self, p: usize, product: &Product) -> (SellerId, bool, CategoryId) {
+        match self.products.get(p) {
+            Some(m) => (m.seller, m.eligible, m.category),
+            None => (product.seller, product.eligible, product.category),
         }
     }
 
@@ -144,6 +166,7 @@ mod tests {
                     }
                 }
                 assert_eq!(memo.price(p, pr).to_bits(), price_f64(pr).to_bits());
+                assert_eq!(memo.terms(p, pr), (pr.seller, pr.eligible, pr.category));
                 assert_eq!(memo.live_on(p), 0);
             }
         }

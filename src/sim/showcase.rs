@@ -56,17 +56,14 @@ impl World<'_> {
             if self.pf.showcase_entry(c, p).is_some() || self.refused_before(c, p) {
                 continue;
             }
-            let Some(res) = self
-                .pf
-                .resolution_as(&self.agents, c, p, t, Standing::OnceApproved)
-            else {
+            let Some(res) = self.resolution_as(c, p, t, Standing::OnceApproved) else {
                 continue;
             };
             let rate = res.rate;
             let (s, e) = if self.inc.on {
                 let e = self.candidate_earnings(c, p, rate) - self.effort(ContentKind::Video);
                 let s = &self.pf.creator_sim(c.idx()).state;
-                let fit = s.has_category(self.agents.products[p.idx()].category);
+                let fit = s.has_category(self.product_terms(p).2);
                 let o = f64::from(s.outside);
                 if let Some(seen) = &mut seen {
                     let gross = e + self.effort(ContentKind::Video);
@@ -136,10 +133,13 @@ impl World<'_> {
         if let Some(l) = self.pf.books().open_by_product.get(p.idx()) {
             crate::hint::prefetch(l);
         }
-        if let Some(x) = self.agents.products.get(p.idx()) {
+        // With the incentive model the memo's line holds what a search reads of the product
+        // (`World::product_terms`); without, the product's record.
+        if self.inc.on {
+            self.inc.memo.prefetch(p.idx());
+        } else if let Some(x) = self.agents.products.get(p.idx()) {
             crate::hint::prefetch(x);
         }
-        self.inc.memo.prefetch(p.idx());
     }
 
     /// Takes up the product a search found: applies to its Open plan (and perhaps requests a
