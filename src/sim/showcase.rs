@@ -41,6 +41,12 @@ impl World<'_> {
     /// plan whose rate pays it.
     pub(super) fn search(&mut self, t: SimTime, c: CreatorId) -> Option<Found> {
         let pick = self.product_pick.as_ref()?;
+        // A hint: what taking a product up reads of the creator's model record (the seller's
+        // criteria, OPEN-2; the sample terms, OPEN-3), its only read in a wake under the
+        // incentive model, arrives while the candidates are examined.
+        if let Some(cr) = self.agents.creators.get(c.idx()) {
+            crate::hint::prefetch(cr);
+        }
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
         let mut best: Option<(f64, Found)> = None;
