@@ -302,7 +302,7 @@ impl Platform {
 
     /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
     pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
-        let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
+        let l = self.books.listing_of(p)?;
         self.creators[c.idx()]
             .lists
             .approvals
@@ -466,7 +466,7 @@ impl Platform {
                 "the product is not affiliate-eligible",
             ));
         }
-        if self.books.open_by_product[p.idx()].is_some() {
+        if self.books.listing_of(p).is_some() {
             return Err(Refusal::new(
                 RuleId::Open2,
                 "the product is in an Open plan: apply instead",
@@ -516,7 +516,7 @@ impl Platform {
         _c: CreatorId,
         p: ProductId,
     ) -> Result<ListingId, Refusal> {
-        let Some(l) = self.books.open_by_product[p.idx()] else {
+        let Some(l) = self.books.listing_of(p) else {
             return Err(Refusal::new(
                 RuleId::Open2,
                 "the product is not in an Open plan",
@@ -618,6 +618,7 @@ impl Platform {
             }
         } else {
             l.rate.change(t, rate);
+            self.books.open_rate_changed(listing);
         }
         self.fired.insert(RuleId::Open4);
         self.tally.count(Metric::RateChanges);
@@ -667,7 +668,7 @@ impl Platform {
             me.fired.insert(RuleId::Open3);
             Err(Refusal::new(RuleId::Open3, msg))
         };
-        let Some(l) = self.books.open_by_product[p.idx()] else {
+        let Some(l) = self.books.listing_of(p) else {
             return refuse(self, "the product is not in an Open plan");
         };
         let plan = self.books.open_listings[l.index()].plan;

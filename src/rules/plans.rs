@@ -150,6 +150,52 @@ pub struct OpenListing {
     pub(crate) samples_left: u32,
 }
 
+/// A product's Open listing, with the listing's plan and, while its rate never changed, that
+/// rate and since when (copies of `OpenListing::plan` and `RateHistory`'s first change): what
+/// resolving a line of the product reads of its listing (`Books::open_rate_of`), in the
+/// product's entry that the resolution reads anyway — the `OpenListing` (another line on
+/// another page, after this one) is read only once the rate has changed, or for its Shop Ads
+/// rate (session 16). 32 bytes, aligned: one line.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+#[repr(C, align(32))]
+pub(crate) struct ProductOpen {
+    listing: Option<ListingId>,
+    plan: OpenPlanId,
+    /// When `rate` took effect; [`SimTime::NEVER`] once the listing's rate changed (then the
+    /// listing's history answers).
+    since: SimTime,
+    rate: Rate,
+}
+
+const _: () = assert!(size_of::<ProductOpen>() == 32);
+
+impl ProductOpen {
+    /// The entry of a product in listing `id`, which is `l`.
+    pub(crate) fn of(id: ListingId, l: &OpenListing) -> ProductOpen {
+        let (since, rate) = if l.rate.changed() {
+            (SimTime::NEVER, Rate::ZERO)
+        } else {
+            l.rate.first
+        };
+        ProductOpen {
+            listing: Some(id),
+            plan: l.plan,
+            since,
+            rate,
+        }
+    }
+    /// The product's Open listing, if it is in an Open plan.
+    #[inline]
+    pub(crate) fn listing(&self) -> Option<ListingId> {
+        self.listing
+    }
+    /// Whether resolving a line reads the listing itself (its rate changed).
+    #[inline]
+    pub(crate) fn reads_listing(&self) -> bool {
+        self.listing.is_some() && self.since == SimTime::NEVER
+    }
+}
+
 /// The sample terms of an Open plan (OPEN-3).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleTerms {
@@ -219,8 +265,9 @@ pub struct Books {
     pub shop: Vec<Option<RateHistory>>,
     pub open_plans: Vec<OpenPlan>,
     pub open_listings: Vec<OpenListing>,
-    /// Per product, its Open listing (a product is in at most one Open plan).
-    pub(crate) open_by_product: Vec<Option<ListingId>>,
+    /// Per product, its Open listing (a product is in at most one Open plan) and what resolving
+    /// a line reads of it ([`ProductOpen`]).
+    pub(crate) open_by_product: Vec<ProductOpen>,
     /// The H-4 lock, when the rule-set option is on.
     pub(crate) decrease_lock: Option<DecreaseLock>,
     /// Which rate an authorised-ad order earns (`rules.ad_precedence`: ATTR-2 / H-5 option).
@@ -262,6 +309,54 @@ impl Books {
     }
 
     /// The Open Shop Ads rate for a listing at `t`, if one is set (H-5).
+    /// [`Books::open_rate`] for the product whose entry is `e` (its listing, `e.listing()`), and
+    /// the listing's plan: from the entry while the rate never changed — the same answer, since
+    /// one rate with no change is in force from its time on and no decrease can lock it (H-4) —
+    /// else from the listing. None when the product is in no Open plan.
+    #[inline]
+    pub(crate) fn open_rate_of(
+        &self,
+        e: &ProductOpen,
+        t: SimTime,
+        joined: SimTime,
+    ) -> Option<(OpenPlanId, Option<(Rate, SimTime, RuleSet)>)> {
+        let l = e.listing?;
+        if e.since == SimTime::NEVER {
+            return Some((
+                self.open_listings[l.index()].plan,
+                self.open_rate(l, t, joined),
+            ));
+        }
+        let rate = (e.since <= t).then(|| (e.rate, e.since, RuleSet::of(&[RuleId::Open1])));
+        Some((e.plan, rate))
+    }
+
+    /// The entry of product `p` (default: in no Open plan).
+    #[inline]
+    pub(crate) fn product_open(&self, p: crate::model::ProductId) -> ProductOpen {
+        self.open_by_product
+            .get(p.idx())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The listing of product `p`, if it is in an Open plan.
+    #[inline]
+    pub(crate) fn listing_of(&self, p: crate::model::ProductId) -> Option<ListingId> {
+        self.open_by_product.get(p.idx()).and_then(|e| e.listing)
+    }
+
+    /// Records that listing `l`'s rate changed: its product's entry stops answering for it.
+    pub(crate) fn open_rate_changed(&mut self, l: ListingId) {
+        let p = self.open_listings[l.index()].product;
+        if let Some(e) = self.open_by_product.get_mut(p.idx())
+            && e.listing == Some(l)
+        {
+            e.since = SimTime::NEVER;
+            e.rate = Rate::ZERO;
+        }
+    }
+
     pub(crate) fn open_shop_ads(&self, listing: ListingId, t: SimTime) -> Option<(Rate, SimTime)> {
         self.open_listings[listing.index()].shop_ads.as_ref()?.at(t)
     }

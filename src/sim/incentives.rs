@@ -50,7 +50,7 @@ pub(crate) fn search_value(
         wsum += p.popularity;
         let price: f64 = p.price.0.try_into().unwrap_or(0.0);
         let id = crate::model::ProductId(i as u32);
-        if let Some(l) = books.open_by_product.get(i).copied().flatten()
+        if let Some(l) = books.listing_of(id)
             && let Some((r, _)) = books.open_listings[l.index()].rate.at(t)
         {
             open += p.popularity * price * behaviour::rate_f64(r) * weight(0, id, r);
@@ -334,7 +334,7 @@ impl World<'_> {
             if self.pf.showcase_entry(c, p).is_some() {
                 continue;
             }
-            if self.pf.books().open_by_product[p.idx()].is_some() {
+            if self.pf.books().listing_of(p).is_some() {
                 self.apply(t, c, p, By::Model);
             } else {
                 let _ = self.pf.add_shop_product(&self.agents, c, p, t);

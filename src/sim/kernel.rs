@@ -352,8 +352,11 @@ impl World<'_> {
         if let Ev::Demand(ci) = ev
             && let Some(c) = self.content.get(ci as usize)
         {
-            if let (_, Some(Some(l))) = self.pf.order_refs(c.creator, c.product)
-                && let Some(r) = self.pf.listing_ref(*l)
+            // The listing itself only when its rate changed: else its product's entry answers.
+            if let (_, Some(e)) = self.pf.order_refs(c.creator, c.product)
+                && e.reads_listing()
+                && let Some(l) = e.listing()
+                && let Some(r) = self.pf.listing_ref(l)
             {
                 prefetch(r);
             }

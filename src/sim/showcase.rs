@@ -158,7 +158,7 @@ impl World<'_> {
             self.choose_parts(c, p, found.score);
             self.observe_parts(c, gross, found.lever, Some(p), Some(found.rate));
         }
-        let Some(listing) = self.pf.books().open_by_product[p.idx()] else {
+        let Some(listing) = self.pf.books().listing_of(p) else {
             let _ = self.pf.add_shop_product(&self.agents, c, p, t);
             self.note_terms(c, t);
             return;
