@@ -375,6 +375,73 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// A product's Open entry answers exactly as its listing's history while the rate never
+    /// changed (with and without the H-4 lock, before and after the rate's time), and hands
+    /// over to the listing once it changes.
+    #[test]
+    fn product_open_entry_answers_as_the_listing() {
+        let p = ProductId(1);
+        for lock in [
+            None,
+            Some(DecreaseLock {
+                days: 30,
+                warn_days: 2,
+            }),
+        ] {
+            let mut b = Books {
+                decrease_lock: lock,
+                open_by_product: vec![ProductOpen::default(); 2],
+                ..Books::default()
+            };
+            b.open_listings.push(OpenListing {
+                plan: OpenPlanId(3),
+                product: p,
+                rate: RateHistory::new(SimTime(100), r("12.5%")),
+                shop_ads: None,
+                samples_left: 0,
+            });
+            b.open_by_product[1] = ProductOpen::of(ListingId(0), &b.open_listings[0]);
+            assert_eq!(b.listing_of(p), Some(ListingId(0)));
+            assert_eq!(b.listing_of(ProductId(0)), None);
+            assert_eq!(
+                b.open_rate_of(&b.product_open(ProductId(0)), SimTime(5), SimTime(5)),
+                None
+            );
+            let check = |b: &Books, reads: bool| {
+                let e = b.product_open(p);
+                assert_eq!(e.reads_listing(), reads);
+                for t in [0, 99, 100, 101, 5 * DAY, 40 * DAY] {
+                    for joined in [0, 100, 2 * DAY, t] {
+                        let (t, joined) = (SimTime(t), SimTime(joined));
+                        assert_eq!(
+                            b.open_rate_of(&e, t, joined),
+                            Some((OpenPlanId(3), b.open_rate(ListingId(0), t, joined))),
+                            "{t:?} {joined:?} {lock:?}"
+                        );
+                    }
+                }
+            };
+            check(&b, false);
+            assert!(
+                b.open_rate_of(&b.product_open(p), SimTime(99), SimTime(99))
+                    .unwrap()
+                    .1
+                    .is_none()
+            );
+            b.open_listings[0].rate.change(SimTime(DAY), r("8%"));
+            // Not yet told: the entry would answer with the old rate after the change.
+            assert_ne!(
+                b.open_rate_of(&b.product_open(p), SimTime(2 * DAY), SimTime(2 * DAY)),
+                Some((
+                    OpenPlanId(3),
+                    b.open_rate(ListingId(0), SimTime(2 * DAY), SimTime(2 * DAY))
+                ))
+            );
+            b.open_rate_changed(ListingId(0));
+            check(&b, true);
+        }
+    }
+
     #[test]
     fn changes_apply_from_their_time() {
         let mut h = RateHistory::new(SimTime(0), r("10%"));
