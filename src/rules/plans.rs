@@ -150,6 +150,9 @@ pub struct OpenListing {
     pub(crate) samples_left: u32,
 }
 
+/// An Open rate in force, since when, and the rules that decided it ([`Books::open_rate`]).
+pub(crate) type RateAt = (Rate, SimTime, RuleSet);
+
 /// A product's Open listing, with the listing's plan and, while its rate never changed, that
 /// rate and since when (copies of `OpenListing::plan` and `RateHistory`'s first change): what
 /// resolving a line of the product reads of its listing (`Books::open_rate_of`), in the
@@ -319,7 +322,7 @@ impl Books {
         e: &ProductOpen,
         t: SimTime,
         joined: SimTime,
-    ) -> Option<(OpenPlanId, Option<(Rate, SimTime, RuleSet)>)> {
+    ) -> Option<(OpenPlanId, Option<RateAt>)> {
         let l = e.listing?;
         if e.since == SimTime::NEVER {
             return Some((
