@@ -211,7 +211,7 @@ pub fn explain_plus(sc: &Scenario, rep: u32, name: &str) -> Result<PlusExplanati
         .products
         .iter()
         .filter_map(|&p| {
-            let l = pf.books().open_by_product.get(p.idx()).copied().flatten()?;
+            let l = pf.books().listing_of(p)?;
             let (rate, _, _) = pf.books().open_rate(l, camp.end, camp.end)?;
             let plan = PlanRef::Open(pf.books().open_listings[l.index()].plan);
             Some((

@@ -238,6 +238,8 @@ struct Found<'b> {
     target: Option<(SlotId, TargetProduct, SimTime)>,
     /// The product's Open listing.
     listing: Option<ListingId>,
+    /// The product's Open entry: the listing, its plan and, while unchanged, its rate.
+    open: crate::rules::plans::ProductOpen,
     /// Since when the creator may earn on the Open listing: its approval, or its joining of a
     /// Plus with no Plus rate (PLUS-12, without an application).
     open_joined: Option<SimTime>,
@@ -264,11 +266,8 @@ impl<'b> Found<'b> {
     #[inline(always)]
     fn of(books: &'b Books, q: &Query) -> Found<'b> {
         let target = books.target.active(q.creator, q.product, q.at);
-        let listing = books
-            .open_by_product
-            .get(q.product.idx())
-            .copied()
-            .flatten();
+        let open = books.product_open(q.product);
+        let listing = open.listing();
         let plus_pre = books.plus.active(q.creator, q.product, q.at);
         let plus_joined = plus_pre.map(|(i, _)| books.plus.participants[i.index()].joined);
         // rule: PLUS-12 — option rules.ended_plan_entry: an entry from an ended Target (ATTR-2
@@ -311,6 +310,7 @@ impl<'b> Found<'b> {
         Found {
             target,
             listing,
+            open,
             open_joined,
             plus,
             ended_entry,
@@ -513,15 +513,27 @@ fn offer_link(o: &mut Offers<'_>, books: &Books, f: &Found<'_>) {
 #[inline(always)]
 fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
     if let Some(l) = f.listing {
-        let plan = PlanRef::Open(books.open_listings[l.index()].plan);
+        // The plan and, while unchanged, the rate from the product's entry (`open_rate_of`).
+        let (plan, rate_at) = match f.open_joined {
+            Some(joined) => books.open_rate_of(&f.open, q.at, joined),
+            None => books.open_rate_of(&f.open, q.at, q.at),
+        }
+        .unwrap_or_else(|| {
+            let plan = books.open_listings[l.index()].plan;
+            (
+                plan,
+                books.open_rate(l, q.at, f.open_joined.unwrap_or(q.at)),
+            )
+        });
+        let plan = PlanRef::Open(plan);
         match f.open_joined {
             Some(_) if f.ad_plan && books.open_shop_ads(l, q.at).is_some() => {
                 if let Some((rate, since)) = books.open_shop_ads(l, q.at) {
                     o.offer(open_shop_ads(plan, rate, since));
                 }
             }
-            Some(joined) => {
-                if let Some((rate, since, mut rules)) = books.open_rate(l, q.at, joined) {
+            Some(_) => {
+                if let Some((rate, since, mut rules)) = rate_at {
                     if o.won.is_none() && f.ad {
                         rules.insert(RuleId::H5);
                     }
@@ -542,7 +554,7 @@ fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_
                 // rule: OPEN-2
                 o.inactive(
                     plan,
-                    books.open_rate(l, q.at, q.at).map(|r| r.0),
+                    rate_at.map(|r| r.0),
                     "creator not approved for the Open plan (OPEN-2)",
                     RuleSet::of(&[RuleId::Open2]),
                 );
@@ -611,7 +623,6 @@ mod tests {
         let mut b = Books {
             ad_precedence,
             shop: vec![h.shop.then(|| RateHistory::new(T0, pct(5)))],
-            open_by_product: vec![h.open.then_some(ListingId(0))],
             ..Books::default()
         };
         if h.open {
@@ -626,6 +637,10 @@ mod tests {
                 shop_ads: Some(RateHistory::new(T0, pct(12))),
                 samples_left: 0,
             });
+            b.open_by_product = vec![crate::rules::plans::ProductOpen::of(
+                ListingId(0),
+                &b.open_listings[0],
+            )];
         }
         if h.target {
             b.target.add(Invitation {

@@ -302,7 +302,7 @@ impl Platform {
 
     /// When `c` was approved for `p`'s Open listing, if ever (OPEN-2).
     pub fn open_since(&self, c: CreatorId, p: ProductId) -> Option<SimTime> {
-        let l = self.books.open_by_product.get(p.idx()).copied().flatten()?;
+        let l = self.books.listing_of(p)?;
         self.creators[c.idx()]
             .lists
             .approvals
@@ -377,7 +377,22 @@ impl Platform {
         t: SimTime,
         standing: Standing,
     ) -> Option<attribution::Resolution> {
-        let mut q = self.query(agents, c, p, t);
+        let prod = &agents.products[p.idx()];
+        self.resolution_of(c, p, (prod.seller, prod.eligible), t, standing)
+    }
+
+    /// [`Platform::resolution_as`] with the product's seller and eligibility given (the
+    /// simulator keeps copies of them beside what else a search reads of the product,
+    /// `sim/memo.rs`: the same values as `agents.products`, fixed for the run).
+    pub(crate) fn resolution_of(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        (seller, eligible): (SellerId, bool),
+        t: SimTime,
+        standing: Standing,
+    ) -> Option<attribution::Resolution> {
+        let mut q = self.query_of(c, p, seller, eligible, t);
         if standing == Standing::OnceApproved {
             q.open_since = q.open_since.or(Some(t));
         }
@@ -387,14 +402,28 @@ impl Platform {
     /// The attribution question for a (video) line of `p` by `c` at `t`, with the creator's
     /// showcase entry and Open approval as they are: what [`Platform::place_order`] asks.
     pub(crate) fn query(&self, agents: &Agents, c: CreatorId, p: ProductId, t: SimTime) -> Query {
+        let prod = &agents.products[p.idx()];
+        self.query_of(c, p, prod.seller, prod.eligible, t)
+    }
+
+    /// [`Platform::query`] with the product's seller and eligibility given.
+    #[inline]
+    fn query_of(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        seller: SellerId,
+        eligible: bool,
+        t: SimTime,
+    ) -> Query {
         Query {
             creator: c,
             product: p,
-            seller: agents.products[p.idx()].seller,
+            seller,
             at: t,
             traffic: Traffic::Video,
             authorised: false,
-            eligible: agents.products[p.idx()].eligible,
+            eligible,
             entry: self.showcase_entry(c, p),
             open_since: self.open_since(c, p),
         }
@@ -437,7 +466,7 @@ impl Platform {
                 "the product is not affiliate-eligible",
             ));
         }
-        if self.books.open_by_product[p.idx()].is_some() {
+        if self.books.listing_of(p).is_some() {
             return Err(Refusal::new(
                 RuleId::Open2,
                 "the product is in an Open plan: apply instead",
@@ -487,7 +516,7 @@ impl Platform {
         _c: CreatorId,
         p: ProductId,
     ) -> Result<ListingId, Refusal> {
-        let Some(l) = self.books.open_by_product[p.idx()] else {
+        let Some(l) = self.books.listing_of(p) else {
             return Err(Refusal::new(
                 RuleId::Open2,
                 "the product is not in an Open plan",
@@ -589,6 +618,7 @@ impl Platform {
             }
         } else {
             l.rate.change(t, rate);
+            self.books.open_rate_changed(listing);
         }
         self.fired.insert(RuleId::Open4);
         self.tally.count(Metric::RateChanges);
@@ -638,7 +668,7 @@ impl Platform {
             me.fired.insert(RuleId::Open3);
             Err(Refusal::new(RuleId::Open3, msg))
         };
-        let Some(l) = self.books.open_by_product[p.idx()] else {
+        let Some(l) = self.books.listing_of(p) else {
             return refuse(self, "the product is not in an Open plan");
         };
         let plan = self.books.open_listings[l.index()].plan;

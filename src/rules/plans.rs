@@ -150,6 +150,55 @@ pub struct OpenListing {
     pub(crate) samples_left: u32,
 }
 
+/// An Open rate in force, since when, and the rules that decided it ([`Books::open_rate`]).
+pub(crate) type RateAt = (Rate, SimTime, RuleSet);
+
+/// A product's Open listing, with the listing's plan and, while its rate never changed, that
+/// rate and since when (copies of `OpenListing::plan` and `RateHistory`'s first change): what
+/// resolving a line of the product reads of its listing (`Books::open_rate_of`), in the
+/// product's entry that the resolution reads anyway — the `OpenListing` (another line on
+/// another page, after this one) is read only once the rate has changed, or for its Shop Ads
+/// rate (session 16). 32 bytes, aligned: one line.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+#[repr(C, align(32))]
+pub(crate) struct ProductOpen {
+    listing: Option<ListingId>,
+    plan: OpenPlanId,
+    /// When `rate` took effect; [`SimTime::NEVER`] once the listing's rate changed (then the
+    /// listing's history answers).
+    since: SimTime,
+    rate: Rate,
+}
+
+const _: () = assert!(size_of::<ProductOpen>() == 32);
+
+impl ProductOpen {
+    /// The entry of a product in listing `id`, which is `l`.
+    pub(crate) fn of(id: ListingId, l: &OpenListing) -> ProductOpen {
+        let (since, rate) = if l.rate.changed() {
+            (SimTime::NEVER, Rate::ZERO)
+        } else {
+            l.rate.first
+        };
+        ProductOpen {
+            listing: Some(id),
+            plan: l.plan,
+            since,
+            rate,
+        }
+    }
+    /// The product's Open listing, if it is in an Open plan.
+    #[inline]
+    pub(crate) fn listing(&self) -> Option<ListingId> {
+        self.listing
+    }
+    /// Whether resolving a line reads the listing itself (its rate changed).
+    #[inline]
+    pub(crate) fn reads_listing(&self) -> bool {
+        self.listing.is_some() && self.since == SimTime::NEVER
+    }
+}
+
 /// The sample terms of an Open plan (OPEN-3).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleTerms {
@@ -219,8 +268,9 @@ pub struct Books {
     pub shop: Vec<Option<RateHistory>>,
     pub open_plans: Vec<OpenPlan>,
     pub open_listings: Vec<OpenListing>,
-    /// Per product, its Open listing (a product is in at most one Open plan).
-    pub(crate) open_by_product: Vec<Option<ListingId>>,
+    /// Per product, its Open listing (a product is in at most one Open plan) and what resolving
+    /// a line reads of it ([`ProductOpen`]).
+    pub(crate) open_by_product: Vec<ProductOpen>,
     /// The H-4 lock, when the rule-set option is on.
     pub(crate) decrease_lock: Option<DecreaseLock>,
     /// Which rate an authorised-ad order earns (`rules.ad_precedence`: ATTR-2 / H-5 option).
@@ -262,6 +312,54 @@ impl Books {
     }
 
     /// The Open Shop Ads rate for a listing at `t`, if one is set (H-5).
+    /// [`Books::open_rate`] for the product whose entry is `e` (its listing, `e.listing()`), and
+    /// the listing's plan: from the entry while the rate never changed — the same answer, since
+    /// one rate with no change is in force from its time on and no decrease can lock it (H-4) —
+    /// else from the listing. None when the product is in no Open plan.
+    #[inline]
+    pub(crate) fn open_rate_of(
+        &self,
+        e: &ProductOpen,
+        t: SimTime,
+        joined: SimTime,
+    ) -> Option<(OpenPlanId, Option<RateAt>)> {
+        let l = e.listing?;
+        if e.since == SimTime::NEVER {
+            return Some((
+                self.open_listings[l.index()].plan,
+                self.open_rate(l, t, joined),
+            ));
+        }
+        let rate = (e.since <= t).then(|| (e.rate, e.since, RuleSet::of(&[RuleId::Open1])));
+        Some((e.plan, rate))
+    }
+
+    /// The entry of product `p` (default: in no Open plan).
+    #[inline]
+    pub(crate) fn product_open(&self, p: crate::model::ProductId) -> ProductOpen {
+        self.open_by_product
+            .get(p.idx())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The listing of product `p`, if it is in an Open plan.
+    #[inline]
+    pub(crate) fn listing_of(&self, p: crate::model::ProductId) -> Option<ListingId> {
+        self.open_by_product.get(p.idx()).and_then(|e| e.listing)
+    }
+
+    /// Records that listing `l`'s rate changed: its product's entry stops answering for it.
+    pub(crate) fn open_rate_changed(&mut self, l: ListingId) {
+        let p = self.open_listings[l.index()].product;
+        if let Some(e) = self.open_by_product.get_mut(p.idx())
+            && e.listing == Some(l)
+        {
+            e.since = SimTime::NEVER;
+            e.rate = Rate::ZERO;
+        }
+    }
+
     pub(crate) fn open_shop_ads(&self, listing: ListingId, t: SimTime) -> Option<(Rate, SimTime)> {
         self.open_listings[listing.index()].shop_ads.as_ref()?.at(t)
     }
@@ -278,6 +376,73 @@ mod tests {
 
     fn r(s: &str) -> Rate {
         s.parse().unwrap()
+    }
+
+    /// A product's Open entry answers exactly as its listing's history while the rate never
+    /// changed (with and without the H-4 lock, before and after the rate's time), and hands
+    /// over to the listing once it changes.
+    #[test]
+    fn product_open_entry_answers_as_the_listing() {
+        let p = ProductId(1);
+        for lock in [
+            None,
+            Some(DecreaseLock {
+                days: 30,
+                warn_days: 2,
+            }),
+        ] {
+            let mut b = Books {
+                decrease_lock: lock,
+                open_by_product: vec![ProductOpen::default(); 2],
+                ..Books::default()
+            };
+            b.open_listings.push(OpenListing {
+                plan: OpenPlanId(3),
+                product: p,
+                rate: RateHistory::new(SimTime(100), r("12.5%")),
+                shop_ads: None,
+                samples_left: 0,
+            });
+            b.open_by_product[1] = ProductOpen::of(ListingId(0), &b.open_listings[0]);
+            assert_eq!(b.listing_of(p), Some(ListingId(0)));
+            assert_eq!(b.listing_of(ProductId(0)), None);
+            assert_eq!(
+                b.open_rate_of(&b.product_open(ProductId(0)), SimTime(5), SimTime(5)),
+                None
+            );
+            let check = |b: &Books, reads: bool| {
+                let e = b.product_open(p);
+                assert_eq!(e.reads_listing(), reads);
+                for t in [0, 99, 100, 101, 5 * DAY, 40 * DAY] {
+                    for joined in [0, 100, 2 * DAY, t] {
+                        let (t, joined) = (SimTime(t), SimTime(joined));
+                        assert_eq!(
+                            b.open_rate_of(&e, t, joined),
+                            Some((OpenPlanId(3), b.open_rate(ListingId(0), t, joined))),
+                            "{t:?} {joined:?} {lock:?}"
+                        );
+                    }
+                }
+            };
+            check(&b, false);
+            assert!(
+                b.open_rate_of(&b.product_open(p), SimTime(99), SimTime(99))
+                    .unwrap()
+                    .1
+                    .is_none()
+            );
+            b.open_listings[0].rate.change(SimTime(DAY), r("8%"));
+            // Not yet told: the entry would answer with the old rate after the change.
+            assert_ne!(
+                b.open_rate_of(&b.product_open(p), SimTime(2 * DAY), SimTime(2 * DAY)),
+                Some((
+                    OpenPlanId(3),
+                    b.open_rate(ListingId(0), SimTime(2 * DAY), SimTime(2 * DAY))
+                ))
+            );
+            b.open_rate_changed(ListingId(0));
+            check(&b, true);
+        }
     }
 
     #[test]

@@ -559,7 +559,7 @@ impl Platform {
     pub(crate) fn plus9_conflict(&self, c: PlusId, t: SimTime) -> Option<String> {
         let camp = &self.books.plus.campaigns[c.index()];
         for &p in &camp.products {
-            let Some(l) = self.books.open_by_product.get(p.idx()).copied().flatten() else {
+            let Some(l) = self.books.listing_of(p) else {
                 continue;
             };
             let Some((open, _, _)) = self.books.open_rate(l, t, t) else {

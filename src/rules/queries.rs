@@ -78,13 +78,14 @@ impl Platform {
     }
 
     /// What placing a line of `p` by `c` reads first, for prefetching: the word of the Plus
-    /// participants' creator bitset that holds `c` and the product's Open listing entry.
+    /// participants' creator bitset that holds `c` and the product's Open entry
+    /// ([`crate::rules::plans::ProductOpen`]).
     #[inline]
     pub(crate) fn order_refs(
         &self,
         c: CreatorId,
         p: crate::model::ProductId,
-    ) -> (Option<&u64>, Option<&Option<crate::rules::ids::ListingId>>) {
+    ) -> (Option<&u64>, Option<&crate::rules::plans::ProductOpen>) {
         (
             self.books.plus.by_pair.creator_word(c.0),
             self.books.open_by_product.get(p.idx()),

@@ -55,8 +55,8 @@ impl World<'_> {
                 self.explore(t, c);
                 return;
             }
-            let cr = &self.agents.creators[c.idx()];
-            let kind = if cr.live && unit(&mut self.rng.agent) < b.live_probability {
+            let live = self.pf.creator_sim(c.idx()).state.live;
+            let kind = if live && unit(&mut self.rng.agent) < b.live_probability {
                 ContentKind::Live
             } else {
                 ContentKind::Video
@@ -66,9 +66,7 @@ impl World<'_> {
             if self.inc.on {
                 // What the posted product pays now (a rate cut or an ended plan shows here);
                 // terms that fell since it was added may make the creator drop it and search.
-                let res = self
-                    .pf
-                    .resolution_as(&self.agents, c, e.product, t, Standing::Now);
+                let res = self.resolution_as(c, e.product, t, Standing::Now);
                 let rate = res.map(|r| r.rate);
                 if self.drops(c, e, rate) {
                     self.count_shares(ShareEvent::Dropped);

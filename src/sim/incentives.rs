@@ -50,7 +50,7 @@ pub(crate) fn search_value(
         wsum += p.popularity;
         let price: f64 = p.price.0.try_into().unwrap_or(0.0);
         let id = crate::model::ProductId(i as u32);
-        if let Some(l) = books.open_by_product.get(i).copied().flatten()
+        if let Some(l) = books.listing_of(id)
             && let Some((r, _)) = books.open_listings[l.index()].rate.at(t)
         {
             open += p.popularity * price * behaviour::rate_f64(r) * weight(0, id, r);
@@ -113,14 +113,42 @@ impl World<'_> {
 
     /// Expected orders per post of `c` about `p` (the same mean the draw uses).
     pub(super) fn expected_orders(&self, c: CreatorId, p: ProductId, kind: ContentKind) -> f64 {
+        let b = &self.sc.behaviour.buyers;
+        let s = &self.pf.creator_sim(c.idx()).state;
+        // (`reach` is set for every creator when the model starts; computed otherwise.)
+        let reach = match s.reach {
+            Some(r) => r,
+            None => behaviour::reach(b, f64::from(self.agents.creators[c.idx()].followers)),
+        };
         self.inc.memo.mean_orders(
-            &self.sc.behaviour.buyers,
-            self.pf.creator_sim(c.idx()).state.reach,
-            &self.agents.creators[c.idx()],
-            &self.agents.products[p.idx()],
+            b,
+            reach,
+            s.has_category(self.product_terms(p).2),
             kind,
             self.inc.memo.live_on(p.idx()),
         )
+    }
+
+    /// Product `p`'s seller, eligibility and category: from the incentive model's per-product
+    /// line when it is on (what a search and a post read of the product, one line), else from
+    /// `agents.products` (the same values).
+    #[inline]
+    pub(super) fn product_terms(&self, p: ProductId) -> (crate::model::SellerId, bool, u8) {
+        self.inc.memo.terms(p.idx(), &self.agents.products[p.idx()])
+    }
+
+    /// [`Platform::resolution_as`] with the product's terms from [`World::product_terms`]:
+    /// a search's and a post's question to the rules engine.
+    #[inline]
+    pub(super) fn resolution_as(
+        &self,
+        c: CreatorId,
+        p: ProductId,
+        t: SimTime,
+        standing: crate::rules::choices::Standing,
+    ) -> Option<crate::rules::attribution::Resolution> {
+        let (seller, eligible, _) = self.product_terms(p);
+        self.pf.resolution_of(c, p, (seller, eligible), t, standing)
     }
 
     /// E(c, p): price × the rate the rules engine would pay `c` on `p` at `t` × expected orders.
@@ -306,7 +334,7 @@ impl World<'_> {
             if self.pf.showcase_entry(c, p).is_some() {
                 continue;
             }
-            if self.pf.books().open_by_product[p.idx()].is_some() {
+            if self.pf.books().listing_of(p).is_some() {
                 self.apply(t, c, p, By::Model);
             } else {
                 let _ = self.pf.add_shop_product(&self.agents, c, p, t);

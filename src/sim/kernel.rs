@@ -65,6 +65,13 @@ impl<'s> World<'s> {
             settlements: Default::default(),
             refused: Default::default(),
         };
+        // What a wake reads of its creator's model data, copied into the record it reads anyway
+        // (`CreatorState`'s `live` and `categories`).
+        for (i, cr) in w.agents.creators.iter().enumerate() {
+            let s = &mut w.pf.creator_sim_mut(i).state;
+            s.live = cr.live;
+            s.categories = cr.categories;
+        }
         w.init_seller_policies();
         w.init_outreach(index);
         if sc.behaviour.incentives.enabled {
@@ -334,8 +341,12 @@ impl World<'_> {
                 }
             }
             Ev::Wake(c) => {
-                // (The approvals came with the showcase, `prefetch_far`.)
-                if let Some(cr) = self.agents.creators.get(c.idx()) {
+                // (The approvals came with the showcase, `prefetch_far`.) With the incentive
+                // model a wake reads nothing of `agents.creators` (its `live` and `categories`
+                // are in the record); without, the post's orders and the search's scores do.
+                if !self.inc.on
+                    && let Some(cr) = self.agents.creators.get(c.idx())
+                {
                     prefetch(cr);
                 }
             }
@@ -353,8 +364,11 @@ impl World<'_> {
         if let Ev::Demand(ci) = ev
             && let Some(c) = self.content.get(ci as usize)
         {
-            if let (_, Some(Some(l))) = self.pf.order_refs(c.creator, c.product)
-                && let Some(r) = self.pf.listing_ref(*l)
+            // The listing itself only when its rate changed: else its product's entry answers.
+            if let (_, Some(e)) = self.pf.order_refs(c.creator, c.product)
+                && e.reads_listing()
+                && let Some(l) = e.listing()
+                && let Some(r) = self.pf.listing_ref(l)
             {
                 prefetch(r);
             }

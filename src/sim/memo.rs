@@ -5,7 +5,7 @@
 //! price as `f64`), computed once per replication instead of once per post or candidate; a
 //! test checks the cached mean against [`behaviour::mean_orders`] bit for bit.
 
-use crate::model::{Agents, ContentKind, Creator, Product};
+use crate::model::{Agents, CategoryId, ContentKind, Product, SellerId};
 use crate::scenario::BuyerBehaviour;
 
 use super::behaviour;
@@ -26,17 +26,26 @@ pub(super) struct EarningsMemo {
     products: Vec<ProductMemo>,
 }
 
-/// A product's price as `f64` (fixed) and its live content items (changing), together: a
-/// search candidate's expected earnings read both (two arrays were two random lines per
-/// candidate). 16 bytes, aligned: one line.
+/// What a search candidate and a post read of a product, together: its price as `f64` (fixed),
+/// its live content items (changing), and copies of its seller, eligibility and category (the
+/// model's, fixed for the run), so that neither reads `agents.products` — one line on one page
+/// per candidate where there were two of each (session 16). 32 bytes, aligned: one line.
 #[derive(Copy, Clone, Debug, Default)]
-#[repr(C, align(16))]
+#[repr(C, align(32))]
 struct ProductMemo {
     /// [`price_f64`] (behaviour scoring only).
     price: f64,
     /// Content items still bringing orders (saturation).
     live_on: u32,
+    /// `Product::seller`.
+    seller: SellerId,
+    /// `Product::category`.
+    category: CategoryId,
+    /// `Product::eligible`.
+    eligible: bool,
 }
+
+const _: () = assert!(size_of::<ProductMemo>() == 32);
 
 impl EarningsMemo {
     pub(super) fn new(b: &BuyerBehaviour, agents: &Agents) -> EarningsMemo {
@@ -51,20 +60,23 @@ impl EarningsMemo {
                 .map(|p| ProductMemo {
                     price: price_f64(p),
                     live_on: 0,
+                    seller: p.seller,
+                    category: p.category,
+                    eligible: p.eligible,
                 })
                 .collect(),
         }
     }
 
-    /// [`behaviour::mean_orders`] with buyer responses on, for `creator`, whose
-    /// [`behaviour::reach`] is `reach` (kept per creator in `CreatorState`, or computed).
+    /// [`behaviour::mean_orders`] with buyer responses on, for a creator whose
+    /// [`behaviour::reach`] is `reach` (kept per creator in `CreatorState`) and whose audience
+    /// cares about the product's category when `fit`.
     #[inline]
     pub(super) fn mean_orders(
         &self,
         b: &BuyerBehaviour,
-        reach: Option<f64>,
-        creator: &Creator,
-        product: &Product,
+        reach: f64,
+        fit: bool,
         kind: ContentKind,
         live_on_product: u32,
     ) -> f64 {
@@ -72,18 +84,7 @@ impl EarningsMemo {
             Some(&s) => s,
             None => behaviour::saturation(b, live_on_product),
         };
-        let reach = match reach {
-            Some(r) => r,
-            None => behaviour::reach(b, f64::from(creator.followers)),
-        };
-        behaviour::mean_orders_of(
-            b,
-            kind,
-            creator.has_category(product.category),
-            reach,
-            saturation,
-            self.coupon,
-        )
+        behaviour::mean_orders_of(b, kind, fit, reach, saturation, self.coupon)
     }
 
     /// Product index `p`'s price as `f64`.
@@ -92,6 +93,16 @@ impl EarningsMemo {
         match self.products.get(p) {
             Some(m) => m.price,
             None => price_f64(product),
+        }
+    }
+
+    /// Product index `p`'s seller and eligibility (what the rules engine's attribution query
+    /// reads of it) and category, or `product`'s own when out of range.
+    #[inline]
+    pub(super) fn terms(&self, p: usize, product: &Product) -> (SellerId, bool, CategoryId) {
+        match self.products.get(p) {
+            Some(m) => (m.seller, m.eligible, m.category),
+            None => (product.seller, product.eligible, product.category),
         }
     }
 
@@ -149,13 +160,13 @@ mod tests {
                             live,
                         );
                         let reach = behaviour::reach(&b, f64::from(cr.followers));
-                        let got = memo.mean_orders(&b, Some(reach), cr, pr, kind, live);
-                        assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
-                        let got = memo.mean_orders(&b, None, cr, pr, kind, live);
+                        let fit = cr.has_category(pr.category);
+                        let got = memo.mean_orders(&b, reach, fit, kind, live);
                         assert_eq!(got.to_bits(), want.to_bits(), "{c} {p} {live}");
                     }
                 }
                 assert_eq!(memo.price(p, pr).to_bits(), price_f64(pr).to_bits());
+                assert_eq!(memo.terms(p, pr), (pr.seller, pr.eligible, pr.category));
                 assert_eq!(memo.live_on(p), 0);
             }
         }

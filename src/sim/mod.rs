@@ -445,8 +445,23 @@ struct CreatorState {
     bonus_until: SimTime,
     review_at: SimTime,
     active: bool,
+    /// `Creator::live`, copied at the start (agents do not change during a run): a wake's post
+    /// reads it here, in the line it reads anyway, not in `agents.creators` on another page.
+    live: bool,
     /// [`behaviour::reach`] of its followers, set with the incentive model (expected orders).
     reach: Option<f64>,
+    /// `Creator::categories`, copied at the start like `live`: a search candidate's category fit
+    /// and the expected orders of a post read it (session 16: `agents.creators` was a page walk
+    /// of its own per wake).
+    categories: u64,
+}
+
+impl CreatorState {
+    /// `Creator::has_category` on the copy.
+    #[inline]
+    fn has_category(&self, c: crate::model::CategoryId) -> bool {
+        self.categories & (1u64 << c) != 0
+    }
 }
 
 // One cache line per creator: a field added beyond it would add a line to every wake.

@@ -146,7 +146,7 @@ pub fn build<R: Rng + ?Sized>(sc: &Scenario, rng: &mut R) -> Built {
     }
 
     // Open plans: named, then one per generated seller that has one.
-    books.open_by_product = vec![None; agents.products.len()];
+    books.open_by_product = vec![Default::default(); agents.products.len()];
     for (i, op) in sc.open_plans.iter().enumerate() {
         books.open_plans.push(OpenPlan {
             seller: op.seller,
@@ -229,5 +229,7 @@ fn add_listing(
         shop_ads: shop_ads.map(|r| RateHistory::new(SimTime::ZERO, r)),
         samples_left: samples,
     });
-    books.open_by_product[p.idx()] = Some(ListingId::at(books.open_listings.len() - 1));
+    let id = ListingId::at(books.open_listings.len() - 1);
+    books.open_by_product[p.idx()] =
+        crate::rules::plans::ProductOpen::of(id, &books.open_listings[id.index()]);
 }

@@ -41,6 +41,12 @@ impl World<'_> {
     /// plan whose rate pays it.
     pub(super) fn search(&mut self, t: SimTime, c: CreatorId) -> Option<Found> {
         let pick = self.product_pick.as_ref()?;
+        // A hint: what taking a product up reads of the creator's model record (the seller's
+        // criteria, OPEN-2; the sample terms, OPEN-3), its only read in a wake under the
+        // incentive model, arrives while the candidates are examined.
+        if let Some(cr) = self.agents.creators.get(c.idx()) {
+            crate::hint::prefetch(cr);
+        }
         let b = &self.sc.behaviour.creators;
         let ib = &self.sc.behaviour.incentives;
         let mut best: Option<(f64, Found)> = None;
@@ -56,18 +62,15 @@ impl World<'_> {
             if self.pf.showcase_entry(c, p).is_some() || self.refused_before(c, p) {
                 continue;
             }
-            let Some(res) = self
-                .pf
-                .resolution_as(&self.agents, c, p, t, Standing::OnceApproved)
-            else {
+            let Some(res) = self.resolution_as(c, p, t, Standing::OnceApproved) else {
                 continue;
             };
             let rate = res.rate;
             let (s, e) = if self.inc.on {
                 let e = self.candidate_earnings(c, p, rate) - self.effort(ContentKind::Video);
-                let fit = self.agents.creators[c.idx()]
-                    .has_category(self.agents.products[p.idx()].category);
-                let o = f64::from(self.pf.creator_sim(c.idx()).state.outside);
+                let s = &self.pf.creator_sim(c.idx()).state;
+                let fit = s.has_category(self.product_terms(p).2);
+                let o = f64::from(s.outside);
                 if let Some(seen) = &mut seen {
                     let gross = e + self.effort(ContentKind::Video);
                     let lever = LeverPart::of(Some(&res));
@@ -136,10 +139,13 @@ impl World<'_> {
         if let Some(l) = self.pf.books().open_by_product.get(p.idx()) {
             crate::hint::prefetch(l);
         }
-        if let Some(x) = self.agents.products.get(p.idx()) {
+        // With the incentive model the memo's line holds what a search reads of the product
+        // (`World::product_terms`); without, the product's record.
+        if self.inc.on {
+            self.inc.memo.prefetch(p.idx());
+        } else if let Some(x) = self.agents.products.get(p.idx()) {
             crate::hint::prefetch(x);
         }
-        self.inc.memo.prefetch(p.idx());
     }
 
     /// Takes up the product a search found: applies to its Open plan (and perhaps requests a
@@ -152,7 +158,7 @@ impl World<'_> {
             self.choose_parts(c, p, found.score);
             self.observe_parts(c, gross, found.lever, Some(p), Some(found.rate));
         }
-        let Some(listing) = self.pf.books().open_by_product[p.idx()] else {
+        let Some(listing) = self.pf.books().listing_of(p) else {
             let _ = self.pf.add_shop_product(&self.agents, c, p, t);
             self.note_terms(c, t);
             return;

@@ -184,10 +184,7 @@ impl World<'_> {
             .iter()
             .map(|&x| {
                 books
-                    .open_by_product
-                    .get(x.idx())
-                    .copied()
-                    .flatten()
+                    .listing_of(x)
                     .and_then(|l| books.open_rate(l, t, t))
                     .map(|r| r.0)
                     .or_else(|| books.shop_rate(seller, t).map(|r| r.0))

@@ -98,7 +98,11 @@ impl World<'_> {
     /// Whether `c` was refused by the criteria of the Open plan listing `p` and remembers it.
     pub(in crate::sim) fn refused_before(&self, c: CreatorId, p: ProductId) -> bool {
         !self.refused.is_empty()
-            && self.pf.books().open_by_product[p.idx()].is_some_and(|l| self.refused.contains(c, l))
+            && self
+                .pf
+                .books()
+                .listing_of(p)
+                .is_some_and(|l| self.refused.contains(c, l))
     }
 
     pub(in crate::sim) fn request_sample(
@@ -110,7 +114,7 @@ impl World<'_> {
     ) {
         match self.pf.request_sample(&self.agents, c, p) {
             Ok(s) => {
-                let listing = self.pf.books().open_by_product[p.idx()].unwrap_or(ListingId(0));
+                let listing = self.pf.books().listing_of(p).unwrap_or(ListingId(0));
                 let plan = self.pf.books().open_listings[listing.index()].plan.index();
                 let d = self.sample_ship[plan]
                     .as_ref()
