@@ -57,7 +57,11 @@ fn peak(dir: &TempDir, scenario: &Path, n: u32, out: &str) -> u64 {
 fn memory_does_not_grow_with_the_replication_count_beyond_the_exact_limit() {
     let dir = TempDir::new("agg-mem");
     let sc = dir.write("s.toml", &sellers(60));
-    let (small, large) = (peak(&dir, &sc, 1_200, "a"), peak(&dir, &sc, 2_400, "b"));
+    // The larger of two runs each: about one run in eight peaks 3 MB lower than the others
+    // (28.3 against 31.6 MB at 1 200 and at 2 400, measured: a malloc arena not made), as much
+    // as the bound allows over 1 200 replications.
+    let small = peak(&dir, &sc, 1_200, "a").max(peak(&dir, &sc, 1_200, "a2"));
+    let large = peak(&dir, &sc, 2_400, "b").max(peak(&dir, &sc, 2_400, "b2"));
     let per = large.saturating_sub(small) / 1_200;
     assert!(
         per < 2_000,
