@@ -116,24 +116,36 @@ fn add_sub(a: Decimal, b: Decimal, subtract: bool) -> Decimal {
     if b.is_zero() {
         return a;
     }
-    let (x, y) = (a.unpack(), b.unpack());
-    if x.hi == 0 && y.hi == 0 && x.scale == y.scale {
-        let m1 = u64::from(x.lo) | (u64::from(x.mid) << 32);
-        let m2 = u64::from(y.lo) | (u64::from(y.mid) << 32);
-        if m1 != 0 && m2 != 0 {
-            let (m, negative) = if subtract ^ (x.negative != y.negative) {
-                if m1 >= m2 {
-                    (u128::from(m1 - m2), x.negative)
-                } else {
-                    (u128::from(m2 - m1), !x.negative)
-                }
-            } else {
-                (u128::from(m1) + u128::from(m2), x.negative)
-            };
-            return from_mantissa(m, negative, x.scale);
-        }
+    if let Some((m, negative, scale)) = small_sum(a, b, subtract) {
+        return from_mantissa(m, negative, scale);
     }
     if subtract { a - b } else { a + b }
+}
+
+/// `a ± b` in integers when both are non-zero, of one scale and below 2^64: the result's
+/// mantissa (below 2^65), sign and scale, as `rust_decimal` gives them; `None` otherwise. The
+/// common case of [`add_sub`] and [`Term::of_sum`].
+#[inline(always)]
+fn small_sum(a: Decimal, b: Decimal, subtract: bool) -> Option<(u128, bool, u32)> {
+    let (x, y) = (a.unpack(), b.unpack());
+    if x.hi != 0 || y.hi != 0 || x.scale != y.scale {
+        return None;
+    }
+    let m1 = u64::from(x.lo) | (u64::from(x.mid) << 32);
+    let m2 = u64::from(y.lo) | (u64::from(y.mid) << 32);
+    if m1 == 0 || m2 == 0 {
+        return None;
+    }
+    let (m, negative) = if subtract ^ (x.negative != y.negative) {
+        if m1 >= m2 {
+            (u128::from(m1 - m2), x.negative)
+        } else {
+            (u128::from(m2 - m1), !x.negative)
+        }
+    } else {
+        (u128::from(m1) + u128::from(m2), x.negative)
+    };
+    Some((m, negative, x.scale))
 }
 
 /// The decimal of a 96-bit mantissa `m` (its upper 32 bits ignored), sign and scale.
@@ -312,30 +324,16 @@ impl Term {
     /// `exact_add_and_sub_match_rust_decimal` compares the two, field by field.
     #[inline(always)]
     pub(crate) fn of_sum(a: Decimal, b: Decimal, subtract: bool) -> Term {
-        let (x, y) = (a.unpack(), b.unpack());
-        if x.hi == 0 && y.hi == 0 && x.scale == y.scale {
-            let m1 = u64::from(x.lo) | (u64::from(x.mid) << 32);
-            let m2 = u64::from(y.lo) | (u64::from(y.mid) << 32);
-            if m1 != 0 && m2 != 0 {
-                // `add_sub`'s path for two non-zero amounts of one scale below 2^64.
-                let (m, negative) = if subtract ^ (x.negative != y.negative) {
-                    if m1 >= m2 {
-                        (u128::from(m1 - m2), x.negative)
-                    } else {
-                        (u128::from(m2 - m1), !x.negative)
-                    }
-                } else {
-                    (u128::from(m1) + u128::from(m2), x.negative)
-                };
-                if m != 0 && m >> 63 == 0 {
-                    let mag = m as i64;
-                    return Term {
-                        key: FAST | (x.scale << 8),
-                        m: if negative { -mag } else { mag },
-                        d: from_mantissa(m, negative, x.scale),
-                    };
-                }
-            }
+        if let Some((m, negative, scale)) = small_sum(a, b, subtract)
+            && m != 0
+            && m >> 63 == 0
+        {
+            let mag = m as i64;
+            return Term {
+                key: FAST | (scale << 8),
+                m: if negative { -mag } else { mag },
+                d: from_mantissa(m, negative, scale),
+            };
         }
         Term::of(add_sub(a, b, subtract))
     }

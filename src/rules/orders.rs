@@ -107,6 +107,23 @@ pub(crate) struct NewLine {
 }
 
 impl NewLine {
+    /// The fields of `line` a new line has (its delivery, refund and held amount left out).
+    fn of(line: &OrderLine) -> NewLine {
+        NewLine {
+            no: line.no,
+            creator: line.creator,
+            product: line.product,
+            seller: line.seller,
+            quantity: line.quantity,
+            traffic: line.traffic,
+            placed: line.placed,
+            paid: line.paid,
+            shipping: line.shipping,
+            platform_coupon: line.platform_coupon,
+            resolution: line.resolution,
+            record: line.record,
+        }
+    }
     /// The whole line, its held amount computed ([`held_at_placement`]).
     pub(crate) fn line(&self) -> OrderLine {
         OrderLine {
@@ -714,19 +731,7 @@ impl OrderBook {
     }
     fn insert_checked(&mut self, line: OrderLine, products_seller: bool) -> LineKey {
         debug_assert_eq!(line.settles, self.settles_after(line.delivered));
-        let k = self.insert_slot(
-            line.no,
-            line.creator,
-            line.product,
-            line.seller,
-            line.quantity,
-            line.traffic,
-            line.placed,
-            line.delivered,
-            line.resolution,
-            line.record,
-            products_seller,
-        );
+        let k = self.insert_slot(&NewLine::of(&line), line.delivered, products_seller);
         self.store_amounts(k, amounts_of(&line), true);
         k
     }
@@ -741,19 +746,7 @@ impl OrderBook {
             Some(&line.seller),
             "not the product's seller"
         );
-        let k = self.insert_slot(
-            line.no,
-            line.creator,
-            line.product,
-            line.seller,
-            line.quantity,
-            line.traffic,
-            line.placed,
-            SimTime::NEVER,
-            line.resolution,
-            line.record,
-            true,
-        );
+        let k = self.insert_slot(&line, SimTime::NEVER, true);
         let parts = match (Packed::pack(line.paid), Packed::pack(line.platform_coupon)) {
             (Some(p), Some(c)) => self.shipping_index(line.shipping).map(|s| (p, s, c)),
             _ => None,
@@ -778,25 +771,28 @@ impl OrderBook {
         }
         k
     }
-    /// Takes a slot (a freed one first) for a line and writes its fields other than the amounts
-    /// (`paid` is `Packed::WIDE` until `store_amounts` or `insert_placed` sets it), its status
-    /// byte and its record and odd entries.
-    #[allow(clippy::too_many_arguments)]
+    /// Takes a slot (a freed one first) for `line`, delivered at `delivered`, and writes its
+    /// fields other than the amounts (`paid` is `Packed::WIDE` until `store_amounts` or
+    /// `insert_placed` sets it), its status byte and its record and odd entries.
     #[inline(always)]
     fn insert_slot(
         &mut self,
-        no: u64,
-        creator: CreatorId,
-        product: ProductId,
-        seller: SellerId,
-        quantity: u32,
-        traffic: Traffic,
-        placed: SimTime,
+        line: &NewLine,
         delivered: SimTime,
-        resolution: u32,
-        record: u32,
         products_seller: bool,
     ) -> LineKey {
+        let NewLine {
+            no,
+            creator,
+            product,
+            seller,
+            quantity,
+            traffic,
+            placed,
+            resolution,
+            record,
+            ..
+        } = *line;
         let hot = Hot::new(record != u32::MAX);
         let odd = no >= u64::from(ODD) || quantity >> QUANTITY_BITS != 0 || !products_seller;
         let stored = Stored {
