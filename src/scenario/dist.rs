@@ -114,7 +114,21 @@ impl Dist {
     }
 
     /// Draws a value ≥ 0. Parameters must have passed [`Dist::check`].
+    ///
+    /// A uniform (the default shipping and delivery delays, drawn for nearly every order line)
+    /// is drawn inline; the others through [`Dist::sample_any`], the same formula.
+    #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        if let Dist::Uniform { min, max } = *self
+            && max > min
+        {
+            return (min + (max - min) * unit(rng)).max(0.0);
+        }
+        self.sample_any(rng)
+    }
+
+    /// [`Dist::sample`] for every distribution.
+    fn sample_any<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let v = match *self {
             Dist::Fixed { value } => value,
             Dist::Uniform { min, max } => {

@@ -91,8 +91,9 @@ impl World<'_> {
             let r = &self.pf.books().dist.registrations[reg.index()];
             let e = self.commission_per_post(c, r.product, r.creator_rate)
                 - self.effort(ContentKind::Video);
-            let p = behaviour::choice_probability(
+            let p = behaviour::choice_probability_with(
                 db.link_probability,
+                self.inc.logits.link,
                 self.sc.behaviour.incentives.earnings_weight,
                 e,
                 f64::from(self.pf.creator_sim(c.idx()).state.outside),

@@ -79,11 +79,18 @@ impl World<'_> {
         let inc = Incentives {
             on: true,
             memo: super::memo::EarningsMemo::new(&self.sc.behaviour.buyers, &self.agents),
+            logits: super::memo::ChoiceLogits::new(self.sc),
             effort: [ib.video_effort, ib.live_effort].map(|m| m.0.try_into().unwrap_or(0.0)),
             parts: None,
         };
+        let b = &self.sc.behaviour.buyers;
         for c in 0..n {
-            let q = self.base_orders(CreatorId(c as u32));
+            // `base_orders` from its parts: the reach (one power, kept below) and the memo's
+            // saturation at no live items and coupon factor — the same function of the same
+            // inputs, where `mean_orders` computed all five powers per creator.
+            let followers = f64::from(self.agents.creators[c].followers);
+            let reach = behaviour::reach(b, followers);
+            let q = inc.memo.mean_orders(b, reach, false, ContentKind::Video, 0);
             let z: f64 = rand_distr::StandardNormal.sample(&mut self.rng.incentives);
             let noise = (ib.outside_sigma * z).exp();
             let cs = &mut self.pf.creator_sim_mut(c).state;
@@ -93,8 +100,7 @@ impl World<'_> {
             cs.bonus_until = SimTime::ZERO;
             cs.active = true;
             cs.review_at = SimTime::ZERO;
-            let followers = f64::from(self.agents.creators[c].followers);
-            cs.reach = Some(behaviour::reach(&self.sc.behaviour.buyers, followers));
+            cs.reach = Some(reach);
         }
         self.inc = inc;
     }
@@ -212,8 +218,9 @@ impl World<'_> {
         let i = c.idx();
         if t >= self.pf.creator_sim(i).state.review_at {
             let ib = &self.sc.behaviour.incentives;
-            let p = behaviour::active_probability(
+            let p = behaviour::active_probability_with(
                 ib,
+                self.inc.logits.active,
                 self.best_earnings(c, t),
                 f64::from(self.pf.creator_sim(i).state.outside),
             );

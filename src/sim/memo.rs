@@ -127,6 +127,31 @@ impl EarningsMemo {
     }
 }
 
+/// The log-odds ([`behaviour::logit`]) of the base probabilities of the incentive model's
+/// frequent yes/no choices, fixed for a replication: computed once, where each review, sample
+/// request and link decision took a logarithm for it (the same function of the same input,
+/// so the same bits; a test checks them).
+#[derive(Copy, Clone, Debug, Default)]
+pub(super) struct ChoiceLogits {
+    /// Of `active_share` (the active/idle review).
+    pub(super) active: f64,
+    /// Of the creators' `sample_request_probability` (taking up an Open plan's product).
+    pub(super) sample_request: f64,
+    /// Of the distributors' `link_probability` (a creator exploring with links offered).
+    pub(super) link: f64,
+}
+
+impl ChoiceLogits {
+    pub(super) fn new(sc: &crate::scenario::Scenario) -> ChoiceLogits {
+        let b = &sc.behaviour;
+        ChoiceLogits {
+            active: behaviour::logit(b.incentives.active_share),
+            sample_request: behaviour::logit(b.creators.sample_request_probability),
+            link: behaviour::logit(b.distributors.link_probability),
+        }
+    }
+}
+
 /// A product's price as `f64`, the conversion the incentive model uses (0 when out of range).
 pub(super) fn price_f64(p: &Product) -> f64 {
     p.price.0.try_into().unwrap_or(0.0)
@@ -168,6 +193,42 @@ mod tests {
                 assert_eq!(memo.price(p, pr).to_bits(), price_f64(pr).to_bits());
                 assert_eq!(memo.terms(p, pr), (pr.seller, pr.eligible, pr.category));
                 assert_eq!(memo.live_on(p), 0);
+            }
+        }
+    }
+
+    /// The kept log-odds give the choice probabilities `choice_probability` computes, bit for
+    /// bit, at base probabilities inside (0, 1) and at the certainties 0 and 1.
+    #[test]
+    fn kept_logits_give_the_same_choice_probabilities() {
+        let mut sc = crate::scenario::parse("x", crate::scenario::DEMO).unwrap();
+        for p0 in [0.0, 1e-9, 0.05, 0.3, 0.8, 0.999, 1.0] {
+            sc.behaviour.incentives.active_share = p0;
+            sc.behaviour.creators.sample_request_probability = (p0 + 0.1).min(1.0);
+            sc.behaviour.distributors.link_probability = p0 / 2.0;
+            let l = ChoiceLogits::new(&sc);
+            let b = &sc.behaviour;
+            let ib = &b.incentives;
+            for (e, o) in [
+                (1.0, 2.0),
+                (5.0, 0.5),
+                (-1.0, 3.0),
+                (2.0, 0.0),
+                (f64::NAN, 1.0),
+            ] {
+                for (p, lp) in [
+                    (b.creators.sample_request_probability, l.sample_request),
+                    (b.distributors.link_probability, l.link),
+                ] {
+                    assert_eq!(
+                        behaviour::choice_probability_with(p, lp, 1.7, e, o).to_bits(),
+                        behaviour::choice_probability(p, 1.7, e, o).to_bits()
+                    );
+                }
+                assert_eq!(
+                    behaviour::active_probability_with(ib, l.active, e, o).to_bits(),
+                    behaviour::active_probability(ib, e, o).to_bits()
+                );
             }
         }
     }

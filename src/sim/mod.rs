@@ -475,6 +475,8 @@ struct Incentives {
     /// The parts of expected orders and earnings that do not change per post, and per
     /// product its live content items (saturation) beside its price.
     memo: memo::EarningsMemo,
+    /// The log-odds of the frequent choices' base probabilities.
+    logits: memo::ChoiceLogits,
     /// The effort of a video and of a LIVE, money per post (sim/showcase.rs).
     effort: [f64; 2],
     /// The parts of creators' smoothed expected earnings per rate lever, when recorded

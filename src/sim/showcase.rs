@@ -174,8 +174,9 @@ impl World<'_> {
             0.0
         };
         let p_sample = if self.inc.on {
-            behaviour::choice_probability(
+            behaviour::choice_probability_with(
                 b.sample_request_probability,
+                self.inc.logits.sample_request,
                 ib.earnings_weight,
                 e + value,
                 f64::from(self.pf.creator_sim(c.idx()).state.outside),
