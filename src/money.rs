@@ -609,7 +609,9 @@ impl Rate {
     /// loop, so the usual case goes through no text: a rate is `mantissa ÷ 10^scale`, and when
     /// the mantissa has at most 53 bits and the scale is at most 22, both are exact `f64`s and
     /// one IEEE division rounds their quotient to the nearest `f64` — the value parsing gives.
-    /// Anything else (never a real rate) takes the text route.
+    /// Anything else (never a real rate) takes the text route. Inline: a search converts a
+    /// rate per candidate (1.4 million calls in mid).
+    #[inline]
     pub fn percent_f64(self) -> f64 {
         /// 10^0 ..= 10^22, every one exact in an `f64`.
         const POW10: [f64; 23] = [

@@ -117,7 +117,7 @@ impl Dist {
     ///
     /// A uniform (the default shipping and delivery delays, drawn for nearly every order line)
     /// is drawn inline; the others through [`Dist::sample_any`], the same formula.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         if let Dist::Uniform { min, max } = *self
             && max > min

@@ -272,20 +272,25 @@ pub(crate) fn active_probability(ib: &IncentiveBehaviour, best: f64, outside: f6
     choice_probability(ib.active_share, ib.participation_weight, best, outside)
 }
 
-/// [`active_probability`] given `logit_active` = [`logit`]`(active_share)`.
+/// [`active_probability`] given `logit_active` = [`logit`]`(active_share)` and `log_ratio` =
+/// `earnings_ratio(best, outside).ln()` (a wake computes it once for the review and the
+/// action's tally, [`log_earnings_ratio`]).
 pub(crate) fn active_probability_with(
     ib: &IncentiveBehaviour,
     logit_active: f64,
-    best: f64,
+    log_ratio: f64,
     outside: f64,
 ) -> f64 {
-    choice_probability_with(
-        ib.active_share,
-        logit_active,
-        ib.participation_weight,
-        best,
-        outside,
-    )
+    let p0 = ib.active_share;
+    if p0 <= 0.0 || p0 >= 1.0 || outside.is_nan() || outside <= 0.0 {
+        return p0.clamp(0.0, 1.0);
+    }
+    logistic(logit_active + ib.participation_weight * log_ratio)
+}
+
+/// ln(E/O), E/O floored ([`earnings_ratio`]).
+pub(crate) fn log_earnings_ratio(e: f64, o: f64) -> f64 {
+    earnings_ratio(e, o).ln()
 }
 
 /// P(X ≥ k) for X ~ Poisson(λ).
@@ -345,7 +350,8 @@ pub(crate) fn earnings_utility(
 
 /// Minutes until the next of `remaining` orders of a content item, given `elapsed` minutes since
 /// it was posted: video orders decay exponentially (half-life), LIVE orders fall uniformly within
-/// the LIVE.
+/// the LIVE. Inline: it runs at every order line's demand event.
+#[inline(always)]
 pub(crate) fn next_order_gap<R: Rng + ?Sized>(
     b: &BuyerBehaviour,
     kind: ContentKind,

@@ -25,10 +25,11 @@ impl World<'_> {
         // The gap's exponential is the episode's first draw, whatever the review decides.
         let gap: f64 = rand_distr::Exp1.sample(&mut self.rng.agent);
         let next = if self.inc.on {
-            if !self.review(t, c) {
+            let x = self.expectation(c, t);
+            if !self.review(t, c, x) {
                 return;
             }
-            let k = self.note_action(c, t);
+            let k = self.note_action(c, t, x);
             behaviour::action_gap(b, k, gap)
         } else {
             self.activity.actions += 1;

@@ -69,6 +69,17 @@ pub(crate) fn search_value(
     }
 }
 
+/// A creator's expectations at a wake ([`World::expectation`]).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Expectation {
+    /// E*: what it expects to earn per post ([`World::best_earnings`]).
+    best: f64,
+    /// O: its outside option.
+    outside: f64,
+    /// ln(E*/O), the ratio floored ([`behaviour::log_earnings_ratio`]).
+    log_ratio: f64,
+}
+
 impl World<'_> {
     /// Draws outside options and sets every creator's starting expectations.
     pub(super) fn init_incentives(&mut self) {
@@ -189,17 +200,26 @@ impl World<'_> {
         )
     }
 
-    /// An action of `c` at `t` (it is active): counts it with its ln(E*/O) in
-    /// [`super::Activity`] and returns its intensive multiplier.
-    pub(super) fn note_action(&mut self, c: CreatorId, t: SimTime) -> f64 {
-        let (best, outside) = (
-            self.best_earnings(c, t),
-            f64::from(self.pf.creator_sim(c.idx()).state.outside),
-        );
+    /// What a wake of `c` at `t` reads of its expectations: E*, O and ln(E*/O), the last
+    /// computed once for the review and the action's tally (neither changes them).
+    pub(super) fn expectation(&self, c: CreatorId, t: SimTime) -> Expectation {
+        let best = self.best_earnings(c, t);
+        let outside = f64::from(self.pf.creator_sim(c.idx()).state.outside);
+        Expectation {
+            best,
+            outside,
+            log_ratio: behaviour::log_earnings_ratio(best, outside),
+        }
+    }
+
+    /// An action of `c` at `t` (it is active) with expectation `x` ([`World::expectation`]):
+    /// counts it with its ln(E*/O) in [`super::Activity`] and returns its intensive multiplier.
+    pub(super) fn note_action(&mut self, c: CreatorId, t: SimTime, x: Expectation) -> f64 {
+        let (best, outside) = (x.best, x.outside);
         let a = &mut self.activity;
         a.actions += 1;
         a.scored += 1;
-        a.log_earnings += behaviour::earnings_ratio(best, outside).ln();
+        a.log_earnings += x.log_ratio;
         if self.inc.parts.is_some() {
             self.action_shares(c, t, best, outside);
         }
@@ -212,17 +232,18 @@ impl World<'_> {
         *x += EARNED_WEIGHT * (e as f32 - *x);
     }
 
-    /// The extensive margin at a wake: re-evaluates active/idle when due. Returns whether the
+    /// The extensive margin at a wake, with the creator's expectation `x`
+    /// ([`World::expectation`]): re-evaluates active/idle when due. Returns whether the
     /// creator acts now; an idle creator's next wake is its next review.
-    pub(super) fn review(&mut self, t: SimTime, c: CreatorId) -> bool {
+    pub(super) fn review(&mut self, t: SimTime, c: CreatorId, x: Expectation) -> bool {
         let i = c.idx();
         if t >= self.pf.creator_sim(i).state.review_at {
             let ib = &self.sc.behaviour.incentives;
             let p = behaviour::active_probability_with(
                 ib,
                 self.inc.logits.active,
-                self.best_earnings(c, t),
-                f64::from(self.pf.creator_sim(i).state.outside),
+                x.log_ratio,
+                x.outside,
             );
             let active = unit(&mut self.rng.agent) < p;
             let s = &mut self.pf.creator_sim_mut(i).state;

@@ -225,8 +225,9 @@ mod tests {
                         behaviour::choice_probability(p, 1.7, e, o).to_bits()
                     );
                 }
+                let log_ratio = behaviour::log_earnings_ratio(e, o);
                 assert_eq!(
-                    behaviour::active_probability_with(ib, l.active, e, o).to_bits(),
+                    behaviour::active_probability_with(ib, l.active, log_ratio, o).to_bits(),
                     behaviour::active_probability(ib, e, o).to_bits()
                 );
             }
