@@ -423,6 +423,7 @@ fn snapshot(pf: &Platform, last: &mut [Decimal], daily: &mut Vec<Vec<Decimal>>) 
 impl World<'_> {
     /// Positions the agent stream at `c`'s next episode of stream `tag` (rng.rs): the draws that
     /// follow belong to that creator and episode alone.
+    #[inline]
     pub(super) fn enter(&mut self, tag: AgentStream, c: CreatorId) {
         let k = match tag {
             AgentStream::Wake => 0,

@@ -114,6 +114,21 @@ impl EarningsMemo {
         }
     }
 
+    /// Product index `p`'s category and live content items, from one read of its line (what
+    /// the expected orders read of it); out of range, the category `fallback` gives (the
+    /// model's record: [`EarningsMemo::terms`]) and no live items.
+    #[inline]
+    pub(super) fn category_and_live(
+        &self,
+        p: usize,
+        fallback: impl FnOnce() -> Option<CategoryId>,
+    ) -> (CategoryId, u32) {
+        match self.products.get(p) {
+            Some(m) => (m.category, m.live_on),
+            None => (fallback().unwrap_or_default(), 0),
+        }
+    }
+
     /// Product index `p`'s live content items (0 out of range).
     #[inline]
     pub(super) fn live_on(&self, p: usize) -> u32 {
@@ -193,8 +208,11 @@ mod tests {
                 assert_eq!(memo.price(p, pr).to_bits(), price_f64(pr).to_bits());
                 assert_eq!(memo.terms(p, pr), (pr.seller, pr.eligible, pr.category));
                 assert_eq!(memo.live_on(p), 0);
+                assert_eq!(memo.category_and_live(p, || None), (pr.category, 0));
             }
         }
+        let out = agents.products.len();
+        assert_eq!(memo.category_and_live(out, || Some(7)), (7, 0));
     }
 
     /// The kept log-odds give the choice probabilities `choice_probability` computes, bit for
