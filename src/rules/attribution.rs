@@ -137,18 +137,14 @@ pub fn resolve(books: &Books, q: &Query) -> Option<Resolution> {
 }
 
 /// Collects offers in precedence order: the first wins, the rest are reported superseded.
-///
-/// Generic over the collector, not a `&mut dyn FnMut`: [`resolve`]'s collector does nothing, and
-/// its own copy of the walk then neither builds a [`Candidate`] nor calls through a pointer for
-/// each offer (issue 18, session 17).
-struct Offers<'a, S: FnMut(Candidate) + ?Sized> {
+struct Offers<'a> {
     won: Option<Resolution>,
     /// Candidates seen: more than one means the product is in several collaborations (ATTR-4).
     seen_count: u32,
-    seen: &'a mut S,
+    seen: &'a mut dyn FnMut(Candidate),
 }
 
-impl<S: FnMut(Candidate) + ?Sized> Offers<'_, S> {
+impl Offers<'_> {
     fn offer(&mut self, r: Resolution) {
         self.seen_count += 1;
         let outcome = if self.won.is_some() {
@@ -190,10 +186,10 @@ impl<S: FnMut(Candidate) + ?Sized> Offers<'_, S> {
 /// an approved application (OPEN-2).
 // rule: ATTR-1
 // rule: ATTR-5
-pub(crate) fn resolve_with<S: FnMut(Candidate) + ?Sized>(
+pub(crate) fn resolve_with(
     books: &Books,
     q: &Query,
-    seen: &mut S,
+    seen: &mut dyn FnMut(Candidate),
 ) -> Option<Resolution> {
     let mut o = Offers {
         won: None,
@@ -366,12 +362,7 @@ fn open_shop_ads(plan: PlanRef, rate: Rate, since: SimTime) -> Resolution {
 /// The help centre's H-5 order (`rules.ad_precedence = "shop-ads-first"`): the first Shop Ads
 /// rate that exists — distributor, Target, Plus, Open.
 #[inline(always)]
-fn offer_shop_ads_first<S: FnMut(Candidate) + ?Sized>(
-    o: &mut Offers<'_, S>,
-    books: &Books,
-    q: &Query,
-    f: &Found<'_>,
-) {
+fn offer_shop_ads_first(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
     // rule: H-5
     if let Some((reg, c, plan)) = f.dist
         && let Some(rate) = reg.shop_ads_rate
@@ -416,12 +407,7 @@ fn offer_shop_ads_first<S: FnMut(Candidate) + ?Sized>(
 /// The Target candidate, and the invitations that name the product but do not apply now.
 // rule: ATTR-2
 #[inline(always)]
-fn offer_target<S: FnMut(Candidate) + ?Sized>(
-    o: &mut Offers<'_, S>,
-    books: &Books,
-    q: &Query,
-    f: &Found<'_>,
-) {
+fn offer_target(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
     if let Some((s, tp, since)) = f.target {
         let mut rules = RuleSet::of(&[RuleId::Target1, RuleId::Target2, RuleId::Attr2]);
         let inv = &books.target.invitations[books.target.slots[s.index()].invitation.index()];
@@ -462,7 +448,7 @@ fn offer_target<S: FnMut(Candidate) + ?Sized>(
 // rule: PLUS-11
 // rule: PLUS-12
 #[inline(always)]
-fn offer_plus<S: FnMut(Candidate) + ?Sized>(o: &mut Offers<'_, S>, f: &Found<'_>) {
+fn offer_plus(o: &mut Offers<'_>, f: &Found<'_>) {
     let Some((_, camp, c)) = f.plus else { return };
     match (camp.shop_ads_rate.filter(|_| f.ad_plan), camp.rate) {
         (Some(rate), _) => o.offer(plus_shop_ads(camp, c, rate)),
@@ -497,7 +483,7 @@ fn offer_plus<S: FnMut(Candidate) + ?Sized>(o: &mut Offers<'_, S>, f: &Found<'_>
 /// The distributor link candidate: it pays the creator and the distributor part (DIST-6).
 // rule: DIST-6
 #[inline(always)]
-fn offer_link<S: FnMut(Candidate) + ?Sized>(o: &mut Offers<'_, S>, books: &Books, f: &Found<'_>) {
+fn offer_link(o: &mut Offers<'_>, books: &Books, f: &Found<'_>) {
     if let Some((reg, c, plan)) = f.dist {
         let mut rules = RuleSet::of(&[RuleId::Dist4, RuleId::Dist5, RuleId::Dist6]);
         if f.ad {
@@ -525,12 +511,7 @@ fn offer_link<S: FnMut(Candidate) + ?Sized>(o: &mut Offers<'_, S>, books: &Books
 /// The Open candidate for a product in an Open plan, else the seller's Shop plan (SHOP-1).
 // rule: OPEN-1
 #[inline(always)]
-fn offer_open_or_shop<S: FnMut(Candidate) + ?Sized>(
-    o: &mut Offers<'_, S>,
-    books: &Books,
-    q: &Query,
-    f: &Found<'_>,
-) {
+fn offer_open_or_shop(o: &mut Offers<'_>, books: &Books, q: &Query, f: &Found<'_>) {
     if let Some(l) = f.listing {
         // The plan and, while unchanged, the rate from the product's entry (`open_rate_of`).
         let (plan, rate_at) = match f.open_joined {
