@@ -1438,18 +1438,21 @@ impl Platform {
         if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
-            pay.commission = if whole {
-                rd.commission_whole(line.base, rate)
+            // Each prepared for the ledger, the tally and the campaign sums (session 15), with
+            // nothing refunded inside the multiply and the rounding (session 17).
+            let commission = if whole {
+                rd.commission_whole_term(line.base, rate)
             } else {
-                rd.commission_at(line.base, rate, kept, line.paid)
+                Term::of(rd.commission_at(line.base, rate, kept, line.paid).0)
             };
+            pay.commission = Money(commission.amount());
             if let (Some((d, _)), Some(drate)) = (res.distributor, drate) {
-                pay.distributor_fee = if whole {
-                    rd.commission_whole(line.base, drate)
+                fee = if whole {
+                    rd.commission_whole_term(line.base, drate)
                 } else {
-                    rd.commission_at(line.base, drate, kept, line.paid)
+                    Term::of(rd.commission_at(line.base, drate, kept, line.paid).0)
                 };
-                fee = Term::of(pay.distributor_fee.0);
+                pay.distributor_fee = Money(fee.amount());
                 self.ledger.post_term(
                     t,
                     EntryKind::DistributorFee,
@@ -1465,8 +1468,6 @@ impl Platform {
             } else {
                 (EntryKind::Commission, Metric::Commissions)
             };
-            // Prepared once for the ledger, the tally and the campaign sums (session 15).
-            let commission = Term::of(pay.commission.0);
             self.ledger.post_term(
                 t,
                 kind,
