@@ -356,6 +356,28 @@ impl Term {
         }
         Term::of(add_sub(a, b, subtract))
     }
+    /// `Term::of(a × n)` for a whole quantity `n` (`Money::times`: `mul_exact` by
+    /// `Decimal::from(n)`), in one step in the common case — `a` non-zero with a 32-bit mantissa,
+    /// `n` non-zero, the product within 63 bits: `mul_exact`'s product at `a`'s scale is the
+    /// term's, so it is not unpacked and tested again (issue 18, session 17: a placed line's
+    /// gross). Anything else: `Term::of` of `mul_exact`'s product. The test
+    /// `times_term_is_term_of_times` compares the two, field by field.
+    #[inline(always)]
+    pub(crate) fn of_times(a: Decimal, n: u32) -> Term {
+        let x = a.unpack();
+        if x.hi == 0 && x.mid == 0 && x.lo != 0 && n != 0 {
+            let m = u64::from(x.lo) * u64::from(n);
+            if m >> 63 == 0 {
+                let mag = m as i64;
+                return Term {
+                    key: FAST | (x.scale << 8),
+                    m: if x.negative { -mag } else { mag },
+                    d: from_mantissa(u128::from(m), x.negative, x.scale),
+                };
+            }
+        }
+        Term::of(mul_exact(a, Decimal::from(n)))
+    }
     /// The amount itself.
     #[inline(always)]
     pub(crate) fn amount(&self) -> Decimal {
@@ -1110,6 +1132,42 @@ mod tests {
             (z.key, z.m, z.d.serialize()),
             (of.key, of.m, of.d.serialize())
         );
+    }
+
+    /// `Term::of_times` is `Term::of` of `Money::times`, field by field: zero, 32-, 64- and
+    /// 96-bit amounts of both signs and every scale, zero and large quantities, products on
+    /// both sides of 2^63.
+    #[test]
+    fn times_term_is_term_of_times() {
+        use rand::{Rng, RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let fields = |t: Term| (t.key, t.m, t.d.serialize());
+        for _ in 0..100_000 {
+            let m: u128 = match rng.random_range(0..5) {
+                0 => [0u128, 1, u32::MAX as u128][rng.random_range(0..3)],
+                1 => u128::from(rng.next_u32() % 100_000),
+                2 => u128::from(rng.next_u32()),
+                3 => u128::from(rng.next_u64()),
+                _ => u128::from(rng.next_u64()) | (u128::from(rng.next_u32()) << 64),
+            };
+            let mut a = from_mantissa(m, rng.random_bool(0.3), rng.random_range(0..=28));
+            if m == 0 && rng.random_bool(0.5) {
+                a.set_sign_negative(true);
+            }
+            let n = match rng.random_range(0..4) {
+                0 => [0, 1, u32::MAX][rng.random_range(0..3)],
+                1 => rng.random_range(1..10),
+                _ => rng.next_u32(),
+            };
+            if a.checked_mul(Decimal::from(n)).is_none() {
+                continue;
+            }
+            assert_eq!(
+                fields(Term::of_times(a, n)),
+                fields(Term::of(Money(a).times(n).0)),
+                "{a:?} × {n}"
+            );
+        }
     }
 
     fn assert_add_sub_match(a: Decimal, b: Decimal) {

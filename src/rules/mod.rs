@@ -863,15 +863,19 @@ impl Platform {
             }
             *stock -= req.quantity;
         }
-        let gross = prod.price.times(req.quantity);
+        // The gross prepared for the sums in the same step (session 17).
+        let gross_term = Term::of_times(prod.price.0, req.quantity);
+        let gross = Money(gross_term.amount());
         // `g − 0 − 0` is `g` itself for a non-zero `g` (`sub_exact`'s zero rule): most lines
         // have no coupon (session 16).
-        let base =
-            if req.seller_coupon.is_zero() && req.platform_coupon.is_zero() && !gross.is_zero() {
-                gross
-            } else {
-                gross - req.seller_coupon - req.platform_coupon
-            };
+        let base = if req.seller_coupon.is_zero()
+            && req.platform_coupon.is_zero()
+            && !gross_term.is_zero()
+        {
+            gross
+        } else {
+            gross - req.seller_coupon - req.platform_coupon
+        };
         if base.is_negative() {
             return Err(Refusal::new(
                 RuleId::Order1,
@@ -948,7 +952,6 @@ impl Platform {
             &coupon,
             prov,
         );
-        let gross_term = Term::of(gross.0);
         self.tally.add_term(Metric::Gmv, &gross_term);
         let (gm, om) = match resolution.map(|r| r.plan) {
             Some(PlanRef::Shop(_)) => (Metric::GmvShop, Metric::OrdersShop),
