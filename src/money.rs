@@ -205,22 +205,30 @@ pub(crate) fn round_exact(d: Decimal, dp: u32, strategy: RoundingStrategy) -> De
     let x = d.unpack();
     if x.hi == 0 && x.scale > dp && x.scale - dp <= 19 && (x.lo | x.mid) != 0 {
         let m = u64::from(x.lo) | (u64::from(x.mid) << 32);
-        let pow = 10u64.pow(x.scale - dp);
-        let (mut q, rem) = (m / pow, m % pow);
-        let half = pow / 2;
-        let up = match strategy {
-            RoundingStrategy::MidpointNearestEven => rem > half || (rem == half && (q & 1) == 1),
-            RoundingStrategy::MidpointAwayFromZero => rem >= half,
-            RoundingStrategy::ToZero => false,
-            RoundingStrategy::AwayFromZero => rem != 0,
-            _ => return d.round_dp_with_strategy(dp, strategy),
-        };
-        if up {
-            q += 1;
+        if let Some(q) = round_mantissa(m, x.scale - dp, strategy) {
+            return Decimal::from_parts(q as u32, (q >> 32) as u32, 0, x.negative, dp);
         }
-        return Decimal::from_parts(q as u32, (q >> 32) as u32, 0, x.negative, dp);
     }
     d.round_dp_with_strategy(dp, strategy)
+}
+
+/// [`round_exact`]'s short cut: the mantissa `m` with its last `drop` (1 ..= 19) digits rounded
+/// off by `strategy` (`None` for a strategy the rounding rule never uses). Below 2^63 for every
+/// `m`: the quotient is at most `m / 10`, plus one.
+#[inline(always)]
+fn round_mantissa(m: u64, drop: u32, strategy: RoundingStrategy) -> Option<u64> {
+    // A table, not `10u64.pow` (a loop of multiplications at run time; issue 18, session 17).
+    let pow = POW10_U64[drop as usize];
+    let (q, rem) = (m / pow, m % pow);
+    let half = pow / 2;
+    let up = match strategy {
+        RoundingStrategy::MidpointNearestEven => rem > half || (rem == half && (q & 1) == 1),
+        RoundingStrategy::MidpointAwayFromZero => rem >= half,
+        RoundingStrategy::ToZero => false,
+        RoundingStrategy::AwayFromZero => rem != 0,
+        _ => return None,
+    };
+    Some(q + u64::from(up))
 }
 
 /// A running sum of decimals — an account balance, a total by kind, a metric's tally — that
@@ -270,6 +278,17 @@ const POW10_I64: [i64; 19] = {
     let mut p = [1i64; 19];
     let mut i = 1;
     while i < 19 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// 10^0 ..= 10^19, every power of ten a `u64` holds ([`round_exact`]'s divisors).
+const POW10_U64: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
         p[i] = p[i - 1] * 10;
         i += 1;
     }
@@ -336,6 +355,28 @@ impl Term {
             };
         }
         Term::of(add_sub(a, b, subtract))
+    }
+    /// `Term::of(a × n)` for a whole quantity `n` (`Money::times`: `mul_exact` by
+    /// `Decimal::from(n)`), in one step in the common case — `a` non-zero with a 32-bit mantissa,
+    /// `n` non-zero, the product within 63 bits: `mul_exact`'s product at `a`'s scale is the
+    /// term's, so it is not unpacked and tested again (issue 18, session 17: a placed line's
+    /// gross). Anything else: `Term::of` of `mul_exact`'s product. The test
+    /// `times_term_is_term_of_times` compares the two, field by field.
+    #[inline(always)]
+    pub(crate) fn of_times(a: Decimal, n: u32) -> Term {
+        let x = a.unpack();
+        if x.hi == 0 && x.mid == 0 && x.lo != 0 && n != 0 {
+            let m = u64::from(x.lo) * u64::from(n);
+            if m >> 63 == 0 {
+                let mag = m as i64;
+                return Term {
+                    key: FAST | (x.scale << 8),
+                    m: if x.negative { -mag } else { mag },
+                    d: from_mantissa(u128::from(m), x.negative, x.scale),
+                };
+            }
+        }
+        Term::of(mul_exact(a, Decimal::from(n)))
     }
     /// The amount itself.
     #[inline(always)]
@@ -445,9 +486,18 @@ impl DecimalSum {
                 return;
             }
         }
-        if t.key == ZERO_TERM && self.meta & FAST != 0 && self.m != 0 {
-            // `a ± 0` is `a` (a zero coupon or fee added to a non-zero tally): no call
-            return;
+        if t.key == ZERO_TERM && self.meta & FAST != 0 {
+            if self.m != 0 {
+                // `a ± 0` is `a` (a zero coupon or fee added to a non-zero tally): no call
+                return;
+            }
+            if self.meta == FAST && t.d.scale() == 0 && !t.d.is_sign_negative() {
+                // `0 ± 0` with both `Decimal::ZERO` (scale 0, positive) is that zero, bytes and
+                // all (`add_slow`: the amount's zero): no call. A settlement's distributor fee
+                // without a distributor (`Term::ZERO`) added to a plan's fees that are still zero
+                // took `add_slow` once a line (issue 18, session 17).
+                return;
+            }
         }
         self.add_slow(t.d, subtract);
     }
@@ -758,13 +808,18 @@ pub struct Rounding {
 impl Rounding {
     // rule: MONEY-1
     pub fn apply(self, d: Decimal) -> Money {
-        let strategy = match self.mode {
+        Money(round_exact(d, self.minor_unit, self.strategy()))
+    }
+
+    /// The `rust_decimal` strategy of the rounding mode.
+    #[inline(always)]
+    fn strategy(self) -> RoundingStrategy {
+        match self.mode {
             RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
             RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
             RoundingMode::Down => RoundingStrategy::ToZero,
             RoundingMode::Up => RoundingStrategy::AwayFromZero,
-        };
-        Money(round_exact(d, self.minor_unit, strategy))
+        }
     }
 
     /// Commission on `base` at `rate`, keeping `kept/total` of it (pro-rata after a partial
@@ -808,6 +863,46 @@ impl Rounding {
             return Money::ZERO;
         }
         self.apply(mul_exact(base.0, fraction))
+    }
+
+    /// `Term::of` of [`Rounding::commission_whole`], prepared inside the multiply and the
+    /// rounding in their common case — base and fraction non-zero with 32-bit mantissas, the
+    /// product with 1 to 19 digits more than the minor unit: `mul_exact`'s 64-bit product is
+    /// rounded as [`round_exact`] rounds it, and the term is built from the rounded mantissa
+    /// (the `Decimal` is `round_exact`'s own `from_parts`) without building the product as a
+    /// `Decimal`, unpacking it to round it and unpacking the commission again to prepare it for
+    /// the sums (issue 18, session 17: a settlement's commission and distributor fee). Anything
+    /// else: `Term::of(commission_whole(..))`. The test `commission_term_is_term_of_commission`
+    /// compares the two, field by field.
+    // rule: SETTLE-1
+    #[inline]
+    pub(crate) fn commission_whole_term(self, base: Money, fraction: Decimal) -> Term {
+        let (x, y) = (base.0.unpack(), fraction.unpack());
+        let scale = x.scale + y.scale;
+        let dp = self.minor_unit;
+        if x.hi == 0
+            && y.hi == 0
+            && x.mid == 0
+            && y.mid == 0
+            && x.lo != 0
+            && y.lo != 0
+            && scale <= Decimal::MAX_SCALE
+            && scale > dp
+            && scale - dp <= 19
+        {
+            // `mul_exact`: the non-zero product at scale `scale`, negative when the signs differ.
+            let m = u64::from(x.lo) * u64::from(y.lo);
+            let negative = x.negative != y.negative;
+            if let Some(q) = round_mantissa(m, scale - dp, self.strategy()) {
+                let mag = q as i64;
+                return Term {
+                    key: if q == 0 { ZERO_TERM } else { FAST | (dp << 8) },
+                    m: if negative { mag.wrapping_neg() } else { mag },
+                    d: Decimal::from_parts(q as u32, (q >> 32) as u32, 0, negative, dp),
+                };
+            }
+        }
+        Term::of(self.commission_whole(base, fraction).0)
     }
 
     /// `amount × num / den`, rounded: the share of an amount refunded with part of a line.
@@ -1041,6 +1136,42 @@ mod tests {
         );
     }
 
+    /// `Term::of_times` is `Term::of` of `Money::times`, field by field: zero, 32-, 64- and
+    /// 96-bit amounts of both signs and every scale, zero and large quantities, products on
+    /// both sides of 2^63.
+    #[test]
+    fn times_term_is_term_of_times() {
+        use rand::{Rng, RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let fields = |t: Term| (t.key, t.m, t.d.serialize());
+        for _ in 0..100_000 {
+            let m: u128 = match rng.random_range(0..5) {
+                0 => [0u128, 1, u32::MAX as u128][rng.random_range(0..3)],
+                1 => u128::from(rng.next_u32() % 100_000),
+                2 => u128::from(rng.next_u32()),
+                3 => u128::from(rng.next_u64()),
+                _ => u128::from(rng.next_u64()) | (u128::from(rng.next_u32()) << 64),
+            };
+            let mut a = from_mantissa(m, rng.random_bool(0.3), rng.random_range(0..=28));
+            if m == 0 && rng.random_bool(0.5) {
+                a.set_sign_negative(true);
+            }
+            let n = match rng.random_range(0..4) {
+                0 => [0, 1, u32::MAX][rng.random_range(0..3)],
+                1 => rng.random_range(1..10),
+                _ => rng.next_u32(),
+            };
+            if a.checked_mul(Decimal::from(n)).is_none() {
+                continue;
+            }
+            assert_eq!(
+                fields(Term::of_times(a, n)),
+                fields(Term::of(Money(a).times(n).0)),
+                "{a:?} × {n}"
+            );
+        }
+    }
+
     fn assert_add_sub_match(a: Decimal, b: Decimal) {
         // `Term::of_sum` is `Term::of` of the exact sum, field by field.
         let fields = |t: Term| (t.key, t.m, t.d.serialize());
@@ -1169,6 +1300,43 @@ mod tests {
             proptest::prop_assert_eq!(
                 rd.commission_whole(base, fraction).0.serialize(),
                 rd.commission_at(base, fraction, base, base).0.serialize(),
+                "{} at {}", base.0, fraction
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Settlement's commission prepared inside the multiply and the rounding is `Term::of`
+        /// the commission, field by field and byte for byte: any base (zeros, signed zeros,
+        /// 64-bit mantissas), any rate (zero, fractional), every rounding mode and minor unit,
+        /// products from a few digits below the minor unit to more than 19 above it.
+        #[test]
+        fn commission_term_is_term_of_commission(
+            m in proptest::prop_oneof![0i64..10_000_000, proptest::num::i64::ANY],
+            scale in 0u32..=12,
+            rate in proptest::prop_oneof![0i64..=8_000, -(1i64 << 33)..(1i64 << 33)],
+            rate_scale in 0u32..=14,
+            mode in 0usize..4,
+            minor_unit in 0u32..=4,
+        ) {
+            let base = Money(Decimal::new(m, scale));
+            let fraction = Decimal::new(rate, rate_scale);
+            let rd = Rounding {
+                mode: [
+                    RoundingMode::HalfUp,
+                    RoundingMode::HalfEven,
+                    RoundingMode::Down,
+                    RoundingMode::Up,
+                ][mode],
+                minor_unit,
+            };
+            let (got, want) = (
+                rd.commission_whole_term(base, fraction),
+                Term::of(rd.commission_whole(base, fraction).0),
+            );
+            proptest::prop_assert_eq!(
+                (got.key, got.m, got.d.serialize()),
+                (want.key, want.m, want.d.serialize()),
                 "{} at {}", base.0, fraction
             );
         }

@@ -133,7 +133,61 @@ pub struct Candidate {
 
 /// Resolves the rate without collecting candidates: the hot path.
 pub fn resolve(books: &Books, q: &Query) -> Option<Resolution> {
+    if let Some(r) = resolve_plain(books, q) {
+        return r;
+    }
     resolve_with(books, q, &mut |_| {})
+}
+
+/// [`resolve`] for a line that only the Open plan or the Shop plan can pay, which is most of
+/// them: an eligible product, not an authorised ad (PLUS-10), a showcase entry (if any) from
+/// Open or the Shop plan (no link, no Target or Plus entry), a creator with no Target slot and
+/// no Plus participation at all (their bits in the books' pair indexes). The Target, Plus and
+/// link candidates (and the Shop Ads rates) are then absent, so [`resolve_with`]'s walk comes to
+/// its last step alone; this runs that step — the same [`offer_open_or_shop`], on the
+/// [`Found`] that [`Found::of`] gives such a query — and the same [`finish`], without looking
+/// the absent candidates up one by one (issue 18, session 17: about 270 instructions a
+/// resolution, twice per placed line). `None`: not such a line, walk them all. The test
+/// `the_plain_path_resolves_as_the_full_walk` compares the two on every precedence row.
+// rule: ATTR-1
+// rule: ATTR-5
+#[inline]
+fn resolve_plain(books: &Books, q: &Query) -> Option<Option<Resolution>> {
+    let plain_entry = match q.entry {
+        None => true,
+        Some(e) => matches!(e.via, Via::Open(_) | Via::Shop),
+    };
+    if !q.eligible
+        || !plain_entry
+        || (q.traffic == Traffic::Ad && q.authorised)
+        || books.target.by_pair.has_creator(q.creator.0)
+        || books.plus.by_pair.has_creator(q.creator.0)
+    {
+        return None;
+    }
+    let open = books.product_open(q.product);
+    let listing = open.listing();
+    let f = Found {
+        target: None,
+        listing,
+        open,
+        // no Plus, no ended Target or Plus entry: the approval alone
+        open_joined: listing.and(q.open_since),
+        plus: None,
+        ended_entry: None,
+        carried: q.open_since.is_none(),
+        link: None,
+        dist: None,
+        ad: false,
+        ad_plan: false,
+    };
+    let mut o = Offers {
+        won: None,
+        seen_count: 0,
+        seen: &mut |_| {},
+    };
+    offer_open_or_shop(&mut o, books, q, &f);
+    Some(finish(o, &f))
 }
 
 /// Collects offers in precedence order: the first wins, the rest are reported superseded.
@@ -145,6 +199,10 @@ struct Offers<'a> {
 }
 
 impl Offers<'_> {
+    /// Inlined: on [`resolve_plain`]'s path the collector is the no-op closure, whose call (and
+    /// the [`Candidate`] built for it) then folds away (session 17: out of line it cost ~30
+    /// instructions an offer).
+    #[inline(always)]
     fn offer(&mut self, r: Resolution) {
         self.seen_count += 1;
         let outcome = if self.won.is_some() {
@@ -214,6 +272,13 @@ pub(crate) fn resolve_with(
     offer_plus(&mut o, &f);
     offer_link(&mut o, books, &f);
     offer_open_or_shop(&mut o, books, q, &f);
+    finish(o, &f)
+}
+
+/// The winning offer with the rules every resolution carries (ATTR-1, ATTR-5) and those the
+/// candidates seen add (ATTR-4, PLUS-12).
+#[inline(always)]
+fn finish(o: Offers<'_>, f: &Found<'_>) -> Option<Resolution> {
     let several = o.seen_count > 1;
     let plus_without_rate = f.plus.is_some_and(|(_, camp, _)| camp.rate.is_none());
     o.won.map(|mut w| {
@@ -1091,5 +1156,89 @@ mod tests {
             ..query(ALL, Video)
         };
         assert_eq!(resolve(&books(ALL, Seeds), &q), None);
+    }
+
+    /// `resolve`'s plain path (Open or Shop plan only) gives what the full walk gives, for
+    /// every combination of plans held, both ad precedences, both ended-entry options, video and
+    /// ad traffic (authorised or not), eligible or not, each kind of showcase entry, during and
+    /// after the plans: and it is taken only where no Target, Plus or link candidate and no
+    /// Shop Ads rate can apply. Each of its gates, removed, makes this fail (tried).
+    #[test]
+    fn the_plain_path_resolves_as_the_full_walk() {
+        let (mut plain, mut walked) = (0, 0);
+        for bits in 0u32..128 {
+            let bit = |i: u32| bits & (1 << i) != 0;
+            let h = Has {
+                target: bit(0),
+                plus: bit(1),
+                plus_rate: bit(2),
+                link: bit(3),
+                open: bit(4),
+                approved: bit(5),
+                shop: bit(6),
+            };
+            let mut entries = vec![None, Some(Via::Open(ListingId(0))), Some(Via::Shop)];
+            if h.link {
+                entries.push(Some(Via::Link(RegistrationId(0))));
+            }
+            if h.target {
+                entries.push(Some(Via::Target(InvitationId(0))));
+            }
+            if h.plus {
+                entries.push(Some(Via::Plus(PlusId(0))));
+            }
+            for prec in [Seeds, ShopAdsFirst] {
+                for ended in [EndedPlanEntry::ApprovedOnly, EndedPlanEntry::OpenRate] {
+                    let b = Books {
+                        ended_plan_entry: ended,
+                        ..books(h, prec)
+                    };
+                    for (traffic, authorised, eligible, at, &via) in queries_of(&entries) {
+                        let q = Query {
+                            traffic,
+                            authorised,
+                            eligible,
+                            at,
+                            entry: via.map(|via| ShowcaseEntry {
+                                product: P,
+                                via,
+                                since: T1,
+                            }),
+                            ..query(h, traffic)
+                        };
+                        let full = resolve_with(&b, &q, &mut |_| {});
+                        assert_eq!(resolve(&b, &q), full, "{q:?}");
+                        match resolve_plain(&b, &q) {
+                            Some(r) => {
+                                assert_eq!(r, full, "{q:?}");
+                                plain += 1;
+                            }
+                            None => walked += 1,
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            plain > 1_000 && walked > 1_000,
+            "{plain} plain, {walked} walked"
+        );
+    }
+
+    /// Every (traffic, authorised, eligible, time, entry) of the plain-path test.
+    fn queries_of(
+        entries: &[Option<Via>],
+    ) -> impl Iterator<Item = (Traffic, bool, bool, SimTime, &Option<Via>)> {
+        [Video, Ad].into_iter().flat_map(move |traffic| {
+            [false, true].into_iter().flat_map(move |authorised| {
+                [false, true].into_iter().flat_map(move |eligible| {
+                    [T1, T2, END].into_iter().flat_map(move |at| {
+                        entries
+                            .iter()
+                            .map(move |via| (traffic, authorised, eligible, at, via))
+                    })
+                })
+            })
+        })
     }
 }

@@ -863,15 +863,19 @@ impl Platform {
             }
             *stock -= req.quantity;
         }
-        let gross = prod.price.times(req.quantity);
+        // The gross prepared for the sums in the same step (session 17).
+        let gross_term = Term::of_times(prod.price.0, req.quantity);
+        let gross = Money(gross_term.amount());
         // `g − 0 − 0` is `g` itself for a non-zero `g` (`sub_exact`'s zero rule): most lines
         // have no coupon (session 16).
-        let base =
-            if req.seller_coupon.is_zero() && req.platform_coupon.is_zero() && !gross.is_zero() {
-                gross
-            } else {
-                gross - req.seller_coupon - req.platform_coupon
-            };
+        let base = if req.seller_coupon.is_zero()
+            && req.platform_coupon.is_zero()
+            && !gross_term.is_zero()
+        {
+            gross
+        } else {
+            gross - req.seller_coupon - req.platform_coupon
+        };
         if base.is_negative() {
             return Err(Refusal::new(
                 RuleId::Order1,
@@ -948,7 +952,6 @@ impl Platform {
             &coupon,
             prov,
         );
-        let gross_term = Term::of(gross.0);
         self.tally.add_term(Metric::Gmv, &gross_term);
         let (gm, om) = match resolution.map(|r| r.plan) {
             Some(PlanRef::Shop(_)) => (Metric::GmvShop, Metric::OrdersShop),
@@ -1438,18 +1441,21 @@ impl Platform {
         if let (Some(res), Some((rate, drate))) = (line.resolution, line.fractions) {
             // rule: MONEY-1
             self.fired.insert(RuleId::Money1);
-            pay.commission = if whole {
-                rd.commission_whole(line.base, rate)
+            // Each prepared for the ledger, the tally and the campaign sums (session 15), with
+            // nothing refunded inside the multiply and the rounding (session 17).
+            let commission = if whole {
+                rd.commission_whole_term(line.base, rate)
             } else {
-                rd.commission_at(line.base, rate, kept, line.paid)
+                Term::of(rd.commission_at(line.base, rate, kept, line.paid).0)
             };
+            pay.commission = Money(commission.amount());
             if let (Some((d, _)), Some(drate)) = (res.distributor, drate) {
-                pay.distributor_fee = if whole {
-                    rd.commission_whole(line.base, drate)
+                fee = if whole {
+                    rd.commission_whole_term(line.base, drate)
                 } else {
-                    rd.commission_at(line.base, drate, kept, line.paid)
+                    Term::of(rd.commission_at(line.base, drate, kept, line.paid).0)
                 };
-                fee = Term::of(pay.distributor_fee.0);
+                pay.distributor_fee = Money(fee.amount());
                 self.ledger.post_term(
                     t,
                     EntryKind::DistributorFee,
@@ -1465,8 +1471,6 @@ impl Platform {
             } else {
                 (EntryKind::Commission, Metric::Commissions)
             };
-            // Prepared once for the ledger, the tally and the campaign sums (session 15).
-            let commission = Term::of(pay.commission.0);
             self.ledger.post_term(
                 t,
                 kind,

@@ -250,6 +250,14 @@ impl<V> PairIndex<V> {
     pub fn creator_word(&self, creator: u32) -> Option<&u64> {
         self.creators.get((creator / 64) as usize)
     }
+    /// Whether `creator` has any entry (its bit): when not, [`PairIndex::get`] is `None` for
+    /// every product.
+    #[inline]
+    pub fn has_creator(&self, creator: u32) -> bool {
+        self.creators
+            .get((creator / 64) as usize)
+            .is_some_and(|w| w & (1 << (creator % 64)) != 0)
+    }
     /// The list of (creator, product), in the order pushed.
     #[inline]
     pub fn get(&self, creator: u32, product: u32) -> Option<&Vec<V>> {
