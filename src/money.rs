@@ -1227,6 +1227,21 @@ mod tests {
         }
     }
 
+    /// The rounding with mode number `mode` (0–3: half-up, half-even, down, up) and
+    /// `minor_unit` decimals, for the property tests.
+    fn rounding(mode: usize, minor_unit: u32) -> Rounding {
+        let modes = [
+            RoundingMode::HalfUp,
+            RoundingMode::HalfEven,
+            RoundingMode::Down,
+            RoundingMode::Up,
+        ];
+        Rounding {
+            mode: modes[mode],
+            minor_unit,
+        }
+    }
+
     fn m(s: &str) -> Money {
         s.parse().unwrap()
     }
@@ -1288,15 +1303,7 @@ mod tests {
         ) {
             let base = Money(Decimal::new(m, scale));
             let fraction = Rate(Decimal::new(rate, 2)).fraction();
-            let rd = Rounding {
-                mode: [
-                    RoundingMode::HalfUp,
-                    RoundingMode::HalfEven,
-                    RoundingMode::Down,
-                    RoundingMode::Up,
-                ][mode],
-                minor_unit,
-            };
+            let rd = rounding(mode, minor_unit);
             proptest::prop_assert_eq!(
                 rd.commission_whole(base, fraction).0.serialize(),
                 rd.commission_at(base, fraction, base, base).0.serialize(),
@@ -1321,15 +1328,7 @@ mod tests {
         ) {
             let base = Money(Decimal::new(m, scale));
             let fraction = Decimal::new(rate, rate_scale);
-            let rd = Rounding {
-                mode: [
-                    RoundingMode::HalfUp,
-                    RoundingMode::HalfEven,
-                    RoundingMode::Down,
-                    RoundingMode::Up,
-                ][mode],
-                minor_unit,
-            };
+            let rd = rounding(mode, minor_unit);
             let (got, want) = (
                 rd.commission_whole_term(base, fraction),
                 Term::of(rd.commission_whole(base, fraction).0),
