@@ -273,18 +273,8 @@ const ZERO_TERM: u32 = 4;
 /// `Term::key` of an amount beyond 63 bits: `NEG_ZERO` alone, which no sum's `meta` is (an
 /// integer sum's has `FAST`, a wide sum's — a `Decimal`'s flags — has its low 16 bits clear).
 const WIDE_TERM: u32 = NEG_ZERO;
-/// 10^0 ..= 10^18, every power of ten an `i64` holds.
-const POW10_I64: [i64; 19] = {
-    let mut p = [1i64; 19];
-    let mut i = 1;
-    while i < 19 {
-        p[i] = p[i - 1] * 10;
-        i += 1;
-    }
-    p
-};
-
-/// 10^0 ..= 10^19, every power of ten a `u64` holds ([`round_exact`]'s divisors).
+/// 10^0 ..= 10^19, every power of ten a `u64` holds: [`round_exact`]'s divisors, and (through
+/// [`pow10_i64`]) the exact sums' scale factors.
 const POW10_U64: [u64; 20] = {
     let mut p = [1u64; 20];
     let mut i = 1;
@@ -294,6 +284,14 @@ const POW10_U64: [u64; 20] = {
     }
     p
 };
+
+/// 10^`k` as an `i64`, for `k` in 0 ..= 18 (`None` beyond: 10^19 exceeds `i64::MAX`).
+#[inline(always)]
+fn pow10_i64(k: u32) -> Option<i64> {
+    POW10_U64
+        .get(k as usize)
+        .and_then(|&p| i64::try_from(p).ok())
+}
 
 /// An amount prepared for adding to [`DecimalSum`]s (once, for several sums: a posting moves it
 /// out of one balance, into another and into a total by kind).
@@ -544,14 +542,12 @@ impl DecimalSum {
                     Some(t.m)
                 };
                 let aligned = if sb < sa {
-                    POW10_I64
-                        .get((sa - sb) as usize)
-                        .and_then(|&p| tm?.checked_mul(p))
+                    pow10_i64(sa - sb)
+                        .and_then(|p| tm?.checked_mul(p))
                         .map(|b| (self.m, b, sa))
                 } else {
-                    POW10_I64
-                        .get((sb - sa) as usize)
-                        .and_then(|&p| self.m.checked_mul(p))
+                    pow10_i64(sb - sa)
+                        .and_then(|p| self.m.checked_mul(p))
                         .and_then(|a| Some((a, tm?, sb)))
                 };
                 if let Some((a, b, scale)) = aligned
